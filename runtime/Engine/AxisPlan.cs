@@ -1,0 +1,71 @@
+using System;
+
+namespace KernelGen.Engine;
+
+/// <summary>
+/// One spatial axis of a validated pooling call: the input length, the output length and the window. Answers the
+/// questions every kernel asks per output cell: where its window starts, which taps fall inside the input, and what
+/// the average divisor counts.
+/// </summary>
+internal readonly struct AxisPlan
+{
+    public AxisPlan(int length, int output, PoolAxis axis)
+    {
+        Length = length;
+        Output = output;
+        Kernel = axis.Kernel;
+        Stride = axis.Stride;
+        Dilation = axis.Dilation;
+        PadBegin = axis.PadBegin;
+        PadEnd = axis.PadEnd;
+    }
+
+    public int Length { get; }
+    public int Output { get; }
+    public int Kernel { get; }
+    public int Stride { get; }
+    public int Dilation { get; }
+    public int PadBegin { get; }
+    public int PadEnd { get; }
+
+    /// <summary>(k - 1) * d + 1.</summary>
+    public int EffectiveKernel => (Kernel - 1) * Dilation + 1;
+
+    /// <summary>The input position of tap 0 of output <paramref name="o"/>; negative inside the begin padding.</summary>
+    public long WindowStart(int o) => (long)o * Stride - PadBegin;
+
+    /// <summary>
+    /// The taps <c>[first, end)</c> of output <paramref name="o"/> whose positions <c>start + t * d</c> fall inside
+    /// the input. Empty (first &gt;= end) for a window made only of padding, which ONNX's limits allow.
+    /// </summary>
+    public (int First, int End) InsideTaps(int o)
+    {
+        long start = WindowStart(o);
+        long first = start >= 0 ? 0 : (-start + Dilation - 1) / Dilation;
+        long last = Length - 1 - start;
+        long end = last < 0 ? 0 : Math.Min(Kernel, last / Dilation + 1);
+        return ((int)Math.Min(first, Kernel), (int)end);
+    }
+
+    /// <summary>
+    /// The divisor factor of output <paramref name="o"/> on this axis. With <paramref name="countIncludePad"/>, the taps
+    /// before the end of the end padding (PyTorch's <c>min(start + k, L + pad) - start</c>, extended to dilated taps
+    /// as ONNX Runtime does); otherwise the taps inside the input.
+    /// </summary>
+    public int DivisorFactor(int o, bool countIncludePad)
+    {
+        if (!countIncludePad)
+        {
+            var (first, end) = InsideTaps(o);
+            return Math.Max(0, end - first);
+        }
+        long last = (long)Length + PadEnd - 1 - WindowStart(o);
+        return last < 0 ? 0 : (int)Math.Min(Kernel, last / Dilation + 1);
+    }
+
+    /// <summary>
+    /// The length of a row padded so that every tap of every output is inside it: begin padding, the input, and
+    /// enough end cells for the last window (which under ceil mode may reach past the end padding).
+    /// </summary>
+    public int PaddedLength => (int)Math.Max((long)PadBegin + Length + PadEnd, (long)(Output - 1) * Stride + EffectiveKernel);
+}

@@ -1,0 +1,139 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace KernelGen.Engine;
+
+/// <summary>
+/// Global max and average pooling: one output per (n, c) plane, the window being the whole plane.
+/// </summary>
+/// <remarks>
+/// <para>A sum over a whole plane cannot be vectorized in sequential order, so the order is fixed another way that
+/// every instruction set and both layouts can follow: cell p of the plane is added to stripe <c>p % S</c>, where
+/// S = 64 bytes / sizeof(T) (16 floats, 8 doubles), each stripe starting from +0 and taking its cells in order;
+/// then the stripes are added in order 0, 1, ..., S - 1 and the sum is divided by the cell count. Channels first, a
+/// stripe is one lane of an S-wide accumulator (one Vector512, two Vector256, four Vector128 or S scalars);
+/// channels last, a stripe is one of S accumulators per channel vector. The results are bit-identical across all
+/// of them.</para>
+/// </remarks>
+internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Cells of a plane summed in parallel stripes: one 64-byte vector's worth.</summary>
+    public static int Stripes => 64 / Unsafe.SizeOf<T>();
+
+    public static void RunChannelsFirst(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, long firstPlane, int planeCount)
+    {
+        for (long p = firstPlane; p < firstPlane + planeCount; p++)
+        {
+            ReadOnlySpan<T> plane = input.Slice(checked((int)(p * planeSize)), planeSize);
+            output[(int)p] = mode == PoolMode.Max ? PlaneMaximum(plane) : PlaneSum(plane) / T.CreateTruncating(planeSize);
+        }
+    }
+
+    private static T PlaneMaximum(ReadOnlySpan<T> plane)
+    {
+        // Max is exact in any order (IEEE maximum is commutative but for NaN payloads), so the widest loop serves.
+        ref T cells = ref MemoryMarshal.GetReference(plane);
+        nint i = 0, n = plane.Length;
+        T best = T.NegativeInfinity;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            var acc = Vector512.Create(T.NegativeInfinity);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+                acc = Vector512.Max(acc, Vector512.LoadUnsafe(ref cells, (nuint)i));
+            for (int lane = 0; lane < Vector512<T>.Count; lane++) best = T.Max(best, acc[lane]);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            var acc = Vector256.Create(T.NegativeInfinity);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+                acc = Vector256.Max(acc, Vector256.LoadUnsafe(ref cells, (nuint)i));
+            for (int lane = 0; lane < Vector256<T>.Count; lane++) best = T.Max(best, acc[lane]);
+        }
+        for (; i < n; i++) best = T.Max(best, Unsafe.Add(ref cells, i));
+        return best;
+    }
+
+    private static T PlaneSum(ReadOnlySpan<T> plane)
+    {
+        ref T cells = ref MemoryMarshal.GetReference(plane);
+        int n = plane.Length, full = n - n % Stripes;
+        Span<T> stripes = stackalloc T[Stripes];
+        stripes.Clear();
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var acc = Vector512<T>.Zero;
+            for (int i = 0; i < full; i += Stripes) acc += Vector512.LoadUnsafe(ref cells, (nuint)i);
+            acc.CopyTo(stripes);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<T> low = Vector256<T>.Zero, high = Vector256<T>.Zero;
+            for (int i = 0; i < full; i += Stripes)
+            {
+                low += Vector256.LoadUnsafe(ref cells, (nuint)i);
+                high += Vector256.LoadUnsafe(ref cells, (nuint)(i + Vector256<T>.Count));
+            }
+            low.CopyTo(stripes);
+            high.CopyTo(stripes[Vector256<T>.Count..]);
+        }
+        else
+        {
+            for (int i = 0; i < full; i += Stripes)
+                for (int s = 0; s < Stripes; s++)
+                    stripes[s] += Unsafe.Add(ref cells, i + s);
+        }
+        for (int i = full; i < n; i++) stripes[i - full] += Unsafe.Add(ref cells, i);
+        return SumInOrder(stripes);
+    }
+
+    public static void RunChannelsLast(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long firstImage, int imageCount)
+    {
+        for (long n = firstImage; n < firstImage + imageCount; n++)
+        {
+            ReadOnlySpan<T> image = input.Slice(checked((int)(n * planeSize * channels)), planeSize * channels);
+            Span<T> target = output.Slice(checked((int)(n * channels)), channels);
+            if (mode == PoolMode.Max)
+            {
+                target.Fill(T.NegativeInfinity);
+                for (int p = 0; p < planeSize; p++)
+                    VectorOps<T>.Accumulate<MaxOp<T>>(target, image.Slice(p * channels, channels));
+            }
+            else
+            {
+                SumChannelsLast(image, target, planeSize, channels);
+                VectorOps<T>.Accumulate<DivideOp<T>>(target, T.CreateTruncating(planeSize));
+            }
+        }
+    }
+
+    // One accumulator row per stripe (S rows of C channels); cell p goes to row p % S, then rows are added in order.
+    private static void SumChannelsLast(ReadOnlySpan<T> image, Span<T> target, int planeSize, int channels)
+    {
+        int stripes = Math.Min(Stripes, planeSize);
+        T[] rented = System.Buffers.ArrayPool<T>.Shared.Rent(stripes * channels);
+        try
+        {
+            Span<T> rows = rented.AsSpan(0, stripes * channels);
+            rows.Clear();
+            for (int p = 0; p < planeSize; p++)
+                VectorOps<T>.Accumulate<AddOp<T>>(rows.Slice(p % stripes * channels, channels), image.Slice(p * channels, channels));
+            rows[..channels].CopyTo(target);
+            for (int s = 1; s < stripes; s++)
+                VectorOps<T>.Accumulate<AddOp<T>>(target, rows.Slice(s * channels, channels));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(rented);
+        }
+    }
+
+    private static T SumInOrder(ReadOnlySpan<T> stripes)
+    {
+        T sum = stripes[0];
+        for (int s = 1; s < stripes.Length; s++) sum += stripes[s];
+        return sum;
+    }
+}

@@ -1,0 +1,167 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace KernelGen.Engine;
+
+/// <summary>A lane-wise binary operation at every vector width, so one loop serves max, sum and division.</summary>
+/// <remarks>
+/// Each lane's result depends only on that lane's operands, so a result is the same whichever width computes it:
+/// this is what makes the engine bit-identical across AVX-512, AVX2, SSE and scalar code.
+/// </remarks>
+internal interface ILaneOp<T> where T : unmanaged
+{
+    static abstract T Apply(T left, T right);
+    static abstract Vector128<T> Apply(Vector128<T> left, Vector128<T> right);
+    static abstract Vector256<T> Apply(Vector256<T> left, Vector256<T> right);
+    static abstract Vector512<T> Apply(Vector512<T> left, Vector512<T> right);
+}
+
+/// <summary>
+/// IEEE 754-2019 <c>maximum</c>: NaN wins, and +0 is above -0. Since .NET 9 both <c>T.Max</c> and
+/// <c>Vector*.Max</c> implement exactly this (unlike <c>MaxNative</c>, which drops NaN on x86), so scalar and vector
+/// paths agree bit for bit.
+/// </summary>
+internal readonly struct MaxOp<T> : ILaneOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static T Apply(T left, T right) => T.Max(left, right);
+    public static Vector128<T> Apply(Vector128<T> left, Vector128<T> right) => Vector128.Max(left, right);
+    public static Vector256<T> Apply(Vector256<T> left, Vector256<T> right) => Vector256.Max(left, right);
+    public static Vector512<T> Apply(Vector512<T> left, Vector512<T> right) => Vector512.Max(left, right);
+}
+
+internal readonly struct AddOp<T> : ILaneOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static T Apply(T left, T right) => left + right;
+    public static Vector128<T> Apply(Vector128<T> left, Vector128<T> right) => left + right;
+    public static Vector256<T> Apply(Vector256<T> left, Vector256<T> right) => left + right;
+    public static Vector512<T> Apply(Vector512<T> left, Vector512<T> right) => left + right;
+}
+
+internal readonly struct DivideOp<T> : ILaneOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static T Apply(T left, T right) => left / right;
+    public static Vector128<T> Apply(Vector128<T> left, Vector128<T> right) => left / right;
+    public static Vector256<T> Apply(Vector256<T> left, Vector256<T> right) => left / right;
+    public static Vector512<T> Apply(Vector512<T> left, Vector512<T> right) => left / right;
+}
+
+/// <summary>Lane-wise loops over contiguous spans, at the widest vector width the machine accelerates.</summary>
+internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary><c>target[i] = op(target[i], source[i])</c> for every i of <paramref name="target"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Accumulate<TOp>(Span<T> target, ReadOnlySpan<T> source) where TOp : ILaneOp<T>
+    {
+        if (source.Length < target.Length) ThrowTooShort();
+        Combine<TOp>(ref MemoryMarshal.GetReference(target), ref MemoryMarshal.GetReference(source), ref MemoryMarshal.GetReference(target), target.Length);
+    }
+
+    /// <summary><c>target[i] = op(left[i], right[i])</c> for every i of <paramref name="target"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Combine<TOp>(ReadOnlySpan<T> left, ReadOnlySpan<T> right, Span<T> target) where TOp : ILaneOp<T>
+    {
+        if (left.Length < target.Length || right.Length < target.Length) ThrowTooShort();
+        Combine<TOp>(ref MemoryMarshal.GetReference(left), ref MemoryMarshal.GetReference(right), ref MemoryMarshal.GetReference(target), target.Length);
+    }
+
+    /// <summary><c>target[i] = op(target[i], value)</c> for every i of <paramref name="target"/>.</summary>
+    public static void Accumulate<TOp>(Span<T> target, T value) where TOp : ILaneOp<T>
+    {
+        ref T t = ref MemoryMarshal.GetReference(target);
+        nint i = 0, n = target.Length;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var v = Vector512.Create(value);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+                TOp.Apply(Vector512.LoadUnsafe(ref t, (nuint)i), v).StoreUnsafe(ref t, (nuint)i);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var v = Vector256.Create(value);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+                TOp.Apply(Vector256.LoadUnsafe(ref t, (nuint)i), v).StoreUnsafe(ref t, (nuint)i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var v = Vector128.Create(value);
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                TOp.Apply(Vector128.LoadUnsafe(ref t, (nuint)i), v).StoreUnsafe(ref t, (nuint)i);
+        }
+        for (; i < n; i++)
+            Unsafe.Add(ref t, i) = TOp.Apply(Unsafe.Add(ref t, i), value);
+    }
+
+    // The loop every public helper lands in. Callers have checked the lengths, so the refs stay inside the spans.
+    private static void Combine<TOp>(ref T left, ref T right, ref T target, int length) where TOp : ILaneOp<T>
+    {
+        nint i = 0, n = length;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+                TOp.Apply(Vector512.LoadUnsafe(ref left, (nuint)i), Vector512.LoadUnsafe(ref right, (nuint)i)).StoreUnsafe(ref target, (nuint)i);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+                TOp.Apply(Vector256.LoadUnsafe(ref left, (nuint)i), Vector256.LoadUnsafe(ref right, (nuint)i)).StoreUnsafe(ref target, (nuint)i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                TOp.Apply(Vector128.LoadUnsafe(ref left, (nuint)i), Vector128.LoadUnsafe(ref right, (nuint)i)).StoreUnsafe(ref target, (nuint)i);
+        }
+        for (; i < n; i++)
+            Unsafe.Add(ref target, i) = TOp.Apply(Unsafe.Add(ref left, i), Unsafe.Add(ref right, i));
+    }
+
+    /// <summary>
+    /// Splits <paramref name="source"/> into its even and odd elements: <c>even[j] = source[2j]</c>,
+    /// <c>odd[j] = source[2j + 1]</c>, for as many j as the targets hold (the source must cover them).
+    /// </summary>
+    public static void Deinterleave2(ReadOnlySpan<T> source, Span<T> even, Span<T> odd)
+    {
+        int pairs = Math.Min(even.Length, odd.Length);
+        if (source.Length < 2 * pairs) ThrowTooShort();
+        ref T src = ref MemoryMarshal.GetReference(source);
+        ref T evenRef = ref MemoryMarshal.GetReference(even);
+        ref T oddRef = ref MemoryMarshal.GetReference(odd);
+        nint j = 0;
+        if (typeof(T) == typeof(float))
+        {
+            // Two floats read as one ulong: the low half is the even element, the high half the odd one, so a
+            // narrowing conversion (vpmovqd) deinterleaves without a shuffle table.
+            ref ulong pairsRef = ref Unsafe.As<T, ulong>(ref src);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; j <= pairs - Vector512<uint>.Count; j += Vector512<uint>.Count)
+                {
+                    var a = Vector512.LoadUnsafe(ref pairsRef, (nuint)j);
+                    var b = Vector512.LoadUnsafe(ref pairsRef, (nuint)(j + Vector512<ulong>.Count));
+                    Vector512.Narrow(a, b).As<uint, T>().StoreUnsafe(ref evenRef, (nuint)j);
+                    Vector512.Narrow(a >>> 32, b >>> 32).As<uint, T>().StoreUnsafe(ref oddRef, (nuint)j);
+                }
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j <= pairs - Vector256<uint>.Count; j += Vector256<uint>.Count)
+                {
+                    var a = Vector256.LoadUnsafe(ref pairsRef, (nuint)j);
+                    var b = Vector256.LoadUnsafe(ref pairsRef, (nuint)(j + Vector256<ulong>.Count));
+                    Vector256.Narrow(a, b).As<uint, T>().StoreUnsafe(ref evenRef, (nuint)j);
+                    Vector256.Narrow(a >>> 32, b >>> 32).As<uint, T>().StoreUnsafe(ref oddRef, (nuint)j);
+                }
+            }
+        }
+        for (; j < pairs; j++)
+        {
+            Unsafe.Add(ref evenRef, j) = Unsafe.Add(ref src, 2 * j);
+            Unsafe.Add(ref oddRef, j) = Unsafe.Add(ref src, 2 * j + 1);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTooShort() => throw new InvalidOperationException("KernelGen internal error: a scratch span is shorter than the row it serves.");
+}

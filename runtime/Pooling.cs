@@ -1,0 +1,219 @@
+using System;
+using System.Numerics;
+using System.Threading.Tasks;
+using KernelGen.Engine;
+
+namespace KernelGen;
+
+/// <summary>
+/// Runs pooling operations on spans, in the spirit of <c>TensorPrimitives</c>: validate once, then run the fastest
+/// kernel for the configuration on every core (or as many as the caller allows).
+/// </summary>
+/// <example>
+/// <code>
+/// var pool = PoolDescriptor.MaxPool2d(kernel: 3, stride: 2, padding: 1);
+/// var shape = new PoolShape(batch: 1, channels: 64, height: 112, width: 112);
+/// float[] output = new float[pool.GetOutputShape(shape).ElementCount];
+/// Pooling.Run(pool, input, output, shape);
+/// </code>
+/// </example>
+public static class Pooling
+{
+    /// <summary>Work below this many input elements runs on the calling thread: splitting it costs more than it saves.</summary>
+    internal const long ParallelThreshold = 1 << 17;
+
+    /// <summary>Pools <paramref name="input"/> of shape <paramref name="shape"/> into <paramref name="output"/>.</summary>
+    /// <param name="descriptor">The operation.</param>
+    /// <param name="input">Exactly <c>shape.ElementCount</c> elements in <see cref="PoolDescriptor.Layout"/> order.</param>
+    /// <param name="output">At least <c>descriptor.GetOutputShape(shape).ElementCount</c> elements; only those are written.</param>
+    /// <param name="shape">The logical input shape.</param>
+    /// <param name="maxDegreeOfParallelism">The most threads to use: -1 (the default) for all cores, 1 for the calling thread only. The result is the same for any value.</param>
+    public static void Run(in PoolDescriptor descriptor, ReadOnlySpan<float> input, Span<float> output, PoolShape shape, int maxDegreeOfParallelism = -1) =>
+        Run<float>(descriptor, input, output, default, shape, maxDegreeOfParallelism, withIndices: false);
+
+    /// <inheritdoc cref="Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/>
+    public static void Run(in PoolDescriptor descriptor, ReadOnlySpan<double> input, Span<double> output, PoolShape shape, int maxDegreeOfParallelism = -1) =>
+        Run<double>(descriptor, input, output, default, shape, maxDegreeOfParallelism, withIndices: false);
+
+    /// <summary>
+    /// Max pooling that also writes, for every output, the flat position of the chosen input cell inside its (n, c)
+    /// plane (PyTorch's <c>return_indices=True</c> convention; -1 for a window made only of padding).
+    /// </summary>
+    /// <param name="descriptor">A max pooling operation.</param>
+    /// <param name="input">Exactly <c>shape.ElementCount</c> elements in <see cref="PoolDescriptor.Layout"/> order.</param>
+    /// <param name="output">At least as many elements as the output shape has.</param>
+    /// <param name="indices">At least as many elements as the output shape has; laid out like <paramref name="output"/>.</param>
+    /// <param name="shape">The logical input shape.</param>
+    /// <param name="maxDegreeOfParallelism">The most threads to use: -1 for all cores.</param>
+    public static void Run(in PoolDescriptor descriptor, ReadOnlySpan<float> input, Span<float> output, Span<long> indices, PoolShape shape, int maxDegreeOfParallelism = -1) =>
+        Run<float>(descriptor, input, output, indices, shape, maxDegreeOfParallelism, withIndices: true);
+
+    /// <inheritdoc cref="Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, Span{long}, PoolShape, int)"/>
+    public static void Run(in PoolDescriptor descriptor, ReadOnlySpan<double> input, Span<double> output, Span<long> indices, PoolShape shape, int maxDegreeOfParallelism = -1) =>
+        Run<double>(descriptor, input, output, indices, shape, maxDegreeOfParallelism, withIndices: true);
+
+    /// <summary>Global max pooling: the maximum of every (n, c) plane (NaN if it holds a NaN). The output shape has every spatial size 1.</summary>
+    public static void GlobalMax(ReadOnlySpan<float> input, Span<float> output, PoolShape shape, PoolLayout layout = PoolLayout.ChannelsFirst, int maxDegreeOfParallelism = -1) =>
+        Global(PoolMode.Max, input, output, shape, layout, maxDegreeOfParallelism);
+
+    /// <inheritdoc cref="GlobalMax(ReadOnlySpan{float}, Span{float}, PoolShape, PoolLayout, int)"/>
+    public static void GlobalMax(ReadOnlySpan<double> input, Span<double> output, PoolShape shape, PoolLayout layout = PoolLayout.ChannelsFirst, int maxDegreeOfParallelism = -1) =>
+        Global(PoolMode.Max, input, output, shape, layout, maxDegreeOfParallelism);
+
+    /// <summary>
+    /// Global average pooling (ResNet's head): the mean of every (n, c) plane. The output shape has every spatial size 1.
+    /// The summation order is fixed (see docs/semantics.md), so the result is the same on every instruction set and layout.
+    /// </summary>
+    public static void GlobalAverage(ReadOnlySpan<float> input, Span<float> output, PoolShape shape, PoolLayout layout = PoolLayout.ChannelsFirst, int maxDegreeOfParallelism = -1) =>
+        Global(PoolMode.Average, input, output, shape, layout, maxDegreeOfParallelism);
+
+    /// <inheritdoc cref="GlobalAverage(ReadOnlySpan{float}, Span{float}, PoolShape, PoolLayout, int)"/>
+    public static void GlobalAverage(ReadOnlySpan<double> input, Span<double> output, PoolShape shape, PoolLayout layout = PoolLayout.ChannelsFirst, int maxDegreeOfParallelism = -1) =>
+        Global(PoolMode.Average, input, output, shape, layout, maxDegreeOfParallelism);
+
+    /// <summary>The output shape of global pooling: the input's batch and channels, every spatial size 1.</summary>
+    public static PoolShape GetGlobalOutputShape(PoolShape shape)
+    {
+        RequireShape(shape);
+        return shape.WithSpatial(1, 1, 1);
+    }
+
+    // -------------------------------------------------------------------------------------------------------------
+
+    private static unsafe void Run<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, Span<long> indices,
+        PoolShape shape, int maxDegreeOfParallelism, bool withIndices) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (descriptor.SpatialRank == 0)
+            throw new ArgumentException("The descriptor is default(PoolDescriptor); create one with a factory such as PoolDescriptor.MaxPool2d.", nameof(descriptor));
+        RequireShape(shape);
+        var outputShape = descriptor.GetOutputShape(shape);
+        CheckSpans(input, output, shape, outputShape);
+        if (withIndices)
+        {
+            if (descriptor.Mode != PoolMode.Max)
+                throw new ArgumentException($"Indices exist for max pooling only; the descriptor is {descriptor.Mode}.", nameof(indices));
+            if (indices.Length < outputShape.ElementCount)
+                throw new ArgumentException($"The indices span has {indices.Length} elements; the output shape {outputShape} needs {outputShape.ElementCount}.", nameof(indices));
+        }
+        int threads = Threads(maxDegreeOfParallelism);
+        if (outputShape.ElementCount == 0) return; // empty batch or no channels: nothing to do
+
+        var plan = new PoolPlan(descriptor, shape, outputShape);
+        var kernel = withIndices ? KernelKind.MaxWithIndices
+            : descriptor.Layout == PoolLayout.ChannelsLast ? KernelKind.ChannelsLast : KernelKind.ChannelsFirst;
+        // Channels first (and with indices), a unit of work is one (n, c) plane; channels last, one output row
+        // (n, od, oh) of all channels.
+        long units = kernel == KernelKind.ChannelsLast ? (long)shape.Batch * outputShape.Depth * outputShape.Height : shape.PlaneCount;
+
+        if (!ShouldSplit(units, shape.ElementCount, threads))
+        {
+            RunRange(kernel, plan, input, output, indices, 0, (int)units);
+            return;
+        }
+        fixed (T* inputPointer = input)
+        fixed (T* outputPointer = output)
+        fixed (long* indicesPointer = indices)
+        {
+            nint inputAddress = (nint)inputPointer, outputAddress = (nint)outputPointer, indicesAddress = (nint)indicesPointer;
+            int inputLength = input.Length, outputLength = (int)outputShape.ElementCount, indicesLength = withIndices ? outputLength : 0;
+            ForEachRange(units, threads, (first, count) => RunRange(kernel, plan,
+                new ReadOnlySpan<T>((void*)inputAddress, inputLength), new Span<T>((void*)outputAddress, outputLength),
+                new Span<long>((void*)indicesAddress, indicesLength), first, count));
+        }
+    }
+
+    private enum KernelKind { ChannelsFirst, ChannelsLast, MaxWithIndices }
+
+    private static void RunRange<T>(KernelKind kernel, in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long first, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (kernel)
+        {
+            case KernelKind.ChannelsFirst: ChannelsFirstPooling<T>.Run(plan, input, output, first, count); break;
+            case KernelKind.ChannelsLast: ChannelsLastPooling<T>.Run(plan, input, output, first, count); break;
+            default: MaxIndicesPooling<T>.Run(plan, input, output, indices, first, count); break;
+        }
+    }
+
+    private static unsafe void Global<T>(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolLayout layout, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (layout is not (PoolLayout.ChannelsFirst or PoolLayout.ChannelsLast))
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, "The layout must be ChannelsFirst or ChannelsLast.");
+        var outputShape = GetGlobalOutputShape(shape);
+        CheckSpans(input, output, shape, outputShape);
+        int threads = Threads(maxDegreeOfParallelism);
+        if (outputShape.ElementCount == 0) return;
+
+        int planeSize = (int)shape.PlaneSize, channels = shape.Channels;
+        bool channelsLast = layout == PoolLayout.ChannelsLast;
+        long units = channelsLast ? shape.Batch : shape.PlaneCount;
+        if (!ShouldSplit(units, shape.ElementCount, threads))
+        {
+            RunGlobalRange(mode, channelsLast, input, output, planeSize, channels, 0, (int)units);
+            return;
+        }
+        fixed (T* inputPointer = input)
+        fixed (T* outputPointer = output)
+        {
+            nint inputAddress = (nint)inputPointer, outputAddress = (nint)outputPointer;
+            int inputLength = input.Length, outputLength = (int)outputShape.ElementCount;
+            ForEachRange(units, threads, (first, count) => RunGlobalRange(mode, channelsLast,
+                new ReadOnlySpan<T>((void*)inputAddress, inputLength), new Span<T>((void*)outputAddress, outputLength),
+                planeSize, channels, first, count));
+        }
+    }
+
+    private static void RunGlobalRange<T>(PoolMode mode, bool channelsLast, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long first, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (channelsLast) GlobalPooling<T>.RunChannelsLast(mode, input, output, planeSize, channels, first, count);
+        else GlobalPooling<T>.RunChannelsFirst(mode, input, output, planeSize, first, count);
+    }
+
+    /// <summary>Whether to split the work across threads: only when there is more than one unit and enough work to pay for it.</summary>
+    private static bool ShouldSplit(long units, long elements, int threads) => threads > 1 && units > 1 && elements >= ParallelThreshold;
+
+    /// <summary>
+    /// Calls <paramref name="body"/> on ranges that cover <c>[0, units)</c> on up to <paramref name="threads"/>
+    /// workers. Units are independent, so the split never changes a result.
+    /// </summary>
+    private static void ForEachRange(long units, int threads, Action<long, int> body)
+    {
+        // A few ranges per thread balance uneven progress without paying much per range.
+        long ranges = Math.Min(units, (long)threads * 4);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        Parallel.For(0L, ranges, options, r =>
+        {
+            long first = units * r / ranges, end = units * (r + 1) / ranges;
+            body(first, (int)(end - first));
+        });
+    }
+
+    private static void RequireShape(PoolShape shape)
+    {
+        if (shape.SpatialRank == 0)
+            throw new ArgumentException("The shape is default(PoolShape); construct it with its sizes.", nameof(shape));
+        if (shape.ElementCount > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(shape), shape.ElementCount,
+                $"The shape {shape} has more elements than a span can hold ({Array.MaxLength}).");
+    }
+
+    private static void CheckSpans<T>(ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolShape outputShape)
+    {
+        if (input.Length != shape.ElementCount)
+            throw new ArgumentException($"The input span has {input.Length} elements; the shape {shape} has {shape.ElementCount}.", nameof(input));
+        if (output.Length < outputShape.ElementCount)
+            throw new ArgumentException($"The output span has {output.Length} elements; the output shape {outputShape} needs {outputShape.ElementCount}.", nameof(output));
+        if (input.Overlaps(output[..(int)outputShape.ElementCount]))
+            throw new ArgumentException("The output span overlaps the input span; pooling cannot run in place.", nameof(output));
+    }
+
+    private static int Threads(int maxDegreeOfParallelism)
+    {
+        if (maxDegreeOfParallelism == -1) return Environment.ProcessorCount;
+        if (maxDegreeOfParallelism < 1)
+            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism, "Use -1 for all cores or a positive thread count.");
+        return Math.Min(maxDegreeOfParallelism, Environment.ProcessorCount);
+    }
+}
