@@ -1,0 +1,308 @@
+using System;
+using System.Linq;
+using System.Numerics;
+using CsCheck;
+using KernelGen.Testing;
+using Xunit;
+
+namespace KernelGen.Tests;
+
+/// <summary>One random pooling configuration and its input, for the engine-versus-reference properties.</summary>
+public sealed record PoolCase(
+    int Rank, PoolLayout Layout, PoolMode Mode, bool WithIndices, PoolConvention Convention, PoolAxis[] Axes,
+    bool CeilMode, bool CountIncludePad, int? DivisorOverride, int Batch, int Channels, int[] Lengths, int Style, int Seed)
+{
+    public PoolDescriptor Descriptor() =>
+        PoolDescriptor.Create(Mode, Axes, CeilMode, CountIncludePad, DivisorOverride, Layout, Convention);
+
+    public PoolShape Shape => Rank switch
+    {
+        1 => new PoolShape(Batch, Channels, Lengths[0]),
+        2 => new PoolShape(Batch, Channels, Lengths[0], Lengths[1]),
+        _ => new PoolShape(Batch, Channels, Lengths[0], Lengths[1], Lengths[2]),
+    };
+
+    public T[] Input<T>() where T : IFloatingPointIeee754<T> => RandomInput.Create<T>((int)Shape.ElementCount, Style, Seed);
+
+    public override string ToString() =>
+        $"{Descriptor()} convention={Convention} indices={WithIndices} shape={Shape} style={RandomInput.StyleName(Style)} seed={Seed}";
+}
+
+/// <summary>Seeded inputs in several styles: normal values, ties, NaN/±inf/-0 mixed in, all -inf, wide magnitudes.</summary>
+public static class RandomInput
+{
+    public const int Styles = 5;
+
+    public static string StyleName(int style) => style switch
+    {
+        0 => "normal",
+        1 => "ties",
+        2 => "specials",
+        3 => "allneginf",
+        _ => "magnitudes",
+    };
+
+    public static T[] Create<T>(int count, int style, int seed) where T : IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        var data = new T[count];
+        for (int i = 0; i < count; i++)
+        {
+            double v = style switch
+            {
+                0 => random.NextDouble() * 20 - 10,
+                1 => random.Next(8) == 0 ? -0.0 : random.Next(-3, 4),
+                2 => random.Next(20) switch
+                {
+                    0 => double.NaN,
+                    1 => double.PositiveInfinity,
+                    2 => double.NegativeInfinity,
+                    3 => -0.0,
+                    4 => 0.0,
+                    _ => random.Next(-4, 5) * 0.5,
+                },
+                3 => random.Next(40) == 0 ? double.NaN : double.NegativeInfinity,
+                _ => (random.NextDouble() - 0.5) * Math.Pow(2, random.Next(-30, 31)),
+            };
+            data[i] = T.CreateChecked(v);
+        }
+        return data;
+    }
+}
+
+/// <summary>
+/// The engine against the scalar reference on thousands of random configurations: every rank, both layouts, both
+/// element types, max with and without indices, average with every divisor rule, both conventions, and widths and
+/// channel counts across every vector width's tails.
+/// </summary>
+[Trait("Category", "Kernel")]
+public class EnginePropertyTests
+{
+    private const int Iterations = 1500;
+
+    private static readonly Gen<(int K, int S, int D, int Pb, int Pe)> GenAxis =
+        from k in Gen.Int[1, 5]
+        from s in Gen.Int[1, 4]
+        from d in Gen.Int[1, 3]
+        from pb in Gen.Int[0, 14]
+        from pe in Gen.Int[0, 14]
+        select (k, s, d, pb, pe);
+
+    /// <summary>Random cases; <paramref name="mode"/> 0 = max, 1 = max with indices, 2 = average.</summary>
+    public static Gen<PoolCase> Cases(Gen<int> mode) =>
+        from rank in Gen.Int[1, 3]
+        from layout in Gen.Bool
+        from modeKind in mode
+        from onnx in Gen.Bool
+        from axes in GenAxis.Array[rank]
+        from ceil in Gen.Bool
+        from includePad in Gen.Bool
+        from divisor in Gen.Int[-3, 12]
+        from lengths in Gen.Int[1, 33].Array[3]
+        from batch in Gen.Int[1, 2]
+        from channels in Gen.Int[1, 33]
+        from style in Gen.Int[0, RandomInput.Styles - 1]
+        from seed in Gen.Int
+        select Build(rank, layout ? PoolLayout.ChannelsLast : PoolLayout.ChannelsFirst, modeKind, onnx, axes, ceil, includePad,
+            divisor, lengths, batch, channels, style, seed);
+
+    private static PoolCase Build(int rank, PoolLayout layout, int modeKind, bool onnx, (int K, int S, int D, int Pb, int Pe)[] raw,
+        bool ceil, bool includePad, int divisorChoice, int[] rawLengths, int batch, int channels, int style, int seed)
+    {
+        var mode = modeKind == 2 ? PoolMode.Average : PoolMode.Max;
+        var convention = onnx ? PoolConvention.Onnx : PoolConvention.PyTorch;
+        var axes = new PoolAxis[rank];
+        var lengths = new int[rank];
+        for (int a = 0; a < rank; a++)
+        {
+            var (k, s, d, pb, pe) = raw[a];
+            if (mode == PoolMode.Average && convention == PoolConvention.PyTorch) d = 1;
+            int effective = (k - 1) * d + 1;
+            if (convention == PoolConvention.PyTorch) pb = pe = pb % (k / 2 + 1);
+            else { pb %= effective; pe %= effective; }
+            axes[a] = new PoolAxis(k, s, pb, pe, d);
+
+            // The innermost axis takes every width 1..33 (tails of every vector width); outer axes stay small.
+            int length = a == rank - 1 ? rawLengths[a] : 1 + rawLengths[a] % (rank == 3 ? 4 : 7);
+            if (convention == PoolConvention.PyTorch && mode == PoolMode.Average && rank == 3) length = Math.Max(length, k);
+            while (ReferencePooling.OutputSize(length, k, s, pb, pe, d, ceil) < 1) length++;
+            lengths[a] = length;
+        }
+        // Channels last vectorizes across channels: cover 1..33. Channels first, a few planes are enough.
+        if (layout == PoolLayout.ChannelsFirst) channels = 1 + channels % 3;
+        if (rank == 3 && layout == PoolLayout.ChannelsLast) batch = 1;
+        // About a third of average cases override the divisor, negative ones included (PyTorch only forbids 0).
+        int? divisor = mode != PoolMode.Average ? null : divisorChoice switch
+        {
+            < 0 => 1 - 2 * divisorChoice, // 3, 5, 7
+            10 => -3,
+            11 => 1,
+            12 => 4,
+            _ => null,
+        };
+        return new PoolCase(rank, layout, mode, modeKind == 1, convention, axes, ceil, mode == PoolMode.Average && includePad,
+            divisor, batch, channels, lengths, style, seed);
+    }
+
+    internal static void Check<T>(PoolCase pc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var descriptor = pc.Descriptor();
+        var shape = pc.Shape;
+        var input = pc.Input<T>();
+        string context = $"{typeof(T).Name} {pc}";
+        Assert.Equal(ReferencePooling.OutputShape(descriptor, shape), descriptor.GetOutputShape(shape));
+
+        if (pc.Mode == PoolMode.Max)
+        {
+            var (expected, expectedIndices) = ReferencePooling.Max<T>(descriptor, input, shape);
+            var (output, indices) = Engine.Pool<T>(descriptor, input, shape, pc.WithIndices, maxDop: 1);
+            PoolAssert.Exact<T>(expected, output, context);
+            if (pc.WithIndices) PoolAssert.Indices(expectedIndices, indices, context);
+        }
+        else
+        {
+            var expected = ReferencePooling.Average<T>(descriptor, input, shape);
+            var (output, _) = Engine.Pool<T>(descriptor, input, shape, withIndices: false, maxDop: 1);
+            PoolAssert.Bits<T>(expected, output, context);
+        }
+    }
+
+    [Fact]
+    public void FloatMaxMatchesReference() => Cases(Gen.Int[0, 1]).Sample(Check<float>, iter: Iterations);
+
+    [Fact]
+    public void DoubleMaxMatchesReference() => Cases(Gen.Int[0, 1]).Sample(Check<double>, iter: Iterations);
+
+    [Fact]
+    public void FloatAverageMatchesReferenceBitForBit() => Cases(Gen.Const(2)).Sample(Check<float>, iter: Iterations);
+
+    [Fact]
+    public void DoubleAverageMatchesReferenceBitForBit() => Cases(Gen.Const(2)).Sample(Check<double>, iter: Iterations);
+
+    // --------------------------------------------------------------------------------------------------------------
+    // Threads: the result does not depend on maxDegreeOfParallelism.
+    // --------------------------------------------------------------------------------------------------------------
+
+    public static TheoryData<string, PoolLayout, bool> ParallelCases()
+    {
+        var data = new TheoryData<string, PoolLayout, bool>();
+        foreach (var name in new[] { "max3x3s2p1", "max2x2", "maxIndices", "avg3x3s1p1", "avgCeilExclude", "global-max", "global-avg" })
+            foreach (var layout in new[] { PoolLayout.ChannelsFirst, PoolLayout.ChannelsLast })
+                foreach (var isDouble in new[] { false, true })
+                    data.Add(name, layout, isDouble);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ParallelCases))]
+    public void ParallelRunIsIdenticalToSingleThreaded(string name, PoolLayout layout, bool isDouble)
+    {
+        if (isDouble) Parallel<double>(name, layout);
+        else Parallel<float>(name, layout);
+    }
+
+    private static void Parallel<T>(string name, PoolLayout layout) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var shape = new PoolShape(2, 9, 97, 83); // 144,918 elements: above Pooling.ParallelThreshold
+        Assert.True(shape.ElementCount >= Pooling.ParallelThreshold);
+        var input = RandomInput.Create<T>((int)shape.ElementCount, 2, name.GetHashCode(StringComparison.Ordinal) & 0xffff);
+        if (name.StartsWith("global", StringComparison.Ordinal))
+        {
+            var single = new T[shape.PlaneCount];
+            var parallel = new T[shape.PlaneCount];
+            if (name == "global-max")
+            {
+                Engine.GlobalMax<T>(input, single, shape, layout, 1);
+                Engine.GlobalMax<T>(input, parallel, shape, layout, -1);
+            }
+            else
+            {
+                Engine.GlobalAverage<T>(input, single, shape, layout, 1);
+                Engine.GlobalAverage<T>(input, parallel, shape, layout, -1);
+            }
+            PoolAssert.Bits<T>(single, parallel, name);
+            return;
+        }
+        var descriptor = (name switch
+        {
+            "max3x3s2p1" => PoolDescriptor.MaxPool2d(3, 2, 1),
+            "max2x2" or "maxIndices" => PoolDescriptor.MaxPool2d(2),
+            "avg3x3s1p1" => PoolDescriptor.AvgPool2d(3, 1, 1),
+            _ => PoolDescriptor.AvgPool2d(3, 2, 1, ceilMode: true, countIncludePad: false),
+        }).WithLayout(layout);
+        bool withIndices = name == "maxIndices";
+        var (a, ai) = Engine.Pool<T>(descriptor, input, shape, withIndices, maxDop: 1);
+        var (b, bi) = Engine.Pool<T>(descriptor, input, shape, withIndices, maxDop: -1);
+        var (c, ci) = Engine.Pool<T>(descriptor, input, shape, withIndices, maxDop: 2);
+        PoolAssert.Bits<T>(a, b, $"{name} {layout} dop -1");
+        PoolAssert.Bits<T>(a, c, $"{name} {layout} dop 2");
+        if (withIndices)
+        {
+            PoolAssert.Indices(ai, bi, $"{name} {layout} indices dop -1");
+            PoolAssert.Indices(ai, ci, $"{name} {layout} indices dop 2");
+        }
+    }
+
+    // --------------------------------------------------------------------------------------------------------------
+    // Global pooling.
+    // --------------------------------------------------------------------------------------------------------------
+
+    private static readonly Gen<(int Rank, int Batch, int Channels, int[] Lengths, int Style, int Seed)> GlobalCases =
+        from rank in Gen.Int[1, 3]
+        from batch in Gen.Int[0, 2]
+        from channels in Gen.Int[1, 33]
+        from lengths in Gen.Int[1, 40].Array[3]
+        from style in Gen.Int[0, RandomInput.Styles - 1]
+        from seed in Gen.Int
+        select (rank, batch, channels, lengths, style, seed);
+
+    private static PoolShape GlobalShape(int rank, int batch, int channels, int[] l) => rank switch
+    {
+        1 => new PoolShape(batch, channels, l[0] * l[1]),
+        2 => new PoolShape(batch, channels, l[0], l[1]),
+        _ => new PoolShape(batch, channels, 1 + l[0] % 6, l[1] % 9 + 1, l[2]),
+    };
+
+    private static void CheckGlobal<T>((int Rank, int Batch, int Channels, int[] Lengths, int Style, int Seed) g) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var shape = GlobalShape(g.Rank, g.Batch, g.Channels, g.Lengths);
+        var input = RandomInput.Create<T>((int)shape.ElementCount, g.Style, g.Seed);
+        var lastInput = ReferencePooling.ToChannelsLast<T>(input, shape);
+        var outShape = Pooling.GetGlobalOutputShape(shape);
+        string context = $"{typeof(T).Name} global {shape} style={RandomInput.StyleName(g.Style)} seed={g.Seed}";
+
+        var maxFirst = new T[outShape.ElementCount];
+        var maxLast = new T[outShape.ElementCount];
+        Engine.GlobalMax<T>(input, maxFirst, shape, PoolLayout.ChannelsFirst, 1);
+        Engine.GlobalMax<T>(lastInput, maxLast, shape, PoolLayout.ChannelsLast, 1);
+        PoolAssert.Exact<T>(ReferencePooling.GlobalMax<T>(input, shape, PoolLayout.ChannelsFirst), maxFirst, context + " max NCHW");
+        PoolAssert.Exact<T>(ReferencePooling.GlobalMax<T>(lastInput, shape, PoolLayout.ChannelsLast), maxLast, context + " max NHWC");
+
+        var avgFirst = new T[outShape.ElementCount];
+        var avgLast = new T[outShape.ElementCount];
+        Engine.GlobalAverage<T>(input, avgFirst, shape, PoolLayout.ChannelsFirst, 1);
+        Engine.GlobalAverage<T>(lastInput, avgLast, shape, PoolLayout.ChannelsLast, 1);
+        PoolAssert.Bits<T>(ReferencePooling.GlobalAverage<T>(input, shape, PoolLayout.ChannelsFirst), avgFirst, context + " average NCHW");
+        // Channels first and last give the same bits (global output is N x C either way).
+        PoolAssert.Bits<T>(avgFirst, avgLast, context + " average NHWC vs NCHW");
+        if (g.Style is 0 or 1)
+            PoolAssert.Close<T>(ReferencePooling.GlobalAverageSequential<T>(input, shape, PoolLayout.ChannelsFirst), avgFirst,
+                typeof(T) == typeof(float) ? 1e-5 : 1e-12, context + " average vs sequential sum");
+    }
+
+    [Fact]
+    public void FloatGlobalPoolingMatchesReference() => GlobalCases.Sample(CheckGlobal<float>, iter: 400);
+
+    [Fact]
+    public void DoubleGlobalPoolingMatchesReference() => GlobalCases.Sample(CheckGlobal<double>, iter: 400);
+
+    [Fact]
+    public void GlobalAverageOfOnesIsExactlyOne()
+    {
+        var shape = new PoolShape(1, 3, 64, 64);
+        var input = Enumerable.Repeat(1f, (int)shape.ElementCount).ToArray();
+        var output = new float[3];
+        Pooling.GlobalAverage(input, output, shape);
+        Assert.All(output, v => Assert.Equal(1f, v));
+    }
+}
