@@ -297,6 +297,32 @@ public class EnginePropertyTests
     public void DoubleGlobalPoolingMatchesReference() => GlobalCases.Sample(CheckGlobal<double>, iter: 400);
 
     [Fact]
+    public void WindowMadeOnlyOfPaddingGivesNegativeInfinityIndexMinusOneAndAverageZero()
+    {
+        // ONNX limits allow it: k=2, d=3, pads 2/2 on a 1-wide input: taps at -2 and 1, both outside.
+        var shape = new PoolShape(1, 2, 1);
+        float[] input = [5f, -1f];
+        var axis = new PoolAxis(2, 1, 2, 2, 3);
+        foreach (var layout in new[] { PoolLayout.ChannelsFirst, PoolLayout.ChannelsLast })
+        {
+            var max = PoolDescriptor.Create(PoolMode.Max, [axis], layout: layout);
+            Assert.Equal(new PoolShape(1, 2, 2), max.GetOutputShape(shape));
+            var (values, indices) = Engine.Pool<float>(max, input, shape, withIndices: true);
+            var (plain, _) = Engine.Pool<float>(max, input, shape, withIndices: false);
+            Assert.All(values, v => Assert.Equal(float.NegativeInfinity, v));
+            Assert.All(plain, v => Assert.Equal(float.NegativeInfinity, v));
+            Assert.All(indices!, i => Assert.Equal(-1L, i));
+            foreach (var includePad in new[] { false, true })
+            {
+                var avg = PoolDescriptor.Create(PoolMode.Average, [axis], countIncludePad: includePad, layout: layout);
+                var (averages, _) = Engine.Pool<float>(avg, input, shape, withIndices: false);
+                // Exclude-pad: divisor 0 becomes 1, output 0. Include-pad: taps before L + pe = 3 count (both), 0 / 2.
+                Assert.All(averages, v => Assert.Equal(0f, v));
+            }
+        }
+    }
+
+    [Fact]
     public void GlobalAverageOfOnesIsExactlyOne()
     {
         var shape = new PoolShape(1, 3, 64, 64);
