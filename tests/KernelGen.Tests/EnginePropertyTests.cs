@@ -4,6 +4,7 @@ using System.Numerics;
 using CsCheck;
 using KernelGen.Testing;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace KernelGen.Tests;
 
@@ -76,9 +77,9 @@ public static class RandomInput
 /// channel counts across every vector width's tails.
 /// </summary>
 [Trait("Category", "Kernel")]
-public class EnginePropertyTests
+public class EnginePropertyTests(ITestOutputHelper log)
 {
-    private const int Iterations = 1500;
+    private const int Iterations = 20000;
 
     private static readonly Gen<(int K, int S, int D, int Pb, int Pe)> GenAxis =
         from k in Gen.Int[1, 5]
@@ -167,17 +168,73 @@ public class EnginePropertyTests
         }
     }
 
+    /// <summary>The generator is not degenerate: it reaches every bucket the properties are meant to cover.</summary>
     [Fact]
-    public void FloatMaxMatchesReference() => Cases(Gen.Int[0, 1]).Sample(Check<float>, iter: Iterations);
+    public void GeneratorCoversTheIntendedSpace()
+    {
+        var seen = new System.Collections.Generic.HashSet<string>();
+        Cases(Gen.Int[0, 2]).Sample(pc =>
+        {
+            var tags = new System.Collections.Generic.List<string>
+            {
+                $"rank{pc.Rank}-{pc.Layout}-{pc.Mode}", $"width{pc.Lengths[^1]}", $"style{pc.Style}",
+            };
+            if (pc.Layout == PoolLayout.ChannelsLast) tags.Add($"channels{pc.Channels}");
+            if (pc.WithIndices) tags.Add($"indices-{pc.Layout}");
+            if (pc.CeilMode) tags.Add($"ceil-{pc.Mode}");
+            if (pc.DivisorOverride is < 0) tags.Add("negative-divisor");
+            if (pc.DivisorOverride is > 0) tags.Add("divisor");
+            if (pc.Mode == PoolMode.Average) tags.Add($"include-pad-{pc.CountIncludePad}");
+            foreach (var a in pc.Axes)
+            {
+                if (a.PadBegin != a.PadEnd) tags.Add("asymmetric-pad");
+                if (a.Dilation > 1) tags.Add($"dilated-{pc.Mode}");
+                tags.Add($"stride{a.Stride}");
+                tags.Add($"kernel{a.Kernel}");
+            }
+            for (int i = 0; i < pc.Rank; i++)
+            {
+                var a = pc.Axes[i];
+                long outputs = ReferencePooling.OutputSize(pc.Lengths[i], a.Kernel, a.Stride, a.PadBegin, a.PadEnd, a.Dilation, pc.CeilMode);
+                for (long o = 0; o < outputs; o++)
+                {
+                    long start = o * a.Stride - a.PadBegin;
+                    bool any = false;
+                    for (int t = 0; t < a.Kernel; t++) any |= start + (long)t * a.Dilation is var p && p >= 0 && p < pc.Lengths[i];
+                    if (!any) tags.Add($"all-padding-window-{pc.Mode}");
+                }
+            }
+            lock (seen) seen.UnionWith(tags);
+        }, iter: 20000, threads: 1, seed: "0000000000001");
+
+        var expected = new System.Collections.Generic.List<string>
+        {
+            "asymmetric-pad", "dilated-Max", "dilated-Average", "negative-divisor", "divisor", "include-pad-True", "include-pad-False",
+            "ceil-Max", "ceil-Average", "indices-ChannelsFirst", "indices-ChannelsLast", "all-padding-window-Max", "all-padding-window-Average",
+        };
+        for (int r = 1; r <= 3; r++)
+            foreach (var layout in new[] { "ChannelsFirst", "ChannelsLast" })
+                foreach (var mode in new[] { "Max", "Average" })
+                    expected.Add($"rank{r}-{layout}-{mode}");
+        for (int w = 1; w <= 33; w++) expected.Add($"width{w}");
+        for (int c = 1; c <= 33; c++) expected.Add($"channels{c}");
+        for (int k = 1; k <= 5; k++) expected.Add($"kernel{k}");
+        for (int st = 1; st <= 4; st++) expected.Add($"stride{st}");
+        for (int style = 0; style < RandomInput.Styles; style++) expected.Add($"style{style}");
+        Assert.All(expected, tag => Assert.Contains(tag, seen));
+    }
 
     [Fact]
-    public void DoubleMaxMatchesReference() => Cases(Gen.Int[0, 1]).Sample(Check<double>, iter: Iterations);
+    public void FloatMaxMatchesReference() => Cases(Gen.Int[0, 1]).Sample(Check<float>, writeLine: log.WriteLine, iter: Iterations);
 
     [Fact]
-    public void FloatAverageMatchesReferenceBitForBit() => Cases(Gen.Const(2)).Sample(Check<float>, iter: Iterations);
+    public void DoubleMaxMatchesReference() => Cases(Gen.Int[0, 1]).Sample(Check<double>, writeLine: log.WriteLine, iter: Iterations);
 
     [Fact]
-    public void DoubleAverageMatchesReferenceBitForBit() => Cases(Gen.Const(2)).Sample(Check<double>, iter: Iterations);
+    public void FloatAverageMatchesReferenceBitForBit() => Cases(Gen.Const(2)).Sample(Check<float>, writeLine: log.WriteLine, iter: Iterations);
+
+    [Fact]
+    public void DoubleAverageMatchesReferenceBitForBit() => Cases(Gen.Const(2)).Sample(Check<double>, writeLine: log.WriteLine, iter: Iterations);
 
     // --------------------------------------------------------------------------------------------------------------
     // Threads: the result does not depend on maxDegreeOfParallelism.
@@ -291,10 +348,10 @@ public class EnginePropertyTests
     }
 
     [Fact]
-    public void FloatGlobalPoolingMatchesReference() => GlobalCases.Sample(CheckGlobal<float>, iter: 400);
+    public void FloatGlobalPoolingMatchesReference() => GlobalCases.Sample(CheckGlobal<float>, writeLine: log.WriteLine, iter: 2000);
 
     [Fact]
-    public void DoubleGlobalPoolingMatchesReference() => GlobalCases.Sample(CheckGlobal<double>, iter: 400);
+    public void DoubleGlobalPoolingMatchesReference() => GlobalCases.Sample(CheckGlobal<double>, writeLine: log.WriteLine, iter: 2000);
 
     [Fact]
     public void WindowMadeOnlyOfPaddingGivesNegativeInfinityIndexMinusOneAndAverageZero()
