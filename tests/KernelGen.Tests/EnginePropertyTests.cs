@@ -379,6 +379,35 @@ public class EnginePropertyTests(ITestOutputHelper log)
         }
     }
 
+    /// <summary>
+    /// Windows so tall that the channels-first engine's row cache would exceed its limit (effective kernel rows x
+    /// row length &gt; 2^22) take the uncached path, refilled for every output row. Random configurations never get
+    /// there, so it is pinned here.
+    /// </summary>
+    [Theory]
+    [InlineData(PoolMode.Max, false)]
+    [InlineData(PoolMode.Max, true)]
+    [InlineData(PoolMode.Average, false)]
+    public void VeryTallDilatedWindowsMatchReference(PoolMode mode, bool withIndices)
+    {
+        // Height: k=5, d=1000 (effective 4001), stride 2, pads 3/1; width: k=3, d=2, pads 1/2, ceil mode.
+        var descriptor = PoolDescriptor.Create(mode, [new PoolAxis(5, 2, 3, 1, 1000), new PoolAxis(3, 1, 1, 2, 2)], ceilMode: true, countIncludePad: true);
+        var shape = new PoolShape(1, 1, 4005, 1200);
+        var input = RandomInput.Create<float>((int)shape.ElementCount, 2, 99);
+        Assert.True(4001L * (descriptor.GetOutputShape(shape).Width) > 1 << 22);
+        var (output, indices) = Engine.Pool<float>(descriptor, input, shape, withIndices, maxDop: 1);
+        if (mode == PoolMode.Max)
+        {
+            var (expected, expectedIndices) = ReferencePooling.Max<float>(descriptor, input, shape);
+            PoolAssert.Exact<float>(expected, output, descriptor.ToString());
+            if (withIndices) PoolAssert.Indices(expectedIndices, indices, descriptor.ToString());
+        }
+        else
+        {
+            PoolAssert.Bits<float>(ReferencePooling.Average<float>(descriptor, input, shape), output, descriptor.ToString());
+        }
+    }
+
     [Fact]
     public void GlobalAverageOfOnesIsExactlyOne()
     {
