@@ -36,6 +36,17 @@ public static class Pooling
         Run<double>(descriptor, input, output, default, shape, maxDegreeOfParallelism, withIndices: false);
 
     /// <summary>
+    /// Runs the general engine even where a specialized kernel is registered: for checking a specialized kernel
+    /// against it and for measuring one against the other. Same arguments and results as <c>Run</c>.
+    /// </summary>
+    public static void RunGeneral(in PoolDescriptor descriptor, ReadOnlySpan<float> input, Span<float> output, PoolShape shape, int maxDegreeOfParallelism = -1) =>
+        Run<float>(descriptor, input, output, default, shape, maxDegreeOfParallelism, withIndices: false, allowSpecialized: false);
+
+    /// <inheritdoc cref="RunGeneral(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/>
+    public static void RunGeneral(in PoolDescriptor descriptor, ReadOnlySpan<double> input, Span<double> output, PoolShape shape, int maxDegreeOfParallelism = -1) =>
+        Run<double>(descriptor, input, output, default, shape, maxDegreeOfParallelism, withIndices: false, allowSpecialized: false);
+
+    /// <summary>
     /// Max pooling that also writes, for every output, the flat position of the chosen input cell inside its (n, c)
     /// plane (PyTorch's <c>return_indices=True</c> convention; -1 for a window made only of padding).
     /// </summary>
@@ -81,7 +92,7 @@ public static class Pooling
     // -------------------------------------------------------------------------------------------------------------
 
     private static unsafe void Run<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, Span<long> indices,
-        PoolShape shape, int maxDegreeOfParallelism, bool withIndices) where T : unmanaged, IFloatingPointIeee754<T>
+        PoolShape shape, int maxDegreeOfParallelism, bool withIndices, bool allowSpecialized = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (descriptor.SpatialRank == 0)
             throw new ArgumentException("The descriptor is default(PoolDescriptor); create one with a factory such as PoolDescriptor.MaxPool2d.", nameof(descriptor));
@@ -97,6 +108,12 @@ public static class Pooling
         }
         int threads = Threads(maxDegreeOfParallelism);
         if (outputShape.ElementCount == 0) return; // empty batch or no channels: nothing to do
+
+        if (allowSpecialized && !withIndices && PoolKernelRegistry.TryGet<T>(descriptor, out var specialized, out _))
+        {
+            RunSpecialized(specialized!, descriptor.Layout, input, output, shape, outputShape, threads);
+            return;
+        }
 
         var plan = new PoolPlan(descriptor, shape, outputShape);
         var kernel = withIndices ? KernelKind.MaxWithIndices
@@ -119,6 +136,32 @@ public static class Pooling
             ForEachRange(units, threads, (first, count) => RunRange(kernel, plan,
                 new ReadOnlySpan<T>((void*)inputAddress, inputLength), new Span<T>((void*)outputAddress, outputLength),
                 new Span<long>((void*)indicesAddress, indicesLength), first, count));
+        }
+    }
+
+    /// <summary>
+    /// Runs a specialized kernel, split into sub-batches when the work is large: channels first, a range of (n, c)
+    /// planes is itself a valid input (one image of that many channels); channels last, a range of images.
+    /// </summary>
+    private static unsafe void RunSpecialized<T>(SpecializedPoolKernel<T> kernel, PoolLayout layout, ReadOnlySpan<T> input, Span<T> output,
+        PoolShape shape, PoolShape outputShape, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool channelsLast = layout == PoolLayout.ChannelsLast;
+        long units = channelsLast ? shape.Batch : shape.PlaneCount;
+        long inUnit = shape.ElementCount / units, outUnit = outputShape.ElementCount / units;
+        if (!ShouldSplit(units, shape.ElementCount, threads))
+        {
+            kernel(input, output[..(int)outputShape.ElementCount], shape);
+            return;
+        }
+        fixed (T* inputPointer = input)
+        fixed (T* outputPointer = output)
+        {
+            nint inputAddress = (nint)inputPointer, outputAddress = (nint)outputPointer;
+            ForEachRange(units, threads, (first, count) => kernel(
+                new ReadOnlySpan<T>((T*)inputAddress + first * inUnit, (int)(count * inUnit)),
+                new Span<T>((T*)outputAddress + first * outUnit, (int)(count * outUnit)),
+                channelsLast ? shape.WithPlanes(count, shape.Channels) : shape.WithPlanes(1, count)));
         }
     }
 
@@ -190,7 +233,7 @@ public static class Pooling
         });
     }
 
-    private static void RequireShape(PoolShape shape)
+    internal static void RequireShape(PoolShape shape)
     {
         if (shape.SpatialRank == 0)
             throw new ArgumentException("The shape is default(PoolShape); construct it with its sizes.", nameof(shape));
@@ -199,7 +242,7 @@ public static class Pooling
                 $"The shape {shape} has more elements than a span can hold ({Array.MaxLength}).");
     }
 
-    private static void CheckSpans<T>(ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolShape outputShape)
+    internal static void CheckSpans<T>(ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolShape outputShape)
     {
         if (input.Length != shape.ElementCount)
             throw new ArgumentException($"The input span has {input.Length} elements; the shape {shape} has {shape.ElementCount}.", nameof(input));

@@ -1,0 +1,201 @@
+using System.Collections.Generic;
+using System.Linq;
+using KernelGen.Generator.Helpers;
+using KernelGen.Generator.Model;
+
+namespace KernelGen.Generator.Emitters;
+
+/// <summary>
+/// Channels-last (NHWC) kernels: the C values of a cell are contiguous, so vectors run across channels and every tap
+/// is a plain load at any stride or dilation.
+/// </summary>
+/// <remarks>
+/// Each output cell gathers pointers to its window's taps. Interior cells (whose window lies inside the input) compute
+/// them from constant offsets; border cells point taps in the padding at a cell of identity values (-inf for max, +0
+/// for sums). The reduction over the taps is then one unrolled block per channel vector, the same for every cell.
+/// </remarks>
+internal sealed class ChannelsLastEmitter : KernelEmitter
+{
+    private readonly KernelConfiguration _c;
+
+    public ChannelsLastEmitter(KernelConfiguration configuration) : base(configuration) => _c = configuration;
+
+    private int TapCount => _c.KernelHeight * _c.KernelWidth;
+
+    private bool VaryingDivisor => !_c.IsMax && ConstantDivisor is null;
+
+    public override IEnumerable<string> Remarks()
+    {
+        yield return "Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain";
+        yield return "load whatever the stride. Interior cells take their taps from constant offsets; border cells point";
+        yield return "the taps in the padding at a cell of identity values, so both run the same unrolled reduction.";
+        yield return _c.IsMax
+            ? "NaN propagates (IEEE maximum)."
+            : "Taps are added in PyTorch's row-major order from +0, then divided: bit-identical to the general engine.";
+    }
+
+    public override void Emit(SourceWriter w)
+    {
+        w.Line($"private const int KernelHeight = {_c.KernelHeight}, KernelWidth = {_c.KernelWidth};");
+        w.Line($"private const int StrideHeight = {_c.StrideHeight}, StrideWidth = {_c.StrideWidth};");
+        w.Line($"private const int PadTop = {_c.PadHeight}, PadLeft = {_c.PadWidth}, Dilation = {_c.Dilation};");
+        w.Line();
+        EmitRegistration(w);
+        EmitRun(w);
+        EmitImage(w);
+        EmitCell(w);
+    }
+
+    private void EmitRun(SourceWriter w)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// Pools <paramref name=\"input\"/> (shape <paramref name=\"shape\"/>, NHWC) into <paramref name=\"output\"/> on the calling");
+        w.Line("/// thread. Every argument is checked here, once; the loops below read and write without bounds checks.");
+        w.Line("/// </summary>");
+        using (w.Block($"public static void Run(ReadOnlySpan<{T}> input, Span<{T}> output, global::KernelGen.PoolShape shape)"))
+        {
+            w.Line("var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);");
+            w.Line("if (outputShape.ElementCount == 0) return;");
+            w.Line("int channels = shape.Channels, height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;");
+            w.Line("// Scratch: one cell of identity values, read by taps in the padding.");
+            w.Line($"{T}[] scratch = ArrayPool<{T}>.Shared.Rent(channels);");
+            using (w.Block("try"))
+            {
+                using (w.Block($"fixed ({T}* source = input, target = output, padding = scratch)"))
+                {
+                    w.Line($"new Span<{T}>(padding, channels).Fill({Identity});");
+                    w.Line("long imageSize = (long)height * width * channels, outImageSize = (long)outHeight * outWidth * channels;");
+                    using (w.Block("for (long n = 0; n < shape.Batch; n++)"))
+                        w.Line("PoolImage(source + n * imageSize, target + n * outImageSize, padding, height, width, channels, outHeight, outWidth);");
+                }
+            }
+            using (w.Block("finally"))
+                w.Line($"ArrayPool<{T}>.Shared.Return(scratch);");
+        }
+        w.Line();
+    }
+
+    private void EmitImage(SourceWriter w)
+    {
+        w.Line("/// <summary>One image: for every output cell, the pointers to its window's taps, then the reduction.</summary>");
+        using (w.Block($"private static void PoolImage({T}* image, {T}* output, {T}* padding, int height, int width, int channels, int outHeight, int outWidth)"))
+        {
+            w.Line($"{T}** taps = stackalloc {T}*[{TapCount}];");
+            w.Line("long rowStride = (long)width * channels;");
+            using (w.Block("for (int oh = 0; oh < outHeight; oh++)"))
+            {
+                w.Line("int top = oh * StrideHeight - PadTop;");
+                w.Line("bool rowsInside = top >= 0 && top + (KernelHeight - 1) * Dilation < height;");
+                if (VaryingDivisor)
+                    w.Line($"{T} rowFactor = {DivisorFactor("top", "height", "KernelHeight", "PadTop")};");
+                using (w.Block("for (int ow = 0; ow < outWidth; ow++)"))
+                {
+                    w.Line("int left = ow * StrideWidth - PadLeft;");
+                    w.Line("if (rowsInside && left >= 0 && left + (KernelWidth - 1) * Dilation < width)");
+                    using (w.Block(""))
+                    {
+                        w.Line($"{T}* corner = image + top * rowStride + (long)left * channels;");
+                        for (int kh = 0; kh < _c.KernelHeight; kh++)
+                            for (int kw = 0; kw < _c.KernelWidth; kw++)
+                            {
+                                string rowPart = kh == 0 ? "" : kh * _c.Dilation == 1 ? " + rowStride" : $" + {kh * _c.Dilation} * rowStride";
+                                string columnPart = kw == 0 ? "" : kw * _c.Dilation == 1 ? " + channels" : $" + {kw * _c.Dilation} * channels";
+                                w.Line($"taps[{kh * _c.KernelWidth + kw}] = corner{rowPart}{columnPart};");
+                            }
+                    }
+                    w.Line("else");
+                    using (w.Block(""))
+                    {
+                        w.Line("// A border cell: taps outside the input read the identity cell.");
+                        using (w.Block("for (int kh = 0; kh < KernelHeight; kh++)"))
+                        {
+                            w.Line("int h = top + kh * Dilation;");
+                            using (w.Block("for (int kw = 0; kw < KernelWidth; kw++)"))
+                            {
+                                w.Line("int x = left + kw * Dilation;");
+                                w.Line("taps[kh * KernelWidth + kw] = (uint)h < (uint)height && (uint)x < (uint)width ? image + h * rowStride + (long)x * channels : padding;");
+                            }
+                        }
+                    }
+                    string divisor = VaryingDivisor ? $", rowFactor * {DivisorFactor("left", "width", "KernelWidth", "PadLeft")}" : "";
+                    w.Line($"PoolCell(taps, output + ((long)oh * outWidth + ow) * channels, channels{divisor});");
+                }
+            }
+        }
+        w.Line();
+    }
+
+    private string DivisorFactor(string start, string length, string kernel, string pad)
+    {
+        // Dilated average pooling is not PyTorch's (the analyzer rejects it), so the window spans the kernel.
+        return _c.CountIncludePad
+            ? $"({T})(Math.Min({start} + {kernel}, {length} + {pad}) - ({start}))"
+            : $"({T})(Math.Min({start} + {kernel}, {length}) - Math.Max({start}, 0))";
+    }
+
+    private void EmitCell(SourceWriter w)
+    {
+        w.Line("/// <summary>Reduces the taps of one output cell across all channels, widest vectors first.</summary>");
+        string divisorParameter = VaryingDivisor ? $", {T} divisor" : "";
+        using (w.Block($"private static void PoolCell({T}** taps, {T}* output, int channels{divisorParameter})"))
+        {
+            w.Line("int c = 0;");
+            foreach (var isa in VectorIsa.All)
+            {
+                int lanes = isa.LaneCount(_c.Element);
+                w.Line($"if ({isa.Condition})");
+                using (w.Block(""))
+                {
+                    using (w.Block($"for (; c <= channels - {lanes}; c += {lanes})"))
+                    {
+                        var loads = Enumerable.Range(0, TapCount).Select(i => $"{isa.Vector}.Load(taps[{i}] + c)").ToList();
+                        string result = Reduce(w, isa.Vector, isa.Type(T), loads);
+                        if (!_c.IsMax)
+                            result = ConstantDivisor is int constant
+                                ? "(" + DivideByConstant(result, constant, $"{isa.Vector}.Create") + ")"
+                                : $"({result} / {isa.Vector}.Create(divisor))";
+                        w.Line($"{result}.Store(output + c);");
+                    }
+                }
+            }
+            using (w.Block("for (; c < channels; c++)"))
+            {
+                var loads = Enumerable.Range(0, TapCount).Select(i => $"taps[{i}][c]").ToList();
+                string result = Reduce(w, null, T, loads);
+                if (!_c.IsMax)
+                    result = ConstantDivisor is int constant ? DivideByConstant(result, constant, "") : $"{result} / divisor";
+                w.Line($"output[c] = {result};");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Max: a balanced tree (IEEE maximum is order-free). Sum: one left-to-right chain from +0 in row-major tap order,
+    /// which is PyTorch's rounding.
+    /// </summary>
+    private string Reduce(SourceWriter w, string? vector, string type, List<string> loads)
+    {
+        if (!_c.IsMax)
+        {
+            string zero = vector is null ? Literal(0) : $"{type}.Zero";
+            w.Line($"var sum = {zero} + {string.Join(" + ", loads)};");
+            return "sum";
+        }
+        string max = vector is null ? $"{T}.Max" : $"{vector}.Max";
+        var level = loads;
+        int counter = 0;
+        while (level.Count > 1)
+        {
+            var next = new List<string>();
+            for (int i = 0; i + 1 < level.Count; i += 2)
+            {
+                string variable = $"max{counter++}";
+                w.Line($"var {variable} = {max}({level[i]}, {level[i + 1]});");
+                next.Add(variable);
+            }
+            if (level.Count % 2 == 1) next.Add(level[level.Count - 1]);
+            level = next;
+        }
+        return level[0];
+    }
+}

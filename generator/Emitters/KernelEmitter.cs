@@ -1,0 +1,105 @@
+using System.Collections.Generic;
+using System.Globalization;
+using KernelGen.Generator.Helpers;
+using KernelGen.Generator.Model;
+
+namespace KernelGen.Generator.Emitters;
+
+/// <summary>
+/// Writes the members of one kernel class. Subclasses choose the algorithm: channels first, channels last, or a call
+/// into the general engine for configurations that are not specialized.
+/// </summary>
+internal abstract class KernelEmitter
+{
+    protected KernelEmitter(KernelConfiguration configuration)
+    {
+        Configuration = configuration;
+        T = configuration.ElementType;
+    }
+
+    protected KernelConfiguration Configuration { get; }
+
+    /// <summary>The element type's C# keyword.</summary>
+    protected string T { get; }
+
+    public static KernelEmitter For(KernelConfiguration configuration) =>
+        configuration.UnsupportedReason is not null ? new GeneralEngineEmitter(configuration)
+        : configuration.Layout == PoolLayout.ChannelsFirst ? new ChannelsFirstEmitter(configuration)
+        : new ChannelsLastEmitter(configuration);
+
+    /// <summary>The lines of the kernel class's &lt;remarks&gt;: how it works, in words.</summary>
+    public abstract IEnumerable<string> Remarks();
+
+    public abstract void Emit(SourceWriter writer);
+
+    /// <summary>The module initializer that makes <c>Pooling.Run</c> use this kernel for its configuration.</summary>
+    protected void EmitRegistration(SourceWriter writer)
+    {
+        writer.Line("/// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref=\"Descriptor\"/>.</summary>");
+        writer.Line("[ModuleInitializer]");
+        writer.Line($"internal static void Register() => global::KernelGen.PoolKernelRegistry.Register<{T}>(Descriptor, Run, \"{Configuration.KernelName}\");");
+        writer.Line();
+    }
+
+    /// <summary>The reduction's identity: what a padding cell contributes.</summary>
+    protected string Identity => Configuration.IsMax ? $"{T}.NegativeInfinity" : Literal(0);
+
+    protected string Literal(double value)
+    {
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        if (Configuration.Element == ElementKind.Float) return text + "f";
+        return text.Contains(".") || text.Contains("E") ? text : text + ".0";
+    }
+
+    protected static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The constant divisor every window has, when the configuration guarantees one: an override, or a window that
+    /// never touches padding or the ceil-mode overhang. Null when divisors vary at the borders.
+    /// </summary>
+    protected int? ConstantDivisor
+    {
+        get
+        {
+            var c = Configuration;
+            if (c.IsMax) return null;
+            if (c.DivisorOverride != 0) return c.DivisorOverride;
+            if (c.PadHeight == 0 && c.PadWidth == 0 && !c.CeilMode) return c.KernelHeight * c.KernelWidth;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// <c>value / divisor</c> for a constant divisor: a multiplication when the divisor is a power of two, because
+    /// then <c>x * (1 / d)</c> is exactly <c>x / d</c> (both are the correctly rounded quotient), and a division
+    /// otherwise, as PyTorch computes it.
+    /// </summary>
+    protected string DivideByConstant(string value, int divisor, string broadcast)
+    {
+        long magnitude = System.Math.Abs((long)divisor);
+        bool powerOfTwo = (magnitude & (magnitude - 1)) == 0;
+        string constant = broadcast.Length == 0 ? "{0}" : broadcast + "({0})";
+        return powerOfTwo
+            ? $"{value} * {string.Format(CultureInfo.InvariantCulture, constant, Literal(1.0 / divisor))}"
+            : $"{value} / {string.Format(CultureInfo.InvariantCulture, constant, Literal(divisor))}";
+    }
+}
+
+/// <summary>A configuration the generator does not specialize: the method validates and calls the general engine.</summary>
+internal sealed class GeneralEngineEmitter : KernelEmitter
+{
+    public GeneralEngineEmitter(KernelConfiguration configuration) : base(configuration) { }
+
+    public override IEnumerable<string> Remarks()
+    {
+        yield return $"Not specialized: {Configuration.UnsupportedReason}. It runs the general engine on the calling";
+        yield return "thread, which gives the same results; the build reported this as KG0009.";
+    }
+
+    public override void Emit(SourceWriter writer)
+    {
+        writer.Line("/// <summary>Pools <paramref name=\"input\"/> of shape <paramref name=\"shape\"/> into <paramref name=\"output\"/> with the general engine.</summary>");
+        using (writer.Block($"public static void Run(ReadOnlySpan<{T}> input, Span<{T}> output, global::KernelGen.PoolShape shape)"))
+            writer.Line("global::KernelGen.Pooling.RunGeneral(Descriptor, input, output, shape, maxDegreeOfParallelism: 1);");
+    }
+}

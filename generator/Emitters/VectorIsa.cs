@@ -1,0 +1,58 @@
+using KernelGen.Generator.Model;
+
+namespace KernelGen.Generator.Emitters;
+
+/// <summary>
+/// One explicit SIMD path of a generated kernel: the vector type, the condition the JIT folds to pick it, and how
+/// the path spells the few operations that differ between widths.
+/// </summary>
+internal sealed class VectorIsa
+{
+    private VectorIsa(int bits, string condition, bool hasAlignRight)
+    {
+        Bits = bits;
+        Condition = condition;
+        HasAlignRight = hasAlignRight;
+    }
+
+    /// <summary>AVX-512F: two-source permutes for stride 2 and <c>valignd</c>/<c>valignq</c> to shift taps across vectors.</summary>
+    public static VectorIsa V512 { get; } = new(512, "Vector512.IsHardwareAccelerated && Avx512F.IsSupported", hasAlignRight: true);
+
+    /// <summary>AVX2 (with AVX's masked moves for the borders).</summary>
+    public static VectorIsa V256 { get; } = new(256, "Vector256.IsHardwareAccelerated", hasAlignRight: false);
+
+    /// <summary>SSE-width vectors, with AVX's masked moves for the borders.</summary>
+    public static VectorIsa V128 { get; } = new(128, "Vector128.IsHardwareAccelerated && Avx.IsSupported", hasAlignRight: false);
+
+    public static VectorIsa[] All { get; } = [V512, V256, V128];
+
+    public int Bits { get; }
+
+    /// <summary>The JIT-time constant condition under which this path runs; the JIT keeps one path.</summary>
+    public string Condition { get; }
+
+    /// <summary>Whether taps shifted across two vectors come from one cross-lane align instruction.</summary>
+    public bool HasAlignRight { get; }
+
+    /// <summary><c>Vector512</c>, <c>Vector256</c> or <c>Vector128</c>.</summary>
+    public string Vector => "Vector" + Bits;
+
+    /// <summary>The runtime helper class for this width (<c>KernelLanes512</c>, ...).</summary>
+    public string Lanes => "KernelLanes" + Bits;
+
+    public int LaneCount(ElementKind element) => Bits / (element == ElementKind.Float ? 32 : 64);
+
+    /// <summary>The vector type of the element, e.g. <c>Vector512&lt;float&gt;</c>.</summary>
+    public string Type(string element) => $"{Vector}<{element}>";
+
+    /// <summary>The lane-mask helper for the element's width.</summary>
+    public string InsideMask(ElementKind element) => Lanes + (element == ElementKind.Float ? ".InsideMask32" : ".InsideMask64");
+
+    /// <summary>
+    /// Shifts the phase vector <paramref name="current"/> down by <paramref name="lanes"/>, filling from
+    /// <paramref name="next"/>: <c>valignd</c>/<c>valignq</c> with the count as an immediate.
+    /// </summary>
+    public string AlignRight(ElementKind element, string next, string current, int lanes) => element == ElementKind.Float
+        ? $"Avx512F.AlignRight32({next}.AsInt32(), {current}.AsInt32(), {lanes}).AsSingle()"
+        : $"Avx512F.AlignRight64({next}.AsInt64(), {current}.AsInt64(), {lanes}).AsDouble()";
+}

@@ -1,0 +1,26 @@
+using System;
+using System.ComponentModel;
+using System.Numerics;
+
+namespace KernelGen;
+
+/// <summary>
+/// Argument checks for generated kernels: the same checks, in the same words, as
+/// <see cref="Pooling.Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/>. Generated code calls
+/// this once at its entry point and then reads and writes without bounds checks.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class KernelArguments
+{
+    /// <summary>Throws unless the spans and shape fit <paramref name="descriptor"/>; returns the output shape.</summary>
+    public static PoolShape Validate<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, PoolShape shape)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (descriptor.SpatialRank == 0)
+            throw new ArgumentException("The descriptor is default(PoolDescriptor); create one with a factory such as PoolDescriptor.MaxPool2d.", nameof(descriptor));
+        Pooling.RequireShape(shape);
+        var outputShape = descriptor.GetOutputShape(shape);
+        Pooling.CheckSpans(input, output, shape, outputShape);
+        return outputShape;
+    }
+}

@@ -1,0 +1,67 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+
+namespace KernelGen;
+
+/// <summary>
+/// A kernel specialized for one <see cref="PoolDescriptor"/> and element type. It pools a whole batch of the shape it
+/// is given and validates its arguments itself.
+/// </summary>
+public delegate void SpecializedPoolKernel<T>(ReadOnlySpan<T> input, Span<T> output, PoolShape shape);
+
+/// <summary>
+/// The specialized kernels <see cref="Pooling.Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/>
+/// prefers to the general engine, keyed by (configuration, element type). Kernels made by <c>[PoolKernel]</c> register
+/// themselves from a module initializer, the runtime's built-in ones included, so a user rarely calls
+/// <see cref="Register{T}"/> directly.
+/// </summary>
+public static class PoolKernelRegistry
+{
+    private static readonly ConcurrentDictionary<(PoolDescriptor Descriptor, Type Element), Entry> Kernels = new();
+
+    private sealed record Entry(string Name, Delegate Kernel);
+
+    /// <summary>
+    /// Registers <paramref name="kernel"/> for <paramref name="descriptor"/> and <typeparamref name="T"/>. A later
+    /// registration for the same key replaces the earlier one (the last module loaded wins), so an application can
+    /// override a built-in kernel.
+    /// </summary>
+    /// <param name="descriptor">The configuration the kernel implements; its layout is part of the key.</param>
+    /// <param name="kernel">The kernel. It must give exactly the general engine's results.</param>
+    /// <param name="name">A name for diagnostics, such as <c>MaxPool_K3x3_S2_P1_F32_Nchw</c>.</param>
+    public static void Register<T>(PoolDescriptor descriptor, SpecializedPoolKernel<T> kernel, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (descriptor.SpatialRank == 0)
+            throw new ArgumentException("The descriptor is default(PoolDescriptor).", nameof(descriptor));
+        Kernels[(descriptor, typeof(T))] = new Entry(name, kernel);
+    }
+
+    /// <summary>The specialized kernel for this configuration and element type, if one is registered.</summary>
+    public static bool TryGet<T>(in PoolDescriptor descriptor, out SpecializedPoolKernel<T>? kernel, out string? name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Kernels.TryGetValue((descriptor, typeof(T)), out var entry))
+        {
+            kernel = (SpecializedPoolKernel<T>)entry.Kernel;
+            name = entry.Name;
+            return true;
+        }
+        kernel = null;
+        name = null;
+        return false;
+    }
+
+    /// <summary>Whether <see cref="Pooling.Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/> has a specialized kernel for this configuration.</summary>
+    public static bool IsSpecialized<T>(in PoolDescriptor descriptor) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Kernels.ContainsKey((descriptor, typeof(T)));
+
+    /// <summary>Every registered kernel: configuration, element type and name, sorted by name.</summary>
+    public static IReadOnlyList<(PoolDescriptor Descriptor, Type ElementType, string Name)> Registered =>
+        Kernels.Select(pair => (pair.Key.Descriptor, pair.Key.Element, pair.Value.Name)).OrderBy(entry => entry.Name, StringComparer.Ordinal).ToList();
+}
