@@ -1,0 +1,59 @@
+using System.Linq;
+using Xunit;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>
+/// The generated code compiles together with its input without a single warning, under the strictest settings a user
+/// might build with: every warning an error, warning wave 9999, nullable enabled, XML documentation checked.
+/// </summary>
+public class CompilationTests
+{
+    [Fact]
+    public void BuiltInKernelsCompileWarningFree() => AssertCompilesCleanly(GeneratorHarness.BuiltInKernelsSource);
+
+    [Fact]
+    public void RepresentativeUserKernelsCompileWarningFree() => AssertCompilesCleanly(UserSources.Representative);
+
+    [Fact]
+    public void KernelInTheGlobalNamespaceInAStructCompilesWarningFree() => AssertCompilesCleanly("""
+        using System;
+        using KernelGen;
+
+        /// <summary>No namespace, a struct, a private method.</summary>
+        public partial struct Pools
+        {
+            [PoolKernel(2, 2, PoolMode.Average, DivisorOverride = 4, Layout = PoolLayout.ChannelsLast)]
+            private static partial void Average(ReadOnlySpan<double> input, Span<double> output, PoolShape shape);
+
+            /// <summary>Uses the private kernel.</summary>
+            public static void Use(double[] input, double[] output, PoolShape shape) => Average(input, output, shape);
+        }
+        """);
+
+    [Fact]
+    public void ShapePassedByInCompilesWarningFree() => AssertCompilesCleanly("""
+        using System;
+        using KernelGen;
+
+        namespace App;
+
+        internal static partial class Pools
+        {
+            // The parser accepts 'in PoolShape'; the implementation must repeat the modifier.
+            [PoolKernel(3, 2, PoolMode.Max, Padding = 1)]
+            internal static partial void Pool(ReadOnlySpan<float> input, Span<float> output, in PoolShape shape);
+        }
+        """);
+
+    internal static void AssertCompilesCleanly(string source)
+    {
+        var input = GeneratorHarness.Compile(source);
+        var (result, output) = GeneratorHarness.Run(input);
+        Assert.Null(result.Results.Single().Exception);
+        Assert.Empty(result.Diagnostics);
+        Assert.NotEmpty(result.GeneratedTrees);
+        var problems = GeneratorHarness.Problems(output);
+        Assert.True(problems.Count == 0, "The generated code does not compile cleanly:\n" + GeneratorHarness.Describe(problems));
+    }
+}
