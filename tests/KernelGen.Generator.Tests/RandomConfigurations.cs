@@ -1,0 +1,127 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>One [PoolKernel] configuration as a user writes it, with the descriptor it must implement.</summary>
+public sealed record UserConfiguration(
+    int Index,
+    bool IsMax,
+    int KernelHeight, int KernelWidth,
+    int StrideHeight, int StrideWidth,
+    int PadHeight, int PadWidth,
+    int Dilation,
+    bool CeilMode,
+    bool CountIncludePad,
+    int DivisorOverride,
+    bool IsDouble,
+    bool ChannelsLast)
+{
+    public string MethodName => "Pool" + Index.ToString(CultureInfo.InvariantCulture);
+
+    public PoolLayout Layout => ChannelsLast ? PoolLayout.ChannelsLast : PoolLayout.ChannelsFirst;
+
+    public Type ElementType => IsDouble ? typeof(double) : typeof(float);
+
+    /// <summary>Built by the test, not read from the generated code, so a wrong generated descriptor is caught too.</summary>
+    public PoolDescriptor Descriptor => IsMax
+        ? PoolDescriptor.MaxPool2d((KernelHeight, KernelWidth), (StrideHeight, StrideWidth), (PadHeight, PadWidth), (Dilation, Dilation), CeilMode, Layout)
+        : PoolDescriptor.AvgPool2d((KernelHeight, KernelWidth), (StrideHeight, StrideWidth), (PadHeight, PadWidth), CeilMode, CountIncludePad,
+            DivisorOverride == 0 ? null : DivisorOverride, Layout);
+
+    /// <summary>The generator's name for the kernel (XNNPACK style), as in KernelConfiguration.KernelName.</summary>
+    public string KernelName
+    {
+        get
+        {
+            static string Pair(int a, int b) => $"{a}x{b}";
+            var parts = new List<string>
+            {
+                IsMax ? "MaxPool" : "AvgPool",
+                "K" + Pair(KernelHeight, KernelWidth),
+                "S" + (StrideHeight == StrideWidth ? StrideHeight.ToString(CultureInfo.InvariantCulture) : Pair(StrideHeight, StrideWidth)),
+            };
+            if (PadHeight != 0 || PadWidth != 0)
+                parts.Add("P" + (PadHeight == PadWidth ? PadHeight.ToString(CultureInfo.InvariantCulture) : Pair(PadHeight, PadWidth)));
+            if (Dilation != 1) parts.Add("D" + Dilation.ToString(CultureInfo.InvariantCulture));
+            if (CeilMode) parts.Add("Ceil");
+            if (!IsMax && !CountIncludePad) parts.Add("ExcludePad");
+            if (!IsMax && DivisorOverride != 0) parts.Add("Div" + DivisorOverride.ToString(CultureInfo.InvariantCulture));
+            parts.Add(IsDouble ? "F64" : "F32");
+            parts.Add(ChannelsLast ? "Nhwc" : "Nchw");
+            return string.Join("_", parts);
+        }
+    }
+
+    /// <summary>Whether the generator specializes it (otherwise the generated method calls the general engine).</summary>
+    public bool IsSpecialized => ChannelsLast || (Dilation == 1 && StrideWidth <= 2);
+
+    public string Attribute
+    {
+        get
+        {
+            var text = new StringBuilder($"[PoolKernel(1, 1, PoolMode.{(IsMax ? "Max" : "Average")}, ");
+            text.Append($"KernelHeight = {KernelHeight}, KernelWidth = {KernelWidth}, StrideHeight = {StrideHeight}, StrideWidth = {StrideWidth}, ");
+            text.Append($"PaddingHeight = {PadHeight}, PaddingWidth = {PadWidth}");
+            if (Dilation != 1) text.Append($", Dilation = {Dilation}");
+            if (CeilMode) text.Append(", CeilMode = true");
+            if (!CountIncludePad) text.Append(", CountIncludePad = false");
+            if (DivisorOverride != 0) text.Append($", DivisorOverride = {DivisorOverride}");
+            if (ChannelsLast) text.Append(", Layout = PoolLayout.ChannelsLast");
+            return text.Append(")]").ToString();
+        }
+    }
+
+    public string Declaration
+    {
+        get
+        {
+            string t = IsDouble ? "double" : "float";
+            return $"    {Attribute}\n    internal static partial void {MethodName}(ReadOnlySpan<{t}> input, Span<{t}> output, PoolShape shape);\n";
+        }
+    }
+
+    public override string ToString() => $"{MethodName} {Attribute} on {(IsDouble ? "double" : "float")}";
+}
+
+/// <summary>Seeded random configurations over the whole space the attribute allows.</summary>
+internal static class RandomConfigurations
+{
+    public const int Seed = 20251107;
+    public const int Count = 48;
+
+    public static IReadOnlyList<UserConfiguration> All { get; } = Create();
+
+    private static List<UserConfiguration> Create()
+    {
+        var random = new Random(Seed);
+        var all = new List<UserConfiguration>();
+        for (int i = 0; i < Count; i++)
+        {
+            bool isMax = random.Next(2) == 0;
+            int kh = random.Next(1, 8), kw = random.Next(1, 8);
+            int sh = random.Next(1, 4), sw = random.Next(1, 4);
+            int ph = random.Next(0, kh / 2 + 1), pw = random.Next(0, kw / 2 + 1);
+            int dilation = isMax && random.Next(3) == 0 ? 2 : 1;
+            bool ceil = random.Next(2) == 0;
+            bool include = isMax || random.Next(2) == 0;
+            int divisor = !isMax && random.Next(4) == 0 ? new[] { 1, 2, 3, 4, 5, 7, 8, 9, 16 }[random.Next(9)] : 0;
+            bool isDouble = random.Next(2) == 0;
+            bool channelsLast = random.Next(2) == 0;
+            all.Add(new UserConfiguration(i, isMax, kh, kw, sh, sw, ph, pw, dilation, ceil, include, divisor, isDouble, channelsLast));
+        }
+        return all;
+    }
+
+    public static string Source(IEnumerable<UserConfiguration> configurations)
+    {
+        var text = new StringBuilder();
+        text.Append("using System;\nusing KernelGen;\n\nnamespace RandomUser;\n\n/// <summary>Random configurations.</summary>\ninternal static partial class Kernels\n{\n");
+        foreach (var configuration in configurations)
+            text.Append(configuration.Declaration);
+        return text.Append("}\n").ToString();
+    }
+}

@@ -1,0 +1,250 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Numerics;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.CodeAnalysis;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>
+/// Seeded random user configurations, generated, compiled in memory against the real KernelGen.dll in one
+/// compilation, loaded, and compared bit for bit with the general engine on random inputs (NaN, infinities, signed
+/// zeros, ties) over every width from 1 to 2V + 1 of a 512-bit vector. CI reruns this category under narrower ISAs.
+/// </summary>
+[Trait("Category", "Kernel")]
+public class RandomKernelTests(ITestOutputHelper log)
+{
+    /// <summary>CI points this at a file per ISA run; this assembly writes "&lt;path&gt;.generated" next to the engine's fingerprints.</summary>
+    public const string FingerprintVariable = "KERNELGEN_FINGERPRINT_OUT";
+
+    private static readonly Lazy<CompiledKernels> Compiled = new(() => CompiledKernels.Build(RandomConfigurations.All));
+
+    public static IEnumerable<object[]> Configurations() => RandomConfigurations.All.Select(c => new object[] { c.Index });
+
+    [Fact]
+    public void EveryRandomConfigurationCompiles()
+    {
+        var broken = Compiled.Value.Broken;
+        Assert.True(broken.Count == 0,
+            $"{broken.Count} of {RandomConfigurations.Count} generated kernels do not compile:\n" +
+            string.Join("\n", broken.Select(pair => $"{pair.Key}: {pair.Value}")));
+    }
+
+    [Fact]
+    public void TheRandomSetCoversTheSpecializedPaths()
+    {
+        var all = RandomConfigurations.All;
+        Assert.True(all.Count(c => c.IsSpecialized && !c.ChannelsLast) >= 10, "too few specialized channels-first configurations");
+        Assert.True(all.Count(c => c.IsSpecialized && c.ChannelsLast) >= 10, "too few specialized channels-last configurations");
+        Assert.Contains(all, c => c.IsSpecialized && c.IsDouble && !c.IsMax);
+        Assert.Contains(all, c => c.IsSpecialized && !c.IsDouble && c.IsMax && c.Dilation == 2);
+        Assert.Contains(all, c => c.IsSpecialized && c.DivisorOverride != 0);
+        Assert.Contains(all, c => c.IsSpecialized && !c.IsMax && !c.CountIncludePad && c.CeilMode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void GeneratedKernelMatchesGeneralEngineBitForBit(int index)
+    {
+        var configuration = RandomConfigurations.All[index];
+        var kernel = Compiled.Value.Kernel(configuration);
+        int shapes = configuration.IsDouble
+            ? Compare<double>(configuration, (SpecializedPoolKernel<double>)kernel)
+            : Compare<float>(configuration, (SpecializedPoolKernel<float>)kernel);
+        log.WriteLine($"{configuration} ({configuration.KernelName}): {shapes} shapes bit-identical");
+        Assert.True(shapes >= 30, $"only {shapes} shapes were valid for {configuration}");
+    }
+
+    [Fact]
+    public void LoadingTheAssemblyRegistersEverySpecializedKernel()
+    {
+        var compiled = Compiled.Value;
+        var problems = new List<string>();
+        foreach (var configuration in RandomConfigurations.All.Where(c => c.IsSpecialized && compiled.Compiles(c)))
+        {
+            string? name = configuration.IsDouble
+                ? (PoolKernelRegistry.TryGet<double>(configuration.Descriptor, out _, out var n64) ? n64 : null)
+                : (PoolKernelRegistry.TryGet<float>(configuration.Descriptor, out _, out var n32) ? n32 : null);
+            if (name != configuration.KernelName)
+                problems.Add($"{configuration}: registered as '{name ?? "(nothing)"}', expected '{configuration.KernelName}'");
+        }
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
+    public void Fingerprints()
+    {
+        var compiled = Compiled.Value;
+        var lines = new List<string>();
+        foreach (var configuration in RandomConfigurations.All.Where(compiled.Compiles))
+        {
+            var shape = new PoolShape(2, 5, 13, 37);
+            string hash = configuration.IsDouble
+                ? Fingerprint<double>(configuration, (SpecializedPoolKernel<double>)compiled.Kernel(configuration), shape)
+                : Fingerprint<float>(configuration, (SpecializedPoolKernel<float>)compiled.Kernel(configuration), shape);
+            lines.Add($"generated-kernel/{configuration.MethodName}/{configuration.KernelName}/{shape} {hash}");
+        }
+        lines.Sort(StringComparer.Ordinal);
+
+        string? path = Environment.GetEnvironmentVariable(FingerprintVariable);
+        if (!string.IsNullOrEmpty(path))
+        {
+            // The engine's fingerprint test (KernelGen.Tests) overwrites <path>; a separate file keeps both intact.
+            File.WriteAllLines(path + ".generated", lines);
+            log.WriteLine($"Wrote {lines.Count} fingerprints to {path}.generated.");
+        }
+        Assert.NotEmpty(lines);
+    }
+
+    private static string Fingerprint<T>(UserConfiguration configuration, SpecializedPoolKernel<T> kernel, PoolShape shape)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var input = RandomInput<T>(new Random(1000 + configuration.Index), (int)shape.ElementCount);
+        var output = new T[configuration.Descriptor.GetOutputShape(shape).ElementCount];
+        kernel(input, output, shape);
+        return Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(output.AsSpan())));
+    }
+
+    /// <summary>Every width 1..33, two heights per width, batches and channels varied; returns the number of shapes compared.</summary>
+    private static int Compare<T>(UserConfiguration configuration, SpecializedPoolKernel<T> kernel) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var descriptor = configuration.Descriptor;
+        var random = new Random(configuration.Index * 7919 + 17);
+        int effectiveHeight = (configuration.KernelHeight - 1) * configuration.Dilation + 1;
+        int[] heights = [1, 2, 3, effectiveHeight, effectiveHeight + 1, effectiveHeight + configuration.StrideHeight, 2 * configuration.StrideHeight + effectiveHeight + 1, 9, 13];
+        int compared = 0;
+        for (int width = 1; width <= 33; width++)
+        {
+            for (int pick = 0; pick < 2; pick++)
+            {
+                int height = heights[(width * 2 + pick) % heights.Length];
+                int batch = 1 + (width + pick) % 2;
+                int channels = configuration.ChannelsLast ? 1 + (width * 5 + pick * 11) % 33 : 1 + (width + pick) % 3;
+                var shape = new PoolShape(batch, channels, height, width);
+                PoolShape outputShape;
+                try { outputShape = descriptor.GetOutputShape(shape); }
+                catch (ArgumentException) { continue; }
+
+                var input = RandomInput<T>(random, (int)shape.ElementCount);
+                var expected = new T[outputShape.ElementCount];
+                // One spare cell past the output must stay untouched.
+                var actual = new T[outputShape.ElementCount + 1];
+                actual[^1] = T.CreateTruncating(12345);
+                RunGeneral(descriptor, input, expected, shape);
+                kernel(input, actual, shape);
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    if (!BitEqual(expected[i], actual[i]))
+                        Assert.Fail($"{configuration} ({configuration.KernelName}) on {shape} [{configuration.Layout}]: output {i} of {expected.Length} is {actual[i]:R}, the general engine gives {expected[i]:R}");
+                }
+                Assert.True(actual[^1] == T.CreateTruncating(12345), $"{configuration} on {shape}: wrote past the output");
+                compared++;
+            }
+        }
+        return compared;
+    }
+
+    private static void RunGeneral<T>(in PoolDescriptor descriptor, T[] input, T[] output, PoolShape shape)
+    {
+        if (input is float[] floats) Pooling.RunGeneral(descriptor, floats, (float[])(object)output, shape, 1);
+        else Pooling.RunGeneral(descriptor, (double[])(object)input, (double[])(object)output, shape, 1);
+    }
+
+    private static bool BitEqual<T>(T a, T b) where T : unmanaged =>
+        MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in a)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in b)));
+
+    internal static T[] RandomInput<T>(Random random, int length) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var input = new T[length];
+        for (int i = 0; i < length; i++)
+        {
+            input[i] = random.Next(20) switch
+            {
+                0 => T.NaN,
+                1 => T.PositiveInfinity,
+                2 => T.NegativeInfinity,
+                3 => T.NegativeZero,
+                4 => T.Zero,
+                < 10 => T.CreateTruncating(random.Next(-3, 4)),
+                _ => T.CreateTruncating(random.NextDouble() * 200 - 100),
+            };
+        }
+        return input;
+    }
+
+    /// <summary>
+    /// The random configurations compiled into one in-memory assembly. Kernels that fail to compile are recorded and
+    /// left out (one bad kernel must not hide the results of the others), and the rest compiled again.
+    /// </summary>
+    private sealed class CompiledKernels
+    {
+        private readonly Dictionary<int, Delegate> _kernels = new();
+
+        /// <summary>Configurations whose generated code does not compile: configuration to first errors.</summary>
+        public Dictionary<string, string> Broken { get; } = new();
+
+        private readonly HashSet<int> _brokenIndices = new();
+
+        public bool Compiles(UserConfiguration configuration) => !_brokenIndices.Contains(configuration.Index);
+
+        public Delegate Kernel(UserConfiguration configuration)
+        {
+            if (!Compiles(configuration))
+                throw new Xunit.Sdk.XunitException($"{configuration} ({configuration.KernelName}) does not compile: {Broken[configuration.ToString()]}");
+            return _kernels[configuration.Index];
+        }
+
+        public static CompiledKernels Build(IReadOnlyList<UserConfiguration> all)
+        {
+            var compiled = new CompiledKernels();
+            var included = all.ToList();
+            for (int attempt = 0; ; attempt++)
+            {
+                var input = GeneratorHarness.CompileAs("KernelGen.RandomUserKernels", RandomConfigurations.Source(included));
+                var (result, output) = GeneratorHarness.Run(input);
+                if (result.Results.Single().Exception is { } exception)
+                    throw new InvalidOperationException("The generator threw.", exception);
+                var errors = GeneratorHarness.Problems(output);
+                if (errors.Count == 0)
+                {
+                    using var stream = new MemoryStream();
+                    var emit = output.Emit(stream);
+                    if (!emit.Success)
+                        throw new InvalidOperationException("Emit failed:\n" + GeneratorHarness.Describe(emit.Diagnostics));
+                    var assembly = Assembly.Load(stream.ToArray());
+                    var type = assembly.GetType("RandomUser.Kernels", throwOnError: true)!;
+                    foreach (var configuration in included)
+                    {
+                        var method = type.GetMethod(configuration.MethodName, BindingFlags.Static | BindingFlags.NonPublic)!;
+                        compiled._kernels[configuration.Index] = configuration.IsDouble
+                            ? method.CreateDelegate<SpecializedPoolKernel<double>>()
+                            : method.CreateDelegate<SpecializedPoolKernel<float>>();
+                    }
+                    return compiled;
+                }
+                if (attempt == 3)
+                    throw new InvalidOperationException("Still failing after leaving out the broken kernels:\n" + GeneratorHarness.Describe(errors));
+
+                // Attribute each error to the kernel file it is in; errors elsewhere (the user file) follow from those.
+                var byKernel = errors
+                    .Where(e => e.Location.SourceTree is { } tree && tree.FilePath.EndsWith(".g.cs", StringComparison.Ordinal) && !tree.FilePath.EndsWith(".PoolKernel.g.cs", StringComparison.Ordinal))
+                    .GroupBy(e => Path.GetFileName(e.Location.SourceTree!.FilePath)[..^".g.cs".Length])
+                    .ToDictionary(g => g.Key, g => string.Join("; ", g.Take(2).Select(e => e.ToString())));
+                if (byKernel.Count == 0)
+                    throw new InvalidOperationException("The random kernels do not compile:\n" + GeneratorHarness.Describe(errors));
+                foreach (var configuration in included.Where(c => byKernel.ContainsKey(c.KernelName)).ToList())
+                {
+                    compiled.Broken[configuration.ToString()] = byKernel[configuration.KernelName];
+                    compiled._brokenIndices.Add(configuration.Index);
+                    included.Remove(configuration);
+                }
+            }
+        }
+    }
+}
