@@ -94,6 +94,65 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
             Unsafe.Add(ref t, i) = TOp.Apply(Unsafe.Add(ref t, i), value);
     }
 
+    /// <summary>
+    /// <c>target[j] = op(... op(op(source[offsets[0] + j], source[offsets[1] + j]), ...)</c>: one pass that reduces
+    /// every tap of a block in registers, in the order of <paramref name="offsets"/>. With
+    /// <paramref name="startFromZero"/> the chain starts from +0 (PyTorch's sums do).
+    /// </summary>
+    public static void Reduce<TOp>(ReadOnlySpan<T> source, ReadOnlySpan<int> offsets, Span<T> target, bool startFromZero) where TOp : ILaneOp<T>
+    {
+        if (offsets.IsEmpty) ThrowTooShort();
+        foreach (int offset in offsets)
+            if ((uint)offset > (uint)source.Length || source.Length - offset < target.Length) ThrowTooShort();
+
+        ref T src = ref MemoryMarshal.GetReference(source);
+        ref T dst = ref MemoryMarshal.GetReference(target);
+        ref int first = ref MemoryMarshal.GetReference(offsets);
+        int taps = offsets.Length;
+        nint j = 0, n = target.Length;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
+            {
+                var acc = Vector512.LoadUnsafe(ref src, (nuint)(first + j));
+                if (startFromZero) acc = Vector512<T>.Zero + acc;
+                for (int t = 1; t < taps; t++)
+                    acc = TOp.Apply(acc, Vector512.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
+                acc.StoreUnsafe(ref dst, (nuint)j);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j <= n - Vector256<T>.Count; j += Vector256<T>.Count)
+            {
+                var acc = Vector256.LoadUnsafe(ref src, (nuint)(first + j));
+                if (startFromZero) acc = Vector256<T>.Zero + acc;
+                for (int t = 1; t < taps; t++)
+                    acc = TOp.Apply(acc, Vector256.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
+                acc.StoreUnsafe(ref dst, (nuint)j);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; j <= n - Vector128<T>.Count; j += Vector128<T>.Count)
+            {
+                var acc = Vector128.LoadUnsafe(ref src, (nuint)(first + j));
+                if (startFromZero) acc = Vector128<T>.Zero + acc;
+                for (int t = 1; t < taps; t++)
+                    acc = TOp.Apply(acc, Vector128.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
+                acc.StoreUnsafe(ref dst, (nuint)j);
+            }
+        }
+        for (; j < n; j++)
+        {
+            T acc = Unsafe.Add(ref src, first + j);
+            if (startFromZero) acc = T.Zero + acc;
+            for (int t = 1; t < taps; t++)
+                acc = TOp.Apply(acc, Unsafe.Add(ref src, Unsafe.Add(ref first, t) + j));
+            Unsafe.Add(ref dst, j) = acc;
+        }
+    }
+
     // The loop every public helper lands in. Callers have checked the lengths, so the refs stay inside the spans.
     private static void Combine<TOp>(ref T left, ref T right, ref T target, int length) where TOp : ILaneOp<T>
     {
