@@ -1,0 +1,86 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>The generator never throws on broken user code, and generates nothing for a method it cannot implement.</summary>
+public class RobustnessTests
+{
+    public static TheoryData<string> BrokenMembers() => new()
+    {
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape)",
+        "[PoolKernel(\"3\", 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3, 2, (PoolMode)7)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3, 2, PoolMode.Max, Layout = (PoolLayout)5)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3, 2, PoolMode.Max, Padding = Missing.Value)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3, 2, PoolMode.Max, Nonexistent = 1)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(int.MaxValue, int.MaxValue, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3, 2, PoolMode.Max, Padding = int.MinValue)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<Unknown> input, Span<Unknown> output, PoolShape shape);",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial Unknown Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, Unknown shape);",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken();",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape, int extra);",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape) { }",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape) => throw null;",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float>, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3, 2, PoolMode.Max)] public int Broken { get; }",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static extern void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape); public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "[PoolKernel(3, 2, PoolMode.Max)][PoolKernel(2, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+        "public static void Outer() { [PoolKernel(3, 2, PoolMode.Max)] static void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape) { } }",
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenMembers))]
+    public void GeneratorDoesNotThrowOnBrokenCode(string member)
+    {
+        var result = RunOn(member);
+        var generator = result.Results.Single();
+        Assert.True(generator.Exception is null, generator.Exception?.ToString());
+        Assert.DoesNotContain(result.Diagnostics, d => d.Id is "CS8784" or "CS8785");
+    }
+
+    [Theory]
+    [MemberData(nameof(BrokenMembers))]
+    public void GeneratorGeneratesNothingForTheBrokenMethod(string member)
+    {
+        var generator = RunOn(member).Results.Single();
+        Assert.True(!generator.GeneratedSources.Any(s => s.HintName.Contains(".Broken.", System.StringComparison.Ordinal)),
+            "Generated for the broken method: " + string.Join(", ", generator.GeneratedSources.Select(s => s.HintName)));
+    }
+
+    private static GeneratorDriverRunResult RunOn(string member)
+    {
+        string source = $$"""
+            using System;
+            using KernelGen;
+
+            namespace App;
+
+            public static partial class Pools
+            {
+                {{member}}
+
+                [PoolKernel(2, 2, PoolMode.Max)]
+                public static partial void Fine(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+            }
+            """;
+        return GeneratorHarness.CreateDriver().RunGenerators(GeneratorHarness.Compile(source)).GetRunResult();
+    }
+
+    [Fact]
+    public void GeneratorDoesNotThrowWithoutTheAttributeAssembly()
+    {
+        var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("NoKernelGen",
+            [Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText("class C { [PoolKernel(3, 2, 0)] static partial void M(); }", GeneratorHarness.ParseOptions)],
+            Basic.Reference.Assemblies.Net100.References.All, GeneratorHarness.CompilationOptions);
+        var result = GeneratorHarness.CreateDriver().RunGenerators(compilation).GetRunResult();
+        Assert.Null(result.Results.Single().Exception);
+        Assert.Empty(result.GeneratedTrees);
+    }
+}
