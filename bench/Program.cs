@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Filters;
+using Perfolizer.Horology;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+namespace KernelGen.Bench;
+
+/// <summary>
+/// Entry point. Everything BenchmarkDotNet accepts passes through (--filter, --list flat, ...), plus:
+/// <list type="bullet">
+/// <item><c>--quick</c>: in-process job with few short iterations, every case in under 3 minutes, for development.</item>
+/// <item><c>--report</c>: no measuring; rewrite docs/benchmarks.md and docs/benchmarks.png from the last run.</item>
+/// </list>
+/// A run that measured every benchmark rewrites the docs itself; a filtered run only saves its results (for --report).
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var rest = args.ToList();
+        bool quick = rest.Remove("--quick");
+        bool reportOnly = rest.Remove("--report");
+        string root = Report.RepositoryRoot();
+
+        if (reportOnly)
+        {
+            var last = RunResults.Load(root);
+            if (last == null)
+            {
+                Console.Error.WriteLine($"No saved run at {RunResults.PathIn(root)}; run the benchmarks first.");
+                return 1;
+            }
+            Report.Write(root, last);
+            return 0;
+        }
+
+        // Without a filter BenchmarkDotNet asks interactively which benchmarks to run; the default here is all of them.
+        bool filtered = rest.Contains("--filter") || rest.Contains("-f");
+        if (!filtered) rest.AddRange(["--filter", "*"]);
+        bool everything = !filtered || IsFilterEverything(rest);
+
+        var config = CreateConfig(quick);
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(PoolingBenchmarks)]).Run([.. rest], config).ToList();
+        var summary = summaries.FirstOrDefault(s => s.Reports.Length > 0);
+        if (summary == null) return 1;
+        if (summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success))
+        {
+            Console.Error.WriteLine("Some benchmarks failed (see the log above); the docs are not rewritten.");
+            return 1;
+        }
+
+        string mode = quick ? "quick" : "full";
+        string command = "dotnet run -c Release --project bench -- " + string.Join(' ', args.Select(a => a.Contains('*') ? $"'{a}'" : a));
+        var results = RunResults.FromSummary(summary, mode, command);
+        results.Save(root);
+        Console.WriteLine($"Results saved to {RunResults.PathIn(root)}.");
+        if (everything && results.IsComplete)
+            Report.Write(root, results);
+        else
+            Console.WriteLine("Not every benchmark ran, so docs/benchmarks.md is left as it is; `--report` writes it from this run anyway.");
+        return 0;
+    }
+
+    private static bool IsFilterEverything(List<string> args)
+    {
+        int i = Math.Max(args.IndexOf("--filter"), args.IndexOf("-f"));
+        return i >= 0 && i + 1 < args.Count && args[i + 1] == "*" && (i + 2 >= args.Count || args[i + 2].StartsWith('-'));
+    }
+
+    /// <summary>
+    /// Full: out-of-process (BenchmarkDotNet's default toolchain), 1 launch, 6 warm-ups, 15 iterations of 250 ms.
+    /// Quick: in-process, 1 warm-up, 3 iterations of 40 ms. Both: MemoryDiagnoser, only the combinations that exist,
+    /// dynamic PGO off (the quick job through the bench's runtimeconfig, the full job's children through the environment).
+    /// </summary>
+    public static IConfig CreateConfig(bool quick)
+    {
+        var job = quick
+            ? Job.Default.WithId("Quick").WithToolchain(InProcessEmitToolchain.Instance)
+                .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3).WithIterationTime(TimeInterval.FromMilliseconds(40))
+            : Job.Default.WithId("Full")
+                .WithLaunchCount(1).WithWarmupCount(6).WithIterationCount(15).WithIterationTime(TimeInterval.FromMilliseconds(250))
+                .WithEnvironmentVariables(new EnvironmentVariable("DOTNET_TieredPGO", "0"));
+        return DefaultConfig.Instance
+            .AddJob(job.AsDefault())
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddFilter(new SimpleFilter(b => PoolingBenchmarks.Applies(b.Descriptor.WorkloadMethod.Name, (string)b.Parameters["Case"])))
+            .WithOptions(ConfigOptions.JoinSummary);
+    }
+}

@@ -1,0 +1,74 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Reports;
+
+namespace KernelGen.Bench;
+
+/// <summary>One measured benchmark: mean time per call and bytes allocated per call.</summary>
+public sealed record Measurement(string Case, string Layout, string Method, double MeanNs, double StdDevNs, long AllocatedBytes);
+
+/// <summary>
+/// A run's results, saved to BenchmarkDotNet.Artifacts/kernelgen/last-run.json so that <c>--report</c> can rewrite the
+/// docs without measuring again.
+/// </summary>
+public sealed class RunResults
+{
+    public string Mode { get; set; } = "";
+    public string Command { get; set; } = "";
+    public DateTime TimestampUtc { get; set; }
+    /// <summary>BenchmarkDotNet's GitHub-markdown summary (environment block and table).</summary>
+    public string Table { get; set; } = "";
+    public List<Measurement> Measurements { get; set; } = [];
+
+    /// <summary>Whether every case, layout and applicable method has a measurement.</summary>
+    public bool IsComplete => BenchCase.All.All(c => Methods.All(m =>
+        !PoolingBenchmarks.Applies(m, c.Name) || Layouts.All(l => Find(c.Name, l, m) != null)));
+
+    public static readonly string[] Layouts = [PoolingBenchmarks.Nchw, PoolingBenchmarks.Nhwc];
+
+    public static readonly string[] Methods =
+    [
+        nameof(PoolingBenchmarks.OnnxRuntime), nameof(PoolingBenchmarks.Specialized), nameof(PoolingBenchmarks.PoolKernel),
+        nameof(PoolingBenchmarks.General), nameof(PoolingBenchmarks.Naive), nameof(PoolingBenchmarks.Roofline),
+        nameof(PoolingBenchmarks.SpecializedAllCores),
+    ];
+
+    public Measurement? Find(string caseName, string layout, string method) =>
+        Measurements.FirstOrDefault(m => m.Case == caseName && m.Layout == layout && m.Method == method);
+
+    public static RunResults FromSummary(Summary summary, string mode, string command)
+    {
+        var logger = new AccumulationLogger();
+        MarkdownExporter.GitHub.ExportToLog(summary, logger);
+        var results = new RunResults { Mode = mode, Command = command, TimestampUtc = DateTime.UtcNow, Table = logger.GetLog() };
+        foreach (var report in summary.Reports)
+        {
+            if (report.ResultStatistics is not { } stats) continue;
+            var b = report.BenchmarkCase;
+            results.Measurements.Add(new Measurement(
+                (string)b.Parameters["Case"], (string)b.Parameters["Layout"], b.Descriptor.WorkloadMethod.Name,
+                stats.Mean, stats.StandardDeviation, report.GcStats.GetBytesAllocatedPerOperation(b) ?? -1));
+        }
+        return results;
+    }
+
+    public static string PathIn(string root) => Path.Combine(root, "BenchmarkDotNet.Artifacts", "kernelgen", "last-run.json");
+
+    public void Save(string root)
+    {
+        string path = PathIn(root);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    public static RunResults? Load(string root)
+    {
+        string path = PathIn(root);
+        return File.Exists(path) ? JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path)) : null;
+    }
+}
