@@ -46,6 +46,7 @@ public static class Program
         if (!filtered) rest.AddRange(["--filter", "*"]);
         bool everything = !filtered || IsFilterEverything(rest);
 
+        string loadBefore = RunResults.LoadAverage();
         var config = CreateConfig(quick);
         var summaries = BenchmarkSwitcher.FromTypes([typeof(PoolingBenchmarks)]).Run([.. rest], config).ToList();
         var summary = summaries.FirstOrDefault(s => s.Reports.Length > 0);
@@ -59,6 +60,8 @@ public static class Program
         string mode = quick ? "quick" : "full";
         string command = "dotnet run -c Release --project bench -- " + string.Join(' ', args.Select(a => a.Contains('*') ? $"'{a}'" : a));
         var results = RunResults.FromSummary(summary, mode, command);
+        results.LoadBefore = loadBefore;
+        results.LoadAfter = RunResults.LoadAverage();
         results.Save(root);
         Console.WriteLine($"Results saved to {RunResults.PathIn(root)}.");
         if (everything && results.IsComplete)

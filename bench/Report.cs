@@ -57,6 +57,11 @@ public static class Report
         md.AppendLine();
         md.AppendLine($"Measured with: `{run.Command}`");
         md.AppendLine();
+        md.AppendLine($"Load average (1, 5, 15 min) before the run: {run.LoadBefore}; after: {run.LoadAfter}." +
+            (Busy(run.LoadBefore) || Busy(run.LoadAfter)
+                ? " **The machine was not quiet** (on 2 cores anything above about 1 means other processes competed with the benchmarks): treat the numbers with suspicion, ratios within a group less so than absolute times."
+                : ""));
+        md.AppendLine();
         md.AppendLine("Everything on this page was written by the bench itself from that run (`bench/Report.cs`); nothing is edited by hand.");
         md.AppendLine();
 
@@ -121,6 +126,9 @@ public static class Report
         md.Append(Notes);
         return md.ToString();
     }
+
+    private static bool Busy(string load) =>
+        load.Split(' ').Length > 0 && double.TryParse(load.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double l) && l > 1.2;
 
     private static string Shape(PoolShape s) => $"{s.Batch}x{s.Channels}x{s.Height}x{s.Width}";
 

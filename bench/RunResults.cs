@@ -21,6 +21,9 @@ public sealed class RunResults
     public string Mode { get; set; } = "";
     public string Command { get; set; } = "";
     public DateTime TimestampUtc { get; set; }
+    /// <summary>/proc/loadavg (1, 5, 15 minutes) before and after the run: above about 1 on this 2-core machine, something else was running.</summary>
+    public string LoadBefore { get; set; } = "";
+    public string LoadAfter { get; set; } = "";
     /// <summary>BenchmarkDotNet's GitHub-markdown summary (environment block and table).</summary>
     public string Table { get; set; } = "";
     public List<Measurement> Measurements { get; set; } = [];
@@ -55,6 +58,14 @@ public sealed class RunResults
                 stats.Mean, stats.StandardDeviation, report.GcStats.GetBytesAllocatedPerOperation(b) ?? -1));
         }
         return results;
+    }
+
+    /// <summary>The first three fields of /proc/loadavg, or "unknown".</summary>
+    public static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+        catch (UnauthorizedAccessException) { return "unknown"; }
     }
 
     public static string PathIn(string root) => Path.Combine(root, "BenchmarkDotNet.Artifacts", "kernelgen", "last-run.json");
