@@ -28,29 +28,31 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
     public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
         if (planeCount == 0) return;
-        var layout = new PreparedLayout(plan);
         int inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
         int rows = plan.Depth.Length * plan.Height.Length;
+        var layout = new PreparedLayout(plan, rows);
 
-        T[] prepared = layout.ReadsInputDirectly ? [] : ArrayPool<T>.Shared.Rent(rows * layout.RowStride);
-        T[] reduced = plan.IsMax ? ArrayPool<T>.Shared.Rent(rows * plan.Width.Output) : [];
-        int[] offsets = ArrayPool<int>.Shared.Rent(Math.Max(plan.Width.Kernel, plan.Depth.Kernel * plan.Height.Kernel * (plan.IsMax ? 1 : plan.Width.Kernel)));
-        T[] divisors = plan.IsMax ? [] : ArrayPool<T>.Shared.Rent(plan.Width.Output);
+        T[] prepared = layout.ReadsInputDirectly ? [] : ArrayPool<T>.Shared.Rent(layout.PlaneLength);
+        T[] reduced = plan.IsMax ? ArrayPool<T>.Shared.Rent(rows * layout.RowStride) : [];
+        int[] offsets = ArrayPool<int>.Shared.Rent(plan.Depth.Kernel * plan.Height.Kernel * plan.Width.Kernel);
+        T[] divisors = plan.IsMax ? [] : ArrayPool<T>.Shared.Rent(2 * plan.Width.Output);
+        using var depthWindows = new AxisWindows(plan.Depth);
+        using var heightWindows = new AxisWindows(plan.Height);
         try
         {
-            var divisorRow = new DivisorRow(divisors, plan.IsMax ? 0 : plan.Width.Output);
-            Span<T> preparedRows = prepared.AsSpan(0, layout.ReadsInputDirectly ? 0 : rows * layout.RowStride);
-            layout.FillPadding(preparedRows, plan.IsMax ? T.NegativeInfinity : T.Zero);
+            var divisorRow = new DivisorRow(plan, divisors, plan.IsMax ? 0 : plan.Width.Output);
+            Span<T> preparedPlane = prepared.AsSpan(0, layout.ReadsInputDirectly ? 0 : layout.PlaneLength);
+            preparedPlane.Fill(plan.IsMax ? T.NegativeInfinity : T.Zero); // padding cells: the same in every plane, never overwritten
             for (int p = 0; p < planeCount; p++)
             {
                 long plane = firstPlane + p;
                 ReadOnlySpan<T> source = input.Slice(checked((int)(plane * inPlane)), inPlane);
                 Span<T> target = output.Slice(checked((int)(plane * outPlane)), outPlane);
-                ReadOnlySpan<T> rowsReady = layout.ReadsInputDirectly ? source : layout.Prepare(source, preparedRows);
+                ReadOnlySpan<T> rowsReady = layout.ReadsInputDirectly ? source : layout.Prepare(source, preparedPlane);
                 if (plan.IsMax)
-                    MaxPlane(plan, layout, rowsReady, reduced.AsSpan(0, rows * plan.Width.Output), offsets, target);
+                    MaxPlane(plan, layout, depthWindows, heightWindows, rowsReady, reduced.AsSpan(0, rows * layout.RowStride), offsets, target);
                 else
-                    AveragePlane(plan, layout, rowsReady, offsets, ref divisorRow, target);
+                    AveragePlane(plan, layout, depthWindows, heightWindows, rowsReady, offsets, ref divisorRow, target);
             }
         }
         finally
@@ -62,60 +64,63 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
         }
     }
 
-    private static void MaxPlane(in PoolPlan plan, in PreparedLayout layout, ReadOnlySpan<T> rows, Span<T> reduced, int[] offsets, Span<T> output)
+    private static void MaxPlane(in PoolPlan plan, in PreparedLayout layout, in AxisWindows depthWindows, in AxisWindows heightWindows,
+        ReadOnlySpan<T> rows, Span<T> reduced, int[] offsets, Span<T> output)
     {
         AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
         int outWidth = width.Output;
 
-        // Horizontal: every input row reduced over the window's columns once.
-        Span<int> columnTaps = offsets.AsSpan(0, width.Kernel);
-        for (int kw = 0; kw < width.Kernel; kw++)
-            columnTaps[kw] = layout.TapOffset(kw);
+        // Horizontal, for the whole plane in one pass: reduced[r * RowStride + j] is the maximum of row r's window
+        // at output column j. The cells between one row's outputs and the next row's are computed too and never read:
+        // cheaper than a call per row when rows are short.
         int rowCount = depth.Length * height.Length;
-        for (int row = 0; row < rowCount; row++)
-            VectorOps<T>.Reduce<MaxOp<T>>(rows[(row * layout.RowStride)..], columnTaps, reduced.Slice(row * outWidth, outWidth), startFromZero: false);
+        VectorOps<T>.Reduce<MaxOp<T>>(rows, layout.TapOffsets, reduced[..((rowCount - 1) * layout.RowStride + outWidth)], startFromZero: false);
 
         // Vertical: each output row is the maximum of the reduced rows its window covers.
         for (int od = 0; od < depth.Output; od++)
         {
-            var (dFirst, dEnd) = depth.InsideTaps(od);
+            var (dFirst, dEnd) = depthWindows[od];
             for (int oh = 0; oh < height.Output; oh++)
             {
-                var (hFirst, hEnd) = height.InsideTaps(oh);
+                var (hFirst, hEnd) = heightWindows[oh];
                 Span<T> outRow = output.Slice((od * height.Output + oh) * outWidth, outWidth);
-                int count = WindowRows(plan, od, dFirst, dEnd, oh, hFirst, hEnd, outWidth, offsets);
+                int count = WindowRows(plan, od, dFirst, dEnd, oh, hFirst, hEnd, layout.RowStride, offsets);
                 if (count == 0) outRow.Fill(T.NegativeInfinity); // a window made only of padding (ONNX limits only)
                 else VectorOps<T>.Reduce<MaxOp<T>>(reduced, offsets.AsSpan(0, count), outRow, startFromZero: false);
             }
         }
     }
 
-    private static void AveragePlane(in PoolPlan plan, in PreparedLayout layout, ReadOnlySpan<T> rows, int[] offsets, ref DivisorRow divisors, Span<T> output)
+    private static void AveragePlane(in PoolPlan plan, in PreparedLayout layout, in AxisWindows depthWindows, in AxisWindows heightWindows,
+        ReadOnlySpan<T> rows, int[] offsets, ref DivisorRow divisors, Span<T> output)
     {
         AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
         int outWidth = width.Output;
+        ReadOnlySpan<int> columnTaps = layout.TapOffsets;
+        bool uniform = divisors.IsUniform(plan);
         for (int od = 0; od < depth.Output; od++)
         {
-            var (dFirst, dEnd) = depth.InsideTaps(od);
+            var (dFirst, dEnd) = depthWindows[od];
             for (int oh = 0; oh < height.Output; oh++)
             {
-                var (hFirst, hEnd) = height.InsideTaps(oh);
+                var (hFirst, hEnd) = heightWindows[oh];
                 Span<T> outRow = output.Slice((od * height.Output + oh) * outWidth, outWidth);
                 // Row-major taps: each covered row, and in it every column tap in order.
                 int rowCount = WindowRows(plan, od, dFirst, dEnd, oh, hFirst, hEnd, layout.RowStride, offsets);
-                int taps = 0;
                 for (int r = rowCount - 1; r >= 0; r--)
                 {
                     int rowStart = offsets[r];
-                    for (int kw = width.Kernel - 1; kw >= 0; kw--)
-                        offsets[r * width.Kernel + kw] = rowStart + layout.TapOffset(kw);
-                    taps += width.Kernel;
+                    for (int kw = columnTaps.Length - 1; kw >= 0; kw--)
+                        offsets[r * columnTaps.Length + kw] = rowStart + columnTaps[kw];
                 }
+                int taps = rowCount * columnTaps.Length;
                 if (taps == 0) outRow.Clear(); // no input cell: the sum is +0
                 else VectorOps<T>.Reduce<AddOp<T>>(rows, offsets.AsSpan(0, taps), outRow, startFromZero: true);
-                VectorOps<T>.Accumulate<DivideOp<T>>(outRow, divisors.For(plan, od, oh));
+                if (!uniform) VectorOps<T>.Accumulate<DivideOp<T>>(outRow, divisors.For(plan, od, oh));
             }
         }
+        // Every window has the same divisor (no padding, no ceil-mode overhang, or an override): one pass per plane.
+        if (uniform) VectorOps<T>.Accumulate<DivideOp<T>>(output, divisors.For(plan, 0, 0)[0]);
     }
 
     /// <summary>
@@ -133,65 +138,83 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
         return count;
     }
 
-    /// <summary>How a prepared plane is laid out: one padded, phase-split row after another.</summary>
+    /// <summary>
+    /// Where the prepared copy of a plane keeps input cell (row, padded column x): phase <c>x % s</c>, at
+    /// <c>phase * PhaseStride + row * RowStride + x / s</c>.
+    /// </summary>
+    /// <remarks>
+    /// Rows with padding or a ceil-mode overhang are laid out one after another, each as its s phases. A plane that
+    /// needs no padding and whose width is a multiple of s is laid out phase-major instead (every row's phase 0, then
+    /// every row's phase 1, ...): then the input's row ends line up, and one deinterleaving pass over the whole plane
+    /// prepares it. Stride 1 without padding reads the input itself.
+    /// </remarks>
     private readonly struct PreparedLayout
     {
-        private readonly int _stride, _dilation, _padBegin, _length;
+        private readonly int _stride, _padBegin, _length;
+        private readonly bool _phaseMajor;
 
-        public PreparedLayout(in PoolPlan plan)
+        public PreparedLayout(in PoolPlan plan, int rows)
         {
             var width = plan.Width;
             _stride = width.Stride;
-            _dilation = width.Dilation;
             _padBegin = width.PadBegin;
             _length = width.Length;
+            bool unpadded = width.PadBegin == 0 && width.PaddedLength == width.Length;
+            ReadsInputDirectly = unpadded && width.Stride == 1;
+            _phaseMajor = unpadded && width.Length % width.Stride == 0;
             PhaseLength = (width.PaddedLength + width.Stride - 1) / width.Stride;
-            RowStride = PhaseLength * width.Stride;
-            // Stride 1 with no padding and no ceil-mode overhang: the input rows already are the prepared rows.
-            ReadsInputDirectly = width.Stride == 1 && width.PadBegin == 0 && width.PaddedLength == width.Length;
-            if (ReadsInputDirectly) RowStride = width.Length;
+            RowStride = _phaseMajor ? PhaseLength : PhaseLength * width.Stride;
+            PhaseStride = _phaseMajor ? rows * PhaseLength : PhaseLength;
+            PlaneLength = rows * PhaseLength * width.Stride;
+            TapOffsets = new int[width.Kernel];
+            for (int kw = 0; kw < width.Kernel; kw++)
+            {
+                int position = kw * width.Dilation;
+                TapOffsets[kw] = position % width.Stride * PhaseStride + position / width.Stride;
+            }
         }
 
         /// <summary>Cells in one phase of a prepared row.</summary>
         public int PhaseLength { get; }
 
-        /// <summary>Cells from one prepared row to the next.</summary>
+        /// <summary>Cells from a row to the next within one phase.</summary>
         public int RowStride { get; }
+
+        /// <summary>Cells from one phase of a row to the next phase.</summary>
+        public int PhaseStride { get; }
+
+        /// <summary>Cells in a prepared plane.</summary>
+        public int PlaneLength { get; }
 
         public bool ReadsInputDirectly { get; }
 
-        /// <summary>Where, in a prepared row, tap <paramref name="kw"/> of output column 0 lies.</summary>
-        public int TapOffset(int kw)
-        {
-            int position = kw * _dilation;
-            return position % _stride * PhaseLength + position / _stride;
-        }
-
-        /// <summary>
-        /// Fills a prepared-plane buffer with the padding identity. Padding cells sit at the same places in every
-        /// plane and <see cref="Prepare"/> never writes them, so this runs once per call, not once per plane.
-        /// </summary>
-        public void FillPadding(Span<T> prepared, T fill) => prepared.Fill(fill);
+        /// <summary>Where tap kw of output column 0 of row 0 lies: position kw * d is in phase (kw * d) % s at (kw * d) / s.</summary>
+        public int[] TapOffsets { get; }
 
         /// <summary>Copies every row of <paramref name="plane"/> into its place in <paramref name="prepared"/>, split into phases.</summary>
         public ReadOnlySpan<T> Prepare(ReadOnlySpan<T> plane, Span<T> prepared)
         {
+            if (_phaseMajor && _stride == 2)
+            {
+                // Even width, no padding: the plane's even and odd cells are its rows' even and odd cells, in order.
+                int half = plane.Length / 2;
+                VectorOps<T>.Deinterleave2(plane, prepared[..half], prepared.Slice(half, half));
+                return prepared;
+            }
             int rows = plane.Length / _length;
             for (int row = 0; row < rows; row++)
             {
                 ReadOnlySpan<T> source = plane.Slice(row * _length, _length);
-                Span<T> target = prepared.Slice(row * RowStride, RowStride);
                 if (_stride == 1)
                 {
-                    source.CopyTo(target[_padBegin..]);
+                    source.CopyTo(prepared.Slice(row * RowStride + _padBegin));
                 }
                 else if (_stride == 2)
                 {
                     // Padded cell x = input cell x - padBegin lives in phase x % 2 at x / 2. With an even begin
                     // padding the input's even cells land in phase 0, with an odd one in phase 1.
-                    int half = _padBegin / 2;
-                    Span<T> even = target[..PhaseLength], odd = target.Slice(PhaseLength, PhaseLength);
-                    int pairs = _length / 2;
+                    Span<T> even = prepared.Slice(row * RowStride, PhaseLength), odd = prepared.Slice(PhaseStride + row * RowStride, PhaseLength);
+                    int half = _padBegin / 2, pairs = _length / 2;
                     if (_padBegin % 2 == 0)
                     {
                         VectorOps<T>.Deinterleave2(source, even.Slice(half, pairs), odd.Slice(half, pairs));
@@ -208,7 +231,7 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
                     for (int i = 0; i < _length; i++)
                     {
                         int x = i + _padBegin;
-                        target[x % _stride * PhaseLength + x / _stride] = source[i];
+                        prepared[x % _stride * PhaseStride + row * RowStride + x / _stride] = source[i];
                     }
                 }
             }
@@ -219,25 +242,52 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
     /// <summary>The divisor of every output column of one output row, recomputed only when the row's factor changes.</summary>
     private struct DivisorRow
     {
-        private readonly T[] _divisors;
+        private readonly T[] _buffer; // the divisors of the current row, then each column's own factor
         private readonly int _length;
         private long _rowFactor;
 
-        public DivisorRow(T[] divisors, int length)
+        public DivisorRow(in PoolPlan plan, T[] buffer, int length)
         {
-            _divisors = divisors;
+            _buffer = buffer;
             _length = length;
             _rowFactor = -1;
+            Span<T> columnFactors = buffer.AsSpan(length, length);
+            for (int ow = 0; ow < length; ow++)
+                columnFactors[ow] = T.CreateTruncating(plan.Width.DivisorFactor(ow, plan.Descriptor.CountIncludePad));
+        }
+
+        /// <summary>Whether every window of the plane has the same divisor: an override, or no window touching padding or the overhang.</summary>
+        public readonly bool IsUniform(in PoolPlan plan)
+        {
+            if (plan.Descriptor.DivisorOverride != 0) return true;
+            for (int axis = 0; axis < 3; axis++)
+            {
+                var a = axis == 0 ? plan.Depth : axis == 1 ? plan.Height : plan.Width;
+                if (a.PadBegin != 0 || a.PaddedLength != a.Length) return false;
+            }
+            return true;
         }
 
         public ReadOnlySpan<T> For(in PoolPlan plan, int od, int oh)
         {
-            long rowFactor = plan.Descriptor.DivisorOverride != 0 ? 0 : plan.RowDivisorFactor(od, oh);
-            Span<T> divisors = _divisors.AsSpan(0, _length);
+            Span<T> divisors = _buffer.AsSpan(0, _length);
+            if (plan.Descriptor.DivisorOverride != 0)
+            {
+                if (_rowFactor != 0) divisors.Fill(T.CreateTruncating(plan.Descriptor.DivisorOverride));
+                _rowFactor = 0;
+                return divisors;
+            }
+            long rowFactor = plan.RowDivisorFactor(od, oh);
             if (rowFactor != _rowFactor)
             {
+                // Factors are small integers, so their product in T is exact: the same value as PoolPlan.Divisor.
+                T row = T.CreateTruncating(rowFactor);
+                ReadOnlySpan<T> columnFactors = _buffer.AsSpan(_length, _length);
                 for (int ow = 0; ow < divisors.Length; ow++)
-                    divisors[ow] = T.CreateTruncating(plan.Divisor(rowFactor, ow));
+                {
+                    T divisor = row * columnFactors[ow];
+                    divisors[ow] = divisor == T.Zero ? T.One : divisor; // a window with no input cell: 0 / 1 = 0
+                }
                 _rowFactor = rowFactor;
             }
             return divisors;

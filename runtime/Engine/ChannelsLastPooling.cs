@@ -1,8 +1,6 @@
 using System;
+using System.Buffers;
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace KernelGen.Engine;
 
@@ -11,9 +9,9 @@ namespace KernelGen.Engine;
 /// are contiguous, so every tap of a window is a plain vector load at any stride or dilation, with no shuffles.
 /// </summary>
 /// <remarks>
-/// Each output cell clamps its window to the taps inside the input once; the loops over those taps then need no
-/// bounds checks. Taps are visited in row-major window order, so sums round exactly as in the channels-first engine
-/// and in PyTorch.
+/// Each output cell lists the offsets of its window's cells inside the input once (padding is skipped: it is the
+/// reduction's identity); one pass then reduces them for every channel block in registers. Taps are visited in
+/// row-major window order, so sums round exactly as in the channels-first engine and in PyTorch.
 /// </remarks>
 internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -27,104 +25,67 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         int channels = plan.Input.Channels;
         if (channels == 0) return;
         long rowsPerImage = (long)depth.Output * height.Output;
-        ref T inputRef = ref MemoryMarshal.GetReference(input);
-        long imageSize = (long)plan.InputPlane * channels;
-
-        for (long r = firstRow; r < firstRow + rowCount; r++)
+        int imageSize = plan.InputPlane * channels;
+        int[] taps = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel * width.Kernel);
+        using var depthWindows = new AxisWindows(depth);
+        using var heightWindows = new AxisWindows(height);
+        using var widthWindows = new AxisWindows(width);
+        long[] columnFactors = ArrayPool<long>.Shared.Rent(width.Output);
+        for (int ow = 0; ow < width.Output; ow++)
+            columnFactors[ow] = width.DivisorFactor(ow, plan.Descriptor.CountIncludePad);
+        try
         {
-            long n = r / rowsPerImage;
-            int od = (int)(r % rowsPerImage / height.Output), oh = (int)(r % height.Output);
-            var (dFirst, dEnd) = depth.InsideTaps(od);
-            var (hFirst, hEnd) = height.InsideTaps(oh);
-            long dStart = depth.WindowStart(od), hStart = height.WindowStart(oh);
-            long rowFactor = plan.IsMax ? 0 : plan.RowDivisorFactor(od, oh);
-            for (int ow = 0; ow < width.Output; ow++)
+            for (long r = firstRow; r < firstRow + rowCount; r++)
             {
-                var (wFirst, wEnd) = width.InsideTaps(ow);
-                var window = new Window(
-                    n * imageSize,
-                    dStart + (long)dFirst * depth.Dilation, dEnd - dFirst, depth.Dilation,
-                    hStart + (long)hFirst * height.Dilation, hEnd - hFirst, height.Dilation,
-                    width.WindowStart(ow) + (long)wFirst * width.Dilation, wEnd - wFirst, width.Dilation,
-                    plan.Input.Height, plan.Input.Width, channels);
-                Span<T> cell = output.Slice(checked((int)((r * width.Output + ow) * channels)), channels);
-                if (plan.IsMax)
+                long n = r / rowsPerImage;
+                int od = (int)(r % rowsPerImage / height.Output), oh = (int)(r % height.Output);
+                ReadOnlySpan<T> image = input.Slice(checked((int)(n * imageSize)), imageSize);
+                var (dFirst, dEnd) = depthWindows[od];
+                var (hFirst, hEnd) = heightWindows[oh];
+                long dStart = depth.WindowStart(od), hStart = height.WindowStart(oh);
+                long rowFactor = plan.IsMax ? 0 : plan.RowDivisorFactor(od, oh);
+                for (int ow = 0; ow < width.Output; ow++)
                 {
-                    Reduce<MaxOp<T>>(ref inputRef, window, cell, T.NegativeInfinity);
-                }
-                else
-                {
-                    Reduce<AddOp<T>>(ref inputRef, window, cell, T.Zero);
-                    T divisor = T.CreateTruncating(plan.Divisor(rowFactor, ow));
-                    VectorOps<T>.Accumulate<DivideOp<T>>(cell, divisor);
+                    // The window's cells inside the input, in row-major order, as offsets into the image.
+                    var (wFirst, wEnd) = widthWindows[ow];
+                    long wStart = width.WindowStart(ow);
+                    int count = 0;
+                    for (int kd = dFirst; kd < dEnd; kd++)
+                        for (int kh = hFirst; kh < hEnd; kh++)
+                        {
+                            long rowCell = ((dStart + (long)kd * depth.Dilation) * height.Length + hStart + (long)kh * height.Dilation) * width.Length;
+                            for (int kw = wFirst; kw < wEnd; kw++)
+                                taps[count++] = (int)((rowCell + wStart + (long)kw * width.Dilation) * channels);
+                        }
+
+                    Span<T> cell = output.Slice(checked((int)((r * width.Output + ow) * channels)), channels);
+                    if (plan.IsMax)
+                    {
+                        if (count == 0) cell.Fill(T.NegativeInfinity); // a window made only of padding (ONNX limits only)
+                        else VectorOps<T>.Reduce<MaxOp<T>>(image, taps.AsSpan(0, count), cell, startFromZero: false);
+                    }
+                    else
+                    {
+                        if (count == 0) cell.Clear();
+                        else VectorOps<T>.Reduce<AddOp<T>>(image, taps.AsSpan(0, count), cell, startFromZero: true);
+                        // Division, not multiplication by a reciprocal: it is what PyTorch does, and it rounds once.
+                        VectorOps<T>.Accumulate<DivideOp<T>>(cell, Divisor(plan, rowFactor, columnFactors[ow]));
+                    }
                 }
             }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(taps);
+            ArrayPool<long>.Shared.Return(columnFactors);
         }
     }
 
-    /// <summary>The taps of one output cell that fall inside the input, as start, count and step per axis.</summary>
-    private readonly record struct Window(
-        long ImageBase,
-        long DepthStart, int DepthTaps, int DepthStep,
-        long HeightStart, int HeightTaps, int HeightStep,
-        long WidthStart, int WidthTaps, int WidthStep,
-        int InputHeight, int InputWidth, int Channels)
+    /// <summary><see cref="PoolPlan.Divisor(long, int)"/> with the column's factor looked up rather than recomputed.</summary>
+    private static T Divisor(in PoolPlan plan, long rowFactor, long columnFactor)
     {
-        public long Offset(int td, int th, int tw) =>
-            ImageBase + (((DepthStart + (long)td * DepthStep) * InputHeight + HeightStart + (long)th * HeightStep) * InputWidth
-                         + WidthStart + (long)tw * WidthStep) * Channels;
-    }
-
-    // Reduces the window's taps into cell, a block of channels at a time at the widest accelerated width. The caller
-    // has clamped the window to the input and sized the spans, so the unchecked loads stay inside them.
-    private static void Reduce<TOp>(ref T input, in Window window, Span<T> cell, T identity) where TOp : ILaneOp<T>
-    {
-        ref T target = ref MemoryMarshal.GetReference(cell);
-        int channels = cell.Length, c = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; c <= channels - Vector512<T>.Count; c += Vector512<T>.Count)
-            {
-                var acc = Vector512.Create(identity);
-                for (int td = 0; td < window.DepthTaps; td++)
-                    for (int th = 0; th < window.HeightTaps; th++)
-                        for (int tw = 0; tw < window.WidthTaps; tw++)
-                            acc = TOp.Apply(acc, Vector512.LoadUnsafe(ref input, (nuint)(window.Offset(td, th, tw) + c)));
-                acc.StoreUnsafe(ref target, (nuint)c);
-            }
-        }
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; c <= channels - Vector256<T>.Count; c += Vector256<T>.Count)
-            {
-                var acc = Vector256.Create(identity);
-                for (int td = 0; td < window.DepthTaps; td++)
-                    for (int th = 0; th < window.HeightTaps; th++)
-                        for (int tw = 0; tw < window.WidthTaps; tw++)
-                            acc = TOp.Apply(acc, Vector256.LoadUnsafe(ref input, (nuint)(window.Offset(td, th, tw) + c)));
-                acc.StoreUnsafe(ref target, (nuint)c);
-            }
-        }
-        if (Vector128.IsHardwareAccelerated)
-        {
-            for (; c <= channels - Vector128<T>.Count; c += Vector128<T>.Count)
-            {
-                var acc = Vector128.Create(identity);
-                for (int td = 0; td < window.DepthTaps; td++)
-                    for (int th = 0; th < window.HeightTaps; th++)
-                        for (int tw = 0; tw < window.WidthTaps; tw++)
-                            acc = TOp.Apply(acc, Vector128.LoadUnsafe(ref input, (nuint)(window.Offset(td, th, tw) + c)));
-                acc.StoreUnsafe(ref target, (nuint)c);
-            }
-        }
-        for (; c < channels; c++)
-        {
-            T acc = identity;
-            for (int td = 0; td < window.DepthTaps; td++)
-                for (int th = 0; th < window.HeightTaps; th++)
-                    for (int tw = 0; tw < window.WidthTaps; tw++)
-                        acc = TOp.Apply(acc, Unsafe.Add(ref input, (nint)(window.Offset(td, th, tw) + c)));
-            Unsafe.Add(ref target, c) = acc;
-        }
+        if (plan.Descriptor.DivisorOverride != 0) return T.CreateTruncating(plan.Descriptor.DivisorOverride);
+        long divisor = rowFactor * columnFactor;
+        return divisor == 0 ? T.One : T.CreateTruncating(divisor);
     }
 }

@@ -109,41 +109,49 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
         ref T dst = ref MemoryMarshal.GetReference(target);
         ref int first = ref MemoryMarshal.GetReference(offsets);
         int taps = offsets.Length;
-        nint j = 0, n = target.Length;
-        if (Vector512.IsHardwareAccelerated)
+        nint n = target.Length;
+        // Every block is a pure function of the source, so the last block may overlap the previous one instead of
+        // falling back to narrower vectors or scalars: it recomputes a few outputs with the same bits.
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
         {
-            for (; j <= n - Vector512<T>.Count; j += Vector512<T>.Count)
+            for (nint j = 0; ; j += Vector512<T>.Count)
             {
+                if (j > n - Vector512<T>.Count) j = n - Vector512<T>.Count;
                 var acc = Vector512.LoadUnsafe(ref src, (nuint)(first + j));
                 if (startFromZero) acc = Vector512<T>.Zero + acc;
                 for (int t = 1; t < taps; t++)
                     acc = TOp.Apply(acc, Vector512.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
                 acc.StoreUnsafe(ref dst, (nuint)j);
+                if (j == n - Vector512<T>.Count) return;
             }
         }
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
         {
-            for (; j <= n - Vector256<T>.Count; j += Vector256<T>.Count)
+            for (nint j = 0; ; j += Vector256<T>.Count)
             {
+                if (j > n - Vector256<T>.Count) j = n - Vector256<T>.Count;
                 var acc = Vector256.LoadUnsafe(ref src, (nuint)(first + j));
                 if (startFromZero) acc = Vector256<T>.Zero + acc;
                 for (int t = 1; t < taps; t++)
                     acc = TOp.Apply(acc, Vector256.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
                 acc.StoreUnsafe(ref dst, (nuint)j);
+                if (j == n - Vector256<T>.Count) return;
             }
         }
-        if (Vector128.IsHardwareAccelerated)
+        if (Vector128.IsHardwareAccelerated && n >= Vector128<T>.Count)
         {
-            for (; j <= n - Vector128<T>.Count; j += Vector128<T>.Count)
+            for (nint j = 0; ; j += Vector128<T>.Count)
             {
+                if (j > n - Vector128<T>.Count) j = n - Vector128<T>.Count;
                 var acc = Vector128.LoadUnsafe(ref src, (nuint)(first + j));
                 if (startFromZero) acc = Vector128<T>.Zero + acc;
                 for (int t = 1; t < taps; t++)
                     acc = TOp.Apply(acc, Vector128.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
                 acc.StoreUnsafe(ref dst, (nuint)j);
+                if (j == n - Vector128<T>.Count) return;
             }
         }
-        for (; j < n; j++)
+        for (nint j = 0; j < n; j++)
         {
             T acc = Unsafe.Add(ref src, first + j);
             if (startFromZero) acc = T.Zero + acc;
