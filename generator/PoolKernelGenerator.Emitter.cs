@@ -29,7 +29,7 @@ public sealed partial class PoolKernelGenerator
               .Line($"/// {Describe(configuration)}, implemented by <see cref=\"global::{GeneratedNamespace}.{configuration.KernelName}\"/>.")
               .Line("/// </summary>");
         writer.Line(GeneratedCodeAttribute);
-        writer.Line($"{method.Modifiers} void {method.Name}(global::System.ReadOnlySpan<{element}> {method.InputName}, global::System.Span<{element}> {method.OutputName}, global::KernelGen.PoolShape {method.ShapeName})");
+        writer.Line($"{method.Modifiers} void {method.Name}(global::System.ReadOnlySpan<{element}> {method.InputName}, global::System.Span<{element}> {method.OutputName}, {(method.ShapeIsIn ? "in " : "")}global::KernelGen.PoolShape {method.ShapeName})");
         using (writer.Indent())
             writer.Line($"=> global::{GeneratedNamespace}.{configuration.KernelName}.Run({method.InputName}, {method.OutputName}, {method.ShapeName});");
 

@@ -24,10 +24,16 @@ public sealed partial class PoolKernelGenerator
         if (context.TargetSymbol is not IMethodSymbol method || context.TargetNode is not MethodDeclarationSyntax syntax)
             return null;
         cancellationToken.ThrowIfCancellationRequested();
-        if (Check(method, context.Attributes[0]).Any())
+        // Code the compiler rejects anyway (syntax errors, a repeated or malformed attribute) gets no body: the
+        // compiler's own errors explain it, and a generated body would only add noise.
+        if (syntax.ContainsDiagnostics || context.Attributes.Length != 1 || Check(method, context.Attributes[0]).Any())
             return null;
-
-        var configuration = ReadConfiguration(context.Attributes[0], ElementOf(method)!.Value)!;
+        if (ReadConfiguration(context.Attributes[0], ElementOf(method)!.Value) is not { } configuration)
+            return null;
+        // Two defining declarations of one partial method (CS0756): a body would pair with only one of them.
+        if (method.ContainingType.GetMembers(method.Name).OfType<IMethodSymbol>().Count(other =>
+                other.PartialImplementationPart is null && other.IsPartialDefinition && other.Parameters.Length == method.Parameters.Length) > 1)
+            return null;
         var types = new List<ContainingType>();
         for (var type = method.ContainingType; type is not null; type = type.ContainingType)
             types.Insert(0, new ContainingType(Keyword(type), type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
@@ -41,6 +47,7 @@ public sealed partial class PoolKernelGenerator
             Escape(method.Parameters[0].Name),
             Escape(method.Parameters[1].Name),
             Escape(method.Parameters[2].Name),
+            method.Parameters[2].RefKind == RefKind.In,
             configuration);
     }
 
@@ -103,6 +110,8 @@ public sealed partial class PoolKernelGenerator
             return "it has type parameters";
         if (method.Parameters.Length != 3)
             return $"it has {method.Parameters.Length} parameters";
+        if (method.Parameters.Any(parameter => parameter.Name.Length == 0))
+            return "a parameter has no name";
         var (input, output, shape) = (method.Parameters[0], method.Parameters[1], method.Parameters[2]);
         if (!IsSpan(input.Type, "System.ReadOnlySpan<T>") || input.RefKind != RefKind.None)
             return $"the first parameter is '{input.Type.ToDisplayString()}', not ReadOnlySpan<T>";
@@ -134,8 +143,9 @@ public sealed partial class PoolKernelGenerator
     /// <summary>Reads [PoolKernel(size, stride, mode, Named = ...)] into per-axis values; null if the arguments are malformed.</summary>
     internal static KernelConfiguration? ReadConfiguration(AttributeData attribute, ElementKind element)
     {
-        if (attribute.ConstructorArguments.Length != 3 ||
-            attribute.ConstructorArguments.Any(argument => argument.Kind == TypedConstantKind.Error || argument.Value is null))
+        if (attribute.AttributeConstructor is null || attribute.ConstructorArguments.Length != 3 ||
+            attribute.ConstructorArguments.Any(argument => argument.Kind == TypedConstantKind.Error || argument.Value is not int) ||
+            attribute.NamedArguments.Any(pair => !KnownProperties.Contains(pair.Key) || pair.Value.Kind == TypedConstantKind.Error || pair.Value.Value is null))
             return null;
         int size = (int)attribute.ConstructorArguments[0].Value!;
         int stride = (int)attribute.ConstructorArguments[1].Value!;
@@ -161,6 +171,13 @@ public sealed partial class PoolKernelGenerator
             (PoolLayout)Int("Layout", 0),
             element);
     }
+
+    /// <summary>The settable properties of PoolKernelAttribute.</summary>
+    private static readonly HashSet<string> KnownProperties =
+    [
+        "Padding", "Dilation", "CeilMode", "CountIncludePad", "DivisorOverride", "Layout",
+        "KernelHeight", "KernelWidth", "StrideHeight", "StrideWidth", "PaddingHeight", "PaddingWidth",
+    ];
 
     private static string Keyword(INamedTypeSymbol type) => type switch
     {

@@ -18,7 +18,7 @@ internal static class DiagnosticDescriptors
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor OptionNotForMode = new(
-        "KG0003", "Option does not apply to this pooling mode",
+        "KG0003", "Invalid option, or an option that does not apply to this pooling mode",
         "[PoolKernel] on '{0}': {1}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 

@@ -26,7 +26,9 @@ public sealed class PoolKernelAnalyzer : DiagnosticAnalyzer
 
     public override void Initialize(AnalysisContext context)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        // The generated implementation part carries [GeneratedCode], which makes the whole method look generated;
+        // analyze it anyway (only the user's declaration part is examined below, and diagnostics point at it).
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.Analyze | GeneratedCodeAnalysisFlags.ReportDiagnostics);
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(start =>
         {

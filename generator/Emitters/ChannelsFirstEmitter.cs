@@ -435,7 +435,8 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
     {
         if (_c.StrideWidth == 1) return Enumerable.Range(0, Taps);
         if (isa.HasAlignRight) return Taps >= 3 ? [0, lanes, 2 * lanes] : [0, lanes];
-        return Enumerable.Range(0, (Taps - 1) / 2 + 1).SelectMany(q => new[] { 2 * q, 2 * q + lanes });
+        // Distinct: with 2-lane vectors the high half of one shift is the low half of the next.
+        return Enumerable.Range(0, (Taps - 1) / 2 + 1).SelectMany(q => new[] { 2 * q, 2 * q + lanes }).Distinct();
     }
 
     /// <summary>Spells a block's loads: plain for interior blocks, masked with the identity for border blocks.</summary>

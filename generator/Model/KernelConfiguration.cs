@@ -34,9 +34,9 @@ internal sealed record KernelConfiguration(
 
     public string ElementType => Element == ElementKind.Float ? "float" : "double";
 
-    public int EffectiveKernelHeight => (KernelHeight - 1) * Dilation + 1;
+    public long EffectiveKernelHeight => (KernelHeight - 1L) * Dilation + 1;
 
-    public int EffectiveKernelWidth => (KernelWidth - 1) * Dilation + 1;
+    public long EffectiveKernelWidth => (KernelWidth - 1L) * Dilation + 1;
 
     /// <summary>
     /// The kernel's name, XNNPACK style: what it is, readable from the name alone. For example
@@ -72,7 +72,7 @@ internal sealed record KernelConfiguration(
     {
         get
         {
-            if (KernelHeight * KernelWidth > MaxUnrolledTaps)
+            if ((long)KernelHeight * KernelWidth > MaxUnrolledTaps)
                 return $"a {KernelHeight}x{KernelWidth} window has more than {MaxUnrolledTaps} taps to unroll";
             if (Layout == PoolLayout.ChannelsFirst)
             {
@@ -88,6 +88,10 @@ internal sealed record KernelConfiguration(
     /// <summary>Problems that make the configuration invalid (PyTorch's limits), each as (parameter, message). Empty when valid.</summary>
     public IEnumerable<(string Parameter, string Message)> Problems()
     {
+        if (Mode is not (PoolMode.Max or PoolMode.Average))
+            yield return ("mode", $"the mode must be PoolMode.Max or PoolMode.Average, not {(int)Mode}");
+        if (Layout is not (PoolLayout.ChannelsFirst or PoolLayout.ChannelsLast))
+            yield return ("Layout", $"the layout must be PoolLayout.ChannelsFirst or PoolLayout.ChannelsLast, not {(int)Layout}");
         if (KernelHeight < 1 || KernelWidth < 1)
             yield return ("size", $"the window must be at least 1x1, not {KernelHeight}x{KernelWidth}");
         if (StrideHeight < 1 || StrideWidth < 1)

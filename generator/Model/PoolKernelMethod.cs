@@ -19,6 +19,7 @@ internal sealed record PoolKernelMethod(
     string InputName,
     string OutputName,
     string ShapeName,
+    bool ShapeIsIn,
     KernelConfiguration Configuration)
 {
     /// <summary>A file name unique to this method: namespace, enclosing types and method.</summary>

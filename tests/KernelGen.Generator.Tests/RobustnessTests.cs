@@ -9,15 +9,12 @@ public class RobustnessTests
 {
     public static TheoryData<string> BrokenMembers() => new()
     {
-        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape)",
         "[PoolKernel(\"3\", 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
         "[PoolKernel(3)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
         "[PoolKernel] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
         "[PoolKernel(3, 2, (PoolMode)7)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
         "[PoolKernel(3, 2, PoolMode.Max, Layout = (PoolLayout)5)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
         "[PoolKernel(3, 2, PoolMode.Max, Padding = Missing.Value)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
-        "[PoolKernel(3, 2, PoolMode.Max, Nonexistent = 1)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
-        "[PoolKernel(int.MaxValue, int.MaxValue, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
         "[PoolKernel(3, 2, PoolMode.Max, Padding = int.MinValue)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
         "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<Unknown> input, Span<Unknown> output, PoolShape shape);",
         "[PoolKernel(3, 2, PoolMode.Max)] public static partial Unknown Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
@@ -35,8 +32,20 @@ public class RobustnessTests
         "public static void Outer() { [PoolKernel(3, 2, PoolMode.Max)] static void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape) { } }",
     };
 
+    /// <summary>
+    /// Errors the compiler reports at the declaration itself, whatever the generator does: a missing semicolon, an
+    /// unknown named argument. The generator must not throw; whether it also writes a body does not change the build's
+    /// outcome, so that is not asserted.
+    /// </summary>
+    public static TheoryData<string> CompilerRejectedMembers() => new()
+    {
+        "[PoolKernel(3, 2, PoolMode.Max)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape)",
+        "[PoolKernel(3, 2, PoolMode.Max, Nonexistent = 1)] public static partial void Broken(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);",
+    };
+
     [Theory]
     [MemberData(nameof(BrokenMembers))]
+    [MemberData(nameof(CompilerRejectedMembers))]
     public void GeneratorDoesNotThrowOnBrokenCode(string member)
     {
         var result = RunOn(member);
@@ -52,6 +61,18 @@ public class RobustnessTests
         var generator = RunOn(member).Results.Single();
         Assert.True(!generator.GeneratedSources.Any(s => s.HintName.Contains(".Broken.", System.StringComparison.Ordinal)),
             "Generated for the broken method: " + string.Join(", ", generator.GeneratedSources.Select(s => s.HintName)));
+    }
+
+    [Fact]
+    public void HugeWindowFallsBackToTheGeneralEngineInsteadOfUnrolling()
+    {
+        // int.MaxValue x int.MaxValue taps once overflowed the tap count and asked for a 2^62-tap unrolled kernel.
+        var generator = RunOn("[PoolKernel(int.MaxValue, int.MaxValue, PoolMode.Max)] public static partial void Huge(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);").Results.Single();
+        Assert.Null(generator.Exception);
+        var kernel = generator.GeneratedSources.Single(s => s.HintName.StartsWith("MaxPool_K2147483647x2147483647", System.StringComparison.Ordinal));
+        string text = kernel.SourceText.ToString();
+        Assert.Contains("Pooling.RunGeneral", text, System.StringComparison.Ordinal);
+        Assert.True(text.Length < 5000, $"the fallback kernel should be short, not {text.Length} characters");
     }
 
     private static GeneratorDriverRunResult RunOn(string member)

@@ -264,7 +264,6 @@ namespace KernelGen.Generated
             var fill = Vector128.Create(double.NegativeInfinity);
             var inside0 = KernelLanes128.InsideMask64(column, width);
             var inside2 = KernelLanes128.InsideMask64(column + 2, width);
-            var inside2 = KernelLanes128.InsideMask64(column + 2, width);
             var inside4 = KernelLanes128.InsideMask64(column + 4, width);
             var low0 = Vector128.Max(Vector128.Max(KernelLanes128.LoadInside(row0, column, inside0, fill), KernelLanes128.LoadInside(row1, column, inside0, fill)), KernelLanes128.LoadInside(row2, column, inside0, fill));
             var high0 = Vector128.Max(Vector128.Max(KernelLanes128.LoadInside(row0, column + 2, inside2, fill), KernelLanes128.LoadInside(row1, column + 2, inside2, fill)), KernelLanes128.LoadInside(row2, column + 2, inside2, fill));
