@@ -13,8 +13,9 @@ public enum PoolConvention
     PyTorch = 0,
 
     /// <summary>
-    /// ONNX's <c>MaxPool</c> / <c>AveragePool</c> limits as ONNX Runtime 1.31 applies them: begin and end padding of
-    /// their own, each below the effective kernel, and dilation in average pooling.
+    /// ONNX's <c>MaxPool</c> / <c>AveragePool</c> limits: begin and end padding of their own, each below the effective
+    /// kernel <c>(k - 1) * d + 1</c>, and dilation in average pooling. (ONNX Runtime 1.31 itself rejects explicit pads
+    /// at or above <c>k</c>; dilated windows make the range between the two meaningful, and KernelGen accepts it.)
     /// </summary>
     Onnx = 1,
 }
