@@ -49,7 +49,7 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
         if (_c.StrideWidth == 2)
             yield return "Stride 2: each block splits 2V input cells into even and odd phases instead of discarding lanes.";
         if (_c.IsMax)
-            yield return "Max reduces the window's rows first; NaN propagates (IEEE maximum).";
+            yield return "Max reduces the window's rows first; NaN propagates, and a zero maximum is +0.";
         else
             yield return "Average adds the taps in PyTorch's row-major order from +0, then divides: bit-identical to the general engine.";
     }
@@ -235,7 +235,9 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
             }
 
             string result = _c.StrideWidth == 1 ? EmitStride1(w, loads) : EmitStride2(w, isa, loads, lanes, border);
-            if (!_c.IsMax) result = EmitDivision(w, isa, result);
+            result = _c.IsMax
+                ? $"({result} + {isa.Type(T)}.Zero)" // a zero maximum is +0 whichever operand order the tree used
+                : EmitDivision(w, isa, result);
 
             if (border)
             {
@@ -367,7 +369,7 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
     private string MaxOverRows(VectorIsa isa, System.Func<int, string> load)
     {
         string expression = load(0);
-        for (int r = 1; r < Rows; r++) expression = $"{isa.Vector}.Max({expression}, {load(r)})";
+        for (int r = 1; r < Rows; r++) expression = $"{isa.Max}({expression}, {load(r)})";
         return expression;
     }
 
@@ -392,7 +394,7 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
             for (int i = 0; i + 1 < level.Count; i += 2)
             {
                 string variable = $"{name}{counter++}";
-                w.Line($"var {variable} = {isa.Vector}.Max({level[i]}, {level[i + 1]});");
+                w.Line($"var {variable} = {isa.Max}({level[i]}, {level[i + 1]});");
                 next.Add(variable);
             }
             if (level.Count % 2 == 1) next.Add(level[level.Count - 1]);
@@ -424,7 +426,7 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
                         ? $"if ((uint)(column + kw) < (uint)width) max = {T}.Max(max, row{r}[column + kw]);"
                         : $"if ((uint)(column + kw) < (uint)width) sum += row{r}[column + kw];");
             }
-            if (_c.IsMax) w.Line("return max;");
+            if (_c.IsMax) w.Line($"return max + {Literal(0)};");
             else if (ConstantDivisor is int divisor) w.Line($"return {DivideByConstant("sum", divisor, "")};");
             else w.Line("return sum / (divisors[ow] * rowFactor);");
         }

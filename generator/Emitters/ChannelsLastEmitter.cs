@@ -30,7 +30,7 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
         yield return "load whatever the stride. Interior cells take their taps from constant offsets; border cells point";
         yield return "the taps in the padding at a cell of identity values, so both run the same unrolled reduction.";
         yield return _c.IsMax
-            ? "NaN propagates (IEEE maximum)."
+            ? "NaN propagates, and a zero maximum is +0."
             : "Taps are added in PyTorch's row-major order from +0, then divided: bit-identical to the general engine.";
     }
 
@@ -149,8 +149,10 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
                     using (w.Block($"for (; c <= channels - {lanes}; c += {lanes})"))
                     {
                         var loads = Enumerable.Range(0, TapCount).Select(i => $"{isa.Vector}.Load(taps[{i}] + c)").ToList();
-                        string result = Reduce(w, isa.Vector, isa.Type(T), loads);
-                        if (!_c.IsMax)
+                        string result = Reduce(w, isa.Max, isa.Type(T), loads);
+                        if (_c.IsMax)
+                            result = $"({result} + {isa.Type(T)}.Zero)"; // a zero maximum is +0 whichever operand order the tree used
+                        else
                             result = ConstantDivisor is int constant
                                 ? "(" + DivideByConstant(result, constant, $"{isa.Vector}.Create") + ")"
                                 : $"({result} / {isa.Vector}.Create(divisor))";
@@ -162,7 +164,9 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
             {
                 var loads = Enumerable.Range(0, TapCount).Select(i => $"taps[{i}][c]").ToList();
                 string result = Reduce(w, null, T, loads);
-                if (!_c.IsMax)
+                if (_c.IsMax)
+                    result = $"{result} + {Literal(0)}";
+                else
                     result = ConstantDivisor is int constant ? DivideByConstant(result, constant, "") : $"{result} / divisor";
                 w.Line($"output[c] = {result};");
             }
@@ -173,15 +177,15 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
     /// Max: a balanced tree (IEEE maximum is order-free). Sum: one left-to-right chain from +0 in row-major tap order,
     /// which is PyTorch's rounding.
     /// </summary>
-    private string Reduce(SourceWriter w, string? vector, string type, List<string> loads)
+    private string Reduce(SourceWriter w, string? vectorMax, string type, List<string> loads)
     {
         if (!_c.IsMax)
         {
-            string zero = vector is null ? Literal(0) : $"{type}.Zero";
+            string zero = vectorMax is null ? Literal(0) : $"{type}.Zero";
             w.Line($"var sum = {zero} + {string.Join(" + ", loads)};");
             return "sum";
         }
-        string max = vector is null ? $"{T}.Max" : $"{vector}.Max";
+        string max = vectorMax ?? $"{T}.Max";
         var level = loads;
         int counter = 0;
         while (level.Count > 1)

@@ -45,6 +45,12 @@ internal sealed class VectorIsa
     /// <summary>The vector type of the element, e.g. <c>Vector512&lt;float&gt;</c>.</summary>
     public string Type(string element) => $"{Vector}<{element}>";
 
+    /// <summary>
+    /// The NaN-propagating maximum: on AVX-512 the two-instruction <c>KernelLanes512.Max</c>, elsewhere IEEE
+    /// <c>Vector*.Max</c>. They differ only in the sign of a zero maximum, which kernels settle by adding +0 at the end.
+    /// </summary>
+    public string Max => Bits == 512 ? "KernelLanes512.Max" : Vector + ".Max";
+
     /// <summary>The lane-mask helper for the element's width.</summary>
     public string InsideMask(ElementKind element) => Lanes + (element == ElementKind.Float ? ".InsideMask32" : ".InsideMask64");
 

@@ -28,7 +28,8 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
         for (long p = firstPlane; p < firstPlane + planeCount; p++)
         {
             ReadOnlySpan<T> plane = input.Slice(checked((int)(p * planeSize)), planeSize);
-            output[(int)p] = mode == PoolMode.Max ? PlaneMaximum(plane) : PlaneSum(plane) / T.CreateTruncating(planeSize);
+            // + 0: a zero maximum is +0, as in every max kernel (see MaxOp).
+            output[(int)p] = mode == PoolMode.Max ? PlaneMaximum(plane) + T.Zero : PlaneSum(plane) / T.CreateTruncating(planeSize);
         }
     }
 
@@ -100,6 +101,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
                 target.Fill(T.NegativeInfinity);
                 for (int p = 0; p < planeSize; p++)
                     VectorOps<T>.Accumulate<MaxOp<T>>(target, image.Slice(p * channels, channels));
+                VectorOps<T>.Accumulate<AddOp<T>>(target, T.Zero); // a zero maximum is +0 (see MaxOp)
             }
             else
             {

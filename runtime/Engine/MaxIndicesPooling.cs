@@ -64,7 +64,7 @@ internal static class MaxIndicesPooling<T> where T : unmanaged, IFloatingPointIe
                         }
                         long outCell = ((long)od * height.Output + oh) * width.Output + ow;
                         int at = checked((int)(outBase + outCell * cellStep));
-                        output[at] = best;
+                        output[at] = best + T.Zero; // a zero maximum is +0, as in every max kernel (see MaxOp)
                         indices[at] = bestIndex;
                     }
                 }

@@ -24,6 +24,11 @@ internal interface ILaneOp<T> where T : unmanaged
 /// <c>Vector*.Max</c> implement exactly this (unlike <c>MaxNative</c>, which drops NaN on x86), so scalar and vector
 /// paths agree bit for bit.
 /// </summary>
+/// <remarks>
+/// Every max kernel adds +0 to its final result, so a zero maximum is always +0 (an all -0 window included). That
+/// lets the specialized kernels use a cheaper maximum whose zero sign depends on operand order (see
+/// <c>KernelLanes512.Max</c>) and still give the same bits as this engine.
+/// </remarks>
 internal readonly struct MaxOp<T> : ILaneOp<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static T Apply(T left, T right) => T.Max(left, right);
@@ -121,6 +126,7 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
                 if (startFromZero) acc = Vector512<T>.Zero + acc;
                 for (int t = 1; t < taps; t++)
                     acc = TOp.Apply(acc, Vector512.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
+                if (typeof(TOp) == typeof(MaxOp<T>)) acc += Vector512<T>.Zero; // a zero maximum is +0 (see MaxOp)
                 acc.StoreUnsafe(ref dst, (nuint)j);
                 if (j == n - Vector512<T>.Count) return;
             }
@@ -134,6 +140,7 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
                 if (startFromZero) acc = Vector256<T>.Zero + acc;
                 for (int t = 1; t < taps; t++)
                     acc = TOp.Apply(acc, Vector256.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
+                if (typeof(TOp) == typeof(MaxOp<T>)) acc += Vector256<T>.Zero;
                 acc.StoreUnsafe(ref dst, (nuint)j);
                 if (j == n - Vector256<T>.Count) return;
             }
@@ -147,6 +154,7 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
                 if (startFromZero) acc = Vector128<T>.Zero + acc;
                 for (int t = 1; t < taps; t++)
                     acc = TOp.Apply(acc, Vector128.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
+                if (typeof(TOp) == typeof(MaxOp<T>)) acc += Vector128<T>.Zero;
                 acc.StoreUnsafe(ref dst, (nuint)j);
                 if (j == n - Vector128<T>.Count) return;
             }
@@ -157,6 +165,7 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (startFromZero) acc = T.Zero + acc;
             for (int t = 1; t < taps; t++)
                 acc = TOp.Apply(acc, Unsafe.Add(ref src, Unsafe.Add(ref first, t) + j));
+            if (typeof(TOp) == typeof(MaxOp<T>)) acc += T.Zero;
             Unsafe.Add(ref dst, j) = acc;
         }
     }

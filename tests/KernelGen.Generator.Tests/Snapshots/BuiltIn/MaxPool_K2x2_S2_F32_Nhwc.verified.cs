@@ -17,7 +17,7 @@ namespace KernelGen.Generated
     /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
     /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
     /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
-    /// NaN propagates (IEEE maximum).
+    /// NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K2x2_S2_F32_Nhwc
@@ -108,10 +108,10 @@ namespace KernelGen.Generated
             {
                 for (; c <= channels - 16; c += 16)
                 {
-                    var max0 = Vector512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = Vector512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
-                    var max2 = Vector512.Max(max0, max1);
-                    max2.Store(output + c);
+                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
+                    var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
+                    var max2 = KernelLanes512.Max(max0, max1);
+                    (max2 + Vector512<float>.Zero).Store(output + c);
                 }
             }
             if (Vector256.IsHardwareAccelerated)
@@ -121,7 +121,7 @@ namespace KernelGen.Generated
                     var max0 = Vector256.Max(Vector256.Load(taps[0] + c), Vector256.Load(taps[1] + c));
                     var max1 = Vector256.Max(Vector256.Load(taps[2] + c), Vector256.Load(taps[3] + c));
                     var max2 = Vector256.Max(max0, max1);
-                    max2.Store(output + c);
+                    (max2 + Vector256<float>.Zero).Store(output + c);
                 }
             }
             if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
@@ -131,7 +131,7 @@ namespace KernelGen.Generated
                     var max0 = Vector128.Max(Vector128.Load(taps[0] + c), Vector128.Load(taps[1] + c));
                     var max1 = Vector128.Max(Vector128.Load(taps[2] + c), Vector128.Load(taps[3] + c));
                     var max2 = Vector128.Max(max0, max1);
-                    max2.Store(output + c);
+                    (max2 + Vector128<float>.Zero).Store(output + c);
                 }
             }
             for (; c < channels; c++)
@@ -139,7 +139,7 @@ namespace KernelGen.Generated
                 var max0 = float.Max(taps[0][c], taps[1][c]);
                 var max1 = float.Max(taps[2][c], taps[3][c]);
                 var max2 = float.Max(max0, max1);
-                output[c] = max2;
+                output[c] = max2 + 0f;
             }
         }
     }

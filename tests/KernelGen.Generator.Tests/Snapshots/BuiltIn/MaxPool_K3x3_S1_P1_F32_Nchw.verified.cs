@@ -18,7 +18,7 @@ namespace KernelGen.Generated
     /// as pointers, with a row of identity cells standing in for rows in the padding, so every output row
     /// runs the same unrolled code. Blocks of columns whose reads stay inside the row use plain loads; the
     /// border blocks load masked, reading the identity outside the row.
-    /// Max reduces the window's rows first; NaN propagates (IEEE maximum).
+    /// Max reduces the window's rows first; NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K3x3_S1_P1_F32_Nchw
@@ -123,15 +123,15 @@ namespace KernelGen.Generated
         private static void Interior512(float* row0, float* row1, float* row2, float* output, int ow)
         {
             int column = ow * StrideWidth - PadLeft;
-            var max0 = Vector512.Max(Vector512.Load(row0 + column), Vector512.Load(row0 + column + 1));
-            var max1 = Vector512.Max(Vector512.Load(row0 + column + 2), Vector512.Load(row1 + column));
-            var max2 = Vector512.Max(Vector512.Load(row1 + column + 1), Vector512.Load(row1 + column + 2));
-            var max3 = Vector512.Max(Vector512.Load(row2 + column), Vector512.Load(row2 + column + 1));
-            var max4 = Vector512.Max(max0, max1);
-            var max5 = Vector512.Max(max2, max3);
-            var max6 = Vector512.Max(max4, max5);
-            var max7 = Vector512.Max(max6, Vector512.Load(row2 + column + 2));
-            max7.Store(output + ow);
+            var max0 = KernelLanes512.Max(Vector512.Load(row0 + column), Vector512.Load(row0 + column + 1));
+            var max1 = KernelLanes512.Max(Vector512.Load(row0 + column + 2), Vector512.Load(row1 + column));
+            var max2 = KernelLanes512.Max(Vector512.Load(row1 + column + 1), Vector512.Load(row1 + column + 2));
+            var max3 = KernelLanes512.Max(Vector512.Load(row2 + column), Vector512.Load(row2 + column + 1));
+            var max4 = KernelLanes512.Max(max0, max1);
+            var max5 = KernelLanes512.Max(max2, max3);
+            var max6 = KernelLanes512.Max(max4, max5);
+            var max7 = KernelLanes512.Max(max6, Vector512.Load(row2 + column + 2));
+            (max7 + Vector512<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 16) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -143,17 +143,17 @@ namespace KernelGen.Generated
             var inside0 = KernelLanes512.InsideMask32(column, width);
             var inside1 = KernelLanes512.InsideMask32(column + 1, width);
             var inside2 = KernelLanes512.InsideMask32(column + 2, width);
-            var max0 = Vector512.Max(KernelLanes512.LoadInside(row0, column, inside0, fill), KernelLanes512.LoadInside(row0, column + 1, inside1, fill));
-            var max1 = Vector512.Max(KernelLanes512.LoadInside(row0, column + 2, inside2, fill), KernelLanes512.LoadInside(row1, column, inside0, fill));
-            var max2 = Vector512.Max(KernelLanes512.LoadInside(row1, column + 1, inside1, fill), KernelLanes512.LoadInside(row1, column + 2, inside2, fill));
-            var max3 = Vector512.Max(KernelLanes512.LoadInside(row2, column, inside0, fill), KernelLanes512.LoadInside(row2, column + 1, inside1, fill));
-            var max4 = Vector512.Max(max0, max1);
-            var max5 = Vector512.Max(max2, max3);
-            var max6 = Vector512.Max(max4, max5);
-            var max7 = Vector512.Max(max6, KernelLanes512.LoadInside(row2, column + 2, inside2, fill));
+            var max0 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column, inside0, fill), KernelLanes512.LoadInside(row0, column + 1, inside1, fill));
+            var max1 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column + 2, inside2, fill), KernelLanes512.LoadInside(row1, column, inside0, fill));
+            var max2 = KernelLanes512.Max(KernelLanes512.LoadInside(row1, column + 1, inside1, fill), KernelLanes512.LoadInside(row1, column + 2, inside2, fill));
+            var max3 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column, inside0, fill), KernelLanes512.LoadInside(row2, column + 1, inside1, fill));
+            var max4 = KernelLanes512.Max(max0, max1);
+            var max5 = KernelLanes512.Max(max2, max3);
+            var max6 = KernelLanes512.Max(max4, max5);
+            var max7 = KernelLanes512.Max(max6, KernelLanes512.LoadInside(row2, column + 2, inside2, fill));
             int count = outWidth - ow;
-            if (count >= 16) max7.Store(output + ow);
-            else KernelLanes512.StoreFirst(output + ow, max7, count);
+            if (count >= 16) (max7 + Vector512<float>.Zero).Store(output + ow);
+            else KernelLanes512.StoreFirst(output + ow, (max7 + Vector512<float>.Zero), count);
         }
 
         /// <summary>The row in blocks of 8 outputs: interior blocks where the 10 cells a block reads lie inside the row, border blocks elsewhere.</summary>
@@ -193,7 +193,7 @@ namespace KernelGen.Generated
             var max5 = Vector256.Max(max2, max3);
             var max6 = Vector256.Max(max4, max5);
             var max7 = Vector256.Max(max6, Vector256.Load(row2 + column + 2));
-            max7.Store(output + ow);
+            (max7 + Vector256<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 8) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -214,8 +214,8 @@ namespace KernelGen.Generated
             var max6 = Vector256.Max(max4, max5);
             var max7 = Vector256.Max(max6, KernelLanes256.LoadInside(row2, column + 2, inside2, fill));
             int count = outWidth - ow;
-            if (count >= 8) max7.Store(output + ow);
-            else KernelLanes256.StoreFirst(output + ow, max7, count);
+            if (count >= 8) (max7 + Vector256<float>.Zero).Store(output + ow);
+            else KernelLanes256.StoreFirst(output + ow, (max7 + Vector256<float>.Zero), count);
         }
 
         /// <summary>The row in blocks of 4 outputs: interior blocks where the 6 cells a block reads lie inside the row, border blocks elsewhere.</summary>
@@ -255,7 +255,7 @@ namespace KernelGen.Generated
             var max5 = Vector128.Max(max2, max3);
             var max6 = Vector128.Max(max4, max5);
             var max7 = Vector128.Max(max6, Vector128.Load(row2 + column + 2));
-            max7.Store(output + ow);
+            (max7 + Vector128<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 4) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -276,8 +276,8 @@ namespace KernelGen.Generated
             var max6 = Vector128.Max(max4, max5);
             var max7 = Vector128.Max(max6, KernelLanes128.LoadInside(row2, column + 2, inside2, fill));
             int count = outWidth - ow;
-            if (count >= 4) max7.Store(output + ow);
-            else KernelLanes128.StoreFirst(output + ow, max7, count);
+            if (count >= 4) (max7 + Vector128<float>.Zero).Store(output + ow);
+            else KernelLanes128.StoreFirst(output + ow, (max7 + Vector128<float>.Zero), count);
         }
 
         /// <summary>One output without vectors (the path when the JIT accelerates no vector width).</summary>
@@ -291,7 +291,7 @@ namespace KernelGen.Generated
                 if ((uint)(column + kw) < (uint)width) max = float.Max(max, row1[column + kw]);
             for (int kw = 0; kw < KernelWidth; kw++)
                 if ((uint)(column + kw) < (uint)width) max = float.Max(max, row2[column + kw]);
-            return max;
+            return max + 0f;
         }
     }
 }

@@ -17,7 +17,7 @@ namespace KernelGen.Generated
     /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
     /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
     /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
-    /// NaN propagates (IEEE maximum).
+    /// NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K3x3_S2_P1_F32_Nhwc
@@ -113,15 +113,15 @@ namespace KernelGen.Generated
             {
                 for (; c <= channels - 16; c += 16)
                 {
-                    var max0 = Vector512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = Vector512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
-                    var max2 = Vector512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
-                    var max3 = Vector512.Max(Vector512.Load(taps[6] + c), Vector512.Load(taps[7] + c));
-                    var max4 = Vector512.Max(max0, max1);
-                    var max5 = Vector512.Max(max2, max3);
-                    var max6 = Vector512.Max(max4, max5);
-                    var max7 = Vector512.Max(max6, Vector512.Load(taps[8] + c));
-                    max7.Store(output + c);
+                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
+                    var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
+                    var max2 = KernelLanes512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
+                    var max3 = KernelLanes512.Max(Vector512.Load(taps[6] + c), Vector512.Load(taps[7] + c));
+                    var max4 = KernelLanes512.Max(max0, max1);
+                    var max5 = KernelLanes512.Max(max2, max3);
+                    var max6 = KernelLanes512.Max(max4, max5);
+                    var max7 = KernelLanes512.Max(max6, Vector512.Load(taps[8] + c));
+                    (max7 + Vector512<float>.Zero).Store(output + c);
                 }
             }
             if (Vector256.IsHardwareAccelerated)
@@ -136,7 +136,7 @@ namespace KernelGen.Generated
                     var max5 = Vector256.Max(max2, max3);
                     var max6 = Vector256.Max(max4, max5);
                     var max7 = Vector256.Max(max6, Vector256.Load(taps[8] + c));
-                    max7.Store(output + c);
+                    (max7 + Vector256<float>.Zero).Store(output + c);
                 }
             }
             if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
@@ -151,7 +151,7 @@ namespace KernelGen.Generated
                     var max5 = Vector128.Max(max2, max3);
                     var max6 = Vector128.Max(max4, max5);
                     var max7 = Vector128.Max(max6, Vector128.Load(taps[8] + c));
-                    max7.Store(output + c);
+                    (max7 + Vector128<float>.Zero).Store(output + c);
                 }
             }
             for (; c < channels; c++)
@@ -164,7 +164,7 @@ namespace KernelGen.Generated
                 var max5 = float.Max(max2, max3);
                 var max6 = float.Max(max4, max5);
                 var max7 = float.Max(max6, taps[8][c]);
-                output[c] = max7;
+                output[c] = max7 + 0f;
             }
         }
     }

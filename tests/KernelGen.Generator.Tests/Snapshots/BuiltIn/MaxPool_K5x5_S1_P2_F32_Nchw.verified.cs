@@ -18,7 +18,7 @@ namespace KernelGen.Generated
     /// as pointers, with a row of identity cells standing in for rows in the padding, so every output row
     /// runs the same unrolled code. Blocks of columns whose reads stay inside the row use plain loads; the
     /// border blocks load masked, reading the identity outside the row.
-    /// Max reduces the window's rows first; NaN propagates (IEEE maximum).
+    /// Max reduces the window's rows first; NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K5x5_S1_P2_F32_Nchw
@@ -125,31 +125,31 @@ namespace KernelGen.Generated
         private static void Interior512(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int ow)
         {
             int column = ow * StrideWidth - PadLeft;
-            var max0 = Vector512.Max(Vector512.Load(row0 + column), Vector512.Load(row0 + column + 1));
-            var max1 = Vector512.Max(Vector512.Load(row0 + column + 2), Vector512.Load(row0 + column + 3));
-            var max2 = Vector512.Max(Vector512.Load(row0 + column + 4), Vector512.Load(row1 + column));
-            var max3 = Vector512.Max(Vector512.Load(row1 + column + 1), Vector512.Load(row1 + column + 2));
-            var max4 = Vector512.Max(Vector512.Load(row1 + column + 3), Vector512.Load(row1 + column + 4));
-            var max5 = Vector512.Max(Vector512.Load(row2 + column), Vector512.Load(row2 + column + 1));
-            var max6 = Vector512.Max(Vector512.Load(row2 + column + 2), Vector512.Load(row2 + column + 3));
-            var max7 = Vector512.Max(Vector512.Load(row2 + column + 4), Vector512.Load(row3 + column));
-            var max8 = Vector512.Max(Vector512.Load(row3 + column + 1), Vector512.Load(row3 + column + 2));
-            var max9 = Vector512.Max(Vector512.Load(row3 + column + 3), Vector512.Load(row3 + column + 4));
-            var max10 = Vector512.Max(Vector512.Load(row4 + column), Vector512.Load(row4 + column + 1));
-            var max11 = Vector512.Max(Vector512.Load(row4 + column + 2), Vector512.Load(row4 + column + 3));
-            var max12 = Vector512.Max(max0, max1);
-            var max13 = Vector512.Max(max2, max3);
-            var max14 = Vector512.Max(max4, max5);
-            var max15 = Vector512.Max(max6, max7);
-            var max16 = Vector512.Max(max8, max9);
-            var max17 = Vector512.Max(max10, max11);
-            var max18 = Vector512.Max(max12, max13);
-            var max19 = Vector512.Max(max14, max15);
-            var max20 = Vector512.Max(max16, max17);
-            var max21 = Vector512.Max(max18, max19);
-            var max22 = Vector512.Max(max20, Vector512.Load(row4 + column + 4));
-            var max23 = Vector512.Max(max21, max22);
-            max23.Store(output + ow);
+            var max0 = KernelLanes512.Max(Vector512.Load(row0 + column), Vector512.Load(row0 + column + 1));
+            var max1 = KernelLanes512.Max(Vector512.Load(row0 + column + 2), Vector512.Load(row0 + column + 3));
+            var max2 = KernelLanes512.Max(Vector512.Load(row0 + column + 4), Vector512.Load(row1 + column));
+            var max3 = KernelLanes512.Max(Vector512.Load(row1 + column + 1), Vector512.Load(row1 + column + 2));
+            var max4 = KernelLanes512.Max(Vector512.Load(row1 + column + 3), Vector512.Load(row1 + column + 4));
+            var max5 = KernelLanes512.Max(Vector512.Load(row2 + column), Vector512.Load(row2 + column + 1));
+            var max6 = KernelLanes512.Max(Vector512.Load(row2 + column + 2), Vector512.Load(row2 + column + 3));
+            var max7 = KernelLanes512.Max(Vector512.Load(row2 + column + 4), Vector512.Load(row3 + column));
+            var max8 = KernelLanes512.Max(Vector512.Load(row3 + column + 1), Vector512.Load(row3 + column + 2));
+            var max9 = KernelLanes512.Max(Vector512.Load(row3 + column + 3), Vector512.Load(row3 + column + 4));
+            var max10 = KernelLanes512.Max(Vector512.Load(row4 + column), Vector512.Load(row4 + column + 1));
+            var max11 = KernelLanes512.Max(Vector512.Load(row4 + column + 2), Vector512.Load(row4 + column + 3));
+            var max12 = KernelLanes512.Max(max0, max1);
+            var max13 = KernelLanes512.Max(max2, max3);
+            var max14 = KernelLanes512.Max(max4, max5);
+            var max15 = KernelLanes512.Max(max6, max7);
+            var max16 = KernelLanes512.Max(max8, max9);
+            var max17 = KernelLanes512.Max(max10, max11);
+            var max18 = KernelLanes512.Max(max12, max13);
+            var max19 = KernelLanes512.Max(max14, max15);
+            var max20 = KernelLanes512.Max(max16, max17);
+            var max21 = KernelLanes512.Max(max18, max19);
+            var max22 = KernelLanes512.Max(max20, Vector512.Load(row4 + column + 4));
+            var max23 = KernelLanes512.Max(max21, max22);
+            (max23 + Vector512<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 16) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -163,33 +163,33 @@ namespace KernelGen.Generated
             var inside2 = KernelLanes512.InsideMask32(column + 2, width);
             var inside3 = KernelLanes512.InsideMask32(column + 3, width);
             var inside4 = KernelLanes512.InsideMask32(column + 4, width);
-            var max0 = Vector512.Max(KernelLanes512.LoadInside(row0, column, inside0, fill), KernelLanes512.LoadInside(row0, column + 1, inside1, fill));
-            var max1 = Vector512.Max(KernelLanes512.LoadInside(row0, column + 2, inside2, fill), KernelLanes512.LoadInside(row0, column + 3, inside3, fill));
-            var max2 = Vector512.Max(KernelLanes512.LoadInside(row0, column + 4, inside4, fill), KernelLanes512.LoadInside(row1, column, inside0, fill));
-            var max3 = Vector512.Max(KernelLanes512.LoadInside(row1, column + 1, inside1, fill), KernelLanes512.LoadInside(row1, column + 2, inside2, fill));
-            var max4 = Vector512.Max(KernelLanes512.LoadInside(row1, column + 3, inside3, fill), KernelLanes512.LoadInside(row1, column + 4, inside4, fill));
-            var max5 = Vector512.Max(KernelLanes512.LoadInside(row2, column, inside0, fill), KernelLanes512.LoadInside(row2, column + 1, inside1, fill));
-            var max6 = Vector512.Max(KernelLanes512.LoadInside(row2, column + 2, inside2, fill), KernelLanes512.LoadInside(row2, column + 3, inside3, fill));
-            var max7 = Vector512.Max(KernelLanes512.LoadInside(row2, column + 4, inside4, fill), KernelLanes512.LoadInside(row3, column, inside0, fill));
-            var max8 = Vector512.Max(KernelLanes512.LoadInside(row3, column + 1, inside1, fill), KernelLanes512.LoadInside(row3, column + 2, inside2, fill));
-            var max9 = Vector512.Max(KernelLanes512.LoadInside(row3, column + 3, inside3, fill), KernelLanes512.LoadInside(row3, column + 4, inside4, fill));
-            var max10 = Vector512.Max(KernelLanes512.LoadInside(row4, column, inside0, fill), KernelLanes512.LoadInside(row4, column + 1, inside1, fill));
-            var max11 = Vector512.Max(KernelLanes512.LoadInside(row4, column + 2, inside2, fill), KernelLanes512.LoadInside(row4, column + 3, inside3, fill));
-            var max12 = Vector512.Max(max0, max1);
-            var max13 = Vector512.Max(max2, max3);
-            var max14 = Vector512.Max(max4, max5);
-            var max15 = Vector512.Max(max6, max7);
-            var max16 = Vector512.Max(max8, max9);
-            var max17 = Vector512.Max(max10, max11);
-            var max18 = Vector512.Max(max12, max13);
-            var max19 = Vector512.Max(max14, max15);
-            var max20 = Vector512.Max(max16, max17);
-            var max21 = Vector512.Max(max18, max19);
-            var max22 = Vector512.Max(max20, KernelLanes512.LoadInside(row4, column + 4, inside4, fill));
-            var max23 = Vector512.Max(max21, max22);
+            var max0 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column, inside0, fill), KernelLanes512.LoadInside(row0, column + 1, inside1, fill));
+            var max1 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column + 2, inside2, fill), KernelLanes512.LoadInside(row0, column + 3, inside3, fill));
+            var max2 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column + 4, inside4, fill), KernelLanes512.LoadInside(row1, column, inside0, fill));
+            var max3 = KernelLanes512.Max(KernelLanes512.LoadInside(row1, column + 1, inside1, fill), KernelLanes512.LoadInside(row1, column + 2, inside2, fill));
+            var max4 = KernelLanes512.Max(KernelLanes512.LoadInside(row1, column + 3, inside3, fill), KernelLanes512.LoadInside(row1, column + 4, inside4, fill));
+            var max5 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column, inside0, fill), KernelLanes512.LoadInside(row2, column + 1, inside1, fill));
+            var max6 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column + 2, inside2, fill), KernelLanes512.LoadInside(row2, column + 3, inside3, fill));
+            var max7 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column + 4, inside4, fill), KernelLanes512.LoadInside(row3, column, inside0, fill));
+            var max8 = KernelLanes512.Max(KernelLanes512.LoadInside(row3, column + 1, inside1, fill), KernelLanes512.LoadInside(row3, column + 2, inside2, fill));
+            var max9 = KernelLanes512.Max(KernelLanes512.LoadInside(row3, column + 3, inside3, fill), KernelLanes512.LoadInside(row3, column + 4, inside4, fill));
+            var max10 = KernelLanes512.Max(KernelLanes512.LoadInside(row4, column, inside0, fill), KernelLanes512.LoadInside(row4, column + 1, inside1, fill));
+            var max11 = KernelLanes512.Max(KernelLanes512.LoadInside(row4, column + 2, inside2, fill), KernelLanes512.LoadInside(row4, column + 3, inside3, fill));
+            var max12 = KernelLanes512.Max(max0, max1);
+            var max13 = KernelLanes512.Max(max2, max3);
+            var max14 = KernelLanes512.Max(max4, max5);
+            var max15 = KernelLanes512.Max(max6, max7);
+            var max16 = KernelLanes512.Max(max8, max9);
+            var max17 = KernelLanes512.Max(max10, max11);
+            var max18 = KernelLanes512.Max(max12, max13);
+            var max19 = KernelLanes512.Max(max14, max15);
+            var max20 = KernelLanes512.Max(max16, max17);
+            var max21 = KernelLanes512.Max(max18, max19);
+            var max22 = KernelLanes512.Max(max20, KernelLanes512.LoadInside(row4, column + 4, inside4, fill));
+            var max23 = KernelLanes512.Max(max21, max22);
             int count = outWidth - ow;
-            if (count >= 16) max23.Store(output + ow);
-            else KernelLanes512.StoreFirst(output + ow, max23, count);
+            if (count >= 16) (max23 + Vector512<float>.Zero).Store(output + ow);
+            else KernelLanes512.StoreFirst(output + ow, (max23 + Vector512<float>.Zero), count);
         }
 
         /// <summary>The row in blocks of 8 outputs: interior blocks where the 12 cells a block reads lie inside the row, border blocks elsewhere.</summary>
@@ -245,7 +245,7 @@ namespace KernelGen.Generated
             var max21 = Vector256.Max(max18, max19);
             var max22 = Vector256.Max(max20, Vector256.Load(row4 + column + 4));
             var max23 = Vector256.Max(max21, max22);
-            max23.Store(output + ow);
+            (max23 + Vector256<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 8) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -284,8 +284,8 @@ namespace KernelGen.Generated
             var max22 = Vector256.Max(max20, KernelLanes256.LoadInside(row4, column + 4, inside4, fill));
             var max23 = Vector256.Max(max21, max22);
             int count = outWidth - ow;
-            if (count >= 8) max23.Store(output + ow);
-            else KernelLanes256.StoreFirst(output + ow, max23, count);
+            if (count >= 8) (max23 + Vector256<float>.Zero).Store(output + ow);
+            else KernelLanes256.StoreFirst(output + ow, (max23 + Vector256<float>.Zero), count);
         }
 
         /// <summary>The row in blocks of 4 outputs: interior blocks where the 8 cells a block reads lie inside the row, border blocks elsewhere.</summary>
@@ -341,7 +341,7 @@ namespace KernelGen.Generated
             var max21 = Vector128.Max(max18, max19);
             var max22 = Vector128.Max(max20, Vector128.Load(row4 + column + 4));
             var max23 = Vector128.Max(max21, max22);
-            max23.Store(output + ow);
+            (max23 + Vector128<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 4) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -380,8 +380,8 @@ namespace KernelGen.Generated
             var max22 = Vector128.Max(max20, KernelLanes128.LoadInside(row4, column + 4, inside4, fill));
             var max23 = Vector128.Max(max21, max22);
             int count = outWidth - ow;
-            if (count >= 4) max23.Store(output + ow);
-            else KernelLanes128.StoreFirst(output + ow, max23, count);
+            if (count >= 4) (max23 + Vector128<float>.Zero).Store(output + ow);
+            else KernelLanes128.StoreFirst(output + ow, (max23 + Vector128<float>.Zero), count);
         }
 
         /// <summary>One output without vectors (the path when the JIT accelerates no vector width).</summary>
@@ -399,7 +399,7 @@ namespace KernelGen.Generated
                 if ((uint)(column + kw) < (uint)width) max = float.Max(max, row3[column + kw]);
             for (int kw = 0; kw < KernelWidth; kw++)
                 if ((uint)(column + kw) < (uint)width) max = float.Max(max, row4[column + kw]);
-            return max;
+            return max + 0f;
         }
     }
 }

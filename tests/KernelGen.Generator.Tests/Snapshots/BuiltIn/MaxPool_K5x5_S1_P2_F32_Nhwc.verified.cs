@@ -17,7 +17,7 @@ namespace KernelGen.Generated
     /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
     /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
     /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
-    /// NaN propagates (IEEE maximum).
+    /// NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K5x5_S1_P2_F32_Nhwc
@@ -129,31 +129,31 @@ namespace KernelGen.Generated
             {
                 for (; c <= channels - 16; c += 16)
                 {
-                    var max0 = Vector512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = Vector512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
-                    var max2 = Vector512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
-                    var max3 = Vector512.Max(Vector512.Load(taps[6] + c), Vector512.Load(taps[7] + c));
-                    var max4 = Vector512.Max(Vector512.Load(taps[8] + c), Vector512.Load(taps[9] + c));
-                    var max5 = Vector512.Max(Vector512.Load(taps[10] + c), Vector512.Load(taps[11] + c));
-                    var max6 = Vector512.Max(Vector512.Load(taps[12] + c), Vector512.Load(taps[13] + c));
-                    var max7 = Vector512.Max(Vector512.Load(taps[14] + c), Vector512.Load(taps[15] + c));
-                    var max8 = Vector512.Max(Vector512.Load(taps[16] + c), Vector512.Load(taps[17] + c));
-                    var max9 = Vector512.Max(Vector512.Load(taps[18] + c), Vector512.Load(taps[19] + c));
-                    var max10 = Vector512.Max(Vector512.Load(taps[20] + c), Vector512.Load(taps[21] + c));
-                    var max11 = Vector512.Max(Vector512.Load(taps[22] + c), Vector512.Load(taps[23] + c));
-                    var max12 = Vector512.Max(max0, max1);
-                    var max13 = Vector512.Max(max2, max3);
-                    var max14 = Vector512.Max(max4, max5);
-                    var max15 = Vector512.Max(max6, max7);
-                    var max16 = Vector512.Max(max8, max9);
-                    var max17 = Vector512.Max(max10, max11);
-                    var max18 = Vector512.Max(max12, max13);
-                    var max19 = Vector512.Max(max14, max15);
-                    var max20 = Vector512.Max(max16, max17);
-                    var max21 = Vector512.Max(max18, max19);
-                    var max22 = Vector512.Max(max20, Vector512.Load(taps[24] + c));
-                    var max23 = Vector512.Max(max21, max22);
-                    max23.Store(output + c);
+                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
+                    var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
+                    var max2 = KernelLanes512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
+                    var max3 = KernelLanes512.Max(Vector512.Load(taps[6] + c), Vector512.Load(taps[7] + c));
+                    var max4 = KernelLanes512.Max(Vector512.Load(taps[8] + c), Vector512.Load(taps[9] + c));
+                    var max5 = KernelLanes512.Max(Vector512.Load(taps[10] + c), Vector512.Load(taps[11] + c));
+                    var max6 = KernelLanes512.Max(Vector512.Load(taps[12] + c), Vector512.Load(taps[13] + c));
+                    var max7 = KernelLanes512.Max(Vector512.Load(taps[14] + c), Vector512.Load(taps[15] + c));
+                    var max8 = KernelLanes512.Max(Vector512.Load(taps[16] + c), Vector512.Load(taps[17] + c));
+                    var max9 = KernelLanes512.Max(Vector512.Load(taps[18] + c), Vector512.Load(taps[19] + c));
+                    var max10 = KernelLanes512.Max(Vector512.Load(taps[20] + c), Vector512.Load(taps[21] + c));
+                    var max11 = KernelLanes512.Max(Vector512.Load(taps[22] + c), Vector512.Load(taps[23] + c));
+                    var max12 = KernelLanes512.Max(max0, max1);
+                    var max13 = KernelLanes512.Max(max2, max3);
+                    var max14 = KernelLanes512.Max(max4, max5);
+                    var max15 = KernelLanes512.Max(max6, max7);
+                    var max16 = KernelLanes512.Max(max8, max9);
+                    var max17 = KernelLanes512.Max(max10, max11);
+                    var max18 = KernelLanes512.Max(max12, max13);
+                    var max19 = KernelLanes512.Max(max14, max15);
+                    var max20 = KernelLanes512.Max(max16, max17);
+                    var max21 = KernelLanes512.Max(max18, max19);
+                    var max22 = KernelLanes512.Max(max20, Vector512.Load(taps[24] + c));
+                    var max23 = KernelLanes512.Max(max21, max22);
+                    (max23 + Vector512<float>.Zero).Store(output + c);
                 }
             }
             if (Vector256.IsHardwareAccelerated)
@@ -184,7 +184,7 @@ namespace KernelGen.Generated
                     var max21 = Vector256.Max(max18, max19);
                     var max22 = Vector256.Max(max20, Vector256.Load(taps[24] + c));
                     var max23 = Vector256.Max(max21, max22);
-                    max23.Store(output + c);
+                    (max23 + Vector256<float>.Zero).Store(output + c);
                 }
             }
             if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
@@ -215,7 +215,7 @@ namespace KernelGen.Generated
                     var max21 = Vector128.Max(max18, max19);
                     var max22 = Vector128.Max(max20, Vector128.Load(taps[24] + c));
                     var max23 = Vector128.Max(max21, max22);
-                    max23.Store(output + c);
+                    (max23 + Vector128<float>.Zero).Store(output + c);
                 }
             }
             for (; c < channels; c++)
@@ -244,7 +244,7 @@ namespace KernelGen.Generated
                 var max21 = float.Max(max18, max19);
                 var max22 = float.Max(max20, taps[24][c]);
                 var max23 = float.Max(max21, max22);
-                output[c] = max23;
+                output[c] = max23 + 0f;
             }
         }
     }

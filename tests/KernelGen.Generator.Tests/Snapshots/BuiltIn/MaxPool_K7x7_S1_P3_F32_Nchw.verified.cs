@@ -18,7 +18,7 @@ namespace KernelGen.Generated
     /// as pointers, with a row of identity cells standing in for rows in the padding, so every output row
     /// runs the same unrolled code. Blocks of columns whose reads stay inside the row use plain loads; the
     /// border blocks load masked, reading the identity outside the row.
-    /// Max reduces the window's rows first; NaN propagates (IEEE maximum).
+    /// Max reduces the window's rows first; NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K7x7_S1_P3_F32_Nchw
@@ -127,55 +127,55 @@ namespace KernelGen.Generated
         private static void Interior512(float* row0, float* row1, float* row2, float* row3, float* row4, float* row5, float* row6, float* output, int ow)
         {
             int column = ow * StrideWidth - PadLeft;
-            var max0 = Vector512.Max(Vector512.Load(row0 + column), Vector512.Load(row0 + column + 1));
-            var max1 = Vector512.Max(Vector512.Load(row0 + column + 2), Vector512.Load(row0 + column + 3));
-            var max2 = Vector512.Max(Vector512.Load(row0 + column + 4), Vector512.Load(row0 + column + 5));
-            var max3 = Vector512.Max(Vector512.Load(row0 + column + 6), Vector512.Load(row1 + column));
-            var max4 = Vector512.Max(Vector512.Load(row1 + column + 1), Vector512.Load(row1 + column + 2));
-            var max5 = Vector512.Max(Vector512.Load(row1 + column + 3), Vector512.Load(row1 + column + 4));
-            var max6 = Vector512.Max(Vector512.Load(row1 + column + 5), Vector512.Load(row1 + column + 6));
-            var max7 = Vector512.Max(Vector512.Load(row2 + column), Vector512.Load(row2 + column + 1));
-            var max8 = Vector512.Max(Vector512.Load(row2 + column + 2), Vector512.Load(row2 + column + 3));
-            var max9 = Vector512.Max(Vector512.Load(row2 + column + 4), Vector512.Load(row2 + column + 5));
-            var max10 = Vector512.Max(Vector512.Load(row2 + column + 6), Vector512.Load(row3 + column));
-            var max11 = Vector512.Max(Vector512.Load(row3 + column + 1), Vector512.Load(row3 + column + 2));
-            var max12 = Vector512.Max(Vector512.Load(row3 + column + 3), Vector512.Load(row3 + column + 4));
-            var max13 = Vector512.Max(Vector512.Load(row3 + column + 5), Vector512.Load(row3 + column + 6));
-            var max14 = Vector512.Max(Vector512.Load(row4 + column), Vector512.Load(row4 + column + 1));
-            var max15 = Vector512.Max(Vector512.Load(row4 + column + 2), Vector512.Load(row4 + column + 3));
-            var max16 = Vector512.Max(Vector512.Load(row4 + column + 4), Vector512.Load(row4 + column + 5));
-            var max17 = Vector512.Max(Vector512.Load(row4 + column + 6), Vector512.Load(row5 + column));
-            var max18 = Vector512.Max(Vector512.Load(row5 + column + 1), Vector512.Load(row5 + column + 2));
-            var max19 = Vector512.Max(Vector512.Load(row5 + column + 3), Vector512.Load(row5 + column + 4));
-            var max20 = Vector512.Max(Vector512.Load(row5 + column + 5), Vector512.Load(row5 + column + 6));
-            var max21 = Vector512.Max(Vector512.Load(row6 + column), Vector512.Load(row6 + column + 1));
-            var max22 = Vector512.Max(Vector512.Load(row6 + column + 2), Vector512.Load(row6 + column + 3));
-            var max23 = Vector512.Max(Vector512.Load(row6 + column + 4), Vector512.Load(row6 + column + 5));
-            var max24 = Vector512.Max(max0, max1);
-            var max25 = Vector512.Max(max2, max3);
-            var max26 = Vector512.Max(max4, max5);
-            var max27 = Vector512.Max(max6, max7);
-            var max28 = Vector512.Max(max8, max9);
-            var max29 = Vector512.Max(max10, max11);
-            var max30 = Vector512.Max(max12, max13);
-            var max31 = Vector512.Max(max14, max15);
-            var max32 = Vector512.Max(max16, max17);
-            var max33 = Vector512.Max(max18, max19);
-            var max34 = Vector512.Max(max20, max21);
-            var max35 = Vector512.Max(max22, max23);
-            var max36 = Vector512.Max(max24, max25);
-            var max37 = Vector512.Max(max26, max27);
-            var max38 = Vector512.Max(max28, max29);
-            var max39 = Vector512.Max(max30, max31);
-            var max40 = Vector512.Max(max32, max33);
-            var max41 = Vector512.Max(max34, max35);
-            var max42 = Vector512.Max(max36, max37);
-            var max43 = Vector512.Max(max38, max39);
-            var max44 = Vector512.Max(max40, max41);
-            var max45 = Vector512.Max(max42, max43);
-            var max46 = Vector512.Max(max44, Vector512.Load(row6 + column + 6));
-            var max47 = Vector512.Max(max45, max46);
-            max47.Store(output + ow);
+            var max0 = KernelLanes512.Max(Vector512.Load(row0 + column), Vector512.Load(row0 + column + 1));
+            var max1 = KernelLanes512.Max(Vector512.Load(row0 + column + 2), Vector512.Load(row0 + column + 3));
+            var max2 = KernelLanes512.Max(Vector512.Load(row0 + column + 4), Vector512.Load(row0 + column + 5));
+            var max3 = KernelLanes512.Max(Vector512.Load(row0 + column + 6), Vector512.Load(row1 + column));
+            var max4 = KernelLanes512.Max(Vector512.Load(row1 + column + 1), Vector512.Load(row1 + column + 2));
+            var max5 = KernelLanes512.Max(Vector512.Load(row1 + column + 3), Vector512.Load(row1 + column + 4));
+            var max6 = KernelLanes512.Max(Vector512.Load(row1 + column + 5), Vector512.Load(row1 + column + 6));
+            var max7 = KernelLanes512.Max(Vector512.Load(row2 + column), Vector512.Load(row2 + column + 1));
+            var max8 = KernelLanes512.Max(Vector512.Load(row2 + column + 2), Vector512.Load(row2 + column + 3));
+            var max9 = KernelLanes512.Max(Vector512.Load(row2 + column + 4), Vector512.Load(row2 + column + 5));
+            var max10 = KernelLanes512.Max(Vector512.Load(row2 + column + 6), Vector512.Load(row3 + column));
+            var max11 = KernelLanes512.Max(Vector512.Load(row3 + column + 1), Vector512.Load(row3 + column + 2));
+            var max12 = KernelLanes512.Max(Vector512.Load(row3 + column + 3), Vector512.Load(row3 + column + 4));
+            var max13 = KernelLanes512.Max(Vector512.Load(row3 + column + 5), Vector512.Load(row3 + column + 6));
+            var max14 = KernelLanes512.Max(Vector512.Load(row4 + column), Vector512.Load(row4 + column + 1));
+            var max15 = KernelLanes512.Max(Vector512.Load(row4 + column + 2), Vector512.Load(row4 + column + 3));
+            var max16 = KernelLanes512.Max(Vector512.Load(row4 + column + 4), Vector512.Load(row4 + column + 5));
+            var max17 = KernelLanes512.Max(Vector512.Load(row4 + column + 6), Vector512.Load(row5 + column));
+            var max18 = KernelLanes512.Max(Vector512.Load(row5 + column + 1), Vector512.Load(row5 + column + 2));
+            var max19 = KernelLanes512.Max(Vector512.Load(row5 + column + 3), Vector512.Load(row5 + column + 4));
+            var max20 = KernelLanes512.Max(Vector512.Load(row5 + column + 5), Vector512.Load(row5 + column + 6));
+            var max21 = KernelLanes512.Max(Vector512.Load(row6 + column), Vector512.Load(row6 + column + 1));
+            var max22 = KernelLanes512.Max(Vector512.Load(row6 + column + 2), Vector512.Load(row6 + column + 3));
+            var max23 = KernelLanes512.Max(Vector512.Load(row6 + column + 4), Vector512.Load(row6 + column + 5));
+            var max24 = KernelLanes512.Max(max0, max1);
+            var max25 = KernelLanes512.Max(max2, max3);
+            var max26 = KernelLanes512.Max(max4, max5);
+            var max27 = KernelLanes512.Max(max6, max7);
+            var max28 = KernelLanes512.Max(max8, max9);
+            var max29 = KernelLanes512.Max(max10, max11);
+            var max30 = KernelLanes512.Max(max12, max13);
+            var max31 = KernelLanes512.Max(max14, max15);
+            var max32 = KernelLanes512.Max(max16, max17);
+            var max33 = KernelLanes512.Max(max18, max19);
+            var max34 = KernelLanes512.Max(max20, max21);
+            var max35 = KernelLanes512.Max(max22, max23);
+            var max36 = KernelLanes512.Max(max24, max25);
+            var max37 = KernelLanes512.Max(max26, max27);
+            var max38 = KernelLanes512.Max(max28, max29);
+            var max39 = KernelLanes512.Max(max30, max31);
+            var max40 = KernelLanes512.Max(max32, max33);
+            var max41 = KernelLanes512.Max(max34, max35);
+            var max42 = KernelLanes512.Max(max36, max37);
+            var max43 = KernelLanes512.Max(max38, max39);
+            var max44 = KernelLanes512.Max(max40, max41);
+            var max45 = KernelLanes512.Max(max42, max43);
+            var max46 = KernelLanes512.Max(max44, Vector512.Load(row6 + column + 6));
+            var max47 = KernelLanes512.Max(max45, max46);
+            (max47 + Vector512<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 16) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -191,57 +191,57 @@ namespace KernelGen.Generated
             var inside4 = KernelLanes512.InsideMask32(column + 4, width);
             var inside5 = KernelLanes512.InsideMask32(column + 5, width);
             var inside6 = KernelLanes512.InsideMask32(column + 6, width);
-            var max0 = Vector512.Max(KernelLanes512.LoadInside(row0, column, inside0, fill), KernelLanes512.LoadInside(row0, column + 1, inside1, fill));
-            var max1 = Vector512.Max(KernelLanes512.LoadInside(row0, column + 2, inside2, fill), KernelLanes512.LoadInside(row0, column + 3, inside3, fill));
-            var max2 = Vector512.Max(KernelLanes512.LoadInside(row0, column + 4, inside4, fill), KernelLanes512.LoadInside(row0, column + 5, inside5, fill));
-            var max3 = Vector512.Max(KernelLanes512.LoadInside(row0, column + 6, inside6, fill), KernelLanes512.LoadInside(row1, column, inside0, fill));
-            var max4 = Vector512.Max(KernelLanes512.LoadInside(row1, column + 1, inside1, fill), KernelLanes512.LoadInside(row1, column + 2, inside2, fill));
-            var max5 = Vector512.Max(KernelLanes512.LoadInside(row1, column + 3, inside3, fill), KernelLanes512.LoadInside(row1, column + 4, inside4, fill));
-            var max6 = Vector512.Max(KernelLanes512.LoadInside(row1, column + 5, inside5, fill), KernelLanes512.LoadInside(row1, column + 6, inside6, fill));
-            var max7 = Vector512.Max(KernelLanes512.LoadInside(row2, column, inside0, fill), KernelLanes512.LoadInside(row2, column + 1, inside1, fill));
-            var max8 = Vector512.Max(KernelLanes512.LoadInside(row2, column + 2, inside2, fill), KernelLanes512.LoadInside(row2, column + 3, inside3, fill));
-            var max9 = Vector512.Max(KernelLanes512.LoadInside(row2, column + 4, inside4, fill), KernelLanes512.LoadInside(row2, column + 5, inside5, fill));
-            var max10 = Vector512.Max(KernelLanes512.LoadInside(row2, column + 6, inside6, fill), KernelLanes512.LoadInside(row3, column, inside0, fill));
-            var max11 = Vector512.Max(KernelLanes512.LoadInside(row3, column + 1, inside1, fill), KernelLanes512.LoadInside(row3, column + 2, inside2, fill));
-            var max12 = Vector512.Max(KernelLanes512.LoadInside(row3, column + 3, inside3, fill), KernelLanes512.LoadInside(row3, column + 4, inside4, fill));
-            var max13 = Vector512.Max(KernelLanes512.LoadInside(row3, column + 5, inside5, fill), KernelLanes512.LoadInside(row3, column + 6, inside6, fill));
-            var max14 = Vector512.Max(KernelLanes512.LoadInside(row4, column, inside0, fill), KernelLanes512.LoadInside(row4, column + 1, inside1, fill));
-            var max15 = Vector512.Max(KernelLanes512.LoadInside(row4, column + 2, inside2, fill), KernelLanes512.LoadInside(row4, column + 3, inside3, fill));
-            var max16 = Vector512.Max(KernelLanes512.LoadInside(row4, column + 4, inside4, fill), KernelLanes512.LoadInside(row4, column + 5, inside5, fill));
-            var max17 = Vector512.Max(KernelLanes512.LoadInside(row4, column + 6, inside6, fill), KernelLanes512.LoadInside(row5, column, inside0, fill));
-            var max18 = Vector512.Max(KernelLanes512.LoadInside(row5, column + 1, inside1, fill), KernelLanes512.LoadInside(row5, column + 2, inside2, fill));
-            var max19 = Vector512.Max(KernelLanes512.LoadInside(row5, column + 3, inside3, fill), KernelLanes512.LoadInside(row5, column + 4, inside4, fill));
-            var max20 = Vector512.Max(KernelLanes512.LoadInside(row5, column + 5, inside5, fill), KernelLanes512.LoadInside(row5, column + 6, inside6, fill));
-            var max21 = Vector512.Max(KernelLanes512.LoadInside(row6, column, inside0, fill), KernelLanes512.LoadInside(row6, column + 1, inside1, fill));
-            var max22 = Vector512.Max(KernelLanes512.LoadInside(row6, column + 2, inside2, fill), KernelLanes512.LoadInside(row6, column + 3, inside3, fill));
-            var max23 = Vector512.Max(KernelLanes512.LoadInside(row6, column + 4, inside4, fill), KernelLanes512.LoadInside(row6, column + 5, inside5, fill));
-            var max24 = Vector512.Max(max0, max1);
-            var max25 = Vector512.Max(max2, max3);
-            var max26 = Vector512.Max(max4, max5);
-            var max27 = Vector512.Max(max6, max7);
-            var max28 = Vector512.Max(max8, max9);
-            var max29 = Vector512.Max(max10, max11);
-            var max30 = Vector512.Max(max12, max13);
-            var max31 = Vector512.Max(max14, max15);
-            var max32 = Vector512.Max(max16, max17);
-            var max33 = Vector512.Max(max18, max19);
-            var max34 = Vector512.Max(max20, max21);
-            var max35 = Vector512.Max(max22, max23);
-            var max36 = Vector512.Max(max24, max25);
-            var max37 = Vector512.Max(max26, max27);
-            var max38 = Vector512.Max(max28, max29);
-            var max39 = Vector512.Max(max30, max31);
-            var max40 = Vector512.Max(max32, max33);
-            var max41 = Vector512.Max(max34, max35);
-            var max42 = Vector512.Max(max36, max37);
-            var max43 = Vector512.Max(max38, max39);
-            var max44 = Vector512.Max(max40, max41);
-            var max45 = Vector512.Max(max42, max43);
-            var max46 = Vector512.Max(max44, KernelLanes512.LoadInside(row6, column + 6, inside6, fill));
-            var max47 = Vector512.Max(max45, max46);
+            var max0 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column, inside0, fill), KernelLanes512.LoadInside(row0, column + 1, inside1, fill));
+            var max1 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column + 2, inside2, fill), KernelLanes512.LoadInside(row0, column + 3, inside3, fill));
+            var max2 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column + 4, inside4, fill), KernelLanes512.LoadInside(row0, column + 5, inside5, fill));
+            var max3 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column + 6, inside6, fill), KernelLanes512.LoadInside(row1, column, inside0, fill));
+            var max4 = KernelLanes512.Max(KernelLanes512.LoadInside(row1, column + 1, inside1, fill), KernelLanes512.LoadInside(row1, column + 2, inside2, fill));
+            var max5 = KernelLanes512.Max(KernelLanes512.LoadInside(row1, column + 3, inside3, fill), KernelLanes512.LoadInside(row1, column + 4, inside4, fill));
+            var max6 = KernelLanes512.Max(KernelLanes512.LoadInside(row1, column + 5, inside5, fill), KernelLanes512.LoadInside(row1, column + 6, inside6, fill));
+            var max7 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column, inside0, fill), KernelLanes512.LoadInside(row2, column + 1, inside1, fill));
+            var max8 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column + 2, inside2, fill), KernelLanes512.LoadInside(row2, column + 3, inside3, fill));
+            var max9 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column + 4, inside4, fill), KernelLanes512.LoadInside(row2, column + 5, inside5, fill));
+            var max10 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column + 6, inside6, fill), KernelLanes512.LoadInside(row3, column, inside0, fill));
+            var max11 = KernelLanes512.Max(KernelLanes512.LoadInside(row3, column + 1, inside1, fill), KernelLanes512.LoadInside(row3, column + 2, inside2, fill));
+            var max12 = KernelLanes512.Max(KernelLanes512.LoadInside(row3, column + 3, inside3, fill), KernelLanes512.LoadInside(row3, column + 4, inside4, fill));
+            var max13 = KernelLanes512.Max(KernelLanes512.LoadInside(row3, column + 5, inside5, fill), KernelLanes512.LoadInside(row3, column + 6, inside6, fill));
+            var max14 = KernelLanes512.Max(KernelLanes512.LoadInside(row4, column, inside0, fill), KernelLanes512.LoadInside(row4, column + 1, inside1, fill));
+            var max15 = KernelLanes512.Max(KernelLanes512.LoadInside(row4, column + 2, inside2, fill), KernelLanes512.LoadInside(row4, column + 3, inside3, fill));
+            var max16 = KernelLanes512.Max(KernelLanes512.LoadInside(row4, column + 4, inside4, fill), KernelLanes512.LoadInside(row4, column + 5, inside5, fill));
+            var max17 = KernelLanes512.Max(KernelLanes512.LoadInside(row4, column + 6, inside6, fill), KernelLanes512.LoadInside(row5, column, inside0, fill));
+            var max18 = KernelLanes512.Max(KernelLanes512.LoadInside(row5, column + 1, inside1, fill), KernelLanes512.LoadInside(row5, column + 2, inside2, fill));
+            var max19 = KernelLanes512.Max(KernelLanes512.LoadInside(row5, column + 3, inside3, fill), KernelLanes512.LoadInside(row5, column + 4, inside4, fill));
+            var max20 = KernelLanes512.Max(KernelLanes512.LoadInside(row5, column + 5, inside5, fill), KernelLanes512.LoadInside(row5, column + 6, inside6, fill));
+            var max21 = KernelLanes512.Max(KernelLanes512.LoadInside(row6, column, inside0, fill), KernelLanes512.LoadInside(row6, column + 1, inside1, fill));
+            var max22 = KernelLanes512.Max(KernelLanes512.LoadInside(row6, column + 2, inside2, fill), KernelLanes512.LoadInside(row6, column + 3, inside3, fill));
+            var max23 = KernelLanes512.Max(KernelLanes512.LoadInside(row6, column + 4, inside4, fill), KernelLanes512.LoadInside(row6, column + 5, inside5, fill));
+            var max24 = KernelLanes512.Max(max0, max1);
+            var max25 = KernelLanes512.Max(max2, max3);
+            var max26 = KernelLanes512.Max(max4, max5);
+            var max27 = KernelLanes512.Max(max6, max7);
+            var max28 = KernelLanes512.Max(max8, max9);
+            var max29 = KernelLanes512.Max(max10, max11);
+            var max30 = KernelLanes512.Max(max12, max13);
+            var max31 = KernelLanes512.Max(max14, max15);
+            var max32 = KernelLanes512.Max(max16, max17);
+            var max33 = KernelLanes512.Max(max18, max19);
+            var max34 = KernelLanes512.Max(max20, max21);
+            var max35 = KernelLanes512.Max(max22, max23);
+            var max36 = KernelLanes512.Max(max24, max25);
+            var max37 = KernelLanes512.Max(max26, max27);
+            var max38 = KernelLanes512.Max(max28, max29);
+            var max39 = KernelLanes512.Max(max30, max31);
+            var max40 = KernelLanes512.Max(max32, max33);
+            var max41 = KernelLanes512.Max(max34, max35);
+            var max42 = KernelLanes512.Max(max36, max37);
+            var max43 = KernelLanes512.Max(max38, max39);
+            var max44 = KernelLanes512.Max(max40, max41);
+            var max45 = KernelLanes512.Max(max42, max43);
+            var max46 = KernelLanes512.Max(max44, KernelLanes512.LoadInside(row6, column + 6, inside6, fill));
+            var max47 = KernelLanes512.Max(max45, max46);
             int count = outWidth - ow;
-            if (count >= 16) max47.Store(output + ow);
-            else KernelLanes512.StoreFirst(output + ow, max47, count);
+            if (count >= 16) (max47 + Vector512<float>.Zero).Store(output + ow);
+            else KernelLanes512.StoreFirst(output + ow, (max47 + Vector512<float>.Zero), count);
         }
 
         /// <summary>The row in blocks of 8 outputs: interior blocks where the 14 cells a block reads lie inside the row, border blocks elsewhere.</summary>
@@ -321,7 +321,7 @@ namespace KernelGen.Generated
             var max45 = Vector256.Max(max42, max43);
             var max46 = Vector256.Max(max44, Vector256.Load(row6 + column + 6));
             var max47 = Vector256.Max(max45, max46);
-            max47.Store(output + ow);
+            (max47 + Vector256<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 8) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -386,8 +386,8 @@ namespace KernelGen.Generated
             var max46 = Vector256.Max(max44, KernelLanes256.LoadInside(row6, column + 6, inside6, fill));
             var max47 = Vector256.Max(max45, max46);
             int count = outWidth - ow;
-            if (count >= 8) max47.Store(output + ow);
-            else KernelLanes256.StoreFirst(output + ow, max47, count);
+            if (count >= 8) (max47 + Vector256<float>.Zero).Store(output + ow);
+            else KernelLanes256.StoreFirst(output + ow, (max47 + Vector256<float>.Zero), count);
         }
 
         /// <summary>The row in blocks of 4 outputs: interior blocks where the 10 cells a block reads lie inside the row, border blocks elsewhere.</summary>
@@ -467,7 +467,7 @@ namespace KernelGen.Generated
             var max45 = Vector128.Max(max42, max43);
             var max46 = Vector128.Max(max44, Vector128.Load(row6 + column + 6));
             var max47 = Vector128.Max(max45, max46);
-            max47.Store(output + ow);
+            (max47 + Vector128<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 4) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -532,8 +532,8 @@ namespace KernelGen.Generated
             var max46 = Vector128.Max(max44, KernelLanes128.LoadInside(row6, column + 6, inside6, fill));
             var max47 = Vector128.Max(max45, max46);
             int count = outWidth - ow;
-            if (count >= 4) max47.Store(output + ow);
-            else KernelLanes128.StoreFirst(output + ow, max47, count);
+            if (count >= 4) (max47 + Vector128<float>.Zero).Store(output + ow);
+            else KernelLanes128.StoreFirst(output + ow, (max47 + Vector128<float>.Zero), count);
         }
 
         /// <summary>One output without vectors (the path when the JIT accelerates no vector width).</summary>
@@ -555,7 +555,7 @@ namespace KernelGen.Generated
                 if ((uint)(column + kw) < (uint)width) max = float.Max(max, row5[column + kw]);
             for (int kw = 0; kw < KernelWidth; kw++)
                 if ((uint)(column + kw) < (uint)width) max = float.Max(max, row6[column + kw]);
-            return max;
+            return max + 0f;
         }
     }
 }

@@ -17,7 +17,7 @@ namespace KernelGen.Generated
     /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
     /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
     /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
-    /// NaN propagates (IEEE maximum).
+    /// NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K7x7_S1_P3_F32_Nhwc
@@ -153,55 +153,55 @@ namespace KernelGen.Generated
             {
                 for (; c <= channels - 16; c += 16)
                 {
-                    var max0 = Vector512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = Vector512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
-                    var max2 = Vector512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
-                    var max3 = Vector512.Max(Vector512.Load(taps[6] + c), Vector512.Load(taps[7] + c));
-                    var max4 = Vector512.Max(Vector512.Load(taps[8] + c), Vector512.Load(taps[9] + c));
-                    var max5 = Vector512.Max(Vector512.Load(taps[10] + c), Vector512.Load(taps[11] + c));
-                    var max6 = Vector512.Max(Vector512.Load(taps[12] + c), Vector512.Load(taps[13] + c));
-                    var max7 = Vector512.Max(Vector512.Load(taps[14] + c), Vector512.Load(taps[15] + c));
-                    var max8 = Vector512.Max(Vector512.Load(taps[16] + c), Vector512.Load(taps[17] + c));
-                    var max9 = Vector512.Max(Vector512.Load(taps[18] + c), Vector512.Load(taps[19] + c));
-                    var max10 = Vector512.Max(Vector512.Load(taps[20] + c), Vector512.Load(taps[21] + c));
-                    var max11 = Vector512.Max(Vector512.Load(taps[22] + c), Vector512.Load(taps[23] + c));
-                    var max12 = Vector512.Max(Vector512.Load(taps[24] + c), Vector512.Load(taps[25] + c));
-                    var max13 = Vector512.Max(Vector512.Load(taps[26] + c), Vector512.Load(taps[27] + c));
-                    var max14 = Vector512.Max(Vector512.Load(taps[28] + c), Vector512.Load(taps[29] + c));
-                    var max15 = Vector512.Max(Vector512.Load(taps[30] + c), Vector512.Load(taps[31] + c));
-                    var max16 = Vector512.Max(Vector512.Load(taps[32] + c), Vector512.Load(taps[33] + c));
-                    var max17 = Vector512.Max(Vector512.Load(taps[34] + c), Vector512.Load(taps[35] + c));
-                    var max18 = Vector512.Max(Vector512.Load(taps[36] + c), Vector512.Load(taps[37] + c));
-                    var max19 = Vector512.Max(Vector512.Load(taps[38] + c), Vector512.Load(taps[39] + c));
-                    var max20 = Vector512.Max(Vector512.Load(taps[40] + c), Vector512.Load(taps[41] + c));
-                    var max21 = Vector512.Max(Vector512.Load(taps[42] + c), Vector512.Load(taps[43] + c));
-                    var max22 = Vector512.Max(Vector512.Load(taps[44] + c), Vector512.Load(taps[45] + c));
-                    var max23 = Vector512.Max(Vector512.Load(taps[46] + c), Vector512.Load(taps[47] + c));
-                    var max24 = Vector512.Max(max0, max1);
-                    var max25 = Vector512.Max(max2, max3);
-                    var max26 = Vector512.Max(max4, max5);
-                    var max27 = Vector512.Max(max6, max7);
-                    var max28 = Vector512.Max(max8, max9);
-                    var max29 = Vector512.Max(max10, max11);
-                    var max30 = Vector512.Max(max12, max13);
-                    var max31 = Vector512.Max(max14, max15);
-                    var max32 = Vector512.Max(max16, max17);
-                    var max33 = Vector512.Max(max18, max19);
-                    var max34 = Vector512.Max(max20, max21);
-                    var max35 = Vector512.Max(max22, max23);
-                    var max36 = Vector512.Max(max24, max25);
-                    var max37 = Vector512.Max(max26, max27);
-                    var max38 = Vector512.Max(max28, max29);
-                    var max39 = Vector512.Max(max30, max31);
-                    var max40 = Vector512.Max(max32, max33);
-                    var max41 = Vector512.Max(max34, max35);
-                    var max42 = Vector512.Max(max36, max37);
-                    var max43 = Vector512.Max(max38, max39);
-                    var max44 = Vector512.Max(max40, max41);
-                    var max45 = Vector512.Max(max42, max43);
-                    var max46 = Vector512.Max(max44, Vector512.Load(taps[48] + c));
-                    var max47 = Vector512.Max(max45, max46);
-                    max47.Store(output + c);
+                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
+                    var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
+                    var max2 = KernelLanes512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
+                    var max3 = KernelLanes512.Max(Vector512.Load(taps[6] + c), Vector512.Load(taps[7] + c));
+                    var max4 = KernelLanes512.Max(Vector512.Load(taps[8] + c), Vector512.Load(taps[9] + c));
+                    var max5 = KernelLanes512.Max(Vector512.Load(taps[10] + c), Vector512.Load(taps[11] + c));
+                    var max6 = KernelLanes512.Max(Vector512.Load(taps[12] + c), Vector512.Load(taps[13] + c));
+                    var max7 = KernelLanes512.Max(Vector512.Load(taps[14] + c), Vector512.Load(taps[15] + c));
+                    var max8 = KernelLanes512.Max(Vector512.Load(taps[16] + c), Vector512.Load(taps[17] + c));
+                    var max9 = KernelLanes512.Max(Vector512.Load(taps[18] + c), Vector512.Load(taps[19] + c));
+                    var max10 = KernelLanes512.Max(Vector512.Load(taps[20] + c), Vector512.Load(taps[21] + c));
+                    var max11 = KernelLanes512.Max(Vector512.Load(taps[22] + c), Vector512.Load(taps[23] + c));
+                    var max12 = KernelLanes512.Max(Vector512.Load(taps[24] + c), Vector512.Load(taps[25] + c));
+                    var max13 = KernelLanes512.Max(Vector512.Load(taps[26] + c), Vector512.Load(taps[27] + c));
+                    var max14 = KernelLanes512.Max(Vector512.Load(taps[28] + c), Vector512.Load(taps[29] + c));
+                    var max15 = KernelLanes512.Max(Vector512.Load(taps[30] + c), Vector512.Load(taps[31] + c));
+                    var max16 = KernelLanes512.Max(Vector512.Load(taps[32] + c), Vector512.Load(taps[33] + c));
+                    var max17 = KernelLanes512.Max(Vector512.Load(taps[34] + c), Vector512.Load(taps[35] + c));
+                    var max18 = KernelLanes512.Max(Vector512.Load(taps[36] + c), Vector512.Load(taps[37] + c));
+                    var max19 = KernelLanes512.Max(Vector512.Load(taps[38] + c), Vector512.Load(taps[39] + c));
+                    var max20 = KernelLanes512.Max(Vector512.Load(taps[40] + c), Vector512.Load(taps[41] + c));
+                    var max21 = KernelLanes512.Max(Vector512.Load(taps[42] + c), Vector512.Load(taps[43] + c));
+                    var max22 = KernelLanes512.Max(Vector512.Load(taps[44] + c), Vector512.Load(taps[45] + c));
+                    var max23 = KernelLanes512.Max(Vector512.Load(taps[46] + c), Vector512.Load(taps[47] + c));
+                    var max24 = KernelLanes512.Max(max0, max1);
+                    var max25 = KernelLanes512.Max(max2, max3);
+                    var max26 = KernelLanes512.Max(max4, max5);
+                    var max27 = KernelLanes512.Max(max6, max7);
+                    var max28 = KernelLanes512.Max(max8, max9);
+                    var max29 = KernelLanes512.Max(max10, max11);
+                    var max30 = KernelLanes512.Max(max12, max13);
+                    var max31 = KernelLanes512.Max(max14, max15);
+                    var max32 = KernelLanes512.Max(max16, max17);
+                    var max33 = KernelLanes512.Max(max18, max19);
+                    var max34 = KernelLanes512.Max(max20, max21);
+                    var max35 = KernelLanes512.Max(max22, max23);
+                    var max36 = KernelLanes512.Max(max24, max25);
+                    var max37 = KernelLanes512.Max(max26, max27);
+                    var max38 = KernelLanes512.Max(max28, max29);
+                    var max39 = KernelLanes512.Max(max30, max31);
+                    var max40 = KernelLanes512.Max(max32, max33);
+                    var max41 = KernelLanes512.Max(max34, max35);
+                    var max42 = KernelLanes512.Max(max36, max37);
+                    var max43 = KernelLanes512.Max(max38, max39);
+                    var max44 = KernelLanes512.Max(max40, max41);
+                    var max45 = KernelLanes512.Max(max42, max43);
+                    var max46 = KernelLanes512.Max(max44, Vector512.Load(taps[48] + c));
+                    var max47 = KernelLanes512.Max(max45, max46);
+                    (max47 + Vector512<float>.Zero).Store(output + c);
                 }
             }
             if (Vector256.IsHardwareAccelerated)
@@ -256,7 +256,7 @@ namespace KernelGen.Generated
                     var max45 = Vector256.Max(max42, max43);
                     var max46 = Vector256.Max(max44, Vector256.Load(taps[48] + c));
                     var max47 = Vector256.Max(max45, max46);
-                    max47.Store(output + c);
+                    (max47 + Vector256<float>.Zero).Store(output + c);
                 }
             }
             if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
@@ -311,7 +311,7 @@ namespace KernelGen.Generated
                     var max45 = Vector128.Max(max42, max43);
                     var max46 = Vector128.Max(max44, Vector128.Load(taps[48] + c));
                     var max47 = Vector128.Max(max45, max46);
-                    max47.Store(output + c);
+                    (max47 + Vector128<float>.Zero).Store(output + c);
                 }
             }
             for (; c < channels; c++)
@@ -364,7 +364,7 @@ namespace KernelGen.Generated
                 var max45 = float.Max(max42, max43);
                 var max46 = float.Max(max44, taps[48][c]);
                 var max47 = float.Max(max45, max46);
-                output[c] = max47;
+                output[c] = max47 + 0f;
             }
         }
     }

@@ -19,7 +19,7 @@ namespace KernelGen.Generated
     /// runs the same unrolled code. Blocks of columns whose reads stay inside the row use plain loads; the
     /// border blocks load masked, reading the identity outside the row.
     /// Stride 2: each block splits 2V input cells into even and odd phases instead of discarding lanes.
-    /// Max reduces the window's rows first; NaN propagates (IEEE maximum).
+    /// Max reduces the window's rows first; NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K2x3_S1x2_P1_F32_Nchw
@@ -124,15 +124,15 @@ namespace KernelGen.Generated
         {
             int column = ow * StrideWidth - PadLeft;
             // Rows first: the column maxima of the window's rows.
-            var low = Vector512.Max(Vector512.Load(row0 + column), Vector512.Load(row1 + column));
-            var high = Vector512.Max(Vector512.Load(row0 + column + 16), Vector512.Load(row1 + column + 16));
+            var low = KernelLanes512.Max(Vector512.Load(row0 + column), Vector512.Load(row1 + column));
+            var high = KernelLanes512.Max(Vector512.Load(row0 + column + 16), Vector512.Load(row1 + column + 16));
             var next = Vector512.Create(float.Max(row0[column + 32], row1[column + 32]));
             var even = KernelLanes512.Even(low, high);
             var odd = KernelLanes512.Odd(low, high);
             var evenNext = KernelLanes512.Even(next, next);
-            var max0 = Vector512.Max(even, odd);
-            var max1 = Vector512.Max(max0, Avx512F.AlignRight32(evenNext.AsInt32(), even.AsInt32(), 1).AsSingle());
-            max1.Store(output + ow);
+            var max0 = KernelLanes512.Max(even, odd);
+            var max1 = KernelLanes512.Max(max0, Avx512F.AlignRight32(evenNext.AsInt32(), even.AsInt32(), 1).AsSingle());
+            (max1 + Vector512<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 16) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -145,17 +145,17 @@ namespace KernelGen.Generated
             var inside16 = KernelLanes512.InsideMask32(column + 16, width);
             var inside32 = KernelLanes512.InsideMask32(column + 32, width);
             // Rows first: the column maxima of the window's rows.
-            var low = Vector512.Max(KernelLanes512.LoadInside(row0, column, inside0, fill), KernelLanes512.LoadInside(row1, column, inside0, fill));
-            var high = Vector512.Max(KernelLanes512.LoadInside(row0, column + 16, inside16, fill), KernelLanes512.LoadInside(row1, column + 16, inside16, fill));
-            var next = Vector512.Max(KernelLanes512.LoadInside(row0, column + 32, inside32, fill), KernelLanes512.LoadInside(row1, column + 32, inside32, fill));
+            var low = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column, inside0, fill), KernelLanes512.LoadInside(row1, column, inside0, fill));
+            var high = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column + 16, inside16, fill), KernelLanes512.LoadInside(row1, column + 16, inside16, fill));
+            var next = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column + 32, inside32, fill), KernelLanes512.LoadInside(row1, column + 32, inside32, fill));
             var even = KernelLanes512.Even(low, high);
             var odd = KernelLanes512.Odd(low, high);
             var evenNext = KernelLanes512.Even(next, next);
-            var max0 = Vector512.Max(even, odd);
-            var max1 = Vector512.Max(max0, Avx512F.AlignRight32(evenNext.AsInt32(), even.AsInt32(), 1).AsSingle());
+            var max0 = KernelLanes512.Max(even, odd);
+            var max1 = KernelLanes512.Max(max0, Avx512F.AlignRight32(evenNext.AsInt32(), even.AsInt32(), 1).AsSingle());
             int count = outWidth - ow;
-            if (count >= 16) max1.Store(output + ow);
-            else KernelLanes512.StoreFirst(output + ow, max1, count);
+            if (count >= 16) (max1 + Vector512<float>.Zero).Store(output + ow);
+            else KernelLanes512.StoreFirst(output + ow, (max1 + Vector512<float>.Zero), count);
         }
 
         /// <summary>The row in blocks of 8 outputs: interior blocks where the 18 cells a block reads lie inside the row, border blocks elsewhere.</summary>
@@ -193,7 +193,7 @@ namespace KernelGen.Generated
             var high1 = Vector256.Max(Vector256.Load(row0 + column + 10), Vector256.Load(row1 + column + 10));
             var max0 = Vector256.Max(KernelLanes256.Even(low0, high0), KernelLanes256.Odd(low0, high0));
             var max1 = Vector256.Max(max0, KernelLanes256.Even(low1, high1));
-            max1.Store(output + ow);
+            (max1 + Vector256<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 8) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -213,8 +213,8 @@ namespace KernelGen.Generated
             var max0 = Vector256.Max(KernelLanes256.Even(low0, high0), KernelLanes256.Odd(low0, high0));
             var max1 = Vector256.Max(max0, KernelLanes256.Even(low1, high1));
             int count = outWidth - ow;
-            if (count >= 8) max1.Store(output + ow);
-            else KernelLanes256.StoreFirst(output + ow, max1, count);
+            if (count >= 8) (max1 + Vector256<float>.Zero).Store(output + ow);
+            else KernelLanes256.StoreFirst(output + ow, (max1 + Vector256<float>.Zero), count);
         }
 
         /// <summary>The row in blocks of 4 outputs: interior blocks where the 10 cells a block reads lie inside the row, border blocks elsewhere.</summary>
@@ -252,7 +252,7 @@ namespace KernelGen.Generated
             var high1 = Vector128.Max(Vector128.Load(row0 + column + 6), Vector128.Load(row1 + column + 6));
             var max0 = Vector128.Max(KernelLanes128.Even(low0, high0), KernelLanes128.Odd(low0, high0));
             var max1 = Vector128.Max(max0, KernelLanes128.Even(low1, high1));
-            max1.Store(output + ow);
+            (max1 + Vector128<float>.Zero).Store(output + ow);
         }
 
         /// <summary>Outputs [ow, ow + 4) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
@@ -272,8 +272,8 @@ namespace KernelGen.Generated
             var max0 = Vector128.Max(KernelLanes128.Even(low0, high0), KernelLanes128.Odd(low0, high0));
             var max1 = Vector128.Max(max0, KernelLanes128.Even(low1, high1));
             int count = outWidth - ow;
-            if (count >= 4) max1.Store(output + ow);
-            else KernelLanes128.StoreFirst(output + ow, max1, count);
+            if (count >= 4) (max1 + Vector128<float>.Zero).Store(output + ow);
+            else KernelLanes128.StoreFirst(output + ow, (max1 + Vector128<float>.Zero), count);
         }
 
         /// <summary>One output without vectors (the path when the JIT accelerates no vector width).</summary>
@@ -285,7 +285,7 @@ namespace KernelGen.Generated
                 if ((uint)(column + kw) < (uint)width) max = float.Max(max, row0[column + kw]);
             for (int kw = 0; kw < KernelWidth; kw++)
                 if ((uint)(column + kw) < (uint)width) max = float.Max(max, row1[column + kw]);
-            return max;
+            return max + 0f;
         }
     }
 }
