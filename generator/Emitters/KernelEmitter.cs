@@ -24,8 +24,9 @@ internal abstract class KernelEmitter
 
     public static KernelEmitter For(KernelConfiguration configuration) =>
         configuration.UnsupportedReason is not null ? new GeneralEngineEmitter(configuration)
-        : configuration.Layout == PoolLayout.ChannelsFirst ? new ChannelsFirstEmitter(configuration)
-        : new ChannelsLastEmitter(configuration);
+        : configuration.Layout == PoolLayout.ChannelsLast ? new ChannelsLastEmitter(configuration)
+        : configuration.IsMax && configuration.StrideWidth == 1 ? new SeparableMaxEmitter(configuration)
+        : new ChannelsFirstEmitter(configuration);
 
     /// <summary>The lines of the kernel class's &lt;remarks&gt;: how it works, in words.</summary>
     public abstract IEnumerable<string> Remarks();

@@ -14,11 +14,10 @@ namespace KernelGen.Generated
     /// Max pooling over 5x5 windows with stride 1, padding 2, of float in channels-first (NCHW) layout.
     /// </summary>
     /// <remarks>
-    /// Channels first: vectors run along each output row. The 5 input rows of a window are passed
-    /// as pointers, with a row of identity cells standing in for rows in the padding, so every output row
-    /// runs the same unrolled code. Blocks of columns whose reads stay inside the row use plain loads; the
-    /// border blocks load masked, reading the identity outside the row.
-    /// Max reduces the window's rows first; NaN propagates, and a zero maximum is +0.
+    /// Channels first, horizontal stride 1, separable: a first pass computes every input row's maxima over
+    /// the window's 5 columns once; a second pass takes, for each output row, the maximum of the 5
+    /// row maxima its window covers (a row of -inf for rows in the padding). Vectors run along the rows;
+    /// only the blocks that reach past a row's ends load masked. NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K5x5_S1_P2_F32_Nchw
@@ -27,10 +26,7 @@ namespace KernelGen.Generated
         public static readonly global::KernelGen.PoolDescriptor Descriptor = global::KernelGen.PoolDescriptor.MaxPool2d(kernel: (5, 5), stride: (1, 1), padding: (2, 2), dilation: (1, 1), ceilMode: false, layout: global::KernelGen.PoolLayout.ChannelsFirst);
 
         private const int KernelHeight = 5, KernelWidth = 5;
-        private const int StrideHeight = 1, StrideWidth = 1;
-        private const int PadTop = 2, PadLeft = 2;
-        /// <summary>The first output column whose window starts inside the row: ceil(PadLeft / StrideWidth).</summary>
-        private const int FirstInteriorColumn = 2;
+        private const int StrideHeight = 1, PadTop = 2, PadLeft = 2;
 
         /// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref="Descriptor"/>.</summary>
         [ModuleInitializer]
@@ -45,18 +41,20 @@ namespace KernelGen.Generated
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
             int height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
+            int pitch = (outWidth + 15) / 16 * 16; // row maxima rows: whole vectors
 
-            // Scratch: a row of identity cells for window rows in the padding.
-            float[] scratch = ArrayPool<float>.Shared.Rent(width);
+            // Scratch: the plane's row maxima, then one row of -inf for window rows in the padding.
+            float[] scratch = ArrayPool<float>.Shared.Rent((height + 1) * pitch);
             try
             {
-                fixed (float* source = input, target = output, padding = scratch)
+                fixed (float* source = input, target = output, rowMaxima = scratch)
                 {
-                    new Span<float>(padding, width).Fill(float.NegativeInfinity);
+                    float* padding = rowMaxima + (long)height * pitch;
+                    new Span<float>(padding, pitch).Fill(float.NegativeInfinity);
                     long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
                     for (long plane = 0; plane < shape.PlaneCount; plane++)
                     {
-                        PoolPlane(source + plane * planeSize, target + plane * outPlaneSize, padding, height, width, outHeight, outWidth);
+                        PoolPlane(source + plane * planeSize, target + plane * outPlaneSize, rowMaxima, padding, height, width, outHeight, outWidth, pitch);
                     }
                 }
             }
@@ -66,340 +64,242 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>One (n, c) plane, row by row: each output row gets pointers to its window's input rows.</summary>
-        private static void PoolPlane(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth)
+        /// <summary>One (n, c) plane: all row maxima first, then each output row from the row maxima its window covers.</summary>
+        private static void PoolPlane(float* plane, float* output, float* rowMaxima, float* padding, int height, int width, int outHeight, int outWidth, int pitch)
         {
+            HorizontalPass(plane, rowMaxima, height, width, outWidth, pitch);
             for (int oh = 0; oh < outHeight; oh++)
             {
                 int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
-                float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                PoolRow(row0, row1, row2, row3, row4, output + (long)oh * outWidth, width, outWidth);
+                float* row0 = (uint)(top) < (uint)height ? rowMaxima + (long)(top) * pitch : padding;
+                float* row1 = (uint)(top + 1) < (uint)height ? rowMaxima + (long)(top + 1) * pitch : padding;
+                float* row2 = (uint)(top + 2) < (uint)height ? rowMaxima + (long)(top + 2) * pitch : padding;
+                float* row3 = (uint)(top + 3) < (uint)height ? rowMaxima + (long)(top + 3) * pitch : padding;
+                float* row4 = (uint)(top + 4) < (uint)height ? rowMaxima + (long)(top + 4) * pitch : padding;
+                VerticalPass(row0, row1, row2, row3, row4, output + (long)oh * outWidth, outWidth);
             }
         }
 
-        /// <summary>One output row, on the widest vector path the machine accelerates (the JIT keeps only that one).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void PoolRow(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int width, int outWidth)
+        /// <summary>
+        /// Every input row's maxima over the window's columns, for every output column, a column block at a time: the
+        /// masks of a border block are the same for every row, so they are computed once per plane. Whole vectors are
+        /// stored (the scratch rows are wide enough).
+        /// </summary>
+        private static void HorizontalPass(float* plane, float* rowMaxima, int height, int width, int outWidth, int pitch)
         {
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
-                Columns512(row0, row1, row2, row3, row4, output, width, outWidth);
+            {
+                var fill = Vector512.Create(float.NegativeInfinity);
+                int lastInterior = width - 20 + PadLeft; // the last block start whose reads stay in the row
+                for (int ow = 0; ow < outWidth; ow += 16)
+                {
+                    int column = ow - PadLeft;
+                    if (ow >= PadLeft && ow <= lastInterior)
+                    {
+                        for (int row = 0; row < height; row++)
+                            HorizontalInterior512(plane + (long)row * width + column, rowMaxima + (long)row * pitch + ow);
+                    }
+                    else
+                    {
+                        var inside0 = KernelLanes512.InsideMask32(column, width);
+                        var inside1 = KernelLanes512.InsideMask32(column + 1, width);
+                        var inside2 = KernelLanes512.InsideMask32(column + 2, width);
+                        var inside3 = KernelLanes512.InsideMask32(column + 3, width);
+                        var inside4 = KernelLanes512.InsideMask32(column + 4, width);
+                        for (int row = 0; row < height; row++)
+                            HorizontalBorder512(plane + (long)row * width, column, rowMaxima + (long)row * pitch + ow, inside0, inside1, inside2, inside3, inside4, fill);
+                    }
+                }
+            }
             else if (Vector256.IsHardwareAccelerated)
-                Columns256(row0, row1, row2, row3, row4, output, width, outWidth);
+            {
+                var fill = Vector256.Create(float.NegativeInfinity);
+                int lastInterior = width - 12 + PadLeft; // the last block start whose reads stay in the row
+                for (int ow = 0; ow < outWidth; ow += 8)
+                {
+                    int column = ow - PadLeft;
+                    if (ow >= PadLeft && ow <= lastInterior)
+                    {
+                        for (int row = 0; row < height; row++)
+                            HorizontalInterior256(plane + (long)row * width + column, rowMaxima + (long)row * pitch + ow);
+                    }
+                    else
+                    {
+                        var inside0 = KernelLanes256.InsideMask32(column, width);
+                        var inside1 = KernelLanes256.InsideMask32(column + 1, width);
+                        var inside2 = KernelLanes256.InsideMask32(column + 2, width);
+                        var inside3 = KernelLanes256.InsideMask32(column + 3, width);
+                        var inside4 = KernelLanes256.InsideMask32(column + 4, width);
+                        for (int row = 0; row < height; row++)
+                            HorizontalBorder256(plane + (long)row * width, column, rowMaxima + (long)row * pitch + ow, inside0, inside1, inside2, inside3, inside4, fill);
+                    }
+                }
+            }
             else if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
-                Columns128(row0, row1, row2, row3, row4, output, width, outWidth);
+            {
+                var fill = Vector128.Create(float.NegativeInfinity);
+                int lastInterior = width - 8 + PadLeft; // the last block start whose reads stay in the row
+                for (int ow = 0; ow < outWidth; ow += 4)
+                {
+                    int column = ow - PadLeft;
+                    if (ow >= PadLeft && ow <= lastInterior)
+                    {
+                        for (int row = 0; row < height; row++)
+                            HorizontalInterior128(plane + (long)row * width + column, rowMaxima + (long)row * pitch + ow);
+                    }
+                    else
+                    {
+                        var inside0 = KernelLanes128.InsideMask32(column, width);
+                        var inside1 = KernelLanes128.InsideMask32(column + 1, width);
+                        var inside2 = KernelLanes128.InsideMask32(column + 2, width);
+                        var inside3 = KernelLanes128.InsideMask32(column + 3, width);
+                        var inside4 = KernelLanes128.InsideMask32(column + 4, width);
+                        for (int row = 0; row < height; row++)
+                            HorizontalBorder128(plane + (long)row * width, column, rowMaxima + (long)row * pitch + ow, inside0, inside1, inside2, inside3, inside4, fill);
+                    }
+                }
+            }
             else
+            {
+                for (int row = 0; row < height; row++)
+                {
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        float max = float.NegativeInfinity;
+                        for (int kw = 0; kw < KernelWidth; kw++)
+                            if ((uint)(ow - PadLeft + kw) < (uint)width) max = float.Max(max, plane[(long)row * width + ow - PadLeft + kw]);
+                        rowMaxima[(long)row * pitch + ow] = max;
+                    }
+                }
+            }
+        }
+
+        /// <summary>One output row: the maximum of its window's row maxima.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void VerticalPass(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int outWidth)
+        {
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && outWidth >= 16)
+            {
+                for (int ow = 0; ow < outWidth; ow += 16)
+                    Vertical512(row0, row1, row2, row3, row4, output, Math.Min(ow, outWidth - 16)); // the last block may overlap the one before
+            }
+            else if (Vector256.IsHardwareAccelerated && outWidth >= 8)
+            {
+                for (int ow = 0; ow < outWidth; ow += 8)
+                    Vertical256(row0, row1, row2, row3, row4, output, Math.Min(ow, outWidth - 8)); // the last block may overlap the one before
+            }
+            else if (Vector128.IsHardwareAccelerated && Avx.IsSupported && outWidth >= 4)
+            {
+                for (int ow = 0; ow < outWidth; ow += 4)
+                    Vertical128(row0, row1, row2, row3, row4, output, Math.Min(ow, outWidth - 4)); // the last block may overlap the one before
+            }
+            else
+            {
                 for (int ow = 0; ow < outWidth; ow++)
-                    output[ow] = ScalarColumn(row0, row1, row2, row3, row4, ow, width);
-        }
-
-        /// <summary>The row in blocks of 16 outputs: interior blocks where the 20 cells a block reads lie inside the row, border blocks elsewhere.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Columns512(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int width, int outWidth)
-        {
-            int reach = width - 20 + PadLeft;
-            int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
-            int lastInterior = Math.Min(lastReadable, outWidth - 16);
-            int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border512(row0, row1, row2, row3, row4, output, 0, width, outWidth);
-                ow = 16;
+                {
+                    output[ow] = float.Max(float.Max(float.Max(float.Max(row0[ow], row1[ow]), row2[ow]), row3[ow]), row4[ow]) + 0f;
+                }
             }
-            for (; ow <= lastInterior; ow += 16)
-                Interior512(row0, row1, row2, row3, row4, output, ow);
-            if (ow >= outWidth) return;
-            // The rest of the row: one interior block ending at the row's end if it fits (it recomputes a few outputs), else border blocks.
-            if (outWidth - 16 >= FirstInteriorColumn && outWidth - 16 <= lastReadable)
-                Interior512(row0, row1, row2, row3, row4, output, outWidth - 16);
-            else
-                for (; ow < outWidth; ow += 16)
-                    Border512(row0, row1, row2, row3, row4, output, ow, width, outWidth);
         }
 
-        /// <summary>Outputs [ow, ow + 16), every read inside the row.</summary>
+        /// <summary>16 row maxima, every read inside the row (<paramref name="cells"/> is the first tap of the first output).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Interior512(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int ow)
+        private static void HorizontalInterior512(float* cells, float* target)
         {
-            int column = ow * StrideWidth - PadLeft;
-            var max0 = KernelLanes512.Max(Vector512.Load(row0 + column), Vector512.Load(row0 + column + 1));
-            var max1 = KernelLanes512.Max(Vector512.Load(row0 + column + 2), Vector512.Load(row0 + column + 3));
-            var max2 = KernelLanes512.Max(Vector512.Load(row0 + column + 4), Vector512.Load(row1 + column));
-            var max3 = KernelLanes512.Max(Vector512.Load(row1 + column + 1), Vector512.Load(row1 + column + 2));
-            var max4 = KernelLanes512.Max(Vector512.Load(row1 + column + 3), Vector512.Load(row1 + column + 4));
-            var max5 = KernelLanes512.Max(Vector512.Load(row2 + column), Vector512.Load(row2 + column + 1));
-            var max6 = KernelLanes512.Max(Vector512.Load(row2 + column + 2), Vector512.Load(row2 + column + 3));
-            var max7 = KernelLanes512.Max(Vector512.Load(row2 + column + 4), Vector512.Load(row3 + column));
-            var max8 = KernelLanes512.Max(Vector512.Load(row3 + column + 1), Vector512.Load(row3 + column + 2));
-            var max9 = KernelLanes512.Max(Vector512.Load(row3 + column + 3), Vector512.Load(row3 + column + 4));
-            var max10 = KernelLanes512.Max(Vector512.Load(row4 + column), Vector512.Load(row4 + column + 1));
-            var max11 = KernelLanes512.Max(Vector512.Load(row4 + column + 2), Vector512.Load(row4 + column + 3));
-            var max12 = KernelLanes512.Max(max0, max1);
-            var max13 = KernelLanes512.Max(max2, max3);
-            var max14 = KernelLanes512.Max(max4, max5);
-            var max15 = KernelLanes512.Max(max6, max7);
-            var max16 = KernelLanes512.Max(max8, max9);
-            var max17 = KernelLanes512.Max(max10, max11);
-            var max18 = KernelLanes512.Max(max12, max13);
-            var max19 = KernelLanes512.Max(max14, max15);
-            var max20 = KernelLanes512.Max(max16, max17);
-            var max21 = KernelLanes512.Max(max18, max19);
-            var max22 = KernelLanes512.Max(max20, Vector512.Load(row4 + column + 4));
-            var max23 = KernelLanes512.Max(max21, max22);
-            (max23 + Vector512<float>.Zero).Store(output + ow);
+            var max0 = KernelLanes512.Max(Vector512.Load(cells), Vector512.Load(cells + 1));
+            var max1 = KernelLanes512.Max(Vector512.Load(cells + 2), Vector512.Load(cells + 3));
+            var max2 = KernelLanes512.Max(max0, max1);
+            var max3 = KernelLanes512.Max(max2, Vector512.Load(cells + 4));
+            max3.Store(target);
         }
 
-        /// <summary>Outputs [ow, ow + 16) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
+        /// <summary>16 row maxima where some reads fall outside the row: masked loads read -inf there.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Border512(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int ow, int width, int outWidth)
+        private static void HorizontalBorder512(float* row, int column, float* target, Vector512<int> inside0, Vector512<int> inside1, Vector512<int> inside2, Vector512<int> inside3, Vector512<int> inside4, Vector512<float> fill)
         {
-            int column = ow * StrideWidth - PadLeft;
-            var fill = Vector512.Create(float.NegativeInfinity);
-            var inside0 = KernelLanes512.InsideMask32(column, width);
-            var inside1 = KernelLanes512.InsideMask32(column + 1, width);
-            var inside2 = KernelLanes512.InsideMask32(column + 2, width);
-            var inside3 = KernelLanes512.InsideMask32(column + 3, width);
-            var inside4 = KernelLanes512.InsideMask32(column + 4, width);
-            var max0 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column, inside0, fill), KernelLanes512.LoadInside(row0, column + 1, inside1, fill));
-            var max1 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column + 2, inside2, fill), KernelLanes512.LoadInside(row0, column + 3, inside3, fill));
-            var max2 = KernelLanes512.Max(KernelLanes512.LoadInside(row0, column + 4, inside4, fill), KernelLanes512.LoadInside(row1, column, inside0, fill));
-            var max3 = KernelLanes512.Max(KernelLanes512.LoadInside(row1, column + 1, inside1, fill), KernelLanes512.LoadInside(row1, column + 2, inside2, fill));
-            var max4 = KernelLanes512.Max(KernelLanes512.LoadInside(row1, column + 3, inside3, fill), KernelLanes512.LoadInside(row1, column + 4, inside4, fill));
-            var max5 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column, inside0, fill), KernelLanes512.LoadInside(row2, column + 1, inside1, fill));
-            var max6 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column + 2, inside2, fill), KernelLanes512.LoadInside(row2, column + 3, inside3, fill));
-            var max7 = KernelLanes512.Max(KernelLanes512.LoadInside(row2, column + 4, inside4, fill), KernelLanes512.LoadInside(row3, column, inside0, fill));
-            var max8 = KernelLanes512.Max(KernelLanes512.LoadInside(row3, column + 1, inside1, fill), KernelLanes512.LoadInside(row3, column + 2, inside2, fill));
-            var max9 = KernelLanes512.Max(KernelLanes512.LoadInside(row3, column + 3, inside3, fill), KernelLanes512.LoadInside(row3, column + 4, inside4, fill));
-            var max10 = KernelLanes512.Max(KernelLanes512.LoadInside(row4, column, inside0, fill), KernelLanes512.LoadInside(row4, column + 1, inside1, fill));
-            var max11 = KernelLanes512.Max(KernelLanes512.LoadInside(row4, column + 2, inside2, fill), KernelLanes512.LoadInside(row4, column + 3, inside3, fill));
-            var max12 = KernelLanes512.Max(max0, max1);
-            var max13 = KernelLanes512.Max(max2, max3);
-            var max14 = KernelLanes512.Max(max4, max5);
-            var max15 = KernelLanes512.Max(max6, max7);
-            var max16 = KernelLanes512.Max(max8, max9);
-            var max17 = KernelLanes512.Max(max10, max11);
-            var max18 = KernelLanes512.Max(max12, max13);
-            var max19 = KernelLanes512.Max(max14, max15);
-            var max20 = KernelLanes512.Max(max16, max17);
-            var max21 = KernelLanes512.Max(max18, max19);
-            var max22 = KernelLanes512.Max(max20, KernelLanes512.LoadInside(row4, column + 4, inside4, fill));
-            var max23 = KernelLanes512.Max(max21, max22);
-            int count = outWidth - ow;
-            if (count >= 16) (max23 + Vector512<float>.Zero).Store(output + ow);
-            else KernelLanes512.StoreFirst(output + ow, (max23 + Vector512<float>.Zero), count);
+            var max0 = KernelLanes512.Max(KernelLanes512.LoadInside(row, column, inside0, fill), KernelLanes512.LoadInside(row, column + 1, inside1, fill));
+            var max1 = KernelLanes512.Max(KernelLanes512.LoadInside(row, column + 2, inside2, fill), KernelLanes512.LoadInside(row, column + 3, inside3, fill));
+            var max2 = KernelLanes512.Max(max0, max1);
+            var max3 = KernelLanes512.Max(max2, KernelLanes512.LoadInside(row, column + 4, inside4, fill));
+            max3.Store(target);
         }
 
-        /// <summary>The row in blocks of 8 outputs: interior blocks where the 12 cells a block reads lie inside the row, border blocks elsewhere.</summary>
+        /// <summary>Outputs [ow, ow + 16): the maximum of the window's row maxima, +0 so that a zero maximum is +0.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Columns256(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int width, int outWidth)
+        private static void Vertical512(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int ow)
         {
-            int reach = width - 12 + PadLeft;
-            int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
-            int lastInterior = Math.Min(lastReadable, outWidth - 8);
-            int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border256(row0, row1, row2, row3, row4, output, 0, width, outWidth);
-                ow = 8;
-            }
-            for (; ow <= lastInterior; ow += 8)
-                Interior256(row0, row1, row2, row3, row4, output, ow);
-            if (ow >= outWidth) return;
-            // The rest of the row: one interior block ending at the row's end if it fits (it recomputes a few outputs), else border blocks.
-            if (outWidth - 8 >= FirstInteriorColumn && outWidth - 8 <= lastReadable)
-                Interior256(row0, row1, row2, row3, row4, output, outWidth - 8);
-            else
-                for (; ow < outWidth; ow += 8)
-                    Border256(row0, row1, row2, row3, row4, output, ow, width, outWidth);
+            var max0 = KernelLanes512.Max(Vector512.Load(row0 + ow), Vector512.Load(row1 + ow));
+            var max1 = KernelLanes512.Max(Vector512.Load(row2 + ow), Vector512.Load(row3 + ow));
+            var max2 = KernelLanes512.Max(max0, max1);
+            var max3 = KernelLanes512.Max(max2, Vector512.Load(row4 + ow));
+            (max3 + Vector512<float>.Zero).Store(output + ow);
         }
 
-        /// <summary>Outputs [ow, ow + 8), every read inside the row.</summary>
+        /// <summary>8 row maxima, every read inside the row (<paramref name="cells"/> is the first tap of the first output).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Interior256(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int ow)
+        private static void HorizontalInterior256(float* cells, float* target)
         {
-            int column = ow * StrideWidth - PadLeft;
-            var max0 = Vector256.Max(Vector256.Load(row0 + column), Vector256.Load(row0 + column + 1));
-            var max1 = Vector256.Max(Vector256.Load(row0 + column + 2), Vector256.Load(row0 + column + 3));
-            var max2 = Vector256.Max(Vector256.Load(row0 + column + 4), Vector256.Load(row1 + column));
-            var max3 = Vector256.Max(Vector256.Load(row1 + column + 1), Vector256.Load(row1 + column + 2));
-            var max4 = Vector256.Max(Vector256.Load(row1 + column + 3), Vector256.Load(row1 + column + 4));
-            var max5 = Vector256.Max(Vector256.Load(row2 + column), Vector256.Load(row2 + column + 1));
-            var max6 = Vector256.Max(Vector256.Load(row2 + column + 2), Vector256.Load(row2 + column + 3));
-            var max7 = Vector256.Max(Vector256.Load(row2 + column + 4), Vector256.Load(row3 + column));
-            var max8 = Vector256.Max(Vector256.Load(row3 + column + 1), Vector256.Load(row3 + column + 2));
-            var max9 = Vector256.Max(Vector256.Load(row3 + column + 3), Vector256.Load(row3 + column + 4));
-            var max10 = Vector256.Max(Vector256.Load(row4 + column), Vector256.Load(row4 + column + 1));
-            var max11 = Vector256.Max(Vector256.Load(row4 + column + 2), Vector256.Load(row4 + column + 3));
-            var max12 = Vector256.Max(max0, max1);
-            var max13 = Vector256.Max(max2, max3);
-            var max14 = Vector256.Max(max4, max5);
-            var max15 = Vector256.Max(max6, max7);
-            var max16 = Vector256.Max(max8, max9);
-            var max17 = Vector256.Max(max10, max11);
-            var max18 = Vector256.Max(max12, max13);
-            var max19 = Vector256.Max(max14, max15);
-            var max20 = Vector256.Max(max16, max17);
-            var max21 = Vector256.Max(max18, max19);
-            var max22 = Vector256.Max(max20, Vector256.Load(row4 + column + 4));
-            var max23 = Vector256.Max(max21, max22);
-            (max23 + Vector256<float>.Zero).Store(output + ow);
+            var max0 = Vector256.Max(Vector256.Load(cells), Vector256.Load(cells + 1));
+            var max1 = Vector256.Max(Vector256.Load(cells + 2), Vector256.Load(cells + 3));
+            var max2 = Vector256.Max(max0, max1);
+            var max3 = Vector256.Max(max2, Vector256.Load(cells + 4));
+            max3.Store(target);
         }
 
-        /// <summary>Outputs [ow, ow + 8) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
+        /// <summary>8 row maxima where some reads fall outside the row: masked loads read -inf there.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Border256(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int ow, int width, int outWidth)
+        private static void HorizontalBorder256(float* row, int column, float* target, Vector256<int> inside0, Vector256<int> inside1, Vector256<int> inside2, Vector256<int> inside3, Vector256<int> inside4, Vector256<float> fill)
         {
-            int column = ow * StrideWidth - PadLeft;
-            var fill = Vector256.Create(float.NegativeInfinity);
-            var inside0 = KernelLanes256.InsideMask32(column, width);
-            var inside1 = KernelLanes256.InsideMask32(column + 1, width);
-            var inside2 = KernelLanes256.InsideMask32(column + 2, width);
-            var inside3 = KernelLanes256.InsideMask32(column + 3, width);
-            var inside4 = KernelLanes256.InsideMask32(column + 4, width);
-            var max0 = Vector256.Max(KernelLanes256.LoadInside(row0, column, inside0, fill), KernelLanes256.LoadInside(row0, column + 1, inside1, fill));
-            var max1 = Vector256.Max(KernelLanes256.LoadInside(row0, column + 2, inside2, fill), KernelLanes256.LoadInside(row0, column + 3, inside3, fill));
-            var max2 = Vector256.Max(KernelLanes256.LoadInside(row0, column + 4, inside4, fill), KernelLanes256.LoadInside(row1, column, inside0, fill));
-            var max3 = Vector256.Max(KernelLanes256.LoadInside(row1, column + 1, inside1, fill), KernelLanes256.LoadInside(row1, column + 2, inside2, fill));
-            var max4 = Vector256.Max(KernelLanes256.LoadInside(row1, column + 3, inside3, fill), KernelLanes256.LoadInside(row1, column + 4, inside4, fill));
-            var max5 = Vector256.Max(KernelLanes256.LoadInside(row2, column, inside0, fill), KernelLanes256.LoadInside(row2, column + 1, inside1, fill));
-            var max6 = Vector256.Max(KernelLanes256.LoadInside(row2, column + 2, inside2, fill), KernelLanes256.LoadInside(row2, column + 3, inside3, fill));
-            var max7 = Vector256.Max(KernelLanes256.LoadInside(row2, column + 4, inside4, fill), KernelLanes256.LoadInside(row3, column, inside0, fill));
-            var max8 = Vector256.Max(KernelLanes256.LoadInside(row3, column + 1, inside1, fill), KernelLanes256.LoadInside(row3, column + 2, inside2, fill));
-            var max9 = Vector256.Max(KernelLanes256.LoadInside(row3, column + 3, inside3, fill), KernelLanes256.LoadInside(row3, column + 4, inside4, fill));
-            var max10 = Vector256.Max(KernelLanes256.LoadInside(row4, column, inside0, fill), KernelLanes256.LoadInside(row4, column + 1, inside1, fill));
-            var max11 = Vector256.Max(KernelLanes256.LoadInside(row4, column + 2, inside2, fill), KernelLanes256.LoadInside(row4, column + 3, inside3, fill));
-            var max12 = Vector256.Max(max0, max1);
-            var max13 = Vector256.Max(max2, max3);
-            var max14 = Vector256.Max(max4, max5);
-            var max15 = Vector256.Max(max6, max7);
-            var max16 = Vector256.Max(max8, max9);
-            var max17 = Vector256.Max(max10, max11);
-            var max18 = Vector256.Max(max12, max13);
-            var max19 = Vector256.Max(max14, max15);
-            var max20 = Vector256.Max(max16, max17);
-            var max21 = Vector256.Max(max18, max19);
-            var max22 = Vector256.Max(max20, KernelLanes256.LoadInside(row4, column + 4, inside4, fill));
-            var max23 = Vector256.Max(max21, max22);
-            int count = outWidth - ow;
-            if (count >= 8) (max23 + Vector256<float>.Zero).Store(output + ow);
-            else KernelLanes256.StoreFirst(output + ow, (max23 + Vector256<float>.Zero), count);
+            var max0 = Vector256.Max(KernelLanes256.LoadInside(row, column, inside0, fill), KernelLanes256.LoadInside(row, column + 1, inside1, fill));
+            var max1 = Vector256.Max(KernelLanes256.LoadInside(row, column + 2, inside2, fill), KernelLanes256.LoadInside(row, column + 3, inside3, fill));
+            var max2 = Vector256.Max(max0, max1);
+            var max3 = Vector256.Max(max2, KernelLanes256.LoadInside(row, column + 4, inside4, fill));
+            max3.Store(target);
         }
 
-        /// <summary>The row in blocks of 4 outputs: interior blocks where the 8 cells a block reads lie inside the row, border blocks elsewhere.</summary>
+        /// <summary>Outputs [ow, ow + 8): the maximum of the window's row maxima, +0 so that a zero maximum is +0.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Columns128(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int width, int outWidth)
+        private static void Vertical256(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int ow)
         {
-            int reach = width - 8 + PadLeft;
-            int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
-            int lastInterior = Math.Min(lastReadable, outWidth - 4);
-            int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border128(row0, row1, row2, row3, row4, output, 0, width, outWidth);
-                ow = 4;
-            }
-            for (; ow <= lastInterior; ow += 4)
-                Interior128(row0, row1, row2, row3, row4, output, ow);
-            if (ow >= outWidth) return;
-            // The rest of the row: one interior block ending at the row's end if it fits (it recomputes a few outputs), else border blocks.
-            if (outWidth - 4 >= FirstInteriorColumn && outWidth - 4 <= lastReadable)
-                Interior128(row0, row1, row2, row3, row4, output, outWidth - 4);
-            else
-                for (; ow < outWidth; ow += 4)
-                    Border128(row0, row1, row2, row3, row4, output, ow, width, outWidth);
+            var max0 = Vector256.Max(Vector256.Load(row0 + ow), Vector256.Load(row1 + ow));
+            var max1 = Vector256.Max(Vector256.Load(row2 + ow), Vector256.Load(row3 + ow));
+            var max2 = Vector256.Max(max0, max1);
+            var max3 = Vector256.Max(max2, Vector256.Load(row4 + ow));
+            (max3 + Vector256<float>.Zero).Store(output + ow);
         }
 
-        /// <summary>Outputs [ow, ow + 4), every read inside the row.</summary>
+        /// <summary>4 row maxima, every read inside the row (<paramref name="cells"/> is the first tap of the first output).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Interior128(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int ow)
+        private static void HorizontalInterior128(float* cells, float* target)
         {
-            int column = ow * StrideWidth - PadLeft;
-            var max0 = Vector128.Max(Vector128.Load(row0 + column), Vector128.Load(row0 + column + 1));
-            var max1 = Vector128.Max(Vector128.Load(row0 + column + 2), Vector128.Load(row0 + column + 3));
-            var max2 = Vector128.Max(Vector128.Load(row0 + column + 4), Vector128.Load(row1 + column));
-            var max3 = Vector128.Max(Vector128.Load(row1 + column + 1), Vector128.Load(row1 + column + 2));
-            var max4 = Vector128.Max(Vector128.Load(row1 + column + 3), Vector128.Load(row1 + column + 4));
-            var max5 = Vector128.Max(Vector128.Load(row2 + column), Vector128.Load(row2 + column + 1));
-            var max6 = Vector128.Max(Vector128.Load(row2 + column + 2), Vector128.Load(row2 + column + 3));
-            var max7 = Vector128.Max(Vector128.Load(row2 + column + 4), Vector128.Load(row3 + column));
-            var max8 = Vector128.Max(Vector128.Load(row3 + column + 1), Vector128.Load(row3 + column + 2));
-            var max9 = Vector128.Max(Vector128.Load(row3 + column + 3), Vector128.Load(row3 + column + 4));
-            var max10 = Vector128.Max(Vector128.Load(row4 + column), Vector128.Load(row4 + column + 1));
-            var max11 = Vector128.Max(Vector128.Load(row4 + column + 2), Vector128.Load(row4 + column + 3));
-            var max12 = Vector128.Max(max0, max1);
-            var max13 = Vector128.Max(max2, max3);
-            var max14 = Vector128.Max(max4, max5);
-            var max15 = Vector128.Max(max6, max7);
-            var max16 = Vector128.Max(max8, max9);
-            var max17 = Vector128.Max(max10, max11);
-            var max18 = Vector128.Max(max12, max13);
-            var max19 = Vector128.Max(max14, max15);
-            var max20 = Vector128.Max(max16, max17);
-            var max21 = Vector128.Max(max18, max19);
-            var max22 = Vector128.Max(max20, Vector128.Load(row4 + column + 4));
-            var max23 = Vector128.Max(max21, max22);
-            (max23 + Vector128<float>.Zero).Store(output + ow);
+            var max0 = Vector128.Max(Vector128.Load(cells), Vector128.Load(cells + 1));
+            var max1 = Vector128.Max(Vector128.Load(cells + 2), Vector128.Load(cells + 3));
+            var max2 = Vector128.Max(max0, max1);
+            var max3 = Vector128.Max(max2, Vector128.Load(cells + 4));
+            max3.Store(target);
         }
 
-        /// <summary>Outputs [ow, ow + 4) where some reads fall outside the row: masked loads read the identity there; stores stop at the row's end.</summary>
+        /// <summary>4 row maxima where some reads fall outside the row: masked loads read -inf there.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Border128(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int ow, int width, int outWidth)
+        private static void HorizontalBorder128(float* row, int column, float* target, Vector128<int> inside0, Vector128<int> inside1, Vector128<int> inside2, Vector128<int> inside3, Vector128<int> inside4, Vector128<float> fill)
         {
-            int column = ow * StrideWidth - PadLeft;
-            var fill = Vector128.Create(float.NegativeInfinity);
-            var inside0 = KernelLanes128.InsideMask32(column, width);
-            var inside1 = KernelLanes128.InsideMask32(column + 1, width);
-            var inside2 = KernelLanes128.InsideMask32(column + 2, width);
-            var inside3 = KernelLanes128.InsideMask32(column + 3, width);
-            var inside4 = KernelLanes128.InsideMask32(column + 4, width);
-            var max0 = Vector128.Max(KernelLanes128.LoadInside(row0, column, inside0, fill), KernelLanes128.LoadInside(row0, column + 1, inside1, fill));
-            var max1 = Vector128.Max(KernelLanes128.LoadInside(row0, column + 2, inside2, fill), KernelLanes128.LoadInside(row0, column + 3, inside3, fill));
-            var max2 = Vector128.Max(KernelLanes128.LoadInside(row0, column + 4, inside4, fill), KernelLanes128.LoadInside(row1, column, inside0, fill));
-            var max3 = Vector128.Max(KernelLanes128.LoadInside(row1, column + 1, inside1, fill), KernelLanes128.LoadInside(row1, column + 2, inside2, fill));
-            var max4 = Vector128.Max(KernelLanes128.LoadInside(row1, column + 3, inside3, fill), KernelLanes128.LoadInside(row1, column + 4, inside4, fill));
-            var max5 = Vector128.Max(KernelLanes128.LoadInside(row2, column, inside0, fill), KernelLanes128.LoadInside(row2, column + 1, inside1, fill));
-            var max6 = Vector128.Max(KernelLanes128.LoadInside(row2, column + 2, inside2, fill), KernelLanes128.LoadInside(row2, column + 3, inside3, fill));
-            var max7 = Vector128.Max(KernelLanes128.LoadInside(row2, column + 4, inside4, fill), KernelLanes128.LoadInside(row3, column, inside0, fill));
-            var max8 = Vector128.Max(KernelLanes128.LoadInside(row3, column + 1, inside1, fill), KernelLanes128.LoadInside(row3, column + 2, inside2, fill));
-            var max9 = Vector128.Max(KernelLanes128.LoadInside(row3, column + 3, inside3, fill), KernelLanes128.LoadInside(row3, column + 4, inside4, fill));
-            var max10 = Vector128.Max(KernelLanes128.LoadInside(row4, column, inside0, fill), KernelLanes128.LoadInside(row4, column + 1, inside1, fill));
-            var max11 = Vector128.Max(KernelLanes128.LoadInside(row4, column + 2, inside2, fill), KernelLanes128.LoadInside(row4, column + 3, inside3, fill));
-            var max12 = Vector128.Max(max0, max1);
-            var max13 = Vector128.Max(max2, max3);
-            var max14 = Vector128.Max(max4, max5);
-            var max15 = Vector128.Max(max6, max7);
-            var max16 = Vector128.Max(max8, max9);
-            var max17 = Vector128.Max(max10, max11);
-            var max18 = Vector128.Max(max12, max13);
-            var max19 = Vector128.Max(max14, max15);
-            var max20 = Vector128.Max(max16, max17);
-            var max21 = Vector128.Max(max18, max19);
-            var max22 = Vector128.Max(max20, KernelLanes128.LoadInside(row4, column + 4, inside4, fill));
-            var max23 = Vector128.Max(max21, max22);
-            int count = outWidth - ow;
-            if (count >= 4) (max23 + Vector128<float>.Zero).Store(output + ow);
-            else KernelLanes128.StoreFirst(output + ow, (max23 + Vector128<float>.Zero), count);
+            var max0 = Vector128.Max(KernelLanes128.LoadInside(row, column, inside0, fill), KernelLanes128.LoadInside(row, column + 1, inside1, fill));
+            var max1 = Vector128.Max(KernelLanes128.LoadInside(row, column + 2, inside2, fill), KernelLanes128.LoadInside(row, column + 3, inside3, fill));
+            var max2 = Vector128.Max(max0, max1);
+            var max3 = Vector128.Max(max2, KernelLanes128.LoadInside(row, column + 4, inside4, fill));
+            max3.Store(target);
         }
 
-        /// <summary>One output without vectors (the path when the JIT accelerates no vector width).</summary>
-        private static float ScalarColumn(float* row0, float* row1, float* row2, float* row3, float* row4, int ow, int width)
+        /// <summary>Outputs [ow, ow + 4): the maximum of the window's row maxima, +0 so that a zero maximum is +0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Vertical128(float* row0, float* row1, float* row2, float* row3, float* row4, float* output, int ow)
         {
-            int column = ow * StrideWidth - PadLeft;
-            float max = float.NegativeInfinity;
-            for (int kw = 0; kw < KernelWidth; kw++)
-                if ((uint)(column + kw) < (uint)width) max = float.Max(max, row0[column + kw]);
-            for (int kw = 0; kw < KernelWidth; kw++)
-                if ((uint)(column + kw) < (uint)width) max = float.Max(max, row1[column + kw]);
-            for (int kw = 0; kw < KernelWidth; kw++)
-                if ((uint)(column + kw) < (uint)width) max = float.Max(max, row2[column + kw]);
-            for (int kw = 0; kw < KernelWidth; kw++)
-                if ((uint)(column + kw) < (uint)width) max = float.Max(max, row3[column + kw]);
-            for (int kw = 0; kw < KernelWidth; kw++)
-                if ((uint)(column + kw) < (uint)width) max = float.Max(max, row4[column + kw]);
-            return max + 0f;
+            var max0 = Vector128.Max(Vector128.Load(row0 + ow), Vector128.Load(row1 + ow));
+            var max1 = Vector128.Max(Vector128.Load(row2 + ow), Vector128.Load(row3 + ow));
+            var max2 = Vector128.Max(max0, max1);
+            var max3 = Vector128.Max(max2, Vector128.Load(row4 + ow));
+            (max3 + Vector128<float>.Zero).Store(output + ow);
         }
+
     }
 }
