@@ -264,27 +264,27 @@ public readonly struct PoolDescriptor : IEquatable<PoolDescriptor>
 
     private static void ValidateAxis(PoolAxis axis, ReadOnlySpan<PoolAxis> axes, PoolMode mode, PoolConvention convention)
     {
-        string all = Describe(axes);
+        // Messages quote every axis; they are built only when a check fails, so a valid descriptor allocates nothing.
         if (axis.Kernel < 1)
-            throw new ArgumentOutOfRangeException("kernel", axis.Kernel, $"Every kernel size must be at least 1; got kernel {all}.");
+            throw new ArgumentOutOfRangeException("kernel", axis.Kernel, $"Every kernel size must be at least 1; got kernel {Describe(axes)}.");
         if (axis.Stride < 1)
-            throw new ArgumentOutOfRangeException("stride", axis.Stride, $"Every stride must be at least 1; got stride {all}.");
+            throw new ArgumentOutOfRangeException("stride", axis.Stride, $"Every stride must be at least 1; got stride {Describe(axes)}.");
         if (axis.Dilation < 1)
-            throw new ArgumentOutOfRangeException("dilation", axis.Dilation, $"Every dilation must be at least 1; got dilation {all}.");
+            throw new ArgumentOutOfRangeException("dilation", axis.Dilation, $"Every dilation must be at least 1; got dilation {Describe(axes)}.");
         if (axis.PadBegin < 0 || axis.PadEnd < 0)
-            throw new ArgumentOutOfRangeException("padding", Math.Min(axis.PadBegin, axis.PadEnd), $"Padding must not be negative; got padding {all}.");
+            throw new ArgumentOutOfRangeException("padding", Math.Min(axis.PadBegin, axis.PadEnd), $"Padding must not be negative; got padding {Describe(axes)}.");
 
         int effective = axis.EffectiveKernel;
         if (axis.PadBegin >= effective || axis.PadEnd >= effective)
             throw new ArgumentOutOfRangeException("padding", Math.Max(axis.PadBegin, axis.PadEnd),
-                $"Padding must be smaller than the effective kernel (k - 1) * d + 1 = {effective} (kernel {axis.Kernel}, dilation {axis.Dilation}); got padding {all}.");
+                $"Padding must be smaller than the effective kernel (k - 1) * d + 1 = {effective} (kernel {axis.Kernel}, dilation {axis.Dilation}); got padding {Describe(axes)}.");
 
         if (convention != PoolConvention.PyTorch) return;
         if (axis.PadBegin != axis.PadEnd)
-            throw new ArgumentException($"PyTorch pads both sides of an axis equally; got begin {axis.PadBegin} and end {axis.PadEnd} ({all}). Use the ONNX convention for asymmetric padding.", "padding");
+            throw new ArgumentException($"PyTorch pads both sides of an axis equally; got begin {axis.PadBegin} and end {axis.PadEnd} ({Describe(axes)}). Use the ONNX convention for asymmetric padding.", "padding");
         if (axis.PadBegin > axis.Kernel / 2)
             throw new ArgumentOutOfRangeException("padding", axis.PadBegin,
-                $"PyTorch requires padding at most half the kernel: padding {axis.PadBegin} > {axis.Kernel} / 2 ({all}).");
+                $"PyTorch requires padding at most half the kernel: padding {axis.PadBegin} > {axis.Kernel} / 2 ({Describe(axes)}).");
         if (mode == PoolMode.Average && axis.Dilation != 1)
             throw new ArgumentOutOfRangeException("dilation", axis.Dilation, $"PyTorch's average pooling has no dilation; got dilation {axis.Dilation}. Use the ONNX convention for dilated average pooling.");
     }

@@ -123,16 +123,22 @@ public static class Pooling
         long units = kernel == KernelKind.ChannelsLast ? (long)shape.Batch * outputShape.Depth * outputShape.Height : shape.PlaneCount;
 
         if (!ShouldSplit(units, shape.ElementCount, threads))
-        {
             RunRange(kernel, plan, input, output, indices, 0, (int)units);
-            return;
-        }
+        else
+            RunRangesInParallel(kernel, plan, input, output, withIndices ? indices[..(int)outputShape.ElementCount] : default, units, threads);
+    }
+
+    // The parallel paths live in methods of their own: a lambda's closure is allocated where its captured variables
+    // are declared, and declared in an entry point it would cost an allocation on every call, parallel or not.
+    private static unsafe void RunRangesInParallel<T>(KernelKind kernel, PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long units, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         fixed (T* inputPointer = input)
         fixed (T* outputPointer = output)
         fixed (long* indicesPointer = indices)
         {
             nint inputAddress = (nint)inputPointer, outputAddress = (nint)outputPointer, indicesAddress = (nint)indicesPointer;
-            int inputLength = input.Length, outputLength = (int)outputShape.ElementCount, indicesLength = withIndices ? outputLength : 0;
+            int inputLength = input.Length, outputLength = (int)plan.Output.ElementCount, indicesLength = indices.Length;
             ForEachRange(units, threads, (first, count) => RunRange(kernel, plan,
                 new ReadOnlySpan<T>((void*)inputAddress, inputLength), new Span<T>((void*)outputAddress, outputLength),
                 new Span<long>((void*)indicesAddress, indicesLength), first, count));
@@ -150,10 +156,14 @@ public static class Pooling
         long units = channelsLast ? shape.Batch : shape.PlaneCount;
         long inUnit = shape.ElementCount / units, outUnit = outputShape.ElementCount / units;
         if (!ShouldSplit(units, shape.ElementCount, threads))
-        {
             kernel(input, output[..(int)outputShape.ElementCount], shape);
-            return;
-        }
+        else
+            RunSpecializedInParallel(kernel, channelsLast, input, output, shape, units, inUnit, outUnit, threads);
+    }
+
+    private static unsafe void RunSpecializedInParallel<T>(SpecializedPoolKernel<T> kernel, bool channelsLast, ReadOnlySpan<T> input, Span<T> output,
+        PoolShape shape, long units, long inUnit, long outUnit, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         fixed (T* inputPointer = input)
         fixed (T* outputPointer = output)
         {
@@ -192,15 +202,19 @@ public static class Pooling
         bool channelsLast = layout == PoolLayout.ChannelsLast;
         long units = channelsLast ? shape.Batch : shape.PlaneCount;
         if (!ShouldSplit(units, shape.ElementCount, threads))
-        {
             RunGlobalRange(mode, channelsLast, input, output, planeSize, channels, 0, (int)units);
-            return;
-        }
+        else
+            RunGlobalInParallel(mode, channelsLast, input, output[..(int)outputShape.ElementCount], planeSize, channels, units, threads);
+    }
+
+    private static unsafe void RunGlobalInParallel<T>(PoolMode mode, bool channelsLast, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long units, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         fixed (T* inputPointer = input)
         fixed (T* outputPointer = output)
         {
             nint inputAddress = (nint)inputPointer, outputAddress = (nint)outputPointer;
-            int inputLength = input.Length, outputLength = (int)outputShape.ElementCount;
+            int inputLength = input.Length, outputLength = output.Length;
             ForEachRange(units, threads, (first, count) => RunGlobalRange(mode, channelsLast,
                 new ReadOnlySpan<T>((void*)inputAddress, inputLength), new Span<T>((void*)outputAddress, outputLength),
                 planeSize, channels, first, count));

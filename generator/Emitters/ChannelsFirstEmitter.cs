@@ -128,6 +128,7 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
     {
         w.Line("/// <summary>One (n, c) plane, row by row: each output row gets pointers to its window's input rows.</summary>");
         string divisors = VaryingDivisor ? $", {T}* divisors" : "";
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier");
         using (w.Block($"private static void PoolPlane({T}* plane, {T}* output, {T}* padding{divisors}, int height, int width, int outHeight, int outWidth)"))
         {
             using (w.Block("for (int oh = 0; oh < outHeight; oh++)"))

@@ -78,6 +78,7 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
     private void EmitImage(SourceWriter w)
     {
         w.Line("/// <summary>One image: for every output cell, the pointers to its window's taps, then the reduction.</summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier");
         using (w.Block($"private static void PoolImage({T}* image, {T}* output, {T}* padding, int height, int width, int channels, int outHeight, int outWidth)"))
         {
             w.Line($"{T}** taps = stackalloc {T}*[{TapCount}];");

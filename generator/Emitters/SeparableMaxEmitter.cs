@@ -92,6 +92,7 @@ internal sealed class SeparableMaxEmitter : KernelEmitter
     private void EmitPlane(SourceWriter w)
     {
         w.Line("/// <summary>One (n, c) plane: all row maxima first, then each output row from the row maxima its window covers.</summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier");
         using (w.Block($"private static void PoolPlane({T}* plane, {T}* output, {T}* rowMaxima, {T}* padding, int height, int width, int outHeight, int outWidth, int pitch)"))
         {
             w.Line("HorizontalPass(plane, rowMaxima, height, width, outWidth, pitch);");

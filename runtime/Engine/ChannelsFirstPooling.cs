@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace KernelGen.Engine;
 
@@ -25,12 +26,13 @@ namespace KernelGen.Engine;
 internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Pools <paramref name="planeCount"/> consecutive (n, c) planes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
         if (planeCount == 0) return;
         int inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
         int rows = plan.Depth.Length * plan.Height.Length;
-        var layout = new PreparedLayout(plan, rows);
+        using var layout = new PreparedLayout(plan, rows);
 
         T[] prepared = layout.ReadsInputDirectly ? [] : ArrayPool<T>.Shared.Rent(layout.PlaneLength);
         T[] reduced = plan.IsMax ? ArrayPool<T>.Shared.Rent(rows * layout.RowStride) : [];
@@ -148,10 +150,11 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
     /// every row's phase 1, ...): then the input's row ends line up, and one deinterleaving pass over the whole plane
     /// prepares it. Stride 1 without padding reads the input itself.
     /// </remarks>
-    private readonly struct PreparedLayout
+    private readonly struct PreparedLayout : IDisposable
     {
         private readonly int _stride, _padBegin, _length;
         private readonly bool _phaseMajor;
+        private readonly int[] _tapOffsets; // rented: a call allocates nothing once the pool is warm
 
         public PreparedLayout(in PoolPlan plan, int rows)
         {
@@ -166,11 +169,12 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
             RowStride = _phaseMajor ? PhaseLength : PhaseLength * width.Stride;
             PhaseStride = _phaseMajor ? rows * PhaseLength : PhaseLength;
             PlaneLength = rows * PhaseLength * width.Stride;
-            TapOffsets = new int[width.Kernel];
+            _tapOffsets = ArrayPool<int>.Shared.Rent(width.Kernel);
+            TapCount = width.Kernel;
             for (int kw = 0; kw < width.Kernel; kw++)
             {
                 int position = kw * width.Dilation;
-                TapOffsets[kw] = position % width.Stride * PhaseStride + position / width.Stride;
+                _tapOffsets[kw] = position % width.Stride * PhaseStride + position / width.Stride;
             }
         }
 
@@ -189,7 +193,11 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
         public bool ReadsInputDirectly { get; }
 
         /// <summary>Where tap kw of output column 0 of row 0 lies: position kw * d is in phase (kw * d) % s at (kw * d) / s.</summary>
-        public int[] TapOffsets { get; }
+        public ReadOnlySpan<int> TapOffsets => _tapOffsets.AsSpan(0, TapCount);
+
+        private int TapCount { get; }
+
+        public void Dispose() => ArrayPool<int>.Shared.Return(_tapOffsets);
 
         /// <summary>Copies every row of <paramref name="plane"/> into its place in <paramref name="prepared"/>, split into phases.</summary>
         public ReadOnlySpan<T> Prepare(ReadOnlySpan<T> plane, Span<T> prepared)

@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace KernelGen.Engine;
 
@@ -19,6 +20,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
     /// Pools output rows <c>[firstRow, firstRow + rowCount)</c>, where row r is (n, od, oh) flattened: all its output
     /// cells and channels.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
     {
         AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;

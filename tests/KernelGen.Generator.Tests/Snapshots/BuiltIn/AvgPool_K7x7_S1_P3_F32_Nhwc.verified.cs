@@ -63,6 +63,7 @@ namespace KernelGen.Generated
         }
 
         /// <summary>One image: for every output cell, the pointers to its window's taps, then the reduction.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
         private static void PoolImage(float* image, float* output, float* padding, int height, int width, int channels, int outHeight, int outWidth)
         {
             float** taps = stackalloc float*[49];

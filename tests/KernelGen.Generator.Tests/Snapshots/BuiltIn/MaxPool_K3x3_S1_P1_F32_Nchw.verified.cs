@@ -65,6 +65,7 @@ namespace KernelGen.Generated
         }
 
         /// <summary>One (n, c) plane: all row maxima first, then each output row from the row maxima its window covers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
         private static void PoolPlane(float* plane, float* output, float* rowMaxima, float* padding, int height, int width, int outHeight, int outWidth, int pitch)
         {
             HorizontalPass(plane, rowMaxima, height, width, outWidth, pitch);

@@ -63,6 +63,7 @@ namespace KernelGen.Generated
         }
 
         /// <summary>One image: for every output cell, the pointers to its window's taps, then the reduction.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
         private static void PoolImage(double* image, double* output, double* padding, int height, int width, int channels, int outHeight, int outWidth)
         {
             double** taps = stackalloc double*[6];

@@ -73,6 +73,7 @@ namespace KernelGen.Generated
         }
 
         /// <summary>One (n, c) plane, row by row: each output row gets pointers to its window's input rows.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
         private static void PoolPlane(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth)
         {
             for (int oh = 0; oh < outHeight; oh++)

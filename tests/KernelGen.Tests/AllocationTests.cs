@@ -1,0 +1,55 @@
+using System;
+using Xunit;
+
+namespace KernelGen.Tests;
+
+/// <summary>
+/// A call on the calling thread allocates nothing once warm (scratch comes from the shared array pool): checked with
+/// the runtime's own per-thread allocation counter, which counts bytes, not time.
+/// </summary>
+public class AllocationTests
+{
+    public static TheoryData<string> Configurations() => new()
+    {
+        "max 3x3 s2 p1 NCHW (specialized)",
+        "max 3x3 s2 p1 NHWC (specialized)",
+        "avg 2x2 s2 NCHW (specialized)",
+        "max 3x3 s2 p1 NCHW (general)",
+        "avg 3x3 s1 p1 exclude-pad NCHW (general)",
+        "avg 3x3 s1 p1 exclude-pad NHWC (general)",
+        "max 3x3 s2 p1 with indices",
+        "global average NCHW",
+        "global average NHWC",
+    };
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void WarmCallAllocatesNothing(string configuration)
+    {
+        var shape = new PoolShape(2, 16, 20, 20);
+        var input = new float[shape.ElementCount];
+        for (int i = 0; i < input.Length; i++) input[i] = i % 7 - 3;
+        var output = new float[shape.ElementCount];
+        var indices = new long[shape.ElementCount];
+        Action call = configuration switch
+        {
+            "max 3x3 s2 p1 NCHW (specialized)" => () => Pooling.Run(PoolDescriptor.MaxPool2d(3, 2, 1), input, output, shape, 1),
+            "max 3x3 s2 p1 NHWC (specialized)" => () => Pooling.Run(PoolDescriptor.MaxPool2d(3, 2, 1, layout: PoolLayout.ChannelsLast), input, output, shape, 1),
+            "avg 2x2 s2 NCHW (specialized)" => () => Pooling.Run(PoolDescriptor.AvgPool2d(2), input, output, shape, 1),
+            "max 3x3 s2 p1 NCHW (general)" => () => Pooling.RunGeneral(PoolDescriptor.MaxPool2d(3, 2, 1), input, output, shape, 1),
+            "avg 3x3 s1 p1 exclude-pad NCHW (general)" => () => Pooling.RunGeneral(PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false), input, output, shape, 1),
+            "avg 3x3 s1 p1 exclude-pad NHWC (general)" => () => Pooling.RunGeneral(PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false, layout: PoolLayout.ChannelsLast), input, output, shape, 1),
+            "max 3x3 s2 p1 with indices" => () => Pooling.Run(PoolDescriptor.MaxPool2d(3, 2, 1), input, output, indices, shape, 1),
+            "global average NCHW" => () => Pooling.GlobalAverage(input, output, shape, PoolLayout.ChannelsFirst, 1),
+            "global average NHWC" => () => Pooling.GlobalAverage(input, output, shape, PoolLayout.ChannelsLast, 1),
+            _ => throw new ArgumentOutOfRangeException(nameof(configuration), configuration, null),
+        };
+        for (int i = 0; i < 50; i++) call(); // warm: JIT, static constructors, pool buckets
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) call();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allocated == 0, $"{configuration}: 20 warm calls allocated {allocated} bytes");
+    }
+}
