@@ -145,15 +145,16 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
     /// <c>phase * PhaseStride + row * RowStride + x / s</c>.
     /// </summary>
     /// <remarks>
-    /// Rows with padding or a ceil-mode overhang are laid out one after another, each as its s phases. A plane that
-    /// needs no padding and whose width is a multiple of s is laid out phase-major instead (every row's phase 0, then
-    /// every row's phase 1, ...): then the input's row ends line up, and one deinterleaving pass over the whole plane
-    /// prepares it. Stride 1 without padding reads the input itself.
+    /// Phase-major: every row's phase 0, then every row's phase 1, ... Then row r's cells for output columns
+    /// <c>0 .. OW</c> start at <c>r * RowStride</c> in every phase, so one pass over the whole plane can reduce every
+    /// row at once without computing anything for the other phases. An unpadded plane of even width with stride 2 is
+    /// deinterleaved in one pass (its even and odd cells are its rows' even and odd cells, in order). Stride 1 without
+    /// padding reads the input itself.
     /// </remarks>
     private readonly struct PreparedLayout : IDisposable
     {
         private readonly int _stride, _padBegin, _length;
-        private readonly bool _phaseMajor;
+        private readonly bool _planeDeinterleaves;
         private readonly int[] _tapOffsets; // rented: a call allocates nothing once the pool is warm
 
         public PreparedLayout(in PoolPlan plan, int rows)
@@ -164,10 +165,10 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
             _length = width.Length;
             bool unpadded = width.PadBegin == 0 && width.PaddedLength == width.Length;
             ReadsInputDirectly = unpadded && width.Stride == 1;
-            _phaseMajor = unpadded && width.Length % width.Stride == 0;
+            _planeDeinterleaves = unpadded && width.Stride == 2 && width.Length % 2 == 0;
             PhaseLength = (width.PaddedLength + width.Stride - 1) / width.Stride;
-            RowStride = _phaseMajor ? PhaseLength : PhaseLength * width.Stride;
-            PhaseStride = _phaseMajor ? rows * PhaseLength : PhaseLength;
+            RowStride = PhaseLength;
+            PhaseStride = rows * PhaseLength;
             PlaneLength = rows * PhaseLength * width.Stride;
             _tapOffsets = ArrayPool<int>.Shared.Rent(width.Kernel);
             TapCount = width.Kernel;
@@ -202,7 +203,7 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
         /// <summary>Copies every row of <paramref name="plane"/> into its place in <paramref name="prepared"/>, split into phases.</summary>
         public ReadOnlySpan<T> Prepare(ReadOnlySpan<T> plane, Span<T> prepared)
         {
-            if (_phaseMajor && _stride == 2)
+            if (_planeDeinterleaves)
             {
                 // Even width, no padding: the plane's even and odd cells are its rows' even and odd cells, in order.
                 int half = plane.Length / 2;

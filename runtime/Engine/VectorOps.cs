@@ -3,6 +3,8 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using KernelGen.Specialization;
 
 namespace KernelGen.Engine;
 
@@ -34,7 +36,16 @@ internal readonly struct MaxOp<T> : ILaneOp<T> where T : unmanaged, IFloatingPoi
     public static T Apply(T left, T right) => T.Max(left, right);
     public static Vector128<T> Apply(Vector128<T> left, Vector128<T> right) => Vector128.Max(left, right);
     public static Vector256<T> Apply(Vector256<T> left, Vector256<T> right) => Vector256.Max(left, right);
-    public static Vector512<T> Apply(Vector512<T> left, Vector512<T> right) => Vector512.Max(left, right);
+    public static Vector512<T> Apply(Vector512<T> left, Vector512<T> right)
+    {
+        // On AVX-512 the two-instruction NaN-propagating maximum; its zero sign is settled by the +0 every max kernel
+        // adds to its result (see the remarks above), so the bits are the same as with Vector512.Max.
+        if (Avx512F.IsSupported && typeof(T) == typeof(float))
+            return KernelLanes512.Max(left.As<T, float>(), right.As<T, float>()).As<float, T>();
+        if (Avx512F.IsSupported && typeof(T) == typeof(double))
+            return KernelLanes512.Max(left.As<T, double>(), right.As<T, double>()).As<double, T>();
+        return Vector512.Max(left, right);
+    }
 }
 
 internal readonly struct AddOp<T> : ILaneOp<T> where T : unmanaged, IFloatingPointIeee754<T>
