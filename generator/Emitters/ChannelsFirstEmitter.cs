@@ -263,7 +263,7 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
             for (int r = 0; r < Rows; r++)
                 for (int kw = 0; kw < Taps; kw++)
                     taps.Add(loads.Load($"row{r}", kw));
-            return EmitMaxTree(w, loads.Isa, taps, "max");
+            return EmitMaxTree(w, loads.Isa.Max, taps);
         }
         w.Line($"var sum = {loads.Isa.Type(T)}.Zero;");
         for (int r = 0; r < Rows; r++)
@@ -295,10 +295,10 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
                 w.Line($"var high = {MaxOverRows(isa, r => loads.Load($"row{r}", lanes))};");
                 if (needNext)
                     w.Line(broadcastNext
-                        ? $"var next = {isa.Vector}.Create({ScalarMaxOverRows($"column + {2 * lanes}")});"
+                        ? $"var next = {MaxOverRows(isa, r => $"{isa.Vector}.Create(row{r}[column + {2 * lanes}])")};"
                         : $"var next = {MaxOverRows(isa, r => loads.Load($"row{r}", 2 * lanes))};");
                 var taps = StrideTwoTaps(w, isa, "", needNext);
-                return EmitMaxTree(w, isa, taps, "max");
+                return EmitMaxTree(w, isa.Max, taps);
             }
             w.Line($"var sum = {isa.Type(T)}.Zero;");
             for (int r = 0; r < Rows; r++)
@@ -327,7 +327,7 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
                 taps.Add($"{lanesClass}.Even(low{q}, high{q})");
                 if (2 * q + 1 < Taps) taps.Add($"{lanesClass}.Odd(low{q}, high{q})");
             }
-            return EmitMaxTree(w, isa, taps, "max");
+            return EmitMaxTree(w, isa.Max, taps);
         }
         w.Line($"var sum = {isa.Type(T)}.Zero;");
         for (int r = 0; r < Rows; r++)
@@ -372,36 +372,6 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
         string expression = load(0);
         for (int r = 1; r < Rows; r++) expression = $"{isa.Max}({expression}, {load(r)})";
         return expression;
-    }
-
-    private string ScalarMaxOverRows(string index)
-    {
-        string expression = $"row0[{index}]";
-        for (int r = 1; r < Rows; r++) expression = $"{T}.Max({expression}, row{r}[{index}])";
-        return expression;
-    }
-
-    /// <summary>
-    /// The maximum of <paramref name="taps"/> as a balanced tree of <c>Max</c> (IEEE maximum, so any order gives the same
-    /// bits), which keeps the dependency chains short.
-    /// </summary>
-    private static string EmitMaxTree(SourceWriter w, VectorIsa isa, List<string> taps, string name)
-    {
-        var level = new List<string>(taps);
-        int counter = 0;
-        while (level.Count > 1)
-        {
-            var next = new List<string>();
-            for (int i = 0; i + 1 < level.Count; i += 2)
-            {
-                string variable = $"{name}{counter++}";
-                w.Line($"var {variable} = {isa.Max}({level[i]}, {level[i + 1]});");
-                next.Add(variable);
-            }
-            if (level.Count % 2 == 1) next.Add(level[level.Count - 1]);
-            level = next;
-        }
-        return level[0];
     }
 
     private string EmitDivision(SourceWriter w, VectorIsa isa, string sum)

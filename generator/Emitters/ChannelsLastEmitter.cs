@@ -186,21 +186,6 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
             w.Line($"var sum = {zero} + {string.Join(" + ", loads)};");
             return "sum";
         }
-        string max = vectorMax ?? $"{T}.Max";
-        var level = loads;
-        int counter = 0;
-        while (level.Count > 1)
-        {
-            var next = new List<string>();
-            for (int i = 0; i + 1 < level.Count; i += 2)
-            {
-                string variable = $"max{counter++}";
-                w.Line($"var {variable} = {max}({level[i]}, {level[i + 1]});");
-                next.Add(variable);
-            }
-            if (level.Count % 2 == 1) next.Add(level[level.Count - 1]);
-            level = next;
-        }
-        return level[0];
+        return EmitMaxTree(w, vectorMax ?? $"{T}.Max", loads);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using KernelGen.Generator.Helpers;
 using KernelGen.Generator.Model;
 
@@ -24,7 +25,10 @@ internal abstract class KernelEmitter
 
     public static KernelEmitter For(KernelConfiguration configuration) =>
         configuration.UnsupportedReason is not null ? new GeneralEngineEmitter(configuration)
-        : configuration.Layout == PoolLayout.ChannelsLast ? new ChannelsLastEmitter(configuration)
+        : configuration.Layout == PoolLayout.ChannelsLast
+            ? configuration.IsMax && configuration.StrideWidth == 1 && configuration.Dilation == 1
+                ? new SeparableMaxChannelsLastEmitter(configuration)
+                : new ChannelsLastEmitter(configuration)
         : configuration.IsMax && configuration.StrideWidth == 1 ? new SeparableMaxEmitter(configuration)
         : new ChannelsFirstEmitter(configuration);
 
@@ -40,6 +44,30 @@ internal abstract class KernelEmitter
         writer.Line("[ModuleInitializer]");
         writer.Line($"internal static void Register() => global::KernelGen.PoolKernelRegistry.Register<{T}>(Descriptor, Run, \"{Configuration.KernelName}\");");
         writer.Line();
+    }
+
+    /// <summary>
+    /// Writes the maximum of <paramref name="operands"/> as a balanced tree of <paramref name="max"/> calls, which keeps
+    /// dependency chains short; any order gives the same value (only a zero's sign can differ, and every kernel settles
+    /// that by adding +0 to its result). Returns the expression that holds the maximum.
+    /// </summary>
+    protected static string EmitMaxTree(SourceWriter w, string max, IReadOnlyList<string> operands)
+    {
+        var level = operands.ToList();
+        int counter = 0;
+        while (level.Count > 1)
+        {
+            var next = new List<string>();
+            for (int i = 0; i + 1 < level.Count; i += 2)
+            {
+                string variable = $"max{counter++}";
+                w.Line($"var {variable} = {max}({level[i]}, {level[i + 1]});");
+                next.Add(variable);
+            }
+            if (level.Count % 2 == 1) next.Add(level[level.Count - 1]);
+            level = next;
+        }
+        return level[0];
     }
 
     /// <summary>The reduction's identity: what a padding cell contributes.</summary>

@@ -209,7 +209,7 @@ internal sealed class SeparableMaxEmitter : KernelEmitter
             {
                 var taps = Enumerable.Range(0, Taps)
                     .Select(kw => $"{isa.Lanes}.LoadInside(row, {(kw == 0 ? "column" : $"column + {kw}")}, inside{kw}, fill)").ToList();
-                w.Line($"{MaxTree(w, isa, taps)}.Store(target);");
+                w.Line($"{EmitMaxTree(w, isa.Max, taps)}.Store(target);");
             }
         }
         else
@@ -219,7 +219,7 @@ internal sealed class SeparableMaxEmitter : KernelEmitter
             using (w.Block($"private static void HorizontalInterior{isa.Bits}({T}* cells, {T}* target)"))
             {
                 var taps = Enumerable.Range(0, Taps).Select(kw => $"{isa.Vector}.Load(cells{(kw == 0 ? "" : $" + {kw}")})").ToList();
-                w.Line($"{MaxTree(w, isa, taps)}.Store(target);");
+                w.Line($"{EmitMaxTree(w, isa.Max, taps)}.Store(target);");
             }
         }
         w.Line();
@@ -233,29 +233,9 @@ internal sealed class SeparableMaxEmitter : KernelEmitter
         using (w.Block($"private static void Vertical{isa.Bits}({RowParameters}, {T}* output, int ow)"))
         {
             var taps = Enumerable.Range(0, Rows).Select(r => $"{isa.Vector}.Load(row{r} + ow)").ToList();
-            string result = MaxTree(w, isa, taps);
+            string result = EmitMaxTree(w, isa.Max, taps);
             w.Line($"({result} + {isa.Type(T)}.Zero).Store(output + ow);");
         }
         w.Line();
-    }
-
-    /// <summary>A balanced tree of maxima (any order gives the same value; only a zero's sign can differ, settled by the caller's +0).</summary>
-    private static string MaxTree(SourceWriter w, VectorIsa isa, List<string> taps)
-    {
-        var level = taps;
-        int counter = 0;
-        while (level.Count > 1)
-        {
-            var next = new List<string>();
-            for (int i = 0; i + 1 < level.Count; i += 2)
-            {
-                string variable = $"max{counter++}";
-                w.Line($"var {variable} = {isa.Max}({level[i]}, {level[i + 1]});");
-                next.Add(variable);
-            }
-            if (level.Count % 2 == 1) next.Add(level[level.Count - 1]);
-            level = next;
-        }
-        return level[0];
     }
 }

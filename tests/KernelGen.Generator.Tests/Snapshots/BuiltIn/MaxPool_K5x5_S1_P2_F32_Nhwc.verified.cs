@@ -14,9 +14,9 @@ namespace KernelGen.Generated
     /// Max pooling over 5x5 windows with stride 1, padding 2, of float in channels-last (NHWC) layout.
     /// </summary>
     /// <remarks>
-    /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
-    /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
-    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
+    /// Channels last, horizontal stride 1, separable: a first pass stores every input row's maxima over the
+    /// window's 5 columns for each output column, a second takes the maximum of the 5 row maxima
+    /// each output cell's window covers. Vectors run across channels; taps in the padding read a cell of -inf.
     /// NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
@@ -26,8 +26,7 @@ namespace KernelGen.Generated
         public static readonly global::KernelGen.PoolDescriptor Descriptor = global::KernelGen.PoolDescriptor.MaxPool2d(kernel: (5, 5), stride: (1, 1), padding: (2, 2), dilation: (1, 1), ceilMode: false, layout: global::KernelGen.PoolLayout.ChannelsLast);
 
         private const int KernelHeight = 5, KernelWidth = 5;
-        private const int StrideHeight = 1, StrideWidth = 1;
-        private const int PadTop = 2, PadLeft = 2, Dilation = 1;
+        private const int StrideHeight = 1, PadTop = 2, PadLeft = 2;
 
         /// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref="Descriptor"/>.</summary>
         [ModuleInitializer]
@@ -42,17 +41,20 @@ namespace KernelGen.Generated
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
             int channels = shape.Channels, height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
-            // Scratch: one cell of identity values, read by taps in the padding.
-            float[] scratch = ArrayPool<float>.Shared.Rent(channels);
+            // Scratch: one image's row maxima (height x outWidth cells), then one cell of -inf for taps in the padding.
+            long scratchLength = ((long)height * outWidth + 1) * channels;
+            if (scratchLength > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(shape), shape, "One image's row maxima would not fit in an array.");
+            float[] scratch = ArrayPool<float>.Shared.Rent((int)scratchLength);
             try
             {
-                fixed (float* source = input, target = output, padding = scratch)
+                fixed (float* source = input, target = output, rowMaxima = scratch)
                 {
+                    float* padding = rowMaxima + (long)height * outWidth * channels;
                     new Span<float>(padding, channels).Fill(float.NegativeInfinity);
                     long imageSize = (long)height * width * channels, outImageSize = (long)outHeight * outWidth * channels;
                     for (long n = 0; n < shape.Batch; n++)
                     {
-                        PoolImage(source + n * imageSize, target + n * outImageSize, padding, height, width, channels, outHeight, outWidth);
+                        PoolImage(source + n * imageSize, target + n * outImageSize, rowMaxima, padding, height, width, channels, outHeight, outWidth);
                     }
                 }
             }
@@ -62,68 +64,46 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>One image: for every output cell, the pointers to its window's taps, then the reduction.</summary>
+        /// <summary>One image: the row maxima of every input row, then every output cell from the row maxima of its window's rows.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-        private static void PoolImage(float* image, float* output, float* padding, int height, int width, int channels, int outHeight, int outWidth)
+        private static void PoolImage(float* image, float* output, float* rowMaxima, float* padding, int height, int width, int channels, int outHeight, int outWidth)
         {
-            float** taps = stackalloc float*[25];
-            long rowStride = (long)width * channels;
+            float** taps = stackalloc float*[5];
+            // Horizontal: rowMaxima[h, ow] = max over the window's columns of input[h, ow - PadLeft + kw].
+            for (int h = 0; h < height; h++)
+            {
+                float* row = image + (long)h * width * channels;
+                for (int ow = 0; ow < outWidth; ow++)
+                {
+                    int left = ow - PadLeft;
+                    bool inside = left >= 0 && left + KernelWidth - 1 < width;
+                    taps[0] = inside || (uint)(left) < (uint)width ? row + (long)(left) * channels : padding;
+                    taps[1] = inside || (uint)(left + 1) < (uint)width ? row + (long)(left + 1) * channels : padding;
+                    taps[2] = inside || (uint)(left + 2) < (uint)width ? row + (long)(left + 2) * channels : padding;
+                    taps[3] = inside || (uint)(left + 3) < (uint)width ? row + (long)(left + 3) * channels : padding;
+                    taps[4] = inside || (uint)(left + 4) < (uint)width ? row + (long)(left + 4) * channels : padding;
+                    MaxOfColumns(taps, rowMaxima + ((long)h * outWidth + ow) * channels, channels);
+                }
+            }
+            // Vertical: output[oh, ow] = max over the window's rows of rowMaxima[oh * StrideHeight - PadTop + kh, ow].
             for (int oh = 0; oh < outHeight; oh++)
             {
                 int top = oh * StrideHeight - PadTop;
-                bool rowsInside = top >= 0 && top + (KernelHeight - 1) * Dilation < height;
                 for (int ow = 0; ow < outWidth; ow++)
                 {
-                    int left = ow * StrideWidth - PadLeft;
-                    if (rowsInside && left >= 0 && left + (KernelWidth - 1) * Dilation < width)
-                    {
-                        float* corner = image + top * rowStride + (long)left * channels;
-                        taps[0] = corner;
-                        taps[1] = corner + channels;
-                        taps[2] = corner + 2 * channels;
-                        taps[3] = corner + 3 * channels;
-                        taps[4] = corner + 4 * channels;
-                        taps[5] = corner + rowStride;
-                        taps[6] = corner + rowStride + channels;
-                        taps[7] = corner + rowStride + 2 * channels;
-                        taps[8] = corner + rowStride + 3 * channels;
-                        taps[9] = corner + rowStride + 4 * channels;
-                        taps[10] = corner + 2 * rowStride;
-                        taps[11] = corner + 2 * rowStride + channels;
-                        taps[12] = corner + 2 * rowStride + 2 * channels;
-                        taps[13] = corner + 2 * rowStride + 3 * channels;
-                        taps[14] = corner + 2 * rowStride + 4 * channels;
-                        taps[15] = corner + 3 * rowStride;
-                        taps[16] = corner + 3 * rowStride + channels;
-                        taps[17] = corner + 3 * rowStride + 2 * channels;
-                        taps[18] = corner + 3 * rowStride + 3 * channels;
-                        taps[19] = corner + 3 * rowStride + 4 * channels;
-                        taps[20] = corner + 4 * rowStride;
-                        taps[21] = corner + 4 * rowStride + channels;
-                        taps[22] = corner + 4 * rowStride + 2 * channels;
-                        taps[23] = corner + 4 * rowStride + 3 * channels;
-                        taps[24] = corner + 4 * rowStride + 4 * channels;
-                    }
-                    else
-                    {
-                        // A border cell: taps outside the input read the identity cell.
-                        for (int kh = 0; kh < KernelHeight; kh++)
-                        {
-                            int h = top + kh * Dilation;
-                            for (int kw = 0; kw < KernelWidth; kw++)
-                            {
-                                int x = left + kw * Dilation;
-                                taps[kh * KernelWidth + kw] = (uint)h < (uint)height && (uint)x < (uint)width ? image + h * rowStride + (long)x * channels : padding;
-                            }
-                        }
-                    }
-                    PoolCell(taps, output + ((long)oh * outWidth + ow) * channels, channels);
+                    taps[0] = (uint)(top) < (uint)height ? rowMaxima + ((long)(top) * outWidth + ow) * channels : padding;
+                    taps[1] = (uint)(top + 1) < (uint)height ? rowMaxima + ((long)(top + 1) * outWidth + ow) * channels : padding;
+                    taps[2] = (uint)(top + 2) < (uint)height ? rowMaxima + ((long)(top + 2) * outWidth + ow) * channels : padding;
+                    taps[3] = (uint)(top + 3) < (uint)height ? rowMaxima + ((long)(top + 3) * outWidth + ow) * channels : padding;
+                    taps[4] = (uint)(top + 4) < (uint)height ? rowMaxima + ((long)(top + 4) * outWidth + ow) * channels : padding;
+                    MaxOfRows(taps, output + ((long)oh * outWidth + ow) * channels, channels);
                 }
             }
         }
 
-        /// <summary>Reduces the taps of one output cell across all channels, widest vectors first.</summary>
-        private static void PoolCell(float** taps, float* output, int channels)
+        /// <summary>The maximum of 5 cells, across all channels, widest vectors first.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void MaxOfColumns(float** taps, float* output, int channels)
         {
             int c = 0;
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
@@ -132,29 +112,9 @@ namespace KernelGen.Generated
                 {
                     var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
                     var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
-                    var max2 = KernelLanes512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
-                    var max3 = KernelLanes512.Max(Vector512.Load(taps[6] + c), Vector512.Load(taps[7] + c));
-                    var max4 = KernelLanes512.Max(Vector512.Load(taps[8] + c), Vector512.Load(taps[9] + c));
-                    var max5 = KernelLanes512.Max(Vector512.Load(taps[10] + c), Vector512.Load(taps[11] + c));
-                    var max6 = KernelLanes512.Max(Vector512.Load(taps[12] + c), Vector512.Load(taps[13] + c));
-                    var max7 = KernelLanes512.Max(Vector512.Load(taps[14] + c), Vector512.Load(taps[15] + c));
-                    var max8 = KernelLanes512.Max(Vector512.Load(taps[16] + c), Vector512.Load(taps[17] + c));
-                    var max9 = KernelLanes512.Max(Vector512.Load(taps[18] + c), Vector512.Load(taps[19] + c));
-                    var max10 = KernelLanes512.Max(Vector512.Load(taps[20] + c), Vector512.Load(taps[21] + c));
-                    var max11 = KernelLanes512.Max(Vector512.Load(taps[22] + c), Vector512.Load(taps[23] + c));
-                    var max12 = KernelLanes512.Max(max0, max1);
-                    var max13 = KernelLanes512.Max(max2, max3);
-                    var max14 = KernelLanes512.Max(max4, max5);
-                    var max15 = KernelLanes512.Max(max6, max7);
-                    var max16 = KernelLanes512.Max(max8, max9);
-                    var max17 = KernelLanes512.Max(max10, max11);
-                    var max18 = KernelLanes512.Max(max12, max13);
-                    var max19 = KernelLanes512.Max(max14, max15);
-                    var max20 = KernelLanes512.Max(max16, max17);
-                    var max21 = KernelLanes512.Max(max18, max19);
-                    var max22 = KernelLanes512.Max(max20, Vector512.Load(taps[24] + c));
-                    var max23 = KernelLanes512.Max(max21, max22);
-                    (max23 + Vector512<float>.Zero).Store(output + c);
+                    var max2 = KernelLanes512.Max(max0, max1);
+                    var max3 = KernelLanes512.Max(max2, Vector512.Load(taps[4] + c));
+                    max3.Store(output + c);
                 }
             }
             if (Vector256.IsHardwareAccelerated)
@@ -163,29 +123,9 @@ namespace KernelGen.Generated
                 {
                     var max0 = Vector256.Max(Vector256.Load(taps[0] + c), Vector256.Load(taps[1] + c));
                     var max1 = Vector256.Max(Vector256.Load(taps[2] + c), Vector256.Load(taps[3] + c));
-                    var max2 = Vector256.Max(Vector256.Load(taps[4] + c), Vector256.Load(taps[5] + c));
-                    var max3 = Vector256.Max(Vector256.Load(taps[6] + c), Vector256.Load(taps[7] + c));
-                    var max4 = Vector256.Max(Vector256.Load(taps[8] + c), Vector256.Load(taps[9] + c));
-                    var max5 = Vector256.Max(Vector256.Load(taps[10] + c), Vector256.Load(taps[11] + c));
-                    var max6 = Vector256.Max(Vector256.Load(taps[12] + c), Vector256.Load(taps[13] + c));
-                    var max7 = Vector256.Max(Vector256.Load(taps[14] + c), Vector256.Load(taps[15] + c));
-                    var max8 = Vector256.Max(Vector256.Load(taps[16] + c), Vector256.Load(taps[17] + c));
-                    var max9 = Vector256.Max(Vector256.Load(taps[18] + c), Vector256.Load(taps[19] + c));
-                    var max10 = Vector256.Max(Vector256.Load(taps[20] + c), Vector256.Load(taps[21] + c));
-                    var max11 = Vector256.Max(Vector256.Load(taps[22] + c), Vector256.Load(taps[23] + c));
-                    var max12 = Vector256.Max(max0, max1);
-                    var max13 = Vector256.Max(max2, max3);
-                    var max14 = Vector256.Max(max4, max5);
-                    var max15 = Vector256.Max(max6, max7);
-                    var max16 = Vector256.Max(max8, max9);
-                    var max17 = Vector256.Max(max10, max11);
-                    var max18 = Vector256.Max(max12, max13);
-                    var max19 = Vector256.Max(max14, max15);
-                    var max20 = Vector256.Max(max16, max17);
-                    var max21 = Vector256.Max(max18, max19);
-                    var max22 = Vector256.Max(max20, Vector256.Load(taps[24] + c));
-                    var max23 = Vector256.Max(max21, max22);
-                    (max23 + Vector256<float>.Zero).Store(output + c);
+                    var max2 = Vector256.Max(max0, max1);
+                    var max3 = Vector256.Max(max2, Vector256.Load(taps[4] + c));
+                    max3.Store(output + c);
                 }
             }
             if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
@@ -194,59 +134,68 @@ namespace KernelGen.Generated
                 {
                     var max0 = Vector128.Max(Vector128.Load(taps[0] + c), Vector128.Load(taps[1] + c));
                     var max1 = Vector128.Max(Vector128.Load(taps[2] + c), Vector128.Load(taps[3] + c));
-                    var max2 = Vector128.Max(Vector128.Load(taps[4] + c), Vector128.Load(taps[5] + c));
-                    var max3 = Vector128.Max(Vector128.Load(taps[6] + c), Vector128.Load(taps[7] + c));
-                    var max4 = Vector128.Max(Vector128.Load(taps[8] + c), Vector128.Load(taps[9] + c));
-                    var max5 = Vector128.Max(Vector128.Load(taps[10] + c), Vector128.Load(taps[11] + c));
-                    var max6 = Vector128.Max(Vector128.Load(taps[12] + c), Vector128.Load(taps[13] + c));
-                    var max7 = Vector128.Max(Vector128.Load(taps[14] + c), Vector128.Load(taps[15] + c));
-                    var max8 = Vector128.Max(Vector128.Load(taps[16] + c), Vector128.Load(taps[17] + c));
-                    var max9 = Vector128.Max(Vector128.Load(taps[18] + c), Vector128.Load(taps[19] + c));
-                    var max10 = Vector128.Max(Vector128.Load(taps[20] + c), Vector128.Load(taps[21] + c));
-                    var max11 = Vector128.Max(Vector128.Load(taps[22] + c), Vector128.Load(taps[23] + c));
-                    var max12 = Vector128.Max(max0, max1);
-                    var max13 = Vector128.Max(max2, max3);
-                    var max14 = Vector128.Max(max4, max5);
-                    var max15 = Vector128.Max(max6, max7);
-                    var max16 = Vector128.Max(max8, max9);
-                    var max17 = Vector128.Max(max10, max11);
-                    var max18 = Vector128.Max(max12, max13);
-                    var max19 = Vector128.Max(max14, max15);
-                    var max20 = Vector128.Max(max16, max17);
-                    var max21 = Vector128.Max(max18, max19);
-                    var max22 = Vector128.Max(max20, Vector128.Load(taps[24] + c));
-                    var max23 = Vector128.Max(max21, max22);
-                    (max23 + Vector128<float>.Zero).Store(output + c);
+                    var max2 = Vector128.Max(max0, max1);
+                    var max3 = Vector128.Max(max2, Vector128.Load(taps[4] + c));
+                    max3.Store(output + c);
                 }
             }
             for (; c < channels; c++)
             {
                 var max0 = float.Max(taps[0][c], taps[1][c]);
                 var max1 = float.Max(taps[2][c], taps[3][c]);
-                var max2 = float.Max(taps[4][c], taps[5][c]);
-                var max3 = float.Max(taps[6][c], taps[7][c]);
-                var max4 = float.Max(taps[8][c], taps[9][c]);
-                var max5 = float.Max(taps[10][c], taps[11][c]);
-                var max6 = float.Max(taps[12][c], taps[13][c]);
-                var max7 = float.Max(taps[14][c], taps[15][c]);
-                var max8 = float.Max(taps[16][c], taps[17][c]);
-                var max9 = float.Max(taps[18][c], taps[19][c]);
-                var max10 = float.Max(taps[20][c], taps[21][c]);
-                var max11 = float.Max(taps[22][c], taps[23][c]);
-                var max12 = float.Max(max0, max1);
-                var max13 = float.Max(max2, max3);
-                var max14 = float.Max(max4, max5);
-                var max15 = float.Max(max6, max7);
-                var max16 = float.Max(max8, max9);
-                var max17 = float.Max(max10, max11);
-                var max18 = float.Max(max12, max13);
-                var max19 = float.Max(max14, max15);
-                var max20 = float.Max(max16, max17);
-                var max21 = float.Max(max18, max19);
-                var max22 = float.Max(max20, taps[24][c]);
-                var max23 = float.Max(max21, max22);
-                output[c] = max23 + 0f;
+                var max2 = float.Max(max0, max1);
+                var max3 = float.Max(max2, taps[4][c]);
+                output[c] = max3;
             }
         }
+
+        /// <summary>The maximum of 5 cells, across all channels, widest vectors first; +0 makes a zero maximum +0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void MaxOfRows(float** taps, float* output, int channels)
+        {
+            int c = 0;
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            {
+                for (; c <= channels - 16; c += 16)
+                {
+                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
+                    var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
+                    var max2 = KernelLanes512.Max(max0, max1);
+                    var max3 = KernelLanes512.Max(max2, Vector512.Load(taps[4] + c));
+                    (max3 + Vector512<float>.Zero).Store(output + c);
+                }
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; c <= channels - 8; c += 8)
+                {
+                    var max0 = Vector256.Max(Vector256.Load(taps[0] + c), Vector256.Load(taps[1] + c));
+                    var max1 = Vector256.Max(Vector256.Load(taps[2] + c), Vector256.Load(taps[3] + c));
+                    var max2 = Vector256.Max(max0, max1);
+                    var max3 = Vector256.Max(max2, Vector256.Load(taps[4] + c));
+                    (max3 + Vector256<float>.Zero).Store(output + c);
+                }
+            }
+            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            {
+                for (; c <= channels - 4; c += 4)
+                {
+                    var max0 = Vector128.Max(Vector128.Load(taps[0] + c), Vector128.Load(taps[1] + c));
+                    var max1 = Vector128.Max(Vector128.Load(taps[2] + c), Vector128.Load(taps[3] + c));
+                    var max2 = Vector128.Max(max0, max1);
+                    var max3 = Vector128.Max(max2, Vector128.Load(taps[4] + c));
+                    (max3 + Vector128<float>.Zero).Store(output + c);
+                }
+            }
+            for (; c < channels; c++)
+            {
+                var max0 = float.Max(taps[0][c], taps[1][c]);
+                var max1 = float.Max(taps[2][c], taps[3][c]);
+                var max2 = float.Max(max0, max1);
+                var max3 = float.Max(max2, taps[4][c]);
+                output[c] = max3 + 0f;
+            }
+        }
+
     }
 }

@@ -128,7 +128,7 @@ namespace KernelGen.Generated
             // Rows first: the column maxima of the window's rows.
             var low = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + column), Vector512.Load(row1 + column)), Vector512.Load(row2 + column));
             var high = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + column + 8), Vector512.Load(row1 + column + 8)), Vector512.Load(row2 + column + 8));
-            var next = Vector512.Create(double.Max(double.Max(row0[column + 16], row1[column + 16]), row2[column + 16]));
+            var next = KernelLanes512.Max(KernelLanes512.Max(Vector512.Create(row0[column + 16]), Vector512.Create(row1[column + 16])), Vector512.Create(row2[column + 16]));
             var even = KernelLanes512.Even(low, high);
             var odd = KernelLanes512.Odd(low, high);
             var evenNext = KernelLanes512.Even(next, next);
