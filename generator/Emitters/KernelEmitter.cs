@@ -70,6 +70,23 @@ internal abstract class KernelEmitter
         return level[0];
     }
 
+    /// <summary>
+    /// Opens the validated entry point every kernel has: its doc comment, its signature, the one argument check and the
+    /// early return for an empty batch. The caller writes the rest of the body and disposes the scope.
+    /// </summary>
+    protected SourceWriter.Scope BeginRun(SourceWriter w)
+    {
+        string layout = Configuration.Layout == PoolLayout.ChannelsFirst ? "NCHW" : "NHWC";
+        w.Line("/// <summary>");
+        w.Line($"/// Pools <paramref name=\"input\"/> (shape <paramref name=\"shape\"/>, {layout}) into <paramref name=\"output\"/> on the calling");
+        w.Line("/// thread. Every argument is checked here, once; the loops below read and write without bounds checks.");
+        w.Line("/// </summary>");
+        var scope = w.Block($"public static void Run(ReadOnlySpan<{T}> input, Span<{T}> output, global::KernelGen.PoolShape shape)");
+        w.Line("var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);");
+        w.Line("if (outputShape.ElementCount == 0) return;");
+        return scope;
+    }
+
     /// <summary>The reduction's identity: what a padding cell contributes.</summary>
     protected string Identity => Configuration.IsMax ? $"{T}.NegativeInfinity" : Literal(0);
 

@@ -42,14 +42,8 @@ internal sealed class SeparableMaxChannelsLastEmitter : KernelEmitter
 
     private void EmitRun(SourceWriter w)
     {
-        w.Line("/// <summary>");
-        w.Line("/// Pools <paramref name=\"input\"/> (shape <paramref name=\"shape\"/>, NHWC) into <paramref name=\"output\"/> on the calling");
-        w.Line("/// thread. Every argument is checked here, once; the loops below read and write without bounds checks.");
-        w.Line("/// </summary>");
-        using (w.Block($"public static void Run(ReadOnlySpan<{T}> input, Span<{T}> output, global::KernelGen.PoolShape shape)"))
+        using (BeginRun(w))
         {
-            w.Line("var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);");
-            w.Line("if (outputShape.ElementCount == 0) return;");
             w.Line("int channels = shape.Channels, height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;");
             w.Line("// Scratch: one image's row maxima (height x outWidth cells), then one cell of -inf for taps in the padding.");
             w.Line("long scratchLength = ((long)height * outWidth + 1) * channels;");
