@@ -234,8 +234,38 @@ public static class Report
         at about 3,300 µs against 100 µs with PGO off (or with tiered compilation off) and 105-130 µs for the
         `[PoolKernel]` method called directly: the kernels reached through the registry stayed in a slow tier longer
         than the warm-ups lasted. The numbers here are the steady state; what an application sees in its first few
-        hundred calls is not measured. (`[MethodImpl(MethodImplOptions.AggressiveOptimization)]` on the generated
-        kernels would skip tiering for them.)
+        hundred calls is not measured. Since that measurement the generated kernels' plane loops and the general
+        engine's entry points are marked `[MethodImpl(MethodImplOptions.AggressiveOptimization)]`, which compiles
+        them optimized on first use instead of through the instrumented tier.
+
+        ## Where the targets are missed, and why
+
+        Found by profiling (`perf record` with `DOTNET_PerfMapEnabled=1`, and `DOTNET_JitDisasm` of the hot methods
+        for the instructions at the hot addresses) and by trying the obvious fixes, on the same machine:
+
+        - **General engine below ONNX Runtime.** It prepares each plane (padding, stride phases) and then reduces one
+          output row per call of a vectorized helper. Rows here are 14 to 56 outputs, so the per-row work (the call,
+          the row's table of tap offsets, a separate division pass for average) is as large as the vector work: on
+          densenet.transition about 90% of samples are in the engine's plane loop with the inlined reduction, the hottest
+          instructions the loads and the dependent `vaddps` chain, for about 36 ns per output row of 28. On the stem
+          the hot instructions are loads of the 51 KB prepared plane, which no longer fits in L1. resnet50.head's
+          "general" row is the window engine with a 7x7 window, which pays that per-row cost for 1-cell rows.
+          The remedy is the generated kernels' structure with run-time parameters (window rows as pointers, masked
+          border blocks, taps in registers); not done yet.
+        - **Average with stride 1 (inception.pool).** Sums keep PyTorch's row-major order, so unlike max they cannot
+          be separable: 9 loads and 9 dependent adds per output vector, plus a division by a per-lane divisor. On
+          35-wide rows two of the three 16-lane blocks of a row are masked border blocks.
+        - **Narrow planes (vgg16.pool4: 14 outputs a row, googlenet 28, sppf 20).** 16-lane blocks are partly masked
+          or overlapping. Switching such rows to the 8-lane path was tried and was slower (vgg16.pool4 40 -> 59 us,
+          densenet 25 -> 37 us in a stopwatch run): that path lacks AVX-512's two-source permute for stride 2.
+        - **resnet50.head NCHW.** The striped sum that keeps global average bit-identical across layouts and
+          instruction sets ends every 49-cell plane with a horizontal reduction; folding the stripes in vector halves
+          instead was tried and was slower (22.5 -> 35 us).
+        - **Roofline on the large cases.** The stem and batch32 kernels are bound by instructions in cache, not by
+          memory: a block of 16 stem outputs is about 30 instructions (6 loads, the vertical maxima, two permutes, a
+          valign, the horizontal maxima, +0, a store), with NaN handled exactly. Channels-last stride 2 is not
+          separable in the current kernels: each output cell sets up 9 tap pointers and reduces 9 loads per channel
+          vector, which is why batch32 NHWC is furthest from the roofline.
 
         **Checks.** Before timing, each (case, layout) runs every method once and compares it with the general engine
         (`Pooling.RunGeneral`); the run stops with an exception on any difference: max pooling must match exactly,
