@@ -113,11 +113,6 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
         w.Line();
     }
 
-    /// <summary>An expression for the divisor factor of a window starting at <paramref name="start"/> on one axis.</summary>
-    private string DivisorFactor(string start, string length, string kernel, string pad) => _c.CountIncludePad
-        ? $"({T})(Math.Min({start} + {kernel}, {length} + {pad}) - ({start}))"
-        : $"({T})(Math.Min({start} + {kernel}, {length}) - Math.Max({start}, 0))";
-
     private void EmitPlane(SourceWriter w)
     {
         w.Line("/// <summary>One (n, c) plane, row by row: each output row gets pointers to its window's input rows.</summary>");

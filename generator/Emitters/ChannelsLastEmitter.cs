@@ -120,14 +120,6 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
         w.Line();
     }
 
-    private string DivisorFactor(string start, string length, string kernel, string pad)
-    {
-        // Dilated average pooling is not PyTorch's (the analyzer rejects it), so the window spans the kernel.
-        return _c.CountIncludePad
-            ? $"({T})(Math.Min({start} + {kernel}, {length} + {pad}) - ({start}))"
-            : $"({T})(Math.Min({start} + {kernel}, {length}) - Math.Max({start}, 0))";
-    }
-
     private void EmitCell(SourceWriter w)
     {
         w.Line("/// <summary>Reduces the taps of one output cell across all channels, widest vectors first.</summary>");

@@ -87,6 +87,15 @@ internal abstract class KernelEmitter
         return scope;
     }
 
+    /// <summary>
+    /// An expression for the average divisor's factor on one axis for a window starting at <paramref name="start"/>:
+    /// the cells before the end of the end padding, or only those inside the input. (Average pooling has no dilation
+    /// under PyTorch's limits, which [PoolKernel] follows, so a window spans <paramref name="kernel"/> cells.)
+    /// </summary>
+    protected string DivisorFactor(string start, string length, string kernel, string pad) => Configuration.CountIncludePad
+        ? $"({T})(Math.Min({start} + {kernel}, {length} + {pad}) - ({start}))"
+        : $"({T})(Math.Min({start} + {kernel}, {length}) - Math.Max({start}, 0))";
+
     /// <summary>The reduction's identity: what a padding cell contributes.</summary>
     protected string Identity => Configuration.IsMax ? $"{T}.NegativeInfinity" : Literal(0);
 
