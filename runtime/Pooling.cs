@@ -182,6 +182,7 @@ public static class Pooling
     {
         switch (kernel)
         {
+            case KernelKind.ChannelsFirst when ChannelsFirstRowBlocks<T>.Applies(plan): ChannelsFirstRowBlocks<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst: ChannelsFirstPooling<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsLast: ChannelsLastPooling<T>.Run(plan, input, output, first, count); break;
             default: MaxIndicesPooling<T>.Run(plan, input, output, indices, first, count); break;
