@@ -243,15 +243,18 @@ public static class Report
         Found by profiling (`perf record` with `DOTNET_PerfMapEnabled=1`, and `DOTNET_JitDisasm` of the hot methods
         for the instructions at the hot addresses) and by trying the obvious fixes, on the same machine:
 
-        - **General engine below ONNX Runtime.** It prepares each plane (padding, stride phases) and then reduces one
-          output row per call of a vectorized helper. Rows here are 14 to 56 outputs, so the per-row work (the call,
-          the row's table of tap offsets, a separate division pass for average) is as large as the vector work: on
-          densenet.transition about 90% of samples are in the engine's plane loop with the inlined reduction, the hottest
-          instructions the loads and the dependent `vaddps` chain, for about 36 ns per output row of 28. On the stem
-          the hot instructions are loads of the 51 KB prepared plane, which no longer fits in L1. resnet50.head's
-          "general" row is the window engine with a 7x7 window, which pays that per-row cost for 1-cell rows.
-          The remedy is the generated kernels' structure with run-time parameters (window rows as pointers, masked
-          border blocks, taps in registers); not done yet.
+        - **General engine below ONNX Runtime.** Its first design prepared each plane (padding, stride phases) and
+          reduced one output row per call of a vectorized helper. Rows here are 14 to 56 outputs, so the per-row work
+          (the call, the row's table of tap offsets, a separate division pass for average) was as large as the vector
+          work: on densenet.transition about 90% of samples were in the engine's plane loop with the inlined
+          reduction, the hottest instructions the loads and the dependent `vaddps` chain, about 36 ns per output row
+          of 28; on the stem the hottest were loads of the 51 KB prepared plane, beyond L1. Channels-first stride 2 now
+          takes a path with the generated kernels' structure and run-time parameters (rows read in place, taps in
+          registers, masks only at the borders), which is what moved vgg16 and densenet; ResNet's 3x3 stride 2 barely
+          moved, because on its 112-wide rows two of four blocks are border blocks whose masks are computed per load.
+          Stride 1 stays on the prepared path (its max is separable there; the tap-by-tap version measured slower).
+          resnet50.head's "general" row is the window engine with a 7x7 window, which pays the per-row cost for
+          1-cell rows.
         - **Average with stride 1 (inception.pool).** Sums keep PyTorch's row-major order, so unlike max they cannot
           be separable: 9 loads and 9 dependent adds per output vector, plus a division by a per-lane divisor. On
           35-wide rows two of the three 16-lane blocks of a row are masked border blocks.
