@@ -19,6 +19,4 @@ public readonly record struct PoolAxis(int Kernel, int Stride, int PadBegin, int
 
     /// <summary>The axis that leaves a lower-rank shape's missing axes alone.</summary>
     internal static PoolAxis Identity => new(1, 1, 0, 0, 1);
-
-    internal bool IsIdentity => this == Identity;
 }

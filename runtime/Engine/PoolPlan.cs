@@ -29,21 +29,18 @@ internal readonly struct PoolPlan
     /// <summary>The output cells of one (n, c) plane.</summary>
     public int OutputPlane => Output.Depth * Output.Height * Output.Width;
 
-    /// <summary>
-    /// The average divisor of output cell (od, oh, ow): the override, else the product of the per-axis factors. A
-    /// window with no input cell (possible only under ONNX's padding limits) gets divisor 1, so its output is 0 as in
-    /// ONNX Runtime, not 0 / 0.
-    /// </summary>
-    public long Divisor(int od, int oh, int ow) => Divisor(RowDivisorFactor(od, oh), ow);
-
-    /// <summary>The depth and height part of <see cref="Divisor(int, int, int)"/>, shared by a whole output row.</summary>
+    /// <summary>The depth and height part of an output cell's average divisor, shared by a whole output row.</summary>
     public long RowDivisorFactor(int od, int oh)
     {
         bool include = Descriptor.CountIncludePad;
         return (long)Depth.DivisorFactor(od, include) * Height.DivisorFactor(oh, include);
     }
 
-    /// <summary>The divisor of output column <paramref name="ow"/> in a row whose depth and height factor is <paramref name="rowFactor"/>.</summary>
+    /// <summary>
+    /// The average divisor of output column <paramref name="ow"/> in a row whose depth and height factor is
+    /// <paramref name="rowFactor"/>: the override, else the product of the per-axis factors. A window with no input
+    /// cell (possible only under ONNX's padding limits) gets divisor 1, so its output is 0 as in ONNX Runtime, not 0 / 0.
+    /// </summary>
     public long Divisor(long rowFactor, int ow)
     {
         if (Descriptor.DivisorOverride != 0) return Descriptor.DivisorOverride;

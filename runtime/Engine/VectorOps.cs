@@ -75,14 +75,6 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
         Combine<TOp>(ref MemoryMarshal.GetReference(target), ref MemoryMarshal.GetReference(source), ref MemoryMarshal.GetReference(target), target.Length);
     }
 
-    /// <summary><c>target[i] = op(left[i], right[i])</c> for every i of <paramref name="target"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Combine<TOp>(ReadOnlySpan<T> left, ReadOnlySpan<T> right, Span<T> target) where TOp : ILaneOp<T>
-    {
-        if (left.Length < target.Length || right.Length < target.Length) ThrowTooShort();
-        Combine<TOp>(ref MemoryMarshal.GetReference(left), ref MemoryMarshal.GetReference(right), ref MemoryMarshal.GetReference(target), target.Length);
-    }
-
     /// <summary><c>target[i] = op(target[i], value)</c> for every i of <paramref name="target"/>.</summary>
     public static void Accumulate<TOp>(Span<T> target, T value) where TOp : ILaneOp<T>
     {
