@@ -123,6 +123,7 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
     private void EmitCell(SourceWriter w)
     {
         w.Line("/// <summary>Reduces the taps of one output cell across all channels, widest vectors first.</summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)] // called once per output cell: keep the call out of the cell loop");
         string divisorParameter = VaryingDivisor ? $", {T} divisor" : "";
         using (w.Block($"private static void PoolCell({T}** taps, {T}* output, int channels{divisorParameter})"))
         {

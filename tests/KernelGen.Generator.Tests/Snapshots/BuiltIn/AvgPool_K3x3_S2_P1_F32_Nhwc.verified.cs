@@ -108,6 +108,7 @@ namespace KernelGen.Generated
         }
 
         /// <summary>Reduces the taps of one output cell across all channels, widest vectors first.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] // called once per output cell: keep the call out of the cell loop
         private static void PoolCell(float** taps, float* output, int channels, float divisor)
         {
             int c = 0;
