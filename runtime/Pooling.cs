@@ -91,14 +91,10 @@ public static class Pooling
 
     // -------------------------------------------------------------------------------------------------------------
 
-    private static unsafe void Run<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, Span<long> indices,
+    private static void Run<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, Span<long> indices,
         PoolShape shape, int maxDegreeOfParallelism, bool withIndices, bool allowSpecialized = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (descriptor.SpatialRank == 0)
-            throw new ArgumentException("The descriptor is default(PoolDescriptor); create one with a factory such as PoolDescriptor.MaxPool2d.", nameof(descriptor));
-        RequireShape(shape);
-        var outputShape = descriptor.GetOutputShape(shape);
-        CheckSpans(input, output, shape, outputShape);
+        var outputShape = KernelArguments.Validate(descriptor, input, output, shape);
         if (withIndices)
         {
             if (descriptor.Mode != PoolMode.Max)
@@ -149,7 +145,7 @@ public static class Pooling
     /// Runs a specialized kernel, split into sub-batches when the work is large: channels first, a range of (n, c)
     /// planes is itself a valid input (one image of that many channels); channels last, a range of images.
     /// </summary>
-    private static unsafe void RunSpecialized<T>(SpecializedPoolKernel<T> kernel, PoolLayout layout, ReadOnlySpan<T> input, Span<T> output,
+    private static void RunSpecialized<T>(SpecializedPoolKernel<T> kernel, PoolLayout layout, ReadOnlySpan<T> input, Span<T> output,
         PoolShape shape, PoolShape outputShape, int threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool channelsLast = layout == PoolLayout.ChannelsLast;
@@ -189,7 +185,7 @@ public static class Pooling
         }
     }
 
-    private static unsafe void Global<T>(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolLayout layout, int maxDegreeOfParallelism)
+    private static void Global<T>(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolLayout layout, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (layout is not (PoolLayout.ChannelsFirst or PoolLayout.ChannelsLast))
