@@ -15,7 +15,7 @@ namespace KernelGen.Generator.Emitters;
 /// of a plane go to a scratch buffer whose rows are a whole number of vectors wide, so the vertical pass never needs a
 /// mask; the horizontal pass loads masked only in the blocks that reach past a row's ends.
 /// </remarks>
-internal sealed class SeparableMaxEmitter : KernelEmitter
+internal sealed partial class SeparableMaxEmitter : KernelEmitter
 {
     private readonly KernelConfiguration _c;
 
@@ -38,6 +38,11 @@ internal sealed class SeparableMaxEmitter : KernelEmitter
         yield return $"the window's {Taps} columns once; a second pass takes, for each output row, the maximum of the {Rows}";
         yield return "row maxima its window covers (a row of -inf for rows in the padding). Vectors run along the rows;";
         yield return "only the blocks that reach past a row's ends load masked. NaN propagates, and a zero maximum is +0.";
+        if (HasRegisterPath)
+        {
+            yield return $"On AVX-512, planes whose rows are at most {MaxRegisterBlocks} vectors wide skip the scratch buffer: the window's rows stay";
+            yield return "in registers as it slides down the plane, and its columns are neighbouring lanes joined with valign.";
+        }
     }
 
     public override void Emit(SourceWriter w)
@@ -47,6 +52,12 @@ internal sealed class SeparableMaxEmitter : KernelEmitter
         w.Line();
         EmitRegistration(w);
         EmitRun(w);
+        if (HasRegisterPath)
+        {
+            EmitRegisterPathDispatch(w);
+            for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
+                EmitPlaneInRegisters(w, blocks);
+        }
         EmitPlane(w);
         EmitPasses(w);
         foreach (var isa in VectorIsa.All)
@@ -62,6 +73,17 @@ internal sealed class SeparableMaxEmitter : KernelEmitter
         using (BeginRun(w))
         {
             w.Line("int height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;");
+            if (HasRegisterPath)
+            {
+                w.Line($"if ({VectorIsa.V512.Condition})");
+                using (w.Block(""))
+                {
+                    w.Line($"fixed ({T}* source = input, target = output)");
+                    using (w.Indent())
+                        w.Line("if (TryPoolInRegisters512(source, target, shape.PlaneCount, height, width, outHeight, outWidth)) return;");
+                }
+                w.Line();
+            }
             w.Line($"int pitch = (outWidth + {PitchMultiple - 1}) / {PitchMultiple} * {PitchMultiple}; // row maxima rows: whole vectors");
             w.Line();
             w.Line("// Scratch: the plane's row maxima, then one row of -inf for window rows in the padding.");

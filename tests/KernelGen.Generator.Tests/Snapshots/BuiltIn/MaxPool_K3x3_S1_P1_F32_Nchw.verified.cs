@@ -18,6 +18,8 @@ namespace KernelGen.Generated
     /// the window's 3 columns once; a second pass takes, for each output row, the maximum of the 3
     /// row maxima its window covers (a row of -inf for rows in the padding). Vectors run along the rows;
     /// only the blocks that reach past a row's ends load masked. NaN propagates, and a zero maximum is +0.
+    /// On AVX-512, planes whose rows are at most 4 vectors wide skip the scratch buffer: the window's rows stay
+    /// in registers as it slides down the plane, and its columns are neighbouring lanes joined with valign.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K3x3_S1_P1_F32_Nchw
@@ -41,6 +43,12 @@ namespace KernelGen.Generated
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
             int height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            {
+                fixed (float* source = input, target = output)
+                    if (TryPoolInRegisters512(source, target, shape.PlaneCount, height, width, outHeight, outWidth)) return;
+            }
+
             int pitch = (outWidth + 15) / 16 * 16; // row maxima rows: whole vectors
 
             // Scratch: the plane's row maxima, then one row of -inf for window rows in the padding.
@@ -61,6 +69,252 @@ namespace KernelGen.Generated
             finally
             {
                 ArrayPool<float>.Shared.Return(scratch);
+            }
+        }
+
+        /// <summary>
+        /// Pools every plane with its rows held in registers, when a row is at most 4 vectors of 16; false when the
+        /// rows are wider (or the last output block would lie wholly past the input), which the two-pass path then handles.
+        /// </summary>
+        private static bool TryPoolInRegisters512(float* source, float* target, long planeCount, int height, int width, int outHeight, int outWidth)
+        {
+            int blocks = (width + 15) / 16;
+            if (blocks > 4 || outWidth > blocks * 16) return false;
+            var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last block's cells inside the row
+            long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            for (long plane = 0; plane < planeCount; plane++)
+            {
+                float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
+                switch (blocks)
+                {
+                    case 1: PlaneInRegisters512x1(input, output, height, width, outHeight, outWidth, lastInside); break;
+                    case 2: PlaneInRegisters512x2(input, output, height, width, outHeight, outWidth, lastInside); break;
+                    case 3: PlaneInRegisters512x3(input, output, height, width, outHeight, outWidth, lastInside); break;
+                    case 4: PlaneInRegisters512x4(input, output, height, width, outHeight, outWidth, lastInside); break;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>
+        /// A plane whose rows are 1 vector wide. Registers hold the window's first 2 rows; each output row loads the one
+        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void PlaneInRegisters512x1(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            Vector512<float> window0_0;
+            LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
+            Vector512<float> window1_0;
+            LoadRow512x1(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0);
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            {
+                LoadRow512x1(plane, entering, height, width, lastInside, fill, out var window2_0);
+                // Down the window's rows, a vector at a time.
+                var column0 = KernelLanes512.Max(window0_0, KernelLanes512.Max(window1_0, window2_0));
+                // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
+                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var result0 = KernelLanes512.Max(tap0_0, KernelLanes512.Max(column0, tap0_2)) + Vector512<float>.Zero;
+                if (outWidth >= 16) result0.Store(output);
+                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                // The window moves down a row.
+                window0_0 = window1_0;
+                window1_0 = window2_0;
+            }
+        }
+
+        /// <summary>Input row <paramref name="row"/> as 1 vector: -inf for a row in the padding and for lanes past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadRow512x1(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> block0)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                block0 = Avx512F.MaskLoad(cells, lastInside.AsSingle(), fill);
+            }
+            else
+            {
+                block0 = fill;
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 2 vectors wide. Registers hold the window's first 2 rows; each output row loads the one
+        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void PlaneInRegisters512x2(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            Vector512<float> window0_0, window0_1;
+            LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
+            Vector512<float> window1_0, window1_1;
+            LoadRow512x2(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1);
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            {
+                LoadRow512x2(plane, entering, height, width, lastInside, fill, out var window2_0, out var window2_1);
+                // Down the window's rows, a vector at a time.
+                var column0 = KernelLanes512.Max(window0_0, KernelLanes512.Max(window1_0, window2_0));
+                var column1 = KernelLanes512.Max(window0_1, KernelLanes512.Max(window1_1, window2_1));
+                // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
+                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var result0 = KernelLanes512.Max(tap0_0, KernelLanes512.Max(column0, tap0_2)) + Vector512<float>.Zero;
+                if (outWidth >= 16) result0.Store(output);
+                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
+                var tap1_2 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle();
+                var result1 = KernelLanes512.Max(tap1_0, KernelLanes512.Max(column1, tap1_2)) + Vector512<float>.Zero;
+                if (outWidth >= 32) result1.Store(output + 16);
+                else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                // The window moves down a row.
+                window0_0 = window1_0; window0_1 = window1_1;
+                window1_0 = window2_0; window1_1 = window2_1;
+            }
+        }
+
+        /// <summary>Input row <paramref name="row"/> as 2 vectors: -inf for a row in the padding and for lanes past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadRow512x2(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> block0, out Vector512<float> block1)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                block0 = Vector512.Load(cells);
+                block1 = Avx512F.MaskLoad(cells + 16, lastInside.AsSingle(), fill);
+            }
+            else
+            {
+                block0 = fill; block1 = fill;
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 3 vectors wide. Registers hold the window's first 2 rows; each output row loads the one
+        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void PlaneInRegisters512x3(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            Vector512<float> window0_0, window0_1, window0_2;
+            LoadRow512x3(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2);
+            Vector512<float> window1_0, window1_1, window1_2;
+            LoadRow512x3(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1, out window1_2);
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            {
+                LoadRow512x3(plane, entering, height, width, lastInside, fill, out var window2_0, out var window2_1, out var window2_2);
+                // Down the window's rows, a vector at a time.
+                var column0 = KernelLanes512.Max(window0_0, KernelLanes512.Max(window1_0, window2_0));
+                var column1 = KernelLanes512.Max(window0_1, KernelLanes512.Max(window1_1, window2_1));
+                var column2 = KernelLanes512.Max(window0_2, KernelLanes512.Max(window1_2, window2_2));
+                // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
+                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var result0 = KernelLanes512.Max(tap0_0, KernelLanes512.Max(column0, tap0_2)) + Vector512<float>.Zero;
+                if (outWidth >= 16) result0.Store(output);
+                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
+                var tap1_2 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
+                var result1 = KernelLanes512.Max(tap1_0, KernelLanes512.Max(column1, tap1_2)) + Vector512<float>.Zero;
+                if (outWidth >= 32) result1.Store(output + 16);
+                else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
+                var tap2_2 = Avx512F.AlignRight32(fill.AsInt32(), column2.AsInt32(), 1).AsSingle();
+                var result2 = KernelLanes512.Max(tap2_0, KernelLanes512.Max(column2, tap2_2)) + Vector512<float>.Zero;
+                if (outWidth >= 48) result2.Store(output + 32);
+                else KernelLanes512.StoreFirst(output + 32, result2, outWidth - 32);
+                // The window moves down a row.
+                window0_0 = window1_0; window0_1 = window1_1; window0_2 = window1_2;
+                window1_0 = window2_0; window1_1 = window2_1; window1_2 = window2_2;
+            }
+        }
+
+        /// <summary>Input row <paramref name="row"/> as 3 vectors: -inf for a row in the padding and for lanes past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadRow512x3(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> block0, out Vector512<float> block1, out Vector512<float> block2)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                block0 = Vector512.Load(cells);
+                block1 = Vector512.Load(cells + 16);
+                block2 = Avx512F.MaskLoad(cells + 32, lastInside.AsSingle(), fill);
+            }
+            else
+            {
+                block0 = fill; block1 = fill; block2 = fill;
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 4 vectors wide. Registers hold the window's first 2 rows; each output row loads the one
+        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void PlaneInRegisters512x4(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            Vector512<float> window0_0, window0_1, window0_2, window0_3;
+            LoadRow512x4(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2, out window0_3);
+            Vector512<float> window1_0, window1_1, window1_2, window1_3;
+            LoadRow512x4(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1, out window1_2, out window1_3);
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            {
+                LoadRow512x4(plane, entering, height, width, lastInside, fill, out var window2_0, out var window2_1, out var window2_2, out var window2_3);
+                // Down the window's rows, a vector at a time.
+                var column0 = KernelLanes512.Max(window0_0, KernelLanes512.Max(window1_0, window2_0));
+                var column1 = KernelLanes512.Max(window0_1, KernelLanes512.Max(window1_1, window2_1));
+                var column2 = KernelLanes512.Max(window0_2, KernelLanes512.Max(window1_2, window2_2));
+                var column3 = KernelLanes512.Max(window0_3, KernelLanes512.Max(window1_3, window2_3));
+                // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
+                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var result0 = KernelLanes512.Max(tap0_0, KernelLanes512.Max(column0, tap0_2)) + Vector512<float>.Zero;
+                if (outWidth >= 16) result0.Store(output);
+                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
+                var tap1_2 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
+                var result1 = KernelLanes512.Max(tap1_0, KernelLanes512.Max(column1, tap1_2)) + Vector512<float>.Zero;
+                if (outWidth >= 32) result1.Store(output + 16);
+                else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
+                var tap2_2 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 1).AsSingle();
+                var result2 = KernelLanes512.Max(tap2_0, KernelLanes512.Max(column2, tap2_2)) + Vector512<float>.Zero;
+                if (outWidth >= 48) result2.Store(output + 32);
+                else KernelLanes512.StoreFirst(output + 32, result2, outWidth - 32);
+                var tap3_0 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 15).AsSingle();
+                var tap3_2 = Avx512F.AlignRight32(fill.AsInt32(), column3.AsInt32(), 1).AsSingle();
+                var result3 = KernelLanes512.Max(tap3_0, KernelLanes512.Max(column3, tap3_2)) + Vector512<float>.Zero;
+                if (outWidth >= 64) result3.Store(output + 48);
+                else KernelLanes512.StoreFirst(output + 48, result3, outWidth - 48);
+                // The window moves down a row.
+                window0_0 = window1_0; window0_1 = window1_1; window0_2 = window1_2; window0_3 = window1_3;
+                window1_0 = window2_0; window1_1 = window2_1; window1_2 = window2_2; window1_3 = window2_3;
+            }
+        }
+
+        /// <summary>Input row <paramref name="row"/> as 4 vectors: -inf for a row in the padding and for lanes past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadRow512x4(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> block0, out Vector512<float> block1, out Vector512<float> block2, out Vector512<float> block3)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                block0 = Vector512.Load(cells);
+                block1 = Vector512.Load(cells + 16);
+                block2 = Vector512.Load(cells + 32);
+                block3 = Avx512F.MaskLoad(cells + 48, lastInside.AsSingle(), fill);
+            }
+            else
+            {
+                block0 = fill; block1 = fill; block2 = fill; block3 = fill;
             }
         }
 

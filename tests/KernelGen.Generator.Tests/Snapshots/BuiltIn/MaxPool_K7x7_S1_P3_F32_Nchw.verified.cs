@@ -18,6 +18,8 @@ namespace KernelGen.Generated
     /// the window's 7 columns once; a second pass takes, for each output row, the maximum of the 7
     /// row maxima its window covers (a row of -inf for rows in the padding). Vectors run along the rows;
     /// only the blocks that reach past a row's ends load masked. NaN propagates, and a zero maximum is +0.
+    /// On AVX-512, planes whose rows are at most 2 vectors wide skip the scratch buffer: the window's rows stay
+    /// in registers as it slides down the plane, and its columns are neighbouring lanes joined with valign.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K7x7_S1_P3_F32_Nchw
@@ -41,6 +43,12 @@ namespace KernelGen.Generated
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
             int height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            {
+                fixed (float* source = input, target = output)
+                    if (TryPoolInRegisters512(source, target, shape.PlaneCount, height, width, outHeight, outWidth)) return;
+            }
+
             int pitch = (outWidth + 15) / 16 * 16; // row maxima rows: whole vectors
 
             // Scratch: the plane's row maxima, then one row of -inf for window rows in the padding.
@@ -61,6 +69,161 @@ namespace KernelGen.Generated
             finally
             {
                 ArrayPool<float>.Shared.Return(scratch);
+            }
+        }
+
+        /// <summary>
+        /// Pools every plane with its rows held in registers, when a row is at most 2 vectors of 16; false when the
+        /// rows are wider (or the last output block would lie wholly past the input), which the two-pass path then handles.
+        /// </summary>
+        private static bool TryPoolInRegisters512(float* source, float* target, long planeCount, int height, int width, int outHeight, int outWidth)
+        {
+            int blocks = (width + 15) / 16;
+            if (blocks > 2 || outWidth > blocks * 16) return false;
+            var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last block's cells inside the row
+            long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            for (long plane = 0; plane < planeCount; plane++)
+            {
+                float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
+                switch (blocks)
+                {
+                    case 1: PlaneInRegisters512x1(input, output, height, width, outHeight, outWidth, lastInside); break;
+                    case 2: PlaneInRegisters512x2(input, output, height, width, outHeight, outWidth, lastInside); break;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>
+        /// A plane whose rows are 1 vector wide. Registers hold the window's first 6 rows; each output row loads the one
+        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void PlaneInRegisters512x1(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            Vector512<float> window0_0;
+            LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
+            Vector512<float> window1_0;
+            LoadRow512x1(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0);
+            Vector512<float> window2_0;
+            LoadRow512x1(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0);
+            Vector512<float> window3_0;
+            LoadRow512x1(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0);
+            Vector512<float> window4_0;
+            LoadRow512x1(plane, 4 - PadTop, height, width, lastInside, fill, out window4_0);
+            Vector512<float> window5_0;
+            LoadRow512x1(plane, 5 - PadTop, height, width, lastInside, fill, out window5_0);
+            for (int oh = 0, entering = 6 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            {
+                LoadRow512x1(plane, entering, height, width, lastInside, fill, out var window6_0);
+                // Down the window's rows, a vector at a time.
+                var column0 = KernelLanes512.Max(KernelLanes512.Max(window0_0, KernelLanes512.Max(window1_0, window2_0)), KernelLanes512.Max(KernelLanes512.Max(window3_0, window4_0), KernelLanes512.Max(window5_0, window6_0)));
+                // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
+                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 13).AsSingle();
+                var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
+                var tap0_4 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var tap0_5 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 2).AsSingle();
+                var tap0_6 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 3).AsSingle();
+                var result0 = KernelLanes512.Max(KernelLanes512.Max(tap0_0, KernelLanes512.Max(tap0_1, tap0_2)), KernelLanes512.Max(KernelLanes512.Max(column0, tap0_4), KernelLanes512.Max(tap0_5, tap0_6))) + Vector512<float>.Zero;
+                if (outWidth >= 16) result0.Store(output);
+                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                // The window moves down a row.
+                window0_0 = window1_0;
+                window1_0 = window2_0;
+                window2_0 = window3_0;
+                window3_0 = window4_0;
+                window4_0 = window5_0;
+                window5_0 = window6_0;
+            }
+        }
+
+        /// <summary>Input row <paramref name="row"/> as 1 vector: -inf for a row in the padding and for lanes past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadRow512x1(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> block0)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                block0 = Avx512F.MaskLoad(cells, lastInside.AsSingle(), fill);
+            }
+            else
+            {
+                block0 = fill;
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 2 vectors wide. Registers hold the window's first 6 rows; each output row loads the one
+        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void PlaneInRegisters512x2(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            Vector512<float> window0_0, window0_1;
+            LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
+            Vector512<float> window1_0, window1_1;
+            LoadRow512x2(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1);
+            Vector512<float> window2_0, window2_1;
+            LoadRow512x2(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1);
+            Vector512<float> window3_0, window3_1;
+            LoadRow512x2(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1);
+            Vector512<float> window4_0, window4_1;
+            LoadRow512x2(plane, 4 - PadTop, height, width, lastInside, fill, out window4_0, out window4_1);
+            Vector512<float> window5_0, window5_1;
+            LoadRow512x2(plane, 5 - PadTop, height, width, lastInside, fill, out window5_0, out window5_1);
+            for (int oh = 0, entering = 6 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            {
+                LoadRow512x2(plane, entering, height, width, lastInside, fill, out var window6_0, out var window6_1);
+                // Down the window's rows, a vector at a time.
+                var column0 = KernelLanes512.Max(KernelLanes512.Max(window0_0, KernelLanes512.Max(window1_0, window2_0)), KernelLanes512.Max(KernelLanes512.Max(window3_0, window4_0), KernelLanes512.Max(window5_0, window6_0)));
+                var column1 = KernelLanes512.Max(KernelLanes512.Max(window0_1, KernelLanes512.Max(window1_1, window2_1)), KernelLanes512.Max(KernelLanes512.Max(window3_1, window4_1), KernelLanes512.Max(window5_1, window6_1)));
+                // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
+                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 13).AsSingle();
+                var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
+                var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var tap0_5 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
+                var tap0_6 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 3).AsSingle();
+                var result0 = KernelLanes512.Max(KernelLanes512.Max(tap0_0, KernelLanes512.Max(tap0_1, tap0_2)), KernelLanes512.Max(KernelLanes512.Max(column0, tap0_4), KernelLanes512.Max(tap0_5, tap0_6))) + Vector512<float>.Zero;
+                if (outWidth >= 16) result0.Store(output);
+                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 13).AsSingle();
+                var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
+                var tap1_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
+                var tap1_4 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle();
+                var tap1_5 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 2).AsSingle();
+                var tap1_6 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 3).AsSingle();
+                var result1 = KernelLanes512.Max(KernelLanes512.Max(tap1_0, KernelLanes512.Max(tap1_1, tap1_2)), KernelLanes512.Max(KernelLanes512.Max(column1, tap1_4), KernelLanes512.Max(tap1_5, tap1_6))) + Vector512<float>.Zero;
+                if (outWidth >= 32) result1.Store(output + 16);
+                else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                // The window moves down a row.
+                window0_0 = window1_0; window0_1 = window1_1;
+                window1_0 = window2_0; window1_1 = window2_1;
+                window2_0 = window3_0; window2_1 = window3_1;
+                window3_0 = window4_0; window3_1 = window4_1;
+                window4_0 = window5_0; window4_1 = window5_1;
+                window5_0 = window6_0; window5_1 = window6_1;
+            }
+        }
+
+        /// <summary>Input row <paramref name="row"/> as 2 vectors: -inf for a row in the padding and for lanes past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadRow512x2(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> block0, out Vector512<float> block1)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                block0 = Vector512.Load(cells);
+                block1 = Avx512F.MaskLoad(cells + 16, lastInside.AsSingle(), fill);
+            }
+            else
+            {
+                block0 = fill; block1 = fill;
             }
         }
 
