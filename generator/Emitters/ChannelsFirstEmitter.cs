@@ -20,7 +20,7 @@ namespace KernelGen.Generator.Emitters;
 /// (max is order-free), average adds the taps in PyTorch's row-major order starting from +0, so its rounding is the
 /// general engine's and PyTorch's.</para>
 /// </remarks>
-internal sealed class ChannelsFirstEmitter : KernelEmitter
+internal sealed partial class ChannelsFirstEmitter : KernelEmitter
 {
     private readonly KernelConfiguration _c;
 
@@ -46,6 +46,11 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
         yield return "as pointers, with a row of identity cells standing in for rows in the padding, so every output row";
         yield return "runs the same unrolled code. Blocks of columns whose reads stay inside the row use plain loads; the";
         yield return "border blocks load masked, reading the identity outside the row.";
+        if (HasRegisterPath)
+        {
+            yield return $"On AVX-512, planes whose rows are at most {MaxRegisterBlocks} vectors wide load each window row once as whole vectors";
+            yield return "and take every tap from those registers (even/odd permutes, valign for shifts), in straight-line code.";
+        }
         if (_c.StrideWidth == 2)
             yield return "Stride 2: each block splits 2V input cells into even and odd phases instead of discarding lanes.";
         if (_c.IsMax)
@@ -59,6 +64,7 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
         EmitConstants(w);
         EmitRegistration(w);
         EmitRun(w);
+        EmitRegisterPath(w);
         EmitPlane(w);
         EmitRow(w);
         foreach (var isa in VectorIsa.All)
@@ -101,6 +107,12 @@ internal sealed class ChannelsFirstEmitter : KernelEmitter
                         w.Line($"{T}* divisors = padding + width;");
                         using (w.Block($"for (int ow = 0; ow < outWidth + {VectorIsa.V512.LaneCount(_c.Element)}; ow++)"))
                             w.Line($"divisors[ow] = ow < outWidth ? {DivisorFactor("ow * StrideWidth - PadLeft", "width", "KernelWidth", "PadLeft")} : 1;");
+                    }
+                    if (HasRegisterPath)
+                    {
+                        w.Line($"if ({VectorIsa.V512.Condition} && TryPoolNarrowRows512(source, target, padding{PlaneDivisorArgument}, shape.PlaneCount, height, width, outHeight, outWidth))");
+                        using (w.Indent())
+                            w.Line("return;");
                     }
                     w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
                     using (w.Block("for (long plane = 0; plane < shape.PlaneCount; plane++)"))

@@ -70,6 +70,14 @@ internal abstract class KernelEmitter
         return level[0];
     }
 
+    /// <summary>The maximum of <paramref name="operands"/> as one balanced expression (short dependency chains).</summary>
+    protected static string MaxExpression(string max, IReadOnlyList<string> operands)
+    {
+        if (operands.Count == 1) return operands[0];
+        int half = operands.Count / 2;
+        return $"{max}({MaxExpression(max, operands.Take(half).ToList())}, {MaxExpression(max, operands.Skip(half).ToList())})";
+    }
+
     /// <summary>
     /// Opens the validated entry point every kernel has: its doc comment, its signature, the one argument check and the
     /// early return for an empty batch. The caller writes the rest of the body and disposes the scope.

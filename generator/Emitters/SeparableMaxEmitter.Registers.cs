@@ -84,7 +84,7 @@ internal sealed partial class SeparableMaxEmitter
                 for (int b = 0; b < blocks; b++)
                 {
                     var operands = Enumerable.Range(0, Rows).Select(r => $"window{r}_{b}").ToList();
-                    w.Line($"var column{b} = {Tree(isa.Max, operands)};");
+                    w.Line($"var column{b} = {MaxExpression(isa.Max, operands)};");
                 }
                 w.Line($"// Across the window's columns: output lane i of block b takes columns {lanes}b + i - PadLeft + kw.");
                 for (int b = 0; b < blocks; b++)
@@ -97,7 +97,7 @@ internal sealed partial class SeparableMaxEmitter
                         w.Line($"var tap{b}_{kw} = {ShiftedColumns(b, shift, blocks, lanes)};");
                         taps.Add($"tap{b}_{kw}");
                     }
-                    w.Line($"var result{b} = {Tree(isa.Max, taps)} + {vector}.Zero;");
+                    w.Line($"var result{b} = {MaxExpression(isa.Max, taps)} + {vector}.Zero;");
                     int end = (b + 1) * lanes;
                     w.Line($"if (outWidth >= {end}) result{b}.Store(output{(b == 0 ? "" : $" + {b * lanes}")});");
                     w.Line($"else KernelLanes512.StoreFirst(output{(b == 0 ? "" : $" + {b * lanes}")}, result{b}, outWidth{(b == 0 ? "" : $" - {b * lanes}")});");
@@ -142,12 +142,4 @@ internal sealed partial class SeparableMaxEmitter
     }
 
     private static string RowBlocks(string name, int blocks) => string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"{name}_{b}"));
-
-    /// <summary>The maximum of <paramref name="operands"/> as one balanced expression (short dependency chains).</summary>
-    private static string Tree(string max, IReadOnlyList<string> operands)
-    {
-        if (operands.Count == 1) return operands[0];
-        int half = operands.Count / 2;
-        return $"{max}({Tree(max, operands.Take(half).ToList())}, {Tree(max, operands.Skip(half).ToList())})";
-    }
 }

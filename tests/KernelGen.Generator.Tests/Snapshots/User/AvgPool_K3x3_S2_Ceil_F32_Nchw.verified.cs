@@ -18,6 +18,8 @@ namespace KernelGen.Generated
     /// as pointers, with a row of identity cells standing in for rows in the padding, so every output row
     /// runs the same unrolled code. Blocks of columns whose reads stay inside the row use plain loads; the
     /// border blocks load masked, reading the identity outside the row.
+    /// On AVX-512, planes whose rows are at most 4 vectors wide load each window row once as whole vectors
+    /// and take every tap from those registers (even/odd permutes, valign for shifts), in straight-line code.
     /// Stride 2: each block splits 2V input cells into even and odd phases instead of discarding lanes.
     /// Average adds the taps in PyTorch's row-major order from +0, then divides: bit-identical to the general engine.
     /// </remarks>
@@ -59,6 +61,8 @@ namespace KernelGen.Generated
                     {
                         divisors[ow] = ow < outWidth ? (float)(Math.Min(ow * StrideWidth - PadLeft + KernelWidth, width + PadLeft) - (ow * StrideWidth - PadLeft)) : 1;
                     }
+                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && TryPoolNarrowRows512(source, target, padding, divisors, shape.PlaneCount, height, width, outHeight, outWidth))
+                        return;
                     long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
                     for (long plane = 0; plane < shape.PlaneCount; plane++)
                     {
@@ -69,6 +73,206 @@ namespace KernelGen.Generated
             finally
             {
                 ArrayPool<float>.Shared.Return(scratch);
+            }
+        }
+
+        /// <summary>
+        /// Pools every plane from whole-row registers when a row is at most 4 vectors of 16; false when rows are
+        /// wider, which the block-by-block path then handles.
+        /// </summary>
+        private static bool TryPoolNarrowRows512(float* source, float* target, float* padding, float* divisors, long planeCount, int height, int width, int outHeight, int outWidth)
+        {
+            int blocks = (width + 15) / 16;
+            if (blocks > 4) return false;
+            var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
+            long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            for (long plane = 0; plane < planeCount; plane++)
+            {
+                float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
+                switch (blocks)
+                {
+                    case 1: NarrowPlane512x1(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
+                    case 2: NarrowPlane512x2(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
+                    case 3: NarrowPlane512x3(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
+                    case 4: NarrowPlane512x4(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>
+        /// A plane whose rows are 1 vector wide (the last one partly inside the row), output row by output row:
+        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlane512x1(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(0f);
+            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            {
+                int top = oh * StrideHeight - PadTop;
+                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                var cells0_0 = Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill);
+                var even0_0 = KernelLanes512.Even(cells0_0, fill); var odd0_0 = KernelLanes512.Odd(cells0_0, fill);
+                var cells1_0 = Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill);
+                var even1_0 = KernelLanes512.Even(cells1_0, fill); var odd1_0 = KernelLanes512.Odd(cells1_0, fill);
+                var cells2_0 = Avx512F.MaskLoad(row2, lastInside.AsSingle(), fill);
+                var even2_0 = KernelLanes512.Even(cells2_0, fill); var odd2_0 = KernelLanes512.Odd(cells2_0, fill);
+                {
+                    // PyTorch's order: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero;
+                    sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(fill.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
+                    sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(fill.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
+                    sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(fill.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
+                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
+                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                }
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 2 vectors wide (the last one partly inside the row), output row by output row:
+        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlane512x2(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(0f);
+            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            {
+                int top = oh * StrideHeight - PadTop;
+                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                var cells0_0 = Vector512.Load(row0);
+                var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
+                var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
+                var cells1_0 = Vector512.Load(row1);
+                var cells1_1 = Avx512F.MaskLoad(row1 + 16, lastInside.AsSingle(), fill);
+                var even1_0 = KernelLanes512.Even(cells1_0, cells1_1); var odd1_0 = KernelLanes512.Odd(cells1_0, cells1_1);
+                var cells2_0 = Vector512.Load(row2);
+                var cells2_1 = Avx512F.MaskLoad(row2 + 16, lastInside.AsSingle(), fill);
+                var even2_0 = KernelLanes512.Even(cells2_0, cells2_1); var odd2_0 = KernelLanes512.Odd(cells2_0, cells2_1);
+                {
+                    // PyTorch's order: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero;
+                    sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(fill.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
+                    sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(fill.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
+                    sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(fill.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
+                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
+                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                }
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 3 vectors wide (the last one partly inside the row), output row by output row:
+        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlane512x3(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(0f);
+            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            {
+                int top = oh * StrideHeight - PadTop;
+                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                var cells0_0 = Vector512.Load(row0);
+                var cells0_1 = Vector512.Load(row0 + 16);
+                var cells0_2 = Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill);
+                var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
+                var even0_1 = KernelLanes512.Even(cells0_2, fill); var odd0_1 = KernelLanes512.Odd(cells0_2, fill);
+                var cells1_0 = Vector512.Load(row1);
+                var cells1_1 = Vector512.Load(row1 + 16);
+                var cells1_2 = Avx512F.MaskLoad(row1 + 32, lastInside.AsSingle(), fill);
+                var even1_0 = KernelLanes512.Even(cells1_0, cells1_1); var odd1_0 = KernelLanes512.Odd(cells1_0, cells1_1);
+                var even1_1 = KernelLanes512.Even(cells1_2, fill); var odd1_1 = KernelLanes512.Odd(cells1_2, fill);
+                var cells2_0 = Vector512.Load(row2);
+                var cells2_1 = Vector512.Load(row2 + 16);
+                var cells2_2 = Avx512F.MaskLoad(row2 + 32, lastInside.AsSingle(), fill);
+                var even2_0 = KernelLanes512.Even(cells2_0, cells2_1); var odd2_0 = KernelLanes512.Odd(cells2_0, cells2_1);
+                var even2_1 = KernelLanes512.Even(cells2_2, fill); var odd2_1 = KernelLanes512.Odd(cells2_2, fill);
+                {
+                    // PyTorch's order: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero;
+                    sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(even0_1.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
+                    sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(even1_1.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
+                    sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(even2_1.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
+                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
+                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                }
+                if (outWidth > 16)
+                {
+                    // PyTorch's order: row by row, left to right, from +0.
+                    var sum1 = Vector512<float>.Zero;
+                    sum1 = sum1 + even0_1 + odd0_1 + Avx512F.AlignRight32(fill.AsInt32(), even0_1.AsInt32(), 1).AsSingle();
+                    sum1 = sum1 + even1_1 + odd1_1 + Avx512F.AlignRight32(fill.AsInt32(), even1_1.AsInt32(), 1).AsSingle();
+                    sum1 = sum1 + even2_1 + odd2_1 + Avx512F.AlignRight32(fill.AsInt32(), even2_1.AsInt32(), 1).AsSingle();
+                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
+                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                }
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 4 vectors wide (the last one partly inside the row), output row by output row:
+        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlane512x4(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(0f);
+            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            {
+                int top = oh * StrideHeight - PadTop;
+                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                var cells0_0 = Vector512.Load(row0);
+                var cells0_1 = Vector512.Load(row0 + 16);
+                var cells0_2 = Vector512.Load(row0 + 32);
+                var cells0_3 = Avx512F.MaskLoad(row0 + 48, lastInside.AsSingle(), fill);
+                var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
+                var even0_1 = KernelLanes512.Even(cells0_2, cells0_3); var odd0_1 = KernelLanes512.Odd(cells0_2, cells0_3);
+                var cells1_0 = Vector512.Load(row1);
+                var cells1_1 = Vector512.Load(row1 + 16);
+                var cells1_2 = Vector512.Load(row1 + 32);
+                var cells1_3 = Avx512F.MaskLoad(row1 + 48, lastInside.AsSingle(), fill);
+                var even1_0 = KernelLanes512.Even(cells1_0, cells1_1); var odd1_0 = KernelLanes512.Odd(cells1_0, cells1_1);
+                var even1_1 = KernelLanes512.Even(cells1_2, cells1_3); var odd1_1 = KernelLanes512.Odd(cells1_2, cells1_3);
+                var cells2_0 = Vector512.Load(row2);
+                var cells2_1 = Vector512.Load(row2 + 16);
+                var cells2_2 = Vector512.Load(row2 + 32);
+                var cells2_3 = Avx512F.MaskLoad(row2 + 48, lastInside.AsSingle(), fill);
+                var even2_0 = KernelLanes512.Even(cells2_0, cells2_1); var odd2_0 = KernelLanes512.Odd(cells2_0, cells2_1);
+                var even2_1 = KernelLanes512.Even(cells2_2, cells2_3); var odd2_1 = KernelLanes512.Odd(cells2_2, cells2_3);
+                {
+                    // PyTorch's order: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero;
+                    sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(even0_1.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
+                    sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(even1_1.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
+                    sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(even2_1.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
+                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
+                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                }
+                if (outWidth > 16)
+                {
+                    // PyTorch's order: row by row, left to right, from +0.
+                    var sum1 = Vector512<float>.Zero;
+                    sum1 = sum1 + even0_1 + odd0_1 + Avx512F.AlignRight32(fill.AsInt32(), even0_1.AsInt32(), 1).AsSingle();
+                    sum1 = sum1 + even1_1 + odd1_1 + Avx512F.AlignRight32(fill.AsInt32(), even1_1.AsInt32(), 1).AsSingle();
+                    sum1 = sum1 + even2_1 + odd2_1 + Avx512F.AlignRight32(fill.AsInt32(), even2_1.AsInt32(), 1).AsSingle();
+                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
+                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                }
             }
         }
 

@@ -18,6 +18,8 @@ namespace KernelGen.Generated
     /// as pointers, with a row of identity cells standing in for rows in the padding, so every output row
     /// runs the same unrolled code. Blocks of columns whose reads stay inside the row use plain loads; the
     /// border blocks load masked, reading the identity outside the row.
+    /// On AVX-512, planes whose rows are at most 4 vectors wide load each window row once as whole vectors
+    /// and take every tap from those registers (even/odd permutes, valign for shifts), in straight-line code.
     /// Stride 2: each block splits 2V input cells into even and odd phases instead of discarding lanes.
     /// Max reduces the window's rows first; NaN propagates, and a zero maximum is +0.
     /// </remarks>
@@ -54,6 +56,8 @@ namespace KernelGen.Generated
                 fixed (double* source = input, target = output, padding = scratch)
                 {
                     new Span<double>(padding, width).Fill(double.NegativeInfinity);
+                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && TryPoolNarrowRows512(source, target, padding, shape.PlaneCount, height, width, outHeight, outWidth))
+                        return;
                     long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
                     for (long plane = 0; plane < shape.PlaneCount; plane++)
                     {
@@ -64,6 +68,162 @@ namespace KernelGen.Generated
             finally
             {
                 ArrayPool<double>.Shared.Return(scratch);
+            }
+        }
+
+        /// <summary>
+        /// Pools every plane from whole-row registers when a row is at most 4 vectors of 8; false when rows are
+        /// wider, which the block-by-block path then handles.
+        /// </summary>
+        private static bool TryPoolNarrowRows512(double* source, double* target, double* padding, long planeCount, int height, int width, int outHeight, int outWidth)
+        {
+            int blocks = (width + 7) / 8;
+            if (blocks > 4) return false;
+            var lastInside = KernelLanes512.InsideMask64((blocks - 1) * 8, width); // the last vector's cells inside the row
+            long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            for (long plane = 0; plane < planeCount; plane++)
+            {
+                double* input = source + plane * planeSize, output = target + plane * outPlaneSize;
+                switch (blocks)
+                {
+                    case 1: NarrowPlane512x1(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
+                    case 2: NarrowPlane512x2(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
+                    case 3: NarrowPlane512x3(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
+                    case 4: NarrowPlane512x4(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>
+        /// A plane whose rows are 1 vector wide (the last one partly inside the row), output row by output row:
+        /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlane512x1(double* plane, double* output, double* padding, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside)
+        {
+            var fill = Vector512.Create(double.NegativeInfinity);
+            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            {
+                int top = oh * StrideHeight - PadTop;
+                double* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                double* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                double* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                // Down the window's rows, a vector at a time.
+                var cells0 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0, lastInside.AsDouble(), fill), Avx512F.MaskLoad(row1, lastInside.AsDouble(), fill)), Avx512F.MaskLoad(row2, lastInside.AsDouble(), fill));
+                var even_0 = KernelLanes512.Even(cells0, fill); var odd_0 = KernelLanes512.Odd(cells0, fill);
+                {
+                    var result0 = KernelLanes512.Max(Avx512F.AlignRight64(odd_0.AsInt64(), fill.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_0, odd_0)) + Vector512<double>.Zero;
+                    if (outWidth >= 8) result0.Store(output);
+                    else KernelLanes512.StoreFirst(output, result0, outWidth);
+                }
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 2 vectors wide (the last one partly inside the row), output row by output row:
+        /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlane512x2(double* plane, double* output, double* padding, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside)
+        {
+            var fill = Vector512.Create(double.NegativeInfinity);
+            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            {
+                int top = oh * StrideHeight - PadTop;
+                double* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                double* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                double* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                // Down the window's rows, a vector at a time.
+                var cells0 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0), Vector512.Load(row1)), Vector512.Load(row2));
+                var cells1 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0 + 8, lastInside.AsDouble(), fill), Avx512F.MaskLoad(row1 + 8, lastInside.AsDouble(), fill)), Avx512F.MaskLoad(row2 + 8, lastInside.AsDouble(), fill));
+                var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
+                {
+                    var result0 = KernelLanes512.Max(Avx512F.AlignRight64(odd_0.AsInt64(), fill.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_0, odd_0)) + Vector512<double>.Zero;
+                    if (outWidth >= 8) result0.Store(output);
+                    else KernelLanes512.StoreFirst(output, result0, outWidth);
+                }
+                if (outWidth > 8)
+                {
+                    var result1 = KernelLanes512.Max(Avx512F.AlignRight64(fill.AsInt64(), odd_0.AsInt64(), 7).AsDouble(), KernelLanes512.Max(fill, fill)) + Vector512<double>.Zero;
+                    if (outWidth >= 16) result1.Store(output + 8);
+                    else KernelLanes512.StoreFirst(output + 8, result1, outWidth - 8);
+                }
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 3 vectors wide (the last one partly inside the row), output row by output row:
+        /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlane512x3(double* plane, double* output, double* padding, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside)
+        {
+            var fill = Vector512.Create(double.NegativeInfinity);
+            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            {
+                int top = oh * StrideHeight - PadTop;
+                double* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                double* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                double* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                // Down the window's rows, a vector at a time.
+                var cells0 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0), Vector512.Load(row1)), Vector512.Load(row2));
+                var cells1 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + 8), Vector512.Load(row1 + 8)), Vector512.Load(row2 + 8));
+                var cells2 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0 + 16, lastInside.AsDouble(), fill), Avx512F.MaskLoad(row1 + 16, lastInside.AsDouble(), fill)), Avx512F.MaskLoad(row2 + 16, lastInside.AsDouble(), fill));
+                var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
+                var even_1 = KernelLanes512.Even(cells2, fill); var odd_1 = KernelLanes512.Odd(cells2, fill);
+                {
+                    var result0 = KernelLanes512.Max(Avx512F.AlignRight64(odd_0.AsInt64(), fill.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_0, odd_0)) + Vector512<double>.Zero;
+                    if (outWidth >= 8) result0.Store(output);
+                    else KernelLanes512.StoreFirst(output, result0, outWidth);
+                }
+                if (outWidth > 8)
+                {
+                    var result1 = KernelLanes512.Max(Avx512F.AlignRight64(odd_1.AsInt64(), odd_0.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_1, odd_1)) + Vector512<double>.Zero;
+                    if (outWidth >= 16) result1.Store(output + 8);
+                    else KernelLanes512.StoreFirst(output + 8, result1, outWidth - 8);
+                }
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 4 vectors wide (the last one partly inside the row), output row by output row:
+        /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlane512x4(double* plane, double* output, double* padding, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside)
+        {
+            var fill = Vector512.Create(double.NegativeInfinity);
+            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            {
+                int top = oh * StrideHeight - PadTop;
+                double* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                double* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                double* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                // Down the window's rows, a vector at a time.
+                var cells0 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0), Vector512.Load(row1)), Vector512.Load(row2));
+                var cells1 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + 8), Vector512.Load(row1 + 8)), Vector512.Load(row2 + 8));
+                var cells2 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + 16), Vector512.Load(row1 + 16)), Vector512.Load(row2 + 16));
+                var cells3 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0 + 24, lastInside.AsDouble(), fill), Avx512F.MaskLoad(row1 + 24, lastInside.AsDouble(), fill)), Avx512F.MaskLoad(row2 + 24, lastInside.AsDouble(), fill));
+                var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
+                var even_1 = KernelLanes512.Even(cells2, cells3); var odd_1 = KernelLanes512.Odd(cells2, cells3);
+                {
+                    var result0 = KernelLanes512.Max(Avx512F.AlignRight64(odd_0.AsInt64(), fill.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_0, odd_0)) + Vector512<double>.Zero;
+                    if (outWidth >= 8) result0.Store(output);
+                    else KernelLanes512.StoreFirst(output, result0, outWidth);
+                }
+                if (outWidth > 8)
+                {
+                    var result1 = KernelLanes512.Max(Avx512F.AlignRight64(odd_1.AsInt64(), odd_0.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_1, odd_1)) + Vector512<double>.Zero;
+                    if (outWidth >= 16) result1.Store(output + 8);
+                    else KernelLanes512.StoreFirst(output + 8, result1, outWidth - 8);
+                }
+                if (outWidth > 16)
+                {
+                    var result2 = KernelLanes512.Max(Avx512F.AlignRight64(fill.AsInt64(), odd_1.AsInt64(), 7).AsDouble(), KernelLanes512.Max(fill, fill)) + Vector512<double>.Zero;
+                    if (outWidth >= 24) result2.Store(output + 16);
+                    else KernelLanes512.StoreFirst(output + 16, result2, outWidth - 16);
+                }
             }
         }
 

@@ -1,0 +1,204 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using KernelGen.Generator.Helpers;
+using KernelGen.Generator.Model;
+
+namespace KernelGen.Generator.Emitters;
+
+// The AVX-512 path for narrow planes: rows of at most a few vectors (VGG's 28-wide pool4, DenseNet's 56-wide
+// transitions, Inception's 35-wide 3x3 average). There the block-by-block path spends more on finding each block's
+// border masks, calls and overlap than on pooling. This path loads a window row as whole vectors once (masks computed
+// once per call), then makes every tap of every output block from those registers: even/odd permutes for stride 2 and
+// one valign across neighbouring vectors for a tap's shift. Each row width in vectors gets its own straight-line code.
+internal sealed partial class ChannelsFirstEmitter
+{
+    private const int MaxRegisterBlocks = 4;
+
+    private int Lanes512 => VectorIsa.V512.LaneCount(_c.Element);
+
+    /// <summary>The cell offsets of the window's columns from an output's first cell: kw - PadLeft.</summary>
+    private IEnumerable<int> ColumnOffsets => Enumerable.Range(0, Taps).Select(kw => kw - _c.PadWidth);
+
+    /// <summary>Every tap is within one vector of the lane it feeds (after the stride-2 split), so one valign reaches it.</summary>
+    private bool HasRegisterPath =>
+        ColumnOffsets.All(d => System.Math.Abs(PhaseShift(d)) <= Lanes512);
+
+    /// <summary>How many lanes tap offset <paramref name="d"/> is shifted within its phase (floor division for stride 2).</summary>
+    private int PhaseShift(int d) => _c.StrideWidth == 1 ? d : (d >= 0 ? d / 2 : -((1 - d) / 2));
+
+    /// <summary>How many output blocks a row of <paramref name="blocks"/> input vectors can have, at most.</summary>
+    private int OutputBlocks(int blocks)
+    {
+        // outWidth <= (width + 2 * PadLeft - KernelWidth) / StrideWidth + 2 (the + 1 of the formula and one more under ceil mode).
+        long widest = ((long)blocks * Lanes512 + 2L * _c.PadWidth - Taps) / _c.StrideWidth + 2;
+        return (int)System.Math.Max(1, (widest + Lanes512 - 1) / Lanes512);
+    }
+
+    private string Mask512 => _c.Element == ElementKind.Float ? "Vector512<int>" : "Vector512<long>";
+
+    private string MaskAs => _c.Element == ElementKind.Float ? "AsSingle()" : "AsDouble()";
+
+    private string PlaneDivisorParameter => VaryingDivisor ? $", {T}* divisors" : "";
+
+    private string PlaneDivisorArgument => VaryingDivisor ? ", divisors" : "";
+
+    private void EmitRegisterPath(SourceWriter w)
+    {
+        if (!HasRegisterPath) return;
+        int lanes = Lanes512;
+        w.Line("/// <summary>");
+        w.Line($"/// Pools every plane from whole-row registers when a row is at most {MaxRegisterBlocks} vectors of {lanes}; false when rows are");
+        w.Line("/// wider, which the block-by-block path then handles.");
+        w.Line("/// </summary>");
+        using (w.Block($"private static bool TryPoolNarrowRows512({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, int height, int width, int outHeight, int outWidth)"))
+        {
+            w.Line($"int blocks = (width + {lanes - 1}) / {lanes};");
+            w.Line($"if (blocks > {MaxRegisterBlocks}) return false;");
+            w.Line($"var lastInside = {VectorIsa.V512.InsideMask(_c.Element)}((blocks - 1) * {lanes}, width); // the last vector's cells inside the row");
+            w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
+            using (w.Block("for (long plane = 0; plane < planeCount; plane++)"))
+            {
+                w.Line($"{T}* input = source + plane * planeSize, output = target + plane * outPlaneSize;");
+                using (w.Block("switch (blocks)"))
+                {
+                    for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
+                        w.Line($"case {blocks}: NarrowPlane512x{blocks}(input, output, padding{PlaneDivisorArgument}, height, width, outHeight, outWidth, lastInside); break;");
+                }
+            }
+            w.Line("return true;");
+        }
+        w.Line();
+        for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
+            EmitNarrowPlane(w, blocks);
+    }
+
+    private void EmitNarrowPlane(SourceWriter w, int blocks)
+    {
+        var isa = VectorIsa.V512;
+        int lanes = Lanes512;
+        string vector = isa.Type(T);
+        int outBlocks = OutputBlocks(blocks);
+        w.Line("/// <summary>");
+        w.Line($"/// A plane whose rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide (the last one partly inside the row), output row by output row:");
+        w.Line(_c.IsMax
+            ? "/// the window's rows are reduced vector by vector, then each output block takes its taps from those registers."
+            : "/// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.");
+        w.Line("/// </summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block($"private static void NarrowPlane512x{blocks}({T}* plane, {T}* output, {T}* padding{PlaneDivisorParameter}, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
+        {
+            w.Line($"var fill = {isa.Vector}.Create({Identity});");
+            using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
+            {
+                w.Line("int top = oh * StrideHeight - PadTop;");
+                for (int r = 0; r < Rows; r++)
+                {
+                    string at = r == 0 ? "top" : $"top + {r}";
+                    w.Line($"{T}* row{r} = (uint)({at}) < (uint)height ? plane + (long)({at}) * width : padding;");
+                }
+                if (VaryingDivisor)
+                    w.Line($"var rowFactor = {isa.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
+
+                if (_c.IsMax)
+                {
+                    w.Line("// Down the window's rows, a vector at a time.");
+                    for (int j = 0; j < blocks; j++)
+                        w.Line($"var cells{j} = {MaxOverRows(isa, r => RowVector($"row{r}", j, blocks))};");
+                    var phases = EmitPhases(w, "cells", "", blocks);
+                    for (int b = 0; b < outBlocks; b++)
+                    {
+                        using (OutputBlock(w, b))
+                        {
+                            var taps = ColumnOffsets.Select(d => TapFrom(phases, b, d)).ToList();
+                            w.Line($"var result{b} = {MaxExpression(isa.Max, taps)} + {vector}.Zero;");
+                            EmitStore(w, b, $"result{b}");
+                        }
+                    }
+                }
+                else
+                {
+                    var rowPhases = new List<Phases>();
+                    for (int r = 0; r < Rows; r++)
+                    {
+                        for (int j = 0; j < blocks; j++)
+                            w.Line($"var cells{r}_{j} = {RowVector($"row{r}", j, blocks)};");
+                        rowPhases.Add(EmitPhases(w, $"cells{r}_", r.ToString(CultureInfo.InvariantCulture), blocks));
+                    }
+                    for (int b = 0; b < outBlocks; b++)
+                    {
+                        using (OutputBlock(w, b))
+                        {
+                            w.Line($"// PyTorch's order: row by row, left to right, from +0.");
+                            w.Line($"var sum{b} = {vector}.Zero;");
+                            foreach (var phases in rowPhases)
+                                w.Line($"sum{b} = sum{b} + {string.Join($" + ", ColumnOffsets.Select(d => TapFrom(phases, b, d)))};");
+                            string quotient = ConstantDivisor is int divisor
+                                ? "(" + DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create") + ")"
+                                : $"(sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * lanes}")}) * rowFactor))";
+                            EmitStore(w, b, quotient);
+                        }
+                    }
+                }
+            }
+        }
+        w.Line();
+    }
+
+    /// <summary>Vector <paramref name="j"/> of a row: a plain load, or masked (identity past the row's end) for the last.</summary>
+    private string RowVector(string row, int j, int blocks)
+    {
+        string at = j == 0 ? row : $"{row} + {j * Lanes512}";
+        return j < blocks - 1 ? $"Vector512.Load({at})" : $"Avx512F.MaskLoad({at}, lastInside.{MaskAs}, fill)";
+    }
+
+    /// <summary>Output blocks past the first exist only when the output row reaches them.</summary>
+    private SourceWriter.Scope OutputBlock(SourceWriter w, int b) =>
+        w.Block(b == 0 ? "" : $"if (outWidth > {b * Lanes512})");
+
+    private void EmitStore(SourceWriter w, int b, string value)
+    {
+        int lanes = Lanes512;
+        string at = b == 0 ? "output" : $"output + {b * lanes}";
+        w.Line($"if (outWidth >= {(b + 1) * lanes}) {value}.Store({at});");
+        w.Line($"else KernelLanes512.StoreFirst({at}, {value}, outWidth{(b == 0 ? "" : $" - {b * lanes}")});");
+    }
+
+    /// <summary>The vectors a row's taps come from: the row's own vectors (stride 1), or its even and odd cells (stride 2).</summary>
+    private sealed class Phases
+    {
+        public Phases(string even, string? odd, int count) { Even = even; Odd = odd; Count = count; }
+
+        /// <summary>Name prefix of phase-0 vectors (all cells for stride 1).</summary>
+        public string Even { get; }
+
+        /// <summary>Name prefix of phase-1 vectors, null for stride 1.</summary>
+        public string? Odd { get; }
+
+        public int Count { get; }
+    }
+
+    private Phases EmitPhases(SourceWriter w, string cells, string suffix, int blocks)
+    {
+        if (_c.StrideWidth == 1) return new Phases(cells, null, blocks);
+        int pairs = (blocks + 1) / 2;
+        for (int b = 0; b < pairs; b++)
+        {
+            string low = $"{cells}{2 * b}", high = 2 * b + 1 < blocks ? $"{cells}{2 * b + 1}" : "fill";
+            w.Line($"var even{suffix}_{b} = KernelLanes512.Even({low}, {high}); var odd{suffix}_{b} = KernelLanes512.Odd({low}, {high});");
+        }
+        return new Phases($"even{suffix}_", $"odd{suffix}_", pairs);
+    }
+
+    /// <summary>Tap <paramref name="d"/> (cell offset from each output's first cell) for output block <paramref name="b"/>.</summary>
+    private string TapFrom(Phases phases, int b, int d)
+    {
+        string prefix = _c.StrideWidth == 1 || (d & 1) == 0 ? phases.Even : phases.Odd!;
+        int shift = PhaseShift(d);
+        string Vector(int index) => index >= 0 && index < phases.Count ? prefix + index.ToString(CultureInfo.InvariantCulture) : "fill";
+        if (shift == 0) return Vector(b);
+        return shift > 0
+            ? VectorIsa.V512.AlignRight(_c.Element, Vector(b + 1), Vector(b), shift)
+            : VectorIsa.V512.AlignRight(_c.Element, Vector(b), Vector(b - 1), Lanes512 + shift);
+    }
+}
