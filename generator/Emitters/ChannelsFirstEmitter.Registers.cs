@@ -48,13 +48,13 @@ internal sealed partial class ChannelsFirstEmitter
         if (!HasRegisterPath) return;
         int lanes = Lanes512;
         w.Line("/// <summary>");
-        w.Line($"/// Pools every plane from whole-row registers when a row is at most {MaxRegisterBlocks} vectors of {lanes}; false when rows are");
-        w.Line("/// wider, which the block-by-block path then handles.");
+        w.Line($"/// Pools every plane from whole-row registers when a row is at most {MaxRegisterBlocks} vectors of {lanes}{(HasWidePath ? ", and wider rows with" : "; false when rows are")}");
+        w.Line(HasWidePath ? "/// phase blocks sliding along the row." : "/// wider, which the block-by-block path then handles.");
         w.Line("/// </summary>");
-        using (w.Block($"private static bool TryPoolNarrowRows512({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, int height, int width, int outHeight, int outWidth)"))
+        using (w.Block($"private static bool TryPoolFromRegisters512({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, int height, int width, int outHeight, int outWidth)"))
         {
             w.Line($"int blocks = (width + {lanes - 1}) / {lanes};");
-            w.Line($"if (blocks > {MaxRegisterBlocks}) return false;");
+            if (!HasWidePath) w.Line($"if (blocks > {MaxRegisterBlocks}) return false;");
             w.Line($"var lastInside = {VectorIsa.V512.InsideMask(_c.Element)}((blocks - 1) * {lanes}, width); // the last vector's cells inside the row");
             w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
             using (w.Block("for (long plane = 0; plane < planeCount; plane++)"))
@@ -64,6 +64,8 @@ internal sealed partial class ChannelsFirstEmitter
                 {
                     for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
                         w.Line($"case {blocks}: NarrowPlane512x{blocks}(input, output, padding{PlaneDivisorArgument}, height, width, outHeight, outWidth, lastInside); break;");
+                    if (HasWidePath)
+                        w.Line("default: WidePlane512(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside); break;");
                 }
             }
             w.Line("return true;");
@@ -71,6 +73,117 @@ internal sealed partial class ChannelsFirstEmitter
         w.Line();
         for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
             EmitNarrowPlane(w, blocks);
+        if (HasWidePath)
+            EmitWidePlane(w);
+    }
+
+    /// <summary>
+    /// Max reduces the window's rows before the taps, so a sliding window of three phase blocks (previous, current,
+    /// next) is all a wide row needs in registers. Average keeps every row's taps apart and stays block by block.
+    /// </summary>
+    private bool HasWidePath => _c.IsMax;
+
+    private void EmitWidePlane(SourceWriter w)
+    {
+        var isa = VectorIsa.V512;
+        int lanes = Lanes512;
+        int stride = _c.StrideWidth;
+        string vector = isa.Type(T);
+        string rows = string.Join(", ", Enumerable.Range(0, Rows).Select(r => $"row{r}"));
+        string rowParameters = string.Join(", ", Enumerable.Range(0, Rows).Select(r => $"{T}* row{r}"));
+        w.Line("/// <summary>");
+        w.Line($"/// A plane whose rows are wider than {MaxRegisterBlocks} vectors. Along each output row the column maxima slide through three");
+        w.Line($"/// phase blocks (the previous, the current and the next {stride * lanes} cells), each computed once: every output block");
+        w.Line("/// takes its taps from them, then the blocks move on. Only the last blocks of a row load masked or read -inf.");
+        w.Line("/// </summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block($"private static void WidePlane512({T}* plane, {T}* output, {T}* padding, int height, int width, int outHeight, int outWidth, int vectors, {Mask512} lastInside)"))
+        {
+            w.Line($"var fill = {isa.Vector}.Create({Identity});");
+            using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
+            {
+                w.Line("int top = oh * StrideHeight - PadTop;");
+                for (int r = 0; r < Rows; r++)
+                {
+                    string at = r == 0 ? "top" : $"top + {r}";
+                    w.Line($"{T}* row{r} = (uint)({at}) < (uint)height ? plane + (long)({at}) * width : padding;");
+                }
+                w.Line(stride == 1 ? $"{vector} cellsPrevious = fill;" : $"{vector} evenPrevious = fill, oddPrevious = fill;");
+                EmitWidePhase(w, "Current", 0, rows, plain: false);
+                w.Line("int block = 0;");
+                w.Line($"// Blocks whose next phase block is whole vectors inside the row, and whose outputs all exist.");
+                using (w.Block($"for (; (block + 2) * {stride} < vectors && (block + 1) * {lanes} <= outWidth; block++)"))
+                {
+                    EmitWidePhase(w, "Next", 1, rows, plain: true);
+                    EmitWideResult(w);
+                    w.Line($"result.Store(output + block * {lanes});");
+                    EmitWideSlide(w);
+                }
+                w.Line("// The rest of the row: the next phase block may be partly or wholly past the row's end.");
+                using (w.Block($"for (; block * {lanes} < outWidth; block++)"))
+                {
+                    EmitWidePhase(w, "Next", 1, rows, plain: false);
+                    EmitWideResult(w);
+                    w.Line($"if ((block + 1) * {lanes} <= outWidth) result.Store(output + block * {lanes});");
+                    w.Line($"else KernelLanes512.StoreFirst(output + block * {lanes}, result, outWidth - block * {lanes});");
+                    EmitWideSlide(w);
+                }
+            }
+        }
+        w.Line();
+
+        w.Line("/// <summary>The column maxima of input vector <paramref name=\"index\"/> over the window's rows: -inf past the row's end.</summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        using (w.Block($"private static {vector} ColumnMaxima512({rowParameters}, int index, int vectors, {Mask512} lastInside, {vector} fill)"))
+        {
+            w.Line($"if (index < vectors - 1) return {MaxOverRows(isa, r => $"Vector512.Load(row{r} + index * {lanes})")};");
+            w.Line($"if (index == vectors - 1) return {MaxOverRows(isa, r => $"Avx512F.MaskLoad(row{r} + index * {lanes}, lastInside.{MaskAs}, fill)")};");
+            w.Line("return fill;");
+        }
+        w.Line();
+    }
+
+    /// <summary>The phase block <paramref name="ahead"/> blocks after the current one, as cells (stride 1) or even and odd cells.</summary>
+    private void EmitWidePhase(SourceWriter w, string name, int ahead, string rows, bool plain)
+    {
+        var isa = VectorIsa.V512;
+        int lanes = Lanes512;
+        string Vector(int offset)
+        {
+            string index = ahead == 0 ? (offset == 0 ? "0" : Number(offset)) : $"(block + {ahead}) * {_c.StrideWidth}{(offset == 0 ? "" : $" + {offset}")}";
+            return plain
+                ? MaxOverRows(isa, r => $"Vector512.Load(row{r} + ({index}) * {lanes})")
+                : $"ColumnMaxima512({rows}, {index}, vectors, lastInside, fill)";
+        }
+        if (_c.StrideWidth == 1)
+        {
+            w.Line($"var cells{name} = {Vector(0)};");
+            return;
+        }
+        w.Line($"var low{name} = {Vector(0)};");
+        w.Line($"var high{name} = {Vector(1)};");
+        w.Line($"var even{name} = KernelLanes512.Even(low{name}, high{name}); var odd{name} = KernelLanes512.Odd(low{name}, high{name});");
+    }
+
+    private void EmitWideResult(SourceWriter w)
+    {
+        var taps = ColumnOffsets.Select(d =>
+        {
+            string phase = _c.StrideWidth == 1 ? "cells" : (d & 1) == 0 ? "even" : "odd";
+            int shift = PhaseShift(d);
+            if (shift == 0) return phase + "Current";
+            return shift > 0
+                ? VectorIsa.V512.AlignRight(_c.Element, phase + "Next", phase + "Current", shift)
+                : VectorIsa.V512.AlignRight(_c.Element, phase + "Current", phase + "Previous", Lanes512 + shift);
+        }).ToList();
+        w.Line($"var result = {MaxExpression(VectorIsa.V512.Max, taps)} + {VectorIsa.V512.Type(T)}.Zero;");
+    }
+
+    private void EmitWideSlide(SourceWriter w)
+    {
+        w.Line(_c.StrideWidth == 1
+            ? "cellsPrevious = cellsCurrent; cellsCurrent = cellsNext;"
+            : "evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;");
     }
 
     private void EmitNarrowPlane(SourceWriter w, int blocks)

@@ -110,7 +110,7 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
                     }
                     if (HasRegisterPath)
                     {
-                        w.Line($"if ({VectorIsa.V512.Condition} && TryPoolNarrowRows512(source, target, padding{PlaneDivisorArgument}, shape.PlaneCount, height, width, outHeight, outWidth))");
+                        w.Line($"if ({VectorIsa.V512.Condition} && TryPoolFromRegisters512(source, target, padding{PlaneDivisorArgument}, shape.PlaneCount, height, width, outHeight, outWidth))");
                         using (w.Indent())
                             w.Line("return;");
                     }

@@ -60,7 +60,7 @@ namespace KernelGen.Generated
                     {
                         divisors[ow] = ow < outWidth ? (float)(Math.Min(ow * StrideWidth - PadLeft + KernelWidth, width + PadLeft) - (ow * StrideWidth - PadLeft)) : 1;
                     }
-                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && TryPoolNarrowRows512(source, target, padding, divisors, shape.PlaneCount, height, width, outHeight, outWidth))
+                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && TryPoolFromRegisters512(source, target, padding, divisors, shape.PlaneCount, height, width, outHeight, outWidth))
                         return;
                     long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
                     for (long plane = 0; plane < shape.PlaneCount; plane++)
@@ -79,7 +79,7 @@ namespace KernelGen.Generated
         /// Pools every plane from whole-row registers when a row is at most 4 vectors of 16; false when rows are
         /// wider, which the block-by-block path then handles.
         /// </summary>
-        private static bool TryPoolNarrowRows512(float* source, float* target, float* padding, float* divisors, long planeCount, int height, int width, int outHeight, int outWidth)
+        private static bool TryPoolFromRegisters512(float* source, float* target, float* padding, float* divisors, long planeCount, int height, int width, int outHeight, int outWidth)
         {
             int blocks = (width + 15) / 16;
             if (blocks > 4) return false;

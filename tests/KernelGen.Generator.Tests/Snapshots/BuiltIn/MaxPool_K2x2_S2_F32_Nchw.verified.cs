@@ -56,7 +56,7 @@ namespace KernelGen.Generated
                 fixed (float* source = input, target = output, padding = scratch)
                 {
                     new Span<float>(padding, width).Fill(float.NegativeInfinity);
-                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && TryPoolNarrowRows512(source, target, padding, shape.PlaneCount, height, width, outHeight, outWidth))
+                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && TryPoolFromRegisters512(source, target, padding, shape.PlaneCount, height, width, outHeight, outWidth))
                         return;
                     long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
                     for (long plane = 0; plane < shape.PlaneCount; plane++)
@@ -72,13 +72,12 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Pools every plane from whole-row registers when a row is at most 4 vectors of 16; false when rows are
-        /// wider, which the block-by-block path then handles.
+        /// Pools every plane from whole-row registers when a row is at most 4 vectors of 16, and wider rows with
+        /// phase blocks sliding along the row.
         /// </summary>
-        private static bool TryPoolNarrowRows512(float* source, float* target, float* padding, long planeCount, int height, int width, int outHeight, int outWidth)
+        private static bool TryPoolFromRegisters512(float* source, float* target, float* padding, long planeCount, int height, int width, int outHeight, int outWidth)
         {
             int blocks = (width + 15) / 16;
-            if (blocks > 4) return false;
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
             for (long plane = 0; plane < planeCount; plane++)
@@ -90,6 +89,7 @@ namespace KernelGen.Generated
                     case 2: NarrowPlane512x2(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
                     case 3: NarrowPlane512x3(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
                     case 4: NarrowPlane512x4(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
+                    default: WidePlane512(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside); break;
                 }
             }
             return true;
@@ -221,6 +221,58 @@ namespace KernelGen.Generated
                     else KernelLanes512.StoreFirst(output + 32, result2, outWidth - 32);
                 }
             }
+        }
+
+        /// <summary>
+        /// A plane whose rows are wider than 4 vectors. Along each output row the column maxima slide through three
+        /// phase blocks (the previous, the current and the next 32 cells), each computed once: every output block
+        /// takes its taps from them, then the blocks move on. Only the last blocks of a row load masked or read -inf.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void WidePlane512(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, int vectors, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            {
+                int top = oh * StrideHeight - PadTop;
+                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                Vector512<float> evenPrevious = fill, oddPrevious = fill;
+                var lowCurrent = ColumnMaxima512(row0, row1, 0, vectors, lastInside, fill);
+                var highCurrent = ColumnMaxima512(row0, row1, 1, vectors, lastInside, fill);
+                var evenCurrent = KernelLanes512.Even(lowCurrent, highCurrent); var oddCurrent = KernelLanes512.Odd(lowCurrent, highCurrent);
+                int block = 0;
+                // Blocks whose next phase block is whole vectors inside the row, and whose outputs all exist.
+                for (; (block + 2) * 2 < vectors && (block + 1) * 16 <= outWidth; block++)
+                {
+                    var lowNext = KernelLanes512.Max(Vector512.Load(row0 + ((block + 1) * 2) * 16), Vector512.Load(row1 + ((block + 1) * 2) * 16));
+                    var highNext = KernelLanes512.Max(Vector512.Load(row0 + ((block + 1) * 2 + 1) * 16), Vector512.Load(row1 + ((block + 1) * 2 + 1) * 16));
+                    var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
+                    var result = KernelLanes512.Max(evenCurrent, oddCurrent) + Vector512<float>.Zero;
+                    result.Store(output + block * 16);
+                    evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
+                }
+                // The rest of the row: the next phase block may be partly or wholly past the row's end.
+                for (; block * 16 < outWidth; block++)
+                {
+                    var lowNext = ColumnMaxima512(row0, row1, (block + 1) * 2, vectors, lastInside, fill);
+                    var highNext = ColumnMaxima512(row0, row1, (block + 1) * 2 + 1, vectors, lastInside, fill);
+                    var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
+                    var result = KernelLanes512.Max(evenCurrent, oddCurrent) + Vector512<float>.Zero;
+                    if ((block + 1) * 16 <= outWidth) result.Store(output + block * 16);
+                    else KernelLanes512.StoreFirst(output + block * 16, result, outWidth - block * 16);
+                    evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
+                }
+            }
+        }
+
+        /// <summary>The column maxima of input vector <paramref name="index"/> over the window's rows: -inf past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> ColumnMaxima512(float* row0, float* row1, int index, int vectors, Vector512<int> lastInside, Vector512<float> fill)
+        {
+            if (index < vectors - 1) return KernelLanes512.Max(Vector512.Load(row0 + index * 16), Vector512.Load(row1 + index * 16));
+            if (index == vectors - 1) return KernelLanes512.Max(Avx512F.MaskLoad(row0 + index * 16, lastInside.AsSingle(), fill), Avx512F.MaskLoad(row1 + index * 16, lastInside.AsSingle(), fill));
+            return fill;
         }
 
         /// <summary>One (n, c) plane, row by row: each output row gets pointers to its window's input rows.</summary>

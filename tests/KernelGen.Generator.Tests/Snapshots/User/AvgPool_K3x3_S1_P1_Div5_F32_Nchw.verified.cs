@@ -55,7 +55,7 @@ namespace KernelGen.Generated
                 fixed (float* source = input, target = output, padding = scratch)
                 {
                     new Span<float>(padding, width).Fill(0f);
-                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && TryPoolNarrowRows512(source, target, padding, shape.PlaneCount, height, width, outHeight, outWidth))
+                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && TryPoolFromRegisters512(source, target, padding, shape.PlaneCount, height, width, outHeight, outWidth))
                         return;
                     long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
                     for (long plane = 0; plane < shape.PlaneCount; plane++)
@@ -74,7 +74,7 @@ namespace KernelGen.Generated
         /// Pools every plane from whole-row registers when a row is at most 4 vectors of 16; false when rows are
         /// wider, which the block-by-block path then handles.
         /// </summary>
-        private static bool TryPoolNarrowRows512(float* source, float* target, float* padding, long planeCount, int height, int width, int outHeight, int outWidth)
+        private static bool TryPoolFromRegisters512(float* source, float* target, float* padding, long planeCount, int height, int width, int outHeight, int outWidth)
         {
             int blocks = (width + 15) / 16;
             if (blocks > 4) return false;
