@@ -43,10 +43,21 @@ internal sealed partial class SeparableMaxEmitter
             using (w.Block("for (long plane = 0; plane < planeCount; plane++)"))
             {
                 w.Line($"{T}* input = source + plane * planeSize, output = target + plane * outPlaneSize;");
+                w.Line("// A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).");
                 using (w.Block("switch (blocks)"))
                 {
                     for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
-                        w.Line($"case {blocks}: PlaneInRegisters512x{blocks}(input, output, height, width, outHeight, outWidth, lastInside); break;");
+                    {
+                        string arguments = "(input, output, height, width, outHeight, outWidth, lastInside)";
+                        w.Line($"case {blocks}:");
+                        using (w.Indent())
+                        {
+                            w.Line($"if (!PlaneInRegisters512x{blocks}<UncheckedMax512>{arguments})");
+                            using (w.Indent())
+                                w.Line($"PlaneInRegisters512x{blocks}<PropagatingMax512>{arguments};");
+                            w.Line("break;");
+                        }
+                    }
                 }
             }
             w.Line("return true;");
@@ -64,27 +75,31 @@ internal sealed partial class SeparableMaxEmitter
         w.Line($"/// <summary>");
         w.Line($"/// A plane whose rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide. Registers hold the window's first {kept} row{(kept == 1 ? "" : "s")}; each output row loads the one");
         w.Line("/// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and");
-        w.Line("/// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.");
+        w.Line("/// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when");
+        w.Line("/// <typeparamref name=\"TMax\"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).");
         w.Line("/// </summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static void PlaneInRegisters512x{blocks}({T}* plane, {T}* output, int height, int width, int outHeight, int outWidth, {MaskType} lastInside)"))
+        using (w.Block($"private static bool PlaneInRegisters512x{blocks}<TMax>({T}* plane, {T}* output, int height, int width, int outHeight, int outWidth, {MaskType} lastInside) where TMax : struct, IMax512"))
         {
             w.Line($"var fill = {isa.Vector}.Create({T}.NegativeInfinity);");
+            w.Line($"var loadedSum = {vector}.Zero;");
             for (int r = 0; r < kept; r++)
             {
                 string row = r == 0 ? "-PadTop" : $"{r} - PadTop";
                 w.Line($"{vector} {RowBlocks($"window{r}", blocks)};");
                 w.Line($"LoadRow512x{blocks}(plane, {row}, height, width, lastInside, fill, {string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"out window{r}_{b}"))});");
+                EmitNaNCheckSum(w, $"window{r}", blocks);
             }
             w.Line($"for (int oh = 0, entering = {kept} - PadTop; oh < outHeight; oh++, entering++, output += outWidth)");
             using (w.Block(""))
             {
                 w.Line($"LoadRow512x{blocks}(plane, entering, height, width, lastInside, fill, {string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"out var window{kept}_{b}"))});");
+                EmitNaNCheckSum(w, $"window{kept}", blocks);
                 w.Line("// Down the window's rows, a vector at a time.");
                 for (int b = 0; b < blocks; b++)
                 {
                     var operands = Enumerable.Range(0, Rows).Select(r => $"window{r}_{b}").ToList();
-                    w.Line($"var column{b} = {MaxExpression(isa.Max, operands)};");
+                    w.Line($"var column{b} = {MaxExpression("TMax.Max", operands)};");
                 }
                 w.Line($"// Across the window's columns: output lane i of block b takes columns {lanes}b + i - PadLeft + kw.");
                 for (int b = 0; b < blocks; b++)
@@ -97,7 +112,7 @@ internal sealed partial class SeparableMaxEmitter
                         w.Line($"var tap{b}_{kw} = {ShiftedColumns(b, shift, blocks, lanes)};");
                         taps.Add($"tap{b}_{kw}");
                     }
-                    w.Line($"var result{b} = {MaxExpression(isa.Max, taps)} + {vector}.Zero;");
+                    w.Line($"var result{b} = {MaxExpression("TMax.Max", taps)} + {vector}.Zero;");
                     int end = (b + 1) * lanes;
                     w.Line($"if (outWidth >= {end}) result{b}.Store(output{(b == 0 ? "" : $" + {b * lanes}")});");
                     w.Line($"else KernelLanes512.StoreFirst(output{(b == 0 ? "" : $" + {b * lanes}")}, result{b}, outWidth{(b == 0 ? "" : $" - {b * lanes}")});");
@@ -109,6 +124,7 @@ internal sealed partial class SeparableMaxEmitter
                         w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"window{r}_{b} = window{r + 1}_{b};")));
                 }
             }
+            w.Line("return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself");
         }
         w.Line();
 
@@ -127,6 +143,12 @@ internal sealed partial class SeparableMaxEmitter
                 w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"block{b} = fill;")));
         }
         w.Line();
+    }
+
+    /// <summary>Adds a loaded row to the NaN check's sum (the JIT drops it for the exact maximum, which needs none).</summary>
+    private static void EmitNaNCheckSum(SourceWriter w, string row, int blocks)
+    {
+        w.Line($"if (TMax.NeedsNaNCheck) loadedSum += {string.Join(" + ", Enumerable.Range(0, blocks).Select(b => $"{row}_{b}"))};");
     }
 
     /// <summary>

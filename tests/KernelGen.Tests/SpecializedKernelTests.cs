@@ -48,6 +48,39 @@ public class SpecializedKernelTests
         Assert.True(checkedShapes > 50, $"only {checkedShapes} shapes were valid");
     }
 
+    /// <summary>
+    /// Kernels that first pool with the one-instruction maximum (exact unless an operand is NaN) must notice a single NaN
+    /// wherever it sits and pool that plane again with the NaN-propagating maximum; the other plane has no NaN.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BuiltIns))]
+    public void SingleNaNAnywhereInAPlanePropagatesLikeTheGeneralEngine(string name)
+    {
+        var (descriptor, _, _) = PoolKernelRegistry.Registered.Single(entry => entry.Name == name && entry.ElementType == typeof(float));
+        var random = new Random(7);
+        foreach (var (height, width) in new[] { (5, 5), (9, 20), (7, 28), (4, 47), (3, 64) })
+        {
+            var shape = new PoolShape(1, 2, height, width);
+            var outputShape = descriptor.GetOutputShape(shape);
+            var clean = new float[shape.ElementCount];
+            for (int i = 0; i < clean.Length; i++) clean[i] = random.Next(-50, 50) * 0.25f;
+            var expected = new float[outputShape.ElementCount];
+            var actual = new float[outputShape.ElementCount];
+            for (int position = 0; position < height * width; position++)
+            {
+                var input = (float[])clean.Clone();
+                input[position] = float.NaN; // in the first plane only
+                Pooling.RunGeneral(descriptor, input, expected, shape, 1);
+                Pooling.Run(descriptor, input, actual, shape, 1);
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                        Assert.Fail($"{name} on {shape} with NaN at cell {position}: output {i} is {actual[i]:R}, the general engine gives {expected[i]:R}");
+                }
+            }
+        }
+    }
+
     private static float[] RandomInput(Random random, int length)
     {
         var input = new float[length];

@@ -20,6 +20,8 @@ namespace KernelGen.Generated
     /// only the blocks that reach past a row's ends load masked. NaN propagates, and a zero maximum is +0.
     /// On AVX-512, planes whose rows are at most 4 vectors wide skip the scratch buffer: the window's rows stay
     /// in registers as it slides down the plane, and its columns are neighbouring lanes joined with valign.
+    /// That path first uses the one-instruction maximum, which is exact unless an operand is NaN, and sums every
+    /// cell it loads; a plane whose sum is NaN is pooled again with the NaN-propagating maximum.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K5x5_S1_P2_F32_Nchw
@@ -85,12 +87,25 @@ namespace KernelGen.Generated
             for (long plane = 0; plane < planeCount; plane++)
             {
                 float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
+                // A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).
                 switch (blocks)
                 {
-                    case 1: PlaneInRegisters512x1(input, output, height, width, outHeight, outWidth, lastInside); break;
-                    case 2: PlaneInRegisters512x2(input, output, height, width, outHeight, outWidth, lastInside); break;
-                    case 3: PlaneInRegisters512x3(input, output, height, width, outHeight, outWidth, lastInside); break;
-                    case 4: PlaneInRegisters512x4(input, output, height, width, outHeight, outWidth, lastInside); break;
+                    case 1:
+                        if (!PlaneInRegisters512x1<UncheckedMax512>(input, output, height, width, outHeight, outWidth, lastInside))
+                            PlaneInRegisters512x1<PropagatingMax512>(input, output, height, width, outHeight, outWidth, lastInside);
+                        break;
+                    case 2:
+                        if (!PlaneInRegisters512x2<UncheckedMax512>(input, output, height, width, outHeight, outWidth, lastInside))
+                            PlaneInRegisters512x2<PropagatingMax512>(input, output, height, width, outHeight, outWidth, lastInside);
+                        break;
+                    case 3:
+                        if (!PlaneInRegisters512x3<UncheckedMax512>(input, output, height, width, outHeight, outWidth, lastInside))
+                            PlaneInRegisters512x3<PropagatingMax512>(input, output, height, width, outHeight, outWidth, lastInside);
+                        break;
+                    case 4:
+                        if (!PlaneInRegisters512x4<UncheckedMax512>(input, output, height, width, outHeight, outWidth, lastInside))
+                            PlaneInRegisters512x4<PropagatingMax512>(input, output, height, width, outHeight, outWidth, lastInside);
+                        break;
                 }
             }
             return true;
@@ -99,31 +114,38 @@ namespace KernelGen.Generated
         /// <summary>
         /// A plane whose rows are 1 vector wide. Registers hold the window's first 4 rows; each output row loads the one
         /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
+        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void PlaneInRegisters512x1(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static bool PlaneInRegisters512x1<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
             Vector512<float> window0_0;
             LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
+            if (TMax.NeedsNaNCheck) loadedSum += window0_0;
             Vector512<float> window1_0;
             LoadRow512x1(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0);
+            if (TMax.NeedsNaNCheck) loadedSum += window1_0;
             Vector512<float> window2_0;
             LoadRow512x1(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0);
+            if (TMax.NeedsNaNCheck) loadedSum += window2_0;
             Vector512<float> window3_0;
             LoadRow512x1(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0);
+            if (TMax.NeedsNaNCheck) loadedSum += window3_0;
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x1(plane, entering, height, width, lastInside, fill, out var window4_0);
+                if (TMax.NeedsNaNCheck) loadedSum += window4_0;
                 // Down the window's rows, a vector at a time.
-                var column0 = KernelLanes512.Max(KernelLanes512.Max(window0_0, window1_0), KernelLanes512.Max(window2_0, KernelLanes512.Max(window3_0, window4_0)));
+                var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
                 var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_3 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = KernelLanes512.Max(KernelLanes512.Max(tap0_0, tap0_1), KernelLanes512.Max(column0, KernelLanes512.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
+                var result0 = TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
                 if (outWidth >= 16) result0.Store(output);
                 else KernelLanes512.StoreFirst(output, result0, outWidth);
                 // The window moves down a row.
@@ -132,6 +154,7 @@ namespace KernelGen.Generated
                 window2_0 = window3_0;
                 window3_0 = window4_0;
             }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
 
         /// <summary>Input row <paramref name="row"/> as 1 vector: -inf for a row in the padding and for lanes past the row's end.</summary>
@@ -152,39 +175,46 @@ namespace KernelGen.Generated
         /// <summary>
         /// A plane whose rows are 2 vectors wide. Registers hold the window's first 4 rows; each output row loads the one
         /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
+        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void PlaneInRegisters512x2(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static bool PlaneInRegisters512x2<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
             Vector512<float> window0_0, window0_1;
             LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
+            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1;
             Vector512<float> window1_0, window1_1;
             LoadRow512x2(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1);
+            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1;
             Vector512<float> window2_0, window2_1;
             LoadRow512x2(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1);
+            if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1;
             Vector512<float> window3_0, window3_1;
             LoadRow512x2(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1);
+            if (TMax.NeedsNaNCheck) loadedSum += window3_0 + window3_1;
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x2(plane, entering, height, width, lastInside, fill, out var window4_0, out var window4_1);
+                if (TMax.NeedsNaNCheck) loadedSum += window4_0 + window4_1;
                 // Down the window's rows, a vector at a time.
-                var column0 = KernelLanes512.Max(KernelLanes512.Max(window0_0, window1_0), KernelLanes512.Max(window2_0, KernelLanes512.Max(window3_0, window4_0)));
-                var column1 = KernelLanes512.Max(KernelLanes512.Max(window0_1, window1_1), KernelLanes512.Max(window2_1, KernelLanes512.Max(window3_1, window4_1)));
+                var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
+                var column1 = TMax.Max(TMax.Max(window0_1, window1_1), TMax.Max(window2_1, TMax.Max(window3_1, window4_1)));
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
                 var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_3 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = KernelLanes512.Max(KernelLanes512.Max(tap0_0, tap0_1), KernelLanes512.Max(column0, KernelLanes512.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
+                var result0 = TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
                 if (outWidth >= 16) result0.Store(output);
                 else KernelLanes512.StoreFirst(output, result0, outWidth);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
                 var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_3 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var tap1_4 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 2).AsSingle();
-                var result1 = KernelLanes512.Max(KernelLanes512.Max(tap1_0, tap1_1), KernelLanes512.Max(column1, KernelLanes512.Max(tap1_3, tap1_4))) + Vector512<float>.Zero;
+                var result1 = TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))) + Vector512<float>.Zero;
                 if (outWidth >= 32) result1.Store(output + 16);
                 else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
                 // The window moves down a row.
@@ -193,6 +223,7 @@ namespace KernelGen.Generated
                 window2_0 = window3_0; window2_1 = window3_1;
                 window3_0 = window4_0; window3_1 = window4_1;
             }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
 
         /// <summary>Input row <paramref name="row"/> as 2 vectors: -inf for a row in the padding and for lanes past the row's end.</summary>
@@ -214,47 +245,54 @@ namespace KernelGen.Generated
         /// <summary>
         /// A plane whose rows are 3 vectors wide. Registers hold the window's first 4 rows; each output row loads the one
         /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
+        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void PlaneInRegisters512x3(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static bool PlaneInRegisters512x3<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
             Vector512<float> window0_0, window0_1, window0_2;
             LoadRow512x3(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2);
+            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1 + window0_2;
             Vector512<float> window1_0, window1_1, window1_2;
             LoadRow512x3(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1, out window1_2);
+            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1 + window1_2;
             Vector512<float> window2_0, window2_1, window2_2;
             LoadRow512x3(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1, out window2_2);
+            if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1 + window2_2;
             Vector512<float> window3_0, window3_1, window3_2;
             LoadRow512x3(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1, out window3_2);
+            if (TMax.NeedsNaNCheck) loadedSum += window3_0 + window3_1 + window3_2;
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x3(plane, entering, height, width, lastInside, fill, out var window4_0, out var window4_1, out var window4_2);
+                if (TMax.NeedsNaNCheck) loadedSum += window4_0 + window4_1 + window4_2;
                 // Down the window's rows, a vector at a time.
-                var column0 = KernelLanes512.Max(KernelLanes512.Max(window0_0, window1_0), KernelLanes512.Max(window2_0, KernelLanes512.Max(window3_0, window4_0)));
-                var column1 = KernelLanes512.Max(KernelLanes512.Max(window0_1, window1_1), KernelLanes512.Max(window2_1, KernelLanes512.Max(window3_1, window4_1)));
-                var column2 = KernelLanes512.Max(KernelLanes512.Max(window0_2, window1_2), KernelLanes512.Max(window2_2, KernelLanes512.Max(window3_2, window4_2)));
+                var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
+                var column1 = TMax.Max(TMax.Max(window0_1, window1_1), TMax.Max(window2_1, TMax.Max(window3_1, window4_1)));
+                var column2 = TMax.Max(TMax.Max(window0_2, window1_2), TMax.Max(window2_2, TMax.Max(window3_2, window4_2)));
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
                 var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_3 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = KernelLanes512.Max(KernelLanes512.Max(tap0_0, tap0_1), KernelLanes512.Max(column0, KernelLanes512.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
+                var result0 = TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
                 if (outWidth >= 16) result0.Store(output);
                 else KernelLanes512.StoreFirst(output, result0, outWidth);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
                 var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_3 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var tap1_4 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 2).AsSingle();
-                var result1 = KernelLanes512.Max(KernelLanes512.Max(tap1_0, tap1_1), KernelLanes512.Max(column1, KernelLanes512.Max(tap1_3, tap1_4))) + Vector512<float>.Zero;
+                var result1 = TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))) + Vector512<float>.Zero;
                 if (outWidth >= 32) result1.Store(output + 16);
                 else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
                 var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 14).AsSingle();
                 var tap2_1 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
                 var tap2_3 = Avx512F.AlignRight32(fill.AsInt32(), column2.AsInt32(), 1).AsSingle();
                 var tap2_4 = Avx512F.AlignRight32(fill.AsInt32(), column2.AsInt32(), 2).AsSingle();
-                var result2 = KernelLanes512.Max(KernelLanes512.Max(tap2_0, tap2_1), KernelLanes512.Max(column2, KernelLanes512.Max(tap2_3, tap2_4))) + Vector512<float>.Zero;
+                var result2 = TMax.Max(TMax.Max(tap2_0, tap2_1), TMax.Max(column2, TMax.Max(tap2_3, tap2_4))) + Vector512<float>.Zero;
                 if (outWidth >= 48) result2.Store(output + 32);
                 else KernelLanes512.StoreFirst(output + 32, result2, outWidth - 32);
                 // The window moves down a row.
@@ -263,6 +301,7 @@ namespace KernelGen.Generated
                 window2_0 = window3_0; window2_1 = window3_1; window2_2 = window3_2;
                 window3_0 = window4_0; window3_1 = window4_1; window3_2 = window4_2;
             }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
 
         /// <summary>Input row <paramref name="row"/> as 3 vectors: -inf for a row in the padding and for lanes past the row's end.</summary>
@@ -285,55 +324,62 @@ namespace KernelGen.Generated
         /// <summary>
         /// A plane whose rows are 4 vectors wide. Registers hold the window's first 4 rows; each output row loads the one
         /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
+        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void PlaneInRegisters512x4(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static bool PlaneInRegisters512x4<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
             Vector512<float> window0_0, window0_1, window0_2, window0_3;
             LoadRow512x4(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2, out window0_3);
+            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1 + window0_2 + window0_3;
             Vector512<float> window1_0, window1_1, window1_2, window1_3;
             LoadRow512x4(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1, out window1_2, out window1_3);
+            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1 + window1_2 + window1_3;
             Vector512<float> window2_0, window2_1, window2_2, window2_3;
             LoadRow512x4(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1, out window2_2, out window2_3);
+            if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1 + window2_2 + window2_3;
             Vector512<float> window3_0, window3_1, window3_2, window3_3;
             LoadRow512x4(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1, out window3_2, out window3_3);
+            if (TMax.NeedsNaNCheck) loadedSum += window3_0 + window3_1 + window3_2 + window3_3;
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x4(plane, entering, height, width, lastInside, fill, out var window4_0, out var window4_1, out var window4_2, out var window4_3);
+                if (TMax.NeedsNaNCheck) loadedSum += window4_0 + window4_1 + window4_2 + window4_3;
                 // Down the window's rows, a vector at a time.
-                var column0 = KernelLanes512.Max(KernelLanes512.Max(window0_0, window1_0), KernelLanes512.Max(window2_0, KernelLanes512.Max(window3_0, window4_0)));
-                var column1 = KernelLanes512.Max(KernelLanes512.Max(window0_1, window1_1), KernelLanes512.Max(window2_1, KernelLanes512.Max(window3_1, window4_1)));
-                var column2 = KernelLanes512.Max(KernelLanes512.Max(window0_2, window1_2), KernelLanes512.Max(window2_2, KernelLanes512.Max(window3_2, window4_2)));
-                var column3 = KernelLanes512.Max(KernelLanes512.Max(window0_3, window1_3), KernelLanes512.Max(window2_3, KernelLanes512.Max(window3_3, window4_3)));
+                var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
+                var column1 = TMax.Max(TMax.Max(window0_1, window1_1), TMax.Max(window2_1, TMax.Max(window3_1, window4_1)));
+                var column2 = TMax.Max(TMax.Max(window0_2, window1_2), TMax.Max(window2_2, TMax.Max(window3_2, window4_2)));
+                var column3 = TMax.Max(TMax.Max(window0_3, window1_3), TMax.Max(window2_3, TMax.Max(window3_3, window4_3)));
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
                 var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_3 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = KernelLanes512.Max(KernelLanes512.Max(tap0_0, tap0_1), KernelLanes512.Max(column0, KernelLanes512.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
+                var result0 = TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
                 if (outWidth >= 16) result0.Store(output);
                 else KernelLanes512.StoreFirst(output, result0, outWidth);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
                 var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_3 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var tap1_4 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 2).AsSingle();
-                var result1 = KernelLanes512.Max(KernelLanes512.Max(tap1_0, tap1_1), KernelLanes512.Max(column1, KernelLanes512.Max(tap1_3, tap1_4))) + Vector512<float>.Zero;
+                var result1 = TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))) + Vector512<float>.Zero;
                 if (outWidth >= 32) result1.Store(output + 16);
                 else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
                 var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 14).AsSingle();
                 var tap2_1 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
                 var tap2_3 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 1).AsSingle();
                 var tap2_4 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 2).AsSingle();
-                var result2 = KernelLanes512.Max(KernelLanes512.Max(tap2_0, tap2_1), KernelLanes512.Max(column2, KernelLanes512.Max(tap2_3, tap2_4))) + Vector512<float>.Zero;
+                var result2 = TMax.Max(TMax.Max(tap2_0, tap2_1), TMax.Max(column2, TMax.Max(tap2_3, tap2_4))) + Vector512<float>.Zero;
                 if (outWidth >= 48) result2.Store(output + 32);
                 else KernelLanes512.StoreFirst(output + 32, result2, outWidth - 32);
                 var tap3_0 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 14).AsSingle();
                 var tap3_1 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 15).AsSingle();
                 var tap3_3 = Avx512F.AlignRight32(fill.AsInt32(), column3.AsInt32(), 1).AsSingle();
                 var tap3_4 = Avx512F.AlignRight32(fill.AsInt32(), column3.AsInt32(), 2).AsSingle();
-                var result3 = KernelLanes512.Max(KernelLanes512.Max(tap3_0, tap3_1), KernelLanes512.Max(column3, KernelLanes512.Max(tap3_3, tap3_4))) + Vector512<float>.Zero;
+                var result3 = TMax.Max(TMax.Max(tap3_0, tap3_1), TMax.Max(column3, TMax.Max(tap3_3, tap3_4))) + Vector512<float>.Zero;
                 if (outWidth >= 64) result3.Store(output + 48);
                 else KernelLanes512.StoreFirst(output + 48, result3, outWidth - 48);
                 // The window moves down a row.
@@ -342,6 +388,7 @@ namespace KernelGen.Generated
                 window2_0 = window3_0; window2_1 = window3_1; window2_2 = window3_2; window2_3 = window3_3;
                 window3_0 = window4_0; window3_1 = window4_1; window3_2 = window4_2; window3_3 = window4_3;
             }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
 
         /// <summary>Input row <paramref name="row"/> as 4 vectors: -inf for a row in the padding and for lanes past the row's end.</summary>

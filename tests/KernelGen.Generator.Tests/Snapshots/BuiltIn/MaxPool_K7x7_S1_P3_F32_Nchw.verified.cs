@@ -20,6 +20,8 @@ namespace KernelGen.Generated
     /// only the blocks that reach past a row's ends load masked. NaN propagates, and a zero maximum is +0.
     /// On AVX-512, planes whose rows are at most 2 vectors wide skip the scratch buffer: the window's rows stay
     /// in registers as it slides down the plane, and its columns are neighbouring lanes joined with valign.
+    /// That path first uses the one-instruction maximum, which is exact unless an operand is NaN, and sums every
+    /// cell it loads; a plane whose sum is NaN is pooled again with the NaN-propagating maximum.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K7x7_S1_P3_F32_Nchw
@@ -85,10 +87,17 @@ namespace KernelGen.Generated
             for (long plane = 0; plane < planeCount; plane++)
             {
                 float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
+                // A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).
                 switch (blocks)
                 {
-                    case 1: PlaneInRegisters512x1(input, output, height, width, outHeight, outWidth, lastInside); break;
-                    case 2: PlaneInRegisters512x2(input, output, height, width, outHeight, outWidth, lastInside); break;
+                    case 1:
+                        if (!PlaneInRegisters512x1<UncheckedMax512>(input, output, height, width, outHeight, outWidth, lastInside))
+                            PlaneInRegisters512x1<PropagatingMax512>(input, output, height, width, outHeight, outWidth, lastInside);
+                        break;
+                    case 2:
+                        if (!PlaneInRegisters512x2<UncheckedMax512>(input, output, height, width, outHeight, outWidth, lastInside))
+                            PlaneInRegisters512x2<PropagatingMax512>(input, output, height, width, outHeight, outWidth, lastInside);
+                        break;
                 }
             }
             return true;
@@ -97,29 +106,38 @@ namespace KernelGen.Generated
         /// <summary>
         /// A plane whose rows are 1 vector wide. Registers hold the window's first 6 rows; each output row loads the one
         /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
+        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void PlaneInRegisters512x1(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static bool PlaneInRegisters512x1<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
             Vector512<float> window0_0;
             LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
+            if (TMax.NeedsNaNCheck) loadedSum += window0_0;
             Vector512<float> window1_0;
             LoadRow512x1(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0);
+            if (TMax.NeedsNaNCheck) loadedSum += window1_0;
             Vector512<float> window2_0;
             LoadRow512x1(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0);
+            if (TMax.NeedsNaNCheck) loadedSum += window2_0;
             Vector512<float> window3_0;
             LoadRow512x1(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0);
+            if (TMax.NeedsNaNCheck) loadedSum += window3_0;
             Vector512<float> window4_0;
             LoadRow512x1(plane, 4 - PadTop, height, width, lastInside, fill, out window4_0);
+            if (TMax.NeedsNaNCheck) loadedSum += window4_0;
             Vector512<float> window5_0;
             LoadRow512x1(plane, 5 - PadTop, height, width, lastInside, fill, out window5_0);
+            if (TMax.NeedsNaNCheck) loadedSum += window5_0;
             for (int oh = 0, entering = 6 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x1(plane, entering, height, width, lastInside, fill, out var window6_0);
+                if (TMax.NeedsNaNCheck) loadedSum += window6_0;
                 // Down the window's rows, a vector at a time.
-                var column0 = KernelLanes512.Max(KernelLanes512.Max(window0_0, KernelLanes512.Max(window1_0, window2_0)), KernelLanes512.Max(KernelLanes512.Max(window3_0, window4_0), KernelLanes512.Max(window5_0, window6_0)));
+                var column0 = TMax.Max(TMax.Max(window0_0, TMax.Max(window1_0, window2_0)), TMax.Max(TMax.Max(window3_0, window4_0), TMax.Max(window5_0, window6_0)));
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 13).AsSingle();
                 var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
@@ -127,7 +145,7 @@ namespace KernelGen.Generated
                 var tap0_4 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_5 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 2).AsSingle();
                 var tap0_6 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 3).AsSingle();
-                var result0 = KernelLanes512.Max(KernelLanes512.Max(tap0_0, KernelLanes512.Max(tap0_1, tap0_2)), KernelLanes512.Max(KernelLanes512.Max(column0, tap0_4), KernelLanes512.Max(tap0_5, tap0_6))) + Vector512<float>.Zero;
+                var result0 = TMax.Max(TMax.Max(tap0_0, TMax.Max(tap0_1, tap0_2)), TMax.Max(TMax.Max(column0, tap0_4), TMax.Max(tap0_5, tap0_6))) + Vector512<float>.Zero;
                 if (outWidth >= 16) result0.Store(output);
                 else KernelLanes512.StoreFirst(output, result0, outWidth);
                 // The window moves down a row.
@@ -138,6 +156,7 @@ namespace KernelGen.Generated
                 window4_0 = window5_0;
                 window5_0 = window6_0;
             }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
 
         /// <summary>Input row <paramref name="row"/> as 1 vector: -inf for a row in the padding and for lanes past the row's end.</summary>
@@ -158,30 +177,39 @@ namespace KernelGen.Generated
         /// <summary>
         /// A plane whose rows are 2 vectors wide. Registers hold the window's first 6 rows; each output row loads the one
         /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf.
+        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
+        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void PlaneInRegisters512x2(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static bool PlaneInRegisters512x2<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
             Vector512<float> window0_0, window0_1;
             LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
+            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1;
             Vector512<float> window1_0, window1_1;
             LoadRow512x2(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1);
+            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1;
             Vector512<float> window2_0, window2_1;
             LoadRow512x2(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1);
+            if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1;
             Vector512<float> window3_0, window3_1;
             LoadRow512x2(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1);
+            if (TMax.NeedsNaNCheck) loadedSum += window3_0 + window3_1;
             Vector512<float> window4_0, window4_1;
             LoadRow512x2(plane, 4 - PadTop, height, width, lastInside, fill, out window4_0, out window4_1);
+            if (TMax.NeedsNaNCheck) loadedSum += window4_0 + window4_1;
             Vector512<float> window5_0, window5_1;
             LoadRow512x2(plane, 5 - PadTop, height, width, lastInside, fill, out window5_0, out window5_1);
+            if (TMax.NeedsNaNCheck) loadedSum += window5_0 + window5_1;
             for (int oh = 0, entering = 6 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x2(plane, entering, height, width, lastInside, fill, out var window6_0, out var window6_1);
+                if (TMax.NeedsNaNCheck) loadedSum += window6_0 + window6_1;
                 // Down the window's rows, a vector at a time.
-                var column0 = KernelLanes512.Max(KernelLanes512.Max(window0_0, KernelLanes512.Max(window1_0, window2_0)), KernelLanes512.Max(KernelLanes512.Max(window3_0, window4_0), KernelLanes512.Max(window5_0, window6_0)));
-                var column1 = KernelLanes512.Max(KernelLanes512.Max(window0_1, KernelLanes512.Max(window1_1, window2_1)), KernelLanes512.Max(KernelLanes512.Max(window3_1, window4_1), KernelLanes512.Max(window5_1, window6_1)));
+                var column0 = TMax.Max(TMax.Max(window0_0, TMax.Max(window1_0, window2_0)), TMax.Max(TMax.Max(window3_0, window4_0), TMax.Max(window5_0, window6_0)));
+                var column1 = TMax.Max(TMax.Max(window0_1, TMax.Max(window1_1, window2_1)), TMax.Max(TMax.Max(window3_1, window4_1), TMax.Max(window5_1, window6_1)));
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 13).AsSingle();
                 var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
@@ -189,7 +217,7 @@ namespace KernelGen.Generated
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_5 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
                 var tap0_6 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 3).AsSingle();
-                var result0 = KernelLanes512.Max(KernelLanes512.Max(tap0_0, KernelLanes512.Max(tap0_1, tap0_2)), KernelLanes512.Max(KernelLanes512.Max(column0, tap0_4), KernelLanes512.Max(tap0_5, tap0_6))) + Vector512<float>.Zero;
+                var result0 = TMax.Max(TMax.Max(tap0_0, TMax.Max(tap0_1, tap0_2)), TMax.Max(TMax.Max(column0, tap0_4), TMax.Max(tap0_5, tap0_6))) + Vector512<float>.Zero;
                 if (outWidth >= 16) result0.Store(output);
                 else KernelLanes512.StoreFirst(output, result0, outWidth);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 13).AsSingle();
@@ -198,7 +226,7 @@ namespace KernelGen.Generated
                 var tap1_4 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var tap1_5 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 2).AsSingle();
                 var tap1_6 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 3).AsSingle();
-                var result1 = KernelLanes512.Max(KernelLanes512.Max(tap1_0, KernelLanes512.Max(tap1_1, tap1_2)), KernelLanes512.Max(KernelLanes512.Max(column1, tap1_4), KernelLanes512.Max(tap1_5, tap1_6))) + Vector512<float>.Zero;
+                var result1 = TMax.Max(TMax.Max(tap1_0, TMax.Max(tap1_1, tap1_2)), TMax.Max(TMax.Max(column1, tap1_4), TMax.Max(tap1_5, tap1_6))) + Vector512<float>.Zero;
                 if (outWidth >= 32) result1.Store(output + 16);
                 else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
                 // The window moves down a row.
@@ -209,6 +237,7 @@ namespace KernelGen.Generated
                 window4_0 = window5_0; window4_1 = window5_1;
                 window5_0 = window6_0; window5_1 = window6_1;
             }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
 
         /// <summary>Input row <paramref name="row"/> as 2 vectors: -inf for a row in the padding and for lanes past the row's end.</summary>
