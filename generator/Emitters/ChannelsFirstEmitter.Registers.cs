@@ -55,6 +55,9 @@ internal sealed partial class ChannelsFirstEmitter
         {
             w.Line($"int blocks = (width + {lanes - 1}) / {lanes};");
             if (!HasWidePath) w.Line($"if (blocks > {MaxRegisterBlocks}) return false;");
+            var sliding = Enumerable.Range(1, MaxRegisterBlocks).Where(SlidesTaps).ToList();
+            if (sliding.Count > 0)
+                w.Line($"if (blocks <= {sliding.Max()} && outWidth > blocks * {lanes}) return false; // an output block past the row's last vector");
             w.Line($"var lastInside = {VectorIsa.V512.InsideMask(_c.Element)}((blocks - 1) * {lanes}, width); // the last vector's cells inside the row");
             w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
             using (w.Block("for (long plane = 0; plane < planeCount; plane++)"))
@@ -186,8 +189,22 @@ internal sealed partial class ChannelsFirstEmitter
             : "evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;");
     }
 
+    /// <summary>
+    /// Stride-1 average over rows of <paramref name="blocks"/> vectors keeps, for each of the window's rows, every tap
+    /// of every output block in registers while the window slides down the plane: a row's taps (its valigns) are made
+    /// once when it enters the window instead of once per output row that uses it. The additions, the rest of the
+    /// work, keep PyTorch's order. Past a few dozen vectors the registers spill, and the row-at-a-time code is kept.
+    /// </summary>
+    private bool SlidesTaps(int blocks) =>
+        !_c.IsMax && _c.StrideWidth == 1 && _c.StrideHeight == 1 && Rows * Taps * blocks <= 48;
+
     private void EmitNarrowPlane(SourceWriter w, int blocks)
     {
+        if (SlidesTaps(blocks))
+        {
+            EmitSlidingAveragePlane(w, blocks);
+            return;
+        }
         var isa = VectorIsa.V512;
         int lanes = Lanes512;
         string vector = isa.Type(T);
@@ -313,5 +330,79 @@ internal sealed partial class ChannelsFirstEmitter
         return shift > 0
             ? VectorIsa.V512.AlignRight(_c.Element, Vector(b + 1), Vector(b), shift)
             : VectorIsa.V512.AlignRight(_c.Element, Vector(b), Vector(b - 1), Lanes512 + shift);
+    }
+
+    private void EmitSlidingAveragePlane(SourceWriter w, int blocks)
+    {
+        var isa = VectorIsa.V512;
+        int lanes = Lanes512;
+        string vector = isa.Type(T);
+        int kept = Rows - 1;
+        string Taps_(string prefix, bool declare) => string.Join(", ",
+            Enumerable.Range(0, blocks).SelectMany(b => Enumerable.Range(0, Taps).Select(kw => $"out {(declare ? "var " : "")}{prefix}_b{b}_t{kw}")));
+        w.Line("/// <summary>");
+        w.Line($"/// A plane whose rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide (the last one partly inside the row). Registers hold every tap of every");
+        w.Line($"/// output block for the window's rows; each output row makes the taps of the one row entering the window, adds");
+        w.Line("/// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.");
+        w.Line("/// </summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block($"private static void NarrowPlane512x{blocks}({T}* plane, {T}* output, {T}* padding{PlaneDivisorParameter}, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
+        {
+            w.Line($"var fill = {isa.Vector}.Create({Identity});");
+            for (int r = 0; r < kept; r++)
+                w.Line($"RowTaps512x{blocks}(plane, {(r == 0 ? "" : $"{r} ")}- PadTop, height, width, lastInside, fill, {Taps_($"row{r}", declare: true)});");
+            using (w.Block($"for (int oh = 0, entering = {kept} - PadTop; oh < outHeight; oh++, entering++, output += outWidth)"))
+            {
+                w.Line($"RowTaps512x{blocks}(plane, entering, height, width, lastInside, fill, {Taps_($"row{kept}", declare: true)});");
+                if (VaryingDivisor)
+                {
+                    w.Line("int top = oh - PadTop;");
+                    w.Line($"var rowFactor = {isa.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
+                }
+                w.Line($"// PyTorch's order for each output: row by row, left to right, from +0.");
+                w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"var sum{b} = {vector}.Zero;")));
+                for (int r = 0; r < Rows; r++)
+                    for (int kw = 0; kw < Taps; kw++)
+                        w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"sum{b} += row{r}_b{b}_t{kw};")));
+                for (int b = 0; b < blocks; b++)
+                {
+                    string quotient = ConstantDivisor is int divisor
+                        ? "(" + DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create") + ")"
+                        : $"(sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * lanes}")}) * rowFactor))";
+                    using (OutputBlock(w, b))
+                        EmitStore(w, b, quotient);
+                }
+                if (kept > 0)
+                {
+                    w.Line("// The window moves down a row.");
+                    for (int r = 0; r < kept; r++)
+                        for (int b = 0; b < blocks; b++)
+                            w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"row{r}_b{b}_t{kw} = row{r + 1}_b{b}_t{kw};")));
+                }
+            }
+        }
+        w.Line();
+
+        w.Line($"/// <summary>Every tap of every output block from input row <paramref name=\"row\"/>: +0 for a row in the padding and for cells outside the row.</summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        string outs = string.Join(", ", Enumerable.Range(0, blocks).SelectMany(b => Enumerable.Range(0, Taps).Select(kw => $"out {vector} b{b}_t{kw}")));
+        using (w.Block($"private static void RowTaps512x{blocks}({T}* plane, int row, int height, int width, {Mask512} lastInside, {vector} fill, {outs})"))
+        {
+            using (w.Block("if ((uint)row < (uint)height)"))
+            {
+                w.Line($"{T}* cells = plane + (long)row * width;");
+                for (int j = 0; j < blocks; j++)
+                    w.Line($"var cells{j} = {RowVector("cells", j, blocks)};");
+                var phases = new Phases("cells", null, blocks);
+                for (int b = 0; b < blocks; b++)
+                    w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"b{b}_t{kw} = {TapFrom(phases, b, kw - _c.PadWidth)};")));
+            }
+            using (w.Block("else"))
+            {
+                for (int b = 0; b < blocks; b++)
+                    w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"b{b}_t{kw} = fill;")));
+            }
+        }
+        w.Line();
     }
 }

@@ -91,7 +91,7 @@ public sealed record UserConfiguration(
 internal static class RandomConfigurations
 {
     public const int Seed = 20251107;
-    public const int Count = 48;
+    public const int Count = 48 + 18; // random, then targeted
 
     public static IReadOnlyList<UserConfiguration> All { get; } = Create();
 
@@ -99,7 +99,7 @@ internal static class RandomConfigurations
     {
         var random = new Random(Seed);
         var all = new List<UserConfiguration>();
-        for (int i = 0; i < Count; i++)
+        for (int i = 0; i < 48; i++)
         {
             bool isMax = random.Next(2) == 0;
             int kh = random.Next(1, 8), kw = random.Next(1, 8);
@@ -113,6 +113,32 @@ internal static class RandomConfigurations
             bool channelsLast = random.Next(2) == 0;
             all.Add(new UserConfiguration(i, isMax, kh, kw, sh, sw, ph, pw, dilation, ceil, include, divisor, isDouble, channelsLast));
         }
+        // Then fixed channels-first configurations aimed at the AVX-512 register paths, which random draws reach rarely:
+        // stride 1 both ways (max and average), stride 2, an output row longer than its input (2 wide, padding 1),
+        // a vertical stride the sliding paths must not take, and the divisor variants.
+        (bool Max, int Kh, int Kw, int Sh, int Sw, int Ph, int Pw, bool Ceil, bool Include, int Divisor, bool Double)[] targeted =
+        [
+            (true, 3, 3, 1, 1, 1, 1, false, true, 0, false),
+            (true, 5, 5, 1, 1, 0, 0, false, true, 0, true),
+            (true, 2, 2, 1, 1, 1, 1, false, true, 0, false),
+            (true, 3, 3, 2, 1, 1, 1, false, true, 0, false),
+            (true, 7, 7, 1, 1, 3, 3, false, true, 0, false),
+            (true, 1, 1, 1, 1, 0, 0, false, true, 0, false),
+            (true, 3, 3, 2, 2, 1, 1, true, true, 0, false),
+            (true, 4, 4, 2, 2, 2, 2, false, true, 0, false),
+            (true, 5, 5, 2, 2, 2, 2, false, true, 0, true),
+            (true, 2, 2, 2, 2, 0, 0, true, true, 0, false),
+            (false, 3, 3, 1, 1, 1, 1, false, false, 0, false),
+            (false, 2, 2, 1, 1, 1, 1, false, true, 0, false),
+            (false, 5, 5, 1, 1, 2, 2, true, false, 0, true),
+            (false, 3, 3, 1, 1, 0, 0, false, true, 7, false),
+            (false, 2, 3, 1, 1, 1, 1, false, false, 0, false),
+            (false, 3, 3, 2, 2, 1, 1, false, false, 0, false),
+            (false, 2, 2, 2, 2, 0, 0, false, true, 0, false),
+            (false, 4, 4, 2, 2, 1, 1, true, true, 0, true),
+        ];
+        foreach (var t in targeted)
+            all.Add(new UserConfiguration(all.Count, t.Max, t.Kh, t.Kw, t.Sh, t.Sw, t.Ph, t.Pw, 1, t.Ceil, t.Include, t.Divisor, t.Double, ChannelsLast: false));
         return all;
     }
 

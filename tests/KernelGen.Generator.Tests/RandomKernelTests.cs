@@ -111,7 +111,7 @@ public class RandomKernelTests(ITestOutputHelper log)
         return Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(output.AsSpan())));
     }
 
-    /// <summary>Every width 1..33, two heights per width, batches and channels varied; returns the number of shapes compared.</summary>
+    /// <summary>Widths 1..33 and some wide rows, two heights per width, batches and channels varied; returns the number of shapes compared.</summary>
     private static int Compare<T>(UserConfiguration configuration, SpecializedPoolKernel<T> kernel) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var descriptor = configuration.Descriptor;
@@ -119,7 +119,9 @@ public class RandomKernelTests(ITestOutputHelper log)
         int effectiveHeight = (configuration.KernelHeight - 1) * configuration.Dilation + 1;
         int[] heights = [1, 2, 3, effectiveHeight, effectiveHeight + 1, effectiveHeight + configuration.StrideHeight, 2 * configuration.StrideHeight + effectiveHeight + 1, 9, 13];
         int compared = 0;
-        for (int width = 1; width <= 33; width++)
+        // Every width to past two 512-bit vectors of float, then rows of four and more vectors (the wide paths).
+        int[] widths = [.. Enumerable.Range(1, 33), 47, 48, 49, 63, 64, 65, 80, 97, 130];
+        foreach (int width in widths)
         {
             for (int pick = 0; pick < 2; pick++)
             {

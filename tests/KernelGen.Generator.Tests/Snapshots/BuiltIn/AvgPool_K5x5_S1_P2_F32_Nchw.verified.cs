@@ -83,6 +83,7 @@ namespace KernelGen.Generated
         {
             int blocks = (width + 15) / 16;
             if (blocks > 4) return false;
+            if (blocks <= 1 && outWidth > blocks * 16) return false; // an output block past the row's last vector
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
             for (long plane = 0; plane < planeCount; plane++)
@@ -100,50 +101,75 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 1 vector wide (the last one partly inside the row), output row by output row:
-        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
+        /// A plane whose rows are 1 vector wide (the last one partly inside the row). Registers hold every tap of every
+        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
+        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlane512x1(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            RowTaps512x1(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b0_t3, out var row0_b0_t4);
+            RowTaps512x1(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b0_t3, out var row1_b0_t4);
+            RowTaps512x1(plane, 2 - PadTop, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b0_t3, out var row2_b0_t4);
+            RowTaps512x1(plane, 3 - PadTop, height, width, lastInside, fill, out var row3_b0_t0, out var row3_b0_t1, out var row3_b0_t2, out var row3_b0_t3, out var row3_b0_t4);
+            for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
-                float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
+                RowTaps512x1(plane, entering, height, width, lastInside, fill, out var row4_b0_t0, out var row4_b0_t1, out var row4_b0_t2, out var row4_b0_t3, out var row4_b0_t4);
+                int top = oh - PadTop;
                 var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                var cells0_0 = Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill);
-                var cells1_0 = Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill);
-                var cells2_0 = Avx512F.MaskLoad(row2, lastInside.AsSingle(), fill);
-                var cells3_0 = Avx512F.MaskLoad(row3, lastInside.AsSingle(), fill);
-                var cells4_0 = Avx512F.MaskLoad(row4, lastInside.AsSingle(), fill);
+                // PyTorch's order for each output: row by row, left to right, from +0.
+                var sum0 = Vector512<float>.Zero;
+                sum0 += row0_b0_t0;
+                sum0 += row0_b0_t1;
+                sum0 += row0_b0_t2;
+                sum0 += row0_b0_t3;
+                sum0 += row0_b0_t4;
+                sum0 += row1_b0_t0;
+                sum0 += row1_b0_t1;
+                sum0 += row1_b0_t2;
+                sum0 += row1_b0_t3;
+                sum0 += row1_b0_t4;
+                sum0 += row2_b0_t0;
+                sum0 += row2_b0_t1;
+                sum0 += row2_b0_t2;
+                sum0 += row2_b0_t3;
+                sum0 += row2_b0_t4;
+                sum0 += row3_b0_t0;
+                sum0 += row3_b0_t1;
+                sum0 += row3_b0_t2;
+                sum0 += row3_b0_t3;
+                sum0 += row3_b0_t4;
+                sum0 += row4_b0_t0;
+                sum0 += row4_b0_t1;
+                sum0 += row4_b0_t2;
+                sum0 += row4_b0_t3;
+                sum0 += row4_b0_t4;
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 2).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 2).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
                     if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
                     else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
                 }
-                if (outWidth > 16)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
-                }
+                // The window moves down a row.
+                row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2; row0_b0_t3 = row1_b0_t3; row0_b0_t4 = row1_b0_t4;
+                row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2; row1_b0_t3 = row2_b0_t3; row1_b0_t4 = row2_b0_t4;
+                row2_b0_t0 = row3_b0_t0; row2_b0_t1 = row3_b0_t1; row2_b0_t2 = row3_b0_t2; row2_b0_t3 = row3_b0_t3; row2_b0_t4 = row3_b0_t4;
+                row3_b0_t0 = row4_b0_t0; row3_b0_t1 = row4_b0_t1; row3_b0_t2 = row4_b0_t2; row3_b0_t3 = row4_b0_t3; row3_b0_t4 = row4_b0_t4;
+            }
+        }
+
+        /// <summary>Every tap of every output block from input row <paramref name="row"/>: +0 for a row in the padding and for cells outside the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowTaps512x1(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> b0_t0, out Vector512<float> b0_t1, out Vector512<float> b0_t2, out Vector512<float> b0_t3, out Vector512<float> b0_t4)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                var cells0 = Avx512F.MaskLoad(cells, lastInside.AsSingle(), fill);
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 14).AsSingle(); b0_t1 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t2 = cells0; b0_t3 = Avx512F.AlignRight32(fill.AsInt32(), cells0.AsInt32(), 1).AsSingle(); b0_t4 = Avx512F.AlignRight32(fill.AsInt32(), cells0.AsInt32(), 2).AsSingle();
+            }
+            else
+            {
+                b0_t0 = fill; b0_t1 = fill; b0_t2 = fill; b0_t3 = fill; b0_t4 = fill;
             }
         }
 

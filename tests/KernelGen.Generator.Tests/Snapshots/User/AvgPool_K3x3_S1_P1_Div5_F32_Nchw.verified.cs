@@ -78,6 +78,7 @@ namespace KernelGen.Generated
         {
             int blocks = (width + 15) / 16;
             if (blocks > 4) return false;
+            if (blocks <= 4 && outWidth > blocks * 16) return false; // an output block past the row's last vector
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
             for (long plane = 0; plane < planeCount; plane++)
@@ -95,236 +96,266 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 1 vector wide (the last one partly inside the row), output row by output row:
-        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
+        /// A plane whose rows are 1 vector wide (the last one partly inside the row). Registers hold every tap of every
+        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
+        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlane512x1(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            RowTaps512x1(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2);
+            RowTaps512x1(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2);
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                var cells0_0 = Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill);
-                var cells1_0 = Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill);
-                var cells2_0 = Avx512F.MaskLoad(row2, lastInside.AsSingle(), fill);
+                RowTaps512x1(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2);
+                // PyTorch's order for each output: row by row, left to right, from +0.
+                var sum0 = Vector512<float>.Zero;
+                sum0 += row0_b0_t0;
+                sum0 += row0_b0_t1;
+                sum0 += row0_b0_t2;
+                sum0 += row1_b0_t0;
+                sum0 += row1_b0_t1;
+                sum0 += row1_b0_t2;
+                sum0 += row2_b0_t0;
+                sum0 += row2_b0_t1;
+                sum0 += row2_b0_t2;
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 1).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 1).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 1).AsSingle();
                     if (outWidth >= 16) (sum0 / Vector512.Create(5f)).Store(output);
                     else KernelLanes512.StoreFirst(output, (sum0 / Vector512.Create(5f)), outWidth);
                 }
-                if (outWidth > 16)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    if (outWidth >= 32) (sum1 / Vector512.Create(5f)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / Vector512.Create(5f)), outWidth - 16);
-                }
+                // The window moves down a row.
+                row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+            }
+        }
+
+        /// <summary>Every tap of every output block from input row <paramref name="row"/>: +0 for a row in the padding and for cells outside the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowTaps512x1(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> b0_t0, out Vector512<float> b0_t1, out Vector512<float> b0_t2)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                var cells0 = Avx512F.MaskLoad(cells, lastInside.AsSingle(), fill);
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(fill.AsInt32(), cells0.AsInt32(), 1).AsSingle();
+            }
+            else
+            {
+                b0_t0 = fill; b0_t1 = fill; b0_t2 = fill;
             }
         }
 
         /// <summary>
-        /// A plane whose rows are 2 vectors wide (the last one partly inside the row), output row by output row:
-        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
+        /// A plane whose rows are 2 vectors wide (the last one partly inside the row). Registers hold every tap of every
+        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
+        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlane512x2(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            RowTaps512x2(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2);
+            RowTaps512x2(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2);
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                var cells0_0 = Vector512.Load(row0);
-                var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
-                var cells1_0 = Vector512.Load(row1);
-                var cells1_1 = Avx512F.MaskLoad(row1 + 16, lastInside.AsSingle(), fill);
-                var cells2_0 = Vector512.Load(row2);
-                var cells2_1 = Avx512F.MaskLoad(row2 + 16, lastInside.AsSingle(), fill);
+                RowTaps512x2(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2);
+                // PyTorch's order for each output: row by row, left to right, from +0.
+                var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero;
+                sum0 += row0_b0_t0; sum1 += row0_b1_t0;
+                sum0 += row0_b0_t1; sum1 += row0_b1_t1;
+                sum0 += row0_b0_t2; sum1 += row0_b1_t2;
+                sum0 += row1_b0_t0; sum1 += row1_b1_t0;
+                sum0 += row1_b0_t1; sum1 += row1_b1_t1;
+                sum0 += row1_b0_t2; sum1 += row1_b1_t2;
+                sum0 += row2_b0_t0; sum1 += row2_b1_t0;
+                sum0 += row2_b0_t1; sum1 += row2_b1_t1;
+                sum0 += row2_b0_t2; sum1 += row2_b1_t2;
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 1).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 1).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle();
                     if (outWidth >= 16) (sum0 / Vector512.Create(5f)).Store(output);
                     else KernelLanes512.StoreFirst(output, (sum0 / Vector512.Create(5f)), outWidth);
                 }
                 if (outWidth > 16)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + cells0_1 + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 1).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + cells1_1 + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 1).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 1).AsSingle();
                     if (outWidth >= 32) (sum1 / Vector512.Create(5f)).Store(output + 16);
                     else KernelLanes512.StoreFirst(output + 16, (sum1 / Vector512.Create(5f)), outWidth - 16);
                 }
-                if (outWidth > 32)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum2 = Vector512<float>.Zero;
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    if (outWidth >= 48) (sum2 / Vector512.Create(5f)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 / Vector512.Create(5f)), outWidth - 32);
-                }
+                // The window moves down a row.
+                row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
+                row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+                row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
+            }
+        }
+
+        /// <summary>Every tap of every output block from input row <paramref name="row"/>: +0 for a row in the padding and for cells outside the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowTaps512x2(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> b0_t0, out Vector512<float> b0_t1, out Vector512<float> b0_t2, out Vector512<float> b1_t0, out Vector512<float> b1_t1, out Vector512<float> b1_t2)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                var cells0 = Vector512.Load(cells);
+                var cells1 = Avx512F.MaskLoad(cells + 16, lastInside.AsSingle(), fill);
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 1).AsSingle();
+                b1_t0 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 15).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.AlignRight32(fill.AsInt32(), cells1.AsInt32(), 1).AsSingle();
+            }
+            else
+            {
+                b0_t0 = fill; b0_t1 = fill; b0_t2 = fill;
+                b1_t0 = fill; b1_t1 = fill; b1_t2 = fill;
             }
         }
 
         /// <summary>
-        /// A plane whose rows are 3 vectors wide (the last one partly inside the row), output row by output row:
-        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
+        /// A plane whose rows are 3 vectors wide (the last one partly inside the row). Registers hold every tap of every
+        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
+        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlane512x3(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            RowTaps512x3(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2);
+            RowTaps512x3(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2);
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                var cells0_0 = Vector512.Load(row0);
-                var cells0_1 = Vector512.Load(row0 + 16);
-                var cells0_2 = Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill);
-                var cells1_0 = Vector512.Load(row1);
-                var cells1_1 = Vector512.Load(row1 + 16);
-                var cells1_2 = Avx512F.MaskLoad(row1 + 32, lastInside.AsSingle(), fill);
-                var cells2_0 = Vector512.Load(row2);
-                var cells2_1 = Vector512.Load(row2 + 16);
-                var cells2_2 = Avx512F.MaskLoad(row2 + 32, lastInside.AsSingle(), fill);
+                RowTaps512x3(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2);
+                // PyTorch's order for each output: row by row, left to right, from +0.
+                var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector512<float>.Zero;
+                sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0;
+                sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1;
+                sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2;
+                sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0;
+                sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1;
+                sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2;
+                sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0;
+                sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1;
+                sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2;
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 1).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 1).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle();
                     if (outWidth >= 16) (sum0 / Vector512.Create(5f)).Store(output);
                     else KernelLanes512.StoreFirst(output, (sum0 / Vector512.Create(5f)), outWidth);
                 }
                 if (outWidth > 16)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + cells0_1 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 1).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + cells1_1 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 1).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle();
                     if (outWidth >= 32) (sum1 / Vector512.Create(5f)).Store(output + 16);
                     else KernelLanes512.StoreFirst(output + 16, (sum1 / Vector512.Create(5f)), outWidth - 16);
                 }
                 if (outWidth > 32)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum2 = Vector512<float>.Zero;
-                    sum2 = sum2 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 15).AsSingle() + cells0_2 + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 1).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 15).AsSingle() + cells1_2 + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 1).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 1).AsSingle();
                     if (outWidth >= 48) (sum2 / Vector512.Create(5f)).Store(output + 32);
                     else KernelLanes512.StoreFirst(output + 32, (sum2 / Vector512.Create(5f)), outWidth - 32);
                 }
-                if (outWidth > 48)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum3 = Vector512<float>.Zero;
-                    sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    if (outWidth >= 64) (sum3 / Vector512.Create(5f)).Store(output + 48);
-                    else KernelLanes512.StoreFirst(output + 48, (sum3 / Vector512.Create(5f)), outWidth - 48);
-                }
+                // The window moves down a row.
+                row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
+                row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
+                row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+                row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
+                row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
+            }
+        }
+
+        /// <summary>Every tap of every output block from input row <paramref name="row"/>: +0 for a row in the padding and for cells outside the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowTaps512x3(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> b0_t0, out Vector512<float> b0_t1, out Vector512<float> b0_t2, out Vector512<float> b1_t0, out Vector512<float> b1_t1, out Vector512<float> b1_t2, out Vector512<float> b2_t0, out Vector512<float> b2_t1, out Vector512<float> b2_t2)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                var cells0 = Vector512.Load(cells);
+                var cells1 = Vector512.Load(cells + 16);
+                var cells2 = Avx512F.MaskLoad(cells + 32, lastInside.AsSingle(), fill);
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 1).AsSingle();
+                b1_t0 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 15).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 1).AsSingle();
+                b2_t0 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 15).AsSingle(); b2_t1 = cells2; b2_t2 = Avx512F.AlignRight32(fill.AsInt32(), cells2.AsInt32(), 1).AsSingle();
+            }
+            else
+            {
+                b0_t0 = fill; b0_t1 = fill; b0_t2 = fill;
+                b1_t0 = fill; b1_t1 = fill; b1_t2 = fill;
+                b2_t0 = fill; b2_t1 = fill; b2_t2 = fill;
             }
         }
 
         /// <summary>
-        /// A plane whose rows are 4 vectors wide (the last one partly inside the row), output row by output row:
-        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
+        /// A plane whose rows are 4 vectors wide (the last one partly inside the row). Registers hold every tap of every
+        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
+        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlane512x4(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            RowTaps512x4(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2, out var row0_b3_t0, out var row0_b3_t1, out var row0_b3_t2);
+            RowTaps512x4(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2, out var row1_b3_t0, out var row1_b3_t1, out var row1_b3_t2);
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                var cells0_0 = Vector512.Load(row0);
-                var cells0_1 = Vector512.Load(row0 + 16);
-                var cells0_2 = Vector512.Load(row0 + 32);
-                var cells0_3 = Avx512F.MaskLoad(row0 + 48, lastInside.AsSingle(), fill);
-                var cells1_0 = Vector512.Load(row1);
-                var cells1_1 = Vector512.Load(row1 + 16);
-                var cells1_2 = Vector512.Load(row1 + 32);
-                var cells1_3 = Avx512F.MaskLoad(row1 + 48, lastInside.AsSingle(), fill);
-                var cells2_0 = Vector512.Load(row2);
-                var cells2_1 = Vector512.Load(row2 + 16);
-                var cells2_2 = Vector512.Load(row2 + 32);
-                var cells2_3 = Avx512F.MaskLoad(row2 + 48, lastInside.AsSingle(), fill);
+                RowTaps512x4(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2, out var row2_b3_t0, out var row2_b3_t1, out var row2_b3_t2);
+                // PyTorch's order for each output: row by row, left to right, from +0.
+                var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector512<float>.Zero; var sum3 = Vector512<float>.Zero;
+                sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0; sum3 += row0_b3_t0;
+                sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1; sum3 += row0_b3_t1;
+                sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2; sum3 += row0_b3_t2;
+                sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0; sum3 += row1_b3_t0;
+                sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1; sum3 += row1_b3_t1;
+                sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2; sum3 += row1_b3_t2;
+                sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0; sum3 += row2_b3_t0;
+                sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1; sum3 += row2_b3_t1;
+                sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2; sum3 += row2_b3_t2;
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 1).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 1).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle();
                     if (outWidth >= 16) (sum0 / Vector512.Create(5f)).Store(output);
                     else KernelLanes512.StoreFirst(output, (sum0 / Vector512.Create(5f)), outWidth);
                 }
                 if (outWidth > 16)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + cells0_1 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 1).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + cells1_1 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 1).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle();
                     if (outWidth >= 32) (sum1 / Vector512.Create(5f)).Store(output + 16);
                     else KernelLanes512.StoreFirst(output + 16, (sum1 / Vector512.Create(5f)), outWidth - 16);
                 }
                 if (outWidth > 32)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum2 = Vector512<float>.Zero;
-                    sum2 = sum2 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 15).AsSingle() + cells0_2 + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 1).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 15).AsSingle() + cells1_2 + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 1).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 1).AsSingle();
                     if (outWidth >= 48) (sum2 / Vector512.Create(5f)).Store(output + 32);
                     else KernelLanes512.StoreFirst(output + 32, (sum2 / Vector512.Create(5f)), outWidth - 32);
                 }
                 if (outWidth > 48)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum3 = Vector512<float>.Zero;
-                    sum3 = sum3 + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 15).AsSingle() + cells0_3 + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 1).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 15).AsSingle() + cells1_3 + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 1).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + cells2_3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 1).AsSingle();
                     if (outWidth >= 64) (sum3 / Vector512.Create(5f)).Store(output + 48);
                     else KernelLanes512.StoreFirst(output + 48, (sum3 / Vector512.Create(5f)), outWidth - 48);
                 }
-                if (outWidth > 64)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum4 = Vector512<float>.Zero;
-                    sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle();
-                    if (outWidth >= 80) (sum4 / Vector512.Create(5f)).Store(output + 64);
-                    else KernelLanes512.StoreFirst(output + 64, (sum4 / Vector512.Create(5f)), outWidth - 64);
-                }
+                // The window moves down a row.
+                row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
+                row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
+                row0_b3_t0 = row1_b3_t0; row0_b3_t1 = row1_b3_t1; row0_b3_t2 = row1_b3_t2;
+                row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+                row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
+                row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
+                row1_b3_t0 = row2_b3_t0; row1_b3_t1 = row2_b3_t1; row1_b3_t2 = row2_b3_t2;
+            }
+        }
+
+        /// <summary>Every tap of every output block from input row <paramref name="row"/>: +0 for a row in the padding and for cells outside the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowTaps512x4(float* plane, int row, int height, int width, Vector512<int> lastInside, Vector512<float> fill, out Vector512<float> b0_t0, out Vector512<float> b0_t1, out Vector512<float> b0_t2, out Vector512<float> b1_t0, out Vector512<float> b1_t1, out Vector512<float> b1_t2, out Vector512<float> b2_t0, out Vector512<float> b2_t1, out Vector512<float> b2_t2, out Vector512<float> b3_t0, out Vector512<float> b3_t1, out Vector512<float> b3_t2)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                var cells0 = Vector512.Load(cells);
+                var cells1 = Vector512.Load(cells + 16);
+                var cells2 = Vector512.Load(cells + 32);
+                var cells3 = Avx512F.MaskLoad(cells + 48, lastInside.AsSingle(), fill);
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 1).AsSingle();
+                b1_t0 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 15).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 1).AsSingle();
+                b2_t0 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 15).AsSingle(); b2_t1 = cells2; b2_t2 = Avx512F.AlignRight32(cells3.AsInt32(), cells2.AsInt32(), 1).AsSingle();
+                b3_t0 = Avx512F.AlignRight32(cells3.AsInt32(), cells2.AsInt32(), 15).AsSingle(); b3_t1 = cells3; b3_t2 = Avx512F.AlignRight32(fill.AsInt32(), cells3.AsInt32(), 1).AsSingle();
+            }
+            else
+            {
+                b0_t0 = fill; b0_t1 = fill; b0_t2 = fill;
+                b1_t0 = fill; b1_t1 = fill; b1_t2 = fill;
+                b2_t0 = fill; b2_t1 = fill; b2_t2 = fill;
+                b3_t0 = fill; b3_t1 = fill; b3_t2 = fill;
             }
         }
 
