@@ -25,6 +25,13 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
 
     public static void RunChannelsFirst(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, long firstPlane, int planeCount)
     {
+        if (mode == PoolMode.Average && typeof(T) == typeof(float) && GlobalAveragePlaneBlocks.IsSupported)
+        {
+            // Whole blocks of 16 planes at once (same order, same bits); the rest below, one plane at a time.
+            int done = GlobalAveragePlaneBlocks.Run(MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output), planeSize, firstPlane, planeCount);
+            firstPlane += done;
+            planeCount -= done;
+        }
         for (long p = firstPlane; p < firstPlane + planeCount; p++)
         {
             ReadOnlySpan<T> plane = input.Slice(checked((int)(p * planeSize)), planeSize);
