@@ -110,6 +110,10 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
                     VectorOps<T>.Accumulate<MaxOp<T>>(target, image.Slice(p * channels, channels));
                 VectorOps<T>.Accumulate<AddOp<T>>(target, T.Zero); // a zero maximum is +0 (see MaxOp)
             }
+            else if (GlobalAverageChannelBlocks<T>.Applies(channels))
+            {
+                GlobalAverageChannelBlocks<T>.Run(image, target, planeSize, channels);
+            }
             else
             {
                 SumChannelsLast(image, target, planeSize, channels);

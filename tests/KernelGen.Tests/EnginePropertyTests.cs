@@ -354,14 +354,17 @@ public class EnginePropertyTests(ITestOutputHelper log)
     public void DoubleGlobalPoolingMatchesReference() => GlobalCases.Sample(CheckGlobal<double>, writeLine: log.WriteLine, iter: 2000);
 
     // Channels-first global average runs whole blocks of 16 planes together (float, AVX-512) and the rest one plane at
-    // a time; a plane's cells past the last multiple of the stripe count are its tail. These cases put every plane
-    // count against the block size (below, at, just above, several blocks plus a remainder) and every plane size
-    // against the stripe count (no full stripe row, exactly one, one plus a one-cell tail, ResNet's 7x7, ...).
+    // a time; a plane's cells past the last multiple of the stripe count are its tail. Channels last (AVX-512) goes
+    // in panels of 256 channels, the last one overlapping the one before, and adds a stripe's cells four at a time,
+    // in blocks of 64 cells. These cases put every plane count against the block size (below, at, just above,
+    // several blocks plus a remainder) and the panel (the plane count is the channel count, or twice it when even),
+    // and every plane size against the stripe count (no full stripe row, exactly one, one plus a one-cell tail,
+    // ResNet's 7x7, ...) and the 64-cell block.
     public static TheoryData<int, int, int> GlobalBlockCases()
     {
         var data = new TheoryData<int, int, int>();
-        foreach (int planes in new[] { 1, 15, 16, 17, 32, 35 })
-            foreach (int cells in new[] { 1, 7, 15, 16, 17, 49, 50 })
+        foreach (int planes in new[] { 1, 15, 16, 17, 32, 35, 257, 600, 1026 })
+            foreach (int cells in new[] { 1, 7, 15, 16, 17, 49, 50, 64, 65, 130 })
                 data.Add(planes, cells, planes * 31 + cells);
         return data;
     }
