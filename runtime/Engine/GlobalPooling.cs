@@ -25,10 +25,10 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
 
     public static void RunChannelsFirst(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, long firstPlane, int planeCount)
     {
-        if (mode == PoolMode.Average && typeof(T) == typeof(float) && GlobalAveragePlaneBlocks.IsSupported)
+        if (typeof(T) == typeof(float) && GlobalPlaneBlocks.IsSupported)
         {
             // Whole blocks of 16 planes at once (same order, same bits); the rest below, one plane at a time.
-            int done = GlobalAveragePlaneBlocks.Run(MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output), planeSize, firstPlane, planeCount);
+            int done = GlobalPlaneBlocks.Run(mode, MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output), planeSize, firstPlane, planeCount);
             firstPlane += done;
             planeCount -= done;
         }
@@ -110,9 +110,9 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
                     VectorOps<T>.Accumulate<MaxOp<T>>(target, image.Slice(p * channels, channels));
                 VectorOps<T>.Accumulate<AddOp<T>>(target, T.Zero); // a zero maximum is +0 (see MaxOp)
             }
-            else if (GlobalAverageChannelBlocks<T>.Applies(channels))
+            else if (GlobalAverageChannelPanels<T>.Applies(channels))
             {
-                GlobalAverageChannelBlocks<T>.Run(image, target, planeSize, channels);
+                GlobalAverageChannelPanels<T>.Run(image, target, planeSize, channels);
             }
             else
             {

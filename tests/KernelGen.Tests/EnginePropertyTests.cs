@@ -353,8 +353,8 @@ public class EnginePropertyTests(ITestOutputHelper log)
     [Fact]
     public void DoubleGlobalPoolingMatchesReference() => GlobalCases.Sample(CheckGlobal<double>, writeLine: log.WriteLine, iter: 2000);
 
-    // Channels-first global average runs whole blocks of 16 planes together (float, AVX-512) and the rest one plane at
-    // a time; a plane's cells past the last multiple of the stripe count are its tail. Channels last (AVX-512) goes
+    // Channels-first global pooling runs whole blocks of 16 planes together (float, AVX-512) and the rest one plane at
+    // a time; a plane's cells past the last multiple of the stripe count are its tail. Channels-last average (AVX-512) goes
     // in panels of 256 channels, the last one overlapping the one before, and adds a stripe's cells four at a time,
     // in blocks of 64 cells. These cases put every plane count against the block size (below, at, just above,
     // several blocks plus a remainder) and the panel (the plane count is the channel count, or twice it when even),
@@ -371,35 +371,44 @@ public class EnginePropertyTests(ITestOutputHelper log)
 
     [Theory]
     [MemberData(nameof(GlobalBlockCases))]
-    public void GlobalAverageAcrossBlockAndTailSizesMatchesReference(int planes, int cells, int seed)
+    public void GlobalPoolingAcrossBlockAndTailSizesMatchesReference(int planes, int cells, int seed)
     {
         for (int style = 0; style < RandomInput.Styles; style++)
         {
-            CheckGlobalAverage<float>(planes, cells, style, seed);
-            CheckGlobalAverage<double>(planes, cells, style, seed);
+            CheckGlobalPooling<float>(planes, cells, style, seed);
+            CheckGlobalPooling<double>(planes, cells, style, seed);
         }
     }
 
-    private static void CheckGlobalAverage<T>(int planes, int cells, int style, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckGlobalPooling<T>(int planes, int cells, int style, int seed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Planes split over batch and channels when they can, so both index the plane range.
         var shape = planes % 2 == 0 ? new PoolShape(2, planes / 2, cells) : new PoolShape(1, planes, cells);
         var input = RandomInput.Create<T>((int)shape.ElementCount, style, seed);
-        CheckGlobalAverage<T>(input, shape, $"{typeof(T).Name} global average {shape} style={RandomInput.StyleName(style)} seed={seed}");
+        CheckGlobalPooling<T>(input, shape, $"{typeof(T).Name} global {shape} style={RandomInput.StyleName(style)} seed={seed}");
     }
 
-    private static void CheckGlobalAverage<T>(T[] input, PoolShape shape, string context) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckGlobalPooling<T>(T[] input, PoolShape shape, string context) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var lastInput = ReferencePooling.ToChannelsLast<T>(input, shape);
         var first = new T[shape.PlaneCount];
         var last = new T[shape.PlaneCount];
         Engine.GlobalAverage<T>(input, first, shape, PoolLayout.ChannelsFirst, 1);
-        Engine.GlobalAverage<T>(ReferencePooling.ToChannelsLast<T>(input, shape), last, shape, PoolLayout.ChannelsLast, 1);
-        PoolAssert.Bits<T>(ReferencePooling.GlobalAverage<T>(input, shape, PoolLayout.ChannelsFirst), first, context + " NCHW");
-        PoolAssert.Bits<T>(first, last, context + " NHWC vs NCHW");
+        Engine.GlobalAverage<T>(lastInput, last, shape, PoolLayout.ChannelsLast, 1);
+        PoolAssert.Bits<T>(ReferencePooling.GlobalAverage<T>(input, shape, PoolLayout.ChannelsFirst), first, context + " average NCHW");
+        PoolAssert.Bits<T>(first, last, context + " average NHWC vs NCHW");
+
+        var expectedMax = ReferencePooling.GlobalMax<T>(input, shape, PoolLayout.ChannelsFirst);
+        Engine.GlobalMax<T>(input, first, shape, PoolLayout.ChannelsFirst, 1);
+        Engine.GlobalMax<T>(lastInput, last, shape, PoolLayout.ChannelsLast, 1);
+        PoolAssert.Exact<T>(expectedMax, first, context + " max NCHW");
+        PoolAssert.Exact<T>(expectedMax, last, context + " max NHWC");
+        // A zero maximum is +0 on every path, whatever the signs of the zeros in the plane.
+        PoolAssert.Bits<T>(first, last, context + " max NHWC vs NCHW");
     }
 
     [Fact]
-    public void GlobalAverageSpecialValuesInEveryStripeAndTheTail()
+    public void GlobalPoolingSpecialValuesInEveryStripeAndTheTail()
     {
         SpecialValues<float>();
         SpecialValues<double>();
@@ -426,7 +435,7 @@ public class EnginePropertyTests(ITestOutputHelper log)
                 default: cells.Fill(T.NegativeZero); cells[at] = T.NegativeOne; break;
             }
         }
-        CheckGlobalAverage<T>(input, shape, $"{typeof(T).Name} global average special values {shape}");
+        CheckGlobalPooling<T>(input, shape, $"{typeof(T).Name} global special values {shape}");
     }
 
     [Fact]

@@ -6,8 +6,9 @@ using System.Runtime.Intrinsics.X86;
 namespace KernelGen.Engine;
 
 /// <summary>
-/// Channels-first global average of floats on AVX-512, sixteen planes at a time. It follows the stripe order of
-/// <see cref="GlobalPooling{T}"/> exactly, so its results are bit-identical to the one-plane-at-a-time path.
+/// Channels-first global average and max of floats on AVX-512, sixteen planes at a time. The average follows the
+/// stripe order of <see cref="GlobalPooling{T}"/> exactly, so its results are bit-identical to the
+/// one-plane-at-a-time path; the max is exact in any order.
 /// </summary>
 /// <remarks>
 /// <para>One plane at a time, the final step (adding the 16 stripes in order 0..15) is a chain of 15 dependent scalar
@@ -15,13 +16,14 @@ namespace KernelGen.Engine;
 /// reading the plane. Here each of 16 planes first sums its cells into a 16-lane stripe accumulator, as the plane
 /// path does; the 16 accumulators are then transposed (a 16x16 float transpose, 64 shuffles), so that vector k holds
 /// stripe k of all 16 planes. Adding vectors 0..15 in order performs, in every lane, exactly the scalar sequence
-/// <c>((s0 + s1) + s2) + ... + s15</c>, for 16 planes at once, and one vector division gives 16 averages.</para>
-/// <para>The cells past the last multiple of 16 (the plane's tail) are loaded masked with +0 in the other lanes, so
-/// each stripe still takes its cells in order; adding +0 to a stripe changes nothing, since a stripe starts at +0 and
-/// so can never be -0 (round to nearest gives -0 only for -0 + -0), and a NaN stays the same NaN. Masked-off lanes
-/// are not read, so the last plane's tail cannot fault.</para>
+/// <c>((s0 + s1) + s2) + ... + s15</c>, for 16 planes at once, and one vector division gives 16 averages. The max
+/// goes the same way with the maximum in place of the sum (and +0 added to the result, as every max kernel does).</para>
+/// <para>The cells past the last multiple of 16 (the plane's tail) are loaded masked, with the identity (+0, or -inf
+/// for max) in the other lanes, so each stripe still takes its cells in order; adding +0 to a stripe changes nothing,
+/// since a stripe starts at +0 and so can never be -0 (round to nearest gives -0 only for -0 + -0), and a NaN stays
+/// the same NaN. Masked-off lanes are not read, so the last plane's tail cannot fault.</para>
 /// </remarks>
-internal static class GlobalAveragePlaneBlocks
+internal static class GlobalPlaneBlocks
 {
     /// <summary>Planes per block, and stripes per plane: one Vector512 of floats.</summary>
     public const int Planes = 16;
@@ -30,18 +32,26 @@ internal static class GlobalAveragePlaneBlocks
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>
-    /// Averages the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 16 and returns how many it
+    /// Pools the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 16 and returns how many it
     /// did (a multiple of 16); the caller does the rest one plane at a time.
     /// </summary>
+    public static int Run(PoolMode mode, ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount) =>
+        mode == PoolMode.Max
+            ? Run<MaxOp<float>>(input, output, planeSize, firstPlane, planeCount)
+            : Run<AddOp<float>>(input, output, planeSize, firstPlane, planeCount);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    public static unsafe int Run(ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount)
+    private static unsafe int Run<TOp>(ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount)
+        where TOp : ILaneOp<float>
     {
+        bool isMax = typeof(TOp) == typeof(MaxOp<float>);
         int blocks = planeCount / Planes;
         if (blocks == 0) return 0;
         nint cells = planeSize;
         nint full = planeSize - planeSize % Planes; // cells [0, full) fill every stripe; [full, planeSize) is the tail
         var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(planeSize % Planes)).AsSingle();
         bool hasTail = planeSize % Planes != 0;
+        var identity = Vector512.Create(isMax ? float.NegativeInfinity : 0f);
         var divisor = Vector512.Create((float)planeSize);
 
         fixed (float* source = input, target = output)
@@ -51,51 +61,50 @@ internal static class GlobalAveragePlaneBlocks
                 long first = firstPlane + (long)block * Planes;
                 float* p = source + first * planeSize; // plane j starts at p + j * cells
 
-                // Stripe accumulators: lane k of s<j> sums cells k, k + 16, k + 32, ... of plane j, from +0.
-                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                Vector512<float> s4 = default, s5 = default, s6 = default, s7 = default;
-                Vector512<float> s8 = default, s9 = default, s10 = default, s11 = default;
-                Vector512<float> s12 = default, s13 = default, s14 = default, s15 = default;
+                // Stripe accumulators: lane k of s<j> reduces cells k, k + 16, k + 32, ... of plane j, from the identity.
+                Vector512<float> s0 = identity, s1 = identity, s2 = identity, s3 = identity;
+                Vector512<float> s4 = identity, s5 = identity, s6 = identity, s7 = identity;
+                Vector512<float> s8 = identity, s9 = identity, s10 = identity, s11 = identity;
+                Vector512<float> s12 = identity, s13 = identity, s14 = identity, s15 = identity;
                 for (nint i = 0; i < full; i += Planes)
                 {
                     float* row = p + i;
-                    s0 += Vector512.Load(row);
-                    s1 += Vector512.Load(row + cells);
-                    s2 += Vector512.Load(row + 2 * cells);
-                    s3 += Vector512.Load(row + 3 * cells);
-                    s4 += Vector512.Load(row + 4 * cells);
-                    s5 += Vector512.Load(row + 5 * cells);
-                    s6 += Vector512.Load(row + 6 * cells);
-                    s7 += Vector512.Load(row + 7 * cells);
-                    s8 += Vector512.Load(row + 8 * cells);
-                    s9 += Vector512.Load(row + 9 * cells);
-                    s10 += Vector512.Load(row + 10 * cells);
-                    s11 += Vector512.Load(row + 11 * cells);
-                    s12 += Vector512.Load(row + 12 * cells);
-                    s13 += Vector512.Load(row + 13 * cells);
-                    s14 += Vector512.Load(row + 14 * cells);
-                    s15 += Vector512.Load(row + 15 * cells);
+                    s0 = TOp.Apply(s0, Vector512.Load(row));
+                    s1 = TOp.Apply(s1, Vector512.Load(row + cells));
+                    s2 = TOp.Apply(s2, Vector512.Load(row + 2 * cells));
+                    s3 = TOp.Apply(s3, Vector512.Load(row + 3 * cells));
+                    s4 = TOp.Apply(s4, Vector512.Load(row + 4 * cells));
+                    s5 = TOp.Apply(s5, Vector512.Load(row + 5 * cells));
+                    s6 = TOp.Apply(s6, Vector512.Load(row + 6 * cells));
+                    s7 = TOp.Apply(s7, Vector512.Load(row + 7 * cells));
+                    s8 = TOp.Apply(s8, Vector512.Load(row + 8 * cells));
+                    s9 = TOp.Apply(s9, Vector512.Load(row + 9 * cells));
+                    s10 = TOp.Apply(s10, Vector512.Load(row + 10 * cells));
+                    s11 = TOp.Apply(s11, Vector512.Load(row + 11 * cells));
+                    s12 = TOp.Apply(s12, Vector512.Load(row + 12 * cells));
+                    s13 = TOp.Apply(s13, Vector512.Load(row + 13 * cells));
+                    s14 = TOp.Apply(s14, Vector512.Load(row + 14 * cells));
+                    s15 = TOp.Apply(s15, Vector512.Load(row + 15 * cells));
                 }
                 if (hasTail)
                 {
                     float* row = p + full;
-                    var zero = Vector512<float>.Zero;
-                    s0 += Avx512F.MaskLoad(row, tail, zero);
-                    s1 += Avx512F.MaskLoad(row + cells, tail, zero);
-                    s2 += Avx512F.MaskLoad(row + 2 * cells, tail, zero);
-                    s3 += Avx512F.MaskLoad(row + 3 * cells, tail, zero);
-                    s4 += Avx512F.MaskLoad(row + 4 * cells, tail, zero);
-                    s5 += Avx512F.MaskLoad(row + 5 * cells, tail, zero);
-                    s6 += Avx512F.MaskLoad(row + 6 * cells, tail, zero);
-                    s7 += Avx512F.MaskLoad(row + 7 * cells, tail, zero);
-                    s8 += Avx512F.MaskLoad(row + 8 * cells, tail, zero);
-                    s9 += Avx512F.MaskLoad(row + 9 * cells, tail, zero);
-                    s10 += Avx512F.MaskLoad(row + 10 * cells, tail, zero);
-                    s11 += Avx512F.MaskLoad(row + 11 * cells, tail, zero);
-                    s12 += Avx512F.MaskLoad(row + 12 * cells, tail, zero);
-                    s13 += Avx512F.MaskLoad(row + 13 * cells, tail, zero);
-                    s14 += Avx512F.MaskLoad(row + 14 * cells, tail, zero);
-                    s15 += Avx512F.MaskLoad(row + 15 * cells, tail, zero);
+                    s0 = TOp.Apply(s0, Avx512F.MaskLoad(row, tail, identity));
+                    s1 = TOp.Apply(s1, Avx512F.MaskLoad(row + cells, tail, identity));
+                    s2 = TOp.Apply(s2, Avx512F.MaskLoad(row + 2 * cells, tail, identity));
+                    s3 = TOp.Apply(s3, Avx512F.MaskLoad(row + 3 * cells, tail, identity));
+                    s4 = TOp.Apply(s4, Avx512F.MaskLoad(row + 4 * cells, tail, identity));
+                    s5 = TOp.Apply(s5, Avx512F.MaskLoad(row + 5 * cells, tail, identity));
+                    s6 = TOp.Apply(s6, Avx512F.MaskLoad(row + 6 * cells, tail, identity));
+                    s7 = TOp.Apply(s7, Avx512F.MaskLoad(row + 7 * cells, tail, identity));
+                    s8 = TOp.Apply(s8, Avx512F.MaskLoad(row + 8 * cells, tail, identity));
+                    s9 = TOp.Apply(s9, Avx512F.MaskLoad(row + 9 * cells, tail, identity));
+                    s10 = TOp.Apply(s10, Avx512F.MaskLoad(row + 10 * cells, tail, identity));
+                    s11 = TOp.Apply(s11, Avx512F.MaskLoad(row + 11 * cells, tail, identity));
+                    s12 = TOp.Apply(s12, Avx512F.MaskLoad(row + 12 * cells, tail, identity));
+                    s13 = TOp.Apply(s13, Avx512F.MaskLoad(row + 13 * cells, tail, identity));
+                    s14 = TOp.Apply(s14, Avx512F.MaskLoad(row + 14 * cells, tail, identity));
+                    s15 = TOp.Apply(s15, Avx512F.MaskLoad(row + 15 * cells, tail, identity));
                 }
 
                 // Transpose, step 1: interleave the 32-bit lanes of plane pairs within each 128-bit block. In block b,
@@ -126,11 +135,14 @@ internal static class GlobalAveragePlaneBlocks
                 var (x2, x6, x10, x14) = Blocks(u2, u6, u10, u14);
                 var (x3, x7, x11, x15) = Blocks(u3, u7, u11, u15);
 
-                // Lane j of x<k> is stripe k of plane j: add the stripes in order 0..15, as the scalar path does.
-                var sum = x0 + x1;
-                sum += x2; sum += x3; sum += x4; sum += x5; sum += x6; sum += x7;
-                sum += x8; sum += x9; sum += x10; sum += x11; sum += x12; sum += x13; sum += x14; sum += x15;
-                Vector512.Store(sum / divisor, target + first);
+                // Lane j of x<k> is stripe k of plane j: combine the stripes in order 0..15, as the scalar path does.
+                var r = TOp.Apply(x0, x1);
+                r = TOp.Apply(r, x2); r = TOp.Apply(r, x3); r = TOp.Apply(r, x4); r = TOp.Apply(r, x5);
+                r = TOp.Apply(r, x6); r = TOp.Apply(r, x7); r = TOp.Apply(r, x8); r = TOp.Apply(r, x9);
+                r = TOp.Apply(r, x10); r = TOp.Apply(r, x11); r = TOp.Apply(r, x12); r = TOp.Apply(r, x13);
+                r = TOp.Apply(r, x14); r = TOp.Apply(r, x15);
+                // A zero maximum is +0 (see MaxOp); an average divides by the cell count.
+                Vector512.Store(isMax ? r + Vector512<float>.Zero : r / divisor, target + first);
             }
         }
         return blocks * Planes;

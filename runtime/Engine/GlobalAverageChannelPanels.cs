@@ -23,7 +23,7 @@ namespace KernelGen.Engine;
 /// <para>Panels are whole vectors wide; when the channel count is not a multiple of the panel, the last panel
 /// overlaps the one before and computes the same values again.</para>
 /// </remarks>
-internal static class GlobalAverageChannelBlocks<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal static class GlobalAverageChannelPanels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Channels per vector, equal to the stripe count (64 bytes' worth).</summary>
     private static int Lanes => Vector512<T>.Count;
