@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace KernelGen.Engine;
 
 /// <summary>
-/// Channels-first global average and max of floats on AVX-512, sixteen planes at a time. The average follows the
+/// Channels-first global average and max on AVX-512, sixteen planes of floats (eight of doubles) at a time. The average follows the
 /// stripe order of <see cref="GlobalPooling{T}"/> exactly, so its results are bit-identical to the
 /// one-plane-at-a-time path; the max is exact in any order.
 /// </summary>
@@ -25,8 +25,11 @@ namespace KernelGen.Engine;
 /// </remarks>
 internal static class GlobalPlaneBlocks
 {
-    /// <summary>Planes per block, and stripes per plane: one Vector512 of floats.</summary>
+    /// <summary>Planes per block of floats, and stripes per plane: one Vector512 of floats.</summary>
     public const int Planes = 16;
+
+    /// <summary>Planes per block of doubles, and stripes per plane: one Vector512 of doubles.</summary>
+    public const int DoublePlanes = 8;
 
     /// <summary>Whether this path runs on this machine.</summary>
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
@@ -39,6 +42,15 @@ internal static class GlobalPlaneBlocks
         mode == PoolMode.Max
             ? Run<MaxOp<float>>(input, output, planeSize, firstPlane, planeCount)
             : Run<AddOp<float>>(input, output, planeSize, firstPlane, planeCount);
+
+    /// <summary>
+    /// Pools the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 8 and returns how many it did
+    /// (a multiple of 8); the caller does the rest one plane at a time.
+    /// </summary>
+    public static int Run(PoolMode mode, ReadOnlySpan<double> input, Span<double> output, int planeSize, long firstPlane, int planeCount) =>
+        mode == PoolMode.Max
+            ? Run<MaxOp<double>>(input, output, planeSize, firstPlane, planeCount)
+            : Run<AddOp<double>>(input, output, planeSize, firstPlane, planeCount);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     private static unsafe int Run<TOp>(ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount)
@@ -146,6 +158,78 @@ internal static class GlobalPlaneBlocks
             }
         }
         return blocks * Planes;
+    }
+
+    // The float kernel's twin for doubles: 8 planes of 8 stripes, and an 8x8 transpose (24 shuffles).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    private static unsafe int Run<TOp>(ReadOnlySpan<double> input, Span<double> output, int planeSize, long firstPlane, int planeCount)
+        where TOp : ILaneOp<double>
+    {
+        bool isMax = typeof(TOp) == typeof(MaxOp<double>);
+        int blocks = planeCount / DoublePlanes;
+        if (blocks == 0) return 0;
+        nint cells = planeSize;
+        nint full = planeSize - planeSize % DoublePlanes; // cells [0, full) fill every stripe; [full, planeSize) is the tail
+        var tail = Vector512.LessThan(Vector512<long>.Indices, Vector512.Create((long)(planeSize % DoublePlanes))).AsDouble();
+        bool hasTail = planeSize % DoublePlanes != 0;
+        var identity = Vector512.Create(isMax ? double.NegativeInfinity : 0d);
+        var divisor = Vector512.Create((double)planeSize);
+
+        fixed (double* source = input, target = output)
+        {
+            for (int block = 0; block < blocks; block++)
+            {
+                long first = firstPlane + (long)block * DoublePlanes;
+                double* p = source + first * planeSize; // plane j starts at p + j * cells
+
+                // Stripe accumulators: lane k of s<j> reduces cells k, k + 8, k + 16, ... of plane j, from the identity.
+                Vector512<double> s0 = identity, s1 = identity, s2 = identity, s3 = identity;
+                Vector512<double> s4 = identity, s5 = identity, s6 = identity, s7 = identity;
+                for (nint i = 0; i < full; i += DoublePlanes)
+                {
+                    double* row = p + i;
+                    s0 = TOp.Apply(s0, Vector512.Load(row));
+                    s1 = TOp.Apply(s1, Vector512.Load(row + cells));
+                    s2 = TOp.Apply(s2, Vector512.Load(row + 2 * cells));
+                    s3 = TOp.Apply(s3, Vector512.Load(row + 3 * cells));
+                    s4 = TOp.Apply(s4, Vector512.Load(row + 4 * cells));
+                    s5 = TOp.Apply(s5, Vector512.Load(row + 5 * cells));
+                    s6 = TOp.Apply(s6, Vector512.Load(row + 6 * cells));
+                    s7 = TOp.Apply(s7, Vector512.Load(row + 7 * cells));
+                }
+                if (hasTail)
+                {
+                    double* row = p + full;
+                    s0 = TOp.Apply(s0, Avx512F.MaskLoad(row, tail, identity));
+                    s1 = TOp.Apply(s1, Avx512F.MaskLoad(row + cells, tail, identity));
+                    s2 = TOp.Apply(s2, Avx512F.MaskLoad(row + 2 * cells, tail, identity));
+                    s3 = TOp.Apply(s3, Avx512F.MaskLoad(row + 3 * cells, tail, identity));
+                    s4 = TOp.Apply(s4, Avx512F.MaskLoad(row + 4 * cells, tail, identity));
+                    s5 = TOp.Apply(s5, Avx512F.MaskLoad(row + 5 * cells, tail, identity));
+                    s6 = TOp.Apply(s6, Avx512F.MaskLoad(row + 6 * cells, tail, identity));
+                    s7 = TOp.Apply(s7, Avx512F.MaskLoad(row + 7 * cells, tail, identity));
+                }
+
+                // Transpose, step 1: interleave the lanes of plane pairs within each 128-bit block. Block b of
+                // t<2i+m> is stripe 2b+m of planes 2i and 2i+1.
+                var t0 = Avx512F.UnpackLow(s0, s1).AsSingle(); var t1 = Avx512F.UnpackHigh(s0, s1).AsSingle();
+                var t2 = Avx512F.UnpackLow(s2, s3).AsSingle(); var t3 = Avx512F.UnpackHigh(s2, s3).AsSingle();
+                var t4 = Avx512F.UnpackLow(s4, s5).AsSingle(); var t5 = Avx512F.UnpackHigh(s4, s5).AsSingle();
+                var t6 = Avx512F.UnpackLow(s6, s7).AsSingle(); var t7 = Avx512F.UnpackHigh(s6, s7).AsSingle();
+
+                // Steps 2 and 3: gather the 128-bit blocks (moved as floats; a block is a block). Stripe 2b+m of the
+                // 8 planes is block b of t<m>, t<2+m>, t<4+m> and t<6+m>, in that order.
+                var (x0, x2, x4, x6) = Blocks(t0, t2, t4, t6);
+                var (x1, x3, x5, x7) = Blocks(t1, t3, t5, t7);
+
+                // Lane j of x<k> is stripe k of plane j: combine the stripes in order 0..7, as the scalar path does.
+                var r = TOp.Apply(x0.AsDouble(), x1.AsDouble());
+                r = TOp.Apply(r, x2.AsDouble()); r = TOp.Apply(r, x3.AsDouble()); r = TOp.Apply(r, x4.AsDouble());
+                r = TOp.Apply(r, x5.AsDouble()); r = TOp.Apply(r, x6.AsDouble()); r = TOp.Apply(r, x7.AsDouble());
+                Vector512.Store(isMax ? r + Vector512<double>.Zero : r / divisor, target + first);
+            }
+        }
+        return blocks * DoublePlanes;
     }
 
     /// <summary>
