@@ -31,26 +31,47 @@ internal static class GlobalPlaneBlocks
     /// <summary>Planes per block of doubles, and stripes per plane: one Vector512 of doubles.</summary>
     public const int DoublePlanes = 8;
 
-    /// <summary>Whether this path runs on this machine.</summary>
-    public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+    /// <summary>Planes per block of floats on AVX (no AVX-512): each plane's 16 stripes are two Vector256.</summary>
+    public const int AvxPlanes = 4;
+
+    /// <summary>Whether the AVX-512 kernels run on this machine.</summary>
+    private static bool IsAvx512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+    /// <summary>Whether the AVX kernel (floats only) runs on this machine.</summary>
+    private static bool IsAvx => Vector256.IsHardwareAccelerated && Avx.IsSupported;
 
     /// <summary>
-    /// Pools the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 16 and returns how many it
-    /// did (a multiple of 16); the caller does the rest one plane at a time.
+    /// Pools the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 16 (AVX-512) or 4 (AVX) and
+    /// returns how many it did; the caller does the rest one plane at a time. Without AVX it does nothing.
     /// </summary>
-    public static int Run(PoolMode mode, ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount) =>
-        mode == PoolMode.Max
-            ? Run<MaxOp<float>>(input, output, planeSize, firstPlane, planeCount)
-            : Run<AddOp<float>>(input, output, planeSize, firstPlane, planeCount);
+    public static int Run(PoolMode mode, ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount)
+    {
+        if (IsAvx512)
+        {
+            return mode == PoolMode.Max
+                ? Run<MaxOp<float>>(input, output, planeSize, firstPlane, planeCount)
+                : Run<AddOp<float>>(input, output, planeSize, firstPlane, planeCount);
+        }
+        if (IsAvx)
+        {
+            return mode == PoolMode.Max
+                ? RunAvx<MaxOp<float>>(input, output, planeSize, firstPlane, planeCount)
+                : RunAvx<AddOp<float>>(input, output, planeSize, firstPlane, planeCount);
+        }
+        return 0;
+    }
 
     /// <summary>
-    /// Pools the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 8 and returns how many it did
-    /// (a multiple of 8); the caller does the rest one plane at a time.
+    /// Pools the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 8 on AVX-512 and returns how
+    /// many it did; the caller does the rest one plane at a time. Without AVX-512 it does nothing.
     /// </summary>
-    public static int Run(PoolMode mode, ReadOnlySpan<double> input, Span<double> output, int planeSize, long firstPlane, int planeCount) =>
-        mode == PoolMode.Max
+    public static int Run(PoolMode mode, ReadOnlySpan<double> input, Span<double> output, int planeSize, long firstPlane, int planeCount)
+    {
+        if (!IsAvx512) return 0;
+        return mode == PoolMode.Max
             ? Run<MaxOp<double>>(input, output, planeSize, firstPlane, planeCount)
             : Run<AddOp<double>>(input, output, planeSize, firstPlane, planeCount);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     private static unsafe int Run<TOp>(ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount)
@@ -230,6 +251,93 @@ internal static class GlobalPlaneBlocks
             }
         }
         return blocks * DoublePlanes;
+    }
+
+    // The float kernel on AVX (AVX2 machines, or AVX-512 turned off): 4 planes per block, each plane's 16 stripes in
+    // two Vector256 (stripes 0-7 and 8-15), each half transposed 4x8 so that a Vector128 holds one stripe of the 4
+    // planes, combined in order 0..15.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    private static unsafe int RunAvx<TOp>(ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount)
+        where TOp : ILaneOp<float>
+    {
+        const int Half = 8; // stripes per Vector256
+        bool isMax = typeof(TOp) == typeof(MaxOp<float>);
+        int blocks = planeCount / AvxPlanes;
+        if (blocks == 0) return 0;
+        nint cells = planeSize;
+        nint full = planeSize - planeSize % Planes; // cells [0, full) fill every stripe; [full, planeSize) is the tail
+        int rest = planeSize % Planes;
+        bool hasTail = rest != 0;
+        // Tail lanes: stripe k of the low half takes cell full + k if k < rest; of the high half if 8 + k < rest.
+        var lowTail = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(rest)).AsSingle();
+        var highTail = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(rest - Half)).AsSingle();
+        var identity = Vector256.Create(isMax ? float.NegativeInfinity : 0f);
+        var divisor = Vector128.Create((float)planeSize);
+
+        fixed (float* source = input, target = output)
+        {
+            for (int block = 0; block < blocks; block++)
+            {
+                long first = firstPlane + (long)block * AvxPlanes;
+                float* p = source + first * planeSize; // plane j starts at p + j * cells
+
+                // l<j> holds stripes 0-7 of plane j, h<j> stripes 8-15, each from the identity.
+                Vector256<float> l0 = identity, l1 = identity, l2 = identity, l3 = identity;
+                Vector256<float> h0 = identity, h1 = identity, h2 = identity, h3 = identity;
+                for (nint i = 0; i < full; i += Planes)
+                {
+                    float* row = p + i;
+                    l0 = TOp.Apply(l0, Vector256.Load(row));
+                    h0 = TOp.Apply(h0, Vector256.Load(row + Half));
+                    l1 = TOp.Apply(l1, Vector256.Load(row + cells));
+                    h1 = TOp.Apply(h1, Vector256.Load(row + cells + Half));
+                    l2 = TOp.Apply(l2, Vector256.Load(row + 2 * cells));
+                    h2 = TOp.Apply(h2, Vector256.Load(row + 2 * cells + Half));
+                    l3 = TOp.Apply(l3, Vector256.Load(row + 3 * cells));
+                    h3 = TOp.Apply(h3, Vector256.Load(row + 3 * cells + Half));
+                }
+                if (hasTail)
+                {
+                    // vmaskmovps reads only the lanes set in the mask (and zeroes the others), so it cannot fault past
+                    // the input; the identity then goes in the other lanes.
+                    float* row = p + full;
+                    l0 = TOp.Apply(l0, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row, lowTail), identity));
+                    h0 = TOp.Apply(h0, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + Half, highTail), identity));
+                    l1 = TOp.Apply(l1, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + cells, lowTail), identity));
+                    h1 = TOp.Apply(h1, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + cells + Half, highTail), identity));
+                    l2 = TOp.Apply(l2, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + 2 * cells, lowTail), identity));
+                    h2 = TOp.Apply(h2, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + 2 * cells + Half, highTail), identity));
+                    l3 = TOp.Apply(l3, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + 3 * cells, lowTail), identity));
+                    h3 = TOp.Apply(h3, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + 3 * cells + Half, highTail), identity));
+                }
+
+                var r = CombineHalf<TOp>(Vector128<float>.Zero, first: true, l0, l1, l2, l3);
+                r = CombineHalf<TOp>(r, first: false, h0, h1, h2, h3);
+                Vector128.Store(isMax ? r + Vector128<float>.Zero : r / divisor, target + first);
+            }
+        }
+        return blocks * AvxPlanes;
+    }
+
+    /// <summary>
+    /// Transposes the 8 stripes of 4 planes (a, b, c, d) so that a Vector128 holds one stripe of the 4 planes, and
+    /// combines those into <paramref name="r"/> in stripe order (starting from the first stripe when
+    /// <paramref name="first"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> CombineHalf<TOp>(Vector128<float> r, bool first, Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+        where TOp : ILaneOp<float>
+    {
+        // Within each 128-bit half (stripes 4h..4h+3): interleave lanes, then 64-bit pairs. Half h of u<m> is then
+        // stripe 4h+m of planes a, b, c, d.
+        var ab0 = Avx.UnpackLow(a, b).AsDouble(); var ab1 = Avx.UnpackHigh(a, b).AsDouble();
+        var cd0 = Avx.UnpackLow(c, d).AsDouble(); var cd1 = Avx.UnpackHigh(c, d).AsDouble();
+        var u0 = Avx.UnpackLow(ab0, cd0).AsSingle(); var u1 = Avx.UnpackHigh(ab0, cd0).AsSingle();
+        var u2 = Avx.UnpackLow(ab1, cd1).AsSingle(); var u3 = Avx.UnpackHigh(ab1, cd1).AsSingle();
+        r = first ? u0.GetLower() : TOp.Apply(r, u0.GetLower());
+        r = TOp.Apply(r, u1.GetLower()); r = TOp.Apply(r, u2.GetLower()); r = TOp.Apply(r, u3.GetLower());
+        r = TOp.Apply(r, u0.GetUpper()); r = TOp.Apply(r, u1.GetUpper()); r = TOp.Apply(r, u2.GetUpper()); r = TOp.Apply(r, u3.GetUpper());
+        return r;
     }
 
     /// <summary>

@@ -25,10 +25,10 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
 
     public static void RunChannelsFirst(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, long firstPlane, int planeCount)
     {
-        if (GlobalPlaneBlocks.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        if (typeof(T) == typeof(float) || typeof(T) == typeof(double))
         {
-            // Whole blocks of 16 (float) or 8 (double) planes at once, in the same order with the same bits; the rest
-            // below, one plane at a time.
+            // Whole blocks of planes at once where the machine has the vectors for it (see GlobalPlaneBlocks), in the
+            // same order with the same bits; the rest below, one plane at a time.
             int done = typeof(T) == typeof(float)
                 ? GlobalPlaneBlocks.Run(mode, MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output), planeSize, firstPlane, planeCount)
                 : GlobalPlaneBlocks.Run(mode, MemoryMarshal.Cast<T, double>(input), MemoryMarshal.Cast<T, double>(output), planeSize, firstPlane, planeCount);
