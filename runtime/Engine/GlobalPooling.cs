@@ -17,6 +17,11 @@ namespace KernelGen.Engine;
 /// stripe is one lane of an S-wide accumulator (one Vector512, two Vector256, four Vector128 or S scalars);
 /// channels last, a stripe is one of S accumulators per channel vector. The results are bit-identical across all
 /// of them.</para>
+/// <para>The loops here are the reference shape of that order and serve every instruction set. Where the machine has
+/// the vectors for it, two kernels follow the same order faster: channels first, <see cref="GlobalPlaneBlocks"/>
+/// reduces blocks of planes at once and transposes their stripe accumulators, so the final in-order sum of the
+/// stripes is vertical; channels last, <see cref="GlobalAverageChannelPanels{T}"/> keeps the stripe rows of a panel of
+/// channels in the L1 cache. Tests compare them all with the scalar reference bit for bit.</para>
 /// </remarks>
 internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
