@@ -353,6 +353,91 @@ public class EnginePropertyTests(ITestOutputHelper log)
     [Fact]
     public void DoubleGlobalPoolingMatchesReference() => GlobalCases.Sample(CheckGlobal<double>, writeLine: log.WriteLine, iter: 2000);
 
+    // Channels-first global pooling runs whole blocks of 16 planes together (float, AVX-512) and the rest one plane at
+    // a time; a plane's cells past the last multiple of the stripe count are its tail. Channels-last average (AVX-512) goes
+    // in panels of 256 channels, the last one overlapping the one before, and adds a stripe's cells four at a time,
+    // in blocks of 64 cells. These cases put every plane count against the block size (below, at, just above,
+    // several blocks plus a remainder) and the panel (the plane count is the channel count, or twice it when even),
+    // and every plane size against the stripe count (no full stripe row, exactly one, one plus a one-cell tail,
+    // ResNet's 7x7, ...) and the 64-cell block.
+    public static TheoryData<int, int, int> GlobalBlockCases()
+    {
+        var data = new TheoryData<int, int, int>();
+        foreach (int planes in new[] { 1, 15, 16, 17, 32, 35, 257, 600, 1026 })
+            foreach (int cells in new[] { 1, 7, 15, 16, 17, 49, 50, 64, 65, 130 })
+                data.Add(planes, cells, planes * 31 + cells);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(GlobalBlockCases))]
+    public void GlobalPoolingAcrossBlockAndTailSizesMatchesReference(int planes, int cells, int seed)
+    {
+        for (int style = 0; style < RandomInput.Styles; style++)
+        {
+            CheckGlobalPooling<float>(planes, cells, style, seed);
+            CheckGlobalPooling<double>(planes, cells, style, seed);
+        }
+    }
+
+    private static void CheckGlobalPooling<T>(int planes, int cells, int style, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Planes split over batch and channels when they can, so both index the plane range.
+        var shape = planes % 2 == 0 ? new PoolShape(2, planes / 2, cells) : new PoolShape(1, planes, cells);
+        var input = RandomInput.Create<T>((int)shape.ElementCount, style, seed);
+        CheckGlobalPooling<T>(input, shape, $"{typeof(T).Name} global {shape} style={RandomInput.StyleName(style)} seed={seed}");
+    }
+
+    private static void CheckGlobalPooling<T>(T[] input, PoolShape shape, string context) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var lastInput = ReferencePooling.ToChannelsLast<T>(input, shape);
+        var first = new T[shape.PlaneCount];
+        var last = new T[shape.PlaneCount];
+        Engine.GlobalAverage<T>(input, first, shape, PoolLayout.ChannelsFirst, 1);
+        Engine.GlobalAverage<T>(lastInput, last, shape, PoolLayout.ChannelsLast, 1);
+        PoolAssert.Bits<T>(ReferencePooling.GlobalAverage<T>(input, shape, PoolLayout.ChannelsFirst), first, context + " average NCHW");
+        PoolAssert.Bits<T>(first, last, context + " average NHWC vs NCHW");
+
+        var expectedMax = ReferencePooling.GlobalMax<T>(input, shape, PoolLayout.ChannelsFirst);
+        Engine.GlobalMax<T>(input, first, shape, PoolLayout.ChannelsFirst, 1);
+        Engine.GlobalMax<T>(lastInput, last, shape, PoolLayout.ChannelsLast, 1);
+        PoolAssert.Exact<T>(expectedMax, first, context + " max NCHW");
+        PoolAssert.Exact<T>(expectedMax, last, context + " max NHWC");
+        // A zero maximum is +0 on every path, whatever the signs of the zeros in the plane.
+        PoolAssert.Bits<T>(first, last, context + " max NHWC vs NCHW");
+    }
+
+    [Fact]
+    public void GlobalPoolingSpecialValuesInEveryStripeAndTheTail()
+    {
+        SpecialValues<float>();
+        SpecialValues<double>();
+    }
+
+    // 34 planes of 49 cells (two blocks of 16 and a remainder of 2); each plane is 1s but for one special value
+    // (NaN, +inf, -inf, both infinities, all -0) at a cell that varies over every stripe and the tail cell 48.
+    private static void SpecialValues<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int Cells = 49;
+        var shape = new PoolShape(2, 17, 7, 7);
+        var input = new T[shape.ElementCount];
+        for (int plane = 0; plane < shape.PlaneCount; plane++)
+        {
+            var cells = input.AsSpan(plane * Cells, Cells);
+            int at = plane * 5 % Cells;
+            switch (plane % 6)
+            {
+                case 0: cells.Fill(T.One); cells[at] = T.NaN; break;
+                case 1: cells.Fill(T.One); cells[at] = T.PositiveInfinity; break;
+                case 2: cells.Fill(T.One); cells[at] = T.NegativeInfinity; break;
+                case 3: cells.Fill(T.One); cells[at] = T.PositiveInfinity; cells[Cells - 1] = T.NegativeInfinity; break;
+                case 4: cells.Fill(T.NegativeZero); break;
+                default: cells.Fill(T.NegativeZero); cells[at] = T.NegativeOne; break;
+            }
+        }
+        CheckGlobalPooling<T>(input, shape, $"{typeof(T).Name} global special values {shape}");
+    }
+
     [Fact]
     public void WindowMadeOnlyOfPaddingGivesNegativeInfinityIndexMinusOneAndAverageZero()
     {

@@ -43,6 +43,8 @@ public class IsaFingerprintTests(ITestOutputHelper log)
         new PoolShape(1, 64, 7, 7),
         new PoolShape(3, 5, 1001),
         new PoolShape(1, 3, 3, 5, 17),
+        new PoolShape(1, 35, 7, 7), // global average NCHW: two blocks of 16 planes and a remainder, 1-cell tails
+        new PoolShape(2, 17, 15), // planes shorter than one stripe row: only a tail
     ];
 
     private static readonly int[] Styles = [0, 2]; // normal values; NaN, ±inf, -0 and halves mixed in

@@ -1,0 +1,361 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace KernelGen.Engine;
+
+/// <summary>
+/// Channels-first global average and max on AVX-512, sixteen planes of floats (eight of doubles) at a time. The average follows the
+/// stripe order of <see cref="GlobalPooling{T}"/> exactly, so its results are bit-identical to the
+/// one-plane-at-a-time path; the max is exact in any order.
+/// </summary>
+/// <remarks>
+/// <para>One plane at a time, the final step (adding the 16 stripes in order 0..15) is a chain of 15 dependent scalar
+/// additions after moving every lane out of the vector: on small planes such as ResNet-50's 7x7 head it costs more than
+/// reading the plane. Here each of 16 planes first sums its cells into a 16-lane stripe accumulator, as the plane
+/// path does; the 16 accumulators are then transposed (a 16x16 float transpose, 64 shuffles), so that vector k holds
+/// stripe k of all 16 planes. Adding vectors 0..15 in order performs, in every lane, exactly the scalar sequence
+/// <c>((s0 + s1) + s2) + ... + s15</c>, for 16 planes at once, and one vector division gives 16 averages. The max
+/// goes the same way with the maximum in place of the sum (and +0 added to the result, as every max kernel does).</para>
+/// <para>The cells past the last multiple of 16 (the plane's tail) are loaded masked, with the identity (+0, or -inf
+/// for max) in the other lanes, so each stripe still takes its cells in order; adding +0 to a stripe changes nothing,
+/// since a stripe starts at +0 and so can never be -0 (round to nearest gives -0 only for -0 + -0), and a NaN stays
+/// the same NaN. Masked-off lanes are not read, so the last plane's tail cannot fault.</para>
+/// </remarks>
+internal static class GlobalPlaneBlocks
+{
+    /// <summary>Planes per block of floats, and stripes per plane: one Vector512 of floats.</summary>
+    public const int Planes = 16;
+
+    /// <summary>Planes per block of doubles, and stripes per plane: one Vector512 of doubles.</summary>
+    public const int DoublePlanes = 8;
+
+    /// <summary>Planes per block of floats on AVX (no AVX-512): each plane's 16 stripes are two Vector256.</summary>
+    public const int AvxPlanes = 4;
+
+    /// <summary>Whether the AVX-512 kernels run on this machine.</summary>
+    private static bool IsAvx512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+    /// <summary>Whether the AVX kernel (floats only) runs on this machine.</summary>
+    private static bool IsAvx => Vector256.IsHardwareAccelerated && Avx.IsSupported;
+
+    /// <summary>
+    /// Pools the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 16 (AVX-512) or 4 (AVX) and
+    /// returns how many it did; the caller does the rest one plane at a time. Without AVX it does nothing.
+    /// </summary>
+    public static int Run(PoolMode mode, ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount)
+    {
+        if (IsAvx512)
+        {
+            return mode == PoolMode.Max
+                ? Run<MaxOp<float>>(input, output, planeSize, firstPlane, planeCount)
+                : Run<AddOp<float>>(input, output, planeSize, firstPlane, planeCount);
+        }
+        if (IsAvx)
+        {
+            return mode == PoolMode.Max
+                ? RunAvx<MaxOp<float>>(input, output, planeSize, firstPlane, planeCount)
+                : RunAvx<AddOp<float>>(input, output, planeSize, firstPlane, planeCount);
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// Pools the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 8 on AVX-512 and returns how
+    /// many it did; the caller does the rest one plane at a time. Without AVX-512 it does nothing.
+    /// </summary>
+    public static int Run(PoolMode mode, ReadOnlySpan<double> input, Span<double> output, int planeSize, long firstPlane, int planeCount)
+    {
+        if (!IsAvx512) return 0;
+        return mode == PoolMode.Max
+            ? Run<MaxOp<double>>(input, output, planeSize, firstPlane, planeCount)
+            : Run<AddOp<double>>(input, output, planeSize, firstPlane, planeCount);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    private static unsafe int Run<TOp>(ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount)
+        where TOp : ILaneOp<float>
+    {
+        bool isMax = typeof(TOp) == typeof(MaxOp<float>);
+        int blocks = planeCount / Planes;
+        if (blocks == 0) return 0;
+        nint cells = planeSize;
+        nint full = planeSize - planeSize % Planes; // cells [0, full) fill every stripe; [full, planeSize) is the tail
+        var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(planeSize % Planes)).AsSingle();
+        bool hasTail = planeSize % Planes != 0;
+        var identity = Vector512.Create(isMax ? float.NegativeInfinity : 0f);
+        var divisor = Vector512.Create((float)planeSize);
+
+        fixed (float* source = input, target = output)
+        {
+            for (int block = 0; block < blocks; block++)
+            {
+                long first = firstPlane + (long)block * Planes;
+                float* p = source + first * planeSize; // plane j starts at p + j * cells
+
+                // Stripe accumulators: lane k of s<j> reduces cells k, k + 16, k + 32, ... of plane j, from the identity.
+                Vector512<float> s0 = identity, s1 = identity, s2 = identity, s3 = identity;
+                Vector512<float> s4 = identity, s5 = identity, s6 = identity, s7 = identity;
+                Vector512<float> s8 = identity, s9 = identity, s10 = identity, s11 = identity;
+                Vector512<float> s12 = identity, s13 = identity, s14 = identity, s15 = identity;
+                for (nint i = 0; i < full; i += Planes)
+                {
+                    float* row = p + i;
+                    s0 = TOp.Apply(s0, Vector512.Load(row));
+                    s1 = TOp.Apply(s1, Vector512.Load(row + cells));
+                    s2 = TOp.Apply(s2, Vector512.Load(row + 2 * cells));
+                    s3 = TOp.Apply(s3, Vector512.Load(row + 3 * cells));
+                    s4 = TOp.Apply(s4, Vector512.Load(row + 4 * cells));
+                    s5 = TOp.Apply(s5, Vector512.Load(row + 5 * cells));
+                    s6 = TOp.Apply(s6, Vector512.Load(row + 6 * cells));
+                    s7 = TOp.Apply(s7, Vector512.Load(row + 7 * cells));
+                    s8 = TOp.Apply(s8, Vector512.Load(row + 8 * cells));
+                    s9 = TOp.Apply(s9, Vector512.Load(row + 9 * cells));
+                    s10 = TOp.Apply(s10, Vector512.Load(row + 10 * cells));
+                    s11 = TOp.Apply(s11, Vector512.Load(row + 11 * cells));
+                    s12 = TOp.Apply(s12, Vector512.Load(row + 12 * cells));
+                    s13 = TOp.Apply(s13, Vector512.Load(row + 13 * cells));
+                    s14 = TOp.Apply(s14, Vector512.Load(row + 14 * cells));
+                    s15 = TOp.Apply(s15, Vector512.Load(row + 15 * cells));
+                }
+                if (hasTail)
+                {
+                    float* row = p + full;
+                    s0 = TOp.Apply(s0, Avx512F.MaskLoad(row, tail, identity));
+                    s1 = TOp.Apply(s1, Avx512F.MaskLoad(row + cells, tail, identity));
+                    s2 = TOp.Apply(s2, Avx512F.MaskLoad(row + 2 * cells, tail, identity));
+                    s3 = TOp.Apply(s3, Avx512F.MaskLoad(row + 3 * cells, tail, identity));
+                    s4 = TOp.Apply(s4, Avx512F.MaskLoad(row + 4 * cells, tail, identity));
+                    s5 = TOp.Apply(s5, Avx512F.MaskLoad(row + 5 * cells, tail, identity));
+                    s6 = TOp.Apply(s6, Avx512F.MaskLoad(row + 6 * cells, tail, identity));
+                    s7 = TOp.Apply(s7, Avx512F.MaskLoad(row + 7 * cells, tail, identity));
+                    s8 = TOp.Apply(s8, Avx512F.MaskLoad(row + 8 * cells, tail, identity));
+                    s9 = TOp.Apply(s9, Avx512F.MaskLoad(row + 9 * cells, tail, identity));
+                    s10 = TOp.Apply(s10, Avx512F.MaskLoad(row + 10 * cells, tail, identity));
+                    s11 = TOp.Apply(s11, Avx512F.MaskLoad(row + 11 * cells, tail, identity));
+                    s12 = TOp.Apply(s12, Avx512F.MaskLoad(row + 12 * cells, tail, identity));
+                    s13 = TOp.Apply(s13, Avx512F.MaskLoad(row + 13 * cells, tail, identity));
+                    s14 = TOp.Apply(s14, Avx512F.MaskLoad(row + 14 * cells, tail, identity));
+                    s15 = TOp.Apply(s15, Avx512F.MaskLoad(row + 15 * cells, tail, identity));
+                }
+
+                // Transpose, step 1: interleave the 32-bit lanes of plane pairs within each 128-bit block. In block b,
+                // t<2i> = (s<2i>[4b], s<2i+1>[4b], s<2i>[4b+1], s<2i+1>[4b+1]) and t<2i+1> the same for 4b+2, 4b+3.
+                var t0 = Avx512F.UnpackLow(s0, s1).AsDouble(); var t1 = Avx512F.UnpackHigh(s0, s1).AsDouble();
+                var t2 = Avx512F.UnpackLow(s2, s3).AsDouble(); var t3 = Avx512F.UnpackHigh(s2, s3).AsDouble();
+                var t4 = Avx512F.UnpackLow(s4, s5).AsDouble(); var t5 = Avx512F.UnpackHigh(s4, s5).AsDouble();
+                var t6 = Avx512F.UnpackLow(s6, s7).AsDouble(); var t7 = Avx512F.UnpackHigh(s6, s7).AsDouble();
+                var t8 = Avx512F.UnpackLow(s8, s9).AsDouble(); var t9 = Avx512F.UnpackHigh(s8, s9).AsDouble();
+                var t10 = Avx512F.UnpackLow(s10, s11).AsDouble(); var t11 = Avx512F.UnpackHigh(s10, s11).AsDouble();
+                var t12 = Avx512F.UnpackLow(s12, s13).AsDouble(); var t13 = Avx512F.UnpackHigh(s12, s13).AsDouble();
+                var t14 = Avx512F.UnpackLow(s14, s15).AsDouble(); var t15 = Avx512F.UnpackHigh(s14, s15).AsDouble();
+
+                // Step 2: interleave 64-bit pairs. Block b of u<4g+m> is stripe 4b+m of planes 4g..4g+3.
+                var u0 = Avx512F.UnpackLow(t0, t2).AsSingle(); var u1 = Avx512F.UnpackHigh(t0, t2).AsSingle();
+                var u2 = Avx512F.UnpackLow(t1, t3).AsSingle(); var u3 = Avx512F.UnpackHigh(t1, t3).AsSingle();
+                var u4 = Avx512F.UnpackLow(t4, t6).AsSingle(); var u5 = Avx512F.UnpackHigh(t4, t6).AsSingle();
+                var u6 = Avx512F.UnpackLow(t5, t7).AsSingle(); var u7 = Avx512F.UnpackHigh(t5, t7).AsSingle();
+                var u8 = Avx512F.UnpackLow(t8, t10).AsSingle(); var u9 = Avx512F.UnpackHigh(t8, t10).AsSingle();
+                var u10 = Avx512F.UnpackLow(t9, t11).AsSingle(); var u11 = Avx512F.UnpackHigh(t9, t11).AsSingle();
+                var u12 = Avx512F.UnpackLow(t12, t14).AsSingle(); var u13 = Avx512F.UnpackHigh(t12, t14).AsSingle();
+                var u14 = Avx512F.UnpackLow(t13, t15).AsSingle(); var u15 = Avx512F.UnpackHigh(t13, t15).AsSingle();
+
+                // Steps 3 and 4: gather the 128-bit blocks. Stripe 4b+m of the 16 planes is block b of u<m>, u<4+m>,
+                // u<8+m> and u<12+m>, in that order.
+                var (x0, x4, x8, x12) = Blocks(u0, u4, u8, u12);
+                var (x1, x5, x9, x13) = Blocks(u1, u5, u9, u13);
+                var (x2, x6, x10, x14) = Blocks(u2, u6, u10, u14);
+                var (x3, x7, x11, x15) = Blocks(u3, u7, u11, u15);
+
+                // Lane j of x<k> is stripe k of plane j: combine the stripes in order 0..15, as the scalar path does.
+                var r = TOp.Apply(x0, x1);
+                r = TOp.Apply(r, x2); r = TOp.Apply(r, x3); r = TOp.Apply(r, x4); r = TOp.Apply(r, x5);
+                r = TOp.Apply(r, x6); r = TOp.Apply(r, x7); r = TOp.Apply(r, x8); r = TOp.Apply(r, x9);
+                r = TOp.Apply(r, x10); r = TOp.Apply(r, x11); r = TOp.Apply(r, x12); r = TOp.Apply(r, x13);
+                r = TOp.Apply(r, x14); r = TOp.Apply(r, x15);
+                // A zero maximum is +0 (see MaxOp); an average divides by the cell count.
+                Vector512.Store(isMax ? r + Vector512<float>.Zero : r / divisor, target + first);
+            }
+        }
+        return blocks * Planes;
+    }
+
+    // The float kernel's twin for doubles: 8 planes of 8 stripes, and an 8x8 transpose (24 shuffles).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    private static unsafe int Run<TOp>(ReadOnlySpan<double> input, Span<double> output, int planeSize, long firstPlane, int planeCount)
+        where TOp : ILaneOp<double>
+    {
+        bool isMax = typeof(TOp) == typeof(MaxOp<double>);
+        int blocks = planeCount / DoublePlanes;
+        if (blocks == 0) return 0;
+        nint cells = planeSize;
+        nint full = planeSize - planeSize % DoublePlanes; // cells [0, full) fill every stripe; [full, planeSize) is the tail
+        var tail = Vector512.LessThan(Vector512<long>.Indices, Vector512.Create((long)(planeSize % DoublePlanes))).AsDouble();
+        bool hasTail = planeSize % DoublePlanes != 0;
+        var identity = Vector512.Create(isMax ? double.NegativeInfinity : 0d);
+        var divisor = Vector512.Create((double)planeSize);
+
+        fixed (double* source = input, target = output)
+        {
+            for (int block = 0; block < blocks; block++)
+            {
+                long first = firstPlane + (long)block * DoublePlanes;
+                double* p = source + first * planeSize; // plane j starts at p + j * cells
+
+                // Stripe accumulators: lane k of s<j> reduces cells k, k + 8, k + 16, ... of plane j, from the identity.
+                Vector512<double> s0 = identity, s1 = identity, s2 = identity, s3 = identity;
+                Vector512<double> s4 = identity, s5 = identity, s6 = identity, s7 = identity;
+                for (nint i = 0; i < full; i += DoublePlanes)
+                {
+                    double* row = p + i;
+                    s0 = TOp.Apply(s0, Vector512.Load(row));
+                    s1 = TOp.Apply(s1, Vector512.Load(row + cells));
+                    s2 = TOp.Apply(s2, Vector512.Load(row + 2 * cells));
+                    s3 = TOp.Apply(s3, Vector512.Load(row + 3 * cells));
+                    s4 = TOp.Apply(s4, Vector512.Load(row + 4 * cells));
+                    s5 = TOp.Apply(s5, Vector512.Load(row + 5 * cells));
+                    s6 = TOp.Apply(s6, Vector512.Load(row + 6 * cells));
+                    s7 = TOp.Apply(s7, Vector512.Load(row + 7 * cells));
+                }
+                if (hasTail)
+                {
+                    double* row = p + full;
+                    s0 = TOp.Apply(s0, Avx512F.MaskLoad(row, tail, identity));
+                    s1 = TOp.Apply(s1, Avx512F.MaskLoad(row + cells, tail, identity));
+                    s2 = TOp.Apply(s2, Avx512F.MaskLoad(row + 2 * cells, tail, identity));
+                    s3 = TOp.Apply(s3, Avx512F.MaskLoad(row + 3 * cells, tail, identity));
+                    s4 = TOp.Apply(s4, Avx512F.MaskLoad(row + 4 * cells, tail, identity));
+                    s5 = TOp.Apply(s5, Avx512F.MaskLoad(row + 5 * cells, tail, identity));
+                    s6 = TOp.Apply(s6, Avx512F.MaskLoad(row + 6 * cells, tail, identity));
+                    s7 = TOp.Apply(s7, Avx512F.MaskLoad(row + 7 * cells, tail, identity));
+                }
+
+                // Transpose, step 1: interleave the lanes of plane pairs within each 128-bit block. Block b of
+                // t<2i+m> is stripe 2b+m of planes 2i and 2i+1.
+                var t0 = Avx512F.UnpackLow(s0, s1).AsSingle(); var t1 = Avx512F.UnpackHigh(s0, s1).AsSingle();
+                var t2 = Avx512F.UnpackLow(s2, s3).AsSingle(); var t3 = Avx512F.UnpackHigh(s2, s3).AsSingle();
+                var t4 = Avx512F.UnpackLow(s4, s5).AsSingle(); var t5 = Avx512F.UnpackHigh(s4, s5).AsSingle();
+                var t6 = Avx512F.UnpackLow(s6, s7).AsSingle(); var t7 = Avx512F.UnpackHigh(s6, s7).AsSingle();
+
+                // Steps 2 and 3: gather the 128-bit blocks (moved as floats; a block is a block). Stripe 2b+m of the
+                // 8 planes is block b of t<m>, t<2+m>, t<4+m> and t<6+m>, in that order.
+                var (x0, x2, x4, x6) = Blocks(t0, t2, t4, t6);
+                var (x1, x3, x5, x7) = Blocks(t1, t3, t5, t7);
+
+                // Lane j of x<k> is stripe k of plane j: combine the stripes in order 0..7, as the scalar path does.
+                var r = TOp.Apply(x0.AsDouble(), x1.AsDouble());
+                r = TOp.Apply(r, x2.AsDouble()); r = TOp.Apply(r, x3.AsDouble()); r = TOp.Apply(r, x4.AsDouble());
+                r = TOp.Apply(r, x5.AsDouble()); r = TOp.Apply(r, x6.AsDouble()); r = TOp.Apply(r, x7.AsDouble());
+                Vector512.Store(isMax ? r + Vector512<double>.Zero : r / divisor, target + first);
+            }
+        }
+        return blocks * DoublePlanes;
+    }
+
+    // The float kernel on AVX (AVX2 machines, or AVX-512 turned off): 4 planes per block, each plane's 16 stripes in
+    // two Vector256 (stripes 0-7 and 8-15), each half transposed 4x8 so that a Vector128 holds one stripe of the 4
+    // planes, combined in order 0..15.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    private static unsafe int RunAvx<TOp>(ReadOnlySpan<float> input, Span<float> output, int planeSize, long firstPlane, int planeCount)
+        where TOp : ILaneOp<float>
+    {
+        const int Half = 8; // stripes per Vector256
+        bool isMax = typeof(TOp) == typeof(MaxOp<float>);
+        int blocks = planeCount / AvxPlanes;
+        if (blocks == 0) return 0;
+        nint cells = planeSize;
+        nint full = planeSize - planeSize % Planes; // cells [0, full) fill every stripe; [full, planeSize) is the tail
+        int rest = planeSize % Planes;
+        bool hasTail = rest != 0;
+        // Tail lanes: stripe k of the low half takes cell full + k if k < rest; of the high half if 8 + k < rest.
+        var lowTail = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(rest)).AsSingle();
+        var highTail = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(rest - Half)).AsSingle();
+        var identity = Vector256.Create(isMax ? float.NegativeInfinity : 0f);
+        var divisor = Vector128.Create((float)planeSize);
+
+        fixed (float* source = input, target = output)
+        {
+            for (int block = 0; block < blocks; block++)
+            {
+                long first = firstPlane + (long)block * AvxPlanes;
+                float* p = source + first * planeSize; // plane j starts at p + j * cells
+
+                // l<j> holds stripes 0-7 of plane j, h<j> stripes 8-15, each from the identity.
+                Vector256<float> l0 = identity, l1 = identity, l2 = identity, l3 = identity;
+                Vector256<float> h0 = identity, h1 = identity, h2 = identity, h3 = identity;
+                for (nint i = 0; i < full; i += Planes)
+                {
+                    float* row = p + i;
+                    l0 = TOp.Apply(l0, Vector256.Load(row));
+                    h0 = TOp.Apply(h0, Vector256.Load(row + Half));
+                    l1 = TOp.Apply(l1, Vector256.Load(row + cells));
+                    h1 = TOp.Apply(h1, Vector256.Load(row + cells + Half));
+                    l2 = TOp.Apply(l2, Vector256.Load(row + 2 * cells));
+                    h2 = TOp.Apply(h2, Vector256.Load(row + 2 * cells + Half));
+                    l3 = TOp.Apply(l3, Vector256.Load(row + 3 * cells));
+                    h3 = TOp.Apply(h3, Vector256.Load(row + 3 * cells + Half));
+                }
+                if (hasTail)
+                {
+                    // vmaskmovps reads only the lanes set in the mask (and zeroes the others), so it cannot fault past
+                    // the input; the identity then goes in the other lanes.
+                    float* row = p + full;
+                    l0 = TOp.Apply(l0, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row, lowTail), identity));
+                    h0 = TOp.Apply(h0, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + Half, highTail), identity));
+                    l1 = TOp.Apply(l1, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + cells, lowTail), identity));
+                    h1 = TOp.Apply(h1, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + cells + Half, highTail), identity));
+                    l2 = TOp.Apply(l2, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + 2 * cells, lowTail), identity));
+                    h2 = TOp.Apply(h2, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + 2 * cells + Half, highTail), identity));
+                    l3 = TOp.Apply(l3, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + 3 * cells, lowTail), identity));
+                    h3 = TOp.Apply(h3, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + 3 * cells + Half, highTail), identity));
+                }
+
+                var r = CombineHalf<TOp>(Vector128<float>.Zero, first: true, l0, l1, l2, l3);
+                r = CombineHalf<TOp>(r, first: false, h0, h1, h2, h3);
+                Vector128.Store(isMax ? r + Vector128<float>.Zero : r / divisor, target + first);
+            }
+        }
+        return blocks * AvxPlanes;
+    }
+
+    /// <summary>
+    /// Transposes the 8 stripes of 4 planes (a, b, c, d) so that a Vector128 holds one stripe of the 4 planes, and
+    /// combines those into <paramref name="r"/> in stripe order (starting from the first stripe when
+    /// <paramref name="first"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> CombineHalf<TOp>(Vector128<float> r, bool first, Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+        where TOp : ILaneOp<float>
+    {
+        // Within each 128-bit half (stripes 4h..4h+3): interleave lanes, then 64-bit pairs. Half h of u<m> is then
+        // stripe 4h+m of planes a, b, c, d.
+        var ab0 = Avx.UnpackLow(a, b).AsDouble(); var ab1 = Avx.UnpackHigh(a, b).AsDouble();
+        var cd0 = Avx.UnpackLow(c, d).AsDouble(); var cd1 = Avx.UnpackHigh(c, d).AsDouble();
+        var u0 = Avx.UnpackLow(ab0, cd0).AsSingle(); var u1 = Avx.UnpackHigh(ab0, cd0).AsSingle();
+        var u2 = Avx.UnpackLow(ab1, cd1).AsSingle(); var u3 = Avx.UnpackHigh(ab1, cd1).AsSingle();
+        r = first ? u0.GetLower() : TOp.Apply(r, u0.GetLower());
+        r = TOp.Apply(r, u1.GetLower()); r = TOp.Apply(r, u2.GetLower()); r = TOp.Apply(r, u3.GetLower());
+        r = TOp.Apply(r, u0.GetUpper()); r = TOp.Apply(r, u1.GetUpper()); r = TOp.Apply(r, u2.GetUpper()); r = TOp.Apply(r, u3.GetUpper());
+        return r;
+    }
+
+    /// <summary>
+    /// From four vectors a, b, c, d of 128-bit blocks, the four vectors (a[i], b[i], c[i], d[i]) for i = 0..3:
+    /// a 4x4 transpose of blocks.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Blocks(
+        Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        // Shuffle4x128(x, y, control): blocks 0 and 1 of the result come from x, blocks 2 and 3 from y, two bits each.
+        var ab01 = Avx512F.Shuffle4x128(a, b, 0b01_00_01_00); // a0 a1 b0 b1
+        var ab23 = Avx512F.Shuffle4x128(a, b, 0b11_10_11_10); // a2 a3 b2 b3
+        var cd01 = Avx512F.Shuffle4x128(c, d, 0b01_00_01_00); // c0 c1 d0 d1
+        var cd23 = Avx512F.Shuffle4x128(c, d, 0b11_10_11_10); // c2 c3 d2 d3
+        return (Avx512F.Shuffle4x128(ab01, cd01, 0b10_00_10_00), // a0 b0 c0 d0
+                Avx512F.Shuffle4x128(ab01, cd01, 0b11_01_11_01), // a1 b1 c1 d1
+                Avx512F.Shuffle4x128(ab23, cd23, 0b10_00_10_00), // a2 b2 c2 d2
+                Avx512F.Shuffle4x128(ab23, cd23, 0b11_01_11_01)); // a3 b3 c3 d3
+    }
+}
