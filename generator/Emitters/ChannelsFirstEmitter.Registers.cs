@@ -219,6 +219,7 @@ internal sealed partial class ChannelsFirstEmitter
         using (w.Block($"private static void NarrowPlane512x{blocks}({T}* plane, {T}* output, {T}* padding{PlaneDivisorParameter}, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
         {
             w.Line($"var fill = {isa.Vector}.Create({Identity});");
+            EmitStoreMasks(w, outBlocks);
             using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
             {
                 w.Line("int top = oh * StrideHeight - PadTop;");
@@ -288,10 +289,19 @@ internal sealed partial class ChannelsFirstEmitter
 
     private void EmitStore(SourceWriter w, int b, string value)
     {
-        int lanes = Lanes512;
-        string at = b == 0 ? "output" : $"output + {b * lanes}";
-        w.Line($"if (outWidth >= {(b + 1) * lanes}) {value}.Store({at});");
-        w.Line($"else KernelLanes512.StoreFirst({at}, {value}, outWidth{(b == 0 ? "" : $" - {b * lanes}")});");
+        string at = b == 0 ? "output" : $"output + {b * Lanes512}";
+        w.Line($"Avx512F.MaskStore({at}, storeMask{b}, {value});");
+    }
+
+    /// <summary>
+    /// Every output row stores the same lanes of each block, so the masks are computed once per plane rather than per
+    /// row (and the full blocks' masks, all ones, cost a masked store no more than a plain one).
+    /// </summary>
+    private void EmitStoreMasks(SourceWriter w, int outBlocks)
+    {
+        string first = _c.Element == ElementKind.Float ? "FirstLanes32" : "FirstLanes64";
+        for (int b = 0; b < outBlocks; b++)
+            w.Line($"var storeMask{b} = KernelLanes512.{first}(outWidth{(b == 0 ? "" : $" - {b * Lanes512}")});");
     }
 
     /// <summary>The vectors a row's taps come from: the row's own vectors (stride 1), or its even and odd cells (stride 2).</summary>
@@ -349,6 +359,7 @@ internal sealed partial class ChannelsFirstEmitter
         using (w.Block($"private static void NarrowPlane512x{blocks}({T}* plane, {T}* output, {T}* padding{PlaneDivisorParameter}, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
         {
             w.Line($"var fill = {isa.Vector}.Create({Identity});");
+            EmitStoreMasks(w, blocks);
             for (int r = 0; r < kept; r++)
                 w.Line($"RowTaps512x{blocks}(plane, {(r == 0 ? "" : $"{r} ")}- PadTop, height, width, lastInside, fill, {Taps_($"row{r}", declare: true)});");
             using (w.Block($"for (int oh = 0, entering = {kept} - PadTop; oh < outHeight; oh++, entering++, output += outWidth)"))

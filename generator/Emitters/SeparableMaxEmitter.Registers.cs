@@ -83,6 +83,9 @@ internal sealed partial class SeparableMaxEmitter
         {
             w.Line($"var fill = {isa.Vector}.Create({T}.NegativeInfinity);");
             w.Line($"var loadedSum = {vector}.Zero;");
+            w.Line("// Every output row stores the same lanes of each block: the masks are computed once.");
+            for (int b = 0; b < blocks; b++)
+                w.Line($"var storeMask{b} = KernelLanes512.{(_c.Element == ElementKind.Float ? "FirstLanes32" : "FirstLanes64")}(outWidth{(b == 0 ? "" : $" - {b * lanes}")});");
             for (int r = 0; r < kept; r++)
             {
                 string row = r == 0 ? "-PadTop" : $"{r} - PadTop";
@@ -113,9 +116,7 @@ internal sealed partial class SeparableMaxEmitter
                         taps.Add($"tap{b}_{kw}");
                     }
                     w.Line($"var result{b} = {MaxExpression("TMax.Max", taps)} + {vector}.Zero;");
-                    int end = (b + 1) * lanes;
-                    w.Line($"if (outWidth >= {end}) result{b}.Store(output{(b == 0 ? "" : $" + {b * lanes}")});");
-                    w.Line($"else KernelLanes512.StoreFirst(output{(b == 0 ? "" : $" + {b * lanes}")}, result{b}, outWidth{(b == 0 ? "" : $" - {b * lanes}")});");
+                    w.Line($"Avx512F.MaskStore(output{(b == 0 ? "" : $" + {b * lanes}")}, storeMask{b}, result{b});");
                 }
                 if (kept > 0)
                 {

@@ -47,6 +47,19 @@ public static unsafe class KernelLanes512
     public static void StoreFirst(float* target, Vector512<float> value, int count) =>
         Avx512F.MaskStore(target, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), value);
 
+    /// <summary>
+    /// The store mask of the first <paramref name="count"/> lanes (every lane from 16 on, none at 0 or below), for
+    /// kernels that store the same partial block in every row and compute its mask once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FirstLanes32(int count) =>
+        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+
+    /// <inheritdoc cref="FirstLanes32(int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> FirstLanes64(int count) =>
+        Vector512.LessThan(Vector512<long>.Indices, Vector512.Create((long)count)).AsDouble();
+
     /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreFirst(double* target, Vector512<double> value, int count) =>

@@ -103,6 +103,7 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x1(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -117,8 +118,7 @@ namespace KernelGen.Generated
                     var sum0 = Vector512<float>.Zero;
                     sum0 = sum0 + even0_0 + odd0_0;
                     sum0 = sum0 + even1_0 + odd1_0;
-                    if (outWidth >= 16) (sum0 * Vector512.Create(0.25f)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 * Vector512.Create(0.25f)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 * Vector512.Create(0.25f)));
                 }
             }
         }
@@ -131,6 +131,8 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x2(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -147,8 +149,7 @@ namespace KernelGen.Generated
                     var sum0 = Vector512<float>.Zero;
                     sum0 = sum0 + even0_0 + odd0_0;
                     sum0 = sum0 + even1_0 + odd1_0;
-                    if (outWidth >= 16) (sum0 * Vector512.Create(0.25f)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 * Vector512.Create(0.25f)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 * Vector512.Create(0.25f)));
                 }
                 if (outWidth > 16)
                 {
@@ -156,8 +157,7 @@ namespace KernelGen.Generated
                     var sum1 = Vector512<float>.Zero;
                     sum1 = sum1 + fill + fill;
                     sum1 = sum1 + fill + fill;
-                    if (outWidth >= 32) (sum1 * Vector512.Create(0.25f)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 * Vector512.Create(0.25f)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 * Vector512.Create(0.25f)));
                 }
             }
         }
@@ -170,6 +170,8 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x3(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -190,8 +192,7 @@ namespace KernelGen.Generated
                     var sum0 = Vector512<float>.Zero;
                     sum0 = sum0 + even0_0 + odd0_0;
                     sum0 = sum0 + even1_0 + odd1_0;
-                    if (outWidth >= 16) (sum0 * Vector512.Create(0.25f)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 * Vector512.Create(0.25f)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 * Vector512.Create(0.25f)));
                 }
                 if (outWidth > 16)
                 {
@@ -199,8 +200,7 @@ namespace KernelGen.Generated
                     var sum1 = Vector512<float>.Zero;
                     sum1 = sum1 + even0_1 + odd0_1;
                     sum1 = sum1 + even1_1 + odd1_1;
-                    if (outWidth >= 32) (sum1 * Vector512.Create(0.25f)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 * Vector512.Create(0.25f)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 * Vector512.Create(0.25f)));
                 }
             }
         }
@@ -213,6 +213,9 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x4(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -235,8 +238,7 @@ namespace KernelGen.Generated
                     var sum0 = Vector512<float>.Zero;
                     sum0 = sum0 + even0_0 + odd0_0;
                     sum0 = sum0 + even1_0 + odd1_0;
-                    if (outWidth >= 16) (sum0 * Vector512.Create(0.25f)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 * Vector512.Create(0.25f)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 * Vector512.Create(0.25f)));
                 }
                 if (outWidth > 16)
                 {
@@ -244,8 +246,7 @@ namespace KernelGen.Generated
                     var sum1 = Vector512<float>.Zero;
                     sum1 = sum1 + even0_1 + odd0_1;
                     sum1 = sum1 + even1_1 + odd1_1;
-                    if (outWidth >= 32) (sum1 * Vector512.Create(0.25f)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 * Vector512.Create(0.25f)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 * Vector512.Create(0.25f)));
                 }
                 if (outWidth > 32)
                 {
@@ -253,8 +254,7 @@ namespace KernelGen.Generated
                     var sum2 = Vector512<float>.Zero;
                     sum2 = sum2 + fill + fill;
                     sum2 = sum2 + fill + fill;
-                    if (outWidth >= 48) (sum2 * Vector512.Create(0.25f)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 * Vector512.Create(0.25f)), outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 * Vector512.Create(0.25f)));
                 }
             }
         }

@@ -109,6 +109,7 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x1(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             RowTaps512x1(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2);
             RowTaps512x1(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2);
             for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
@@ -128,8 +129,7 @@ namespace KernelGen.Generated
                 sum0 += row2_b0_t1;
                 sum0 += row2_b0_t2;
                 {
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 // The window moves down a row.
                 row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
@@ -162,6 +162,8 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x2(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             RowTaps512x2(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2);
             RowTaps512x2(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2);
             for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
@@ -181,13 +183,11 @@ namespace KernelGen.Generated
                 sum0 += row2_b0_t1; sum1 += row2_b1_t1;
                 sum0 += row2_b0_t2; sum1 += row2_b1_t2;
                 {
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
                 // The window moves down a row.
                 row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
@@ -225,6 +225,9 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x3(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             RowTaps512x3(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2);
             RowTaps512x3(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2);
             for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
@@ -244,18 +247,15 @@ namespace KernelGen.Generated
                 sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1;
                 sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2;
                 {
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
                 if (outWidth > 32)
                 {
-                    if (outWidth >= 48) (sum2 / (Vector512.Load(divisors + 32) * rowFactor)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)), outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
                 }
                 // The window moves down a row.
                 row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
@@ -298,6 +298,10 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x4(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
             RowTaps512x4(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2, out var row0_b3_t0, out var row0_b3_t1, out var row0_b3_t2);
             RowTaps512x4(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2, out var row1_b3_t0, out var row1_b3_t1, out var row1_b3_t2);
             for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
@@ -317,23 +321,19 @@ namespace KernelGen.Generated
                 sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1; sum3 += row2_b3_t1;
                 sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2; sum3 += row2_b3_t2;
                 {
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
                 if (outWidth > 32)
                 {
-                    if (outWidth >= 48) (sum2 / (Vector512.Load(divisors + 32) * rowFactor)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)), outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
                 }
                 if (outWidth > 48)
                 {
-                    if (outWidth >= 64) (sum3 / (Vector512.Load(divisors + 48) * rowFactor)).Store(output + 48);
-                    else KernelLanes512.StoreFirst(output + 48, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)), outWidth - 48);
+                    Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
                 }
                 // The window moves down a row.
                 row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;

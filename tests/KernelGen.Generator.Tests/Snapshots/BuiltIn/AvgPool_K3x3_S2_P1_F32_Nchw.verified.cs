@@ -108,6 +108,7 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x1(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -127,8 +128,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                     sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                     sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
             }
         }
@@ -141,6 +141,8 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x2(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -163,8 +165,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                     sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                     sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -173,8 +174,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + fill + fill;
                     sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + fill + fill;
                     sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + fill + fill;
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
             }
         }
@@ -187,6 +187,8 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x3(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -215,8 +217,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                     sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                     sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -225,8 +226,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
                     sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
                     sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
             }
         }
@@ -239,6 +239,9 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x4(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -270,8 +273,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                     sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                     sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -280,8 +282,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
                     sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
                     sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
                 if (outWidth > 32)
                 {
@@ -290,8 +291,7 @@ namespace KernelGen.Generated
                     sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd0_1.AsInt32(), 15).AsSingle() + fill + fill;
                     sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd1_1.AsInt32(), 15).AsSingle() + fill + fill;
                     sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd2_1.AsInt32(), 15).AsSingle() + fill + fill;
-                    if (outWidth >= 48) (sum2 / (Vector512.Load(divisors + 32) * rowFactor)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)), outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
                 }
             }
         }

@@ -109,6 +109,7 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x1(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             RowTaps512x1(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b0_t3, out var row0_b0_t4);
             RowTaps512x1(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b0_t3, out var row1_b0_t4);
             RowTaps512x1(plane, 2 - PadTop, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b0_t3, out var row2_b0_t4);
@@ -146,8 +147,7 @@ namespace KernelGen.Generated
                 sum0 += row4_b0_t3;
                 sum0 += row4_b0_t4;
                 {
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 // The window moves down a row.
                 row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2; row0_b0_t3 = row1_b0_t3; row0_b0_t4 = row1_b0_t4;
@@ -181,6 +181,9 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x2(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -208,8 +211,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -220,8 +222,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
                 if (outWidth > 32)
                 {
@@ -232,8 +233,7 @@ namespace KernelGen.Generated
                     sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 48) (sum2 / (Vector512.Load(divisors + 32) * rowFactor)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)), outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
                 }
             }
         }
@@ -246,6 +246,10 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x3(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -278,8 +282,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -290,8 +293,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
                 if (outWidth > 32)
                 {
@@ -302,8 +304,7 @@ namespace KernelGen.Generated
                     sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 2).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 2).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 48) (sum2 / (Vector512.Load(divisors + 32) * rowFactor)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)), outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
                 }
                 if (outWidth > 48)
                 {
@@ -314,8 +315,7 @@ namespace KernelGen.Generated
                     sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                     sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                     sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 64) (sum3 / (Vector512.Load(divisors + 48) * rowFactor)).Store(output + 48);
-                    else KernelLanes512.StoreFirst(output + 48, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)), outWidth - 48);
+                    Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
                 }
             }
         }
@@ -328,6 +328,11 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x4(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
+            var storeMask4 = KernelLanes512.FirstLanes32(outWidth - 64);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -365,8 +370,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -377,8 +381,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
                 if (outWidth > 32)
                 {
@@ -389,8 +392,7 @@ namespace KernelGen.Generated
                     sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 2).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 2).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 48) (sum2 / (Vector512.Load(divisors + 32) * rowFactor)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)), outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
                 }
                 if (outWidth > 48)
                 {
@@ -401,8 +403,7 @@ namespace KernelGen.Generated
                     sum3 = sum3 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + cells2_3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 2).AsSingle();
                     sum3 = sum3 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + cells3_3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 2).AsSingle();
                     sum3 = sum3 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + cells4_3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 64) (sum3 / (Vector512.Load(divisors + 48) * rowFactor)).Store(output + 48);
-                    else KernelLanes512.StoreFirst(output + 48, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)), outWidth - 48);
+                    Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
                 }
                 if (outWidth > 64)
                 {
@@ -413,8 +414,7 @@ namespace KernelGen.Generated
                     sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                     sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                     sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                    if (outWidth >= 80) (sum4 / (Vector512.Load(divisors + 64) * rowFactor)).Store(output + 64);
-                    else KernelLanes512.StoreFirst(output + 64, (sum4 / (Vector512.Load(divisors + 64) * rowFactor)), outWidth - 64);
+                    Avx512F.MaskStore(output + 64, storeMask4, (sum4 / (Vector512.Load(divisors + 64) * rowFactor)));
                 }
             }
         }

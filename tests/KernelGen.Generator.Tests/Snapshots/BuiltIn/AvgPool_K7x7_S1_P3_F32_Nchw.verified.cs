@@ -107,6 +107,8 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x1(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -135,8 +137,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -149,8 +150,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
             }
         }
@@ -163,6 +163,9 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x2(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -198,8 +201,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -212,8 +214,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
                 if (outWidth > 32)
                 {
@@ -226,8 +227,7 @@ namespace KernelGen.Generated
                     sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 48) (sum2 / (Vector512.Load(divisors + 32) * rowFactor)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)), outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
                 }
             }
         }
@@ -240,6 +240,10 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x3(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -282,8 +286,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -296,8 +299,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
                 if (outWidth > 32)
                 {
@@ -310,8 +312,7 @@ namespace KernelGen.Generated
                     sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 48) (sum2 / (Vector512.Load(divisors + 32) * rowFactor)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)), outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
                 }
                 if (outWidth > 48)
                 {
@@ -324,8 +325,7 @@ namespace KernelGen.Generated
                     sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                     sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                     sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 64) (sum3 / (Vector512.Load(divisors + 48) * rowFactor)).Store(output + 48);
-                    else KernelLanes512.StoreFirst(output + 48, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)), outWidth - 48);
+                    Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
                 }
             }
         }
@@ -338,6 +338,11 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x4(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
+            var storeMask4 = KernelLanes512.FirstLanes32(outWidth - 64);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -387,8 +392,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                     sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -401,8 +405,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                     sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
                 if (outWidth > 32)
                 {
@@ -415,8 +418,7 @@ namespace KernelGen.Generated
                     sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
                     sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 48) (sum2 / (Vector512.Load(divisors + 32) * rowFactor)).Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)), outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
                 }
                 if (outWidth > 48)
                 {
@@ -429,8 +431,7 @@ namespace KernelGen.Generated
                     sum3 = sum3 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + cells4_3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 3).AsSingle();
                     sum3 = sum3 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + cells5_3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 3).AsSingle();
                     sum3 = sum3 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + cells6_3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 64) (sum3 / (Vector512.Load(divisors + 48) * rowFactor)).Store(output + 48);
-                    else KernelLanes512.StoreFirst(output + 48, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)), outWidth - 48);
+                    Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
                 }
                 if (outWidth > 64)
                 {
@@ -443,8 +444,7 @@ namespace KernelGen.Generated
                     sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                     sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                     sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    if (outWidth >= 80) (sum4 / (Vector512.Load(divisors + 64) * rowFactor)).Store(output + 64);
-                    else KernelLanes512.StoreFirst(output + 64, (sum4 / (Vector512.Load(divisors + 64) * rowFactor)), outWidth - 64);
+                    Avx512F.MaskStore(output + 64, storeMask4, (sum4 / (Vector512.Load(divisors + 64) * rowFactor)));
                 }
             }
         }

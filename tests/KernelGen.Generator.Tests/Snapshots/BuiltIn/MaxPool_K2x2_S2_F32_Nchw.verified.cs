@@ -103,6 +103,7 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x1(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -113,8 +114,7 @@ namespace KernelGen.Generated
                 var even_0 = KernelLanes512.Even(cells0, fill); var odd_0 = KernelLanes512.Odd(cells0, fill);
                 {
                     var result0 = KernelLanes512.Max(even_0, odd_0) + Vector512<float>.Zero;
-                    if (outWidth >= 16) result0.Store(output);
-                    else KernelLanes512.StoreFirst(output, result0, outWidth);
+                    Avx512F.MaskStore(output, storeMask0, result0);
                 }
             }
         }
@@ -127,6 +127,8 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x2(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -138,14 +140,12 @@ namespace KernelGen.Generated
                 var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
                 {
                     var result0 = KernelLanes512.Max(even_0, odd_0) + Vector512<float>.Zero;
-                    if (outWidth >= 16) result0.Store(output);
-                    else KernelLanes512.StoreFirst(output, result0, outWidth);
+                    Avx512F.MaskStore(output, storeMask0, result0);
                 }
                 if (outWidth > 16)
                 {
                     var result1 = KernelLanes512.Max(fill, fill) + Vector512<float>.Zero;
-                    if (outWidth >= 32) result1.Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, result1);
                 }
             }
         }
@@ -158,6 +158,8 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x3(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -171,14 +173,12 @@ namespace KernelGen.Generated
                 var even_1 = KernelLanes512.Even(cells2, fill); var odd_1 = KernelLanes512.Odd(cells2, fill);
                 {
                     var result0 = KernelLanes512.Max(even_0, odd_0) + Vector512<float>.Zero;
-                    if (outWidth >= 16) result0.Store(output);
-                    else KernelLanes512.StoreFirst(output, result0, outWidth);
+                    Avx512F.MaskStore(output, storeMask0, result0);
                 }
                 if (outWidth > 16)
                 {
                     var result1 = KernelLanes512.Max(even_1, odd_1) + Vector512<float>.Zero;
-                    if (outWidth >= 32) result1.Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, result1);
                 }
             }
         }
@@ -191,6 +191,9 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x4(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -205,20 +208,17 @@ namespace KernelGen.Generated
                 var even_1 = KernelLanes512.Even(cells2, cells3); var odd_1 = KernelLanes512.Odd(cells2, cells3);
                 {
                     var result0 = KernelLanes512.Max(even_0, odd_0) + Vector512<float>.Zero;
-                    if (outWidth >= 16) result0.Store(output);
-                    else KernelLanes512.StoreFirst(output, result0, outWidth);
+                    Avx512F.MaskStore(output, storeMask0, result0);
                 }
                 if (outWidth > 16)
                 {
                     var result1 = KernelLanes512.Max(even_1, odd_1) + Vector512<float>.Zero;
-                    if (outWidth >= 32) result1.Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, result1);
                 }
                 if (outWidth > 32)
                 {
                     var result2 = KernelLanes512.Max(fill, fill) + Vector512<float>.Zero;
-                    if (outWidth >= 48) result2.Store(output + 32);
-                    else KernelLanes512.StoreFirst(output + 32, result2, outWidth - 32);
+                    Avx512F.MaskStore(output + 32, storeMask2, result2);
                 }
             }
         }

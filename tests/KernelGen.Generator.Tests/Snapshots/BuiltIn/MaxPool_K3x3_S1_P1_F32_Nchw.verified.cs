@@ -122,6 +122,8 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var loadedSum = Vector512<float>.Zero;
+            // Every output row stores the same lanes of each block: the masks are computed once.
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             Vector512<float> window0_0;
             LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
             if (TMax.NeedsNaNCheck) loadedSum += window0_0;
@@ -138,8 +140,7 @@ namespace KernelGen.Generated
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_2 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var result0 = TMax.Max(tap0_0, TMax.Max(column0, tap0_2)) + Vector512<float>.Zero;
-                if (outWidth >= 16) result0.Store(output);
-                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                Avx512F.MaskStore(output, storeMask0, result0);
                 // The window moves down a row.
                 window0_0 = window1_0;
                 window1_0 = window2_0;
@@ -173,6 +174,9 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var loadedSum = Vector512<float>.Zero;
+            // Every output row stores the same lanes of each block: the masks are computed once.
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             Vector512<float> window0_0, window0_1;
             LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
             if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1;
@@ -190,13 +194,11 @@ namespace KernelGen.Generated
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var result0 = TMax.Max(tap0_0, TMax.Max(column0, tap0_2)) + Vector512<float>.Zero;
-                if (outWidth >= 16) result0.Store(output);
-                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_2 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var result1 = TMax.Max(tap1_0, TMax.Max(column1, tap1_2)) + Vector512<float>.Zero;
-                if (outWidth >= 32) result1.Store(output + 16);
-                else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                Avx512F.MaskStore(output + 16, storeMask1, result1);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1;
                 window1_0 = window2_0; window1_1 = window2_1;
@@ -231,6 +233,10 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var loadedSum = Vector512<float>.Zero;
+            // Every output row stores the same lanes of each block: the masks are computed once.
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             Vector512<float> window0_0, window0_1, window0_2;
             LoadRow512x3(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2);
             if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1 + window0_2;
@@ -249,18 +255,15 @@ namespace KernelGen.Generated
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var result0 = TMax.Max(tap0_0, TMax.Max(column0, tap0_2)) + Vector512<float>.Zero;
-                if (outWidth >= 16) result0.Store(output);
-                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_2 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var result1 = TMax.Max(tap1_0, TMax.Max(column1, tap1_2)) + Vector512<float>.Zero;
-                if (outWidth >= 32) result1.Store(output + 16);
-                else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                Avx512F.MaskStore(output + 16, storeMask1, result1);
                 var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
                 var tap2_2 = Avx512F.AlignRight32(fill.AsInt32(), column2.AsInt32(), 1).AsSingle();
                 var result2 = TMax.Max(tap2_0, TMax.Max(column2, tap2_2)) + Vector512<float>.Zero;
-                if (outWidth >= 48) result2.Store(output + 32);
-                else KernelLanes512.StoreFirst(output + 32, result2, outWidth - 32);
+                Avx512F.MaskStore(output + 32, storeMask2, result2);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1; window0_2 = window1_2;
                 window1_0 = window2_0; window1_1 = window2_1; window1_2 = window2_2;
@@ -296,6 +299,11 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var loadedSum = Vector512<float>.Zero;
+            // Every output row stores the same lanes of each block: the masks are computed once.
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
             Vector512<float> window0_0, window0_1, window0_2, window0_3;
             LoadRow512x4(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2, out window0_3);
             if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1 + window0_2 + window0_3;
@@ -315,23 +323,19 @@ namespace KernelGen.Generated
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var result0 = TMax.Max(tap0_0, TMax.Max(column0, tap0_2)) + Vector512<float>.Zero;
-                if (outWidth >= 16) result0.Store(output);
-                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_2 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var result1 = TMax.Max(tap1_0, TMax.Max(column1, tap1_2)) + Vector512<float>.Zero;
-                if (outWidth >= 32) result1.Store(output + 16);
-                else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                Avx512F.MaskStore(output + 16, storeMask1, result1);
                 var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
                 var tap2_2 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 1).AsSingle();
                 var result2 = TMax.Max(tap2_0, TMax.Max(column2, tap2_2)) + Vector512<float>.Zero;
-                if (outWidth >= 48) result2.Store(output + 32);
-                else KernelLanes512.StoreFirst(output + 32, result2, outWidth - 32);
+                Avx512F.MaskStore(output + 32, storeMask2, result2);
                 var tap3_0 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 15).AsSingle();
                 var tap3_2 = Avx512F.AlignRight32(fill.AsInt32(), column3.AsInt32(), 1).AsSingle();
                 var result3 = TMax.Max(tap3_0, TMax.Max(column3, tap3_2)) + Vector512<float>.Zero;
-                if (outWidth >= 64) result3.Store(output + 48);
-                else KernelLanes512.StoreFirst(output + 48, result3, outWidth - 48);
+                Avx512F.MaskStore(output + 48, storeMask3, result3);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1; window0_2 = window1_2; window0_3 = window1_3;
                 window1_0 = window2_0; window1_1 = window2_1; window1_2 = window2_2; window1_3 = window2_3;

@@ -114,6 +114,8 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var loadedSum = Vector512<float>.Zero;
+            // Every output row stores the same lanes of each block: the masks are computed once.
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             Vector512<float> window0_0;
             LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
             if (TMax.NeedsNaNCheck) loadedSum += window0_0;
@@ -146,8 +148,7 @@ namespace KernelGen.Generated
                 var tap0_5 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 2).AsSingle();
                 var tap0_6 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 3).AsSingle();
                 var result0 = TMax.Max(TMax.Max(tap0_0, TMax.Max(tap0_1, tap0_2)), TMax.Max(TMax.Max(column0, tap0_4), TMax.Max(tap0_5, tap0_6))) + Vector512<float>.Zero;
-                if (outWidth >= 16) result0.Store(output);
-                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                Avx512F.MaskStore(output, storeMask0, result0);
                 // The window moves down a row.
                 window0_0 = window1_0;
                 window1_0 = window2_0;
@@ -185,6 +186,9 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var loadedSum = Vector512<float>.Zero;
+            // Every output row stores the same lanes of each block: the masks are computed once.
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             Vector512<float> window0_0, window0_1;
             LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
             if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1;
@@ -218,8 +222,7 @@ namespace KernelGen.Generated
                 var tap0_5 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
                 var tap0_6 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 3).AsSingle();
                 var result0 = TMax.Max(TMax.Max(tap0_0, TMax.Max(tap0_1, tap0_2)), TMax.Max(TMax.Max(column0, tap0_4), TMax.Max(tap0_5, tap0_6))) + Vector512<float>.Zero;
-                if (outWidth >= 16) result0.Store(output);
-                else KernelLanes512.StoreFirst(output, result0, outWidth);
+                Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 13).AsSingle();
                 var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
                 var tap1_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
@@ -227,8 +230,7 @@ namespace KernelGen.Generated
                 var tap1_5 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 2).AsSingle();
                 var tap1_6 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 3).AsSingle();
                 var result1 = TMax.Max(TMax.Max(tap1_0, TMax.Max(tap1_1, tap1_2)), TMax.Max(TMax.Max(column1, tap1_4), TMax.Max(tap1_5, tap1_6))) + Vector512<float>.Zero;
-                if (outWidth >= 32) result1.Store(output + 16);
-                else KernelLanes512.StoreFirst(output + 16, result1, outWidth - 16);
+                Avx512F.MaskStore(output + 16, storeMask1, result1);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1;
                 window1_0 = window2_0; window1_1 = window2_1;

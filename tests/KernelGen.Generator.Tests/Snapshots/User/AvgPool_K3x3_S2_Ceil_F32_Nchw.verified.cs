@@ -108,6 +108,7 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x1(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -127,8 +128,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(fill.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                     sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(fill.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                     sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(fill.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
             }
         }
@@ -141,6 +141,7 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x2(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -163,8 +164,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(fill.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                     sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(fill.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                     sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(fill.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
             }
         }
@@ -177,6 +177,8 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x3(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -205,8 +207,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(even0_1.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                     sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(even1_1.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                     sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(even2_1.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -215,8 +216,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + even0_1 + odd0_1 + Avx512F.AlignRight32(fill.AsInt32(), even0_1.AsInt32(), 1).AsSingle();
                     sum1 = sum1 + even1_1 + odd1_1 + Avx512F.AlignRight32(fill.AsInt32(), even1_1.AsInt32(), 1).AsSingle();
                     sum1 = sum1 + even2_1 + odd2_1 + Avx512F.AlignRight32(fill.AsInt32(), even2_1.AsInt32(), 1).AsSingle();
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
             }
         }
@@ -229,6 +229,8 @@ namespace KernelGen.Generated
         private static void NarrowPlane512x4(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -260,8 +262,7 @@ namespace KernelGen.Generated
                     sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(even0_1.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                     sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(even1_1.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                     sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(even2_1.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                    if (outWidth >= 16) (sum0 / (Vector512.Load(divisors) * rowFactor)).Store(output);
-                    else KernelLanes512.StoreFirst(output, (sum0 / (Vector512.Load(divisors) * rowFactor)), outWidth);
+                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
                 }
                 if (outWidth > 16)
                 {
@@ -270,8 +271,7 @@ namespace KernelGen.Generated
                     sum1 = sum1 + even0_1 + odd0_1 + Avx512F.AlignRight32(fill.AsInt32(), even0_1.AsInt32(), 1).AsSingle();
                     sum1 = sum1 + even1_1 + odd1_1 + Avx512F.AlignRight32(fill.AsInt32(), even1_1.AsInt32(), 1).AsSingle();
                     sum1 = sum1 + even2_1 + odd2_1 + Avx512F.AlignRight32(fill.AsInt32(), even2_1.AsInt32(), 1).AsSingle();
-                    if (outWidth >= 32) (sum1 / (Vector512.Load(divisors + 16) * rowFactor)).Store(output + 16);
-                    else KernelLanes512.StoreFirst(output + 16, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)), outWidth - 16);
+                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
                 }
             }
         }
