@@ -28,6 +28,7 @@ internal abstract class KernelEmitter
         : configuration.Layout == PoolLayout.ChannelsLast
             ? configuration.IsMax && configuration.Dilation == 1 && SeparableMaxChannelsLastEmitter.WindowsOverlap(configuration)
                 ? new SeparableMaxChannelsLastEmitter(configuration)
+                : SlidingAverageChannelsLastEmitter.Applies(configuration) ? new SlidingAverageChannelsLastEmitter(configuration)
                 : new ChannelsLastEmitter(configuration)
         : configuration.IsMax && configuration.StrideWidth == 1 ? new SeparableMaxEmitter(configuration)
         : new ChannelsFirstEmitter(configuration);

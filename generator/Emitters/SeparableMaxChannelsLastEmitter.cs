@@ -155,22 +155,7 @@ internal sealed class SeparableMaxChannelsLastEmitter : KernelEmitter
                     w.Line("bool secondRow = oh + 1 < outHeight;");
                     w.Line($"{T}* out1 = out0 + (secondRow ? outRowStride : 0);");
                 }
-                w.Line("int c = 0;");
-                foreach (var isa in VectorIsa.All)
-                {
-                    int lanes = isa.LaneCount(_c.Element);
-                    w.Line($"if ({isa.Condition})");
-                    using (w.Block(""))
-                    {
-                        if (Unroll > 1)
-                            using (w.Block($"for (; c <= channels - {Unroll * lanes}; c += {Unroll * lanes})"))
-                                w.Line($"{SweepName(isa, Unroll)}({SweepArguments(" + c")});");
-                        using (w.Block($"for (; c <= channels - {lanes}; c += {lanes})"))
-                            w.Line($"{SweepName(isa, 1)}({SweepArguments(" + c")});");
-                    }
-                }
-                using (w.Block("for (; c < channels; c++)"))
-                    w.Line($"SweepScalar({SweepArguments(" + c")});");
+                ChannelBlocks.Emit(w, _c.Element, Unroll, (isa, unroll) => $"{(isa is null ? "SweepScalar" : SweepName(isa, unroll))}({SweepArguments(" + c")})");
             }
         }
         w.Line();

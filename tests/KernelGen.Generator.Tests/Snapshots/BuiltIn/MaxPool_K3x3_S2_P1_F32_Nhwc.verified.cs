@@ -79,6 +79,13 @@ namespace KernelGen.Generated
                     {
                         Sweep512(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
                     }
+                    // The channels left: one sweep that ends at the last channel, overlapping the previous one.
+                    if (c < channels && channels >= 16)
+                    {
+                        c = channels - 16;
+                        Sweep512(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                        c = channels;
+                    }
                 }
                 if (Vector256.IsHardwareAccelerated)
                 {

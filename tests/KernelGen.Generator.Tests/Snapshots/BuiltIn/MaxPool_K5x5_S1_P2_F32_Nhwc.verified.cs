@@ -85,6 +85,13 @@ namespace KernelGen.Generated
                     {
                         Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, row5 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                     }
+                    // The channels left: one sweep that ends at the last channel, overlapping the previous one.
+                    if (c < channels && channels >= 16)
+                    {
+                        c = channels - 16;
+                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, row5 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                        c = channels;
+                    }
                 }
                 if (Vector256.IsHardwareAccelerated)
                 {
