@@ -15,7 +15,8 @@ namespace KernelGen.Generator.Emitters;
 /// The sum keeps PyTorch's order (kh outer, kw inner, from +0), so unlike max nothing is shared between neighbouring
 /// windows but the loads: a cell-by-cell kernel loads all KernelHeight x KernelWidth taps per output vector, and at
 /// one 512-bit load per cycle (Zen 4) those loads, not the additions, bounded it. Here a step loads KernelHeight x
-/// StrideWidth vectors and takes the rest from registers.
+/// StrideWidth vectors and takes the rest from registers; with vertical stride 1 a sweep produces two output rows
+/// from KernelHeight + 1 input rows, which shares the loads of their common rows too.
 /// </para>
 /// <para>
 /// Padding adds +0 in place of the skipped cells: a sum that starts from +0 is never -0, so adding +0 changes nothing.
@@ -38,17 +39,29 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
     private int TapCount => _c.KernelHeight * _c.KernelWidth;
 
 
+    /// <summary>
+    /// Output rows one sweep produces: with vertical stride 1 two, which read KernelHeight + 1 input rows instead of
+    /// 2 x KernelHeight (when the window's cells of both still fit in 16 registers).
+    /// </summary>
+    private int RowsPerPass => _c.StrideHeight == 1 && (_c.KernelHeight + 1) * _c.KernelWidth <= 16 ? 2 : 1;
+
+    /// <summary>The input rows one sweep reads.</summary>
+    private int PassRows => RowsPerPass - 1 + _c.KernelHeight;
+
     /// <summary>The columns a step carries over to the next (the window's overlap with its right neighbour).</summary>
     private int Carried => _c.KernelWidth - _c.StrideWidth;
 
     private bool VaryingDivisor => ConstantDivisor is null;
 
-    /// <summary>Channel vectors one sweep takes side by side: as many as keep the window's cells within 24 registers (a power of two).</summary>
+    /// <summary>Registers for the window's cells (of AVX-512's 32; the rest hold the sums, divisors and the constant 1).</summary>
+    private const int CellBudget = 24;
+
+    /// <summary>Channel vectors one sweep takes side by side: as many as keep the window's cells within <see cref="CellBudget"/> registers (a power of two).</summary>
     private int Unroll
     {
         get
         {
-            int fits = System.Math.Max(1, System.Math.Min(4, 24 / TapCount));
+            int fits = System.Math.Max(1, System.Math.Min(4, CellBudget / (PassRows * _c.KernelWidth)));
             return fits >= 4 ? 4 : fits >= 2 ? 2 : 1;
         }
     }
@@ -56,7 +69,7 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
     public override IEnumerable<string> Remarks()
     {
         yield return "Channels last, sliding: vectors of channels sweep along an output row with the window's cells in";
-        yield return $"registers; a step loads the {_c.KernelHeight * _c.StrideWidth} cells the window slides onto, not all {TapCount}. Cells are added in PyTorch's";
+        yield return $"registers; a step loads the {PassRows * _c.StrideWidth} cells the window{(RowsPerPass == 2 ? "s of two output rows slide" : " slides")} onto, not {RowsPerPass * TapCount}. Cells are added in PyTorch's";
         yield return "row-major order from +0 (padding adds +0, which changes nothing), then divided: bit-identical to the general engine.";
     }
 
@@ -107,12 +120,14 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
 
     private string SweepArguments()
     {
-        var arguments = Enumerable.Range(0, _c.KernelHeight).Select(k => $"row{k} + c").ToList();
-        arguments.Add("target + c");
+        var arguments = Enumerable.Range(0, PassRows).Select(k => $"row{k} + c").ToList();
+        for (int g = 0; g < RowsPerPass; g++) arguments.Add($"target{g} + c");
+        if (RowsPerPass == 2) arguments.Add("secondRow");
         arguments.Add("width");
         arguments.Add("channels");
         arguments.Add("outWidth");
-        if (VaryingDivisor) arguments.Add("rowFactor");
+        if (VaryingDivisor)
+            for (int g = 0; g < RowsPerPass; g++) arguments.Add($"rowFactor{g}");
         return string.Join(", ", arguments);
     }
 
@@ -123,18 +138,25 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
         using (w.Block($"private static void PoolImage({T}* image, {T}* output, {T}* zeros, int height, int width, int channels, int outHeight, int outWidth)"))
         {
             w.Line("long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;");
-            using (w.Block("for (int oh = 0; oh < outHeight; oh++)"))
+            using (w.Block($"for (int oh = 0; oh < outHeight; oh += {RowsPerPass})"))
             {
                 w.Line("int top = oh * StrideHeight - PadTop;");
                 w.Line("// The window's rows; those outside the input read zeros (+0 added to a sum that starts at +0 changes nothing).");
-                for (int k = 0; k < _c.KernelHeight; k++)
+                for (int k = 0; k < PassRows; k++)
                 {
                     string row = k == 0 ? "top" : $"top + {k}";
                     w.Line($"{T}* row{k} = (uint)({row}) < (uint)height ? image + ({row}) * rowStride : zeros;");
                 }
                 if (VaryingDivisor)
-                    w.Line($"{T} rowFactor = {DivisorFactor("top", "height", "KernelHeight", "PadTop")};");
-                w.Line($"{T}* target = output + oh * outRowStride;");
+                    for (int g = 0; g < RowsPerPass; g++)
+                        w.Line($"{T} rowFactor{g} = {DivisorFactor(g == 0 ? "top" : $"(top + {g})", "height", "KernelHeight", "PadTop")};");
+                w.Line($"{T}* target0 = output + oh * outRowStride;");
+                if (RowsPerPass == 2)
+                {
+                    w.Line("// An odd last row: the sweep computes a second row from rows inside the image (or zeros) but does not store it.");
+                    w.Line("bool secondRow = oh + 1 < outHeight;");
+                    w.Line($"{T}* target1 = target0 + (secondRow ? outRowStride : 0);");
+                }
                 ChannelBlocks.Emit(w, _c.Element, Unroll, (isa, unroll) => $"{SweepName(isa, unroll)}({SweepArguments()})");
             }
         }
@@ -150,12 +172,14 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
         string Offset(int u) => u == 0 ? "" : $" + {u * lanes}";
         string Cell(int k, int i, int u) => unroll == 1 ? $"cell{k}_{i}" : $"cell{k}_{i}_{u}";
 
-        var parameters = Enumerable.Range(0, _c.KernelHeight).Select(k => $"{T}* row{k}").ToList();
-        parameters.Add($"{T}* target");
+        var parameters = Enumerable.Range(0, PassRows).Select(k => $"{T}* row{k}").ToList();
+        for (int g = 0; g < RowsPerPass; g++) parameters.Add($"{T}* target{g}");
+        if (RowsPerPass == 2) parameters.Add("bool secondRow");
         parameters.Add("int width");
         parameters.Add("int channels");
         parameters.Add("int outWidth");
-        if (VaryingDivisor) parameters.Add($"{T} rowFactor");
+        if (VaryingDivisor)
+            for (int g = 0; g < RowsPerPass; g++) parameters.Add($"{T} rowFactor{g}");
 
         string what = isa is null ? "one channel" : $"{(unroll == 1 ? "one" : Number(unroll))} {isa.Vector} of channels";
         w.Line($"/// <summary>Sweeps {what} along an output row, the window's cells in registers.</summary>");
@@ -171,12 +195,42 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
                 string column = i == 0 ? "x" : $"x + {i}";
                 w.Line($"at = (long)({column}) * channels;");
                 w.Line($"bool inside{i} = (uint)({column}) < (uint)width;");
-                for (int k = 0; k < _c.KernelHeight; k++)
+                for (int k = 0; k < PassRows; k++)
                     for (int u = 0; u < unroll; u++)
                     {
                         string load = isa is null ? $"*(row{k} + at)" : $"{isa.Vector}.Load(row{k} + at{Offset(u)})";
                         w.Line($"var {Cell(k, i, u)} = inside{i} ? {load} : {zero};");
                     }
+            }
+            // Output row g of the sweep: its window's rows are the sweep's rows g .. g + KernelHeight - 1.
+            void EmitRow(int g)
+            {
+                string divisor = "";
+                if (ConstantDivisor is null)
+                {
+                    w.Line($"{T} divisor{g} = rowFactor{g} * {DivisorFactor("x", "width", "KernelWidth", "PadLeft")};");
+                    if (isa is not null)
+                        w.Line($"var divisorVector{g} = {isa.Vector}.Create(divisor{g});");
+                    divisor = isa is null ? $"divisor{g}" : $"divisorVector{g}";
+                }
+                w.Line("// PyTorch's order: from +0, kh outer, kw inner.");
+                for (int t = 0; t < TapCount; t++)
+                    for (int u = 0; u < unroll; u++)
+                    {
+                        string cell = Cell(g + t / _c.KernelWidth, t % _c.KernelWidth, u);
+                        string sum = $"sum{g}_{u}";
+                        if (t == 0) w.Line($"var {sum} = {zero} + {cell};");
+                        else if (fused && t % 2 == 1) w.Line($"{sum} = Avx512F.FusedMultiplyAdd({cell}, one, {sum});");
+                        else w.Line($"{sum} += {cell};");
+                    }
+                for (int u = 0; u < unroll; u++)
+                {
+                    string quotient = ConstantDivisor is int constant
+                        ? DivideByConstant($"sum{g}_{u}", constant, isa is null ? "" : $"{isa.Vector}.Create")
+                        : $"sum{g}_{u} / {divisor}";
+                    string at = $"target{g} + (long)ow * channels{Offset(u)}";
+                    w.Line(isa is null ? $"*({at}) = {quotient};" : $"({quotient}).Store({at});");
+                }
             }
             if (Carried > 0)
             {
@@ -188,36 +242,15 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
             {
                 for (int i = System.Math.Max(0, Carried); i < _c.KernelWidth; i++)
                     EmitColumn(i);
-                string divisor;
-                if (ConstantDivisor is null)
+                for (int g = 0; g < RowsPerPass; g++)
                 {
-                    w.Line($"{T} divisor = rowFactor * {DivisorFactor("x", "width", "KernelWidth", "PadLeft")};");
-                    if (isa is not null)
-                        w.Line($"var divisorVector = {isa.Vector}.Create(divisor);");
-                    divisor = isa is null ? "divisor" : "divisorVector";
-                }
-                else divisor = "";
-                w.Line("// PyTorch's order: from +0, kh outer, kw inner.");
-                for (int t = 0; t < TapCount; t++)
-                    for (int u = 0; u < unroll; u++)
-                    {
-                        string cell = Cell(t / _c.KernelWidth, t % _c.KernelWidth, u);
-                        if (t == 0) w.Line($"var sum{u} = {zero} + {cell};");
-                        else if (fused && t % 2 == 1) w.Line($"sum{u} = Avx512F.FusedMultiplyAdd({cell}, one, sum{u});");
-                        else w.Line($"sum{u} += {cell};");
-                    }
-                for (int u = 0; u < unroll; u++)
-                {
-                    string quotient = ConstantDivisor is int constant
-                        ? DivideByConstant($"sum{u}", constant, isa is null ? "" : $"{isa.Vector}.Create")
-                        : $"sum{u} / {divisor}";
-                    string at = $"target + (long)ow * channels{Offset(u)}";
-                    w.Line(isa is null ? $"*({at}) = {quotient};" : $"({quotient}).Store({at});");
+                    if (g == 0) EmitRow(0);
+                    else using (w.Block("if (secondRow)")) EmitRow(g);
                 }
                 if (Carried > 0)
                 {
                     w.Line("// Slide: the next window's first columns are this one's last.");
-                    for (int k = 0; k < _c.KernelHeight; k++)
+                    for (int k = 0; k < PassRows; k++)
                         for (int u = 0; u < unroll; u++)
                             w.Line(string.Join(" ", Enumerable.Range(0, Carried).Select(i => $"{Cell(k, i, u)} = {Cell(k, i + _c.StrideWidth, u)};")));
                 }

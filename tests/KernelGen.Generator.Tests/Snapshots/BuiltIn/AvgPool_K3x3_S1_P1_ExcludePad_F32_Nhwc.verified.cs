@@ -15,7 +15,7 @@ namespace KernelGen.Generated
     /// </summary>
     /// <remarks>
     /// Channels last, sliding: vectors of channels sweep along an output row with the window's cells in
-    /// registers; a step loads the 3 cells the window slides onto, not all 9. Cells are added in PyTorch's
+    /// registers; a step loads the 4 cells the windows of two output rows slide onto, not 18. Cells are added in PyTorch's
     /// row-major order from +0 (padding adds +0, which changes nothing), then divided: bit-identical to the general engine.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
@@ -66,31 +66,36 @@ namespace KernelGen.Generated
         private static void PoolImage(float* image, float* output, float* zeros, int height, int width, int channels, int outHeight, int outWidth)
         {
             long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
-            for (int oh = 0; oh < outHeight; oh++)
+            for (int oh = 0; oh < outHeight; oh += 2)
             {
                 int top = oh * StrideHeight - PadTop;
                 // The window's rows; those outside the input read zeros (+0 added to a sum that starts at +0 changes nothing).
                 float* row0 = (uint)(top) < (uint)height ? image + (top) * rowStride : zeros;
                 float* row1 = (uint)(top + 1) < (uint)height ? image + (top + 1) * rowStride : zeros;
                 float* row2 = (uint)(top + 2) < (uint)height ? image + (top + 2) * rowStride : zeros;
-                float rowFactor = (float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
-                float* target = output + oh * outRowStride;
+                float* row3 = (uint)(top + 3) < (uint)height ? image + (top + 3) * rowStride : zeros;
+                float rowFactor0 = (float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
+                float rowFactor1 = (float)(Math.Min((top + 1) + KernelHeight, height) - Math.Max((top + 1), 0));
+                float* target0 = output + oh * outRowStride;
+                // An odd last row: the sweep computes a second row from rows inside the image (or zeros) but does not store it.
+                bool secondRow = oh + 1 < outHeight;
+                float* target1 = target0 + (secondRow ? outRowStride : 0);
                 int c = 0;
                 if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                 {
                     for (; c <= channels - 32; c += 32)
                     {
-                        Sweep512x2(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep512x2(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
                     }
                     for (; c <= channels - 16; c += 16)
                     {
-                        Sweep512(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
                     }
                     // The channels left: one sweep that ends at the last channel, overlapping the previous one.
                     if (c < channels && channels >= 16)
                     {
                         c = channels - 16;
-                        Sweep512(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
                         c = channels;
                     }
                 }
@@ -98,34 +103,34 @@ namespace KernelGen.Generated
                 {
                     for (; c <= channels - 16; c += 16)
                     {
-                        Sweep256x2(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep256x2(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
                     }
                     for (; c <= channels - 8; c += 8)
                     {
-                        Sweep256(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep256(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
                     }
                 }
                 if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
                 {
                     for (; c <= channels - 8; c += 8)
                     {
-                        Sweep128x2(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep128x2(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
                     }
                     for (; c <= channels - 4; c += 4)
                     {
-                        Sweep128(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep128(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
                     }
                 }
                 for (; c < channels; c++)
                 {
-                    SweepScalar(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                    SweepScalar(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
                 }
             }
         }
 
         /// <summary>Sweeps 2 Vector512 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512x2(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep512x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
             int x = -PadLeft; // the window's first column
@@ -139,6 +144,8 @@ namespace KernelGen.Generated
             var cell1_0_1 = inside0 ? Vector512.Load(row1 + at + 16) : Vector512<float>.Zero;
             var cell2_0_0 = inside0 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
             var cell2_0_1 = inside0 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
+            var cell3_0_0 = inside0 ? Vector512.Load(row3 + at) : Vector512<float>.Zero;
+            var cell3_0_1 = inside0 ? Vector512.Load(row3 + at + 16) : Vector512<float>.Zero;
             at = (long)(x + 1) * channels;
             bool inside1 = (uint)(x + 1) < (uint)width;
             var cell0_1_0 = inside1 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
@@ -147,6 +154,8 @@ namespace KernelGen.Generated
             var cell1_1_1 = inside1 ? Vector512.Load(row1 + at + 16) : Vector512<float>.Zero;
             var cell2_1_0 = inside1 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
             var cell2_1_1 = inside1 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
+            var cell3_1_0 = inside1 ? Vector512.Load(row3 + at) : Vector512<float>.Zero;
+            var cell3_1_1 = inside1 ? Vector512.Load(row3 + at + 16) : Vector512<float>.Zero;
             for (int ow = 0; ow < outWidth; ow++)
             {
                 at = (long)(x + 2) * channels;
@@ -157,29 +166,57 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector512.Load(row1 + at + 16) : Vector512<float>.Zero;
                 var cell2_2_0 = inside2 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
                 var cell2_2_1 = inside2 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector512.Create(divisor);
+                var cell3_2_0 = inside2 ? Vector512.Load(row3 + at) : Vector512<float>.Zero;
+                var cell3_2_1 = inside2 ? Vector512.Load(row3 + at + 16) : Vector512<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector512.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector512<float>.Zero + cell0_0_0;
-                var sum1 = Vector512<float>.Zero + cell0_0_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell0_1_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell0_1_1, one, sum1);
-                sum0 += cell0_2_0;
-                sum1 += cell0_2_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_0_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell1_0_1, one, sum1);
-                sum0 += cell1_1_0;
-                sum1 += cell1_1_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_2_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell1_2_1, one, sum1);
-                sum0 += cell2_0_0;
-                sum1 += cell2_0_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell2_1_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell2_1_1, one, sum1);
-                sum0 += cell2_2_0;
-                sum1 += cell2_2_1;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
-                (sum1 / divisorVector).Store(target + (long)ow * channels + 16);
+                var sum0_0 = Vector512<float>.Zero + cell0_0_0;
+                var sum0_1 = Vector512<float>.Zero + cell0_0_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell0_1_1, one, sum0_1);
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_0_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell1_0_1, one, sum0_1);
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_2_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell1_2_1, one, sum0_1);
+                sum0_0 += cell2_0_0;
+                sum0_1 += cell2_0_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell2_1_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell2_1_1, one, sum0_1);
+                sum0_0 += cell2_2_0;
+                sum0_1 += cell2_2_1;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 16);
+                if (secondRow)
+                {
+                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                    var divisorVector1 = Vector512.Create(divisor1);
+                    // PyTorch's order: from +0, kh outer, kw inner.
+                    var sum1_0 = Vector512<float>.Zero + cell1_0_0;
+                    var sum1_1 = Vector512<float>.Zero + cell1_0_1;
+                    sum1_0 = Avx512F.FusedMultiplyAdd(cell1_1_0, one, sum1_0);
+                    sum1_1 = Avx512F.FusedMultiplyAdd(cell1_1_1, one, sum1_1);
+                    sum1_0 += cell1_2_0;
+                    sum1_1 += cell1_2_1;
+                    sum1_0 = Avx512F.FusedMultiplyAdd(cell2_0_0, one, sum1_0);
+                    sum1_1 = Avx512F.FusedMultiplyAdd(cell2_0_1, one, sum1_1);
+                    sum1_0 += cell2_1_0;
+                    sum1_1 += cell2_1_1;
+                    sum1_0 = Avx512F.FusedMultiplyAdd(cell2_2_0, one, sum1_0);
+                    sum1_1 = Avx512F.FusedMultiplyAdd(cell2_2_1, one, sum1_1);
+                    sum1_0 += cell3_0_0;
+                    sum1_1 += cell3_0_1;
+                    sum1_0 = Avx512F.FusedMultiplyAdd(cell3_1_0, one, sum1_0);
+                    sum1_1 = Avx512F.FusedMultiplyAdd(cell3_1_1, one, sum1_1);
+                    sum1_0 += cell3_2_0;
+                    sum1_1 += cell3_2_1;
+                    (sum1_0 / divisorVector1).Store(target1 + (long)ow * channels);
+                    (sum1_1 / divisorVector1).Store(target1 + (long)ow * channels + 16);
+                }
                 // Slide: the next window's first columns are this one's last.
                 cell0_0_0 = cell0_1_0; cell0_1_0 = cell0_2_0;
                 cell0_0_1 = cell0_1_1; cell0_1_1 = cell0_2_1;
@@ -187,13 +224,15 @@ namespace KernelGen.Generated
                 cell1_0_1 = cell1_1_1; cell1_1_1 = cell1_2_1;
                 cell2_0_0 = cell2_1_0; cell2_1_0 = cell2_2_0;
                 cell2_0_1 = cell2_1_1; cell2_1_1 = cell2_2_1;
+                cell3_0_0 = cell3_1_0; cell3_1_0 = cell3_2_0;
+                cell3_0_1 = cell3_1_1; cell3_1_1 = cell3_2_1;
                 x += StrideWidth;
             }
         }
 
         /// <summary>Sweeps one Vector512 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep512(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
             int x = -PadLeft; // the window's first column
@@ -204,11 +243,13 @@ namespace KernelGen.Generated
             var cell0_0 = inside0 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
             var cell1_0 = inside0 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
             var cell2_0 = inside0 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
+            var cell3_0 = inside0 ? Vector512.Load(row3 + at) : Vector512<float>.Zero;
             at = (long)(x + 1) * channels;
             bool inside1 = (uint)(x + 1) < (uint)width;
             var cell0_1 = inside1 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
             var cell1_1 = inside1 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
             var cell2_1 = inside1 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
+            var cell3_1 = inside1 ? Vector512.Load(row3 + at) : Vector512<float>.Zero;
             for (int ow = 0; ow < outWidth; ow++)
             {
                 at = (long)(x + 2) * channels;
@@ -216,30 +257,48 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
                 var cell1_2 = inside2 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
                 var cell2_2 = inside2 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector512.Create(divisor);
+                var cell3_2 = inside2 ? Vector512.Load(row3 + at) : Vector512<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector512.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector512<float>.Zero + cell0_0;
-                sum0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0);
-                sum0 += cell0_2;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_0, one, sum0);
-                sum0 += cell1_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_2, one, sum0);
-                sum0 += cell2_0;
-                sum0 = Avx512F.FusedMultiplyAdd(cell2_1, one, sum0);
-                sum0 += cell2_2;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
+                var sum0_0 = Vector512<float>.Zero + cell0_0;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0_0);
+                sum0_0 += cell0_2;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_0, one, sum0_0);
+                sum0_0 += cell1_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_2, one, sum0_0);
+                sum0_0 += cell2_0;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell2_1, one, sum0_0);
+                sum0_0 += cell2_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                if (secondRow)
+                {
+                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                    var divisorVector1 = Vector512.Create(divisor1);
+                    // PyTorch's order: from +0, kh outer, kw inner.
+                    var sum1_0 = Vector512<float>.Zero + cell1_0;
+                    sum1_0 = Avx512F.FusedMultiplyAdd(cell1_1, one, sum1_0);
+                    sum1_0 += cell1_2;
+                    sum1_0 = Avx512F.FusedMultiplyAdd(cell2_0, one, sum1_0);
+                    sum1_0 += cell2_1;
+                    sum1_0 = Avx512F.FusedMultiplyAdd(cell2_2, one, sum1_0);
+                    sum1_0 += cell3_0;
+                    sum1_0 = Avx512F.FusedMultiplyAdd(cell3_1, one, sum1_0);
+                    sum1_0 += cell3_2;
+                    (sum1_0 / divisorVector1).Store(target1 + (long)ow * channels);
+                }
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_1; cell0_1 = cell0_2;
                 cell1_0 = cell1_1; cell1_1 = cell1_2;
                 cell2_0 = cell2_1; cell2_1 = cell2_2;
+                cell3_0 = cell3_1; cell3_1 = cell3_2;
                 x += StrideWidth;
             }
         }
 
         /// <summary>Sweeps 2 Vector256 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256x2(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep256x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -252,6 +311,8 @@ namespace KernelGen.Generated
             var cell1_0_1 = inside0 ? Vector256.Load(row1 + at + 8) : Vector256<float>.Zero;
             var cell2_0_0 = inside0 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
             var cell2_0_1 = inside0 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
+            var cell3_0_0 = inside0 ? Vector256.Load(row3 + at) : Vector256<float>.Zero;
+            var cell3_0_1 = inside0 ? Vector256.Load(row3 + at + 8) : Vector256<float>.Zero;
             at = (long)(x + 1) * channels;
             bool inside1 = (uint)(x + 1) < (uint)width;
             var cell0_1_0 = inside1 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
@@ -260,6 +321,8 @@ namespace KernelGen.Generated
             var cell1_1_1 = inside1 ? Vector256.Load(row1 + at + 8) : Vector256<float>.Zero;
             var cell2_1_0 = inside1 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
             var cell2_1_1 = inside1 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
+            var cell3_1_0 = inside1 ? Vector256.Load(row3 + at) : Vector256<float>.Zero;
+            var cell3_1_1 = inside1 ? Vector256.Load(row3 + at + 8) : Vector256<float>.Zero;
             for (int ow = 0; ow < outWidth; ow++)
             {
                 at = (long)(x + 2) * channels;
@@ -270,29 +333,57 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector256.Load(row1 + at + 8) : Vector256<float>.Zero;
                 var cell2_2_0 = inside2 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
                 var cell2_2_1 = inside2 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector256.Create(divisor);
+                var cell3_2_0 = inside2 ? Vector256.Load(row3 + at) : Vector256<float>.Zero;
+                var cell3_2_1 = inside2 ? Vector256.Load(row3 + at + 8) : Vector256<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector256.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector256<float>.Zero + cell0_0_0;
-                var sum1 = Vector256<float>.Zero + cell0_0_1;
-                sum0 += cell0_1_0;
-                sum1 += cell0_1_1;
-                sum0 += cell0_2_0;
-                sum1 += cell0_2_1;
-                sum0 += cell1_0_0;
-                sum1 += cell1_0_1;
-                sum0 += cell1_1_0;
-                sum1 += cell1_1_1;
-                sum0 += cell1_2_0;
-                sum1 += cell1_2_1;
-                sum0 += cell2_0_0;
-                sum1 += cell2_0_1;
-                sum0 += cell2_1_0;
-                sum1 += cell2_1_1;
-                sum0 += cell2_2_0;
-                sum1 += cell2_2_1;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
-                (sum1 / divisorVector).Store(target + (long)ow * channels + 8);
+                var sum0_0 = Vector256<float>.Zero + cell0_0_0;
+                var sum0_1 = Vector256<float>.Zero + cell0_0_1;
+                sum0_0 += cell0_1_0;
+                sum0_1 += cell0_1_1;
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_0 += cell1_0_0;
+                sum0_1 += cell1_0_1;
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_0 += cell1_2_0;
+                sum0_1 += cell1_2_1;
+                sum0_0 += cell2_0_0;
+                sum0_1 += cell2_0_1;
+                sum0_0 += cell2_1_0;
+                sum0_1 += cell2_1_1;
+                sum0_0 += cell2_2_0;
+                sum0_1 += cell2_2_1;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 8);
+                if (secondRow)
+                {
+                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                    var divisorVector1 = Vector256.Create(divisor1);
+                    // PyTorch's order: from +0, kh outer, kw inner.
+                    var sum1_0 = Vector256<float>.Zero + cell1_0_0;
+                    var sum1_1 = Vector256<float>.Zero + cell1_0_1;
+                    sum1_0 += cell1_1_0;
+                    sum1_1 += cell1_1_1;
+                    sum1_0 += cell1_2_0;
+                    sum1_1 += cell1_2_1;
+                    sum1_0 += cell2_0_0;
+                    sum1_1 += cell2_0_1;
+                    sum1_0 += cell2_1_0;
+                    sum1_1 += cell2_1_1;
+                    sum1_0 += cell2_2_0;
+                    sum1_1 += cell2_2_1;
+                    sum1_0 += cell3_0_0;
+                    sum1_1 += cell3_0_1;
+                    sum1_0 += cell3_1_0;
+                    sum1_1 += cell3_1_1;
+                    sum1_0 += cell3_2_0;
+                    sum1_1 += cell3_2_1;
+                    (sum1_0 / divisorVector1).Store(target1 + (long)ow * channels);
+                    (sum1_1 / divisorVector1).Store(target1 + (long)ow * channels + 8);
+                }
                 // Slide: the next window's first columns are this one's last.
                 cell0_0_0 = cell0_1_0; cell0_1_0 = cell0_2_0;
                 cell0_0_1 = cell0_1_1; cell0_1_1 = cell0_2_1;
@@ -300,13 +391,15 @@ namespace KernelGen.Generated
                 cell1_0_1 = cell1_1_1; cell1_1_1 = cell1_2_1;
                 cell2_0_0 = cell2_1_0; cell2_1_0 = cell2_2_0;
                 cell2_0_1 = cell2_1_1; cell2_1_1 = cell2_2_1;
+                cell3_0_0 = cell3_1_0; cell3_1_0 = cell3_2_0;
+                cell3_0_1 = cell3_1_1; cell3_1_1 = cell3_2_1;
                 x += StrideWidth;
             }
         }
 
         /// <summary>Sweeps one Vector256 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep256(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -316,11 +409,13 @@ namespace KernelGen.Generated
             var cell0_0 = inside0 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
             var cell1_0 = inside0 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
             var cell2_0 = inside0 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
+            var cell3_0 = inside0 ? Vector256.Load(row3 + at) : Vector256<float>.Zero;
             at = (long)(x + 1) * channels;
             bool inside1 = (uint)(x + 1) < (uint)width;
             var cell0_1 = inside1 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
             var cell1_1 = inside1 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
             var cell2_1 = inside1 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
+            var cell3_1 = inside1 ? Vector256.Load(row3 + at) : Vector256<float>.Zero;
             for (int ow = 0; ow < outWidth; ow++)
             {
                 at = (long)(x + 2) * channels;
@@ -328,30 +423,48 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
                 var cell1_2 = inside2 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
                 var cell2_2 = inside2 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector256.Create(divisor);
+                var cell3_2 = inside2 ? Vector256.Load(row3 + at) : Vector256<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector256.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector256<float>.Zero + cell0_0;
-                sum0 += cell0_1;
-                sum0 += cell0_2;
-                sum0 += cell1_0;
-                sum0 += cell1_1;
-                sum0 += cell1_2;
-                sum0 += cell2_0;
-                sum0 += cell2_1;
-                sum0 += cell2_2;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
+                var sum0_0 = Vector256<float>.Zero + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                sum0_0 += cell2_0;
+                sum0_0 += cell2_1;
+                sum0_0 += cell2_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                if (secondRow)
+                {
+                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                    var divisorVector1 = Vector256.Create(divisor1);
+                    // PyTorch's order: from +0, kh outer, kw inner.
+                    var sum1_0 = Vector256<float>.Zero + cell1_0;
+                    sum1_0 += cell1_1;
+                    sum1_0 += cell1_2;
+                    sum1_0 += cell2_0;
+                    sum1_0 += cell2_1;
+                    sum1_0 += cell2_2;
+                    sum1_0 += cell3_0;
+                    sum1_0 += cell3_1;
+                    sum1_0 += cell3_2;
+                    (sum1_0 / divisorVector1).Store(target1 + (long)ow * channels);
+                }
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_1; cell0_1 = cell0_2;
                 cell1_0 = cell1_1; cell1_1 = cell1_2;
                 cell2_0 = cell2_1; cell2_1 = cell2_2;
+                cell3_0 = cell3_1; cell3_1 = cell3_2;
                 x += StrideWidth;
             }
         }
 
         /// <summary>Sweeps 2 Vector128 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128x2(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep128x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -364,6 +477,8 @@ namespace KernelGen.Generated
             var cell1_0_1 = inside0 ? Vector128.Load(row1 + at + 4) : Vector128<float>.Zero;
             var cell2_0_0 = inside0 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
             var cell2_0_1 = inside0 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
+            var cell3_0_0 = inside0 ? Vector128.Load(row3 + at) : Vector128<float>.Zero;
+            var cell3_0_1 = inside0 ? Vector128.Load(row3 + at + 4) : Vector128<float>.Zero;
             at = (long)(x + 1) * channels;
             bool inside1 = (uint)(x + 1) < (uint)width;
             var cell0_1_0 = inside1 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
@@ -372,6 +487,8 @@ namespace KernelGen.Generated
             var cell1_1_1 = inside1 ? Vector128.Load(row1 + at + 4) : Vector128<float>.Zero;
             var cell2_1_0 = inside1 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
             var cell2_1_1 = inside1 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
+            var cell3_1_0 = inside1 ? Vector128.Load(row3 + at) : Vector128<float>.Zero;
+            var cell3_1_1 = inside1 ? Vector128.Load(row3 + at + 4) : Vector128<float>.Zero;
             for (int ow = 0; ow < outWidth; ow++)
             {
                 at = (long)(x + 2) * channels;
@@ -382,29 +499,57 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector128.Load(row1 + at + 4) : Vector128<float>.Zero;
                 var cell2_2_0 = inside2 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
                 var cell2_2_1 = inside2 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector128.Create(divisor);
+                var cell3_2_0 = inside2 ? Vector128.Load(row3 + at) : Vector128<float>.Zero;
+                var cell3_2_1 = inside2 ? Vector128.Load(row3 + at + 4) : Vector128<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector128.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector128<float>.Zero + cell0_0_0;
-                var sum1 = Vector128<float>.Zero + cell0_0_1;
-                sum0 += cell0_1_0;
-                sum1 += cell0_1_1;
-                sum0 += cell0_2_0;
-                sum1 += cell0_2_1;
-                sum0 += cell1_0_0;
-                sum1 += cell1_0_1;
-                sum0 += cell1_1_0;
-                sum1 += cell1_1_1;
-                sum0 += cell1_2_0;
-                sum1 += cell1_2_1;
-                sum0 += cell2_0_0;
-                sum1 += cell2_0_1;
-                sum0 += cell2_1_0;
-                sum1 += cell2_1_1;
-                sum0 += cell2_2_0;
-                sum1 += cell2_2_1;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
-                (sum1 / divisorVector).Store(target + (long)ow * channels + 4);
+                var sum0_0 = Vector128<float>.Zero + cell0_0_0;
+                var sum0_1 = Vector128<float>.Zero + cell0_0_1;
+                sum0_0 += cell0_1_0;
+                sum0_1 += cell0_1_1;
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_0 += cell1_0_0;
+                sum0_1 += cell1_0_1;
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_0 += cell1_2_0;
+                sum0_1 += cell1_2_1;
+                sum0_0 += cell2_0_0;
+                sum0_1 += cell2_0_1;
+                sum0_0 += cell2_1_0;
+                sum0_1 += cell2_1_1;
+                sum0_0 += cell2_2_0;
+                sum0_1 += cell2_2_1;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 4);
+                if (secondRow)
+                {
+                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                    var divisorVector1 = Vector128.Create(divisor1);
+                    // PyTorch's order: from +0, kh outer, kw inner.
+                    var sum1_0 = Vector128<float>.Zero + cell1_0_0;
+                    var sum1_1 = Vector128<float>.Zero + cell1_0_1;
+                    sum1_0 += cell1_1_0;
+                    sum1_1 += cell1_1_1;
+                    sum1_0 += cell1_2_0;
+                    sum1_1 += cell1_2_1;
+                    sum1_0 += cell2_0_0;
+                    sum1_1 += cell2_0_1;
+                    sum1_0 += cell2_1_0;
+                    sum1_1 += cell2_1_1;
+                    sum1_0 += cell2_2_0;
+                    sum1_1 += cell2_2_1;
+                    sum1_0 += cell3_0_0;
+                    sum1_1 += cell3_0_1;
+                    sum1_0 += cell3_1_0;
+                    sum1_1 += cell3_1_1;
+                    sum1_0 += cell3_2_0;
+                    sum1_1 += cell3_2_1;
+                    (sum1_0 / divisorVector1).Store(target1 + (long)ow * channels);
+                    (sum1_1 / divisorVector1).Store(target1 + (long)ow * channels + 4);
+                }
                 // Slide: the next window's first columns are this one's last.
                 cell0_0_0 = cell0_1_0; cell0_1_0 = cell0_2_0;
                 cell0_0_1 = cell0_1_1; cell0_1_1 = cell0_2_1;
@@ -412,13 +557,15 @@ namespace KernelGen.Generated
                 cell1_0_1 = cell1_1_1; cell1_1_1 = cell1_2_1;
                 cell2_0_0 = cell2_1_0; cell2_1_0 = cell2_2_0;
                 cell2_0_1 = cell2_1_1; cell2_1_1 = cell2_2_1;
+                cell3_0_0 = cell3_1_0; cell3_1_0 = cell3_2_0;
+                cell3_0_1 = cell3_1_1; cell3_1_1 = cell3_2_1;
                 x += StrideWidth;
             }
         }
 
         /// <summary>Sweeps one Vector128 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep128(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -428,11 +575,13 @@ namespace KernelGen.Generated
             var cell0_0 = inside0 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
             var cell1_0 = inside0 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
             var cell2_0 = inside0 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
+            var cell3_0 = inside0 ? Vector128.Load(row3 + at) : Vector128<float>.Zero;
             at = (long)(x + 1) * channels;
             bool inside1 = (uint)(x + 1) < (uint)width;
             var cell0_1 = inside1 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
             var cell1_1 = inside1 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
             var cell2_1 = inside1 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
+            var cell3_1 = inside1 ? Vector128.Load(row3 + at) : Vector128<float>.Zero;
             for (int ow = 0; ow < outWidth; ow++)
             {
                 at = (long)(x + 2) * channels;
@@ -440,30 +589,48 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
                 var cell1_2 = inside2 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
                 var cell2_2 = inside2 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector128.Create(divisor);
+                var cell3_2 = inside2 ? Vector128.Load(row3 + at) : Vector128<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector128.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector128<float>.Zero + cell0_0;
-                sum0 += cell0_1;
-                sum0 += cell0_2;
-                sum0 += cell1_0;
-                sum0 += cell1_1;
-                sum0 += cell1_2;
-                sum0 += cell2_0;
-                sum0 += cell2_1;
-                sum0 += cell2_2;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
+                var sum0_0 = Vector128<float>.Zero + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                sum0_0 += cell2_0;
+                sum0_0 += cell2_1;
+                sum0_0 += cell2_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                if (secondRow)
+                {
+                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                    var divisorVector1 = Vector128.Create(divisor1);
+                    // PyTorch's order: from +0, kh outer, kw inner.
+                    var sum1_0 = Vector128<float>.Zero + cell1_0;
+                    sum1_0 += cell1_1;
+                    sum1_0 += cell1_2;
+                    sum1_0 += cell2_0;
+                    sum1_0 += cell2_1;
+                    sum1_0 += cell2_2;
+                    sum1_0 += cell3_0;
+                    sum1_0 += cell3_1;
+                    sum1_0 += cell3_2;
+                    (sum1_0 / divisorVector1).Store(target1 + (long)ow * channels);
+                }
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_1; cell0_1 = cell0_2;
                 cell1_0 = cell1_1; cell1_1 = cell1_2;
                 cell2_0 = cell2_1; cell2_1 = cell2_2;
+                cell3_0 = cell3_1; cell3_1 = cell3_2;
                 x += StrideWidth;
             }
         }
 
         /// <summary>Sweeps one channel along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void SweepScalar(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void SweepScalar(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -473,11 +640,13 @@ namespace KernelGen.Generated
             var cell0_0 = inside0 ? *(row0 + at) : 0f;
             var cell1_0 = inside0 ? *(row1 + at) : 0f;
             var cell2_0 = inside0 ? *(row2 + at) : 0f;
+            var cell3_0 = inside0 ? *(row3 + at) : 0f;
             at = (long)(x + 1) * channels;
             bool inside1 = (uint)(x + 1) < (uint)width;
             var cell0_1 = inside1 ? *(row0 + at) : 0f;
             var cell1_1 = inside1 ? *(row1 + at) : 0f;
             var cell2_1 = inside1 ? *(row2 + at) : 0f;
+            var cell3_1 = inside1 ? *(row3 + at) : 0f;
             for (int ow = 0; ow < outWidth; ow++)
             {
                 at = (long)(x + 2) * channels;
@@ -485,22 +654,39 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? *(row0 + at) : 0f;
                 var cell1_2 = inside2 ? *(row1 + at) : 0f;
                 var cell2_2 = inside2 ? *(row2 + at) : 0f;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var cell3_2 = inside2 ? *(row3 + at) : 0f;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = 0f + cell0_0;
-                sum0 += cell0_1;
-                sum0 += cell0_2;
-                sum0 += cell1_0;
-                sum0 += cell1_1;
-                sum0 += cell1_2;
-                sum0 += cell2_0;
-                sum0 += cell2_1;
-                sum0 += cell2_2;
-                *(target + (long)ow * channels) = sum0 / divisor;
+                var sum0_0 = 0f + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                sum0_0 += cell2_0;
+                sum0_0 += cell2_1;
+                sum0_0 += cell2_2;
+                *(target0 + (long)ow * channels) = sum0_0 / divisor0;
+                if (secondRow)
+                {
+                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                    // PyTorch's order: from +0, kh outer, kw inner.
+                    var sum1_0 = 0f + cell1_0;
+                    sum1_0 += cell1_1;
+                    sum1_0 += cell1_2;
+                    sum1_0 += cell2_0;
+                    sum1_0 += cell2_1;
+                    sum1_0 += cell2_2;
+                    sum1_0 += cell3_0;
+                    sum1_0 += cell3_1;
+                    sum1_0 += cell3_2;
+                    *(target1 + (long)ow * channels) = sum1_0 / divisor1;
+                }
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_1; cell0_1 = cell0_2;
                 cell1_0 = cell1_1; cell1_1 = cell1_2;
                 cell2_0 = cell2_1; cell2_1 = cell2_2;
+                cell3_0 = cell3_1; cell3_1 = cell3_2;
                 x += StrideWidth;
             }
         }

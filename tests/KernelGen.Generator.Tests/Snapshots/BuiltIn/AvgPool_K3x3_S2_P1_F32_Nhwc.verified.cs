@@ -15,7 +15,7 @@ namespace KernelGen.Generated
     /// </summary>
     /// <remarks>
     /// Channels last, sliding: vectors of channels sweep along an output row with the window's cells in
-    /// registers; a step loads the 6 cells the window slides onto, not all 9. Cells are added in PyTorch's
+    /// registers; a step loads the 6 cells the window slides onto, not 9. Cells are added in PyTorch's
     /// row-major order from +0 (padding adds +0, which changes nothing), then divided: bit-identical to the general engine.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
@@ -66,31 +66,31 @@ namespace KernelGen.Generated
         private static void PoolImage(float* image, float* output, float* zeros, int height, int width, int channels, int outHeight, int outWidth)
         {
             long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
-            for (int oh = 0; oh < outHeight; oh++)
+            for (int oh = 0; oh < outHeight; oh += 1)
             {
                 int top = oh * StrideHeight - PadTop;
                 // The window's rows; those outside the input read zeros (+0 added to a sum that starts at +0 changes nothing).
                 float* row0 = (uint)(top) < (uint)height ? image + (top) * rowStride : zeros;
                 float* row1 = (uint)(top + 1) < (uint)height ? image + (top + 1) * rowStride : zeros;
                 float* row2 = (uint)(top + 2) < (uint)height ? image + (top + 2) * rowStride : zeros;
-                float rowFactor = (float)(Math.Min(top + KernelHeight, height + PadTop) - (top));
-                float* target = output + oh * outRowStride;
+                float rowFactor0 = (float)(Math.Min(top + KernelHeight, height + PadTop) - (top));
+                float* target0 = output + oh * outRowStride;
                 int c = 0;
                 if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                 {
                     for (; c <= channels - 32; c += 32)
                     {
-                        Sweep512x2(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep512x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                     for (; c <= channels - 16; c += 16)
                     {
-                        Sweep512(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep512(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                     // The channels left: one sweep that ends at the last channel, overlapping the previous one.
                     if (c < channels && channels >= 16)
                     {
                         c = channels - 16;
-                        Sweep512(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep512(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                         c = channels;
                     }
                 }
@@ -98,34 +98,34 @@ namespace KernelGen.Generated
                 {
                     for (; c <= channels - 16; c += 16)
                     {
-                        Sweep256x2(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep256x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                     for (; c <= channels - 8; c += 8)
                     {
-                        Sweep256(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep256(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                 }
                 if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
                 {
                     for (; c <= channels - 8; c += 8)
                     {
-                        Sweep128x2(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep128x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                     for (; c <= channels - 4; c += 4)
                     {
-                        Sweep128(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep128(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                 }
                 for (; c < channels; c++)
                 {
-                    SweepScalar(row0 + c, row1 + c, row2 + c, target + c, width, channels, outWidth, rowFactor);
+                    SweepScalar(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                 }
             }
         }
 
         /// <summary>Sweeps 2 Vector512 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512x2(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep512x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
             int x = -PadLeft; // the window's first column
@@ -157,29 +157,29 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector512.Load(row1 + at + 16) : Vector512<float>.Zero;
                 var cell2_2_0 = inside2 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
                 var cell2_2_1 = inside2 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector = Vector512.Create(divisor);
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector512.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector512<float>.Zero + cell0_0_0;
-                var sum1 = Vector512<float>.Zero + cell0_0_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell0_1_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell0_1_1, one, sum1);
-                sum0 += cell0_2_0;
-                sum1 += cell0_2_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_0_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell1_0_1, one, sum1);
-                sum0 += cell1_1_0;
-                sum1 += cell1_1_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_2_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell1_2_1, one, sum1);
-                sum0 += cell2_0_0;
-                sum1 += cell2_0_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell2_1_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell2_1_1, one, sum1);
-                sum0 += cell2_2_0;
-                sum1 += cell2_2_1;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
-                (sum1 / divisorVector).Store(target + (long)ow * channels + 16);
+                var sum0_0 = Vector512<float>.Zero + cell0_0_0;
+                var sum0_1 = Vector512<float>.Zero + cell0_0_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell0_1_1, one, sum0_1);
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_0_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell1_0_1, one, sum0_1);
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_2_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell1_2_1, one, sum0_1);
+                sum0_0 += cell2_0_0;
+                sum0_1 += cell2_0_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell2_1_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell2_1_1, one, sum0_1);
+                sum0_0 += cell2_2_0;
+                sum0_1 += cell2_2_1;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 16);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0_0 = cell0_2_0;
                 cell0_0_1 = cell0_2_1;
@@ -193,7 +193,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps one Vector512 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep512(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
             int x = -PadLeft; // the window's first column
@@ -216,19 +216,19 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
                 var cell1_2 = inside2 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
                 var cell2_2 = inside2 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector = Vector512.Create(divisor);
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector512.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector512<float>.Zero + cell0_0;
-                sum0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0);
-                sum0 += cell0_2;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_0, one, sum0);
-                sum0 += cell1_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_2, one, sum0);
-                sum0 += cell2_0;
-                sum0 = Avx512F.FusedMultiplyAdd(cell2_1, one, sum0);
-                sum0 += cell2_2;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
+                var sum0_0 = Vector512<float>.Zero + cell0_0;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0_0);
+                sum0_0 += cell0_2;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_0, one, sum0_0);
+                sum0_0 += cell1_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_2, one, sum0_0);
+                sum0_0 += cell2_0;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell2_1, one, sum0_0);
+                sum0_0 += cell2_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_2;
                 cell1_0 = cell1_2;
@@ -239,7 +239,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps 2 Vector256 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256x2(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep256x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -270,29 +270,29 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector256.Load(row1 + at + 8) : Vector256<float>.Zero;
                 var cell2_2_0 = inside2 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
                 var cell2_2_1 = inside2 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector = Vector256.Create(divisor);
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector256.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector256<float>.Zero + cell0_0_0;
-                var sum1 = Vector256<float>.Zero + cell0_0_1;
-                sum0 += cell0_1_0;
-                sum1 += cell0_1_1;
-                sum0 += cell0_2_0;
-                sum1 += cell0_2_1;
-                sum0 += cell1_0_0;
-                sum1 += cell1_0_1;
-                sum0 += cell1_1_0;
-                sum1 += cell1_1_1;
-                sum0 += cell1_2_0;
-                sum1 += cell1_2_1;
-                sum0 += cell2_0_0;
-                sum1 += cell2_0_1;
-                sum0 += cell2_1_0;
-                sum1 += cell2_1_1;
-                sum0 += cell2_2_0;
-                sum1 += cell2_2_1;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
-                (sum1 / divisorVector).Store(target + (long)ow * channels + 8);
+                var sum0_0 = Vector256<float>.Zero + cell0_0_0;
+                var sum0_1 = Vector256<float>.Zero + cell0_0_1;
+                sum0_0 += cell0_1_0;
+                sum0_1 += cell0_1_1;
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_0 += cell1_0_0;
+                sum0_1 += cell1_0_1;
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_0 += cell1_2_0;
+                sum0_1 += cell1_2_1;
+                sum0_0 += cell2_0_0;
+                sum0_1 += cell2_0_1;
+                sum0_0 += cell2_1_0;
+                sum0_1 += cell2_1_1;
+                sum0_0 += cell2_2_0;
+                sum0_1 += cell2_2_1;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 8);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0_0 = cell0_2_0;
                 cell0_0_1 = cell0_2_1;
@@ -306,7 +306,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps one Vector256 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep256(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -328,19 +328,19 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
                 var cell1_2 = inside2 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
                 var cell2_2 = inside2 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector = Vector256.Create(divisor);
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector256.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector256<float>.Zero + cell0_0;
-                sum0 += cell0_1;
-                sum0 += cell0_2;
-                sum0 += cell1_0;
-                sum0 += cell1_1;
-                sum0 += cell1_2;
-                sum0 += cell2_0;
-                sum0 += cell2_1;
-                sum0 += cell2_2;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
+                var sum0_0 = Vector256<float>.Zero + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                sum0_0 += cell2_0;
+                sum0_0 += cell2_1;
+                sum0_0 += cell2_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_2;
                 cell1_0 = cell1_2;
@@ -351,7 +351,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps 2 Vector128 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128x2(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep128x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -382,29 +382,29 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector128.Load(row1 + at + 4) : Vector128<float>.Zero;
                 var cell2_2_0 = inside2 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
                 var cell2_2_1 = inside2 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector = Vector128.Create(divisor);
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector128.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector128<float>.Zero + cell0_0_0;
-                var sum1 = Vector128<float>.Zero + cell0_0_1;
-                sum0 += cell0_1_0;
-                sum1 += cell0_1_1;
-                sum0 += cell0_2_0;
-                sum1 += cell0_2_1;
-                sum0 += cell1_0_0;
-                sum1 += cell1_0_1;
-                sum0 += cell1_1_0;
-                sum1 += cell1_1_1;
-                sum0 += cell1_2_0;
-                sum1 += cell1_2_1;
-                sum0 += cell2_0_0;
-                sum1 += cell2_0_1;
-                sum0 += cell2_1_0;
-                sum1 += cell2_1_1;
-                sum0 += cell2_2_0;
-                sum1 += cell2_2_1;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
-                (sum1 / divisorVector).Store(target + (long)ow * channels + 4);
+                var sum0_0 = Vector128<float>.Zero + cell0_0_0;
+                var sum0_1 = Vector128<float>.Zero + cell0_0_1;
+                sum0_0 += cell0_1_0;
+                sum0_1 += cell0_1_1;
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_0 += cell1_0_0;
+                sum0_1 += cell1_0_1;
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_0 += cell1_2_0;
+                sum0_1 += cell1_2_1;
+                sum0_0 += cell2_0_0;
+                sum0_1 += cell2_0_1;
+                sum0_0 += cell2_1_0;
+                sum0_1 += cell2_1_1;
+                sum0_0 += cell2_2_0;
+                sum0_1 += cell2_2_1;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 4);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0_0 = cell0_2_0;
                 cell0_0_1 = cell0_2_1;
@@ -418,7 +418,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps one Vector128 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void Sweep128(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -440,19 +440,19 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
                 var cell1_2 = inside2 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
                 var cell2_2 = inside2 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector = Vector128.Create(divisor);
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector128.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector128<float>.Zero + cell0_0;
-                sum0 += cell0_1;
-                sum0 += cell0_2;
-                sum0 += cell1_0;
-                sum0 += cell1_1;
-                sum0 += cell1_2;
-                sum0 += cell2_0;
-                sum0 += cell2_1;
-                sum0 += cell2_2;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
+                var sum0_0 = Vector128<float>.Zero + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                sum0_0 += cell2_0;
+                sum0_0 += cell2_1;
+                sum0_0 += cell2_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_2;
                 cell1_0 = cell1_2;
@@ -463,7 +463,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps one channel along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void SweepScalar(float* row0, float* row1, float* row2, float* target, int width, int channels, int outWidth, float rowFactor)
+        private static void SweepScalar(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -485,18 +485,18 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? *(row0 + at) : 0f;
                 var cell1_2 = inside2 ? *(row1 + at) : 0f;
                 var cell2_2 = inside2 ? *(row2 + at) : 0f;
-                float divisor = rowFactor * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = 0f + cell0_0;
-                sum0 += cell0_1;
-                sum0 += cell0_2;
-                sum0 += cell1_0;
-                sum0 += cell1_1;
-                sum0 += cell1_2;
-                sum0 += cell2_0;
-                sum0 += cell2_1;
-                sum0 += cell2_2;
-                *(target + (long)ow * channels) = sum0 / divisor;
+                var sum0_0 = 0f + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                sum0_0 += cell2_0;
+                sum0_0 += cell2_1;
+                sum0_0 += cell2_2;
+                *(target0 + (long)ow * channels) = sum0_0 / divisor0;
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_2;
                 cell1_0 = cell1_2;

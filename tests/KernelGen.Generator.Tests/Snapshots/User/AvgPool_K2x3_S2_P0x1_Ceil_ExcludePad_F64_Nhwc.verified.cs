@@ -15,7 +15,7 @@ namespace KernelGen.Generated
     /// </summary>
     /// <remarks>
     /// Channels last, sliding: vectors of channels sweep along an output row with the window's cells in
-    /// registers; a step loads the 4 cells the window slides onto, not all 6. Cells are added in PyTorch's
+    /// registers; a step loads the 4 cells the window slides onto, not 6. Cells are added in PyTorch's
     /// row-major order from +0 (padding adds +0, which changes nothing), then divided: bit-identical to the general engine.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
@@ -66,30 +66,30 @@ namespace KernelGen.Generated
         private static void PoolImage(double* image, double* output, double* zeros, int height, int width, int channels, int outHeight, int outWidth)
         {
             long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
-            for (int oh = 0; oh < outHeight; oh++)
+            for (int oh = 0; oh < outHeight; oh += 1)
             {
                 int top = oh * StrideHeight - PadTop;
                 // The window's rows; those outside the input read zeros (+0 added to a sum that starts at +0 changes nothing).
                 double* row0 = (uint)(top) < (uint)height ? image + (top) * rowStride : zeros;
                 double* row1 = (uint)(top + 1) < (uint)height ? image + (top + 1) * rowStride : zeros;
-                double rowFactor = (double)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
-                double* target = output + oh * outRowStride;
+                double rowFactor0 = (double)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
+                double* target0 = output + oh * outRowStride;
                 int c = 0;
                 if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                 {
                     for (; c <= channels - 32; c += 32)
                     {
-                        Sweep512x4(row0 + c, row1 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep512x4(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                     for (; c <= channels - 8; c += 8)
                     {
-                        Sweep512(row0 + c, row1 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep512(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                     // The channels left: one sweep that ends at the last channel, overlapping the previous one.
                     if (c < channels && channels >= 8)
                     {
                         c = channels - 8;
-                        Sweep512(row0 + c, row1 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep512(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                         c = channels;
                     }
                 }
@@ -97,34 +97,34 @@ namespace KernelGen.Generated
                 {
                     for (; c <= channels - 16; c += 16)
                     {
-                        Sweep256x4(row0 + c, row1 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep256x4(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                     for (; c <= channels - 4; c += 4)
                     {
-                        Sweep256(row0 + c, row1 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep256(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                 }
                 if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
                 {
                     for (; c <= channels - 8; c += 8)
                     {
-                        Sweep128x4(row0 + c, row1 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep128x4(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                     for (; c <= channels - 2; c += 2)
                     {
-                        Sweep128(row0 + c, row1 + c, target + c, width, channels, outWidth, rowFactor);
+                        Sweep128(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                 }
                 for (; c < channels; c++)
                 {
-                    SweepScalar(row0 + c, row1 + c, target + c, width, channels, outWidth, rowFactor);
+                    SweepScalar(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                 }
             }
         }
 
         /// <summary>Sweeps 4 Vector512 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512x4(double* row0, double* row1, double* target, int width, int channels, int outWidth, double rowFactor)
+        private static void Sweep512x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
             var one = Vector512.Create(1.0); // x * 1 + s is exactly x + s: the FMA pipes add too
             int x = -PadLeft; // the window's first column
@@ -162,37 +162,37 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector512.Load(row1 + at + 8) : Vector512<double>.Zero;
                 var cell1_2_2 = inside2 ? Vector512.Load(row1 + at + 16) : Vector512<double>.Zero;
                 var cell1_2_3 = inside2 ? Vector512.Load(row1 + at + 24) : Vector512<double>.Zero;
-                double divisor = rowFactor * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector512.Create(divisor);
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector512.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector512<double>.Zero + cell0_0_0;
-                var sum1 = Vector512<double>.Zero + cell0_0_1;
-                var sum2 = Vector512<double>.Zero + cell0_0_2;
-                var sum3 = Vector512<double>.Zero + cell0_0_3;
-                sum0 = Avx512F.FusedMultiplyAdd(cell0_1_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell0_1_1, one, sum1);
-                sum2 = Avx512F.FusedMultiplyAdd(cell0_1_2, one, sum2);
-                sum3 = Avx512F.FusedMultiplyAdd(cell0_1_3, one, sum3);
-                sum0 += cell0_2_0;
-                sum1 += cell0_2_1;
-                sum2 += cell0_2_2;
-                sum3 += cell0_2_3;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_0_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell1_0_1, one, sum1);
-                sum2 = Avx512F.FusedMultiplyAdd(cell1_0_2, one, sum2);
-                sum3 = Avx512F.FusedMultiplyAdd(cell1_0_3, one, sum3);
-                sum0 += cell1_1_0;
-                sum1 += cell1_1_1;
-                sum2 += cell1_1_2;
-                sum3 += cell1_1_3;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_2_0, one, sum0);
-                sum1 = Avx512F.FusedMultiplyAdd(cell1_2_1, one, sum1);
-                sum2 = Avx512F.FusedMultiplyAdd(cell1_2_2, one, sum2);
-                sum3 = Avx512F.FusedMultiplyAdd(cell1_2_3, one, sum3);
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
-                (sum1 / divisorVector).Store(target + (long)ow * channels + 8);
-                (sum2 / divisorVector).Store(target + (long)ow * channels + 16);
-                (sum3 / divisorVector).Store(target + (long)ow * channels + 24);
+                var sum0_0 = Vector512<double>.Zero + cell0_0_0;
+                var sum0_1 = Vector512<double>.Zero + cell0_0_1;
+                var sum0_2 = Vector512<double>.Zero + cell0_0_2;
+                var sum0_3 = Vector512<double>.Zero + cell0_0_3;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell0_1_1, one, sum0_1);
+                sum0_2 = Avx512F.FusedMultiplyAdd(cell0_1_2, one, sum0_2);
+                sum0_3 = Avx512F.FusedMultiplyAdd(cell0_1_3, one, sum0_3);
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_2 += cell0_2_2;
+                sum0_3 += cell0_2_3;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_0_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell1_0_1, one, sum0_1);
+                sum0_2 = Avx512F.FusedMultiplyAdd(cell1_0_2, one, sum0_2);
+                sum0_3 = Avx512F.FusedMultiplyAdd(cell1_0_3, one, sum0_3);
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_2 += cell1_1_2;
+                sum0_3 += cell1_1_3;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_2_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell1_2_1, one, sum0_1);
+                sum0_2 = Avx512F.FusedMultiplyAdd(cell1_2_2, one, sum0_2);
+                sum0_3 = Avx512F.FusedMultiplyAdd(cell1_2_3, one, sum0_3);
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 8);
+                (sum0_2 / divisorVector0).Store(target0 + (long)ow * channels + 16);
+                (sum0_3 / divisorVector0).Store(target0 + (long)ow * channels + 24);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0_0 = cell0_2_0;
                 cell0_0_1 = cell0_2_1;
@@ -208,7 +208,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps one Vector512 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512(double* row0, double* row1, double* target, int width, int channels, int outWidth, double rowFactor)
+        private static void Sweep512(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
             var one = Vector512.Create(1.0); // x * 1 + s is exactly x + s: the FMA pipes add too
             int x = -PadLeft; // the window's first column
@@ -228,16 +228,16 @@ namespace KernelGen.Generated
                 bool inside2 = (uint)(x + 2) < (uint)width;
                 var cell0_2 = inside2 ? Vector512.Load(row0 + at) : Vector512<double>.Zero;
                 var cell1_2 = inside2 ? Vector512.Load(row1 + at) : Vector512<double>.Zero;
-                double divisor = rowFactor * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector512.Create(divisor);
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector512.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector512<double>.Zero + cell0_0;
-                sum0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0);
-                sum0 += cell0_2;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_0, one, sum0);
-                sum0 += cell1_1;
-                sum0 = Avx512F.FusedMultiplyAdd(cell1_2, one, sum0);
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
+                var sum0_0 = Vector512<double>.Zero + cell0_0;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0_0);
+                sum0_0 += cell0_2;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_0, one, sum0_0);
+                sum0_0 += cell1_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_2, one, sum0_0);
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_2;
                 cell1_0 = cell1_2;
@@ -247,7 +247,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps 4 Vector256 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256x4(double* row0, double* row1, double* target, int width, int channels, int outWidth, double rowFactor)
+        private static void Sweep256x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -284,37 +284,37 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector256.Load(row1 + at + 4) : Vector256<double>.Zero;
                 var cell1_2_2 = inside2 ? Vector256.Load(row1 + at + 8) : Vector256<double>.Zero;
                 var cell1_2_3 = inside2 ? Vector256.Load(row1 + at + 12) : Vector256<double>.Zero;
-                double divisor = rowFactor * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector256.Create(divisor);
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector256.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector256<double>.Zero + cell0_0_0;
-                var sum1 = Vector256<double>.Zero + cell0_0_1;
-                var sum2 = Vector256<double>.Zero + cell0_0_2;
-                var sum3 = Vector256<double>.Zero + cell0_0_3;
-                sum0 += cell0_1_0;
-                sum1 += cell0_1_1;
-                sum2 += cell0_1_2;
-                sum3 += cell0_1_3;
-                sum0 += cell0_2_0;
-                sum1 += cell0_2_1;
-                sum2 += cell0_2_2;
-                sum3 += cell0_2_3;
-                sum0 += cell1_0_0;
-                sum1 += cell1_0_1;
-                sum2 += cell1_0_2;
-                sum3 += cell1_0_3;
-                sum0 += cell1_1_0;
-                sum1 += cell1_1_1;
-                sum2 += cell1_1_2;
-                sum3 += cell1_1_3;
-                sum0 += cell1_2_0;
-                sum1 += cell1_2_1;
-                sum2 += cell1_2_2;
-                sum3 += cell1_2_3;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
-                (sum1 / divisorVector).Store(target + (long)ow * channels + 4);
-                (sum2 / divisorVector).Store(target + (long)ow * channels + 8);
-                (sum3 / divisorVector).Store(target + (long)ow * channels + 12);
+                var sum0_0 = Vector256<double>.Zero + cell0_0_0;
+                var sum0_1 = Vector256<double>.Zero + cell0_0_1;
+                var sum0_2 = Vector256<double>.Zero + cell0_0_2;
+                var sum0_3 = Vector256<double>.Zero + cell0_0_3;
+                sum0_0 += cell0_1_0;
+                sum0_1 += cell0_1_1;
+                sum0_2 += cell0_1_2;
+                sum0_3 += cell0_1_3;
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_2 += cell0_2_2;
+                sum0_3 += cell0_2_3;
+                sum0_0 += cell1_0_0;
+                sum0_1 += cell1_0_1;
+                sum0_2 += cell1_0_2;
+                sum0_3 += cell1_0_3;
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_2 += cell1_1_2;
+                sum0_3 += cell1_1_3;
+                sum0_0 += cell1_2_0;
+                sum0_1 += cell1_2_1;
+                sum0_2 += cell1_2_2;
+                sum0_3 += cell1_2_3;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 4);
+                (sum0_2 / divisorVector0).Store(target0 + (long)ow * channels + 8);
+                (sum0_3 / divisorVector0).Store(target0 + (long)ow * channels + 12);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0_0 = cell0_2_0;
                 cell0_0_1 = cell0_2_1;
@@ -330,7 +330,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps one Vector256 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256(double* row0, double* row1, double* target, int width, int channels, int outWidth, double rowFactor)
+        private static void Sweep256(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -349,16 +349,16 @@ namespace KernelGen.Generated
                 bool inside2 = (uint)(x + 2) < (uint)width;
                 var cell0_2 = inside2 ? Vector256.Load(row0 + at) : Vector256<double>.Zero;
                 var cell1_2 = inside2 ? Vector256.Load(row1 + at) : Vector256<double>.Zero;
-                double divisor = rowFactor * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector256.Create(divisor);
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector256.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector256<double>.Zero + cell0_0;
-                sum0 += cell0_1;
-                sum0 += cell0_2;
-                sum0 += cell1_0;
-                sum0 += cell1_1;
-                sum0 += cell1_2;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
+                var sum0_0 = Vector256<double>.Zero + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_2;
                 cell1_0 = cell1_2;
@@ -368,7 +368,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps 4 Vector128 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128x4(double* row0, double* row1, double* target, int width, int channels, int outWidth, double rowFactor)
+        private static void Sweep128x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -405,37 +405,37 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector128.Load(row1 + at + 2) : Vector128<double>.Zero;
                 var cell1_2_2 = inside2 ? Vector128.Load(row1 + at + 4) : Vector128<double>.Zero;
                 var cell1_2_3 = inside2 ? Vector128.Load(row1 + at + 6) : Vector128<double>.Zero;
-                double divisor = rowFactor * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector128.Create(divisor);
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector128.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector128<double>.Zero + cell0_0_0;
-                var sum1 = Vector128<double>.Zero + cell0_0_1;
-                var sum2 = Vector128<double>.Zero + cell0_0_2;
-                var sum3 = Vector128<double>.Zero + cell0_0_3;
-                sum0 += cell0_1_0;
-                sum1 += cell0_1_1;
-                sum2 += cell0_1_2;
-                sum3 += cell0_1_3;
-                sum0 += cell0_2_0;
-                sum1 += cell0_2_1;
-                sum2 += cell0_2_2;
-                sum3 += cell0_2_3;
-                sum0 += cell1_0_0;
-                sum1 += cell1_0_1;
-                sum2 += cell1_0_2;
-                sum3 += cell1_0_3;
-                sum0 += cell1_1_0;
-                sum1 += cell1_1_1;
-                sum2 += cell1_1_2;
-                sum3 += cell1_1_3;
-                sum0 += cell1_2_0;
-                sum1 += cell1_2_1;
-                sum2 += cell1_2_2;
-                sum3 += cell1_2_3;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
-                (sum1 / divisorVector).Store(target + (long)ow * channels + 2);
-                (sum2 / divisorVector).Store(target + (long)ow * channels + 4);
-                (sum3 / divisorVector).Store(target + (long)ow * channels + 6);
+                var sum0_0 = Vector128<double>.Zero + cell0_0_0;
+                var sum0_1 = Vector128<double>.Zero + cell0_0_1;
+                var sum0_2 = Vector128<double>.Zero + cell0_0_2;
+                var sum0_3 = Vector128<double>.Zero + cell0_0_3;
+                sum0_0 += cell0_1_0;
+                sum0_1 += cell0_1_1;
+                sum0_2 += cell0_1_2;
+                sum0_3 += cell0_1_3;
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_2 += cell0_2_2;
+                sum0_3 += cell0_2_3;
+                sum0_0 += cell1_0_0;
+                sum0_1 += cell1_0_1;
+                sum0_2 += cell1_0_2;
+                sum0_3 += cell1_0_3;
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_2 += cell1_1_2;
+                sum0_3 += cell1_1_3;
+                sum0_0 += cell1_2_0;
+                sum0_1 += cell1_2_1;
+                sum0_2 += cell1_2_2;
+                sum0_3 += cell1_2_3;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 2);
+                (sum0_2 / divisorVector0).Store(target0 + (long)ow * channels + 4);
+                (sum0_3 / divisorVector0).Store(target0 + (long)ow * channels + 6);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0_0 = cell0_2_0;
                 cell0_0_1 = cell0_2_1;
@@ -451,7 +451,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps one Vector128 of channels along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128(double* row0, double* row1, double* target, int width, int channels, int outWidth, double rowFactor)
+        private static void Sweep128(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -470,16 +470,16 @@ namespace KernelGen.Generated
                 bool inside2 = (uint)(x + 2) < (uint)width;
                 var cell0_2 = inside2 ? Vector128.Load(row0 + at) : Vector128<double>.Zero;
                 var cell1_2 = inside2 ? Vector128.Load(row1 + at) : Vector128<double>.Zero;
-                double divisor = rowFactor * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector = Vector128.Create(divisor);
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector128.Create(divisor0);
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = Vector128<double>.Zero + cell0_0;
-                sum0 += cell0_1;
-                sum0 += cell0_2;
-                sum0 += cell1_0;
-                sum0 += cell1_1;
-                sum0 += cell1_2;
-                (sum0 / divisorVector).Store(target + (long)ow * channels);
+                var sum0_0 = Vector128<double>.Zero + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_2;
                 cell1_0 = cell1_2;
@@ -489,7 +489,7 @@ namespace KernelGen.Generated
 
         /// <summary>Sweeps one channel along an output row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void SweepScalar(double* row0, double* row1, double* target, int width, int channels, int outWidth, double rowFactor)
+        private static void SweepScalar(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
             int x = -PadLeft; // the window's first column
             long at;
@@ -508,15 +508,15 @@ namespace KernelGen.Generated
                 bool inside2 = (uint)(x + 2) < (uint)width;
                 var cell0_2 = inside2 ? *(row0 + at) : 0.0;
                 var cell1_2 = inside2 ? *(row1 + at) : 0.0;
-                double divisor = rowFactor * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
                 // PyTorch's order: from +0, kh outer, kw inner.
-                var sum0 = 0.0 + cell0_0;
-                sum0 += cell0_1;
-                sum0 += cell0_2;
-                sum0 += cell1_0;
-                sum0 += cell1_1;
-                sum0 += cell1_2;
-                *(target + (long)ow * channels) = sum0 / divisor;
+                var sum0_0 = 0.0 + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                *(target0 + (long)ow * channels) = sum0_0 / divisor0;
                 // Slide: the next window's first columns are this one's last.
                 cell0_0 = cell0_2;
                 cell1_0 = cell1_2;
