@@ -10,9 +10,23 @@ namespace KernelGen.Generator.Emitters;
 /// is a plain load at any stride or dilation.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Each output cell gathers pointers to its window's taps. Interior cells (whose window lies inside the input) compute
 /// them from constant offsets; border cells point taps in the padding at a cell of identity values (-inf for max, +0
 /// for sums). The reduction over the taps is then one unrolled block per channel vector, the same for every cell.
+/// </para>
+/// <para>
+/// The AVX-512 loop reduces several channel vectors per iteration, tap by tap, so that their independent chains
+/// overlap (a sum is a chain of dependent additions in PyTorch's order), and alternates the sum's vaddps with an FMA by
+/// 1, which is exactly the same addition and runs on the FMA pipes (Zen 4 has two FADD and two FMA pipes). With
+/// stride 1 across, a row's interior cells are one run of vectors (<c>PoolSpan</c>): cell ow + 1's taps are cell
+/// ow's, one cell on, so the run does not stop at cell boundaries.
+/// </para>
+/// <para>
+/// Kernels with overlapping windows and no dilation go to the sweeping emitters instead
+/// (<see cref="SeparableMaxChannelsLastEmitter"/>, <see cref="SlidingAverageChannelsLastEmitter"/>), which load each
+/// cell once per sweep rather than once per window; this one keeps 2x2 stride 2, dilated and large windows.
+/// </para>
 /// </remarks>
 internal sealed class ChannelsLastEmitter : KernelEmitter
 {
@@ -31,7 +45,10 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
     {
         yield return "Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain";
         yield return "load whatever the stride. Interior cells take their taps from constant offsets; border cells point";
-        yield return "the taps in the padding at a cell of identity values, so both run the same unrolled reduction.";
+        yield return "the taps in the padding at a cell of identity values, so both run the same unrolled reduction, over";
+        yield return _c.StrideWidth == 1
+            ? "several channel vectors at a time; a row's interior cells are one run (stride 1: each cell's taps are the last one's, one cell on)."
+            : "several channel vectors at a time.";
         yield return _c.IsMax
             ? "NaN propagates, and a zero maximum is +0."
             : "Taps are added in PyTorch's row-major order from +0, then divided: bit-identical to the general engine.";

@@ -74,8 +74,10 @@ internal sealed class SeparableMaxChannelsLastEmitter : KernelEmitter
     public override void Emit(SourceWriter w)
     {
         w.Line($"private const int StrideHeight = {_c.StrideHeight}, PadTop = {_c.PadHeight}, PadLeft = {_c.PadWidth};");
+        w.Line();
         w.Line($"/// <summary>Output rows per pass (they share input rows) and output columns per step of a sweep (they share column maxima).</summary>");
         w.Line($"private const int RowsPerPass = {RowsPerPass}, ColumnsPerStep = {ColumnsPerStep};");
+        w.Line();
         w.Line($"/// <summary>How far a step moves the sweep along the input row, in columns.</summary>");
         w.Line($"private const int StepAdvance = {StepAdvance};");
         w.Line();

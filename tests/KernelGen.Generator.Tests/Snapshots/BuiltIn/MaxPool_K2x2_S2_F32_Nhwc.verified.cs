@@ -16,7 +16,8 @@ namespace KernelGen.Generated
     /// <remarks>
     /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
     /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
-    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
+    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction, over
+    /// several channel vectors at a time.
     /// NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]

@@ -27,8 +27,10 @@ namespace KernelGen.Generated
         public static readonly global::KernelGen.PoolDescriptor Descriptor = global::KernelGen.PoolDescriptor.MaxPool2d(kernel: (7, 7), stride: (1, 1), padding: (3, 3), dilation: (1, 1), ceilMode: false, layout: global::KernelGen.PoolLayout.ChannelsLast);
 
         private const int StrideHeight = 1, PadTop = 3, PadLeft = 3;
+
         /// <summary>Output rows per pass (they share input rows) and output columns per step of a sweep (they share column maxima).</summary>
         private const int RowsPerPass = 2, ColumnsPerStep = 2;
+
         /// <summary>How far a step moves the sweep along the input row, in columns.</summary>
         private const int StepAdvance = 2;
 
