@@ -4,9 +4,7 @@ namespace KernelGen.Bench;
 
 /// <summary>
 /// The cases' kernels declared the way a user would: one <c>[PoolKernel]</c> method per configuration and layout. The
-/// generator writes their bodies and registers them, so for inception.pool (average 3x3 s1 p1 with
-/// count_include_pad false, which has no built-in kernel) these declarations are what makes <c>Pooling.Run</c>
-/// specialized. For the other configurations they register the same code the runtime's built-in kernels have.
+/// generator writes their bodies and registers them; they register the same code the runtime's built-in kernels have.
 /// </summary>
 public static partial class BenchKernels
 {
@@ -50,7 +48,7 @@ public static partial class BenchKernels
     [PoolKernel(2, 2, PoolMode.Average, Layout = PoolLayout.ChannelsLast)]
     public static partial void AvgK2S2Nhwc(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
 
-    /// <summary>inception.pool: no built-in kernel, so this one is what Pooling.Run finds.</summary>
+    /// <summary>inception.pool.</summary>
     [PoolKernel(3, 1, PoolMode.Average, Padding = 1, CountIncludePad = false)]
     public static partial void AvgK3S1P1ExcludePadNchw(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
 

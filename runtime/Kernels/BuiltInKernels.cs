@@ -4,8 +4,8 @@ namespace KernelGen.Kernels;
 
 /// <summary>
 /// The specialized kernels KernelGen ships: the pooling layers of common networks (ResNet and VGG 2x2 / 3x3 stride 2,
-/// GoogLeNet 3x3 stride 1, YOLO's SPPF 5x5, 7x7 stride 1), max and average, both layouts, float. The generator writes
-/// their bodies and registers them, so <see cref="Pooling.Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/>
+/// GoogLeNet 3x3 stride 1, YOLO's SPPF 5x5, 7x7 stride 1, Inception's 3x3 average without padding in the divisor),
+/// max and average, both layouts, float. The generator writes their bodies and registers them, so <see cref="Pooling.Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/>
 /// picks them without the user writing an attribute.
 /// </summary>
 internal static partial class BuiltInKernels
@@ -57,6 +57,13 @@ internal static partial class BuiltInKernels
 
     [PoolKernel(3, 1, PoolMode.Average, Padding = 1, Layout = PoolLayout.ChannelsLast)]
     internal static partial void AvgPool3x3S1P1Nhwc(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+
+    // Inception's branch pooling (torchvision's Inception3 uses count_include_pad=False).
+    [PoolKernel(3, 1, PoolMode.Average, Padding = 1, CountIncludePad = false)]
+    internal static partial void AvgPool3x3S1P1ExcludePadNchw(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+
+    [PoolKernel(3, 1, PoolMode.Average, Padding = 1, CountIncludePad = false, Layout = PoolLayout.ChannelsLast)]
+    internal static partial void AvgPool3x3S1P1ExcludePadNhwc(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
 
     [PoolKernel(5, 1, PoolMode.Average, Padding = 2)]
     internal static partial void AvgPool5x5S1P2Nchw(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);

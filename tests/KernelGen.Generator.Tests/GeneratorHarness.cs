@@ -45,7 +45,7 @@ internal static class GeneratorHarness
 
     public static string ProjectDirectory => Path.Combine(RepositoryRoot, "tests", "KernelGen.Generator.Tests");
 
-    /// <summary>The runtime's own [PoolKernel] declarations (the 20 built-in kernels).</summary>
+    /// <summary>The runtime's own [PoolKernel] declarations (the 22 built-in kernels).</summary>
     public static string BuiltInKernelsSource =>
         File.ReadAllText(Path.Combine(RepositoryRoot, "runtime", "Kernels", "BuiltInKernels.cs"));
 

@@ -81,6 +81,47 @@ public class SpecializedKernelTests
         }
     }
 
+    public static IEnumerable<object[]> ChannelsLastBuiltIns() =>
+        BuiltIns().Where(row => PoolKernelRegistry.Registered.Any(entry => entry.Name == (string)row[0] && entry.Descriptor.Layout == PoolLayout.ChannelsLast));
+
+    /// <summary>
+    /// Channels-last kernels run vectors across channels, so three channels (above) only reach their scalar code: these
+    /// shapes give every vector width, unrolled sweeps, and the overlapping last vector their turn, with odd and even
+    /// output heights and widths.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ChannelsLastBuiltIns))]
+    public void ChannelsLastBuiltInMatchesGeneralEngineAcrossChannelCounts(string name)
+    {
+        var (descriptor, _, _) = PoolKernelRegistry.Registered.Single(entry => entry.Name == name && entry.ElementType == typeof(float));
+        var random = new Random(name.GetHashCode(StringComparison.Ordinal) & 0x7fffffff);
+        int checkedShapes = 0;
+        foreach (int channels in new[] { 1, 4, 7, 8, 12, 16, 17, 20, 31, 32, 33, 48, 63, 64, 65, 80, 128, 131 })
+        {
+            foreach (var (height, width) in new[] { (1, 1), (2, 3), (5, 4), (6, 7), (9, 9), (12, 11) })
+            {
+                var shape = new PoolShape(1 + channels % 2, channels, height, width);
+                PoolShape outputShape;
+                try { outputShape = descriptor.GetOutputShape(shape); }
+                catch (ArgumentException) { continue; }
+                var input = RandomInput(random, (int)shape.ElementCount);
+                var expected = new float[outputShape.ElementCount];
+                var actual = new float[outputShape.ElementCount + 1];
+                actual[^1] = 12345f;
+                Pooling.RunGeneral(descriptor, input, expected, shape, 1);
+                Pooling.Run(descriptor, input, actual.AsSpan(0, expected.Length), shape, 1);
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                        Assert.Fail($"{name} on {shape}: output {i} is {actual[i]:R}, the general engine gives {expected[i]:R}");
+                }
+                Assert.True(actual[^1] == 12345f, $"{name} on {shape}: wrote past the output");
+                checkedShapes++;
+            }
+        }
+        Assert.True(checkedShapes > 50, $"only {checkedShapes} shapes were valid");
+    }
+
     private static float[] RandomInput(Random random, int length)
     {
         var input = new float[length];

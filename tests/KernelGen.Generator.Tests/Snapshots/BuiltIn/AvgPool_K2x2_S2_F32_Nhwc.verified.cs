@@ -16,7 +16,8 @@ namespace KernelGen.Generated
     /// <remarks>
     /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
     /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
-    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
+    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction, over
+    /// several channel vectors at a time.
     /// Taps are added in PyTorch's row-major order from +0, then divided: bit-identical to the general engine.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
@@ -105,36 +106,92 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveInlining)] // called once per output cell: keep the call out of the cell loop
         private static void PoolCell(float** taps, float* output, int channels)
         {
+            // The tap pointers in locals: the stores to output could alias taps[], which would make the JIT reload them.
+            float* tap0 = taps[0], tap1 = taps[1], tap2 = taps[2], tap3 = taps[3];
             int c = 0;
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
             {
+                var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
+                for (; c <= channels - 128; c += 128)
+                {
+                    var sum0 = Vector512<float>.Zero + Vector512.Load(tap0 + c);
+                    var sum1 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 16);
+                    var sum2 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 32);
+                    var sum3 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 48);
+                    var sum4 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 64);
+                    var sum5 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 80);
+                    var sum6 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 96);
+                    var sum7 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap2 + c);
+                    sum1 += Vector512.Load(tap2 + c + 16);
+                    sum2 += Vector512.Load(tap2 + c + 32);
+                    sum3 += Vector512.Load(tap2 + c + 48);
+                    sum4 += Vector512.Load(tap2 + c + 64);
+                    sum5 += Vector512.Load(tap2 + c + 80);
+                    sum6 += Vector512.Load(tap2 + c + 96);
+                    sum7 += Vector512.Load(tap2 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 112), one, sum7);
+                    (sum0 * Vector512.Create(0.25f)).Store(output + c);
+                    (sum1 * Vector512.Create(0.25f)).Store(output + c + 16);
+                    (sum2 * Vector512.Create(0.25f)).Store(output + c + 32);
+                    (sum3 * Vector512.Create(0.25f)).Store(output + c + 48);
+                    (sum4 * Vector512.Create(0.25f)).Store(output + c + 64);
+                    (sum5 * Vector512.Create(0.25f)).Store(output + c + 80);
+                    (sum6 * Vector512.Create(0.25f)).Store(output + c + 96);
+                    (sum7 * Vector512.Create(0.25f)).Store(output + c + 112);
+                }
                 for (; c <= channels - 16; c += 16)
                 {
-                    var sum = Vector512<float>.Zero + Vector512.Load(taps[0] + c) + Vector512.Load(taps[1] + c) + Vector512.Load(taps[2] + c) + Vector512.Load(taps[3] + c);
-                    (sum * Vector512.Create(0.25f)).Store(output + c);
+                    var sum0 = Vector512<float>.Zero + Vector512.Load(tap0 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c), one, sum0);
+                    sum0 += Vector512.Load(tap2 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c), one, sum0);
+                    (sum0 * Vector512.Create(0.25f)).Store(output + c);
                 }
             }
             if (Vector256.IsHardwareAccelerated)
             {
                 for (; c <= channels - 8; c += 8)
                 {
-                    var sum = Vector256<float>.Zero + Vector256.Load(taps[0] + c) + Vector256.Load(taps[1] + c) + Vector256.Load(taps[2] + c) + Vector256.Load(taps[3] + c);
-                    (sum * Vector256.Create(0.25f)).Store(output + c);
+                    var sum0 = Vector256<float>.Zero + Vector256.Load(tap0 + c);
+                    sum0 += Vector256.Load(tap1 + c);
+                    sum0 += Vector256.Load(tap2 + c);
+                    sum0 += Vector256.Load(tap3 + c);
+                    (sum0 * Vector256.Create(0.25f)).Store(output + c);
                 }
             }
             if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
             {
                 for (; c <= channels - 4; c += 4)
                 {
-                    var sum = Vector128<float>.Zero + Vector128.Load(taps[0] + c) + Vector128.Load(taps[1] + c) + Vector128.Load(taps[2] + c) + Vector128.Load(taps[3] + c);
-                    (sum * Vector128.Create(0.25f)).Store(output + c);
+                    var sum0 = Vector128<float>.Zero + Vector128.Load(tap0 + c);
+                    sum0 += Vector128.Load(tap1 + c);
+                    sum0 += Vector128.Load(tap2 + c);
+                    sum0 += Vector128.Load(tap3 + c);
+                    (sum0 * Vector128.Create(0.25f)).Store(output + c);
                 }
             }
             for (; c < channels; c++)
             {
-                var sum = 0f + taps[0][c] + taps[1][c] + taps[2][c] + taps[3][c];
+                var sum = 0f + tap0[c] + tap1[c] + tap2[c] + tap3[c];
                 output[c] = sum * 0.25f;
             }
         }
+
     }
 }

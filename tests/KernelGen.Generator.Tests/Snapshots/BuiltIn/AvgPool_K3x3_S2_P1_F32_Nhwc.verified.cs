@@ -14,10 +14,9 @@ namespace KernelGen.Generated
     /// Average pooling over 3x3 windows with stride 2, padding 1, padding counted in the divisor, of float in channels-last (NHWC) layout.
     /// </summary>
     /// <remarks>
-    /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
-    /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
-    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
-    /// Taps are added in PyTorch's row-major order from +0, then divided: bit-identical to the general engine.
+    /// Channels last, sliding: vectors of channels sweep along an output row with the window's cells in
+    /// registers; a step loads the 6 cells the window slides onto, not 9. Cells are added in PyTorch's
+    /// row-major order from +0 (padding adds +0, which changes nothing), then divided: bit-identical to the general engine.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class AvgPool_K3x3_S2_P1_F32_Nhwc
@@ -26,8 +25,7 @@ namespace KernelGen.Generated
         public static readonly global::KernelGen.PoolDescriptor Descriptor = global::KernelGen.PoolDescriptor.AvgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1), ceilMode: false, countIncludePad: true, divisorOverride: null, layout: global::KernelGen.PoolLayout.ChannelsLast);
 
         private const int KernelHeight = 3, KernelWidth = 3;
-        private const int StrideHeight = 2, StrideWidth = 2;
-        private const int PadTop = 1, PadLeft = 1, Dilation = 1;
+        private const int StrideHeight = 2, StrideWidth = 2, PadTop = 1, PadLeft = 1;
 
         /// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref="Descriptor"/>.</summary>
         [ModuleInitializer]
@@ -42,17 +40,18 @@ namespace KernelGen.Generated
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
             int channels = shape.Channels, height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
-            // Scratch: one cell of identity values, read by taps in the padding.
-            float[] scratch = ArrayPool<float>.Shared.Rent(channels);
+            // Scratch: one row of zeros, which window rows outside the input read.
+            int rowLength = width * channels; // no overflow: one input row fits in the input span
+            float[] scratch = ArrayPool<float>.Shared.Rent(rowLength);
             try
             {
-                fixed (float* source = input, target = output, padding = scratch)
+                fixed (float* source = input, target = output, zeros = scratch)
                 {
-                    new Span<float>(padding, channels).Fill(0f);
-                    long imageSize = (long)height * width * channels, outImageSize = (long)outHeight * outWidth * channels;
+                    new Span<float>(zeros, rowLength).Clear();
+                    long imageSize = (long)height * rowLength, outImageSize = (long)outHeight * outWidth * channels;
                     for (long n = 0; n < shape.Batch; n++)
                     {
-                        PoolImage(source + n * imageSize, target + n * outImageSize, padding, height, width, channels, outHeight, outWidth);
+                        PoolImage(source + n * imageSize, target + n * outImageSize, zeros, height, width, channels, outHeight, outWidth);
                     }
                 }
             }
@@ -62,85 +61,449 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>One image: for every output cell, the pointers to its window's taps, then the reduction.</summary>
+        /// <summary>One image, an output row at a time; vectors of channels sweep the row, the widest first.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-        private static void PoolImage(float* image, float* output, float* padding, int height, int width, int channels, int outHeight, int outWidth)
+        private static void PoolImage(float* image, float* output, float* zeros, int height, int width, int channels, int outHeight, int outWidth)
         {
-            float** taps = stackalloc float*[9];
-            long rowStride = (long)width * channels;
-            for (int oh = 0; oh < outHeight; oh++)
+            long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
+            for (int oh = 0; oh < outHeight; oh += 1)
             {
                 int top = oh * StrideHeight - PadTop;
-                bool rowsInside = top >= 0 && top + (KernelHeight - 1) * Dilation < height;
-                float rowFactor = (float)(Math.Min(top + KernelHeight, height + PadTop) - (top));
-                for (int ow = 0; ow < outWidth; ow++)
+                // The window's rows; those outside the input read zeros (+0 added to a sum that starts at +0 changes nothing).
+                float* row0 = (uint)(top) < (uint)height ? image + (top) * rowStride : zeros;
+                float* row1 = (uint)(top + 1) < (uint)height ? image + (top + 1) * rowStride : zeros;
+                float* row2 = (uint)(top + 2) < (uint)height ? image + (top + 2) * rowStride : zeros;
+                float rowFactor0 = (float)(Math.Min(top + KernelHeight, height + PadTop) - (top));
+                float* target0 = output + oh * outRowStride;
+                int c = 0;
+                if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                 {
-                    int left = ow * StrideWidth - PadLeft;
-                    if (rowsInside && left >= 0 && left + (KernelWidth - 1) * Dilation < width)
+                    for (; c <= channels - 32; c += 32)
                     {
-                        float* corner = image + top * rowStride + (long)left * channels;
-                        taps[0] = corner;
-                        taps[1] = corner + channels;
-                        taps[2] = corner + 2 * channels;
-                        taps[3] = corner + rowStride;
-                        taps[4] = corner + rowStride + channels;
-                        taps[5] = corner + rowStride + 2 * channels;
-                        taps[6] = corner + 2 * rowStride;
-                        taps[7] = corner + 2 * rowStride + channels;
-                        taps[8] = corner + 2 * rowStride + 2 * channels;
+                        Sweep512x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
-                    else
+                    for (; c <= channels - 16; c += 16)
                     {
-                        // A border cell: taps outside the input read the identity cell.
-                        for (int kh = 0; kh < KernelHeight; kh++)
-                        {
-                            int h = top + kh * Dilation;
-                            for (int kw = 0; kw < KernelWidth; kw++)
-                            {
-                                int x = left + kw * Dilation;
-                                taps[kh * KernelWidth + kw] = (uint)h < (uint)height && (uint)x < (uint)width ? image + h * rowStride + (long)x * channels : padding;
-                            }
-                        }
+                        Sweep512(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
-                    PoolCell(taps, output + ((long)oh * outWidth + ow) * channels, channels, rowFactor * (float)(Math.Min(left + KernelWidth, width + PadLeft) - (left)));
+                    // The channels left: one sweep that ends at the last channel, overlapping the previous one.
+                    if (c < channels && channels >= 16)
+                    {
+                        c = channels - 16;
+                        Sweep512(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                        c = channels;
+                    }
+                }
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    for (; c <= channels - 16; c += 16)
+                    {
+                        Sweep256x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                    }
+                    for (; c <= channels - 8; c += 8)
+                    {
+                        Sweep256(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                    }
+                }
+                if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+                {
+                    for (; c <= channels - 8; c += 8)
+                    {
+                        Sweep128x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                    }
+                    for (; c <= channels - 4; c += 4)
+                    {
+                        Sweep128(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                    }
+                }
+                for (; c < channels; c++)
+                {
+                    SweepScalar(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                 }
             }
         }
 
-        /// <summary>Reduces the taps of one output cell across all channels, widest vectors first.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] // called once per output cell: keep the call out of the cell loop
-        private static void PoolCell(float** taps, float* output, int channels, float divisor)
+        /// <summary>Sweeps 2 Vector512 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep512x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
-            int c = 0;
-            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0_0 = inside0 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
+            var cell0_0_1 = inside0 ? Vector512.Load(row0 + at + 16) : Vector512<float>.Zero;
+            var cell1_0_0 = inside0 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
+            var cell1_0_1 = inside0 ? Vector512.Load(row1 + at + 16) : Vector512<float>.Zero;
+            var cell2_0_0 = inside0 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
+            var cell2_0_1 = inside0 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
             {
-                for (; c <= channels - 16; c += 16)
-                {
-                    var sum = Vector512<float>.Zero + Vector512.Load(taps[0] + c) + Vector512.Load(taps[1] + c) + Vector512.Load(taps[2] + c) + Vector512.Load(taps[3] + c) + Vector512.Load(taps[4] + c) + Vector512.Load(taps[5] + c) + Vector512.Load(taps[6] + c) + Vector512.Load(taps[7] + c) + Vector512.Load(taps[8] + c);
-                    (sum / Vector512.Create(divisor)).Store(output + c);
-                }
-            }
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; c <= channels - 8; c += 8)
-                {
-                    var sum = Vector256<float>.Zero + Vector256.Load(taps[0] + c) + Vector256.Load(taps[1] + c) + Vector256.Load(taps[2] + c) + Vector256.Load(taps[3] + c) + Vector256.Load(taps[4] + c) + Vector256.Load(taps[5] + c) + Vector256.Load(taps[6] + c) + Vector256.Load(taps[7] + c) + Vector256.Load(taps[8] + c);
-                    (sum / Vector256.Create(divisor)).Store(output + c);
-                }
-            }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
-            {
-                for (; c <= channels - 4; c += 4)
-                {
-                    var sum = Vector128<float>.Zero + Vector128.Load(taps[0] + c) + Vector128.Load(taps[1] + c) + Vector128.Load(taps[2] + c) + Vector128.Load(taps[3] + c) + Vector128.Load(taps[4] + c) + Vector128.Load(taps[5] + c) + Vector128.Load(taps[6] + c) + Vector128.Load(taps[7] + c) + Vector128.Load(taps[8] + c);
-                    (sum / Vector128.Create(divisor)).Store(output + c);
-                }
-            }
-            for (; c < channels; c++)
-            {
-                var sum = 0f + taps[0][c] + taps[1][c] + taps[2][c] + taps[3][c] + taps[4][c] + taps[5][c] + taps[6][c] + taps[7][c] + taps[8][c];
-                output[c] = sum / divisor;
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1_0 = inside1 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
+                var cell0_1_1 = inside1 ? Vector512.Load(row0 + at + 16) : Vector512<float>.Zero;
+                var cell1_1_0 = inside1 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
+                var cell1_1_1 = inside1 ? Vector512.Load(row1 + at + 16) : Vector512<float>.Zero;
+                var cell2_1_0 = inside1 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
+                var cell2_1_1 = inside1 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2_0 = inside2 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
+                var cell0_2_1 = inside2 ? Vector512.Load(row0 + at + 16) : Vector512<float>.Zero;
+                var cell1_2_0 = inside2 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
+                var cell1_2_1 = inside2 ? Vector512.Load(row1 + at + 16) : Vector512<float>.Zero;
+                var cell2_2_0 = inside2 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
+                var cell2_2_1 = inside2 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector512.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector512<float>.Zero + cell0_0_0;
+                var sum0_1 = Vector512<float>.Zero + cell0_0_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell0_1_1, one, sum0_1);
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_0_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell1_0_1, one, sum0_1);
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_2_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell1_2_1, one, sum0_1);
+                sum0_0 += cell2_0_0;
+                sum0_1 += cell2_0_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell2_1_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell2_1_1, one, sum0_1);
+                sum0_0 += cell2_2_0;
+                sum0_1 += cell2_2_1;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 16);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0_0 = cell0_2_0;
+                cell0_0_1 = cell0_2_1;
+                cell1_0_0 = cell1_2_0;
+                cell1_0_1 = cell1_2_1;
+                cell2_0_0 = cell2_2_0;
+                cell2_0_1 = cell2_2_1;
+                x += StrideWidth;
             }
         }
+
+        /// <summary>Sweeps one Vector512 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep512(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        {
+            var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0 = inside0 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
+            var cell1_0 = inside0 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
+            var cell2_0 = inside0 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1 = inside1 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
+                var cell1_1 = inside1 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
+                var cell2_1 = inside1 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2 = inside2 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
+                var cell1_2 = inside2 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
+                var cell2_2 = inside2 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector512.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector512<float>.Zero + cell0_0;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0_0);
+                sum0_0 += cell0_2;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_0, one, sum0_0);
+                sum0_0 += cell1_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_2, one, sum0_0);
+                sum0_0 += cell2_0;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell2_1, one, sum0_0);
+                sum0_0 += cell2_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0 = cell0_2;
+                cell1_0 = cell1_2;
+                cell2_0 = cell2_2;
+                x += StrideWidth;
+            }
+        }
+
+        /// <summary>Sweeps 2 Vector256 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep256x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        {
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0_0 = inside0 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
+            var cell0_0_1 = inside0 ? Vector256.Load(row0 + at + 8) : Vector256<float>.Zero;
+            var cell1_0_0 = inside0 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
+            var cell1_0_1 = inside0 ? Vector256.Load(row1 + at + 8) : Vector256<float>.Zero;
+            var cell2_0_0 = inside0 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
+            var cell2_0_1 = inside0 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1_0 = inside1 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
+                var cell0_1_1 = inside1 ? Vector256.Load(row0 + at + 8) : Vector256<float>.Zero;
+                var cell1_1_0 = inside1 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
+                var cell1_1_1 = inside1 ? Vector256.Load(row1 + at + 8) : Vector256<float>.Zero;
+                var cell2_1_0 = inside1 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
+                var cell2_1_1 = inside1 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2_0 = inside2 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
+                var cell0_2_1 = inside2 ? Vector256.Load(row0 + at + 8) : Vector256<float>.Zero;
+                var cell1_2_0 = inside2 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
+                var cell1_2_1 = inside2 ? Vector256.Load(row1 + at + 8) : Vector256<float>.Zero;
+                var cell2_2_0 = inside2 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
+                var cell2_2_1 = inside2 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector256.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector256<float>.Zero + cell0_0_0;
+                var sum0_1 = Vector256<float>.Zero + cell0_0_1;
+                sum0_0 += cell0_1_0;
+                sum0_1 += cell0_1_1;
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_0 += cell1_0_0;
+                sum0_1 += cell1_0_1;
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_0 += cell1_2_0;
+                sum0_1 += cell1_2_1;
+                sum0_0 += cell2_0_0;
+                sum0_1 += cell2_0_1;
+                sum0_0 += cell2_1_0;
+                sum0_1 += cell2_1_1;
+                sum0_0 += cell2_2_0;
+                sum0_1 += cell2_2_1;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 8);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0_0 = cell0_2_0;
+                cell0_0_1 = cell0_2_1;
+                cell1_0_0 = cell1_2_0;
+                cell1_0_1 = cell1_2_1;
+                cell2_0_0 = cell2_2_0;
+                cell2_0_1 = cell2_2_1;
+                x += StrideWidth;
+            }
+        }
+
+        /// <summary>Sweeps one Vector256 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep256(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        {
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0 = inside0 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
+            var cell1_0 = inside0 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
+            var cell2_0 = inside0 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1 = inside1 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
+                var cell1_1 = inside1 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
+                var cell2_1 = inside1 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2 = inside2 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
+                var cell1_2 = inside2 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
+                var cell2_2 = inside2 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector256.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector256<float>.Zero + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                sum0_0 += cell2_0;
+                sum0_0 += cell2_1;
+                sum0_0 += cell2_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0 = cell0_2;
+                cell1_0 = cell1_2;
+                cell2_0 = cell2_2;
+                x += StrideWidth;
+            }
+        }
+
+        /// <summary>Sweeps 2 Vector128 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep128x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        {
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0_0 = inside0 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
+            var cell0_0_1 = inside0 ? Vector128.Load(row0 + at + 4) : Vector128<float>.Zero;
+            var cell1_0_0 = inside0 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
+            var cell1_0_1 = inside0 ? Vector128.Load(row1 + at + 4) : Vector128<float>.Zero;
+            var cell2_0_0 = inside0 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
+            var cell2_0_1 = inside0 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1_0 = inside1 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
+                var cell0_1_1 = inside1 ? Vector128.Load(row0 + at + 4) : Vector128<float>.Zero;
+                var cell1_1_0 = inside1 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
+                var cell1_1_1 = inside1 ? Vector128.Load(row1 + at + 4) : Vector128<float>.Zero;
+                var cell2_1_0 = inside1 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
+                var cell2_1_1 = inside1 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2_0 = inside2 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
+                var cell0_2_1 = inside2 ? Vector128.Load(row0 + at + 4) : Vector128<float>.Zero;
+                var cell1_2_0 = inside2 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
+                var cell1_2_1 = inside2 ? Vector128.Load(row1 + at + 4) : Vector128<float>.Zero;
+                var cell2_2_0 = inside2 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
+                var cell2_2_1 = inside2 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector128.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector128<float>.Zero + cell0_0_0;
+                var sum0_1 = Vector128<float>.Zero + cell0_0_1;
+                sum0_0 += cell0_1_0;
+                sum0_1 += cell0_1_1;
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_0 += cell1_0_0;
+                sum0_1 += cell1_0_1;
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_0 += cell1_2_0;
+                sum0_1 += cell1_2_1;
+                sum0_0 += cell2_0_0;
+                sum0_1 += cell2_0_1;
+                sum0_0 += cell2_1_0;
+                sum0_1 += cell2_1_1;
+                sum0_0 += cell2_2_0;
+                sum0_1 += cell2_2_1;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 4);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0_0 = cell0_2_0;
+                cell0_0_1 = cell0_2_1;
+                cell1_0_0 = cell1_2_0;
+                cell1_0_1 = cell1_2_1;
+                cell2_0_0 = cell2_2_0;
+                cell2_0_1 = cell2_2_1;
+                x += StrideWidth;
+            }
+        }
+
+        /// <summary>Sweeps one Vector128 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep128(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        {
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0 = inside0 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
+            var cell1_0 = inside0 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
+            var cell2_0 = inside0 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1 = inside1 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
+                var cell1_1 = inside1 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
+                var cell2_1 = inside1 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2 = inside2 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
+                var cell1_2 = inside2 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
+                var cell2_2 = inside2 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = Vector128.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector128<float>.Zero + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                sum0_0 += cell2_0;
+                sum0_0 += cell2_1;
+                sum0_0 += cell2_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0 = cell0_2;
+                cell1_0 = cell1_2;
+                cell2_0 = cell2_2;
+                x += StrideWidth;
+            }
+        }
+
+        /// <summary>Sweeps one channel along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void SweepScalar(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        {
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0 = inside0 ? *(row0 + at) : 0f;
+            var cell1_0 = inside0 ? *(row1 + at) : 0f;
+            var cell2_0 = inside0 ? *(row2 + at) : 0f;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1 = inside1 ? *(row0 + at) : 0f;
+                var cell1_1 = inside1 ? *(row1 + at) : 0f;
+                var cell2_1 = inside1 ? *(row2 + at) : 0f;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2 = inside2 ? *(row0 + at) : 0f;
+                var cell1_2 = inside2 ? *(row1 + at) : 0f;
+                var cell2_2 = inside2 ? *(row2 + at) : 0f;
+                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = 0f + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                sum0_0 += cell2_0;
+                sum0_0 += cell2_1;
+                sum0_0 += cell2_2;
+                *(target0 + (long)ow * channels) = sum0_0 / divisor0;
+                // Slide: the next window's first columns are this one's last.
+                cell0_0 = cell0_2;
+                cell1_0 = cell1_2;
+                cell2_0 = cell2_2;
+                x += StrideWidth;
+            }
+        }
+
     }
 }

@@ -16,7 +16,8 @@ namespace KernelGen.Generated
     /// <remarks>
     /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
     /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
-    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
+    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction, over
+    /// several channel vectors at a time; a row's interior cells are one run (stride 1: each cell's taps are the last one's, one cell on).
     /// Taps are added in PyTorch's row-major order from +0, then divided: bit-identical to the general engine.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
@@ -68,6 +69,8 @@ namespace KernelGen.Generated
         {
             float** taps = stackalloc float*[25];
             long rowStride = (long)width * channels;
+            // Output columns whose windows lie inside the input's width: [firstInside, lastInside).
+            int firstInside = PadLeft, lastInside = Math.Min(outWidth, width - (KernelWidth - 1) * Dilation + PadLeft);
             for (int oh = 0; oh < outHeight; oh++)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -75,6 +78,13 @@ namespace KernelGen.Generated
                 float rowFactor = (float)(Math.Min(top + KernelHeight, height + PadTop) - (top));
                 for (int ow = 0; ow < outWidth; ow++)
                 {
+                    if (rowsInside && ow == firstInside && lastInside > firstInside)
+                    {
+                        // The row's interior cells at once: with stride 1 their taps advance by one cell per cell.
+                        PoolSpan(image + top * rowStride + (long)(ow - PadLeft) * channels, output + ((long)oh * outWidth + ow) * channels, (lastInside - ow) * channels, rowStride, channels, rowFactor * (float)(Math.Min((ow - PadLeft) + KernelWidth, width + PadLeft) - ((ow - PadLeft))));
+                        ow = lastInside - 1;
+                        continue;
+                    }
                     int left = ow * StrideWidth - PadLeft;
                     if (rowsInside && left >= 0 && left + (KernelWidth - 1) * Dilation < width)
                     {
@@ -127,36 +137,660 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveInlining)] // called once per output cell: keep the call out of the cell loop
         private static void PoolCell(float** taps, float* output, int channels, float divisor)
         {
+            // The tap pointers in locals: the stores to output could alias taps[], which would make the JIT reload them.
+            float* tap0 = taps[0], tap1 = taps[1], tap2 = taps[2], tap3 = taps[3], tap4 = taps[4], tap5 = taps[5], tap6 = taps[6], tap7 = taps[7];
+            float* tap8 = taps[8], tap9 = taps[9], tap10 = taps[10], tap11 = taps[11], tap12 = taps[12], tap13 = taps[13], tap14 = taps[14], tap15 = taps[15];
+            float* tap16 = taps[16], tap17 = taps[17], tap18 = taps[18], tap19 = taps[19], tap20 = taps[20], tap21 = taps[21], tap22 = taps[22], tap23 = taps[23];
+            float* tap24 = taps[24];
             int c = 0;
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
             {
+                var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
+                var divisorVector = Vector512.Create(divisor);
+                for (; c <= channels - 128; c += 128)
+                {
+                    var sum0 = Vector512<float>.Zero + Vector512.Load(tap0 + c);
+                    var sum1 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 16);
+                    var sum2 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 32);
+                    var sum3 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 48);
+                    var sum4 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 64);
+                    var sum5 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 80);
+                    var sum6 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 96);
+                    var sum7 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap2 + c);
+                    sum1 += Vector512.Load(tap2 + c + 16);
+                    sum2 += Vector512.Load(tap2 + c + 32);
+                    sum3 += Vector512.Load(tap2 + c + 48);
+                    sum4 += Vector512.Load(tap2 + c + 64);
+                    sum5 += Vector512.Load(tap2 + c + 80);
+                    sum6 += Vector512.Load(tap2 + c + 96);
+                    sum7 += Vector512.Load(tap2 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap4 + c);
+                    sum1 += Vector512.Load(tap4 + c + 16);
+                    sum2 += Vector512.Load(tap4 + c + 32);
+                    sum3 += Vector512.Load(tap4 + c + 48);
+                    sum4 += Vector512.Load(tap4 + c + 64);
+                    sum5 += Vector512.Load(tap4 + c + 80);
+                    sum6 += Vector512.Load(tap4 + c + 96);
+                    sum7 += Vector512.Load(tap4 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap6 + c);
+                    sum1 += Vector512.Load(tap6 + c + 16);
+                    sum2 += Vector512.Load(tap6 + c + 32);
+                    sum3 += Vector512.Load(tap6 + c + 48);
+                    sum4 += Vector512.Load(tap6 + c + 64);
+                    sum5 += Vector512.Load(tap6 + c + 80);
+                    sum6 += Vector512.Load(tap6 + c + 96);
+                    sum7 += Vector512.Load(tap6 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap8 + c);
+                    sum1 += Vector512.Load(tap8 + c + 16);
+                    sum2 += Vector512.Load(tap8 + c + 32);
+                    sum3 += Vector512.Load(tap8 + c + 48);
+                    sum4 += Vector512.Load(tap8 + c + 64);
+                    sum5 += Vector512.Load(tap8 + c + 80);
+                    sum6 += Vector512.Load(tap8 + c + 96);
+                    sum7 += Vector512.Load(tap8 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap10 + c);
+                    sum1 += Vector512.Load(tap10 + c + 16);
+                    sum2 += Vector512.Load(tap10 + c + 32);
+                    sum3 += Vector512.Load(tap10 + c + 48);
+                    sum4 += Vector512.Load(tap10 + c + 64);
+                    sum5 += Vector512.Load(tap10 + c + 80);
+                    sum6 += Vector512.Load(tap10 + c + 96);
+                    sum7 += Vector512.Load(tap10 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap12 + c);
+                    sum1 += Vector512.Load(tap12 + c + 16);
+                    sum2 += Vector512.Load(tap12 + c + 32);
+                    sum3 += Vector512.Load(tap12 + c + 48);
+                    sum4 += Vector512.Load(tap12 + c + 64);
+                    sum5 += Vector512.Load(tap12 + c + 80);
+                    sum6 += Vector512.Load(tap12 + c + 96);
+                    sum7 += Vector512.Load(tap12 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap14 + c);
+                    sum1 += Vector512.Load(tap14 + c + 16);
+                    sum2 += Vector512.Load(tap14 + c + 32);
+                    sum3 += Vector512.Load(tap14 + c + 48);
+                    sum4 += Vector512.Load(tap14 + c + 64);
+                    sum5 += Vector512.Load(tap14 + c + 80);
+                    sum6 += Vector512.Load(tap14 + c + 96);
+                    sum7 += Vector512.Load(tap14 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap16 + c);
+                    sum1 += Vector512.Load(tap16 + c + 16);
+                    sum2 += Vector512.Load(tap16 + c + 32);
+                    sum3 += Vector512.Load(tap16 + c + 48);
+                    sum4 += Vector512.Load(tap16 + c + 64);
+                    sum5 += Vector512.Load(tap16 + c + 80);
+                    sum6 += Vector512.Load(tap16 + c + 96);
+                    sum7 += Vector512.Load(tap16 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap18 + c);
+                    sum1 += Vector512.Load(tap18 + c + 16);
+                    sum2 += Vector512.Load(tap18 + c + 32);
+                    sum3 += Vector512.Load(tap18 + c + 48);
+                    sum4 += Vector512.Load(tap18 + c + 64);
+                    sum5 += Vector512.Load(tap18 + c + 80);
+                    sum6 += Vector512.Load(tap18 + c + 96);
+                    sum7 += Vector512.Load(tap18 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap20 + c);
+                    sum1 += Vector512.Load(tap20 + c + 16);
+                    sum2 += Vector512.Load(tap20 + c + 32);
+                    sum3 += Vector512.Load(tap20 + c + 48);
+                    sum4 += Vector512.Load(tap20 + c + 64);
+                    sum5 += Vector512.Load(tap20 + c + 80);
+                    sum6 += Vector512.Load(tap20 + c + 96);
+                    sum7 += Vector512.Load(tap20 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap22 + c);
+                    sum1 += Vector512.Load(tap22 + c + 16);
+                    sum2 += Vector512.Load(tap22 + c + 32);
+                    sum3 += Vector512.Load(tap22 + c + 48);
+                    sum4 += Vector512.Load(tap22 + c + 64);
+                    sum5 += Vector512.Load(tap22 + c + 80);
+                    sum6 += Vector512.Load(tap22 + c + 96);
+                    sum7 += Vector512.Load(tap22 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap24 + c);
+                    sum1 += Vector512.Load(tap24 + c + 16);
+                    sum2 += Vector512.Load(tap24 + c + 32);
+                    sum3 += Vector512.Load(tap24 + c + 48);
+                    sum4 += Vector512.Load(tap24 + c + 64);
+                    sum5 += Vector512.Load(tap24 + c + 80);
+                    sum6 += Vector512.Load(tap24 + c + 96);
+                    sum7 += Vector512.Load(tap24 + c + 112);
+                    (sum0 / divisorVector).Store(output + c);
+                    (sum1 / divisorVector).Store(output + c + 16);
+                    (sum2 / divisorVector).Store(output + c + 32);
+                    (sum3 / divisorVector).Store(output + c + 48);
+                    (sum4 / divisorVector).Store(output + c + 64);
+                    (sum5 / divisorVector).Store(output + c + 80);
+                    (sum6 / divisorVector).Store(output + c + 96);
+                    (sum7 / divisorVector).Store(output + c + 112);
+                }
                 for (; c <= channels - 16; c += 16)
                 {
-                    var sum = Vector512<float>.Zero + Vector512.Load(taps[0] + c) + Vector512.Load(taps[1] + c) + Vector512.Load(taps[2] + c) + Vector512.Load(taps[3] + c) + Vector512.Load(taps[4] + c) + Vector512.Load(taps[5] + c) + Vector512.Load(taps[6] + c) + Vector512.Load(taps[7] + c) + Vector512.Load(taps[8] + c) + Vector512.Load(taps[9] + c) + Vector512.Load(taps[10] + c) + Vector512.Load(taps[11] + c) + Vector512.Load(taps[12] + c) + Vector512.Load(taps[13] + c) + Vector512.Load(taps[14] + c) + Vector512.Load(taps[15] + c) + Vector512.Load(taps[16] + c) + Vector512.Load(taps[17] + c) + Vector512.Load(taps[18] + c) + Vector512.Load(taps[19] + c) + Vector512.Load(taps[20] + c) + Vector512.Load(taps[21] + c) + Vector512.Load(taps[22] + c) + Vector512.Load(taps[23] + c) + Vector512.Load(taps[24] + c);
-                    (sum / Vector512.Create(divisor)).Store(output + c);
+                    var sum0 = Vector512<float>.Zero + Vector512.Load(tap0 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c), one, sum0);
+                    sum0 += Vector512.Load(tap2 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c), one, sum0);
+                    sum0 += Vector512.Load(tap4 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c), one, sum0);
+                    sum0 += Vector512.Load(tap6 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c), one, sum0);
+                    sum0 += Vector512.Load(tap8 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c), one, sum0);
+                    sum0 += Vector512.Load(tap10 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c), one, sum0);
+                    sum0 += Vector512.Load(tap12 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c), one, sum0);
+                    sum0 += Vector512.Load(tap14 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c), one, sum0);
+                    sum0 += Vector512.Load(tap16 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c), one, sum0);
+                    sum0 += Vector512.Load(tap18 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c), one, sum0);
+                    sum0 += Vector512.Load(tap20 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c), one, sum0);
+                    sum0 += Vector512.Load(tap22 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c), one, sum0);
+                    sum0 += Vector512.Load(tap24 + c);
+                    (sum0 / divisorVector).Store(output + c);
                 }
             }
             if (Vector256.IsHardwareAccelerated)
             {
+                var divisorVector = Vector256.Create(divisor);
                 for (; c <= channels - 8; c += 8)
                 {
-                    var sum = Vector256<float>.Zero + Vector256.Load(taps[0] + c) + Vector256.Load(taps[1] + c) + Vector256.Load(taps[2] + c) + Vector256.Load(taps[3] + c) + Vector256.Load(taps[4] + c) + Vector256.Load(taps[5] + c) + Vector256.Load(taps[6] + c) + Vector256.Load(taps[7] + c) + Vector256.Load(taps[8] + c) + Vector256.Load(taps[9] + c) + Vector256.Load(taps[10] + c) + Vector256.Load(taps[11] + c) + Vector256.Load(taps[12] + c) + Vector256.Load(taps[13] + c) + Vector256.Load(taps[14] + c) + Vector256.Load(taps[15] + c) + Vector256.Load(taps[16] + c) + Vector256.Load(taps[17] + c) + Vector256.Load(taps[18] + c) + Vector256.Load(taps[19] + c) + Vector256.Load(taps[20] + c) + Vector256.Load(taps[21] + c) + Vector256.Load(taps[22] + c) + Vector256.Load(taps[23] + c) + Vector256.Load(taps[24] + c);
-                    (sum / Vector256.Create(divisor)).Store(output + c);
+                    var sum0 = Vector256<float>.Zero + Vector256.Load(tap0 + c);
+                    sum0 += Vector256.Load(tap1 + c);
+                    sum0 += Vector256.Load(tap2 + c);
+                    sum0 += Vector256.Load(tap3 + c);
+                    sum0 += Vector256.Load(tap4 + c);
+                    sum0 += Vector256.Load(tap5 + c);
+                    sum0 += Vector256.Load(tap6 + c);
+                    sum0 += Vector256.Load(tap7 + c);
+                    sum0 += Vector256.Load(tap8 + c);
+                    sum0 += Vector256.Load(tap9 + c);
+                    sum0 += Vector256.Load(tap10 + c);
+                    sum0 += Vector256.Load(tap11 + c);
+                    sum0 += Vector256.Load(tap12 + c);
+                    sum0 += Vector256.Load(tap13 + c);
+                    sum0 += Vector256.Load(tap14 + c);
+                    sum0 += Vector256.Load(tap15 + c);
+                    sum0 += Vector256.Load(tap16 + c);
+                    sum0 += Vector256.Load(tap17 + c);
+                    sum0 += Vector256.Load(tap18 + c);
+                    sum0 += Vector256.Load(tap19 + c);
+                    sum0 += Vector256.Load(tap20 + c);
+                    sum0 += Vector256.Load(tap21 + c);
+                    sum0 += Vector256.Load(tap22 + c);
+                    sum0 += Vector256.Load(tap23 + c);
+                    sum0 += Vector256.Load(tap24 + c);
+                    (sum0 / divisorVector).Store(output + c);
                 }
             }
             if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
             {
+                var divisorVector = Vector128.Create(divisor);
                 for (; c <= channels - 4; c += 4)
                 {
-                    var sum = Vector128<float>.Zero + Vector128.Load(taps[0] + c) + Vector128.Load(taps[1] + c) + Vector128.Load(taps[2] + c) + Vector128.Load(taps[3] + c) + Vector128.Load(taps[4] + c) + Vector128.Load(taps[5] + c) + Vector128.Load(taps[6] + c) + Vector128.Load(taps[7] + c) + Vector128.Load(taps[8] + c) + Vector128.Load(taps[9] + c) + Vector128.Load(taps[10] + c) + Vector128.Load(taps[11] + c) + Vector128.Load(taps[12] + c) + Vector128.Load(taps[13] + c) + Vector128.Load(taps[14] + c) + Vector128.Load(taps[15] + c) + Vector128.Load(taps[16] + c) + Vector128.Load(taps[17] + c) + Vector128.Load(taps[18] + c) + Vector128.Load(taps[19] + c) + Vector128.Load(taps[20] + c) + Vector128.Load(taps[21] + c) + Vector128.Load(taps[22] + c) + Vector128.Load(taps[23] + c) + Vector128.Load(taps[24] + c);
-                    (sum / Vector128.Create(divisor)).Store(output + c);
+                    var sum0 = Vector128<float>.Zero + Vector128.Load(tap0 + c);
+                    sum0 += Vector128.Load(tap1 + c);
+                    sum0 += Vector128.Load(tap2 + c);
+                    sum0 += Vector128.Load(tap3 + c);
+                    sum0 += Vector128.Load(tap4 + c);
+                    sum0 += Vector128.Load(tap5 + c);
+                    sum0 += Vector128.Load(tap6 + c);
+                    sum0 += Vector128.Load(tap7 + c);
+                    sum0 += Vector128.Load(tap8 + c);
+                    sum0 += Vector128.Load(tap9 + c);
+                    sum0 += Vector128.Load(tap10 + c);
+                    sum0 += Vector128.Load(tap11 + c);
+                    sum0 += Vector128.Load(tap12 + c);
+                    sum0 += Vector128.Load(tap13 + c);
+                    sum0 += Vector128.Load(tap14 + c);
+                    sum0 += Vector128.Load(tap15 + c);
+                    sum0 += Vector128.Load(tap16 + c);
+                    sum0 += Vector128.Load(tap17 + c);
+                    sum0 += Vector128.Load(tap18 + c);
+                    sum0 += Vector128.Load(tap19 + c);
+                    sum0 += Vector128.Load(tap20 + c);
+                    sum0 += Vector128.Load(tap21 + c);
+                    sum0 += Vector128.Load(tap22 + c);
+                    sum0 += Vector128.Load(tap23 + c);
+                    sum0 += Vector128.Load(tap24 + c);
+                    (sum0 / divisorVector).Store(output + c);
                 }
             }
             for (; c < channels; c++)
             {
-                var sum = 0f + taps[0][c] + taps[1][c] + taps[2][c] + taps[3][c] + taps[4][c] + taps[5][c] + taps[6][c] + taps[7][c] + taps[8][c] + taps[9][c] + taps[10][c] + taps[11][c] + taps[12][c] + taps[13][c] + taps[14][c] + taps[15][c] + taps[16][c] + taps[17][c] + taps[18][c] + taps[19][c] + taps[20][c] + taps[21][c] + taps[22][c] + taps[23][c] + taps[24][c];
+                var sum = 0f + tap0[c] + tap1[c] + tap2[c] + tap3[c] + tap4[c] + tap5[c] + tap6[c] + tap7[c] + tap8[c] + tap9[c] + tap10[c] + tap11[c] + tap12[c] + tap13[c] + tap14[c] + tap15[c] + tap16[c] + tap17[c] + tap18[c] + tap19[c] + tap20[c] + tap21[c] + tap22[c] + tap23[c] + tap24[c];
                 output[c] = sum / divisor;
             }
         }
+
+        /// <summary>
+        /// Reduces <paramref name="count"/> values of consecutive interior cells of one output row (stride 1: cell ow + 1's
+        /// taps are cell ow's, one cell on), as one run of vectors that does not stop at cell boundaries.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PoolSpan(float* corner, float* output, int count, long rowStride, int channels, float divisor)
+        {
+            float* tap0 = corner, tap1 = corner + channels, tap2 = corner + 2 * channels, tap3 = corner + 3 * channels, tap4 = corner + 4 * channels;
+            float* tap5 = corner + rowStride, tap6 = corner + rowStride + channels, tap7 = corner + rowStride + 2 * channels, tap8 = corner + rowStride + 3 * channels, tap9 = corner + rowStride + 4 * channels;
+            float* tap10 = corner + 2 * rowStride, tap11 = corner + 2 * rowStride + channels, tap12 = corner + 2 * rowStride + 2 * channels, tap13 = corner + 2 * rowStride + 3 * channels, tap14 = corner + 2 * rowStride + 4 * channels;
+            float* tap15 = corner + 3 * rowStride, tap16 = corner + 3 * rowStride + channels, tap17 = corner + 3 * rowStride + 2 * channels, tap18 = corner + 3 * rowStride + 3 * channels, tap19 = corner + 3 * rowStride + 4 * channels;
+            float* tap20 = corner + 4 * rowStride, tap21 = corner + 4 * rowStride + channels, tap22 = corner + 4 * rowStride + 2 * channels, tap23 = corner + 4 * rowStride + 3 * channels, tap24 = corner + 4 * rowStride + 4 * channels;
+            int c = 0;
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            {
+                var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
+                var divisorVector = Vector512.Create(divisor);
+                for (; c <= count - 128; c += 128)
+                {
+                    var sum0 = Vector512<float>.Zero + Vector512.Load(tap0 + c);
+                    var sum1 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 16);
+                    var sum2 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 32);
+                    var sum3 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 48);
+                    var sum4 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 64);
+                    var sum5 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 80);
+                    var sum6 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 96);
+                    var sum7 = Vector512<float>.Zero + Vector512.Load(tap0 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap2 + c);
+                    sum1 += Vector512.Load(tap2 + c + 16);
+                    sum2 += Vector512.Load(tap2 + c + 32);
+                    sum3 += Vector512.Load(tap2 + c + 48);
+                    sum4 += Vector512.Load(tap2 + c + 64);
+                    sum5 += Vector512.Load(tap2 + c + 80);
+                    sum6 += Vector512.Load(tap2 + c + 96);
+                    sum7 += Vector512.Load(tap2 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap4 + c);
+                    sum1 += Vector512.Load(tap4 + c + 16);
+                    sum2 += Vector512.Load(tap4 + c + 32);
+                    sum3 += Vector512.Load(tap4 + c + 48);
+                    sum4 += Vector512.Load(tap4 + c + 64);
+                    sum5 += Vector512.Load(tap4 + c + 80);
+                    sum6 += Vector512.Load(tap4 + c + 96);
+                    sum7 += Vector512.Load(tap4 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap6 + c);
+                    sum1 += Vector512.Load(tap6 + c + 16);
+                    sum2 += Vector512.Load(tap6 + c + 32);
+                    sum3 += Vector512.Load(tap6 + c + 48);
+                    sum4 += Vector512.Load(tap6 + c + 64);
+                    sum5 += Vector512.Load(tap6 + c + 80);
+                    sum6 += Vector512.Load(tap6 + c + 96);
+                    sum7 += Vector512.Load(tap6 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap8 + c);
+                    sum1 += Vector512.Load(tap8 + c + 16);
+                    sum2 += Vector512.Load(tap8 + c + 32);
+                    sum3 += Vector512.Load(tap8 + c + 48);
+                    sum4 += Vector512.Load(tap8 + c + 64);
+                    sum5 += Vector512.Load(tap8 + c + 80);
+                    sum6 += Vector512.Load(tap8 + c + 96);
+                    sum7 += Vector512.Load(tap8 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap10 + c);
+                    sum1 += Vector512.Load(tap10 + c + 16);
+                    sum2 += Vector512.Load(tap10 + c + 32);
+                    sum3 += Vector512.Load(tap10 + c + 48);
+                    sum4 += Vector512.Load(tap10 + c + 64);
+                    sum5 += Vector512.Load(tap10 + c + 80);
+                    sum6 += Vector512.Load(tap10 + c + 96);
+                    sum7 += Vector512.Load(tap10 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap12 + c);
+                    sum1 += Vector512.Load(tap12 + c + 16);
+                    sum2 += Vector512.Load(tap12 + c + 32);
+                    sum3 += Vector512.Load(tap12 + c + 48);
+                    sum4 += Vector512.Load(tap12 + c + 64);
+                    sum5 += Vector512.Load(tap12 + c + 80);
+                    sum6 += Vector512.Load(tap12 + c + 96);
+                    sum7 += Vector512.Load(tap12 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap14 + c);
+                    sum1 += Vector512.Load(tap14 + c + 16);
+                    sum2 += Vector512.Load(tap14 + c + 32);
+                    sum3 += Vector512.Load(tap14 + c + 48);
+                    sum4 += Vector512.Load(tap14 + c + 64);
+                    sum5 += Vector512.Load(tap14 + c + 80);
+                    sum6 += Vector512.Load(tap14 + c + 96);
+                    sum7 += Vector512.Load(tap14 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap16 + c);
+                    sum1 += Vector512.Load(tap16 + c + 16);
+                    sum2 += Vector512.Load(tap16 + c + 32);
+                    sum3 += Vector512.Load(tap16 + c + 48);
+                    sum4 += Vector512.Load(tap16 + c + 64);
+                    sum5 += Vector512.Load(tap16 + c + 80);
+                    sum6 += Vector512.Load(tap16 + c + 96);
+                    sum7 += Vector512.Load(tap16 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap18 + c);
+                    sum1 += Vector512.Load(tap18 + c + 16);
+                    sum2 += Vector512.Load(tap18 + c + 32);
+                    sum3 += Vector512.Load(tap18 + c + 48);
+                    sum4 += Vector512.Load(tap18 + c + 64);
+                    sum5 += Vector512.Load(tap18 + c + 80);
+                    sum6 += Vector512.Load(tap18 + c + 96);
+                    sum7 += Vector512.Load(tap18 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap20 + c);
+                    sum1 += Vector512.Load(tap20 + c + 16);
+                    sum2 += Vector512.Load(tap20 + c + 32);
+                    sum3 += Vector512.Load(tap20 + c + 48);
+                    sum4 += Vector512.Load(tap20 + c + 64);
+                    sum5 += Vector512.Load(tap20 + c + 80);
+                    sum6 += Vector512.Load(tap20 + c + 96);
+                    sum7 += Vector512.Load(tap20 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap22 + c);
+                    sum1 += Vector512.Load(tap22 + c + 16);
+                    sum2 += Vector512.Load(tap22 + c + 32);
+                    sum3 += Vector512.Load(tap22 + c + 48);
+                    sum4 += Vector512.Load(tap22 + c + 64);
+                    sum5 += Vector512.Load(tap22 + c + 80);
+                    sum6 += Vector512.Load(tap22 + c + 96);
+                    sum7 += Vector512.Load(tap22 + c + 112);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c), one, sum0);
+                    sum1 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 16), one, sum1);
+                    sum2 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 32), one, sum2);
+                    sum3 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 48), one, sum3);
+                    sum4 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 64), one, sum4);
+                    sum5 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 80), one, sum5);
+                    sum6 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 96), one, sum6);
+                    sum7 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c + 112), one, sum7);
+                    sum0 += Vector512.Load(tap24 + c);
+                    sum1 += Vector512.Load(tap24 + c + 16);
+                    sum2 += Vector512.Load(tap24 + c + 32);
+                    sum3 += Vector512.Load(tap24 + c + 48);
+                    sum4 += Vector512.Load(tap24 + c + 64);
+                    sum5 += Vector512.Load(tap24 + c + 80);
+                    sum6 += Vector512.Load(tap24 + c + 96);
+                    sum7 += Vector512.Load(tap24 + c + 112);
+                    (sum0 / divisorVector).Store(output + c);
+                    (sum1 / divisorVector).Store(output + c + 16);
+                    (sum2 / divisorVector).Store(output + c + 32);
+                    (sum3 / divisorVector).Store(output + c + 48);
+                    (sum4 / divisorVector).Store(output + c + 64);
+                    (sum5 / divisorVector).Store(output + c + 80);
+                    (sum6 / divisorVector).Store(output + c + 96);
+                    (sum7 / divisorVector).Store(output + c + 112);
+                }
+                for (; c <= count - 16; c += 16)
+                {
+                    var sum0 = Vector512<float>.Zero + Vector512.Load(tap0 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap1 + c), one, sum0);
+                    sum0 += Vector512.Load(tap2 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap3 + c), one, sum0);
+                    sum0 += Vector512.Load(tap4 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap5 + c), one, sum0);
+                    sum0 += Vector512.Load(tap6 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap7 + c), one, sum0);
+                    sum0 += Vector512.Load(tap8 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap9 + c), one, sum0);
+                    sum0 += Vector512.Load(tap10 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap11 + c), one, sum0);
+                    sum0 += Vector512.Load(tap12 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap13 + c), one, sum0);
+                    sum0 += Vector512.Load(tap14 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap15 + c), one, sum0);
+                    sum0 += Vector512.Load(tap16 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap17 + c), one, sum0);
+                    sum0 += Vector512.Load(tap18 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap19 + c), one, sum0);
+                    sum0 += Vector512.Load(tap20 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap21 + c), one, sum0);
+                    sum0 += Vector512.Load(tap22 + c);
+                    sum0 = Avx512F.FusedMultiplyAdd(Vector512.Load(tap23 + c), one, sum0);
+                    sum0 += Vector512.Load(tap24 + c);
+                    (sum0 / divisorVector).Store(output + c);
+                }
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var divisorVector = Vector256.Create(divisor);
+                for (; c <= count - 8; c += 8)
+                {
+                    var sum0 = Vector256<float>.Zero + Vector256.Load(tap0 + c);
+                    sum0 += Vector256.Load(tap1 + c);
+                    sum0 += Vector256.Load(tap2 + c);
+                    sum0 += Vector256.Load(tap3 + c);
+                    sum0 += Vector256.Load(tap4 + c);
+                    sum0 += Vector256.Load(tap5 + c);
+                    sum0 += Vector256.Load(tap6 + c);
+                    sum0 += Vector256.Load(tap7 + c);
+                    sum0 += Vector256.Load(tap8 + c);
+                    sum0 += Vector256.Load(tap9 + c);
+                    sum0 += Vector256.Load(tap10 + c);
+                    sum0 += Vector256.Load(tap11 + c);
+                    sum0 += Vector256.Load(tap12 + c);
+                    sum0 += Vector256.Load(tap13 + c);
+                    sum0 += Vector256.Load(tap14 + c);
+                    sum0 += Vector256.Load(tap15 + c);
+                    sum0 += Vector256.Load(tap16 + c);
+                    sum0 += Vector256.Load(tap17 + c);
+                    sum0 += Vector256.Load(tap18 + c);
+                    sum0 += Vector256.Load(tap19 + c);
+                    sum0 += Vector256.Load(tap20 + c);
+                    sum0 += Vector256.Load(tap21 + c);
+                    sum0 += Vector256.Load(tap22 + c);
+                    sum0 += Vector256.Load(tap23 + c);
+                    sum0 += Vector256.Load(tap24 + c);
+                    (sum0 / divisorVector).Store(output + c);
+                }
+            }
+            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            {
+                var divisorVector = Vector128.Create(divisor);
+                for (; c <= count - 4; c += 4)
+                {
+                    var sum0 = Vector128<float>.Zero + Vector128.Load(tap0 + c);
+                    sum0 += Vector128.Load(tap1 + c);
+                    sum0 += Vector128.Load(tap2 + c);
+                    sum0 += Vector128.Load(tap3 + c);
+                    sum0 += Vector128.Load(tap4 + c);
+                    sum0 += Vector128.Load(tap5 + c);
+                    sum0 += Vector128.Load(tap6 + c);
+                    sum0 += Vector128.Load(tap7 + c);
+                    sum0 += Vector128.Load(tap8 + c);
+                    sum0 += Vector128.Load(tap9 + c);
+                    sum0 += Vector128.Load(tap10 + c);
+                    sum0 += Vector128.Load(tap11 + c);
+                    sum0 += Vector128.Load(tap12 + c);
+                    sum0 += Vector128.Load(tap13 + c);
+                    sum0 += Vector128.Load(tap14 + c);
+                    sum0 += Vector128.Load(tap15 + c);
+                    sum0 += Vector128.Load(tap16 + c);
+                    sum0 += Vector128.Load(tap17 + c);
+                    sum0 += Vector128.Load(tap18 + c);
+                    sum0 += Vector128.Load(tap19 + c);
+                    sum0 += Vector128.Load(tap20 + c);
+                    sum0 += Vector128.Load(tap21 + c);
+                    sum0 += Vector128.Load(tap22 + c);
+                    sum0 += Vector128.Load(tap23 + c);
+                    sum0 += Vector128.Load(tap24 + c);
+                    (sum0 / divisorVector).Store(output + c);
+                }
+            }
+            for (; c < count; c++)
+            {
+                var sum = 0f + tap0[c] + tap1[c] + tap2[c] + tap3[c] + tap4[c] + tap5[c] + tap6[c] + tap7[c] + tap8[c] + tap9[c] + tap10[c] + tap11[c] + tap12[c] + tap13[c] + tap14[c] + tap15[c] + tap16[c] + tap17[c] + tap18[c] + tap19[c] + tap20[c] + tap21[c] + tap22[c] + tap23[c] + tap24[c];
+                output[c] = sum / divisor;
+            }
+        }
+
     }
 }

@@ -16,7 +16,8 @@ namespace KernelGen.Generated
     /// <remarks>
     /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
     /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
-    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
+    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction, over
+    /// several channel vectors at a time.
     /// NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
@@ -105,44 +106,66 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveInlining)] // called once per output cell: keep the call out of the cell loop
         private static void PoolCell(float** taps, float* output, int channels)
         {
+            // The tap pointers in locals: the stores to output could alias taps[], which would make the JIT reload them.
+            float* tap0 = taps[0], tap1 = taps[1], tap2 = taps[2], tap3 = taps[3];
             int c = 0;
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
             {
+                for (; c <= channels - 64; c += 64)
+                {
+                    var max0_0 = KernelLanes512.Max(Vector512.Load(tap0 + c), Vector512.Load(tap1 + c));
+                    var max0_1 = KernelLanes512.Max(Vector512.Load(tap2 + c), Vector512.Load(tap3 + c));
+                    var max0_2 = KernelLanes512.Max(max0_0, max0_1);
+                    var max1_0 = KernelLanes512.Max(Vector512.Load(tap0 + c + 16), Vector512.Load(tap1 + c + 16));
+                    var max1_1 = KernelLanes512.Max(Vector512.Load(tap2 + c + 16), Vector512.Load(tap3 + c + 16));
+                    var max1_2 = KernelLanes512.Max(max1_0, max1_1);
+                    var max2_0 = KernelLanes512.Max(Vector512.Load(tap0 + c + 32), Vector512.Load(tap1 + c + 32));
+                    var max2_1 = KernelLanes512.Max(Vector512.Load(tap2 + c + 32), Vector512.Load(tap3 + c + 32));
+                    var max2_2 = KernelLanes512.Max(max2_0, max2_1);
+                    var max3_0 = KernelLanes512.Max(Vector512.Load(tap0 + c + 48), Vector512.Load(tap1 + c + 48));
+                    var max3_1 = KernelLanes512.Max(Vector512.Load(tap2 + c + 48), Vector512.Load(tap3 + c + 48));
+                    var max3_2 = KernelLanes512.Max(max3_0, max3_1);
+                    (max0_2 + Vector512<float>.Zero).Store(output + c);
+                    (max1_2 + Vector512<float>.Zero).Store(output + c + 16);
+                    (max2_2 + Vector512<float>.Zero).Store(output + c + 32);
+                    (max3_2 + Vector512<float>.Zero).Store(output + c + 48);
+                }
                 for (; c <= channels - 16; c += 16)
                 {
-                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
-                    var max2 = KernelLanes512.Max(max0, max1);
-                    (max2 + Vector512<float>.Zero).Store(output + c);
+                    var max0_0 = KernelLanes512.Max(Vector512.Load(tap0 + c), Vector512.Load(tap1 + c));
+                    var max0_1 = KernelLanes512.Max(Vector512.Load(tap2 + c), Vector512.Load(tap3 + c));
+                    var max0_2 = KernelLanes512.Max(max0_0, max0_1);
+                    (max0_2 + Vector512<float>.Zero).Store(output + c);
                 }
             }
             if (Vector256.IsHardwareAccelerated)
             {
                 for (; c <= channels - 8; c += 8)
                 {
-                    var max0 = Vector256.Max(Vector256.Load(taps[0] + c), Vector256.Load(taps[1] + c));
-                    var max1 = Vector256.Max(Vector256.Load(taps[2] + c), Vector256.Load(taps[3] + c));
-                    var max2 = Vector256.Max(max0, max1);
-                    (max2 + Vector256<float>.Zero).Store(output + c);
+                    var max0_0 = Vector256.Max(Vector256.Load(tap0 + c), Vector256.Load(tap1 + c));
+                    var max0_1 = Vector256.Max(Vector256.Load(tap2 + c), Vector256.Load(tap3 + c));
+                    var max0_2 = Vector256.Max(max0_0, max0_1);
+                    (max0_2 + Vector256<float>.Zero).Store(output + c);
                 }
             }
             if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
             {
                 for (; c <= channels - 4; c += 4)
                 {
-                    var max0 = Vector128.Max(Vector128.Load(taps[0] + c), Vector128.Load(taps[1] + c));
-                    var max1 = Vector128.Max(Vector128.Load(taps[2] + c), Vector128.Load(taps[3] + c));
-                    var max2 = Vector128.Max(max0, max1);
-                    (max2 + Vector128<float>.Zero).Store(output + c);
+                    var max0_0 = Vector128.Max(Vector128.Load(tap0 + c), Vector128.Load(tap1 + c));
+                    var max0_1 = Vector128.Max(Vector128.Load(tap2 + c), Vector128.Load(tap3 + c));
+                    var max0_2 = Vector128.Max(max0_0, max0_1);
+                    (max0_2 + Vector128<float>.Zero).Store(output + c);
                 }
             }
             for (; c < channels; c++)
             {
-                var max0 = float.Max(taps[0][c], taps[1][c]);
-                var max1 = float.Max(taps[2][c], taps[3][c]);
+                var max0 = float.Max(tap0[c], tap1[c]);
+                var max1 = float.Max(tap2[c], tap3[c]);
                 var max2 = float.Max(max0, max1);
                 output[c] = max2 + 0f;
             }
         }
+
     }
 }

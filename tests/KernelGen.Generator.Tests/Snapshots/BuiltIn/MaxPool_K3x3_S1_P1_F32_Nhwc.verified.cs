@@ -14,10 +14,11 @@ namespace KernelGen.Generated
     /// Max pooling over 3x3 windows with stride 1, padding 1, of float in channels-last (NHWC) layout.
     /// </summary>
     /// <remarks>
-    /// Channels last, horizontal stride 1, separable: a first pass stores every input row's maxima over the
-    /// window's 3 columns for each output column, a second takes the maximum of the 3 row maxima
-    /// each output cell's window covers. Vectors run across channels; taps in the padding read a cell of -inf.
-    /// NaN propagates, and a zero maximum is +0.
+    /// Channels last, separable: a vector of channels sweeps along a pass of output rows. At each input column
+    /// the pass's 4 rows are reduced once to column maxima, which stay in registers for every window that
+    /// shares the column; with stride 1 two neighbouring rows or columns also share the maximum of their common part.
+    /// Rows and columns in the padding are clamped to the nearest inside the input: every window holds an
+    /// input cell, and max(a, a) = a. NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K3x3_S1_P1_F32_Nhwc
@@ -25,8 +26,13 @@ namespace KernelGen.Generated
         /// <summary>The configuration this kernel implements.</summary>
         public static readonly global::KernelGen.PoolDescriptor Descriptor = global::KernelGen.PoolDescriptor.MaxPool2d(kernel: (3, 3), stride: (1, 1), padding: (1, 1), dilation: (1, 1), ceilMode: false, layout: global::KernelGen.PoolLayout.ChannelsLast);
 
-        private const int KernelHeight = 3, KernelWidth = 3;
         private const int StrideHeight = 1, PadTop = 1, PadLeft = 1;
+
+        /// <summary>Output rows per pass (they share input rows) and output columns per step of a sweep (they share column maxima).</summary>
+        private const int RowsPerPass = 2, ColumnsPerStep = 2;
+
+        /// <summary>How far a step moves the sweep along the input row, in columns.</summary>
+        private const int StepAdvance = 2;
 
         /// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref="Descriptor"/>.</summary>
         [ModuleInitializer]
@@ -41,139 +47,632 @@ namespace KernelGen.Generated
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
             int channels = shape.Channels, height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
-            // Scratch: one image's row maxima (height x outWidth cells), then one cell of -inf for taps in the padding.
-            long scratchLength = ((long)height * outWidth + 1) * channels;
-            if (scratchLength > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(shape), shape, "One image's row maxima would not fit in an array.");
-            float[] scratch = ArrayPool<float>.Shared.Rent((int)scratchLength);
-            try
+            fixed (float* source = input, target = output)
             {
-                fixed (float* source = input, target = output, rowMaxima = scratch)
+                long imageSize = (long)height * width * channels, outImageSize = (long)outHeight * outWidth * channels;
+                for (long n = 0; n < shape.Batch; n++)
                 {
-                    float* padding = rowMaxima + (long)height * outWidth * channels;
-                    new Span<float>(padding, channels).Fill(float.NegativeInfinity);
-                    long imageSize = (long)height * width * channels, outImageSize = (long)outHeight * outWidth * channels;
-                    for (long n = 0; n < shape.Batch; n++)
-                    {
-                        PoolImage(source + n * imageSize, target + n * outImageSize, rowMaxima, padding, height, width, channels, outHeight, outWidth);
-                    }
+                    PoolImage(source + n * imageSize, target + n * outImageSize, height, width, channels, outHeight, outWidth);
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(scratch);
             }
         }
 
-        /// <summary>One image: the row maxima of every input row, then every output cell from the row maxima of its window's rows.</summary>
+        /// <summary>One image, a pass of output rows at a time; each vector of channels sweeps the pass, the widest vectors first.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-        private static void PoolImage(float* image, float* output, float* rowMaxima, float* padding, int height, int width, int channels, int outHeight, int outWidth)
+        private static void PoolImage(float* image, float* output, int height, int width, int channels, int outHeight, int outWidth)
         {
-            float** taps = stackalloc float*[3];
-            // Horizontal: rowMaxima[h, ow] = max over the window's columns of input[h, ow - PadLeft + kw].
-            for (int h = 0; h < height; h++)
-            {
-                float* row = image + (long)h * width * channels;
-                for (int ow = 0; ow < outWidth; ow++)
-                {
-                    int left = ow - PadLeft;
-                    bool inside = left >= 0 && left + KernelWidth - 1 < width;
-                    taps[0] = inside || (uint)(left) < (uint)width ? row + (long)(left) * channels : padding;
-                    taps[1] = inside || (uint)(left + 1) < (uint)width ? row + (long)(left + 1) * channels : padding;
-                    taps[2] = inside || (uint)(left + 2) < (uint)width ? row + (long)(left + 2) * channels : padding;
-                    MaxOfColumns(taps, rowMaxima + ((long)h * outWidth + ow) * channels, channels);
-                }
-            }
-            // Vertical: output[oh, ow] = max over the window's rows of rowMaxima[oh * StrideHeight - PadTop + kh, ow].
-            for (int oh = 0; oh < outHeight; oh++)
+            long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
+            for (int oh = 0; oh < outHeight; oh += RowsPerPass)
             {
                 int top = oh * StrideHeight - PadTop;
-                for (int ow = 0; ow < outWidth; ow++)
+                // The pass's input rows, clamped into the image: a clamped row lies in every window that reaches past the edge.
+                float* row0 = image + Math.Clamp(top, 0, height - 1) * rowStride;
+                float* row1 = image + Math.Clamp(top + 1, 0, height - 1) * rowStride;
+                float* row2 = image + Math.Clamp(top + 2, 0, height - 1) * rowStride;
+                float* row3 = image + Math.Clamp(top + 3, 0, height - 1) * rowStride;
+                float* out0 = output + oh * outRowStride;
+                // An odd last row: the pass still computes a second row (its reads stay inside the image) but does not store it.
+                bool secondRow = oh + 1 < outHeight;
+                float* out1 = out0 + (secondRow ? outRowStride : 0);
+                int c = 0;
+                if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                 {
-                    taps[0] = (uint)(top) < (uint)height ? rowMaxima + ((long)(top) * outWidth + ow) * channels : padding;
-                    taps[1] = (uint)(top + 1) < (uint)height ? rowMaxima + ((long)(top + 1) * outWidth + ow) * channels : padding;
-                    taps[2] = (uint)(top + 2) < (uint)height ? rowMaxima + ((long)(top + 2) * outWidth + ow) * channels : padding;
-                    MaxOfRows(taps, output + ((long)oh * outWidth + ow) * channels, channels);
+                    for (; c <= channels - 32; c += 32)
+                    {
+                        Sweep512x2(row0 + c, row1 + c, row2 + c, row3 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                    }
+                    for (; c <= channels - 16; c += 16)
+                    {
+                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                    }
+                    // The channels left: one sweep that ends at the last channel, overlapping the previous one.
+                    if (c < channels && channels >= 16)
+                    {
+                        c = channels - 16;
+                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                        c = channels;
+                    }
+                }
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    for (; c <= channels - 16; c += 16)
+                    {
+                        Sweep256x2(row0 + c, row1 + c, row2 + c, row3 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                    }
+                    for (; c <= channels - 8; c += 8)
+                    {
+                        Sweep256(row0 + c, row1 + c, row2 + c, row3 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                    }
+                }
+                if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+                {
+                    for (; c <= channels - 8; c += 8)
+                    {
+                        Sweep128x2(row0 + c, row1 + c, row2 + c, row3 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                    }
+                    for (; c <= channels - 4; c += 4)
+                    {
+                        Sweep128(row0 + c, row1 + c, row2 + c, row3 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                    }
+                }
+                for (; c < channels; c++)
+                {
+                    SweepScalar(row0 + c, row1 + c, row2 + c, row3 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                 }
             }
         }
 
-        /// <summary>The maximum of 3 cells, across all channels, widest vectors first.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void MaxOfColumns(float** taps, float* output, int channels)
+        /// <summary>Sweeps 2 Vector512 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep512x2(float* row0, float* row1, float* row2, float* row3, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
-            int c = 0;
-            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0_0 = Vector512.Load(row0 + at);
+            var row1_0_0 = Vector512.Load(row1 + at);
+            var row2_0_0 = Vector512.Load(row2 + at);
+            var row3_0_0 = Vector512.Load(row3 + at);
+            var max0 = KernelLanes512.Max(row1_0_0, row2_0_0);
+            var column0_0_0 = KernelLanes512.Max(row0_0_0, max0);
+            var column1_0_0 = KernelLanes512.Max(max0, row3_0_0);
+            var row0_0_1 = Vector512.Load(row0 + at + 16);
+            var row1_0_1 = Vector512.Load(row1 + at + 16);
+            var row2_0_1 = Vector512.Load(row2 + at + 16);
+            var row3_0_1 = Vector512.Load(row3 + at + 16);
+            var max1 = KernelLanes512.Max(row1_0_1, row2_0_1);
+            var column0_0_1 = KernelLanes512.Max(row0_0_1, max1);
+            var column1_0_1 = KernelLanes512.Max(max1, row3_0_1);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1_0 = Vector512.Load(row0 + at);
+            var row1_1_0 = Vector512.Load(row1 + at);
+            var row2_1_0 = Vector512.Load(row2 + at);
+            var row3_1_0 = Vector512.Load(row3 + at);
+            var max2 = KernelLanes512.Max(row1_1_0, row2_1_0);
+            var column0_1_0 = KernelLanes512.Max(row0_1_0, max2);
+            var column1_1_0 = KernelLanes512.Max(max2, row3_1_0);
+            var row0_1_1 = Vector512.Load(row0 + at + 16);
+            var row1_1_1 = Vector512.Load(row1 + at + 16);
+            var row2_1_1 = Vector512.Load(row2 + at + 16);
+            var row3_1_1 = Vector512.Load(row3 + at + 16);
+            var max3 = KernelLanes512.Max(row1_1_1, row2_1_1);
+            var column0_1_1 = KernelLanes512.Max(row0_1_1, max3);
+            var column1_1_1 = KernelLanes512.Max(max3, row3_1_1);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
-                for (; c <= channels - 16; c += 16)
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2_0 = Vector512.Load(row0 + at);
+                var row1_2_0 = Vector512.Load(row1 + at);
+                var row2_2_0 = Vector512.Load(row2 + at);
+                var row3_2_0 = Vector512.Load(row3 + at);
+                var max4 = KernelLanes512.Max(row1_2_0, row2_2_0);
+                var column0_2_0 = KernelLanes512.Max(row0_2_0, max4);
+                var column1_2_0 = KernelLanes512.Max(max4, row3_2_0);
+                var row0_2_1 = Vector512.Load(row0 + at + 16);
+                var row1_2_1 = Vector512.Load(row1 + at + 16);
+                var row2_2_1 = Vector512.Load(row2 + at + 16);
+                var row3_2_1 = Vector512.Load(row3 + at + 16);
+                var max5 = KernelLanes512.Max(row1_2_1, row2_2_1);
+                var column0_2_1 = KernelLanes512.Max(row0_2_1, max5);
+                var column1_2_1 = KernelLanes512.Max(max5, row3_2_1);
+                at = (long)Math.Clamp(x + 3, 0, last) * channels;
+                var row0_3_0 = Vector512.Load(row0 + at);
+                var row1_3_0 = Vector512.Load(row1 + at);
+                var row2_3_0 = Vector512.Load(row2 + at);
+                var row3_3_0 = Vector512.Load(row3 + at);
+                var max6 = KernelLanes512.Max(row1_3_0, row2_3_0);
+                var column0_3_0 = KernelLanes512.Max(row0_3_0, max6);
+                var column1_3_0 = KernelLanes512.Max(max6, row3_3_0);
+                var row0_3_1 = Vector512.Load(row0 + at + 16);
+                var row1_3_1 = Vector512.Load(row1 + at + 16);
+                var row2_3_1 = Vector512.Load(row2 + at + 16);
+                var row3_3_1 = Vector512.Load(row3 + at + 16);
+                var max7 = KernelLanes512.Max(row1_3_1, row2_3_1);
+                var column0_3_1 = KernelLanes512.Max(row0_3_1, max7);
+                var column1_3_1 = KernelLanes512.Max(max7, row3_3_1);
+                var max8 = KernelLanes512.Max(column0_1_0, column0_2_0);
+                var max9 = KernelLanes512.Max(column0_0_0, max8);
+                var max10 = KernelLanes512.Max(max8, column0_3_0);
+                (max9 + Vector512<float>.Zero).Store(out0 + (long)ow * channels);
+                if (ow + 1 < outWidth) (max10 + Vector512<float>.Zero).Store(out0 + (long)(ow + 1) * channels);
+                var max11 = KernelLanes512.Max(column0_1_1, column0_2_1);
+                var max12 = KernelLanes512.Max(column0_0_1, max11);
+                var max13 = KernelLanes512.Max(max11, column0_3_1);
+                (max12 + Vector512<float>.Zero).Store(out0 + (long)ow * channels + 16);
+                if (ow + 1 < outWidth) (max13 + Vector512<float>.Zero).Store(out0 + (long)(ow + 1) * channels + 16);
+                if (secondRow)
                 {
-                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = KernelLanes512.Max(max0, Vector512.Load(taps[2] + c));
-                    max1.Store(output + c);
+                    var max14 = KernelLanes512.Max(column1_1_0, column1_2_0);
+                    var max15 = KernelLanes512.Max(column1_0_0, max14);
+                    var max16 = KernelLanes512.Max(max14, column1_3_0);
+                    (max15 + Vector512<float>.Zero).Store(out1 + (long)ow * channels);
+                    if (ow + 1 < outWidth) (max16 + Vector512<float>.Zero).Store(out1 + (long)(ow + 1) * channels);
+                    var max17 = KernelLanes512.Max(column1_1_1, column1_2_1);
+                    var max18 = KernelLanes512.Max(column1_0_1, max17);
+                    var max19 = KernelLanes512.Max(max17, column1_3_1);
+                    (max18 + Vector512<float>.Zero).Store(out1 + (long)ow * channels + 16);
+                    if (ow + 1 < outWidth) (max19 + Vector512<float>.Zero).Store(out1 + (long)(ow + 1) * channels + 16);
                 }
-            }
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; c <= channels - 8; c += 8)
-                {
-                    var max0 = Vector256.Max(Vector256.Load(taps[0] + c), Vector256.Load(taps[1] + c));
-                    var max1 = Vector256.Max(max0, Vector256.Load(taps[2] + c));
-                    max1.Store(output + c);
-                }
-            }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
-            {
-                for (; c <= channels - 4; c += 4)
-                {
-                    var max0 = Vector128.Max(Vector128.Load(taps[0] + c), Vector128.Load(taps[1] + c));
-                    var max1 = Vector128.Max(max0, Vector128.Load(taps[2] + c));
-                    max1.Store(output + c);
-                }
-            }
-            for (; c < channels; c++)
-            {
-                var max0 = float.Max(taps[0][c], taps[1][c]);
-                var max1 = float.Max(max0, taps[2][c]);
-                output[c] = max1;
+                // Slide: the next step's first columns are this step's last.
+                column0_0_0 = column0_2_0; column0_1_0 = column0_3_0;
+                column0_0_1 = column0_2_1; column0_1_1 = column0_3_1;
+                column1_0_0 = column1_2_0; column1_1_0 = column1_3_0;
+                column1_0_1 = column1_2_1; column1_1_1 = column1_3_1;
+                x += StepAdvance;
             }
         }
 
-        /// <summary>The maximum of 3 cells, across all channels, widest vectors first; +0 makes a zero maximum +0.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void MaxOfRows(float** taps, float* output, int channels)
+        /// <summary>Sweeps one Vector512 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep512(float* row0, float* row1, float* row2, float* row3, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
-            int c = 0;
-            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = Vector512.Load(row0 + at);
+            var row1_0 = Vector512.Load(row1 + at);
+            var row2_0 = Vector512.Load(row2 + at);
+            var row3_0 = Vector512.Load(row3 + at);
+            var max0 = KernelLanes512.Max(row1_0, row2_0);
+            var column0_0 = KernelLanes512.Max(row0_0, max0);
+            var column1_0 = KernelLanes512.Max(max0, row3_0);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1 = Vector512.Load(row0 + at);
+            var row1_1 = Vector512.Load(row1 + at);
+            var row2_1 = Vector512.Load(row2 + at);
+            var row3_1 = Vector512.Load(row3 + at);
+            var max1 = KernelLanes512.Max(row1_1, row2_1);
+            var column0_1 = KernelLanes512.Max(row0_1, max1);
+            var column1_1 = KernelLanes512.Max(max1, row3_1);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
-                for (; c <= channels - 16; c += 16)
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2 = Vector512.Load(row0 + at);
+                var row1_2 = Vector512.Load(row1 + at);
+                var row2_2 = Vector512.Load(row2 + at);
+                var row3_2 = Vector512.Load(row3 + at);
+                var max2 = KernelLanes512.Max(row1_2, row2_2);
+                var column0_2 = KernelLanes512.Max(row0_2, max2);
+                var column1_2 = KernelLanes512.Max(max2, row3_2);
+                at = (long)Math.Clamp(x + 3, 0, last) * channels;
+                var row0_3 = Vector512.Load(row0 + at);
+                var row1_3 = Vector512.Load(row1 + at);
+                var row2_3 = Vector512.Load(row2 + at);
+                var row3_3 = Vector512.Load(row3 + at);
+                var max3 = KernelLanes512.Max(row1_3, row2_3);
+                var column0_3 = KernelLanes512.Max(row0_3, max3);
+                var column1_3 = KernelLanes512.Max(max3, row3_3);
+                var max4 = KernelLanes512.Max(column0_1, column0_2);
+                var max5 = KernelLanes512.Max(column0_0, max4);
+                var max6 = KernelLanes512.Max(max4, column0_3);
+                (max5 + Vector512<float>.Zero).Store(out0 + (long)ow * channels);
+                if (ow + 1 < outWidth) (max6 + Vector512<float>.Zero).Store(out0 + (long)(ow + 1) * channels);
+                if (secondRow)
                 {
-                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = KernelLanes512.Max(max0, Vector512.Load(taps[2] + c));
-                    (max1 + Vector512<float>.Zero).Store(output + c);
+                    var max7 = KernelLanes512.Max(column1_1, column1_2);
+                    var max8 = KernelLanes512.Max(column1_0, max7);
+                    var max9 = KernelLanes512.Max(max7, column1_3);
+                    (max8 + Vector512<float>.Zero).Store(out1 + (long)ow * channels);
+                    if (ow + 1 < outWidth) (max9 + Vector512<float>.Zero).Store(out1 + (long)(ow + 1) * channels);
                 }
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2; column0_1 = column0_3;
+                column1_0 = column1_2; column1_1 = column1_3;
+                x += StepAdvance;
             }
-            if (Vector256.IsHardwareAccelerated)
+        }
+
+        /// <summary>Sweeps 2 Vector256 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep256x2(float* row0, float* row1, float* row2, float* row3, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0_0 = Vector256.Load(row0 + at);
+            var row1_0_0 = Vector256.Load(row1 + at);
+            var row2_0_0 = Vector256.Load(row2 + at);
+            var row3_0_0 = Vector256.Load(row3 + at);
+            var max0 = Vector256.Max(row1_0_0, row2_0_0);
+            var column0_0_0 = Vector256.Max(row0_0_0, max0);
+            var column1_0_0 = Vector256.Max(max0, row3_0_0);
+            var row0_0_1 = Vector256.Load(row0 + at + 8);
+            var row1_0_1 = Vector256.Load(row1 + at + 8);
+            var row2_0_1 = Vector256.Load(row2 + at + 8);
+            var row3_0_1 = Vector256.Load(row3 + at + 8);
+            var max1 = Vector256.Max(row1_0_1, row2_0_1);
+            var column0_0_1 = Vector256.Max(row0_0_1, max1);
+            var column1_0_1 = Vector256.Max(max1, row3_0_1);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1_0 = Vector256.Load(row0 + at);
+            var row1_1_0 = Vector256.Load(row1 + at);
+            var row2_1_0 = Vector256.Load(row2 + at);
+            var row3_1_0 = Vector256.Load(row3 + at);
+            var max2 = Vector256.Max(row1_1_0, row2_1_0);
+            var column0_1_0 = Vector256.Max(row0_1_0, max2);
+            var column1_1_0 = Vector256.Max(max2, row3_1_0);
+            var row0_1_1 = Vector256.Load(row0 + at + 8);
+            var row1_1_1 = Vector256.Load(row1 + at + 8);
+            var row2_1_1 = Vector256.Load(row2 + at + 8);
+            var row3_1_1 = Vector256.Load(row3 + at + 8);
+            var max3 = Vector256.Max(row1_1_1, row2_1_1);
+            var column0_1_1 = Vector256.Max(row0_1_1, max3);
+            var column1_1_1 = Vector256.Max(max3, row3_1_1);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
-                for (; c <= channels - 8; c += 8)
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2_0 = Vector256.Load(row0 + at);
+                var row1_2_0 = Vector256.Load(row1 + at);
+                var row2_2_0 = Vector256.Load(row2 + at);
+                var row3_2_0 = Vector256.Load(row3 + at);
+                var max4 = Vector256.Max(row1_2_0, row2_2_0);
+                var column0_2_0 = Vector256.Max(row0_2_0, max4);
+                var column1_2_0 = Vector256.Max(max4, row3_2_0);
+                var row0_2_1 = Vector256.Load(row0 + at + 8);
+                var row1_2_1 = Vector256.Load(row1 + at + 8);
+                var row2_2_1 = Vector256.Load(row2 + at + 8);
+                var row3_2_1 = Vector256.Load(row3 + at + 8);
+                var max5 = Vector256.Max(row1_2_1, row2_2_1);
+                var column0_2_1 = Vector256.Max(row0_2_1, max5);
+                var column1_2_1 = Vector256.Max(max5, row3_2_1);
+                at = (long)Math.Clamp(x + 3, 0, last) * channels;
+                var row0_3_0 = Vector256.Load(row0 + at);
+                var row1_3_0 = Vector256.Load(row1 + at);
+                var row2_3_0 = Vector256.Load(row2 + at);
+                var row3_3_0 = Vector256.Load(row3 + at);
+                var max6 = Vector256.Max(row1_3_0, row2_3_0);
+                var column0_3_0 = Vector256.Max(row0_3_0, max6);
+                var column1_3_0 = Vector256.Max(max6, row3_3_0);
+                var row0_3_1 = Vector256.Load(row0 + at + 8);
+                var row1_3_1 = Vector256.Load(row1 + at + 8);
+                var row2_3_1 = Vector256.Load(row2 + at + 8);
+                var row3_3_1 = Vector256.Load(row3 + at + 8);
+                var max7 = Vector256.Max(row1_3_1, row2_3_1);
+                var column0_3_1 = Vector256.Max(row0_3_1, max7);
+                var column1_3_1 = Vector256.Max(max7, row3_3_1);
+                var max8 = Vector256.Max(column0_1_0, column0_2_0);
+                var max9 = Vector256.Max(column0_0_0, max8);
+                var max10 = Vector256.Max(max8, column0_3_0);
+                (max9 + Vector256<float>.Zero).Store(out0 + (long)ow * channels);
+                if (ow + 1 < outWidth) (max10 + Vector256<float>.Zero).Store(out0 + (long)(ow + 1) * channels);
+                var max11 = Vector256.Max(column0_1_1, column0_2_1);
+                var max12 = Vector256.Max(column0_0_1, max11);
+                var max13 = Vector256.Max(max11, column0_3_1);
+                (max12 + Vector256<float>.Zero).Store(out0 + (long)ow * channels + 8);
+                if (ow + 1 < outWidth) (max13 + Vector256<float>.Zero).Store(out0 + (long)(ow + 1) * channels + 8);
+                if (secondRow)
                 {
-                    var max0 = Vector256.Max(Vector256.Load(taps[0] + c), Vector256.Load(taps[1] + c));
-                    var max1 = Vector256.Max(max0, Vector256.Load(taps[2] + c));
-                    (max1 + Vector256<float>.Zero).Store(output + c);
+                    var max14 = Vector256.Max(column1_1_0, column1_2_0);
+                    var max15 = Vector256.Max(column1_0_0, max14);
+                    var max16 = Vector256.Max(max14, column1_3_0);
+                    (max15 + Vector256<float>.Zero).Store(out1 + (long)ow * channels);
+                    if (ow + 1 < outWidth) (max16 + Vector256<float>.Zero).Store(out1 + (long)(ow + 1) * channels);
+                    var max17 = Vector256.Max(column1_1_1, column1_2_1);
+                    var max18 = Vector256.Max(column1_0_1, max17);
+                    var max19 = Vector256.Max(max17, column1_3_1);
+                    (max18 + Vector256<float>.Zero).Store(out1 + (long)ow * channels + 8);
+                    if (ow + 1 < outWidth) (max19 + Vector256<float>.Zero).Store(out1 + (long)(ow + 1) * channels + 8);
                 }
+                // Slide: the next step's first columns are this step's last.
+                column0_0_0 = column0_2_0; column0_1_0 = column0_3_0;
+                column0_0_1 = column0_2_1; column0_1_1 = column0_3_1;
+                column1_0_0 = column1_2_0; column1_1_0 = column1_3_0;
+                column1_0_1 = column1_2_1; column1_1_1 = column1_3_1;
+                x += StepAdvance;
             }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+        }
+
+        /// <summary>Sweeps one Vector256 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep256(float* row0, float* row1, float* row2, float* row3, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = Vector256.Load(row0 + at);
+            var row1_0 = Vector256.Load(row1 + at);
+            var row2_0 = Vector256.Load(row2 + at);
+            var row3_0 = Vector256.Load(row3 + at);
+            var max0 = Vector256.Max(row1_0, row2_0);
+            var column0_0 = Vector256.Max(row0_0, max0);
+            var column1_0 = Vector256.Max(max0, row3_0);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1 = Vector256.Load(row0 + at);
+            var row1_1 = Vector256.Load(row1 + at);
+            var row2_1 = Vector256.Load(row2 + at);
+            var row3_1 = Vector256.Load(row3 + at);
+            var max1 = Vector256.Max(row1_1, row2_1);
+            var column0_1 = Vector256.Max(row0_1, max1);
+            var column1_1 = Vector256.Max(max1, row3_1);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
-                for (; c <= channels - 4; c += 4)
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2 = Vector256.Load(row0 + at);
+                var row1_2 = Vector256.Load(row1 + at);
+                var row2_2 = Vector256.Load(row2 + at);
+                var row3_2 = Vector256.Load(row3 + at);
+                var max2 = Vector256.Max(row1_2, row2_2);
+                var column0_2 = Vector256.Max(row0_2, max2);
+                var column1_2 = Vector256.Max(max2, row3_2);
+                at = (long)Math.Clamp(x + 3, 0, last) * channels;
+                var row0_3 = Vector256.Load(row0 + at);
+                var row1_3 = Vector256.Load(row1 + at);
+                var row2_3 = Vector256.Load(row2 + at);
+                var row3_3 = Vector256.Load(row3 + at);
+                var max3 = Vector256.Max(row1_3, row2_3);
+                var column0_3 = Vector256.Max(row0_3, max3);
+                var column1_3 = Vector256.Max(max3, row3_3);
+                var max4 = Vector256.Max(column0_1, column0_2);
+                var max5 = Vector256.Max(column0_0, max4);
+                var max6 = Vector256.Max(max4, column0_3);
+                (max5 + Vector256<float>.Zero).Store(out0 + (long)ow * channels);
+                if (ow + 1 < outWidth) (max6 + Vector256<float>.Zero).Store(out0 + (long)(ow + 1) * channels);
+                if (secondRow)
                 {
-                    var max0 = Vector128.Max(Vector128.Load(taps[0] + c), Vector128.Load(taps[1] + c));
-                    var max1 = Vector128.Max(max0, Vector128.Load(taps[2] + c));
-                    (max1 + Vector128<float>.Zero).Store(output + c);
+                    var max7 = Vector256.Max(column1_1, column1_2);
+                    var max8 = Vector256.Max(column1_0, max7);
+                    var max9 = Vector256.Max(max7, column1_3);
+                    (max8 + Vector256<float>.Zero).Store(out1 + (long)ow * channels);
+                    if (ow + 1 < outWidth) (max9 + Vector256<float>.Zero).Store(out1 + (long)(ow + 1) * channels);
                 }
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2; column0_1 = column0_3;
+                column1_0 = column1_2; column1_1 = column1_3;
+                x += StepAdvance;
             }
-            for (; c < channels; c++)
+        }
+
+        /// <summary>Sweeps 2 Vector128 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep128x2(float* row0, float* row1, float* row2, float* row3, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0_0 = Vector128.Load(row0 + at);
+            var row1_0_0 = Vector128.Load(row1 + at);
+            var row2_0_0 = Vector128.Load(row2 + at);
+            var row3_0_0 = Vector128.Load(row3 + at);
+            var max0 = Vector128.Max(row1_0_0, row2_0_0);
+            var column0_0_0 = Vector128.Max(row0_0_0, max0);
+            var column1_0_0 = Vector128.Max(max0, row3_0_0);
+            var row0_0_1 = Vector128.Load(row0 + at + 4);
+            var row1_0_1 = Vector128.Load(row1 + at + 4);
+            var row2_0_1 = Vector128.Load(row2 + at + 4);
+            var row3_0_1 = Vector128.Load(row3 + at + 4);
+            var max1 = Vector128.Max(row1_0_1, row2_0_1);
+            var column0_0_1 = Vector128.Max(row0_0_1, max1);
+            var column1_0_1 = Vector128.Max(max1, row3_0_1);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1_0 = Vector128.Load(row0 + at);
+            var row1_1_0 = Vector128.Load(row1 + at);
+            var row2_1_0 = Vector128.Load(row2 + at);
+            var row3_1_0 = Vector128.Load(row3 + at);
+            var max2 = Vector128.Max(row1_1_0, row2_1_0);
+            var column0_1_0 = Vector128.Max(row0_1_0, max2);
+            var column1_1_0 = Vector128.Max(max2, row3_1_0);
+            var row0_1_1 = Vector128.Load(row0 + at + 4);
+            var row1_1_1 = Vector128.Load(row1 + at + 4);
+            var row2_1_1 = Vector128.Load(row2 + at + 4);
+            var row3_1_1 = Vector128.Load(row3 + at + 4);
+            var max3 = Vector128.Max(row1_1_1, row2_1_1);
+            var column0_1_1 = Vector128.Max(row0_1_1, max3);
+            var column1_1_1 = Vector128.Max(max3, row3_1_1);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
-                var max0 = float.Max(taps[0][c], taps[1][c]);
-                var max1 = float.Max(max0, taps[2][c]);
-                output[c] = max1 + 0f;
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2_0 = Vector128.Load(row0 + at);
+                var row1_2_0 = Vector128.Load(row1 + at);
+                var row2_2_0 = Vector128.Load(row2 + at);
+                var row3_2_0 = Vector128.Load(row3 + at);
+                var max4 = Vector128.Max(row1_2_0, row2_2_0);
+                var column0_2_0 = Vector128.Max(row0_2_0, max4);
+                var column1_2_0 = Vector128.Max(max4, row3_2_0);
+                var row0_2_1 = Vector128.Load(row0 + at + 4);
+                var row1_2_1 = Vector128.Load(row1 + at + 4);
+                var row2_2_1 = Vector128.Load(row2 + at + 4);
+                var row3_2_1 = Vector128.Load(row3 + at + 4);
+                var max5 = Vector128.Max(row1_2_1, row2_2_1);
+                var column0_2_1 = Vector128.Max(row0_2_1, max5);
+                var column1_2_1 = Vector128.Max(max5, row3_2_1);
+                at = (long)Math.Clamp(x + 3, 0, last) * channels;
+                var row0_3_0 = Vector128.Load(row0 + at);
+                var row1_3_0 = Vector128.Load(row1 + at);
+                var row2_3_0 = Vector128.Load(row2 + at);
+                var row3_3_0 = Vector128.Load(row3 + at);
+                var max6 = Vector128.Max(row1_3_0, row2_3_0);
+                var column0_3_0 = Vector128.Max(row0_3_0, max6);
+                var column1_3_0 = Vector128.Max(max6, row3_3_0);
+                var row0_3_1 = Vector128.Load(row0 + at + 4);
+                var row1_3_1 = Vector128.Load(row1 + at + 4);
+                var row2_3_1 = Vector128.Load(row2 + at + 4);
+                var row3_3_1 = Vector128.Load(row3 + at + 4);
+                var max7 = Vector128.Max(row1_3_1, row2_3_1);
+                var column0_3_1 = Vector128.Max(row0_3_1, max7);
+                var column1_3_1 = Vector128.Max(max7, row3_3_1);
+                var max8 = Vector128.Max(column0_1_0, column0_2_0);
+                var max9 = Vector128.Max(column0_0_0, max8);
+                var max10 = Vector128.Max(max8, column0_3_0);
+                (max9 + Vector128<float>.Zero).Store(out0 + (long)ow * channels);
+                if (ow + 1 < outWidth) (max10 + Vector128<float>.Zero).Store(out0 + (long)(ow + 1) * channels);
+                var max11 = Vector128.Max(column0_1_1, column0_2_1);
+                var max12 = Vector128.Max(column0_0_1, max11);
+                var max13 = Vector128.Max(max11, column0_3_1);
+                (max12 + Vector128<float>.Zero).Store(out0 + (long)ow * channels + 4);
+                if (ow + 1 < outWidth) (max13 + Vector128<float>.Zero).Store(out0 + (long)(ow + 1) * channels + 4);
+                if (secondRow)
+                {
+                    var max14 = Vector128.Max(column1_1_0, column1_2_0);
+                    var max15 = Vector128.Max(column1_0_0, max14);
+                    var max16 = Vector128.Max(max14, column1_3_0);
+                    (max15 + Vector128<float>.Zero).Store(out1 + (long)ow * channels);
+                    if (ow + 1 < outWidth) (max16 + Vector128<float>.Zero).Store(out1 + (long)(ow + 1) * channels);
+                    var max17 = Vector128.Max(column1_1_1, column1_2_1);
+                    var max18 = Vector128.Max(column1_0_1, max17);
+                    var max19 = Vector128.Max(max17, column1_3_1);
+                    (max18 + Vector128<float>.Zero).Store(out1 + (long)ow * channels + 4);
+                    if (ow + 1 < outWidth) (max19 + Vector128<float>.Zero).Store(out1 + (long)(ow + 1) * channels + 4);
+                }
+                // Slide: the next step's first columns are this step's last.
+                column0_0_0 = column0_2_0; column0_1_0 = column0_3_0;
+                column0_0_1 = column0_2_1; column0_1_1 = column0_3_1;
+                column1_0_0 = column1_2_0; column1_1_0 = column1_3_0;
+                column1_0_1 = column1_2_1; column1_1_1 = column1_3_1;
+                x += StepAdvance;
+            }
+        }
+
+        /// <summary>Sweeps one Vector128 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep128(float* row0, float* row1, float* row2, float* row3, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = Vector128.Load(row0 + at);
+            var row1_0 = Vector128.Load(row1 + at);
+            var row2_0 = Vector128.Load(row2 + at);
+            var row3_0 = Vector128.Load(row3 + at);
+            var max0 = Vector128.Max(row1_0, row2_0);
+            var column0_0 = Vector128.Max(row0_0, max0);
+            var column1_0 = Vector128.Max(max0, row3_0);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1 = Vector128.Load(row0 + at);
+            var row1_1 = Vector128.Load(row1 + at);
+            var row2_1 = Vector128.Load(row2 + at);
+            var row3_1 = Vector128.Load(row3 + at);
+            var max1 = Vector128.Max(row1_1, row2_1);
+            var column0_1 = Vector128.Max(row0_1, max1);
+            var column1_1 = Vector128.Max(max1, row3_1);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
+            {
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2 = Vector128.Load(row0 + at);
+                var row1_2 = Vector128.Load(row1 + at);
+                var row2_2 = Vector128.Load(row2 + at);
+                var row3_2 = Vector128.Load(row3 + at);
+                var max2 = Vector128.Max(row1_2, row2_2);
+                var column0_2 = Vector128.Max(row0_2, max2);
+                var column1_2 = Vector128.Max(max2, row3_2);
+                at = (long)Math.Clamp(x + 3, 0, last) * channels;
+                var row0_3 = Vector128.Load(row0 + at);
+                var row1_3 = Vector128.Load(row1 + at);
+                var row2_3 = Vector128.Load(row2 + at);
+                var row3_3 = Vector128.Load(row3 + at);
+                var max3 = Vector128.Max(row1_3, row2_3);
+                var column0_3 = Vector128.Max(row0_3, max3);
+                var column1_3 = Vector128.Max(max3, row3_3);
+                var max4 = Vector128.Max(column0_1, column0_2);
+                var max5 = Vector128.Max(column0_0, max4);
+                var max6 = Vector128.Max(max4, column0_3);
+                (max5 + Vector128<float>.Zero).Store(out0 + (long)ow * channels);
+                if (ow + 1 < outWidth) (max6 + Vector128<float>.Zero).Store(out0 + (long)(ow + 1) * channels);
+                if (secondRow)
+                {
+                    var max7 = Vector128.Max(column1_1, column1_2);
+                    var max8 = Vector128.Max(column1_0, max7);
+                    var max9 = Vector128.Max(max7, column1_3);
+                    (max8 + Vector128<float>.Zero).Store(out1 + (long)ow * channels);
+                    if (ow + 1 < outWidth) (max9 + Vector128<float>.Zero).Store(out1 + (long)(ow + 1) * channels);
+                }
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2; column0_1 = column0_3;
+                column1_0 = column1_2; column1_1 = column1_3;
+                x += StepAdvance;
+            }
+        }
+
+        /// <summary>Sweeps one channel along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void SweepScalar(float* row0, float* row1, float* row2, float* row3, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = *(row0 + at);
+            var row1_0 = *(row1 + at);
+            var row2_0 = *(row2 + at);
+            var row3_0 = *(row3 + at);
+            var max0 = float.Max(row1_0, row2_0);
+            var column0_0 = float.Max(row0_0, max0);
+            var column1_0 = float.Max(max0, row3_0);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1 = *(row0 + at);
+            var row1_1 = *(row1 + at);
+            var row2_1 = *(row2 + at);
+            var row3_1 = *(row3 + at);
+            var max1 = float.Max(row1_1, row2_1);
+            var column0_1 = float.Max(row0_1, max1);
+            var column1_1 = float.Max(max1, row3_1);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
+            {
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2 = *(row0 + at);
+                var row1_2 = *(row1 + at);
+                var row2_2 = *(row2 + at);
+                var row3_2 = *(row3 + at);
+                var max2 = float.Max(row1_2, row2_2);
+                var column0_2 = float.Max(row0_2, max2);
+                var column1_2 = float.Max(max2, row3_2);
+                at = (long)Math.Clamp(x + 3, 0, last) * channels;
+                var row0_3 = *(row0 + at);
+                var row1_3 = *(row1 + at);
+                var row2_3 = *(row2 + at);
+                var row3_3 = *(row3 + at);
+                var max3 = float.Max(row1_3, row2_3);
+                var column0_3 = float.Max(row0_3, max3);
+                var column1_3 = float.Max(max3, row3_3);
+                var max4 = float.Max(column0_1, column0_2);
+                var max5 = float.Max(column0_0, max4);
+                var max6 = float.Max(max4, column0_3);
+                *(out0 + (long)ow * channels) = max5 + 0f;
+                if (ow + 1 < outWidth) *(out0 + (long)(ow + 1) * channels) = max6 + 0f;
+                if (secondRow)
+                {
+                    var max7 = float.Max(column1_1, column1_2);
+                    var max8 = float.Max(column1_0, max7);
+                    var max9 = float.Max(max7, column1_3);
+                    *(out1 + (long)ow * channels) = max8 + 0f;
+                    if (ow + 1 < outWidth) *(out1 + (long)(ow + 1) * channels) = max9 + 0f;
+                }
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2; column0_1 = column0_3;
+                column1_0 = column1_2; column1_1 = column1_3;
+                x += StepAdvance;
             }
         }
 

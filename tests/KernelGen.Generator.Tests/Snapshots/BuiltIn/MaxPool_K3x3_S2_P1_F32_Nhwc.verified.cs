@@ -14,10 +14,11 @@ namespace KernelGen.Generated
     /// Max pooling over 3x3 windows with stride 2, padding 1, of float in channels-last (NHWC) layout.
     /// </summary>
     /// <remarks>
-    /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
-    /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
-    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
-    /// NaN propagates, and a zero maximum is +0.
+    /// Channels last, separable: a vector of channels sweeps along a pass of output rows. At each input column
+    /// the pass's 3 rows are reduced once to column maxima, which stay in registers for every window that
+    /// shares the column.
+    /// Rows and columns in the padding are clamped to the nearest inside the input: every window holds an
+    /// input cell, and max(a, a) = a. NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K3x3_S2_P1_F32_Nhwc
@@ -25,9 +26,13 @@ namespace KernelGen.Generated
         /// <summary>The configuration this kernel implements.</summary>
         public static readonly global::KernelGen.PoolDescriptor Descriptor = global::KernelGen.PoolDescriptor.MaxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1), dilation: (1, 1), ceilMode: false, layout: global::KernelGen.PoolLayout.ChannelsLast);
 
-        private const int KernelHeight = 3, KernelWidth = 3;
-        private const int StrideHeight = 2, StrideWidth = 2;
-        private const int PadTop = 1, PadLeft = 1, Dilation = 1;
+        private const int StrideHeight = 2, PadTop = 1, PadLeft = 1;
+
+        /// <summary>Output rows per pass (they share input rows) and output columns per step of a sweep (they share column maxima).</summary>
+        private const int RowsPerPass = 1, ColumnsPerStep = 1;
+
+        /// <summary>How far a step moves the sweep along the input row, in columns.</summary>
+        private const int StepAdvance = 2;
 
         /// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref="Descriptor"/>.</summary>
         [ModuleInitializer]
@@ -42,132 +47,554 @@ namespace KernelGen.Generated
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
             int channels = shape.Channels, height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
-            // Scratch: one cell of identity values, read by taps in the padding.
-            float[] scratch = ArrayPool<float>.Shared.Rent(channels);
-            try
+            fixed (float* source = input, target = output)
             {
-                fixed (float* source = input, target = output, padding = scratch)
+                long imageSize = (long)height * width * channels, outImageSize = (long)outHeight * outWidth * channels;
+                for (long n = 0; n < shape.Batch; n++)
                 {
-                    new Span<float>(padding, channels).Fill(float.NegativeInfinity);
-                    long imageSize = (long)height * width * channels, outImageSize = (long)outHeight * outWidth * channels;
-                    for (long n = 0; n < shape.Batch; n++)
-                    {
-                        PoolImage(source + n * imageSize, target + n * outImageSize, padding, height, width, channels, outHeight, outWidth);
-                    }
+                    PoolImage(source + n * imageSize, target + n * outImageSize, height, width, channels, outHeight, outWidth);
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(scratch);
             }
         }
 
-        /// <summary>One image: for every output cell, the pointers to its window's taps, then the reduction.</summary>
+        /// <summary>One image, a pass of output rows at a time; each vector of channels sweeps the pass, the widest vectors first.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-        private static void PoolImage(float* image, float* output, float* padding, int height, int width, int channels, int outHeight, int outWidth)
+        private static void PoolImage(float* image, float* output, int height, int width, int channels, int outHeight, int outWidth)
         {
-            float** taps = stackalloc float*[9];
-            long rowStride = (long)width * channels;
-            for (int oh = 0; oh < outHeight; oh++)
+            long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
+            for (int oh = 0; oh < outHeight; oh += RowsPerPass)
             {
                 int top = oh * StrideHeight - PadTop;
-                bool rowsInside = top >= 0 && top + (KernelHeight - 1) * Dilation < height;
-                for (int ow = 0; ow < outWidth; ow++)
+                // The pass's input rows, clamped into the image: a clamped row lies in every window that reaches past the edge.
+                float* row0 = image + Math.Clamp(top, 0, height - 1) * rowStride;
+                float* row1 = image + Math.Clamp(top + 1, 0, height - 1) * rowStride;
+                float* row2 = image + Math.Clamp(top + 2, 0, height - 1) * rowStride;
+                float* out0 = output + oh * outRowStride;
+                int c = 0;
+                if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                 {
-                    int left = ow * StrideWidth - PadLeft;
-                    if (rowsInside && left >= 0 && left + (KernelWidth - 1) * Dilation < width)
+                    for (; c <= channels - 64; c += 64)
                     {
-                        float* corner = image + top * rowStride + (long)left * channels;
-                        taps[0] = corner;
-                        taps[1] = corner + channels;
-                        taps[2] = corner + 2 * channels;
-                        taps[3] = corner + rowStride;
-                        taps[4] = corner + rowStride + channels;
-                        taps[5] = corner + rowStride + 2 * channels;
-                        taps[6] = corner + 2 * rowStride;
-                        taps[7] = corner + 2 * rowStride + channels;
-                        taps[8] = corner + 2 * rowStride + 2 * channels;
+                        Sweep512x4(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
                     }
-                    else
+                    for (; c <= channels - 16; c += 16)
                     {
-                        // A border cell: taps outside the input read the identity cell.
-                        for (int kh = 0; kh < KernelHeight; kh++)
-                        {
-                            int h = top + kh * Dilation;
-                            for (int kw = 0; kw < KernelWidth; kw++)
-                            {
-                                int x = left + kw * Dilation;
-                                taps[kh * KernelWidth + kw] = (uint)h < (uint)height && (uint)x < (uint)width ? image + h * rowStride + (long)x * channels : padding;
-                            }
-                        }
+                        Sweep512(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
                     }
-                    PoolCell(taps, output + ((long)oh * outWidth + ow) * channels, channels);
+                    // The channels left: one sweep that ends at the last channel, overlapping the previous one.
+                    if (c < channels && channels >= 16)
+                    {
+                        c = channels - 16;
+                        Sweep512(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                        c = channels;
+                    }
+                }
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    for (; c <= channels - 32; c += 32)
+                    {
+                        Sweep256x4(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                    }
+                    for (; c <= channels - 8; c += 8)
+                    {
+                        Sweep256(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                    }
+                }
+                if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+                {
+                    for (; c <= channels - 16; c += 16)
+                    {
+                        Sweep128x4(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                    }
+                    for (; c <= channels - 4; c += 4)
+                    {
+                        Sweep128(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                    }
+                }
+                for (; c < channels; c++)
+                {
+                    SweepScalar(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
                 }
             }
         }
 
-        /// <summary>Reduces the taps of one output cell across all channels, widest vectors first.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] // called once per output cell: keep the call out of the cell loop
-        private static void PoolCell(float** taps, float* output, int channels)
+        /// <summary>Sweeps 4 Vector512 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep512x4(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
         {
-            int c = 0;
-            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0_0 = Vector512.Load(row0 + at);
+            var row1_0_0 = Vector512.Load(row1 + at);
+            var row2_0_0 = Vector512.Load(row2 + at);
+            var max0 = KernelLanes512.Max(row0_0_0, row1_0_0);
+            var max1 = KernelLanes512.Max(max0, row2_0_0);
+            var column0_0_0 = max1;
+            var row0_0_1 = Vector512.Load(row0 + at + 16);
+            var row1_0_1 = Vector512.Load(row1 + at + 16);
+            var row2_0_1 = Vector512.Load(row2 + at + 16);
+            var max2 = KernelLanes512.Max(row0_0_1, row1_0_1);
+            var max3 = KernelLanes512.Max(max2, row2_0_1);
+            var column0_0_1 = max3;
+            var row0_0_2 = Vector512.Load(row0 + at + 32);
+            var row1_0_2 = Vector512.Load(row1 + at + 32);
+            var row2_0_2 = Vector512.Load(row2 + at + 32);
+            var max4 = KernelLanes512.Max(row0_0_2, row1_0_2);
+            var max5 = KernelLanes512.Max(max4, row2_0_2);
+            var column0_0_2 = max5;
+            var row0_0_3 = Vector512.Load(row0 + at + 48);
+            var row1_0_3 = Vector512.Load(row1 + at + 48);
+            var row2_0_3 = Vector512.Load(row2 + at + 48);
+            var max6 = KernelLanes512.Max(row0_0_3, row1_0_3);
+            var max7 = KernelLanes512.Max(max6, row2_0_3);
+            var column0_0_3 = max7;
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
-                for (; c <= channels - 16; c += 16)
-                {
-                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
-                    var max2 = KernelLanes512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
-                    var max3 = KernelLanes512.Max(Vector512.Load(taps[6] + c), Vector512.Load(taps[7] + c));
-                    var max4 = KernelLanes512.Max(max0, max1);
-                    var max5 = KernelLanes512.Max(max2, max3);
-                    var max6 = KernelLanes512.Max(max4, max5);
-                    var max7 = KernelLanes512.Max(max6, Vector512.Load(taps[8] + c));
-                    (max7 + Vector512<float>.Zero).Store(output + c);
-                }
-            }
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; c <= channels - 8; c += 8)
-                {
-                    var max0 = Vector256.Max(Vector256.Load(taps[0] + c), Vector256.Load(taps[1] + c));
-                    var max1 = Vector256.Max(Vector256.Load(taps[2] + c), Vector256.Load(taps[3] + c));
-                    var max2 = Vector256.Max(Vector256.Load(taps[4] + c), Vector256.Load(taps[5] + c));
-                    var max3 = Vector256.Max(Vector256.Load(taps[6] + c), Vector256.Load(taps[7] + c));
-                    var max4 = Vector256.Max(max0, max1);
-                    var max5 = Vector256.Max(max2, max3);
-                    var max6 = Vector256.Max(max4, max5);
-                    var max7 = Vector256.Max(max6, Vector256.Load(taps[8] + c));
-                    (max7 + Vector256<float>.Zero).Store(output + c);
-                }
-            }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
-            {
-                for (; c <= channels - 4; c += 4)
-                {
-                    var max0 = Vector128.Max(Vector128.Load(taps[0] + c), Vector128.Load(taps[1] + c));
-                    var max1 = Vector128.Max(Vector128.Load(taps[2] + c), Vector128.Load(taps[3] + c));
-                    var max2 = Vector128.Max(Vector128.Load(taps[4] + c), Vector128.Load(taps[5] + c));
-                    var max3 = Vector128.Max(Vector128.Load(taps[6] + c), Vector128.Load(taps[7] + c));
-                    var max4 = Vector128.Max(max0, max1);
-                    var max5 = Vector128.Max(max2, max3);
-                    var max6 = Vector128.Max(max4, max5);
-                    var max7 = Vector128.Max(max6, Vector128.Load(taps[8] + c));
-                    (max7 + Vector128<float>.Zero).Store(output + c);
-                }
-            }
-            for (; c < channels; c++)
-            {
-                var max0 = float.Max(taps[0][c], taps[1][c]);
-                var max1 = float.Max(taps[2][c], taps[3][c]);
-                var max2 = float.Max(taps[4][c], taps[5][c]);
-                var max3 = float.Max(taps[6][c], taps[7][c]);
-                var max4 = float.Max(max0, max1);
-                var max5 = float.Max(max2, max3);
-                var max6 = float.Max(max4, max5);
-                var max7 = float.Max(max6, taps[8][c]);
-                output[c] = max7 + 0f;
+                at = (long)Math.Clamp(x + 1, 0, last) * channels;
+                var row0_1_0 = Vector512.Load(row0 + at);
+                var row1_1_0 = Vector512.Load(row1 + at);
+                var row2_1_0 = Vector512.Load(row2 + at);
+                var max8 = KernelLanes512.Max(row0_1_0, row1_1_0);
+                var max9 = KernelLanes512.Max(max8, row2_1_0);
+                var column0_1_0 = max9;
+                var row0_1_1 = Vector512.Load(row0 + at + 16);
+                var row1_1_1 = Vector512.Load(row1 + at + 16);
+                var row2_1_1 = Vector512.Load(row2 + at + 16);
+                var max10 = KernelLanes512.Max(row0_1_1, row1_1_1);
+                var max11 = KernelLanes512.Max(max10, row2_1_1);
+                var column0_1_1 = max11;
+                var row0_1_2 = Vector512.Load(row0 + at + 32);
+                var row1_1_2 = Vector512.Load(row1 + at + 32);
+                var row2_1_2 = Vector512.Load(row2 + at + 32);
+                var max12 = KernelLanes512.Max(row0_1_2, row1_1_2);
+                var max13 = KernelLanes512.Max(max12, row2_1_2);
+                var column0_1_2 = max13;
+                var row0_1_3 = Vector512.Load(row0 + at + 48);
+                var row1_1_3 = Vector512.Load(row1 + at + 48);
+                var row2_1_3 = Vector512.Load(row2 + at + 48);
+                var max14 = KernelLanes512.Max(row0_1_3, row1_1_3);
+                var max15 = KernelLanes512.Max(max14, row2_1_3);
+                var column0_1_3 = max15;
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2_0 = Vector512.Load(row0 + at);
+                var row1_2_0 = Vector512.Load(row1 + at);
+                var row2_2_0 = Vector512.Load(row2 + at);
+                var max16 = KernelLanes512.Max(row0_2_0, row1_2_0);
+                var max17 = KernelLanes512.Max(max16, row2_2_0);
+                var column0_2_0 = max17;
+                var row0_2_1 = Vector512.Load(row0 + at + 16);
+                var row1_2_1 = Vector512.Load(row1 + at + 16);
+                var row2_2_1 = Vector512.Load(row2 + at + 16);
+                var max18 = KernelLanes512.Max(row0_2_1, row1_2_1);
+                var max19 = KernelLanes512.Max(max18, row2_2_1);
+                var column0_2_1 = max19;
+                var row0_2_2 = Vector512.Load(row0 + at + 32);
+                var row1_2_2 = Vector512.Load(row1 + at + 32);
+                var row2_2_2 = Vector512.Load(row2 + at + 32);
+                var max20 = KernelLanes512.Max(row0_2_2, row1_2_2);
+                var max21 = KernelLanes512.Max(max20, row2_2_2);
+                var column0_2_2 = max21;
+                var row0_2_3 = Vector512.Load(row0 + at + 48);
+                var row1_2_3 = Vector512.Load(row1 + at + 48);
+                var row2_2_3 = Vector512.Load(row2 + at + 48);
+                var max22 = KernelLanes512.Max(row0_2_3, row1_2_3);
+                var max23 = KernelLanes512.Max(max22, row2_2_3);
+                var column0_2_3 = max23;
+                var max24 = KernelLanes512.Max(column0_0_0, column0_1_0);
+                var max25 = KernelLanes512.Max(max24, column0_2_0);
+                (max25 + Vector512<float>.Zero).Store(out0 + (long)ow * channels);
+                var max26 = KernelLanes512.Max(column0_0_1, column0_1_1);
+                var max27 = KernelLanes512.Max(max26, column0_2_1);
+                (max27 + Vector512<float>.Zero).Store(out0 + (long)ow * channels + 16);
+                var max28 = KernelLanes512.Max(column0_0_2, column0_1_2);
+                var max29 = KernelLanes512.Max(max28, column0_2_2);
+                (max29 + Vector512<float>.Zero).Store(out0 + (long)ow * channels + 32);
+                var max30 = KernelLanes512.Max(column0_0_3, column0_1_3);
+                var max31 = KernelLanes512.Max(max30, column0_2_3);
+                (max31 + Vector512<float>.Zero).Store(out0 + (long)ow * channels + 48);
+                // Slide: the next step's first columns are this step's last.
+                column0_0_0 = column0_2_0;
+                column0_0_1 = column0_2_1;
+                column0_0_2 = column0_2_2;
+                column0_0_3 = column0_2_3;
+                x += StepAdvance;
             }
         }
+
+        /// <summary>Sweeps one Vector512 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep512(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = Vector512.Load(row0 + at);
+            var row1_0 = Vector512.Load(row1 + at);
+            var row2_0 = Vector512.Load(row2 + at);
+            var max0 = KernelLanes512.Max(row0_0, row1_0);
+            var max1 = KernelLanes512.Max(max0, row2_0);
+            var column0_0 = max1;
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
+            {
+                at = (long)Math.Clamp(x + 1, 0, last) * channels;
+                var row0_1 = Vector512.Load(row0 + at);
+                var row1_1 = Vector512.Load(row1 + at);
+                var row2_1 = Vector512.Load(row2 + at);
+                var max2 = KernelLanes512.Max(row0_1, row1_1);
+                var max3 = KernelLanes512.Max(max2, row2_1);
+                var column0_1 = max3;
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2 = Vector512.Load(row0 + at);
+                var row1_2 = Vector512.Load(row1 + at);
+                var row2_2 = Vector512.Load(row2 + at);
+                var max4 = KernelLanes512.Max(row0_2, row1_2);
+                var max5 = KernelLanes512.Max(max4, row2_2);
+                var column0_2 = max5;
+                var max6 = KernelLanes512.Max(column0_0, column0_1);
+                var max7 = KernelLanes512.Max(max6, column0_2);
+                (max7 + Vector512<float>.Zero).Store(out0 + (long)ow * channels);
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2;
+                x += StepAdvance;
+            }
+        }
+
+        /// <summary>Sweeps 4 Vector256 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep256x4(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0_0 = Vector256.Load(row0 + at);
+            var row1_0_0 = Vector256.Load(row1 + at);
+            var row2_0_0 = Vector256.Load(row2 + at);
+            var max0 = Vector256.Max(row0_0_0, row1_0_0);
+            var max1 = Vector256.Max(max0, row2_0_0);
+            var column0_0_0 = max1;
+            var row0_0_1 = Vector256.Load(row0 + at + 8);
+            var row1_0_1 = Vector256.Load(row1 + at + 8);
+            var row2_0_1 = Vector256.Load(row2 + at + 8);
+            var max2 = Vector256.Max(row0_0_1, row1_0_1);
+            var max3 = Vector256.Max(max2, row2_0_1);
+            var column0_0_1 = max3;
+            var row0_0_2 = Vector256.Load(row0 + at + 16);
+            var row1_0_2 = Vector256.Load(row1 + at + 16);
+            var row2_0_2 = Vector256.Load(row2 + at + 16);
+            var max4 = Vector256.Max(row0_0_2, row1_0_2);
+            var max5 = Vector256.Max(max4, row2_0_2);
+            var column0_0_2 = max5;
+            var row0_0_3 = Vector256.Load(row0 + at + 24);
+            var row1_0_3 = Vector256.Load(row1 + at + 24);
+            var row2_0_3 = Vector256.Load(row2 + at + 24);
+            var max6 = Vector256.Max(row0_0_3, row1_0_3);
+            var max7 = Vector256.Max(max6, row2_0_3);
+            var column0_0_3 = max7;
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
+            {
+                at = (long)Math.Clamp(x + 1, 0, last) * channels;
+                var row0_1_0 = Vector256.Load(row0 + at);
+                var row1_1_0 = Vector256.Load(row1 + at);
+                var row2_1_0 = Vector256.Load(row2 + at);
+                var max8 = Vector256.Max(row0_1_0, row1_1_0);
+                var max9 = Vector256.Max(max8, row2_1_0);
+                var column0_1_0 = max9;
+                var row0_1_1 = Vector256.Load(row0 + at + 8);
+                var row1_1_1 = Vector256.Load(row1 + at + 8);
+                var row2_1_1 = Vector256.Load(row2 + at + 8);
+                var max10 = Vector256.Max(row0_1_1, row1_1_1);
+                var max11 = Vector256.Max(max10, row2_1_1);
+                var column0_1_1 = max11;
+                var row0_1_2 = Vector256.Load(row0 + at + 16);
+                var row1_1_2 = Vector256.Load(row1 + at + 16);
+                var row2_1_2 = Vector256.Load(row2 + at + 16);
+                var max12 = Vector256.Max(row0_1_2, row1_1_2);
+                var max13 = Vector256.Max(max12, row2_1_2);
+                var column0_1_2 = max13;
+                var row0_1_3 = Vector256.Load(row0 + at + 24);
+                var row1_1_3 = Vector256.Load(row1 + at + 24);
+                var row2_1_3 = Vector256.Load(row2 + at + 24);
+                var max14 = Vector256.Max(row0_1_3, row1_1_3);
+                var max15 = Vector256.Max(max14, row2_1_3);
+                var column0_1_3 = max15;
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2_0 = Vector256.Load(row0 + at);
+                var row1_2_0 = Vector256.Load(row1 + at);
+                var row2_2_0 = Vector256.Load(row2 + at);
+                var max16 = Vector256.Max(row0_2_0, row1_2_0);
+                var max17 = Vector256.Max(max16, row2_2_0);
+                var column0_2_0 = max17;
+                var row0_2_1 = Vector256.Load(row0 + at + 8);
+                var row1_2_1 = Vector256.Load(row1 + at + 8);
+                var row2_2_1 = Vector256.Load(row2 + at + 8);
+                var max18 = Vector256.Max(row0_2_1, row1_2_1);
+                var max19 = Vector256.Max(max18, row2_2_1);
+                var column0_2_1 = max19;
+                var row0_2_2 = Vector256.Load(row0 + at + 16);
+                var row1_2_2 = Vector256.Load(row1 + at + 16);
+                var row2_2_2 = Vector256.Load(row2 + at + 16);
+                var max20 = Vector256.Max(row0_2_2, row1_2_2);
+                var max21 = Vector256.Max(max20, row2_2_2);
+                var column0_2_2 = max21;
+                var row0_2_3 = Vector256.Load(row0 + at + 24);
+                var row1_2_3 = Vector256.Load(row1 + at + 24);
+                var row2_2_3 = Vector256.Load(row2 + at + 24);
+                var max22 = Vector256.Max(row0_2_3, row1_2_3);
+                var max23 = Vector256.Max(max22, row2_2_3);
+                var column0_2_3 = max23;
+                var max24 = Vector256.Max(column0_0_0, column0_1_0);
+                var max25 = Vector256.Max(max24, column0_2_0);
+                (max25 + Vector256<float>.Zero).Store(out0 + (long)ow * channels);
+                var max26 = Vector256.Max(column0_0_1, column0_1_1);
+                var max27 = Vector256.Max(max26, column0_2_1);
+                (max27 + Vector256<float>.Zero).Store(out0 + (long)ow * channels + 8);
+                var max28 = Vector256.Max(column0_0_2, column0_1_2);
+                var max29 = Vector256.Max(max28, column0_2_2);
+                (max29 + Vector256<float>.Zero).Store(out0 + (long)ow * channels + 16);
+                var max30 = Vector256.Max(column0_0_3, column0_1_3);
+                var max31 = Vector256.Max(max30, column0_2_3);
+                (max31 + Vector256<float>.Zero).Store(out0 + (long)ow * channels + 24);
+                // Slide: the next step's first columns are this step's last.
+                column0_0_0 = column0_2_0;
+                column0_0_1 = column0_2_1;
+                column0_0_2 = column0_2_2;
+                column0_0_3 = column0_2_3;
+                x += StepAdvance;
+            }
+        }
+
+        /// <summary>Sweeps one Vector256 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep256(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = Vector256.Load(row0 + at);
+            var row1_0 = Vector256.Load(row1 + at);
+            var row2_0 = Vector256.Load(row2 + at);
+            var max0 = Vector256.Max(row0_0, row1_0);
+            var max1 = Vector256.Max(max0, row2_0);
+            var column0_0 = max1;
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
+            {
+                at = (long)Math.Clamp(x + 1, 0, last) * channels;
+                var row0_1 = Vector256.Load(row0 + at);
+                var row1_1 = Vector256.Load(row1 + at);
+                var row2_1 = Vector256.Load(row2 + at);
+                var max2 = Vector256.Max(row0_1, row1_1);
+                var max3 = Vector256.Max(max2, row2_1);
+                var column0_1 = max3;
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2 = Vector256.Load(row0 + at);
+                var row1_2 = Vector256.Load(row1 + at);
+                var row2_2 = Vector256.Load(row2 + at);
+                var max4 = Vector256.Max(row0_2, row1_2);
+                var max5 = Vector256.Max(max4, row2_2);
+                var column0_2 = max5;
+                var max6 = Vector256.Max(column0_0, column0_1);
+                var max7 = Vector256.Max(max6, column0_2);
+                (max7 + Vector256<float>.Zero).Store(out0 + (long)ow * channels);
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2;
+                x += StepAdvance;
+            }
+        }
+
+        /// <summary>Sweeps 4 Vector128 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep128x4(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0_0 = Vector128.Load(row0 + at);
+            var row1_0_0 = Vector128.Load(row1 + at);
+            var row2_0_0 = Vector128.Load(row2 + at);
+            var max0 = Vector128.Max(row0_0_0, row1_0_0);
+            var max1 = Vector128.Max(max0, row2_0_0);
+            var column0_0_0 = max1;
+            var row0_0_1 = Vector128.Load(row0 + at + 4);
+            var row1_0_1 = Vector128.Load(row1 + at + 4);
+            var row2_0_1 = Vector128.Load(row2 + at + 4);
+            var max2 = Vector128.Max(row0_0_1, row1_0_1);
+            var max3 = Vector128.Max(max2, row2_0_1);
+            var column0_0_1 = max3;
+            var row0_0_2 = Vector128.Load(row0 + at + 8);
+            var row1_0_2 = Vector128.Load(row1 + at + 8);
+            var row2_0_2 = Vector128.Load(row2 + at + 8);
+            var max4 = Vector128.Max(row0_0_2, row1_0_2);
+            var max5 = Vector128.Max(max4, row2_0_2);
+            var column0_0_2 = max5;
+            var row0_0_3 = Vector128.Load(row0 + at + 12);
+            var row1_0_3 = Vector128.Load(row1 + at + 12);
+            var row2_0_3 = Vector128.Load(row2 + at + 12);
+            var max6 = Vector128.Max(row0_0_3, row1_0_3);
+            var max7 = Vector128.Max(max6, row2_0_3);
+            var column0_0_3 = max7;
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
+            {
+                at = (long)Math.Clamp(x + 1, 0, last) * channels;
+                var row0_1_0 = Vector128.Load(row0 + at);
+                var row1_1_0 = Vector128.Load(row1 + at);
+                var row2_1_0 = Vector128.Load(row2 + at);
+                var max8 = Vector128.Max(row0_1_0, row1_1_0);
+                var max9 = Vector128.Max(max8, row2_1_0);
+                var column0_1_0 = max9;
+                var row0_1_1 = Vector128.Load(row0 + at + 4);
+                var row1_1_1 = Vector128.Load(row1 + at + 4);
+                var row2_1_1 = Vector128.Load(row2 + at + 4);
+                var max10 = Vector128.Max(row0_1_1, row1_1_1);
+                var max11 = Vector128.Max(max10, row2_1_1);
+                var column0_1_1 = max11;
+                var row0_1_2 = Vector128.Load(row0 + at + 8);
+                var row1_1_2 = Vector128.Load(row1 + at + 8);
+                var row2_1_2 = Vector128.Load(row2 + at + 8);
+                var max12 = Vector128.Max(row0_1_2, row1_1_2);
+                var max13 = Vector128.Max(max12, row2_1_2);
+                var column0_1_2 = max13;
+                var row0_1_3 = Vector128.Load(row0 + at + 12);
+                var row1_1_3 = Vector128.Load(row1 + at + 12);
+                var row2_1_3 = Vector128.Load(row2 + at + 12);
+                var max14 = Vector128.Max(row0_1_3, row1_1_3);
+                var max15 = Vector128.Max(max14, row2_1_3);
+                var column0_1_3 = max15;
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2_0 = Vector128.Load(row0 + at);
+                var row1_2_0 = Vector128.Load(row1 + at);
+                var row2_2_0 = Vector128.Load(row2 + at);
+                var max16 = Vector128.Max(row0_2_0, row1_2_0);
+                var max17 = Vector128.Max(max16, row2_2_0);
+                var column0_2_0 = max17;
+                var row0_2_1 = Vector128.Load(row0 + at + 4);
+                var row1_2_1 = Vector128.Load(row1 + at + 4);
+                var row2_2_1 = Vector128.Load(row2 + at + 4);
+                var max18 = Vector128.Max(row0_2_1, row1_2_1);
+                var max19 = Vector128.Max(max18, row2_2_1);
+                var column0_2_1 = max19;
+                var row0_2_2 = Vector128.Load(row0 + at + 8);
+                var row1_2_2 = Vector128.Load(row1 + at + 8);
+                var row2_2_2 = Vector128.Load(row2 + at + 8);
+                var max20 = Vector128.Max(row0_2_2, row1_2_2);
+                var max21 = Vector128.Max(max20, row2_2_2);
+                var column0_2_2 = max21;
+                var row0_2_3 = Vector128.Load(row0 + at + 12);
+                var row1_2_3 = Vector128.Load(row1 + at + 12);
+                var row2_2_3 = Vector128.Load(row2 + at + 12);
+                var max22 = Vector128.Max(row0_2_3, row1_2_3);
+                var max23 = Vector128.Max(max22, row2_2_3);
+                var column0_2_3 = max23;
+                var max24 = Vector128.Max(column0_0_0, column0_1_0);
+                var max25 = Vector128.Max(max24, column0_2_0);
+                (max25 + Vector128<float>.Zero).Store(out0 + (long)ow * channels);
+                var max26 = Vector128.Max(column0_0_1, column0_1_1);
+                var max27 = Vector128.Max(max26, column0_2_1);
+                (max27 + Vector128<float>.Zero).Store(out0 + (long)ow * channels + 4);
+                var max28 = Vector128.Max(column0_0_2, column0_1_2);
+                var max29 = Vector128.Max(max28, column0_2_2);
+                (max29 + Vector128<float>.Zero).Store(out0 + (long)ow * channels + 8);
+                var max30 = Vector128.Max(column0_0_3, column0_1_3);
+                var max31 = Vector128.Max(max30, column0_2_3);
+                (max31 + Vector128<float>.Zero).Store(out0 + (long)ow * channels + 12);
+                // Slide: the next step's first columns are this step's last.
+                column0_0_0 = column0_2_0;
+                column0_0_1 = column0_2_1;
+                column0_0_2 = column0_2_2;
+                column0_0_3 = column0_2_3;
+                x += StepAdvance;
+            }
+        }
+
+        /// <summary>Sweeps one Vector128 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep128(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = Vector128.Load(row0 + at);
+            var row1_0 = Vector128.Load(row1 + at);
+            var row2_0 = Vector128.Load(row2 + at);
+            var max0 = Vector128.Max(row0_0, row1_0);
+            var max1 = Vector128.Max(max0, row2_0);
+            var column0_0 = max1;
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
+            {
+                at = (long)Math.Clamp(x + 1, 0, last) * channels;
+                var row0_1 = Vector128.Load(row0 + at);
+                var row1_1 = Vector128.Load(row1 + at);
+                var row2_1 = Vector128.Load(row2 + at);
+                var max2 = Vector128.Max(row0_1, row1_1);
+                var max3 = Vector128.Max(max2, row2_1);
+                var column0_1 = max3;
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2 = Vector128.Load(row0 + at);
+                var row1_2 = Vector128.Load(row1 + at);
+                var row2_2 = Vector128.Load(row2 + at);
+                var max4 = Vector128.Max(row0_2, row1_2);
+                var max5 = Vector128.Max(max4, row2_2);
+                var column0_2 = max5;
+                var max6 = Vector128.Max(column0_0, column0_1);
+                var max7 = Vector128.Max(max6, column0_2);
+                (max7 + Vector128<float>.Zero).Store(out0 + (long)ow * channels);
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2;
+                x += StepAdvance;
+            }
+        }
+
+        /// <summary>Sweeps one channel along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void SweepScalar(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = *(row0 + at);
+            var row1_0 = *(row1 + at);
+            var row2_0 = *(row2 + at);
+            var max0 = float.Max(row0_0, row1_0);
+            var max1 = float.Max(max0, row2_0);
+            var column0_0 = max1;
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
+            {
+                at = (long)Math.Clamp(x + 1, 0, last) * channels;
+                var row0_1 = *(row0 + at);
+                var row1_1 = *(row1 + at);
+                var row2_1 = *(row2 + at);
+                var max2 = float.Max(row0_1, row1_1);
+                var max3 = float.Max(max2, row2_1);
+                var column0_1 = max3;
+                at = (long)Math.Clamp(x + 2, 0, last) * channels;
+                var row0_2 = *(row0 + at);
+                var row1_2 = *(row1 + at);
+                var row2_2 = *(row2 + at);
+                var max4 = float.Max(row0_2, row1_2);
+                var max5 = float.Max(max4, row2_2);
+                var column0_2 = max5;
+                var max6 = float.Max(column0_0, column0_1);
+                var max7 = float.Max(max6, column0_2);
+                *(out0 + (long)ow * channels) = max7 + 0f;
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2;
+                x += StepAdvance;
+            }
+        }
+
     }
 }

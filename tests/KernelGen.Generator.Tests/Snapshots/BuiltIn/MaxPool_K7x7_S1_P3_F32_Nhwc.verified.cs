@@ -14,10 +14,11 @@ namespace KernelGen.Generated
     /// Max pooling over 7x7 windows with stride 1, padding 3, of float in channels-last (NHWC) layout.
     /// </summary>
     /// <remarks>
-    /// Channels last, horizontal stride 1, separable: a first pass stores every input row's maxima over the
-    /// window's 7 columns for each output column, a second takes the maximum of the 7 row maxima
-    /// each output cell's window covers. Vectors run across channels; taps in the padding read a cell of -inf.
-    /// NaN propagates, and a zero maximum is +0.
+    /// Channels last, separable: a vector of channels sweeps along a pass of output rows. At each input column
+    /// the pass's 8 rows are reduced once to column maxima, which stay in registers for every window that
+    /// shares the column; with stride 1 two neighbouring rows or columns also share the maximum of their common part.
+    /// Rows and columns in the padding are clamped to the nearest inside the input: every window holds an
+    /// input cell, and max(a, a) = a. NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class MaxPool_K7x7_S1_P3_F32_Nhwc
@@ -25,8 +26,13 @@ namespace KernelGen.Generated
         /// <summary>The configuration this kernel implements.</summary>
         public static readonly global::KernelGen.PoolDescriptor Descriptor = global::KernelGen.PoolDescriptor.MaxPool2d(kernel: (7, 7), stride: (1, 1), padding: (3, 3), dilation: (1, 1), ceilMode: false, layout: global::KernelGen.PoolLayout.ChannelsLast);
 
-        private const int KernelHeight = 7, KernelWidth = 7;
         private const int StrideHeight = 1, PadTop = 3, PadLeft = 3;
+
+        /// <summary>Output rows per pass (they share input rows) and output columns per step of a sweep (they share column maxima).</summary>
+        private const int RowsPerPass = 2, ColumnsPerStep = 2;
+
+        /// <summary>How far a step moves the sweep along the input row, in columns.</summary>
+        private const int StepAdvance = 2;
 
         /// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref="Descriptor"/>.</summary>
         [ModuleInitializer]
@@ -41,179 +47,734 @@ namespace KernelGen.Generated
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
             int channels = shape.Channels, height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
-            // Scratch: one image's row maxima (height x outWidth cells), then one cell of -inf for taps in the padding.
-            long scratchLength = ((long)height * outWidth + 1) * channels;
-            if (scratchLength > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(shape), shape, "One image's row maxima would not fit in an array.");
-            float[] scratch = ArrayPool<float>.Shared.Rent((int)scratchLength);
-            try
+            fixed (float* source = input, target = output)
             {
-                fixed (float* source = input, target = output, rowMaxima = scratch)
+                long imageSize = (long)height * width * channels, outImageSize = (long)outHeight * outWidth * channels;
+                for (long n = 0; n < shape.Batch; n++)
                 {
-                    float* padding = rowMaxima + (long)height * outWidth * channels;
-                    new Span<float>(padding, channels).Fill(float.NegativeInfinity);
-                    long imageSize = (long)height * width * channels, outImageSize = (long)outHeight * outWidth * channels;
-                    for (long n = 0; n < shape.Batch; n++)
-                    {
-                        PoolImage(source + n * imageSize, target + n * outImageSize, rowMaxima, padding, height, width, channels, outHeight, outWidth);
-                    }
+                    PoolImage(source + n * imageSize, target + n * outImageSize, height, width, channels, outHeight, outWidth);
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(scratch);
             }
         }
 
-        /// <summary>One image: the row maxima of every input row, then every output cell from the row maxima of its window's rows.</summary>
+        /// <summary>One image, a pass of output rows at a time; each vector of channels sweeps the pass, the widest vectors first.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-        private static void PoolImage(float* image, float* output, float* rowMaxima, float* padding, int height, int width, int channels, int outHeight, int outWidth)
+        private static void PoolImage(float* image, float* output, int height, int width, int channels, int outHeight, int outWidth)
         {
-            float** taps = stackalloc float*[7];
-            // Horizontal: rowMaxima[h, ow] = max over the window's columns of input[h, ow - PadLeft + kw].
-            for (int h = 0; h < height; h++)
-            {
-                float* row = image + (long)h * width * channels;
-                for (int ow = 0; ow < outWidth; ow++)
-                {
-                    int left = ow - PadLeft;
-                    bool inside = left >= 0 && left + KernelWidth - 1 < width;
-                    taps[0] = inside || (uint)(left) < (uint)width ? row + (long)(left) * channels : padding;
-                    taps[1] = inside || (uint)(left + 1) < (uint)width ? row + (long)(left + 1) * channels : padding;
-                    taps[2] = inside || (uint)(left + 2) < (uint)width ? row + (long)(left + 2) * channels : padding;
-                    taps[3] = inside || (uint)(left + 3) < (uint)width ? row + (long)(left + 3) * channels : padding;
-                    taps[4] = inside || (uint)(left + 4) < (uint)width ? row + (long)(left + 4) * channels : padding;
-                    taps[5] = inside || (uint)(left + 5) < (uint)width ? row + (long)(left + 5) * channels : padding;
-                    taps[6] = inside || (uint)(left + 6) < (uint)width ? row + (long)(left + 6) * channels : padding;
-                    MaxOfColumns(taps, rowMaxima + ((long)h * outWidth + ow) * channels, channels);
-                }
-            }
-            // Vertical: output[oh, ow] = max over the window's rows of rowMaxima[oh * StrideHeight - PadTop + kh, ow].
-            for (int oh = 0; oh < outHeight; oh++)
+            long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
+            for (int oh = 0; oh < outHeight; oh += RowsPerPass)
             {
                 int top = oh * StrideHeight - PadTop;
-                for (int ow = 0; ow < outWidth; ow++)
+                // The pass's input rows, clamped into the image: a clamped row lies in every window that reaches past the edge.
+                float* row0 = image + Math.Clamp(top, 0, height - 1) * rowStride;
+                float* row1 = image + Math.Clamp(top + 1, 0, height - 1) * rowStride;
+                float* row2 = image + Math.Clamp(top + 2, 0, height - 1) * rowStride;
+                float* row3 = image + Math.Clamp(top + 3, 0, height - 1) * rowStride;
+                float* row4 = image + Math.Clamp(top + 4, 0, height - 1) * rowStride;
+                float* row5 = image + Math.Clamp(top + 5, 0, height - 1) * rowStride;
+                float* row6 = image + Math.Clamp(top + 6, 0, height - 1) * rowStride;
+                float* row7 = image + Math.Clamp(top + 7, 0, height - 1) * rowStride;
+                float* out0 = output + oh * outRowStride;
+                // An odd last row: the pass still computes a second row (its reads stay inside the image) but does not store it.
+                bool secondRow = oh + 1 < outHeight;
+                float* out1 = out0 + (secondRow ? outRowStride : 0);
+                int c = 0;
+                if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                 {
-                    taps[0] = (uint)(top) < (uint)height ? rowMaxima + ((long)(top) * outWidth + ow) * channels : padding;
-                    taps[1] = (uint)(top + 1) < (uint)height ? rowMaxima + ((long)(top + 1) * outWidth + ow) * channels : padding;
-                    taps[2] = (uint)(top + 2) < (uint)height ? rowMaxima + ((long)(top + 2) * outWidth + ow) * channels : padding;
-                    taps[3] = (uint)(top + 3) < (uint)height ? rowMaxima + ((long)(top + 3) * outWidth + ow) * channels : padding;
-                    taps[4] = (uint)(top + 4) < (uint)height ? rowMaxima + ((long)(top + 4) * outWidth + ow) * channels : padding;
-                    taps[5] = (uint)(top + 5) < (uint)height ? rowMaxima + ((long)(top + 5) * outWidth + ow) * channels : padding;
-                    taps[6] = (uint)(top + 6) < (uint)height ? rowMaxima + ((long)(top + 6) * outWidth + ow) * channels : padding;
-                    MaxOfRows(taps, output + ((long)oh * outWidth + ow) * channels, channels);
+                    for (; c <= channels - 16; c += 16)
+                    {
+                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, row5 + c, row6 + c, row7 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                    }
+                    // The channels left: one sweep that ends at the last channel, overlapping the previous one.
+                    if (c < channels && channels >= 16)
+                    {
+                        c = channels - 16;
+                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, row5 + c, row6 + c, row7 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                        c = channels;
+                    }
+                }
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    for (; c <= channels - 8; c += 8)
+                    {
+                        Sweep256(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, row5 + c, row6 + c, row7 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                    }
+                }
+                if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+                {
+                    for (; c <= channels - 4; c += 4)
+                    {
+                        Sweep128(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, row5 + c, row6 + c, row7 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
+                    }
+                }
+                for (; c < channels; c++)
+                {
+                    SweepScalar(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, row5 + c, row6 + c, row7 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                 }
             }
         }
 
-        /// <summary>The maximum of 7 cells, across all channels, widest vectors first.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void MaxOfColumns(float** taps, float* output, int channels)
+        /// <summary>Sweeps one Vector512 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep512(float* row0, float* row1, float* row2, float* row3, float* row4, float* row5, float* row6, float* row7, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
-            int c = 0;
-            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = Vector512.Load(row0 + at);
+            var row1_0 = Vector512.Load(row1 + at);
+            var row2_0 = Vector512.Load(row2 + at);
+            var row3_0 = Vector512.Load(row3 + at);
+            var row4_0 = Vector512.Load(row4 + at);
+            var row5_0 = Vector512.Load(row5 + at);
+            var row6_0 = Vector512.Load(row6 + at);
+            var row7_0 = Vector512.Load(row7 + at);
+            var max0 = KernelLanes512.Max(row1_0, row2_0);
+            var max1 = KernelLanes512.Max(row3_0, row4_0);
+            var max2 = KernelLanes512.Max(row5_0, row6_0);
+            var max3 = KernelLanes512.Max(max0, max1);
+            var max4 = KernelLanes512.Max(max3, max2);
+            var column0_0 = KernelLanes512.Max(row0_0, max4);
+            var column1_0 = KernelLanes512.Max(max4, row7_0);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1 = Vector512.Load(row0 + at);
+            var row1_1 = Vector512.Load(row1 + at);
+            var row2_1 = Vector512.Load(row2 + at);
+            var row3_1 = Vector512.Load(row3 + at);
+            var row4_1 = Vector512.Load(row4 + at);
+            var row5_1 = Vector512.Load(row5 + at);
+            var row6_1 = Vector512.Load(row6 + at);
+            var row7_1 = Vector512.Load(row7 + at);
+            var max5 = KernelLanes512.Max(row1_1, row2_1);
+            var max6 = KernelLanes512.Max(row3_1, row4_1);
+            var max7 = KernelLanes512.Max(row5_1, row6_1);
+            var max8 = KernelLanes512.Max(max5, max6);
+            var max9 = KernelLanes512.Max(max8, max7);
+            var column0_1 = KernelLanes512.Max(row0_1, max9);
+            var column1_1 = KernelLanes512.Max(max9, row7_1);
+            at = (long)Math.Clamp(x + 2, 0, last) * channels;
+            var row0_2 = Vector512.Load(row0 + at);
+            var row1_2 = Vector512.Load(row1 + at);
+            var row2_2 = Vector512.Load(row2 + at);
+            var row3_2 = Vector512.Load(row3 + at);
+            var row4_2 = Vector512.Load(row4 + at);
+            var row5_2 = Vector512.Load(row5 + at);
+            var row6_2 = Vector512.Load(row6 + at);
+            var row7_2 = Vector512.Load(row7 + at);
+            var max10 = KernelLanes512.Max(row1_2, row2_2);
+            var max11 = KernelLanes512.Max(row3_2, row4_2);
+            var max12 = KernelLanes512.Max(row5_2, row6_2);
+            var max13 = KernelLanes512.Max(max10, max11);
+            var max14 = KernelLanes512.Max(max13, max12);
+            var column0_2 = KernelLanes512.Max(row0_2, max14);
+            var column1_2 = KernelLanes512.Max(max14, row7_2);
+            at = (long)Math.Clamp(x + 3, 0, last) * channels;
+            var row0_3 = Vector512.Load(row0 + at);
+            var row1_3 = Vector512.Load(row1 + at);
+            var row2_3 = Vector512.Load(row2 + at);
+            var row3_3 = Vector512.Load(row3 + at);
+            var row4_3 = Vector512.Load(row4 + at);
+            var row5_3 = Vector512.Load(row5 + at);
+            var row6_3 = Vector512.Load(row6 + at);
+            var row7_3 = Vector512.Load(row7 + at);
+            var max15 = KernelLanes512.Max(row1_3, row2_3);
+            var max16 = KernelLanes512.Max(row3_3, row4_3);
+            var max17 = KernelLanes512.Max(row5_3, row6_3);
+            var max18 = KernelLanes512.Max(max15, max16);
+            var max19 = KernelLanes512.Max(max18, max17);
+            var column0_3 = KernelLanes512.Max(row0_3, max19);
+            var column1_3 = KernelLanes512.Max(max19, row7_3);
+            at = (long)Math.Clamp(x + 4, 0, last) * channels;
+            var row0_4 = Vector512.Load(row0 + at);
+            var row1_4 = Vector512.Load(row1 + at);
+            var row2_4 = Vector512.Load(row2 + at);
+            var row3_4 = Vector512.Load(row3 + at);
+            var row4_4 = Vector512.Load(row4 + at);
+            var row5_4 = Vector512.Load(row5 + at);
+            var row6_4 = Vector512.Load(row6 + at);
+            var row7_4 = Vector512.Load(row7 + at);
+            var max20 = KernelLanes512.Max(row1_4, row2_4);
+            var max21 = KernelLanes512.Max(row3_4, row4_4);
+            var max22 = KernelLanes512.Max(row5_4, row6_4);
+            var max23 = KernelLanes512.Max(max20, max21);
+            var max24 = KernelLanes512.Max(max23, max22);
+            var column0_4 = KernelLanes512.Max(row0_4, max24);
+            var column1_4 = KernelLanes512.Max(max24, row7_4);
+            at = (long)Math.Clamp(x + 5, 0, last) * channels;
+            var row0_5 = Vector512.Load(row0 + at);
+            var row1_5 = Vector512.Load(row1 + at);
+            var row2_5 = Vector512.Load(row2 + at);
+            var row3_5 = Vector512.Load(row3 + at);
+            var row4_5 = Vector512.Load(row4 + at);
+            var row5_5 = Vector512.Load(row5 + at);
+            var row6_5 = Vector512.Load(row6 + at);
+            var row7_5 = Vector512.Load(row7 + at);
+            var max25 = KernelLanes512.Max(row1_5, row2_5);
+            var max26 = KernelLanes512.Max(row3_5, row4_5);
+            var max27 = KernelLanes512.Max(row5_5, row6_5);
+            var max28 = KernelLanes512.Max(max25, max26);
+            var max29 = KernelLanes512.Max(max28, max27);
+            var column0_5 = KernelLanes512.Max(row0_5, max29);
+            var column1_5 = KernelLanes512.Max(max29, row7_5);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
-                for (; c <= channels - 16; c += 16)
+                at = (long)Math.Clamp(x + 6, 0, last) * channels;
+                var row0_6 = Vector512.Load(row0 + at);
+                var row1_6 = Vector512.Load(row1 + at);
+                var row2_6 = Vector512.Load(row2 + at);
+                var row3_6 = Vector512.Load(row3 + at);
+                var row4_6 = Vector512.Load(row4 + at);
+                var row5_6 = Vector512.Load(row5 + at);
+                var row6_6 = Vector512.Load(row6 + at);
+                var row7_6 = Vector512.Load(row7 + at);
+                var max30 = KernelLanes512.Max(row1_6, row2_6);
+                var max31 = KernelLanes512.Max(row3_6, row4_6);
+                var max32 = KernelLanes512.Max(row5_6, row6_6);
+                var max33 = KernelLanes512.Max(max30, max31);
+                var max34 = KernelLanes512.Max(max33, max32);
+                var column0_6 = KernelLanes512.Max(row0_6, max34);
+                var column1_6 = KernelLanes512.Max(max34, row7_6);
+                at = (long)Math.Clamp(x + 7, 0, last) * channels;
+                var row0_7 = Vector512.Load(row0 + at);
+                var row1_7 = Vector512.Load(row1 + at);
+                var row2_7 = Vector512.Load(row2 + at);
+                var row3_7 = Vector512.Load(row3 + at);
+                var row4_7 = Vector512.Load(row4 + at);
+                var row5_7 = Vector512.Load(row5 + at);
+                var row6_7 = Vector512.Load(row6 + at);
+                var row7_7 = Vector512.Load(row7 + at);
+                var max35 = KernelLanes512.Max(row1_7, row2_7);
+                var max36 = KernelLanes512.Max(row3_7, row4_7);
+                var max37 = KernelLanes512.Max(row5_7, row6_7);
+                var max38 = KernelLanes512.Max(max35, max36);
+                var max39 = KernelLanes512.Max(max38, max37);
+                var column0_7 = KernelLanes512.Max(row0_7, max39);
+                var column1_7 = KernelLanes512.Max(max39, row7_7);
+                var max40 = KernelLanes512.Max(column0_1, column0_2);
+                var max41 = KernelLanes512.Max(column0_3, column0_4);
+                var max42 = KernelLanes512.Max(column0_5, column0_6);
+                var max43 = KernelLanes512.Max(max40, max41);
+                var max44 = KernelLanes512.Max(max43, max42);
+                var max45 = KernelLanes512.Max(column0_0, max44);
+                var max46 = KernelLanes512.Max(max44, column0_7);
+                (max45 + Vector512<float>.Zero).Store(out0 + (long)ow * channels);
+                if (ow + 1 < outWidth) (max46 + Vector512<float>.Zero).Store(out0 + (long)(ow + 1) * channels);
+                if (secondRow)
                 {
-                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
-                    var max2 = KernelLanes512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
-                    var max3 = KernelLanes512.Max(max0, max1);
-                    var max4 = KernelLanes512.Max(max2, Vector512.Load(taps[6] + c));
-                    var max5 = KernelLanes512.Max(max3, max4);
-                    max5.Store(output + c);
+                    var max47 = KernelLanes512.Max(column1_1, column1_2);
+                    var max48 = KernelLanes512.Max(column1_3, column1_4);
+                    var max49 = KernelLanes512.Max(column1_5, column1_6);
+                    var max50 = KernelLanes512.Max(max47, max48);
+                    var max51 = KernelLanes512.Max(max50, max49);
+                    var max52 = KernelLanes512.Max(column1_0, max51);
+                    var max53 = KernelLanes512.Max(max51, column1_7);
+                    (max52 + Vector512<float>.Zero).Store(out1 + (long)ow * channels);
+                    if (ow + 1 < outWidth) (max53 + Vector512<float>.Zero).Store(out1 + (long)(ow + 1) * channels);
                 }
-            }
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; c <= channels - 8; c += 8)
-                {
-                    var max0 = Vector256.Max(Vector256.Load(taps[0] + c), Vector256.Load(taps[1] + c));
-                    var max1 = Vector256.Max(Vector256.Load(taps[2] + c), Vector256.Load(taps[3] + c));
-                    var max2 = Vector256.Max(Vector256.Load(taps[4] + c), Vector256.Load(taps[5] + c));
-                    var max3 = Vector256.Max(max0, max1);
-                    var max4 = Vector256.Max(max2, Vector256.Load(taps[6] + c));
-                    var max5 = Vector256.Max(max3, max4);
-                    max5.Store(output + c);
-                }
-            }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
-            {
-                for (; c <= channels - 4; c += 4)
-                {
-                    var max0 = Vector128.Max(Vector128.Load(taps[0] + c), Vector128.Load(taps[1] + c));
-                    var max1 = Vector128.Max(Vector128.Load(taps[2] + c), Vector128.Load(taps[3] + c));
-                    var max2 = Vector128.Max(Vector128.Load(taps[4] + c), Vector128.Load(taps[5] + c));
-                    var max3 = Vector128.Max(max0, max1);
-                    var max4 = Vector128.Max(max2, Vector128.Load(taps[6] + c));
-                    var max5 = Vector128.Max(max3, max4);
-                    max5.Store(output + c);
-                }
-            }
-            for (; c < channels; c++)
-            {
-                var max0 = float.Max(taps[0][c], taps[1][c]);
-                var max1 = float.Max(taps[2][c], taps[3][c]);
-                var max2 = float.Max(taps[4][c], taps[5][c]);
-                var max3 = float.Max(max0, max1);
-                var max4 = float.Max(max2, taps[6][c]);
-                var max5 = float.Max(max3, max4);
-                output[c] = max5;
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2; column0_1 = column0_3; column0_2 = column0_4; column0_3 = column0_5; column0_4 = column0_6; column0_5 = column0_7;
+                column1_0 = column1_2; column1_1 = column1_3; column1_2 = column1_4; column1_3 = column1_5; column1_4 = column1_6; column1_5 = column1_7;
+                x += StepAdvance;
             }
         }
 
-        /// <summary>The maximum of 7 cells, across all channels, widest vectors first; +0 makes a zero maximum +0.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void MaxOfRows(float** taps, float* output, int channels)
+        /// <summary>Sweeps one Vector256 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep256(float* row0, float* row1, float* row2, float* row3, float* row4, float* row5, float* row6, float* row7, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
-            int c = 0;
-            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = Vector256.Load(row0 + at);
+            var row1_0 = Vector256.Load(row1 + at);
+            var row2_0 = Vector256.Load(row2 + at);
+            var row3_0 = Vector256.Load(row3 + at);
+            var row4_0 = Vector256.Load(row4 + at);
+            var row5_0 = Vector256.Load(row5 + at);
+            var row6_0 = Vector256.Load(row6 + at);
+            var row7_0 = Vector256.Load(row7 + at);
+            var max0 = Vector256.Max(row1_0, row2_0);
+            var max1 = Vector256.Max(row3_0, row4_0);
+            var max2 = Vector256.Max(row5_0, row6_0);
+            var max3 = Vector256.Max(max0, max1);
+            var max4 = Vector256.Max(max3, max2);
+            var column0_0 = Vector256.Max(row0_0, max4);
+            var column1_0 = Vector256.Max(max4, row7_0);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1 = Vector256.Load(row0 + at);
+            var row1_1 = Vector256.Load(row1 + at);
+            var row2_1 = Vector256.Load(row2 + at);
+            var row3_1 = Vector256.Load(row3 + at);
+            var row4_1 = Vector256.Load(row4 + at);
+            var row5_1 = Vector256.Load(row5 + at);
+            var row6_1 = Vector256.Load(row6 + at);
+            var row7_1 = Vector256.Load(row7 + at);
+            var max5 = Vector256.Max(row1_1, row2_1);
+            var max6 = Vector256.Max(row3_1, row4_1);
+            var max7 = Vector256.Max(row5_1, row6_1);
+            var max8 = Vector256.Max(max5, max6);
+            var max9 = Vector256.Max(max8, max7);
+            var column0_1 = Vector256.Max(row0_1, max9);
+            var column1_1 = Vector256.Max(max9, row7_1);
+            at = (long)Math.Clamp(x + 2, 0, last) * channels;
+            var row0_2 = Vector256.Load(row0 + at);
+            var row1_2 = Vector256.Load(row1 + at);
+            var row2_2 = Vector256.Load(row2 + at);
+            var row3_2 = Vector256.Load(row3 + at);
+            var row4_2 = Vector256.Load(row4 + at);
+            var row5_2 = Vector256.Load(row5 + at);
+            var row6_2 = Vector256.Load(row6 + at);
+            var row7_2 = Vector256.Load(row7 + at);
+            var max10 = Vector256.Max(row1_2, row2_2);
+            var max11 = Vector256.Max(row3_2, row4_2);
+            var max12 = Vector256.Max(row5_2, row6_2);
+            var max13 = Vector256.Max(max10, max11);
+            var max14 = Vector256.Max(max13, max12);
+            var column0_2 = Vector256.Max(row0_2, max14);
+            var column1_2 = Vector256.Max(max14, row7_2);
+            at = (long)Math.Clamp(x + 3, 0, last) * channels;
+            var row0_3 = Vector256.Load(row0 + at);
+            var row1_3 = Vector256.Load(row1 + at);
+            var row2_3 = Vector256.Load(row2 + at);
+            var row3_3 = Vector256.Load(row3 + at);
+            var row4_3 = Vector256.Load(row4 + at);
+            var row5_3 = Vector256.Load(row5 + at);
+            var row6_3 = Vector256.Load(row6 + at);
+            var row7_3 = Vector256.Load(row7 + at);
+            var max15 = Vector256.Max(row1_3, row2_3);
+            var max16 = Vector256.Max(row3_3, row4_3);
+            var max17 = Vector256.Max(row5_3, row6_3);
+            var max18 = Vector256.Max(max15, max16);
+            var max19 = Vector256.Max(max18, max17);
+            var column0_3 = Vector256.Max(row0_3, max19);
+            var column1_3 = Vector256.Max(max19, row7_3);
+            at = (long)Math.Clamp(x + 4, 0, last) * channels;
+            var row0_4 = Vector256.Load(row0 + at);
+            var row1_4 = Vector256.Load(row1 + at);
+            var row2_4 = Vector256.Load(row2 + at);
+            var row3_4 = Vector256.Load(row3 + at);
+            var row4_4 = Vector256.Load(row4 + at);
+            var row5_4 = Vector256.Load(row5 + at);
+            var row6_4 = Vector256.Load(row6 + at);
+            var row7_4 = Vector256.Load(row7 + at);
+            var max20 = Vector256.Max(row1_4, row2_4);
+            var max21 = Vector256.Max(row3_4, row4_4);
+            var max22 = Vector256.Max(row5_4, row6_4);
+            var max23 = Vector256.Max(max20, max21);
+            var max24 = Vector256.Max(max23, max22);
+            var column0_4 = Vector256.Max(row0_4, max24);
+            var column1_4 = Vector256.Max(max24, row7_4);
+            at = (long)Math.Clamp(x + 5, 0, last) * channels;
+            var row0_5 = Vector256.Load(row0 + at);
+            var row1_5 = Vector256.Load(row1 + at);
+            var row2_5 = Vector256.Load(row2 + at);
+            var row3_5 = Vector256.Load(row3 + at);
+            var row4_5 = Vector256.Load(row4 + at);
+            var row5_5 = Vector256.Load(row5 + at);
+            var row6_5 = Vector256.Load(row6 + at);
+            var row7_5 = Vector256.Load(row7 + at);
+            var max25 = Vector256.Max(row1_5, row2_5);
+            var max26 = Vector256.Max(row3_5, row4_5);
+            var max27 = Vector256.Max(row5_5, row6_5);
+            var max28 = Vector256.Max(max25, max26);
+            var max29 = Vector256.Max(max28, max27);
+            var column0_5 = Vector256.Max(row0_5, max29);
+            var column1_5 = Vector256.Max(max29, row7_5);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
-                for (; c <= channels - 16; c += 16)
+                at = (long)Math.Clamp(x + 6, 0, last) * channels;
+                var row0_6 = Vector256.Load(row0 + at);
+                var row1_6 = Vector256.Load(row1 + at);
+                var row2_6 = Vector256.Load(row2 + at);
+                var row3_6 = Vector256.Load(row3 + at);
+                var row4_6 = Vector256.Load(row4 + at);
+                var row5_6 = Vector256.Load(row5 + at);
+                var row6_6 = Vector256.Load(row6 + at);
+                var row7_6 = Vector256.Load(row7 + at);
+                var max30 = Vector256.Max(row1_6, row2_6);
+                var max31 = Vector256.Max(row3_6, row4_6);
+                var max32 = Vector256.Max(row5_6, row6_6);
+                var max33 = Vector256.Max(max30, max31);
+                var max34 = Vector256.Max(max33, max32);
+                var column0_6 = Vector256.Max(row0_6, max34);
+                var column1_6 = Vector256.Max(max34, row7_6);
+                at = (long)Math.Clamp(x + 7, 0, last) * channels;
+                var row0_7 = Vector256.Load(row0 + at);
+                var row1_7 = Vector256.Load(row1 + at);
+                var row2_7 = Vector256.Load(row2 + at);
+                var row3_7 = Vector256.Load(row3 + at);
+                var row4_7 = Vector256.Load(row4 + at);
+                var row5_7 = Vector256.Load(row5 + at);
+                var row6_7 = Vector256.Load(row6 + at);
+                var row7_7 = Vector256.Load(row7 + at);
+                var max35 = Vector256.Max(row1_7, row2_7);
+                var max36 = Vector256.Max(row3_7, row4_7);
+                var max37 = Vector256.Max(row5_7, row6_7);
+                var max38 = Vector256.Max(max35, max36);
+                var max39 = Vector256.Max(max38, max37);
+                var column0_7 = Vector256.Max(row0_7, max39);
+                var column1_7 = Vector256.Max(max39, row7_7);
+                var max40 = Vector256.Max(column0_1, column0_2);
+                var max41 = Vector256.Max(column0_3, column0_4);
+                var max42 = Vector256.Max(column0_5, column0_6);
+                var max43 = Vector256.Max(max40, max41);
+                var max44 = Vector256.Max(max43, max42);
+                var max45 = Vector256.Max(column0_0, max44);
+                var max46 = Vector256.Max(max44, column0_7);
+                (max45 + Vector256<float>.Zero).Store(out0 + (long)ow * channels);
+                if (ow + 1 < outWidth) (max46 + Vector256<float>.Zero).Store(out0 + (long)(ow + 1) * channels);
+                if (secondRow)
                 {
-                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
-                    var max2 = KernelLanes512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
-                    var max3 = KernelLanes512.Max(max0, max1);
-                    var max4 = KernelLanes512.Max(max2, Vector512.Load(taps[6] + c));
-                    var max5 = KernelLanes512.Max(max3, max4);
-                    (max5 + Vector512<float>.Zero).Store(output + c);
+                    var max47 = Vector256.Max(column1_1, column1_2);
+                    var max48 = Vector256.Max(column1_3, column1_4);
+                    var max49 = Vector256.Max(column1_5, column1_6);
+                    var max50 = Vector256.Max(max47, max48);
+                    var max51 = Vector256.Max(max50, max49);
+                    var max52 = Vector256.Max(column1_0, max51);
+                    var max53 = Vector256.Max(max51, column1_7);
+                    (max52 + Vector256<float>.Zero).Store(out1 + (long)ow * channels);
+                    if (ow + 1 < outWidth) (max53 + Vector256<float>.Zero).Store(out1 + (long)(ow + 1) * channels);
                 }
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2; column0_1 = column0_3; column0_2 = column0_4; column0_3 = column0_5; column0_4 = column0_6; column0_5 = column0_7;
+                column1_0 = column1_2; column1_1 = column1_3; column1_2 = column1_4; column1_3 = column1_5; column1_4 = column1_6; column1_5 = column1_7;
+                x += StepAdvance;
             }
-            if (Vector256.IsHardwareAccelerated)
+        }
+
+        /// <summary>Sweeps one Vector128 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep128(float* row0, float* row1, float* row2, float* row3, float* row4, float* row5, float* row6, float* row7, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = Vector128.Load(row0 + at);
+            var row1_0 = Vector128.Load(row1 + at);
+            var row2_0 = Vector128.Load(row2 + at);
+            var row3_0 = Vector128.Load(row3 + at);
+            var row4_0 = Vector128.Load(row4 + at);
+            var row5_0 = Vector128.Load(row5 + at);
+            var row6_0 = Vector128.Load(row6 + at);
+            var row7_0 = Vector128.Load(row7 + at);
+            var max0 = Vector128.Max(row1_0, row2_0);
+            var max1 = Vector128.Max(row3_0, row4_0);
+            var max2 = Vector128.Max(row5_0, row6_0);
+            var max3 = Vector128.Max(max0, max1);
+            var max4 = Vector128.Max(max3, max2);
+            var column0_0 = Vector128.Max(row0_0, max4);
+            var column1_0 = Vector128.Max(max4, row7_0);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1 = Vector128.Load(row0 + at);
+            var row1_1 = Vector128.Load(row1 + at);
+            var row2_1 = Vector128.Load(row2 + at);
+            var row3_1 = Vector128.Load(row3 + at);
+            var row4_1 = Vector128.Load(row4 + at);
+            var row5_1 = Vector128.Load(row5 + at);
+            var row6_1 = Vector128.Load(row6 + at);
+            var row7_1 = Vector128.Load(row7 + at);
+            var max5 = Vector128.Max(row1_1, row2_1);
+            var max6 = Vector128.Max(row3_1, row4_1);
+            var max7 = Vector128.Max(row5_1, row6_1);
+            var max8 = Vector128.Max(max5, max6);
+            var max9 = Vector128.Max(max8, max7);
+            var column0_1 = Vector128.Max(row0_1, max9);
+            var column1_1 = Vector128.Max(max9, row7_1);
+            at = (long)Math.Clamp(x + 2, 0, last) * channels;
+            var row0_2 = Vector128.Load(row0 + at);
+            var row1_2 = Vector128.Load(row1 + at);
+            var row2_2 = Vector128.Load(row2 + at);
+            var row3_2 = Vector128.Load(row3 + at);
+            var row4_2 = Vector128.Load(row4 + at);
+            var row5_2 = Vector128.Load(row5 + at);
+            var row6_2 = Vector128.Load(row6 + at);
+            var row7_2 = Vector128.Load(row7 + at);
+            var max10 = Vector128.Max(row1_2, row2_2);
+            var max11 = Vector128.Max(row3_2, row4_2);
+            var max12 = Vector128.Max(row5_2, row6_2);
+            var max13 = Vector128.Max(max10, max11);
+            var max14 = Vector128.Max(max13, max12);
+            var column0_2 = Vector128.Max(row0_2, max14);
+            var column1_2 = Vector128.Max(max14, row7_2);
+            at = (long)Math.Clamp(x + 3, 0, last) * channels;
+            var row0_3 = Vector128.Load(row0 + at);
+            var row1_3 = Vector128.Load(row1 + at);
+            var row2_3 = Vector128.Load(row2 + at);
+            var row3_3 = Vector128.Load(row3 + at);
+            var row4_3 = Vector128.Load(row4 + at);
+            var row5_3 = Vector128.Load(row5 + at);
+            var row6_3 = Vector128.Load(row6 + at);
+            var row7_3 = Vector128.Load(row7 + at);
+            var max15 = Vector128.Max(row1_3, row2_3);
+            var max16 = Vector128.Max(row3_3, row4_3);
+            var max17 = Vector128.Max(row5_3, row6_3);
+            var max18 = Vector128.Max(max15, max16);
+            var max19 = Vector128.Max(max18, max17);
+            var column0_3 = Vector128.Max(row0_3, max19);
+            var column1_3 = Vector128.Max(max19, row7_3);
+            at = (long)Math.Clamp(x + 4, 0, last) * channels;
+            var row0_4 = Vector128.Load(row0 + at);
+            var row1_4 = Vector128.Load(row1 + at);
+            var row2_4 = Vector128.Load(row2 + at);
+            var row3_4 = Vector128.Load(row3 + at);
+            var row4_4 = Vector128.Load(row4 + at);
+            var row5_4 = Vector128.Load(row5 + at);
+            var row6_4 = Vector128.Load(row6 + at);
+            var row7_4 = Vector128.Load(row7 + at);
+            var max20 = Vector128.Max(row1_4, row2_4);
+            var max21 = Vector128.Max(row3_4, row4_4);
+            var max22 = Vector128.Max(row5_4, row6_4);
+            var max23 = Vector128.Max(max20, max21);
+            var max24 = Vector128.Max(max23, max22);
+            var column0_4 = Vector128.Max(row0_4, max24);
+            var column1_4 = Vector128.Max(max24, row7_4);
+            at = (long)Math.Clamp(x + 5, 0, last) * channels;
+            var row0_5 = Vector128.Load(row0 + at);
+            var row1_5 = Vector128.Load(row1 + at);
+            var row2_5 = Vector128.Load(row2 + at);
+            var row3_5 = Vector128.Load(row3 + at);
+            var row4_5 = Vector128.Load(row4 + at);
+            var row5_5 = Vector128.Load(row5 + at);
+            var row6_5 = Vector128.Load(row6 + at);
+            var row7_5 = Vector128.Load(row7 + at);
+            var max25 = Vector128.Max(row1_5, row2_5);
+            var max26 = Vector128.Max(row3_5, row4_5);
+            var max27 = Vector128.Max(row5_5, row6_5);
+            var max28 = Vector128.Max(max25, max26);
+            var max29 = Vector128.Max(max28, max27);
+            var column0_5 = Vector128.Max(row0_5, max29);
+            var column1_5 = Vector128.Max(max29, row7_5);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
-                for (; c <= channels - 8; c += 8)
+                at = (long)Math.Clamp(x + 6, 0, last) * channels;
+                var row0_6 = Vector128.Load(row0 + at);
+                var row1_6 = Vector128.Load(row1 + at);
+                var row2_6 = Vector128.Load(row2 + at);
+                var row3_6 = Vector128.Load(row3 + at);
+                var row4_6 = Vector128.Load(row4 + at);
+                var row5_6 = Vector128.Load(row5 + at);
+                var row6_6 = Vector128.Load(row6 + at);
+                var row7_6 = Vector128.Load(row7 + at);
+                var max30 = Vector128.Max(row1_6, row2_6);
+                var max31 = Vector128.Max(row3_6, row4_6);
+                var max32 = Vector128.Max(row5_6, row6_6);
+                var max33 = Vector128.Max(max30, max31);
+                var max34 = Vector128.Max(max33, max32);
+                var column0_6 = Vector128.Max(row0_6, max34);
+                var column1_6 = Vector128.Max(max34, row7_6);
+                at = (long)Math.Clamp(x + 7, 0, last) * channels;
+                var row0_7 = Vector128.Load(row0 + at);
+                var row1_7 = Vector128.Load(row1 + at);
+                var row2_7 = Vector128.Load(row2 + at);
+                var row3_7 = Vector128.Load(row3 + at);
+                var row4_7 = Vector128.Load(row4 + at);
+                var row5_7 = Vector128.Load(row5 + at);
+                var row6_7 = Vector128.Load(row6 + at);
+                var row7_7 = Vector128.Load(row7 + at);
+                var max35 = Vector128.Max(row1_7, row2_7);
+                var max36 = Vector128.Max(row3_7, row4_7);
+                var max37 = Vector128.Max(row5_7, row6_7);
+                var max38 = Vector128.Max(max35, max36);
+                var max39 = Vector128.Max(max38, max37);
+                var column0_7 = Vector128.Max(row0_7, max39);
+                var column1_7 = Vector128.Max(max39, row7_7);
+                var max40 = Vector128.Max(column0_1, column0_2);
+                var max41 = Vector128.Max(column0_3, column0_4);
+                var max42 = Vector128.Max(column0_5, column0_6);
+                var max43 = Vector128.Max(max40, max41);
+                var max44 = Vector128.Max(max43, max42);
+                var max45 = Vector128.Max(column0_0, max44);
+                var max46 = Vector128.Max(max44, column0_7);
+                (max45 + Vector128<float>.Zero).Store(out0 + (long)ow * channels);
+                if (ow + 1 < outWidth) (max46 + Vector128<float>.Zero).Store(out0 + (long)(ow + 1) * channels);
+                if (secondRow)
                 {
-                    var max0 = Vector256.Max(Vector256.Load(taps[0] + c), Vector256.Load(taps[1] + c));
-                    var max1 = Vector256.Max(Vector256.Load(taps[2] + c), Vector256.Load(taps[3] + c));
-                    var max2 = Vector256.Max(Vector256.Load(taps[4] + c), Vector256.Load(taps[5] + c));
-                    var max3 = Vector256.Max(max0, max1);
-                    var max4 = Vector256.Max(max2, Vector256.Load(taps[6] + c));
-                    var max5 = Vector256.Max(max3, max4);
-                    (max5 + Vector256<float>.Zero).Store(output + c);
+                    var max47 = Vector128.Max(column1_1, column1_2);
+                    var max48 = Vector128.Max(column1_3, column1_4);
+                    var max49 = Vector128.Max(column1_5, column1_6);
+                    var max50 = Vector128.Max(max47, max48);
+                    var max51 = Vector128.Max(max50, max49);
+                    var max52 = Vector128.Max(column1_0, max51);
+                    var max53 = Vector128.Max(max51, column1_7);
+                    (max52 + Vector128<float>.Zero).Store(out1 + (long)ow * channels);
+                    if (ow + 1 < outWidth) (max53 + Vector128<float>.Zero).Store(out1 + (long)(ow + 1) * channels);
                 }
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2; column0_1 = column0_3; column0_2 = column0_4; column0_3 = column0_5; column0_4 = column0_6; column0_5 = column0_7;
+                column1_0 = column1_2; column1_1 = column1_3; column1_2 = column1_4; column1_3 = column1_5; column1_4 = column1_6; column1_5 = column1_7;
+                x += StepAdvance;
             }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+        }
+
+        /// <summary>Sweeps one channel along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void SweepScalar(float* row0, float* row1, float* row2, float* row3, float* row4, float* row5, float* row6, float* row7, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
+        {
+            int last = width - 1;
+            int x = -PadLeft; // the first column of the step's first window
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)Math.Clamp(x, 0, last) * channels;
+            var row0_0 = *(row0 + at);
+            var row1_0 = *(row1 + at);
+            var row2_0 = *(row2 + at);
+            var row3_0 = *(row3 + at);
+            var row4_0 = *(row4 + at);
+            var row5_0 = *(row5 + at);
+            var row6_0 = *(row6 + at);
+            var row7_0 = *(row7 + at);
+            var max0 = float.Max(row1_0, row2_0);
+            var max1 = float.Max(row3_0, row4_0);
+            var max2 = float.Max(row5_0, row6_0);
+            var max3 = float.Max(max0, max1);
+            var max4 = float.Max(max3, max2);
+            var column0_0 = float.Max(row0_0, max4);
+            var column1_0 = float.Max(max4, row7_0);
+            at = (long)Math.Clamp(x + 1, 0, last) * channels;
+            var row0_1 = *(row0 + at);
+            var row1_1 = *(row1 + at);
+            var row2_1 = *(row2 + at);
+            var row3_1 = *(row3 + at);
+            var row4_1 = *(row4 + at);
+            var row5_1 = *(row5 + at);
+            var row6_1 = *(row6 + at);
+            var row7_1 = *(row7 + at);
+            var max5 = float.Max(row1_1, row2_1);
+            var max6 = float.Max(row3_1, row4_1);
+            var max7 = float.Max(row5_1, row6_1);
+            var max8 = float.Max(max5, max6);
+            var max9 = float.Max(max8, max7);
+            var column0_1 = float.Max(row0_1, max9);
+            var column1_1 = float.Max(max9, row7_1);
+            at = (long)Math.Clamp(x + 2, 0, last) * channels;
+            var row0_2 = *(row0 + at);
+            var row1_2 = *(row1 + at);
+            var row2_2 = *(row2 + at);
+            var row3_2 = *(row3 + at);
+            var row4_2 = *(row4 + at);
+            var row5_2 = *(row5 + at);
+            var row6_2 = *(row6 + at);
+            var row7_2 = *(row7 + at);
+            var max10 = float.Max(row1_2, row2_2);
+            var max11 = float.Max(row3_2, row4_2);
+            var max12 = float.Max(row5_2, row6_2);
+            var max13 = float.Max(max10, max11);
+            var max14 = float.Max(max13, max12);
+            var column0_2 = float.Max(row0_2, max14);
+            var column1_2 = float.Max(max14, row7_2);
+            at = (long)Math.Clamp(x + 3, 0, last) * channels;
+            var row0_3 = *(row0 + at);
+            var row1_3 = *(row1 + at);
+            var row2_3 = *(row2 + at);
+            var row3_3 = *(row3 + at);
+            var row4_3 = *(row4 + at);
+            var row5_3 = *(row5 + at);
+            var row6_3 = *(row6 + at);
+            var row7_3 = *(row7 + at);
+            var max15 = float.Max(row1_3, row2_3);
+            var max16 = float.Max(row3_3, row4_3);
+            var max17 = float.Max(row5_3, row6_3);
+            var max18 = float.Max(max15, max16);
+            var max19 = float.Max(max18, max17);
+            var column0_3 = float.Max(row0_3, max19);
+            var column1_3 = float.Max(max19, row7_3);
+            at = (long)Math.Clamp(x + 4, 0, last) * channels;
+            var row0_4 = *(row0 + at);
+            var row1_4 = *(row1 + at);
+            var row2_4 = *(row2 + at);
+            var row3_4 = *(row3 + at);
+            var row4_4 = *(row4 + at);
+            var row5_4 = *(row5 + at);
+            var row6_4 = *(row6 + at);
+            var row7_4 = *(row7 + at);
+            var max20 = float.Max(row1_4, row2_4);
+            var max21 = float.Max(row3_4, row4_4);
+            var max22 = float.Max(row5_4, row6_4);
+            var max23 = float.Max(max20, max21);
+            var max24 = float.Max(max23, max22);
+            var column0_4 = float.Max(row0_4, max24);
+            var column1_4 = float.Max(max24, row7_4);
+            at = (long)Math.Clamp(x + 5, 0, last) * channels;
+            var row0_5 = *(row0 + at);
+            var row1_5 = *(row1 + at);
+            var row2_5 = *(row2 + at);
+            var row3_5 = *(row3 + at);
+            var row4_5 = *(row4 + at);
+            var row5_5 = *(row5 + at);
+            var row6_5 = *(row6 + at);
+            var row7_5 = *(row7 + at);
+            var max25 = float.Max(row1_5, row2_5);
+            var max26 = float.Max(row3_5, row4_5);
+            var max27 = float.Max(row5_5, row6_5);
+            var max28 = float.Max(max25, max26);
+            var max29 = float.Max(max28, max27);
+            var column0_5 = float.Max(row0_5, max29);
+            var column1_5 = float.Max(max29, row7_5);
+            for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
-                for (; c <= channels - 4; c += 4)
+                at = (long)Math.Clamp(x + 6, 0, last) * channels;
+                var row0_6 = *(row0 + at);
+                var row1_6 = *(row1 + at);
+                var row2_6 = *(row2 + at);
+                var row3_6 = *(row3 + at);
+                var row4_6 = *(row4 + at);
+                var row5_6 = *(row5 + at);
+                var row6_6 = *(row6 + at);
+                var row7_6 = *(row7 + at);
+                var max30 = float.Max(row1_6, row2_6);
+                var max31 = float.Max(row3_6, row4_6);
+                var max32 = float.Max(row5_6, row6_6);
+                var max33 = float.Max(max30, max31);
+                var max34 = float.Max(max33, max32);
+                var column0_6 = float.Max(row0_6, max34);
+                var column1_6 = float.Max(max34, row7_6);
+                at = (long)Math.Clamp(x + 7, 0, last) * channels;
+                var row0_7 = *(row0 + at);
+                var row1_7 = *(row1 + at);
+                var row2_7 = *(row2 + at);
+                var row3_7 = *(row3 + at);
+                var row4_7 = *(row4 + at);
+                var row5_7 = *(row5 + at);
+                var row6_7 = *(row6 + at);
+                var row7_7 = *(row7 + at);
+                var max35 = float.Max(row1_7, row2_7);
+                var max36 = float.Max(row3_7, row4_7);
+                var max37 = float.Max(row5_7, row6_7);
+                var max38 = float.Max(max35, max36);
+                var max39 = float.Max(max38, max37);
+                var column0_7 = float.Max(row0_7, max39);
+                var column1_7 = float.Max(max39, row7_7);
+                var max40 = float.Max(column0_1, column0_2);
+                var max41 = float.Max(column0_3, column0_4);
+                var max42 = float.Max(column0_5, column0_6);
+                var max43 = float.Max(max40, max41);
+                var max44 = float.Max(max43, max42);
+                var max45 = float.Max(column0_0, max44);
+                var max46 = float.Max(max44, column0_7);
+                *(out0 + (long)ow * channels) = max45 + 0f;
+                if (ow + 1 < outWidth) *(out0 + (long)(ow + 1) * channels) = max46 + 0f;
+                if (secondRow)
                 {
-                    var max0 = Vector128.Max(Vector128.Load(taps[0] + c), Vector128.Load(taps[1] + c));
-                    var max1 = Vector128.Max(Vector128.Load(taps[2] + c), Vector128.Load(taps[3] + c));
-                    var max2 = Vector128.Max(Vector128.Load(taps[4] + c), Vector128.Load(taps[5] + c));
-                    var max3 = Vector128.Max(max0, max1);
-                    var max4 = Vector128.Max(max2, Vector128.Load(taps[6] + c));
-                    var max5 = Vector128.Max(max3, max4);
-                    (max5 + Vector128<float>.Zero).Store(output + c);
+                    var max47 = float.Max(column1_1, column1_2);
+                    var max48 = float.Max(column1_3, column1_4);
+                    var max49 = float.Max(column1_5, column1_6);
+                    var max50 = float.Max(max47, max48);
+                    var max51 = float.Max(max50, max49);
+                    var max52 = float.Max(column1_0, max51);
+                    var max53 = float.Max(max51, column1_7);
+                    *(out1 + (long)ow * channels) = max52 + 0f;
+                    if (ow + 1 < outWidth) *(out1 + (long)(ow + 1) * channels) = max53 + 0f;
                 }
-            }
-            for (; c < channels; c++)
-            {
-                var max0 = float.Max(taps[0][c], taps[1][c]);
-                var max1 = float.Max(taps[2][c], taps[3][c]);
-                var max2 = float.Max(taps[4][c], taps[5][c]);
-                var max3 = float.Max(max0, max1);
-                var max4 = float.Max(max2, taps[6][c]);
-                var max5 = float.Max(max3, max4);
-                output[c] = max5 + 0f;
+                // Slide: the next step's first columns are this step's last.
+                column0_0 = column0_2; column0_1 = column0_3; column0_2 = column0_4; column0_3 = column0_5; column0_4 = column0_6; column0_5 = column0_7;
+                column1_0 = column1_2; column1_1 = column1_3; column1_2 = column1_4; column1_3 = column1_5; column1_4 = column1_6; column1_5 = column1_7;
+                x += StepAdvance;
             }
         }
 

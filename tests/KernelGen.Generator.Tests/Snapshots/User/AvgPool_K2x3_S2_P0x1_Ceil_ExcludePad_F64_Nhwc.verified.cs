@@ -14,10 +14,9 @@ namespace KernelGen.Generated
     /// Average pooling over 2x3 windows with stride 2, padding 0x1, ceil mode, padding not counted in the divisor, of double in channels-last (NHWC) layout.
     /// </summary>
     /// <remarks>
-    /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
-    /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
-    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
-    /// Taps are added in PyTorch's row-major order from +0, then divided: bit-identical to the general engine.
+    /// Channels last, sliding: vectors of channels sweep along an output row with the window's cells in
+    /// registers; a step loads the 4 cells the window slides onto, not 6. Cells are added in PyTorch's
+    /// row-major order from +0 (padding adds +0, which changes nothing), then divided: bit-identical to the general engine.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
     internal static unsafe class AvgPool_K2x3_S2_P0x1_Ceil_ExcludePad_F64_Nhwc
@@ -26,8 +25,7 @@ namespace KernelGen.Generated
         public static readonly global::KernelGen.PoolDescriptor Descriptor = global::KernelGen.PoolDescriptor.AvgPool2d(kernel: (2, 3), stride: (2, 2), padding: (0, 1), ceilMode: true, countIncludePad: false, divisorOverride: null, layout: global::KernelGen.PoolLayout.ChannelsLast);
 
         private const int KernelHeight = 2, KernelWidth = 3;
-        private const int StrideHeight = 2, StrideWidth = 2;
-        private const int PadTop = 0, PadLeft = 1, Dilation = 1;
+        private const int StrideHeight = 2, StrideWidth = 2, PadTop = 0, PadLeft = 1;
 
         /// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref="Descriptor"/>.</summary>
         [ModuleInitializer]
@@ -42,17 +40,18 @@ namespace KernelGen.Generated
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
             int channels = shape.Channels, height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
-            // Scratch: one cell of identity values, read by taps in the padding.
-            double[] scratch = ArrayPool<double>.Shared.Rent(channels);
+            // Scratch: one row of zeros, which window rows outside the input read.
+            int rowLength = width * channels; // no overflow: one input row fits in the input span
+            double[] scratch = ArrayPool<double>.Shared.Rent(rowLength);
             try
             {
-                fixed (double* source = input, target = output, padding = scratch)
+                fixed (double* source = input, target = output, zeros = scratch)
                 {
-                    new Span<double>(padding, channels).Fill(0.0);
-                    long imageSize = (long)height * width * channels, outImageSize = (long)outHeight * outWidth * channels;
+                    new Span<double>(zeros, rowLength).Clear();
+                    long imageSize = (long)height * rowLength, outImageSize = (long)outHeight * outWidth * channels;
                     for (long n = 0; n < shape.Batch; n++)
                     {
-                        PoolImage(source + n * imageSize, target + n * outImageSize, padding, height, width, channels, outHeight, outWidth);
+                        PoolImage(source + n * imageSize, target + n * outImageSize, zeros, height, width, channels, outHeight, outWidth);
                     }
                 }
             }
@@ -62,82 +61,468 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>One image: for every output cell, the pointers to its window's taps, then the reduction.</summary>
+        /// <summary>One image, an output row at a time; vectors of channels sweep the row, the widest first.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-        private static void PoolImage(double* image, double* output, double* padding, int height, int width, int channels, int outHeight, int outWidth)
+        private static void PoolImage(double* image, double* output, double* zeros, int height, int width, int channels, int outHeight, int outWidth)
         {
-            double** taps = stackalloc double*[6];
-            long rowStride = (long)width * channels;
-            for (int oh = 0; oh < outHeight; oh++)
+            long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
+            for (int oh = 0; oh < outHeight; oh += 1)
             {
                 int top = oh * StrideHeight - PadTop;
-                bool rowsInside = top >= 0 && top + (KernelHeight - 1) * Dilation < height;
-                double rowFactor = (double)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
-                for (int ow = 0; ow < outWidth; ow++)
+                // The window's rows; those outside the input read zeros (+0 added to a sum that starts at +0 changes nothing).
+                double* row0 = (uint)(top) < (uint)height ? image + (top) * rowStride : zeros;
+                double* row1 = (uint)(top + 1) < (uint)height ? image + (top + 1) * rowStride : zeros;
+                double rowFactor0 = (double)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
+                double* target0 = output + oh * outRowStride;
+                int c = 0;
+                if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                 {
-                    int left = ow * StrideWidth - PadLeft;
-                    if (rowsInside && left >= 0 && left + (KernelWidth - 1) * Dilation < width)
+                    for (; c <= channels - 32; c += 32)
                     {
-                        double* corner = image + top * rowStride + (long)left * channels;
-                        taps[0] = corner;
-                        taps[1] = corner + channels;
-                        taps[2] = corner + 2 * channels;
-                        taps[3] = corner + rowStride;
-                        taps[4] = corner + rowStride + channels;
-                        taps[5] = corner + rowStride + 2 * channels;
+                        Sweep512x4(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
-                    else
+                    for (; c <= channels - 8; c += 8)
                     {
-                        // A border cell: taps outside the input read the identity cell.
-                        for (int kh = 0; kh < KernelHeight; kh++)
-                        {
-                            int h = top + kh * Dilation;
-                            for (int kw = 0; kw < KernelWidth; kw++)
-                            {
-                                int x = left + kw * Dilation;
-                                taps[kh * KernelWidth + kw] = (uint)h < (uint)height && (uint)x < (uint)width ? image + h * rowStride + (long)x * channels : padding;
-                            }
-                        }
+                        Sweep512(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
-                    PoolCell(taps, output + ((long)oh * outWidth + ow) * channels, channels, rowFactor * (double)(Math.Min(left + KernelWidth, width) - Math.Max(left, 0)));
+                    // The channels left: one sweep that ends at the last channel, overlapping the previous one.
+                    if (c < channels && channels >= 8)
+                    {
+                        c = channels - 8;
+                        Sweep512(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                        c = channels;
+                    }
+                }
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    for (; c <= channels - 16; c += 16)
+                    {
+                        Sweep256x4(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                    }
+                    for (; c <= channels - 4; c += 4)
+                    {
+                        Sweep256(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                    }
+                }
+                if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+                {
+                    for (; c <= channels - 8; c += 8)
+                    {
+                        Sweep128x4(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                    }
+                    for (; c <= channels - 2; c += 2)
+                    {
+                        Sweep128(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                    }
+                }
+                for (; c < channels; c++)
+                {
+                    SweepScalar(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                 }
             }
         }
 
-        /// <summary>Reduces the taps of one output cell across all channels, widest vectors first.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] // called once per output cell: keep the call out of the cell loop
-        private static void PoolCell(double** taps, double* output, int channels, double divisor)
+        /// <summary>Sweeps 4 Vector512 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep512x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
-            int c = 0;
-            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            var one = Vector512.Create(1.0); // x * 1 + s is exactly x + s: the FMA pipes add too
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0_0 = inside0 ? Vector512.Load(row0 + at) : Vector512<double>.Zero;
+            var cell0_0_1 = inside0 ? Vector512.Load(row0 + at + 8) : Vector512<double>.Zero;
+            var cell0_0_2 = inside0 ? Vector512.Load(row0 + at + 16) : Vector512<double>.Zero;
+            var cell0_0_3 = inside0 ? Vector512.Load(row0 + at + 24) : Vector512<double>.Zero;
+            var cell1_0_0 = inside0 ? Vector512.Load(row1 + at) : Vector512<double>.Zero;
+            var cell1_0_1 = inside0 ? Vector512.Load(row1 + at + 8) : Vector512<double>.Zero;
+            var cell1_0_2 = inside0 ? Vector512.Load(row1 + at + 16) : Vector512<double>.Zero;
+            var cell1_0_3 = inside0 ? Vector512.Load(row1 + at + 24) : Vector512<double>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
             {
-                for (; c <= channels - 8; c += 8)
-                {
-                    var sum = Vector512<double>.Zero + Vector512.Load(taps[0] + c) + Vector512.Load(taps[1] + c) + Vector512.Load(taps[2] + c) + Vector512.Load(taps[3] + c) + Vector512.Load(taps[4] + c) + Vector512.Load(taps[5] + c);
-                    (sum / Vector512.Create(divisor)).Store(output + c);
-                }
-            }
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; c <= channels - 4; c += 4)
-                {
-                    var sum = Vector256<double>.Zero + Vector256.Load(taps[0] + c) + Vector256.Load(taps[1] + c) + Vector256.Load(taps[2] + c) + Vector256.Load(taps[3] + c) + Vector256.Load(taps[4] + c) + Vector256.Load(taps[5] + c);
-                    (sum / Vector256.Create(divisor)).Store(output + c);
-                }
-            }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
-            {
-                for (; c <= channels - 2; c += 2)
-                {
-                    var sum = Vector128<double>.Zero + Vector128.Load(taps[0] + c) + Vector128.Load(taps[1] + c) + Vector128.Load(taps[2] + c) + Vector128.Load(taps[3] + c) + Vector128.Load(taps[4] + c) + Vector128.Load(taps[5] + c);
-                    (sum / Vector128.Create(divisor)).Store(output + c);
-                }
-            }
-            for (; c < channels; c++)
-            {
-                var sum = 0.0 + taps[0][c] + taps[1][c] + taps[2][c] + taps[3][c] + taps[4][c] + taps[5][c];
-                output[c] = sum / divisor;
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1_0 = inside1 ? Vector512.Load(row0 + at) : Vector512<double>.Zero;
+                var cell0_1_1 = inside1 ? Vector512.Load(row0 + at + 8) : Vector512<double>.Zero;
+                var cell0_1_2 = inside1 ? Vector512.Load(row0 + at + 16) : Vector512<double>.Zero;
+                var cell0_1_3 = inside1 ? Vector512.Load(row0 + at + 24) : Vector512<double>.Zero;
+                var cell1_1_0 = inside1 ? Vector512.Load(row1 + at) : Vector512<double>.Zero;
+                var cell1_1_1 = inside1 ? Vector512.Load(row1 + at + 8) : Vector512<double>.Zero;
+                var cell1_1_2 = inside1 ? Vector512.Load(row1 + at + 16) : Vector512<double>.Zero;
+                var cell1_1_3 = inside1 ? Vector512.Load(row1 + at + 24) : Vector512<double>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2_0 = inside2 ? Vector512.Load(row0 + at) : Vector512<double>.Zero;
+                var cell0_2_1 = inside2 ? Vector512.Load(row0 + at + 8) : Vector512<double>.Zero;
+                var cell0_2_2 = inside2 ? Vector512.Load(row0 + at + 16) : Vector512<double>.Zero;
+                var cell0_2_3 = inside2 ? Vector512.Load(row0 + at + 24) : Vector512<double>.Zero;
+                var cell1_2_0 = inside2 ? Vector512.Load(row1 + at) : Vector512<double>.Zero;
+                var cell1_2_1 = inside2 ? Vector512.Load(row1 + at + 8) : Vector512<double>.Zero;
+                var cell1_2_2 = inside2 ? Vector512.Load(row1 + at + 16) : Vector512<double>.Zero;
+                var cell1_2_3 = inside2 ? Vector512.Load(row1 + at + 24) : Vector512<double>.Zero;
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector512.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector512<double>.Zero + cell0_0_0;
+                var sum0_1 = Vector512<double>.Zero + cell0_0_1;
+                var sum0_2 = Vector512<double>.Zero + cell0_0_2;
+                var sum0_3 = Vector512<double>.Zero + cell0_0_3;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell0_1_1, one, sum0_1);
+                sum0_2 = Avx512F.FusedMultiplyAdd(cell0_1_2, one, sum0_2);
+                sum0_3 = Avx512F.FusedMultiplyAdd(cell0_1_3, one, sum0_3);
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_2 += cell0_2_2;
+                sum0_3 += cell0_2_3;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_0_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell1_0_1, one, sum0_1);
+                sum0_2 = Avx512F.FusedMultiplyAdd(cell1_0_2, one, sum0_2);
+                sum0_3 = Avx512F.FusedMultiplyAdd(cell1_0_3, one, sum0_3);
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_2 += cell1_1_2;
+                sum0_3 += cell1_1_3;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_2_0, one, sum0_0);
+                sum0_1 = Avx512F.FusedMultiplyAdd(cell1_2_1, one, sum0_1);
+                sum0_2 = Avx512F.FusedMultiplyAdd(cell1_2_2, one, sum0_2);
+                sum0_3 = Avx512F.FusedMultiplyAdd(cell1_2_3, one, sum0_3);
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 8);
+                (sum0_2 / divisorVector0).Store(target0 + (long)ow * channels + 16);
+                (sum0_3 / divisorVector0).Store(target0 + (long)ow * channels + 24);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0_0 = cell0_2_0;
+                cell0_0_1 = cell0_2_1;
+                cell0_0_2 = cell0_2_2;
+                cell0_0_3 = cell0_2_3;
+                cell1_0_0 = cell1_2_0;
+                cell1_0_1 = cell1_2_1;
+                cell1_0_2 = cell1_2_2;
+                cell1_0_3 = cell1_2_3;
+                x += StrideWidth;
             }
         }
+
+        /// <summary>Sweeps one Vector512 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep512(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        {
+            var one = Vector512.Create(1.0); // x * 1 + s is exactly x + s: the FMA pipes add too
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0 = inside0 ? Vector512.Load(row0 + at) : Vector512<double>.Zero;
+            var cell1_0 = inside0 ? Vector512.Load(row1 + at) : Vector512<double>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1 = inside1 ? Vector512.Load(row0 + at) : Vector512<double>.Zero;
+                var cell1_1 = inside1 ? Vector512.Load(row1 + at) : Vector512<double>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2 = inside2 ? Vector512.Load(row0 + at) : Vector512<double>.Zero;
+                var cell1_2 = inside2 ? Vector512.Load(row1 + at) : Vector512<double>.Zero;
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector512.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector512<double>.Zero + cell0_0;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0_0);
+                sum0_0 += cell0_2;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_0, one, sum0_0);
+                sum0_0 += cell1_1;
+                sum0_0 = Avx512F.FusedMultiplyAdd(cell1_2, one, sum0_0);
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0 = cell0_2;
+                cell1_0 = cell1_2;
+                x += StrideWidth;
+            }
+        }
+
+        /// <summary>Sweeps 4 Vector256 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep256x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        {
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0_0 = inside0 ? Vector256.Load(row0 + at) : Vector256<double>.Zero;
+            var cell0_0_1 = inside0 ? Vector256.Load(row0 + at + 4) : Vector256<double>.Zero;
+            var cell0_0_2 = inside0 ? Vector256.Load(row0 + at + 8) : Vector256<double>.Zero;
+            var cell0_0_3 = inside0 ? Vector256.Load(row0 + at + 12) : Vector256<double>.Zero;
+            var cell1_0_0 = inside0 ? Vector256.Load(row1 + at) : Vector256<double>.Zero;
+            var cell1_0_1 = inside0 ? Vector256.Load(row1 + at + 4) : Vector256<double>.Zero;
+            var cell1_0_2 = inside0 ? Vector256.Load(row1 + at + 8) : Vector256<double>.Zero;
+            var cell1_0_3 = inside0 ? Vector256.Load(row1 + at + 12) : Vector256<double>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1_0 = inside1 ? Vector256.Load(row0 + at) : Vector256<double>.Zero;
+                var cell0_1_1 = inside1 ? Vector256.Load(row0 + at + 4) : Vector256<double>.Zero;
+                var cell0_1_2 = inside1 ? Vector256.Load(row0 + at + 8) : Vector256<double>.Zero;
+                var cell0_1_3 = inside1 ? Vector256.Load(row0 + at + 12) : Vector256<double>.Zero;
+                var cell1_1_0 = inside1 ? Vector256.Load(row1 + at) : Vector256<double>.Zero;
+                var cell1_1_1 = inside1 ? Vector256.Load(row1 + at + 4) : Vector256<double>.Zero;
+                var cell1_1_2 = inside1 ? Vector256.Load(row1 + at + 8) : Vector256<double>.Zero;
+                var cell1_1_3 = inside1 ? Vector256.Load(row1 + at + 12) : Vector256<double>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2_0 = inside2 ? Vector256.Load(row0 + at) : Vector256<double>.Zero;
+                var cell0_2_1 = inside2 ? Vector256.Load(row0 + at + 4) : Vector256<double>.Zero;
+                var cell0_2_2 = inside2 ? Vector256.Load(row0 + at + 8) : Vector256<double>.Zero;
+                var cell0_2_3 = inside2 ? Vector256.Load(row0 + at + 12) : Vector256<double>.Zero;
+                var cell1_2_0 = inside2 ? Vector256.Load(row1 + at) : Vector256<double>.Zero;
+                var cell1_2_1 = inside2 ? Vector256.Load(row1 + at + 4) : Vector256<double>.Zero;
+                var cell1_2_2 = inside2 ? Vector256.Load(row1 + at + 8) : Vector256<double>.Zero;
+                var cell1_2_3 = inside2 ? Vector256.Load(row1 + at + 12) : Vector256<double>.Zero;
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector256.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector256<double>.Zero + cell0_0_0;
+                var sum0_1 = Vector256<double>.Zero + cell0_0_1;
+                var sum0_2 = Vector256<double>.Zero + cell0_0_2;
+                var sum0_3 = Vector256<double>.Zero + cell0_0_3;
+                sum0_0 += cell0_1_0;
+                sum0_1 += cell0_1_1;
+                sum0_2 += cell0_1_2;
+                sum0_3 += cell0_1_3;
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_2 += cell0_2_2;
+                sum0_3 += cell0_2_3;
+                sum0_0 += cell1_0_0;
+                sum0_1 += cell1_0_1;
+                sum0_2 += cell1_0_2;
+                sum0_3 += cell1_0_3;
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_2 += cell1_1_2;
+                sum0_3 += cell1_1_3;
+                sum0_0 += cell1_2_0;
+                sum0_1 += cell1_2_1;
+                sum0_2 += cell1_2_2;
+                sum0_3 += cell1_2_3;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 4);
+                (sum0_2 / divisorVector0).Store(target0 + (long)ow * channels + 8);
+                (sum0_3 / divisorVector0).Store(target0 + (long)ow * channels + 12);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0_0 = cell0_2_0;
+                cell0_0_1 = cell0_2_1;
+                cell0_0_2 = cell0_2_2;
+                cell0_0_3 = cell0_2_3;
+                cell1_0_0 = cell1_2_0;
+                cell1_0_1 = cell1_2_1;
+                cell1_0_2 = cell1_2_2;
+                cell1_0_3 = cell1_2_3;
+                x += StrideWidth;
+            }
+        }
+
+        /// <summary>Sweeps one Vector256 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep256(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        {
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0 = inside0 ? Vector256.Load(row0 + at) : Vector256<double>.Zero;
+            var cell1_0 = inside0 ? Vector256.Load(row1 + at) : Vector256<double>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1 = inside1 ? Vector256.Load(row0 + at) : Vector256<double>.Zero;
+                var cell1_1 = inside1 ? Vector256.Load(row1 + at) : Vector256<double>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2 = inside2 ? Vector256.Load(row0 + at) : Vector256<double>.Zero;
+                var cell1_2 = inside2 ? Vector256.Load(row1 + at) : Vector256<double>.Zero;
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector256.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector256<double>.Zero + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0 = cell0_2;
+                cell1_0 = cell1_2;
+                x += StrideWidth;
+            }
+        }
+
+        /// <summary>Sweeps 4 Vector128 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep128x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        {
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0_0 = inside0 ? Vector128.Load(row0 + at) : Vector128<double>.Zero;
+            var cell0_0_1 = inside0 ? Vector128.Load(row0 + at + 2) : Vector128<double>.Zero;
+            var cell0_0_2 = inside0 ? Vector128.Load(row0 + at + 4) : Vector128<double>.Zero;
+            var cell0_0_3 = inside0 ? Vector128.Load(row0 + at + 6) : Vector128<double>.Zero;
+            var cell1_0_0 = inside0 ? Vector128.Load(row1 + at) : Vector128<double>.Zero;
+            var cell1_0_1 = inside0 ? Vector128.Load(row1 + at + 2) : Vector128<double>.Zero;
+            var cell1_0_2 = inside0 ? Vector128.Load(row1 + at + 4) : Vector128<double>.Zero;
+            var cell1_0_3 = inside0 ? Vector128.Load(row1 + at + 6) : Vector128<double>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1_0 = inside1 ? Vector128.Load(row0 + at) : Vector128<double>.Zero;
+                var cell0_1_1 = inside1 ? Vector128.Load(row0 + at + 2) : Vector128<double>.Zero;
+                var cell0_1_2 = inside1 ? Vector128.Load(row0 + at + 4) : Vector128<double>.Zero;
+                var cell0_1_3 = inside1 ? Vector128.Load(row0 + at + 6) : Vector128<double>.Zero;
+                var cell1_1_0 = inside1 ? Vector128.Load(row1 + at) : Vector128<double>.Zero;
+                var cell1_1_1 = inside1 ? Vector128.Load(row1 + at + 2) : Vector128<double>.Zero;
+                var cell1_1_2 = inside1 ? Vector128.Load(row1 + at + 4) : Vector128<double>.Zero;
+                var cell1_1_3 = inside1 ? Vector128.Load(row1 + at + 6) : Vector128<double>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2_0 = inside2 ? Vector128.Load(row0 + at) : Vector128<double>.Zero;
+                var cell0_2_1 = inside2 ? Vector128.Load(row0 + at + 2) : Vector128<double>.Zero;
+                var cell0_2_2 = inside2 ? Vector128.Load(row0 + at + 4) : Vector128<double>.Zero;
+                var cell0_2_3 = inside2 ? Vector128.Load(row0 + at + 6) : Vector128<double>.Zero;
+                var cell1_2_0 = inside2 ? Vector128.Load(row1 + at) : Vector128<double>.Zero;
+                var cell1_2_1 = inside2 ? Vector128.Load(row1 + at + 2) : Vector128<double>.Zero;
+                var cell1_2_2 = inside2 ? Vector128.Load(row1 + at + 4) : Vector128<double>.Zero;
+                var cell1_2_3 = inside2 ? Vector128.Load(row1 + at + 6) : Vector128<double>.Zero;
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector128.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector128<double>.Zero + cell0_0_0;
+                var sum0_1 = Vector128<double>.Zero + cell0_0_1;
+                var sum0_2 = Vector128<double>.Zero + cell0_0_2;
+                var sum0_3 = Vector128<double>.Zero + cell0_0_3;
+                sum0_0 += cell0_1_0;
+                sum0_1 += cell0_1_1;
+                sum0_2 += cell0_1_2;
+                sum0_3 += cell0_1_3;
+                sum0_0 += cell0_2_0;
+                sum0_1 += cell0_2_1;
+                sum0_2 += cell0_2_2;
+                sum0_3 += cell0_2_3;
+                sum0_0 += cell1_0_0;
+                sum0_1 += cell1_0_1;
+                sum0_2 += cell1_0_2;
+                sum0_3 += cell1_0_3;
+                sum0_0 += cell1_1_0;
+                sum0_1 += cell1_1_1;
+                sum0_2 += cell1_1_2;
+                sum0_3 += cell1_1_3;
+                sum0_0 += cell1_2_0;
+                sum0_1 += cell1_2_1;
+                sum0_2 += cell1_2_2;
+                sum0_3 += cell1_2_3;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 2);
+                (sum0_2 / divisorVector0).Store(target0 + (long)ow * channels + 4);
+                (sum0_3 / divisorVector0).Store(target0 + (long)ow * channels + 6);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0_0 = cell0_2_0;
+                cell0_0_1 = cell0_2_1;
+                cell0_0_2 = cell0_2_2;
+                cell0_0_3 = cell0_2_3;
+                cell1_0_0 = cell1_2_0;
+                cell1_0_1 = cell1_2_1;
+                cell1_0_2 = cell1_2_2;
+                cell1_0_3 = cell1_2_3;
+                x += StrideWidth;
+            }
+        }
+
+        /// <summary>Sweeps one Vector128 of channels along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Sweep128(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        {
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0 = inside0 ? Vector128.Load(row0 + at) : Vector128<double>.Zero;
+            var cell1_0 = inside0 ? Vector128.Load(row1 + at) : Vector128<double>.Zero;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1 = inside1 ? Vector128.Load(row0 + at) : Vector128<double>.Zero;
+                var cell1_1 = inside1 ? Vector128.Load(row1 + at) : Vector128<double>.Zero;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2 = inside2 ? Vector128.Load(row0 + at) : Vector128<double>.Zero;
+                var cell1_2 = inside2 ? Vector128.Load(row1 + at) : Vector128<double>.Zero;
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = Vector128.Create(divisor0);
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = Vector128<double>.Zero + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
+                // Slide: the next window's first columns are this one's last.
+                cell0_0 = cell0_2;
+                cell1_0 = cell1_2;
+                x += StrideWidth;
+            }
+        }
+
+        /// <summary>Sweeps one channel along an output row, the window's cells in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void SweepScalar(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        {
+            int x = -PadLeft; // the window's first column
+            long at;
+            // The columns a step carries over from the previous one: the first step finds them here.
+            at = (long)(x) * channels;
+            bool inside0 = (uint)(x) < (uint)width;
+            var cell0_0 = inside0 ? *(row0 + at) : 0.0;
+            var cell1_0 = inside0 ? *(row1 + at) : 0.0;
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                at = (long)(x + 1) * channels;
+                bool inside1 = (uint)(x + 1) < (uint)width;
+                var cell0_1 = inside1 ? *(row0 + at) : 0.0;
+                var cell1_1 = inside1 ? *(row1 + at) : 0.0;
+                at = (long)(x + 2) * channels;
+                bool inside2 = (uint)(x + 2) < (uint)width;
+                var cell0_2 = inside2 ? *(row0 + at) : 0.0;
+                var cell1_2 = inside2 ? *(row1 + at) : 0.0;
+                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                // PyTorch's order: from +0, kh outer, kw inner.
+                var sum0_0 = 0.0 + cell0_0;
+                sum0_0 += cell0_1;
+                sum0_0 += cell0_2;
+                sum0_0 += cell1_0;
+                sum0_0 += cell1_1;
+                sum0_0 += cell1_2;
+                *(target0 + (long)ow * channels) = sum0_0 / divisor0;
+                // Slide: the next window's first columns are this one's last.
+                cell0_0 = cell0_2;
+                cell1_0 = cell1_2;
+                x += StrideWidth;
+            }
+        }
+
     }
 }

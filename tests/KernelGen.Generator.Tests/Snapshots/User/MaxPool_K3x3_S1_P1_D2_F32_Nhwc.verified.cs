@@ -16,7 +16,8 @@ namespace KernelGen.Generated
     /// <remarks>
     /// Channels last: vectors run across the channels of a cell, so each of the window's taps is one plain
     /// load whatever the stride. Interior cells take their taps from constant offsets; border cells point
-    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction.
+    /// the taps in the padding at a cell of identity values, so both run the same unrolled reduction, over
+    /// several channel vectors at a time; a row's interior cells are one run (stride 1: each cell's taps are the last one's, one cell on).
     /// NaN propagates, and a zero maximum is +0.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
@@ -68,12 +69,21 @@ namespace KernelGen.Generated
         {
             float** taps = stackalloc float*[9];
             long rowStride = (long)width * channels;
+            // Output columns whose windows lie inside the input's width: [firstInside, lastInside).
+            int firstInside = PadLeft, lastInside = Math.Min(outWidth, width - (KernelWidth - 1) * Dilation + PadLeft);
             for (int oh = 0; oh < outHeight; oh++)
             {
                 int top = oh * StrideHeight - PadTop;
                 bool rowsInside = top >= 0 && top + (KernelHeight - 1) * Dilation < height;
                 for (int ow = 0; ow < outWidth; ow++)
                 {
+                    if (rowsInside && ow == firstInside && lastInside > firstInside)
+                    {
+                        // The row's interior cells at once: with stride 1 their taps advance by one cell per cell.
+                        PoolSpan(image + top * rowStride + (long)(ow - PadLeft) * channels, output + ((long)oh * outWidth + ow) * channels, (lastInside - ow) * channels, rowStride, channels);
+                        ow = lastInside - 1;
+                        continue;
+                    }
                     int left = ow * StrideWidth - PadLeft;
                     if (rowsInside && left >= 0 && left + (KernelWidth - 1) * Dilation < width)
                     {
@@ -110,64 +120,216 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveInlining)] // called once per output cell: keep the call out of the cell loop
         private static void PoolCell(float** taps, float* output, int channels)
         {
+            // The tap pointers in locals: the stores to output could alias taps[], which would make the JIT reload them.
+            float* tap0 = taps[0], tap1 = taps[1], tap2 = taps[2], tap3 = taps[3], tap4 = taps[4], tap5 = taps[5], tap6 = taps[6], tap7 = taps[7];
+            float* tap8 = taps[8];
             int c = 0;
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
             {
+                for (; c <= channels - 64; c += 64)
+                {
+                    var max0_0 = KernelLanes512.Max(Vector512.Load(tap0 + c), Vector512.Load(tap1 + c));
+                    var max0_1 = KernelLanes512.Max(Vector512.Load(tap2 + c), Vector512.Load(tap3 + c));
+                    var max0_2 = KernelLanes512.Max(Vector512.Load(tap4 + c), Vector512.Load(tap5 + c));
+                    var max0_3 = KernelLanes512.Max(Vector512.Load(tap6 + c), Vector512.Load(tap7 + c));
+                    var max0_4 = KernelLanes512.Max(max0_0, max0_1);
+                    var max0_5 = KernelLanes512.Max(max0_2, max0_3);
+                    var max0_6 = KernelLanes512.Max(max0_4, max0_5);
+                    var max0_7 = KernelLanes512.Max(max0_6, Vector512.Load(tap8 + c));
+                    var max1_0 = KernelLanes512.Max(Vector512.Load(tap0 + c + 16), Vector512.Load(tap1 + c + 16));
+                    var max1_1 = KernelLanes512.Max(Vector512.Load(tap2 + c + 16), Vector512.Load(tap3 + c + 16));
+                    var max1_2 = KernelLanes512.Max(Vector512.Load(tap4 + c + 16), Vector512.Load(tap5 + c + 16));
+                    var max1_3 = KernelLanes512.Max(Vector512.Load(tap6 + c + 16), Vector512.Load(tap7 + c + 16));
+                    var max1_4 = KernelLanes512.Max(max1_0, max1_1);
+                    var max1_5 = KernelLanes512.Max(max1_2, max1_3);
+                    var max1_6 = KernelLanes512.Max(max1_4, max1_5);
+                    var max1_7 = KernelLanes512.Max(max1_6, Vector512.Load(tap8 + c + 16));
+                    var max2_0 = KernelLanes512.Max(Vector512.Load(tap0 + c + 32), Vector512.Load(tap1 + c + 32));
+                    var max2_1 = KernelLanes512.Max(Vector512.Load(tap2 + c + 32), Vector512.Load(tap3 + c + 32));
+                    var max2_2 = KernelLanes512.Max(Vector512.Load(tap4 + c + 32), Vector512.Load(tap5 + c + 32));
+                    var max2_3 = KernelLanes512.Max(Vector512.Load(tap6 + c + 32), Vector512.Load(tap7 + c + 32));
+                    var max2_4 = KernelLanes512.Max(max2_0, max2_1);
+                    var max2_5 = KernelLanes512.Max(max2_2, max2_3);
+                    var max2_6 = KernelLanes512.Max(max2_4, max2_5);
+                    var max2_7 = KernelLanes512.Max(max2_6, Vector512.Load(tap8 + c + 32));
+                    var max3_0 = KernelLanes512.Max(Vector512.Load(tap0 + c + 48), Vector512.Load(tap1 + c + 48));
+                    var max3_1 = KernelLanes512.Max(Vector512.Load(tap2 + c + 48), Vector512.Load(tap3 + c + 48));
+                    var max3_2 = KernelLanes512.Max(Vector512.Load(tap4 + c + 48), Vector512.Load(tap5 + c + 48));
+                    var max3_3 = KernelLanes512.Max(Vector512.Load(tap6 + c + 48), Vector512.Load(tap7 + c + 48));
+                    var max3_4 = KernelLanes512.Max(max3_0, max3_1);
+                    var max3_5 = KernelLanes512.Max(max3_2, max3_3);
+                    var max3_6 = KernelLanes512.Max(max3_4, max3_5);
+                    var max3_7 = KernelLanes512.Max(max3_6, Vector512.Load(tap8 + c + 48));
+                    (max0_7 + Vector512<float>.Zero).Store(output + c);
+                    (max1_7 + Vector512<float>.Zero).Store(output + c + 16);
+                    (max2_7 + Vector512<float>.Zero).Store(output + c + 32);
+                    (max3_7 + Vector512<float>.Zero).Store(output + c + 48);
+                }
                 for (; c <= channels - 16; c += 16)
                 {
-                    var max0 = KernelLanes512.Max(Vector512.Load(taps[0] + c), Vector512.Load(taps[1] + c));
-                    var max1 = KernelLanes512.Max(Vector512.Load(taps[2] + c), Vector512.Load(taps[3] + c));
-                    var max2 = KernelLanes512.Max(Vector512.Load(taps[4] + c), Vector512.Load(taps[5] + c));
-                    var max3 = KernelLanes512.Max(Vector512.Load(taps[6] + c), Vector512.Load(taps[7] + c));
-                    var max4 = KernelLanes512.Max(max0, max1);
-                    var max5 = KernelLanes512.Max(max2, max3);
-                    var max6 = KernelLanes512.Max(max4, max5);
-                    var max7 = KernelLanes512.Max(max6, Vector512.Load(taps[8] + c));
-                    (max7 + Vector512<float>.Zero).Store(output + c);
+                    var max0_0 = KernelLanes512.Max(Vector512.Load(tap0 + c), Vector512.Load(tap1 + c));
+                    var max0_1 = KernelLanes512.Max(Vector512.Load(tap2 + c), Vector512.Load(tap3 + c));
+                    var max0_2 = KernelLanes512.Max(Vector512.Load(tap4 + c), Vector512.Load(tap5 + c));
+                    var max0_3 = KernelLanes512.Max(Vector512.Load(tap6 + c), Vector512.Load(tap7 + c));
+                    var max0_4 = KernelLanes512.Max(max0_0, max0_1);
+                    var max0_5 = KernelLanes512.Max(max0_2, max0_3);
+                    var max0_6 = KernelLanes512.Max(max0_4, max0_5);
+                    var max0_7 = KernelLanes512.Max(max0_6, Vector512.Load(tap8 + c));
+                    (max0_7 + Vector512<float>.Zero).Store(output + c);
                 }
             }
             if (Vector256.IsHardwareAccelerated)
             {
                 for (; c <= channels - 8; c += 8)
                 {
-                    var max0 = Vector256.Max(Vector256.Load(taps[0] + c), Vector256.Load(taps[1] + c));
-                    var max1 = Vector256.Max(Vector256.Load(taps[2] + c), Vector256.Load(taps[3] + c));
-                    var max2 = Vector256.Max(Vector256.Load(taps[4] + c), Vector256.Load(taps[5] + c));
-                    var max3 = Vector256.Max(Vector256.Load(taps[6] + c), Vector256.Load(taps[7] + c));
-                    var max4 = Vector256.Max(max0, max1);
-                    var max5 = Vector256.Max(max2, max3);
-                    var max6 = Vector256.Max(max4, max5);
-                    var max7 = Vector256.Max(max6, Vector256.Load(taps[8] + c));
-                    (max7 + Vector256<float>.Zero).Store(output + c);
+                    var max0_0 = Vector256.Max(Vector256.Load(tap0 + c), Vector256.Load(tap1 + c));
+                    var max0_1 = Vector256.Max(Vector256.Load(tap2 + c), Vector256.Load(tap3 + c));
+                    var max0_2 = Vector256.Max(Vector256.Load(tap4 + c), Vector256.Load(tap5 + c));
+                    var max0_3 = Vector256.Max(Vector256.Load(tap6 + c), Vector256.Load(tap7 + c));
+                    var max0_4 = Vector256.Max(max0_0, max0_1);
+                    var max0_5 = Vector256.Max(max0_2, max0_3);
+                    var max0_6 = Vector256.Max(max0_4, max0_5);
+                    var max0_7 = Vector256.Max(max0_6, Vector256.Load(tap8 + c));
+                    (max0_7 + Vector256<float>.Zero).Store(output + c);
                 }
             }
             if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
             {
                 for (; c <= channels - 4; c += 4)
                 {
-                    var max0 = Vector128.Max(Vector128.Load(taps[0] + c), Vector128.Load(taps[1] + c));
-                    var max1 = Vector128.Max(Vector128.Load(taps[2] + c), Vector128.Load(taps[3] + c));
-                    var max2 = Vector128.Max(Vector128.Load(taps[4] + c), Vector128.Load(taps[5] + c));
-                    var max3 = Vector128.Max(Vector128.Load(taps[6] + c), Vector128.Load(taps[7] + c));
-                    var max4 = Vector128.Max(max0, max1);
-                    var max5 = Vector128.Max(max2, max3);
-                    var max6 = Vector128.Max(max4, max5);
-                    var max7 = Vector128.Max(max6, Vector128.Load(taps[8] + c));
-                    (max7 + Vector128<float>.Zero).Store(output + c);
+                    var max0_0 = Vector128.Max(Vector128.Load(tap0 + c), Vector128.Load(tap1 + c));
+                    var max0_1 = Vector128.Max(Vector128.Load(tap2 + c), Vector128.Load(tap3 + c));
+                    var max0_2 = Vector128.Max(Vector128.Load(tap4 + c), Vector128.Load(tap5 + c));
+                    var max0_3 = Vector128.Max(Vector128.Load(tap6 + c), Vector128.Load(tap7 + c));
+                    var max0_4 = Vector128.Max(max0_0, max0_1);
+                    var max0_5 = Vector128.Max(max0_2, max0_3);
+                    var max0_6 = Vector128.Max(max0_4, max0_5);
+                    var max0_7 = Vector128.Max(max0_6, Vector128.Load(tap8 + c));
+                    (max0_7 + Vector128<float>.Zero).Store(output + c);
                 }
             }
             for (; c < channels; c++)
             {
-                var max0 = float.Max(taps[0][c], taps[1][c]);
-                var max1 = float.Max(taps[2][c], taps[3][c]);
-                var max2 = float.Max(taps[4][c], taps[5][c]);
-                var max3 = float.Max(taps[6][c], taps[7][c]);
+                var max0 = float.Max(tap0[c], tap1[c]);
+                var max1 = float.Max(tap2[c], tap3[c]);
+                var max2 = float.Max(tap4[c], tap5[c]);
+                var max3 = float.Max(tap6[c], tap7[c]);
                 var max4 = float.Max(max0, max1);
                 var max5 = float.Max(max2, max3);
                 var max6 = float.Max(max4, max5);
-                var max7 = float.Max(max6, taps[8][c]);
+                var max7 = float.Max(max6, tap8[c]);
                 output[c] = max7 + 0f;
             }
         }
+
+        /// <summary>
+        /// Reduces <paramref name="count"/> values of consecutive interior cells of one output row (stride 1: cell ow + 1's
+        /// taps are cell ow's, one cell on), as one run of vectors that does not stop at cell boundaries.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PoolSpan(float* corner, float* output, int count, long rowStride, int channels)
+        {
+            float* tap0 = corner, tap1 = corner + 2 * channels, tap2 = corner + 4 * channels;
+            float* tap3 = corner + 2 * rowStride, tap4 = corner + 2 * rowStride + 2 * channels, tap5 = corner + 2 * rowStride + 4 * channels;
+            float* tap6 = corner + 4 * rowStride, tap7 = corner + 4 * rowStride + 2 * channels, tap8 = corner + 4 * rowStride + 4 * channels;
+            int c = 0;
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            {
+                for (; c <= count - 64; c += 64)
+                {
+                    var max0_0 = KernelLanes512.Max(Vector512.Load(tap0 + c), Vector512.Load(tap1 + c));
+                    var max0_1 = KernelLanes512.Max(Vector512.Load(tap2 + c), Vector512.Load(tap3 + c));
+                    var max0_2 = KernelLanes512.Max(Vector512.Load(tap4 + c), Vector512.Load(tap5 + c));
+                    var max0_3 = KernelLanes512.Max(Vector512.Load(tap6 + c), Vector512.Load(tap7 + c));
+                    var max0_4 = KernelLanes512.Max(max0_0, max0_1);
+                    var max0_5 = KernelLanes512.Max(max0_2, max0_3);
+                    var max0_6 = KernelLanes512.Max(max0_4, max0_5);
+                    var max0_7 = KernelLanes512.Max(max0_6, Vector512.Load(tap8 + c));
+                    var max1_0 = KernelLanes512.Max(Vector512.Load(tap0 + c + 16), Vector512.Load(tap1 + c + 16));
+                    var max1_1 = KernelLanes512.Max(Vector512.Load(tap2 + c + 16), Vector512.Load(tap3 + c + 16));
+                    var max1_2 = KernelLanes512.Max(Vector512.Load(tap4 + c + 16), Vector512.Load(tap5 + c + 16));
+                    var max1_3 = KernelLanes512.Max(Vector512.Load(tap6 + c + 16), Vector512.Load(tap7 + c + 16));
+                    var max1_4 = KernelLanes512.Max(max1_0, max1_1);
+                    var max1_5 = KernelLanes512.Max(max1_2, max1_3);
+                    var max1_6 = KernelLanes512.Max(max1_4, max1_5);
+                    var max1_7 = KernelLanes512.Max(max1_6, Vector512.Load(tap8 + c + 16));
+                    var max2_0 = KernelLanes512.Max(Vector512.Load(tap0 + c + 32), Vector512.Load(tap1 + c + 32));
+                    var max2_1 = KernelLanes512.Max(Vector512.Load(tap2 + c + 32), Vector512.Load(tap3 + c + 32));
+                    var max2_2 = KernelLanes512.Max(Vector512.Load(tap4 + c + 32), Vector512.Load(tap5 + c + 32));
+                    var max2_3 = KernelLanes512.Max(Vector512.Load(tap6 + c + 32), Vector512.Load(tap7 + c + 32));
+                    var max2_4 = KernelLanes512.Max(max2_0, max2_1);
+                    var max2_5 = KernelLanes512.Max(max2_2, max2_3);
+                    var max2_6 = KernelLanes512.Max(max2_4, max2_5);
+                    var max2_7 = KernelLanes512.Max(max2_6, Vector512.Load(tap8 + c + 32));
+                    var max3_0 = KernelLanes512.Max(Vector512.Load(tap0 + c + 48), Vector512.Load(tap1 + c + 48));
+                    var max3_1 = KernelLanes512.Max(Vector512.Load(tap2 + c + 48), Vector512.Load(tap3 + c + 48));
+                    var max3_2 = KernelLanes512.Max(Vector512.Load(tap4 + c + 48), Vector512.Load(tap5 + c + 48));
+                    var max3_3 = KernelLanes512.Max(Vector512.Load(tap6 + c + 48), Vector512.Load(tap7 + c + 48));
+                    var max3_4 = KernelLanes512.Max(max3_0, max3_1);
+                    var max3_5 = KernelLanes512.Max(max3_2, max3_3);
+                    var max3_6 = KernelLanes512.Max(max3_4, max3_5);
+                    var max3_7 = KernelLanes512.Max(max3_6, Vector512.Load(tap8 + c + 48));
+                    (max0_7 + Vector512<float>.Zero).Store(output + c);
+                    (max1_7 + Vector512<float>.Zero).Store(output + c + 16);
+                    (max2_7 + Vector512<float>.Zero).Store(output + c + 32);
+                    (max3_7 + Vector512<float>.Zero).Store(output + c + 48);
+                }
+                for (; c <= count - 16; c += 16)
+                {
+                    var max0_0 = KernelLanes512.Max(Vector512.Load(tap0 + c), Vector512.Load(tap1 + c));
+                    var max0_1 = KernelLanes512.Max(Vector512.Load(tap2 + c), Vector512.Load(tap3 + c));
+                    var max0_2 = KernelLanes512.Max(Vector512.Load(tap4 + c), Vector512.Load(tap5 + c));
+                    var max0_3 = KernelLanes512.Max(Vector512.Load(tap6 + c), Vector512.Load(tap7 + c));
+                    var max0_4 = KernelLanes512.Max(max0_0, max0_1);
+                    var max0_5 = KernelLanes512.Max(max0_2, max0_3);
+                    var max0_6 = KernelLanes512.Max(max0_4, max0_5);
+                    var max0_7 = KernelLanes512.Max(max0_6, Vector512.Load(tap8 + c));
+                    (max0_7 + Vector512<float>.Zero).Store(output + c);
+                }
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; c <= count - 8; c += 8)
+                {
+                    var max0_0 = Vector256.Max(Vector256.Load(tap0 + c), Vector256.Load(tap1 + c));
+                    var max0_1 = Vector256.Max(Vector256.Load(tap2 + c), Vector256.Load(tap3 + c));
+                    var max0_2 = Vector256.Max(Vector256.Load(tap4 + c), Vector256.Load(tap5 + c));
+                    var max0_3 = Vector256.Max(Vector256.Load(tap6 + c), Vector256.Load(tap7 + c));
+                    var max0_4 = Vector256.Max(max0_0, max0_1);
+                    var max0_5 = Vector256.Max(max0_2, max0_3);
+                    var max0_6 = Vector256.Max(max0_4, max0_5);
+                    var max0_7 = Vector256.Max(max0_6, Vector256.Load(tap8 + c));
+                    (max0_7 + Vector256<float>.Zero).Store(output + c);
+                }
+            }
+            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            {
+                for (; c <= count - 4; c += 4)
+                {
+                    var max0_0 = Vector128.Max(Vector128.Load(tap0 + c), Vector128.Load(tap1 + c));
+                    var max0_1 = Vector128.Max(Vector128.Load(tap2 + c), Vector128.Load(tap3 + c));
+                    var max0_2 = Vector128.Max(Vector128.Load(tap4 + c), Vector128.Load(tap5 + c));
+                    var max0_3 = Vector128.Max(Vector128.Load(tap6 + c), Vector128.Load(tap7 + c));
+                    var max0_4 = Vector128.Max(max0_0, max0_1);
+                    var max0_5 = Vector128.Max(max0_2, max0_3);
+                    var max0_6 = Vector128.Max(max0_4, max0_5);
+                    var max0_7 = Vector128.Max(max0_6, Vector128.Load(tap8 + c));
+                    (max0_7 + Vector128<float>.Zero).Store(output + c);
+                }
+            }
+            for (; c < count; c++)
+            {
+                var max0 = float.Max(tap0[c], tap1[c]);
+                var max1 = float.Max(tap2[c], tap3[c]);
+                var max2 = float.Max(tap4[c], tap5[c]);
+                var max3 = float.Max(tap6[c], tap7[c]);
+                var max4 = float.Max(max0, max1);
+                var max5 = float.Max(max2, max3);
+                var max6 = float.Max(max4, max5);
+                var max7 = float.Max(max6, tap8[c]);
+                output[c] = max7 + 0f;
+            }
+        }
+
     }
 }
