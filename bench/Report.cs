@@ -240,35 +240,59 @@ public static class Report
 
         ## Where the targets are missed, and why
 
-        Found by profiling (`perf record` with `DOTNET_PerfMapEnabled=1`, and `DOTNET_JitDisasm` of the hot methods
-        for the instructions at the hot addresses) and by trying the obvious fixes, on the same machine:
+        Found by profiling (`perf record` with `DOTNET_PerfMapEnabled=1`, `DOTNET_JitDisasm` of the hot methods) and by
+        trying fixes side by side in one process (stopwatch minimums; the machine is shared, so only comparisons made
+        in one process are quoted):
 
-        - **General engine below ONNX Runtime.** Its first design prepared each plane (padding, stride phases) and
-          reduced one output row per call of a vectorized helper. Rows here are 14 to 56 outputs, so the per-row work
-          (the call, the row's table of tap offsets, a separate division pass for average) was as large as the vector
-          work: on densenet.transition about 90% of samples were in the engine's plane loop with the inlined
-          reduction, the hottest instructions the loads and the dependent `vaddps` chain, about 36 ns per output row
-          of 28; on the stem the hottest were loads of the 51 KB prepared plane, beyond L1. Channels-first stride 2 now
-          takes a path with the generated kernels' structure and run-time parameters (rows read in place, taps in
-          registers, masks only at the borders), which is what moved vgg16 and densenet; ResNet's 3x3 stride 2 barely
-          moved, because on its 112-wide rows two of four blocks are border blocks whose masks are computed per load.
-          Stride 1 stays on the prepared path (its max is separable there; the tap-by-tap version measured slower).
-          resnet50.head's "general" row is the window engine with a 7x7 window, which pays the per-row cost for
-          1-cell rows.
-        - **Average with stride 1 (inception.pool).** Sums keep PyTorch's row-major order, so unlike max they cannot
-          be separable: 9 loads and 9 dependent adds per output vector, plus a division by a per-lane divisor. On
-          35-wide rows two of the three 16-lane blocks of a row are masked border blocks.
-        - **Narrow planes (vgg16.pool4: 14 outputs a row, googlenet 28, sppf 20).** 16-lane blocks are partly masked
-          or overlapping. Switching such rows to the 8-lane path was tried and was slower (vgg16.pool4 40 -> 59 us,
-          densenet 25 -> 37 us in a stopwatch run): that path lacks AVX-512's two-source permute for stride 2.
-        - **resnet50.head NCHW.** The striped sum that keeps global average bit-identical across layouts and
-          instruction sets ends every 49-cell plane with a horizontal reduction; folding the stripes in vector halves
-          instead was tried and was slower (22.5 -> 35 us).
-        - **Roofline on the large cases.** The stem and batch32 kernels are bound by instructions in cache, not by
-          memory: a block of 16 stem outputs is about 30 instructions (6 loads, the vertical maxima, two permutes, a
-          valign, the horizontal maxima, +0, a store), with NaN handled exactly. Channels-last stride 2 is not
-          separable in the current kernels: each output cell sets up 9 tap pointers and reduces 9 loads per channel
-          vector, which is why batch32 NHWC is furthest from the roofline.
+        - **Specialized channels-first kernels are bound by vector operations, in cache.** On this Zen 4 machine a
+          512-bit add, max, permute or valign occupies two of the four 256-bit FP pipes, so about two retire per cycle,
+          and these kernels' time follows their count of such operations, not their bytes.
+          - *resnet50.stem, batch32 (max 3x3 s2 p1):* per 16 outputs, 6 loads, 4 vertical and 2 horizontal maxima
+            (each `vmaxps` plus a `vfixupimmps` that keeps NaN), 2 permutes, a valign and the +0: about 16 operations.
+            Dropping the NaN fixup (not exact, measured only to bound it) gave 56-58 us against 63-64 us; a NaN check
+            of the loaded cells, as the stride-1 kernels use, would spend most of that again, because stride 2 loads
+            each cell for only two outputs. Sliding phase blocks along the row (each input vector reduced over the
+            rows once) took the kernel from 78 to 64-67 us; computing only the blocks the taps need, without the
+            look-ahead, was 5% slower. Alignment matters on top: the same kernel on 64-byte-aligned buffers ran in 56
+            us against 62-66 us at other offsets (vgg16.pool1: 218 against 280-357 us); the bench's arrays come from
+            the GC at whatever offset they get, for every method alike.
+          - *inception.pool (average 3x3 s1 p1, count_include_pad false):* PyTorch's summation order means 9
+            dependent additions per output, 27 per 35-wide row of three vectors (the third with 3 live lanes), plus
+            valigns and 3 divisions: about 25 cycles a row at two operations per cycle, where 28 were measured. Making
+            each row's taps once as it enters the window (instead of for each of the three output rows it serves)
+            took it from 104 to 78 us. Tried and not kept: additions on the FMA pipes (`x * 1 + s` is exactly `s + x`):
+            no change (103.7 against 104 us); unaligned loads instead of valign: slower (120 us); a multiplication
+            instead of the division (not exact): only 8% faster, so the division is not the limit.
+          - *yolov8.sppf (max 5x5 s1 p2, 20-wide rows):* 4 vertical and 4 horizontal maxima and 4 valigns per 16
+            outputs. The window's rows now stay in registers (65 to 45 us) and the one-instruction `vmaxps` runs with
+            a NaN check of the loaded cells that redoes a plane exactly if it finds NaN (45 to 37 us). Next: a van
+            Herk-style split of the 5-wide maximum into 3 + 3 operations.
+          - *vgg16.pool4, densenet.transition (2x2 s2 on 28- and 56-wide rows):* narrow rows now run straight-line
+            code per row width with masks made once per call (vgg16.pool4 41 to 26 us); what remains is the
+            per-row cost of 14 outputs.
+        - **Channels last** (vectors across channels): the kernels sweep along each output row with column maxima
+          or window cells in registers. The remaining gap on sppf and inception is loads split across cache lines:
+          with input and output 64-byte aligned inception NHWC ran in 51-55 us instead of 66, sppf in 17 instead of
+          26; peeling channels to align one side misaligns the other. batch32 streams 25.7 MB from DRAM.
+        - **resnet50.head (global average)** sits near the copy roofline in both layouts: channels first sums 16
+          planes at a time and transposes their stripe sums (22.5 to 5.7 us), channels last works in L1-sized panels
+          of 256 channels (13 to 6.6 us), both in the summation order that keeps the layouts bit-identical. Against
+          ONNX Runtime's 19 us that is about 3x, so which side of 3.0 a run lands on is noise.
+        - **General engine below 1.5x ONNX Runtime.** Stride 1 channels first runs the prepared-plane path: a padded
+          copy of each plane, a horizontal pass, then a vectorized reduction per output row; on rows of 20-35
+          outputs the per-row work (the call, the row's tap offsets, a division pass for average) is as large as the
+          vector work, so googlenet, sppf and inception stay at 0.2-0.5x. Four-vector tap loops helped the long
+          passes (googlenet 146 to 131 us). Stride-2 max now slides phase blocks with run-time permutes (stem 273 to
+          151 us, ONNX Runtime's speed); stride-2 average keeps block-by-block sums. resnet50.head's general row is
+          the window engine with a 7x7 window, which pays a row's cost for each one-cell output.
+        - **Roofline on the large cases.** stem and batch32 NCHW are bound by operations (above); vgg16.pool1 NCHW
+          depends most on alignment (218 us aligned against a 258 us copy).
+        - **Measurement noise.** This page is the second full run after the last kernel change. The first, at
+          10:01-10:15 UTC with the same code, measured resnet50.stem NCHW at 99.5 us and vgg16.pool1 NCHW at 645 us,
+          where this run has 67.1 and 324 us and a full job of the specialized methods alone in between gave 67.2
+          and 259.6 us; its batch32 all-cores speed-ups were 1.97x (NCHW) and 2.34x (NHWC), this run's 1.86x and
+          1.64x. Neighbours on the host do not show in the load average, so a single run can be off by tens of
+          percent on some rows.
 
         **Checks.** Before timing, each (case, layout) runs every method once and compares it with the general engine
         (`Pooling.RunGeneral`); the run stops with an exception on any difference: max pooling must match exactly,
