@@ -105,12 +105,7 @@ internal sealed partial class ChannelsFirstEmitter
             w.Line($"var fill = {isa.Vector}.Create({Identity});");
             using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
             {
-                w.Line("int top = oh * StrideHeight - PadTop;");
-                for (int r = 0; r < Rows; r++)
-                {
-                    string at = r == 0 ? "top" : $"top + {r}";
-                    w.Line($"{T}* row{r} = (uint)({at}) < (uint)height ? plane + (long)({at}) * width : padding;");
-                }
+                EmitWindowRows(w);
                 w.Line(stride == 1 ? $"{vector} cellsPrevious = fill;" : $"{vector} evenPrevious = fill, oddPrevious = fill;");
                 EmitWidePhase(w, "Current", 0, rows, plain: false);
                 w.Line("int block = 0;");
@@ -222,12 +217,7 @@ internal sealed partial class ChannelsFirstEmitter
             EmitStoreMasks(w, outBlocks);
             using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
             {
-                w.Line("int top = oh * StrideHeight - PadTop;");
-                for (int r = 0; r < Rows; r++)
-                {
-                    string at = r == 0 ? "top" : $"top + {r}";
-                    w.Line($"{T}* row{r} = (uint)({at}) < (uint)height ? plane + (long)({at}) * width : padding;");
-                }
+                EmitWindowRows(w);
                 if (VaryingDivisor)
                     w.Line($"var rowFactor = {isa.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
 

@@ -134,18 +134,27 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
         {
             using (w.Block("for (int oh = 0; oh < outHeight; oh++)"))
             {
-                w.Line("int top = oh * StrideHeight - PadTop;");
-                for (int r = 0; r < Rows; r++)
-                {
-                    string at = r == 0 ? "top" : $"top + {r}";
-                    w.Line($"{T}* row{r} = (uint)({at}) < (uint)height ? plane + (long)({at}) * width : padding;");
-                }
+                EmitWindowRows(w);
                 if (VaryingDivisor)
                     w.Line($"{T} rowFactor = {DivisorFactor("top", "height", "KernelHeight", "PadTop")};");
                 w.Line($"PoolRow({RowArguments}, output + (long)oh * outWidth{DivisorArguments}, width, outWidth);");
             }
         }
         w.Line();
+    }
+
+    /// <summary>
+    /// Inside an output-row loop over <c>oh</c>: <c>top</c>, the window's first input row, and a pointer to each of the
+    /// window's rows, the identity row <c>padding</c> standing in for rows outside the input.
+    /// </summary>
+    private void EmitWindowRows(SourceWriter w)
+    {
+        w.Line("int top = oh * StrideHeight - PadTop;");
+        for (int r = 0; r < Rows; r++)
+        {
+            string at = r == 0 ? "top" : $"top + {r}";
+            w.Line($"{T}* row{r} = (uint)({at}) < (uint)height ? plane + (long)({at}) * width : padding;");
+        }
     }
 
     private void EmitRow(SourceWriter w)
