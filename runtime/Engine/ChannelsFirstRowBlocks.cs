@@ -9,22 +9,24 @@ using KernelGen.Specialization;
 namespace KernelGen.Engine;
 
 /// <summary>
-/// The general engine's fast path for channels-first 2-d (or 1-d) pooling with a horizontal stride of 2 and no
-/// horizontal dilation, on AVX-512 (VGG's and DenseNet's 2x2, ResNet's 3x3 stride 2, ...). It is the generated kernels' structure with run-time
-/// parameters: the window's input rows are read in place, each block of 16 (float) or 8 (double) outputs reduces
-/// every tap in a register, and only blocks that reach past a row's ends load masked, with the identity outside.
+/// The general engine's fast path for channels-first 2-d (or 1-d) pooling on AVX-512 with no horizontal dilation:
+/// every horizontal stride of 2 (VGG's and DenseNet's 2x2, ResNet's 3x3 stride 2, ...) and max with a horizontal
+/// stride of 1 up to 5 wide. It is the generated kernels' structure with run-time parameters: the window's input rows
+/// are read in place, each block of 16 (float) or 8 (double) outputs reduces its taps in registers, and only blocks
+/// that reach past a row's ends load masked, with the identity outside.
 /// </summary>
 /// <remarks>
-/// Compared with preparing a padded, phase-split copy of the plane (<see cref="ChannelsFirstPooling{T}"/>), there is
-/// no extra pass over the data and no per-row call: on rows of a few dozen outputs those dominated (VGG16 pool1 went
-/// from 1,344 to 545 us, DenseNet's transition from 129 to 84 us, stopwatch). Stride 1 stays on the prepared-plane
-/// path: there max is separable and reuses row maxima, which tap-by-tap blocks cannot (SPPF 5x5 measured 161 us
-/// there against 421 us here). Taps are visited
-/// in row-major window order and padding contributes the identity, so sums round exactly as in the other paths, and
-/// the result is bit-identical to them (the cross-ISA fingerprints in CI compare this path with the others).
-/// Max slides phase blocks along the row (<see cref="MaxRowSliding"/>): each input vector is reduced over the window's
-/// rows once and the taps are permutes of those registers, which took resnet50.stem's general run from about 273 to
-/// 151 us (stopwatch minimum); average keeps the block-by-block sums.
+/// <para>Compared with preparing a padded, phase-split copy of the plane (<see cref="ChannelsFirstPooling{T}"/>), there
+/// is no extra pass over the data and no per-row call: on rows of a few dozen outputs those dominated (VGG16 pool1
+/// went from 1,344 to 545 us, DenseNet's transition from 129 to 84 us, stopwatch).</para>
+/// <para>Max slides phase blocks along the row (<see cref="MaxRowSliding"/>, and <see cref="MaxRowSlidingStride1"/>
+/// for stride 1): each input vector is reduced over the window's rows once and the taps are permutes of those
+/// registers, so max stays separable. That took resnet50.stem's general run from about 273 to 151 us (stopwatch
+/// minimum). A tap-by-tap stride-1 version tried earlier was much slower than the prepared path (SPPF 5x5: 421 against
+/// 161 us); the sliding one is faster up to 5 wide, and wider stride-1 windows stay on the prepared path.</para>
+/// <para>Average keeps block-by-block sums with the taps in row-major window order; padding contributes the identity,
+/// so sums round exactly as in the other paths, and the result is bit-identical to them (the cross-ISA fingerprints
+/// in CI compare this path with the others).</para>
 /// </remarks>
 internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -35,7 +37,15 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         Vector512.IsHardwareAccelerated && Avx512F.IsSupported &&
         (typeof(T) == typeof(float) || typeof(T) == typeof(double)) &&
         plan.Depth.Length == 1 && plan.Depth.Kernel == 1 && plan.Depth.Output == 1 &&
-        plan.Width.Dilation == 1 && plan.Width.Stride == 2;
+        plan.Width.Dilation == 1 &&
+        (plan.Width.Stride == 2 || (plan.Width.Stride == 1 && plan.IsMax && plan.Width.Kernel <= MaxStride1Taps));
+
+    /// <summary>
+    /// Stride-1 max takes this path up to windows this wide. Measured against the prepared-plane path (stopwatch
+    /// minimums, one process): 3 wide 131 -> 112 us (googlenet) and 378 -> 354 us (112-wide rows), 5 wide 153 -> 148
+    /// and 1025 -> 1016 us, but 7 wide 204 -> 238 us, where the prepared path's one horizontal pass wins.
+    /// </summary>
+    private const int MaxStride1Taps = 5;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
@@ -48,8 +58,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         try
         {
             var columns = new Columns(width);
-            bool sliding = plan.IsMax && TapPermutes.Fits(width.Kernel, width.PadBegin);
-            using var taps = new TapPermutes(sliding ? width.Kernel : 0, width.PadBegin);
+            bool sliding = plan.IsMax && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride);
+            using var taps = new TapPermutes(sliding ? width.Kernel : 0, width.PadBegin, width.Stride);
             fixed (T* source = input, target = output, divisorRow = divisors)
             {
                 long lastRowFactor = -1;
@@ -66,7 +76,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                         T* outputRow = outputPlane + (long)oh * outWidth;
                         if (plan.IsMax)
                         {
-                            if (sliding) MaxRowSliding(plane, rows, count, outputRow, columns, taps);
+                            if (sliding && width.Stride == 1) MaxRowSlidingStride1(plane, rows, count, outputRow, columns, taps);
+                            else if (sliding) MaxRowSliding(plane, rows, count, outputRow, columns, taps);
                             else MaxRow(plane, rows, count, outputRow, columns);
                         }
                         else
@@ -147,6 +158,51 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         }
     }
 
+    /// <summary>
+    /// <see cref="MaxRowSliding"/> for a horizontal stride of 1: the blocks are the column maxima of one input vector
+    /// each, so the maximum is separable here too (each cell reduced over the window's rows once, then across the
+    /// window's columns by permutes), unlike a tap-by-tap reduction of every window cell.
+    /// </summary>
+    private static unsafe void MaxRowSlidingStride1(T* plane, int[] rows, int count, T* output, in Columns columns, in TapPermutes taps)
+    {
+        var fill = Vector512.Create(T.NegativeInfinity);
+        int vectors = (columns.Length + Lanes - 1) / Lanes;
+        var previous = fill;
+        var current = ColumnMaxima(plane, rows, count, 0, vectors, columns.Length, fill);
+        for (int ow = 0, block = 0; ow < columns.Output; ow += Lanes, block++)
+        {
+            var next = ColumnMaxima(plane, rows, count, block + 1, vectors, columns.Length, fill);
+            var acc = fill;
+            for (int kw = 0; kw < columns.Kernel; kw++)
+            {
+                int shift = taps.Shift(kw);
+                acc = MaxOp<T>.Apply(acc, shift == 0 ? current
+                    : shift > 0 ? Permute(current, taps.Index(kw), next)
+                    : Permute(previous, taps.Index(kw), current));
+            }
+            Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
+            (previous, current) = (current, next);
+        }
+    }
+
+    /// <summary>Input vector <paramref name="index"/>'s maximum over the window's rows: -inf past the row's end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<T> ColumnMaxima(T* plane, int[] rows, int count, int index, int vectors, int length, Vector512<T> fill)
+    {
+        var maxima = fill;
+        if (index < vectors - 1)
+        {
+            for (int r = 0; r < count; r++)
+                maxima = MaxOp<T>.Apply(maxima, Vector512.Load(plane + rows[r] + index * Lanes));
+        }
+        else if (index == vectors - 1)
+        {
+            for (int r = 0; r < count; r++)
+                maxima = MaxOp<T>.Apply(maxima, Load(plane + rows[r], index * Lanes, inside: false, length, fill));
+        }
+        return maxima;
+    }
+
     /// <summary>The even and odd cells of input vectors <paramref name="first"/> and the next, each the maximum over the window's rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe (Vector512<T> Even, Vector512<T> Odd) Phase(T* plane, int[] rows, int count, int first, int vectors, int length, Vector512<T> fill)
@@ -182,14 +238,14 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         private readonly int[] _shifts; // rented, like the indices: a warm call allocates nothing
         private readonly Vector512<T>[] _indices;
 
-        public TapPermutes(int kernel, int padBegin)
+        public TapPermutes(int kernel, int padBegin, int stride)
         {
             _padBegin = padBegin;
             _shifts = ArrayPool<int>.Shared.Rent(kernel);
             _indices = ArrayPool<Vector512<T>>.Shared.Rent(kernel);
             for (int kw = 0; kw < kernel; kw++)
             {
-                int shift = ShiftOf(kw, padBegin);
+                int shift = ShiftOf(kw, padBegin, stride);
                 _shifts[kw] = shift;
                 // Lane i takes element i + shift of a 2 * Lanes concatenation: current:next for a positive shift,
                 // previous:current (counted from previous's lane Lanes + shift) for a negative one.
@@ -200,16 +256,19 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             }
         }
 
-        /// <summary>Cell 2 * ow + kw - padBegin is lane ow + floor((kw - padBegin) / 2) of the even or odd phase.</summary>
-        private static int ShiftOf(int kw, int padBegin)
+        /// <summary>
+        /// Stride 2: cell 2 * ow + kw - padBegin is lane ow + floor((kw - padBegin) / 2) of the even or odd phase.
+        /// Stride 1: cell ow + kw - padBegin is lane ow + kw - padBegin of the row's column maxima.
+        /// </summary>
+        private static int ShiftOf(int kw, int padBegin, int stride)
         {
             int d = kw - padBegin;
-            return d >= 0 ? d / 2 : -((1 - d) / 2);
+            return stride == 1 ? d : d >= 0 ? d / 2 : -((1 - d) / 2);
         }
 
         /// <summary>Whether every tap's shift reaches only the neighbouring phase blocks.</summary>
-        public static bool Fits(int kernel, int padBegin) =>
-            ShiftOf(0, padBegin) >= -Lanes && ShiftOf(kernel - 1, padBegin) <= Lanes;
+        public static bool Fits(int kernel, int padBegin, int stride) =>
+            ShiftOf(0, padBegin, stride) >= -Lanes && ShiftOf(kernel - 1, padBegin, stride) <= Lanes;
 
         public bool IsOdd(int kw) => ((kw - _padBegin) & 1) != 0;
 
