@@ -278,21 +278,26 @@ public static class Report
           planes at a time and transposes their stripe sums (22.5 to 5.7 us), channels last works in L1-sized panels
           of 256 channels (13 to 6.6 us), both in the summation order that keeps the layouts bit-identical. Against
           ONNX Runtime's 19 us that is about 3x, so which side of 3.0 a run lands on is noise.
-        - **General engine below 1.5x ONNX Runtime.** Stride 1 channels first runs the prepared-plane path: a padded
-          copy of each plane, a horizontal pass, then a vectorized reduction per output row; on rows of 20-35
-          outputs the per-row work (the call, the row's tap offsets, a division pass for average) is as large as the
-          vector work, so googlenet, sppf and inception stay at 0.2-0.5x. Four-vector tap loops helped the long
-          passes (googlenet 146 to 131 us). Stride-2 max now slides phase blocks with run-time permutes (stem 273 to
-          151 us, ONNX Runtime's speed); stride-2 average keeps block-by-block sums. resnet50.head's general row is
-          the window engine with a 7x7 window, which pays a row's cost for each one-cell output.
+        - **General engine below 1.5x ONNX Runtime.** The engine takes its parameters at run time, so it cannot
+          unroll windows or use valign's immediate shifts. Max now slides column maxima along each row and takes the
+          taps with two-source permutes whose indices are built per call: stride 2 (stem 273 to 151 us, ONNX
+          Runtime's speed) and stride 1 up to 5 wide (googlenet 131 to 112 us, SPPF 153 to 148 us; 7 wide was slower
+          than the prepared path, 204 against 238 us, and keeps it). Per output row it still looks up the window's
+          rows, and on rows of 20-28 outputs that bookkeeping is as large as the vector work. Average with stride 1
+          runs the prepared-plane path (a padded copy of each plane, then a reduction call and a division pass per
+          output row): inception stays near 0.2x. Four-vector tap loops helped the long passes (googlenet 146 to
+          131 us before the sliding path). resnet50.head's general row is the window engine with a 7x7 window, which
+          pays a row's cost for each one-cell output.
         - **Roofline on the large cases.** stem and batch32 NCHW are bound by operations (above); vgg16.pool1 NCHW
           depends most on alignment (218 us aligned against a 258 us copy).
-        - **Measurement noise.** This page is the second full run after the last kernel change. The first, at
-          10:01-10:15 UTC with the same code, measured resnet50.stem NCHW at 99.5 us and vgg16.pool1 NCHW at 645 us,
-          where this run has 67.1 and 324 us and a full job of the specialized methods alone in between gave 67.2
-          and 259.6 us; its batch32 all-cores speed-ups were 1.97x (NCHW) and 2.34x (NHWC), this run's 1.86x and
-          1.64x. Neighbours on the host do not show in the load average, so a single run can be off by tens of
-          percent on some rows.
+        - **Measurement noise.** Four full runs were made today after the kernel work, the last two on the code this
+          page measures (the first two lack only the general engine's stride-1 change). Rows swing by tens of percent
+          between runs while the load average stays near 1: vgg16.pool1 NCHW specialized measured 645, 324, 1013 and
+          489 us (a full job of the specialized methods alone gave 260 us), the copy roofline of batch32 NCHW 812,
+          650, 1344 and 918 us, and batch32's all-cores speed-up 1.97x/2.34x, 1.86x/1.64x, 1.46x/1.63x and
+          1.31x/1.35x (NCHW/NHWC). Memory-heavy rows suffer most: the host's other tenants share its memory
+          bandwidth, and the load average does not show them. resnet50.head's general row once showed 2 B per call
+          (0 B in the other runs): an occasional allocation, most likely ArrayPool.Shared refilling after trimming.
 
         **Checks.** Before timing, each (case, layout) runs every method once and compares it with the general engine
         (`Pooling.RunGeneral`); the run stops with an exception on any difference: max pooling must match exactly,
