@@ -15,8 +15,6 @@ internal sealed partial class ChannelsFirstEmitter
 {
     private const int MaxRegisterBlocks = 4;
 
-    private int Lanes512 => VectorIsa.V512.LaneCount(_c.Element);
-
     /// <summary>The cell offsets of the window's columns from an output's first cell: kw - PadLeft.</summary>
     private IEnumerable<int> ColumnOffsets => Enumerable.Range(0, Taps).Select(kw => kw - _c.PadWidth);
 
@@ -34,10 +32,6 @@ internal sealed partial class ChannelsFirstEmitter
         long widest = ((long)blocks * Lanes512 + 2L * _c.PadWidth - Taps) / _c.StrideWidth + 2;
         return (int)System.Math.Max(1, (widest + Lanes512 - 1) / Lanes512);
     }
-
-    private string Mask512 => _c.Element == ElementKind.Float ? "Vector512<int>" : "Vector512<long>";
-
-    private string MaskAs => _c.Element == ElementKind.Float ? "AsSingle()" : "AsDouble()";
 
     private string PlaneDivisorParameter => VaryingDivisor ? $", {T}* divisors" : "";
 
@@ -281,17 +275,6 @@ internal sealed partial class ChannelsFirstEmitter
     {
         string at = b == 0 ? "output" : $"output + {b * Lanes512}";
         w.Line($"Avx512F.MaskStore({at}, storeMask{b}, {value});");
-    }
-
-    /// <summary>
-    /// Every output row stores the same lanes of each block, so the masks are computed once per plane rather than per
-    /// row (and the full blocks' masks, all ones, cost a masked store no more than a plain one).
-    /// </summary>
-    private void EmitStoreMasks(SourceWriter w, int outBlocks)
-    {
-        string first = _c.Element == ElementKind.Float ? "FirstLanes32" : "FirstLanes64";
-        for (int b = 0; b < outBlocks; b++)
-            w.Line($"var storeMask{b} = KernelLanes512.{first}(outWidth{(b == 0 ? "" : $" - {b * Lanes512}")});");
     }
 
     /// <summary>The vectors a row's taps come from: the row's own vectors (stride 1), or its even and odd cells (stride 2).</summary>

@@ -71,6 +71,27 @@ internal abstract class KernelEmitter
         return level[0];
     }
 
+    /// <summary>Lanes of the element in one 512-bit vector (16 floats, 8 doubles).</summary>
+    protected int Lanes512 => VectorIsa.V512.LaneCount(Configuration.Element);
+
+    /// <summary>The lane-mask vector type of the AVX-512 paths, as <c>KernelLanes512.InsideMask32/64</c> return it.</summary>
+    protected string Mask512 => Configuration.Element == ElementKind.Float ? "Vector512<int>" : "Vector512<long>";
+
+    /// <summary>The call that reinterprets such a mask as the element's vector, for masked loads and stores.</summary>
+    protected string MaskAs => Configuration.Element == ElementKind.Float ? "AsSingle()" : "AsDouble()";
+
+    /// <summary>
+    /// Every output row stores the same lanes of each output block, so the AVX-512 register paths compute the store
+    /// masks (<c>storeMask0</c>, <c>storeMask1</c>, ...) once per plane rather than per row; a full block's mask, all
+    /// ones, costs a masked store no more than a plain one.
+    /// </summary>
+    protected void EmitStoreMasks(SourceWriter w, int outBlocks)
+    {
+        string first = Configuration.Element == ElementKind.Float ? "FirstLanes32" : "FirstLanes64";
+        for (int b = 0; b < outBlocks; b++)
+            w.Line($"var storeMask{b} = KernelLanes512.{first}(outWidth{(b == 0 ? "" : $" - {b * Lanes512}")});");
+    }
+
     /// <summary>The maximum of <paramref name="operands"/> as one balanced expression (short dependency chains).</summary>
     protected static string MaxExpression(string max, IReadOnlyList<string> operands)
     {

@@ -15,17 +15,11 @@ internal sealed partial class SeparableMaxEmitter
     /// <summary>The widest row, in vectors, kept in registers: the window's other rows cost that many registers each.</summary>
     private int MaxRegisterBlocks => System.Math.Min(4, 16 / System.Math.Max(1, Rows - 1));
 
-    private int Lanes512 => VectorIsa.V512.LaneCount(_c.Element);
-
     /// <summary>
     /// Rows slide one at a time (vertical stride 1), and every horizontal tap is at most one vector away from the
     /// output lane it feeds, so one align instruction reaches it.
     /// </summary>
     private bool HasRegisterPath => _c.StrideHeight == 1 && _c.PadWidth <= Lanes512 && Taps - 1 - _c.PadWidth <= Lanes512;
-
-    private string MaskType => _c.Element == ElementKind.Float ? "Vector512<int>" : "Vector512<long>";
-
-    private string MaskAs => _c.Element == ElementKind.Float ? "AsSingle()" : "AsDouble()";
 
     private void EmitRegisterPathDispatch(SourceWriter w)
     {
@@ -79,13 +73,12 @@ internal sealed partial class SeparableMaxEmitter
         w.Line("/// <typeparamref name=\"TMax\"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).");
         w.Line("/// </summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static bool PlaneInRegisters512x{blocks}<TMax>({T}* plane, {T}* output, int height, int width, int outHeight, int outWidth, {MaskType} lastInside) where TMax : struct, IMax512"))
+        using (w.Block($"private static bool PlaneInRegisters512x{blocks}<TMax>({T}* plane, {T}* output, int height, int width, int outHeight, int outWidth, {Mask512} lastInside) where TMax : struct, IMax512"))
         {
             w.Line($"var fill = {isa.Vector}.Create({T}.NegativeInfinity);");
             w.Line($"var loadedSum = {vector}.Zero;");
             w.Line("// Every output row stores the same lanes of each block: the masks are computed once.");
-            for (int b = 0; b < blocks; b++)
-                w.Line($"var storeMask{b} = KernelLanes512.{(_c.Element == ElementKind.Float ? "FirstLanes32" : "FirstLanes64")}(outWidth{(b == 0 ? "" : $" - {b * lanes}")});");
+            EmitStoreMasks(w, blocks);
             for (int r = 0; r < kept; r++)
             {
                 string row = r == 0 ? "-PadTop" : $"{r} - PadTop";
@@ -131,7 +124,7 @@ internal sealed partial class SeparableMaxEmitter
 
         w.Line($"/// <summary>Input row <paramref name=\"row\"/> as {blocks} vector{(blocks == 1 ? "" : "s")}: -inf for a row in the padding and for lanes past the row's end.</summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"private static void LoadRow512x{blocks}({T}* plane, int row, int height, int width, {MaskType} lastInside, {vector} fill, {string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"out {vector} block{b}"))})"))
+        using (w.Block($"private static void LoadRow512x{blocks}({T}* plane, int row, int height, int width, {Mask512} lastInside, {vector} fill, {string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"out {vector} block{b}"))})"))
         {
             using (w.Block("if ((uint)row < (uint)height)"))
             {

@@ -45,7 +45,7 @@ public static unsafe class KernelLanes512
     /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreFirst(float* target, Vector512<float> value, int count) =>
-        Avx512F.MaskStore(target, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), value);
+        Avx512F.MaskStore(target, FirstLanes32(count), value);
 
     /// <summary>
     /// The store mask of the first <paramref name="count"/> lanes (every lane from 16 on, none at 0 or below), for
@@ -63,7 +63,7 @@ public static unsafe class KernelLanes512
     /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreFirst(double* target, Vector512<double> value, int count) =>
-        Avx512F.MaskStore(target, Vector512.LessThan(Vector512<long>.Indices, Vector512.Create((long)count)).AsDouble(), value);
+        Avx512F.MaskStore(target, FirstLanes64(count), value);
 
     /// <summary>
     /// The maximum with NaN propagation in two instructions: <c>vmaxps</c> returns its second operand when either is
