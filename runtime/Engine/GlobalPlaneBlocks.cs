@@ -140,42 +140,84 @@ internal static class GlobalPlaneBlocks
                     s15 = TOp.Apply(s15, Avx512F.MaskLoad(row + 15 * cells, tail, identity));
                 }
 
-                // Transpose, step 1: interleave the 32-bit lanes of plane pairs within each 128-bit block. In block b,
-                // t<2i> = (s<2i>[4b], s<2i+1>[4b], s<2i>[4b+1], s<2i+1>[4b+1]) and t<2i+1> the same for 4b+2, 4b+3.
-                var t0 = Avx512F.UnpackLow(s0, s1).AsDouble(); var t1 = Avx512F.UnpackHigh(s0, s1).AsDouble();
-                var t2 = Avx512F.UnpackLow(s2, s3).AsDouble(); var t3 = Avx512F.UnpackHigh(s2, s3).AsDouble();
-                var t4 = Avx512F.UnpackLow(s4, s5).AsDouble(); var t5 = Avx512F.UnpackHigh(s4, s5).AsDouble();
-                var t6 = Avx512F.UnpackLow(s6, s7).AsDouble(); var t7 = Avx512F.UnpackHigh(s6, s7).AsDouble();
-                var t8 = Avx512F.UnpackLow(s8, s9).AsDouble(); var t9 = Avx512F.UnpackHigh(s8, s9).AsDouble();
-                var t10 = Avx512F.UnpackLow(s10, s11).AsDouble(); var t11 = Avx512F.UnpackHigh(s10, s11).AsDouble();
-                var t12 = Avx512F.UnpackLow(s12, s13).AsDouble(); var t13 = Avx512F.UnpackHigh(s12, s13).AsDouble();
-                var t14 = Avx512F.UnpackLow(s14, s15).AsDouble(); var t15 = Avx512F.UnpackHigh(s14, s15).AsDouble();
-
-                // Step 2: interleave 64-bit pairs. Block b of u<4g+m> is stripe 4b+m of planes 4g..4g+3.
-                var u0 = Avx512F.UnpackLow(t0, t2).AsSingle(); var u1 = Avx512F.UnpackHigh(t0, t2).AsSingle();
-                var u2 = Avx512F.UnpackLow(t1, t3).AsSingle(); var u3 = Avx512F.UnpackHigh(t1, t3).AsSingle();
-                var u4 = Avx512F.UnpackLow(t4, t6).AsSingle(); var u5 = Avx512F.UnpackHigh(t4, t6).AsSingle();
-                var u6 = Avx512F.UnpackLow(t5, t7).AsSingle(); var u7 = Avx512F.UnpackHigh(t5, t7).AsSingle();
-                var u8 = Avx512F.UnpackLow(t8, t10).AsSingle(); var u9 = Avx512F.UnpackHigh(t8, t10).AsSingle();
-                var u10 = Avx512F.UnpackLow(t9, t11).AsSingle(); var u11 = Avx512F.UnpackHigh(t9, t11).AsSingle();
-                var u12 = Avx512F.UnpackLow(t12, t14).AsSingle(); var u13 = Avx512F.UnpackHigh(t12, t14).AsSingle();
-                var u14 = Avx512F.UnpackLow(t13, t15).AsSingle(); var u15 = Avx512F.UnpackHigh(t13, t15).AsSingle();
-
-                // Steps 3 and 4: gather the 128-bit blocks. Stripe 4b+m of the 16 planes is block b of u<m>, u<4+m>,
-                // u<8+m> and u<12+m>, in that order.
-                var (x0, x4, x8, x12) = Blocks(u0, u4, u8, u12);
-                var (x1, x5, x9, x13) = Blocks(u1, u5, u9, u13);
-                var (x2, x6, x10, x14) = Blocks(u2, u6, u10, u14);
-                var (x3, x7, x11, x15) = Blocks(u3, u7, u11, u15);
-
-                // Lane j of x<k> is stripe k of plane j: combine the stripes in order 0..15, as the scalar path does.
-                var r = TOp.Apply(x0, x1);
-                r = TOp.Apply(r, x2); r = TOp.Apply(r, x3); r = TOp.Apply(r, x4); r = TOp.Apply(r, x5);
-                r = TOp.Apply(r, x6); r = TOp.Apply(r, x7); r = TOp.Apply(r, x8); r = TOp.Apply(r, x9);
-                r = TOp.Apply(r, x10); r = TOp.Apply(r, x11); r = TOp.Apply(r, x12); r = TOp.Apply(r, x13);
-                r = TOp.Apply(r, x14); r = TOp.Apply(r, x15);
+                // Lane k of s<j> is stripe k of plane j: transposed, lane j of vector k is stripe k of plane j, so
+                // combining the vectors in order 0..15 combines every plane's stripes in order, as the scalar path does.
+                var r = TransposeAndCombine<TOp>(s0, first: true, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15);
                 // A zero maximum is +0 (see MaxOp); an average divides by the cell count.
                 Vector512.Store(isMax ? r + Vector512<float>.Zero : r / divisor, target + first);
+            }
+        }
+        return blocks * Planes;
+    }
+
+    /// <summary>
+    /// Averages planes of floats whose pooling window is the whole plane (an AveragePool with the plane's size, as
+    /// older ResNet exports write their head), in the window's own order: every cell of the plane, first to last, added
+    /// to a sum that starts at +0, then one division by <paramref name="divisor"/>. This is the order of the window
+    /// engine and PyTorch's avg_pool, not the stripe order of global average pooling, so the bits are theirs. Runs
+    /// whole blocks of 16 planes on AVX-512 and returns how many planes it did (0 elsewhere); the caller does the rest.
+    /// </summary>
+    /// <remarks>
+    /// A plane's cells are one long dependent chain of additions, so the planes go in lanes: sixteen planes load
+    /// sixteen consecutive cells each, a 16x16 transpose turns that into sixteen vectors of one cell of every plane,
+    /// and those are added to the sixteen running sums in cell order. The cells past the last multiple of 16 are
+    /// loaded masked with +0 in the other lanes; adding +0 to a sum that started at +0 changes nothing (the sum is
+    /// never -0) and keeps a NaN the same NaN. A tail of at most four cells is gathered instead, a cell of all sixteen
+    /// planes per gather: ResNet's 7x7 plane has one, which a transpose would spend 64 shuffles on.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    public static unsafe int AverageInCellOrder(ReadOnlySpan<float> input, Span<float> output, int planeSize, float divisor, long firstPlane, int planeCount)
+    {
+        int blocks = planeCount / Planes;
+        if (!IsAvx512 || blocks == 0) return 0;
+        nint cells = planeSize;
+        nint full = planeSize - planeSize % Planes;
+        var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(planeSize % Planes)).AsSingle();
+        bool hasTail = planeSize % Planes != 0;
+        // Gathers for a tail of up to a quarter of a transpose's cells, if plane offsets fit the gather's int32 indices.
+        bool tailByGather = hasTail && planeSize % Planes <= Planes / 4 && planeSize <= int.MaxValue / Planes;
+        var planeOffsets = Vector256<int>.Indices * (tailByGather ? planeSize : 0); // planes 0-7, and from p + 8 planes 8-15
+        var zero = Vector512<float>.Zero;
+        var divisors = Vector512.Create(divisor);
+
+        fixed (float* source = input, target = output)
+        {
+            for (int block = 0; block < blocks; block++)
+            {
+                long first = firstPlane + (long)block * Planes;
+                float* p = source + first * planeSize; // plane j starts at p + j * cells
+                var sum = zero;                        // lane j: plane j's running sum
+                for (nint i = 0; i < full; i += Planes)
+                {
+                    float* c = p + i;
+                    sum = TransposeAndCombine<AddOp<float>>(sum, first: false,
+                        Vector512.Load(c), Vector512.Load(c + cells), Vector512.Load(c + 2 * cells), Vector512.Load(c + 3 * cells),
+                        Vector512.Load(c + 4 * cells), Vector512.Load(c + 5 * cells), Vector512.Load(c + 6 * cells), Vector512.Load(c + 7 * cells),
+                        Vector512.Load(c + 8 * cells), Vector512.Load(c + 9 * cells), Vector512.Load(c + 10 * cells), Vector512.Load(c + 11 * cells),
+                        Vector512.Load(c + 12 * cells), Vector512.Load(c + 13 * cells), Vector512.Load(c + 14 * cells), Vector512.Load(c + 15 * cells));
+                }
+                if (tailByGather)
+                {
+                    // A short tail: one gather per cell (cell full + t of the 16 planes) costs less than a transpose.
+                    // (Two 8-lane gathers: .NET has no 16-lane gather.)
+                    for (nint t = full; t < cells; t++)
+                        sum += Vector512.Create(Avx2.GatherVector256(p + t, planeOffsets, sizeof(float)),
+                                               Avx2.GatherVector256(p + t + 8 * cells, planeOffsets, sizeof(float)));
+                }
+                else if (hasTail)
+                {
+                    float* c = p + full;
+                    sum = TransposeAndCombine<AddOp<float>>(sum, first: false,
+                        Avx512F.MaskLoad(c, tail, zero), Avx512F.MaskLoad(c + cells, tail, zero),
+                        Avx512F.MaskLoad(c + 2 * cells, tail, zero), Avx512F.MaskLoad(c + 3 * cells, tail, zero),
+                        Avx512F.MaskLoad(c + 4 * cells, tail, zero), Avx512F.MaskLoad(c + 5 * cells, tail, zero),
+                        Avx512F.MaskLoad(c + 6 * cells, tail, zero), Avx512F.MaskLoad(c + 7 * cells, tail, zero),
+                        Avx512F.MaskLoad(c + 8 * cells, tail, zero), Avx512F.MaskLoad(c + 9 * cells, tail, zero),
+                        Avx512F.MaskLoad(c + 10 * cells, tail, zero), Avx512F.MaskLoad(c + 11 * cells, tail, zero),
+                        Avx512F.MaskLoad(c + 12 * cells, tail, zero), Avx512F.MaskLoad(c + 13 * cells, tail, zero),
+                        Avx512F.MaskLoad(c + 14 * cells, tail, zero), Avx512F.MaskLoad(c + 15 * cells, tail, zero));
+                }
+                Vector512.Store(sum / divisors, target + first);
             }
         }
         return blocks * Planes;
@@ -337,6 +379,56 @@ internal static class GlobalPlaneBlocks
         r = first ? u0.GetLower() : TOp.Apply(r, u0.GetLower());
         r = TOp.Apply(r, u1.GetLower()); r = TOp.Apply(r, u2.GetLower()); r = TOp.Apply(r, u3.GetLower());
         r = TOp.Apply(r, u0.GetUpper()); r = TOp.Apply(r, u1.GetUpper()); r = TOp.Apply(r, u2.GetUpper()); r = TOp.Apply(r, u3.GetUpper());
+        return r;
+    }
+
+    /// <summary>
+    /// Transposes sixteen vectors s0..s15 (a 16x16 float transpose, 64 shuffles), so that vector k holds lane k of
+    /// s0, s1, ..., s15 in that order, and combines those sixteen vectors into <paramref name="r"/> in order 0..15
+    /// (starting from vector 0 itself when <paramref name="first"/>): in every lane j, the scalar sequence
+    /// <c>((r op s_j[0]) op s_j[1]) op ... op s_j[15]</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> TransposeAndCombine<TOp>(Vector512<float> r, bool first,
+        Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7,
+        Vector512<float> s8, Vector512<float> s9, Vector512<float> s10, Vector512<float> s11,
+        Vector512<float> s12, Vector512<float> s13, Vector512<float> s14, Vector512<float> s15)
+        where TOp : ILaneOp<float>
+    {
+        // Step 1: interleave the 32-bit lanes of vector pairs within each 128-bit block. In block b,
+        // t<2i> = (s<2i>[4b], s<2i+1>[4b], s<2i>[4b+1], s<2i+1>[4b+1]) and t<2i+1> the same for 4b+2, 4b+3.
+        var t0 = Avx512F.UnpackLow(s0, s1).AsDouble(); var t1 = Avx512F.UnpackHigh(s0, s1).AsDouble();
+        var t2 = Avx512F.UnpackLow(s2, s3).AsDouble(); var t3 = Avx512F.UnpackHigh(s2, s3).AsDouble();
+        var t4 = Avx512F.UnpackLow(s4, s5).AsDouble(); var t5 = Avx512F.UnpackHigh(s4, s5).AsDouble();
+        var t6 = Avx512F.UnpackLow(s6, s7).AsDouble(); var t7 = Avx512F.UnpackHigh(s6, s7).AsDouble();
+        var t8 = Avx512F.UnpackLow(s8, s9).AsDouble(); var t9 = Avx512F.UnpackHigh(s8, s9).AsDouble();
+        var t10 = Avx512F.UnpackLow(s10, s11).AsDouble(); var t11 = Avx512F.UnpackHigh(s10, s11).AsDouble();
+        var t12 = Avx512F.UnpackLow(s12, s13).AsDouble(); var t13 = Avx512F.UnpackHigh(s12, s13).AsDouble();
+        var t14 = Avx512F.UnpackLow(s14, s15).AsDouble(); var t15 = Avx512F.UnpackHigh(s14, s15).AsDouble();
+
+        // Step 2: interleave 64-bit pairs. Block b of u<4g+m> is lane 4b+m of s<4g>..s<4g+3>.
+        var u0 = Avx512F.UnpackLow(t0, t2).AsSingle(); var u1 = Avx512F.UnpackHigh(t0, t2).AsSingle();
+        var u2 = Avx512F.UnpackLow(t1, t3).AsSingle(); var u3 = Avx512F.UnpackHigh(t1, t3).AsSingle();
+        var u4 = Avx512F.UnpackLow(t4, t6).AsSingle(); var u5 = Avx512F.UnpackHigh(t4, t6).AsSingle();
+        var u6 = Avx512F.UnpackLow(t5, t7).AsSingle(); var u7 = Avx512F.UnpackHigh(t5, t7).AsSingle();
+        var u8 = Avx512F.UnpackLow(t8, t10).AsSingle(); var u9 = Avx512F.UnpackHigh(t8, t10).AsSingle();
+        var u10 = Avx512F.UnpackLow(t9, t11).AsSingle(); var u11 = Avx512F.UnpackHigh(t9, t11).AsSingle();
+        var u12 = Avx512F.UnpackLow(t12, t14).AsSingle(); var u13 = Avx512F.UnpackHigh(t12, t14).AsSingle();
+        var u14 = Avx512F.UnpackLow(t13, t15).AsSingle(); var u15 = Avx512F.UnpackHigh(t13, t15).AsSingle();
+
+        // Steps 3 and 4: gather the 128-bit blocks. Lane 4b+m of the sixteen vectors is block b of u<m>, u<4+m>,
+        // u<8+m> and u<12+m>, in that order.
+        var (x0, x4, x8, x12) = Blocks(u0, u4, u8, u12);
+        var (x1, x5, x9, x13) = Blocks(u1, u5, u9, u13);
+        var (x2, x6, x10, x14) = Blocks(u2, u6, u10, u14);
+        var (x3, x7, x11, x15) = Blocks(u3, u7, u11, u15);
+
+        // Lane j of x<k> is lane k of s<j>: combine in order 0..15.
+        r = first ? x0 : TOp.Apply(r, x0);
+        r = TOp.Apply(r, x1); r = TOp.Apply(r, x2); r = TOp.Apply(r, x3); r = TOp.Apply(r, x4); r = TOp.Apply(r, x5);
+        r = TOp.Apply(r, x6); r = TOp.Apply(r, x7); r = TOp.Apply(r, x8); r = TOp.Apply(r, x9); r = TOp.Apply(r, x10);
+        r = TOp.Apply(r, x11); r = TOp.Apply(r, x12); r = TOp.Apply(r, x13); r = TOp.Apply(r, x14); r = TOp.Apply(r, x15);
         return r;
     }
 

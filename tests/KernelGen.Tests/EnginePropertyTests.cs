@@ -492,6 +492,65 @@ public class EnginePropertyTests(ITestOutputHelper log)
         }
     }
 
+    // Windows that cover the whole plane (an AveragePool or MaxPool with the feature map's size) skip the window engine
+    // (see WholePlaneWindows): average in blocks of 16 planes, in the window's cell order, the rest one plane at a
+    // time. These cases put plane counts against the block (none, one, one and a remainder, several) and plane sizes
+    // against the 16-cell transpose (shorter, exact, one over, 7x7, 3D), with padding after the plane, ceil mode and
+    // divisor overrides, on every input style (NaN, infinities, signed zeros, wide magnitudes).
+    public static TheoryData<int, string> WholePlaneWindowCases()
+    {
+        var data = new TheoryData<int, string>();
+        foreach (int planes in new[] { 1, 15, 16, 17, 34, 70 })
+            foreach (var spatial in new[] { "1x5", "4x4", "1x17", "7x7", "5x13", "2x3x5" })
+                data.Add(planes, spatial);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(WholePlaneWindowCases))]
+    public void WholePlaneWindowsMatchReference(int planes, string spatial)
+    {
+        int[] lengths = spatial.Split('x').Select(int.Parse).ToArray();
+        var shape = lengths.Length == 2
+            ? new PoolShape(planes % 2 == 0 ? 2 : 1, planes % 2 == 0 ? planes / 2 : planes, lengths[0], lengths[1])
+            : new PoolShape(1, planes, lengths[0], lengths[1], lengths[2]);
+        var variants = new (string Name, PoolMode Mode, int PadEnd, bool Ceil, bool IncludePad, int? Divisor)[]
+        {
+            ("max", PoolMode.Max, 0, false, false, null),
+            ("average", PoolMode.Average, 0, false, true, null),
+            ("average, pad after, include pad", PoolMode.Average, 1, false, true, null),
+            ("average, pad after, exclude pad, ceil", PoolMode.Average, 1, true, false, null),
+            ("average, divisor 3", PoolMode.Average, 0, false, true, 3),
+            ("average, divisor -7", PoolMode.Average, 0, false, true, -7),
+        };
+        for (int style = 0; style < RandomInput.Styles; style++)
+        {
+            var input = RandomInput.Create<float>((int)shape.ElementCount, style, planes * 97 + lengths.Sum());
+            var doubles = input.Select(v => (double)v).ToArray();
+            foreach (var v in variants)
+            {
+                // ONNX convention: padding after the plane alone is allowed there (PyTorch pads both sides).
+                var axes = lengths.Select(l => new PoolAxis(l, l + 1, 0, l > 1 ? v.PadEnd : 0, 1)).ToArray(); // stride past the padding: one window
+                var descriptor = PoolDescriptor.Create(v.Mode, axes, ceilMode: v.Ceil, countIncludePad: v.IncludePad,
+                    divisorOverride: v.Divisor, convention: v.PadEnd == 0 ? PoolConvention.PyTorch : PoolConvention.Onnx);
+                Assert.Equal(1, descriptor.GetOutputShape(shape).Width);
+                string context = $"{v.Name} {shape} style={RandomInput.StyleName(style)}";
+                var (output, _) = Engine.Pool<float>(descriptor, input, shape, withIndices: false, maxDop: 1);
+                var (doubleOutput, _) = Engine.Pool<double>(descriptor, doubles, shape, withIndices: false, maxDop: 1);
+                if (v.Mode == PoolMode.Max)
+                {
+                    PoolAssert.Exact<float>(ReferencePooling.Max<float>(descriptor, input, shape).Output, output, context);
+                    PoolAssert.Exact<double>(ReferencePooling.Max<double>(descriptor, doubles, shape).Output, doubleOutput, context);
+                }
+                else
+                {
+                    PoolAssert.Bits<float>(ReferencePooling.Average<float>(descriptor, input, shape), output, context);
+                    PoolAssert.Bits<double>(ReferencePooling.Average<double>(descriptor, doubles, shape), doubleOutput, context);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void GlobalAverageOfOnesIsExactlyOne()
     {
