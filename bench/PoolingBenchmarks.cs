@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using BenchmarkDotNet.Attributes;
+using KernelGen.Testing;
 using KernelGen.Testing.Onnx;
 
 namespace KernelGen.Bench;
@@ -66,11 +67,11 @@ public class PoolingBenchmarks
 
     /// <summary>KernelGen: calling the <c>[PoolKernel]</c> method declared in <see cref="BenchKernels"/> directly.</summary>
     [Benchmark(Description = "KernelGen [PoolKernel]")]
-    public void PoolKernel() => _s.AttributeKernel!(_s.Input, _s.AttributeOutput, _s.Case.Shape);
+    public void PoolKernel() => _s.AttributeKernel!(_s.Input.Span, _s.AttributeOutput.Span, _s.Case.Shape);
 
     /// <summary>KernelGen's general engine on one thread (<c>Pooling.RunGeneral</c>).</summary>
     [Benchmark(Description = "KernelGen general")]
-    public void General() => Pooling.RunGeneral(_s.Descriptor, _s.Input, _s.GeneralOutput, _s.Case.Shape, 1);
+    public void General() => Pooling.RunGeneral(_s.Descriptor, _s.Input.Span, _s.GeneralOutput.Span, _s.Case.Shape, 1);
 
     /// <summary>The textbook nested loops.</summary>
     [Benchmark(Description = "naive loops")]
@@ -78,7 +79,7 @@ public class PoolingBenchmarks
 
     /// <summary>The roofline: <c>Span.CopyTo</c> of half the bytes the operation moves, so that the copy reads and writes as many bytes as the operation reads and writes.</summary>
     [Benchmark(Description = "roofline (copy)")]
-    public void Roofline() => _s.Input.AsSpan(0, _s.CopyElements).CopyTo(_s.CopyDestination);
+    public void Roofline() => _s.Input.Span[.._s.CopyElements].CopyTo(_s.CopyDestination.Span);
 
     /// <summary>KernelGen specialized through <c>Pooling.Run</c> on every core (batch32 only).</summary>
     [Benchmark(Description = "KernelGen specialized, all cores")]
@@ -93,7 +94,11 @@ public class PoolingBenchmarks
     };
 }
 
-/// <summary>The data of one (case, layout), built once per process: inputs, one output per method, the ORT session.</summary>
+/// <summary>
+/// The data of one (case, layout), built once per process: inputs, one output per method, the ORT session. Every tensor,
+/// ORT's included, is 64-byte aligned (<see cref="AlignedBuffer{T}"/>), as ML runtimes allocate them, so no method is
+/// measured at an alignment that depends on where the GC happened to put an array.
+/// </summary>
 public sealed class CaseState
 {
     private static readonly ConcurrentDictionary<(string, PoolLayout), CaseState> States = new();
@@ -110,15 +115,18 @@ public sealed class CaseState
         AttributeKernel = Case.AttributeKernel(layout);
         Ort = Runners.GetOrAdd(caseName, _ => CreateRunner(Case));
         var shape = Case.Shape;
-        Input = layout == PoolLayout.ChannelsLast ? ToChannelsLast(Ort.Input, shape) : Ort.Input;
+        // Channels first, the methods read ORT's own input tensor; channels last, a transposed copy of it.
+        Input = new AlignedBuffer<float>(Ort.Input.Length);
+        if (layout == PoolLayout.ChannelsLast) ToChannelsLast(Ort.Input, Input.Span, shape);
+        else Ort.Input.CopyTo(Input.Span);
         int outputLength = (int)Case.OutputShape.ElementCount;
-        SpecializedOutput = new float[outputLength];
-        AttributeOutput = new float[outputLength];
-        GeneralOutput = new float[outputLength];
-        NaiveOutput = new float[outputLength];
-        AllCoresOutput = new float[outputLength];
+        SpecializedOutput = new AlignedBuffer<float>(outputLength);
+        AttributeOutput = new AlignedBuffer<float>(outputLength);
+        GeneralOutput = new AlignedBuffer<float>(outputLength);
+        NaiveOutput = new AlignedBuffer<float>(outputLength);
+        AllCoresOutput = new AlignedBuffer<float>(outputLength);
         CopyElements = (int)(Case.BytesMoved / sizeof(float) / 2);
-        CopyDestination = new float[CopyElements];
+        CopyDestination = new AlignedBuffer<float>(CopyElements);
         Check();
     }
 
@@ -127,26 +135,26 @@ public sealed class CaseState
     public PoolDescriptor Descriptor { get; }
     public SpecializedPoolKernel<float>? AttributeKernel { get; }
     public OnnxPoolRunner<float> Ort { get; }
-    public float[] Input { get; }
-    public float[] SpecializedOutput { get; }
-    public float[] AttributeOutput { get; }
-    public float[] GeneralOutput { get; }
-    public float[] NaiveOutput { get; }
-    public float[] AllCoresOutput { get; }
+    public AlignedBuffer<float> Input { get; }
+    public AlignedBuffer<float> SpecializedOutput { get; }
+    public AlignedBuffer<float> AttributeOutput { get; }
+    public AlignedBuffer<float> GeneralOutput { get; }
+    public AlignedBuffer<float> NaiveOutput { get; }
+    public AlignedBuffer<float> AllCoresOutput { get; }
     public int CopyElements { get; }
-    public float[] CopyDestination { get; }
+    public AlignedBuffer<float> CopyDestination { get; }
 
     /// <summary>What a user calls: Pooling.Run (which picks the registered kernel) or, for global pooling, Pooling.GlobalAverage.</summary>
-    public void RunSpecialized(float[] output, int threads)
+    public void RunSpecialized(AlignedBuffer<float> output, int threads)
     {
-        if (Case.IsGlobal) Pooling.GlobalAverage(Input, output, Case.Shape, Layout, threads);
-        else Pooling.Run(Descriptor, Input, output, Case.Shape, threads);
+        if (Case.IsGlobal) Pooling.GlobalAverage(Input.Span, output.Span, Case.Shape, Layout, threads);
+        else Pooling.Run(Descriptor, Input.Span, output.Span, Case.Shape, threads);
     }
 
-    public void RunNaive(float[] output)
+    public void RunNaive(AlignedBuffer<float> output)
     {
-        if (Case.IsGlobal) NaivePooling.GlobalAverage(Input, output, Case.Shape, Layout);
-        else NaivePooling.Pool2d(Input, output, Case.Shape, Case.Mode, Case.Kernel, Case.Stride, Case.Padding, Case.CountIncludePad, Layout);
+        if (Case.IsGlobal) NaivePooling.GlobalAverage(Input.Span, output.Span, Case.Shape, Layout);
+        else NaivePooling.Pool2d(Input.Span, output.Span, Case.Shape, Case.Mode, Case.Kernel, Case.Stride, Case.Padding, Case.CountIncludePad, Layout);
     }
 
     private static OnnxPoolRunner<float> CreateRunner(BenchCase c)
@@ -159,15 +167,13 @@ public sealed class CaseState
         return runner;
     }
 
-    private static float[] ToChannelsLast(float[] nchw, PoolShape shape)
+    private static void ToChannelsLast(ReadOnlySpan<float> nchw, Span<float> nhwc, PoolShape shape)
     {
         int n = shape.Batch, c = shape.Channels, plane = (int)shape.PlaneSize;
-        var nhwc = new float[nchw.Length];
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++)
                 for (int i = 0; i < plane; i++)
-                    nhwc[((long)b * plane + i) * c + ch] = nchw[((long)b * c + ch) * plane + i];
-        return nhwc;
+                    nhwc[(int)(((long)b * plane + i) * c + ch)] = nchw[(int)(((long)b * c + ch) * plane + i)];
     }
 
     /// <summary>
@@ -178,24 +184,24 @@ public sealed class CaseState
     private void Check()
     {
         var shape = Case.Shape;
-        Pooling.RunGeneral(Descriptor, Input, GeneralOutput, shape, 1);
-        var reference = GeneralOutput;
+        Pooling.RunGeneral(Descriptor, Input.Span, GeneralOutput.Span, shape, 1);
+        float[] reference = GeneralOutput.Span.ToArray();
         // Global pooling: the reference is the general window engine with a full-plane window.
         bool exact = Case.Mode == PoolMode.Max;
 
         RunSpecialized(SpecializedOutput, 1);
-        Compare("KernelGen specialized (Pooling.Run)", SpecializedOutput, reference, exact);
+        Compare("KernelGen specialized (Pooling.Run)", SpecializedOutput.Span, reference, exact);
         if (!Case.IsGlobal && !PoolKernelRegistry.IsSpecialized<float>(Descriptor))
             throw new InvalidOperationException($"{Case.Name} {Layout}: Pooling.Run has no specialized kernel for {Descriptor}.");
         if (AttributeKernel != null)
         {
-            AttributeKernel(Input, AttributeOutput, shape);
-            Compare("[PoolKernel] method", AttributeOutput, reference, exact);
+            AttributeKernel(Input.Span, AttributeOutput.Span, shape);
+            Compare("[PoolKernel] method", AttributeOutput.Span, reference, exact);
         }
         RunNaive(NaiveOutput);
-        Compare("naive loops", NaiveOutput, reference, exact);
+        Compare("naive loops", NaiveOutput.Span, reference, exact);
         RunSpecialized(AllCoresOutput, -1);
-        Compare("KernelGen specialized, all cores", AllCoresOutput, reference, exact);
+        Compare("KernelGen specialized, all cores", AllCoresOutput.Span, reference, exact);
 
         Ort.Run();
         float[] ortReference = reference;
@@ -205,10 +211,10 @@ public sealed class CaseState
             Pooling.RunGeneral(Case.Descriptor(PoolLayout.ChannelsFirst), Ort.Input, ortReference, shape, 1);
         }
         Compare("ONNX Runtime", Ort.Output, ortReference, exact);
-        Array.Clear(Ort.Output);
+        Ort.Output.Clear();
     }
 
-    private void Compare(string method, float[] actual, float[] expected, bool exact)
+    private void Compare(string method, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, bool exact)
     {
         for (int i = 0; i < expected.Length; i++)
         {

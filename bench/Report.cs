@@ -215,13 +215,20 @@ public static class Report
 
         | method | what it runs |
         | --- | --- |
-        | ONNX Runtime | ONNX Runtime 1.31 (`Microsoft.ML.OnnxRuntime` 1.31.1), a one-node model (MaxPool / AveragePool / GlobalAveragePool, opset 19) run through `tests/KernelGen.Testing`'s `OnnxPoolRunner`: input and output `OrtValue`s preallocated over pinned arrays, so only `InferenceSession.Run` is timed. Session options as a user gets them by default except for the threads: `GraphOptimizationLevel.ORT_ENABLE_ALL` (ORT's default; for channel counts that are multiples of 8 ORT may pick its channel-blocked NCHWc pooling), `IntraOpNumThreads = 1`, `InterOpNumThreads = 1`, sequential execution. The baseline of every (case, layout) group. |
+        | ONNX Runtime | ONNX Runtime 1.31 (`Microsoft.ML.OnnxRuntime` 1.31.1), a one-node model (MaxPool / AveragePool / GlobalAveragePool, opset 19) run through `tests/KernelGen.Testing`'s `OnnxPoolRunner`: input and output `OrtValue`s preallocated over the bench's aligned buffers, so only `InferenceSession.Run` is timed. Session options as a user gets them by default except for the threads: `GraphOptimizationLevel.ORT_ENABLE_ALL` (ORT's default; for channel counts that are multiples of 8 ORT may pick its channel-blocked NCHWc pooling), `IntraOpNumThreads = 1`, `InterOpNumThreads = 1`, sequential execution. The baseline of every (case, layout) group. |
         | KernelGen specialized | `Pooling.Run(descriptor, input, output, shape, maxDegreeOfParallelism: 1)`, the runtime entry point, which finds the registered specialized kernel. resnet50.head has no window kernel: its row is `Pooling.GlobalAverage(..., maxDegreeOfParallelism: 1)`. |
         | KernelGen [PoolKernel] | The `[PoolKernel]` method declared in `bench/Kernels.cs` called directly (no registry look-up, no argument checks by `Pooling`). None for resnet50.head. |
         | KernelGen general | `Pooling.RunGeneral(..., maxDegreeOfParallelism: 1)`: the general engine, bypassing specialized kernels. For resnet50.head, the general window engine with a 7x7 window over the 7x7 plane (the same result as global average pooling). |
         | naive loops | `bench/Naive.cs`: the textbook nested loops, one output at a time with a bounds test per window cell. |
         | roofline (copy) | `Span<float>.CopyTo` of half as many bytes as the operation moves, so that the copy reads and writes in total as many bytes as the operation must (its input read once plus its output written once), from the input buffer into a separate buffer. A kernel near 1.00x the roofline is running at memory (or cache) copy speed. |
         | KernelGen specialized, all cores | batch32 only: `Pooling.Run` with `maxDegreeOfParallelism: -1` (both cores here). Allocates: `Parallel.For` and its closure. |
+
+        **Aligned tensors.** Every tensor, ORT's included, is native memory starting on a 64-byte boundary
+        (`tests/KernelGen.Testing/AlignedBuffer.cs`), as ONNX Runtime, PyTorch and oneDNN allocate theirs. Until
+        2026-11-26 the bench used managed arrays, which start wherever the GC puts them (a 25 MB array at the same
+        offset, 8 bytes short of a cache line, every time): every method then ran at one arbitrary alignment, and the
+        same kernel measured 56 µs aligned against 62-66 µs unaligned (resnet50.stem NCHW), 218 against 280-357 µs
+        (vgg16.pool1 NCHW).
 
         **ONNX Runtime and channels-last.** ONNX Runtime's pooling is NCHW-only. In the NHWC groups its row is ORT
         on the same data in NCHW, i.e. ORT at its best, without the two transposes a user holding NHWC data would need;

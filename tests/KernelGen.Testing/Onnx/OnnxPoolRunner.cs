@@ -31,6 +31,8 @@ public sealed class OnnxPoolRunner<T> : IDisposable where T : unmanaged
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions;
+    private readonly AlignedBuffer<T> _input;
+    private readonly AlignedBuffer<T> _output;
     private readonly OrtValue _inputValue;
     private readonly OrtValue _outputValue;
     private readonly string[] _inputNames = [OnnxModelBuilder.InputName];
@@ -52,16 +54,16 @@ public sealed class OnnxPoolRunner<T> : IDisposable where T : unmanaged
         Spec = spec;
         InputShape = (long[])inputShape.Clone();
         OutputShape = outputShape != null ? (long[])outputShape.Clone() : KernelGenOutputShape(spec, inputShape);
-        Input = new T[checked((int)InputShape.Aggregate(1L, (a, b) => a * b))];
-        Output = new T[checked((int)OutputShape.Aggregate(1L, (a, b) => a * b))];
+        _input = new AlignedBuffer<T>(checked((int)InputShape.Aggregate(1L, (a, b) => a * b)));
+        _output = new AlignedBuffer<T>(checked((int)OutputShape.Aggregate(1L, (a, b) => a * b)));
 
         using (var options = CreateSessionOptions(optimizationLevel))
             _session = new InferenceSession(OnnxModelBuilder.Build(spec, ElementType, InputShape, OutputShape), options);
         _runOptions = new RunOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
-        // CreateTensorValueFromMemory pins the arrays for the lifetime of the OrtValues: ORT reads Input and writes
-        // Output in place, with no copies per run.
-        _inputValue = OrtValue.CreateTensorValueFromMemory(Input, InputShape);
-        _outputValue = OrtValue.CreateTensorValueFromMemory(Output, OutputShape);
+        // The OrtValues wrap the buffers' native memory: ORT reads Input and writes Output in place, with no copies per
+        // run, on 64-byte-aligned tensors as it allocates its own.
+        _inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _input.Memory, InputShape);
+        _outputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _output.Memory, OutputShape);
         _inputs = [_inputValue];
         _outputs = [_outputValue];
     }
@@ -75,11 +77,11 @@ public sealed class OnnxPoolRunner<T> : IDisposable where T : unmanaged
     /// <summary>N, C, spatial sizes of the preallocated output.</summary>
     public long[] OutputShape { get; }
 
-    /// <summary>The input tensor's memory, channels first: fill it before <see cref="Run"/>.</summary>
-    public T[] Input { get; }
+    /// <summary>The input tensor's memory (64-byte aligned), channels first: fill it before <see cref="Run"/>.</summary>
+    public Span<T> Input => _input.Span;
 
-    /// <summary>The output tensor's memory, written by <see cref="Run"/>.</summary>
-    public T[] Output { get; }
+    /// <summary>The output tensor's memory (64-byte aligned), written by <see cref="Run"/>.</summary>
+    public Span<T> Output => _output.Span;
 
     /// <summary>The ONNX element type of <typeparamref name="T"/>.</summary>
     public static OnnxElementType ElementType =>
@@ -162,5 +164,7 @@ public sealed class OnnxPoolRunner<T> : IDisposable where T : unmanaged
         _inputValue.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
+        ((IDisposable)_output).Dispose();
+        ((IDisposable)_input).Dispose();
     }
 }
