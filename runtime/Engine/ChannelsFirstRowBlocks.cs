@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using KernelGen.Specialization;
@@ -24,6 +25,11 @@ namespace KernelGen.Engine;
 /// registers, so max stays separable. That took resnet50.stem's general run from about 273 to 151 us (stopwatch
 /// minimum). A tap-by-tap stride-1 version tried earlier was much slower than the prepared path (SPPF 5x5: 421 against
 /// 161 us); the sliding one is faster up to 5 wide, and wider stride-1 windows stay on the prepared path.</para>
+/// <para>Rows of at most two vectors (late layers' 7- to 28-wide maps) take <see cref="NarrowRows"/>: two loads per
+/// input row with masks made once per call. Planes of up to 16 KB are scanned for NaN first, and a plane without one
+/// takes vmaxps alone (<see cref="UncheckedMax512"/>); the rest take the two-instruction NaN-propagating maximum.
+/// Together these took the general runs of googlenet.pool from 102 to 86 us, yolov8.sppf from 135 to 109 and
+/// vgg16.pool4 from 98 to 93 (stopwatch minimums, one process).</para>
 /// <para>Average keeps block-by-block sums with the taps in row-major window order; padding contributes the identity,
 /// so sums round exactly as in the other paths, and the result is bit-identical to them (the cross-ISA fingerprints
 /// in CI compare this path with the others).</para>
@@ -52,7 +58,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     {
         AxisPlan height = plan.Height, width = plan.Width;
         int inPlane = plan.InputPlane, outPlane = plan.OutputPlane, outWidth = width.Output;
-        int[] rows = ArrayPool<int>.Shared.Rent(height.Kernel);
+        int[] rowOffsets = ArrayPool<int>.Shared.Rent(height.Kernel);
         T[] divisors = plan.IsMax ? [] : ArrayPool<T>.Shared.Rent(outWidth + Lanes);
         using var heightWindows = new AxisWindows(height);
         try
@@ -61,47 +67,131 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             bool sliding = plan.IsMax && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride);
             using var taps = new TapPermutes(sliding ? width.Kernel : 0, width.PadBegin, width.Stride);
             fixed (T* source = input, target = output, divisorRow = divisors)
+            fixed (int* rows = rowOffsets)
             {
-                long lastRowFactor = -1;
+                var divisorCache = new DivisorCache(divisorRow);
+                bool scanForNaN = (long)inPlane * Unsafe.SizeOf<T>() <= NaNScanBytes;
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                 {
                     T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
-                    for (int oh = 0; oh < height.Output; oh++)
-                    {
-                        // The window's rows inside the input, in order; rows in the padding add nothing.
-                        var (first, end) = heightWindows[oh];
-                        int count = 0;
-                        for (int kh = first; kh < end; kh++)
-                            rows[count++] = (int)(height.WindowStart(oh) + (long)kh * height.Dilation) * width.Length;
-                        T* outputRow = outputPlane + (long)oh * outWidth;
-                        if (plan.IsMax)
-                        {
-                            if (sliding && width.Stride == 1) MaxRowSlidingStride1(plane, rows, count, outputRow, columns, taps);
-                            else if (sliding) MaxRowSliding(plane, rows, count, outputRow, columns, taps);
-                            else MaxRow(plane, rows, count, outputRow, columns);
-                        }
-                        else
-                        {
-                            long rowFactor = plan.Descriptor.DivisorOverride != 0 ? 0 : plan.RowDivisorFactor(0, oh);
-                            if (rowFactor != lastRowFactor)
-                            {
-                                for (int ow = 0; ow < outWidth; ow++)
-                                    divisorRow[ow] = T.CreateTruncating(plan.Divisor(rowFactor, ow));
-                                for (int ow = outWidth; ow < outWidth + Lanes; ow++) divisorRow[ow] = T.One;
-                                lastRowFactor = rowFactor;
-                            }
-                            SumRow(plane, rows, count, outputRow, divisorRow, columns);
-                        }
-                    }
+                    if (!plan.IsMax)
+                        AveragePlane(plan, heightWindows, plane, outputPlane, rows, columns, ref divisorCache);
+                    else if (scanForNaN && !ContainsNaN(plane, inPlane))
+                        MaxPlane<UncheckedMax512>(plan, heightWindows, plane, outputPlane, rows, columns, sliding, taps);
+                    else
+                        MaxPlane<PropagatingMax512>(plan, heightWindows, plane, outputPlane, rows, columns, sliding, taps);
                 }
             }
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(rows);
+            ArrayPool<int>.Shared.Return(rowOffsets);
             if (divisors.Length > 0) ArrayPool<T>.Shared.Return(divisors);
         }
     }
+
+    /// <summary>
+    /// Writes the start offsets of output row <paramref name="oh"/>'s window rows inside the input (row index times
+    /// <paramref name="rowLength"/>), in window order, and returns how many there are: rows in the padding add nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int WindowRows(in AxisPlan height, in AxisWindows heightWindows, int oh, int rowLength, int* rows)
+    {
+        var (first, end) = heightWindows[oh];
+        int count = 0;
+        for (int kh = first; kh < end; kh++)
+            rows[count++] = (int)(height.WindowStart(oh) + (long)kh * height.Dilation) * rowLength;
+        return count;
+    }
+
+    /// <summary>
+    /// Planes up to this size are scanned for NaN first, so that a plane without one can take vmaxps alone
+    /// (<see cref="UncheckedMax512"/>); the scan leaves such a plane in L1 for the pooling. Larger planes would be read
+    /// from L2 twice, which costs more than the two-instruction NaN-propagating maximum saves (resnet50.stem's 49 KB
+    /// planes: 151 us without the scan, 171 us with it).
+    /// </summary>
+    private const int NaNScanBytes = 16 * 1024;
+
+    /// <summary>The average divisors of the current output row, rebuilt only when the row's factor changes.</summary>
+    private unsafe struct DivisorCache(T* row)
+    {
+        public T* Row { get; } = row;
+        public long Factor { get; set; } = -1;
+    }
+
+    /// <summary>Average pooling of one plane, every output row, in PyTorch's summation order.</summary>
+    private static unsafe void AveragePlane(in PoolPlan plan, in AxisWindows heightWindows, T* plane, T* outputPlane,
+        int* rows, in Columns columns, ref DivisorCache divisors)
+    {
+        AxisPlan height = plan.Height;
+        int outWidth = columns.Output;
+        for (int oh = 0; oh < height.Output; oh++)
+        {
+            int count = WindowRows(height, heightWindows, oh, columns.Length, rows);
+            long rowFactor = plan.Descriptor.DivisorOverride != 0 ? 0 : plan.RowDivisorFactor(0, oh);
+            if (rowFactor != divisors.Factor)
+            {
+                for (int ow = 0; ow < outWidth; ow++)
+                    divisors.Row[ow] = T.CreateTruncating(plan.Divisor(rowFactor, ow));
+                for (int ow = outWidth; ow < outWidth + Lanes; ow++) divisors.Row[ow] = T.One;
+                divisors.Factor = rowFactor;
+            }
+            SumRow(plane, rows, count, outputPlane + (long)oh * outWidth, divisors.Row, columns);
+        }
+    }
+
+    /// <summary>Max pooling of one plane, every output row, with <typeparamref name="TMax"/>'s maximum.</summary>
+    private static unsafe void MaxPlane<TMax>(in PoolPlan plan, in AxisWindows heightWindows, T* plane, T* outputPlane,
+        int* rows, in Columns columns, bool sliding, in TapPermutes taps) where TMax : IMax512
+    {
+        AxisPlan height = plan.Height;
+        if (sliding && NarrowRows.Fits(columns, plan.Width.Stride))
+        {
+            var narrow = new NarrowRows(columns);
+            for (int oh = 0; oh < height.Output; oh++)
+            {
+                int count = WindowRows(height, heightWindows, oh, columns.Length, rows);
+                T* outputRow = outputPlane + (long)oh * columns.Output;
+                if (plan.Width.Stride == 1) NarrowRowStride1<TMax>(plane, rows, count, outputRow, narrow, columns, taps);
+                else NarrowRowStride2<TMax>(plane, rows, count, outputRow, narrow, columns, taps);
+            }
+            return;
+        }
+        for (int oh = 0; oh < height.Output; oh++)
+        {
+            int count = WindowRows(height, heightWindows, oh, columns.Length, rows);
+            T* outputRow = outputPlane + (long)oh * columns.Output;
+            if (sliding && plan.Width.Stride == 1) MaxRowSlidingStride1<TMax>(plane, rows, count, outputRow, columns, taps);
+            else if (sliding) MaxRowSliding<TMax>(plane, rows, count, outputRow, columns, taps);
+            else MaxRow<TMax>(plane, rows, count, outputRow, columns);
+        }
+    }
+
+    /// <summary>
+    /// Whether the plane's <paramref name="length"/> cells hold a NaN, from their sum: NaN if a cell is NaN (or, rarely,
+    /// if the plane holds both infinities, which then only costs the slower exact path).
+    /// </summary>
+    private static unsafe bool ContainsNaN(T* plane, int length)
+    {
+        var sum0 = Vector512<T>.Zero;
+        var sum1 = Vector512<T>.Zero;
+        int i = 0;
+        for (; i <= length - 2 * Lanes; i += 2 * Lanes)
+        {
+            sum0 += Vector512.Load(plane + i);
+            sum1 += Vector512.Load(plane + i + Lanes);
+        }
+        var sum = sum0 + sum1;
+        if (i < length) sum += Load(plane, i, inside: false, length, Vector512<T>.Zero);
+        if (i + Lanes < length) sum += Load(plane, i + Lanes, inside: false, length, Vector512<T>.Zero);
+        return !Vector512.EqualsAll(sum, sum); // NaN is the one value unequal to itself
+    }
+
+    /// <summary><typeparamref name="TMax"/>'s maximum of two vectors of <typeparamref name="T"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Max<TMax>(Vector512<T> left, Vector512<T> right) where TMax : IMax512 => typeof(T) == typeof(float)
+        ? TMax.Max(left.As<T, float>(), right.As<T, float>()).As<float, T>()
+        : TMax.Max(left.As<T, double>(), right.As<T, double>()).As<double, T>();
 
     /// <summary>The horizontal geometry of a row: where each block reads and which blocks need masks.</summary>
     private readonly struct Columns
@@ -126,21 +216,130 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     }
 
     /// <summary>
+    /// Rows of at most two vectors (the small feature maps of late layers: 7, 14, 20, 28 wide): each input row is
+    /// exactly two loads, the second masked, and the output row one vector (stride 2) or two (stride 1). Their masks
+    /// are made once per call; the general sliding path would rebuild them at every load, and on rows this short that
+    /// bookkeeping cost more than the maxima (vgg16.pool4's general run: 97 us before this path).
+    /// </summary>
+    private readonly struct NarrowRows
+    {
+        public NarrowRows(in Columns columns)
+        {
+            var fill = Vector512.Create(T.NegativeInfinity);
+            First = FirstLanes(Math.Min(columns.Length, Lanes));
+            Second = FirstLanes(columns.Length - Lanes);
+            FirstStore = FirstLanes(Math.Min(columns.Output, Lanes));
+            SecondStore = FirstLanes(columns.Output - Lanes);
+            Fill = fill;
+        }
+
+        /// <summary>Whether a row of <paramref name="columns"/> fits: two input vectors, and the output in one block per input vector (stride 1) or one block (stride 2).</summary>
+        public static bool Fits(in Columns columns, int stride) =>
+            columns.Length <= 2 * Lanes && columns.Output <= (stride == 1 ? 2 * Lanes : Lanes);
+
+        /// <summary>The lanes of the first and second input vectors inside the row.</summary>
+        public Vector512<T> First { get; }
+        public Vector512<T> Second { get; }
+
+        /// <summary>The lanes of the first and second output blocks inside the output row.</summary>
+        public Vector512<T> FirstStore { get; }
+        public Vector512<T> SecondStore { get; }
+
+        public Vector512<T> Fill { get; }
+
+        private static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)
+            ? KernelLanes512.FirstLanes32(count).As<float, T>()
+            : KernelLanes512.FirstLanes64(count).As<double, T>();
+    }
+
+    /// <summary>The maxima over the window's rows of a narrow row's two input vectors (-inf past the row's end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector512<T> Low, Vector512<T> High) NarrowColumnMaxima<TMax>(T* plane, int* rows, int count, in NarrowRows narrow)
+        where TMax : IMax512
+    {
+        var low = narrow.Fill;
+        var high = narrow.Fill;
+        for (int r = 0; r < count; r++)
+        {
+            T* row = plane + rows[r];
+            low = Max<TMax>(low, MaskLoad(row, narrow.First, narrow.Fill));
+            high = Max<TMax>(high, MaskLoad(row + Lanes, narrow.Second, narrow.Fill));
+        }
+        return (low, high);
+    }
+
+    /// <summary>Stride 2 on a narrow row: the even and odd cells of the column maxima, each tap a permute of one of them with -inf.</summary>
+    private static unsafe void NarrowRowStride2<TMax>(T* plane, int* rows, int count, T* output, in NarrowRows narrow, in Columns columns, in TapPermutes taps)
+        where TMax : IMax512
+    {
+        var (low, high) = NarrowColumnMaxima<TMax>(plane, rows, count, narrow);
+        Vector512<T> even = Even(low, high), odd = Odd(low, high), fill = narrow.Fill;
+        var acc = fill;
+        for (int kw = 0; kw < columns.Kernel; kw++)
+        {
+            var phase = taps.IsOdd(kw) ? odd : even;
+            int shift = taps.Shift(kw);
+            acc = Max<TMax>(acc, shift == 0 ? phase : shift > 0 ? Permute(phase, taps.Index(kw), fill) : Permute(fill, taps.Index(kw), phase));
+        }
+        MaskStore(output, narrow.FirstStore, acc + Vector512<T>.Zero); // a zero maximum is +0 (see MaxOp)
+    }
+
+    /// <summary>Stride 1 on a narrow row: both output blocks from the two column maxima and -inf on either side.</summary>
+    private static unsafe void NarrowRowStride1<TMax>(T* plane, int* rows, int count, T* output, in NarrowRows narrow, in Columns columns, in TapPermutes taps)
+        where TMax : IMax512
+    {
+        var (low, high) = NarrowColumnMaxima<TMax>(plane, rows, count, narrow);
+        var fill = narrow.Fill;
+        var first = fill;
+        var second = fill;
+        for (int kw = 0; kw < columns.Kernel; kw++)
+        {
+            int shift = taps.Shift(kw);
+            if (shift == 0)
+            {
+                first = Max<TMax>(first, low);
+                second = Max<TMax>(second, high);
+            }
+            else
+            {
+                var index = taps.Index(kw);
+                first = Max<TMax>(first, shift > 0 ? Permute(low, index, high) : Permute(fill, index, low));
+                second = Max<TMax>(second, shift > 0 ? Permute(high, index, fill) : Permute(low, index, high));
+            }
+        }
+        MaskStore(output, narrow.FirstStore, first + Vector512<T>.Zero); // a zero maximum is +0 (see MaxOp)
+        if (columns.Output > Lanes) MaskStore(output + Lanes, narrow.SecondStore, second + Vector512<T>.Zero);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<T> MaskLoad(T* address, Vector512<T> mask, Vector512<T> fill) => typeof(T) == typeof(float)
+        ? Avx512F.MaskLoad((float*)address, mask.As<T, float>(), fill.As<T, float>()).As<float, T>()
+        : Avx512F.MaskLoad((double*)address, mask.As<T, double>(), fill.As<T, double>()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void MaskStore(T* address, Vector512<T> mask, Vector512<T> value)
+    {
+        if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)address, mask.As<T, float>(), value.As<T, float>());
+        else Avx512F.MaskStore((double*)address, mask.As<T, double>(), value.As<T, double>());
+    }
+
+    /// <summary>
     /// Max along one output row, sliding three phase blocks (previous, current, next: the column maxima of the
     /// window's rows over 2 * Lanes cells each, split into even and odd cells) so that every input vector is loaded
     /// and reduced over the rows once. Tap kw of an output block is its even or odd phase shifted by
     /// floor((kw - PadBegin) / 2) lanes, taken from two neighbouring phase blocks with one two-source permute whose
     /// index vector was built once per call (a run-time shift cannot be valign's immediate).
     /// </summary>
-    private static unsafe void MaxRowSliding(T* plane, int[] rows, int count, T* output, in Columns columns, in TapPermutes taps)
+    private static unsafe void MaxRowSliding<TMax>(T* plane, int* rows, int count, T* output, in Columns columns, in TapPermutes taps)
+        where TMax : IMax512
     {
         var fill = Vector512.Create(T.NegativeInfinity);
         int vectors = (columns.Length + Lanes - 1) / Lanes;
         var (evenPrevious, oddPrevious) = (fill, fill);
-        var (evenCurrent, oddCurrent) = Phase(plane, rows, count, 0, vectors, columns.Length, fill);
+        var (evenCurrent, oddCurrent) = Phase<TMax>(plane, rows, count, 0, vectors, columns.Length, fill);
         for (int ow = 0, block = 0; ow < columns.Output; ow += Lanes, block++)
         {
-            var (evenNext, oddNext) = Phase(plane, rows, count, 2 * (block + 1), vectors, columns.Length, fill);
+            var (evenNext, oddNext) = Phase<TMax>(plane, rows, count, 2 * (block + 1), vectors, columns.Length, fill);
             var acc = fill;
             for (int kw = 0; kw < columns.Kernel; kw++)
             {
@@ -151,7 +350,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                     : shift > 0
                         ? Permute(odd ? oddCurrent : evenCurrent, taps.Index(kw), odd ? oddNext : evenNext)
                         : Permute(odd ? oddPrevious : evenPrevious, taps.Index(kw), odd ? oddCurrent : evenCurrent);
-                acc = MaxOp<T>.Apply(acc, tap);
+                acc = Max<TMax>(acc, tap);
             }
             Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
             (evenPrevious, oddPrevious, evenCurrent, oddCurrent) = (evenCurrent, oddCurrent, evenNext, oddNext);
@@ -163,20 +362,21 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     /// each, so the maximum is separable here too (each cell reduced over the window's rows once, then across the
     /// window's columns by permutes), unlike a tap-by-tap reduction of every window cell.
     /// </summary>
-    private static unsafe void MaxRowSlidingStride1(T* plane, int[] rows, int count, T* output, in Columns columns, in TapPermutes taps)
+    private static unsafe void MaxRowSlidingStride1<TMax>(T* plane, int* rows, int count, T* output, in Columns columns, in TapPermutes taps)
+        where TMax : IMax512
     {
         var fill = Vector512.Create(T.NegativeInfinity);
         int vectors = (columns.Length + Lanes - 1) / Lanes;
         var previous = fill;
-        var current = ColumnMaxima(plane, rows, count, 0, vectors, columns.Length, fill);
+        var current = ColumnMaxima<TMax>(plane, rows, count, 0, vectors, columns.Length, fill);
         for (int ow = 0, block = 0; ow < columns.Output; ow += Lanes, block++)
         {
-            var next = ColumnMaxima(plane, rows, count, block + 1, vectors, columns.Length, fill);
+            var next = ColumnMaxima<TMax>(plane, rows, count, block + 1, vectors, columns.Length, fill);
             var acc = fill;
             for (int kw = 0; kw < columns.Kernel; kw++)
             {
                 int shift = taps.Shift(kw);
-                acc = MaxOp<T>.Apply(acc, shift == 0 ? current
+                acc = Max<TMax>(acc, shift == 0 ? current
                     : shift > 0 ? Permute(current, taps.Index(kw), next)
                     : Permute(previous, taps.Index(kw), current));
             }
@@ -187,25 +387,27 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
 
     /// <summary>Input vector <paramref name="index"/>'s maximum over the window's rows: -inf past the row's end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<T> ColumnMaxima(T* plane, int[] rows, int count, int index, int vectors, int length, Vector512<T> fill)
+    private static unsafe Vector512<T> ColumnMaxima<TMax>(T* plane, int* rows, int count, int index, int vectors, int length, Vector512<T> fill)
+        where TMax : IMax512
     {
         var maxima = fill;
         if (index < vectors - 1)
         {
             for (int r = 0; r < count; r++)
-                maxima = MaxOp<T>.Apply(maxima, Vector512.Load(plane + rows[r] + index * Lanes));
+                maxima = Max<TMax>(maxima, Vector512.Load(plane + rows[r] + index * Lanes));
         }
         else if (index == vectors - 1)
         {
             for (int r = 0; r < count; r++)
-                maxima = MaxOp<T>.Apply(maxima, Load(plane + rows[r], index * Lanes, inside: false, length, fill));
+                maxima = Max<TMax>(maxima, Load(plane + rows[r], index * Lanes, inside: false, length, fill));
         }
         return maxima;
     }
 
     /// <summary>The even and odd cells of input vectors <paramref name="first"/> and the next, each the maximum over the window's rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector512<T> Even, Vector512<T> Odd) Phase(T* plane, int[] rows, int count, int first, int vectors, int length, Vector512<T> fill)
+    private static unsafe (Vector512<T> Even, Vector512<T> Odd) Phase<TMax>(T* plane, int* rows, int count, int first, int vectors, int length, Vector512<T> fill)
+        where TMax : IMax512
     {
         var low = fill;
         var high = fill;
@@ -215,8 +417,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             for (int r = 0; r < count; r++)
             {
                 T* at = plane + rows[r] + first * Lanes;
-                low = MaxOp<T>.Apply(low, Vector512.Load(at));
-                high = MaxOp<T>.Apply(high, Vector512.Load(at + Lanes));
+                low = Max<TMax>(low, Vector512.Load(at));
+                high = Max<TMax>(high, Vector512.Load(at + Lanes));
             }
         }
         else if (first < vectors)
@@ -224,8 +426,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             for (int r = 0; r < count; r++)
             {
                 T* row = plane + rows[r];
-                low = MaxOp<T>.Apply(low, Load(row, first * Lanes, inside: false, length, fill));
-                if (first + 1 < vectors) high = MaxOp<T>.Apply(high, Load(row, (first + 1) * Lanes, inside: false, length, fill));
+                low = Max<TMax>(low, Load(row, first * Lanes, inside: false, length, fill));
+                if (first + 1 < vectors) high = Max<TMax>(high, Load(row, (first + 1) * Lanes, inside: false, length, fill));
             }
         }
         return (Even(low, high), Odd(low, high));
@@ -272,9 +474,9 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
 
         public bool IsOdd(int kw) => ((kw - _padBegin) & 1) != 0;
 
-        public int Shift(int kw) => _shifts[kw];
+        public int Shift(int kw) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_shifts), kw); // kw < kernel, checked by the caller's loop
 
-        public Vector512<T> Index(int kw) => _indices[kw];
+        public Vector512<T> Index(int kw) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_indices), kw);
 
         public void Dispose()
         {
@@ -288,7 +490,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         ? Avx512F.PermuteVar16x32x2(low.As<T, float>(), index.As<T, int>(), high.As<T, float>()).As<float, T>()
         : Avx512F.PermuteVar8x64x2(low.As<T, double>(), index.As<T, long>(), high.As<T, double>()).As<double, T>();
 
-    private static unsafe void MaxRow(T* plane, int[] rows, int count, T* output, in Columns columns)
+    private static unsafe void MaxRow<TMax>(T* plane, int* rows, int count, T* output, in Columns columns)
+        where TMax : IMax512
     {
         var identity = Vector512.Create(T.NegativeInfinity);
         for (int ow = 0; ow < columns.Output; ow += Lanes)
@@ -304,15 +507,15 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                 {
                     var low = Load(row, column + kw, inside, columns.Length, identity);
                     var high = Load(row, column + kw + Lanes, inside, columns.Length, identity);
-                    acc = MaxOp<T>.Apply(acc, Even(low, high));
-                    if (kw + 1 < columns.Kernel) acc = MaxOp<T>.Apply(acc, Odd(low, high));
+                    acc = Max<TMax>(acc, Even(low, high));
+                    if (kw + 1 < columns.Kernel) acc = Max<TMax>(acc, Odd(low, high));
                 }
             }
             Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
         }
     }
 
-    private static unsafe void SumRow(T* plane, int[] rows, int count, T* output, T* divisors, in Columns columns)
+    private static unsafe void SumRow(T* plane, int* rows, int count, T* output, T* divisors, in Columns columns)
     {
         var zero = Vector512<T>.Zero;
         for (int ow = 0; ow < columns.Output; ow += Lanes)
