@@ -11,8 +11,8 @@ namespace KernelGen.Engine;
 
 /// <summary>
 /// The general engine's fast path for channels-first 2-d (or 1-d) pooling on AVX-512 with no horizontal dilation:
-/// every horizontal stride of 2 (VGG's and DenseNet's 2x2, ResNet's 3x3 stride 2, ...) and max with a horizontal
-/// stride of 1 up to 5 wide. It is the generated kernels' structure with run-time parameters: the window's input rows
+/// every horizontal stride of 2 (VGG's and DenseNet's 2x2, ResNet's 3x3 stride 2, ...), average with a horizontal
+/// stride of 1, and max with a horizontal stride of 1 up to 5 wide. It is the generated kernels' structure with run-time parameters: the window's input rows
 /// are read in place, each block of 16 (float) or 8 (double) outputs reduces its taps in registers, and only blocks
 /// that reach past a row's ends load masked, with the identity outside.
 /// </summary>
@@ -30,6 +30,9 @@ namespace KernelGen.Engine;
 /// takes vmaxps alone (<see cref="UncheckedMax512"/>); the rest take the two-instruction NaN-propagating maximum.
 /// Together these took the general runs of googlenet.pool from 102 to 86 us, yolov8.sppf from 135 to 109 and
 /// vgg16.pool4 from 98 to 93 (stopwatch minimums, one process).</para>
+/// <para>Average with a horizontal stride of 1 (Inception's 3x3) adds unaligned loads tap by tap, two output blocks
+/// at a time, and keeps each distinct row of divisors for the whole call (inception.pool's general run: 530 us on the
+/// prepared-plane path, 305-347 us here).</para>
 /// <para>Average keeps block-by-block sums with the taps in row-major window order; padding contributes the identity,
 /// so sums round exactly as in the other paths, and the result is bit-identical to them (the cross-ISA fingerprints
 /// in CI compare this path with the others).</para>
@@ -44,7 +47,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         (typeof(T) == typeof(float) || typeof(T) == typeof(double)) &&
         plan.Depth.Length == 1 && plan.Depth.Kernel == 1 && plan.Depth.Output == 1 &&
         plan.Width.Dilation == 1 &&
-        (plan.Width.Stride == 2 || (plan.Width.Stride == 1 && plan.IsMax && plan.Width.Kernel <= MaxStride1Taps));
+        (plan.Width.Stride == 2 || (plan.Width.Stride == 1 && (!plan.IsMax || plan.Width.Kernel <= MaxStride1Taps)));
 
     /// <summary>
     /// Stride-1 max takes this path up to windows this wide. Measured against the prepared-plane path (stopwatch
@@ -59,7 +62,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         AxisPlan height = plan.Height, width = plan.Width;
         int inPlane = plan.InputPlane, outPlane = plan.OutputPlane, outWidth = width.Output;
         int[] rowOffsets = ArrayPool<int>.Shared.Rent(height.Kernel);
-        T[] divisors = plan.IsMax ? [] : ArrayPool<T>.Shared.Rent(outWidth + Lanes);
+        T[] divisors = plan.IsMax ? [] : ArrayPool<T>.Shared.Rent(DivisorCache.Slots * (outWidth + Lanes));
         using var heightWindows = new AxisWindows(height);
         try
         {
@@ -69,7 +72,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             fixed (T* source = input, target = output, divisorRow = divisors)
             fixed (int* rows = rowOffsets)
             {
-                var divisorCache = new DivisorCache(divisorRow);
+                var divisorCache = new DivisorCache(divisorRow, outWidth + Lanes);
                 bool scanForNaN = (long)inPlane * Unsafe.SizeOf<T>() <= NaNScanBytes;
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                 {
@@ -112,11 +115,41 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     /// </summary>
     private const int NaNScanBytes = 16 * 1024;
 
-    /// <summary>The average divisors of the current output row, rebuilt only when the row's factor changes.</summary>
-    private unsafe struct DivisorCache(T* row)
+    /// <summary>
+    /// The average divisors of output rows, one row per distinct depth-and-height factor (top edge, interior, bottom
+    /// edge, ...), built once per call rather than whenever consecutive rows differ: with count_include_pad false,
+    /// rebuilding the rows at every plane's edges cost as much as Inception's sums.
+    /// </summary>
+    private unsafe struct DivisorCache
     {
-        public T* Row { get; } = row;
-        public long Factor { get; set; } = -1;
+        /// <summary>Rows kept; a call with more distinct factors (tall padding or ceil overhang) rebuilds round-robin.</summary>
+        public const int Slots = 8;
+
+        private readonly T* _rows;
+        private readonly int _pitch;
+        private fixed long _factors[Slots];
+        private int _used;
+
+        public DivisorCache(T* rows, int pitch)
+        {
+            _rows = rows;
+            _pitch = pitch;
+            _used = 0;
+        }
+
+        /// <summary>The divisors of a row whose depth-and-height factor is <paramref name="rowFactor"/> (0 under a divisor override).</summary>
+        public T* For(in PoolPlan plan, long rowFactor, int outWidth)
+        {
+            int slots = Math.Min(_used, Slots);
+            for (int i = 0; i < slots; i++)
+                if (_factors[i] == rowFactor) return _rows + (long)i * _pitch;
+            int slot = _used++ % Slots;
+            T* row = _rows + (long)slot * _pitch;
+            for (int ow = 0; ow < outWidth; ow++) row[ow] = T.CreateTruncating(plan.Divisor(rowFactor, ow));
+            for (int ow = outWidth; ow < _pitch; ow++) row[ow] = T.One; // lanes past the row: never stored
+            _factors[slot] = rowFactor;
+            return row;
+        }
     }
 
     /// <summary>Average pooling of one plane, every output row, in PyTorch's summation order.</summary>
@@ -129,14 +162,10 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         {
             int count = WindowRows(height, heightWindows, oh, columns.Length, rows);
             long rowFactor = plan.Descriptor.DivisorOverride != 0 ? 0 : plan.RowDivisorFactor(0, oh);
-            if (rowFactor != divisors.Factor)
-            {
-                for (int ow = 0; ow < outWidth; ow++)
-                    divisors.Row[ow] = T.CreateTruncating(plan.Divisor(rowFactor, ow));
-                for (int ow = outWidth; ow < outWidth + Lanes; ow++) divisors.Row[ow] = T.One;
-                divisors.Factor = rowFactor;
-            }
-            SumRow(plane, rows, count, outputPlane + (long)oh * outWidth, divisors.Row, columns);
+            T* divisorRow = divisors.For(plan, rowFactor, outWidth);
+            T* outputRow = outputPlane + (long)oh * outWidth;
+            if (plan.Width.Stride == 1) SumRowStride1(plane, rows, count, outputRow, divisorRow, columns);
+            else SumRow(plane, rows, count, outputRow, divisorRow, columns);
         }
     }
 
@@ -537,6 +566,69 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             Store(output, ow, sum / Vector512.Load(divisors + ow), columns.Output);
         }
     }
+
+    /// <summary>
+    /// Average along one output row with a horizontal stride of 1 (Inception's 3x3): tap kw of output block ow is the
+    /// vector at column ow + kw - PadBegin, loaded unaligned, added row by row and tap by tap from +0 as PyTorch
+    /// does. Before this path, the prepared-plane path made a padded copy of each plane and called a reduction per
+    /// output row (inception.pool's general run: 530 us).
+    /// </summary>
+    private static unsafe void SumRowStride1(T* plane, int* rows, int count, T* output, T* divisors, in Columns columns)
+    {
+        var zero = Vector512<T>.Zero;
+        int kernel = columns.Kernel, length = columns.Length;
+        // Two blocks at a time: each output's sum is one chain of dependent additions, and two chains in one loop
+        // keep the adder busy where one would wait on the previous addition.
+        for (int ow = 0; ow < columns.Output; ow += 2 * Lanes)
+        {
+            int first = ow - columns.PadBegin, second = first + Lanes;
+            bool firstInside = first >= 0 && first + Lanes + kernel - 1 <= length;
+            bool secondInside = second >= 0 && second + Lanes + kernel - 1 <= length;
+            var sumFirst = zero; // PyTorch's order: from +0, row by row, tap by tap
+            var sumSecond = zero;
+            if (kernel == 3)
+            {
+                // The common 3 wide, unrolled, with each tap's mask made once for all the window's rows.
+                var first0 = TapMask(first, firstInside, length);
+                var first1 = TapMask(first + 1, firstInside, length);
+                var first2 = TapMask(first + 2, firstInside, length);
+                var second0 = TapMask(second, secondInside, length);
+                var second1 = TapMask(second + 1, secondInside, length);
+                var second2 = TapMask(second + 2, secondInside, length);
+                for (int r = 0; r < count; r++)
+                {
+                    T* at = plane + rows[r] + first;
+                    sumFirst += MaskLoad(at, first0, zero);
+                    sumSecond += MaskLoad(at + Lanes, second0, zero);
+                    sumFirst += MaskLoad(at + 1, first1, zero);
+                    sumSecond += MaskLoad(at + Lanes + 1, second1, zero);
+                    sumFirst += MaskLoad(at + 2, first2, zero);
+                    sumSecond += MaskLoad(at + Lanes + 2, second2, zero);
+                }
+            }
+            else
+            {
+                for (int r = 0; r < count; r++)
+                {
+                    T* row = plane + rows[r];
+                    for (int kw = 0; kw < kernel; kw++)
+                    {
+                        sumFirst += Load(row, first + kw, firstInside, length, zero);
+                        sumSecond += Load(row, second + kw, secondInside, length, zero);
+                    }
+                }
+            }
+            Store(output, ow, sumFirst / Vector512.Load(divisors + ow), columns.Output);
+            if (ow + Lanes < columns.Output) Store(output, ow + Lanes, sumSecond / Vector512.Load(divisors + ow + Lanes), columns.Output);
+        }
+    }
+
+    /// <summary>The lanes of the vector at <paramref name="column"/> inside <c>[0, length)</c>: all of them for a block known to be inside.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> TapMask(int column, bool inside, int length) =>
+        inside ? Vector512<T>.AllBitsSet
+        : typeof(T) == typeof(float) ? KernelLanes512.InsideMask32(column, length).As<int, T>()
+        : KernelLanes512.InsideMask64(column, length).As<long, T>();
 
     /// <summary><c>row[column .. column + Lanes)</c>, with <paramref name="fill"/> for cells outside <c>[0, length)</c> unless the block is known to be inside.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
