@@ -30,9 +30,12 @@ namespace KernelGen.Engine;
 /// takes vmaxps alone (<see cref="UncheckedMax512"/>); the rest take the two-instruction NaN-propagating maximum.
 /// Together these took the general runs of googlenet.pool from 102 to 86 us, yolov8.sppf from 135 to 109 and
 /// vgg16.pool4 from 98 to 93 (stopwatch minimums, one process).</para>
+/// <para>Each output row's window rows and divisors are tabled once per call (<see cref="OutputRows"/>), not recomputed
+/// for every row of every plane: densenet.transition's general run went from 84-92 to 68 us, googlenet's from 86 to
+/// 76.</para>
 /// <para>Average with a horizontal stride of 1 (Inception's 3x3) adds unaligned loads tap by tap, two output blocks
 /// at a time, and keeps each distinct row of divisors for the whole call (inception.pool's general run: 530 us on the
-/// prepared-plane path, 305-347 us here).</para>
+/// prepared-plane path, about 280 us here).</para>
 /// <para>Average keeps block-by-block sums with the taps in row-major window order; padding contributes the identity,
 /// so sums round exactly as in the other paths, and the result is bit-identical to them (the cross-ISA fingerprints
 /// in CI compare this path with the others).</para>
@@ -59,52 +62,28 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
-        AxisPlan height = plan.Height, width = plan.Width;
-        int inPlane = plan.InputPlane, outPlane = plan.OutputPlane, outWidth = width.Output;
-        int[] rowOffsets = ArrayPool<int>.Shared.Rent(height.Kernel);
-        T[] divisors = plan.IsMax ? [] : ArrayPool<T>.Shared.Rent(DivisorCache.Slots * (outWidth + Lanes));
-        using var heightWindows = new AxisWindows(height);
-        try
+        AxisPlan width = plan.Width;
+        int inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
+        using var outputRows = new OutputRows(plan);
+        var columns = new Columns(width);
+        bool sliding = plan.IsMax && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride);
+        using var taps = new TapPermutes(sliding ? width.Kernel : 0, width.PadBegin, width.Stride);
+        fixed (T* source = input, target = output, divisors = outputRows.Divisors)
+        fixed (int* offsets = outputRows.Offsets, counts = outputRows.Counts, divisorRow = outputRows.DivisorRow)
         {
-            var columns = new Columns(width);
-            bool sliding = plan.IsMax && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride);
-            using var taps = new TapPermutes(sliding ? width.Kernel : 0, width.PadBegin, width.Stride);
-            fixed (T* source = input, target = output, divisorRow = divisors)
-            fixed (int* rows = rowOffsets)
+            var rows = new RowTable(offsets, counts, divisorRow, divisors, outputRows.Kernel);
+            bool scanForNaN = (long)inPlane * Unsafe.SizeOf<T>() <= NaNScanBytes;
+            for (long p = firstPlane; p < firstPlane + planeCount; p++)
             {
-                var divisorCache = new DivisorCache(divisorRow, outWidth + Lanes);
-                bool scanForNaN = (long)inPlane * Unsafe.SizeOf<T>() <= NaNScanBytes;
-                for (long p = firstPlane; p < firstPlane + planeCount; p++)
-                {
-                    T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
-                    if (!plan.IsMax)
-                        AveragePlane(plan, heightWindows, plane, outputPlane, rows, columns, ref divisorCache);
-                    else if (scanForNaN && !ContainsNaN(plane, inPlane))
-                        MaxPlane<UncheckedMax512>(plan, heightWindows, plane, outputPlane, rows, columns, sliding, taps);
-                    else
-                        MaxPlane<PropagatingMax512>(plan, heightWindows, plane, outputPlane, rows, columns, sliding, taps);
-                }
+                T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
+                if (!plan.IsMax)
+                    AveragePlane(plan, rows, plane, outputPlane, columns);
+                else if (scanForNaN && !ContainsNaN(plane, inPlane))
+                    MaxPlane<UncheckedMax512>(plan, rows, plane, outputPlane, columns, sliding, taps);
+                else
+                    MaxPlane<PropagatingMax512>(plan, rows, plane, outputPlane, columns, sliding, taps);
             }
         }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(rowOffsets);
-            if (divisors.Length > 0) ArrayPool<T>.Shared.Return(divisors);
-        }
-    }
-
-    /// <summary>
-    /// Writes the start offsets of output row <paramref name="oh"/>'s window rows inside the input (row index times
-    /// <paramref name="rowLength"/>), in window order, and returns how many there are: rows in the padding add nothing.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe int WindowRows(in AxisPlan height, in AxisWindows heightWindows, int oh, int rowLength, int* rows)
-    {
-        var (first, end) = heightWindows[oh];
-        int count = 0;
-        for (int kh = first; kh < end; kh++)
-            rows[count++] = (int)(height.WindowStart(oh) + (long)kh * height.Dilation) * rowLength;
-        return count;
     }
 
     /// <summary>
@@ -116,53 +95,108 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     private const int NaNScanBytes = 16 * 1024;
 
     /// <summary>
-    /// The average divisors of output rows, one row per distinct depth-and-height factor (top edge, interior, bottom
-    /// edge, ...), built once per call rather than whenever consecutive rows differ: with count_include_pad false,
-    /// rebuilding the rows at every plane's edges cost as much as Inception's sums.
+    /// What every plane's output rows share, computed once per call: each output row's window rows inside the input
+    /// (offsets of their first cells, in window order; rows in the padding add nothing) and, for average, its divisors,
+    /// one row of them per distinct depth-and-height factor (top edge, interior, bottom edge, ...). Computed per row
+    /// of every plane, the divisor factors' integer divisions alone cost as much as Inception's sums.
     /// </summary>
-    private unsafe struct DivisorCache
+    private readonly struct OutputRows : IDisposable
     {
-        /// <summary>Rows kept; a call with more distinct factors (tall padding or ceil overhang) rebuilds round-robin.</summary>
-        public const int Slots = 8;
+        private readonly int[] _offsets; // row oh's window rows at [oh * kernel, oh * kernel + count)
+        private readonly int[] _counts;
+        private readonly int[] _divisorRow; // average: row oh's divisors start at _divisors[_divisorRow[oh]]
+        private readonly T[] _divisors;
 
-        private readonly T* _rows;
-        private readonly int _pitch;
-        private fixed long _factors[Slots];
-        private int _used;
-
-        public DivisorCache(T* rows, int pitch)
+        public OutputRows(in PoolPlan plan)
         {
-            _rows = rows;
-            _pitch = pitch;
-            _used = 0;
+            AxisPlan height = plan.Height;
+            int outHeight = height.Output, kernel = height.Kernel, length = plan.Width.Length;
+            _offsets = ArrayPool<int>.Shared.Rent(Math.Max(1, outHeight * kernel));
+            _counts = ArrayPool<int>.Shared.Rent(Math.Max(1, outHeight));
+            using var windows = new AxisWindows(height);
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                var (first, end) = windows[oh];
+                int count = 0;
+                for (int kh = first; kh < end; kh++)
+                    _offsets[oh * kernel + count++] = (int)(height.WindowStart(oh) + (long)kh * height.Dilation) * length;
+                _counts[oh] = count;
+            }
+            Kernel = kernel;
+            if (plan.IsMax)
+            {
+                _divisorRow = [];
+                _divisors = [];
+                return;
+            }
+
+            // Average: each distinct row factor gets one row of divisors, padded to whole vectors with 1.
+            int outWidth = plan.Width.Output, pitch = outWidth + Lanes;
+            _divisorRow = ArrayPool<int>.Shared.Rent(Math.Max(1, outHeight));
+            long[] factors = ArrayPool<long>.Shared.Rent(Math.Max(1, outHeight));
+            int distinct = 0;
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                long factor = plan.Descriptor.DivisorOverride != 0 ? 0 : plan.RowDivisorFactor(0, oh);
+                int slot = Array.IndexOf(factors, factor, 0, distinct);
+                if (slot < 0) factors[slot = distinct++] = factor;
+                _divisorRow[oh] = slot * pitch;
+            }
+            _divisors = ArrayPool<T>.Shared.Rent(distinct * pitch);
+            for (int slot = 0; slot < distinct; slot++)
+            {
+                Span<T> row = _divisors.AsSpan(slot * pitch, pitch);
+                for (int ow = 0; ow < outWidth; ow++) row[ow] = T.CreateTruncating(plan.Divisor(factors[slot], ow));
+                row[outWidth..].Fill(T.One); // lanes past the row: never stored
+            }
+            ArrayPool<long>.Shared.Return(factors);
         }
 
-        /// <summary>The divisors of a row whose depth-and-height factor is <paramref name="rowFactor"/> (0 under a divisor override).</summary>
-        public T* For(in PoolPlan plan, long rowFactor, int outWidth)
+        /// <summary>Rows per window (the row tables' stride).</summary>
+        public int Kernel { get; }
+
+        public int[] Offsets => _offsets;
+        public int[] Counts => _counts;
+        public int[] DivisorRow => _divisorRow;
+        public T[] Divisors => _divisors;
+
+        public void Dispose()
         {
-            int slots = Math.Min(_used, Slots);
-            for (int i = 0; i < slots; i++)
-                if (_factors[i] == rowFactor) return _rows + (long)i * _pitch;
-            int slot = _used++ % Slots;
-            T* row = _rows + (long)slot * _pitch;
-            for (int ow = 0; ow < outWidth; ow++) row[ow] = T.CreateTruncating(plan.Divisor(rowFactor, ow));
-            for (int ow = outWidth; ow < _pitch; ow++) row[ow] = T.One; // lanes past the row: never stored
-            _factors[slot] = rowFactor;
-            return row;
+            ArrayPool<int>.Shared.Return(_offsets);
+            ArrayPool<int>.Shared.Return(_counts);
+            if (_divisorRow.Length > 0) ArrayPool<int>.Shared.Return(_divisorRow);
+            if (_divisors.Length > 0) ArrayPool<T>.Shared.Return(_divisors);
         }
     }
 
-    /// <summary>Average pooling of one plane, every output row, in PyTorch's summation order.</summary>
-    private static unsafe void AveragePlane(in PoolPlan plan, in AxisWindows heightWindows, T* plane, T* outputPlane,
-        int* rows, in Columns columns, ref DivisorCache divisors)
+    /// <summary><see cref="OutputRows"/>' tables through pointers (pinned by the caller).</summary>
+    private readonly unsafe struct RowTable(int* offsets, int* counts, int* divisorRow, T* divisors, int kernel)
     {
-        AxisPlan height = plan.Height;
-        int outWidth = columns.Output;
-        for (int oh = 0; oh < height.Output; oh++)
+        private readonly int* _offsets = offsets;
+        private readonly int* _counts = counts;
+        private readonly int* _divisorRow = divisorRow;
+        private readonly T* _divisors = divisors;
+        private readonly int _kernel = kernel;
+
+        /// <summary>Output row <paramref name="oh"/>'s window rows (offsets into the plane) and how many there are.</summary>
+        public int* Rows(int oh, out int count)
         {
-            int count = WindowRows(height, heightWindows, oh, columns.Length, rows);
-            long rowFactor = plan.Descriptor.DivisorOverride != 0 ? 0 : plan.RowDivisorFactor(0, oh);
-            T* divisorRow = divisors.For(plan, rowFactor, outWidth);
+            count = _counts[oh];
+            return _offsets + oh * _kernel;
+        }
+
+        /// <summary>Output row <paramref name="oh"/>'s divisors (average only), padded with 1 to whole vectors.</summary>
+        public T* Divisors(int oh) => _divisors + _divisorRow[oh];
+    }
+
+    /// <summary>Average pooling of one plane, every output row, in PyTorch's summation order.</summary>
+    private static unsafe void AveragePlane(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane, in Columns columns)
+    {
+        int outWidth = columns.Output;
+        for (int oh = 0; oh < plan.Height.Output; oh++)
+        {
+            int* rows = table.Rows(oh, out int count);
+            T* divisorRow = table.Divisors(oh);
             T* outputRow = outputPlane + (long)oh * outWidth;
             if (plan.Width.Stride == 1) SumRowStride1(plane, rows, count, outputRow, divisorRow, columns);
             else SumRow(plane, rows, count, outputRow, divisorRow, columns);
@@ -170,8 +204,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     }
 
     /// <summary>Max pooling of one plane, every output row, with <typeparamref name="TMax"/>'s maximum.</summary>
-    private static unsafe void MaxPlane<TMax>(in PoolPlan plan, in AxisWindows heightWindows, T* plane, T* outputPlane,
-        int* rows, in Columns columns, bool sliding, in TapPermutes taps) where TMax : IMax512
+    private static unsafe void MaxPlane<TMax>(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane,
+        in Columns columns, bool sliding, in TapPermutes taps) where TMax : IMax512
     {
         AxisPlan height = plan.Height;
         if (sliding && NarrowRows.Fits(columns, plan.Width.Stride))
@@ -179,7 +213,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             var narrow = new NarrowRows(columns);
             for (int oh = 0; oh < height.Output; oh++)
             {
-                int count = WindowRows(height, heightWindows, oh, columns.Length, rows);
+                int* rows = table.Rows(oh, out int count);
                 T* outputRow = outputPlane + (long)oh * columns.Output;
                 if (plan.Width.Stride == 1) NarrowRowStride1<TMax>(plane, rows, count, outputRow, narrow, columns, taps);
                 else NarrowRowStride2<TMax>(plane, rows, count, outputRow, narrow, columns, taps);
@@ -188,7 +222,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         }
         for (int oh = 0; oh < height.Output; oh++)
         {
-            int count = WindowRows(height, heightWindows, oh, columns.Length, rows);
+            int* rows = table.Rows(oh, out int count);
             T* outputRow = outputPlane + (long)oh * columns.Output;
             if (sliding && plan.Width.Stride == 1) MaxRowSlidingStride1<TMax>(plane, rows, count, outputRow, columns, taps);
             else if (sliding) MaxRowSliding<TMax>(plane, rows, count, outputRow, columns, taps);
