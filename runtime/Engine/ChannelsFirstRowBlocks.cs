@@ -35,7 +35,7 @@ namespace KernelGen.Engine;
 /// 76.</para>
 /// <para>Average with a horizontal stride of 1 (Inception's 3x3) adds unaligned loads tap by tap, two output blocks
 /// at a time, and keeps each distinct row of divisors for the whole call (inception.pool's general run: 530 us on the
-/// prepared-plane path, about 280 us here).</para>
+/// prepared-plane path, about 210 us here, with the tap masks of the blocks at the rows' ends made once per call).</para>
 /// <para>Average keeps block-by-block sums with the taps in row-major window order; padding contributes the identity,
 /// so sums round exactly as in the other paths, and the result is bit-identical to them (the cross-ISA fingerprints
 /// in CI compare this path with the others).</para>
@@ -68,21 +68,30 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         var columns = new Columns(width);
         bool sliding = plan.IsMax && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride);
         using var taps = new TapPermutes(sliding ? width.Kernel : 0, width.PadBegin, width.Stride);
-        fixed (T* source = input, target = output, divisors = outputRows.Divisors)
-        fixed (int* offsets = outputRows.Offsets, counts = outputRows.Counts, divisorRow = outputRows.DivisorRow)
+        Vector512<T>[] edgeMasks = !plan.IsMax && width.Stride == 1 ? EdgeTapMasks(columns) : [];
+        try
         {
-            var rows = new RowTable(offsets, counts, divisorRow, divisors, outputRows.Kernel);
-            bool scanForNaN = (long)inPlane * Unsafe.SizeOf<T>() <= NaNScanBytes;
-            for (long p = firstPlane; p < firstPlane + planeCount; p++)
+            fixed (Vector512<T>* masks = edgeMasks)
+            fixed (T* source = input, target = output, divisors = outputRows.Divisors)
+            fixed (int* offsets = outputRows.Offsets, counts = outputRows.Counts, divisorRow = outputRows.DivisorRow)
             {
-                T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
-                if (!plan.IsMax)
-                    AveragePlane(plan, rows, plane, outputPlane, columns);
-                else if (scanForNaN && !ContainsNaN(plane, inPlane))
-                    MaxPlane<UncheckedMax512>(plan, rows, plane, outputPlane, columns, sliding, taps);
-                else
-                    MaxPlane<PropagatingMax512>(plan, rows, plane, outputPlane, columns, sliding, taps);
+                var rows = new RowTable(offsets, counts, divisorRow, divisors, outputRows.Kernel);
+                bool scanForNaN = (long)inPlane * Unsafe.SizeOf<T>() <= NaNScanBytes;
+                for (long p = firstPlane; p < firstPlane + planeCount; p++)
+                {
+                    T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
+                    if (!plan.IsMax)
+                        AveragePlane(plan, rows, plane, outputPlane, columns, masks);
+                    else if (scanForNaN && !ContainsNaN(plane, inPlane))
+                        MaxPlane<UncheckedMax512>(plan, rows, plane, outputPlane, columns, sliding, taps);
+                    else
+                        MaxPlane<PropagatingMax512>(plan, rows, plane, outputPlane, columns, sliding, taps);
+                }
             }
+        }
+        finally
+        {
+            if (edgeMasks.Length > 0) ArrayPool<Vector512<T>>.Shared.Return(edgeMasks);
         }
     }
 
@@ -190,7 +199,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     }
 
     /// <summary>Average pooling of one plane, every output row, in PyTorch's summation order.</summary>
-    private static unsafe void AveragePlane(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane, in Columns columns)
+    private static unsafe void AveragePlane(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane, in Columns columns, Vector512<T>* edgeMasks)
     {
         int outWidth = columns.Output;
         for (int oh = 0; oh < plan.Height.Output; oh++)
@@ -198,7 +207,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             int* rows = table.Rows(oh, out int count);
             T* divisorRow = table.Divisors(oh);
             T* outputRow = outputPlane + (long)oh * outWidth;
-            if (plan.Width.Stride == 1) SumRowStride1(plane, rows, count, outputRow, divisorRow, columns);
+            if (plan.Width.Stride == 1) SumRowStride1(plane, rows, count, outputRow, divisorRow, columns, edgeMasks);
             else SumRow(plane, rows, count, outputRow, divisorRow, columns);
         }
     }
@@ -607,54 +616,84 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     /// does. Before this path, the prepared-plane path made a padded copy of each plane and called a reduction per
     /// output row (inception.pool's general run: 530 us).
     /// </summary>
-    private static unsafe void SumRowStride1(T* plane, int* rows, int count, T* output, T* divisors, in Columns columns)
+    private static unsafe void SumRowStride1(T* plane, int* rows, int count, T* output, T* divisors, in Columns columns, Vector512<T>* edgeMasks)
     {
         var zero = Vector512<T>.Zero;
-        int kernel = columns.Kernel, length = columns.Length;
-        // Two blocks at a time: each output's sum is one chain of dependent additions, and two chains in one loop
-        // keep the adder busy where one would wait on the previous addition.
-        for (int ow = 0; ow < columns.Output; ow += 2 * Lanes)
+        int kernel = columns.Kernel;
+        for (int ow = 0, block = 0; ow < columns.Output; ow += Lanes, block++)
         {
-            int first = ow - columns.PadBegin, second = first + Lanes;
-            bool firstInside = first >= 0 && first + Lanes + kernel - 1 <= length;
-            bool secondInside = second >= 0 && second + Lanes + kernel - 1 <= length;
-            var sumFirst = zero; // PyTorch's order: from +0, row by row, tap by tap
-            var sumSecond = zero;
-            if (kernel == 3)
+            int column = ow - columns.PadBegin;
+            var sum = zero; // PyTorch's order: from +0, row by row, tap by tap
+            if (IsInsideStride1(column, columns))
             {
-                // The common 3 wide, unrolled, with each tap's mask made once for all the window's rows.
-                var first0 = TapMask(first, firstInside, length);
-                var first1 = TapMask(first + 1, firstInside, length);
-                var first2 = TapMask(first + 2, firstInside, length);
-                var second0 = TapMask(second, secondInside, length);
-                var second1 = TapMask(second + 1, secondInside, length);
-                var second2 = TapMask(second + 2, secondInside, length);
-                for (int r = 0; r < count; r++)
+                // Plain loads, which the adds take as memory operands.
+                if (kernel == 3)
                 {
-                    T* at = plane + rows[r] + first;
-                    sumFirst += MaskLoad(at, first0, zero);
-                    sumSecond += MaskLoad(at + Lanes, second0, zero);
-                    sumFirst += MaskLoad(at + 1, first1, zero);
-                    sumSecond += MaskLoad(at + Lanes + 1, second1, zero);
-                    sumFirst += MaskLoad(at + 2, first2, zero);
-                    sumSecond += MaskLoad(at + Lanes + 2, second2, zero);
+                    for (int r = 0; r < count; r++)
+                    {
+                        T* at = plane + rows[r] + column;
+                        sum += Vector512.Load(at);
+                        sum += Vector512.Load(at + 1);
+                        sum += Vector512.Load(at + 2);
+                    }
+                }
+                else
+                {
+                    for (int r = 0; r < count; r++)
+                    {
+                        T* at = plane + rows[r] + column;
+                        for (int kw = 0; kw < kernel; kw++) sum += Vector512.Load(at + kw);
+                    }
                 }
             }
             else
             {
-                for (int r = 0; r < count; r++)
+                // A block at a row's end: each tap's mask comes from the per-call table.
+                Vector512<T>* masks = edgeMasks + block * kernel;
+                if (kernel == 3)
                 {
-                    T* row = plane + rows[r];
-                    for (int kw = 0; kw < kernel; kw++)
+                    Vector512<T> left = masks[0], middle = masks[1], right = masks[2];
+                    for (int r = 0; r < count; r++)
                     {
-                        sumFirst += Load(row, first + kw, firstInside, length, zero);
-                        sumSecond += Load(row, second + kw, secondInside, length, zero);
+                        T* at = plane + rows[r] + column;
+                        sum += MaskLoad(at, left, zero);
+                        sum += MaskLoad(at + 1, middle, zero);
+                        sum += MaskLoad(at + 2, right, zero);
+                    }
+                }
+                else
+                {
+                    for (int r = 0; r < count; r++)
+                    {
+                        T* at = plane + rows[r] + column;
+                        for (int kw = 0; kw < kernel; kw++) sum += MaskLoad(at + kw, masks[kw], zero);
                     }
                 }
             }
-            Store(output, ow, sumFirst / Vector512.Load(divisors + ow), columns.Output);
-            if (ow + Lanes < columns.Output) Store(output, ow + Lanes, sumSecond / Vector512.Load(divisors + ow + Lanes), columns.Output);
+            Store(output, ow, sum / Vector512.Load(divisors + ow), columns.Output);
         }
+    }
+
+    /// <summary>Whether every tap of the stride-1 block starting at input <paramref name="column"/> lies inside the row.</summary>
+    private static bool IsInsideStride1(int column, in Columns columns) =>
+        column >= 0 && column + Lanes + columns.Kernel - 1 <= columns.Length;
+
+    /// <summary>
+    /// For stride-1 average: the load mask of tap kw of every output block that reaches past a row's end, at
+    /// <c>[block * kernel + kw]</c> (the blocks inside the row need none and their entries are unused). Rented.
+    /// </summary>
+    private static Vector512<T>[] EdgeTapMasks(in Columns columns)
+    {
+        int blocks = (columns.Output + Lanes - 1) / Lanes;
+        var masks = ArrayPool<Vector512<T>>.Shared.Rent(Math.Max(1, blocks * columns.Kernel));
+        for (int block = 0; block < blocks; block++)
+        {
+            int column = block * Lanes - columns.PadBegin;
+            if (IsInsideStride1(column, columns)) continue;
+            for (int kw = 0; kw < columns.Kernel; kw++)
+                masks[block * columns.Kernel + kw] = TapMask(column + kw, inside: false, columns.Length);
+        }
+        return masks;
     }
 
     /// <summary>The lanes of the vector at <paramref name="column"/> inside <c>[0, length)</c>: all of them for a block known to be inside.</summary>
