@@ -36,6 +36,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         long rowsPerImage = (long)depth.Output * height.Output;
         int imageSize = plan.InputPlane * channels;
         int[] taps = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel * width.Kernel);
+        int[] interiorTaps = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel * width.Kernel);
         using var depthWindows = new AxisWindows(depth);
         using var heightWindows = new AxisWindows(height);
         using var widthWindows = new AxisWindows(width);
@@ -53,11 +54,38 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                 var (hFirst, hEnd) = heightWindows[oh];
                 long dStart = depth.WindowStart(od), hStart = height.WindowStart(oh);
                 long rowFactor = plan.IsMax ? 0 : plan.RowDivisorFactor(od, oh);
+                // A window whose columns are all inside the input has the same cells, relative to its first column,
+                // as every other such window of the row: their offsets are listed once per row.
+                int interiorCount = 0;
+                for (int kd = dFirst; kd < dEnd; kd++)
+                    for (int kh = hFirst; kh < hEnd; kh++)
+                    {
+                        long rowCell = ((dStart + (long)kd * depth.Dilation) * height.Length + hStart + (long)kh * height.Dilation) * width.Length;
+                        for (int kw = 0; kw < width.Kernel; kw++)
+                            interiorTaps[interiorCount++] = (int)((rowCell + (long)kw * width.Dilation) * channels);
+                    }
                 for (int ow = 0; ow < width.Output; ow++)
                 {
-                    // The window's cells inside the input, in row-major order, as offsets into the image.
                     var (wFirst, wEnd) = widthWindows[ow];
                     long wStart = width.WindowStart(ow);
+                    Span<T> cell = output.Slice(checked((int)((r * width.Output + ow) * channels)), channels);
+                    if (wFirst == 0 && wEnd == width.Kernel && interiorCount > 0)
+                    {
+                        ReadOnlySpan<T> from = image[checked((int)(wStart * channels))..];
+                        if (plan.IsMax)
+                        {
+                            VectorOps<T>.Reduce<MaxOp<T>>(from, interiorTaps.AsSpan(0, interiorCount), cell, startFromZero: false);
+                        }
+                        else
+                        {
+                            VectorOps<T>.Reduce<AddOp<T>>(from, interiorTaps.AsSpan(0, interiorCount), cell, startFromZero: true);
+                            VectorOps<T>.Accumulate<DivideOp<T>>(cell, Divisor(plan, rowFactor, columnFactors[ow]));
+                        }
+                        continue;
+                    }
+
+                    // A window clipped by the row's ends: its cells inside the input, in row-major order, as offsets
+                    // into the image.
                     int count = 0;
                     for (int kd = dFirst; kd < dEnd; kd++)
                         for (int kh = hFirst; kh < hEnd; kh++)
@@ -67,7 +95,6 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                                 taps[count++] = (int)((rowCell + wStart + (long)kw * width.Dilation) * channels);
                         }
 
-                    Span<T> cell = output.Slice(checked((int)((r * width.Output + ow) * channels)), channels);
                     if (plan.IsMax)
                     {
                         if (count == 0) cell.Fill(T.NegativeInfinity); // a window made only of padding (ONNX limits only)
@@ -86,6 +113,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         finally
         {
             ArrayPool<int>.Shared.Return(taps);
+            ArrayPool<int>.Shared.Return(interiorTaps);
             ArrayPool<long>.Shared.Return(columnFactors);
         }
     }
