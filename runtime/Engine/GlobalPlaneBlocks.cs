@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Quad = (System.Runtime.Intrinsics.Vector512<float>, System.Runtime.Intrinsics.Vector512<float>, System.Runtime.Intrinsics.Vector512<float>, System.Runtime.Intrinsics.Vector512<float>);
 
 namespace KernelGen.Engine;
 
@@ -142,7 +143,7 @@ internal static class GlobalPlaneBlocks
 
                 // Lane k of s<j> is stripe k of plane j: transposed, lane j of vector k is stripe k of plane j, so
                 // combining the vectors in order 0..15 combines every plane's stripes in order, as the scalar path does.
-                var r = TransposeAndCombine<TOp>(s0, first: true, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15);
+                var r = TransposeAndCombine<TOp>(s0, first: true, (s0, s1, s2, s3), (s4, s5, s6, s7), (s8, s9, s10, s11), (s12, s13, s14, s15));
                 // A zero maximum is +0 (see MaxOp); an average divides by the cell count.
                 Vector512.Store(isMax ? r + Vector512<float>.Zero : r / divisor, target + first);
             }
@@ -191,10 +192,10 @@ internal static class GlobalPlaneBlocks
                 {
                     float* c = p + i;
                     sum = TransposeAndCombine<AddOp<float>>(sum, first: false,
-                        Vector512.Load(c), Vector512.Load(c + cells), Vector512.Load(c + 2 * cells), Vector512.Load(c + 3 * cells),
-                        Vector512.Load(c + 4 * cells), Vector512.Load(c + 5 * cells), Vector512.Load(c + 6 * cells), Vector512.Load(c + 7 * cells),
-                        Vector512.Load(c + 8 * cells), Vector512.Load(c + 9 * cells), Vector512.Load(c + 10 * cells), Vector512.Load(c + 11 * cells),
-                        Vector512.Load(c + 12 * cells), Vector512.Load(c + 13 * cells), Vector512.Load(c + 14 * cells), Vector512.Load(c + 15 * cells));
+                        (Vector512.Load(c), Vector512.Load(c + cells), Vector512.Load(c + 2 * cells), Vector512.Load(c + 3 * cells)),
+                        (Vector512.Load(c + 4 * cells), Vector512.Load(c + 5 * cells), Vector512.Load(c + 6 * cells), Vector512.Load(c + 7 * cells)),
+                        (Vector512.Load(c + 8 * cells), Vector512.Load(c + 9 * cells), Vector512.Load(c + 10 * cells), Vector512.Load(c + 11 * cells)),
+                        (Vector512.Load(c + 12 * cells), Vector512.Load(c + 13 * cells), Vector512.Load(c + 14 * cells), Vector512.Load(c + 15 * cells)));
                 }
                 if (tailByGather)
                 {
@@ -208,14 +209,14 @@ internal static class GlobalPlaneBlocks
                 {
                     float* c = p + full;
                     sum = TransposeAndCombine<AddOp<float>>(sum, first: false,
-                        Avx512F.MaskLoad(c, tail, zero), Avx512F.MaskLoad(c + cells, tail, zero),
-                        Avx512F.MaskLoad(c + 2 * cells, tail, zero), Avx512F.MaskLoad(c + 3 * cells, tail, zero),
-                        Avx512F.MaskLoad(c + 4 * cells, tail, zero), Avx512F.MaskLoad(c + 5 * cells, tail, zero),
-                        Avx512F.MaskLoad(c + 6 * cells, tail, zero), Avx512F.MaskLoad(c + 7 * cells, tail, zero),
-                        Avx512F.MaskLoad(c + 8 * cells, tail, zero), Avx512F.MaskLoad(c + 9 * cells, tail, zero),
-                        Avx512F.MaskLoad(c + 10 * cells, tail, zero), Avx512F.MaskLoad(c + 11 * cells, tail, zero),
-                        Avx512F.MaskLoad(c + 12 * cells, tail, zero), Avx512F.MaskLoad(c + 13 * cells, tail, zero),
-                        Avx512F.MaskLoad(c + 14 * cells, tail, zero), Avx512F.MaskLoad(c + 15 * cells, tail, zero));
+                        (Avx512F.MaskLoad(c, tail, zero), Avx512F.MaskLoad(c + cells, tail, zero),
+                         Avx512F.MaskLoad(c + 2 * cells, tail, zero), Avx512F.MaskLoad(c + 3 * cells, tail, zero)),
+                        (Avx512F.MaskLoad(c + 4 * cells, tail, zero), Avx512F.MaskLoad(c + 5 * cells, tail, zero),
+                         Avx512F.MaskLoad(c + 6 * cells, tail, zero), Avx512F.MaskLoad(c + 7 * cells, tail, zero)),
+                        (Avx512F.MaskLoad(c + 8 * cells, tail, zero), Avx512F.MaskLoad(c + 9 * cells, tail, zero),
+                         Avx512F.MaskLoad(c + 10 * cells, tail, zero), Avx512F.MaskLoad(c + 11 * cells, tail, zero)),
+                        (Avx512F.MaskLoad(c + 12 * cells, tail, zero), Avx512F.MaskLoad(c + 13 * cells, tail, zero),
+                         Avx512F.MaskLoad(c + 14 * cells, tail, zero), Avx512F.MaskLoad(c + 15 * cells, tail, zero)));
                 }
                 Vector512.Store(sum / divisors, target + first);
             }
@@ -383,39 +384,25 @@ internal static class GlobalPlaneBlocks
     }
 
     /// <summary>
-    /// Transposes sixteen vectors s0..s15 (a 16x16 float transpose, 64 shuffles), so that vector k holds lane k of
-    /// s0, s1, ..., s15 in that order, and combines those sixteen vectors into <paramref name="r"/> in order 0..15
-    /// (starting from vector 0 itself when <paramref name="first"/>): in every lane j, the scalar sequence
-    /// <c>((r op s_j[0]) op s_j[1]) op ... op s_j[15]</c>.
+    /// Transposes sixteen vectors, given in four groups of four (s0..s3, s4..s7, s8..s11, s12..s15), with a 16x16 float
+    /// transpose (64 shuffles), so that vector k holds lane k of s0, s1, ..., s15 in that order, and combines those
+    /// sixteen vectors into <paramref name="r"/> in order 0..15 (starting from vector 0 itself when
+    /// <paramref name="first"/>): in every lane j, the scalar sequence <c>((r op s_j[0]) op s_j[1]) op ... op s_j[15]</c>.
     /// </summary>
+    /// <remarks>
+    /// Groups rather than sixteen vector parameters: the JIT inlines no method with more than 16 arguments, and called,
+    /// the vectors went through the stack, whose 16-byte alignment split them across cache lines in some processes
+    /// (ResNet's 7x7 head ran in 11 or 20 us depending on the process).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> TransposeAndCombine<TOp>(Vector512<float> r, bool first,
-        Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
-        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7,
-        Vector512<float> s8, Vector512<float> s9, Vector512<float> s10, Vector512<float> s11,
-        Vector512<float> s12, Vector512<float> s13, Vector512<float> s14, Vector512<float> s15)
+    private static Vector512<float> TransposeAndCombine<TOp>(Vector512<float> r, bool first, Quad s0to3, Quad s4to7, Quad s8to11, Quad s12to15)
         where TOp : ILaneOp<float>
     {
-        // Step 1: interleave the 32-bit lanes of vector pairs within each 128-bit block. In block b,
-        // t<2i> = (s<2i>[4b], s<2i+1>[4b], s<2i>[4b+1], s<2i+1>[4b+1]) and t<2i+1> the same for 4b+2, 4b+3.
-        var t0 = Avx512F.UnpackLow(s0, s1).AsDouble(); var t1 = Avx512F.UnpackHigh(s0, s1).AsDouble();
-        var t2 = Avx512F.UnpackLow(s2, s3).AsDouble(); var t3 = Avx512F.UnpackHigh(s2, s3).AsDouble();
-        var t4 = Avx512F.UnpackLow(s4, s5).AsDouble(); var t5 = Avx512F.UnpackHigh(s4, s5).AsDouble();
-        var t6 = Avx512F.UnpackLow(s6, s7).AsDouble(); var t7 = Avx512F.UnpackHigh(s6, s7).AsDouble();
-        var t8 = Avx512F.UnpackLow(s8, s9).AsDouble(); var t9 = Avx512F.UnpackHigh(s8, s9).AsDouble();
-        var t10 = Avx512F.UnpackLow(s10, s11).AsDouble(); var t11 = Avx512F.UnpackHigh(s10, s11).AsDouble();
-        var t12 = Avx512F.UnpackLow(s12, s13).AsDouble(); var t13 = Avx512F.UnpackHigh(s12, s13).AsDouble();
-        var t14 = Avx512F.UnpackLow(s14, s15).AsDouble(); var t15 = Avx512F.UnpackHigh(s14, s15).AsDouble();
-
-        // Step 2: interleave 64-bit pairs. Block b of u<4g+m> is lane 4b+m of s<4g>..s<4g+3>.
-        var u0 = Avx512F.UnpackLow(t0, t2).AsSingle(); var u1 = Avx512F.UnpackHigh(t0, t2).AsSingle();
-        var u2 = Avx512F.UnpackLow(t1, t3).AsSingle(); var u3 = Avx512F.UnpackHigh(t1, t3).AsSingle();
-        var u4 = Avx512F.UnpackLow(t4, t6).AsSingle(); var u5 = Avx512F.UnpackHigh(t4, t6).AsSingle();
-        var u6 = Avx512F.UnpackLow(t5, t7).AsSingle(); var u7 = Avx512F.UnpackHigh(t5, t7).AsSingle();
-        var u8 = Avx512F.UnpackLow(t8, t10).AsSingle(); var u9 = Avx512F.UnpackHigh(t8, t10).AsSingle();
-        var u10 = Avx512F.UnpackLow(t9, t11).AsSingle(); var u11 = Avx512F.UnpackHigh(t9, t11).AsSingle();
-        var u12 = Avx512F.UnpackLow(t12, t14).AsSingle(); var u13 = Avx512F.UnpackHigh(t12, t14).AsSingle();
-        var u14 = Avx512F.UnpackLow(t13, t15).AsSingle(); var u15 = Avx512F.UnpackHigh(t13, t15).AsSingle();
+        // Steps 1 and 2, per group: block b of u<4g+m> is lane 4b+m of the group's vectors s<4g>..s<4g+3>.
+        var (u0, u1, u2, u3) = Interleave(s0to3);
+        var (u4, u5, u6, u7) = Interleave(s4to7);
+        var (u8, u9, u10, u11) = Interleave(s8to11);
+        var (u12, u13, u14, u15) = Interleave(s12to15);
 
         // Steps 3 and 4: gather the 128-bit blocks. Lane 4b+m of the sixteen vectors is block b of u<m>, u<4+m>,
         // u<8+m> and u<12+m>, in that order.
@@ -430,6 +417,21 @@ internal static class GlobalPlaneBlocks
         r = TOp.Apply(r, x6); r = TOp.Apply(r, x7); r = TOp.Apply(r, x8); r = TOp.Apply(r, x9); r = TOp.Apply(r, x10);
         r = TOp.Apply(r, x11); r = TOp.Apply(r, x12); r = TOp.Apply(r, x13); r = TOp.Apply(r, x14); r = TOp.Apply(r, x15);
         return r;
+    }
+
+    /// <summary>
+    /// Steps 1 and 2 of the 16x16 transpose for four vectors a, b, c, d: interleave the 32-bit lanes of (a, b) and
+    /// (c, d) within each 128-bit block, then their 64-bit pairs, so that block k of result m holds lane 4k+m of a, b,
+    /// c and d, in that order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Quad Interleave(Quad s)
+    {
+        var (a, b, c, d) = s;
+        var ab0 = Avx512F.UnpackLow(a, b).AsDouble(); var ab1 = Avx512F.UnpackHigh(a, b).AsDouble();
+        var cd0 = Avx512F.UnpackLow(c, d).AsDouble(); var cd1 = Avx512F.UnpackHigh(c, d).AsDouble();
+        return (Avx512F.UnpackLow(ab0, cd0).AsSingle(), Avx512F.UnpackHigh(ab0, cd0).AsSingle(),
+                Avx512F.UnpackLow(ab1, cd1).AsSingle(), Avx512F.UnpackHigh(ab1, cd1).AsSingle());
     }
 
     /// <summary>
