@@ -1,0 +1,216 @@
+using System;
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using KernelGen.Specialization;
+
+namespace KernelGen.Engine;
+
+/// <summary>
+/// The general engine's path for channels-first 2-d max pooling with stride 1 and "same" width (GoogLeNet's 3x3 p1,
+/// YOLO's SPPF 5x5 p2, 7x7 p3, ...) on small planes, on AVX-512: each pass runs over the whole plane as one flat
+/// sequence of vectors, not row by row.
+/// </summary>
+/// <remarks>
+/// <para>The late layers' feature maps are 7 to 40 cells wide, so a row is one to three vectors, and a path that works
+/// row by row spends as much on each row's set-up as on its maxima. Here, max being separable and exact in any order:
+/// the vertical pass takes, for every output row at once, the maximum of the window's input rows (row r of the plane
+/// is cells <c>r * W</c> on, so window row kh is the flat offset <c>(kh - padTop) * W</c>, one long contiguous
+/// loop for all the rows whose window lies inside the plane); the horizontal pass then takes each output's maximum
+/// over its columns from that scratch plane, at flat offsets <c>kw - padLeft</c>. A tap that would cross into the
+/// neighbouring row is masked off by the lane's column, which the pass carries along (column = flat index mod W).</para>
+/// <para>The output width equals the input width (padLeft + padRight = kernel width - 1), so output cell q of the
+/// plane sits at the same flat index q as the scratch cell it is computed from. A plane without NaN uses vmaxps
+/// alone, as <see cref="ChannelsFirstRowBlocks{T}"/> does; one with NaN the propagating maximum.</para>
+/// </remarks>
+internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static int Lanes => Vector512<T>.Count;
+
+    /// <summary>Planes up to this size take this path: the scratch plane and the input stay in L1 and L2.</summary>
+    private const int MaxPlaneBytes = 16 * 1024;
+
+    /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
+    public static bool Applies(in PoolPlan plan)
+    {
+        AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
+        return Vector512.IsHardwareAccelerated && Avx512F.IsSupported &&
+            (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && plan.IsMax &&
+            depth.Length == 1 && depth.Kernel == 1 && depth.Output == 1 &&
+            height.Stride == 1 && width.Stride == 1 && height.Dilation == 1 && width.Dilation == 1 &&
+            width.Output == width.Length && width.PadBegin < Lanes && width.Kernel - 1 - width.PadBegin < Lanes &&
+            (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+    {
+        int inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
+        // The scratch plane has a vector of margin before it and two after (the last, partial vector reads up to a
+        // vector past the plane's end, plus its taps' reach), so that horizontal taps near the ends read memory that
+        // exists; their lanes are masked off.
+        T[] scratch = ArrayPool<T>.Shared.Rent(outPlane + 3 * Lanes);
+        try
+        {
+            fixed (T* source = input, target = output, columnMaxima = scratch)
+            {
+                T* maxima = columnMaxima + Lanes;
+                for (long p = firstPlane; p < firstPlane + planeCount; p++)
+                {
+                    T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
+                    if (ContainsNaN(plane, inPlane)) Plane<PropagatingMax512>(plan, plane, maxima, outputPlane);
+                    else Plane<UncheckedMax512>(plan, plane, maxima, outputPlane);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(scratch);
+        }
+    }
+
+    private static unsafe void Plane<TMax>(in PoolPlan plan, T* plane, T* maxima, T* output) where TMax : IMax512
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        int w = width.Length, outHeight = height.Output;
+
+        // Vertical: output rows whose window rows all lie inside the plane form one flat span; the others (at most the
+        // padding's height at each end) go one row each, with only their inside rows.
+        int firstInterior = Math.Min(outHeight, height.PadBegin);
+        int lastInterior = Math.Min(outHeight, height.Length - height.Kernel + height.PadBegin + 1); // exclusive
+        if (lastInterior < firstInterior) lastInterior = firstInterior;
+        for (int oh = 0; oh < firstInterior; oh++) VerticalRow<TMax>(plane, maxima, oh, w, height);
+        if (lastInterior > firstInterior)
+        {
+            T* rows = plane + (long)(firstInterior - height.PadBegin) * w;
+            VerticalSpan<TMax>(rows, maxima + (long)firstInterior * w, (lastInterior - firstInterior) * w, w, height.Kernel);
+        }
+        for (int oh = lastInterior; oh < outHeight; oh++) VerticalRow<TMax>(plane, maxima, oh, w, height);
+
+        Horizontal<TMax>(maxima, output, outHeight * w, w, width.Kernel, width.PadBegin);
+    }
+
+    /// <summary>Output row <paramref name="oh"/>'s column maxima when its window is clipped by the plane's top or bottom.</summary>
+    private static unsafe void VerticalRow<TMax>(T* plane, T* maxima, int oh, int w, in AxisPlan height) where TMax : IMax512
+    {
+        long start = height.WindowStart(oh);
+        int first = (int)Math.Max(0, start), end = (int)Math.Min(height.Length, start + height.Kernel);
+        if (end <= first)
+        {
+            new Span<T>(maxima + (long)oh * w, w).Fill(T.NegativeInfinity); // a window made only of padding
+            return;
+        }
+        VerticalSpan<TMax>(plane + (long)first * w, maxima + (long)oh * w, w, w, end - first);
+    }
+
+    /// <summary>
+    /// <c>maxima[i] = max over r in [0, rows) of source[i + r * w]</c> for i in [0, length): the vertical pass over
+    /// a flat span, <paramref name="rows"/> taps a row apart.
+    /// </summary>
+    private static unsafe void VerticalSpan<TMax>(T* source, T* maxima, int length, int w, int rows) where TMax : IMax512
+    {
+        int i = 0;
+        for (; i <= length - Lanes; i += Lanes)
+        {
+            T* at = source + i;
+            var acc = Vector512.Load(at);
+            for (int r = 1; r < rows; r++) acc = Max<TMax>(acc, Vector512.Load(at + (long)r * w));
+            acc.Store(maxima + i);
+        }
+        if (i < length)
+        {
+            // The span's last cells: loads masked to the span (it may end at the plane's end), stores too.
+            var inside = FirstLanes(length - i);
+            var fill = Vector512.Create(T.NegativeInfinity);
+            T* at = source + i;
+            var acc = MaskLoad(at, inside, fill);
+            for (int r = 1; r < rows; r++) acc = Max<TMax>(acc, MaskLoad(at + (long)r * w, inside, fill));
+            MaskStore(maxima + i, inside, acc);
+        }
+    }
+
+    /// <summary>
+    /// <c>output[q] = max over kw of maxima[q + kw - padLeft]</c>, over taps whose column stays inside the row, for q
+    /// in [0, length): the horizontal pass over the whole scratch plane.
+    /// </summary>
+    private static unsafe void Horizontal<TMax>(T* maxima, T* output, int length, int w, int kernel, int padLeft) where TMax : IMax512
+    {
+        // The column of each lane, carried from vector to vector: +Lanes, minus w as often as it wraps.
+        var step = Vector512.Create(T.CreateTruncating(Lanes));
+        var rowLength = Vector512.Create(T.CreateTruncating(w));
+        var zero = Vector512<T>.Zero;
+        // A lane's column grows by Lanes per vector, so it passes w at most ceil(Lanes / w) times: that many
+        // branch-free conditional subtractions (a loop until no lane wraps mispredicted on every other vector).
+        int wraps = (Lanes + w - 1) / w;
+        var column = Wrap(Indices(), rowLength, wraps);
+        // Tap j columns to the left is inside the row for lanes whose column is at least j; tap j to the right, for
+        // lanes whose column is below w - j.
+        int left = padLeft, right = kernel - 1 - padLeft;
+        Vector512<T>* leftBound = stackalloc Vector512<T>[Math.Max(1, left)];
+        Vector512<T>* rightBound = stackalloc Vector512<T>[Math.Max(1, right)];
+        for (int j = 1; j <= left; j++) leftBound[j - 1] = Vector512.Create(T.CreateTruncating(j));
+        for (int j = 1; j <= right; j++) rightBound[j - 1] = Vector512.Create(T.CreateTruncating(w - j));
+        for (int q = 0; q < length; q += Lanes)
+        {
+            T* at = maxima + q;
+            var acc = Vector512.Load(at); // the tap at the output's own column (padLeft < kernel)
+            // Lanes whose tap would read the neighbouring row keep acc.
+            for (int j = 1; j <= left; j++)
+                acc = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(column, leftBound[j - 1]), Max<TMax>(acc, Vector512.Load(at - j)), acc);
+            for (int j = 1; j <= right; j++)
+                acc = Vector512.ConditionalSelect(Vector512.LessThan(column, rightBound[j - 1]), Max<TMax>(acc, Vector512.Load(at + j)), acc);
+            acc += zero; // a zero maximum is +0 (see MaxOp)
+            if (q + Lanes <= length) acc.Store(output + q);
+            else MaskStore(output + q, FirstLanes(length - q), acc);
+            column = Wrap(column + step, rowLength, wraps);
+        }
+    }
+
+    /// <summary>Each lane's column reduced below the row's length: <paramref name="times"/> conditional subtractions of w.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Wrap(Vector512<T> column, Vector512<T> rowLength, int times)
+    {
+        for (int i = 0; i < times; i++)
+            column = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(column, rowLength), column - rowLength, column);
+        return column;
+    }
+
+    /// <summary>Whether the plane holds a NaN (from the sum of its cells; both infinities only cost the exact path).</summary>
+    private static unsafe bool ContainsNaN(T* plane, int length)
+    {
+        var sum = Vector512<T>.Zero;
+        int i = 0;
+        for (; i <= length - Lanes; i += Lanes) sum += Vector512.Load(plane + i);
+        if (i < length) sum += MaskLoad(plane + i, FirstLanes(length - i), Vector512<T>.Zero);
+        return !Vector512.EqualsAll(sum, sum); // NaN is the one value unequal to itself
+    }
+
+    /// <summary>0, 1, 2, ... as <typeparamref name="T"/>: columns are small integers, exact in either type.</summary>
+    private static Vector512<T> Indices() => typeof(T) == typeof(float)
+        ? Vector512.ConvertToSingle(Vector512<int>.Indices).As<float, T>()
+        : Vector512.ConvertToDouble(Vector512<long>.Indices).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Max<TMax>(Vector512<T> left, Vector512<T> right) where TMax : IMax512 => typeof(T) == typeof(float)
+        ? TMax.Max(left.As<T, float>(), right.As<T, float>()).As<float, T>()
+        : TMax.Max(left.As<T, double>(), right.As<T, double>()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)
+        ? KernelLanes512.FirstLanes32(count).As<float, T>()
+        : KernelLanes512.FirstLanes64(count).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<T> MaskLoad(T* address, Vector512<T> mask, Vector512<T> fill) => typeof(T) == typeof(float)
+        ? Avx512F.MaskLoad((float*)address, mask.As<T, float>(), fill.As<T, float>()).As<float, T>()
+        : Avx512F.MaskLoad((double*)address, mask.As<T, double>(), fill.As<T, double>()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void MaskStore(T* address, Vector512<T> mask, Vector512<T> value)
+    {
+        if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)address, mask.As<T, float>(), value.As<T, float>());
+        else Avx512F.MaskStore((double*)address, mask.As<T, double>(), value.As<T, double>());
+    }
+}
