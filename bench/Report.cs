@@ -218,7 +218,7 @@ public static class Report
         | ONNX Runtime | ONNX Runtime 1.31 (`Microsoft.ML.OnnxRuntime` 1.31.1), a one-node model (MaxPool / AveragePool / GlobalAveragePool, opset 19) run through `tests/KernelGen.Testing`'s `OnnxPoolRunner`: input and output `OrtValue`s preallocated over the bench's aligned buffers, so only `InferenceSession.Run` is timed. Session options as a user gets them by default except for the threads: `GraphOptimizationLevel.ORT_ENABLE_ALL` (ORT's default; for channel counts that are multiples of 8 ORT may pick its channel-blocked NCHWc pooling), `IntraOpNumThreads = 1`, `InterOpNumThreads = 1`, sequential execution. The baseline of every (case, layout) group. |
         | KernelGen specialized | `Pooling.Run(descriptor, input, output, shape, maxDegreeOfParallelism: 1)`, the runtime entry point, which finds the registered specialized kernel. resnet50.head has no window kernel: its row is `Pooling.GlobalAverage(..., maxDegreeOfParallelism: 1)`. |
         | KernelGen [PoolKernel] | The `[PoolKernel]` method declared in `bench/Kernels.cs` called directly (no registry look-up, no argument checks by `Pooling`). None for resnet50.head. |
-        | KernelGen general | `Pooling.RunGeneral(..., maxDegreeOfParallelism: 1)`: the general engine, bypassing specialized kernels. For resnet50.head, the general window engine with a 7x7 window over the 7x7 plane (the same result as global average pooling). |
+        | KernelGen general | `Pooling.RunGeneral(..., maxDegreeOfParallelism: 1)`: the general engine, bypassing specialized kernels. For resnet50.head, the general engine with a 7x7 average window over the 7x7 plane, which it runs as a whole-plane window (global average pooling up to rounding: a window sums cell by cell, global pooling in stripes). |
         | naive loops | `bench/Naive.cs`: the textbook nested loops, one output at a time with a bounds test per window cell. |
         | roofline (copy) | `Span<float>.CopyTo` of half as many bytes as the operation moves, so that the copy reads and writes in total as many bytes as the operation must (its input read once plus its output written once), from the input buffer into a separate buffer. A kernel near 1.00x the roofline is running at memory (or cache) copy speed. |
         | KernelGen specialized, all cores | batch32 only: `Pooling.Run` with `maxDegreeOfParallelism: -1` (both cores here). Allocates: `Parallel.For` and its closure. |
@@ -260,9 +260,9 @@ public static class Report
             of the loaded cells, as the stride-1 kernels use, would spend most of that again, because stride 2 loads
             each cell for only two outputs. Sliding phase blocks along the row (each input vector reduced over the
             rows once) took the kernel from 78 to 64-67 us; computing only the blocks the taps need, without the
-            look-ahead, was 5% slower. Alignment matters on top: the same kernel on 64-byte-aligned buffers ran in 56
-            us against 62-66 us at other offsets (vgg16.pool1: 218 against 280-357 us); the bench's arrays come from
-            the GC at whatever offset they get, for every method alike.
+            look-ahead, was 5% slower. Alignment matters on top: the same kernel on 64-byte-aligned buffers ran in 54-56
+            us against 60-66 us at other offsets (vgg16.pool1: 218 against 280-357 us), which is why the bench now
+            aligns every method's tensors.
           - *inception.pool (average 3x3 s1 p1, count_include_pad false):* PyTorch's summation order means 9
             dependent additions per output, 27 per 35-wide row of three vectors (the third with 3 live lanes), plus
             valigns and 3 divisions: about 25 cycles a row at two operations per cycle, where 28 were measured. Making
@@ -271,32 +271,48 @@ public static class Report
             no change (103.7 against 104 us); unaligned loads instead of valign: slower (120 us); a multiplication
             instead of the division (not exact): only 8% faster, so the division is not the limit.
           - *yolov8.sppf (max 5x5 s1 p2, 20-wide rows):* 4 vertical and 4 horizontal maxima and 4 valigns per 16
-            outputs. The window's rows now stay in registers (65 to 45 us) and the one-instruction `vmaxps` runs with
-            a NaN check of the loaded cells that redoes a plane exactly if it finds NaN (45 to 37 us). Next: a van
-            Herk-style split of the 5-wide maximum into 3 + 3 operations.
+            outputs, and a 20-wide row is two vectors of which 12 lanes are idle. The window's rows stay in registers
+            (65 to 45 us) and the one-instruction `vmaxps` runs with a NaN check of the loaded cells that redoes a
+            plane exactly if it finds NaN (45 to 37 us). Counting operations, a van Herk-style split (3 + 3 instead of
+            4 + 4 maxima) or packing rows flat (25 vectors a plane instead of 40, but masks on every horizontal tap)
+            would each save 15-20%, not the 35% that 3x needs; not done.
           - *vgg16.pool4, densenet.transition (2x2 s2 on 28- and 56-wide rows):* narrow rows now run straight-line
             code per row width with masks made once per call (vgg16.pool4 41 to 26 us); what remains is the
             per-row cost of 14 outputs.
         - **Channels last** (vectors across channels): the kernels sweep along each output row with column maxima
-          or window cells in registers. The remaining gap on sppf and inception is loads split across cache lines:
-          with input and output 64-byte aligned inception NHWC ran in 51-55 us instead of 66, sppf in 17 instead of
-          26; peeling channels to align one side misaligns the other. batch32 streams 25.7 MB from DRAM.
+          or window cells in registers. With aligned tensors sppf and googlenet run well past 3x; inception NHWC is
+          bound by the same 8 dependent additions per output as channels first.
         - **resnet50.head (global average)** sits near the copy roofline in both layouts: channels first sums 16
           planes at a time and transposes their stripe sums (22.5 to 5.7 us), channels last works in L1-sized panels
-          of 256 channels (13 to 6.6 us), both in the summation order that keeps the layouts bit-identical. Against
-          ONNX Runtime's 19 us that is about 3x, so which side of 3.0 a run lands on is noise.
-        - **General engine below 1.5x ONNX Runtime.** The engine takes its parameters at run time, so it cannot
-          unroll windows or use valign's immediate shifts. Max now slides column maxima along each row and takes the
-          taps with two-source permutes whose indices are built per call: stride 2 (stem 273 to 151 us, ONNX
-          Runtime's speed) and stride 1 up to 5 wide (googlenet 131 to 112 us, SPPF 153 to 148 us; 7 wide was slower
-          than the prepared path, 204 against 238 us, and keeps it). Per output row it still looks up the window's
-          rows, and on rows of 20-28 outputs that bookkeeping is as large as the vector work. Average with stride 1
-          runs the prepared-plane path (a padded copy of each plane, then a reduction call and a division pass per
-          output row): inception stays near 0.2x. Four-vector tap loops helped the long passes (googlenet 146 to
-          131 us before the sliding path). resnet50.head's general row is the window engine with a 7x7 window, which
-          pays a row's cost for each one-cell output.
-        - **Roofline on the large cases.** stem and batch32 NCHW are bound by operations (above); vgg16.pool1 NCHW
-          depends most on alignment (218 us aligned against a 258 us copy).
+          of 256 channels (13 to 6.6 us), both in the summation order that keeps the layouts bit-identical. The
+          16x16 transpose is one helper taking four groups of four vectors: with sixteen vector parameters the JIT
+          would not inline it, the vectors went through the stack, and a process ran the head in 11 or 20 us
+          depending on where its stack sat (now 8 us in every process, general engine).
+        - **General engine.** It takes its parameters at run time, so it cannot unroll windows or use valign's
+          immediate shifts; on the late layers' small maps (7 to 56 wide) what it spends on each row's set-up
+          decides its speed. Changes measured side by side today (stopwatch minimums, general engine, NCHW unless
+          noted):
+          - windows that cover the whole plane (resnet50.head's 7x7 AveragePool) skip the row machinery: max is the
+            plane's maximum, average runs 16 planes per block in the window's own cell order (a 16x16 transpose per
+            16 cells, a short tail gathered): 590 to 8 us;
+          - each output row's window rows and divisors are tabled once per call instead of per row of every plane
+            (the divisor factors' integer divisions alone cost as much as the sums): densenet 84-92 to 68 us;
+          - rows of at most two vectors load with masks made once per call, and planes up to 16 KB are scanned for
+            NaN so that clean ones take `vmaxps` alone: vgg16.pool4 98 to 88 us;
+          - stride-1 average runs tap by tap from the rows in place, with the edge blocks' masks made once per call,
+            instead of the prepared-plane path: inception 530 to 211 us;
+          - stride-1 max on small planes runs two flat passes over the whole plane (the window's rows for every
+            interior output row in one loop, then the columns with each lane's column carried to mask taps that would
+            cross rows): googlenet 77 to 53 us, sppf 90 to 49 us;
+          - channels last, separable max where it reads clearly fewer vectors (sppf NHWC 98 to 44 us, googlenet 63
+            to 50) and one tap list per output row for windows inside the row (stem NHWC 133 to 102 us).
+          What is left below 1.5x: vgg16.pool4 and googlenet NCHW still cost two to three times the generated
+          kernels per row, and inception NCHW adds 9 loaded taps per output (the generated kernel makes each row's
+          taps once, with valign) -- 211 us against ONNX Runtime's 123-138.
+        - **Roofline on the large cases.** stem is bound by operations (above). batch32 streams 25.7 MB from DRAM,
+          and one core cannot draw the machine's bandwidth: with two threads the specialized kernel ran 2.2x faster,
+          not 2x (NCHW 897 to 403 us, NHWC 1221 to 550 us, stopwatch), so on one thread it waits on memory more
+          than the copy does. Software prefetch of the next plane, tried by hand, was slower (1317 to 1440 us).
         - **Measurement noise.** Four full runs were made today after the kernel work, the last two on the code this
           page measures (the first two lack only the general engine's stride-1 change). Rows swing by tens of percent
           between runs while the load average stays near 1: vgg16.pool1 NCHW specialized measured 645, 324, 1013 and
