@@ -298,7 +298,9 @@ public static class Report
           - each output row's window rows and divisors are tabled once per call instead of per row of every plane
             (the divisor factors' integer divisions alone cost as much as the sums): densenet 84-92 to 68 us;
           - rows of at most two vectors load with masks made once per call, and planes up to 16 KB are scanned for
-            NaN so that clean ones take `vmaxps` alone: vgg16.pool4 98 to 88 us;
+            NaN so that clean ones take `vmaxps` alone: vgg16.pool4 98 to 88 us; 2x2 stride 2 on small even-width
+            planes then went flat (each output row's two input rows into a scratch plane, then the whole plane's even
+            and odd cells at once): 88 to 47-56 us;
           - stride-1 average runs tap by tap from the rows in place, with the edge blocks' masks made once per call,
             instead of the prepared-plane path: inception 530 to 211 us;
           - stride-1 max on small planes runs two flat passes over the whole plane (the window's rows for every
@@ -306,9 +308,11 @@ public static class Report
             cross rows): googlenet 77 to 53 us, sppf 90 to 49 us;
           - channels last, separable max where it reads clearly fewer vectors (sppf NHWC 98 to 44 us, googlenet 63
             to 50) and one tap list per output row for windows inside the row (stem NHWC 133 to 102 us).
-          What is left below 1.5x: vgg16.pool4 and googlenet NCHW still cost two to three times the generated
-          kernels per row, and inception NCHW adds 9 loaded taps per output (the generated kernel makes each row's
-          taps once, with valign) -- 211 us against ONNX Runtime's 123-138.
+          What is left below 1.5x: the NaN scan of each plane is a pass of its own (on vgg16.pool4, 24 us without it,
+          36 us with it, in a hand-written version), googlenet NCHW still costs more than twice the generated kernel,
+          and inception NCHW adds 9 loaded taps per output where the generated kernel makes each row's taps once with
+          valign (211 us against ONNX Runtime's 123-138). A general flat pass for every stride-2 window, with masks
+          by output column, was slower than the row-by-row path (vgg16.pool4 90-120 us against 88) and was not kept.
         - **Roofline on the large cases.** stem is bound by operations (above). batch32 streams 25.7 MB from DRAM,
           and one core cannot draw the machine's bandwidth: with two threads the specialized kernel ran 2.2x faster,
           not 2x (NCHW 897 to 403 us, NHWC 1221 to 550 us, stopwatch), so on one thread it waits on memory more
