@@ -296,7 +296,9 @@ public static class Report
             plane's maximum, average runs 16 planes per block in the window's own cell order (a 16x16 transpose per
             16 cells, a short tail gathered): 590 to 8 us;
           - each output row's window rows and divisors are tabled once per call instead of per row of every plane
-            (the divisor factors' integer divisions alone cost as much as the sums): densenet 84-92 to 68 us;
+            (the divisor factors' integer divisions alone cost as much as the sums): densenet 84-92 to 68 us; 2x2
+            stride-2 average on small even-width planes then went flat (each output row's two input rows copied into
+            two scratch planes, then one pass over all outputs, summed in PyTorch's order): 68 to 46 us;
           - rows of at most two vectors load with masks made once per call, and planes up to 16 KB are scanned for
             NaN so that clean ones take `vmaxps` alone: vgg16.pool4 98 to 88 us; 2x2 stride 2 on small even-width
             planes then went flat (each output row's two input rows into a scratch plane, then the whole plane's even

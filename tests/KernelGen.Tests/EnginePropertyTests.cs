@@ -551,6 +551,55 @@ public class EnginePropertyTests(ITestOutputHelper log)
         }
     }
 
+    // 2x2 stride 2 without padding on small even-width planes runs flat (FlatPlaneMax's pairs, FlatPairsAverage):
+    // widths around the vector (2 to 34, and 56), odd and even heights (the last input row unused when odd), every
+    // input style, a plane of -0 (a sum from +0 gives +0, one from the first cell -0), and divisor overrides.
+    public static TheoryData<int, int> PairsCases()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (int width in new[] { 2, 4, 6, 14, 16, 18, 28, 30, 32, 34, 56 })
+            foreach (int height in new[] { 2, 3, 7, 8 })
+                data.Add(width, height);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PairsCases))]
+    public void TwoByTwoStrideTwoPairsMatchReference(int width, int height)
+    {
+        var shape = new PoolShape(2, 5, height, width);
+        var descriptors = new[]
+        {
+            PoolDescriptor.MaxPool2d(2, 2),
+            PoolDescriptor.AvgPool2d(2, 2),
+            PoolDescriptor.AvgPool2d(2, 2, divisorOverride: 3),
+        };
+        for (int style = 0; style <= RandomInput.Styles; style++)
+        {
+            // The extra style: every cell -0, except in the last plane.
+            var input = style < RandomInput.Styles
+                ? RandomInput.Create<float>((int)shape.ElementCount, style, width * 31 + height)
+                : Enumerable.Range(0, (int)shape.ElementCount).Select(i => i < shape.ElementCount - height * width ? -0f : i % 5 - 2f).ToArray();
+            var doubles = input.Select(v => (double)v).ToArray();
+            foreach (var descriptor in descriptors)
+            {
+                string context = $"{descriptor} {shape} style={(style < RandomInput.Styles ? RandomInput.StyleName(style) : "negative zeros")}";
+                var (output, _) = Engine.Pool<float>(descriptor, input, shape, withIndices: false, maxDop: 1);
+                var (doubleOutput, _) = Engine.Pool<double>(descriptor, doubles, shape, withIndices: false, maxDop: 1);
+                if (descriptor.Mode == PoolMode.Max)
+                {
+                    PoolAssert.Exact<float>(ReferencePooling.Max<float>(descriptor, input, shape).Output, output, context);
+                    PoolAssert.Exact<double>(ReferencePooling.Max<double>(descriptor, doubles, shape).Output, doubleOutput, context);
+                }
+                else
+                {
+                    PoolAssert.Bits<float>(ReferencePooling.Average<float>(descriptor, input, shape), output, context);
+                    PoolAssert.Bits<double>(ReferencePooling.Average<double>(descriptor, doubles, shape), doubleOutput, context);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void GlobalAverageOfOnesIsExactlyOne()
     {

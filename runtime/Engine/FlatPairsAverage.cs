@@ -1,0 +1,133 @@
+using System;
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using KernelGen.Specialization;
+
+namespace KernelGen.Engine;
+
+/// <summary>
+/// The general engine's path for channels-first 2x2 stride-2 average pooling without padding on small even-width
+/// planes (DenseNet's transition layers), on AVX-512: the window's top and bottom input rows of every output row go
+/// into two scratch planes, then one flat pass over them sums every output in PyTorch's order.
+/// </summary>
+/// <remarks>
+/// Output cell k of the plane averages cells 2k and 2k + 1 of the top scratch plane and of the bottom one (the width is
+/// even, so a pair never straddles two rows): their even and odd lanes, added from +0 as PyTorch does,
+/// <c>((0 + top[2k]) + top[2k + 1]) + bottom[2k]) + bottom[2k + 1]</c>, then divided once. Every window is whole, so the
+/// divisor is the same for all (4, or the override). The row-by-row path spent as much on each 28-output row's set-up
+/// as on its sums.
+/// </remarks>
+internal static class FlatPairsAverage<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static int Lanes => Vector512<T>.Count;
+
+    /// <summary>Planes up to this size take this path: the scratch planes stay in L1.</summary>
+    private const int MaxPlaneBytes = 16 * 1024;
+
+    /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
+    public static bool Applies(in PoolPlan plan)
+    {
+        AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
+        return Vector512.IsHardwareAccelerated && Avx512F.IsSupported &&
+            (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && !plan.IsMax &&
+            depth.Length == 1 && depth.Kernel == 1 && depth.Output == 1 &&
+            height.Kernel == 2 && height.Stride == 2 && height.PadBegin == 0 && height.Dilation == 1 && height.Output == height.Length / 2 &&
+            width.Kernel == 2 && width.Stride == 2 && width.PadBegin == 0 && width.Dilation == 1 &&
+            width.Length % 2 == 0 && 2 * width.Output == width.Length &&
+            (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+    {
+        int inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
+        int outHeight = plan.Height.Output, w = plan.Width.Length;
+        int scratchPlane = outHeight * w;
+        // Every window is whole: one divisor (the override, or 4).
+        var divisor = Vector512.Create(T.CreateTruncating(plan.Divisor(plan.RowDivisorFactor(0, 0), 0)));
+        // Two scratch planes, each with two vectors of margin after it for the last block's loads (lanes not stored).
+        T[] scratch = ArrayPool<T>.Shared.Rent(2 * (scratchPlane + 2 * Lanes));
+        try
+        {
+            fixed (T* source = input, target = output, rows = scratch)
+            {
+                T* tops = rows, bottoms = rows + scratchPlane + 2 * Lanes;
+                for (long p = firstPlane; p < firstPlane + planeCount; p++)
+                    Plane(source + p * inPlane, tops, bottoms, target + p * outPlane, outHeight, w, divisor);
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(scratch);
+        }
+    }
+
+    private static unsafe void Plane(T* plane, T* tops, T* bottoms, T* output, int outHeight, int w, Vector512<T> divisor)
+    {
+        // Output row oh's window rows are input rows 2oh and 2oh + 1: one long copy of each, no reduction yet.
+        // (Vector copies inline: a call per row to a general copy costs more than the copy of a short row.)
+        int full = w - w % Lanes;
+        var lastInside = FirstLanes(w - full);
+        for (int oh = 0; oh < outHeight; oh++)
+        {
+            T* top = plane + (long)2 * oh * w, bottom = top + w, topCopy = tops + (long)oh * w, bottomCopy = bottoms + (long)oh * w;
+            int i = 0;
+            for (; i < full; i += Lanes)
+            {
+                Vector512.Load(top + i).Store(topCopy + i);
+                Vector512.Load(bottom + i).Store(bottomCopy + i);
+            }
+            if (i < w)
+            {
+                MaskStore(topCopy + i, lastInside, MaskLoad(top + i, lastInside));
+                MaskStore(bottomCopy + i, lastInside, MaskLoad(bottom + i, lastInside));
+            }
+        }
+        int length = outHeight * (w / 2);
+        for (int k = 0; k < length; k += Lanes)
+        {
+            var topLow = Vector512.Load(tops + 2 * k);
+            var topHigh = Vector512.Load(tops + 2 * k + Lanes);
+            var bottomLow = Vector512.Load(bottoms + 2 * k);
+            var bottomHigh = Vector512.Load(bottoms + 2 * k + Lanes);
+            // PyTorch's order: from +0, row by row, tap by tap.
+            var sum = Vector512<T>.Zero + Even(topLow, topHigh);
+            sum += Odd(topLow, topHigh);
+            sum += Even(bottomLow, bottomHigh);
+            sum += Odd(bottomLow, bottomHigh);
+            sum /= divisor;
+            if (k + Lanes <= length) sum.Store(output + k);
+            else MaskStore(output + k, FirstLanes(length - k), sum);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Even(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)
+        ? KernelLanes512.Even(low.As<T, float>(), high.As<T, float>()).As<float, T>()
+        : KernelLanes512.Even(low.As<T, double>(), high.As<T, double>()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Odd(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)
+        ? KernelLanes512.Odd(low.As<T, float>(), high.As<T, float>()).As<float, T>()
+        : KernelLanes512.Odd(low.As<T, double>(), high.As<T, double>()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)
+        ? KernelLanes512.FirstLanes32(count).As<float, T>()
+        : KernelLanes512.FirstLanes64(count).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<T> MaskLoad(T* address, Vector512<T> mask) => typeof(T) == typeof(float)
+        ? Avx512F.MaskLoad((float*)address, mask.As<T, float>(), Vector512<float>.Zero).As<float, T>()
+        : Avx512F.MaskLoad((double*)address, mask.As<T, double>(), Vector512<double>.Zero).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void MaskStore(T* address, Vector512<T> mask, Vector512<T> value)
+    {
+        if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)address, mask.As<T, float>(), value.As<T, float>());
+        else Avx512F.MaskStore((double*)address, mask.As<T, double>(), value.As<T, double>());
+    }
+}
