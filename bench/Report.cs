@@ -319,14 +319,15 @@ public static class Report
           and one core cannot draw the machine's bandwidth: with two threads the specialized kernel ran 2.2x faster,
           not 2x (NCHW 897 to 403 us, NHWC 1221 to 550 us, stopwatch), so on one thread it waits on memory more
           than the copy does. Software prefetch of the next plane, tried by hand, was slower (1317 to 1440 us).
-        - **Measurement noise.** Four full runs were made today after the kernel work, the last two on the code this
-          page measures (the first two lack only the general engine's stride-1 change). Rows swing by tens of percent
-          between runs while the load average stays near 1: vgg16.pool1 NCHW specialized measured 645, 324, 1013 and
-          489 us (a full job of the specialized methods alone gave 260 us), the copy roofline of batch32 NCHW 812,
-          650, 1344 and 918 us, and batch32's all-cores speed-up 1.97x/2.34x, 1.86x/1.64x, 1.46x/1.63x and
-          1.31x/1.35x (NCHW/NHWC). Memory-heavy rows suffer most: the host's other tenants share its memory
-          bandwidth, and the load average does not show them. resnet50.head's general row once showed 2 B per call
-          (0 B in the other runs): an occasional allocation, most likely ArrayPool.Shared refilling after trimming.
+        - **Measurement noise.** Rows swing by tens of percent between full runs while the load average stays near
+          1: the host's other tenants share its memory bandwidth, and the load average does not show them. Earlier
+          runs today measured vgg16.pool1 NCHW specialized at 645, 324, 1013 and 489 us (a full job of the
+          specialized methods alone gave 260 us) and batch32's all-cores speed-up between 1.31x and 2.34x. The
+          last two full runs, on the general engine's final code but for its last two 2x2 paths, and on the final
+          code (this page), put the general engine's stem NHWC at 1.61x and 1.39x ORT and googlenet NCHW at 1.29x
+          and 1.14x; several general rows sit between 1.37x and 1.49x, so which side of 1.5 they land on is noise.
+          resnet50.head's general row once showed 2 B per call in an earlier run (0 B in every other run): an
+          occasional allocation, most likely ArrayPool.Shared refilling after trimming.
 
         **Checks.** Before timing, each (case, layout) runs every method once and compares it with the general engine
         (`Pooling.RunGeneral`); the run stops with an exception on any difference: max pooling must match exactly,
