@@ -82,7 +82,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                     T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
                     if (!plan.IsMax)
                         AveragePlane(plan, rows, plane, outputPlane, columns, masks);
-                    else if (scanForNaN && !ContainsNaN(plane, inPlane))
+                    else if (scanForNaN && !Lanes512<T>.ContainsNaN(plane, inPlane))
                         MaxPlane<UncheckedMax512>(plan, rows, plane, outputPlane, columns, sliding, taps);
                     else
                         MaxPlane<PropagatingMax512>(plan, rows, plane, outputPlane, columns, sliding, taps);
@@ -239,32 +239,6 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         }
     }
 
-    /// <summary>
-    /// Whether the plane's <paramref name="length"/> cells hold a NaN, from their sum: NaN if a cell is NaN (or, rarely,
-    /// if the plane holds both infinities, which then only costs the slower exact path).
-    /// </summary>
-    private static unsafe bool ContainsNaN(T* plane, int length)
-    {
-        var sum0 = Vector512<T>.Zero;
-        var sum1 = Vector512<T>.Zero;
-        int i = 0;
-        for (; i <= length - 2 * Lanes; i += 2 * Lanes)
-        {
-            sum0 += Vector512.Load(plane + i);
-            sum1 += Vector512.Load(plane + i + Lanes);
-        }
-        var sum = sum0 + sum1;
-        if (i < length) sum += Load(plane, i, inside: false, length, Vector512<T>.Zero);
-        if (i + Lanes < length) sum += Load(plane, i + Lanes, inside: false, length, Vector512<T>.Zero);
-        return !Vector512.EqualsAll(sum, sum); // NaN is the one value unequal to itself
-    }
-
-    /// <summary><typeparamref name="TMax"/>'s maximum of two vectors of <typeparamref name="T"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Max<TMax>(Vector512<T> left, Vector512<T> right) where TMax : IMax512 => typeof(T) == typeof(float)
-        ? TMax.Max(left.As<T, float>(), right.As<T, float>()).As<float, T>()
-        : TMax.Max(left.As<T, double>(), right.As<T, double>()).As<double, T>();
-
     /// <summary>The horizontal geometry of a row: where each block reads and which blocks need masks.</summary>
     private readonly struct Columns
     {
@@ -298,10 +272,10 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         public NarrowRows(in Columns columns)
         {
             var fill = Vector512.Create(T.NegativeInfinity);
-            First = FirstLanes(Math.Min(columns.Length, Lanes));
-            Second = FirstLanes(columns.Length - Lanes);
-            FirstStore = FirstLanes(Math.Min(columns.Output, Lanes));
-            SecondStore = FirstLanes(columns.Output - Lanes);
+            First = Lanes512<T>.FirstLanes(Math.Min(columns.Length, Lanes));
+            Second = Lanes512<T>.FirstLanes(columns.Length - Lanes);
+            FirstStore = Lanes512<T>.FirstLanes(Math.Min(columns.Output, Lanes));
+            SecondStore = Lanes512<T>.FirstLanes(columns.Output - Lanes);
             Fill = fill;
         }
 
@@ -319,9 +293,6 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
 
         public Vector512<T> Fill { get; }
 
-        private static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)
-            ? KernelLanes512.FirstLanes32(count).As<float, T>()
-            : KernelLanes512.FirstLanes64(count).As<double, T>();
     }
 
     /// <summary>The maxima over the window's rows of a narrow row's two input vectors (-inf past the row's end).</summary>
@@ -334,8 +305,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         for (int r = 0; r < count; r++)
         {
             T* row = plane + rows[r];
-            low = Max<TMax>(low, MaskLoad(row, narrow.First, narrow.Fill));
-            high = Max<TMax>(high, MaskLoad(row + Lanes, narrow.Second, narrow.Fill));
+            low = Lanes512<T>.Max<TMax>(low, Lanes512<T>.MaskLoad(row, narrow.First, narrow.Fill));
+            high = Lanes512<T>.Max<TMax>(high, Lanes512<T>.MaskLoad(row + Lanes, narrow.Second, narrow.Fill));
         }
         return (low, high);
     }
@@ -345,15 +316,15 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         where TMax : IMax512
     {
         var (low, high) = NarrowColumnMaxima<TMax>(plane, rows, count, narrow);
-        Vector512<T> even = Even(low, high), odd = Odd(low, high), fill = narrow.Fill;
+        Vector512<T> even = Lanes512<T>.Even(low, high), odd = Lanes512<T>.Odd(low, high), fill = narrow.Fill;
         var acc = fill;
         for (int kw = 0; kw < columns.Kernel; kw++)
         {
             var phase = taps.IsOdd(kw) ? odd : even;
             int shift = taps.Shift(kw);
-            acc = Max<TMax>(acc, shift == 0 ? phase : shift > 0 ? Permute(phase, taps.Index(kw), fill) : Permute(fill, taps.Index(kw), phase));
+            acc = Lanes512<T>.Max<TMax>(acc, shift == 0 ? phase : shift > 0 ? Permute(phase, taps.Index(kw), fill) : Permute(fill, taps.Index(kw), phase));
         }
-        MaskStore(output, narrow.FirstStore, acc + Vector512<T>.Zero); // a zero maximum is +0 (see MaxOp)
+        Lanes512<T>.MaskStore(output, narrow.FirstStore, acc + Vector512<T>.Zero); // a zero maximum is +0 (see MaxOp)
     }
 
     /// <summary>Stride 1 on a narrow row: both output blocks from the two column maxima and -inf on either side.</summary>
@@ -369,30 +340,18 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             int shift = taps.Shift(kw);
             if (shift == 0)
             {
-                first = Max<TMax>(first, low);
-                second = Max<TMax>(second, high);
+                first = Lanes512<T>.Max<TMax>(first, low);
+                second = Lanes512<T>.Max<TMax>(second, high);
             }
             else
             {
                 var index = taps.Index(kw);
-                first = Max<TMax>(first, shift > 0 ? Permute(low, index, high) : Permute(fill, index, low));
-                second = Max<TMax>(second, shift > 0 ? Permute(high, index, fill) : Permute(low, index, high));
+                first = Lanes512<T>.Max<TMax>(first, shift > 0 ? Permute(low, index, high) : Permute(fill, index, low));
+                second = Lanes512<T>.Max<TMax>(second, shift > 0 ? Permute(high, index, fill) : Permute(low, index, high));
             }
         }
-        MaskStore(output, narrow.FirstStore, first + Vector512<T>.Zero); // a zero maximum is +0 (see MaxOp)
-        if (columns.Output > Lanes) MaskStore(output + Lanes, narrow.SecondStore, second + Vector512<T>.Zero);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<T> MaskLoad(T* address, Vector512<T> mask, Vector512<T> fill) => typeof(T) == typeof(float)
-        ? Avx512F.MaskLoad((float*)address, mask.As<T, float>(), fill.As<T, float>()).As<float, T>()
-        : Avx512F.MaskLoad((double*)address, mask.As<T, double>(), fill.As<T, double>()).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MaskStore(T* address, Vector512<T> mask, Vector512<T> value)
-    {
-        if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)address, mask.As<T, float>(), value.As<T, float>());
-        else Avx512F.MaskStore((double*)address, mask.As<T, double>(), value.As<T, double>());
+        Lanes512<T>.MaskStore(output, narrow.FirstStore, first + Vector512<T>.Zero); // a zero maximum is +0 (see MaxOp)
+        if (columns.Output > Lanes) Lanes512<T>.MaskStore(output + Lanes, narrow.SecondStore, second + Vector512<T>.Zero);
     }
 
     /// <summary>
@@ -422,7 +381,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                     : shift > 0
                         ? Permute(odd ? oddCurrent : evenCurrent, taps.Index(kw), odd ? oddNext : evenNext)
                         : Permute(odd ? oddPrevious : evenPrevious, taps.Index(kw), odd ? oddCurrent : evenCurrent);
-                acc = Max<TMax>(acc, tap);
+                acc = Lanes512<T>.Max<TMax>(acc, tap);
             }
             Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
             (evenPrevious, oddPrevious, evenCurrent, oddCurrent) = (evenCurrent, oddCurrent, evenNext, oddNext);
@@ -448,7 +407,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             for (int kw = 0; kw < columns.Kernel; kw++)
             {
                 int shift = taps.Shift(kw);
-                acc = Max<TMax>(acc, shift == 0 ? current
+                acc = Lanes512<T>.Max<TMax>(acc, shift == 0 ? current
                     : shift > 0 ? Permute(current, taps.Index(kw), next)
                     : Permute(previous, taps.Index(kw), current));
             }
@@ -466,12 +425,12 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         if (index < vectors - 1)
         {
             for (int r = 0; r < count; r++)
-                maxima = Max<TMax>(maxima, Vector512.Load(plane + rows[r] + index * Lanes));
+                maxima = Lanes512<T>.Max<TMax>(maxima, Vector512.Load(plane + rows[r] + index * Lanes));
         }
         else if (index == vectors - 1)
         {
             for (int r = 0; r < count; r++)
-                maxima = Max<TMax>(maxima, Load(plane + rows[r], index * Lanes, inside: false, length, fill));
+                maxima = Lanes512<T>.Max<TMax>(maxima, Load(plane + rows[r], index * Lanes, inside: false, length, fill));
         }
         return maxima;
     }
@@ -489,8 +448,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             for (int r = 0; r < count; r++)
             {
                 T* at = plane + rows[r] + first * Lanes;
-                low = Max<TMax>(low, Vector512.Load(at));
-                high = Max<TMax>(high, Vector512.Load(at + Lanes));
+                low = Lanes512<T>.Max<TMax>(low, Vector512.Load(at));
+                high = Lanes512<T>.Max<TMax>(high, Vector512.Load(at + Lanes));
             }
         }
         else if (first < vectors)
@@ -498,11 +457,11 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             for (int r = 0; r < count; r++)
             {
                 T* row = plane + rows[r];
-                low = Max<TMax>(low, Load(row, first * Lanes, inside: false, length, fill));
-                if (first + 1 < vectors) high = Max<TMax>(high, Load(row, (first + 1) * Lanes, inside: false, length, fill));
+                low = Lanes512<T>.Max<TMax>(low, Load(row, first * Lanes, inside: false, length, fill));
+                if (first + 1 < vectors) high = Lanes512<T>.Max<TMax>(high, Load(row, (first + 1) * Lanes, inside: false, length, fill));
             }
         }
-        return (Even(low, high), Odd(low, high));
+        return (Lanes512<T>.Even(low, high), Lanes512<T>.Odd(low, high));
     }
 
     /// <summary>Per tap of the window's width: its phase, its shift in lanes, and the permute index that applies the shift.</summary>
@@ -579,8 +538,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                 {
                     var low = Load(row, column + kw, inside, columns.Length, identity);
                     var high = Load(row, column + kw + Lanes, inside, columns.Length, identity);
-                    acc = Max<TMax>(acc, Even(low, high));
-                    if (kw + 1 < columns.Kernel) acc = Max<TMax>(acc, Odd(low, high));
+                    acc = Lanes512<T>.Max<TMax>(acc, Lanes512<T>.Even(low, high));
+                    if (kw + 1 < columns.Kernel) acc = Lanes512<T>.Max<TMax>(acc, Lanes512<T>.Odd(low, high));
                 }
             }
             Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
@@ -602,8 +561,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                 {
                     var low = Load(row, column + kw, inside, columns.Length, zero);
                     var high = Load(row, column + kw + Lanes, inside, columns.Length, zero);
-                    sum += Even(low, high);
-                    if (kw + 1 < columns.Kernel) sum += Odd(low, high);
+                    sum += Lanes512<T>.Even(low, high);
+                    if (kw + 1 < columns.Kernel) sum += Lanes512<T>.Odd(low, high);
                 }
             }
             Store(output, ow, sum / Vector512.Load(divisors + ow), columns.Output);
@@ -656,9 +615,9 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                     for (int r = 0; r < count; r++)
                     {
                         T* at = plane + rows[r] + column;
-                        sum += MaskLoad(at, left, zero);
-                        sum += MaskLoad(at + 1, middle, zero);
-                        sum += MaskLoad(at + 2, right, zero);
+                        sum += Lanes512<T>.MaskLoad(at, left, zero);
+                        sum += Lanes512<T>.MaskLoad(at + 1, middle, zero);
+                        sum += Lanes512<T>.MaskLoad(at + 2, right, zero);
                     }
                 }
                 else
@@ -666,7 +625,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                     for (int r = 0; r < count; r++)
                     {
                         T* at = plane + rows[r] + column;
-                        for (int kw = 0; kw < kernel; kw++) sum += MaskLoad(at + kw, masks[kw], zero);
+                        for (int kw = 0; kw < kernel; kw++) sum += Lanes512<T>.MaskLoad(at + kw, masks[kw], zero);
                     }
                 }
             }
@@ -712,16 +671,6 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             return KernelLanes512.LoadInside((float*)row, column, KernelLanes512.InsideMask32(column, length), fill.As<T, float>()).As<float, T>();
         return KernelLanes512.LoadInside((double*)row, column, KernelLanes512.InsideMask64(column, length), fill.As<T, double>()).As<double, T>();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Even(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)
-        ? KernelLanes512.Even(low.As<T, float>(), high.As<T, float>()).As<float, T>()
-        : KernelLanes512.Even(low.As<T, double>(), high.As<T, double>()).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Odd(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)
-        ? KernelLanes512.Odd(low.As<T, float>(), high.As<T, float>()).As<float, T>()
-        : KernelLanes512.Odd(low.As<T, double>(), high.As<T, double>()).As<double, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Store(T* output, int ow, Vector512<T> value, int outWidth)

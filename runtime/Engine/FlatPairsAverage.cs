@@ -70,7 +70,7 @@ internal static class FlatPairsAverage<T> where T : unmanaged, IFloatingPointIee
         // Output row oh's window rows are input rows 2oh and 2oh + 1: one long copy of each, no reduction yet.
         // (Vector copies inline: a call per row to a general copy costs more than the copy of a short row.)
         int full = w - w % Lanes;
-        var lastInside = FirstLanes(w - full);
+        var lastInside = Lanes512<T>.FirstLanes(w - full);
         for (int oh = 0; oh < outHeight; oh++)
         {
             T* top = plane + (long)2 * oh * w, bottom = top + w, topCopy = tops + (long)oh * w, bottomCopy = bottoms + (long)oh * w;
@@ -82,8 +82,8 @@ internal static class FlatPairsAverage<T> where T : unmanaged, IFloatingPointIee
             }
             if (i < w)
             {
-                MaskStore(topCopy + i, lastInside, MaskLoad(top + i, lastInside));
-                MaskStore(bottomCopy + i, lastInside, MaskLoad(bottom + i, lastInside));
+                Lanes512<T>.MaskStore(topCopy + i, lastInside, Lanes512<T>.MaskLoad(top + i, lastInside, Vector512<T>.Zero));
+                Lanes512<T>.MaskStore(bottomCopy + i, lastInside, Lanes512<T>.MaskLoad(bottom + i, lastInside, Vector512<T>.Zero));
             }
         }
         int length = outHeight * (w / 2);
@@ -94,40 +94,14 @@ internal static class FlatPairsAverage<T> where T : unmanaged, IFloatingPointIee
             var bottomLow = Vector512.Load(bottoms + 2 * k);
             var bottomHigh = Vector512.Load(bottoms + 2 * k + Lanes);
             // PyTorch's order: from +0, row by row, tap by tap.
-            var sum = Vector512<T>.Zero + Even(topLow, topHigh);
-            sum += Odd(topLow, topHigh);
-            sum += Even(bottomLow, bottomHigh);
-            sum += Odd(bottomLow, bottomHigh);
+            var sum = Vector512<T>.Zero + Lanes512<T>.Even(topLow, topHigh);
+            sum += Lanes512<T>.Odd(topLow, topHigh);
+            sum += Lanes512<T>.Even(bottomLow, bottomHigh);
+            sum += Lanes512<T>.Odd(bottomLow, bottomHigh);
             sum /= divisor;
             if (k + Lanes <= length) sum.Store(output + k);
-            else MaskStore(output + k, FirstLanes(length - k), sum);
+            else Lanes512<T>.MaskStore(output + k, Lanes512<T>.FirstLanes(length - k), sum);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Even(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)
-        ? KernelLanes512.Even(low.As<T, float>(), high.As<T, float>()).As<float, T>()
-        : KernelLanes512.Even(low.As<T, double>(), high.As<T, double>()).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Odd(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)
-        ? KernelLanes512.Odd(low.As<T, float>(), high.As<T, float>()).As<float, T>()
-        : KernelLanes512.Odd(low.As<T, double>(), high.As<T, double>()).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)
-        ? KernelLanes512.FirstLanes32(count).As<float, T>()
-        : KernelLanes512.FirstLanes64(count).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<T> MaskLoad(T* address, Vector512<T> mask) => typeof(T) == typeof(float)
-        ? Avx512F.MaskLoad((float*)address, mask.As<T, float>(), Vector512<float>.Zero).As<float, T>()
-        : Avx512F.MaskLoad((double*)address, mask.As<T, double>(), Vector512<double>.Zero).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MaskStore(T* address, Vector512<T> mask, Vector512<T> value)
-    {
-        if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)address, mask.As<T, float>(), value.As<T, float>());
-        else Avx512F.MaskStore((double*)address, mask.As<T, double>(), value.As<T, double>());
-    }
 }

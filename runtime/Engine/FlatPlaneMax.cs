@@ -76,7 +76,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                 {
                     T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
-                    if (ContainsNaN(plane, inPlane)) Plane<PropagatingMax512>(plan, plane, maxima, outputPlane);
+                    if (Lanes512<T>.ContainsNaN(plane, inPlane)) Plane<PropagatingMax512>(plan, plane, maxima, outputPlane);
                     else Plane<UncheckedMax512>(plan, plane, maxima, outputPlane);
                 }
             }
@@ -121,40 +121,30 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     private static unsafe void Pairs<TMax>(T* plane, T* maxima, T* output, int outHeight, int w) where TMax : IMax512
     {
         int full = w - w % Lanes;
-        var lastInside = FirstLanes(w - full);
+        var lastInside = Lanes512<T>.FirstLanes(w - full);
         var fill = Vector512.Create(T.NegativeInfinity);
         for (int oh = 0; oh < outHeight; oh++)
         {
             T* top = plane + (long)2 * oh * w, bottom = top + w, row = maxima + (long)oh * w;
             int i = 0;
-            for (; i < full; i += Lanes) Max<TMax>(Vector512.Load(top + i), Vector512.Load(bottom + i)).Store(row + i);
-            if (i < w) MaskStore(row + i, lastInside, Max<TMax>(MaskLoad(top + i, lastInside, fill), MaskLoad(bottom + i, lastInside, fill)));
+            for (; i < full; i += Lanes) Lanes512<T>.Max<TMax>(Vector512.Load(top + i), Vector512.Load(bottom + i)).Store(row + i);
+            if (i < w) Lanes512<T>.MaskStore(row + i, lastInside, Lanes512<T>.Max<TMax>(Lanes512<T>.MaskLoad(top + i, lastInside, fill), Lanes512<T>.MaskLoad(bottom + i, lastInside, fill)));
         }
         int length = outHeight * (w / 2), k = 0;
         for (; k <= length - Lanes; k += Lanes)
         {
             var low = Vector512.Load(maxima + 2 * k);
             var high = Vector512.Load(maxima + 2 * k + Lanes);
-            (Max<TMax>(Even(low, high), Odd(low, high)) + Vector512<T>.Zero).Store(output + k); // a zero maximum is +0 (see MaxOp)
+            (Lanes512<T>.Max<TMax>(Lanes512<T>.Even(low, high), Lanes512<T>.Odd(low, high)) + Vector512<T>.Zero).Store(output + k); // a zero maximum is +0 (see MaxOp)
         }
         if (k < length)
         {
             // The last, partial block: its loads reach past the scratch plane into the margin (lanes not stored).
             var low = Vector512.Load(maxima + 2 * k);
             var high = Vector512.Load(maxima + 2 * k + Lanes);
-            MaskStore(output + k, FirstLanes(length - k), Max<TMax>(Even(low, high), Odd(low, high)) + Vector512<T>.Zero);
+            Lanes512<T>.MaskStore(output + k, Lanes512<T>.FirstLanes(length - k), Lanes512<T>.Max<TMax>(Lanes512<T>.Even(low, high), Lanes512<T>.Odd(low, high)) + Vector512<T>.Zero);
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Even(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)
-        ? KernelLanes512.Even(low.As<T, float>(), high.As<T, float>()).As<float, T>()
-        : KernelLanes512.Even(low.As<T, double>(), high.As<T, double>()).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Odd(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)
-        ? KernelLanes512.Odd(low.As<T, float>(), high.As<T, float>()).As<float, T>()
-        : KernelLanes512.Odd(low.As<T, double>(), high.As<T, double>()).As<double, T>();
 
     /// <summary>Output row <paramref name="oh"/>'s column maxima when its window is clipped by the plane's top or bottom.</summary>
     private static unsafe void VerticalRow<TMax>(T* plane, T* maxima, int oh, int w, in AxisPlan height) where TMax : IMax512
@@ -180,18 +170,18 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
         {
             T* at = source + i;
             var acc = Vector512.Load(at);
-            for (int r = 1; r < rows; r++) acc = Max<TMax>(acc, Vector512.Load(at + (long)r * w));
+            for (int r = 1; r < rows; r++) acc = Lanes512<T>.Max<TMax>(acc, Vector512.Load(at + (long)r * w));
             acc.Store(maxima + i);
         }
         if (i < length)
         {
             // The span's last cells: loads masked to the span (it may end at the plane's end), stores too.
-            var inside = FirstLanes(length - i);
+            var inside = Lanes512<T>.FirstLanes(length - i);
             var fill = Vector512.Create(T.NegativeInfinity);
             T* at = source + i;
-            var acc = MaskLoad(at, inside, fill);
-            for (int r = 1; r < rows; r++) acc = Max<TMax>(acc, MaskLoad(at + (long)r * w, inside, fill));
-            MaskStore(maxima + i, inside, acc);
+            var acc = Lanes512<T>.MaskLoad(at, inside, fill);
+            for (int r = 1; r < rows; r++) acc = Lanes512<T>.Max<TMax>(acc, Lanes512<T>.MaskLoad(at + (long)r * w, inside, fill));
+            Lanes512<T>.MaskStore(maxima + i, inside, acc);
         }
     }
 
@@ -222,12 +212,12 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
             var acc = Vector512.Load(at); // the tap at the output's own column (padLeft < kernel)
             // Lanes whose tap would read the neighbouring row keep acc.
             for (int j = 1; j <= left; j++)
-                acc = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(column, leftBound[j - 1]), Max<TMax>(acc, Vector512.Load(at - j)), acc);
+                acc = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(column, leftBound[j - 1]), Lanes512<T>.Max<TMax>(acc, Vector512.Load(at - j)), acc);
             for (int j = 1; j <= right; j++)
-                acc = Vector512.ConditionalSelect(Vector512.LessThan(column, rightBound[j - 1]), Max<TMax>(acc, Vector512.Load(at + j)), acc);
+                acc = Vector512.ConditionalSelect(Vector512.LessThan(column, rightBound[j - 1]), Lanes512<T>.Max<TMax>(acc, Vector512.Load(at + j)), acc);
             acc += zero; // a zero maximum is +0 (see MaxOp)
             if (q + Lanes <= length) acc.Store(output + q);
-            else MaskStore(output + q, FirstLanes(length - q), acc);
+            else Lanes512<T>.MaskStore(output + q, Lanes512<T>.FirstLanes(length - q), acc);
             column = Wrap(column + step, rowLength, wraps);
         }
     }
@@ -241,40 +231,9 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
         return column;
     }
 
-    /// <summary>Whether the plane holds a NaN (from the sum of its cells; both infinities only cost the exact path).</summary>
-    private static unsafe bool ContainsNaN(T* plane, int length)
-    {
-        var sum = Vector512<T>.Zero;
-        int i = 0;
-        for (; i <= length - Lanes; i += Lanes) sum += Vector512.Load(plane + i);
-        if (i < length) sum += MaskLoad(plane + i, FirstLanes(length - i), Vector512<T>.Zero);
-        return !Vector512.EqualsAll(sum, sum); // NaN is the one value unequal to itself
-    }
-
     /// <summary>0, 1, 2, ... as <typeparamref name="T"/>: columns are small integers, exact in either type.</summary>
     private static Vector512<T> Indices() => typeof(T) == typeof(float)
         ? Vector512.ConvertToSingle(Vector512<int>.Indices).As<float, T>()
         : Vector512.ConvertToDouble(Vector512<long>.Indices).As<double, T>();
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Max<TMax>(Vector512<T> left, Vector512<T> right) where TMax : IMax512 => typeof(T) == typeof(float)
-        ? TMax.Max(left.As<T, float>(), right.As<T, float>()).As<float, T>()
-        : TMax.Max(left.As<T, double>(), right.As<T, double>()).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)
-        ? KernelLanes512.FirstLanes32(count).As<float, T>()
-        : KernelLanes512.FirstLanes64(count).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<T> MaskLoad(T* address, Vector512<T> mask, Vector512<T> fill) => typeof(T) == typeof(float)
-        ? Avx512F.MaskLoad((float*)address, mask.As<T, float>(), fill.As<T, float>()).As<float, T>()
-        : Avx512F.MaskLoad((double*)address, mask.As<T, double>(), fill.As<T, double>()).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MaskStore(T* address, Vector512<T> mask, Vector512<T> value)
-    {
-        if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)address, mask.As<T, float>(), value.As<T, float>());
-        else Avx512F.MaskStore((double*)address, mask.As<T, double>(), value.As<T, double>());
-    }
 }

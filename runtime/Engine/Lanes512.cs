@@ -1,0 +1,76 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using KernelGen.Specialization;
+
+namespace KernelGen.Engine;
+
+/// <summary>
+/// The AVX-512 lane operations of the general engine's fast paths, for <typeparamref name="T"/> float or double: each
+/// picks the float or double instruction (the JIT keeps only the one for <typeparamref name="T"/>). Callers check
+/// <c>Avx512F.IsSupported</c> first.
+/// </summary>
+internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Lanes per vector: 16 floats or 8 doubles.</summary>
+    public static int Count => Vector512<T>.Count;
+
+    /// <summary><typeparamref name="TMax"/>'s maximum of two vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Max<TMax>(Vector512<T> left, Vector512<T> right) where TMax : IMax512 => typeof(T) == typeof(float)
+        ? TMax.Max(left.As<T, float>(), right.As<T, float>()).As<float, T>()
+        : TMax.Max(left.As<T, double>(), right.As<T, double>()).As<double, T>();
+
+    /// <summary>The even lanes of the concatenation low:high.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Even(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)
+        ? KernelLanes512.Even(low.As<T, float>(), high.As<T, float>()).As<float, T>()
+        : KernelLanes512.Even(low.As<T, double>(), high.As<T, double>()).As<double, T>();
+
+    /// <summary>The odd lanes of the concatenation low:high.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Odd(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)
+        ? KernelLanes512.Odd(low.As<T, float>(), high.As<T, float>()).As<float, T>()
+        : KernelLanes512.Odd(low.As<T, double>(), high.As<T, double>()).As<double, T>();
+
+    /// <summary>The mask of the first <paramref name="count"/> lanes (all of them from <see cref="Count"/> on, none at 0 or below).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)
+        ? KernelLanes512.FirstLanes32(count).As<float, T>()
+        : KernelLanes512.FirstLanes64(count).As<double, T>();
+
+    /// <summary>Loads the lanes set in <paramref name="mask"/> (the others are not read) and <paramref name="fill"/> elsewhere.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<T> MaskLoad(T* address, Vector512<T> mask, Vector512<T> fill) => typeof(T) == typeof(float)
+        ? Avx512F.MaskLoad((float*)address, mask.As<T, float>(), fill.As<T, float>()).As<float, T>()
+        : Avx512F.MaskLoad((double*)address, mask.As<T, double>(), fill.As<T, double>()).As<double, T>();
+
+    /// <summary>Stores the lanes set in <paramref name="mask"/> only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void MaskStore(T* address, Vector512<T> mask, Vector512<T> value)
+    {
+        if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)address, mask.As<T, float>(), value.As<T, float>());
+        else Avx512F.MaskStore((double*)address, mask.As<T, double>(), value.As<T, double>());
+    }
+
+    /// <summary>
+    /// Whether the <paramref name="length"/> cells hold a NaN, from their sum: NaN if a cell is NaN (or, rarely, if
+    /// they hold both infinities, which then only costs a caller its slower exact path). Lets a plane without NaN take
+    /// <c>vmaxps</c> alone (<see cref="UncheckedMax512"/>); small planes stay in L1 for the pooling that follows.
+    /// </summary>
+    public static unsafe bool ContainsNaN(T* cells, int length)
+    {
+        var sum0 = Vector512<T>.Zero;
+        var sum1 = Vector512<T>.Zero;
+        int i = 0;
+        for (; i <= length - 2 * Count; i += 2 * Count)
+        {
+            sum0 += Vector512.Load(cells + i);
+            sum1 += Vector512.Load(cells + i + Count);
+        }
+        var sum = sum0 + sum1;
+        for (; i < length; i += Count) sum += MaskLoad(cells + i, FirstLanes(length - i), Vector512<T>.Zero);
+        return !Vector512.EqualsAll(sum, sum); // NaN is the one value unequal to itself
+    }
+}
