@@ -323,9 +323,10 @@ public static class Report
           1: the host's other tenants share its memory bandwidth, and the load average does not show them. Earlier
           runs today measured vgg16.pool1 NCHW specialized at 645, 324, 1013 and 489 us (a full job of the
           specialized methods alone gave 260 us) and batch32's all-cores speed-up between 1.31x and 2.34x. The
-          last two full runs, on the general engine's final code but for its last two 2x2 paths, and on the final
-          code (this page), put the general engine's stem NHWC at 1.61x and 1.39x ORT and googlenet NCHW at 1.29x
-          and 1.14x; several general rows sit between 1.37x and 1.49x, so which side of 1.5 they land on is noise.
+          last three full runs (12:59, 13:26 and 13:57 UTC, the last on the code this page measures, the others
+          before the general engine's last changes) put vgg16.pool1 NCHW specialized at 478, 294 and 533 us, the
+          general engine's stem NHWC at 1.61x, 1.39x and 1.52x ORT and googlenet NCHW at 1.29x, 1.14x and 1.00x:
+          several general rows sit near 1.5x, and which side they land on is noise.
           resnet50.head's general row once showed 2 B per call in an earlier run (0 B in every other run): an
           occasional allocation, most likely ArrayPool.Shared refilling after trimming.
 
