@@ -28,6 +28,12 @@ internal readonly struct AxisPlan
     public int PadBegin { get; }
     public int PadEnd { get; }
 
+    /// <summary>
+    /// A 2-wide window with stride 2 and no padding before, whose outputs are exactly the whole pairs of cells (a
+    /// last odd cell is dropped): output o is cells 2o and 2o + 1.
+    /// </summary>
+    public bool IsPairs => Kernel == 2 && Stride == 2 && PadBegin == 0 && Dilation == 1 && Output == Length / 2;
+
     /// <summary>(k - 1) * d + 1.</summary>
     public int EffectiveKernel => (Kernel - 1) * Dilation + 1;
 

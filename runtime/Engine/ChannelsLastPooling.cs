@@ -37,7 +37,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         int imageSize = plan.InputPlane * channels;
         int[] taps = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel * width.Kernel);
         int[] interiorTaps = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel * width.Kernel);
-        long[] rowCells = ArrayPool<long>.Shared.Rent(depth.Kernel * height.Kernel);
+        int[] rowOffsets = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel);
         using var depthWindows = new AxisWindows(depth);
         using var heightWindows = new AxisWindows(height);
         using var widthWindows = new AxisWindows(width);
@@ -52,13 +52,13 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                 int od = (int)(r % rowsPerImage / height.Output), oh = (int)(r % height.Output);
                 ReadOnlySpan<T> image = input.Slice(checked((int)(n * imageSize)), imageSize);
                 long rowFactor = plan.IsMax ? 0 : plan.RowDivisorFactor(od, oh);
-                int windowRows = WindowRows(plan, depthWindows, heightWindows, od, oh, rowCells);
+                int windowRows = WindowRows(plan, depthWindows, heightWindows, od, oh, rowOffsets);
                 // A window whose columns are all inside the input has the same cells, relative to its first column,
                 // as every other such window of the row: their offsets are listed once per row.
                 int interiorCount = 0;
                 for (int i = 0; i < windowRows; i++)
                     for (int kw = 0; kw < width.Kernel; kw++)
-                        interiorTaps[interiorCount++] = (int)((rowCells[i] + (long)kw * width.Dilation) * channels);
+                        interiorTaps[interiorCount++] = rowOffsets[i] + kw * width.Dilation * channels;
                 for (int ow = 0; ow < width.Output; ow++)
                 {
                     var (wFirst, wEnd) = widthWindows[ow];
@@ -84,7 +84,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     int count = 0;
                     for (int i = 0; i < windowRows; i++)
                         for (int kw = wFirst; kw < wEnd; kw++)
-                            taps[count++] = (int)((rowCells[i] + wStart + (long)kw * width.Dilation) * channels);
+                            taps[count++] = rowOffsets[i] + (int)((wStart + (long)kw * width.Dilation) * channels);
 
                     if (plan.IsMax)
                     {
@@ -105,7 +105,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         {
             ArrayPool<int>.Shared.Return(taps);
             ArrayPool<int>.Shared.Return(interiorTaps);
-            ArrayPool<long>.Shared.Return(rowCells);
+            ArrayPool<int>.Shared.Return(rowOffsets);
             ArrayPool<long>.Shared.Return(columnFactors);
         }
     }
@@ -135,7 +135,6 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         long rowsPerImage = (long)depth.Output * height.Output;
         int imageSize = plan.InputPlane * channels, rowSize = width.Length * channels;
         int[] rowTaps = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel);
-        long[] rowCells = ArrayPool<long>.Shared.Rent(depth.Kernel * height.Kernel);
         int[] columnTaps = ArrayPool<int>.Shared.Rent(width.Kernel);
         T[] columnMaxima = ArrayPool<T>.Shared.Rent(rowSize);
         using var depthWindows = new AxisWindows(depth);
@@ -149,8 +148,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                 long n = r / rowsPerImage;
                 int od = (int)(r % rowsPerImage / height.Output), oh = (int)(r % height.Output);
                 ReadOnlySpan<T> image = input.Slice(checked((int)(n * imageSize)), imageSize);
-                int rows = WindowRows(plan, depthWindows, heightWindows, od, oh, rowCells);
-                for (int i = 0; i < rows; i++) rowTaps[i] = (int)(rowCells[i] * channels);
+                int rows = WindowRows(plan, depthWindows, heightWindows, od, oh, rowTaps);
                 Span<T> outputRow = output.Slice(checked((int)(r * width.Output * channels)), width.Output * channels);
                 if (rows == 0)
                 {
@@ -181,17 +179,16 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         finally
         {
             ArrayPool<int>.Shared.Return(rowTaps);
-            ArrayPool<long>.Shared.Return(rowCells);
             ArrayPool<int>.Shared.Return(columnTaps);
             ArrayPool<T>.Shared.Return(columnMaxima);
         }
     }
 
     /// <summary>
-    /// Lists the input rows inside output row (od, oh)'s window, in window order, as the index of each row's first
-    /// cell in the image (d * H + h) * W; returns how many there are (rows in the padding add nothing).
+    /// Lists the input rows inside output row (od, oh)'s window, in window order, as the offset in the image of each
+    /// row's first value, ((d * H + h) * W) * C; returns how many there are (rows in the padding add nothing).
     /// </summary>
-    private static int WindowRows(in PoolPlan plan, in AxisWindows depthWindows, in AxisWindows heightWindows, int od, int oh, long[] rowCells)
+    private static int WindowRows(in PoolPlan plan, in AxisWindows depthWindows, in AxisWindows heightWindows, int od, int oh, int[] rowOffsets)
     {
         AxisPlan depth = plan.Depth, height = plan.Height;
         var (dFirst, dEnd) = depthWindows[od];
@@ -200,7 +197,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         int count = 0;
         for (int kd = dFirst; kd < dEnd; kd++)
             for (int kh = hFirst; kh < hEnd; kh++)
-                rowCells[count++] = ((dStart + (long)kd * depth.Dilation) * height.Length + hStart + (long)kh * height.Dilation) * plan.Width.Length;
+                rowOffsets[count++] = (int)(((dStart + (long)kd * depth.Dilation) * height.Length + hStart + (long)kh * height.Dilation) * plan.Width.Length * plan.Input.Channels);
         return count;
     }
 

@@ -28,17 +28,9 @@ internal static class FlatPairsAverage<T> where T : unmanaged, IFloatingPointIee
     private const int MaxPlaneBytes = 16 * 1024;
 
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
-    public static bool Applies(in PoolPlan plan)
-    {
-        AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
-        return Vector512.IsHardwareAccelerated && Avx512F.IsSupported &&
-            (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && !plan.IsMax &&
-            depth.Length == 1 && depth.Kernel == 1 && depth.Output == 1 &&
-            height.Kernel == 2 && height.Stride == 2 && height.PadBegin == 0 && height.Dilation == 1 && height.Output == height.Length / 2 &&
-            width.Kernel == 2 && width.Stride == 2 && width.PadBegin == 0 && width.Dilation == 1 &&
-            width.Length % 2 == 0 && 2 * width.Output == width.Length &&
-            (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes;
-    }
+    public static bool Applies(in PoolPlan plan) =>
+        Lanes512<T>.IsSupported && !plan.IsMax && plan.IsPlanar && FlatPlaneMax<T>.IsPairs(plan) &&
+        (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)

@@ -35,11 +35,8 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
     public static bool Applies(in PoolPlan plan)
     {
-        AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
-        return Vector512.IsHardwareAccelerated && Avx512F.IsSupported &&
-            (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && plan.IsMax &&
-            depth.Length == 1 && depth.Kernel == 1 && depth.Output == 1 &&
-            height.Dilation == 1 && width.Dilation == 1 && (IsSameStride1(plan) || IsPairs(plan)) &&
+        return Lanes512<T>.IsSupported && plan.IsMax && plan.IsPlanar &&
+            plan.Height.Dilation == 1 && plan.Width.Dilation == 1 && (IsSameStride1(plan) || IsPairs(plan)) &&
             (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes;
     }
 
@@ -50,14 +47,10 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>
     /// 2x2 stride 2 without padding on an even width (VGG's, U-Net's, most CNNs' downsampling), every window whole:
-    /// output cell k of the plane is the maximum of scratch cells 2k and 2k + 1.
+    /// output cell k of the plane is the maximum of scratch cells 2k and 2k + 1. <see cref="FlatPairsAverage{T}"/>
+    /// takes the same windows for average.
     /// </summary>
-    private static bool IsPairs(in PoolPlan plan)
-    {
-        AxisPlan height = plan.Height, width = plan.Width;
-        return height.Kernel == 2 && height.Stride == 2 && height.PadBegin == 0 && height.Output == height.Length / 2 &&
-            width.Kernel == 2 && width.Stride == 2 && width.PadBegin == 0 && width.Length % 2 == 0 && 2 * width.Output == width.Length;
-    }
+    internal static bool IsPairs(in PoolPlan plan) => plan.Height.IsPairs && plan.Width.IsPairs && plan.Width.Length % 2 == 0;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
@@ -198,7 +191,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
         // A lane's column grows by Lanes per vector, so it passes w at most ceil(Lanes / w) times: that many
         // branch-free conditional subtractions (a loop until no lane wraps mispredicted on every other vector).
         int wraps = (Lanes + w - 1) / w;
-        var column = Wrap(Indices(), rowLength, wraps);
+        var column = Wrap(Vector512<T>.Indices, rowLength, wraps); // columns are small integers, exact in either type
         // Tap j columns to the left is inside the row for lanes whose column is at least j; tap j to the right, for
         // lanes whose column is below w - j.
         int left = padLeft, right = kernel - 1 - padLeft;
@@ -230,10 +223,5 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
             column = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(column, rowLength), column - rowLength, column);
         return column;
     }
-
-    /// <summary>0, 1, 2, ... as <typeparamref name="T"/>: columns are small integers, exact in either type.</summary>
-    private static Vector512<T> Indices() => typeof(T) == typeof(float)
-        ? Vector512.ConvertToSingle(Vector512<int>.Indices).As<float, T>()
-        : Vector512.ConvertToDouble(Vector512<long>.Indices).As<double, T>();
 
 }

@@ -9,10 +9,14 @@ namespace KernelGen.Engine;
 /// <summary>
 /// The AVX-512 lane operations of the general engine's fast paths, for <typeparamref name="T"/> float or double: each
 /// picks the float or double instruction (the JIT keeps only the one for <typeparamref name="T"/>). Callers check
-/// <c>Avx512F.IsSupported</c> first.
+/// <see cref="IsSupported"/> first.
 /// </summary>
 internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Whether these operations run here: AVX-512, and <typeparamref name="T"/> float or double.</summary>
+    public static bool IsSupported =>
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+
     /// <summary>Lanes per vector: 16 floats or 8 doubles.</summary>
     public static int Count => Vector512<T>.Count;
 
@@ -39,6 +43,12 @@ internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
     public static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)
         ? KernelLanes512.FirstLanes32(count).As<float, T>()
         : KernelLanes512.FirstLanes64(count).As<double, T>();
+
+    /// <summary>The lanes of the vector at <paramref name="column"/> of a row that lie inside <c>[0, length)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> InsideMask(int column, int length) => typeof(T) == typeof(float)
+        ? KernelLanes512.InsideMask32(column, length).As<int, T>()
+        : KernelLanes512.InsideMask64(column, length).As<long, T>();
 
     /// <summary>Loads the lanes set in <paramref name="mask"/> (the others are not read) and <paramref name="fill"/> elsewhere.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -23,6 +23,9 @@ internal readonly struct PoolPlan
     public PoolMode Mode => Descriptor.Mode;
     public bool IsMax => Descriptor.Mode == PoolMode.Max;
 
+    /// <summary>No depth to pool over: a 1-d or 2-d pooling, each (n, c) plane a single depth slice.</summary>
+    public bool IsPlanar => Depth.Length == 1 && Depth.Kernel == 1 && Depth.Output == 1;
+
     /// <summary>The input cells of one (n, c) plane.</summary>
     public int InputPlane => Input.Depth * Input.Height * Input.Width;
 
