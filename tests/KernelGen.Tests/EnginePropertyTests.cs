@@ -534,19 +534,8 @@ public class EnginePropertyTests(ITestOutputHelper log)
                 var descriptor = PoolDescriptor.Create(v.Mode, axes, ceilMode: v.Ceil, countIncludePad: v.IncludePad,
                     divisorOverride: v.Divisor, convention: v.PadEnd == 0 ? PoolConvention.PyTorch : PoolConvention.Onnx);
                 Assert.Equal(1, descriptor.GetOutputShape(shape).Width);
-                string context = $"{v.Name} {shape} style={RandomInput.StyleName(style)}";
-                var (output, _) = Engine.Pool<float>(descriptor, input, shape, withIndices: false, maxDop: 1);
-                var (doubleOutput, _) = Engine.Pool<double>(descriptor, doubles, shape, withIndices: false, maxDop: 1);
-                if (v.Mode == PoolMode.Max)
-                {
-                    PoolAssert.Exact<float>(ReferencePooling.Max<float>(descriptor, input, shape).Output, output, context);
-                    PoolAssert.Exact<double>(ReferencePooling.Max<double>(descriptor, doubles, shape).Output, doubleOutput, context);
-                }
-                else
-                {
-                    PoolAssert.Bits<float>(ReferencePooling.Average<float>(descriptor, input, shape), output, context);
-                    PoolAssert.Bits<double>(ReferencePooling.Average<double>(descriptor, doubles, shape), doubleOutput, context);
-                }
+                MatchesReference<float>(descriptor, input, shape, $"{v.Name} {shape} style={RandomInput.StyleName(style)}");
+                MatchesReference<double>(descriptor, doubles, shape, $"{v.Name} {shape} style={RandomInput.StyleName(style)}");
             }
         }
     }
@@ -584,20 +573,19 @@ public class EnginePropertyTests(ITestOutputHelper log)
             foreach (var descriptor in descriptors)
             {
                 string context = $"{descriptor} {shape} style={(style < RandomInput.Styles ? RandomInput.StyleName(style) : "negative zeros")}";
-                var (output, _) = Engine.Pool<float>(descriptor, input, shape, withIndices: false, maxDop: 1);
-                var (doubleOutput, _) = Engine.Pool<double>(descriptor, doubles, shape, withIndices: false, maxDop: 1);
-                if (descriptor.Mode == PoolMode.Max)
-                {
-                    PoolAssert.Exact<float>(ReferencePooling.Max<float>(descriptor, input, shape).Output, output, context);
-                    PoolAssert.Exact<double>(ReferencePooling.Max<double>(descriptor, doubles, shape).Output, doubleOutput, context);
-                }
-                else
-                {
-                    PoolAssert.Bits<float>(ReferencePooling.Average<float>(descriptor, input, shape), output, context);
-                    PoolAssert.Bits<double>(ReferencePooling.Average<double>(descriptor, doubles, shape), doubleOutput, context);
-                }
+                MatchesReference<float>(descriptor, input, shape, context);
+                MatchesReference<double>(descriptor, doubles, shape, context);
             }
         }
+    }
+
+    /// <summary>The engine's output equals the reference's: max exactly, average bit for bit.</summary>
+    private static void MatchesReference<T>(in PoolDescriptor descriptor, T[] input, PoolShape shape, string context)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (output, _) = Engine.Pool<T>(descriptor, input, shape, withIndices: false, maxDop: 1);
+        if (descriptor.Mode == PoolMode.Max) PoolAssert.Exact<T>(ReferencePooling.Max<T>(descriptor, input, shape).Output, output, context);
+        else PoolAssert.Bits<T>(ReferencePooling.Average<T>(descriptor, input, shape), output, context);
     }
 
     [Fact]
