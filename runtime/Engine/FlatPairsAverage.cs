@@ -40,13 +40,15 @@ internal static class FlatPairsAverage<T> where T : unmanaged, IFloatingPointIee
         int scratchPlane = outHeight * w;
         // Every window is whole: one divisor (the override, or 4).
         var divisor = Vector512.Create(T.CreateTruncating(plan.Divisor(plan.RowDivisorFactor(0, 0), 0)));
-        // Two scratch planes, each with two vectors of margin after it for the last block's loads (lanes not stored).
-        T[] scratch = ArrayPool<T>.Shared.Rent(2 * (scratchPlane + 2 * Lanes));
+        // Two scratch planes, each with two vectors of margin after it for the last block's loads (lanes not stored),
+        // both starting on a cache line.
+        int pitch = (scratchPlane + 2 * Lanes + Lanes - 1) / Lanes * Lanes;
+        T[] scratch = ArrayPool<T>.Shared.Rent(2 * pitch + Lanes);
         try
         {
             fixed (T* source = input, target = output, rows = scratch)
             {
-                T* tops = rows, bottoms = rows + scratchPlane + 2 * Lanes;
+                T* tops = Lanes512<T>.Aligned(rows), bottoms = tops + pitch;
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                     Plane(source + p * inPlane, tops, bottoms, target + p * outPlane, outHeight, w, divisor);
             }

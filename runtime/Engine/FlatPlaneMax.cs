@@ -60,17 +60,22 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
         // vector past the plane's end, plus its taps' reach), so that horizontal taps near the ends read memory that
         // exists; their lanes are masked off.
         int scratchPlane = plan.Height.Output * plan.Width.Length; // every output row's column maxima, input width
-        T[] scratch = ArrayPool<T>.Shared.Rent(scratchPlane + 3 * Lanes);
+        // After it, for stride 1, the lanes' columns (see Horizontal): they repeat every lcm(w, Lanes) cells.
+        int w = plan.Width.Length, columnCells = plan.Height.Stride == 1 ? w / Gcd(w, Lanes) * Lanes : 0;
+        T[] scratch = ArrayPool<T>.Shared.Rent(scratchPlane + 4 * Lanes + columnCells); // a vector more to align it
         try
         {
             fixed (T* source = input, target = output, columnMaxima = scratch)
             {
-                T* maxima = columnMaxima + Lanes;
+                T* maxima = Lanes512<T>.Aligned(columnMaxima) + Lanes;
+                T* columns = maxima + scratchPlane + 2 * Lanes;
+                for (int i = 0; i < columnCells; i++) columns[i] = T.CreateTruncating(i % w); // small integers, exact
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                 {
                     T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
-                    if (Lanes512<T>.ContainsNaN(plane, inPlane)) Plane<PropagatingMax512>(plan, plane, maxima, outputPlane);
-                    else Plane<UncheckedMax512>(plan, plane, maxima, outputPlane);
+                    // vmaxps alone, unless the plane turns out to hold a NaN: then again with the propagating maximum.
+                    if (!Plane<UncheckedMax512>(plan, plane, maxima, columns, outputPlane))
+                        Plane<PropagatingMax512>(plan, plane, maxima, columns, outputPlane);
                 }
             }
         }
@@ -80,14 +85,15 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
         }
     }
 
-    private static unsafe void Plane<TMax>(in PoolPlan plan, T* plane, T* maxima, T* output) where TMax : IMax512
+    /// <summary>
+    /// Pools one plane; false, with nothing written to <paramref name="output"/>, if <typeparamref name="TMax"/> needs a
+    /// NaN check (<see cref="UncheckedMax512"/>) and the plane holds a NaN. The check is the sum of the cells the
+    /// vertical pass loads anyway (a separate pass over the plane cost about a sixth of googlenet's time).
+    /// </summary>
+    private static unsafe bool Plane<TMax>(in PoolPlan plan, T* plane, T* maxima, T* columns, T* output) where TMax : IMax512
     {
         AxisPlan height = plan.Height, width = plan.Width;
-        if (height.Stride == 2)
-        {
-            Pairs<TMax>(plane, maxima, output, height.Output, width.Length);
-            return;
-        }
+        if (height.Stride == 2) return Pairs<TMax>(plane, maxima, output, height.Output, width.Length);
         int w = width.Length, outHeight = height.Output;
 
         // Vertical: output rows whose window rows all lie inside the plane form one flat span; the others (at most the
@@ -95,15 +101,31 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
         int firstInterior = Math.Min(outHeight, height.PadBegin);
         int lastInterior = Math.Min(outHeight, height.Length - height.Kernel + height.PadBegin + 1); // exclusive
         if (lastInterior < firstInterior) lastInterior = firstInterior;
+        // The span's loads of its windows' first rows and of their last rows together cover the plane when the span
+        // starts at input row 0, ends at the last, and has no gap between the two (at least kernel - 1 rows long).
+        bool spanSeesPlane = firstInterior == height.PadBegin && lastInterior == height.Length - height.Kernel + height.PadBegin + 1 &&
+            lastInterior - firstInterior >= height.Kernel - 1;
+        if (TMax.NeedsNaNCheck && !spanSeesPlane && Lanes512<T>.ContainsNaN(plane, height.Length * w)) return false;
         for (int oh = 0; oh < firstInterior; oh++) VerticalRow<TMax>(plane, maxima, oh, w, height);
+        var sum = Vector512<T>.Zero;
         if (lastInterior > firstInterior)
         {
             T* rows = plane + (long)(firstInterior - height.PadBegin) * w;
-            VerticalSpan<TMax>(rows, maxima + (long)firstInterior * w, (lastInterior - firstInterior) * w, w, height.Kernel);
+            sum = VerticalSpan<TMax>(rows, maxima + (long)firstInterior * w, (lastInterior - firstInterior) * w, w, height.Kernel);
         }
+        if (TMax.NeedsNaNCheck && spanSeesPlane && !Vector512.EqualsAll(sum, sum)) return false; // NaN is unequal to itself
         for (int oh = lastInterior; oh < outHeight; oh++) VerticalRow<TMax>(plane, maxima, oh, w, height);
 
-        Horizontal<TMax>(maxima, output, outHeight * w, w, width.Kernel, width.PadBegin);
+        int length = outHeight * w;
+        bool centred = width.Kernel == 2 * width.PadBegin + 1;
+        switch (centred ? width.PadBegin : 0)
+        {
+            case 1: Horizontal<TMax, Reach1>(maxima, columns, output, length, w, width.Kernel, width.PadBegin); break;
+            case 2: Horizontal<TMax, Reach2>(maxima, columns, output, length, w, width.Kernel, width.PadBegin); break;
+            case 3: Horizontal<TMax, Reach3>(maxima, columns, output, length, w, width.Kernel, width.PadBegin); break;
+            default: Horizontal<TMax, AnyReach>(maxima, columns, output, length, w, width.Kernel, width.PadBegin); break;
+        }
+        return true;
     }
 
     /// <summary>
@@ -111,18 +133,20 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     /// whole scratch plane's even and odd cells at once. Measured against the row-by-row path on vgg16.pool4 (general,
     /// stopwatch): a hand-written version of this ran in 24 us, 36 us with the NaN scan, against 80 us.
     /// </summary>
-    private static unsafe void Pairs<TMax>(T* plane, T* maxima, T* output, int outHeight, int w) where TMax : IMax512
+    private static unsafe bool Pairs<TMax>(T* plane, T* maxima, T* output, int outHeight, int w) where TMax : IMax512
     {
         int full = w - w % Lanes;
         var lastInside = Lanes512<T>.FirstLanes(w - full);
         var fill = Vector512.Create(T.NegativeInfinity);
+        var sum = Vector512<T>.Zero; // of every cell: the windows tile the plane
         for (int oh = 0; oh < outHeight; oh++)
         {
             T* top = plane + (long)2 * oh * w, bottom = top + w, row = maxima + (long)oh * w;
             int i = 0;
-            for (; i < full; i += Lanes) Lanes512<T>.Max<TMax>(Vector512.Load(top + i), Vector512.Load(bottom + i)).Store(row + i);
-            if (i < w) Lanes512<T>.MaskStore(row + i, lastInside, Lanes512<T>.Max<TMax>(Lanes512<T>.MaskLoad(top + i, lastInside, fill), Lanes512<T>.MaskLoad(bottom + i, lastInside, fill)));
+            for (; i < full; i += Lanes) Vertical<TMax>(Vector512.Load(top + i), Vector512.Load(bottom + i), ref sum).Store(row + i);
+            if (i < w) Lanes512<T>.MaskStore(row + i, lastInside, Vertical<TMax>(Lanes512<T>.MaskLoad(top + i, lastInside, fill), Lanes512<T>.MaskLoad(bottom + i, lastInside, fill), ref sum));
         }
+        if (TMax.NeedsNaNCheck && !Vector512.EqualsAll(sum, sum)) return false;
         int length = outHeight * (w / 2), k = 0;
         for (; k <= length - Lanes; k += Lanes)
         {
@@ -137,6 +161,15 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
             var high = Vector512.Load(maxima + 2 * k + Lanes);
             Lanes512<T>.MaskStore(output + k, Lanes512<T>.FirstLanes(length - k), Lanes512<T>.Max<TMax>(Lanes512<T>.Even(low, high), Lanes512<T>.Odd(low, high)) + Vector512<T>.Zero);
         }
+        return true;
+    }
+
+    /// <summary>The maximum of a window's two rows, adding both to <paramref name="sum"/> when the plane needs a NaN check.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Vertical<TMax>(Vector512<T> top, Vector512<T> bottom, ref Vector512<T> sum) where TMax : IMax512
+    {
+        if (TMax.NeedsNaNCheck) sum += top + bottom;
+        return Lanes512<T>.Max<TMax>(top, bottom);
     }
 
     /// <summary>Output row <paramref name="oh"/>'s column maxima when its window is clipped by the plane's top or bottom.</summary>
@@ -154,16 +187,30 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>
     /// <c>maxima[i] = max over r in [0, rows) of source[i + r * w]</c> for i in [0, length): the vertical pass over
-    /// a flat span, <paramref name="rows"/> taps a row apart.
+    /// a flat span, <paramref name="rows"/> taps a row apart. Returns, if <typeparamref name="TMax"/> needs a NaN
+    /// check, the sum of the first and the last row's cells (each span cell's first and last tap).
     /// </summary>
-    private static unsafe void VerticalSpan<TMax>(T* source, T* maxima, int length, int w, int rows) where TMax : IMax512
+    private static unsafe Vector512<T> VerticalSpan<TMax>(T* source, T* maxima, int length, int w, int rows) where TMax : IMax512
     {
+        var firstSum = Vector512<T>.Zero;
+        var lastSum = Vector512<T>.Zero;
         int i = 0;
         for (; i <= length - Lanes; i += Lanes)
         {
             T* at = source + i;
-            var acc = Vector512.Load(at);
-            for (int r = 1; r < rows; r++) acc = Lanes512<T>.Max<TMax>(acc, Vector512.Load(at + (long)r * w));
+            var first = Vector512.Load(at);
+            var acc = first;
+            var tap = first;
+            for (int r = 1; r < rows; r++)
+            {
+                tap = Vector512.Load(at + (long)r * w);
+                acc = Lanes512<T>.Max<TMax>(acc, tap);
+            }
+            if (TMax.NeedsNaNCheck)
+            {
+                firstSum += first;
+                lastSum += tap;
+            }
             acc.Store(maxima + i);
         }
         if (i < length)
@@ -172,56 +219,121 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
             var inside = Lanes512<T>.FirstLanes(length - i);
             var fill = Vector512.Create(T.NegativeInfinity);
             T* at = source + i;
-            var acc = Lanes512<T>.MaskLoad(at, inside, fill);
-            for (int r = 1; r < rows; r++) acc = Lanes512<T>.Max<TMax>(acc, Lanes512<T>.MaskLoad(at + (long)r * w, inside, fill));
+            var first = Lanes512<T>.MaskLoad(at, inside, fill);
+            var acc = first;
+            var tap = first;
+            for (int r = 1; r < rows; r++)
+            {
+                tap = Lanes512<T>.MaskLoad(at + (long)r * w, inside, fill);
+                acc = Lanes512<T>.Max<TMax>(acc, tap);
+            }
+            if (TMax.NeedsNaNCheck)
+            {
+                firstSum += first;
+                lastSum += tap;
+            }
             Lanes512<T>.MaskStore(maxima + i, inside, acc);
         }
+        return firstSum + lastSum;
     }
 
     /// <summary>
     /// <c>output[q] = max over kw of maxima[q + kw - padLeft]</c>, over taps whose column stays inside the row, for q
-    /// in [0, length): the horizontal pass over the whole scratch plane.
+    /// in [0, length): the horizontal pass over the whole scratch plane. Windows up to 7 wide and centred (3x3 p1,
+    /// 5x5 p2, 7x7 p3) name their reach in <typeparamref name="TReach"/>, so the JIT unrolls the taps; others pass
+    /// <see cref="AnyReach"/> and loop over them.
     /// </summary>
-    private static unsafe void Horizontal<TMax>(T* maxima, T* output, int length, int w, int kernel, int padLeft) where TMax : IMax512
+    private static unsafe void Horizontal<TMax, TReach>(T* maxima, T* columns, T* output, int length, int w, int kernel, int padLeft)
+        where TMax : IMax512 where TReach : ITapReach
     {
-        // The column of each lane, carried from vector to vector: +Lanes, minus w as often as it wraps.
-        var step = Vector512.Create(T.CreateTruncating(Lanes));
-        var rowLength = Vector512.Create(T.CreateTruncating(w));
-        var zero = Vector512<T>.Zero;
-        // A lane's column grows by Lanes per vector, so it passes w at most ceil(Lanes / w) times: that many
-        // branch-free conditional subtractions (a loop until no lane wraps mispredicted on every other vector).
-        int wraps = (Lanes + w - 1) / w;
-        var column = Wrap(Vector512<T>.Indices, rowLength, wraps); // columns are small integers, exact in either type
+        // The lanes' columns repeat every lcm(w, Lanes) cells, so a table of that many vectors' columns, read in turn,
+        // gives them at one load per vector (carrying them along cost a compare and a subtraction per wrap).
+        int period = w / Gcd(w, Lanes);
         // Tap j columns to the left is inside the row for lanes whose column is at least j; tap j to the right, for
         // lanes whose column is below w - j.
-        int left = padLeft, right = kernel - 1 - padLeft;
+        int left = TReach.IsKnown ? TReach.Reach : padLeft;
+        int right = TReach.IsKnown ? TReach.Reach : kernel - 1 - padLeft;
         Vector512<T>* leftBound = stackalloc Vector512<T>[Math.Max(1, left)];
         Vector512<T>* rightBound = stackalloc Vector512<T>[Math.Max(1, right)];
         for (int j = 1; j <= left; j++) leftBound[j - 1] = Vector512.Create(T.CreateTruncating(j));
         for (int j = 1; j <= right; j++) rightBound[j - 1] = Vector512.Create(T.CreateTruncating(w - j));
+        var zero = Vector512<T>.Zero;
+        int phase = 0;
         for (int q = 0; q < length; q += Lanes)
         {
             T* at = maxima + q;
+            var column = Vector512.Load(columns + phase * Lanes);
+            if (++phase == period) phase = 0;
             var acc = Vector512.Load(at); // the tap at the output's own column (padLeft < kernel)
             // Lanes whose tap would read the neighbouring row keep acc.
-            for (int j = 1; j <= left; j++)
-                acc = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(column, leftBound[j - 1]), Lanes512<T>.Max<TMax>(acc, Vector512.Load(at - j)), acc);
-            for (int j = 1; j <= right; j++)
-                acc = Vector512.ConditionalSelect(Vector512.LessThan(column, rightBound[j - 1]), Lanes512<T>.Max<TMax>(acc, Vector512.Load(at + j)), acc);
+            if (TReach.IsKnown)
+            {
+                // The taps come from the aligned vectors before and after, shifted in (valign), not from loads that
+                // would split a cache line.
+                var centre = acc;
+                var before = Vector512.Load(at - Lanes);
+                var after = Vector512.Load(at + Lanes);
+                acc = Masked<TMax>(acc, Vector512.GreaterThanOrEqual(column, leftBound[0]), Shifted(centre, before, Lanes - 1));
+                acc = Masked<TMax>(acc, Vector512.LessThan(column, rightBound[0]), Shifted(after, centre, 1));
+                if (TReach.Reach >= 2)
+                {
+                    acc = Masked<TMax>(acc, Vector512.GreaterThanOrEqual(column, leftBound[1]), Shifted(centre, before, Lanes - 2));
+                    acc = Masked<TMax>(acc, Vector512.LessThan(column, rightBound[1]), Shifted(after, centre, 2));
+                }
+                if (TReach.Reach >= 3)
+                {
+                    acc = Masked<TMax>(acc, Vector512.GreaterThanOrEqual(column, leftBound[2]), Shifted(centre, before, Lanes - 3));
+                    acc = Masked<TMax>(acc, Vector512.LessThan(column, rightBound[2]), Shifted(after, centre, 3));
+                }
+            }
+            else
+            {
+                for (int j = 1; j <= left; j++) acc = LeftTap<TMax>(acc, at, column, leftBound, j);
+                for (int j = 1; j <= right; j++) acc = RightTap<TMax>(acc, at, column, rightBound, j);
+            }
             acc += zero; // a zero maximum is +0 (see MaxOp)
             if (q + Lanes <= length) acc.Store(output + q);
             else Lanes512<T>.MaskStore(output + q, Lanes512<T>.FirstLanes(length - q), acc);
-            column = Wrap(column + step, rowLength, wraps);
         }
     }
 
-    /// <summary>Each lane's column reduced below the row's length: <paramref name="times"/> conditional subtractions of w.</summary>
+    /// <summary>The maximum of <paramref name="acc"/> and <paramref name="tap"/> in the lanes of <paramref name="inside"/>; acc elsewhere.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Wrap(Vector512<T> column, Vector512<T> rowLength, int times)
+    private static Vector512<T> Masked<TMax>(Vector512<T> acc, Vector512<T> inside, Vector512<T> tap) where TMax : IMax512 =>
+        Vector512.ConditionalSelect(inside, Lanes512<T>.Max<TMax>(acc, tap), acc);
+
+    /// <summary>Lanes [shift, shift + Lanes) of the concatenation low:high (valignd / valignq).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+#pragma warning disable CA1857 // shift is a constant at every call, which inlines: valign then takes it as its immediate
+    private static Vector512<T> Shifted(Vector512<T> high, Vector512<T> low, int shift) => typeof(T) == typeof(float)
+        ? Avx512F.AlignRight32(high.AsUInt32(), low.AsUInt32(), (byte)shift).As<uint, T>()
+        : Avx512F.AlignRight64(high.AsUInt64(), low.AsUInt64(), (byte)shift).As<ulong, T>();
+#pragma warning restore CA1857
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<T> LeftTap<TMax>(Vector512<T> acc, T* at, Vector512<T> column, Vector512<T>* bound, int j) where TMax : IMax512 =>
+        Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(column, bound[j - 1]), Lanes512<T>.Max<TMax>(acc, Vector512.Load(at - j)), acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<T> RightTap<TMax>(Vector512<T> acc, T* at, Vector512<T> column, Vector512<T>* bound, int j) where TMax : IMax512 =>
+        Vector512.ConditionalSelect(Vector512.LessThan(column, bound[j - 1]), Lanes512<T>.Max<TMax>(acc, Vector512.Load(at + j)), acc);
+
+    private static int Gcd(int a, int b)
     {
-        for (int i = 0; i < times; i++)
-            column = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(column, rowLength), column - rowLength, column);
-        return column;
+        while (b != 0) (a, b) = (b, a % b);
+        return a;
     }
+
+    /// <summary>How far a window reaches to each side of its centre, when the JIT should know it.</summary>
+    private interface ITapReach
+    {
+        static abstract bool IsKnown { get; }
+        static abstract int Reach { get; }
+    }
+
+    private readonly struct Reach1 : ITapReach { public static bool IsKnown => true; public static int Reach => 1; }
+    private readonly struct Reach2 : ITapReach { public static bool IsKnown => true; public static int Reach => 2; }
+    private readonly struct Reach3 : ITapReach { public static bool IsKnown => true; public static int Reach => 3; }
+    private readonly struct AnyReach : ITapReach { public static bool IsKnown => false; public static int Reach => 0; }
 
 }

@@ -65,6 +65,13 @@ internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
+    /// The first 64-byte-aligned address at or after <paramref name="cells"/>, at most <see cref="Count"/> - 1 cells
+    /// on: where a scratch plane starts, so that its whole-vector loads and stores never split a cache line (a rented
+    /// array starts wherever the GC put it). Rent <see cref="Count"/> cells more than the plane needs.
+    /// </summary>
+    public static unsafe T* Aligned(T* cells) => (T*)(((nuint)cells + 63) & ~(nuint)63);
+
+    /// <summary>
     /// Whether the <paramref name="length"/> cells hold a NaN, from their sum: NaN if a cell is NaN (or, rarely, if
     /// they hold both infinities, which then only costs a caller its slower exact path). Lets a plane without NaN take
     /// <c>vmaxps</c> alone (<see cref="UncheckedMax512"/>); small planes stay in L1 for the pooling that follows.
