@@ -26,10 +26,12 @@ namespace KernelGen.Engine;
 /// minimum). A tap-by-tap stride-1 version tried earlier was much slower than the prepared path (SPPF 5x5: 421 against
 /// 161 us); the sliding one is faster up to 5 wide, and wider stride-1 windows stay on the prepared path.</para>
 /// <para>Rows of at most two vectors (late layers' 7- to 28-wide maps) take <see cref="NarrowRows"/>: two loads per
-/// input row with masks made once per call. Planes of up to 16 KB are scanned for NaN first, and a plane without one
-/// takes vmaxps alone (<see cref="UncheckedMax512"/>); the rest take the two-instruction NaN-propagating maximum.
-/// Together these took the general runs of googlenet.pool from 102 to 86 us, yolov8.sppf from 135 to 109 and
-/// vgg16.pool4 from 98 to 93 (stopwatch minimums, one process).</para>
+/// input row with masks made once per call. Together with a NaN scan of small planes these took the general runs of
+/// googlenet.pool from 102 to 86 us, yolov8.sppf from 135 to 109 and vgg16.pool4 from 98 to 93 (stopwatch minimums,
+/// one process).</para>
+/// <para>The sliding paths take vmaxps alone (<see cref="UncheckedMax512"/>) and sum every cell they load; a plane
+/// whose sum is NaN is pooled again with the two-instruction NaN-propagating maximum (see <see cref="MaxPlane"/>).
+/// The tap-by-tap path scans planes of up to 16 KB for NaN first.</para>
 /// <para>Each output row's window rows and divisors are tabled once per call (<see cref="OutputRows"/>), not recomputed
 /// for every row of every plane: densenet.transition's general run went from 84-92 to 68 us, googlenet's from 86 to
 /// 76.</para>
@@ -64,7 +66,11 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         using var outputRows = new OutputRows(plan);
         var columns = new Columns(width);
         bool sliding = plan.IsMax && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride);
-        using var taps = new TapPermutes(sliding ? width.Kernel : 0, width.PadBegin, width.Stride);
+        // On the stack: a sliding window reaches at most a vector to each side, so it has at most 4 * Lanes + 2 taps.
+        int tapCount = sliding ? width.Kernel : 0;
+        int* tapShifts = stackalloc int[Math.Max(1, tapCount)];
+        Vector512<T>* tapIndices = stackalloc Vector512<T>[Math.Max(1, tapCount)];
+        var taps = new TapPermutes(tapCount, width.PadBegin, width.Stride, tapShifts, tapIndices);
         Vector512<T>[] edgeMasks = !plan.IsMax && width.Stride == 1 ? EdgeTapMasks(columns) : [];
         try
         {
@@ -79,6 +85,12 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                     T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
                     if (!plan.IsMax)
                         AveragePlane(plan, rows, plane, outputPlane, columns, masks);
+                    else if (sliding)
+                    {
+                        // vmaxps alone, summing the cells it reads; if the sum is NaN, again with the propagating maximum.
+                        if (!MaxPlane<UncheckedMax512>(plan, rows, plane, outputPlane, columns, sliding, taps))
+                            MaxPlane<PropagatingMax512>(plan, rows, plane, outputPlane, columns, sliding, taps);
+                    }
                     else if (scanForNaN && !Lanes512<T>.ContainsNaN(plane, inPlane))
                         MaxPlane<UncheckedMax512>(plan, rows, plane, outputPlane, columns, sliding, taps);
                     else
@@ -93,7 +105,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     }
 
     /// <summary>
-    /// Planes up to this size are scanned for NaN first, so that a plane without one can take vmaxps alone
+    /// On the tap-by-tap path (<see cref="MaxRow"/>), planes up to this size are scanned for NaN first, so that a plane without one can take vmaxps alone
     /// (<see cref="UncheckedMax512"/>); the scan leaves such a plane in L1 for the pooling. Larger planes would be read
     /// from L2 twice, which costs more than the two-instruction NaN-propagating maximum saves (resnet50.stem's 49 KB
     /// planes: 151 us without the scan, 171 us with it).
@@ -207,11 +219,18 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         }
     }
 
-    /// <summary>Max pooling of one plane, every output row, with <typeparamref name="TMax"/>'s maximum.</summary>
-    private static unsafe void MaxPlane<TMax>(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane,
-        in Columns columns, bool sliding, in TapPermutes taps) where TMax : IMax512
+    /// <summary>
+    /// Max pooling of one plane, every output row, with <typeparamref name="TMax"/>'s maximum. On the sliding paths,
+    /// when <typeparamref name="TMax"/> needs a NaN check (<see cref="UncheckedMax512"/>), it sums every cell it loads
+    /// and returns false if the sum is NaN (its output is then to be redone). The sum costs less than a separate scan
+    /// of the plane (which stayed in L1 only for small planes) or the propagating maximum's second instruction:
+    /// general runs of resnet50.stem 118 -> 103 us, batch32 1950 -> 1200 us with vmaxps alone (stopwatch minimums).
+    /// </summary>
+    private static unsafe bool MaxPlane<TMax>(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane,
+        in Columns columns, bool sliding, TapPermutes taps) where TMax : IMax512
     {
         AxisPlan height = plan.Height;
+        var cellSum = Vector512<T>.Zero;
         if (sliding && NarrowRows.Fits(columns, plan.Width.Stride))
         {
             var narrow = new NarrowRows(columns);
@@ -219,19 +238,22 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             {
                 int* rows = table.Rows(oh, out int count);
                 T* outputRow = outputPlane + (long)oh * columns.Output;
-                if (plan.Width.Stride == 1) NarrowRowStride1<TMax>(plane, rows, count, outputRow, narrow, columns, taps);
-                else NarrowRowStride2<TMax>(plane, rows, count, outputRow, narrow, columns, taps);
+                if (plan.Width.Stride == 1) NarrowRowStride1<TMax>(plane, rows, count, outputRow, narrow, columns, taps, ref cellSum);
+                else NarrowRowStride2<TMax>(plane, rows, count, outputRow, narrow, columns, taps, ref cellSum);
             }
-            return;
         }
-        for (int oh = 0; oh < height.Output; oh++)
+        else
         {
-            int* rows = table.Rows(oh, out int count);
-            T* outputRow = outputPlane + (long)oh * columns.Output;
-            if (sliding && plan.Width.Stride == 1) MaxRowSlidingStride1<TMax>(plane, rows, count, outputRow, columns, taps);
-            else if (sliding) MaxRowSliding<TMax>(plane, rows, count, outputRow, columns, taps);
-            else MaxRow<TMax>(plane, rows, count, outputRow, columns);
+            for (int oh = 0; oh < height.Output; oh++)
+            {
+                int* rows = table.Rows(oh, out int count);
+                T* outputRow = outputPlane + (long)oh * columns.Output;
+                if (sliding && plan.Width.Stride == 1) MaxRowSlidingStride1<TMax>(plane, rows, count, outputRow, columns, taps, ref cellSum);
+                else if (sliding) MaxRowSliding<TMax>(plane, rows, count, outputRow, columns, taps, ref cellSum);
+                else MaxRow<TMax>(plane, rows, count, outputRow, columns); // the caller scanned the plane
+            }
         }
+        return !(TMax.NeedsNaNCheck && sliding) || Vector512.EqualsAll(cellSum, cellSum); // NaN is unequal to itself
     }
 
     /// <summary>The horizontal geometry of a row: where each block reads and which blocks need masks.</summary>
@@ -289,25 +311,30 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
 
     /// <summary>The maxima over the window's rows of a narrow row's two input vectors (-inf past the row's end).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector512<T> Low, Vector512<T> High) NarrowColumnMaxima<TMax>(T* plane, int* rows, int count, in NarrowRows narrow)
-        where TMax : IMax512
+    private static unsafe (Vector512<T> Low, Vector512<T> High) NarrowColumnMaxima<TMax>(T* plane, int* rows, int count, in NarrowRows narrow,
+        ref Vector512<T> cellSum) where TMax : IMax512
     {
         var low = narrow.Fill;
         var high = narrow.Fill;
+        var sum = Vector512<T>.Zero;
         for (int r = 0; r < count; r++)
         {
             T* row = plane + rows[r];
-            low = Lanes512<T>.Max<TMax>(low, Lanes512<T>.MaskLoad(row, narrow.First, narrow.Fill));
-            high = Lanes512<T>.Max<TMax>(high, Lanes512<T>.MaskLoad(row + Lanes, narrow.Second, narrow.Fill));
+            var first = Lanes512<T>.MaskLoad(row, narrow.First, narrow.Fill);
+            var second = Lanes512<T>.MaskLoad(row + Lanes, narrow.Second, narrow.Fill);
+            low = Lanes512<T>.Max<TMax>(low, first);
+            high = Lanes512<T>.Max<TMax>(high, second);
+            if (TMax.NeedsNaNCheck) sum += first + second;
         }
+        if (TMax.NeedsNaNCheck) cellSum += sum; // one dependent add per block; the rows' adds chain only within it
         return (low, high);
     }
 
     /// <summary>Stride 2 on a narrow row: the even and odd cells of the column maxima, each tap a permute of one of them with -inf.</summary>
-    private static unsafe void NarrowRowStride2<TMax>(T* plane, int* rows, int count, T* output, in NarrowRows narrow, in Columns columns, in TapPermutes taps)
-        where TMax : IMax512
+    private static unsafe void NarrowRowStride2<TMax>(T* plane, int* rows, int count, T* output, in NarrowRows narrow, in Columns columns, TapPermutes taps,
+        ref Vector512<T> cellSum) where TMax : IMax512
     {
-        var (low, high) = NarrowColumnMaxima<TMax>(plane, rows, count, narrow);
+        var (low, high) = NarrowColumnMaxima<TMax>(plane, rows, count, narrow, ref cellSum);
         Vector512<T> even = Lanes512<T>.Even(low, high), odd = Lanes512<T>.Odd(low, high), fill = narrow.Fill;
         var acc = fill;
         for (int kw = 0; kw < columns.Kernel; kw++)
@@ -320,10 +347,10 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     }
 
     /// <summary>Stride 1 on a narrow row: both output blocks from the two column maxima and -inf on either side.</summary>
-    private static unsafe void NarrowRowStride1<TMax>(T* plane, int* rows, int count, T* output, in NarrowRows narrow, in Columns columns, in TapPermutes taps)
-        where TMax : IMax512
+    private static unsafe void NarrowRowStride1<TMax>(T* plane, int* rows, int count, T* output, in NarrowRows narrow, in Columns columns, TapPermutes taps,
+        ref Vector512<T> cellSum) where TMax : IMax512
     {
-        var (low, high) = NarrowColumnMaxima<TMax>(plane, rows, count, narrow);
+        var (low, high) = NarrowColumnMaxima<TMax>(plane, rows, count, narrow, ref cellSum);
         var fill = narrow.Fill;
         var first = fill;
         var second = fill;
@@ -353,16 +380,17 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     /// floor((kw - PadBegin) / 2) lanes, taken from two neighbouring phase blocks with one two-source permute whose
     /// index vector was built once per call (a run-time shift cannot be valign's immediate).
     /// </summary>
-    private static unsafe void MaxRowSliding<TMax>(T* plane, int* rows, int count, T* output, in Columns columns, in TapPermutes taps)
-        where TMax : IMax512
+    private static unsafe void MaxRowSliding<TMax>(T* plane, int* rows, int count, T* output, in Columns columns, TapPermutes taps,
+        ref Vector512<T> cellSum) where TMax : IMax512
     {
         var fill = Vector512.Create(T.NegativeInfinity);
         int vectors = (columns.Length + Lanes - 1) / Lanes;
         var (evenPrevious, oddPrevious) = (fill, fill);
-        var (evenCurrent, oddCurrent) = Phase<TMax>(plane, rows, count, 0, vectors, columns.Length, fill);
+        var rowSum = Vector512<T>.Zero; // a register: cellSum, by reference, would be a memory round trip per block
+        var (evenCurrent, oddCurrent) = Phase<TMax>(plane, rows, count, 0, vectors, columns.Length, fill, ref rowSum);
         for (int ow = 0, block = 0; ow < columns.Output; ow += Lanes, block++)
         {
-            var (evenNext, oddNext) = Phase<TMax>(plane, rows, count, 2 * (block + 1), vectors, columns.Length, fill);
+            var (evenNext, oddNext) = Phase<TMax>(plane, rows, count, 2 * (block + 1), vectors, columns.Length, fill, ref rowSum);
             var acc = fill;
             for (int kw = 0; kw < columns.Kernel; kw++)
             {
@@ -378,6 +406,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
             (evenPrevious, oddPrevious, evenCurrent, oddCurrent) = (evenCurrent, oddCurrent, evenNext, oddNext);
         }
+        if (TMax.NeedsNaNCheck) cellSum += rowSum;
     }
 
     /// <summary>
@@ -385,16 +414,17 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     /// each, so the maximum is separable here too (each cell reduced over the window's rows once, then across the
     /// window's columns by permutes), unlike a tap-by-tap reduction of every window cell.
     /// </summary>
-    private static unsafe void MaxRowSlidingStride1<TMax>(T* plane, int* rows, int count, T* output, in Columns columns, in TapPermutes taps)
-        where TMax : IMax512
+    private static unsafe void MaxRowSlidingStride1<TMax>(T* plane, int* rows, int count, T* output, in Columns columns, TapPermutes taps,
+        ref Vector512<T> cellSum) where TMax : IMax512
     {
         var fill = Vector512.Create(T.NegativeInfinity);
         int vectors = (columns.Length + Lanes - 1) / Lanes;
         var previous = fill;
-        var current = ColumnMaxima<TMax>(plane, rows, count, 0, vectors, columns.Length, fill);
+        var rowSum = Vector512<T>.Zero; // a register: cellSum, by reference, would be a memory round trip per block
+        var current = ColumnMaxima<TMax>(plane, rows, count, 0, vectors, columns.Length, fill, ref rowSum);
         for (int ow = 0, block = 0; ow < columns.Output; ow += Lanes, block++)
         {
-            var next = ColumnMaxima<TMax>(plane, rows, count, block + 1, vectors, columns.Length, fill);
+            var next = ColumnMaxima<TMax>(plane, rows, count, block + 1, vectors, columns.Length, fill, ref rowSum);
             var acc = fill;
             for (int kw = 0; kw < columns.Kernel; kw++)
             {
@@ -406,42 +436,69 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
             (previous, current) = (current, next);
         }
+        if (TMax.NeedsNaNCheck) cellSum += rowSum;
     }
 
-    /// <summary>Input vector <paramref name="index"/>'s maximum over the window's rows: -inf past the row's end.</summary>
+    /// <summary>
+    /// Input vector <paramref name="index"/>'s maximum over the window's rows: -inf past the row's end. Adds the cells
+    /// to <paramref name="cellSum"/> if <typeparamref name="TMax"/> needs a NaN check.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<T> ColumnMaxima<TMax>(T* plane, int* rows, int count, int index, int vectors, int length, Vector512<T> fill)
-        where TMax : IMax512
+    private static unsafe Vector512<T> ColumnMaxima<TMax>(T* plane, int* rows, int count, int index, int vectors, int length, Vector512<T> fill,
+        ref Vector512<T> cellSum) where TMax : IMax512
     {
         var maxima = fill;
-        if (index < vectors - 1)
+        var sum = Vector512<T>.Zero;
+        if (index < vectors - 1 && count > 0)
         {
-            for (int r = 0; r < count; r++)
-                maxima = Lanes512<T>.Max<TMax>(maxima, Vector512.Load(plane + rows[r] + index * Lanes));
+            maxima = Vector512.Load(plane + rows[0] + index * Lanes); // as it is: a maximum with -inf would cost an instruction
+            if (TMax.NeedsNaNCheck) sum = maxima;
+            for (int r = 1; r < count; r++)
+            {
+                var cells = Vector512.Load(plane + rows[r] + index * Lanes);
+                maxima = Lanes512<T>.Max<TMax>(maxima, cells);
+                if (TMax.NeedsNaNCheck) sum += cells;
+            }
         }
         else if (index == vectors - 1)
         {
             for (int r = 0; r < count; r++)
-                maxima = Lanes512<T>.Max<TMax>(maxima, Load(plane + rows[r], index * Lanes, inside: false, length, fill));
+            {
+                var cells = Load(plane + rows[r], index * Lanes, inside: false, length, fill);
+                maxima = Lanes512<T>.Max<TMax>(maxima, cells);
+                if (TMax.NeedsNaNCheck) sum += cells;
+            }
         }
+        if (TMax.NeedsNaNCheck) cellSum += sum; // one dependent add per block; the rows' adds chain only within it
         return maxima;
     }
 
-    /// <summary>The even and odd cells of input vectors <paramref name="first"/> and the next, each the maximum over the window's rows.</summary>
+    /// <summary>
+    /// The even and odd cells of input vectors <paramref name="first"/> and the next, each the maximum over the
+    /// window's rows. Adds the cells to <paramref name="cellSum"/> if <typeparamref name="TMax"/> needs a NaN check.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector512<T> Even, Vector512<T> Odd) Phase<TMax>(T* plane, int* rows, int count, int first, int vectors, int length, Vector512<T> fill)
-        where TMax : IMax512
+    private static unsafe (Vector512<T> Even, Vector512<T> Odd) Phase<TMax>(T* plane, int* rows, int count, int first, int vectors, int length, Vector512<T> fill,
+        ref Vector512<T> cellSum) where TMax : IMax512
     {
         var low = fill;
         var high = fill;
-        if (first + 1 < vectors - 1)
+        var sum = Vector512<T>.Zero;
+        if (first + 1 < vectors - 1 && count > 0)
         {
-            // Both vectors whole and inside the row (the last vector may be partial): plain loads.
-            for (int r = 0; r < count; r++)
+            // Both vectors whole and inside the row (the last vector may be partial): plain loads, the first row's
+            // cells taken as they are (a maximum with -inf would be one more instruction per vector).
+            low = Vector512.Load(plane + rows[0] + first * Lanes);
+            high = Vector512.Load(plane + rows[0] + first * Lanes + Lanes);
+            if (TMax.NeedsNaNCheck) sum = low + high;
+            for (int r = 1; r < count; r++)
             {
                 T* at = plane + rows[r] + first * Lanes;
-                low = Lanes512<T>.Max<TMax>(low, Vector512.Load(at));
-                high = Lanes512<T>.Max<TMax>(high, Vector512.Load(at + Lanes));
+                var lowCells = Vector512.Load(at);
+                var highCells = Vector512.Load(at + Lanes);
+                low = Lanes512<T>.Max<TMax>(low, lowCells);
+                high = Lanes512<T>.Max<TMax>(high, highCells);
+                if (TMax.NeedsNaNCheck) sum += lowCells + highCells;
             }
         }
         else if (first < vectors)
@@ -449,25 +506,37 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
             for (int r = 0; r < count; r++)
             {
                 T* row = plane + rows[r];
-                low = Lanes512<T>.Max<TMax>(low, Load(row, first * Lanes, inside: false, length, fill));
-                if (first + 1 < vectors) high = Lanes512<T>.Max<TMax>(high, Load(row, (first + 1) * Lanes, inside: false, length, fill));
+                var lowCells = Load(row, first * Lanes, inside: false, length, fill);
+                low = Lanes512<T>.Max<TMax>(low, lowCells);
+                if (TMax.NeedsNaNCheck) sum += lowCells;
+                if (first + 1 < vectors)
+                {
+                    var highCells = Load(row, (first + 1) * Lanes, inside: false, length, fill);
+                    high = Lanes512<T>.Max<TMax>(high, highCells);
+                    if (TMax.NeedsNaNCheck) sum += highCells;
+                }
             }
         }
+        if (TMax.NeedsNaNCheck) cellSum += sum; // one dependent add per block; the rows' adds chain only within it
         return (Lanes512<T>.Even(low, high), Lanes512<T>.Odd(low, high));
     }
 
-    /// <summary>Per tap of the window's width: its phase, its shift in lanes, and the permute index that applies the shift.</summary>
-    private readonly struct TapPermutes : IDisposable
+    /// <summary>
+    /// Per tap of the window's width: its phase, its shift in lanes, and the permute index that applies the shift.
+    /// Passed by value with its tables behind pointers, so that the tap loops keep it in registers (through a
+    /// reference to rented arrays, every tap reloaded and null-checked them).
+    /// </summary>
+    private readonly unsafe struct TapPermutes
     {
         private readonly int _padBegin;
-        private readonly int[] _shifts; // rented, like the indices: a warm call allocates nothing
-        private readonly Vector512<T>[] _indices;
+        private readonly int* _shifts;
+        private readonly Vector512<T>* _indices;
 
-        public TapPermutes(int kernel, int padBegin, int stride)
+        public TapPermutes(int kernel, int padBegin, int stride, int* shifts, Vector512<T>* indices)
         {
             _padBegin = padBegin;
-            _shifts = ArrayPool<int>.Shared.Rent(kernel);
-            _indices = ArrayPool<Vector512<T>>.Shared.Rent(kernel);
+            _shifts = shifts;
+            _indices = indices;
             for (int kw = 0; kw < kernel; kw++)
             {
                 int shift = ShiftOf(kw, padBegin, stride);
@@ -497,15 +566,9 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
 
         public bool IsOdd(int kw) => ((kw - _padBegin) & 1) != 0;
 
-        public int Shift(int kw) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_shifts), kw); // kw < kernel, checked by the caller's loop
+        public int Shift(int kw) => _shifts[kw]; // kw < kernel, checked by the caller's loop
 
-        public Vector512<T> Index(int kw) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_indices), kw);
-
-        public void Dispose()
-        {
-            ArrayPool<int>.Shared.Return(_shifts);
-            ArrayPool<Vector512<T>>.Shared.Return(_indices);
-        }
+        public Vector512<T> Index(int kw) => _indices[kw];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
