@@ -61,7 +61,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
         // exists; their lanes are masked off.
         int scratchPlane = plan.Height.Output * plan.Width.Length; // every output row's column maxima, input width
         // After it, for stride 1, the lanes' columns (see Horizontal): they repeat every lcm(w, Lanes) cells.
-        int w = plan.Width.Length, columnCells = plan.Height.Stride == 1 ? w / Gcd(w, Lanes) * Lanes : 0;
+        int w = plan.Width.Length, columnCells = plan.Height.Stride == 1 ? FlatColumns.Period(w, Lanes) * Lanes : 0;
         T[] scratch = ArrayPool<T>.Shared.Rent(scratchPlane + 4 * Lanes + columnCells); // a vector more to align it
         try
         {
@@ -248,7 +248,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     {
         // The lanes' columns repeat every lcm(w, Lanes) cells, so a table of that many vectors' columns, read in turn,
         // gives them at one load per vector (carrying them along cost a compare and a subtraction per wrap).
-        int period = w / Gcd(w, Lanes);
+        int period = FlatColumns.Period(w, Lanes);
         // Tap j columns to the left is inside the row for lanes whose column is at least j; tap j to the right, for
         // lanes whose column is below w - j.
         int left = TReach.IsKnown ? TReach.Reach : padLeft;
@@ -318,22 +318,5 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     private static unsafe Vector512<T> RightTap<TMax>(Vector512<T> acc, T* at, Vector512<T> column, Vector512<T>* bound, int j) where TMax : IMax512 =>
         Vector512.ConditionalSelect(Vector512.LessThan(column, bound[j - 1]), Lanes512<T>.Max<TMax>(acc, Vector512.Load(at + j)), acc);
 
-    private static int Gcd(int a, int b)
-    {
-        while (b != 0) (a, b) = (b, a % b);
-        return a;
-    }
-
-    /// <summary>How far a window reaches to each side of its centre, when the JIT should know it.</summary>
-    private interface ITapReach
-    {
-        static abstract bool IsKnown { get; }
-        static abstract int Reach { get; }
-    }
-
-    private readonly struct Reach1 : ITapReach { public static bool IsKnown => true; public static int Reach => 1; }
-    private readonly struct Reach2 : ITapReach { public static bool IsKnown => true; public static int Reach => 2; }
-    private readonly struct Reach3 : ITapReach { public static bool IsKnown => true; public static int Reach => 3; }
-    private readonly struct AnyReach : ITapReach { public static bool IsKnown => false; public static int Reach => 0; }
 
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.Linq;
 using System.Numerics;
@@ -572,6 +573,55 @@ public class EnginePropertyTests(ITestOutputHelper log)
             var doubles = input.Select(v => (double)v).ToArray();
             foreach (var descriptor in descriptors)
             {
+                string context = $"{descriptor} {shape} style={(style < RandomInput.Styles ? RandomInput.StyleName(style) : "negative zeros")}";
+                MatchesReference<float>(descriptor, input, shape, context);
+                MatchesReference<double>(descriptor, doubles, shape, context);
+            }
+        }
+    }
+
+    // Stride-1 windows as wide as the row's output ("same" width) on small planes run flat (FlatPlaneMax,
+    // FlatSameAverage): widths around the vector and its multiples (the lanes' columns repeat every lcm(width, lanes)),
+    // centred windows 3 to 7 wide (taps unrolled) and off-centre ones from ONNX's padding (taps in a loop), padding
+    // rows above and below, both count_include_pad settings, a divisor override, a plane of -0.
+    public static TheoryData<int, int> SameWidthCases()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (int width in new[] { 1, 3, 7, 8, 15, 16, 17, 20, 33, 35, 48 })
+            foreach (int height in new[] { 1, 4, 9 })
+                data.Add(width, height);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SameWidthCases))]
+    public void SameWidthStrideOneMatchesReference(int width, int height)
+    {
+        var shape = new PoolShape(2, 3, height, width);
+        var descriptors = new List<PoolDescriptor>();
+        foreach (int kernel in new[] { 3, 5, 7 })
+        {
+            descriptors.Add(PoolDescriptor.MaxPool2d(kernel, 1, kernel / 2));
+            descriptors.Add(PoolDescriptor.AvgPool2d(kernel, 1, kernel / 2, countIncludePad: false));
+            descriptors.Add(PoolDescriptor.AvgPool2d(kernel, 1, kernel / 2));
+        }
+        descriptors.Add(PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false, divisorOverride: 7));
+        foreach (var mode in new[] { PoolMode.Max, PoolMode.Average })
+        {
+            // ONNX's padding: 4 wide, one cell padded before and two after; 2 tall, padded after only.
+            var axes = new[] { new PoolAxis(2, 1, 0, 1, 1), new PoolAxis(4, 1, 1, 2, 1) };
+            descriptors.Add(PoolDescriptor.Create(mode, axes, countIncludePad: false, convention: PoolConvention.Onnx));
+        }
+        for (int style = 0; style <= RandomInput.Styles; style++)
+        {
+            // The extra style: every cell -0, except in the last plane.
+            var input = style < RandomInput.Styles
+                ? RandomInput.Create<float>((int)shape.ElementCount, style, width * 37 + height)
+                : Enumerable.Range(0, (int)shape.ElementCount).Select(i => i < shape.ElementCount - height * width ? -0f : i % 5 - 2f).ToArray();
+            var doubles = input.Select(v => (double)v).ToArray();
+            foreach (var descriptor in descriptors)
+            {
+                Assert.Equal(width, descriptor.GetOutputShape(shape).Width);
                 string context = $"{descriptor} {shape} style={(style < RandomInput.Styles ? RandomInput.StyleName(style) : "negative zeros")}";
                 MatchesReference<float>(descriptor, input, shape, context);
                 MatchesReference<double>(descriptor, doubles, shape, context);

@@ -1,0 +1,151 @@
+using System;
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace KernelGen.Engine;
+
+/// <summary>
+/// The general engine's path for channels-first 2-d average pooling with stride 1 and "same" width on small planes
+/// (Inception's 3x3 p1, with or without the padding in the divisor), on AVX-512: every output of the plane is summed
+/// in one flat pass, 16 (float) or 8 (double) at a time regardless of where rows end.
+/// </summary>
+/// <remarks>
+/// <para>Inception's maps are 35 wide: row by row, a row is three vectors of which the last holds 3 cells, and the
+/// row-by-row path (<see cref="ChannelsFirstRowBlocks{T}"/>) spent about 230 us on inception.pool. Here the plane is
+/// first copied into a scratch plane between rows of zeros (the window's padding rows), so that tap (kh, kw) of output
+/// q is scratch cell <c>q + kh * W + kw - padLeft</c> for every output; taps that would cross into the neighbouring
+/// row load zero instead, by the lane's column (a table of columns, as in <see cref="FlatPlaneMax{T}"/>).</para>
+/// <para>The sum runs in PyTorch's order, from +0, row by row, tap by tap. PyTorch skips the padding cells where this
+/// adds zeros: the same bits, since the running sum, started at +0, is never -0 and so adding +0 leaves it unchanged.
+/// Each output is then divided by its own divisor (count_include_pad, the override and clipped windows included),
+/// from a table made once per call.</para>
+/// </remarks>
+internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static int Lanes => Vector512<T>.Count;
+
+    /// <summary>Planes up to this size take this path: the scratch plane and the divisors stay in L1.</summary>
+    private const int MaxPlaneBytes = 16 * 1024;
+
+    /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
+    public static bool Applies(in PoolPlan plan)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        return Lanes512<T>.IsSupported && !plan.IsMax && plan.IsPlanar &&
+            height.Stride == 1 && height.Dilation == 1 && width.Stride == 1 && width.Dilation == 1 &&
+            width.Output == width.Length && width.PadBegin < Lanes && width.Kernel - 1 - width.PadBegin < Lanes &&
+            (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes &&
+            (long)(height.Output + height.Kernel - 1) * width.Length * Unsafe.SizeOf<T>() <= 2 * MaxPlaneBytes; // padding rows too
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        int w = width.Length, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
+        // Scratch rows: padTop rows of zeros, the plane, then zeros down to the last window's last row.
+        int padTop = height.PadBegin, scratchRows = height.Output + height.Kernel - 1;
+        int rowsBelow = Math.Max(0, scratchRows - padTop - height.Length);
+        int scratchCells = (padTop + height.Length + rowsBelow) * w;
+        // Lanes' columns repeat every lcm(w, Lanes) cells; one divisor per output cell.
+        int period = FlatColumns.Period(w, Lanes), columnCells = period * Lanes;
+        // Layout, each part on a cache line: margin vector, scratch, two margin vectors, divisors, columns.
+        int divisorCells = (outPlane + Lanes - 1) / Lanes * Lanes;
+        int scratchSpan = (scratchCells + 3 * Lanes + Lanes - 1) / Lanes * Lanes;
+        T[] buffer = ArrayPool<T>.Shared.Rent(Lanes + scratchSpan + divisorCells + columnCells);
+        try
+        {
+            fixed (T* source = input, target = output, rented = buffer)
+            {
+                T* scratch = Lanes512<T>.Aligned(rented) + Lanes;
+                T* divisors = scratch + scratchSpan - Lanes;
+                T* columns = divisors + divisorCells;
+                new Span<T>(scratch - Lanes, scratchSpan).Clear(); // the zero rows and margins, written once per call
+                for (int i = 0; i < columnCells; i++) columns[i] = T.CreateTruncating(i % w); // small integers, exact
+                for (int oh = 0; oh < height.Output; oh++)
+                {
+                    long rowFactor = plan.RowDivisorFactor(0, oh);
+                    for (int ow = 0; ow < w; ow++) divisors[oh * w + ow] = T.CreateTruncating(plan.Divisor(rowFactor, ow));
+                }
+                T* planeCopy = scratch + (long)padTop * w;
+                for (long p = firstPlane; p < firstPlane + planeCount; p++)
+                {
+                    new ReadOnlySpan<T>(source + p * inPlane, inPlane).CopyTo(new Span<T>(planeCopy, inPlane));
+                    T* outputPlane = target + p * outPlane;
+                    bool centred = width.Kernel == 2 * width.PadBegin + 1;
+                    switch (centred ? width.PadBegin : 0)
+                    {
+                        case 1: Plane<Reach1>(scratch, divisors, columns, period, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
+                        case 2: Plane<Reach2>(scratch, divisors, columns, period, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
+                        case 3: Plane<Reach3>(scratch, divisors, columns, period, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
+                        default: Plane<AnyReach>(scratch, divisors, columns, period, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(buffer);
+        }
+    }
+
+    private static unsafe void Plane<TReach>(T* scratch, T* divisors, T* columns, int period, T* output, int length, int w,
+        int kernelHeight, int kernelWidth, int padLeft) where TReach : ITapReach
+    {
+        // Tap kw is inside the row for lanes whose column c has 0 <= c + kw - padLeft < w.
+        Vector512<T>* lowBound = stackalloc Vector512<T>[kernelWidth];
+        Vector512<T>* highBound = stackalloc Vector512<T>[kernelWidth];
+        for (int kw = 0; kw < kernelWidth; kw++)
+        {
+            lowBound[kw] = Vector512.Create(T.CreateTruncating(padLeft - kw));      // c >= padLeft - kw
+            highBound[kw] = Vector512.Create(T.CreateTruncating(w + padLeft - kw)); // c < w + padLeft - kw
+        }
+        Vector512<T>* inside = stackalloc Vector512<T>[kernelWidth];
+        var zero = Vector512<T>.Zero;
+        int phase = 0;
+        for (int q = 0; q < length; q += Lanes)
+        {
+            var column = Vector512.Load(columns + phase * Lanes);
+            if (++phase == period) phase = 0;
+            var sum = zero; // PyTorch's order: from +0, row by row, tap by tap
+            T* at = scratch + q; // the window's centre column in its first row
+            if (TReach.IsKnown)
+            {
+                // Unrolled taps, left to right, with their masks in registers.
+                int r = TReach.Reach;
+                var left1 = Vector512.GreaterThanOrEqual(column, lowBound[r - 1]);
+                var right1 = Vector512.LessThan(column, highBound[r + 1]);
+                var left2 = r >= 2 ? Vector512.GreaterThanOrEqual(column, lowBound[r - 2]) : zero;
+                var right2 = r >= 2 ? Vector512.LessThan(column, highBound[r + 2]) : zero;
+                var left3 = r >= 3 ? Vector512.GreaterThanOrEqual(column, lowBound[r - 3]) : zero;
+                var right3 = r >= 3 ? Vector512.LessThan(column, highBound[r + 3]) : zero;
+                for (int kh = 0; kh < kernelHeight; kh++, at += w)
+                {
+                    if (r >= 3) sum += Lanes512<T>.MaskLoad(at - 3, left3, zero);
+                    if (r >= 2) sum += Lanes512<T>.MaskLoad(at - 2, left2, zero);
+                    sum += Lanes512<T>.MaskLoad(at - 1, left1, zero);
+                    sum += Vector512.Load(at);
+                    sum += Lanes512<T>.MaskLoad(at + 1, right1, zero);
+                    if (r >= 2) sum += Lanes512<T>.MaskLoad(at + 2, right2, zero);
+                    if (r >= 3) sum += Lanes512<T>.MaskLoad(at + 3, right3, zero);
+                }
+            }
+            else
+            {
+                for (int kw = 0; kw < kernelWidth; kw++)
+                    inside[kw] = Vector512.GreaterThanOrEqual(column, lowBound[kw]) & Vector512.LessThan(column, highBound[kw]);
+                at -= padLeft;
+                for (int kh = 0; kh < kernelHeight; kh++, at += w)
+                {
+                    for (int kw = 0; kw < kernelWidth; kw++)
+                        sum += kw == padLeft ? Vector512.Load(at + kw) : Lanes512<T>.MaskLoad(at + kw, inside[kw], zero);
+                }
+            }
+            sum /= Vector512.Load(divisors + q);
+            if (q + Lanes <= length) sum.Store(output + q);
+            else Lanes512<T>.MaskStore(output + q, Lanes512<T>.FirstLanes(length - q), sum);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace KernelGen.Engine;
+
+/// <summary>
+/// How far a centred window reaches to each side of its centre (3x3 p1: 1, 5x5 p2: 2, 7x7 p3: 3), as a type: the flat
+/// passes (<see cref="FlatPlaneMax{T}"/>, <see cref="FlatSameAverage{T}"/>) are generic over it, so that the JIT
+/// unrolls their taps for the common windows, and loop over them for the rest (<see cref="AnyReach"/>).
+/// </summary>
+internal interface ITapReach
+{
+    static abstract bool IsKnown { get; }
+    static abstract int Reach { get; }
+}
+
+internal readonly struct Reach1 : ITapReach { public static bool IsKnown => true; public static int Reach => 1; }
+internal readonly struct Reach2 : ITapReach { public static bool IsKnown => true; public static int Reach => 2; }
+internal readonly struct Reach3 : ITapReach { public static bool IsKnown => true; public static int Reach => 3; }
+internal readonly struct AnyReach : ITapReach { public static bool IsKnown => false; public static int Reach => 0; }
+
+/// <summary>The lanes' columns in a flat pass over a plane <c>w</c> cells wide.</summary>
+internal static class FlatColumns
+{
+    /// <summary>The columns of the lanes repeat every lcm(w, lanes) cells: that many vectors.</summary>
+    public static int Period(int w, int lanes)
+    {
+        int a = w, b = lanes;
+        while (b != 0) (a, b) = (b, a % b);
+        return w / a;
+    }
+}
