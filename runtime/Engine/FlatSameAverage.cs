@@ -105,7 +105,32 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
         Vector512<T>* inside = stackalloc Vector512<T>[kernelWidth];
         var zero = Vector512<T>.Zero;
         int phase = 0;
-        for (int q = 0; q < length; q += Lanes)
+        int q = 0;
+        if (TReach.IsKnown)
+        {
+            // Two output vectors per step: two independent chains of adds for the out-of-order core to overlap
+            // (one vector's sum is a chain of kernel-size dependent adds, then a division).
+            for (; q + 2 * Lanes <= length; q += 2 * Lanes)
+            {
+                var first = Vector512.Load(columns + phase * Lanes);
+                if (++phase == period) phase = 0;
+                var second = Vector512.Load(columns + phase * Lanes);
+                if (++phase == period) phase = 0;
+                var edges = new EdgeMasks<TReach>(first, lowBound, highBound);
+                var edges2 = new EdgeMasks<TReach>(second, lowBound, highBound);
+                var sum = zero; // PyTorch's order: from +0, row by row, tap by tap
+                var sum2 = zero;
+                T* at = scratch + q; // the window's centre column in its first row
+                for (int kh = 0; kh < kernelHeight; kh++, at += w)
+                {
+                    sum = edges.AddRow(sum, at);
+                    sum2 = edges2.AddRow(sum2, at + Lanes);
+                }
+                (sum / Vector512.Load(divisors + q)).Store(output + q);
+                (sum2 / Vector512.Load(divisors + q + Lanes)).Store(output + q + Lanes);
+            }
+        }
+        for (; q < length; q += Lanes)
         {
             var column = Vector512.Load(columns + phase * Lanes);
             if (++phase == period) phase = 0;
@@ -113,24 +138,8 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
             T* at = scratch + q; // the window's centre column in its first row
             if (TReach.IsKnown)
             {
-                // Unrolled taps, left to right, with their masks in registers.
-                int r = TReach.Reach;
-                var left1 = Vector512.GreaterThanOrEqual(column, lowBound[r - 1]);
-                var right1 = Vector512.LessThan(column, highBound[r + 1]);
-                var left2 = r >= 2 ? Vector512.GreaterThanOrEqual(column, lowBound[r - 2]) : zero;
-                var right2 = r >= 2 ? Vector512.LessThan(column, highBound[r + 2]) : zero;
-                var left3 = r >= 3 ? Vector512.GreaterThanOrEqual(column, lowBound[r - 3]) : zero;
-                var right3 = r >= 3 ? Vector512.LessThan(column, highBound[r + 3]) : zero;
-                for (int kh = 0; kh < kernelHeight; kh++, at += w)
-                {
-                    if (r >= 3) sum += Lanes512<T>.MaskLoad(at - 3, left3, zero);
-                    if (r >= 2) sum += Lanes512<T>.MaskLoad(at - 2, left2, zero);
-                    sum += Lanes512<T>.MaskLoad(at - 1, left1, zero);
-                    sum += Vector512.Load(at);
-                    sum += Lanes512<T>.MaskLoad(at + 1, right1, zero);
-                    if (r >= 2) sum += Lanes512<T>.MaskLoad(at + 2, right2, zero);
-                    if (r >= 3) sum += Lanes512<T>.MaskLoad(at + 3, right3, zero);
-                }
+                var edges = new EdgeMasks<TReach>(column, lowBound, highBound);
+                for (int kh = 0; kh < kernelHeight; kh++, at += w) sum = edges.AddRow(sum, at);
             }
             else
             {
@@ -146,6 +155,43 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
             sum /= Vector512.Load(divisors + q);
             if (q + Lanes <= length) sum.Store(output + q);
             else Lanes512<T>.MaskStore(output + q, Lanes512<T>.FirstLanes(length - q), sum);
+        }
+    }
+
+    /// <summary>
+    /// A centred window's taps for one output vector, unrolled, with the masks of the taps left and right of the
+    /// centre in registers: a tap whose column would leave the row loads zero.
+    /// </summary>
+    private readonly unsafe struct EdgeMasks<TReach> where TReach : ITapReach
+    {
+        private readonly Vector512<T> _left1, _right1, _left2, _right2, _left3, _right3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public EdgeMasks(Vector512<T> column, Vector512<T>* lowBound, Vector512<T>* highBound)
+        {
+            int r = TReach.Reach;
+            _left1 = Vector512.GreaterThanOrEqual(column, lowBound[r - 1]);
+            _right1 = Vector512.LessThan(column, highBound[r + 1]);
+            _left2 = r >= 2 ? Vector512.GreaterThanOrEqual(column, lowBound[r - 2]) : default;
+            _right2 = r >= 2 ? Vector512.LessThan(column, highBound[r + 2]) : default;
+            _left3 = r >= 3 ? Vector512.GreaterThanOrEqual(column, lowBound[r - 3]) : default;
+            _right3 = r >= 3 ? Vector512.LessThan(column, highBound[r + 3]) : default;
+        }
+
+        /// <summary><paramref name="sum"/> plus the taps of the window row centred at <paramref name="at"/>, left to right.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<T> AddRow(Vector512<T> sum, T* at)
+        {
+            int r = TReach.Reach;
+            var zero = Vector512<T>.Zero;
+            if (r >= 3) sum += Lanes512<T>.MaskLoad(at - 3, _left3, zero);
+            if (r >= 2) sum += Lanes512<T>.MaskLoad(at - 2, _left2, zero);
+            sum += Lanes512<T>.MaskLoad(at - 1, _left1, zero);
+            sum += Vector512.Load(at);
+            sum += Lanes512<T>.MaskLoad(at + 1, _right1, zero);
+            if (r >= 2) sum += Lanes512<T>.MaskLoad(at + 2, _right2, zero);
+            if (r >= 3) sum += Lanes512<T>.MaskLoad(at + 3, _right3, zero);
+            return sum;
         }
     }
 }
