@@ -135,11 +135,23 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         long rowsPerImage = (long)depth.Output * height.Output;
         int imageSize = plan.InputPlane * channels, rowSize = width.Length * channels;
         int[] rowTaps = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel);
-        int[] columnTaps = ArrayPool<int>.Shared.Rent(width.Kernel);
+        int[] columnTaps = ArrayPool<int>.Shared.Rent(2 * width.Kernel); // per cell, then the interior's
         T[] columnMaxima = ArrayPool<T>.Shared.Rent(rowSize);
         using var depthWindows = new AxisWindows(depth);
         using var heightWindows = new AxisWindows(height);
         using var widthWindows = new AxisWindows(width);
+        // With stride 1, the output cells whose windows lie inside the row are one flat reduction per row: channel j of
+        // cell ow is the maximum over kw of scratch value (ow + kw * dilation - padBegin) * C + j, the same taps at
+        // consecutive offsets for consecutive cells. One call per row instead of one per cell (googlenet's 3x3 on
+        // 192 channels: 43 -> 36 us, YOLO's 5x5 on 256: 44 -> 34 us, stopwatch minimums).
+        int interiorFirst = 0, interiorEnd = 0;
+        if (width.Stride == 1)
+        {
+            while (interiorFirst < width.Output && !IsWhole(widthWindows[interiorFirst], width.Kernel)) interiorFirst++;
+            interiorEnd = interiorFirst;
+            while (interiorEnd < width.Output && IsWhole(widthWindows[interiorEnd], width.Kernel)) interiorEnd++;
+            for (int kw = 0; kw < width.Kernel; kw++) columnTaps[width.Kernel + kw] = kw * width.Dilation * channels; // after the per-cell taps
+        }
         try
         {
             Span<T> scratch = columnMaxima.AsSpan(0, rowSize);
@@ -162,9 +174,16 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     VectorOps<T>.Reduce<MaxOp<T>>(image, rowTaps.AsSpan(0, rows), scratch, startFromZero: false);
                     maxima = scratch;
                 }
-                // Across the window's columns, per output cell.
+                // Across the window's columns: the interior cells at once (stride 1), the others cell by cell.
+                if (interiorEnd > interiorFirst)
+                {
+                    VectorOps<T>.Reduce<MaxOp<T>>(maxima[checked((int)(width.WindowStart(interiorFirst) * channels))..], columnTaps.AsSpan(width.Kernel, width.Kernel),
+                        outputRow.Slice(interiorFirst * channels, (interiorEnd - interiorFirst) * channels), startFromZero: false);
+                }
                 for (int ow = 0; ow < width.Output; ow++)
                 {
+                    if (ow == interiorFirst && interiorEnd > interiorFirst) ow = interiorEnd;
+                    if (ow >= width.Output) break;
                     var (wFirst, wEnd) = widthWindows[ow];
                     long wStart = width.WindowStart(ow);
                     int count = 0;
@@ -183,6 +202,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
             ArrayPool<T>.Shared.Return(columnMaxima);
         }
     }
+
+    private static bool IsWhole((int First, int End) window, int kernel) => window.First == 0 && window.End == kernel;
 
     /// <summary>
     /// Lists the input rows inside output row (od, oh)'s window, in window order, as the offset in the image of each
