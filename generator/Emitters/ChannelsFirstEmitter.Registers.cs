@@ -62,7 +62,18 @@ internal sealed partial class ChannelsFirstEmitter
                     for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
                         w.Line($"case {blocks}: NarrowPlane512x{blocks}(input, output, padding{PlaneDivisorArgument}, height, width, outHeight, outWidth, lastInside); break;");
                     if (HasWidePath)
-                        w.Line("default: WidePlane512(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside); break;");
+                    {
+                        // A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).
+                        string arguments = "(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside)";
+                        w.Line("default:");
+                        using (w.Indent())
+                        {
+                            w.Line($"if (!WidePlane512<UncheckedMax512>{arguments})");
+                            using (w.Indent())
+                                w.Line($"WidePlane512<PropagatingMax512>{arguments};");
+                            w.Line("break;");
+                        }
+                    }
                 }
             }
             w.Line("return true;");
@@ -92,11 +103,14 @@ internal sealed partial class ChannelsFirstEmitter
         w.Line($"/// A plane whose rows are wider than {MaxRegisterBlocks} vectors. Along each output row the column maxima slide through three");
         w.Line($"/// phase blocks (the previous, the current and the next {stride * lanes} cells), each computed once: every output block");
         w.Line("/// takes its taps from them, then the blocks move on. Only the last blocks of a row load masked or read -inf.");
+        w.Line($"/// Returns false when <typeparamref name=\"TMax\"/> needs a NaN check and a loaded cell may have been NaN: the sum of");
+        w.Line($"/// the cells loaded from window rows {CheckedRowsText} (every input row a window reads) is NaN.");
         w.Line("/// </summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static void WidePlane512({T}* plane, {T}* output, {T}* padding, int height, int width, int outHeight, int outWidth, int vectors, {Mask512} lastInside)"))
+        using (w.Block($"private static bool WidePlane512<TMax>({T}* plane, {T}* output, {T}* padding, int height, int width, int outHeight, int outWidth, int vectors, {Mask512} lastInside) where TMax : struct, IMax512"))
         {
             w.Line($"var fill = {isa.Vector}.Create({Identity});");
+            w.Line($"var loadedSum = {vector}.Zero;");
             using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
             {
                 EmitWindowRows(w);
@@ -121,18 +135,53 @@ internal sealed partial class ChannelsFirstEmitter
                     EmitWideSlide(w);
                 }
             }
+            w.Line("return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself");
         }
         w.Line();
 
-        w.Line("/// <summary>The column maxima of input vector <paramref name=\"index\"/> over the window's rows: -inf past the row's end.</summary>");
+        w.Line("/// <summary>");
+        w.Line("/// The column maxima of input vector <paramref name=\"index\"/> over the window's rows: -inf past the row's end. Adds the");
+        w.Line("/// checked rows' cells to <paramref name=\"loadedSum\"/> when <typeparamref name=\"TMax\"/> needs a NaN check.");
+        w.Line("/// </summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        using (w.Block($"private static {vector} ColumnMaxima512({rowParameters}, int index, int vectors, {Mask512} lastInside, {vector} fill)"))
+        using (w.Block($"private static {vector} ColumnMaxima512<TMax>({rowParameters}, int index, int vectors, {Mask512} lastInside, {vector} fill, ref {vector} loadedSum) where TMax : struct, IMax512"))
         {
-            w.Line($"if (index < vectors - 1) return {MaxOverRows(isa, r => $"Vector512.Load(row{r} + index * {lanes})")};");
-            w.Line($"if (index == vectors - 1) return {MaxOverRows(isa, r => $"Avx512F.MaskLoad(row{r} + index * {lanes}, lastInside.{MaskAs}, fill)")};");
+            using (w.Block("if (index < vectors - 1)"))
+                EmitCheckedRowMaxima(w, "maxima", r => $"Vector512.Load(row{r} + index * {lanes})", "return maxima;");
+            using (w.Block("if (index == vectors - 1)"))
+                EmitCheckedRowMaxima(w, "maxima", r => $"Avx512F.MaskLoad(row{r} + index * {lanes}, lastInside.{MaskAs}, fill)", "return maxima;");
             w.Line("return fill;");
         }
         w.Line();
+    }
+
+    /// <summary>
+    /// The first window row whose cells the NaN check sums: the last StrideHeight rows of every window cover every
+    /// input row a window reads, except the first window's earlier rows when they lie inside the input (then all rows).
+    /// </summary>
+    private int FirstCheckedRow
+    {
+        get
+        {
+            int first = System.Math.Max(0, Rows - _c.StrideHeight);
+            return first - _c.PadHeight <= 0 ? first : 0;
+        }
+    }
+
+    private string CheckedRowsText => FirstCheckedRow == Rows - 1 ? $"{FirstCheckedRow}" : $"{FirstCheckedRow} to {Rows - 1}";
+
+    /// <summary>
+    /// Declares <paramref name="name"/>, the maximum over the window's rows of the cells <paramref name="load"/> gives
+    /// for each row (loaded once into locals), and adds the checked rows' cells to <c>loadedSum</c>.
+    /// </summary>
+    private void EmitCheckedRowMaxima(SourceWriter w, string name, System.Func<int, string> load, string? after = null)
+    {
+        for (int r = 0; r < Rows; r++) w.Line($"var {name}Row{r} = {load(r)};");
+        string expression = $"{name}Row0";
+        for (int r = 1; r < Rows; r++) expression = $"TMax.Max({expression}, {name}Row{r})";
+        w.Line($"var {name} = {expression};");
+        w.Line($"if (TMax.NeedsNaNCheck) loadedSum += {string.Join(" + ", Enumerable.Range(FirstCheckedRow, Rows - FirstCheckedRow).Select(r => $"{name}Row{r}"))};");
+        if (after != null) w.Line(after);
     }
 
     /// <summary>The phase block <paramref name="ahead"/> blocks after the current one, as cells (stride 1) or even and odd cells.</summary>
@@ -140,20 +189,19 @@ internal sealed partial class ChannelsFirstEmitter
     {
         var isa = VectorIsa.V512;
         int lanes = Lanes512;
-        string Vector(int offset)
+        void Vector(string variable, int offset)
         {
             string index = ahead == 0 ? (offset == 0 ? "0" : Number(offset)) : $"(block + {ahead}) * {_c.StrideWidth}{(offset == 0 ? "" : $" + {offset}")}";
-            return plain
-                ? MaxOverRows(isa, r => $"Vector512.Load(row{r} + ({index}) * {lanes})")
-                : $"ColumnMaxima512({rows}, {index}, vectors, lastInside, fill)";
+            if (plain) EmitCheckedRowMaxima(w, variable, r => $"Vector512.Load(row{r} + ({index}) * {lanes})");
+            else w.Line($"var {variable} = ColumnMaxima512<TMax>({rows}, {index}, vectors, lastInside, fill, ref loadedSum);");
         }
         if (_c.StrideWidth == 1)
         {
-            w.Line($"var cells{name} = {Vector(0)};");
+            Vector($"cells{name}", 0);
             return;
         }
-        w.Line($"var low{name} = {Vector(0)};");
-        w.Line($"var high{name} = {Vector(1)};");
+        Vector($"low{name}", 0);
+        Vector($"high{name}", 1);
         w.Line($"var even{name} = KernelLanes512.Even(low{name}, high{name}); var odd{name} = KernelLanes512.Odd(low{name}, high{name});");
     }
 
@@ -168,7 +216,7 @@ internal sealed partial class ChannelsFirstEmitter
                 ? VectorIsa.V512.AlignRight(_c.Element, phase + "Next", phase + "Current", shift)
                 : VectorIsa.V512.AlignRight(_c.Element, phase + "Current", phase + "Previous", Lanes512 + shift);
         }).ToList();
-        w.Line($"var result = {MaxExpression(VectorIsa.V512.Max, taps)} + {VectorIsa.V512.Type(T)}.Zero;");
+        w.Line($"var result = {MaxExpression("TMax.Max", taps)} + {VectorIsa.V512.Type(T)}.Zero;");
     }
 
     private void EmitWideSlide(SourceWriter w)

@@ -58,7 +58,7 @@ public class SpecializedKernelTests
     {
         var (descriptor, _, _) = PoolKernelRegistry.Registered.Single(entry => entry.Name == name && entry.ElementType == typeof(float));
         var random = new Random(7);
-        foreach (var (height, width) in new[] { (5, 5), (9, 20), (7, 28), (4, 47), (3, 64) })
+        foreach (var (height, width) in new[] { (5, 5), (9, 20), (7, 28), (4, 47), (3, 64), (6, 81), (5, 112) }) // rows past 4 vectors: the wide path
         {
             var shape = new PoolShape(1, 2, height, width);
             var outputShape = descriptor.GetOutputShape(shape);

@@ -89,7 +89,10 @@ namespace KernelGen.Generated
                     case 2: NarrowPlane512x2(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
                     case 3: NarrowPlane512x3(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
                     case 4: NarrowPlane512x4(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
-                    default: WidePlane512(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside); break;
+                    default:
+                        if (!WidePlane512<UncheckedMax512>(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside))
+                            WidePlane512<PropagatingMax512>(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside);
+                        break;
                 }
             }
             return true;
@@ -227,51 +230,78 @@ namespace KernelGen.Generated
         /// A plane whose rows are wider than 4 vectors. Along each output row the column maxima slide through three
         /// phase blocks (the previous, the current and the next 32 cells), each computed once: every output block
         /// takes its taps from them, then the blocks move on. Only the last blocks of a row load masked or read -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN: the sum of
+        /// the cells loaded from window rows 0 to 1 (every input row a window reads) is NaN.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void WidePlane512(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, int vectors, Vector512<int> lastInside)
+        private static bool WidePlane512<TMax>(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, int vectors, Vector512<int> lastInside) where TMax : struct, IMax512
         {
             var fill = Vector512.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
                 float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                 float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                 Vector512<float> evenPrevious = fill, oddPrevious = fill;
-                var lowCurrent = ColumnMaxima512(row0, row1, 0, vectors, lastInside, fill);
-                var highCurrent = ColumnMaxima512(row0, row1, 1, vectors, lastInside, fill);
+                var lowCurrent = ColumnMaxima512<TMax>(row0, row1, 0, vectors, lastInside, fill, ref loadedSum);
+                var highCurrent = ColumnMaxima512<TMax>(row0, row1, 1, vectors, lastInside, fill, ref loadedSum);
                 var evenCurrent = KernelLanes512.Even(lowCurrent, highCurrent); var oddCurrent = KernelLanes512.Odd(lowCurrent, highCurrent);
                 int block = 0;
                 // Blocks whose next phase block is whole vectors inside the row, and whose outputs all exist.
                 for (; (block + 2) * 2 < vectors && (block + 1) * 16 <= outWidth; block++)
                 {
-                    var lowNext = KernelLanes512.Max(Vector512.Load(row0 + ((block + 1) * 2) * 16), Vector512.Load(row1 + ((block + 1) * 2) * 16));
-                    var highNext = KernelLanes512.Max(Vector512.Load(row0 + ((block + 1) * 2 + 1) * 16), Vector512.Load(row1 + ((block + 1) * 2 + 1) * 16));
+                    var lowNextRow0 = Vector512.Load(row0 + ((block + 1) * 2) * 16);
+                    var lowNextRow1 = Vector512.Load(row1 + ((block + 1) * 2) * 16);
+                    var lowNext = TMax.Max(lowNextRow0, lowNextRow1);
+                    if (TMax.NeedsNaNCheck) loadedSum += lowNextRow0 + lowNextRow1;
+                    var highNextRow0 = Vector512.Load(row0 + ((block + 1) * 2 + 1) * 16);
+                    var highNextRow1 = Vector512.Load(row1 + ((block + 1) * 2 + 1) * 16);
+                    var highNext = TMax.Max(highNextRow0, highNextRow1);
+                    if (TMax.NeedsNaNCheck) loadedSum += highNextRow0 + highNextRow1;
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
-                    var result = KernelLanes512.Max(evenCurrent, oddCurrent) + Vector512<float>.Zero;
+                    var result = TMax.Max(evenCurrent, oddCurrent) + Vector512<float>.Zero;
                     result.Store(output + block * 16);
                     evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
                 }
                 // The rest of the row: the next phase block may be partly or wholly past the row's end.
                 for (; block * 16 < outWidth; block++)
                 {
-                    var lowNext = ColumnMaxima512(row0, row1, (block + 1) * 2, vectors, lastInside, fill);
-                    var highNext = ColumnMaxima512(row0, row1, (block + 1) * 2 + 1, vectors, lastInside, fill);
+                    var lowNext = ColumnMaxima512<TMax>(row0, row1, (block + 1) * 2, vectors, lastInside, fill, ref loadedSum);
+                    var highNext = ColumnMaxima512<TMax>(row0, row1, (block + 1) * 2 + 1, vectors, lastInside, fill, ref loadedSum);
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
-                    var result = KernelLanes512.Max(evenCurrent, oddCurrent) + Vector512<float>.Zero;
+                    var result = TMax.Max(evenCurrent, oddCurrent) + Vector512<float>.Zero;
                     if ((block + 1) * 16 <= outWidth) result.Store(output + block * 16);
                     else KernelLanes512.StoreFirst(output + block * 16, result, outWidth - block * 16);
                     evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
                 }
             }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
 
-        /// <summary>The column maxima of input vector <paramref name="index"/> over the window's rows: -inf past the row's end.</summary>
+        /// <summary>
+        /// The column maxima of input vector <paramref name="index"/> over the window's rows: -inf past the row's end. Adds the
+        /// checked rows' cells to <paramref name="loadedSum"/> when <typeparamref name="TMax"/> needs a NaN check.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> ColumnMaxima512(float* row0, float* row1, int index, int vectors, Vector512<int> lastInside, Vector512<float> fill)
+        private static Vector512<float> ColumnMaxima512<TMax>(float* row0, float* row1, int index, int vectors, Vector512<int> lastInside, Vector512<float> fill, ref Vector512<float> loadedSum) where TMax : struct, IMax512
         {
-            if (index < vectors - 1) return KernelLanes512.Max(Vector512.Load(row0 + index * 16), Vector512.Load(row1 + index * 16));
-            if (index == vectors - 1) return KernelLanes512.Max(Avx512F.MaskLoad(row0 + index * 16, lastInside.AsSingle(), fill), Avx512F.MaskLoad(row1 + index * 16, lastInside.AsSingle(), fill));
+            if (index < vectors - 1)
+            {
+                var maximaRow0 = Vector512.Load(row0 + index * 16);
+                var maximaRow1 = Vector512.Load(row1 + index * 16);
+                var maxima = TMax.Max(maximaRow0, maximaRow1);
+                if (TMax.NeedsNaNCheck) loadedSum += maximaRow0 + maximaRow1;
+                return maxima;
+            }
+            if (index == vectors - 1)
+            {
+                var maximaRow0 = Avx512F.MaskLoad(row0 + index * 16, lastInside.AsSingle(), fill);
+                var maximaRow1 = Avx512F.MaskLoad(row1 + index * 16, lastInside.AsSingle(), fill);
+                var maxima = TMax.Max(maximaRow0, maximaRow1);
+                if (TMax.NeedsNaNCheck) loadedSum += maximaRow0 + maximaRow1;
+                return maxima;
+            }
             return fill;
         }
 

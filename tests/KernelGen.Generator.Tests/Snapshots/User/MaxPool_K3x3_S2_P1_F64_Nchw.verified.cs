@@ -89,7 +89,10 @@ namespace KernelGen.Generated
                     case 2: NarrowPlane512x2(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
                     case 3: NarrowPlane512x3(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
                     case 4: NarrowPlane512x4(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
-                    default: WidePlane512(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside); break;
+                    default:
+                        if (!WidePlane512<UncheckedMax512>(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside))
+                            WidePlane512<PropagatingMax512>(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside);
+                        break;
                 }
             }
             return true;
@@ -231,11 +234,14 @@ namespace KernelGen.Generated
         /// A plane whose rows are wider than 4 vectors. Along each output row the column maxima slide through three
         /// phase blocks (the previous, the current and the next 16 cells), each computed once: every output block
         /// takes its taps from them, then the blocks move on. Only the last blocks of a row load masked or read -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN: the sum of
+        /// the cells loaded from window rows 1 to 2 (every input row a window reads) is NaN.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void WidePlane512(double* plane, double* output, double* padding, int height, int width, int outHeight, int outWidth, int vectors, Vector512<long> lastInside)
+        private static bool WidePlane512<TMax>(double* plane, double* output, double* padding, int height, int width, int outHeight, int outWidth, int vectors, Vector512<long> lastInside) where TMax : struct, IMax512
         {
             var fill = Vector512.Create(double.NegativeInfinity);
+            var loadedSum = Vector512<double>.Zero;
             for (int oh = 0; oh < outHeight; oh++, output += outWidth)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -243,40 +249,68 @@ namespace KernelGen.Generated
                 double* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                 double* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
                 Vector512<double> evenPrevious = fill, oddPrevious = fill;
-                var lowCurrent = ColumnMaxima512(row0, row1, row2, 0, vectors, lastInside, fill);
-                var highCurrent = ColumnMaxima512(row0, row1, row2, 1, vectors, lastInside, fill);
+                var lowCurrent = ColumnMaxima512<TMax>(row0, row1, row2, 0, vectors, lastInside, fill, ref loadedSum);
+                var highCurrent = ColumnMaxima512<TMax>(row0, row1, row2, 1, vectors, lastInside, fill, ref loadedSum);
                 var evenCurrent = KernelLanes512.Even(lowCurrent, highCurrent); var oddCurrent = KernelLanes512.Odd(lowCurrent, highCurrent);
                 int block = 0;
                 // Blocks whose next phase block is whole vectors inside the row, and whose outputs all exist.
                 for (; (block + 2) * 2 < vectors && (block + 1) * 8 <= outWidth; block++)
                 {
-                    var lowNext = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + ((block + 1) * 2) * 8), Vector512.Load(row1 + ((block + 1) * 2) * 8)), Vector512.Load(row2 + ((block + 1) * 2) * 8));
-                    var highNext = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + ((block + 1) * 2 + 1) * 8), Vector512.Load(row1 + ((block + 1) * 2 + 1) * 8)), Vector512.Load(row2 + ((block + 1) * 2 + 1) * 8));
+                    var lowNextRow0 = Vector512.Load(row0 + ((block + 1) * 2) * 8);
+                    var lowNextRow1 = Vector512.Load(row1 + ((block + 1) * 2) * 8);
+                    var lowNextRow2 = Vector512.Load(row2 + ((block + 1) * 2) * 8);
+                    var lowNext = TMax.Max(TMax.Max(lowNextRow0, lowNextRow1), lowNextRow2);
+                    if (TMax.NeedsNaNCheck) loadedSum += lowNextRow1 + lowNextRow2;
+                    var highNextRow0 = Vector512.Load(row0 + ((block + 1) * 2 + 1) * 8);
+                    var highNextRow1 = Vector512.Load(row1 + ((block + 1) * 2 + 1) * 8);
+                    var highNextRow2 = Vector512.Load(row2 + ((block + 1) * 2 + 1) * 8);
+                    var highNext = TMax.Max(TMax.Max(highNextRow0, highNextRow1), highNextRow2);
+                    if (TMax.NeedsNaNCheck) loadedSum += highNextRow1 + highNextRow2;
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
-                    var result = KernelLanes512.Max(Avx512F.AlignRight64(oddCurrent.AsInt64(), oddPrevious.AsInt64(), 7).AsDouble(), KernelLanes512.Max(evenCurrent, oddCurrent)) + Vector512<double>.Zero;
+                    var result = TMax.Max(Avx512F.AlignRight64(oddCurrent.AsInt64(), oddPrevious.AsInt64(), 7).AsDouble(), TMax.Max(evenCurrent, oddCurrent)) + Vector512<double>.Zero;
                     result.Store(output + block * 8);
                     evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
                 }
                 // The rest of the row: the next phase block may be partly or wholly past the row's end.
                 for (; block * 8 < outWidth; block++)
                 {
-                    var lowNext = ColumnMaxima512(row0, row1, row2, (block + 1) * 2, vectors, lastInside, fill);
-                    var highNext = ColumnMaxima512(row0, row1, row2, (block + 1) * 2 + 1, vectors, lastInside, fill);
+                    var lowNext = ColumnMaxima512<TMax>(row0, row1, row2, (block + 1) * 2, vectors, lastInside, fill, ref loadedSum);
+                    var highNext = ColumnMaxima512<TMax>(row0, row1, row2, (block + 1) * 2 + 1, vectors, lastInside, fill, ref loadedSum);
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
-                    var result = KernelLanes512.Max(Avx512F.AlignRight64(oddCurrent.AsInt64(), oddPrevious.AsInt64(), 7).AsDouble(), KernelLanes512.Max(evenCurrent, oddCurrent)) + Vector512<double>.Zero;
+                    var result = TMax.Max(Avx512F.AlignRight64(oddCurrent.AsInt64(), oddPrevious.AsInt64(), 7).AsDouble(), TMax.Max(evenCurrent, oddCurrent)) + Vector512<double>.Zero;
                     if ((block + 1) * 8 <= outWidth) result.Store(output + block * 8);
                     else KernelLanes512.StoreFirst(output + block * 8, result, outWidth - block * 8);
                     evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
                 }
             }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
 
-        /// <summary>The column maxima of input vector <paramref name="index"/> over the window's rows: -inf past the row's end.</summary>
+        /// <summary>
+        /// The column maxima of input vector <paramref name="index"/> over the window's rows: -inf past the row's end. Adds the
+        /// checked rows' cells to <paramref name="loadedSum"/> when <typeparamref name="TMax"/> needs a NaN check.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<double> ColumnMaxima512(double* row0, double* row1, double* row2, int index, int vectors, Vector512<long> lastInside, Vector512<double> fill)
+        private static Vector512<double> ColumnMaxima512<TMax>(double* row0, double* row1, double* row2, int index, int vectors, Vector512<long> lastInside, Vector512<double> fill, ref Vector512<double> loadedSum) where TMax : struct, IMax512
         {
-            if (index < vectors - 1) return KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + index * 8), Vector512.Load(row1 + index * 8)), Vector512.Load(row2 + index * 8));
-            if (index == vectors - 1) return KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0 + index * 8, lastInside.AsDouble(), fill), Avx512F.MaskLoad(row1 + index * 8, lastInside.AsDouble(), fill)), Avx512F.MaskLoad(row2 + index * 8, lastInside.AsDouble(), fill));
+            if (index < vectors - 1)
+            {
+                var maximaRow0 = Vector512.Load(row0 + index * 8);
+                var maximaRow1 = Vector512.Load(row1 + index * 8);
+                var maximaRow2 = Vector512.Load(row2 + index * 8);
+                var maxima = TMax.Max(TMax.Max(maximaRow0, maximaRow1), maximaRow2);
+                if (TMax.NeedsNaNCheck) loadedSum += maximaRow1 + maximaRow2;
+                return maxima;
+            }
+            if (index == vectors - 1)
+            {
+                var maximaRow0 = Avx512F.MaskLoad(row0 + index * 8, lastInside.AsDouble(), fill);
+                var maximaRow1 = Avx512F.MaskLoad(row1 + index * 8, lastInside.AsDouble(), fill);
+                var maximaRow2 = Avx512F.MaskLoad(row2 + index * 8, lastInside.AsDouble(), fill);
+                var maxima = TMax.Max(TMax.Max(maximaRow0, maximaRow1), maximaRow2);
+                if (TMax.NeedsNaNCheck) loadedSum += maximaRow1 + maximaRow2;
+                return maxima;
+            }
             return fill;
         }
 
