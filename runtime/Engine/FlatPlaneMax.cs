@@ -273,17 +273,17 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
                 var centre = acc;
                 var before = Vector512.Load(at - Lanes);
                 var after = Vector512.Load(at + Lanes);
-                acc = Masked<TMax>(acc, Vector512.GreaterThanOrEqual(column, leftBound[0]), Shifted(centre, before, Lanes - 1));
-                acc = Masked<TMax>(acc, Vector512.LessThan(column, rightBound[0]), Shifted(after, centre, 1));
+                acc = Masked<TMax>(acc, Vector512.GreaterThanOrEqual(column, leftBound[0]), Lanes512<T>.Shifted(centre, before, Lanes - 1));
+                acc = Masked<TMax>(acc, Vector512.LessThan(column, rightBound[0]), Lanes512<T>.Shifted(after, centre, 1));
                 if (TReach.Reach >= 2)
                 {
-                    acc = Masked<TMax>(acc, Vector512.GreaterThanOrEqual(column, leftBound[1]), Shifted(centre, before, Lanes - 2));
-                    acc = Masked<TMax>(acc, Vector512.LessThan(column, rightBound[1]), Shifted(after, centre, 2));
+                    acc = Masked<TMax>(acc, Vector512.GreaterThanOrEqual(column, leftBound[1]), Lanes512<T>.Shifted(centre, before, Lanes - 2));
+                    acc = Masked<TMax>(acc, Vector512.LessThan(column, rightBound[1]), Lanes512<T>.Shifted(after, centre, 2));
                 }
                 if (TReach.Reach >= 3)
                 {
-                    acc = Masked<TMax>(acc, Vector512.GreaterThanOrEqual(column, leftBound[2]), Shifted(centre, before, Lanes - 3));
-                    acc = Masked<TMax>(acc, Vector512.LessThan(column, rightBound[2]), Shifted(after, centre, 3));
+                    acc = Masked<TMax>(acc, Vector512.GreaterThanOrEqual(column, leftBound[2]), Lanes512<T>.Shifted(centre, before, Lanes - 3));
+                    acc = Masked<TMax>(acc, Vector512.LessThan(column, rightBound[2]), Lanes512<T>.Shifted(after, centre, 3));
                 }
             }
             else
@@ -302,13 +302,6 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     private static Vector512<T> Masked<TMax>(Vector512<T> acc, Vector512<T> inside, Vector512<T> tap) where TMax : IMax512 =>
         Vector512.ConditionalSelect(inside, Lanes512<T>.Max<TMax>(acc, tap), acc);
 
-    /// <summary>Lanes [shift, shift + Lanes) of the concatenation low:high (valignd / valignq).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-#pragma warning disable CA1857 // shift is a constant at every call, which inlines: valign then takes it as its immediate
-    private static Vector512<T> Shifted(Vector512<T> high, Vector512<T> low, int shift) => typeof(T) == typeof(float)
-        ? Avx512F.AlignRight32(high.AsUInt32(), low.AsUInt32(), (byte)shift).As<uint, T>()
-        : Avx512F.AlignRight64(high.AsUInt64(), low.AsUInt64(), (byte)shift).As<ulong, T>();
-#pragma warning restore CA1857
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe Vector512<T> LeftTap<TMax>(Vector512<T> acc, T* at, Vector512<T> column, Vector512<T>* bound, int j) where TMax : IMax512 =>

@@ -38,6 +38,14 @@ internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
         ? KernelLanes512.Odd(low.As<T, float>(), high.As<T, float>()).As<float, T>()
         : KernelLanes512.Odd(low.As<T, double>(), high.As<T, double>()).As<double, T>();
 
+    /// <summary>Lanes [shift, shift + Count) of the concatenation low:high (valignd / valignq): a tap <paramref name="shift"/> lanes on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+#pragma warning disable CA1857 // shift is a constant at every call, which inlines: valign then takes it as its immediate
+    public static Vector512<T> Shifted(Vector512<T> high, Vector512<T> low, int shift) => typeof(T) == typeof(float)
+        ? Avx512F.AlignRight32(high.AsUInt32(), low.AsUInt32(), (byte)shift).As<uint, T>()
+        : Avx512F.AlignRight64(high.AsUInt64(), low.AsUInt64(), (byte)shift).As<ulong, T>();
+#pragma warning restore CA1857
+
     /// <summary>The mask of the first <paramref name="count"/> lanes (all of them from <see cref="Count"/> on, none at 0 or below).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)
