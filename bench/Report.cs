@@ -256,10 +256,10 @@ public static class Report
           and these kernels' time follows their count of such operations, not their bytes.
           - *resnet50.stem, batch32 (max 3x3 s2 p1):* per 16 outputs, 6 loads, 4 vertical and 2 horizontal maxima
             (each `vmaxps` plus a `vfixupimmps` that keeps NaN), 2 permutes, a valign and the +0: about 16 operations.
-            Dropping the NaN fixup (not exact, measured only to bound it) gave 56-58 us against 63-64 us; a NaN check
-            of the loaded cells, as the stride-1 kernels use, would spend most of that again, because stride 2 loads
-            each cell for only two outputs. Sliding phase blocks along the row (each input vector reduced over the
-            rows once) took the kernel from 78 to 64-67 us; computing only the blocks the taps need, without the
+            The wide-row path now takes `vmaxps` alone and sums the cells of each window's last two rows (together
+            they cover every input row) as a NaN check, redoing a plane exactly if the sum is NaN: 54-55 to 52 us
+            (stopwatch minimums, three processes each). Sliding phase blocks along the row
+            (each input vector reduced over the rows once) took the kernel from 78 to 64-67 us; computing only the blocks the taps need, without the
             look-ahead, was 5% slower. Alignment matters on top: the same kernel on 64-byte-aligned buffers ran in 54-56
             us against 60-66 us at other offsets (vgg16.pool1: 218 against 280-357 us), which is why the bench now
             aligns every method's tensors.
@@ -288,10 +288,11 @@ public static class Report
           16x16 transpose is one helper taking four groups of four vectors: with sixteen vector parameters the JIT
           would not inline it, the vectors went through the stack, and a process ran the head in 11 or 20 us
           depending on where its stack sat (now 8 us in every process, general engine).
-        - **General engine.** It takes its parameters at run time, so it cannot unroll windows or use valign's
-          immediate shifts; on the late layers' small maps (7 to 56 wide) what it spends on each row's set-up
-          decides its speed. Changes measured side by side today (stopwatch minimums, general engine, NCHW unless
-          noted):
+        - **General engine.** It takes its parameters at run time; on the late layers' small maps (7 to 56 wide) what
+          it spends on each row's set-up decides its speed, and for the commonest windows it names the window's reach
+          or taps as a type so that the JIT unrolls them and valign gets its immediate shift. Changes measured side by
+          side today (stopwatch minimums, general engine, NCHW unless noted; the later ones on 64-byte-aligned
+          tensors, as the bench runs them, several processes each):
           - windows that cover the whole plane (resnet50.head's 7x7 AveragePool) skip the row machinery: max is the
             plane's maximum, average runs 16 planes per block in the window's own cell order (a 16x16 transpose per
             16 cells, a short tail gathered): 590 to 8 us;
@@ -309,12 +310,28 @@ public static class Report
             interior output row in one loop, then the columns with each lane's column carried to mask taps that would
             cross rows): googlenet 77 to 53 us, sppf 90 to 49 us;
           - channels last, separable max where it reads clearly fewer vectors (sppf NHWC 98 to 44 us, googlenet 63
-            to 50) and one tap list per output row for windows inside the row (stem NHWC 133 to 102 us).
-          What is left below 1.5x: the NaN scan of each plane is a pass of its own (on vgg16.pool4, 24 us without it,
-          36 us with it, in a hand-written version), googlenet NCHW still costs more than twice the generated kernel,
-          and inception NCHW adds 9 loaded taps per output where the generated kernel makes each row's taps once with
-          valign (211 us against ONNX Runtime's 123-138). A general flat pass for every stride-2 window, with masks
-          by output column, was slower than the row-by-row path (vgg16.pool4 90-120 us against 88) and was not kept.
+            to 50) and one tap list per output row for windows inside the row (stem NHWC 133 to 102 us);
+          - scratch planes start on a cache line (a rented array starts wherever the GC put it, so every scratch
+            vector split one): densenet 46 to 33 us;
+          - the flat passes' NaN check rides on the vertical pass's loads instead of a pass of its own, and the
+            stride-1 taps come from valign with the window's reach known to the JIT: vgg16.pool4 40 to 28 us,
+            googlenet 48 to 37-40, sppf 47 to 35-44;
+          - the sliding max takes `vmaxps` alone and sums the cells it loads as the NaN check (large planes took the
+            two-instruction maximum, small ones a scan first): batch32 1950 to 1380-1500 us; its stride-2 taps for
+            3-wide windows padded by 1 and unpadded 2-wide ones are valigns in straight-line code instead of a loop
+            over permutes: resnet50.stem 111 to 79 us, vgg16.pool1 370 to 300, batch32 to 1230-1380;
+          - stride-1 "same" average on small planes runs one flat pass over the plane copied between rows of zeros
+            (zeros added to a sum started at +0 leave its bits unchanged), two output vectors per step: inception 227
+            to 136-140 us;
+          - channels last, separable max with stride 1: a row's interior cells take their columns' maxima in one flat
+            reduction instead of one call per cell: googlenet NHWC 43 to 36 us, sppf NHWC 44 to 34.
+          What is left below 1.5x: inception NCHW. Its flat pass is bound by its operations: per 16 outputs 9
+          dependent additions in PyTorch's order, a division, and 9 loads of which 8 are misaligned (each splits a
+          cache line); copying the plane between zero rows costs another ~10% (125-132 us without the copy, not
+          exact). The generated kernel makes each row's taps once with valign and runs in 75 us. Taking the taps as
+          permutes of aligned vectors instead of misaligned loads was slower (265 us). A general flat pass for every
+          stride-2 window, with masks by output column, was slower than the row-by-row path (vgg16.pool4 90-120 us
+          against 88) and was not kept.
         - **Roofline on the large cases.** stem is bound by operations (above). batch32 streams 25.7 MB from DRAM,
           and one core cannot draw the machine's bandwidth: with two threads the specialized kernel ran 2.2x faster,
           not 2x (NCHW 897 to 403 us, NHWC 1221 to 550 us, stopwatch), so on one thread it waits on memory more
