@@ -46,10 +46,17 @@ public class AllocationTests
         };
         for (int i = 0; i < 50; i++) call(); // warm: JIT, static constructors, pool buckets
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) call();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.True(allocated == 0, $"{configuration}: 20 warm calls allocated {allocated} bytes");
+        // Up to three rounds of 20 calls, one of which must allocate nothing: a call that allocates does so in every
+        // round, while ArrayPool.Shared may refill a bucket that a gen-2 collection (from tests running in parallel)
+        // trimmed, once.
+        var rounds = new long[3];
+        for (int round = 0; round < rounds.Length; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) call();
+            rounds[round] = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (rounds[round] == 0) return;
+        }
+        Assert.Fail($"{configuration}: every round of 20 warm calls allocated: {string.Join(", ", rounds)} bytes");
     }
 }
