@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 
 namespace KernelGen.Engine;
 
@@ -15,8 +14,8 @@ internal readonly struct AxisWindows : IDisposable
 
     public AxisWindows(in AxisPlan axis)
     {
-        _first = ArrayPool<int>.Shared.Rent(axis.Output);
-        _end = ArrayPool<int>.Shared.Rent(axis.Output);
+        _first = ScratchArrays<int>.Rent(axis.Output);
+        _end = ScratchArrays<int>.Rent(axis.Output);
         for (int o = 0; o < axis.Output; o++)
             (_first[o], _end[o]) = axis.InsideTaps(o);
     }
@@ -26,7 +25,7 @@ internal readonly struct AxisWindows : IDisposable
 
     public void Dispose()
     {
-        ArrayPool<int>.Shared.Return(_first);
-        ArrayPool<int>.Shared.Return(_end);
+        ScratchArrays<int>.Return(_first);
+        ScratchArrays<int>.Return(_end);
     }
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -34,10 +33,10 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
         int rows = plan.Depth.Length * plan.Height.Length;
         using var layout = new PreparedLayout(plan, rows);
 
-        T[] prepared = layout.ReadsInputDirectly ? [] : ArrayPool<T>.Shared.Rent(layout.PlaneLength);
-        T[] reduced = plan.IsMax ? ArrayPool<T>.Shared.Rent(rows * layout.RowStride) : [];
-        int[] offsets = ArrayPool<int>.Shared.Rent(plan.Depth.Kernel * plan.Height.Kernel * plan.Width.Kernel);
-        T[] divisors = plan.IsMax ? [] : ArrayPool<T>.Shared.Rent(2 * plan.Width.Output);
+        T[] prepared = layout.ReadsInputDirectly ? [] : ScratchArrays<T>.Rent(layout.PlaneLength);
+        T[] reduced = plan.IsMax ? ScratchArrays<T>.Rent(rows * layout.RowStride) : [];
+        int[] offsets = ScratchArrays<int>.Rent(plan.Depth.Kernel * plan.Height.Kernel * plan.Width.Kernel);
+        T[] divisors = plan.IsMax ? [] : ScratchArrays<T>.Rent(2 * plan.Width.Output);
         using var depthWindows = new AxisWindows(plan.Depth);
         using var heightWindows = new AxisWindows(plan.Height);
         try
@@ -59,10 +58,10 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
         }
         finally
         {
-            if (prepared.Length > 0) ArrayPool<T>.Shared.Return(prepared);
-            if (reduced.Length > 0) ArrayPool<T>.Shared.Return(reduced);
-            if (divisors.Length > 0) ArrayPool<T>.Shared.Return(divisors);
-            ArrayPool<int>.Shared.Return(offsets);
+            if (prepared.Length > 0) ScratchArrays<T>.Return(prepared);
+            if (reduced.Length > 0) ScratchArrays<T>.Return(reduced);
+            if (divisors.Length > 0) ScratchArrays<T>.Return(divisors);
+            ScratchArrays<int>.Return(offsets);
         }
     }
 
@@ -170,7 +169,7 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
             RowStride = PhaseLength;
             PhaseStride = rows * PhaseLength;
             PlaneLength = rows * PhaseLength * width.Stride;
-            _tapOffsets = ArrayPool<int>.Shared.Rent(width.Kernel);
+            _tapOffsets = ScratchArrays<int>.Rent(width.Kernel);
             TapCount = width.Kernel;
             for (int kw = 0; kw < width.Kernel; kw++)
             {
@@ -198,7 +197,7 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
 
         private int TapCount { get; }
 
-        public void Dispose() => ArrayPool<int>.Shared.Return(_tapOffsets);
+        public void Dispose() => ScratchArrays<int>.Return(_tapOffsets);
 
         /// <summary>Copies every row of <paramref name="plane"/> into its place in <paramref name="prepared"/>, split into phases.</summary>
         public ReadOnlySpan<T> Prepare(ReadOnlySpan<T> plane, Span<T> prepared)

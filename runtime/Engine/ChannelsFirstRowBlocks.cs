@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -100,7 +99,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         }
         finally
         {
-            if (edgeMasks.Length > 0) ArrayPool<Vector512<T>>.Shared.Return(edgeMasks);
+            if (edgeMasks.Length > 0) ScratchArrays<Vector512<T>>.Return(edgeMasks);
         }
     }
 
@@ -124,8 +123,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         {
             AxisPlan height = plan.Height;
             int outHeight = height.Output, kernel = height.Kernel, length = plan.Width.Length;
-            Offsets = ArrayPool<int>.Shared.Rent(Math.Max(1, outHeight * kernel));
-            Counts = ArrayPool<int>.Shared.Rent(Math.Max(1, outHeight));
+            Offsets = ScratchArrays<int>.Rent(Math.Max(1, outHeight * kernel));
+            Counts = ScratchArrays<int>.Rent(Math.Max(1, outHeight));
             using var windows = new AxisWindows(height);
             for (int oh = 0; oh < outHeight; oh++)
             {
@@ -145,8 +144,8 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
 
             // Average: each distinct row factor gets one row of divisors, padded to whole vectors with 1.
             int outWidth = plan.Width.Output, pitch = outWidth + Lanes;
-            DivisorRow = ArrayPool<int>.Shared.Rent(Math.Max(1, outHeight));
-            long[] factors = ArrayPool<long>.Shared.Rent(Math.Max(1, outHeight));
+            DivisorRow = ScratchArrays<int>.Rent(Math.Max(1, outHeight));
+            long[] factors = ScratchArrays<long>.Rent(Math.Max(1, outHeight));
             int distinct = 0;
             for (int oh = 0; oh < outHeight; oh++)
             {
@@ -155,14 +154,14 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                 if (slot < 0) factors[slot = distinct++] = factor;
                 DivisorRow[oh] = slot * pitch;
             }
-            Divisors = ArrayPool<T>.Shared.Rent(distinct * pitch);
+            Divisors = ScratchArrays<T>.Rent(distinct * pitch);
             for (int slot = 0; slot < distinct; slot++)
             {
                 Span<T> row = Divisors.AsSpan(slot * pitch, pitch);
                 for (int ow = 0; ow < outWidth; ow++) row[ow] = T.CreateTruncating(plan.Divisor(factors[slot], ow));
                 row[outWidth..].Fill(T.One); // lanes past the row: never stored
             }
-            ArrayPool<long>.Shared.Return(factors);
+            ScratchArrays<long>.Return(factors);
         }
 
         /// <summary>Rows per window (the row tables' stride).</summary>
@@ -178,10 +177,10 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
 
         public void Dispose()
         {
-            ArrayPool<int>.Shared.Return(Offsets);
-            ArrayPool<int>.Shared.Return(Counts);
-            if (DivisorRow.Length > 0) ArrayPool<int>.Shared.Return(DivisorRow);
-            if (Divisors.Length > 0) ArrayPool<T>.Shared.Return(Divisors);
+            ScratchArrays<int>.Return(Offsets);
+            ScratchArrays<int>.Return(Counts);
+            if (DivisorRow.Length > 0) ScratchArrays<int>.Return(DivisorRow);
+            if (Divisors.Length > 0) ScratchArrays<T>.Return(Divisors);
         }
     }
 
@@ -748,7 +747,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     private static Vector512<T>[] EdgeTapMasks(in Columns columns)
     {
         int blocks = (columns.Output + Lanes - 1) / Lanes;
-        var masks = ArrayPool<Vector512<T>>.Shared.Rent(Math.Max(1, blocks * columns.Kernel));
+        var masks = ScratchArrays<Vector512<T>>.Rent(Math.Max(1, blocks * columns.Kernel));
         for (int block = 0; block < blocks; block++)
         {
             int column = block * Lanes - columns.PadBegin;

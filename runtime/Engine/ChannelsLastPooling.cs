@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -35,13 +34,13 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         }
         long rowsPerImage = (long)depth.Output * height.Output;
         int imageSize = plan.InputPlane * channels;
-        int[] taps = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel * width.Kernel);
-        int[] interiorTaps = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel * width.Kernel);
-        int[] rowOffsets = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel);
+        int[] taps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel * width.Kernel);
+        int[] interiorTaps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel * width.Kernel);
+        int[] rowOffsets = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel);
         using var depthWindows = new AxisWindows(depth);
         using var heightWindows = new AxisWindows(height);
         using var widthWindows = new AxisWindows(width);
-        long[] columnFactors = ArrayPool<long>.Shared.Rent(width.Output);
+        long[] columnFactors = ScratchArrays<long>.Rent(width.Output);
         for (int ow = 0; ow < width.Output; ow++)
             columnFactors[ow] = width.DivisorFactor(ow, plan.Descriptor.CountIncludePad);
         try
@@ -103,10 +102,10 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(taps);
-            ArrayPool<int>.Shared.Return(interiorTaps);
-            ArrayPool<int>.Shared.Return(rowOffsets);
-            ArrayPool<long>.Shared.Return(columnFactors);
+            ScratchArrays<int>.Return(taps);
+            ScratchArrays<int>.Return(interiorTaps);
+            ScratchArrays<int>.Return(rowOffsets);
+            ScratchArrays<long>.Return(columnFactors);
         }
     }
 
@@ -134,9 +133,9 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         int channels = plan.Input.Channels;
         long rowsPerImage = (long)depth.Output * height.Output;
         int imageSize = plan.InputPlane * channels, rowSize = width.Length * channels;
-        int[] rowTaps = ArrayPool<int>.Shared.Rent(depth.Kernel * height.Kernel);
-        int[] columnTaps = ArrayPool<int>.Shared.Rent(2 * width.Kernel); // per cell, then the interior's
-        T[] columnMaxima = ArrayPool<T>.Shared.Rent(rowSize);
+        int[] rowTaps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel);
+        int[] columnTaps = ScratchArrays<int>.Rent(2 * width.Kernel); // per cell, then the interior's
+        T[] columnMaxima = ScratchArrays<T>.Rent(rowSize);
         using var depthWindows = new AxisWindows(depth);
         using var heightWindows = new AxisWindows(height);
         using var widthWindows = new AxisWindows(width);
@@ -197,9 +196,9 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(rowTaps);
-            ArrayPool<int>.Shared.Return(columnTaps);
-            ArrayPool<T>.Shared.Return(columnMaxima);
+            ScratchArrays<int>.Return(rowTaps);
+            ScratchArrays<int>.Return(columnTaps);
+            ScratchArrays<T>.Return(columnMaxima);
         }
     }
 

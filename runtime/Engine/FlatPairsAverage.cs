@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -43,7 +42,7 @@ internal static class FlatPairsAverage<T> where T : unmanaged, IFloatingPointIee
         // Two scratch planes, each with two vectors of margin after it for the last block's loads (lanes not stored),
         // both starting on a cache line.
         int pitch = (scratchPlane + 2 * Lanes + Lanes - 1) / Lanes * Lanes;
-        T[] scratch = ArrayPool<T>.Shared.Rent(2 * pitch + Lanes);
+        T[] scratch = ScratchArrays<T>.Rent(2 * pitch + Lanes);
         try
         {
             fixed (T* source = input, target = output, rows = scratch)
@@ -55,7 +54,7 @@ internal static class FlatPairsAverage<T> where T : unmanaged, IFloatingPointIee
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(scratch);
+            ScratchArrays<T>.Return(scratch);
         }
     }
 

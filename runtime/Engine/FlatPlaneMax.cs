@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -62,7 +61,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
         int scratchPlane = plan.Height.Output * plan.Width.Length; // every output row's column maxima, input width
         // After it, for stride 1, the lanes' columns (see Horizontal): they repeat every lcm(w, Lanes) cells.
         int w = plan.Width.Length, columnCells = plan.Height.Stride == 1 ? FlatColumns.Period(w, Lanes) * Lanes : 0;
-        T[] scratch = ArrayPool<T>.Shared.Rent(scratchPlane + 4 * Lanes + columnCells); // a vector more to align it
+        T[] scratch = ScratchArrays<T>.Rent(scratchPlane + 4 * Lanes + columnCells); // a vector more to align it
         try
         {
             fixed (T* source = input, target = output, columnMaxima = scratch)
@@ -81,7 +80,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(scratch);
+            ScratchArrays<T>.Return(scratch);
         }
     }
 

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -54,7 +53,7 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
         // Layout, each part on a cache line: margin vector, scratch, two margin vectors, divisors, columns.
         int divisorCells = (outPlane + Lanes - 1) / Lanes * Lanes;
         int scratchSpan = (scratchCells + 3 * Lanes + Lanes - 1) / Lanes * Lanes;
-        T[] buffer = ArrayPool<T>.Shared.Rent(Lanes + scratchSpan + divisorCells + columnCells);
+        T[] buffer = ScratchArrays<T>.Rent(Lanes + scratchSpan + divisorCells + columnCells);
         try
         {
             fixed (T* source = input, target = output, rented = buffer)
@@ -87,7 +86,7 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(buffer);
+            ScratchArrays<T>.Return(buffer);
         }
     }
 

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -51,7 +50,7 @@ internal static class GlobalAverageChannelPanels<T> where T : unmanaged, IFloati
         int width = Math.Min(PanelChannels, channels - channels % Lanes);
         nint stride = channels; // from one cell to the next
         T divisor = T.CreateTruncating(planeSize);
-        T[] rented = ArrayPool<T>.Shared.Rent(Stripes * PanelChannels);
+        T[] rented = ScratchArrays<T>.Rent(Stripes * PanelChannels);
         try
         {
             fixed (T* source = image, output = target, rows = rented)
@@ -77,7 +76,7 @@ internal static class GlobalAverageChannelPanels<T> where T : unmanaged, IFloati
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(rented);
+            ScratchArrays<T>.Return(rented);
         }
     }
 

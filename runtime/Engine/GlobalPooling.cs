@@ -134,7 +134,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
     private static void SumChannelsLast(ReadOnlySpan<T> image, Span<T> target, int planeSize, int channels)
     {
         int stripes = Math.Min(Stripes, planeSize);
-        T[] rented = System.Buffers.ArrayPool<T>.Shared.Rent(stripes * channels);
+        T[] rented = ScratchArrays<T>.Rent(stripes * channels);
         try
         {
             Span<T> rows = rented.AsSpan(0, stripes * channels);
@@ -147,7 +147,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
         }
         finally
         {
-            System.Buffers.ArrayPool<T>.Shared.Return(rented);
+            ScratchArrays<T>.Return(rented);
         }
     }
 

@@ -4,7 +4,8 @@ using Xunit;
 namespace KernelGen.Tests;
 
 /// <summary>
-/// A call on the calling thread allocates nothing once warm (scratch comes from the shared array pool): checked with
+/// A call on the calling thread allocates nothing once warm (the engine's scratch arrays are cached per thread, the
+/// generated kernels' come from the shared array pool): checked with
 /// the runtime's own per-thread allocation counter, which counts bytes, not time.
 /// </summary>
 public class AllocationTests
@@ -47,8 +48,8 @@ public class AllocationTests
         for (int i = 0; i < 50; i++) call(); // warm: JIT, static constructors, pool buckets
 
         // Up to three rounds of 20 calls, one of which must allocate nothing: a call that allocates does so in every
-        // round, while ArrayPool.Shared may refill a bucket that a gen-2 collection (from tests running in parallel)
-        // trimmed, once.
+        // round, while ArrayPool.Shared (the generated kernels' scratch) may refill a bucket that a gen-2 collection
+        // from tests running in parallel trimmed, once.
         var rounds = new long[3];
         for (int round = 0; round < rounds.Length; round++)
         {
