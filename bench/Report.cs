@@ -338,14 +338,17 @@ public static class Report
           than the copy does. Software prefetch of the next plane, tried by hand, was slower (1317 to 1440 us).
         - **Measurement noise.** Rows swing by tens of percent between full runs while the load average stays near
           1: the host's other tenants share its memory bandwidth, and the load average does not show them. Earlier
-          runs today measured vgg16.pool1 NCHW specialized at 645, 324, 1013 and 489 us (a full job of the
-          specialized methods alone gave 260 us) and batch32's all-cores speed-up between 1.31x and 2.34x. The
-          last three full runs (12:59, 13:26 and 13:57 UTC, the last on the code this page measures, the others
-          before the general engine's last changes) put vgg16.pool1 NCHW specialized at 478, 294 and 533 us, the
-          general engine's stem NHWC at 1.61x, 1.39x and 1.52x ORT and googlenet NCHW at 1.29x, 1.14x and 1.00x:
-          several general rows sit near 1.5x, and which side they land on is noise.
-          resnet50.head's general row once showed 2 B per call in an earlier run (0 B in every other run): an
-          occasional allocation, most likely ArrayPool.Shared refilling after trimming.
+          runs today measured vgg16.pool1 NCHW specialized at 645, 324, 1013, 489, 478, 294 and 533 us (a full job
+          of the specialized methods alone gave 260 us) and batch32's all-cores speed-up between 1.31x and 2.34x.
+          The last two full runs (15:29 and 15:55 UTC, the second on the code this page measures; between them only
+          the engine's scratch arrays changed, see below) put vgg16.pool1 NCHW specialized at 683 and 387 us,
+          resnet50.stem NCHW specialized at 2.49x and 2.81x ORT, googlenet NHWC general at 1.73x and 1.49x, batch32
+          NCHW on all cores at 1.72x and 2.12x its one-thread speed, and batch32's copy roofline at 786 and 734 us
+          (1103 us at 13:57): rows near a target land on either side of it by noise.
+          resnet50.head's general row once showed 2 B per call in an earlier run, and batch32's general row 7 B in
+          the 15:29 run: ArrayPool.Shared gives a warm call its arrays back until a gen-2 collection trims them. The
+          engine now caches its scratch arrays per thread (never trimmed, bounded to 16 arrays of up to 1 MB per
+          thread and element type), and this run shows 0 B in all 36 rows.
 
         **Checks.** Before timing, each (case, layout) runs every method once and compares it with the general engine
         (`Pooling.RunGeneral`); the run stops with an exception on any difference: max pooling must match exactly,
