@@ -223,7 +223,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
     /// when <typeparamref name="TMax"/> needs a NaN check (<see cref="UncheckedMax512"/>), it sums every cell it loads
     /// and returns false if the sum is NaN (its output is then to be redone). The sum costs less than a separate scan
     /// of the plane (which stayed in L1 only for small planes) or the propagating maximum's second instruction:
-    /// general runs of resnet50.stem 118 -> 103 us, batch32 1950 -> 1200 us with vmaxps alone (stopwatch minimums).
+    /// general runs of resnet50.stem 118 -> 111 us, batch32 1950 -> 1380-1500 us (stopwatch minimums).
     /// </summary>
     private static unsafe bool MaxPlane<TMax>(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane,
         in Columns columns, bool sliding, TapPermutes taps) where TMax : IMax512
@@ -254,7 +254,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                 else MaxRow<TMax>(plane, rows, count, outputRow, columns); // the caller scanned the plane
             }
         }
-        return !(TMax.NeedsNaNCheck && sliding) || Vector512.EqualsAll(cellSum, cellSum); // NaN is unequal to itself
+        return !(TMax.NeedsNaNCheck && sliding && Lanes512<T>.HasNaN(cellSum));
     }
 
     /// <summary>The horizontal geometry of a row: where each block reads and which blocks need masks.</summary>

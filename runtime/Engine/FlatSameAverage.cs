@@ -54,6 +54,11 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
         int divisorCells = (outPlane + Lanes - 1) / Lanes * Lanes;
         int scratchSpan = (scratchCells + 3 * Lanes + Lanes - 1) / Lanes * Lanes;
         T[] buffer = ScratchArrays<T>.Rent(Lanes + scratchSpan + divisorCells + columnCells);
+        // The bounds of the taps beside the centre (fewer than Lanes each side, see Applies).
+        int left = width.PadBegin, right = width.Kernel - 1 - width.PadBegin;
+        Vector512<T>* leftBound = stackalloc Vector512<T>[Math.Max(1, left)];
+        Vector512<T>* rightBound = stackalloc Vector512<T>[Math.Max(1, right)];
+        FlatColumns.WriteBounds(leftBound, left, rightBound, right, w);
         try
         {
             fixed (T* source = input, target = output, rented = buffer)
@@ -62,7 +67,7 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
                 T* divisors = scratch + scratchSpan - Lanes;
                 T* columns = divisors + divisorCells;
                 new Span<T>(scratch - Lanes, scratchSpan).Clear(); // the zero rows and margins, written once per call
-                for (int i = 0; i < columnCells; i++) columns[i] = T.CreateTruncating(i % w); // small integers, exact
+                FlatColumns.Write(columns, columnCells, w);
                 for (int oh = 0; oh < height.Output; oh++)
                 {
                     long rowFactor = plan.RowDivisorFactor(0, oh);
@@ -73,13 +78,12 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
                 {
                     new ReadOnlySpan<T>(source + p * inPlane, inPlane).CopyTo(new Span<T>(planeCopy, inPlane));
                     T* outputPlane = target + p * outPlane;
-                    bool centred = width.Kernel == 2 * width.PadBegin + 1;
-                    switch (centred ? width.PadBegin : 0)
+                    switch (FlatColumns.KnownReach(width))
                     {
-                        case 1: Plane<Reach1>(scratch, divisors, columns, period, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
-                        case 2: Plane<Reach2>(scratch, divisors, columns, period, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
-                        case 3: Plane<Reach3>(scratch, divisors, columns, period, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
-                        default: Plane<AnyReach>(scratch, divisors, columns, period, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
+                        case 1: Plane<Reach1>(scratch, divisors, columns, period, leftBound, rightBound, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
+                        case 2: Plane<Reach2>(scratch, divisors, columns, period, leftBound, rightBound, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
+                        case 3: Plane<Reach3>(scratch, divisors, columns, period, leftBound, rightBound, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
+                        default: Plane<AnyReach>(scratch, divisors, columns, period, leftBound, rightBound, outputPlane, outPlane, w, height.Kernel, width.Kernel, width.PadBegin); break;
                     }
                 }
             }
@@ -90,18 +94,10 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
         }
     }
 
-    private static unsafe void Plane<TReach>(T* scratch, T* divisors, T* columns, int period, T* output, int length, int w,
-        int kernelHeight, int kernelWidth, int padLeft) where TReach : ITapReach
+    private static unsafe void Plane<TReach>(T* scratch, T* divisors, T* columns, int period, Vector512<T>* leftBound, Vector512<T>* rightBound,
+        T* output, int length, int w, int kernelHeight, int kernelWidth, int padLeft) where TReach : ITapReach
     {
-        // Tap kw is inside the row for lanes whose column c has 0 <= c + kw - padLeft < w.
-        Vector512<T>* lowBound = stackalloc Vector512<T>[kernelWidth];
-        Vector512<T>* highBound = stackalloc Vector512<T>[kernelWidth];
-        for (int kw = 0; kw < kernelWidth; kw++)
-        {
-            lowBound[kw] = Vector512.Create(T.CreateTruncating(padLeft - kw));      // c >= padLeft - kw
-            highBound[kw] = Vector512.Create(T.CreateTruncating(w + padLeft - kw)); // c < w + padLeft - kw
-        }
-        Vector512<T>* inside = stackalloc Vector512<T>[kernelWidth];
+        Vector512<T>* tapInside = stackalloc Vector512<T>[TReach.IsKnown ? 1 : kernelWidth]; // AnyReach's tap masks
         var zero = Vector512<T>.Zero;
         int phase = 0;
         int q = 0;
@@ -115,8 +111,8 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
                 if (++phase == period) phase = 0;
                 var second = Vector512.Load(columns + phase * Lanes);
                 if (++phase == period) phase = 0;
-                var edges = new EdgeMasks<TReach>(first, lowBound, highBound);
-                var edges2 = new EdgeMasks<TReach>(second, lowBound, highBound);
+                var edges = new EdgeMasks<TReach>(first, leftBound, rightBound);
+                var edges2 = new EdgeMasks<TReach>(second, leftBound, rightBound);
                 var sum = zero; // PyTorch's order: from +0, row by row, tap by tap
                 var sum2 = zero;
                 T* at = scratch + q; // the window's centre column in its first row
@@ -137,18 +133,24 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
             T* at = scratch + q; // the window's centre column in its first row
             if (TReach.IsKnown)
             {
-                var edges = new EdgeMasks<TReach>(column, lowBound, highBound);
+                var edges = new EdgeMasks<TReach>(column, leftBound, rightBound);
                 for (int kh = 0; kh < kernelHeight; kh++, at += w) sum = edges.AddRow(sum, at);
             }
             else
             {
+                // Tap kw is d = kw - padLeft columns from the centre: inside the row for lanes whose column is at least
+                // -d (left) or below w - d (right). Its mask serves every window row.
                 for (int kw = 0; kw < kernelWidth; kw++)
-                    inside[kw] = Vector512.GreaterThanOrEqual(column, lowBound[kw]) & Vector512.LessThan(column, highBound[kw]);
+                {
+                    int d = kw - padLeft;
+                    tapInside[kw] = d < 0 ? Vector512.GreaterThanOrEqual(column, leftBound[-d - 1])
+                        : d > 0 ? Vector512.LessThan(column, rightBound[d - 1]) : Vector512<T>.AllBitsSet;
+                }
                 at -= padLeft;
                 for (int kh = 0; kh < kernelHeight; kh++, at += w)
                 {
                     for (int kw = 0; kw < kernelWidth; kw++)
-                        sum += kw == padLeft ? Vector512.Load(at + kw) : Lanes512<T>.MaskLoad(at + kw, inside[kw], zero);
+                        sum += kw == padLeft ? Vector512.Load(at + kw) : Lanes512<T>.MaskLoad(at + kw, tapInside[kw], zero);
                 }
             }
             sum /= Vector512.Load(divisors + q);
@@ -158,26 +160,27 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
     }
 
     /// <summary>
-    /// A centred window's taps for one output vector, unrolled, with the masks of the taps left and right of the
-    /// centre in registers: a tap whose column would leave the row loads zero.
+    /// For one output vector with a centred window of known reach, which lanes' taps 1 to 3 columns to the left and
+    /// to the right stay inside their row (see <see cref="FlatColumns"/>): made once per vector, they serve every
+    /// window row.
     /// </summary>
     private readonly unsafe struct EdgeMasks<TReach> where TReach : ITapReach
     {
-        private readonly Vector512<T> _left1, _right1, _left2, _right2, _left3, _right3;
+        private readonly Vector512<T> _left1, _left2, _left3, _right1, _right2, _right3;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public EdgeMasks(Vector512<T> column, Vector512<T>* lowBound, Vector512<T>* highBound)
+        public EdgeMasks(Vector512<T> column, Vector512<T>* leftBound, Vector512<T>* rightBound)
         {
             int r = TReach.Reach;
-            _left1 = Vector512.GreaterThanOrEqual(column, lowBound[r - 1]);
-            _right1 = Vector512.LessThan(column, highBound[r + 1]);
-            _left2 = r >= 2 ? Vector512.GreaterThanOrEqual(column, lowBound[r - 2]) : default;
-            _right2 = r >= 2 ? Vector512.LessThan(column, highBound[r + 2]) : default;
-            _left3 = r >= 3 ? Vector512.GreaterThanOrEqual(column, lowBound[r - 3]) : default;
-            _right3 = r >= 3 ? Vector512.LessThan(column, highBound[r + 3]) : default;
+            _left1 = Vector512.GreaterThanOrEqual(column, leftBound[0]);
+            _right1 = Vector512.LessThan(column, rightBound[0]);
+            _left2 = r >= 2 ? Vector512.GreaterThanOrEqual(column, leftBound[1]) : default;
+            _right2 = r >= 2 ? Vector512.LessThan(column, rightBound[1]) : default;
+            _left3 = r >= 3 ? Vector512.GreaterThanOrEqual(column, leftBound[2]) : default;
+            _right3 = r >= 3 ? Vector512.LessThan(column, rightBound[2]) : default;
         }
 
-        /// <summary><paramref name="sum"/> plus the taps of the window row centred at <paramref name="at"/>, left to right.</summary>
+        /// <summary><paramref name="sum"/> plus the taps of the window row centred at <paramref name="at"/>, left to right; taps outside the row add zero.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<T> AddRow(Vector512<T> sum, T* at)
         {

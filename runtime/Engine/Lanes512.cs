@@ -80,6 +80,13 @@ internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
     public static unsafe T* Aligned(T* cells) => (T*)(((nuint)cells + 63) & ~(nuint)63);
 
     /// <summary>
+    /// Whether <paramref name="sum"/>, a running sum of loaded cells kept as a NaN check, is NaN in any lane: if so a
+    /// cell was NaN (or, rarely, the cells held both infinities, which only sends the caller down its exact path).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool HasNaN(Vector512<T> sum) => !Vector512.EqualsAll(sum, sum); // NaN is the one value unequal to itself
+
+    /// <summary>
     /// Whether the <paramref name="length"/> cells hold a NaN, from their sum: NaN if a cell is NaN (or, rarely, if
     /// they hold both infinities, which then only costs a caller its slower exact path). Lets a plane without NaN take
     /// <c>vmaxps</c> alone (<see cref="UncheckedMax512"/>); small planes stay in L1 for the pooling that follows.
@@ -96,6 +103,6 @@ internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         var sum = sum0 + sum1;
         for (; i < length; i += Count) sum += MaskLoad(cells + i, FirstLanes(length - i), Vector512<T>.Zero);
-        return !Vector512.EqualsAll(sum, sum); // NaN is the one value unequal to itself
+        return HasNaN(sum);
     }
 }
