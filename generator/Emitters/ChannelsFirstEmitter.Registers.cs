@@ -147,9 +147,15 @@ internal sealed partial class ChannelsFirstEmitter
         using (w.Block($"private static {vector} ColumnMaxima512<TMax>({rowParameters}, int index, int vectors, {Mask512} lastInside, {vector} fill, ref {vector} loadedSum) where TMax : struct, IMax512"))
         {
             using (w.Block("if (index < vectors - 1)"))
-                EmitCheckedRowMaxima(w, "maxima", r => $"Vector512.Load(row{r} + index * {lanes})", "return maxima;");
+            {
+                EmitCheckedRowMaxima(w, "maxima", r => $"Vector512.Load(row{r} + index * {lanes})");
+                w.Line("return maxima;");
+            }
             using (w.Block("if (index == vectors - 1)"))
-                EmitCheckedRowMaxima(w, "maxima", r => $"Avx512F.MaskLoad(row{r} + index * {lanes}, lastInside.{MaskAs}, fill)", "return maxima;");
+            {
+                EmitCheckedRowMaxima(w, "maxima", r => $"Avx512F.MaskLoad(row{r} + index * {lanes}, lastInside.{MaskAs}, fill)");
+                w.Line("return maxima;");
+            }
             w.Line("return fill;");
         }
         w.Line();
@@ -174,14 +180,11 @@ internal sealed partial class ChannelsFirstEmitter
     /// Declares <paramref name="name"/>, the maximum over the window's rows of the cells <paramref name="load"/> gives
     /// for each row (loaded once into locals), and adds the checked rows' cells to <c>loadedSum</c>.
     /// </summary>
-    private void EmitCheckedRowMaxima(SourceWriter w, string name, System.Func<int, string> load, string? after = null)
+    private void EmitCheckedRowMaxima(SourceWriter w, string name, System.Func<int, string> load)
     {
         for (int r = 0; r < Rows; r++) w.Line($"var {name}Row{r} = {load(r)};");
-        string expression = $"{name}Row0";
-        for (int r = 1; r < Rows; r++) expression = $"TMax.Max({expression}, {name}Row{r})";
-        w.Line($"var {name} = {expression};");
+        w.Line($"var {name} = {MaxOverRows("TMax.Max", r => $"{name}Row{r}")};");
         w.Line($"if (TMax.NeedsNaNCheck) loadedSum += {string.Join(" + ", Enumerable.Range(FirstCheckedRow, Rows - FirstCheckedRow).Select(r => $"{name}Row{r}"))};");
-        if (after != null) w.Line(after);
     }
 
     /// <summary>The phase block <paramref name="ahead"/> blocks after the current one, as cells (stride 1) or even and odd cells.</summary>
