@@ -184,7 +184,7 @@ internal sealed partial class ChannelsFirstEmitter
     {
         for (int r = 0; r < Rows; r++) w.Line($"var {name}Row{r} = {load(r)};");
         w.Line($"var {name} = {MaxOverRows("TMax.Max", r => $"{name}Row{r}")};");
-        w.Line($"if (TMax.NeedsNaNCheck) loadedSum += {string.Join(" + ", Enumerable.Range(FirstCheckedRow, Rows - FirstCheckedRow).Select(r => $"{name}Row{r}"))};");
+        w.Line(AddToNaNCheckSum(Enumerable.Range(FirstCheckedRow, Rows - FirstCheckedRow).Select(r => $"{name}Row{r}")));
     }
 
     /// <summary>The phase block <paramref name="ahead"/> blocks after the current one, as cells (stride 1) or even and odd cells.</summary>
@@ -219,7 +219,7 @@ internal sealed partial class ChannelsFirstEmitter
                 ? VectorIsa.V512.AlignRight(_c.Element, phase + "Next", phase + "Current", shift)
                 : VectorIsa.V512.AlignRight(_c.Element, phase + "Current", phase + "Previous", Lanes512 + shift);
         }).ToList();
-        w.Line($"var result = {MaxExpression("TMax.Max", taps)} + {VectorIsa.V512.Type(T)}.Zero;");
+        w.Line($"var result = KernelLanes512.PlusZero({MaxExpression("TMax.Max", taps)});");
     }
 
     private void EmitWideSlide(SourceWriter w)

@@ -101,6 +101,17 @@ internal abstract class KernelEmitter
     }
 
     /// <summary>
+    /// The statement that adds <paramref name="terms"/> to the NaN check's <c>loadedSum</c> of an AVX-512 max path, through
+    /// <c>KernelLanes512.Add</c> (the same sum, on the FMA pipes, so the maxima keep the add pipes). The terms are summed
+    /// first and the running sum last, so a row's loads wait on one another and not on the previous row.
+    /// </summary>
+    protected static string AddToNaNCheckSum(IEnumerable<string> terms)
+    {
+        string sum = terms.Aggregate((total, term) => $"KernelLanes512.Add({total}, {term})");
+        return $"if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add({sum}, loadedSum);";
+    }
+
+    /// <summary>
     /// Opens the validated entry point every kernel has: its doc comment, its signature, the one argument check and the
     /// early return for an empty batch. The caller writes the rest of the body and disposes the scope.
     /// </summary>

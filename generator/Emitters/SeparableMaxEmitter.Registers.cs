@@ -108,7 +108,7 @@ internal sealed partial class SeparableMaxEmitter
                         w.Line($"var tap{b}_{kw} = {ShiftedColumns(b, shift, blocks, lanes)};");
                         taps.Add($"tap{b}_{kw}");
                     }
-                    w.Line($"var result{b} = {MaxExpression("TMax.Max", taps)} + {vector}.Zero;");
+                    w.Line($"var result{b} = KernelLanes512.PlusZero({MaxExpression("TMax.Max", taps)});");
                     w.Line($"Avx512F.MaskStore(output{(b == 0 ? "" : $" + {b * lanes}")}, storeMask{b}, result{b});");
                 }
                 if (kept > 0)
@@ -142,7 +142,7 @@ internal sealed partial class SeparableMaxEmitter
     /// <summary>Adds a loaded row to the NaN check's sum (the JIT drops it for the exact maximum, which needs none).</summary>
     private static void EmitNaNCheckSum(SourceWriter w, string row, int blocks)
     {
-        w.Line($"if (TMax.NeedsNaNCheck) loadedSum += {string.Join(" + ", Enumerable.Range(0, blocks).Select(b => $"{row}_{b}"))};");
+        w.Line(AddToNaNCheckSum(Enumerable.Range(0, blocks).Select(b => $"{row}_{b}")));
     }
 
     /// <summary>

@@ -126,20 +126,20 @@ namespace KernelGen.Generated
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             Vector512<float> window0_0;
             LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window0_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window0_0, loadedSum);
             Vector512<float> window1_0;
             LoadRow512x1(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window1_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window1_0, loadedSum);
             for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x1(plane, entering, height, width, lastInside, fill, out var window2_0);
-                if (TMax.NeedsNaNCheck) loadedSum += window2_0;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window2_0, loadedSum);
                 // Down the window's rows, a vector at a time.
                 var column0 = TMax.Max(window0_0, TMax.Max(window1_0, window2_0));
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_2 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle();
-                var result0 = TMax.Max(tap0_0, TMax.Max(column0, tap0_2)) + Vector512<float>.Zero;
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(column0, tap0_2)));
                 Avx512F.MaskStore(output, storeMask0, result0);
                 // The window moves down a row.
                 window0_0 = window1_0;
@@ -179,25 +179,25 @@ namespace KernelGen.Generated
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             Vector512<float> window0_0, window0_1;
             LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), loadedSum);
             Vector512<float> window1_0, window1_1;
             LoadRow512x2(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), loadedSum);
             for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x2(plane, entering, height, width, lastInside, fill, out var window2_0, out var window2_1);
-                if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), loadedSum);
                 // Down the window's rows, a vector at a time.
                 var column0 = TMax.Max(window0_0, TMax.Max(window1_0, window2_0));
                 var column1 = TMax.Max(window0_1, TMax.Max(window1_1, window2_1));
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
-                var result0 = TMax.Max(tap0_0, TMax.Max(column0, tap0_2)) + Vector512<float>.Zero;
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(column0, tap0_2)));
                 Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_2 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle();
-                var result1 = TMax.Max(tap1_0, TMax.Max(column1, tap1_2)) + Vector512<float>.Zero;
+                var result1 = KernelLanes512.PlusZero(TMax.Max(tap1_0, TMax.Max(column1, tap1_2)));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1;
@@ -239,14 +239,14 @@ namespace KernelGen.Generated
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             Vector512<float> window0_0, window0_1, window0_2;
             LoadRow512x3(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2);
-            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1 + window0_2;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), window0_2), loadedSum);
             Vector512<float> window1_0, window1_1, window1_2;
             LoadRow512x3(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1, out window1_2);
-            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1 + window1_2;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), window1_2), loadedSum);
             for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x3(plane, entering, height, width, lastInside, fill, out var window2_0, out var window2_1, out var window2_2);
-                if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1 + window2_2;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), window2_2), loadedSum);
                 // Down the window's rows, a vector at a time.
                 var column0 = TMax.Max(window0_0, TMax.Max(window1_0, window2_0));
                 var column1 = TMax.Max(window0_1, TMax.Max(window1_1, window2_1));
@@ -254,15 +254,15 @@ namespace KernelGen.Generated
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
-                var result0 = TMax.Max(tap0_0, TMax.Max(column0, tap0_2)) + Vector512<float>.Zero;
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(column0, tap0_2)));
                 Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_2 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
-                var result1 = TMax.Max(tap1_0, TMax.Max(column1, tap1_2)) + Vector512<float>.Zero;
+                var result1 = KernelLanes512.PlusZero(TMax.Max(tap1_0, TMax.Max(column1, tap1_2)));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
                 var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
                 var tap2_2 = Avx512F.AlignRight32(fill.AsInt32(), column2.AsInt32(), 1).AsSingle();
-                var result2 = TMax.Max(tap2_0, TMax.Max(column2, tap2_2)) + Vector512<float>.Zero;
+                var result2 = KernelLanes512.PlusZero(TMax.Max(tap2_0, TMax.Max(column2, tap2_2)));
                 Avx512F.MaskStore(output + 32, storeMask2, result2);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1; window0_2 = window1_2;
@@ -306,14 +306,14 @@ namespace KernelGen.Generated
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
             Vector512<float> window0_0, window0_1, window0_2, window0_3;
             LoadRow512x4(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2, out window0_3);
-            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1 + window0_2 + window0_3;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), window0_2), window0_3), loadedSum);
             Vector512<float> window1_0, window1_1, window1_2, window1_3;
             LoadRow512x4(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1, out window1_2, out window1_3);
-            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1 + window1_2 + window1_3;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), window1_2), window1_3), loadedSum);
             for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x4(plane, entering, height, width, lastInside, fill, out var window2_0, out var window2_1, out var window2_2, out var window2_3);
-                if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1 + window2_2 + window2_3;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), window2_2), window2_3), loadedSum);
                 // Down the window's rows, a vector at a time.
                 var column0 = TMax.Max(window0_0, TMax.Max(window1_0, window2_0));
                 var column1 = TMax.Max(window0_1, TMax.Max(window1_1, window2_1));
@@ -322,19 +322,19 @@ namespace KernelGen.Generated
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
                 var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
-                var result0 = TMax.Max(tap0_0, TMax.Max(column0, tap0_2)) + Vector512<float>.Zero;
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(column0, tap0_2)));
                 Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_2 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
-                var result1 = TMax.Max(tap1_0, TMax.Max(column1, tap1_2)) + Vector512<float>.Zero;
+                var result1 = KernelLanes512.PlusZero(TMax.Max(tap1_0, TMax.Max(column1, tap1_2)));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
                 var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
                 var tap2_2 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 1).AsSingle();
-                var result2 = TMax.Max(tap2_0, TMax.Max(column2, tap2_2)) + Vector512<float>.Zero;
+                var result2 = KernelLanes512.PlusZero(TMax.Max(tap2_0, TMax.Max(column2, tap2_2)));
                 Avx512F.MaskStore(output + 32, storeMask2, result2);
                 var tap3_0 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 15).AsSingle();
                 var tap3_2 = Avx512F.AlignRight32(fill.AsInt32(), column3.AsInt32(), 1).AsSingle();
-                var result3 = TMax.Max(tap3_0, TMax.Max(column3, tap3_2)) + Vector512<float>.Zero;
+                var result3 = KernelLanes512.PlusZero(TMax.Max(tap3_0, TMax.Max(column3, tap3_2)));
                 Avx512F.MaskStore(output + 48, storeMask3, result3);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1; window0_2 = window1_2; window0_3 = window1_3;

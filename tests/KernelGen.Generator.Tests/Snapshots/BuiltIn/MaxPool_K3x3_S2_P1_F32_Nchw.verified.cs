@@ -260,14 +260,14 @@ namespace KernelGen.Generated
                     var lowNextRow1 = Vector512.Load(row1 + ((block + 1) * 2) * 16);
                     var lowNextRow2 = Vector512.Load(row2 + ((block + 1) * 2) * 16);
                     var lowNext = TMax.Max(TMax.Max(lowNextRow0, lowNextRow1), lowNextRow2);
-                    if (TMax.NeedsNaNCheck) loadedSum += lowNextRow1 + lowNextRow2;
+                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(lowNextRow1, lowNextRow2), loadedSum);
                     var highNextRow0 = Vector512.Load(row0 + ((block + 1) * 2 + 1) * 16);
                     var highNextRow1 = Vector512.Load(row1 + ((block + 1) * 2 + 1) * 16);
                     var highNextRow2 = Vector512.Load(row2 + ((block + 1) * 2 + 1) * 16);
                     var highNext = TMax.Max(TMax.Max(highNextRow0, highNextRow1), highNextRow2);
-                    if (TMax.NeedsNaNCheck) loadedSum += highNextRow1 + highNextRow2;
+                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(highNextRow1, highNextRow2), loadedSum);
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
-                    var result = TMax.Max(Avx512F.AlignRight32(oddCurrent.AsInt32(), oddPrevious.AsInt32(), 15).AsSingle(), TMax.Max(evenCurrent, oddCurrent)) + Vector512<float>.Zero;
+                    var result = KernelLanes512.PlusZero(TMax.Max(Avx512F.AlignRight32(oddCurrent.AsInt32(), oddPrevious.AsInt32(), 15).AsSingle(), TMax.Max(evenCurrent, oddCurrent)));
                     result.Store(output + block * 16);
                     evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
                 }
@@ -277,7 +277,7 @@ namespace KernelGen.Generated
                     var lowNext = ColumnMaxima512<TMax>(row0, row1, row2, (block + 1) * 2, vectors, lastInside, fill, ref loadedSum);
                     var highNext = ColumnMaxima512<TMax>(row0, row1, row2, (block + 1) * 2 + 1, vectors, lastInside, fill, ref loadedSum);
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
-                    var result = TMax.Max(Avx512F.AlignRight32(oddCurrent.AsInt32(), oddPrevious.AsInt32(), 15).AsSingle(), TMax.Max(evenCurrent, oddCurrent)) + Vector512<float>.Zero;
+                    var result = KernelLanes512.PlusZero(TMax.Max(Avx512F.AlignRight32(oddCurrent.AsInt32(), oddPrevious.AsInt32(), 15).AsSingle(), TMax.Max(evenCurrent, oddCurrent)));
                     if ((block + 1) * 16 <= outWidth) result.Store(output + block * 16);
                     else KernelLanes512.StoreFirst(output + block * 16, result, outWidth - block * 16);
                     evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
@@ -299,7 +299,7 @@ namespace KernelGen.Generated
                 var maximaRow1 = Vector512.Load(row1 + index * 16);
                 var maximaRow2 = Vector512.Load(row2 + index * 16);
                 var maxima = TMax.Max(TMax.Max(maximaRow0, maximaRow1), maximaRow2);
-                if (TMax.NeedsNaNCheck) loadedSum += maximaRow1 + maximaRow2;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(maximaRow1, maximaRow2), loadedSum);
                 return maxima;
             }
             if (index == vectors - 1)
@@ -308,7 +308,7 @@ namespace KernelGen.Generated
                 var maximaRow1 = Avx512F.MaskLoad(row1 + index * 16, lastInside.AsSingle(), fill);
                 var maximaRow2 = Avx512F.MaskLoad(row2 + index * 16, lastInside.AsSingle(), fill);
                 var maxima = TMax.Max(TMax.Max(maximaRow0, maximaRow1), maximaRow2);
-                if (TMax.NeedsNaNCheck) loadedSum += maximaRow1 + maximaRow2;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(maximaRow1, maximaRow2), loadedSum);
                 return maxima;
             }
             return fill;

@@ -126,20 +126,20 @@ namespace KernelGen.Generated
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             Vector512<float> window0_0;
             LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window0_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window0_0, loadedSum);
             Vector512<float> window1_0;
             LoadRow512x1(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window1_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window1_0, loadedSum);
             Vector512<float> window2_0;
             LoadRow512x1(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window2_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window2_0, loadedSum);
             Vector512<float> window3_0;
             LoadRow512x1(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window3_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window3_0, loadedSum);
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x1(plane, entering, height, width, lastInside, fill, out var window4_0);
-                if (TMax.NeedsNaNCheck) loadedSum += window4_0;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window4_0, loadedSum);
                 // Down the window's rows, a vector at a time.
                 var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
@@ -147,7 +147,7 @@ namespace KernelGen.Generated
                 var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_3 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
+                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))));
                 Avx512F.MaskStore(output, storeMask0, result0);
                 // The window moves down a row.
                 window0_0 = window1_0;
@@ -189,20 +189,20 @@ namespace KernelGen.Generated
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             Vector512<float> window0_0, window0_1;
             LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), loadedSum);
             Vector512<float> window1_0, window1_1;
             LoadRow512x2(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), loadedSum);
             Vector512<float> window2_0, window2_1;
             LoadRow512x2(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), loadedSum);
             Vector512<float> window3_0, window3_1;
             LoadRow512x2(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window3_0 + window3_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window3_0, window3_1), loadedSum);
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x2(plane, entering, height, width, lastInside, fill, out var window4_0, out var window4_1);
-                if (TMax.NeedsNaNCheck) loadedSum += window4_0 + window4_1;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window4_0, window4_1), loadedSum);
                 // Down the window's rows, a vector at a time.
                 var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
                 var column1 = TMax.Max(TMax.Max(window0_1, window1_1), TMax.Max(window2_1, TMax.Max(window3_1, window4_1)));
@@ -211,13 +211,13 @@ namespace KernelGen.Generated
                 var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_3 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
+                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))));
                 Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
                 var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_3 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var tap1_4 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 2).AsSingle();
-                var result1 = TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))) + Vector512<float>.Zero;
+                var result1 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1;
@@ -261,20 +261,20 @@ namespace KernelGen.Generated
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             Vector512<float> window0_0, window0_1, window0_2;
             LoadRow512x3(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2);
-            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1 + window0_2;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), window0_2), loadedSum);
             Vector512<float> window1_0, window1_1, window1_2;
             LoadRow512x3(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1, out window1_2);
-            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1 + window1_2;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), window1_2), loadedSum);
             Vector512<float> window2_0, window2_1, window2_2;
             LoadRow512x3(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1, out window2_2);
-            if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1 + window2_2;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), window2_2), loadedSum);
             Vector512<float> window3_0, window3_1, window3_2;
             LoadRow512x3(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1, out window3_2);
-            if (TMax.NeedsNaNCheck) loadedSum += window3_0 + window3_1 + window3_2;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window3_0, window3_1), window3_2), loadedSum);
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x3(plane, entering, height, width, lastInside, fill, out var window4_0, out var window4_1, out var window4_2);
-                if (TMax.NeedsNaNCheck) loadedSum += window4_0 + window4_1 + window4_2;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window4_0, window4_1), window4_2), loadedSum);
                 // Down the window's rows, a vector at a time.
                 var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
                 var column1 = TMax.Max(TMax.Max(window0_1, window1_1), TMax.Max(window2_1, TMax.Max(window3_1, window4_1)));
@@ -284,19 +284,19 @@ namespace KernelGen.Generated
                 var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_3 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
+                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))));
                 Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
                 var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_3 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var tap1_4 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 2).AsSingle();
-                var result1 = TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))) + Vector512<float>.Zero;
+                var result1 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
                 var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 14).AsSingle();
                 var tap2_1 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
                 var tap2_3 = Avx512F.AlignRight32(fill.AsInt32(), column2.AsInt32(), 1).AsSingle();
                 var tap2_4 = Avx512F.AlignRight32(fill.AsInt32(), column2.AsInt32(), 2).AsSingle();
-                var result2 = TMax.Max(TMax.Max(tap2_0, tap2_1), TMax.Max(column2, TMax.Max(tap2_3, tap2_4))) + Vector512<float>.Zero;
+                var result2 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap2_0, tap2_1), TMax.Max(column2, TMax.Max(tap2_3, tap2_4))));
                 Avx512F.MaskStore(output + 32, storeMask2, result2);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1; window0_2 = window1_2;
@@ -342,20 +342,20 @@ namespace KernelGen.Generated
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
             Vector512<float> window0_0, window0_1, window0_2, window0_3;
             LoadRow512x4(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2, out window0_3);
-            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1 + window0_2 + window0_3;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), window0_2), window0_3), loadedSum);
             Vector512<float> window1_0, window1_1, window1_2, window1_3;
             LoadRow512x4(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1, out window1_2, out window1_3);
-            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1 + window1_2 + window1_3;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), window1_2), window1_3), loadedSum);
             Vector512<float> window2_0, window2_1, window2_2, window2_3;
             LoadRow512x4(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1, out window2_2, out window2_3);
-            if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1 + window2_2 + window2_3;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), window2_2), window2_3), loadedSum);
             Vector512<float> window3_0, window3_1, window3_2, window3_3;
             LoadRow512x4(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1, out window3_2, out window3_3);
-            if (TMax.NeedsNaNCheck) loadedSum += window3_0 + window3_1 + window3_2 + window3_3;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window3_0, window3_1), window3_2), window3_3), loadedSum);
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x4(plane, entering, height, width, lastInside, fill, out var window4_0, out var window4_1, out var window4_2, out var window4_3);
-                if (TMax.NeedsNaNCheck) loadedSum += window4_0 + window4_1 + window4_2 + window4_3;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window4_0, window4_1), window4_2), window4_3), loadedSum);
                 // Down the window's rows, a vector at a time.
                 var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
                 var column1 = TMax.Max(TMax.Max(window0_1, window1_1), TMax.Max(window2_1, TMax.Max(window3_1, window4_1)));
@@ -366,25 +366,25 @@ namespace KernelGen.Generated
                 var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
                 var tap0_3 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))) + Vector512<float>.Zero;
+                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))));
                 Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
                 var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
                 var tap1_3 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var tap1_4 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 2).AsSingle();
-                var result1 = TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))) + Vector512<float>.Zero;
+                var result1 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
                 var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 14).AsSingle();
                 var tap2_1 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
                 var tap2_3 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 1).AsSingle();
                 var tap2_4 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 2).AsSingle();
-                var result2 = TMax.Max(TMax.Max(tap2_0, tap2_1), TMax.Max(column2, TMax.Max(tap2_3, tap2_4))) + Vector512<float>.Zero;
+                var result2 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap2_0, tap2_1), TMax.Max(column2, TMax.Max(tap2_3, tap2_4))));
                 Avx512F.MaskStore(output + 32, storeMask2, result2);
                 var tap3_0 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 14).AsSingle();
                 var tap3_1 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 15).AsSingle();
                 var tap3_3 = Avx512F.AlignRight32(fill.AsInt32(), column3.AsInt32(), 1).AsSingle();
                 var tap3_4 = Avx512F.AlignRight32(fill.AsInt32(), column3.AsInt32(), 2).AsSingle();
-                var result3 = TMax.Max(TMax.Max(tap3_0, tap3_1), TMax.Max(column3, TMax.Max(tap3_3, tap3_4))) + Vector512<float>.Zero;
+                var result3 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap3_0, tap3_1), TMax.Max(column3, TMax.Max(tap3_3, tap3_4))));
                 Avx512F.MaskStore(output + 48, storeMask3, result3);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1; window0_2 = window1_2; window0_3 = window1_3;

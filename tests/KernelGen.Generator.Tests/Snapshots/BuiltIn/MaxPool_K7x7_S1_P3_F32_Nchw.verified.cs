@@ -118,26 +118,26 @@ namespace KernelGen.Generated
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             Vector512<float> window0_0;
             LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window0_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window0_0, loadedSum);
             Vector512<float> window1_0;
             LoadRow512x1(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window1_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window1_0, loadedSum);
             Vector512<float> window2_0;
             LoadRow512x1(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window2_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window2_0, loadedSum);
             Vector512<float> window3_0;
             LoadRow512x1(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window3_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window3_0, loadedSum);
             Vector512<float> window4_0;
             LoadRow512x1(plane, 4 - PadTop, height, width, lastInside, fill, out window4_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window4_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window4_0, loadedSum);
             Vector512<float> window5_0;
             LoadRow512x1(plane, 5 - PadTop, height, width, lastInside, fill, out window5_0);
-            if (TMax.NeedsNaNCheck) loadedSum += window5_0;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window5_0, loadedSum);
             for (int oh = 0, entering = 6 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x1(plane, entering, height, width, lastInside, fill, out var window6_0);
-                if (TMax.NeedsNaNCheck) loadedSum += window6_0;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window6_0, loadedSum);
                 // Down the window's rows, a vector at a time.
                 var column0 = TMax.Max(TMax.Max(window0_0, TMax.Max(window1_0, window2_0)), TMax.Max(TMax.Max(window3_0, window4_0), TMax.Max(window5_0, window6_0)));
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
@@ -147,7 +147,7 @@ namespace KernelGen.Generated
                 var tap0_4 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_5 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 2).AsSingle();
                 var tap0_6 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 3).AsSingle();
-                var result0 = TMax.Max(TMax.Max(tap0_0, TMax.Max(tap0_1, tap0_2)), TMax.Max(TMax.Max(column0, tap0_4), TMax.Max(tap0_5, tap0_6))) + Vector512<float>.Zero;
+                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, TMax.Max(tap0_1, tap0_2)), TMax.Max(TMax.Max(column0, tap0_4), TMax.Max(tap0_5, tap0_6))));
                 Avx512F.MaskStore(output, storeMask0, result0);
                 // The window moves down a row.
                 window0_0 = window1_0;
@@ -191,26 +191,26 @@ namespace KernelGen.Generated
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             Vector512<float> window0_0, window0_1;
             LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window0_0 + window0_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), loadedSum);
             Vector512<float> window1_0, window1_1;
             LoadRow512x2(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window1_0 + window1_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), loadedSum);
             Vector512<float> window2_0, window2_1;
             LoadRow512x2(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window2_0 + window2_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), loadedSum);
             Vector512<float> window3_0, window3_1;
             LoadRow512x2(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window3_0 + window3_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window3_0, window3_1), loadedSum);
             Vector512<float> window4_0, window4_1;
             LoadRow512x2(plane, 4 - PadTop, height, width, lastInside, fill, out window4_0, out window4_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window4_0 + window4_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window4_0, window4_1), loadedSum);
             Vector512<float> window5_0, window5_1;
             LoadRow512x2(plane, 5 - PadTop, height, width, lastInside, fill, out window5_0, out window5_1);
-            if (TMax.NeedsNaNCheck) loadedSum += window5_0 + window5_1;
+            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window5_0, window5_1), loadedSum);
             for (int oh = 0, entering = 6 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
                 LoadRow512x2(plane, entering, height, width, lastInside, fill, out var window6_0, out var window6_1);
-                if (TMax.NeedsNaNCheck) loadedSum += window6_0 + window6_1;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window6_0, window6_1), loadedSum);
                 // Down the window's rows, a vector at a time.
                 var column0 = TMax.Max(TMax.Max(window0_0, TMax.Max(window1_0, window2_0)), TMax.Max(TMax.Max(window3_0, window4_0), TMax.Max(window5_0, window6_0)));
                 var column1 = TMax.Max(TMax.Max(window0_1, TMax.Max(window1_1, window2_1)), TMax.Max(TMax.Max(window3_1, window4_1), TMax.Max(window5_1, window6_1)));
@@ -221,7 +221,7 @@ namespace KernelGen.Generated
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
                 var tap0_5 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
                 var tap0_6 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 3).AsSingle();
-                var result0 = TMax.Max(TMax.Max(tap0_0, TMax.Max(tap0_1, tap0_2)), TMax.Max(TMax.Max(column0, tap0_4), TMax.Max(tap0_5, tap0_6))) + Vector512<float>.Zero;
+                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, TMax.Max(tap0_1, tap0_2)), TMax.Max(TMax.Max(column0, tap0_4), TMax.Max(tap0_5, tap0_6))));
                 Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 13).AsSingle();
                 var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
@@ -229,7 +229,7 @@ namespace KernelGen.Generated
                 var tap1_4 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle();
                 var tap1_5 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 2).AsSingle();
                 var tap1_6 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 3).AsSingle();
-                var result1 = TMax.Max(TMax.Max(tap1_0, TMax.Max(tap1_1, tap1_2)), TMax.Max(TMax.Max(column1, tap1_4), TMax.Max(tap1_5, tap1_6))) + Vector512<float>.Zero;
+                var result1 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap1_0, TMax.Max(tap1_1, tap1_2)), TMax.Max(TMax.Max(column1, tap1_4), TMax.Max(tap1_5, tap1_6))));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
                 // The window moves down a row.
                 window0_0 = window1_0; window0_1 = window1_1;

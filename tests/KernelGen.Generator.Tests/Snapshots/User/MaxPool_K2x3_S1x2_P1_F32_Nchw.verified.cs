@@ -254,13 +254,13 @@ namespace KernelGen.Generated
                     var lowNextRow0 = Vector512.Load(row0 + ((block + 1) * 2) * 16);
                     var lowNextRow1 = Vector512.Load(row1 + ((block + 1) * 2) * 16);
                     var lowNext = TMax.Max(lowNextRow0, lowNextRow1);
-                    if (TMax.NeedsNaNCheck) loadedSum += lowNextRow1;
+                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(lowNextRow1, loadedSum);
                     var highNextRow0 = Vector512.Load(row0 + ((block + 1) * 2 + 1) * 16);
                     var highNextRow1 = Vector512.Load(row1 + ((block + 1) * 2 + 1) * 16);
                     var highNext = TMax.Max(highNextRow0, highNextRow1);
-                    if (TMax.NeedsNaNCheck) loadedSum += highNextRow1;
+                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(highNextRow1, loadedSum);
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
-                    var result = TMax.Max(Avx512F.AlignRight32(oddCurrent.AsInt32(), oddPrevious.AsInt32(), 15).AsSingle(), TMax.Max(evenCurrent, oddCurrent)) + Vector512<float>.Zero;
+                    var result = KernelLanes512.PlusZero(TMax.Max(Avx512F.AlignRight32(oddCurrent.AsInt32(), oddPrevious.AsInt32(), 15).AsSingle(), TMax.Max(evenCurrent, oddCurrent)));
                     result.Store(output + block * 16);
                     evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
                 }
@@ -270,7 +270,7 @@ namespace KernelGen.Generated
                     var lowNext = ColumnMaxima512<TMax>(row0, row1, (block + 1) * 2, vectors, lastInside, fill, ref loadedSum);
                     var highNext = ColumnMaxima512<TMax>(row0, row1, (block + 1) * 2 + 1, vectors, lastInside, fill, ref loadedSum);
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
-                    var result = TMax.Max(Avx512F.AlignRight32(oddCurrent.AsInt32(), oddPrevious.AsInt32(), 15).AsSingle(), TMax.Max(evenCurrent, oddCurrent)) + Vector512<float>.Zero;
+                    var result = KernelLanes512.PlusZero(TMax.Max(Avx512F.AlignRight32(oddCurrent.AsInt32(), oddPrevious.AsInt32(), 15).AsSingle(), TMax.Max(evenCurrent, oddCurrent)));
                     if ((block + 1) * 16 <= outWidth) result.Store(output + block * 16);
                     else KernelLanes512.StoreFirst(output + block * 16, result, outWidth - block * 16);
                     evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
@@ -291,7 +291,7 @@ namespace KernelGen.Generated
                 var maximaRow0 = Vector512.Load(row0 + index * 16);
                 var maximaRow1 = Vector512.Load(row1 + index * 16);
                 var maxima = TMax.Max(maximaRow0, maximaRow1);
-                if (TMax.NeedsNaNCheck) loadedSum += maximaRow1;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(maximaRow1, loadedSum);
                 return maxima;
             }
             if (index == vectors - 1)
@@ -299,7 +299,7 @@ namespace KernelGen.Generated
                 var maximaRow0 = Avx512F.MaskLoad(row0 + index * 16, lastInside.AsSingle(), fill);
                 var maximaRow1 = Avx512F.MaskLoad(row1 + index * 16, lastInside.AsSingle(), fill);
                 var maxima = TMax.Max(maximaRow0, maximaRow1);
-                if (TMax.NeedsNaNCheck) loadedSum += maximaRow1;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(maximaRow1, loadedSum);
                 return maxima;
             }
             return fill;

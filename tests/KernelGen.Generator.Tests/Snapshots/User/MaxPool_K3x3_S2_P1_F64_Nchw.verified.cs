@@ -260,14 +260,14 @@ namespace KernelGen.Generated
                     var lowNextRow1 = Vector512.Load(row1 + ((block + 1) * 2) * 8);
                     var lowNextRow2 = Vector512.Load(row2 + ((block + 1) * 2) * 8);
                     var lowNext = TMax.Max(TMax.Max(lowNextRow0, lowNextRow1), lowNextRow2);
-                    if (TMax.NeedsNaNCheck) loadedSum += lowNextRow1 + lowNextRow2;
+                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(lowNextRow1, lowNextRow2), loadedSum);
                     var highNextRow0 = Vector512.Load(row0 + ((block + 1) * 2 + 1) * 8);
                     var highNextRow1 = Vector512.Load(row1 + ((block + 1) * 2 + 1) * 8);
                     var highNextRow2 = Vector512.Load(row2 + ((block + 1) * 2 + 1) * 8);
                     var highNext = TMax.Max(TMax.Max(highNextRow0, highNextRow1), highNextRow2);
-                    if (TMax.NeedsNaNCheck) loadedSum += highNextRow1 + highNextRow2;
+                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(highNextRow1, highNextRow2), loadedSum);
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
-                    var result = TMax.Max(Avx512F.AlignRight64(oddCurrent.AsInt64(), oddPrevious.AsInt64(), 7).AsDouble(), TMax.Max(evenCurrent, oddCurrent)) + Vector512<double>.Zero;
+                    var result = KernelLanes512.PlusZero(TMax.Max(Avx512F.AlignRight64(oddCurrent.AsInt64(), oddPrevious.AsInt64(), 7).AsDouble(), TMax.Max(evenCurrent, oddCurrent)));
                     result.Store(output + block * 8);
                     evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
                 }
@@ -277,7 +277,7 @@ namespace KernelGen.Generated
                     var lowNext = ColumnMaxima512<TMax>(row0, row1, row2, (block + 1) * 2, vectors, lastInside, fill, ref loadedSum);
                     var highNext = ColumnMaxima512<TMax>(row0, row1, row2, (block + 1) * 2 + 1, vectors, lastInside, fill, ref loadedSum);
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
-                    var result = TMax.Max(Avx512F.AlignRight64(oddCurrent.AsInt64(), oddPrevious.AsInt64(), 7).AsDouble(), TMax.Max(evenCurrent, oddCurrent)) + Vector512<double>.Zero;
+                    var result = KernelLanes512.PlusZero(TMax.Max(Avx512F.AlignRight64(oddCurrent.AsInt64(), oddPrevious.AsInt64(), 7).AsDouble(), TMax.Max(evenCurrent, oddCurrent)));
                     if ((block + 1) * 8 <= outWidth) result.Store(output + block * 8);
                     else KernelLanes512.StoreFirst(output + block * 8, result, outWidth - block * 8);
                     evenPrevious = evenCurrent; oddPrevious = oddCurrent; evenCurrent = evenNext; oddCurrent = oddNext;
@@ -299,7 +299,7 @@ namespace KernelGen.Generated
                 var maximaRow1 = Vector512.Load(row1 + index * 8);
                 var maximaRow2 = Vector512.Load(row2 + index * 8);
                 var maxima = TMax.Max(TMax.Max(maximaRow0, maximaRow1), maximaRow2);
-                if (TMax.NeedsNaNCheck) loadedSum += maximaRow1 + maximaRow2;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(maximaRow1, maximaRow2), loadedSum);
                 return maxima;
             }
             if (index == vectors - 1)
@@ -308,7 +308,7 @@ namespace KernelGen.Generated
                 var maximaRow1 = Avx512F.MaskLoad(row1 + index * 8, lastInside.AsDouble(), fill);
                 var maximaRow2 = Avx512F.MaskLoad(row2 + index * 8, lastInside.AsDouble(), fill);
                 var maxima = TMax.Max(TMax.Max(maximaRow0, maximaRow1), maximaRow2);
-                if (TMax.NeedsNaNCheck) loadedSum += maximaRow1 + maximaRow2;
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(maximaRow1, maximaRow2), loadedSum);
                 return maxima;
             }
             return fill;
