@@ -67,10 +67,11 @@ internal sealed partial class SeparableMaxEmitter
         string vector = isa.Type(T);
         int kept = Rows - 1;
         w.Line($"/// <summary>");
-        w.Line($"/// A plane whose rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide. Registers hold the window's first {kept} row{(kept == 1 ? "" : "s")}; each output row loads the one");
-        w.Line("/// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and");
-        w.Line("/// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when");
-        w.Line("/// <typeparamref name=\"TMax\"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).");
+        w.Line($"/// A plane whose rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide. Each output row loads the one row that enters the window; the");
+        w.Line($"/// maximum down the window's rows comes from {VerticalPlanText}. Across the columns, taps are");
+        w.Line($"/// neighbouring lanes joined with valign{(UsesColumnPairs ? ", taken from the maxima of column pairs" : "")}. Rows in the padding, and lanes past the row's end, are -inf.");
+        w.Line("/// Returns false when <typeparamref name=\"TMax\"/> needs a NaN check and a loaded cell may have been NaN (the sum of");
+        w.Line("/// all loaded cells is NaN).");
         w.Line("/// </summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static bool PlaneInRegisters512x{blocks}<TMax>({T}* plane, {T}* output, int height, int width, int outHeight, int outWidth, {Mask512} lastInside) where TMax : struct, IMax512"))
@@ -79,44 +80,21 @@ internal sealed partial class SeparableMaxEmitter
             w.Line($"var loadedSum = {vector}.Zero;");
             w.Line("// Every output row stores the same lanes of each block: the masks are computed once.");
             EmitStoreMasks(w, blocks);
-            for (int r = 0; r < kept; r++)
+            if (kept > 0)
             {
-                string row = r == 0 ? "-PadTop" : $"{r} - PadTop";
-                w.Line($"{vector} {RowBlocks($"window{r}", blocks)};");
-                w.Line($"LoadRow512x{blocks}(plane, {row}, height, width, lastInside, fill, {string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"out window{r}_{b}"))});");
-                EmitNaNCheckSum(w, $"window{r}", blocks);
+                w.Line("// The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.");
+                foreach (int size in Levels)
+                    for (int slot = 0; slot < KeptAtLevel(size); slot++)
+                        w.Line($"{vector} {RowBlocks(LevelSlot(size, slot), blocks).Replace(",", " = fill,")} = fill;");
+                w.Line("// The first output row's window, but its last row, enters.");
+                using (w.Block($"for (int entering = -PadTop; entering < {kept} - PadTop; entering++)"))
+                    EmitRowEnters(w, blocks, "entering", emitColumns: false);
             }
             w.Line($"for (int oh = 0, entering = {kept} - PadTop; oh < outHeight; oh++, entering++, output += outWidth)");
             using (w.Block(""))
             {
-                w.Line($"LoadRow512x{blocks}(plane, entering, height, width, lastInside, fill, {string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"out var window{kept}_{b}"))});");
-                EmitNaNCheckSum(w, $"window{kept}", blocks);
-                w.Line("// Down the window's rows, a vector at a time.");
-                for (int b = 0; b < blocks; b++)
-                {
-                    var operands = Enumerable.Range(0, Rows).Select(r => $"window{r}_{b}").ToList();
-                    w.Line($"var column{b} = {MaxExpression("TMax.Max", operands)};");
-                }
-                w.Line($"// Across the window's columns: output lane i of block b takes columns {lanes}b + i - PadLeft + kw.");
-                for (int b = 0; b < blocks; b++)
-                {
-                    var taps = new List<string>();
-                    for (int kw = 0; kw < Taps; kw++)
-                    {
-                        int shift = kw - _c.PadWidth;
-                        if (shift == 0) { taps.Add($"column{b}"); continue; }
-                        w.Line($"var tap{b}_{kw} = {ShiftedColumns(b, shift, blocks, lanes)};");
-                        taps.Add($"tap{b}_{kw}");
-                    }
-                    w.Line($"var result{b} = KernelLanes512.PlusZero({MaxExpression("TMax.Max", taps)});");
-                    w.Line($"Avx512F.MaskStore(output{(b == 0 ? "" : $" + {b * lanes}")}, storeMask{b}, result{b});");
-                }
-                if (kept > 0)
-                {
-                    w.Line("// The window moves down a row.");
-                    for (int r = 0; r < kept; r++)
-                        w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"window{r}_{b} = window{r + 1}_{b};")));
-                }
+                EmitRowEnters(w, blocks, "entering", emitColumns: true);
+                EmitAcrossColumns(w, blocks);
             }
             w.Line("return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself");
         }
@@ -146,16 +124,125 @@ internal sealed partial class SeparableMaxEmitter
     }
 
     /// <summary>
-    /// The column maxima <paramref name="shift"/> (not 0) lanes after block <paramref name="block"/>'s: one valign of
-    /// the block with a neighbour (-inf past either end of the row).
+    /// Block <paramref name="block"/> of the row of vectors <paramref name="name"/> (column maxima or column pairs)
+    /// moved <paramref name="shift"/> (not 0) lanes on: one valign of the block with a neighbour. Past the row's end the
+    /// neighbour is -inf; before its start too, except for the pairs, whose block -1 ends with the pair of columns -1 and 0.
     /// </summary>
-    private string ShiftedColumns(int block, int shift, int blocks, int lanes)
+    private string ShiftedBlock(string name, int block, int shift, int blocks, int lanes)
     {
-        string Block(int index) => index >= 0 && index < blocks ? $"column{index}" : "fill";
+        string Block(int index) => index >= 0 && index < blocks ? $"{name}{index}" : index == -1 && name == "pair" ? "pairBefore" : "fill";
+        if (System.Math.Abs(shift) == lanes) return Block(block + System.Math.Sign(shift)); // valign reads its count modulo the lanes
         return shift > 0
             ? VectorIsa.V512.AlignRight(_c.Element, Block(block + 1), Block(block), shift)
             : VectorIsa.V512.AlignRight(_c.Element, Block(block), Block(block - 1), lanes + shift);
     }
 
     private static string RowBlocks(string name, int blocks) => string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"{name}_{b}"));
+    // Down the rows, a sparse table: level s holds, for window row j, the maximum of rows j .. j + s - 1, for s = 1, 2, 4
+    // up to TopLevel, the largest power of two not above the window's height. A row entering the window adds one value
+    // to every level (level 2s from two values of level s, s rows apart), and a window's maximum is that of two values
+    // of the top level, which together cover its rows. So each output row costs log2(TopLevel) + 1 maxima a vector
+    // instead of Rows - 1: 3 instead of 4 for 5 rows, 3 instead of 6 for 7. Each level keeps, between output rows, the
+    // values the next rows will still combine: s for a lower level, Rows - TopLevel for the top one (Rows - 1 in all,
+    // as many registers as the window's rows).
+
+    /// <summary>The largest power of two not above the window's height.</summary>
+    private int TopLevel
+    {
+        get
+        {
+            int size = 1;
+            while (size * 2 <= Rows) size *= 2;
+            return size;
+        }
+    }
+
+    /// <summary>The sparse table's levels, smallest first: 1, 2, 4, ... TopLevel.</summary>
+    private IEnumerable<int> Levels
+    {
+        get
+        {
+            for (int size = 1; size <= TopLevel; size *= 2) yield return size;
+        }
+    }
+
+    /// <summary>The values of level <paramref name="size"/> kept between output rows, oldest first.</summary>
+    private int KeptAtLevel(int size) => size == TopLevel ? Rows - TopLevel : size;
+
+    private static string LevelSlot(int size, int slot) => $"rows{size}_{slot}";
+
+    private static string NewLevelValue(int size) => $"rows{size}_new";
+
+    private string VerticalPlanText => Rows <= 2
+        ? "the rows it holds in registers"
+        : $"maxima of {string.Join(", ", Levels.Skip(1))} rows held in registers, each made once as its last row enters";
+
+    /// <summary>
+    /// Row <paramref name="rowIndex"/> enters the window: it is loaded (and added to the NaN check's sum), every level
+    /// gains its newest value, and the kept values move on by one. With <paramref name="emitColumns"/>, the window is
+    /// complete, and the maxima down its rows are declared as column{b} before the kept values move.
+    /// </summary>
+    private void EmitRowEnters(SourceWriter w, int blocks, string rowIndex, bool emitColumns)
+    {
+        w.Line($"LoadRow512x{blocks}(plane, {rowIndex}, height, width, lastInside, fill, {string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"out var {NewLevelValue(1)}_{b}"))});");
+        EmitNaNCheckSum(w, NewLevelValue(1), blocks);
+        foreach (int size in Levels.Where(size => size < TopLevel))
+            for (int b = 0; b < blocks; b++)
+                w.Line($"var {NewLevelValue(size * 2)}_{b} = TMax.Max({LevelSlot(size, 0)}_{b}, {NewLevelValue(size)}_{b});");
+        if (emitColumns)
+        {
+            w.Line("// Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.");
+            for (int b = 0; b < blocks; b++)
+                w.Line(Rows == TopLevel
+                    ? $"var column{b} = {NewLevelValue(TopLevel)}_{b};"
+                    : $"var column{b} = TMax.Max({LevelSlot(TopLevel, 0)}_{b}, {NewLevelValue(TopLevel)}_{b});");
+        }
+        foreach (int size in Levels)
+        {
+            int keep = KeptAtLevel(size);
+            for (int slot = 0; slot < keep; slot++)
+            {
+                string from = slot + 1 < keep ? LevelSlot(size, slot + 1) : NewLevelValue(size);
+                w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"{LevelSlot(size, slot)}_{b} = {from}_{b};")));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Windows of 4 or more columns take their taps in pairs: pair{b} is the maximum of each column and the next
+    /// (one valign and one maximum a vector), so two taps cost one valign and one maximum. For 5 columns that is 3 maxima a
+    /// vector instead of 4; for 3 the pairs would cost more than they save.
+    /// </summary>
+    private bool UsesColumnPairs => Taps >= 4;
+
+    /// <summary>The window's columns for every output block of the row, and the stores.</summary>
+    private void EmitAcrossColumns(SourceWriter w, int blocks)
+    {
+        int lanes = Lanes512;
+        string vector = VectorIsa.V512.Type(T);
+        w.Line($"// Across the window's columns: output lane i of block b takes columns {lanes}b + i - PadLeft + kw.");
+        bool pairBefore = UsesColumnPairs && _c.PadWidth > 0;
+        if (UsesColumnPairs)
+        {
+            for (int b = 0; b < blocks; b++)
+                w.Line($"var pair{b} = TMax.Max(column{b}, {ShiftedBlock("column", b, 1, blocks, lanes)});");
+            if (pairBefore) // the pairs ending in the row's first column: only the last lane holds a column of the row
+                w.Line($"var pairBefore = {ShiftedBlock("column", -1, 1, blocks, lanes)};");
+        }
+        for (int b = 0; b < blocks; b++)
+        {
+            var taps = new List<string>();
+            for (int kw = 0; kw < Taps; kw += UsesColumnPairs && kw + 1 < Taps ? 2 : 1)
+            {
+                bool pair = UsesColumnPairs && kw + 1 < Taps;
+                string name = pair ? "pair" : "column";
+                int shift = kw - _c.PadWidth;
+                if (shift == 0) { taps.Add($"{name}{b}"); continue; }
+                w.Line($"var tap{b}_{kw} = {ShiftedBlock(name, b, shift, blocks, lanes)};");
+                taps.Add($"tap{b}_{kw}");
+            }
+            w.Line($"var result{b} = KernelLanes512.PlusZero({MaxExpression("TMax.Max", taps)});");
+            w.Line($"Avx512F.MaskStore(output{(b == 0 ? "" : $" + {b * lanes}")}, storeMask{b}, result{b});");
+        }
+    }
 }

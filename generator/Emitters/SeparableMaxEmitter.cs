@@ -42,6 +42,8 @@ internal sealed partial class SeparableMaxEmitter : KernelEmitter
         {
             yield return $"On AVX-512, planes whose rows are at most {MaxRegisterBlocks} vectors wide skip the scratch buffer: the window's rows stay";
             yield return "in registers as it slides down the plane, and its columns are neighbouring lanes joined with valign.";
+            if (Rows > 2 || UsesColumnPairs)
+                yield return "Maxima of 2, 4, ... rows and of column pairs are each made once and shared by the windows that contain them.";
             yield return "That path first uses the one-instruction maximum, which is exact unless an operand is NaN, and sums every";
             yield return "cell it loads; a plane whose sum is NaN is pooled again with the NaN-propagating maximum.";
         }

@@ -20,6 +20,7 @@ namespace KernelGen.Generated
     /// only the blocks that reach past a row's ends load masked. NaN propagates, and a zero maximum is +0.
     /// On AVX-512, planes whose rows are at most 4 vectors wide skip the scratch buffer: the window's rows stay
     /// in registers as it slides down the plane, and its columns are neighbouring lanes joined with valign.
+    /// Maxima of 2, 4, ... rows and of column pairs are each made once and shared by the windows that contain them.
     /// That path first uses the one-instruction maximum, which is exact unless an operand is NaN, and sums every
     /// cell it loads; a plane whose sum is NaN is pooled again with the NaN-propagating maximum.
     /// </remarks>
@@ -112,10 +113,11 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 1 vector wide. Registers hold the window's first 4 rows; each output row loads the one
-        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
-        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
+        /// A plane whose rows are 1 vector wide. Each output row loads the one row that enters the window; the
+        /// maximum down the window's rows comes from maxima of 2, 4 rows held in registers, each made once as its last row enters. Across the columns, taps are
+        /// neighbouring lanes joined with valign, taken from the maxima of column pairs. Rows in the padding, and lanes past the row's end, are -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of
+        /// all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool PlaneInRegisters512x1<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
@@ -124,36 +126,42 @@ namespace KernelGen.Generated
             var loadedSum = Vector512<float>.Zero;
             // Every output row stores the same lanes of each block: the masks are computed once.
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
-            Vector512<float> window0_0;
-            LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window0_0, loadedSum);
-            Vector512<float> window1_0;
-            LoadRow512x1(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window1_0, loadedSum);
-            Vector512<float> window2_0;
-            LoadRow512x1(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window2_0, loadedSum);
-            Vector512<float> window3_0;
-            LoadRow512x1(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window3_0, loadedSum);
+            // The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.
+            Vector512<float> rows1_0_0 = fill;
+            Vector512<float> rows2_0_0 = fill;
+            Vector512<float> rows2_1_0 = fill;
+            Vector512<float> rows4_0_0 = fill;
+            // The first output row's window, but its last row, enters.
+            for (int entering = -PadTop; entering < 4 - PadTop; entering++)
+            {
+                LoadRow512x1(plane, entering, height, width, lastInside, fill, out var rows1_new_0);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(rows1_new_0, loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                rows1_0_0 = rows1_new_0;
+                rows2_0_0 = rows2_1_0;
+                rows2_1_0 = rows2_new_0;
+                rows4_0_0 = rows4_new_0;
+            }
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                LoadRow512x1(plane, entering, height, width, lastInside, fill, out var window4_0);
-                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window4_0, loadedSum);
-                // Down the window's rows, a vector at a time.
-                var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
+                LoadRow512x1(plane, entering, height, width, lastInside, fill, out var rows1_new_0);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(rows1_new_0, loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                // Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.
+                var column0 = TMax.Max(rows4_0_0, rows4_new_0);
+                rows1_0_0 = rows1_new_0;
+                rows2_0_0 = rows2_1_0;
+                rows2_1_0 = rows2_new_0;
+                rows4_0_0 = rows4_new_0;
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
-                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
-                var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
-                var tap0_3 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var pair0 = TMax.Max(column0, Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle());
+                var pairBefore = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 1).AsSingle();
+                var tap0_0 = Avx512F.AlignRight32(pair0.AsInt32(), pairBefore.AsInt32(), 14).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))));
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(pair0, tap0_4)));
                 Avx512F.MaskStore(output, storeMask0, result0);
-                // The window moves down a row.
-                window0_0 = window1_0;
-                window1_0 = window2_0;
-                window2_0 = window3_0;
-                window3_0 = window4_0;
             }
             return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
@@ -174,10 +182,11 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 2 vectors wide. Registers hold the window's first 4 rows; each output row loads the one
-        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
-        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
+        /// A plane whose rows are 2 vectors wide. Each output row loads the one row that enters the window; the
+        /// maximum down the window's rows comes from maxima of 2, 4 rows held in registers, each made once as its last row enters. Across the columns, taps are
+        /// neighbouring lanes joined with valign, taken from the maxima of column pairs. Rows in the padding, and lanes past the row's end, are -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of
+        /// all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool PlaneInRegisters512x2<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
@@ -187,43 +196,52 @@ namespace KernelGen.Generated
             // Every output row stores the same lanes of each block: the masks are computed once.
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            Vector512<float> window0_0, window0_1;
-            LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), loadedSum);
-            Vector512<float> window1_0, window1_1;
-            LoadRow512x2(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), loadedSum);
-            Vector512<float> window2_0, window2_1;
-            LoadRow512x2(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), loadedSum);
-            Vector512<float> window3_0, window3_1;
-            LoadRow512x2(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window3_0, window3_1), loadedSum);
+            // The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.
+            Vector512<float> rows1_0_0 = fill, rows1_0_1 = fill;
+            Vector512<float> rows2_0_0 = fill, rows2_0_1 = fill;
+            Vector512<float> rows2_1_0 = fill, rows2_1_1 = fill;
+            Vector512<float> rows4_0_0 = fill, rows4_0_1 = fill;
+            // The first output row's window, but its last row, enters.
+            for (int entering = -PadTop; entering < 4 - PadTop; entering++)
+            {
+                LoadRow512x2(plane, entering, height, width, lastInside, fill, out var rows1_new_0, out var rows1_new_1);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var rows4_new_1 = TMax.Max(rows2_0_1, rows2_new_1);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1;
+                rows2_0_0 = rows2_1_0; rows2_0_1 = rows2_1_1;
+                rows2_1_0 = rows2_new_0; rows2_1_1 = rows2_new_1;
+                rows4_0_0 = rows4_new_0; rows4_0_1 = rows4_new_1;
+            }
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                LoadRow512x2(plane, entering, height, width, lastInside, fill, out var window4_0, out var window4_1);
-                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window4_0, window4_1), loadedSum);
-                // Down the window's rows, a vector at a time.
-                var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
-                var column1 = TMax.Max(TMax.Max(window0_1, window1_1), TMax.Max(window2_1, TMax.Max(window3_1, window4_1)));
+                LoadRow512x2(plane, entering, height, width, lastInside, fill, out var rows1_new_0, out var rows1_new_1);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var rows4_new_1 = TMax.Max(rows2_0_1, rows2_new_1);
+                // Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.
+                var column0 = TMax.Max(rows4_0_0, rows4_new_0);
+                var column1 = TMax.Max(rows4_0_1, rows4_new_1);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1;
+                rows2_0_0 = rows2_1_0; rows2_0_1 = rows2_1_1;
+                rows2_1_0 = rows2_new_0; rows2_1_1 = rows2_new_1;
+                rows4_0_0 = rows4_new_0; rows4_0_1 = rows4_new_1;
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
-                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
-                var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
-                var tap0_3 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var pair0 = TMax.Max(column0, Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle());
+                var pair1 = TMax.Max(column1, Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle());
+                var pairBefore = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 1).AsSingle();
+                var tap0_0 = Avx512F.AlignRight32(pair0.AsInt32(), pairBefore.AsInt32(), 14).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))));
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(pair0, tap0_4)));
                 Avx512F.MaskStore(output, storeMask0, result0);
-                var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
-                var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
-                var tap1_3 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle();
+                var tap1_0 = Avx512F.AlignRight32(pair1.AsInt32(), pair0.AsInt32(), 14).AsSingle();
                 var tap1_4 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 2).AsSingle();
-                var result1 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))));
+                var result1 = KernelLanes512.PlusZero(TMax.Max(tap1_0, TMax.Max(pair1, tap1_4)));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
-                // The window moves down a row.
-                window0_0 = window1_0; window0_1 = window1_1;
-                window1_0 = window2_0; window1_1 = window2_1;
-                window2_0 = window3_0; window2_1 = window3_1;
-                window3_0 = window4_0; window3_1 = window4_1;
             }
             return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
@@ -245,10 +263,11 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 3 vectors wide. Registers hold the window's first 4 rows; each output row loads the one
-        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
-        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
+        /// A plane whose rows are 3 vectors wide. Each output row loads the one row that enters the window; the
+        /// maximum down the window's rows comes from maxima of 2, 4 rows held in registers, each made once as its last row enters. Across the columns, taps are
+        /// neighbouring lanes joined with valign, taken from the maxima of column pairs. Rows in the padding, and lanes past the row's end, are -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of
+        /// all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool PlaneInRegisters512x3<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
@@ -259,50 +278,62 @@ namespace KernelGen.Generated
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
-            Vector512<float> window0_0, window0_1, window0_2;
-            LoadRow512x3(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), window0_2), loadedSum);
-            Vector512<float> window1_0, window1_1, window1_2;
-            LoadRow512x3(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1, out window1_2);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), window1_2), loadedSum);
-            Vector512<float> window2_0, window2_1, window2_2;
-            LoadRow512x3(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1, out window2_2);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), window2_2), loadedSum);
-            Vector512<float> window3_0, window3_1, window3_2;
-            LoadRow512x3(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1, out window3_2);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window3_0, window3_1), window3_2), loadedSum);
+            // The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.
+            Vector512<float> rows1_0_0 = fill, rows1_0_1 = fill, rows1_0_2 = fill;
+            Vector512<float> rows2_0_0 = fill, rows2_0_1 = fill, rows2_0_2 = fill;
+            Vector512<float> rows2_1_0 = fill, rows2_1_1 = fill, rows2_1_2 = fill;
+            Vector512<float> rows4_0_0 = fill, rows4_0_1 = fill, rows4_0_2 = fill;
+            // The first output row's window, but its last row, enters.
+            for (int entering = -PadTop; entering < 4 - PadTop; entering++)
+            {
+                LoadRow512x3(plane, entering, height, width, lastInside, fill, out var rows1_new_0, out var rows1_new_1, out var rows1_new_2);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), rows1_new_2), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows2_new_2 = TMax.Max(rows1_0_2, rows1_new_2);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var rows4_new_1 = TMax.Max(rows2_0_1, rows2_new_1);
+                var rows4_new_2 = TMax.Max(rows2_0_2, rows2_new_2);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1; rows1_0_2 = rows1_new_2;
+                rows2_0_0 = rows2_1_0; rows2_0_1 = rows2_1_1; rows2_0_2 = rows2_1_2;
+                rows2_1_0 = rows2_new_0; rows2_1_1 = rows2_new_1; rows2_1_2 = rows2_new_2;
+                rows4_0_0 = rows4_new_0; rows4_0_1 = rows4_new_1; rows4_0_2 = rows4_new_2;
+            }
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                LoadRow512x3(plane, entering, height, width, lastInside, fill, out var window4_0, out var window4_1, out var window4_2);
-                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window4_0, window4_1), window4_2), loadedSum);
-                // Down the window's rows, a vector at a time.
-                var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
-                var column1 = TMax.Max(TMax.Max(window0_1, window1_1), TMax.Max(window2_1, TMax.Max(window3_1, window4_1)));
-                var column2 = TMax.Max(TMax.Max(window0_2, window1_2), TMax.Max(window2_2, TMax.Max(window3_2, window4_2)));
+                LoadRow512x3(plane, entering, height, width, lastInside, fill, out var rows1_new_0, out var rows1_new_1, out var rows1_new_2);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), rows1_new_2), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows2_new_2 = TMax.Max(rows1_0_2, rows1_new_2);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var rows4_new_1 = TMax.Max(rows2_0_1, rows2_new_1);
+                var rows4_new_2 = TMax.Max(rows2_0_2, rows2_new_2);
+                // Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.
+                var column0 = TMax.Max(rows4_0_0, rows4_new_0);
+                var column1 = TMax.Max(rows4_0_1, rows4_new_1);
+                var column2 = TMax.Max(rows4_0_2, rows4_new_2);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1; rows1_0_2 = rows1_new_2;
+                rows2_0_0 = rows2_1_0; rows2_0_1 = rows2_1_1; rows2_0_2 = rows2_1_2;
+                rows2_1_0 = rows2_new_0; rows2_1_1 = rows2_new_1; rows2_1_2 = rows2_new_2;
+                rows4_0_0 = rows4_new_0; rows4_0_1 = rows4_new_1; rows4_0_2 = rows4_new_2;
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
-                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
-                var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
-                var tap0_3 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var pair0 = TMax.Max(column0, Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle());
+                var pair1 = TMax.Max(column1, Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle());
+                var pair2 = TMax.Max(column2, Avx512F.AlignRight32(fill.AsInt32(), column2.AsInt32(), 1).AsSingle());
+                var pairBefore = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 1).AsSingle();
+                var tap0_0 = Avx512F.AlignRight32(pair0.AsInt32(), pairBefore.AsInt32(), 14).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))));
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(pair0, tap0_4)));
                 Avx512F.MaskStore(output, storeMask0, result0);
-                var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
-                var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
-                var tap1_3 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
+                var tap1_0 = Avx512F.AlignRight32(pair1.AsInt32(), pair0.AsInt32(), 14).AsSingle();
                 var tap1_4 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 2).AsSingle();
-                var result1 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))));
+                var result1 = KernelLanes512.PlusZero(TMax.Max(tap1_0, TMax.Max(pair1, tap1_4)));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
-                var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 14).AsSingle();
-                var tap2_1 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
-                var tap2_3 = Avx512F.AlignRight32(fill.AsInt32(), column2.AsInt32(), 1).AsSingle();
+                var tap2_0 = Avx512F.AlignRight32(pair2.AsInt32(), pair1.AsInt32(), 14).AsSingle();
                 var tap2_4 = Avx512F.AlignRight32(fill.AsInt32(), column2.AsInt32(), 2).AsSingle();
-                var result2 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap2_0, tap2_1), TMax.Max(column2, TMax.Max(tap2_3, tap2_4))));
+                var result2 = KernelLanes512.PlusZero(TMax.Max(tap2_0, TMax.Max(pair2, tap2_4)));
                 Avx512F.MaskStore(output + 32, storeMask2, result2);
-                // The window moves down a row.
-                window0_0 = window1_0; window0_1 = window1_1; window0_2 = window1_2;
-                window1_0 = window2_0; window1_1 = window2_1; window1_2 = window2_2;
-                window2_0 = window3_0; window2_1 = window3_1; window2_2 = window3_2;
-                window3_0 = window4_0; window3_1 = window4_1; window3_2 = window4_2;
             }
             return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
@@ -325,10 +356,11 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 4 vectors wide. Registers hold the window's first 4 rows; each output row loads the one
-        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
-        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
+        /// A plane whose rows are 4 vectors wide. Each output row loads the one row that enters the window; the
+        /// maximum down the window's rows comes from maxima of 2, 4 rows held in registers, each made once as its last row enters. Across the columns, taps are
+        /// neighbouring lanes joined with valign, taken from the maxima of column pairs. Rows in the padding, and lanes past the row's end, are -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of
+        /// all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool PlaneInRegisters512x4<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
@@ -340,57 +372,72 @@ namespace KernelGen.Generated
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
-            Vector512<float> window0_0, window0_1, window0_2, window0_3;
-            LoadRow512x4(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1, out window0_2, out window0_3);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), window0_2), window0_3), loadedSum);
-            Vector512<float> window1_0, window1_1, window1_2, window1_3;
-            LoadRow512x4(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1, out window1_2, out window1_3);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), window1_2), window1_3), loadedSum);
-            Vector512<float> window2_0, window2_1, window2_2, window2_3;
-            LoadRow512x4(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1, out window2_2, out window2_3);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), window2_2), window2_3), loadedSum);
-            Vector512<float> window3_0, window3_1, window3_2, window3_3;
-            LoadRow512x4(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1, out window3_2, out window3_3);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window3_0, window3_1), window3_2), window3_3), loadedSum);
+            // The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.
+            Vector512<float> rows1_0_0 = fill, rows1_0_1 = fill, rows1_0_2 = fill, rows1_0_3 = fill;
+            Vector512<float> rows2_0_0 = fill, rows2_0_1 = fill, rows2_0_2 = fill, rows2_0_3 = fill;
+            Vector512<float> rows2_1_0 = fill, rows2_1_1 = fill, rows2_1_2 = fill, rows2_1_3 = fill;
+            Vector512<float> rows4_0_0 = fill, rows4_0_1 = fill, rows4_0_2 = fill, rows4_0_3 = fill;
+            // The first output row's window, but its last row, enters.
+            for (int entering = -PadTop; entering < 4 - PadTop; entering++)
+            {
+                LoadRow512x4(plane, entering, height, width, lastInside, fill, out var rows1_new_0, out var rows1_new_1, out var rows1_new_2, out var rows1_new_3);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), rows1_new_2), rows1_new_3), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows2_new_2 = TMax.Max(rows1_0_2, rows1_new_2);
+                var rows2_new_3 = TMax.Max(rows1_0_3, rows1_new_3);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var rows4_new_1 = TMax.Max(rows2_0_1, rows2_new_1);
+                var rows4_new_2 = TMax.Max(rows2_0_2, rows2_new_2);
+                var rows4_new_3 = TMax.Max(rows2_0_3, rows2_new_3);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1; rows1_0_2 = rows1_new_2; rows1_0_3 = rows1_new_3;
+                rows2_0_0 = rows2_1_0; rows2_0_1 = rows2_1_1; rows2_0_2 = rows2_1_2; rows2_0_3 = rows2_1_3;
+                rows2_1_0 = rows2_new_0; rows2_1_1 = rows2_new_1; rows2_1_2 = rows2_new_2; rows2_1_3 = rows2_new_3;
+                rows4_0_0 = rows4_new_0; rows4_0_1 = rows4_new_1; rows4_0_2 = rows4_new_2; rows4_0_3 = rows4_new_3;
+            }
             for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                LoadRow512x4(plane, entering, height, width, lastInside, fill, out var window4_0, out var window4_1, out var window4_2, out var window4_3);
-                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(window4_0, window4_1), window4_2), window4_3), loadedSum);
-                // Down the window's rows, a vector at a time.
-                var column0 = TMax.Max(TMax.Max(window0_0, window1_0), TMax.Max(window2_0, TMax.Max(window3_0, window4_0)));
-                var column1 = TMax.Max(TMax.Max(window0_1, window1_1), TMax.Max(window2_1, TMax.Max(window3_1, window4_1)));
-                var column2 = TMax.Max(TMax.Max(window0_2, window1_2), TMax.Max(window2_2, TMax.Max(window3_2, window4_2)));
-                var column3 = TMax.Max(TMax.Max(window0_3, window1_3), TMax.Max(window2_3, TMax.Max(window3_3, window4_3)));
+                LoadRow512x4(plane, entering, height, width, lastInside, fill, out var rows1_new_0, out var rows1_new_1, out var rows1_new_2, out var rows1_new_3);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), rows1_new_2), rows1_new_3), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows2_new_2 = TMax.Max(rows1_0_2, rows1_new_2);
+                var rows2_new_3 = TMax.Max(rows1_0_3, rows1_new_3);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var rows4_new_1 = TMax.Max(rows2_0_1, rows2_new_1);
+                var rows4_new_2 = TMax.Max(rows2_0_2, rows2_new_2);
+                var rows4_new_3 = TMax.Max(rows2_0_3, rows2_new_3);
+                // Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.
+                var column0 = TMax.Max(rows4_0_0, rows4_new_0);
+                var column1 = TMax.Max(rows4_0_1, rows4_new_1);
+                var column2 = TMax.Max(rows4_0_2, rows4_new_2);
+                var column3 = TMax.Max(rows4_0_3, rows4_new_3);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1; rows1_0_2 = rows1_new_2; rows1_0_3 = rows1_new_3;
+                rows2_0_0 = rows2_1_0; rows2_0_1 = rows2_1_1; rows2_0_2 = rows2_1_2; rows2_0_3 = rows2_1_3;
+                rows2_1_0 = rows2_new_0; rows2_1_1 = rows2_new_1; rows2_1_2 = rows2_new_2; rows2_1_3 = rows2_new_3;
+                rows4_0_0 = rows4_new_0; rows4_0_1 = rows4_new_1; rows4_0_2 = rows4_new_2; rows4_0_3 = rows4_new_3;
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
-                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
-                var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
-                var tap0_3 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var pair0 = TMax.Max(column0, Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle());
+                var pair1 = TMax.Max(column1, Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle());
+                var pair2 = TMax.Max(column2, Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 1).AsSingle());
+                var pair3 = TMax.Max(column3, Avx512F.AlignRight32(fill.AsInt32(), column3.AsInt32(), 1).AsSingle());
+                var pairBefore = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 1).AsSingle();
+                var tap0_0 = Avx512F.AlignRight32(pair0.AsInt32(), pairBefore.AsInt32(), 14).AsSingle();
                 var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
-                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_1), TMax.Max(column0, TMax.Max(tap0_3, tap0_4))));
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(pair0, tap0_4)));
                 Avx512F.MaskStore(output, storeMask0, result0);
-                var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
-                var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
-                var tap1_3 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
+                var tap1_0 = Avx512F.AlignRight32(pair1.AsInt32(), pair0.AsInt32(), 14).AsSingle();
                 var tap1_4 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 2).AsSingle();
-                var result1 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap1_0, tap1_1), TMax.Max(column1, TMax.Max(tap1_3, tap1_4))));
+                var result1 = KernelLanes512.PlusZero(TMax.Max(tap1_0, TMax.Max(pair1, tap1_4)));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
-                var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 14).AsSingle();
-                var tap2_1 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
-                var tap2_3 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 1).AsSingle();
+                var tap2_0 = Avx512F.AlignRight32(pair2.AsInt32(), pair1.AsInt32(), 14).AsSingle();
                 var tap2_4 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 2).AsSingle();
-                var result2 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap2_0, tap2_1), TMax.Max(column2, TMax.Max(tap2_3, tap2_4))));
+                var result2 = KernelLanes512.PlusZero(TMax.Max(tap2_0, TMax.Max(pair2, tap2_4)));
                 Avx512F.MaskStore(output + 32, storeMask2, result2);
-                var tap3_0 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 14).AsSingle();
-                var tap3_1 = Avx512F.AlignRight32(column3.AsInt32(), column2.AsInt32(), 15).AsSingle();
-                var tap3_3 = Avx512F.AlignRight32(fill.AsInt32(), column3.AsInt32(), 1).AsSingle();
+                var tap3_0 = Avx512F.AlignRight32(pair3.AsInt32(), pair2.AsInt32(), 14).AsSingle();
                 var tap3_4 = Avx512F.AlignRight32(fill.AsInt32(), column3.AsInt32(), 2).AsSingle();
-                var result3 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap3_0, tap3_1), TMax.Max(column3, TMax.Max(tap3_3, tap3_4))));
+                var result3 = KernelLanes512.PlusZero(TMax.Max(tap3_0, TMax.Max(pair3, tap3_4)));
                 Avx512F.MaskStore(output + 48, storeMask3, result3);
-                // The window moves down a row.
-                window0_0 = window1_0; window0_1 = window1_1; window0_2 = window1_2; window0_3 = window1_3;
-                window1_0 = window2_0; window1_1 = window2_1; window1_2 = window2_2; window1_3 = window2_3;
-                window2_0 = window3_0; window2_1 = window3_1; window2_2 = window3_2; window2_3 = window3_3;
-                window3_0 = window4_0; window3_1 = window4_1; window3_2 = window4_2; window3_3 = window4_3;
             }
             return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }

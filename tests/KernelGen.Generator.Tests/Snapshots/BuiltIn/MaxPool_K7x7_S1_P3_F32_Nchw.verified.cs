@@ -20,6 +20,7 @@ namespace KernelGen.Generated
     /// only the blocks that reach past a row's ends load masked. NaN propagates, and a zero maximum is +0.
     /// On AVX-512, planes whose rows are at most 2 vectors wide skip the scratch buffer: the window's rows stay
     /// in registers as it slides down the plane, and its columns are neighbouring lanes joined with valign.
+    /// Maxima of 2, 4, ... rows and of column pairs are each made once and shared by the windows that contain them.
     /// That path first uses the one-instruction maximum, which is exact unless an operand is NaN, and sums every
     /// cell it loads; a plane whose sum is NaN is pooled again with the NaN-propagating maximum.
     /// </remarks>
@@ -104,10 +105,11 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 1 vector wide. Registers hold the window's first 6 rows; each output row loads the one
-        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
-        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
+        /// A plane whose rows are 1 vector wide. Each output row loads the one row that enters the window; the
+        /// maximum down the window's rows comes from maxima of 2, 4 rows held in registers, each made once as its last row enters. Across the columns, taps are
+        /// neighbouring lanes joined with valign, taken from the maxima of column pairs. Rows in the padding, and lanes past the row's end, are -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of
+        /// all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool PlaneInRegisters512x1<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
@@ -116,46 +118,50 @@ namespace KernelGen.Generated
             var loadedSum = Vector512<float>.Zero;
             // Every output row stores the same lanes of each block: the masks are computed once.
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
-            Vector512<float> window0_0;
-            LoadRow512x1(plane, -PadTop, height, width, lastInside, fill, out window0_0);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window0_0, loadedSum);
-            Vector512<float> window1_0;
-            LoadRow512x1(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window1_0, loadedSum);
-            Vector512<float> window2_0;
-            LoadRow512x1(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window2_0, loadedSum);
-            Vector512<float> window3_0;
-            LoadRow512x1(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window3_0, loadedSum);
-            Vector512<float> window4_0;
-            LoadRow512x1(plane, 4 - PadTop, height, width, lastInside, fill, out window4_0);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window4_0, loadedSum);
-            Vector512<float> window5_0;
-            LoadRow512x1(plane, 5 - PadTop, height, width, lastInside, fill, out window5_0);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window5_0, loadedSum);
+            // The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.
+            Vector512<float> rows1_0_0 = fill;
+            Vector512<float> rows2_0_0 = fill;
+            Vector512<float> rows2_1_0 = fill;
+            Vector512<float> rows4_0_0 = fill;
+            Vector512<float> rows4_1_0 = fill;
+            Vector512<float> rows4_2_0 = fill;
+            // The first output row's window, but its last row, enters.
+            for (int entering = -PadTop; entering < 6 - PadTop; entering++)
+            {
+                LoadRow512x1(plane, entering, height, width, lastInside, fill, out var rows1_new_0);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(rows1_new_0, loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                rows1_0_0 = rows1_new_0;
+                rows2_0_0 = rows2_1_0;
+                rows2_1_0 = rows2_new_0;
+                rows4_0_0 = rows4_1_0;
+                rows4_1_0 = rows4_2_0;
+                rows4_2_0 = rows4_new_0;
+            }
             for (int oh = 0, entering = 6 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                LoadRow512x1(plane, entering, height, width, lastInside, fill, out var window6_0);
-                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(window6_0, loadedSum);
-                // Down the window's rows, a vector at a time.
-                var column0 = TMax.Max(TMax.Max(window0_0, TMax.Max(window1_0, window2_0)), TMax.Max(TMax.Max(window3_0, window4_0), TMax.Max(window5_0, window6_0)));
+                LoadRow512x1(plane, entering, height, width, lastInside, fill, out var rows1_new_0);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(rows1_new_0, loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                // Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.
+                var column0 = TMax.Max(rows4_0_0, rows4_new_0);
+                rows1_0_0 = rows1_new_0;
+                rows2_0_0 = rows2_1_0;
+                rows2_1_0 = rows2_new_0;
+                rows4_0_0 = rows4_1_0;
+                rows4_1_0 = rows4_2_0;
+                rows4_2_0 = rows4_new_0;
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
-                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 13).AsSingle();
-                var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
-                var tap0_2 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
-                var tap0_4 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle();
-                var tap0_5 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 2).AsSingle();
+                var pair0 = TMax.Max(column0, Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 1).AsSingle());
+                var pairBefore = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 1).AsSingle();
+                var tap0_0 = Avx512F.AlignRight32(pair0.AsInt32(), pairBefore.AsInt32(), 13).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(pair0.AsInt32(), pairBefore.AsInt32(), 15).AsSingle();
+                var tap0_4 = Avx512F.AlignRight32(fill.AsInt32(), pair0.AsInt32(), 1).AsSingle();
                 var tap0_6 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 3).AsSingle();
-                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, TMax.Max(tap0_1, tap0_2)), TMax.Max(TMax.Max(column0, tap0_4), TMax.Max(tap0_5, tap0_6))));
+                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_2), TMax.Max(tap0_4, tap0_6)));
                 Avx512F.MaskStore(output, storeMask0, result0);
-                // The window moves down a row.
-                window0_0 = window1_0;
-                window1_0 = window2_0;
-                window2_0 = window3_0;
-                window3_0 = window4_0;
-                window4_0 = window5_0;
-                window5_0 = window6_0;
             }
             return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
@@ -176,10 +182,11 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 2 vectors wide. Registers hold the window's first 6 rows; each output row loads the one
-        /// row that enters the window, takes the maximum down the window's rows, then across its columns with valign, and
-        /// moves the window down a row. Rows in the padding, and lanes past the row's end, are -inf. Returns false when
-        /// <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of all loaded cells is NaN).
+        /// A plane whose rows are 2 vectors wide. Each output row loads the one row that enters the window; the
+        /// maximum down the window's rows comes from maxima of 2, 4 rows held in registers, each made once as its last row enters. Across the columns, taps are
+        /// neighbouring lanes joined with valign, taken from the maxima of column pairs. Rows in the padding, and lanes past the row's end, are -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of
+        /// all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool PlaneInRegisters512x2<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
@@ -189,55 +196,62 @@ namespace KernelGen.Generated
             // Every output row stores the same lanes of each block: the masks are computed once.
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            Vector512<float> window0_0, window0_1;
-            LoadRow512x2(plane, -PadTop, height, width, lastInside, fill, out window0_0, out window0_1);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window0_0, window0_1), loadedSum);
-            Vector512<float> window1_0, window1_1;
-            LoadRow512x2(plane, 1 - PadTop, height, width, lastInside, fill, out window1_0, out window1_1);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window1_0, window1_1), loadedSum);
-            Vector512<float> window2_0, window2_1;
-            LoadRow512x2(plane, 2 - PadTop, height, width, lastInside, fill, out window2_0, out window2_1);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window2_0, window2_1), loadedSum);
-            Vector512<float> window3_0, window3_1;
-            LoadRow512x2(plane, 3 - PadTop, height, width, lastInside, fill, out window3_0, out window3_1);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window3_0, window3_1), loadedSum);
-            Vector512<float> window4_0, window4_1;
-            LoadRow512x2(plane, 4 - PadTop, height, width, lastInside, fill, out window4_0, out window4_1);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window4_0, window4_1), loadedSum);
-            Vector512<float> window5_0, window5_1;
-            LoadRow512x2(plane, 5 - PadTop, height, width, lastInside, fill, out window5_0, out window5_1);
-            if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window5_0, window5_1), loadedSum);
+            // The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.
+            Vector512<float> rows1_0_0 = fill, rows1_0_1 = fill;
+            Vector512<float> rows2_0_0 = fill, rows2_0_1 = fill;
+            Vector512<float> rows2_1_0 = fill, rows2_1_1 = fill;
+            Vector512<float> rows4_0_0 = fill, rows4_0_1 = fill;
+            Vector512<float> rows4_1_0 = fill, rows4_1_1 = fill;
+            Vector512<float> rows4_2_0 = fill, rows4_2_1 = fill;
+            // The first output row's window, but its last row, enters.
+            for (int entering = -PadTop; entering < 6 - PadTop; entering++)
+            {
+                LoadRow512x2(plane, entering, height, width, lastInside, fill, out var rows1_new_0, out var rows1_new_1);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var rows4_new_1 = TMax.Max(rows2_0_1, rows2_new_1);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1;
+                rows2_0_0 = rows2_1_0; rows2_0_1 = rows2_1_1;
+                rows2_1_0 = rows2_new_0; rows2_1_1 = rows2_new_1;
+                rows4_0_0 = rows4_1_0; rows4_0_1 = rows4_1_1;
+                rows4_1_0 = rows4_2_0; rows4_1_1 = rows4_2_1;
+                rows4_2_0 = rows4_new_0; rows4_2_1 = rows4_new_1;
+            }
             for (int oh = 0, entering = 6 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
             {
-                LoadRow512x2(plane, entering, height, width, lastInside, fill, out var window6_0, out var window6_1);
-                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(window6_0, window6_1), loadedSum);
-                // Down the window's rows, a vector at a time.
-                var column0 = TMax.Max(TMax.Max(window0_0, TMax.Max(window1_0, window2_0)), TMax.Max(TMax.Max(window3_0, window4_0), TMax.Max(window5_0, window6_0)));
-                var column1 = TMax.Max(TMax.Max(window0_1, TMax.Max(window1_1, window2_1)), TMax.Max(TMax.Max(window3_1, window4_1), TMax.Max(window5_1, window6_1)));
+                LoadRow512x2(plane, entering, height, width, lastInside, fill, out var rows1_new_0, out var rows1_new_1);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows4_new_0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var rows4_new_1 = TMax.Max(rows2_0_1, rows2_new_1);
+                // Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.
+                var column0 = TMax.Max(rows4_0_0, rows4_new_0);
+                var column1 = TMax.Max(rows4_0_1, rows4_new_1);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1;
+                rows2_0_0 = rows2_1_0; rows2_0_1 = rows2_1_1;
+                rows2_1_0 = rows2_new_0; rows2_1_1 = rows2_new_1;
+                rows4_0_0 = rows4_1_0; rows4_0_1 = rows4_1_1;
+                rows4_1_0 = rows4_2_0; rows4_1_1 = rows4_2_1;
+                rows4_2_0 = rows4_new_0; rows4_2_1 = rows4_new_1;
                 // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
-                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 13).AsSingle();
-                var tap0_1 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 14).AsSingle();
-                var tap0_2 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
-                var tap0_4 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
-                var tap0_5 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 2).AsSingle();
+                var pair0 = TMax.Max(column0, Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle());
+                var pair1 = TMax.Max(column1, Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle());
+                var pairBefore = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 1).AsSingle();
+                var tap0_0 = Avx512F.AlignRight32(pair0.AsInt32(), pairBefore.AsInt32(), 13).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(pair0.AsInt32(), pairBefore.AsInt32(), 15).AsSingle();
+                var tap0_4 = Avx512F.AlignRight32(pair1.AsInt32(), pair0.AsInt32(), 1).AsSingle();
                 var tap0_6 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 3).AsSingle();
-                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, TMax.Max(tap0_1, tap0_2)), TMax.Max(TMax.Max(column0, tap0_4), TMax.Max(tap0_5, tap0_6))));
+                var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_2), TMax.Max(tap0_4, tap0_6)));
                 Avx512F.MaskStore(output, storeMask0, result0);
-                var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 13).AsSingle();
-                var tap1_1 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 14).AsSingle();
-                var tap1_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
-                var tap1_4 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 1).AsSingle();
-                var tap1_5 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 2).AsSingle();
+                var tap1_0 = Avx512F.AlignRight32(pair1.AsInt32(), pair0.AsInt32(), 13).AsSingle();
+                var tap1_2 = Avx512F.AlignRight32(pair1.AsInt32(), pair0.AsInt32(), 15).AsSingle();
+                var tap1_4 = Avx512F.AlignRight32(fill.AsInt32(), pair1.AsInt32(), 1).AsSingle();
                 var tap1_6 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 3).AsSingle();
-                var result1 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap1_0, TMax.Max(tap1_1, tap1_2)), TMax.Max(TMax.Max(column1, tap1_4), TMax.Max(tap1_5, tap1_6))));
+                var result1 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap1_0, tap1_2), TMax.Max(tap1_4, tap1_6)));
                 Avx512F.MaskStore(output + 16, storeMask1, result1);
-                // The window moves down a row.
-                window0_0 = window1_0; window0_1 = window1_1;
-                window1_0 = window2_0; window1_1 = window2_1;
-                window2_0 = window3_0; window2_1 = window3_1;
-                window3_0 = window4_0; window3_1 = window4_1;
-                window4_0 = window5_0; window4_1 = window5_1;
-                window5_0 = window6_0; window5_1 = window6_1;
             }
             return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
