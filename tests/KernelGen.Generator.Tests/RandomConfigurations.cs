@@ -91,7 +91,7 @@ public sealed record UserConfiguration(
 internal static class RandomConfigurations
 {
     public const int Seed = 20251107;
-    public const int Count = 48 + 18; // random, then targeted
+    public const int Count = 48 + 21; // random, then targeted
 
     public static IReadOnlyList<UserConfiguration> All { get; } = Create();
 
@@ -136,6 +136,11 @@ internal static class RandomConfigurations
             (false, 3, 3, 2, 2, 1, 1, false, false, 0, false),
             (false, 2, 2, 2, 2, 0, 0, false, true, 0, false),
             (false, 4, 4, 2, 2, 1, 1, true, true, 0, true),
+            // The stride-1 max register path's row maxima (sparse table) and column pairs at other window sizes; 9 doubles
+            // wide without padding, its last tap is a whole vector on (a valign count of 8, which the instruction reads as 0).
+            (true, 6, 4, 1, 1, 2, 1, false, true, 0, false),
+            (true, 4, 6, 1, 1, 1, 3, true, true, 0, false),
+            (true, 5, 9, 1, 1, 0, 0, false, true, 0, true),
         ];
         foreach (var t in targeted)
             all.Add(new UserConfiguration(all.Count, t.Max, t.Kh, t.Kw, t.Sh, t.Sw, t.Ph, t.Pw, 1, t.Ceil, t.Include, t.Divisor, t.Double, ChannelsLast: false));
