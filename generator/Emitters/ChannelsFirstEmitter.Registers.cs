@@ -45,6 +45,7 @@ internal sealed partial class ChannelsFirstEmitter
         w.Line($"/// Pools every plane from whole-row registers when a row is at most {MaxRegisterBlocks} vectors of {lanes}{(HasWidePath ? ", and wider rows with" : "; false when rows are")}");
         w.Line(HasWidePath ? "/// phase blocks sliding along the row." : "/// wider, which the block-by-block path then handles.");
         w.Line("/// </summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static bool TryPoolFromRegisters512({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, int height, int width, int outHeight, int outWidth)"))
         {
             w.Line($"int blocks = (width + {lanes - 1}) / {lanes};");
@@ -54,29 +55,27 @@ internal sealed partial class ChannelsFirstEmitter
                 w.Line($"if (blocks <= {sliding.Max()} && outWidth > blocks * {lanes}) return false; // an output block past the row's last vector");
             w.Line($"var lastInside = {VectorIsa.V512.InsideMask(_c.Element)}((blocks - 1) * {lanes}, width); // the last vector's cells inside the row");
             w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
-            using (w.Block("for (long plane = 0; plane < planeCount; plane++)"))
+            // Narrow planes are many and small: each method runs them all, so its masks and constants are set up once per
+            // call, not per plane, whatever the JIT inlines (with dynamic PGO off, a per-plane call made inception 20% slower).
+            using (w.Block("switch (blocks)"))
             {
-                w.Line($"{T}* input = source + plane * planeSize, output = target + plane * outPlaneSize;");
-                using (w.Block("switch (blocks)"))
-                {
-                    for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
-                        w.Line($"case {blocks}: NarrowPlane512x{blocks}(input, output, padding{PlaneDivisorArgument}, height, width, outHeight, outWidth, lastInside); break;");
-                    if (HasWidePath)
-                    {
-                        // A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).
-                        string arguments = "(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside)";
-                        w.Line("default:");
-                        using (w.Indent())
-                        {
-                            w.Line($"if (!WidePlane512<UncheckedMax512>{arguments})");
-                            using (w.Indent())
-                                w.Line($"WidePlane512<PropagatingMax512>{arguments};");
-                            w.Line("break;");
-                        }
-                    }
-                }
+                for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
+                    w.Line($"case {blocks}: NarrowPlanes512x{blocks}(source, target, padding{PlaneDivisorArgument}, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;");
             }
-            w.Line("return true;");
+            if (HasWidePath)
+            {
+                using (w.Block("for (long plane = 0; plane < planeCount; plane++)"))
+                {
+                    w.Line($"{T}* input = source + plane * planeSize, output = target + plane * outPlaneSize;");
+                    // A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).
+                    string arguments = "(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside)";
+                    w.Line($"if (!WidePlane512<UncheckedMax512>{arguments})");
+                    using (w.Indent())
+                        w.Line($"WidePlane512<PropagatingMax512>{arguments};");
+                }
+                w.Line("return true;");
+            }
+            else w.Line("return false;");
         }
         w.Line();
         for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
@@ -250,65 +249,76 @@ internal sealed partial class ChannelsFirstEmitter
         string vector = isa.Type(T);
         int outBlocks = OutputBlocks(blocks);
         w.Line("/// <summary>");
-        w.Line($"/// A plane whose rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide (the last one partly inside the row), output row by output row:");
+        w.Line($"/// Every plane, when rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide (the last one partly inside the row), output row by output row:");
         w.Line(_c.IsMax
             ? "/// the window's rows are reduced vector by vector, then each output block takes its taps from those registers."
             : "/// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.");
         w.Line("/// </summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static void NarrowPlane512x{blocks}({T}* plane, {T}* output, {T}* padding{PlaneDivisorParameter}, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
+        using (w.Block($"private static void NarrowPlanes512x{blocks}({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
         {
             w.Line($"var fill = {isa.Vector}.Create({Identity});");
             EmitStoreMasks(w, outBlocks);
-            using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
+            using (w.Block("for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)"))
             {
-                EmitWindowRows(w);
-                if (VaryingDivisor)
-                    w.Line($"var rowFactor = {isa.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
-
-                if (_c.IsMax)
-                {
-                    w.Line("// Down the window's rows, a vector at a time.");
-                    for (int j = 0; j < blocks; j++)
-                        w.Line($"var cells{j} = {MaxOverRows(isa, r => RowVector($"row{r}", j, blocks))};");
-                    var phases = EmitPhases(w, "cells", "", blocks);
-                    for (int b = 0; b < outBlocks; b++)
-                    {
-                        using (OutputBlock(w, b))
-                        {
-                            var taps = ColumnOffsets.Select(d => TapFrom(phases, b, d)).ToList();
-                            w.Line($"var result{b} = {MaxExpression(isa.Max, taps)} + {vector}.Zero;");
-                            EmitStore(w, b, $"result{b}");
-                        }
-                    }
-                }
-                else
-                {
-                    var rowPhases = new List<Phases>();
-                    for (int r = 0; r < Rows; r++)
-                    {
-                        for (int j = 0; j < blocks; j++)
-                            w.Line($"var cells{r}_{j} = {RowVector($"row{r}", j, blocks)};");
-                        rowPhases.Add(EmitPhases(w, $"cells{r}_", r.ToString(CultureInfo.InvariantCulture), blocks));
-                    }
-                    for (int b = 0; b < outBlocks; b++)
-                    {
-                        using (OutputBlock(w, b))
-                        {
-                            w.Line($"// PyTorch's order: row by row, left to right, from +0.");
-                            w.Line($"var sum{b} = {vector}.Zero;");
-                            foreach (var phases in rowPhases)
-                                w.Line($"sum{b} = sum{b} + {string.Join($" + ", ColumnOffsets.Select(d => TapFrom(phases, b, d)))};");
-                            string quotient = ConstantDivisor is int divisor
-                                ? "(" + DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create") + ")"
-                                : $"(sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * lanes}")}) * rowFactor))";
-                            EmitStore(w, b, quotient);
-                        }
-                    }
-                }
+                w.Line($"{T}* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;");
+                using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
+                    EmitNarrowRow(w, blocks, outBlocks);
             }
         }
         w.Line();
+    }
+
+    /// <summary>One output row of a narrow plane: its window rows, the maxima or sums of the taps, the stores.</summary>
+    private void EmitNarrowRow(SourceWriter w, int blocks, int outBlocks)
+    {
+        var isa = VectorIsa.V512;
+        int lanes = Lanes512;
+        string vector = isa.Type(T);
+        EmitWindowRows(w);
+        if (VaryingDivisor)
+            w.Line($"var rowFactor = {isa.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
+
+        if (_c.IsMax)
+        {
+            w.Line("// Down the window's rows, a vector at a time.");
+            for (int j = 0; j < blocks; j++)
+                w.Line($"var cells{j} = {MaxOverRows(isa, r => RowVector($"row{r}", j, blocks))};");
+            var phases = EmitPhases(w, "cells", "", blocks);
+            for (int b = 0; b < outBlocks; b++)
+            {
+                using (OutputBlock(w, b))
+                {
+                    var taps = ColumnOffsets.Select(d => TapFrom(phases, b, d)).ToList();
+                    w.Line($"var result{b} = {MaxExpression(isa.Max, taps)} + {vector}.Zero;");
+                    EmitStore(w, b, $"result{b}");
+                }
+            }
+        }
+        else
+        {
+            var rowPhases = new List<Phases>();
+            for (int r = 0; r < Rows; r++)
+            {
+                for (int j = 0; j < blocks; j++)
+                    w.Line($"var cells{r}_{j} = {RowVector($"row{r}", j, blocks)};");
+                rowPhases.Add(EmitPhases(w, $"cells{r}_", r.ToString(CultureInfo.InvariantCulture), blocks));
+            }
+            for (int b = 0; b < outBlocks; b++)
+            {
+                using (OutputBlock(w, b))
+                {
+                    w.Line($"// PyTorch's order: row by row, left to right, from +0.");
+                    w.Line($"var sum{b} = {vector}.Zero;");
+                    foreach (var phases in rowPhases)
+                        w.Line($"sum{b} = sum{b} + {string.Join($" + ", ColumnOffsets.Select(d => TapFrom(phases, b, d)))};");
+                    string quotient = ConstantDivisor is int divisor
+                        ? "(" + DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create") + ")"
+                        : $"(sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * lanes}")}) * rowFactor))";
+                    EmitStore(w, b, quotient);
+                }
+            }
+        }
     }
 
     /// <summary>Vector <paramref name="j"/> of a row: a plain load, or masked (identity past the row's end) for the last.</summary>
@@ -375,44 +385,48 @@ internal sealed partial class ChannelsFirstEmitter
         string Taps_(string prefix, bool declare) => string.Join(", ",
             Enumerable.Range(0, blocks).SelectMany(b => Enumerable.Range(0, Taps).Select(kw => $"out {(declare ? "var " : "")}{prefix}_b{b}_t{kw}")));
         w.Line("/// <summary>");
-        w.Line($"/// A plane whose rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide (the last one partly inside the row). Registers hold every tap of every");
+        w.Line($"/// Every plane, when rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide (the last one partly inside the row). Registers hold every tap of every");
         w.Line($"/// output block for the window's rows; each output row makes the taps of the one row entering the window, adds");
         w.Line("/// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.");
         w.Line("/// </summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static void NarrowPlane512x{blocks}({T}* plane, {T}* output, {T}* padding{PlaneDivisorParameter}, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
+        using (w.Block($"private static void NarrowPlanes512x{blocks}({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
         {
             w.Line($"var fill = {isa.Vector}.Create({Identity});");
             EmitStoreMasks(w, blocks);
-            for (int r = 0; r < kept; r++)
-                w.Line($"RowTaps512x{blocks}(plane, {(r == 0 ? "" : $"{r} ")}- PadTop, height, width, lastInside, fill, {Taps_($"row{r}", declare: true)});");
-            using (w.Block($"for (int oh = 0, entering = {kept} - PadTop; oh < outHeight; oh++, entering++, output += outWidth)"))
+            using (w.Block("for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)"))
             {
-                w.Line($"RowTaps512x{blocks}(plane, entering, height, width, lastInside, fill, {Taps_($"row{kept}", declare: true)});");
-                if (VaryingDivisor)
+                w.Line($"{T}* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;");
+                for (int r = 0; r < kept; r++)
+                    w.Line($"RowTaps512x{blocks}(plane, {(r == 0 ? "" : $"{r} ")}- PadTop, height, width, lastInside, fill, {Taps_($"row{r}", declare: true)});");
+                using (w.Block($"for (int oh = 0, entering = {kept} - PadTop; oh < outHeight; oh++, entering++, output += outWidth)"))
                 {
-                    w.Line("int top = oh - PadTop;");
-                    w.Line($"var rowFactor = {isa.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
-                }
-                w.Line($"// PyTorch's order for each output: row by row, left to right, from +0.");
-                w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"var sum{b} = {vector}.Zero;")));
-                for (int r = 0; r < Rows; r++)
-                    for (int kw = 0; kw < Taps; kw++)
-                        w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"sum{b} += row{r}_b{b}_t{kw};")));
-                for (int b = 0; b < blocks; b++)
-                {
-                    string quotient = ConstantDivisor is int divisor
-                        ? "(" + DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create") + ")"
-                        : $"(sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * lanes}")}) * rowFactor))";
-                    using (OutputBlock(w, b))
-                        EmitStore(w, b, quotient);
-                }
-                if (kept > 0)
-                {
-                    w.Line("// The window moves down a row.");
-                    for (int r = 0; r < kept; r++)
-                        for (int b = 0; b < blocks; b++)
-                            w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"row{r}_b{b}_t{kw} = row{r + 1}_b{b}_t{kw};")));
+                    w.Line($"RowTaps512x{blocks}(plane, entering, height, width, lastInside, fill, {Taps_($"row{kept}", declare: true)});");
+                    if (VaryingDivisor)
+                    {
+                        w.Line("int top = oh - PadTop;");
+                        w.Line($"var rowFactor = {isa.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
+                    }
+                    w.Line($"// PyTorch's order for each output: row by row, left to right, from +0.");
+                    w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"var sum{b} = {vector}.Zero;")));
+                    for (int r = 0; r < Rows; r++)
+                        for (int kw = 0; kw < Taps; kw++)
+                            w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"sum{b} += row{r}_b{b}_t{kw};")));
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        string quotient = ConstantDivisor is int divisor
+                            ? "(" + DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create") + ")"
+                            : $"(sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * lanes}")}) * rowFactor))";
+                        using (OutputBlock(w, b))
+                            EmitStore(w, b, quotient);
+                    }
+                    if (kept > 0)
+                    {
+                        w.Line("// The window moves down a row.");
+                        for (int r = 0; r < kept; r++)
+                            for (int b = 0; b < blocks; b++)
+                                w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"row{r}_b{b}_t{kw} = row{r + 1}_b{b}_t{kw};")));
+                    }
                 }
             }
         }

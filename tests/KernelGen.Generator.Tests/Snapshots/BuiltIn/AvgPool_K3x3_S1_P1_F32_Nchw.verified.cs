@@ -79,6 +79,7 @@ namespace KernelGen.Generated
         /// Pools every plane from whole-row registers when a row is at most 4 vectors of 16; false when rows are
         /// wider, which the block-by-block path then handles.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool TryPoolFromRegisters512(float* source, float* target, float* padding, float* divisors, long planeCount, int height, int width, int outHeight, int outWidth)
         {
             int blocks = (width + 15) / 16;
@@ -86,54 +87,54 @@ namespace KernelGen.Generated
             if (blocks <= 4 && outWidth > blocks * 16) return false; // an output block past the row's last vector
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
-            for (long plane = 0; plane < planeCount; plane++)
+            switch (blocks)
             {
-                float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
-                switch (blocks)
-                {
-                    case 1: NarrowPlane512x1(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                    case 2: NarrowPlane512x2(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                    case 3: NarrowPlane512x3(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                    case 4: NarrowPlane512x4(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                }
+                case 1: NarrowPlanes512x1(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 2: NarrowPlanes512x2(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 3: NarrowPlanes512x3(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 4: NarrowPlanes512x4(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
             }
-            return true;
+            return false;
         }
 
         /// <summary>
-        /// A plane whose rows are 1 vector wide (the last one partly inside the row). Registers hold every tap of every
+        /// Every plane, when rows are 1 vector wide (the last one partly inside the row). Registers hold every tap of every
         /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
         /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x1(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x1(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
-            RowTaps512x1(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2);
-            RowTaps512x1(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2);
-            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                RowTaps512x1(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2);
-                int top = oh - PadTop;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                // PyTorch's order for each output: row by row, left to right, from +0.
-                var sum0 = Vector512<float>.Zero;
-                sum0 += row0_b0_t0;
-                sum0 += row0_b0_t1;
-                sum0 += row0_b0_t2;
-                sum0 += row1_b0_t0;
-                sum0 += row1_b0_t1;
-                sum0 += row1_b0_t2;
-                sum0 += row2_b0_t0;
-                sum0 += row2_b0_t1;
-                sum0 += row2_b0_t2;
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                RowTaps512x1(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2);
+                RowTaps512x1(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2);
+                for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2);
+                    int top = oh - PadTop;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    // PyTorch's order for each output: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero;
+                    sum0 += row0_b0_t0;
+                    sum0 += row0_b0_t1;
+                    sum0 += row0_b0_t2;
+                    sum0 += row1_b0_t0;
+                    sum0 += row1_b0_t1;
+                    sum0 += row1_b0_t2;
+                    sum0 += row2_b0_t0;
+                    sum0 += row2_b0_t1;
+                    sum0 += row2_b0_t2;
+                    {
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    // The window moves down a row.
+                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
                 }
-                // The window moves down a row.
-                row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
             }
         }
 
@@ -154,46 +155,50 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 2 vectors wide (the last one partly inside the row). Registers hold every tap of every
+        /// Every plane, when rows are 2 vectors wide (the last one partly inside the row). Registers hold every tap of every
         /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
         /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x2(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x2(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            RowTaps512x2(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2);
-            RowTaps512x2(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2);
-            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                RowTaps512x2(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2);
-                int top = oh - PadTop;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                // PyTorch's order for each output: row by row, left to right, from +0.
-                var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero;
-                sum0 += row0_b0_t0; sum1 += row0_b1_t0;
-                sum0 += row0_b0_t1; sum1 += row0_b1_t1;
-                sum0 += row0_b0_t2; sum1 += row0_b1_t2;
-                sum0 += row1_b0_t0; sum1 += row1_b1_t0;
-                sum0 += row1_b0_t1; sum1 += row1_b1_t1;
-                sum0 += row1_b0_t2; sum1 += row1_b1_t2;
-                sum0 += row2_b0_t0; sum1 += row2_b1_t0;
-                sum0 += row2_b0_t1; sum1 += row2_b1_t1;
-                sum0 += row2_b0_t2; sum1 += row2_b1_t2;
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                RowTaps512x2(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2);
+                RowTaps512x2(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2);
+                for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    RowTaps512x2(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2);
+                    int top = oh - PadTop;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    // PyTorch's order for each output: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero;
+                    sum0 += row0_b0_t0; sum1 += row0_b1_t0;
+                    sum0 += row0_b0_t1; sum1 += row0_b1_t1;
+                    sum0 += row0_b0_t2; sum1 += row0_b1_t2;
+                    sum0 += row1_b0_t0; sum1 += row1_b1_t0;
+                    sum0 += row1_b0_t1; sum1 += row1_b1_t1;
+                    sum0 += row1_b0_t2; sum1 += row1_b1_t2;
+                    sum0 += row2_b0_t0; sum1 += row2_b1_t0;
+                    sum0 += row2_b0_t1; sum1 += row2_b1_t1;
+                    sum0 += row2_b0_t2; sum1 += row2_b1_t2;
+                    {
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    if (outWidth > 16)
+                    {
+                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    }
+                    // The window moves down a row.
+                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
+                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
                 }
-                if (outWidth > 16)
-                {
-                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
-                }
-                // The window moves down a row.
-                row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
-                row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
-                row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
             }
         }
 
@@ -217,53 +222,57 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 3 vectors wide (the last one partly inside the row). Registers hold every tap of every
+        /// Every plane, when rows are 3 vectors wide (the last one partly inside the row). Registers hold every tap of every
         /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
         /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x3(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x3(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
-            RowTaps512x3(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2);
-            RowTaps512x3(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2);
-            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                RowTaps512x3(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2);
-                int top = oh - PadTop;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                // PyTorch's order for each output: row by row, left to right, from +0.
-                var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector512<float>.Zero;
-                sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0;
-                sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1;
-                sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2;
-                sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0;
-                sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1;
-                sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2;
-                sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0;
-                sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1;
-                sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2;
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                RowTaps512x3(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2);
+                RowTaps512x3(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2);
+                for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    RowTaps512x3(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2);
+                    int top = oh - PadTop;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    // PyTorch's order for each output: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector512<float>.Zero;
+                    sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0;
+                    sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1;
+                    sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2;
+                    sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0;
+                    sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1;
+                    sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2;
+                    sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0;
+                    sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1;
+                    sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2;
+                    {
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    if (outWidth > 16)
+                    {
+                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    }
+                    if (outWidth > 32)
+                    {
+                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                    }
+                    // The window moves down a row.
+                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
+                    row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
+                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
+                    row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
                 }
-                if (outWidth > 16)
-                {
-                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
-                }
-                if (outWidth > 32)
-                {
-                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
-                }
-                // The window moves down a row.
-                row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
-                row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
-                row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
-                row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
-                row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
             }
         }
 
@@ -290,60 +299,64 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// A plane whose rows are 4 vectors wide (the last one partly inside the row). Registers hold every tap of every
+        /// Every plane, when rows are 4 vectors wide (the last one partly inside the row). Registers hold every tap of every
         /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
         /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x4(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x4(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
-            RowTaps512x4(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2, out var row0_b3_t0, out var row0_b3_t1, out var row0_b3_t2);
-            RowTaps512x4(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2, out var row1_b3_t0, out var row1_b3_t1, out var row1_b3_t2);
-            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                RowTaps512x4(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2, out var row2_b3_t0, out var row2_b3_t1, out var row2_b3_t2);
-                int top = oh - PadTop;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                // PyTorch's order for each output: row by row, left to right, from +0.
-                var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector512<float>.Zero; var sum3 = Vector512<float>.Zero;
-                sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0; sum3 += row0_b3_t0;
-                sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1; sum3 += row0_b3_t1;
-                sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2; sum3 += row0_b3_t2;
-                sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0; sum3 += row1_b3_t0;
-                sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1; sum3 += row1_b3_t1;
-                sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2; sum3 += row1_b3_t2;
-                sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0; sum3 += row2_b3_t0;
-                sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1; sum3 += row2_b3_t1;
-                sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2; sum3 += row2_b3_t2;
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                RowTaps512x4(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2, out var row0_b3_t0, out var row0_b3_t1, out var row0_b3_t2);
+                RowTaps512x4(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2, out var row1_b3_t0, out var row1_b3_t1, out var row1_b3_t2);
+                for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    RowTaps512x4(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2, out var row2_b3_t0, out var row2_b3_t1, out var row2_b3_t2);
+                    int top = oh - PadTop;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    // PyTorch's order for each output: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector512<float>.Zero; var sum3 = Vector512<float>.Zero;
+                    sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0; sum3 += row0_b3_t0;
+                    sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1; sum3 += row0_b3_t1;
+                    sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2; sum3 += row0_b3_t2;
+                    sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0; sum3 += row1_b3_t0;
+                    sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1; sum3 += row1_b3_t1;
+                    sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2; sum3 += row1_b3_t2;
+                    sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0; sum3 += row2_b3_t0;
+                    sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1; sum3 += row2_b3_t1;
+                    sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2; sum3 += row2_b3_t2;
+                    {
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    if (outWidth > 16)
+                    {
+                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    }
+                    if (outWidth > 32)
+                    {
+                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                    }
+                    if (outWidth > 48)
+                    {
+                        Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
+                    }
+                    // The window moves down a row.
+                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
+                    row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
+                    row0_b3_t0 = row1_b3_t0; row0_b3_t1 = row1_b3_t1; row0_b3_t2 = row1_b3_t2;
+                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
+                    row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
+                    row1_b3_t0 = row2_b3_t0; row1_b3_t1 = row2_b3_t1; row1_b3_t2 = row2_b3_t2;
                 }
-                if (outWidth > 16)
-                {
-                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
-                }
-                if (outWidth > 32)
-                {
-                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
-                }
-                if (outWidth > 48)
-                {
-                    Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
-                }
-                // The window moves down a row.
-                row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
-                row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
-                row0_b3_t0 = row1_b3_t0; row0_b3_t1 = row1_b3_t1; row0_b3_t2 = row1_b3_t2;
-                row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
-                row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
-                row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
-                row1_b3_t0 = row2_b3_t0; row1_b3_t1 = row2_b3_t1; row1_b3_t2 = row2_b3_t2;
             }
         }
 

@@ -79,263 +79,272 @@ namespace KernelGen.Generated
         /// Pools every plane from whole-row registers when a row is at most 4 vectors of 16; false when rows are
         /// wider, which the block-by-block path then handles.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool TryPoolFromRegisters512(float* source, float* target, float* padding, float* divisors, long planeCount, int height, int width, int outHeight, int outWidth)
         {
             int blocks = (width + 15) / 16;
             if (blocks > 4) return false;
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
-            for (long plane = 0; plane < planeCount; plane++)
+            switch (blocks)
             {
-                float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
-                switch (blocks)
-                {
-                    case 1: NarrowPlane512x1(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                    case 2: NarrowPlane512x2(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                    case 3: NarrowPlane512x3(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                    case 4: NarrowPlane512x4(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                }
+                case 1: NarrowPlanes512x1(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 2: NarrowPlanes512x2(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 3: NarrowPlanes512x3(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 4: NarrowPlanes512x4(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
             }
-            return true;
+            return false;
         }
 
         /// <summary>
-        /// A plane whose rows are 1 vector wide (the last one partly inside the row), output row by output row:
+        /// Every plane, when rows are 1 vector wide (the last one partly inside the row), output row by output row:
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x1(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x1(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
-                float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
-                float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                var cells0_0 = Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill);
-                var cells1_0 = Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill);
-                var cells2_0 = Avx512F.MaskLoad(row2, lastInside.AsSingle(), fill);
-                var cells3_0 = Avx512F.MaskLoad(row3, lastInside.AsSingle(), fill);
-                var cells4_0 = Avx512F.MaskLoad(row4, lastInside.AsSingle(), fill);
-                var cells5_0 = Avx512F.MaskLoad(row5, lastInside.AsSingle(), fill);
-                var cells6_0 = Avx512F.MaskLoad(row6, lastInside.AsSingle(), fill);
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
-                }
-                if (outWidth > 16)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
+                    float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
+                    float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
+                    float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    var cells0_0 = Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill);
+                    var cells1_0 = Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill);
+                    var cells2_0 = Avx512F.MaskLoad(row2, lastInside.AsSingle(), fill);
+                    var cells3_0 = Avx512F.MaskLoad(row3, lastInside.AsSingle(), fill);
+                    var cells4_0 = Avx512F.MaskLoad(row4, lastInside.AsSingle(), fill);
+                    var cells5_0 = Avx512F.MaskLoad(row5, lastInside.AsSingle(), fill);
+                    var cells6_0 = Avx512F.MaskLoad(row6, lastInside.AsSingle(), fill);
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum0 = Vector512<float>.Zero;
+                        sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    if (outWidth > 16)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum1 = Vector512<float>.Zero;
+                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    }
                 }
             }
         }
 
         /// <summary>
-        /// A plane whose rows are 2 vectors wide (the last one partly inside the row), output row by output row:
+        /// Every plane, when rows are 2 vectors wide (the last one partly inside the row), output row by output row:
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x2(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x2(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
-                float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
-                float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                var cells0_0 = Vector512.Load(row0);
-                var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
-                var cells1_0 = Vector512.Load(row1);
-                var cells1_1 = Avx512F.MaskLoad(row1 + 16, lastInside.AsSingle(), fill);
-                var cells2_0 = Vector512.Load(row2);
-                var cells2_1 = Avx512F.MaskLoad(row2 + 16, lastInside.AsSingle(), fill);
-                var cells3_0 = Vector512.Load(row3);
-                var cells3_1 = Avx512F.MaskLoad(row3 + 16, lastInside.AsSingle(), fill);
-                var cells4_0 = Vector512.Load(row4);
-                var cells4_1 = Avx512F.MaskLoad(row4 + 16, lastInside.AsSingle(), fill);
-                var cells5_0 = Vector512.Load(row5);
-                var cells5_1 = Avx512F.MaskLoad(row5 + 16, lastInside.AsSingle(), fill);
-                var cells6_0 = Vector512.Load(row6);
-                var cells6_1 = Avx512F.MaskLoad(row6 + 16, lastInside.AsSingle(), fill);
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
-                }
-                if (outWidth > 16)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + cells0_1 + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + cells1_1 + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
-                }
-                if (outWidth > 32)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum2 = Vector512<float>.Zero;
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
+                    float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
+                    float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
+                    float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    var cells0_0 = Vector512.Load(row0);
+                    var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
+                    var cells1_0 = Vector512.Load(row1);
+                    var cells1_1 = Avx512F.MaskLoad(row1 + 16, lastInside.AsSingle(), fill);
+                    var cells2_0 = Vector512.Load(row2);
+                    var cells2_1 = Avx512F.MaskLoad(row2 + 16, lastInside.AsSingle(), fill);
+                    var cells3_0 = Vector512.Load(row3);
+                    var cells3_1 = Avx512F.MaskLoad(row3 + 16, lastInside.AsSingle(), fill);
+                    var cells4_0 = Vector512.Load(row4);
+                    var cells4_1 = Avx512F.MaskLoad(row4 + 16, lastInside.AsSingle(), fill);
+                    var cells5_0 = Vector512.Load(row5);
+                    var cells5_1 = Avx512F.MaskLoad(row5 + 16, lastInside.AsSingle(), fill);
+                    var cells6_0 = Vector512.Load(row6);
+                    var cells6_1 = Avx512F.MaskLoad(row6 + 16, lastInside.AsSingle(), fill);
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum0 = Vector512<float>.Zero;
+                        sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    if (outWidth > 16)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum1 = Vector512<float>.Zero;
+                        sum1 = sum1 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + cells0_1 + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + cells1_1 + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    }
+                    if (outWidth > 32)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum2 = Vector512<float>.Zero;
+                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                    }
                 }
             }
         }
 
         /// <summary>
-        /// A plane whose rows are 3 vectors wide (the last one partly inside the row), output row by output row:
+        /// Every plane, when rows are 3 vectors wide (the last one partly inside the row), output row by output row:
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x3(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x3(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
-                float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
-                float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                var cells0_0 = Vector512.Load(row0);
-                var cells0_1 = Vector512.Load(row0 + 16);
-                var cells0_2 = Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill);
-                var cells1_0 = Vector512.Load(row1);
-                var cells1_1 = Vector512.Load(row1 + 16);
-                var cells1_2 = Avx512F.MaskLoad(row1 + 32, lastInside.AsSingle(), fill);
-                var cells2_0 = Vector512.Load(row2);
-                var cells2_1 = Vector512.Load(row2 + 16);
-                var cells2_2 = Avx512F.MaskLoad(row2 + 32, lastInside.AsSingle(), fill);
-                var cells3_0 = Vector512.Load(row3);
-                var cells3_1 = Vector512.Load(row3 + 16);
-                var cells3_2 = Avx512F.MaskLoad(row3 + 32, lastInside.AsSingle(), fill);
-                var cells4_0 = Vector512.Load(row4);
-                var cells4_1 = Vector512.Load(row4 + 16);
-                var cells4_2 = Avx512F.MaskLoad(row4 + 32, lastInside.AsSingle(), fill);
-                var cells5_0 = Vector512.Load(row5);
-                var cells5_1 = Vector512.Load(row5 + 16);
-                var cells5_2 = Avx512F.MaskLoad(row5 + 32, lastInside.AsSingle(), fill);
-                var cells6_0 = Vector512.Load(row6);
-                var cells6_1 = Vector512.Load(row6 + 16);
-                var cells6_2 = Avx512F.MaskLoad(row6 + 32, lastInside.AsSingle(), fill);
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
-                }
-                if (outWidth > 16)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + cells0_1 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + cells1_1 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
-                }
-                if (outWidth > 32)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum2 = Vector512<float>.Zero;
-                    sum2 = sum2 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 15).AsSingle() + cells0_2 + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 15).AsSingle() + cells1_2 + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
-                }
-                if (outWidth > 48)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum3 = Vector512<float>.Zero;
-                    sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
+                    float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
+                    float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
+                    float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    var cells0_0 = Vector512.Load(row0);
+                    var cells0_1 = Vector512.Load(row0 + 16);
+                    var cells0_2 = Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill);
+                    var cells1_0 = Vector512.Load(row1);
+                    var cells1_1 = Vector512.Load(row1 + 16);
+                    var cells1_2 = Avx512F.MaskLoad(row1 + 32, lastInside.AsSingle(), fill);
+                    var cells2_0 = Vector512.Load(row2);
+                    var cells2_1 = Vector512.Load(row2 + 16);
+                    var cells2_2 = Avx512F.MaskLoad(row2 + 32, lastInside.AsSingle(), fill);
+                    var cells3_0 = Vector512.Load(row3);
+                    var cells3_1 = Vector512.Load(row3 + 16);
+                    var cells3_2 = Avx512F.MaskLoad(row3 + 32, lastInside.AsSingle(), fill);
+                    var cells4_0 = Vector512.Load(row4);
+                    var cells4_1 = Vector512.Load(row4 + 16);
+                    var cells4_2 = Avx512F.MaskLoad(row4 + 32, lastInside.AsSingle(), fill);
+                    var cells5_0 = Vector512.Load(row5);
+                    var cells5_1 = Vector512.Load(row5 + 16);
+                    var cells5_2 = Avx512F.MaskLoad(row5 + 32, lastInside.AsSingle(), fill);
+                    var cells6_0 = Vector512.Load(row6);
+                    var cells6_1 = Vector512.Load(row6 + 16);
+                    var cells6_2 = Avx512F.MaskLoad(row6 + 32, lastInside.AsSingle(), fill);
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum0 = Vector512<float>.Zero;
+                        sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    if (outWidth > 16)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum1 = Vector512<float>.Zero;
+                        sum1 = sum1 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + cells0_1 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + cells1_1 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    }
+                    if (outWidth > 32)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum2 = Vector512<float>.Zero;
+                        sum2 = sum2 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 15).AsSingle() + cells0_2 + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 15).AsSingle() + cells1_2 + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                    }
+                    if (outWidth > 48)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum3 = Vector512<float>.Zero;
+                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
+                    }
                 }
             }
         }
 
         /// <summary>
-        /// A plane whose rows are 4 vectors wide (the last one partly inside the row), output row by output row:
+        /// Every plane, when rows are 4 vectors wide (the last one partly inside the row), output row by output row:
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x4(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x4(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -343,108 +352,112 @@ namespace KernelGen.Generated
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
             var storeMask4 = KernelLanes512.FirstLanes32(outWidth - 64);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
-                float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
-                float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                var cells0_0 = Vector512.Load(row0);
-                var cells0_1 = Vector512.Load(row0 + 16);
-                var cells0_2 = Vector512.Load(row0 + 32);
-                var cells0_3 = Avx512F.MaskLoad(row0 + 48, lastInside.AsSingle(), fill);
-                var cells1_0 = Vector512.Load(row1);
-                var cells1_1 = Vector512.Load(row1 + 16);
-                var cells1_2 = Vector512.Load(row1 + 32);
-                var cells1_3 = Avx512F.MaskLoad(row1 + 48, lastInside.AsSingle(), fill);
-                var cells2_0 = Vector512.Load(row2);
-                var cells2_1 = Vector512.Load(row2 + 16);
-                var cells2_2 = Vector512.Load(row2 + 32);
-                var cells2_3 = Avx512F.MaskLoad(row2 + 48, lastInside.AsSingle(), fill);
-                var cells3_0 = Vector512.Load(row3);
-                var cells3_1 = Vector512.Load(row3 + 16);
-                var cells3_2 = Vector512.Load(row3 + 32);
-                var cells3_3 = Avx512F.MaskLoad(row3 + 48, lastInside.AsSingle(), fill);
-                var cells4_0 = Vector512.Load(row4);
-                var cells4_1 = Vector512.Load(row4 + 16);
-                var cells4_2 = Vector512.Load(row4 + 32);
-                var cells4_3 = Avx512F.MaskLoad(row4 + 48, lastInside.AsSingle(), fill);
-                var cells5_0 = Vector512.Load(row5);
-                var cells5_1 = Vector512.Load(row5 + 16);
-                var cells5_2 = Vector512.Load(row5 + 32);
-                var cells5_3 = Avx512F.MaskLoad(row5 + 48, lastInside.AsSingle(), fill);
-                var cells6_0 = Vector512.Load(row6);
-                var cells6_1 = Vector512.Load(row6 + 16);
-                var cells6_2 = Vector512.Load(row6 + 32);
-                var cells6_3 = Avx512F.MaskLoad(row6 + 48, lastInside.AsSingle(), fill);
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
-                    sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
-                }
-                if (outWidth > 16)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + cells0_1 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + cells1_1 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
-                    sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
-                }
-                if (outWidth > 32)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum2 = Vector512<float>.Zero;
-                    sum2 = sum2 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 15).AsSingle() + cells0_2 + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 15).AsSingle() + cells1_2 + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
-                    sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
-                }
-                if (outWidth > 48)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum3 = Vector512<float>.Zero;
-                    sum3 = sum3 + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 15).AsSingle() + cells0_3 + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 15).AsSingle() + cells1_3 + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + cells2_3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + cells3_3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + cells4_3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + cells5_3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 3).AsSingle();
-                    sum3 = sum3 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + cells6_3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
-                }
-                if (outWidth > 64)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum4 = Vector512<float>.Zero;
-                    sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                    Avx512F.MaskStore(output + 64, storeMask4, (sum4 / (Vector512.Load(divisors + 64) * rowFactor)));
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
+                    float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
+                    float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
+                    float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    var cells0_0 = Vector512.Load(row0);
+                    var cells0_1 = Vector512.Load(row0 + 16);
+                    var cells0_2 = Vector512.Load(row0 + 32);
+                    var cells0_3 = Avx512F.MaskLoad(row0 + 48, lastInside.AsSingle(), fill);
+                    var cells1_0 = Vector512.Load(row1);
+                    var cells1_1 = Vector512.Load(row1 + 16);
+                    var cells1_2 = Vector512.Load(row1 + 32);
+                    var cells1_3 = Avx512F.MaskLoad(row1 + 48, lastInside.AsSingle(), fill);
+                    var cells2_0 = Vector512.Load(row2);
+                    var cells2_1 = Vector512.Load(row2 + 16);
+                    var cells2_2 = Vector512.Load(row2 + 32);
+                    var cells2_3 = Avx512F.MaskLoad(row2 + 48, lastInside.AsSingle(), fill);
+                    var cells3_0 = Vector512.Load(row3);
+                    var cells3_1 = Vector512.Load(row3 + 16);
+                    var cells3_2 = Vector512.Load(row3 + 32);
+                    var cells3_3 = Avx512F.MaskLoad(row3 + 48, lastInside.AsSingle(), fill);
+                    var cells4_0 = Vector512.Load(row4);
+                    var cells4_1 = Vector512.Load(row4 + 16);
+                    var cells4_2 = Vector512.Load(row4 + 32);
+                    var cells4_3 = Avx512F.MaskLoad(row4 + 48, lastInside.AsSingle(), fill);
+                    var cells5_0 = Vector512.Load(row5);
+                    var cells5_1 = Vector512.Load(row5 + 16);
+                    var cells5_2 = Vector512.Load(row5 + 32);
+                    var cells5_3 = Avx512F.MaskLoad(row5 + 48, lastInside.AsSingle(), fill);
+                    var cells6_0 = Vector512.Load(row6);
+                    var cells6_1 = Vector512.Load(row6 + 16);
+                    var cells6_2 = Vector512.Load(row6 + 32);
+                    var cells6_3 = Avx512F.MaskLoad(row6 + 48, lastInside.AsSingle(), fill);
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum0 = Vector512<float>.Zero;
+                        sum0 = sum0 + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells0_0 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells1_0 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
+                        sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    if (outWidth > 16)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum1 = Vector512<float>.Zero;
+                        sum1 = sum1 + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_1.AsInt32(), cells0_0.AsInt32(), 15).AsSingle() + cells0_1 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_1.AsInt32(), cells1_0.AsInt32(), 15).AsSingle() + cells1_1 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
+                        sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    }
+                    if (outWidth > 32)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum2 = Vector512<float>.Zero;
+                        sum2 = sum2 + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_2.AsInt32(), cells0_1.AsInt32(), 15).AsSingle() + cells0_2 + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_2.AsInt32(), cells1_1.AsInt32(), 15).AsSingle() + cells1_2 + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
+                        sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                    }
+                    if (outWidth > 48)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum3 = Vector512<float>.Zero;
+                        sum3 = sum3 + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells0_3.AsInt32(), cells0_2.AsInt32(), 15).AsSingle() + cells0_3 + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells1_3.AsInt32(), cells1_2.AsInt32(), 15).AsSingle() + cells1_3 + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + cells2_3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + cells3_3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + cells4_3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + cells5_3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 3).AsSingle();
+                        sum3 = sum3 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + cells6_3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
+                    }
+                    if (outWidth > 64)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum4 = Vector512<float>.Zero;
+                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
+                        Avx512F.MaskStore(output + 64, storeMask4, (sum4 / (Vector512.Load(divisors + 64) * rowFactor)));
+                    }
                 }
             }
         }

@@ -75,157 +75,172 @@ namespace KernelGen.Generated
         /// Pools every plane from whole-row registers when a row is at most 4 vectors of 16, and wider rows with
         /// phase blocks sliding along the row.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool TryPoolFromRegisters512(float* source, float* target, float* padding, long planeCount, int height, int width, int outHeight, int outWidth)
         {
             int blocks = (width + 15) / 16;
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            switch (blocks)
+            {
+                case 1: NarrowPlanes512x1(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 2: NarrowPlanes512x2(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 3: NarrowPlanes512x3(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 4: NarrowPlanes512x4(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+            }
             for (long plane = 0; plane < planeCount; plane++)
             {
                 float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
-                switch (blocks)
-                {
-                    case 1: NarrowPlane512x1(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
-                    case 2: NarrowPlane512x2(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
-                    case 3: NarrowPlane512x3(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
-                    case 4: NarrowPlane512x4(input, output, padding, height, width, outHeight, outWidth, lastInside); break;
-                    default:
-                        if (!WidePlane512<UncheckedMax512>(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside))
-                            WidePlane512<PropagatingMax512>(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside);
-                        break;
-                }
+                if (!WidePlane512<UncheckedMax512>(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside))
+                    WidePlane512<PropagatingMax512>(input, output, padding, height, width, outHeight, outWidth, blocks, lastInside);
             }
             return true;
         }
 
         /// <summary>
-        /// A plane whose rows are 1 vector wide (the last one partly inside the row), output row by output row:
+        /// Every plane, when rows are 1 vector wide (the last one partly inside the row), output row by output row:
         /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x1(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x1(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                // Down the window's rows, a vector at a time.
-                var cells0 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill), Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill)), Avx512F.MaskLoad(row2, lastInside.AsSingle(), fill));
-                var even_0 = KernelLanes512.Even(cells0, fill); var odd_0 = KernelLanes512.Odd(cells0, fill);
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
                 {
-                    var result0 = KernelLanes512.Max(Avx512F.AlignRight32(odd_0.AsInt32(), fill.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_0, odd_0)) + Vector512<float>.Zero;
-                    Avx512F.MaskStore(output, storeMask0, result0);
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    // Down the window's rows, a vector at a time.
+                    var cells0 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill), Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill)), Avx512F.MaskLoad(row2, lastInside.AsSingle(), fill));
+                    var even_0 = KernelLanes512.Even(cells0, fill); var odd_0 = KernelLanes512.Odd(cells0, fill);
+                    {
+                        var result0 = KernelLanes512.Max(Avx512F.AlignRight32(odd_0.AsInt32(), fill.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_0, odd_0)) + Vector512<float>.Zero;
+                        Avx512F.MaskStore(output, storeMask0, result0);
+                    }
                 }
             }
         }
 
         /// <summary>
-        /// A plane whose rows are 2 vectors wide (the last one partly inside the row), output row by output row:
+        /// Every plane, when rows are 2 vectors wide (the last one partly inside the row), output row by output row:
         /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x2(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
-        {
-            var fill = Vector512.Create(float.NegativeInfinity);
-            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
-            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
-            {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                // Down the window's rows, a vector at a time.
-                var cells0 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0), Vector512.Load(row1)), Vector512.Load(row2));
-                var cells1 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill), Avx512F.MaskLoad(row1 + 16, lastInside.AsSingle(), fill)), Avx512F.MaskLoad(row2 + 16, lastInside.AsSingle(), fill));
-                var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
-                {
-                    var result0 = KernelLanes512.Max(Avx512F.AlignRight32(odd_0.AsInt32(), fill.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_0, odd_0)) + Vector512<float>.Zero;
-                    Avx512F.MaskStore(output, storeMask0, result0);
-                }
-                if (outWidth > 16)
-                {
-                    var result1 = KernelLanes512.Max(Avx512F.AlignRight32(fill.AsInt32(), odd_0.AsInt32(), 15).AsSingle(), KernelLanes512.Max(fill, fill)) + Vector512<float>.Zero;
-                    Avx512F.MaskStore(output + 16, storeMask1, result1);
-                }
-            }
-        }
-
-        /// <summary>
-        /// A plane whose rows are 3 vectors wide (the last one partly inside the row), output row by output row:
-        /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x3(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x2(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                // Down the window's rows, a vector at a time.
-                var cells0 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0), Vector512.Load(row1)), Vector512.Load(row2));
-                var cells1 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + 16), Vector512.Load(row1 + 16)), Vector512.Load(row2 + 16));
-                var cells2 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill), Avx512F.MaskLoad(row1 + 32, lastInside.AsSingle(), fill)), Avx512F.MaskLoad(row2 + 32, lastInside.AsSingle(), fill));
-                var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
-                var even_1 = KernelLanes512.Even(cells2, fill); var odd_1 = KernelLanes512.Odd(cells2, fill);
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
                 {
-                    var result0 = KernelLanes512.Max(Avx512F.AlignRight32(odd_0.AsInt32(), fill.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_0, odd_0)) + Vector512<float>.Zero;
-                    Avx512F.MaskStore(output, storeMask0, result0);
-                }
-                if (outWidth > 16)
-                {
-                    var result1 = KernelLanes512.Max(Avx512F.AlignRight32(odd_1.AsInt32(), odd_0.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_1, odd_1)) + Vector512<float>.Zero;
-                    Avx512F.MaskStore(output + 16, storeMask1, result1);
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    // Down the window's rows, a vector at a time.
+                    var cells0 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0), Vector512.Load(row1)), Vector512.Load(row2));
+                    var cells1 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill), Avx512F.MaskLoad(row1 + 16, lastInside.AsSingle(), fill)), Avx512F.MaskLoad(row2 + 16, lastInside.AsSingle(), fill));
+                    var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
+                    {
+                        var result0 = KernelLanes512.Max(Avx512F.AlignRight32(odd_0.AsInt32(), fill.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_0, odd_0)) + Vector512<float>.Zero;
+                        Avx512F.MaskStore(output, storeMask0, result0);
+                    }
+                    if (outWidth > 16)
+                    {
+                        var result1 = KernelLanes512.Max(Avx512F.AlignRight32(fill.AsInt32(), odd_0.AsInt32(), 15).AsSingle(), KernelLanes512.Max(fill, fill)) + Vector512<float>.Zero;
+                        Avx512F.MaskStore(output + 16, storeMask1, result1);
+                    }
                 }
             }
         }
 
         /// <summary>
-        /// A plane whose rows are 4 vectors wide (the last one partly inside the row), output row by output row:
+        /// Every plane, when rows are 3 vectors wide (the last one partly inside the row), output row by output row:
         /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x4(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x3(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
+            {
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+                {
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    // Down the window's rows, a vector at a time.
+                    var cells0 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0), Vector512.Load(row1)), Vector512.Load(row2));
+                    var cells1 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + 16), Vector512.Load(row1 + 16)), Vector512.Load(row2 + 16));
+                    var cells2 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill), Avx512F.MaskLoad(row1 + 32, lastInside.AsSingle(), fill)), Avx512F.MaskLoad(row2 + 32, lastInside.AsSingle(), fill));
+                    var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
+                    var even_1 = KernelLanes512.Even(cells2, fill); var odd_1 = KernelLanes512.Odd(cells2, fill);
+                    {
+                        var result0 = KernelLanes512.Max(Avx512F.AlignRight32(odd_0.AsInt32(), fill.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_0, odd_0)) + Vector512<float>.Zero;
+                        Avx512F.MaskStore(output, storeMask0, result0);
+                    }
+                    if (outWidth > 16)
+                    {
+                        var result1 = KernelLanes512.Max(Avx512F.AlignRight32(odd_1.AsInt32(), odd_0.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_1, odd_1)) + Vector512<float>.Zero;
+                        Avx512F.MaskStore(output + 16, storeMask1, result1);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// Every plane, when rows are 4 vectors wide (the last one partly inside the row), output row by output row:
+        /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlanes512x4(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                // Down the window's rows, a vector at a time.
-                var cells0 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0), Vector512.Load(row1)), Vector512.Load(row2));
-                var cells1 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + 16), Vector512.Load(row1 + 16)), Vector512.Load(row2 + 16));
-                var cells2 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + 32), Vector512.Load(row1 + 32)), Vector512.Load(row2 + 32));
-                var cells3 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0 + 48, lastInside.AsSingle(), fill), Avx512F.MaskLoad(row1 + 48, lastInside.AsSingle(), fill)), Avx512F.MaskLoad(row2 + 48, lastInside.AsSingle(), fill));
-                var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
-                var even_1 = KernelLanes512.Even(cells2, cells3); var odd_1 = KernelLanes512.Odd(cells2, cells3);
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
                 {
-                    var result0 = KernelLanes512.Max(Avx512F.AlignRight32(odd_0.AsInt32(), fill.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_0, odd_0)) + Vector512<float>.Zero;
-                    Avx512F.MaskStore(output, storeMask0, result0);
-                }
-                if (outWidth > 16)
-                {
-                    var result1 = KernelLanes512.Max(Avx512F.AlignRight32(odd_1.AsInt32(), odd_0.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_1, odd_1)) + Vector512<float>.Zero;
-                    Avx512F.MaskStore(output + 16, storeMask1, result1);
-                }
-                if (outWidth > 32)
-                {
-                    var result2 = KernelLanes512.Max(Avx512F.AlignRight32(fill.AsInt32(), odd_1.AsInt32(), 15).AsSingle(), KernelLanes512.Max(fill, fill)) + Vector512<float>.Zero;
-                    Avx512F.MaskStore(output + 32, storeMask2, result2);
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    // Down the window's rows, a vector at a time.
+                    var cells0 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0), Vector512.Load(row1)), Vector512.Load(row2));
+                    var cells1 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + 16), Vector512.Load(row1 + 16)), Vector512.Load(row2 + 16));
+                    var cells2 = KernelLanes512.Max(KernelLanes512.Max(Vector512.Load(row0 + 32), Vector512.Load(row1 + 32)), Vector512.Load(row2 + 32));
+                    var cells3 = KernelLanes512.Max(KernelLanes512.Max(Avx512F.MaskLoad(row0 + 48, lastInside.AsSingle(), fill), Avx512F.MaskLoad(row1 + 48, lastInside.AsSingle(), fill)), Avx512F.MaskLoad(row2 + 48, lastInside.AsSingle(), fill));
+                    var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
+                    var even_1 = KernelLanes512.Even(cells2, cells3); var odd_1 = KernelLanes512.Odd(cells2, cells3);
+                    {
+                        var result0 = KernelLanes512.Max(Avx512F.AlignRight32(odd_0.AsInt32(), fill.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_0, odd_0)) + Vector512<float>.Zero;
+                        Avx512F.MaskStore(output, storeMask0, result0);
+                    }
+                    if (outWidth > 16)
+                    {
+                        var result1 = KernelLanes512.Max(Avx512F.AlignRight32(odd_1.AsInt32(), odd_0.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_1, odd_1)) + Vector512<float>.Zero;
+                        Avx512F.MaskStore(output + 16, storeMask1, result1);
+                    }
+                    if (outWidth > 32)
+                    {
+                        var result2 = KernelLanes512.Max(Avx512F.AlignRight32(fill.AsInt32(), odd_1.AsInt32(), 15).AsSingle(), KernelLanes512.Max(fill, fill)) + Vector512<float>.Zero;
+                        Avx512F.MaskStore(output + 32, storeMask2, result2);
+                    }
                 }
             }
         }

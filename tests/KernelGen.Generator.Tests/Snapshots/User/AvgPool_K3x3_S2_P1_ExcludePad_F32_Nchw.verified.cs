@@ -80,218 +80,231 @@ namespace KernelGen.Generated
         /// Pools every plane from whole-row registers when a row is at most 4 vectors of 16; false when rows are
         /// wider, which the block-by-block path then handles.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool TryPoolFromRegisters512(float* source, float* target, float* padding, float* divisors, long planeCount, int height, int width, int outHeight, int outWidth)
         {
             int blocks = (width + 15) / 16;
             if (blocks > 4) return false;
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
-            for (long plane = 0; plane < planeCount; plane++)
+            switch (blocks)
             {
-                float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
-                switch (blocks)
-                {
-                    case 1: NarrowPlane512x1(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                    case 2: NarrowPlane512x2(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                    case 3: NarrowPlane512x3(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                    case 4: NarrowPlane512x4(input, output, padding, divisors, height, width, outHeight, outWidth, lastInside); break;
-                }
+                case 1: NarrowPlanes512x1(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 2: NarrowPlanes512x2(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 3: NarrowPlanes512x3(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 4: NarrowPlanes512x4(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
             }
-            return true;
+            return false;
         }
 
         /// <summary>
-        /// A plane whose rows are 1 vector wide (the last one partly inside the row), output row by output row:
+        /// Every plane, when rows are 1 vector wide (the last one partly inside the row), output row by output row:
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x1(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x1(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
-                var cells0_0 = Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill);
-                var even0_0 = KernelLanes512.Even(cells0_0, fill); var odd0_0 = KernelLanes512.Odd(cells0_0, fill);
-                var cells1_0 = Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill);
-                var even1_0 = KernelLanes512.Even(cells1_0, fill); var odd1_0 = KernelLanes512.Odd(cells1_0, fill);
-                var cells2_0 = Avx512F.MaskLoad(row2, lastInside.AsSingle(), fill);
-                var even2_0 = KernelLanes512.Even(cells2_0, fill); var odd2_0 = KernelLanes512.Odd(cells2_0, fill);
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    var cells0_0 = Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill);
+                    var even0_0 = KernelLanes512.Even(cells0_0, fill); var odd0_0 = KernelLanes512.Odd(cells0_0, fill);
+                    var cells1_0 = Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill);
+                    var even1_0 = KernelLanes512.Even(cells1_0, fill); var odd1_0 = KernelLanes512.Odd(cells1_0, fill);
+                    var cells2_0 = Avx512F.MaskLoad(row2, lastInside.AsSingle(), fill);
+                    var even2_0 = KernelLanes512.Even(cells2_0, fill); var odd2_0 = KernelLanes512.Odd(cells2_0, fill);
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum0 = Vector512<float>.Zero;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
                 }
             }
         }
 
         /// <summary>
-        /// A plane whose rows are 2 vectors wide (the last one partly inside the row), output row by output row:
+        /// Every plane, when rows are 2 vectors wide (the last one partly inside the row), output row by output row:
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x2(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
-        {
-            var fill = Vector512.Create(0f);
-            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
-            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
-            {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
-                var cells0_0 = Vector512.Load(row0);
-                var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
-                var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
-                var cells1_0 = Vector512.Load(row1);
-                var cells1_1 = Avx512F.MaskLoad(row1 + 16, lastInside.AsSingle(), fill);
-                var even1_0 = KernelLanes512.Even(cells1_0, cells1_1); var odd1_0 = KernelLanes512.Odd(cells1_0, cells1_1);
-                var cells2_0 = Vector512.Load(row2);
-                var cells2_1 = Avx512F.MaskLoad(row2 + 16, lastInside.AsSingle(), fill);
-                var even2_0 = KernelLanes512.Even(cells2_0, cells2_1); var odd2_0 = KernelLanes512.Odd(cells2_0, cells2_1);
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
-                }
-                if (outWidth > 16)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + fill + fill;
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + fill + fill;
-                    sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + fill + fill;
-                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
-                }
-            }
-        }
-
-        /// <summary>
-        /// A plane whose rows are 3 vectors wide (the last one partly inside the row), output row by output row:
-        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x3(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x2(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
-                var cells0_0 = Vector512.Load(row0);
-                var cells0_1 = Vector512.Load(row0 + 16);
-                var cells0_2 = Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill);
-                var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
-                var even0_1 = KernelLanes512.Even(cells0_2, fill); var odd0_1 = KernelLanes512.Odd(cells0_2, fill);
-                var cells1_0 = Vector512.Load(row1);
-                var cells1_1 = Vector512.Load(row1 + 16);
-                var cells1_2 = Avx512F.MaskLoad(row1 + 32, lastInside.AsSingle(), fill);
-                var even1_0 = KernelLanes512.Even(cells1_0, cells1_1); var odd1_0 = KernelLanes512.Odd(cells1_0, cells1_1);
-                var even1_1 = KernelLanes512.Even(cells1_2, fill); var odd1_1 = KernelLanes512.Odd(cells1_2, fill);
-                var cells2_0 = Vector512.Load(row2);
-                var cells2_1 = Vector512.Load(row2 + 16);
-                var cells2_2 = Avx512F.MaskLoad(row2 + 32, lastInside.AsSingle(), fill);
-                var even2_0 = KernelLanes512.Even(cells2_0, cells2_1); var odd2_0 = KernelLanes512.Odd(cells2_0, cells2_1);
-                var even2_1 = KernelLanes512.Even(cells2_2, fill); var odd2_1 = KernelLanes512.Odd(cells2_2, fill);
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
-                }
-                if (outWidth > 16)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
-                    sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
-                    sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
-                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    var cells0_0 = Vector512.Load(row0);
+                    var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
+                    var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
+                    var cells1_0 = Vector512.Load(row1);
+                    var cells1_1 = Avx512F.MaskLoad(row1 + 16, lastInside.AsSingle(), fill);
+                    var even1_0 = KernelLanes512.Even(cells1_0, cells1_1); var odd1_0 = KernelLanes512.Odd(cells1_0, cells1_1);
+                    var cells2_0 = Vector512.Load(row2);
+                    var cells2_1 = Avx512F.MaskLoad(row2 + 16, lastInside.AsSingle(), fill);
+                    var even2_0 = KernelLanes512.Even(cells2_0, cells2_1); var odd2_0 = KernelLanes512.Odd(cells2_0, cells2_1);
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum0 = Vector512<float>.Zero;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    if (outWidth > 16)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum1 = Vector512<float>.Zero;
+                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + fill + fill;
+                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + fill + fill;
+                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + fill + fill;
+                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    }
                 }
             }
         }
 
         /// <summary>
-        /// A plane whose rows are 4 vectors wide (the last one partly inside the row), output row by output row:
+        /// Every plane, when rows are 3 vectors wide (the last one partly inside the row), output row by output row:
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlane512x4(float* plane, float* output, float* padding, float* divisors, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x3(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        {
+            var fill = Vector512.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
+            {
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+                {
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    var cells0_0 = Vector512.Load(row0);
+                    var cells0_1 = Vector512.Load(row0 + 16);
+                    var cells0_2 = Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill);
+                    var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
+                    var even0_1 = KernelLanes512.Even(cells0_2, fill); var odd0_1 = KernelLanes512.Odd(cells0_2, fill);
+                    var cells1_0 = Vector512.Load(row1);
+                    var cells1_1 = Vector512.Load(row1 + 16);
+                    var cells1_2 = Avx512F.MaskLoad(row1 + 32, lastInside.AsSingle(), fill);
+                    var even1_0 = KernelLanes512.Even(cells1_0, cells1_1); var odd1_0 = KernelLanes512.Odd(cells1_0, cells1_1);
+                    var even1_1 = KernelLanes512.Even(cells1_2, fill); var odd1_1 = KernelLanes512.Odd(cells1_2, fill);
+                    var cells2_0 = Vector512.Load(row2);
+                    var cells2_1 = Vector512.Load(row2 + 16);
+                    var cells2_2 = Avx512F.MaskLoad(row2 + 32, lastInside.AsSingle(), fill);
+                    var even2_0 = KernelLanes512.Even(cells2_0, cells2_1); var odd2_0 = KernelLanes512.Odd(cells2_0, cells2_1);
+                    var even2_1 = KernelLanes512.Even(cells2_2, fill); var odd2_1 = KernelLanes512.Odd(cells2_2, fill);
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum0 = Vector512<float>.Zero;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    if (outWidth > 16)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum1 = Vector512<float>.Zero;
+                        sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
+                        sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
+                        sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
+                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// Every plane, when rows are 4 vectors wide (the last one partly inside the row), output row by output row:
+        /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlanes512x4(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
-            for (int oh = 0; oh < outHeight; oh++, output += outWidth)
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
-                int top = oh * StrideHeight - PadTop;
-                float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
-                float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
-                float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
-                var cells0_0 = Vector512.Load(row0);
-                var cells0_1 = Vector512.Load(row0 + 16);
-                var cells0_2 = Vector512.Load(row0 + 32);
-                var cells0_3 = Avx512F.MaskLoad(row0 + 48, lastInside.AsSingle(), fill);
-                var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
-                var even0_1 = KernelLanes512.Even(cells0_2, cells0_3); var odd0_1 = KernelLanes512.Odd(cells0_2, cells0_3);
-                var cells1_0 = Vector512.Load(row1);
-                var cells1_1 = Vector512.Load(row1 + 16);
-                var cells1_2 = Vector512.Load(row1 + 32);
-                var cells1_3 = Avx512F.MaskLoad(row1 + 48, lastInside.AsSingle(), fill);
-                var even1_0 = KernelLanes512.Even(cells1_0, cells1_1); var odd1_0 = KernelLanes512.Odd(cells1_0, cells1_1);
-                var even1_1 = KernelLanes512.Even(cells1_2, cells1_3); var odd1_1 = KernelLanes512.Odd(cells1_2, cells1_3);
-                var cells2_0 = Vector512.Load(row2);
-                var cells2_1 = Vector512.Load(row2 + 16);
-                var cells2_2 = Vector512.Load(row2 + 32);
-                var cells2_3 = Avx512F.MaskLoad(row2 + 48, lastInside.AsSingle(), fill);
-                var even2_0 = KernelLanes512.Even(cells2_0, cells2_1); var odd2_0 = KernelLanes512.Odd(cells2_0, cells2_1);
-                var even2_1 = KernelLanes512.Even(cells2_2, cells2_3); var odd2_1 = KernelLanes512.Odd(cells2_2, cells2_3);
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                for (int oh = 0; oh < outHeight; oh++, output += outWidth)
                 {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
-                    sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                    Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
-                }
-                if (outWidth > 16)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum1 = Vector512<float>.Zero;
-                    sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
-                    sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
-                    sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
-                    Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
-                }
-                if (outWidth > 32)
-                {
-                    // PyTorch's order: row by row, left to right, from +0.
-                    var sum2 = Vector512<float>.Zero;
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd0_1.AsInt32(), 15).AsSingle() + fill + fill;
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd1_1.AsInt32(), 15).AsSingle() + fill + fill;
-                    sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd2_1.AsInt32(), 15).AsSingle() + fill + fill;
-                    Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                    int top = oh * StrideHeight - PadTop;
+                    float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
+                    float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
+                    float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    var cells0_0 = Vector512.Load(row0);
+                    var cells0_1 = Vector512.Load(row0 + 16);
+                    var cells0_2 = Vector512.Load(row0 + 32);
+                    var cells0_3 = Avx512F.MaskLoad(row0 + 48, lastInside.AsSingle(), fill);
+                    var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
+                    var even0_1 = KernelLanes512.Even(cells0_2, cells0_3); var odd0_1 = KernelLanes512.Odd(cells0_2, cells0_3);
+                    var cells1_0 = Vector512.Load(row1);
+                    var cells1_1 = Vector512.Load(row1 + 16);
+                    var cells1_2 = Vector512.Load(row1 + 32);
+                    var cells1_3 = Avx512F.MaskLoad(row1 + 48, lastInside.AsSingle(), fill);
+                    var even1_0 = KernelLanes512.Even(cells1_0, cells1_1); var odd1_0 = KernelLanes512.Odd(cells1_0, cells1_1);
+                    var even1_1 = KernelLanes512.Even(cells1_2, cells1_3); var odd1_1 = KernelLanes512.Odd(cells1_2, cells1_3);
+                    var cells2_0 = Vector512.Load(row2);
+                    var cells2_1 = Vector512.Load(row2 + 16);
+                    var cells2_2 = Vector512.Load(row2 + 32);
+                    var cells2_3 = Avx512F.MaskLoad(row2 + 48, lastInside.AsSingle(), fill);
+                    var even2_0 = KernelLanes512.Even(cells2_0, cells2_1); var odd2_0 = KernelLanes512.Odd(cells2_0, cells2_1);
+                    var even2_1 = KernelLanes512.Even(cells2_2, cells2_3); var odd2_1 = KernelLanes512.Odd(cells2_2, cells2_3);
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum0 = Vector512<float>.Zero;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
+                        sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
+                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                    }
+                    if (outWidth > 16)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum1 = Vector512<float>.Zero;
+                        sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
+                        sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
+                        sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
+                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                    }
+                    if (outWidth > 32)
+                    {
+                        // PyTorch's order: row by row, left to right, from +0.
+                        var sum2 = Vector512<float>.Zero;
+                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd0_1.AsInt32(), 15).AsSingle() + fill + fill;
+                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd1_1.AsInt32(), 15).AsSingle() + fill + fill;
+                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd2_1.AsInt32(), 15).AsSingle() + fill + fill;
+                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                    }
                 }
             }
         }
