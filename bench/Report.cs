@@ -53,7 +53,7 @@ public static class Report
         md.AppendLine();
         md.AppendLine(run.Mode == "quick"
             ? $"> **Quick run** ({when}): an in-process job with 3 iterations of 40 ms per benchmark, for development. Its numbers are indicative only (expect a few percent of noise, more on the small cases); the full run is the evidence."
-            : $"> **Full run** ({when}): out-of-process, 6 warm-ups and 15 iterations of 250 ms per benchmark.");
+            : $"> **Full run** ({when}): out-of-process, 2 launches per benchmark, each 6 warm-ups and 10 iterations of 250 ms.");
         md.AppendLine();
         md.AppendLine($"Measured with: `{run.Command}`");
         md.AppendLine();
@@ -243,7 +243,11 @@ public static class Report
         than the warm-ups lasted. The numbers here are the steady state; what an application sees in its first few
         hundred calls is not measured. Since that measurement the generated kernels' plane loops and the general
         engine's entry points are marked `[MethodImpl(MethodImplOptions.AggressiveOptimization)]`, which compiles
-        them optimized on first use instead of through the instrumented tier.
+        them optimized on first use instead of through the instrumented tier. One tiered method was left: the
+        generated channels-first kernels' per-plane dispatcher. Its final code with PGO off (as here) ran
+        vgg16.pool4 NCHW in 29.5 us and inception in 92 us, against 24.8 and 75 us with PGO on (stopwatch minimums,
+        `DOTNET_TieredPGO=0` against the default). Each narrow-row method now loops over the planes itself and the
+        dispatcher is compiled optimized at once: 24.2 / 23.7 us and 73.4 / 73.4 us with PGO off / on.
 
         ## Where the targets are missed, and why
 
@@ -252,8 +256,14 @@ public static class Report
         in one process are quoted):
 
         - **Specialized channels-first kernels are bound by vector operations, in cache.** On this Zen 4 machine a
-          512-bit add, max, permute or valign occupies two of the four 256-bit FP pipes, so about two retire per cycle,
-          and these kernels' time follows their count of such operations, not their bytes.
+          512-bit operation occupies two of the four 256-bit FP pipes, and which two matters: `vmaxps` and `vaddps`
+          share theirs, while `vfmadd` and `vfixupimmps` run on the other two. Twelve independent 512-bit operations
+          took 3.3 ns as `vmaxps` alone, `vaddps` alone, `vfmadd` alone or `vmaxps` mixed with `vaddps`, but 2.1-2.2
+          ns as `vmaxps` mixed with `vfmadd` (a chain-per-register microbenchmark, 20 million rounds). So the max
+          kernels' NaN-check sums and their final +0 now run as `x * 1 + y` (`KernelLanes512.Add`, the same bits as
+          `x + y`, NaN and signed zeros included), leaving the add pipes to the maxima: yolov8.sppf 36 to 29.3 us,
+          googlenet 21.0 to 18.3 us, resnet50.stem unchanged at 52 us (stopwatch minimums). The same change in the
+          general engine's flat passes gained nothing (googlenet 37-41 against 36-42 us) and was not kept.
           - *resnet50.stem, batch32 (max 3x3 s2 p1):* per 16 outputs, 6 loads, 4 vertical and 2 horizontal maxima
             (each `vmaxps` plus a `vfixupimmps` that keeps NaN), 2 permutes, a valign and the +0: about 16 operations.
             The wide-row path now takes `vmaxps` alone and sums the cells of each window's last two rows (together
@@ -268,20 +278,27 @@ public static class Report
             valigns and 3 divisions: about 25 cycles a row at two operations per cycle, where 28 were measured. Making
             each row's taps once as it enters the window (instead of for each of the three output rows it serves)
             took it from 104 to 78 us. Tried and not kept: additions on the FMA pipes (`x * 1 + s` is exactly `s + x`):
-            no change (103.7 against 104 us); unaligned loads instead of valign: slower (120 us); a multiplication
+            no change (103.7 against 104 us), and every other addition there, to use all four pipes: no gain either
+            (77-95 against 74.5 us), so its 27 chained additions a row are bound by their latency, not by pipes;
+            unaligned loads instead of valign: slower (120 us); a multiplication
             instead of the division (not exact): only 8% faster, so the division is not the limit.
-          - *yolov8.sppf (max 5x5 s1 p2, 20-wide rows):* 4 vertical and 4 horizontal maxima and 4 valigns per 16
-            outputs, and a 20-wide row is two vectors of which 12 lanes are idle. The window's rows stay in registers
-            (65 to 45 us) and the one-instruction `vmaxps` runs with a NaN check of the loaded cells that redoes a
-            plane exactly if it finds NaN (45 to 37 us). Counting operations, a van Herk-style split (3 + 3 instead of
-            4 + 4 maxima) or packing rows flat (25 vectors a plane instead of 40, but masks on every horizontal tap)
-            would each save 15-20%, not the 35% that 3x needs; not done.
+          - *yolov8.sppf (max 5x5 s1 p2, 20-wide rows):* a 20-wide row is two vectors of which 12 lanes are idle.
+            The window's rows stay in registers (65 to 45 us) and the one-instruction `vmaxps` runs with a NaN check
+            of the loaded cells that redoes a plane exactly if it finds NaN (45 to 37 us); the check's sums and the +0
+            moved to the FMA pipes (see above, to 29.3 us). Now the maxima are shared: down the rows a sparse table
+            (the maxima of 2 and 4 rows, each made once as its last row enters; a 5-row window is the maximum of two
+            4-row ones), across the columns the maxima of column pairs, so per 16 outputs 3 + 3 maxima instead of
+            4 + 4, and 7 valigns a row instead of 8: 29.3 to 24.6-27.3 us. 7x7 windows drop from 6 + 6 to 3 + 4.
           - *vgg16.pool4, densenet.transition (2x2 s2 on 28- and 56-wide rows):* narrow rows now run straight-line
             code per row width with masks made once per call (vgg16.pool4 41 to 26 us); what remains is the
-            per-row cost of 14 outputs.
+            per-row cost of 14 outputs. The last full run's 34.9 us for vgg16.pool4 NCHW was the tiered dispatcher
+            described under "Warm-up and dynamic PGO" (29.5 us with PGO off in a stopwatch run); fixed, 24.2 us.
         - **Channels last** (vectors across channels): the kernels sweep along each output row with column maxima
           or window cells in registers. With aligned tensors sppf and googlenet run well past 3x; inception NHWC is
-          bound by the same 8 dependent additions per output as channels first.
+          bound by the same 8 dependent additions per output as channels first. Their maximum is not what holds
+          back resnet50.stem and batch32 NHWC: with `vmaxps` alone (not exact, measured only as a bound) stem ran
+          57.3 against 58.0-58.3 us and batch32 1060-1181 against 1176-1350 us, so a NaN-checked `vmaxps` could
+          win at most about 10% there, and was not built.
         - **resnet50.head (global average)** sits near the copy roofline in both layouts: channels first sums 16
           planes at a time and transposes their stripe sums (22.5 to 5.7 us), channels last works in L1-sized panels
           of 256 channels (13 to 6.6 us), both in the summation order that keeps the layouts bit-identical. The
@@ -332,19 +349,23 @@ public static class Report
           permutes of aligned vectors instead of misaligned loads was slower (265 us). A general flat pass for every
           stride-2 window, with masks by output column, was slower than the row-by-row path (vgg16.pool4 90-120 us
           against 88) and was not kept.
-        - **Roofline on the large cases.** stem is bound by operations (above). batch32 streams 25.7 MB from DRAM,
+        - **Roofline on the large cases.** resnet50.stem NCHW is no longer bound by operations: taking its NaN
+          sums and +0 off the max pipes changed nothing (52 us), and its 6 loads and 6 add-pipe operations per 16
+          outputs would take about 24 us at one a cycle (3.6 GHz, by the microbenchmark above). It reads 3.2 MB a
+          call, more than the 1 MB L2 holds, and runs at about 1.2x the copy's time. batch32 streams 25.7 MB from DRAM,
           and one core cannot draw the machine's bandwidth: with two threads the specialized kernel ran 2.2x faster,
           not 2x (NCHW 897 to 403 us, NHWC 1221 to 550 us, stopwatch), so on one thread it waits on memory more
           than the copy does. Software prefetch of the next plane, tried by hand, was slower (1317 to 1440 us).
         - **Measurement noise.** Rows swing by tens of percent between full runs while the load average stays near
-          1: the host's other tenants share its memory bandwidth, and the load average does not show them. Earlier
-          runs today measured vgg16.pool1 NCHW specialized at 645, 324, 1013, 489, 478, 294 and 533 us (a full job
-          of the specialized methods alone gave 260 us) and batch32's all-cores speed-up between 1.31x and 2.34x.
-          The last two full runs (15:29 and 15:55 UTC, the second on the code this page measures; between them only
-          the engine's scratch arrays changed, see below) put vgg16.pool1 NCHW specialized at 683 and 387 us,
-          resnet50.stem NCHW specialized at 2.49x and 2.81x ORT, googlenet NHWC general at 1.73x and 1.49x, batch32
-          NCHW on all cores at 1.72x and 2.12x its one-thread speed, and batch32's copy roofline at 786 and 734 us
-          (1103 us at 13:57): rows near a target land on either side of it by noise.
+          1: the host's other tenants share its memory bandwidth, and the load average does not show them. Per call,
+          vgg16.pool1 NCHW specialized took a minimum of 208-224 us in six stopwatch runs (4 s each) minutes apart, but
+          a median anywhere from 263 to 667 us, while the copy's median stayed at 234-250 us in four such runs. Two one-launch full runs on the
+          code this page measures (17:31 and 17:48 UTC) put vgg16.pool4 NCHW specialized at 3.02x and 2.41x ORT,
+          resnet50.stem NHWC specialized at 2.59x and 2.24x, googlenet NCHW general at 1.47x and 1.54x, and batch32
+          on all cores at 1.14x and 3.49x (NCHW), 0.73x and 1.76x (NHWC) its one-thread speed, where a stopwatch run
+          between them measured 2.16x and 2.12x. In the 17:48 run the same vgg16.pool4 NCHW kernel took 31.7 us
+          through `Pooling.Run` and 26.5 us as the `[PoolKernel]` method. So the full job now runs two launches per
+          benchmark; rows near a target can still land on either side of it.
           resnet50.head's general row once showed 2 B per call in an earlier run, and batch32's general row 7 B in
           the 15:29 run: ArrayPool.Shared gives a warm call its arrays back until a gen-2 collection trims them. The
           engine now caches its scratch arrays per thread (never trimmed, bounded to 16 arrays of up to 1 MB per
@@ -359,15 +380,17 @@ public static class Report
         ## Running the benchmarks (README of `bench/`)
 
         ```sh
-        dotnet run -c Release --project bench -- --filter '*'          # full run: the evidence (about 15 minutes here)
+        dotnet run -c Release --project bench -- --filter '*'          # full run: the evidence (about 25 minutes here)
         dotnet run -c Release --project bench -- --quick               # quick run: in-process, under 3 minutes
         dotnet run -c Release --project bench -- --quick --filter '*resnet50*'   # any BenchmarkDotNet filter works
         dotnet run -c Release --project bench -- --report              # rewrite this page and the chart from the last run
         ```
 
         - Without `--filter` the bench runs everything (BenchmarkDotNet would otherwise ask interactively).
-        - The **full** job is out-of-process (BenchmarkDotNet's default toolchain), 1 launch, 6 warm-ups, 15 iterations
-          of 250 ms. The **quick** job runs in-process (`InProcessEmitToolchain`), 1 warm-up, 3 iterations of 40 ms.
+        - The **full** job is out-of-process (BenchmarkDotNet's default toolchain), 2 launches (two processes per
+          benchmark, their iterations pooled), each 6 warm-ups and 10 iterations of 250 ms. One launch let a process's
+          luck decide a row: in the 17:48 run of 2026-11-26 the same vgg16.pool4 NCHW kernel measured 31.7 us through
+          `Pooling.Run` and 26.5 us as the `[PoolKernel]` method, two processes a few seconds apart. The **quick** job runs in-process (`InProcessEmitToolchain`), 1 warm-up, 3 iterations of 40 ms.
           Both use `MemoryDiagnoser`. Don't add `[SimpleJob]` attributes: with a command-line job they add a second job.
         - Every run saves its results to `BenchmarkDotNet.Artifacts/kernelgen/last-run.json` (not committed).
           A run that measured every benchmark (no filter, or `--filter '*'`) rewrites `docs/benchmarks.md` and

@@ -142,7 +142,7 @@ internal sealed partial class SeparableMaxEmitter
     // up to TopLevel, the largest power of two not above the window's height. A row entering the window adds one value
     // to every level (level 2s from two values of level s, s rows apart), and a window's maximum is that of two values
     // of the top level, which together cover its rows. So each output row costs log2(TopLevel) + 1 maxima a vector
-    // instead of Rows - 1: 3 instead of 4 for 5 rows, 3 instead of 6 for 7. Each level keeps, between output rows, the
+    // (one fewer when the height is a power of two) instead of Rows - 1: 3 instead of 4 for 5 rows, 3 instead of 6 for 7. Each level keeps, between output rows, the
     // values the next rows will still combine: s for a lower level, Rows - TopLevel for the top one (Rows - 1 in all,
     // as many registers as the window's rows).
 
