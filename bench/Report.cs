@@ -258,12 +258,13 @@ public static class Report
         - **Specialized channels-first kernels are bound by vector operations, in cache.** On this Zen 4 machine a
           512-bit operation occupies two of the four 256-bit FP pipes, and which two matters: `vmaxps` and `vaddps`
           share theirs, while `vfmadd` and `vfixupimmps` run on the other two. Twelve independent 512-bit operations
-          took 3.3 ns as `vmaxps` alone, `vaddps` alone, `vfmadd` alone or `vmaxps` mixed with `vaddps`, but 2.1-2.2
-          ns as `vmaxps` mixed with `vfmadd` (a chain-per-register microbenchmark, 20 million rounds). So the max
+          took 3.3-4.0 ns as `vmaxps` alone, `vaddps` alone, `vfmadd` alone or `vmaxps` mixed with `vaddps`, but 2.1-2.7
+          ns (2.1-2.2 in three runs of four) as `vmaxps` mixed with `vfmadd` (a chain-per-register microbenchmark, 20
+          million rounds). So the max
           kernels' NaN-check sums and their final +0 now run as `x * 1 + y` (`KernelLanes512.Add`, the same bits as
           `x + y`, NaN and signed zeros included), leaving the add pipes to the maxima: yolov8.sppf 36 to 29.3 us,
           googlenet 21.0 to 18.3 us, resnet50.stem unchanged at 52 us (stopwatch minimums). The same change in the
-          general engine's flat passes gained nothing (googlenet 37-41 against 36-42 us) and was not kept.
+          general engine's flat passes gained nothing (googlenet 36-43 us against 37-41 before) and was not kept.
           - *resnet50.stem, batch32 (max 3x3 s2 p1):* per 16 outputs, 6 loads, 4 vertical and 2 horizontal maxima
             (each `vmaxps` plus a `vfixupimmps` that keeps NaN), 2 permutes, a valign and the +0: about 16 operations.
             The wide-row path now takes `vmaxps` alone and sums the cells of each window's last two rows (together
