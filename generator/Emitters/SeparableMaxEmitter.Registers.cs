@@ -131,7 +131,6 @@ internal sealed partial class SeparableMaxEmitter
     private string ShiftedBlock(string name, int block, int shift, int blocks, int lanes)
     {
         string Block(int index) => index >= 0 && index < blocks ? $"{name}{index}" : index == -1 && name == "pair" ? "pairBefore" : "fill";
-        if (System.Math.Abs(shift) == lanes) return Block(block + System.Math.Sign(shift)); // valign reads its count modulo the lanes
         return shift > 0
             ? VectorIsa.V512.AlignRight(_c.Element, Block(block + 1), Block(block), shift)
             : VectorIsa.V512.AlignRight(_c.Element, Block(block), Block(block - 1), lanes + shift);

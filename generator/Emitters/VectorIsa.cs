@@ -58,7 +58,13 @@ internal sealed class VectorIsa
     /// Shifts the phase vector <paramref name="current"/> down by <paramref name="lanes"/>, filling from
     /// <paramref name="next"/>: <c>valignd</c>/<c>valignq</c> with the count as an immediate.
     /// </summary>
-    public string AlignRight(ElementKind element, string next, string current, int lanes) => element == ElementKind.Float
-        ? $"Avx512F.AlignRight32({next}.AsInt32(), {current}.AsInt32(), {lanes}).AsSingle()"
-        : $"Avx512F.AlignRight64({next}.AsInt64(), {current}.AsInt64(), {lanes}).AsDouble()";
+    public string AlignRight(ElementKind element, string next, string current, int lanes)
+    {
+        // valign reads its count modulo the vector's lanes, so a count of a whole vector would give current, not next.
+        if (lanes == LaneCount(element)) return next;
+        if (lanes == 0) return current;
+        return element == ElementKind.Float
+            ? $"Avx512F.AlignRight32({next}.AsInt32(), {current}.AsInt32(), {lanes}).AsSingle()"
+            : $"Avx512F.AlignRight64({next}.AsInt64(), {current}.AsInt64(), {lanes}).AsDouble()";
+    }
 }

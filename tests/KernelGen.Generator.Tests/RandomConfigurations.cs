@@ -91,7 +91,7 @@ public sealed record UserConfiguration(
 internal static class RandomConfigurations
 {
     public const int Seed = 20251107;
-    public const int Count = 48 + 21; // random, then targeted
+    public const int Count = 48 + 23; // random, then targeted
 
     public static IReadOnlyList<UserConfiguration> All { get; } = Create();
 
@@ -141,6 +141,10 @@ internal static class RandomConfigurations
             (true, 6, 4, 1, 1, 2, 1, false, true, 0, false),
             (true, 4, 6, 1, 1, 1, 3, true, true, 0, false),
             (true, 5, 9, 1, 1, 0, 0, false, true, 0, true),
+            // The same whole-vector tap in the other register paths: a stride-1 average, and stride 2 (taps 16 doubles on
+            // are 8 on in their phase).
+            (false, 5, 9, 1, 1, 0, 0, false, true, 0, true),
+            (true, 2, 17, 2, 2, 0, 0, false, true, 0, true),
         ];
         foreach (var t in targeted)
             all.Add(new UserConfiguration(all.Count, t.Max, t.Kh, t.Kw, t.Sh, t.Sw, t.Ph, t.Pw, 1, t.Ceil, t.Include, t.Divisor, t.Double, ChannelsLast: false));
