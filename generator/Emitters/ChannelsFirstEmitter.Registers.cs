@@ -244,9 +244,6 @@ internal sealed partial class ChannelsFirstEmitter
             EmitSlidingAveragePlane(w, blocks);
             return;
         }
-        var isa = VectorIsa.V512;
-        int lanes = Lanes512;
-        string vector = isa.Type(T);
         int outBlocks = OutputBlocks(blocks);
         w.Line("/// <summary>");
         w.Line($"/// Every plane, when rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide (the last one partly inside the row), output row by output row:");
@@ -254,16 +251,29 @@ internal sealed partial class ChannelsFirstEmitter
             ? "/// the window's rows are reduced vector by vector, then each output block takes its taps from those registers."
             : "/// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.");
         w.Line("/// </summary>");
+        EmitNarrowPlanesMethod(w, blocks, outBlocks, () =>
+        {
+            using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
+                EmitNarrowRow(w, blocks, outBlocks);
+        });
+    }
+
+    /// <summary>
+    /// NarrowPlanes512x<paramref name="blocks"/>, which runs every plane of a narrow-row kernel: the fill and the store
+    /// masks (<paramref name="storeBlocks"/> of them) are set up once per call, then <paramref name="emitPlane"/> writes
+    /// one plane's body, with <c>plane</c> and <c>output</c> declared. The caller writes the doc comment.
+    /// </summary>
+    private void EmitNarrowPlanesMethod(SourceWriter w, int blocks, int storeBlocks, System.Action emitPlane)
+    {
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static void NarrowPlanes512x{blocks}({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
         {
-            w.Line($"var fill = {isa.Vector}.Create({Identity});");
-            EmitStoreMasks(w, outBlocks);
+            w.Line($"var fill = {VectorIsa.V512.Vector}.Create({Identity});");
+            EmitStoreMasks(w, storeBlocks);
             using (w.Block("for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)"))
             {
                 w.Line($"{T}* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;");
-                using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
-                    EmitNarrowRow(w, blocks, outBlocks);
+                emitPlane();
             }
         }
         w.Line();
@@ -389,48 +399,40 @@ internal sealed partial class ChannelsFirstEmitter
         w.Line($"/// output block for the window's rows; each output row makes the taps of the one row entering the window, adds");
         w.Line("/// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.");
         w.Line("/// </summary>");
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static void NarrowPlanes512x{blocks}({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
+        EmitNarrowPlanesMethod(w, blocks, blocks, () =>
         {
-            w.Line($"var fill = {isa.Vector}.Create({Identity});");
-            EmitStoreMasks(w, blocks);
-            using (w.Block("for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)"))
+            for (int r = 0; r < kept; r++)
+                w.Line($"RowTaps512x{blocks}(plane, {(r == 0 ? "" : $"{r} ")}- PadTop, height, width, lastInside, fill, {Taps_($"row{r}", declare: true)});");
+            using (w.Block($"for (int oh = 0, entering = {kept} - PadTop; oh < outHeight; oh++, entering++, output += outWidth)"))
             {
-                w.Line($"{T}* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;");
-                for (int r = 0; r < kept; r++)
-                    w.Line($"RowTaps512x{blocks}(plane, {(r == 0 ? "" : $"{r} ")}- PadTop, height, width, lastInside, fill, {Taps_($"row{r}", declare: true)});");
-                using (w.Block($"for (int oh = 0, entering = {kept} - PadTop; oh < outHeight; oh++, entering++, output += outWidth)"))
+                w.Line($"RowTaps512x{blocks}(plane, entering, height, width, lastInside, fill, {Taps_($"row{kept}", declare: true)});");
+                if (VaryingDivisor)
                 {
-                    w.Line($"RowTaps512x{blocks}(plane, entering, height, width, lastInside, fill, {Taps_($"row{kept}", declare: true)});");
-                    if (VaryingDivisor)
-                    {
-                        w.Line("int top = oh - PadTop;");
-                        w.Line($"var rowFactor = {isa.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
-                    }
-                    w.Line($"// PyTorch's order for each output: row by row, left to right, from +0.");
-                    w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"var sum{b} = {vector}.Zero;")));
-                    for (int r = 0; r < Rows; r++)
-                        for (int kw = 0; kw < Taps; kw++)
-                            w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"sum{b} += row{r}_b{b}_t{kw};")));
-                    for (int b = 0; b < blocks; b++)
-                    {
-                        string quotient = ConstantDivisor is int divisor
-                            ? "(" + DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create") + ")"
-                            : $"(sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * lanes}")}) * rowFactor))";
-                        using (OutputBlock(w, b))
-                            EmitStore(w, b, quotient);
-                    }
-                    if (kept > 0)
-                    {
-                        w.Line("// The window moves down a row.");
-                        for (int r = 0; r < kept; r++)
-                            for (int b = 0; b < blocks; b++)
-                                w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"row{r}_b{b}_t{kw} = row{r + 1}_b{b}_t{kw};")));
-                    }
+                    w.Line("int top = oh - PadTop;");
+                    w.Line($"var rowFactor = {isa.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
+                }
+                w.Line($"// PyTorch's order for each output: row by row, left to right, from +0.");
+                w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"var sum{b} = {vector}.Zero;")));
+                for (int r = 0; r < Rows; r++)
+                    for (int kw = 0; kw < Taps; kw++)
+                        w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"sum{b} += row{r}_b{b}_t{kw};")));
+                for (int b = 0; b < blocks; b++)
+                {
+                    string quotient = ConstantDivisor is int divisor
+                        ? "(" + DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create") + ")"
+                        : $"(sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * lanes}")}) * rowFactor))";
+                    using (OutputBlock(w, b))
+                        EmitStore(w, b, quotient);
+                }
+                if (kept > 0)
+                {
+                    w.Line("// The window moves down a row.");
+                    for (int r = 0; r < kept; r++)
+                        for (int b = 0; b < blocks; b++)
+                            w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"row{r}_b{b}_t{kw} = row{r + 1}_b{b}_t{kw};")));
                 }
             }
-        }
-        w.Line();
+        });
 
         w.Line($"/// <summary>Every tap of every output block from input row <paramref name=\"row\"/>: +0 for a row in the padding and for cells outside the row.</summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");

@@ -137,13 +137,14 @@ internal sealed partial class SeparableMaxEmitter
     }
 
     private static string RowBlocks(string name, int blocks) => string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"{name}_{b}"));
+
     // Down the rows, a sparse table: level s holds, for window row j, the maximum of rows j .. j + s - 1, for s = 1, 2, 4
     // up to TopLevel, the largest power of two not above the window's height. A row entering the window adds one value
     // to every level (level 2s from two values of level s, s rows apart), and a window's maximum is that of two values
     // of the top level, which together cover its rows. So each output row costs log2(TopLevel) + 1 maxima a vector
-    // (one fewer when the height is a power of two) instead of Rows - 1: 3 instead of 4 for 5 rows, 3 instead of 6 for 7. Each level keeps, between output rows, the
-    // values the next rows will still combine: s for a lower level, Rows - TopLevel for the top one (Rows - 1 in all,
-    // as many registers as the window's rows).
+    // (one fewer when the height is a power of two) instead of Rows - 1: 3 instead of 4 for 5 rows, 3 instead of 6
+    // for 7. Each level keeps, between output rows, the values the next rows will still combine: s for a lower level,
+    // Rows - TopLevel for the top one (Rows - 1 in all, as many registers as the window's rows).
 
     /// <summary>The largest power of two not above the window's height.</summary>
     private int TopLevel
@@ -218,7 +219,6 @@ internal sealed partial class SeparableMaxEmitter
     private void EmitAcrossColumns(SourceWriter w, int blocks)
     {
         int lanes = Lanes512;
-        string vector = VectorIsa.V512.Type(T);
         w.Line($"// Across the window's columns: output lane i of block b takes columns {lanes}b + i - PadLeft + kw.");
         bool pairBefore = UsesColumnPairs && _c.PadWidth > 0;
         if (UsesColumnPairs)
