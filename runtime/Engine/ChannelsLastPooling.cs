@@ -13,7 +13,8 @@ namespace KernelGen.Engine;
 /// reduction's identity); one pass then reduces them for every channel block in registers. Taps are visited in
 /// row-major window order, so sums round exactly as in the channels-first engine and in PyTorch. Max, where that
 /// reads clearly fewer vectors, goes separably instead (<see cref="MaxSeparable"/>): the window's rows first, for a
-/// whole output row at once, then its columns.
+/// whole output row at once, then its columns. Average with stride 1 along the row shares the loads of neighbouring
+/// cells (<see cref="ChannelsLastSlidingSum{T}"/>).
 /// </remarks>
 internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -43,6 +44,13 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         long[] columnFactors = ScratchArrays<long>.Rent(width.Output);
         for (int ow = 0; ow < width.Output; ow++)
             columnFactors[ow] = width.DivisorFactor(ow, plan.Descriptor.CountIncludePad);
+        // With stride 1 the cells whose windows lie inside the row, when they share one divisor, go at once: channel j
+        // of cell ow takes the same taps at offsets C further for each next cell, so max is one flat reduction per
+        // row, and average slides four cells at a time along the row sharing their loads (ChannelsLastSlidingSum).
+        var (interiorFirst, interiorEnd) = width.Stride == 1 ? InteriorCells(widthWindows, width) : (0, 0);
+        for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)
+            if (columnFactors[ow] != columnFactors[interiorFirst]) interiorEnd = interiorFirst; // no shared divisor
+        bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan);
         try
         {
             for (long r = firstRow; r < firstRow + rowCount; r++)
@@ -58,8 +66,32 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                 for (int i = 0; i < windowRows; i++)
                     for (int kw = 0; kw < width.Kernel; kw++)
                         interiorTaps[interiorCount++] = rowOffsets[i] + kw * width.Dilation * channels;
+                bool interiorAtOnce = interiorEnd > interiorFirst && interiorCount > 0;
+                if (interiorAtOnce)
+                {
+                    ReadOnlySpan<T> from = image[checked((int)(width.WindowStart(interiorFirst) * channels))..];
+                    Span<T> cells = output.Slice(checked((int)((r * width.Output + interiorFirst) * channels)), (interiorEnd - interiorFirst) * channels);
+                    if (plan.IsMax)
+                    {
+                        VectorOps<T>.Reduce<MaxOp<T>>(from, interiorTaps.AsSpan(0, interiorCount), cells, startFromZero: false);
+                    }
+                    else
+                    {
+                        T divisor = Divisor(plan, rowFactor, columnFactors[interiorFirst]);
+                        int slid = slidingSum ? ChannelsLastSlidingSum<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, divisor, cells) : 0;
+                        cells = cells[(slid * channels)..];
+                        VectorOps<T>.Reduce<AddOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells, startFromZero: true);
+                        VectorOps<T>.Accumulate<DivideOp<T>>(cells, divisor);
+                    }
+                }
+                int skipFrom = interiorAtOnce ? interiorFirst : -1; // the cells done above
                 for (int ow = 0; ow < width.Output; ow++)
                 {
+                    if (ow == skipFrom)
+                    {
+                        ow = interiorEnd - 1;
+                        continue;
+                    }
                     var (wFirst, wEnd) = widthWindows[ow];
                     long wStart = width.WindowStart(ow);
                     Span<T> cell = output.Slice(checked((int)((r * width.Output + ow) * channels)), channels);
@@ -146,9 +178,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         int interiorFirst = 0, interiorEnd = 0;
         if (width.Stride == 1)
         {
-            while (interiorFirst < width.Output && !IsWhole(widthWindows[interiorFirst], width.Kernel)) interiorFirst++;
-            interiorEnd = interiorFirst;
-            while (interiorEnd < width.Output && IsWhole(widthWindows[interiorEnd], width.Kernel)) interiorEnd++;
+            (interiorFirst, interiorEnd) = InteriorCells(widthWindows, width);
             for (int kw = 0; kw < width.Kernel; kw++) columnTaps[width.Kernel + kw] = kw * width.Dilation * channels; // after the per-cell taps
         }
         try
@@ -203,6 +233,16 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
     }
 
     private static bool IsWhole((int First, int End) window, int kernel) => window.First == 0 && window.End == kernel;
+
+    /// <summary>The first run of output cells whose windows lie wholly inside the row, as [first, end) (empty if none).</summary>
+    private static (int First, int End) InteriorCells(in AxisWindows widthWindows, in AxisPlan width)
+    {
+        int first = 0;
+        while (first < width.Output && !IsWhole(widthWindows[first], width.Kernel)) first++;
+        int end = first;
+        while (end < width.Output && IsWhole(widthWindows[end], width.Kernel)) end++;
+        return (first, end);
+    }
 
     /// <summary>
     /// Lists the input rows inside output row (od, oh)'s window, in window order, as the offset in the image of each

@@ -1,0 +1,115 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace KernelGen.Engine;
+
+/// <summary>How many columns a window has, as a type, so that the sliding sum's loops over them unroll (2 to 5).</summary>
+internal interface IWindowColumns
+{
+    static abstract int Count { get; }
+}
+
+internal readonly struct Columns2 : IWindowColumns { public static int Count => 2; }
+internal readonly struct Columns3 : IWindowColumns { public static int Count => 3; }
+internal readonly struct Columns4 : IWindowColumns { public static int Count => 4; }
+internal readonly struct Columns5 : IWindowColumns { public static int Count => 5; }
+
+/// <summary>
+/// The general engine's channels-last average over the interior cells of an output row, for stride 1 along the row
+/// (Inception's 3x3 s1): four neighbouring output cells at a time, one channel vector at a time, so that each input
+/// cell of a window row is loaded once for all four (4 + kw - 1 loads a row instead of 4 x kw).
+/// </summary>
+/// <remarks>
+/// Summing a cell's taps one load each (<see cref="VectorOps{T}.Reduce{TOp}"/>) is bound by the loads: 9 a vector
+/// for a 3x3 window, at about one a cycle. The sums themselves cannot be shared between neighbours (each runs in
+/// PyTorch's order from +0, row by row, left to right), but their loads can.
+/// </remarks>
+internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int CellsPerStep = 4;
+
+    /// <summary>Whether this path applies: AVX-512, float or double, undilated windows 2 to 5 columns wide, stride 1, a vector of channels or more.</summary>
+    public static bool Applies(in PoolPlan plan) =>
+        Lanes512<T>.IsSupported && !plan.IsMax && plan.Width.Stride == 1 && plan.Width.Dilation == 1 &&
+        plan.Width.Kernel is >= 2 and <= 5 && plan.Input.Channels >= Vector512<T>.Count;
+
+    /// <summary>
+    /// Averages the first cells of a run of <paramref name="cells"/> interior output cells, four at a time, and
+    /// returns how many it did (a multiple of four); the caller does the rest. <paramref name="image"/> starts at the
+    /// first cell's window's first column, <paramref name="rowOffsets"/> lists the window's rows inside the input
+    /// (offsets into <paramref name="image"/>), and every cell divides by <paramref name="divisor"/>.
+    /// </summary>
+    public static int Run(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, T divisor, Span<T> output) =>
+        plan.Width.Kernel switch
+        {
+            2 => Run<Columns2>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
+            3 => Run<Columns3>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
+            4 => Run<Columns4>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
+            _ => Run<Columns5>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
+        };
+
+    private static unsafe int Run<TColumns>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
+        where TColumns : IWindowColumns
+    {
+        int steps = cells / CellsPerStep, done = steps * CellsPerStep;
+        if (steps == 0 || rowOffsets.IsEmpty) return 0;
+        // Every read below is inside these bounds: each window row spans done + kw - 1 cells of C channels.
+        long rowSpan = (long)(done + TColumns.Count - 1) * channels;
+        foreach (int offset in rowOffsets)
+            if (offset < 0 || offset + rowSpan > image.Length) throw new InvalidOperationException("KernelGen internal error: a window row lies outside the image.");
+        if ((long)done * channels > output.Length) throw new InvalidOperationException("KernelGen internal error: the output row is shorter than its cells.");
+
+        int lanes = Vector512<T>.Count;
+        var divisors = Vector512.Create(divisor);
+        fixed (T* source = image, target = output)
+        fixed (int* rows = rowOffsets)
+        {
+            int rowCount = rowOffsets.Length;
+            for (int step = 0; step < steps; step++)
+            {
+                long cell = (long)step * CellsPerStep * channels;
+                // The last channel vector may overlap the one before: it recomputes a few channels with the same bits.
+                for (int j = 0; ; j += lanes)
+                {
+                    if (j > channels - lanes) j = channels - lanes;
+                    T* at = source + cell + j;
+                    // PyTorch's order: from +0, row by row, left to right.
+                    Vector512<T> sum0 = Vector512<T>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
+                    for (int i = 0; i < rowCount; i++)
+                        AddRow<TColumns>(at + rows[i], channels, ref sum0, ref sum1, ref sum2, ref sum3);
+                    T* to = target + cell + j;
+                    (sum0 / divisors).Store(to);
+                    (sum1 / divisors).Store(to + channels);
+                    (sum2 / divisors).Store(to + 2 * channels);
+                    (sum3 / divisors).Store(to + 3 * channels);
+                    if (j == channels - lanes) break;
+                }
+            }
+        }
+        return done;
+    }
+
+    /// <summary>Adds one window row's taps to the four cells' sums, loading each of its 3 + kw input cells once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddRow<TColumns>(T* row, int channels, ref Vector512<T> sum0, ref Vector512<T> sum1, ref Vector512<T> sum2, ref Vector512<T> sum3)
+        where TColumns : IWindowColumns
+    {
+        int kw = TColumns.Count;
+        var c0 = Vector512.Load(row);
+        var c1 = Vector512.Load(row + channels);
+        var c2 = Vector512.Load(row + 2 * channels);
+        var c3 = Vector512.Load(row + 3 * channels);
+        var c4 = Vector512.Load(row + 4 * channels);
+        var c5 = kw >= 3 ? Vector512.Load(row + 5 * channels) : default;
+        var c6 = kw >= 4 ? Vector512.Load(row + 6 * channels) : default;
+        var c7 = kw >= 5 ? Vector512.Load(row + 7 * channels) : default;
+        // Tap k of cell u is input cell u + k; the four sums advance together, each in its own order.
+        sum0 += c0; sum1 += c1; sum2 += c2; sum3 += c3;
+        sum0 += c1; sum1 += c2; sum2 += c3; sum3 += c4;
+        if (kw >= 3) { sum0 += c2; sum1 += c3; sum2 += c4; sum3 += c5; }
+        if (kw >= 4) { sum0 += c3; sum1 += c4; sum2 += c5; sum3 += c6; }
+        if (kw >= 5) { sum0 += c4; sum1 += c5; sum2 += c6; sum3 += c7; }
+    }
+}
