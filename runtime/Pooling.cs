@@ -181,6 +181,7 @@ public static class Pooling
             case KernelKind.ChannelsFirst when WholePlaneWindows<T>.Applies(plan): WholePlaneWindows<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst when FlatPlaneMax<T>.Applies(plan): FlatPlaneMax<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst when FlatPairsAverage<T>.Applies(plan): FlatPairsAverage<T>.Run(plan, input, output, first, count); break;
+            case KernelKind.ChannelsFirst when NarrowRowsAverage<T>.Applies(plan): NarrowRowsAverage<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst when FlatSameAverage<T>.Applies(plan): FlatSameAverage<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst when ChannelsFirstRowBlocks<T>.Applies(plan): ChannelsFirstRowBlocks<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst: ChannelsFirstPooling<T>.Run(plan, input, output, first, count); break;

@@ -5,17 +5,6 @@ using System.Runtime.Intrinsics;
 
 namespace KernelGen.Engine;
 
-/// <summary>How many columns a window has, as a type, so that the sliding sum's loops over them unroll (2 to 5).</summary>
-internal interface IWindowColumns
-{
-    static abstract int Count { get; }
-}
-
-internal readonly struct Columns2 : IWindowColumns { public static int Count => 2; }
-internal readonly struct Columns3 : IWindowColumns { public static int Count => 3; }
-internal readonly struct Columns4 : IWindowColumns { public static int Count => 4; }
-internal readonly struct Columns5 : IWindowColumns { public static int Count => 5; }
-
 /// <summary>
 /// The general engine's channels-last average over the interior cells of an output row, for stride 1 along the row
 /// (Inception's 3x3 s1): four neighbouring output cells at a time, one channel vector at a time, so that each input
@@ -44,19 +33,19 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
     public static int Run(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, T divisor, Span<T> output) =>
         plan.Width.Kernel switch
         {
-            2 => Run<Columns2>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
-            3 => Run<Columns3>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
-            4 => Run<Columns4>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
-            _ => Run<Columns5>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
+            2 => Run<Count2>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
+            3 => Run<Count3>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
+            4 => Run<Count4>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
+            _ => Run<Count5>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
         };
 
     private static unsafe int Run<TColumns>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
-        where TColumns : IWindowColumns
+        where TColumns : IConstantCount
     {
         int steps = cells / CellsPerStep, done = steps * CellsPerStep;
         if (steps == 0 || rowOffsets.IsEmpty) return 0;
         // Every read below is inside these bounds: each window row spans done + kw - 1 cells of C channels.
-        long rowSpan = (long)(done + TColumns.Count - 1) * channels;
+        long rowSpan = (long)(done + TColumns.Value - 1) * channels;
         foreach (int offset in rowOffsets)
             if (offset < 0 || offset + rowSpan > image.Length) throw new InvalidOperationException("KernelGen internal error: a window row lies outside the image.");
         if ((long)done * channels > output.Length) throw new InvalidOperationException("KernelGen internal error: the output row is shorter than its cells.");
@@ -94,9 +83,9 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
     /// <summary>Adds one window row's taps to the four cells' sums, loading each of its 3 + kw input cells once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void AddRow<TColumns>(T* row, int channels, ref Vector512<T> sum0, ref Vector512<T> sum1, ref Vector512<T> sum2, ref Vector512<T> sum3)
-        where TColumns : IWindowColumns
+        where TColumns : IConstantCount
     {
-        int kw = TColumns.Count;
+        int kw = TColumns.Value;
         var c0 = Vector512.Load(row);
         var c1 = Vector512.Load(row + channels);
         var c2 = Vector512.Load(row + 2 * channels);

@@ -1,0 +1,204 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace KernelGen.Engine;
+
+/// <summary>Which of two output rows a window row feeds, as a type: each combination compiles to its own additions.</summary>
+internal interface IOutputRows
+{
+    static abstract bool Upper { get; }
+    static abstract bool Lower { get; }
+}
+
+internal readonly struct UpperRow : IOutputRows { public static bool Upper => true; public static bool Lower => false; }
+internal readonly struct LowerRow : IOutputRows { public static bool Upper => false; public static bool Lower => true; }
+internal readonly struct BothRows : IOutputRows { public static bool Upper => true; public static bool Lower => true; }
+
+/// <summary>
+/// The general engine's path for channels-first 2-d average pooling with stride 1 and a centred window along rows at
+/// most four vectors wide (Inception's 35-wide 3x3 p1), on AVX-512: two output rows at a time, each input row their
+/// windows read is loaded once as whole vectors, and every tap is a valign of neighbouring vectors (zero vectors beyond
+/// the row's ends), made once for both output rows.
+/// </summary>
+/// <remarks>
+/// <para>Against the flat pass over a padded copy of the plane (<see cref="FlatSameAverage{T}"/>, 134 us on
+/// inception.pool, stopwatch) this needs no copy and no per-lane masks: taps past a row's end come from the zero
+/// vectors (or the masked load of the row's last vector), and rows outside the input are skipped. Both add +0 where
+/// PyTorch skips a padding cell, which leaves a sum started at +0 unchanged, so the bits are the same. One output row
+/// at a time it took 107 us (the valigns, two per tap row and vector, share pipes with the additions); two at a time,
+/// a 3x3 window's four input rows serve both, 87-90 us.</para>
+/// <para>The sums run in PyTorch's order, from +0, row by row, tap by tap; each output then divides by its own
+/// divisor from a table made once per call.</para>
+/// </remarks>
+internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static int Lanes => Vector512<T>.Count;
+
+    /// <summary>The widest row this path takes, in vectors.</summary>
+    private const int MaxRowVectors = 4;
+
+    /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
+    public static bool Applies(in PoolPlan plan)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        return Lanes512<T>.IsSupported && !plan.IsMax && plan.IsPlanar &&
+            height.Stride == 1 && height.Dilation == 1 && width.Stride == 1 && width.Dilation == 1 &&
+            FlatColumns.KnownReach(width) > 0 && width.Output == width.Length &&
+            width.Length <= MaxRowVectors * Lanes;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+    {
+        int vectors = (plan.Width.Length + Lanes - 1) / Lanes;
+        switch (FlatColumns.KnownReach(plan.Width))
+        {
+            case 1: Run<Reach1>(plan, input, output, firstPlane, planeCount, vectors); break;
+            case 2: Run<Reach2>(plan, input, output, firstPlane, planeCount, vectors); break;
+            default: Run<Reach3>(plan, input, output, firstPlane, planeCount, vectors); break;
+        }
+    }
+
+    private static void Run<TReach>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount, int vectors)
+        where TReach : ITapReach
+    {
+        switch (vectors)
+        {
+            case 1: Run<TReach, Count1>(plan, input, output, firstPlane, planeCount); break;
+            case 2: Run<TReach, Count2>(plan, input, output, firstPlane, planeCount); break;
+            case 3: Run<TReach, Count3>(plan, input, output, firstPlane, planeCount); break;
+            default: Run<TReach, Count4>(plan, input, output, firstPlane, planeCount); break;
+        }
+    }
+
+    private static unsafe void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+        where TReach : ITapReach where TVectors : IConstantCount
+    {
+        AxisPlan height = plan.Height;
+        int w = plan.Width.Length, outHeight = height.Output, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
+        int rowCells = TVectors.Value * Lanes;
+        // One divisor per output cell, rows padded to whole vectors (with 1, never stored).
+        T[] divisors = ScratchArrays<T>.Rent(outHeight * rowCells + Lanes);
+        int[] firstRows = ScratchArrays<int>.Rent(outHeight), rowCounts = ScratchArrays<int>.Rent(outHeight);
+        try
+        {
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                long rowFactor = plan.RowDivisorFactor(0, oh);
+                for (int ow = 0; ow < rowCells; ow++)
+                    divisors[oh * rowCells + ow] = ow < w ? T.CreateTruncating(plan.Divisor(rowFactor, ow)) : T.One;
+                var (first, end) = height.InsideTaps(oh);
+                firstRows[oh] = (int)(height.WindowStart(oh) + first);
+                rowCounts[oh] = Math.Max(0, end - first);
+            }
+            var lastInside = Lanes512<T>.InsideMask((TVectors.Value - 1) * Lanes, w);
+            fixed (T* source = input, target = output, divisorTable = divisors)
+            fixed (int* windowFirst = firstRows, windowRows = rowCounts)
+            {
+                for (long p = firstPlane; p < firstPlane + planeCount; p++)
+                {
+                    T* plane = source + p * inPlane, outputRow = target + p * outPlane;
+                    T* divisorRow = divisorTable;
+                    int oh = 0;
+                    // Two output rows at a time: the input rows their windows share make their taps once for both.
+                    for (; oh < outHeight; oh += 2, outputRow += 2 * w, divisorRow += 2 * rowCells)
+                    {
+                        Vector512<T> upper0 = Vector512<T>.Zero, upper1 = upper0, upper2 = upper0, upper3 = upper0; // PyTorch's order: from +0
+                        Vector512<T> lower0 = upper0, lower1 = upper0, lower2 = upper0, lower3 = upper0;
+                        bool hasLower = oh + 1 < outHeight; // an odd last row goes alone
+                        int upperFirst = windowFirst[oh], upperEnd = upperFirst + windowRows[oh];
+                        int lowerFirst = hasLower ? windowFirst[oh + 1] : upperEnd, lowerEnd = hasLower ? lowerFirst + windowRows[oh + 1] : upperEnd;
+                        int end = Math.Max(upperEnd, lowerEnd);
+                        for (int ih = Math.Min(upperFirst, lowerFirst); ih < end; ih++)
+                        {
+                            T* row = plane + (long)ih * w;
+                            bool upper = ih >= upperFirst && ih < upperEnd, lower = ih >= lowerFirst && ih < lowerEnd;
+                            if (upper && lower)
+                                AddRow<TReach, TVectors, BothRows>(row, lastInside, ref upper0, ref upper1, ref upper2, ref upper3, ref lower0, ref lower1, ref lower2, ref lower3);
+                            else if (upper)
+                                AddRow<TReach, TVectors, UpperRow>(row, lastInside, ref upper0, ref upper1, ref upper2, ref upper3, ref lower0, ref lower1, ref lower2, ref lower3);
+                            else if (lower)
+                                AddRow<TReach, TVectors, LowerRow>(row, lastInside, ref upper0, ref upper1, ref upper2, ref upper3, ref lower0, ref lower1, ref lower2, ref lower3);
+                        }
+                        Store<TVectors>(outputRow, divisorRow, lastInside, upper0, upper1, upper2, upper3);
+                        if (hasLower) Store<TVectors>(outputRow + w, divisorRow + rowCells, lastInside, lower0, lower1, lower2, lower3);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ScratchArrays<T>.Return(divisors);
+            ScratchArrays<int>.Return(firstRows);
+            ScratchArrays<int>.Return(rowCounts);
+        }
+    }
+
+    /// <summary>
+    /// Adds one window row's taps, left to right, to each block's sum of the upper output row, of the lower one, or of
+    /// both (<typeparamref name="TRows"/>): the row's vectors are loaded once, each tap is made once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddRow<TReach, TVectors, TRows>(T* row, Vector512<T> lastInside,
+        ref Vector512<T> upper0, ref Vector512<T> upper1, ref Vector512<T> upper2, ref Vector512<T> upper3,
+        ref Vector512<T> lower0, ref Vector512<T> lower1, ref Vector512<T> lower2, ref Vector512<T> lower3)
+        where TReach : ITapReach where TVectors : IConstantCount where TRows : IOutputRows
+    {
+        int count = TVectors.Value;
+        var zero = Vector512<T>.Zero;
+        // Vector j of the row: the last one loads only the cells inside the row, zero past its end.
+        var cells0 = count == 1 ? Lanes512<T>.MaskLoad(row, lastInside, zero) : Vector512.Load(row);
+        var cells1 = count < 2 ? zero : count == 2 ? Lanes512<T>.MaskLoad(row + Lanes, lastInside, zero) : Vector512.Load(row + Lanes);
+        var cells2 = count < 3 ? zero : count == 3 ? Lanes512<T>.MaskLoad(row + 2 * Lanes, lastInside, zero) : Vector512.Load(row + 2 * Lanes);
+        var cells3 = count < 4 ? zero : Lanes512<T>.MaskLoad(row + 3 * Lanes, lastInside, zero);
+        AddTaps<TReach, TRows>(ref upper0, ref lower0, zero, cells0, cells1);
+        if (count > 1) AddTaps<TReach, TRows>(ref upper1, ref lower1, cells0, cells1, cells2);
+        if (count > 2) AddTaps<TReach, TRows>(ref upper2, ref lower2, cells1, cells2, cells3);
+        if (count > 3) AddTaps<TReach, TRows>(ref upper3, ref lower3, cells2, cells3, zero);
+    }
+
+    /// <summary>Adds the taps of <paramref name="current"/>'s cells, left to right, made from it and its neighbours.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTaps<TReach, TRows>(ref Vector512<T> upper, ref Vector512<T> lower, Vector512<T> previous, Vector512<T> current, Vector512<T> next)
+        where TReach : ITapReach where TRows : IOutputRows
+    {
+        int r = TReach.Reach, lanes = Vector512<T>.Count;
+        // Each shift a constant (valign takes it as an immediate), so the taps are written out.
+        if (r >= 3) Add<TRows>(ref upper, ref lower, Lanes512<T>.Shifted(current, previous, lanes - 3));
+        if (r >= 2) Add<TRows>(ref upper, ref lower, Lanes512<T>.Shifted(current, previous, lanes - 2));
+        Add<TRows>(ref upper, ref lower, Lanes512<T>.Shifted(current, previous, lanes - 1));
+        Add<TRows>(ref upper, ref lower, current);
+        Add<TRows>(ref upper, ref lower, Lanes512<T>.Shifted(next, current, 1));
+        if (r >= 2) Add<TRows>(ref upper, ref lower, Lanes512<T>.Shifted(next, current, 2));
+        if (r >= 3) Add<TRows>(ref upper, ref lower, Lanes512<T>.Shifted(next, current, 3));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add<TRows>(ref Vector512<T> upper, ref Vector512<T> lower, Vector512<T> tap) where TRows : IOutputRows
+    {
+        if (TRows.Upper) upper += tap;
+        if (TRows.Lower) lower += tap;
+    }
+
+    /// <summary>Divides each block's sum by its cells' divisors and stores the cells inside the row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store<TVectors>(T* output, T* divisors, Vector512<T> lastInside,
+        Vector512<T> sum0, Vector512<T> sum1, Vector512<T> sum2, Vector512<T> sum3) where TVectors : IConstantCount
+    {
+        int count = TVectors.Value;
+        StoreBlock(output, divisors, 0, count, lastInside, sum0);
+        if (count > 1) StoreBlock(output, divisors, 1, count, lastInside, sum1);
+        if (count > 2) StoreBlock(output, divisors, 2, count, lastInside, sum2);
+        if (count > 3) StoreBlock(output, divisors, 3, count, lastInside, sum3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreBlock(T* output, T* divisors, int block, int count, Vector512<T> lastInside, Vector512<T> sum)
+    {
+        var average = sum / Vector512.Load(divisors + block * Lanes);
+        if (block < count - 1) average.Store(output + block * Lanes);
+        else Lanes512<T>.MaskStore(output + block * Lanes, lastInside, average);
+    }
+}
