@@ -55,12 +55,23 @@ internal sealed partial class ChannelsFirstEmitter
                 w.Line($"if (blocks <= {sliding.Max()} && outWidth > blocks * {lanes}) return false; // an output block past the row's last vector");
             w.Line($"var lastInside = {VectorIsa.V512.InsideMask(_c.Element)}((blocks - 1) * {lanes}, width); // the last vector's cells inside the row");
             w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
+            EmitWholePlanes(w, $"(outWidth + {lanes - 1}) / {lanes} * {lanes} - outWidth"); // stores stop at the row's last block
             // Narrow planes are many and small: each method runs them all, so its masks and constants are set up once per
             // call, not per plane, whatever the JIT inlines (with dynamic PGO off, a per-plane call made inception 20% slower).
             using (w.Block("switch (blocks)"))
             {
                 for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
-                    w.Line($"case {blocks}: NarrowPlanes512x{blocks}(source, target, padding{PlaneDivisorArgument}, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;");
+                {
+                    // Whole-vector stores but for the last planes (see IRowStores).
+                    string rest = $"planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside";
+                    w.Line($"case {blocks}:");
+                    using (w.Indent())
+                    {
+                        w.Line($"NarrowPlanes512x{blocks}<WholeVectorStores>(source, target, padding{PlaneDivisorArgument}, wholePlanes, {rest});");
+                        w.Line($"NarrowPlanes512x{blocks}<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding{PlaneDivisorArgument}, planeCount - wholePlanes, {rest});");
+                        w.Line("return true;");
+                    }
+                }
             }
             if (HasWidePath)
             {
@@ -266,7 +277,7 @@ internal sealed partial class ChannelsFirstEmitter
     private void EmitNarrowPlanesMethod(SourceWriter w, int blocks, int storeBlocks, System.Action emitPlane)
     {
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static void NarrowPlanes512x{blocks}({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, {Mask512} lastInside)"))
+        using (w.Block($"private static void NarrowPlanes512x{blocks}<TStores>({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, {Mask512} lastInside) where TStores : struct, IRowStores"))
         {
             w.Line($"var fill = {VectorIsa.V512.Vector}.Create({Identity});");
             EmitStoreMasks(w, storeBlocks);
@@ -345,7 +356,13 @@ internal sealed partial class ChannelsFirstEmitter
     private void EmitStore(SourceWriter w, int b, string value)
     {
         string at = b == 0 ? "output" : $"output + {b * Lanes512}";
-        w.Line($"Avx512F.MaskStore({at}, storeMask{b}, {value});");
+        string stored = value;
+        if (value != $"result{b}")
+        {
+            stored = $"stored{b}";
+            w.Line($"var {stored} = {value};");
+        }
+        EmitBlockStore(w, at, b, stored);
     }
 
     /// <summary>The vectors a row's taps come from: the row's own vectors (stride 1), or its even and odd cells (stride 2).</summary>

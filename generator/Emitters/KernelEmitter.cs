@@ -82,14 +82,35 @@ internal abstract class KernelEmitter
 
     /// <summary>
     /// Every output row stores the same lanes of each output block, so the AVX-512 register paths compute the store
-    /// masks (<c>storeMask0</c>, <c>storeMask1</c>, ...) once per plane rather than per row; a full block's mask, all
-    /// ones, costs a masked store no more than a plain one.
+    /// masks (<c>storeMask0</c>, <c>storeMask1</c>, ...) once per plane rather than per row. Only a call's last
+    /// plane uses them (see <see cref="EmitBlockStore"/>).
     /// </summary>
     protected void EmitStoreMasks(SourceWriter w, int outBlocks)
     {
         string first = Configuration.Element == ElementKind.Float ? "FirstLanes32" : "FirstLanes64";
         for (int b = 0; b < outBlocks; b++)
             w.Line($"var storeMask{b} = KernelLanes512.{first}(outWidth{(b == 0 ? "" : $" - {b * Lanes512}")});");
+    }
+
+    /// <summary>
+    /// Declares <c>wholePlanes</c>, how many of the call's first planes store whole vectors. A plane's last row stores
+    /// <paramref name="spill"/> cells past the plane, which must stay inside the call's output: every plane but the
+    /// last when a plane's output holds a vector or more, fewer for tiny planes. The rest store masked.
+    /// </summary>
+    protected static void EmitWholePlanes(SourceWriter w, string spill)
+    {
+        w.Line($"long spill = {spill}; // cells the last row's whole-vector stores write past the plane (see IRowStores)");
+        w.Line("long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);");
+    }
+
+    /// <summary>
+    /// Stores output block <paramref name="b"/> of a row, <paramref name="value"/> (a local), at <paramref name="at"/>:
+    /// a whole vector, or masked by <c>storeMask{b}</c> for a call's last plane (see <c>IRowStores</c>).
+    /// </summary>
+    protected void EmitBlockStore(SourceWriter w, string at, int b, string value)
+    {
+        w.Line($"if (TStores.Whole) {value}.Store({at});");
+        w.Line($"else Avx512F.MaskStore({at}, storeMask{b}, {value});");
     }
 
     /// <summary>The maximum of <paramref name="operands"/> as one balanced expression (short dependency chains).</summary>

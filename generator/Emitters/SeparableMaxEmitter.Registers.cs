@@ -34,27 +34,37 @@ internal sealed partial class SeparableMaxEmitter
             w.Line($"if (blocks > {MaxRegisterBlocks} || outWidth > blocks * {lanes}) return false;");
             w.Line($"var lastInside = {VectorIsa.V512.InsideMask(_c.Element)}((blocks - 1) * {lanes}, width); // the last block's cells inside the row");
             w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
+            EmitWholePlanes(w, $"(long)blocks * {lanes} - outWidth"); // every block is stored
             using (w.Block("for (long plane = 0; plane < planeCount; plane++)"))
             {
                 w.Line($"{T}* input = source + plane * planeSize, output = target + plane * outPlaneSize;");
-                w.Line("// A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).");
-                using (w.Block("switch (blocks)"))
+                w.Line("if (plane < wholePlanes) PlaneInRegisters512<WholeVectorStores>(input, output, blocks, height, width, outHeight, outWidth, lastInside);");
+                w.Line("else PlaneInRegisters512<MaskedStores>(input, output, blocks, height, width, outHeight, outWidth, lastInside);");
+            }
+            w.Line("return true;");
+        }
+        w.Line();
+
+        w.Line("/// <summary>One plane from registers, by its row's width in vectors.</summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        using (w.Block($"private static void PlaneInRegisters512<TStores>({T}* input, {T}* output, int blocks, int height, int width, int outHeight, int outWidth, {Mask512} lastInside) where TStores : struct, IRowStores"))
+        {
+            w.Line("// A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).");
+            using (w.Block("switch (blocks)"))
+            {
+                for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
                 {
-                    for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
+                    string arguments = "(input, output, height, width, outHeight, outWidth, lastInside)";
+                    w.Line($"case {blocks}:");
+                    using (w.Indent())
                     {
-                        string arguments = "(input, output, height, width, outHeight, outWidth, lastInside)";
-                        w.Line($"case {blocks}:");
+                        w.Line($"if (!PlaneInRegisters512x{blocks}<UncheckedMax512, TStores>{arguments})");
                         using (w.Indent())
-                        {
-                            w.Line($"if (!PlaneInRegisters512x{blocks}<UncheckedMax512>{arguments})");
-                            using (w.Indent())
-                                w.Line($"PlaneInRegisters512x{blocks}<PropagatingMax512>{arguments};");
-                            w.Line("break;");
-                        }
+                            w.Line($"PlaneInRegisters512x{blocks}<PropagatingMax512, TStores>{arguments};");
+                        w.Line("break;");
                     }
                 }
             }
-            w.Line("return true;");
         }
         w.Line();
     }
@@ -74,7 +84,7 @@ internal sealed partial class SeparableMaxEmitter
         w.Line("/// all loaded cells is NaN).");
         w.Line("/// </summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static bool PlaneInRegisters512x{blocks}<TMax>({T}* plane, {T}* output, int height, int width, int outHeight, int outWidth, {Mask512} lastInside) where TMax : struct, IMax512"))
+        using (w.Block($"private static bool PlaneInRegisters512x{blocks}<TMax, TStores>({T}* plane, {T}* output, int height, int width, int outHeight, int outWidth, {Mask512} lastInside) where TMax : struct, IMax512 where TStores : struct, IRowStores"))
         {
             w.Line($"var fill = {isa.Vector}.Create({T}.NegativeInfinity);");
             w.Line($"var loadedSum = {vector}.Zero;");
@@ -241,7 +251,7 @@ internal sealed partial class SeparableMaxEmitter
                 taps.Add($"tap{b}_{kw}");
             }
             w.Line($"var result{b} = KernelLanes512.PlusZero({MaxExpression("TMax.Max", taps)});");
-            w.Line($"Avx512F.MaskStore(output{(b == 0 ? "" : $" + {b * lanes}")}, storeMask{b}, result{b});");
+            EmitBlockStore(w, $"output{(b == 0 ? "" : $" + {b * lanes}")}", b, $"result{b}");
         }
     }
 }

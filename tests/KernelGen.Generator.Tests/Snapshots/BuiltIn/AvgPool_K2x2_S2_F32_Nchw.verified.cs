@@ -82,12 +82,26 @@ namespace KernelGen.Generated
             if (blocks > 4) return false;
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            long spill = (outWidth + 15) / 16 * 16 - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
+            long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);
             switch (blocks)
             {
-                case 1: NarrowPlanes512x1(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 2: NarrowPlanes512x2(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 3: NarrowPlanes512x3(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 4: NarrowPlanes512x4(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 1:
+                    NarrowPlanes512x1<WholeVectorStores>(source, target, padding, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x1<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 2:
+                    NarrowPlanes512x2<WholeVectorStores>(source, target, padding, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x2<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 3:
+                    NarrowPlanes512x3<WholeVectorStores>(source, target, padding, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x3<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 4:
+                    NarrowPlanes512x4<WholeVectorStores>(source, target, padding, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x4<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
             }
             return false;
         }
@@ -97,7 +111,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x1(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x1<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -118,7 +132,9 @@ namespace KernelGen.Generated
                         var sum0 = Vector512<float>.Zero;
                         sum0 = sum0 + even0_0 + odd0_0;
                         sum0 = sum0 + even1_0 + odd1_0;
-                        Avx512F.MaskStore(output, storeMask0, (sum0 * Vector512.Create(0.25f)));
+                        var stored0 = (sum0 * Vector512.Create(0.25f));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                 }
             }
@@ -129,7 +145,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x2(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x2<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -153,7 +169,9 @@ namespace KernelGen.Generated
                         var sum0 = Vector512<float>.Zero;
                         sum0 = sum0 + even0_0 + odd0_0;
                         sum0 = sum0 + even1_0 + odd1_0;
-                        Avx512F.MaskStore(output, storeMask0, (sum0 * Vector512.Create(0.25f)));
+                        var stored0 = (sum0 * Vector512.Create(0.25f));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -161,7 +179,9 @@ namespace KernelGen.Generated
                         var sum1 = Vector512<float>.Zero;
                         sum1 = sum1 + fill + fill;
                         sum1 = sum1 + fill + fill;
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 * Vector512.Create(0.25f)));
+                        var stored1 = (sum1 * Vector512.Create(0.25f));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                 }
             }
@@ -172,7 +192,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x3(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x3<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -200,7 +220,9 @@ namespace KernelGen.Generated
                         var sum0 = Vector512<float>.Zero;
                         sum0 = sum0 + even0_0 + odd0_0;
                         sum0 = sum0 + even1_0 + odd1_0;
-                        Avx512F.MaskStore(output, storeMask0, (sum0 * Vector512.Create(0.25f)));
+                        var stored0 = (sum0 * Vector512.Create(0.25f));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -208,7 +230,9 @@ namespace KernelGen.Generated
                         var sum1 = Vector512<float>.Zero;
                         sum1 = sum1 + even0_1 + odd0_1;
                         sum1 = sum1 + even1_1 + odd1_1;
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 * Vector512.Create(0.25f)));
+                        var stored1 = (sum1 * Vector512.Create(0.25f));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                 }
             }
@@ -219,7 +243,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x4(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x4<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -250,7 +274,9 @@ namespace KernelGen.Generated
                         var sum0 = Vector512<float>.Zero;
                         sum0 = sum0 + even0_0 + odd0_0;
                         sum0 = sum0 + even1_0 + odd1_0;
-                        Avx512F.MaskStore(output, storeMask0, (sum0 * Vector512.Create(0.25f)));
+                        var stored0 = (sum0 * Vector512.Create(0.25f));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -258,7 +284,9 @@ namespace KernelGen.Generated
                         var sum1 = Vector512<float>.Zero;
                         sum1 = sum1 + even0_1 + odd0_1;
                         sum1 = sum1 + even1_1 + odd1_1;
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 * Vector512.Create(0.25f)));
+                        var stored1 = (sum1 * Vector512.Create(0.25f));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     if (outWidth > 32)
                     {
@@ -266,7 +294,9 @@ namespace KernelGen.Generated
                         var sum2 = Vector512<float>.Zero;
                         sum2 = sum2 + fill + fill;
                         sum2 = sum2 + fill + fill;
-                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 * Vector512.Create(0.25f)));
+                        var stored2 = (sum2 * Vector512.Create(0.25f));
+                        if (TStores.Whole) stored2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
                     }
                 }
             }

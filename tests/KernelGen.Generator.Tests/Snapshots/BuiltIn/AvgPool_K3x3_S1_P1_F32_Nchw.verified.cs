@@ -87,12 +87,26 @@ namespace KernelGen.Generated
             if (blocks <= 4 && outWidth > blocks * 16) return false; // an output block past the row's last vector
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            long spill = (outWidth + 15) / 16 * 16 - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
+            long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);
             switch (blocks)
             {
-                case 1: NarrowPlanes512x1(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 2: NarrowPlanes512x2(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 3: NarrowPlanes512x3(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 4: NarrowPlanes512x4(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 1:
+                    NarrowPlanes512x1<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x1<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 2:
+                    NarrowPlanes512x2<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x2<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 3:
+                    NarrowPlanes512x3<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x3<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 4:
+                    NarrowPlanes512x4<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x4<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
             }
             return false;
         }
@@ -103,7 +117,7 @@ namespace KernelGen.Generated
         /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x1(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x1<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -129,7 +143,9 @@ namespace KernelGen.Generated
                     sum0 += row2_b0_t1;
                     sum0 += row2_b0_t2;
                     {
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     // The window moves down a row.
                     row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
@@ -160,7 +176,7 @@ namespace KernelGen.Generated
         /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x2(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x2<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -187,11 +203,15 @@ namespace KernelGen.Generated
                     sum0 += row2_b0_t1; sum1 += row2_b1_t1;
                     sum0 += row2_b0_t2; sum1 += row2_b1_t2;
                     {
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     // The window moves down a row.
                     row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
@@ -227,7 +247,7 @@ namespace KernelGen.Generated
         /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x3(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x3<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -255,15 +275,21 @@ namespace KernelGen.Generated
                     sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1;
                     sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2;
                     {
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     if (outWidth > 32)
                     {
-                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
+                        if (TStores.Whole) stored2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
                     }
                     // The window moves down a row.
                     row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
@@ -304,7 +330,7 @@ namespace KernelGen.Generated
         /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x4(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x4<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -333,19 +359,27 @@ namespace KernelGen.Generated
                     sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1; sum3 += row2_b3_t1;
                     sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2; sum3 += row2_b3_t2;
                     {
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     if (outWidth > 32)
                     {
-                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
+                        if (TStores.Whole) stored2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
                     }
                     if (outWidth > 48)
                     {
-                        Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
+                        var stored3 = (sum3 / (Vector512.Load(divisors + 48) * rowFactor));
+                        if (TStores.Whole) stored3.Store(output + 48);
+                        else Avx512F.MaskStore(output + 48, storeMask3, stored3);
                     }
                     // The window moves down a row.
                     row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;

@@ -87,12 +87,26 @@ namespace KernelGen.Generated
             if (blocks <= 1 && outWidth > blocks * 16) return false; // an output block past the row's last vector
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            long spill = (outWidth + 15) / 16 * 16 - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
+            long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);
             switch (blocks)
             {
-                case 1: NarrowPlanes512x1(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 2: NarrowPlanes512x2(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 3: NarrowPlanes512x3(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 4: NarrowPlanes512x4(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 1:
+                    NarrowPlanes512x1<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x1<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 2:
+                    NarrowPlanes512x2<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x2<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 3:
+                    NarrowPlanes512x3<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x3<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 4:
+                    NarrowPlanes512x4<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x4<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
             }
             return false;
         }
@@ -103,7 +117,7 @@ namespace KernelGen.Generated
         /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x1(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x1<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -147,7 +161,9 @@ namespace KernelGen.Generated
                     sum0 += row4_b0_t3;
                     sum0 += row4_b0_t4;
                     {
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     // The window moves down a row.
                     row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2; row0_b0_t3 = row1_b0_t3; row0_b0_t4 = row1_b0_t4;
@@ -179,7 +195,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x2(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x2<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -215,7 +231,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -226,7 +244,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     if (outWidth > 32)
                     {
@@ -237,7 +257,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
+                        if (TStores.Whole) stored2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
                     }
                 }
             }
@@ -248,7 +270,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x3(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x3<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -290,7 +312,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -301,7 +325,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     if (outWidth > 32)
                     {
@@ -312,7 +338,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
+                        if (TStores.Whole) stored2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
                     }
                     if (outWidth > 48)
                     {
@@ -323,7 +351,9 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
+                        var stored3 = (sum3 / (Vector512.Load(divisors + 48) * rowFactor));
+                        if (TStores.Whole) stored3.Store(output + 48);
+                        else Avx512F.MaskStore(output + 48, storeMask3, stored3);
                     }
                 }
             }
@@ -334,7 +364,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x4(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x4<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -382,7 +412,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -393,7 +425,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     if (outWidth > 32)
                     {
@@ -404,7 +438,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
+                        if (TStores.Whole) stored2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
                     }
                     if (outWidth > 48)
                     {
@@ -415,7 +451,9 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + cells2_3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + cells3_3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + cells4_3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
+                        var stored3 = (sum3 / (Vector512.Load(divisors + 48) * rowFactor));
+                        if (TStores.Whole) stored3.Store(output + 48);
+                        else Avx512F.MaskStore(output + 48, storeMask3, stored3);
                     }
                     if (outWidth > 64)
                     {
@@ -426,7 +464,9 @@ namespace KernelGen.Generated
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        Avx512F.MaskStore(output + 64, storeMask4, (sum4 / (Vector512.Load(divisors + 64) * rowFactor)));
+                        var stored4 = (sum4 / (Vector512.Load(divisors + 64) * rowFactor));
+                        if (TStores.Whole) stored4.Store(output + 64);
+                        else Avx512F.MaskStore(output + 64, storeMask4, stored4);
                     }
                 }
             }

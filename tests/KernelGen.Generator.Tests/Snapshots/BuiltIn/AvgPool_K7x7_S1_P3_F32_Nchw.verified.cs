@@ -86,12 +86,26 @@ namespace KernelGen.Generated
             if (blocks > 4) return false;
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            long spill = (outWidth + 15) / 16 * 16 - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
+            long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);
             switch (blocks)
             {
-                case 1: NarrowPlanes512x1(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 2: NarrowPlanes512x2(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 3: NarrowPlanes512x3(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 4: NarrowPlanes512x4(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 1:
+                    NarrowPlanes512x1<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x1<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 2:
+                    NarrowPlanes512x2<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x2<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 3:
+                    NarrowPlanes512x3<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x3<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 4:
+                    NarrowPlanes512x4<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x4<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
             }
             return false;
         }
@@ -101,7 +115,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x1(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x1<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -137,7 +151,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -150,7 +166,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                 }
             }
@@ -161,7 +179,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x2(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x2<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -205,7 +223,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -218,7 +238,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     if (outWidth > 32)
                     {
@@ -231,7 +253,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
+                        if (TStores.Whole) stored2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
                     }
                 }
             }
@@ -242,7 +266,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x3(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x3<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -294,7 +318,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -307,7 +333,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     if (outWidth > 32)
                     {
@@ -320,7 +348,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
+                        if (TStores.Whole) stored2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
                     }
                     if (outWidth > 48)
                     {
@@ -333,7 +363,9 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
+                        var stored3 = (sum3 / (Vector512.Load(divisors + 48) * rowFactor));
+                        if (TStores.Whole) stored3.Store(output + 48);
+                        else Avx512F.MaskStore(output + 48, storeMask3, stored3);
                     }
                 }
             }
@@ -344,7 +376,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x4(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x4<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -404,7 +436,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -417,7 +451,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     if (outWidth > 32)
                     {
@@ -430,7 +466,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
+                        if (TStores.Whole) stored2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
                     }
                     if (outWidth > 48)
                     {
@@ -443,7 +481,9 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + cells4_3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + cells5_3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + cells6_3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output + 48, storeMask3, (sum3 / (Vector512.Load(divisors + 48) * rowFactor)));
+                        var stored3 = (sum3 / (Vector512.Load(divisors + 48) * rowFactor));
+                        if (TStores.Whole) stored3.Store(output + 48);
+                        else Avx512F.MaskStore(output + 48, storeMask3, stored3);
                     }
                     if (outWidth > 64)
                     {
@@ -456,7 +496,9 @@ namespace KernelGen.Generated
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        Avx512F.MaskStore(output + 64, storeMask4, (sum4 / (Vector512.Load(divisors + 64) * rowFactor)));
+                        var stored4 = (sum4 / (Vector512.Load(divisors + 64) * rowFactor));
+                        if (TStores.Whole) stored4.Store(output + 64);
+                        else Avx512F.MaskStore(output + 64, storeMask4, stored4);
                     }
                 }
             }

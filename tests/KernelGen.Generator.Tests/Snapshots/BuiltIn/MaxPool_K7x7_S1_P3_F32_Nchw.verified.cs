@@ -85,23 +85,33 @@ namespace KernelGen.Generated
             if (blocks > 2 || outWidth > blocks * 16) return false;
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last block's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            long spill = (long)blocks * 16 - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
+            long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);
             for (long plane = 0; plane < planeCount; plane++)
             {
                 float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
-                // A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).
-                switch (blocks)
-                {
-                    case 1:
-                        if (!PlaneInRegisters512x1<UncheckedMax512>(input, output, height, width, outHeight, outWidth, lastInside))
-                            PlaneInRegisters512x1<PropagatingMax512>(input, output, height, width, outHeight, outWidth, lastInside);
-                        break;
-                    case 2:
-                        if (!PlaneInRegisters512x2<UncheckedMax512>(input, output, height, width, outHeight, outWidth, lastInside))
-                            PlaneInRegisters512x2<PropagatingMax512>(input, output, height, width, outHeight, outWidth, lastInside);
-                        break;
-                }
+                if (plane < wholePlanes) PlaneInRegisters512<WholeVectorStores>(input, output, blocks, height, width, outHeight, outWidth, lastInside);
+                else PlaneInRegisters512<MaskedStores>(input, output, blocks, height, width, outHeight, outWidth, lastInside);
             }
             return true;
+        }
+
+        /// <summary>One plane from registers, by its row's width in vectors.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PlaneInRegisters512<TStores>(float* input, float* output, int blocks, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
+        {
+            // A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).
+            switch (blocks)
+            {
+                case 1:
+                    if (!PlaneInRegisters512x1<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside))
+                        PlaneInRegisters512x1<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside);
+                    break;
+                case 2:
+                    if (!PlaneInRegisters512x2<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside))
+                        PlaneInRegisters512x2<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside);
+                    break;
+            }
         }
 
         /// <summary>
@@ -112,7 +122,7 @@ namespace KernelGen.Generated
         /// all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static bool PlaneInRegisters512x1<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
+        private static bool PlaneInRegisters512x1<TMax, TStores>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512 where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var loadedSum = Vector512<float>.Zero;
@@ -161,7 +171,8 @@ namespace KernelGen.Generated
                 var tap0_4 = Avx512F.AlignRight32(fill.AsInt32(), pair0.AsInt32(), 1).AsSingle();
                 var tap0_6 = Avx512F.AlignRight32(fill.AsInt32(), column0.AsInt32(), 3).AsSingle();
                 var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_2), TMax.Max(tap0_4, tap0_6)));
-                Avx512F.MaskStore(output, storeMask0, result0);
+                if (TStores.Whole) result0.Store(output);
+                else Avx512F.MaskStore(output, storeMask0, result0);
             }
             return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }
@@ -189,7 +200,7 @@ namespace KernelGen.Generated
         /// all loaded cells is NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static bool PlaneInRegisters512x2<TMax>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512
+        private static bool PlaneInRegisters512x2<TMax, TStores>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TMax : struct, IMax512 where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var loadedSum = Vector512<float>.Zero;
@@ -245,13 +256,15 @@ namespace KernelGen.Generated
                 var tap0_4 = Avx512F.AlignRight32(pair1.AsInt32(), pair0.AsInt32(), 1).AsSingle();
                 var tap0_6 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 3).AsSingle();
                 var result0 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap0_0, tap0_2), TMax.Max(tap0_4, tap0_6)));
-                Avx512F.MaskStore(output, storeMask0, result0);
+                if (TStores.Whole) result0.Store(output);
+                else Avx512F.MaskStore(output, storeMask0, result0);
                 var tap1_0 = Avx512F.AlignRight32(pair1.AsInt32(), pair0.AsInt32(), 13).AsSingle();
                 var tap1_2 = Avx512F.AlignRight32(pair1.AsInt32(), pair0.AsInt32(), 15).AsSingle();
                 var tap1_4 = Avx512F.AlignRight32(fill.AsInt32(), pair1.AsInt32(), 1).AsSingle();
                 var tap1_6 = Avx512F.AlignRight32(fill.AsInt32(), column1.AsInt32(), 3).AsSingle();
                 var result1 = KernelLanes512.PlusZero(TMax.Max(TMax.Max(tap1_0, tap1_2), TMax.Max(tap1_4, tap1_6)));
-                Avx512F.MaskStore(output + 16, storeMask1, result1);
+                if (TStores.Whole) result1.Store(output + 16);
+                else Avx512F.MaskStore(output + 16, storeMask1, result1);
             }
             return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
         }

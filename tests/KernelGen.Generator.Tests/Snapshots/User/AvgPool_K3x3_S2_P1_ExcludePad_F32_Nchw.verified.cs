@@ -87,12 +87,26 @@ namespace KernelGen.Generated
             if (blocks > 4) return false;
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            long spill = (outWidth + 15) / 16 * 16 - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
+            long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);
             switch (blocks)
             {
-                case 1: NarrowPlanes512x1(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 2: NarrowPlanes512x2(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 3: NarrowPlanes512x3(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 4: NarrowPlanes512x4(source, target, padding, divisors, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 1:
+                    NarrowPlanes512x1<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x1<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 2:
+                    NarrowPlanes512x2<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x2<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 3:
+                    NarrowPlanes512x3<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x3<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 4:
+                    NarrowPlanes512x4<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x4<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
             }
             return false;
         }
@@ -102,7 +116,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x1(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x1<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -128,7 +142,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                 }
             }
@@ -139,7 +155,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x2(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x2<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -169,7 +185,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -178,7 +196,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + fill + fill;
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + fill + fill;
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + fill + fill;
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                 }
             }
@@ -189,7 +209,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x3(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x3<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -225,7 +245,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -234,7 +256,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                 }
             }
@@ -245,7 +269,7 @@ namespace KernelGen.Generated
         /// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x4(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside)
+        private static void NarrowPlanes512x4<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
@@ -285,7 +309,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        Avx512F.MaskStore(output, storeMask0, (sum0 / (Vector512.Load(divisors) * rowFactor)));
+                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
+                        if (TStores.Whole) stored0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, stored0);
                     }
                     if (outWidth > 16)
                     {
@@ -294,7 +320,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
-                        Avx512F.MaskStore(output + 16, storeMask1, (sum1 / (Vector512.Load(divisors + 16) * rowFactor)));
+                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
+                        if (TStores.Whole) stored1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
                     }
                     if (outWidth > 32)
                     {
@@ -303,7 +331,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd0_1.AsInt32(), 15).AsSingle() + fill + fill;
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd1_1.AsInt32(), 15).AsSingle() + fill + fill;
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd2_1.AsInt32(), 15).AsSingle() + fill + fill;
-                        Avx512F.MaskStore(output + 32, storeMask2, (sum2 / (Vector512.Load(divisors + 32) * rowFactor)));
+                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
+                        if (TStores.Whole) stored2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
                     }
                 }
             }

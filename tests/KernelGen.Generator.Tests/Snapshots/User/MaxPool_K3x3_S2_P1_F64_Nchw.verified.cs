@@ -81,12 +81,26 @@ namespace KernelGen.Generated
             int blocks = (width + 7) / 8;
             var lastInside = KernelLanes512.InsideMask64((blocks - 1) * 8, width); // the last vector's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
+            long spill = (outWidth + 7) / 8 * 8 - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
+            long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);
             switch (blocks)
             {
-                case 1: NarrowPlanes512x1(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 2: NarrowPlanes512x2(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 3: NarrowPlanes512x3(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
-                case 4: NarrowPlanes512x4(source, target, padding, planeCount, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside); return true;
+                case 1:
+                    NarrowPlanes512x1<WholeVectorStores>(source, target, padding, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x1<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 2:
+                    NarrowPlanes512x2<WholeVectorStores>(source, target, padding, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x2<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 3:
+                    NarrowPlanes512x3<WholeVectorStores>(source, target, padding, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x3<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
+                case 4:
+                    NarrowPlanes512x4<WholeVectorStores>(source, target, padding, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    NarrowPlanes512x4<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
+                    return true;
             }
             for (long plane = 0; plane < planeCount; plane++)
             {
@@ -102,7 +116,7 @@ namespace KernelGen.Generated
         /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x1(double* source, double* target, double* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside)
+        private static void NarrowPlanes512x1<TStores>(double* source, double* target, double* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(double.NegativeInfinity);
             var storeMask0 = KernelLanes512.FirstLanes64(outWidth);
@@ -120,7 +134,8 @@ namespace KernelGen.Generated
                     var even_0 = KernelLanes512.Even(cells0, fill); var odd_0 = KernelLanes512.Odd(cells0, fill);
                     {
                         var result0 = KernelLanes512.Max(Avx512F.AlignRight64(odd_0.AsInt64(), fill.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_0, odd_0)) + Vector512<double>.Zero;
-                        Avx512F.MaskStore(output, storeMask0, result0);
+                        if (TStores.Whole) result0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, result0);
                     }
                 }
             }
@@ -131,7 +146,7 @@ namespace KernelGen.Generated
         /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x2(double* source, double* target, double* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside)
+        private static void NarrowPlanes512x2<TStores>(double* source, double* target, double* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(double.NegativeInfinity);
             var storeMask0 = KernelLanes512.FirstLanes64(outWidth);
@@ -151,12 +166,14 @@ namespace KernelGen.Generated
                     var even_0 = KernelLanes512.Even(cells0, cells1); var odd_0 = KernelLanes512.Odd(cells0, cells1);
                     {
                         var result0 = KernelLanes512.Max(Avx512F.AlignRight64(odd_0.AsInt64(), fill.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_0, odd_0)) + Vector512<double>.Zero;
-                        Avx512F.MaskStore(output, storeMask0, result0);
+                        if (TStores.Whole) result0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, result0);
                     }
                     if (outWidth > 8)
                     {
                         var result1 = KernelLanes512.Max(Avx512F.AlignRight64(fill.AsInt64(), odd_0.AsInt64(), 7).AsDouble(), KernelLanes512.Max(fill, fill)) + Vector512<double>.Zero;
-                        Avx512F.MaskStore(output + 8, storeMask1, result1);
+                        if (TStores.Whole) result1.Store(output + 8);
+                        else Avx512F.MaskStore(output + 8, storeMask1, result1);
                     }
                 }
             }
@@ -167,7 +184,7 @@ namespace KernelGen.Generated
         /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x3(double* source, double* target, double* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside)
+        private static void NarrowPlanes512x3<TStores>(double* source, double* target, double* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(double.NegativeInfinity);
             var storeMask0 = KernelLanes512.FirstLanes64(outWidth);
@@ -189,12 +206,14 @@ namespace KernelGen.Generated
                     var even_1 = KernelLanes512.Even(cells2, fill); var odd_1 = KernelLanes512.Odd(cells2, fill);
                     {
                         var result0 = KernelLanes512.Max(Avx512F.AlignRight64(odd_0.AsInt64(), fill.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_0, odd_0)) + Vector512<double>.Zero;
-                        Avx512F.MaskStore(output, storeMask0, result0);
+                        if (TStores.Whole) result0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, result0);
                     }
                     if (outWidth > 8)
                     {
                         var result1 = KernelLanes512.Max(Avx512F.AlignRight64(odd_1.AsInt64(), odd_0.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_1, odd_1)) + Vector512<double>.Zero;
-                        Avx512F.MaskStore(output + 8, storeMask1, result1);
+                        if (TStores.Whole) result1.Store(output + 8);
+                        else Avx512F.MaskStore(output + 8, storeMask1, result1);
                     }
                 }
             }
@@ -205,7 +224,7 @@ namespace KernelGen.Generated
         /// the window's rows are reduced vector by vector, then each output block takes its taps from those registers.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NarrowPlanes512x4(double* source, double* target, double* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside)
+        private static void NarrowPlanes512x4<TStores>(double* source, double* target, double* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<long> lastInside) where TStores : struct, IRowStores
         {
             var fill = Vector512.Create(double.NegativeInfinity);
             var storeMask0 = KernelLanes512.FirstLanes64(outWidth);
@@ -229,17 +248,20 @@ namespace KernelGen.Generated
                     var even_1 = KernelLanes512.Even(cells2, cells3); var odd_1 = KernelLanes512.Odd(cells2, cells3);
                     {
                         var result0 = KernelLanes512.Max(Avx512F.AlignRight64(odd_0.AsInt64(), fill.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_0, odd_0)) + Vector512<double>.Zero;
-                        Avx512F.MaskStore(output, storeMask0, result0);
+                        if (TStores.Whole) result0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, result0);
                     }
                     if (outWidth > 8)
                     {
                         var result1 = KernelLanes512.Max(Avx512F.AlignRight64(odd_1.AsInt64(), odd_0.AsInt64(), 7).AsDouble(), KernelLanes512.Max(even_1, odd_1)) + Vector512<double>.Zero;
-                        Avx512F.MaskStore(output + 8, storeMask1, result1);
+                        if (TStores.Whole) result1.Store(output + 8);
+                        else Avx512F.MaskStore(output + 8, storeMask1, result1);
                     }
                     if (outWidth > 16)
                     {
                         var result2 = KernelLanes512.Max(Avx512F.AlignRight64(fill.AsInt64(), odd_1.AsInt64(), 7).AsDouble(), KernelLanes512.Max(fill, fill)) + Vector512<double>.Zero;
-                        Avx512F.MaskStore(output + 16, storeMask2, result2);
+                        if (TStores.Whole) result2.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask2, result2);
                     }
                 }
             }
