@@ -28,6 +28,7 @@ internal sealed partial class SeparableMaxEmitter
         w.Line($"/// Pools every plane with its rows held in registers, when a row is at most {MaxRegisterBlocks} vectors of {lanes}; false when the");
         w.Line("/// rows are wider (or the last output block would lie wholly past the input), which the two-pass path then handles.");
         w.Line("/// </summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static bool TryPoolInRegisters512({T}* source, {T}* target, long planeCount, int height, int width, int outHeight, int outWidth)"))
         {
             w.Line($"int blocks = (width + {lanes - 1}) / {lanes};");

@@ -79,6 +79,7 @@ namespace KernelGen.Generated
         /// Pools every plane with its rows held in registers, when a row is at most 4 vectors of 16; false when the
         /// rows are wider (or the last output block would lie wholly past the input), which the two-pass path then handles.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool TryPoolInRegisters512(float* source, float* target, long planeCount, int height, int width, int outHeight, int outWidth)
         {
             int blocks = (width + 15) / 16;
