@@ -247,7 +247,9 @@ public static class Report
         generated channels-first kernels' per-plane dispatcher. Its final code with PGO off (as here) ran
         vgg16.pool4 NCHW in 29.5 us and inception in 92 us, against 24.8 and 75 us with PGO on (stopwatch minimums,
         `DOTNET_TieredPGO=0` against the default). Each narrow-row method now loops over the planes itself and the
-        dispatcher is compiled optimized at once: 24.2 / 23.7 us and 73.4 / 73.4 us with PGO off / on.
+        dispatcher is compiled optimized at once: 24.2 / 23.7 us and 73.4 / 73.4 us with PGO off / on. The separable
+        max kernels' register dispatcher was still tiered: with PGO off its final code ran yolov8.sppf NCHW in 27.1 us
+        against 25.0 before tier-up; compiled optimized at once, 24.8-25.4 us.
 
         ## Where the targets are missed, and why
 
@@ -282,7 +284,12 @@ public static class Report
             no change (103.7 against 104 us), and every other addition there, to use all four pipes: no gain either
             (77-95 against 74.5 us), so its 27 chained additions a row are bound by their latency, not by pipes;
             unaligned loads instead of valign: slower (120 us); a multiplication
-            instead of the division (not exact): only 8% faster, so the division is not the limit.
+            instead of the division (not exact): only 8% faster, so the division is not the limit. On this Zen 4,
+            `valignd` shares a pipe with the additions and one with the FMAs (8 valigns with 4 additions or with 4
+            FMAs took as long as 8 valigns alone, 8.1 cycles; 4 of each, 12 operations, 6.2 cycles), and a division
+            holds up the FMA pipes (8 FMAs and a division: 10.5 cycles against 8). Cells made +0 as they load, so
+            that each sum starts from its first tap (one chained addition fewer, the same bits): 74 to 72 us; with
+            two of the 8 additions on the FMA pipes as well, still 72. Not kept.
           - *yolov8.sppf (max 5x5 s1 p2, 20-wide rows):* a 20-wide row is two vectors of which 12 lanes are idle.
             The window's rows stay in registers (65 to 45 us) and the one-instruction `vmaxps` runs with a NaN check
             of the loaded cells that redoes a plane exactly if it finds NaN (45 to 37 us); the check's sums and the +0
@@ -290,6 +297,13 @@ public static class Report
             (the maxima of 2 and 4 rows, each made once as its last row enters; a 5-row window is the maximum of two
             4-row ones), across the columns the maxima of column pairs, so per 16 outputs 3 + 3 maxima instead of
             4 + 4, and 7 valigns a row instead of 8: 29.3 to 24.6-27.3 us. 7x7 windows drop from 6 + 6 to 3 + 4.
+          - *Stores on narrow rows.* A row's last output block is masked to the row's cells, and the JIT keeps a mask
+            that lives across the row loop as a vector, converting it back to a mask register at every masked store
+            (the hot spot of sppf's profile). A whole vector past the row's end only writes cells of the next output
+            row, which the kernel stores later, so every plane but a call's last (more for planes under a vector)
+            now stores whole vectors (`IRowStores`): yolov8.sppf 26.1 to 24.9 us, googlenet 18.3 to 17.1, vgg16.pool4
+            24.1 to 23.5, inception 73.5 to 72.7 (stopwatch minimums, three processes each). Checking each store
+            against the output's end instead cost more than the masks (27.2 us on sppf).
           - *vgg16.pool4, densenet.transition (2x2 s2 on 28- and 56-wide rows):* narrow rows now run straight-line
             code per row width with masks made once per call (vgg16.pool4 41 to 26 us); what remains is the
             per-row cost of 14 outputs. The last full run's 34.9 us for vgg16.pool4 NCHW was the tiered dispatcher
@@ -342,14 +356,23 @@ public static class Report
             (zeros added to a sum started at +0 leave its bits unchanged), two output vectors per step: inception 227
             to 136-140 us;
           - channels last, separable max with stride 1: a row's interior cells take their columns' maxima in one flat
-            reduction instead of one call per cell: googlenet NHWC 43 to 36 us, sppf NHWC 44 to 34.
-          What is left below 1.5x: inception NCHW. Its flat pass is bound by its operations: per 16 outputs 9
-          dependent additions in PyTorch's order, a division, and 9 loads of which 8 are misaligned (each splits a
-          cache line); copying the plane between zero rows costs another ~10% (125-132 us without the copy, not
-          exact). The generated kernel makes each row's taps once with valign and runs in 75 us. Taking the taps as
-          permutes of aligned vectors instead of misaligned loads was slower (265 us). A general flat pass for every
-          stride-2 window, with masks by output column, was slower than the row-by-row path (vgg16.pool4 90-120 us
-          against 88) and was not kept.
+            reduction instead of one call per cell: googlenet NHWC 43 to 36 us, sppf NHWC 44 to 34;
+          - channels last, stride-1 average: four neighbouring cells at a time share their loads (4 + kw - 1 a window
+            row instead of 4 x kw; the sums still run apart, in PyTorch's order), since a cell-by-cell sum loads 9
+            vectors per output vector and the loads bound it: inception NHWC 98.5 to 61-62 us;
+          - channels first, stride-1 centred average on rows of at most 4 vectors: each input row loaded once as whole
+            vectors, taps as valigns with zero vectors past the row's ends (no plane copy, no per-lane masks), two
+            output rows at a time sharing the taps of their common rows: inception NCHW 134 to 87-90 us (107 with
+            one output row at a time), and faster than the flat pass on every width from 7 to 56 tried.
+          What is left below 1.5x: inception NCHW, 87-91 us in stopwatch runs (1.4-1.5x this run's ORT). Per output
+          vector it makes 9 dependent additions in PyTorch's order, 4 valigns (2 per tap row, shared by two output
+          rows) and a division: the additions alone take 9 cycles at one 512-bit addition a cycle, about 65 us.
+          Putting the lower row's additions on the FMA pipes was slower (91 against 87.5 us), as in the generated
+          kernel. Tried and not kept: the flat pass with four output vectors per step and valigns instead of
+          misaligned loads (134 to 130 us: its per-lane edge masks cost as much as the loads saved; without them,
+          not exact, 100 us); taps as masked unaligned loads in the row path (186 us); unaligned loads for the
+          middle block's taps (111 against 107 us). A general flat pass for every stride-2 window, with masks by
+          output column, was slower than the row-by-row path (vgg16.pool4 90-120 us against 88) and was not kept.
         - **Roofline on the large cases.** resnet50.stem NCHW is no longer bound by operations: taking its NaN
           sums and +0 off the max pipes changed nothing (52 us), and its 6 loads and 6 add-pipe operations per 16
           outputs would take about 24 us at one a cycle (3.6 GHz, by the microbenchmark above). It reads 3.2 MB a
@@ -366,7 +389,11 @@ public static class Report
           on all cores at 1.14x and 3.49x (NCHW), 0.73x and 1.76x (NHWC) its one-thread speed, where a stopwatch run
           between them measured 2.16x and 2.12x. In the 17:48 run the same vgg16.pool4 NCHW kernel took 31.7 us
           through `Pooling.Run` and 26.5 us as the `[PoolKernel]` method. So the full job now runs two launches per
-          benchmark; rows near a target can still land on either side of it.
+          benchmark; rows near a target can still land on either side of it. In this run (20:02 UTC) yolov8.sppf
+          NCHW specialized measured 26.9 us through `Pooling.Run` and 30.6 us as the `[PoolKernel]` method, googlenet
+          NCHW general 45.7 us, inception NCHW general 99.0 us and resnet50.stem NCHW specialized 52.9 us; stopwatch
+          runs minutes later, with dynamic PGO off as here, gave 24.9, 39.9-40.9, 91.4-91.8 and 50.7-51.0 us (minimums
+          of 8 rounds, two processes each), which would be 2.98x, 1.56-1.60x, 1.41x and 3.00-3.02x this run's ORT.
           resnet50.head's general row once showed 2 B per call in an earlier run, and batch32's general row 7 B in
           the 15:29 run: ArrayPool.Shared gives a warm call its arrays back until a gen-2 collection trims them. The
           engine now caches its scratch arrays per thread (never trimmed, bounded to 16 arrays of up to 1 MB per
