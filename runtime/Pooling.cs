@@ -179,6 +179,7 @@ public static class Pooling
         switch (kernel)
         {
             case KernelKind.ChannelsFirst when WholePlaneWindows<T>.Applies(plan): WholePlaneWindows<T>.Run(plan, input, output, first, count); break;
+            case KernelKind.ChannelsFirst when NarrowRowsMax<T>.Applies(plan): NarrowRowsMax<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst when FlatPlaneMax<T>.Applies(plan): FlatPlaneMax<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst when FlatPairsAverage<T>.Applies(plan): FlatPairsAverage<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst when NarrowRowsAverage<T>.Applies(plan): NarrowRowsAverage<T>.Run(plan, input, output, first, count); break;

@@ -36,41 +36,18 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
 {
     private static int Lanes => Vector512<T>.Count;
 
-    /// <summary>The widest row this path takes, in vectors.</summary>
-    private const int MaxRowVectors = 4;
-
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
-    public static bool Applies(in PoolPlan plan)
-    {
-        AxisPlan height = plan.Height, width = plan.Width;
-        return Lanes512<T>.IsSupported && !plan.IsMax && plan.IsPlanar &&
-            height.Stride == 1 && height.Dilation == 1 && width.Stride == 1 && width.Dilation == 1 &&
-            FlatColumns.KnownReach(width) > 0 && width.Output == width.Length &&
-            width.Length <= MaxRowVectors * Lanes;
-    }
+    public static bool Applies(in PoolPlan plan) => !plan.IsMax && NarrowRows<T>.Fits(plan);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
-    {
-        int vectors = (plan.Width.Length + Lanes - 1) / Lanes;
-        switch (FlatColumns.KnownReach(plan.Width))
-        {
-            case 1: Run<Reach1>(plan, input, output, firstPlane, planeCount, vectors); break;
-            case 2: Run<Reach2>(plan, input, output, firstPlane, planeCount, vectors); break;
-            default: Run<Reach3>(plan, input, output, firstPlane, planeCount, vectors); break;
-        }
-    }
+    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>
+        NarrowRows<T>.Run<Pass>(plan, input, output, firstPlane, planeCount);
 
-    private static void Run<TReach>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount, int vectors)
-        where TReach : ITapReach
+    private readonly struct Pass : INarrowRowsPass<T>
     {
-        switch (vectors)
-        {
-            case 1: Run<TReach, Count1>(plan, input, output, firstPlane, planeCount); break;
-            case 2: Run<TReach, Count2>(plan, input, output, firstPlane, planeCount); break;
-            case 3: Run<TReach, Count3>(plan, input, output, firstPlane, planeCount); break;
-            default: Run<TReach, Count4>(plan, input, output, firstPlane, planeCount); break;
-        }
+        public static void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+            where TReach : ITapReach where TVectors : IConstantCount =>
+            NarrowRowsAverage<T>.Run<TReach, TVectors>(plan, input, output, firstPlane, planeCount);
     }
 
     private static unsafe void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
@@ -84,14 +61,12 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
         int[] firstRows = ScratchArrays<int>.Rent(outHeight), rowCounts = ScratchArrays<int>.Rent(outHeight);
         try
         {
+            NarrowRows<T>.WindowRows(height, firstRows, rowCounts);
             for (int oh = 0; oh < outHeight; oh++)
             {
                 long rowFactor = plan.RowDivisorFactor(0, oh);
                 for (int ow = 0; ow < rowCells; ow++)
                     divisors[oh * rowCells + ow] = ow < w ? T.CreateTruncating(plan.Divisor(rowFactor, ow)) : T.One;
-                var (first, end) = height.InsideTaps(oh);
-                firstRows[oh] = (int)(height.WindowStart(oh) + first);
-                rowCounts[oh] = Math.Max(0, end - first);
             }
             var lastInside = Lanes512<T>.InsideMask((TVectors.Value - 1) * Lanes, w);
             fixed (T* source = input, target = output, divisorTable = divisors)

@@ -1,0 +1,181 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using KernelGen.Specialization;
+
+namespace KernelGen.Engine;
+
+/// <summary>
+/// The general engine's path for channels-first 2-d max pooling with stride 1 and a centred window along rows at most
+/// four vectors wide (GoogLeNet's 28-wide 3x3 p1, YOLO's 20-wide 5x5 p2), on AVX-512: two output rows at a time, each
+/// input row their windows read is loaded once as whole vectors and reduced into the column maxima of the rows whose
+/// window holds it; each output row then takes its taps from its column maxima with valign, -inf past the row's ends.
+/// </summary>
+/// <remarks>
+/// <para>Max is exact in any order, so the window's rows are reduced first and its columns second, and the two output
+/// rows' windows share the maxima of their common rows' cells. Against the flat passes over the plane
+/// (<see cref="FlatPlaneMax{T}"/>: a scratch plane of row maxima, then columns with per-lane masks) this keeps
+/// everything in registers and needs no masks but the row's last vector's.</para>
+/// <para>The maxima are <c>vmaxps</c> alone, with the loaded cells summed as a NaN check: a plane whose sum is NaN is
+/// pooled again with the propagating maximum. Every result gets +0, as in every max kernel (see <see cref="MaxOp{T}"/>).</para>
+/// </remarks>
+internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static int Lanes => Vector512<T>.Count;
+
+    /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
+    public static bool Applies(in PoolPlan plan) => plan.IsMax && NarrowRows<T>.Fits(plan);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>
+        NarrowRows<T>.Run<Pass>(plan, input, output, firstPlane, planeCount);
+
+    private readonly struct Pass : INarrowRowsPass<T>
+    {
+        public static void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+            where TReach : ITapReach where TVectors : IConstantCount =>
+            NarrowRowsMax<T>.Run<TReach, TVectors>(plan, input, output, firstPlane, planeCount);
+    }
+
+    private static unsafe void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+        where TReach : ITapReach where TVectors : IConstantCount
+    {
+        AxisPlan height = plan.Height;
+        int w = plan.Width.Length, outHeight = height.Output, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
+        int[] firstRows = ScratchArrays<int>.Rent(outHeight), rowCounts = ScratchArrays<int>.Rent(outHeight);
+        try
+        {
+            NarrowRows<T>.WindowRows(height, firstRows, rowCounts);
+            var lastInside = Lanes512<T>.InsideMask((TVectors.Value - 1) * Lanes, w);
+            fixed (T* source = input, target = output)
+            fixed (int* windowFirst = firstRows, windowRows = rowCounts)
+            {
+                for (long p = firstPlane; p < firstPlane + planeCount; p++)
+                {
+                    T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
+                    // vmaxps alone, unless a loaded cell was NaN: then the plane again with the propagating maximum.
+                    if (!Plane<TReach, TVectors, UncheckedMax512>(plane, outputPlane, w, outHeight, windowFirst, windowRows, lastInside))
+                        Plane<TReach, TVectors, PropagatingMax512>(plane, outputPlane, w, outHeight, windowFirst, windowRows, lastInside);
+                }
+            }
+        }
+        finally
+        {
+            ScratchArrays<int>.Return(firstRows);
+            ScratchArrays<int>.Return(rowCounts);
+        }
+    }
+
+    /// <summary>
+    /// Pools one plane; false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN
+    /// (the sum of the loaded cells, -inf past the row's end, is NaN; +inf in the input can also make it so, which
+    /// only costs the exact pass).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    private static unsafe bool Plane<TReach, TVectors, TMax>(T* plane, T* output, int w, int outHeight, int* windowFirst, int* windowRows, Vector512<T> lastInside)
+        where TReach : ITapReach where TVectors : IConstantCount where TMax : IMax512
+    {
+        int count = TVectors.Value;
+        var fill = Vector512.Create(T.NegativeInfinity);
+        var loadedSum = Vector512<T>.Zero;
+        int checkedEnd = 0; // the rows up to here are in loadedSum
+        // Two output rows at a time: an input row both windows hold is loaded and reduced once for both.
+        for (int oh = 0; oh < outHeight; oh += 2, output += 2 * w)
+        {
+            Vector512<T> upper0 = fill, upper1 = fill, upper2 = fill, upper3 = fill;
+            Vector512<T> lower0 = fill, lower1 = fill, lower2 = fill, lower3 = fill;
+            bool hasLower = oh + 1 < outHeight; // an odd last row goes alone
+            int upperFirst = windowFirst[oh], upperEnd = upperFirst + windowRows[oh];
+            int lowerFirst = hasLower ? windowFirst[oh + 1] : upperEnd, lowerEnd = hasLower ? lowerFirst + windowRows[oh + 1] : upperEnd;
+            int end = Math.Max(upperEnd, lowerEnd);
+            for (int ih = Math.Min(upperFirst, lowerFirst); ih < end; ih++)
+            {
+                T* row = plane + (long)ih * w;
+                // Vector j of the row: the last one loads only the cells inside the row, -inf past its end.
+                var cells0 = count == 1 ? Lanes512<T>.MaskLoad(row, lastInside, fill) : Vector512.Load(row);
+                var cells1 = count < 2 ? fill : count == 2 ? Lanes512<T>.MaskLoad(row + Lanes, lastInside, fill) : Vector512.Load(row + Lanes);
+                var cells2 = count < 3 ? fill : count == 3 ? Lanes512<T>.MaskLoad(row + 2 * Lanes, lastInside, fill) : Vector512.Load(row + 2 * Lanes);
+                var cells3 = count < 4 ? fill : Lanes512<T>.MaskLoad(row + 3 * Lanes, lastInside, fill);
+                if (TMax.NeedsNaNCheck && ih >= checkedEnd)
+                {
+                    // Each row once (the next pair loads some again), its vectors summed apart from the running sum:
+                    // one chained addition a row. On the FMA pipes, leaving the others to the maxima.
+                    var rowSum = count == 1 ? cells0 : Add(cells0, cells1);
+                    if (count > 2) rowSum = Add(rowSum, count > 3 ? Add(cells2, cells3) : cells2);
+                    loadedSum = Add(loadedSum, rowSum);
+                    checkedEnd = ih + 1;
+                }
+                if (ih >= upperFirst && ih < upperEnd)
+                {
+                    upper0 = Lanes512<T>.Max<TMax>(upper0, cells0);
+                    if (count > 1) upper1 = Lanes512<T>.Max<TMax>(upper1, cells1);
+                    if (count > 2) upper2 = Lanes512<T>.Max<TMax>(upper2, cells2);
+                    if (count > 3) upper3 = Lanes512<T>.Max<TMax>(upper3, cells3);
+                }
+                if (ih >= lowerFirst && ih < lowerEnd)
+                {
+                    lower0 = Lanes512<T>.Max<TMax>(lower0, cells0);
+                    if (count > 1) lower1 = Lanes512<T>.Max<TMax>(lower1, cells1);
+                    if (count > 2) lower2 = Lanes512<T>.Max<TMax>(lower2, cells2);
+                    if (count > 3) lower3 = Lanes512<T>.Max<TMax>(lower3, cells3);
+                }
+            }
+            StoreRow<TReach, TVectors, TMax>(output, lastInside, fill, upper0, upper1, upper2, upper3);
+            if (hasLower) StoreRow<TReach, TVectors, TMax>(output + w, lastInside, fill, lower0, lower1, lower2, lower3);
+        }
+        return !TMax.NeedsNaNCheck || !Lanes512<T>.HasNaN(loadedSum);
+    }
+
+    /// <summary>One output row from its column maxima: each block's taps across the window's columns, then +0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreRow<TReach, TVectors, TMax>(T* output, Vector512<T> lastInside, Vector512<T> fill,
+        Vector512<T> columns0, Vector512<T> columns1, Vector512<T> columns2, Vector512<T> columns3)
+        where TReach : ITapReach where TVectors : IConstantCount where TMax : IMax512
+    {
+        int count = TVectors.Value;
+        StoreBlock(output, 0, count, lastInside, AcrossColumns<TReach, TMax>(fill, columns0, count > 1 ? columns1 : fill));
+        if (count > 1) StoreBlock(output, 1, count, lastInside, AcrossColumns<TReach, TMax>(columns0, columns1, count > 2 ? columns2 : fill));
+        if (count > 2) StoreBlock(output, 2, count, lastInside, AcrossColumns<TReach, TMax>(columns1, columns2, count > 3 ? columns3 : fill));
+        if (count > 3) StoreBlock(output, 3, count, lastInside, AcrossColumns<TReach, TMax>(columns2, columns3, fill));
+    }
+
+    /// <summary>The maximum over the window's columns for <paramref name="current"/>'s lanes, from it and its neighbours, +0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> AcrossColumns<TReach, TMax>(Vector512<T> previous, Vector512<T> current, Vector512<T> next)
+        where TReach : ITapReach where TMax : IMax512
+    {
+        int r = TReach.Reach, lanes = Vector512<T>.Count;
+        // Each shift a constant (valign takes it as an immediate), so the taps are written out.
+        var left = Lanes512<T>.Shifted(current, previous, lanes - 1);
+        var right = Lanes512<T>.Shifted(next, current, 1);
+        if (r >= 2)
+        {
+            left = Lanes512<T>.Max<TMax>(left, Lanes512<T>.Shifted(current, previous, lanes - 2));
+            right = Lanes512<T>.Max<TMax>(right, Lanes512<T>.Shifted(next, current, 2));
+        }
+        if (r >= 3)
+        {
+            left = Lanes512<T>.Max<TMax>(left, Lanes512<T>.Shifted(current, previous, lanes - 3));
+            right = Lanes512<T>.Max<TMax>(right, Lanes512<T>.Shifted(next, current, 3));
+        }
+        return PlusZero(Lanes512<T>.Max<TMax>(current, Lanes512<T>.Max<TMax>(left, right)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Add(Vector512<T> left, Vector512<T> right) => typeof(T) == typeof(float)
+        ? KernelLanes512.Add(left.As<T, float>(), right.As<T, float>()).As<float, T>()
+        : KernelLanes512.Add(left.As<T, double>(), right.As<T, double>()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> PlusZero(Vector512<T> value) => typeof(T) == typeof(float)
+        ? KernelLanes512.PlusZero(value.As<T, float>()).As<float, T>()
+        : KernelLanes512.PlusZero(value.As<T, double>()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreBlock(T* output, int block, int count, Vector512<T> lastInside, Vector512<T> result)
+    {
+        if (block < count - 1) result.Store(output + block * Lanes);
+        else Lanes512<T>.MaskStore(output + block * Lanes, lastInside, result);
+    }
+}
