@@ -363,7 +363,12 @@ public static class Report
           - channels first, stride-1 centred average on rows of at most 4 vectors: each input row loaded once as whole
             vectors, taps as valigns with zero vectors past the row's ends (no plane copy, no per-lane masks), two
             output rows at a time sharing the taps of their common rows: inception NCHW 134 to 87-90 us (107 with
-            one output row at a time), and faster than the flat pass on every width from 7 to 56 tried.
+            one output row at a time), and faster than the flat pass on every width from 7 to 56 tried;
+          - channels first, stride-1 centred max on the same narrow rows: two output rows at a time, each input row
+            their windows hold loaded once and reduced into both rows' column maxima, then the column taps with
+            valign; `vmaxps` alone with each row's cells summed once as the NaN check: googlenet NCHW 40 to 28.5 us,
+            yolov8.sppf 45 to 38 us (dynamic PGO off). A NaN scan of the plane first instead took 18% of the time,
+            and summing every load into one chain held sppf at 42 us.
           What is left below 1.5x: inception NCHW, 87-91 us in stopwatch runs (1.4-1.5x this run's ORT). Per output
           vector it makes 9 dependent additions in PyTorch's order, 4 valigns (2 per tap row, shared by two output
           rows) and a division: the additions alone take 9 cycles at one 512-bit addition a cycle, about 65 us.
@@ -389,11 +394,12 @@ public static class Report
           on all cores at 1.14x and 3.49x (NCHW), 0.73x and 1.76x (NHWC) its one-thread speed, where a stopwatch run
           between them measured 2.16x and 2.12x. In the 17:48 run the same vgg16.pool4 NCHW kernel took 31.7 us
           through `Pooling.Run` and 26.5 us as the `[PoolKernel]` method. So the full job now runs two launches per
-          benchmark; rows near a target can still land on either side of it. In this run (20:02 UTC) yolov8.sppf
-          NCHW specialized measured 26.9 us through `Pooling.Run` and 30.6 us as the `[PoolKernel]` method, googlenet
-          NCHW general 45.7 us, inception NCHW general 99.0 us and resnet50.stem NCHW specialized 52.9 us; stopwatch
-          runs minutes later, with dynamic PGO off as here, gave 24.9, 39.9-40.9, 91.4-91.8 and 50.7-51.0 us (minimums
-          of 8 rounds, two processes each), which would be 2.98x, 1.56-1.60x, 1.41x and 3.00-3.02x this run's ORT.
+          benchmark; rows near a target can still land on either side of it. In this run (20:39 UTC) googlenet NHWC general measured 49.6 us
+          (1.32x), against 41.3 us in the 20:02 run on the same code; stopwatch runs after it, with dynamic PGO off as
+          here, gave 40.2-40.6 us (1.57-1.59x this run's ORT). Also on unchanged code, vgg16.pool1 NHWC specialized
+          measured 324 us against 233 us at 20:02, and batch32 NHWC on all cores 1.61x its one-thread time, where a
+          stopwatch run after it gave 2.28x (1333 to 585 us). inception NCHW general measured 95.3 us (1.35x); in
+          stopwatch runs it takes 87-93 us (1.39-1.48x).
           resnet50.head's general row once showed 2 B per call in an earlier run, and batch32's general row 7 B in
           the 15:29 run: ArrayPool.Shared gives a warm call its arrays back until a gen-2 collection trims them. The
           engine now caches its scratch arrays per thread (never trimmed, bounded to 16 arrays of up to 1 MB per
