@@ -34,6 +34,12 @@ public class IsaFingerprintTests(ITestOutputHelper log)
         ("avg2d-k5s1p2-divisor7", l => PoolDescriptor.AvgPool2d(5, 1, 2, divisorOverride: 7, layout: l), new PoolShape(1, 5, 9, 41), false),
         ("avg1d-k4s3p2", l => PoolDescriptor.AvgPool1d(4, 3, 2, layout: l), new PoolShape(2, 23, 71), false),
         ("avg3d-k2s1", l => PoolDescriptor.AvgPool3d(2, 1, layout: l), new PoolShape(1, 11, 4, 6, 19), false),
+        // Narrow rows (at most 4 vectors of either element type) with stride 1 and centred windows: NarrowRowsMax and
+        // NarrowRowsAverage on AVX-512, odd row counts included; channels last, more channels than a vector, not a
+        // multiple of it: ChannelsLastSlidingSum's overlapping last block.
+        ("max2d-k3s1p1-narrow", l => PoolDescriptor.MaxPool2d(3, 1, 1, layout: l), new PoolShape(2, 21, 9, 29), false),
+        ("max2d-k5s1p2-narrow", l => PoolDescriptor.MaxPool2d(5, 1, 2, layout: l), new PoolShape(1, 19, 8, 20), false),
+        ("avg2d-k3s1p1-exclude-narrow", l => PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false, layout: l), new PoolShape(1, 23, 7, 30), false),
         ("avg2d-onnx-asym-dilated", l => PoolDescriptor.Create(PoolMode.Average, [new PoolAxis(3, 1, 2, 0, 2), new PoolAxis(2, 2, 1, 1, 3)], ceilMode: true, countIncludePad: true, layout: l), new PoolShape(2, 9, 12, 29), false),
     ];
 
