@@ -26,6 +26,18 @@ internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
         ? TMax.Max(left.As<T, float>(), right.As<T, float>()).As<float, T>()
         : TMax.Max(left.As<T, double>(), right.As<T, double>()).As<double, T>();
 
+    /// <summary><paramref name="left"/> + <paramref name="right"/> on the FMA pipes (<see cref="KernelLanes512.Add(Vector512{float}, Vector512{float})"/>): the same bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Add(Vector512<T> left, Vector512<T> right) => typeof(T) == typeof(float)
+        ? KernelLanes512.Add(left.As<T, float>(), right.As<T, float>()).As<float, T>()
+        : KernelLanes512.Add(left.As<T, double>(), right.As<T, double>()).As<double, T>();
+
+    /// <summary><paramref name="value"/> + 0 on the FMA pipes (<see cref="KernelLanes512.PlusZero(Vector512{float})"/>): a zero maximum becomes +0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> PlusZero(Vector512<T> value) => typeof(T) == typeof(float)
+        ? KernelLanes512.PlusZero(value.As<T, float>()).As<float, T>()
+        : KernelLanes512.PlusZero(value.As<T, double>()).As<double, T>();
+
     /// <summary>The even lanes of the concatenation low:high.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Even(Vector512<T> low, Vector512<T> high) => typeof(T) == typeof(float)

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace KernelGen.Engine;
@@ -61,6 +62,21 @@ internal static class NarrowRows<T> where T : unmanaged, IFloatingPointIeee754<T
         }
     }
 
+    /// <summary>
+    /// Input row <paramref name="row"/> as <typeparamref name="TVectors"/> whole vectors: the last one loads only the
+    /// cells inside the row (<paramref name="lastInside"/>), <paramref name="fill"/> past its end and in the unused ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void LoadRow<TVectors>(T* row, Vector512<T> lastInside, Vector512<T> fill,
+        out Vector512<T> cells0, out Vector512<T> cells1, out Vector512<T> cells2, out Vector512<T> cells3) where TVectors : IConstantCount
+    {
+        int count = TVectors.Value;
+        cells0 = count == 1 ? Lanes512<T>.MaskLoad(row, lastInside, fill) : Vector512.Load(row);
+        cells1 = count < 2 ? fill : count == 2 ? Lanes512<T>.MaskLoad(row + Lanes, lastInside, fill) : Vector512.Load(row + Lanes);
+        cells2 = count < 3 ? fill : count == 3 ? Lanes512<T>.MaskLoad(row + 2 * Lanes, lastInside, fill) : Vector512.Load(row + 2 * Lanes);
+        cells3 = count < 4 ? fill : Lanes512<T>.MaskLoad(row + 3 * Lanes, lastInside, fill);
+    }
+
     /// <summary>Each output row's first input row inside the input and how many of its window's rows are (rows in the padding are skipped).</summary>
     public static void WindowRows(in AxisPlan height, int[] firstRows, int[] rowCounts)
     {
@@ -71,4 +87,36 @@ internal static class NarrowRows<T> where T : unmanaged, IFloatingPointIeee754<T
             rowCounts[oh] = Math.Max(0, end - first);
         }
     }
+}
+
+/// <summary>
+/// Output rows <c>oh</c> (upper) and <c>oh + 1</c> (lower, when there is one), which the narrow-row paths pool together:
+/// the input rows <c>[First, End)</c> that either window holds, and which window holds a given row.
+/// </summary>
+internal readonly unsafe struct OutputRowPair
+{
+    private readonly int _upperFirst, _upperEnd, _lowerFirst, _lowerEnd;
+
+    /// <param name="windowFirst">Each output row's first input row inside the input (see <see cref="NarrowRows{T}.WindowRows"/>).</param>
+    /// <param name="windowRows">How many of each output row's window rows are inside the input.</param>
+    /// <param name="oh">The upper output row.</param>
+    /// <param name="outHeight">The plane's output rows: without a row below <paramref name="oh"/>, the pair is the upper row alone.</param>
+    public OutputRowPair(int* windowFirst, int* windowRows, int oh, int outHeight)
+    {
+        HasLower = oh + 1 < outHeight; // an odd last row goes alone
+        _upperFirst = windowFirst[oh];
+        _upperEnd = _upperFirst + windowRows[oh];
+        _lowerFirst = HasLower ? windowFirst[oh + 1] : _upperEnd;
+        _lowerEnd = HasLower ? _lowerFirst + windowRows[oh + 1] : _upperEnd;
+    }
+
+    public bool HasLower { get; }
+
+    public int First => Math.Min(_upperFirst, _lowerFirst);
+
+    public int End => Math.Max(_upperEnd, _lowerEnd);
+
+    public bool InUpper(int ih) => ih >= _upperFirst && ih < _upperEnd;
+
+    public bool InLower(int ih) => ih >= _lowerFirst && ih < _lowerEnd;
 }

@@ -76,20 +76,16 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
                 {
                     T* plane = source + p * inPlane, outputRow = target + p * outPlane;
                     T* divisorRow = divisorTable;
-                    int oh = 0;
                     // Two output rows at a time: the input rows their windows share make their taps once for both.
-                    for (; oh < outHeight; oh += 2, outputRow += 2 * w, divisorRow += 2 * rowCells)
+                    for (int oh = 0; oh < outHeight; oh += 2, outputRow += 2 * w, divisorRow += 2 * rowCells)
                     {
                         Vector512<T> upper0 = Vector512<T>.Zero, upper1 = upper0, upper2 = upper0, upper3 = upper0; // PyTorch's order: from +0
                         Vector512<T> lower0 = upper0, lower1 = upper0, lower2 = upper0, lower3 = upper0;
-                        bool hasLower = oh + 1 < outHeight; // an odd last row goes alone
-                        int upperFirst = windowFirst[oh], upperEnd = upperFirst + windowRows[oh];
-                        int lowerFirst = hasLower ? windowFirst[oh + 1] : upperEnd, lowerEnd = hasLower ? lowerFirst + windowRows[oh + 1] : upperEnd;
-                        int end = Math.Max(upperEnd, lowerEnd);
-                        for (int ih = Math.Min(upperFirst, lowerFirst); ih < end; ih++)
+                        var pair = new OutputRowPair(windowFirst, windowRows, oh, outHeight);
+                        for (int ih = pair.First, end = pair.End; ih < end; ih++)
                         {
                             T* row = plane + (long)ih * w;
-                            bool upper = ih >= upperFirst && ih < upperEnd, lower = ih >= lowerFirst && ih < lowerEnd;
+                            bool upper = pair.InUpper(ih), lower = pair.InLower(ih);
                             if (upper && lower)
                                 AddRow<TReach, TVectors, BothRows>(row, lastInside, ref upper0, ref upper1, ref upper2, ref upper3, ref lower0, ref lower1, ref lower2, ref lower3);
                             else if (upper)
@@ -98,7 +94,7 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
                                 AddRow<TReach, TVectors, LowerRow>(row, lastInside, ref upper0, ref upper1, ref upper2, ref upper3, ref lower0, ref lower1, ref lower2, ref lower3);
                         }
                         Store<TVectors>(outputRow, divisorRow, lastInside, upper0, upper1, upper2, upper3);
-                        if (hasLower) Store<TVectors>(outputRow + w, divisorRow + rowCells, lastInside, lower0, lower1, lower2, lower3);
+                        if (pair.HasLower) Store<TVectors>(outputRow + w, divisorRow + rowCells, lastInside, lower0, lower1, lower2, lower3);
                     }
                 }
             }
@@ -122,12 +118,8 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
         where TReach : ITapReach where TVectors : IConstantCount where TRows : IOutputRows
     {
         int count = TVectors.Value;
-        var zero = Vector512<T>.Zero;
-        // Vector j of the row: the last one loads only the cells inside the row, zero past its end.
-        var cells0 = count == 1 ? Lanes512<T>.MaskLoad(row, lastInside, zero) : Vector512.Load(row);
-        var cells1 = count < 2 ? zero : count == 2 ? Lanes512<T>.MaskLoad(row + Lanes, lastInside, zero) : Vector512.Load(row + Lanes);
-        var cells2 = count < 3 ? zero : count == 3 ? Lanes512<T>.MaskLoad(row + 2 * Lanes, lastInside, zero) : Vector512.Load(row + 2 * Lanes);
-        var cells3 = count < 4 ? zero : Lanes512<T>.MaskLoad(row + 3 * Lanes, lastInside, zero);
+        var zero = Vector512<T>.Zero; // past the row's end: adding +0 to a sum started at +0 changes nothing
+        NarrowRows<T>.LoadRow<TVectors>(row, lastInside, zero, out var cells0, out var cells1, out var cells2, out var cells3);
         AddTaps<TReach, TRows>(ref upper0, ref lower0, zero, cells0, cells1);
         if (count > 1) AddTaps<TReach, TRows>(ref upper1, ref lower1, cells0, cells1, cells2);
         if (count > 2) AddTaps<TReach, TRows>(ref upper2, ref lower2, cells1, cells2, cells3);

@@ -85,35 +85,27 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
         {
             Vector512<T> upper0 = fill, upper1 = fill, upper2 = fill, upper3 = fill;
             Vector512<T> lower0 = fill, lower1 = fill, lower2 = fill, lower3 = fill;
-            bool hasLower = oh + 1 < outHeight; // an odd last row goes alone
-            int upperFirst = windowFirst[oh], upperEnd = upperFirst + windowRows[oh];
-            int lowerFirst = hasLower ? windowFirst[oh + 1] : upperEnd, lowerEnd = hasLower ? lowerFirst + windowRows[oh + 1] : upperEnd;
-            int end = Math.Max(upperEnd, lowerEnd);
-            for (int ih = Math.Min(upperFirst, lowerFirst); ih < end; ih++)
+            var pair = new OutputRowPair(windowFirst, windowRows, oh, outHeight);
+            for (int ih = pair.First, end = pair.End; ih < end; ih++)
             {
-                T* row = plane + (long)ih * w;
-                // Vector j of the row: the last one loads only the cells inside the row, -inf past its end.
-                var cells0 = count == 1 ? Lanes512<T>.MaskLoad(row, lastInside, fill) : Vector512.Load(row);
-                var cells1 = count < 2 ? fill : count == 2 ? Lanes512<T>.MaskLoad(row + Lanes, lastInside, fill) : Vector512.Load(row + Lanes);
-                var cells2 = count < 3 ? fill : count == 3 ? Lanes512<T>.MaskLoad(row + 2 * Lanes, lastInside, fill) : Vector512.Load(row + 2 * Lanes);
-                var cells3 = count < 4 ? fill : Lanes512<T>.MaskLoad(row + 3 * Lanes, lastInside, fill);
+                NarrowRows<T>.LoadRow<TVectors>(plane + (long)ih * w, lastInside, fill, out var cells0, out var cells1, out var cells2, out var cells3);
                 if (TMax.NeedsNaNCheck && ih >= checkedEnd)
                 {
                     // Each row once (the next pair loads some again), its vectors summed apart from the running sum:
                     // one chained addition a row. On the FMA pipes, leaving the others to the maxima.
-                    var rowSum = count == 1 ? cells0 : Add(cells0, cells1);
-                    if (count > 2) rowSum = Add(rowSum, count > 3 ? Add(cells2, cells3) : cells2);
-                    loadedSum = Add(loadedSum, rowSum);
+                    var rowSum = count == 1 ? cells0 : Lanes512<T>.Add(cells0, cells1);
+                    if (count > 2) rowSum = Lanes512<T>.Add(rowSum, count > 3 ? Lanes512<T>.Add(cells2, cells3) : cells2);
+                    loadedSum = Lanes512<T>.Add(loadedSum, rowSum);
                     checkedEnd = ih + 1;
                 }
-                if (ih >= upperFirst && ih < upperEnd)
+                if (pair.InUpper(ih))
                 {
                     upper0 = Lanes512<T>.Max<TMax>(upper0, cells0);
                     if (count > 1) upper1 = Lanes512<T>.Max<TMax>(upper1, cells1);
                     if (count > 2) upper2 = Lanes512<T>.Max<TMax>(upper2, cells2);
                     if (count > 3) upper3 = Lanes512<T>.Max<TMax>(upper3, cells3);
                 }
-                if (ih >= lowerFirst && ih < lowerEnd)
+                if (pair.InLower(ih))
                 {
                     lower0 = Lanes512<T>.Max<TMax>(lower0, cells0);
                     if (count > 1) lower1 = Lanes512<T>.Max<TMax>(lower1, cells1);
@@ -122,7 +114,7 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
                 }
             }
             StoreRow<TReach, TVectors, TMax>(output, lastInside, fill, upper0, upper1, upper2, upper3);
-            if (hasLower) StoreRow<TReach, TVectors, TMax>(output + w, lastInside, fill, lower0, lower1, lower2, lower3);
+            if (pair.HasLower) StoreRow<TReach, TVectors, TMax>(output + w, lastInside, fill, lower0, lower1, lower2, lower3);
         }
         return !TMax.NeedsNaNCheck || !Lanes512<T>.HasNaN(loadedSum);
     }
@@ -159,18 +151,8 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
             left = Lanes512<T>.Max<TMax>(left, Lanes512<T>.Shifted(current, previous, lanes - 3));
             right = Lanes512<T>.Max<TMax>(right, Lanes512<T>.Shifted(next, current, 3));
         }
-        return PlusZero(Lanes512<T>.Max<TMax>(current, Lanes512<T>.Max<TMax>(left, right)));
+        return Lanes512<T>.PlusZero(Lanes512<T>.Max<TMax>(current, Lanes512<T>.Max<TMax>(left, right)));
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Add(Vector512<T> left, Vector512<T> right) => typeof(T) == typeof(float)
-        ? KernelLanes512.Add(left.As<T, float>(), right.As<T, float>()).As<float, T>()
-        : KernelLanes512.Add(left.As<T, double>(), right.As<T, double>()).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> PlusZero(Vector512<T> value) => typeof(T) == typeof(float)
-        ? KernelLanes512.PlusZero(value.As<T, float>()).As<float, T>()
-        : KernelLanes512.PlusZero(value.As<T, double>()).As<double, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void StoreBlock(T* output, int block, int count, Vector512<T> lastInside, Vector512<T> result)
