@@ -294,7 +294,6 @@ internal sealed partial class ChannelsFirstEmitter
     private void EmitNarrowRow(SourceWriter w, int blocks, int outBlocks)
     {
         var isa = VectorIsa.V512;
-        int lanes = Lanes512;
         string vector = isa.Type(T);
         EmitWindowRows(w);
         if (VaryingDivisor)
@@ -333,10 +332,8 @@ internal sealed partial class ChannelsFirstEmitter
                     w.Line($"var sum{b} = {vector}.Zero;");
                     foreach (var phases in rowPhases)
                         w.Line($"sum{b} = sum{b} + {string.Join($" + ", ColumnOffsets.Select(d => TapFrom(phases, b, d)))};");
-                    string quotient = ConstantDivisor is int divisor
-                        ? "(" + DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create") + ")"
-                        : $"(sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * lanes}")}) * rowFactor))";
-                    EmitStore(w, b, quotient);
+                    EmitAverage(w, b);
+                    EmitStore(w, b, $"average{b}");
                 }
             }
         }
@@ -353,17 +350,19 @@ internal sealed partial class ChannelsFirstEmitter
     private SourceWriter.Scope OutputBlock(SourceWriter w, int b) =>
         w.Block(b == 0 ? "" : $"if (outWidth > {b * Lanes512})");
 
-    private void EmitStore(SourceWriter w, int b, string value)
+    /// <summary>Declares <c>average{b}</c>: output block <paramref name="b"/>'s sum divided by its divisor (its cells', or the constant one).</summary>
+    private void EmitAverage(SourceWriter w, int b)
     {
-        string at = b == 0 ? "output" : $"output + {b * Lanes512}";
-        string stored = value;
-        if (value != $"result{b}")
-        {
-            stored = $"stored{b}";
-            w.Line($"var {stored} = {value};");
-        }
-        EmitBlockStore(w, at, b, stored);
+        var isa = VectorIsa.V512;
+        string quotient = ConstantDivisor is int divisor
+            ? DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create")
+            : $"sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * Lanes512}")}) * rowFactor)";
+        w.Line($"var average{b} = {quotient};");
     }
+
+    /// <summary>Stores output block <paramref name="b"/> of the row, the local <paramref name="value"/>.</summary>
+    private void EmitStore(SourceWriter w, int b, string value) =>
+        EmitBlockStore(w, b == 0 ? "output" : $"output + {b * Lanes512}", b, value);
 
     /// <summary>The vectors a row's taps come from: the row's own vectors (stride 1), or its even and odd cells (stride 2).</summary>
     private sealed class Phases
@@ -406,7 +405,6 @@ internal sealed partial class ChannelsFirstEmitter
     private void EmitSlidingAveragePlane(SourceWriter w, int blocks)
     {
         var isa = VectorIsa.V512;
-        int lanes = Lanes512;
         string vector = isa.Type(T);
         int kept = Rows - 1;
         string Taps_(string prefix, bool declare) => string.Join(", ",
@@ -435,11 +433,11 @@ internal sealed partial class ChannelsFirstEmitter
                         w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"sum{b} += row{r}_b{b}_t{kw};")));
                 for (int b = 0; b < blocks; b++)
                 {
-                    string quotient = ConstantDivisor is int divisor
-                        ? "(" + DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create") + ")"
-                        : $"(sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * lanes}")}) * rowFactor))";
                     using (OutputBlock(w, b))
-                        EmitStore(w, b, quotient);
+                    {
+                        EmitAverage(w, b);
+                        EmitStore(w, b, $"average{b}");
+                    }
                 }
                 if (kept > 0)
                 {

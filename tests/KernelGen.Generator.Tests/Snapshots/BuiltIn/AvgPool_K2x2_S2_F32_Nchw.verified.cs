@@ -132,9 +132,9 @@ namespace KernelGen.Generated
                         var sum0 = Vector512<float>.Zero;
                         sum0 = sum0 + even0_0 + odd0_0;
                         sum0 = sum0 + even1_0 + odd1_0;
-                        var stored0 = (sum0 * Vector512.Create(0.25f));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 * Vector512.Create(0.25f);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                 }
             }
@@ -169,9 +169,9 @@ namespace KernelGen.Generated
                         var sum0 = Vector512<float>.Zero;
                         sum0 = sum0 + even0_0 + odd0_0;
                         sum0 = sum0 + even1_0 + odd1_0;
-                        var stored0 = (sum0 * Vector512.Create(0.25f));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 * Vector512.Create(0.25f);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -179,9 +179,9 @@ namespace KernelGen.Generated
                         var sum1 = Vector512<float>.Zero;
                         sum1 = sum1 + fill + fill;
                         sum1 = sum1 + fill + fill;
-                        var stored1 = (sum1 * Vector512.Create(0.25f));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 * Vector512.Create(0.25f);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                 }
             }
@@ -220,9 +220,9 @@ namespace KernelGen.Generated
                         var sum0 = Vector512<float>.Zero;
                         sum0 = sum0 + even0_0 + odd0_0;
                         sum0 = sum0 + even1_0 + odd1_0;
-                        var stored0 = (sum0 * Vector512.Create(0.25f));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 * Vector512.Create(0.25f);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -230,9 +230,9 @@ namespace KernelGen.Generated
                         var sum1 = Vector512<float>.Zero;
                         sum1 = sum1 + even0_1 + odd0_1;
                         sum1 = sum1 + even1_1 + odd1_1;
-                        var stored1 = (sum1 * Vector512.Create(0.25f));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 * Vector512.Create(0.25f);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                 }
             }
@@ -274,9 +274,9 @@ namespace KernelGen.Generated
                         var sum0 = Vector512<float>.Zero;
                         sum0 = sum0 + even0_0 + odd0_0;
                         sum0 = sum0 + even1_0 + odd1_0;
-                        var stored0 = (sum0 * Vector512.Create(0.25f));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 * Vector512.Create(0.25f);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -284,9 +284,9 @@ namespace KernelGen.Generated
                         var sum1 = Vector512<float>.Zero;
                         sum1 = sum1 + even0_1 + odd0_1;
                         sum1 = sum1 + even1_1 + odd1_1;
-                        var stored1 = (sum1 * Vector512.Create(0.25f));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 * Vector512.Create(0.25f);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
@@ -294,9 +294,9 @@ namespace KernelGen.Generated
                         var sum2 = Vector512<float>.Zero;
                         sum2 = sum2 + fill + fill;
                         sum2 = sum2 + fill + fill;
-                        var stored2 = (sum2 * Vector512.Create(0.25f));
-                        if (TStores.Whole) stored2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
+                        var average2 = sum2 * Vector512.Create(0.25f);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                 }
             }

@@ -142,9 +142,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                 }
             }
@@ -185,9 +185,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -196,9 +196,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + fill + fill;
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + fill + fill;
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + fill + fill;
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                 }
             }
@@ -245,9 +245,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -256,9 +256,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                 }
             }
@@ -309,9 +309,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -320,9 +320,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
@@ -331,9 +331,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd0_1.AsInt32(), 15).AsSingle() + fill + fill;
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd1_1.AsInt32(), 15).AsSingle() + fill + fill;
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd2_1.AsInt32(), 15).AsSingle() + fill + fill;
-                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
-                        if (TStores.Whole) stored2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
+                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                 }
             }

@@ -161,9 +161,9 @@ namespace KernelGen.Generated
                     sum0 += row4_b0_t3;
                     sum0 += row4_b0_t4;
                     {
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     // The window moves down a row.
                     row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2; row0_b0_t3 = row1_b0_t3; row0_b0_t4 = row1_b0_t4;
@@ -231,9 +231,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -244,9 +244,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
@@ -257,9 +257,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
-                        if (TStores.Whole) stored2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
+                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                 }
             }
@@ -312,9 +312,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -325,9 +325,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
@@ -338,9 +338,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 2).AsSingle();
-                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
-                        if (TStores.Whole) stored2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
+                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                     if (outWidth > 48)
                     {
@@ -351,9 +351,9 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        var stored3 = (sum3 / (Vector512.Load(divisors + 48) * rowFactor));
-                        if (TStores.Whole) stored3.Store(output + 48);
-                        else Avx512F.MaskStore(output + 48, storeMask3, stored3);
+                        var average3 = sum3 / (Vector512.Load(divisors + 48) * rowFactor);
+                        if (TStores.Whole) average3.Store(output + 48);
+                        else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
                 }
             }
@@ -412,9 +412,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -425,9 +425,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
@@ -438,9 +438,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 2).AsSingle();
-                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
-                        if (TStores.Whole) stored2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
+                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                     if (outWidth > 48)
                     {
@@ -451,9 +451,9 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + cells2_3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + cells3_3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + cells4_3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 2).AsSingle();
-                        var stored3 = (sum3 / (Vector512.Load(divisors + 48) * rowFactor));
-                        if (TStores.Whole) stored3.Store(output + 48);
-                        else Avx512F.MaskStore(output + 48, storeMask3, stored3);
+                        var average3 = sum3 / (Vector512.Load(divisors + 48) * rowFactor);
+                        if (TStores.Whole) average3.Store(output + 48);
+                        else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
                     if (outWidth > 64)
                     {
@@ -464,9 +464,9 @@ namespace KernelGen.Generated
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        var stored4 = (sum4 / (Vector512.Load(divisors + 64) * rowFactor));
-                        if (TStores.Whole) stored4.Store(output + 64);
-                        else Avx512F.MaskStore(output + 64, storeMask4, stored4);
+                        var average4 = sum4 / (Vector512.Load(divisors + 64) * rowFactor);
+                        if (TStores.Whole) average4.Store(output + 64);
+                        else Avx512F.MaskStore(output + 64, storeMask4, average4);
                     }
                 }
             }

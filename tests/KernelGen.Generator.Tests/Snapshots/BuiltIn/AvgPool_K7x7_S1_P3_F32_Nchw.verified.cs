@@ -151,9 +151,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -166,9 +166,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                 }
             }
@@ -223,9 +223,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -238,9 +238,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
@@ -253,9 +253,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
-                        if (TStores.Whole) stored2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
+                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                 }
             }
@@ -318,9 +318,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -333,9 +333,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
@@ -348,9 +348,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
-                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
-                        if (TStores.Whole) stored2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
+                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                     if (outWidth > 48)
                     {
@@ -363,9 +363,9 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        var stored3 = (sum3 / (Vector512.Load(divisors + 48) * rowFactor));
-                        if (TStores.Whole) stored3.Store(output + 48);
-                        else Avx512F.MaskStore(output + 48, storeMask3, stored3);
+                        var average3 = sum3 / (Vector512.Load(divisors + 48) * rowFactor);
+                        if (TStores.Whole) average3.Store(output + 48);
+                        else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
                 }
             }
@@ -436,9 +436,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -451,9 +451,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
@@ -466,9 +466,9 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
-                        var stored2 = (sum2 / (Vector512.Load(divisors + 32) * rowFactor));
-                        if (TStores.Whole) stored2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
+                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                     if (outWidth > 48)
                     {
@@ -481,9 +481,9 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + cells4_3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + cells5_3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + cells6_3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 3).AsSingle();
-                        var stored3 = (sum3 / (Vector512.Load(divisors + 48) * rowFactor));
-                        if (TStores.Whole) stored3.Store(output + 48);
-                        else Avx512F.MaskStore(output + 48, storeMask3, stored3);
+                        var average3 = sum3 / (Vector512.Load(divisors + 48) * rowFactor);
+                        if (TStores.Whole) average3.Store(output + 48);
+                        else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
                     if (outWidth > 64)
                     {
@@ -496,9 +496,9 @@ namespace KernelGen.Generated
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        var stored4 = (sum4 / (Vector512.Load(divisors + 64) * rowFactor));
-                        if (TStores.Whole) stored4.Store(output + 64);
-                        else Avx512F.MaskStore(output + 64, storeMask4, stored4);
+                        var average4 = sum4 / (Vector512.Load(divisors + 64) * rowFactor);
+                        if (TStores.Whole) average4.Store(output + 64);
+                        else Avx512F.MaskStore(output + 64, storeMask4, average4);
                     }
                 }
             }

@@ -136,9 +136,9 @@ namespace KernelGen.Generated
                     sum0 += row2_b0_t1;
                     sum0 += row2_b0_t2;
                     {
-                        var stored0 = (sum0 / Vector512.Create(5f));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / Vector512.Create(5f);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     // The window moves down a row.
                     row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
@@ -194,15 +194,15 @@ namespace KernelGen.Generated
                     sum0 += row2_b0_t1; sum1 += row2_b1_t1;
                     sum0 += row2_b0_t2; sum1 += row2_b1_t2;
                     {
-                        var stored0 = (sum0 / Vector512.Create(5f));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / Vector512.Create(5f);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
-                        var stored1 = (sum1 / Vector512.Create(5f));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / Vector512.Create(5f);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     // The window moves down a row.
                     row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
@@ -264,21 +264,21 @@ namespace KernelGen.Generated
                     sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1;
                     sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2;
                     {
-                        var stored0 = (sum0 / Vector512.Create(5f));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / Vector512.Create(5f);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
-                        var stored1 = (sum1 / Vector512.Create(5f));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / Vector512.Create(5f);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
-                        var stored2 = (sum2 / Vector512.Create(5f));
-                        if (TStores.Whole) stored2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
+                        var average2 = sum2 / Vector512.Create(5f);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                     // The window moves down a row.
                     row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
@@ -346,27 +346,27 @@ namespace KernelGen.Generated
                     sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1; sum3 += row2_b3_t1;
                     sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2; sum3 += row2_b3_t2;
                     {
-                        var stored0 = (sum0 / Vector512.Create(5f));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / Vector512.Create(5f);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
-                        var stored1 = (sum1 / Vector512.Create(5f));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / Vector512.Create(5f);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
-                        var stored2 = (sum2 / Vector512.Create(5f));
-                        if (TStores.Whole) stored2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, stored2);
+                        var average2 = sum2 / Vector512.Create(5f);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                     if (outWidth > 48)
                     {
-                        var stored3 = (sum3 / Vector512.Create(5f));
-                        if (TStores.Whole) stored3.Store(output + 48);
-                        else Avx512F.MaskStore(output + 48, storeMask3, stored3);
+                        var average3 = sum3 / Vector512.Create(5f);
+                        if (TStores.Whole) average3.Store(output + 48);
+                        else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
                     // The window moves down a row.
                     row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;

@@ -142,9 +142,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(fill.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(fill.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(fill.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                 }
             }
@@ -184,9 +184,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(fill.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(fill.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(fill.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                 }
             }
@@ -233,9 +233,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(even0_1.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(even1_1.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(even2_1.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -244,9 +244,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + even0_1 + odd0_1 + Avx512F.AlignRight32(fill.AsInt32(), even0_1.AsInt32(), 1).AsSingle();
                         sum1 = sum1 + even1_1 + odd1_1 + Avx512F.AlignRight32(fill.AsInt32(), even1_1.AsInt32(), 1).AsSingle();
                         sum1 = sum1 + even2_1 + odd2_1 + Avx512F.AlignRight32(fill.AsInt32(), even2_1.AsInt32(), 1).AsSingle();
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                 }
             }
@@ -296,9 +296,9 @@ namespace KernelGen.Generated
                         sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(even0_1.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(even1_1.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(even2_1.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                        var stored0 = (sum0 / (Vector512.Load(divisors) * rowFactor));
-                        if (TStores.Whole) stored0.Store(output);
-                        else Avx512F.MaskStore(output, storeMask0, stored0);
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
@@ -307,9 +307,9 @@ namespace KernelGen.Generated
                         sum1 = sum1 + even0_1 + odd0_1 + Avx512F.AlignRight32(fill.AsInt32(), even0_1.AsInt32(), 1).AsSingle();
                         sum1 = sum1 + even1_1 + odd1_1 + Avx512F.AlignRight32(fill.AsInt32(), even1_1.AsInt32(), 1).AsSingle();
                         sum1 = sum1 + even2_1 + odd2_1 + Avx512F.AlignRight32(fill.AsInt32(), even2_1.AsInt32(), 1).AsSingle();
-                        var stored1 = (sum1 / (Vector512.Load(divisors + 16) * rowFactor));
-                        if (TStores.Whole) stored1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, stored1);
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                 }
             }
