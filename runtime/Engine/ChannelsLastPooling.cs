@@ -11,10 +11,11 @@ namespace KernelGen.Engine;
 /// <remarks>
 /// Each output cell lists the offsets of its window's cells inside the input once (padding is skipped: it is the
 /// reduction's identity); one pass then reduces them for every channel block in registers. Taps are visited in
-/// row-major window order, so sums round exactly as in the channels-first engine and in PyTorch. Max, where that
-/// reads clearly fewer vectors, goes separably instead (<see cref="MaxSeparable"/>): the window's rows first, for a
-/// whole output row at once, then its columns. Average with stride 1 along the row shares the loads of neighbouring
-/// cells (<see cref="ChannelsLastSlidingSum{T}"/>).
+/// row-major window order, so sums round exactly as in the channels-first engine and in PyTorch. With stride 1 along
+/// the row, neighbouring cells share work: max reduces each input column down the window once for four cells
+/// (<see cref="ChannelsLastSlidingMax{T}"/>), average shares their loads (<see cref="ChannelsLastSlidingSum{T}"/>).
+/// Other max windows, where that reads clearly fewer vectors, go separably (<see cref="MaxSeparable"/>): the window's
+/// rows first, for a whole output row at once, then its columns.
 /// </remarks>
 internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -28,7 +29,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
         int channels = plan.Input.Channels;
         if (channels == 0) return;
-        if (plan.IsMax && SeparableIsCheaper(plan))
+        bool slidingMax = ChannelsLastSlidingMax<T>.Applies(plan) && ChannelsLastSlidingMax<T>.IsCheaperThanSeparable(plan);
+        if (plan.IsMax && !slidingMax && SeparableIsCheaper(plan))
         {
             MaxSeparable(plan, input, output, firstRow, rowCount);
             return;
@@ -45,8 +47,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         for (int ow = 0; ow < width.Output; ow++)
             columnFactors[ow] = width.DivisorFactor(ow, plan.Descriptor.CountIncludePad);
         // With stride 1 the cells whose windows lie inside the row, when they share one divisor, go at once: channel j
-        // of cell ow takes the same taps at offsets C further for each next cell, so max is one flat reduction per
-        // row, and average slides four cells at a time along the row sharing their loads (ChannelsLastSlidingSum).
+        // of cell ow takes the same taps at offsets C further for each next cell, so they are one flat reduction per
+        // row; first, where they apply, the sliding paths take four cells at a time, sharing work between neighbours.
         var (interiorFirst, interiorEnd) = width.Stride == 1 ? InteriorCells(widthWindows, width) : (0, 0);
         for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)
             if (columnFactors[ow] != columnFactors[interiorFirst]) interiorEnd = interiorFirst; // no shared divisor
@@ -73,7 +75,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     Span<T> cells = output.Slice(checked((int)((r * width.Output + interiorFirst) * channels)), (interiorEnd - interiorFirst) * channels);
                     if (plan.IsMax)
                     {
-                        VectorOps<T>.Reduce<MaxOp<T>>(from, interiorTaps.AsSpan(0, interiorCount), cells, startFromZero: false);
+                        int slid = slidingMax ? ChannelsLastSlidingMax<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, cells) : 0;
+                        VectorOps<T>.Reduce<MaxOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells[(slid * channels)..], startFromZero: false);
                     }
                     else
                     {
