@@ -68,11 +68,7 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
                 T* columns = divisors + divisorCells;
                 new Span<T>(scratch - Lanes, scratchSpan).Clear(); // the zero rows and margins, written once per call
                 FlatColumns.Write(columns, columnCells, w);
-                for (int oh = 0; oh < height.Output; oh++)
-                {
-                    long rowFactor = plan.RowDivisorFactor(0, oh);
-                    for (int ow = 0; ow < w; ow++) divisors[oh * w + ow] = T.CreateTruncating(plan.Divisor(rowFactor, ow));
-                }
+                plan.WritePlaneDivisors(divisors, w);
                 T* planeCopy = scratch + (long)padTop * w;
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                 {

@@ -62,16 +62,11 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
         try
         {
             NarrowRows<T>.WindowRows(height, firstRows, rowCounts);
-            for (int oh = 0; oh < outHeight; oh++)
-            {
-                long rowFactor = plan.RowDivisorFactor(0, oh);
-                for (int ow = 0; ow < rowCells; ow++)
-                    divisors[oh * rowCells + ow] = ow < w ? T.CreateTruncating(plan.Divisor(rowFactor, ow)) : T.One;
-            }
             var lastInside = Lanes512<T>.InsideMask((TVectors.Value - 1) * Lanes, w);
             fixed (T* source = input, target = output, divisorTable = divisors)
             fixed (int* windowFirst = firstRows, windowRows = rowCounts)
             {
+                plan.WritePlaneDivisors(divisorTable, rowCells);
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                 {
                     T* plane = source + p * inPlane, outputRow = target + p * outPlane;

@@ -1,3 +1,6 @@
+using System;
+using System.Numerics;
+
 namespace KernelGen.Engine;
 
 /// <summary>A pooling call whose arguments have all been checked: the descriptor, both shapes and the per-axis plans.</summary>
@@ -44,10 +47,38 @@ internal readonly struct PoolPlan
     /// <paramref name="rowFactor"/>: the override, else the product of the per-axis factors. A window with no input
     /// cell (possible only under ONNX's padding limits) gets divisor 1, so its output is 0 as in ONNX Runtime, not 0 / 0.
     /// </summary>
-    public long Divisor(long rowFactor, int ow)
+    public long Divisor(long rowFactor, int ow) => FactorsDivisor(rowFactor, Width.DivisorFactor(ow, Descriptor.CountIncludePad));
+
+    /// <summary>
+    /// Writes the divisor of every output cell of a 2-d plane to <paramref name="table"/>, row oh from
+    /// <c>oh * rowStride</c>, with 1 in the cells past each row's end (up to <paramref name="rowStride"/>). Each
+    /// column's factor is worked out once, not once per cell (2% of inception.pool's time in the narrow-row path).
+    /// </summary>
+    public unsafe void WritePlaneDivisors<T>(T* table, int rowStride) where T : unmanaged, INumberBase<T>
+    {
+        int width = Width.Output;
+        long[] columnFactors = ScratchArrays<long>.Rent(width);
+        try
+        {
+            for (int ow = 0; ow < width; ow++) columnFactors[ow] = Width.DivisorFactor(ow, Descriptor.CountIncludePad);
+            for (int oh = 0; oh < Height.Output; oh++)
+            {
+                long rowFactor = RowDivisorFactor(0, oh);
+                T* row = table + (long)oh * rowStride;
+                for (int ow = 0; ow < rowStride; ow++)
+                    row[ow] = ow < width ? T.CreateTruncating(FactorsDivisor(rowFactor, columnFactors[ow])) : T.One;
+            }
+        }
+        finally
+        {
+            ScratchArrays<long>.Return(columnFactors);
+        }
+    }
+
+    private long FactorsDivisor(long rowFactor, long columnFactor)
     {
         if (Descriptor.DivisorOverride != 0) return Descriptor.DivisorOverride;
-        long divisor = rowFactor * Width.DivisorFactor(ow, Descriptor.CountIncludePad);
+        long divisor = rowFactor * columnFactor;
         return divisor == 0 ? 1 : divisor;
     }
 }
