@@ -49,7 +49,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // With stride 1 the cells whose windows lie inside the row, when they share one divisor, go at once: channel j
         // of cell ow takes the same taps at offsets C further for each next cell, so they are one flat reduction per
         // row; first, where they apply, the sliding paths take four cells at a time, sharing work between neighbours.
-        var (interiorFirst, interiorEnd) = width.Stride == 1 ? InteriorCells(widthWindows, width) : (0, 0);
+        // With stride 2 only the sliding max takes them at once; the cells its steps leave go cell by cell.
+        var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax ? InteriorCells(widthWindows, width) : (0, 0);
         for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)
             if (columnFactors[ow] != columnFactors[interiorFirst]) interiorEnd = interiorFirst; // no shared divisor
         bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan);
@@ -69,6 +70,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     for (int kw = 0; kw < width.Kernel; kw++)
                         interiorTaps[interiorCount++] = rowOffsets[i] + kw * width.Dilation * channels;
                 bool interiorAtOnce = interiorEnd > interiorFirst && interiorCount > 0;
+                int doneEnd = interiorEnd; // the end of the interior cells done at once
                 if (interiorAtOnce)
                 {
                     ReadOnlySpan<T> from = image[checked((int)(width.WindowStart(interiorFirst) * channels))..];
@@ -76,7 +78,10 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     if (plan.IsMax)
                     {
                         int slid = slidingMax ? ChannelsLastSlidingMax<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, cells) : 0;
-                        VectorOps<T>.Reduce<MaxOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells[(slid * channels)..], startFromZero: false);
+                        if (width.Stride == 1)
+                            VectorOps<T>.Reduce<MaxOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells[(slid * channels)..], startFromZero: false);
+                        else
+                            doneEnd = interiorFirst + slid;
                     }
                     else
                     {
@@ -87,12 +92,12 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                         VectorOps<T>.Accumulate<DivideOp<T>>(cells, divisor);
                     }
                 }
-                int skipFrom = interiorAtOnce ? interiorFirst : -1; // the cells done above
+                int skipFrom = interiorAtOnce && doneEnd > interiorFirst ? interiorFirst : -1; // the cells done above
                 for (int ow = 0; ow < width.Output; ow++)
                 {
                     if (ow == skipFrom)
                     {
-                        ow = interiorEnd - 1;
+                        ow = doneEnd - 1;
                         continue;
                     }
                     var (wFirst, wEnd) = widthWindows[ow];

@@ -16,13 +16,14 @@ internal static class ChannelsLastSliding
     /// <summary>
     /// Runs <paramref name="step"/> over the first cells of a run of <paramref name="cells"/> interior output cells, four
     /// at a time and one channel vector at a time, and returns how many cells it did (a multiple of four); the caller
-    /// does the rest. <paramref name="image"/> starts at the first cell's window's first column, and
+    /// does the rest. Windows are <paramref name="stride"/> columns apart. <paramref name="image"/> starts at the
+    /// first cell's window's first column, and
     /// <paramref name="rowOffsets"/> lists the window's rows inside the input (offsets into <paramref name="image"/>).
     /// </summary>
-    public static unsafe int Run<T, TStep>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int channels, Span<T> output, TStep step)
+    public static unsafe int Run<T, TStep>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int stride, int channels, Span<T> output, TStep step)
         where T : unmanaged where TStep : struct, ISlidingStep<T>
     {
-        int steps = Steps(image.Length, rowOffsets, cells, kernelWidth, channels, output.Length);
+        int steps = Steps(image.Length, rowOffsets, cells, kernelWidth, stride, channels, output.Length);
         if (steps == 0) return 0;
         int lanes = Vector512<T>.Count;
         fixed (T* source = image, target = output)
@@ -30,12 +31,12 @@ internal static class ChannelsLastSliding
         {
             for (int s = 0; s < steps; s++)
             {
-                long cell = (long)s * CellsPerStep * channels;
+                long cell = (long)s * CellsPerStep * channels, column = cell * stride;
                 // The last channel vector may overlap the one before: it recomputes a few channels with the same bits.
                 for (int j = 0; ; j += lanes)
                 {
                     if (j > channels - lanes) j = channels - lanes;
-                    step.Pool(source + cell + j, rows, rowOffsets.Length, channels, target + cell + j);
+                    step.Pool(source + column + j, rows, rowOffsets.Length, channels, target + cell + j);
                     if (j == channels - lanes) break;
                 }
             }
@@ -45,14 +46,14 @@ internal static class ChannelsLastSliding
 
     /// <summary>
     /// How many whole steps a run of <paramref name="cells"/> cells takes (0 if no window row is inside the input),
-    /// after checking that each of <paramref name="rowOffsets"/>' rows holds the steps' cells + kw - 1 input cells
+    /// after checking that each of <paramref name="rowOffsets"/>' rows holds the steps' windows' input cells
     /// and <paramref name="outputLength"/> their output cells.
     /// </summary>
-    private static int Steps(int imageLength, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int channels, int outputLength)
+    private static int Steps(int imageLength, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int stride, int channels, int outputLength)
     {
         int steps = cells / CellsPerStep, done = steps * CellsPerStep;
         if (steps == 0 || rowOffsets.IsEmpty) return 0;
-        long rowSpan = (long)(done + kernelWidth - 1) * channels;
+        long rowSpan = ((long)(done - 1) * stride + kernelWidth) * channels;
         foreach (int offset in rowOffsets)
             if (offset < 0 || offset + rowSpan > imageLength) throw new InvalidOperationException("KernelGen internal error: a window row lies outside the image.");
         if ((long)done * channels > outputLength) throw new InvalidOperationException("KernelGen internal error: the output row is shorter than its cells.");
@@ -65,7 +66,8 @@ internal interface ISlidingStep<T> where T : unmanaged
 {
     /// <summary>
     /// Pools the four cells at <paramref name="to"/> (C = <paramref name="channels"/> apart) from the window rows at
-    /// <paramref name="at"/> + <paramref name="rows"/>[i], each starting at the first cell's window's first column.
+    /// <paramref name="at"/> + <paramref name="rows"/>[i], each starting at the first cell's window's first column
+    /// (input cells are C apart too).
     /// </summary>
     unsafe void Pool(T* at, int* rows, int rowCount, int channels, T* to);
 }

@@ -39,7 +39,7 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
 
     private static int Run<TColumns>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
         where TColumns : IConstantCount =>
-        ChannelsLastSliding.Run(image, rowOffsets, cells, TColumns.Value, channels, output, new Step<TColumns>(divisor));
+        ChannelsLastSliding.Run(image, rowOffsets, cells, TColumns.Value, stride: 1, channels, output, new Step<TColumns>(divisor));
 
     private readonly struct Step<TColumns>(T divisor) : ISlidingStep<T> where TColumns : IConstantCount
     {
