@@ -20,7 +20,8 @@ internal readonly struct BothRows : IOutputRows { public static bool Upper => tr
 /// The general engine's path for channels-first 2-d average pooling with stride 1 and a centred window along rows at
 /// most four vectors wide (Inception's 35-wide 3x3 p1), on AVX-512: two output rows at a time, each input row their
 /// windows read is loaded once as whole vectors, and every tap is a valign of neighbouring vectors (zero vectors beyond
-/// the row's ends), made once for both output rows.
+/// the row's ends), made once for both output rows. 3x3 windows on rows of up to three vectors go to
+/// <see cref="NarrowRowsAverage3x3{T}"/>, which keeps every tap in registers.
 /// </summary>
 /// <remarks>
 /// <para>Against the flat pass over a padded copy of the plane (<see cref="FlatSameAverage{T}"/>, 134 us on
@@ -40,8 +41,11 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
     public static bool Applies(in PoolPlan plan) => !plan.IsMax && NarrowRows<T>.Fits(plan);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>
-        NarrowRows<T>.Run<Pass>(plan, input, output, firstPlane, planeCount);
+    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+    {
+        if (NarrowRowsAverage3x3<T>.Applies(plan)) NarrowRowsAverage3x3<T>.Run(plan, input, output, firstPlane, planeCount);
+        else NarrowRows<T>.Run<Pass>(plan, input, output, firstPlane, planeCount);
+    }
 
     private readonly struct Pass : INarrowRowsPass<T>
     {
@@ -157,7 +161,7 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void StoreBlock(T* output, T* divisors, int block, int count, Vector512<T> lastInside, Vector512<T> sum)
+    internal static unsafe void StoreBlock(T* output, T* divisors, int block, int count, Vector512<T> lastInside, Vector512<T> sum)
     {
         var average = sum / Vector512.Load(divisors + block * Lanes);
         if (block < count - 1) average.Store(output + block * Lanes);
