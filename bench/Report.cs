@@ -368,16 +368,29 @@ public static class Report
             their windows hold loaded once and reduced into both rows' column maxima, then the column taps with
             valign; `vmaxps` alone with each row's cells summed once as the NaN check: googlenet NCHW 40 to 28.5 us,
             yolov8.sppf 45 to 38 us (dynamic PGO off). A NaN scan of the plane first instead took 18% of the time,
-            and summing every load into one chain held sppf at 42 us.
-          What is left below 1.5x: inception NCHW, 87-91 us in stopwatch runs (1.4-1.5x this run's ORT). Per output
-          vector it makes 9 dependent additions in PyTorch's order, 4 valigns (2 per tap row, shared by two output
-          rows) and a division: the additions alone take 9 cycles at one 512-bit addition a cycle, about 65 us.
-          Putting the lower row's additions on the FMA pipes was slower (91 against 87.5 us), as in the generated
-          kernel. Tried and not kept: the flat pass with four output vectors per step and valigns instead of
-          misaligned loads (134 to 130 us: its per-lane edge masks cost as much as the loads saved; without them,
-          not exact, 100 us); taps as masked unaligned loads in the row path (186 us); unaligned loads for the
-          middle block's taps (111 against 107 us). A general flat pass for every stride-2 window, with masks by
-          output column, was slower than the row-by-row path (vgg16.pool4 90-120 us against 88) and was not kept.
+            and summing every load into one chain held sppf at 42 us;
+          - channels last, max with stride 1 along the row, and 3-wide windows with stride 2: four neighbouring cells
+            at a time, each input column reduced down the window's rows once into column maxima held in registers,
+            neighbours sharing their common columns (a 3x3 s1 window makes 4.5 maxima per output vector where the
+            separable path made 8 and stored a scratch row; 3x3 s2 makes 6.5 and loads 6.75 where cell by cell made
+            8 and loaded 9): googlenet NHWC 40.3 to 26.5 us, resnet50.stem NHWC 90 to 65 us. A cost count keeps
+            YOLO's 5x5 separable (sliding measured 47.5 us there against 38.4);
+          - channels first, 3x3 stride-1 average on rows of up to three vectors: the 27 taps of the window's three rows
+            stay in registers and roll down the plane, so each input row is loaded and its taps made once (2 valigns
+            per output vector instead of 4): inception NCHW 90-92 to 73 us, 512x14x14 37-40 to 20 us, 1024x7x7 40 to
+            21 us; the divisor table works out each column's factor once (2.4% of inception's profile before).
+          Before the 3x3 register path, inception NCHW general sat at 87-93 us (1.35x in the 20:39 run): per output
+          vector 9 dependent additions, 4 valigns and a division. Tried and not kept on that two-row path: the lower
+          row's additions on the FMA pipes (91 against 87.5 us); adding tap by tap across the blocks so consecutive
+          additions go to different sums (90-92 against 91-92 us); the flat pass with four output vectors per step
+          and valigns instead of misaligned loads (134 to 130 us; without its per-lane edge masks, not exact, 100
+          us); taps as masked unaligned loads (186 us); unaligned loads for the middle block's taps (111 against 107
+          us). A general flat pass for every stride-2 window, with masks by output column, was slower than the
+          row-by-row path (vgg16.pool4 90-120 us against 88) and was not kept.
+          In the 21:59 run the one general row below 1.5x was resnet50.stem NCHW, 115 us (1.36x), on a path unchanged
+          since the 20:39 run, which measured it at 86.6 us: this time its iterations spread widely (median 125 us,
+          standard deviation 23.5), and a stopwatch run after this one gave 82.5 us per call at best and 86.5 us on
+          average.
         - **Roofline on the large cases.** resnet50.stem NCHW is no longer bound by operations: taking its NaN
           sums and +0 off the max pipes changed nothing (52 us), and its 6 loads and 6 add-pipe operations per 16
           outputs would take about 24 us at one a cycle (3.6 GHz, by the microbenchmark above). It reads 3.2 MB a
@@ -388,18 +401,17 @@ public static class Report
         - **Measurement noise.** Rows swing by tens of percent between full runs while the load average stays near
           1: the host's other tenants share its memory bandwidth, and the load average does not show them. Per call,
           vgg16.pool1 NCHW specialized took a minimum of 208-224 us in six stopwatch runs (4 s each) minutes apart, but
-          a median anywhere from 263 to 667 us, while the copy's median stayed at 234-250 us in four such runs. Two one-launch full runs on the
-          code this page measures (17:31 and 17:48 UTC) put vgg16.pool4 NCHW specialized at 3.02x and 2.41x ORT,
+          a median anywhere from 263 to 667 us, while the copy's median stayed at 234-250 us in four such runs. Two one-launch full runs on
+          earlier code (17:31 and 17:48 UTC) put vgg16.pool4 NCHW specialized at 3.02x and 2.41x ORT,
           resnet50.stem NHWC specialized at 2.59x and 2.24x, googlenet NCHW general at 1.47x and 1.54x, and batch32
           on all cores at 1.14x and 3.49x (NCHW), 0.73x and 1.76x (NHWC) its one-thread speed, where a stopwatch run
           between them measured 2.16x and 2.12x. In the 17:48 run the same vgg16.pool4 NCHW kernel took 31.7 us
           through `Pooling.Run` and 26.5 us as the `[PoolKernel]` method. So the full job now runs two launches per
-          benchmark; rows near a target can still land on either side of it. In this run (20:39 UTC) googlenet NHWC general measured 49.6 us
-          (1.32x), against 41.3 us in the 20:02 run on the same code; stopwatch runs after it, with dynamic PGO off as
-          here, gave 40.2-40.6 us (1.57-1.59x this run's ORT). Also on unchanged code, vgg16.pool1 NHWC specialized
-          measured 324 us against 233 us at 20:02, and batch32 NHWC on all cores 1.61x its one-thread time, where a
-          stopwatch run after it gave 2.28x (1333 to 585 us). inception NCHW general measured 95.3 us (1.35x); in
-          stopwatch runs it takes 87-93 us (1.39-1.48x).
+          benchmark; rows near a target can still land on either side of it. In the 21:59 run googlenet NHWC general
+          measured 40.5 us (standard deviation 1.4) where a full job filtered to googlenet right after it measured 28.6
+          us (0.4), and vgg16.pool1 NCHW specialized 423 us through `Pooling.Run` against 359 us as the same
+          `[PoolKernel]` method. So one process can run a kernel markedly slower than another through all its
+          iterations; the cause was not found.
           resnet50.head's general row once showed 2 B per call in an earlier run, and batch32's general row 7 B in
           the 15:29 run: ArrayPool.Shared gives a warm call its arrays back until a gen-2 collection trims them. The
           engine now caches its scratch arrays per thread (never trimmed, bounded to 16 arrays of up to 1 MB per
