@@ -390,7 +390,7 @@ public static class Report
           In the 21:59 run the one general row below 1.5x was resnet50.stem NCHW, 115 us (1.36x), on a path unchanged
           since the 20:39 run, which measured it at 86.6 us: this time its iterations spread widely (median 125 us,
           standard deviation 23.5), and a stopwatch run after this one gave 82.5 us per call at best and 86.5 us on
-          average.
+          average. The 22:35 run, on the same code, measured it at 86.8 us (1.74x).
         - **Roofline on the large cases.** resnet50.stem NCHW is no longer bound by operations: taking its NaN
           sums and +0 off the max pipes changed nothing (52 us), and its 6 loads and 6 add-pipe operations per 16
           outputs would take about 24 us at one a cycle (3.6 GHz, by the microbenchmark above). It reads 3.2 MB a
@@ -410,7 +410,7 @@ public static class Report
           benchmark; rows near a target can still land on either side of it. In the 21:59 run googlenet NHWC general
           measured 40.5 us (standard deviation 1.4) where a full job filtered to googlenet right after it measured 28.6
           us (0.4), and vgg16.pool1 NCHW specialized 423 us through `Pooling.Run` against 359 us as the same
-          `[PoolKernel]` method. So one process can run a kernel markedly slower than another through all its
+          `[PoolKernel]` method. The 22:35 run, on the same code, measured googlenet NHWC general at 29.2 us. So one process can run a kernel markedly slower than another through all its
           iterations; the cause was not found.
           resnet50.head's general row once showed 2 B per call in an earlier run, and batch32's general row 7 B in
           the 15:29 run: ArrayPool.Shared gives a warm call its arrays back until a gen-2 collection trims them. The
