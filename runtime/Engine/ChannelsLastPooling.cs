@@ -12,8 +12,9 @@ namespace KernelGen.Engine;
 /// Each output cell lists the offsets of its window's cells inside the input once (padding is skipped: it is the
 /// reduction's identity); one pass then reduces them for every channel block in registers. Taps are visited in
 /// row-major window order, so sums round exactly as in the channels-first engine and in PyTorch. With stride 1 along
-/// the row, neighbouring cells share work: max reduces each input column down the window once for four cells
-/// (<see cref="ChannelsLastSlidingMax{T}"/>), average shares their loads (<see cref="ChannelsLastSlidingSum{T}"/>).
+/// the row (for max, also 3-wide windows with stride 2), neighbouring cells share work: max reduces each input column
+/// down the window once for four cells (<see cref="ChannelsLastSlidingMax{T}"/>), average shares their loads
+/// (<see cref="ChannelsLastSlidingSum{T}"/>).
 /// Other max windows, where that reads clearly fewer vectors, go separably (<see cref="MaxSeparable"/>): the window's
 /// rows first, for a whole output row at once, then its columns.
 /// </remarks>
