@@ -77,6 +77,17 @@ internal static class NarrowRows<T> where T : unmanaged, IFloatingPointIeee754<T
         cells3 = count < 4 ? fill : Lanes512<T>.MaskLoad(row + 3 * Lanes, lastInside, fill);
     }
 
+    /// <summary>
+    /// Stores output block <paramref name="block"/> of a row of <paramref name="count"/> blocks: whole, or the last one
+    /// masked to the row's cells (<paramref name="lastInside"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreBlock(T* output, int block, int count, Vector512<T> lastInside, Vector512<T> value)
+    {
+        if (block < count - 1) value.Store(output + block * Lanes);
+        else Lanes512<T>.MaskStore(output + block * Lanes, lastInside, value);
+    }
+
     /// <summary>Each output row's first input row inside the input and how many of its window's rows are (rows in the padding are skipped).</summary>
     public static void WindowRows(in AxisPlan height, int[] firstRows, int[] rowCounts)
     {

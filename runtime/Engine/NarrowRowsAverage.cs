@@ -41,11 +41,8 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
     public static bool Applies(in PoolPlan plan) => !plan.IsMax && NarrowRows<T>.Fits(plan);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
-    {
-        if (NarrowRowsAverage3x3<T>.Applies(plan)) NarrowRowsAverage3x3<T>.Run(plan, input, output, firstPlane, planeCount);
-        else NarrowRows<T>.Run<Pass>(plan, input, output, firstPlane, planeCount);
-    }
+    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>
+        NarrowRows<T>.Run<Pass>(plan, input, output, firstPlane, planeCount);
 
     private readonly struct Pass : INarrowRowsPass<T>
     {
@@ -57,6 +54,11 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
     private static unsafe void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
         where TReach : ITapReach where TVectors : IConstantCount
     {
+        if (NarrowRowsAverage3x3<T>.Takes<TReach, TVectors>(plan))
+        {
+            NarrowRowsAverage3x3<T>.Run<TVectors>(plan, input, output, firstPlane, planeCount);
+            return;
+        }
         AxisPlan height = plan.Height;
         int w = plan.Width.Length, outHeight = height.Output, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
         int rowCells = TVectors.Value * Lanes;
@@ -150,7 +152,7 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
 
     /// <summary>Divides each block's sum by its cells' divisors and stores the cells inside the row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store<TVectors>(T* output, T* divisors, Vector512<T> lastInside,
+    internal static unsafe void Store<TVectors>(T* output, T* divisors, Vector512<T> lastInside,
         Vector512<T> sum0, Vector512<T> sum1, Vector512<T> sum2, Vector512<T> sum3) where TVectors : IConstantCount
     {
         int count = TVectors.Value;
@@ -161,10 +163,6 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static unsafe void StoreBlock(T* output, T* divisors, int block, int count, Vector512<T> lastInside, Vector512<T> sum)
-    {
-        var average = sum / Vector512.Load(divisors + block * Lanes);
-        if (block < count - 1) average.Store(output + block * Lanes);
-        else Lanes512<T>.MaskStore(output + block * Lanes, lastInside, average);
-    }
+    private static unsafe void StoreBlock(T* output, T* divisors, int block, int count, Vector512<T> lastInside, Vector512<T> sum) =>
+        NarrowRows<T>.StoreBlock(output, block, count, lastInside, sum / Vector512.Load(divisors + block * Lanes));
 }

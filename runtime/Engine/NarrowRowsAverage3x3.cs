@@ -26,24 +26,15 @@ internal static class NarrowRowsAverage3x3<T> where T : unmanaged, IFloatingPoin
     /// <summary>The widest row this path takes, in vectors: three rows of taps of wider ones would not fit the registers.</summary>
     private const int MaxRowVectors = 3;
 
-    /// <summary>Whether this path takes a plan the narrow-row average takes (<see cref="NarrowRows{T}.Fits"/>).</summary>
-    public static bool Applies(in PoolPlan plan) =>
-        plan.Height.Kernel == 3 && plan.Width.Kernel == 3 && plan.Width.PadBegin == 1 &&
-        plan.Width.Length <= MaxRowVectors * Lanes;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
-    {
-        switch ((plan.Width.Length + Lanes - 1) / Lanes)
-        {
-            case 1: Run<Count1>(plan, input, output, firstPlane, planeCount); break;
-            case 2: Run<Count2>(plan, input, output, firstPlane, planeCount); break;
-            default: Run<Count3>(plan, input, output, firstPlane, planeCount); break;
-        }
-    }
+    /// <summary>
+    /// Whether this path takes a plan the narrow-row average compiled for <typeparamref name="TReach"/> and
+    /// <typeparamref name="TVectors"/> (see <see cref="NarrowRows{T}.Fits"/>): reach 1 is a 3-wide centred window.
+    /// </summary>
+    public static bool Takes<TReach, TVectors>(in PoolPlan plan) where TReach : ITapReach where TVectors : IConstantCount =>
+        TReach.Reach == 1 && TVectors.Value <= MaxRowVectors && plan.Height.Kernel == 3;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Run<TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+    public static unsafe void Run<TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
         where TVectors : IConstantCount
     {
         int h = plan.Height.Length, w = plan.Width.Length, outHeight = plan.Height.Output;
@@ -82,9 +73,7 @@ internal static class NarrowRowsAverage3x3<T> where T : unmanaged, IFloatingPoin
                         sum0 += r2b0t0; sum1 += r2b1t0; sum2 += r2b2t0;
                         sum0 += r2b0t1; sum1 += r2b1t1; sum2 += r2b2t1;
                         sum0 += r2b0t2; sum1 += r2b1t2; sum2 += r2b2t2;
-                        NarrowRowsAverage<T>.StoreBlock(outputRow, divisorRow, 0, TVectors.Value, lastInside, sum0);
-                        if (TVectors.Value > 1) NarrowRowsAverage<T>.StoreBlock(outputRow, divisorRow, 1, TVectors.Value, lastInside, sum1);
-                        if (TVectors.Value > 2) NarrowRowsAverage<T>.StoreBlock(outputRow, divisorRow, 2, TVectors.Value, lastInside, sum2);
+                        NarrowRowsAverage<T>.Store<TVectors>(outputRow, divisorRow, lastInside, sum0, sum1, sum2, default);
                         // The window moves down a row.
                         r0b0t0 = r1b0t0; r0b0t1 = r1b0t1; r0b0t2 = r1b0t2; r1b0t0 = r2b0t0; r1b0t1 = r2b0t1; r1b0t2 = r2b0t2;
                         r0b1t0 = r1b1t0; r0b1t1 = r1b1t1; r0b1t2 = r1b1t2; r1b1t0 = r2b1t0; r1b1t1 = r2b1t1; r1b1t2 = r2b1t2;

@@ -126,10 +126,10 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
         where TReach : ITapReach where TVectors : IConstantCount where TMax : IMax512
     {
         int count = TVectors.Value;
-        StoreBlock(output, 0, count, lastInside, AcrossColumns<TReach, TMax>(fill, columns0, count > 1 ? columns1 : fill));
-        if (count > 1) StoreBlock(output, 1, count, lastInside, AcrossColumns<TReach, TMax>(columns0, columns1, count > 2 ? columns2 : fill));
-        if (count > 2) StoreBlock(output, 2, count, lastInside, AcrossColumns<TReach, TMax>(columns1, columns2, count > 3 ? columns3 : fill));
-        if (count > 3) StoreBlock(output, 3, count, lastInside, AcrossColumns<TReach, TMax>(columns2, columns3, fill));
+        NarrowRows<T>.StoreBlock(output, 0, count, lastInside, AcrossColumns<TReach, TMax>(fill, columns0, count > 1 ? columns1 : fill));
+        if (count > 1) NarrowRows<T>.StoreBlock(output, 1, count, lastInside, AcrossColumns<TReach, TMax>(columns0, columns1, count > 2 ? columns2 : fill));
+        if (count > 2) NarrowRows<T>.StoreBlock(output, 2, count, lastInside, AcrossColumns<TReach, TMax>(columns1, columns2, count > 3 ? columns3 : fill));
+        if (count > 3) NarrowRows<T>.StoreBlock(output, 3, count, lastInside, AcrossColumns<TReach, TMax>(columns2, columns3, fill));
     }
 
     /// <summary>The maximum over the window's columns for <paramref name="current"/>'s lanes, from it and its neighbours, +0.</summary>
@@ -152,12 +152,5 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
             right = Lanes512<T>.Max<TMax>(right, Lanes512<T>.Shifted(next, current, 3));
         }
         return Lanes512<T>.PlusZero(Lanes512<T>.Max<TMax>(current, Lanes512<T>.Max<TMax>(left, right)));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void StoreBlock(T* output, int block, int count, Vector512<T> lastInside, Vector512<T> result)
-    {
-        if (block < count - 1) result.Store(output + block * Lanes);
-        else Lanes512<T>.MaskStore(output + block * Lanes, lastInside, result);
     }
 }
