@@ -76,10 +76,7 @@ internal static class ChannelsLastSlidingMax<T> where T : unmanaged, IFloatingPo
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Pool(T* at, int* rows, int rowCount, int channels, T* to)
         {
-            // Column u is input cell u of the step, reduced down the window's rows.
-            LoadColumns<TColumns>(at + rows[0], channels, out var m0, out var m1, out var m2, out var m3, out var m4, out var m5, out var m6, out var m7);
-            for (int i = 1; i < rowCount; i++)
-                MaxColumns<TColumns>(at + rows[i], channels, ref m0, ref m1, ref m2, ref m3, ref m4, ref m5, ref m6, ref m7);
+            ColumnMaxima(at, rows, rowCount, channels, 3 + TColumns.Value, out var m0, out var m1, out var m2, out var m3, out var m4, out var m5, out var m6, out var m7, out _);
             Across<TColumns>(m0, m1, m2, m3, m4, m5, m6, m7, to, channels);
         }
     }
@@ -93,63 +90,43 @@ internal static class ChannelsLastSlidingMax<T> where T : unmanaged, IFloatingPo
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Pool(T* at, int* rows, int rowCount, int channels, T* to)
         {
-            T* row = at + rows[0];
-            var m0 = Vector512.Load(row);
-            var m1 = Vector512.Load(row + channels);
-            var m2 = Vector512.Load(row + 2 * channels);
-            var m3 = Vector512.Load(row + 3 * channels);
-            var m4 = Vector512.Load(row + 4 * channels);
-            var m5 = Vector512.Load(row + 5 * channels);
-            var m6 = Vector512.Load(row + 6 * channels);
-            var m7 = Vector512.Load(row + 7 * channels);
-            var m8 = Vector512.Load(row + 8 * channels);
-            for (int i = 1; i < rowCount; i++)
-            {
-                row = at + rows[i];
-                m0 = Max(m0, Vector512.Load(row));
-                m1 = Max(m1, Vector512.Load(row + channels));
-                m2 = Max(m2, Vector512.Load(row + 2 * channels));
-                m3 = Max(m3, Vector512.Load(row + 3 * channels));
-                m4 = Max(m4, Vector512.Load(row + 4 * channels));
-                m5 = Max(m5, Vector512.Load(row + 5 * channels));
-                m6 = Max(m6, Vector512.Load(row + 6 * channels));
-                m7 = Max(m7, Vector512.Load(row + 7 * channels));
-                m8 = Max(m8, Vector512.Load(row + 8 * channels));
-            }
+            ColumnMaxima(at, rows, rowCount, channels, 9, out var m0, out var m1, out var m2, out var m3, out var m4, out var m5, out var m6, out var m7, out var m8);
             Store(to, channels, Max(Max(m0, m1), m2), Max(Max(m2, m3), m4), Max(Max(m4, m5), m6), Max(Max(m6, m7), m8));
         }
     }
 
-    /// <summary>Loads the 3 + kw input cells of one window row the four cells cover.</summary>
+    /// <summary>
+    /// The maxima down the window's rows of the step's first <paramref name="columns"/> input cells (5 to 9, a
+    /// constant where this is inlined, so the JIT drops the others), C apart from <paramref name="at"/> in each row.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void LoadColumns<TColumns>(T* row, int channels, out Vector512<T> m0, out Vector512<T> m1, out Vector512<T> m2, out Vector512<T> m3,
-        out Vector512<T> m4, out Vector512<T> m5, out Vector512<T> m6, out Vector512<T> m7) where TColumns : IConstantCount
+    private static unsafe void ColumnMaxima(T* at, int* rows, int rowCount, int channels, int columns,
+        out Vector512<T> m0, out Vector512<T> m1, out Vector512<T> m2, out Vector512<T> m3, out Vector512<T> m4,
+        out Vector512<T> m5, out Vector512<T> m6, out Vector512<T> m7, out Vector512<T> m8)
     {
-        int kw = TColumns.Value;
+        T* row = at + rows[0];
         m0 = Vector512.Load(row);
         m1 = Vector512.Load(row + channels);
         m2 = Vector512.Load(row + 2 * channels);
         m3 = Vector512.Load(row + 3 * channels);
         m4 = Vector512.Load(row + 4 * channels);
-        m5 = kw >= 3 ? Vector512.Load(row + 5 * channels) : default;
-        m6 = kw >= 4 ? Vector512.Load(row + 6 * channels) : default;
-        m7 = kw >= 5 ? Vector512.Load(row + 7 * channels) : default;
-    }
-
-    /// <summary>Takes one more window row into the column maxima.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MaxColumns<TColumns>(T* row, int channels, ref Vector512<T> m0, ref Vector512<T> m1, ref Vector512<T> m2, ref Vector512<T> m3,
-        ref Vector512<T> m4, ref Vector512<T> m5, ref Vector512<T> m6, ref Vector512<T> m7) where TColumns : IConstantCount
-    {
-        int kw = TColumns.Value;
-        m0 = Max(m0, Vector512.Load(row));
-        m1 = Max(m1, Vector512.Load(row + channels));
-        m2 = Max(m2, Vector512.Load(row + 2 * channels));
-        m3 = Max(m3, Vector512.Load(row + 3 * channels));
-        m4 = Max(m4, Vector512.Load(row + 4 * channels));
-        if (kw >= 3) m5 = Max(m5, Vector512.Load(row + 5 * channels));
-        if (kw >= 4) m6 = Max(m6, Vector512.Load(row + 6 * channels));
-        if (kw >= 5) m7 = Max(m7, Vector512.Load(row + 7 * channels));
+        m5 = columns > 5 ? Vector512.Load(row + 5 * channels) : default;
+        m6 = columns > 6 ? Vector512.Load(row + 6 * channels) : default;
+        m7 = columns > 7 ? Vector512.Load(row + 7 * channels) : default;
+        m8 = columns > 8 ? Vector512.Load(row + 8 * channels) : default;
+        for (int i = 1; i < rowCount; i++)
+        {
+            row = at + rows[i];
+            m0 = Max(m0, Vector512.Load(row));
+            m1 = Max(m1, Vector512.Load(row + channels));
+            m2 = Max(m2, Vector512.Load(row + 2 * channels));
+            m3 = Max(m3, Vector512.Load(row + 3 * channels));
+            m4 = Max(m4, Vector512.Load(row + 4 * channels));
+            if (columns > 5) m5 = Max(m5, Vector512.Load(row + 5 * channels));
+            if (columns > 6) m6 = Max(m6, Vector512.Load(row + 6 * channels));
+            if (columns > 7) m7 = Max(m7, Vector512.Load(row + 7 * channels));
+            if (columns > 8) m8 = Max(m8, Vector512.Load(row + 8 * channels));
+        }
     }
 
     /// <summary>
