@@ -63,7 +63,7 @@ internal sealed partial class ChannelsFirstEmitter
                 for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
                 {
                     // Whole-vector stores but for the last planes (see IRowStores).
-                    string rest = $"planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside";
+                    string rest = "planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside";
                     w.Line($"case {blocks}:");
                     using (w.Indent())
                     {
