@@ -85,11 +85,15 @@ internal abstract class KernelEmitter
     /// masks (<c>storeMask0</c>, <c>storeMask1</c>, ...) once per plane rather than per row. Only a call's last
     /// plane uses them (see <see cref="EmitBlockStore"/>).
     /// </summary>
-    protected void EmitStoreMasks(SourceWriter w, int outBlocks)
+    /// <remarks>With <paramref name="halfLast"/>, the last block is a 256-bit half (see <see cref="VectorIsa.V512Half"/>), and so is its mask.</remarks>
+    protected void EmitStoreMasks(SourceWriter w, int outBlocks, bool halfLast = false)
     {
         string first = Configuration.Element == ElementKind.Float ? "FirstLanes32" : "FirstLanes64";
         for (int b = 0; b < outBlocks; b++)
-            w.Line($"var storeMask{b} = KernelLanes512.{first}(outWidth{(b == 0 ? "" : $" - {b * Lanes512}")});");
+        {
+            string half = halfLast && b == outBlocks - 1 ? ".GetLower()" : "";
+            w.Line($"var storeMask{b} = KernelLanes512.{first}(outWidth{(b == 0 ? "" : $" - {b * Lanes512}")}){half};");
+        }
     }
 
     /// <summary>
@@ -105,12 +109,13 @@ internal abstract class KernelEmitter
 
     /// <summary>
     /// Stores output block <paramref name="b"/> of a row, <paramref name="value"/> (a local), at <paramref name="at"/>:
-    /// a whole vector, or masked by <c>storeMask{b}</c> for a call's last plane (see <c>IRowStores</c>).
+    /// a whole vector, or masked by <c>storeMask{b}</c> for a call's last plane (see <c>IRowStores</c>). The block is
+    /// 512 bits wide unless <paramref name="isa"/> says otherwise.
     /// </summary>
-    protected void EmitBlockStore(SourceWriter w, string at, int b, string value)
+    protected void EmitBlockStore(SourceWriter w, string at, int b, string value, VectorIsa? isa = null)
     {
         w.Line($"if (TStores.Whole) {value}.Store({at});");
-        w.Line($"else Avx512F.MaskStore({at}, storeMask{b}, {value});");
+        w.Line($"else {(isa ?? VectorIsa.V512).Avx512Class}.MaskStore({at}, storeMask{b}, {value});");
     }
 
     /// <summary>The maximum of <paramref name="operands"/> as one balanced expression (short dependency chains).</summary>

@@ -59,8 +59,8 @@ internal sealed partial class SeparableMaxEmitter : KernelEmitter
         if (HasRegisterPath)
         {
             EmitRegisterPathDispatch(w);
-            for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
-                EmitPlaneInRegisters(w, blocks);
+            foreach (var row in RegisterRows)
+                EmitPlaneInRegisters(w, row);
         }
         EmitPlane(w);
         EmitPasses(w);

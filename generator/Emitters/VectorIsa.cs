@@ -26,6 +26,13 @@ internal sealed class VectorIsa
 
     public static VectorIsa[] All { get; } = [V512, V256, V128];
 
+    /// <summary>
+    /// 256-bit vectors inside an AVX-512 path (AVX-512VL: <c>valignd</c> and masked moves on ymm registers), for a
+    /// row's last vector when it holds half a vector of cells or fewer. On Zen 4 a 256-bit operation takes half the
+    /// pipe time of a 512-bit one. Not a path of its own: it runs under <see cref="V512"/>'s condition.
+    /// </summary>
+    public static VectorIsa V512Half { get; } = new(256, V512.Condition, hasAlignRight: true);
+
     public int Bits { get; }
 
     /// <summary>The JIT-time constant condition under which this path runs; the JIT keeps one path.</summary>
@@ -64,7 +71,10 @@ internal sealed class VectorIsa
         if (lanes == LaneCount(element)) return next;
         if (lanes == 0) return current;
         return element == ElementKind.Float
-            ? $"Avx512F.AlignRight32({next}.AsInt32(), {current}.AsInt32(), {lanes}).AsSingle()"
-            : $"Avx512F.AlignRight64({next}.AsInt64(), {current}.AsInt64(), {lanes}).AsDouble()";
+            ? $"{Avx512Class}.AlignRight32({next}.AsInt32(), {current}.AsInt32(), {lanes}).AsSingle()"
+            : $"{Avx512Class}.AlignRight64({next}.AsInt64(), {current}.AsInt64(), {lanes}).AsDouble()";
     }
+
+    /// <summary>The class of this width's AVX-512 instructions (valign, masked moves): <c>Avx512F</c>, or <c>Avx512F.VL</c> on 256 bits.</summary>
+    public string Avx512Class => Bits == 512 ? "Avx512F" : "Avx512F.VL";
 }

@@ -12,7 +12,10 @@ namespace KernelGen.Specialization;
 // the reduction's identity (-inf for max, +0 for sums) in place of the missing cells, which is what padding means;
 // masked-off lanes are never touched, so reading "before" or "after" a row cannot fault.
 
-/// <summary>Vector512 building blocks for generated kernels (AVX-512F).</summary>
+/// <summary>
+/// Vector512 building blocks for generated kernels (AVX-512F), and the few 256-bit ones (AVX-512VL) their register
+/// paths use for a row's last vector when it holds half a vector of cells or fewer.
+/// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe class KernelLanes512
 {
@@ -88,6 +91,14 @@ public static unsafe class KernelLanes512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> PlusZero(Vector512<double> value) => Add(value, Vector512<double>.Zero);
 
+    /// <inheritdoc cref="PlusZero(Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> PlusZero(Vector256<float> value) => Fma.MultiplyAdd(value, Vector256<float>.One, Vector256<float>.Zero);
+
+    /// <inheritdoc cref="PlusZero(Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> PlusZero(Vector256<double> value) => Fma.MultiplyAdd(value, Vector256<double>.One, Vector256<double>.Zero);
+
     /// <summary>
     /// The maximum with NaN propagation in two instructions: <c>vmaxps</c> returns its second operand when either is
     /// NaN, and one <c>vfixupimmps</c> puts back a NaN first operand. Equal values may come back as either operand, so
@@ -102,6 +113,16 @@ public static unsafe class KernelLanes512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> Max(Vector512<double> left, Vector512<double> right) =>
         Avx512F.Fixup(Avx512F.Max(left, right), left, Vector512.Create((long)NaNKeepsSource), 0);
+
+    /// <inheritdoc cref="Max(Vector512{float}, Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> left, Vector256<float> right) =>
+        Avx512F.VL.Fixup(Avx.Max(left, right), left, Vector256.Create(NaNKeepsSource), 0);
+
+    /// <inheritdoc cref="Max(Vector512{float}, Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Max(Vector256<double> left, Vector256<double> right) =>
+        Avx512F.VL.Fixup(Avx.Max(left, right), left, Vector256.Create((long)NaNKeepsSource), 0);
 
     // vfixupimm's table: for a quiet or signalling NaN source, take the quieted source; for every other class keep
     // the destination (the vmax result).

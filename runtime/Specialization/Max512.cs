@@ -18,6 +18,15 @@ public interface IMax512
     /// <inheritdoc cref="Max(Vector512{float}, Vector512{float})"/>
     static abstract Vector512<double> Max(Vector512<double> left, Vector512<double> right);
 
+    /// <summary>
+    /// The same maximum on a 256-bit half (AVX-512VL), which register paths use for a row's last vector when it holds
+    /// half a vector of cells or fewer.
+    /// </summary>
+    static abstract Vector256<float> Max(Vector256<float> left, Vector256<float> right);
+
+    /// <inheritdoc cref="Max(Vector256{float}, Vector256{float})"/>
+    static abstract Vector256<double> Max(Vector256<double> left, Vector256<double> right);
+
     /// <summary>Whether the kernel must check its input for NaN (and redo the work with <see cref="PropagatingMax512"/> if it finds one).</summary>
     static abstract bool NeedsNaNCheck { get; }
 }
@@ -39,6 +48,14 @@ public readonly struct UncheckedMax512 : IMax512
     public static Vector512<double> Max(Vector512<double> left, Vector512<double> right) => Avx512F.Max(left, right);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> left, Vector256<float> right) => Avx.Max(left, right);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Max(Vector256<double> left, Vector256<double> right) => Avx.Max(left, right);
+
+    /// <inheritdoc/>
     public static bool NeedsNaNCheck => true;
 }
 
@@ -53,6 +70,14 @@ public readonly struct PropagatingMax512 : IMax512
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> Max(Vector512<double> left, Vector512<double> right) => KernelLanes512.Max(left, right);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> left, Vector256<float> right) => KernelLanes512.Max(left, right);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Max(Vector256<double> left, Vector256<double> right) => KernelLanes512.Max(left, right);
 
     /// <inheritdoc/>
     public static bool NeedsNaNCheck => false;

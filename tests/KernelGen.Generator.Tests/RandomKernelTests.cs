@@ -46,6 +46,9 @@ public class RandomKernelTests(ITestOutputHelper log)
         Assert.Contains(all, c => c.IsSpecialized && !c.IsDouble && c.IsMax && c.Dilation == 2);
         Assert.Contains(all, c => c.IsSpecialized && c.DivisorOverride != 0);
         Assert.Contains(all, c => c.IsSpecialized && !c.IsMax && !c.CountIncludePad && c.CeilMode);
+        // Separable max in registers, with 256-bit last blocks for rows that end in at most half a vector.
+        Assert.Contains(all, c => c.IsSpecialized && !c.ChannelsLast && c.IsMax && c.StrideHeight == 1 && c.StrideWidth == 1 && c.Dilation == 1 && !c.IsDouble);
+        Assert.Contains(all, c => c.IsSpecialized && !c.ChannelsLast && c.IsMax && c.StrideHeight == 1 && c.StrideWidth == 1 && c.Dilation == 1 && c.IsDouble);
     }
 
     [Theory]

@@ -7,7 +7,8 @@ namespace KernelGen.Tests;
 
 /// <summary>
 /// The runtime's built-in specialized kernels against the general engine: bit-identical on random inputs with NaN,
-/// infinities, ties and signed zeros, on widths from 1 to past eight 512-bit vectors (narrow and wide row paths).
+/// infinities, ties and signed zeros, on widths from 1 to past eight 512-bit vectors: narrow and wide row paths, with
+/// last vectors full, at most half full, and just past half.
 /// </summary>
 [Trait("Category", "Kernel")]
 public class SpecializedKernelTests
@@ -26,7 +27,7 @@ public class SpecializedKernelTests
         int checkedShapes = 0;
         for (int height = 1; height <= 12; height += 1)
         {
-            foreach (int width in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 34, 35, 47, 48, 49, 64, 65, 70, 97, 113, 130 })
+            foreach (int width in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 34, 35, 40, 47, 48, 49, 56, 64, 65, 70, 97, 113, 130 })
             {
                 var shape = new PoolShape(2, 3, height, width);
                 PoolShape outputShape;
@@ -58,7 +59,8 @@ public class SpecializedKernelTests
     {
         var (descriptor, _, _) = PoolKernelRegistry.Registered.Single(entry => entry.Name == name && entry.ElementType == typeof(float));
         var random = new Random(7);
-        foreach (var (height, width) in new[] { (5, 5), (9, 20), (7, 28), (4, 47), (3, 64), (6, 81), (5, 112) }) // rows past 4 vectors: the wide path
+        // Rows whose last vector is at most half full (5, 20, 40) take 256-bit last blocks; rows past 4 vectors the wide path.
+        foreach (var (height, width) in new[] { (5, 5), (9, 20), (7, 28), (3, 40), (4, 47), (3, 64), (6, 81), (5, 112) })
         {
             var shape = new PoolShape(1, 2, height, width);
             var outputShape = descriptor.GetOutputShape(shape);

@@ -84,41 +84,75 @@ namespace KernelGen.Generated
         {
             int blocks = (width + 15) / 16;
             if (blocks > 4 || outWidth > blocks * 16) return false;
+            // Input and output cells of the last block in its lower 8 lanes: that block is a 256-bit half (see RegisterRow).
+            bool halfLast = Math.Max(width, outWidth) <= blocks * 16 - 8;
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last block's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
-            long spill = (long)blocks * 16 - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
+            long spill = (long)blocks * 16 - (halfLast ? 8 : 0) - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
             long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);
             for (long plane = 0; plane < planeCount; plane++)
             {
                 float* input = source + plane * planeSize, output = target + plane * outPlaneSize;
-                if (plane < wholePlanes) PlaneInRegisters512<WholeVectorStores>(input, output, blocks, height, width, outHeight, outWidth, lastInside);
-                else PlaneInRegisters512<MaskedStores>(input, output, blocks, height, width, outHeight, outWidth, lastInside);
+                if (plane < wholePlanes) PlaneInRegisters512<WholeVectorStores>(input, output, blocks, halfLast, height, width, outHeight, outWidth, lastInside);
+                else PlaneInRegisters512<MaskedStores>(input, output, blocks, halfLast, height, width, outHeight, outWidth, lastInside);
             }
             return true;
         }
 
-        /// <summary>One plane from registers, by its row's width in vectors.</summary>
+        /// <summary>One plane from registers, by its row's width in vectors and whether the last is a half.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void PlaneInRegisters512<TStores>(float* input, float* output, int blocks, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
+        private static void PlaneInRegisters512<TStores>(float* input, float* output, int blocks, bool halfLast, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
         {
             // A NaN anywhere in the plane sends it through the exact maximum again (see UncheckedMax512).
             switch (blocks)
             {
                 case 1:
-                    if (!PlaneInRegisters512x1<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside))
-                        PlaneInRegisters512x1<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside);
+                    if (halfLast)
+                    {
+                        if (!PlaneInRegisters512x1HalfLast<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside.GetLower()))
+                            PlaneInRegisters512x1HalfLast<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside.GetLower());
+                    }
+                    else
+                    {
+                        if (!PlaneInRegisters512x1<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside))
+                            PlaneInRegisters512x1<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside);
+                    }
                     break;
                 case 2:
-                    if (!PlaneInRegisters512x2<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside))
-                        PlaneInRegisters512x2<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside);
+                    if (halfLast)
+                    {
+                        if (!PlaneInRegisters512x2HalfLast<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside.GetLower()))
+                            PlaneInRegisters512x2HalfLast<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside.GetLower());
+                    }
+                    else
+                    {
+                        if (!PlaneInRegisters512x2<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside))
+                            PlaneInRegisters512x2<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside);
+                    }
                     break;
                 case 3:
-                    if (!PlaneInRegisters512x3<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside))
-                        PlaneInRegisters512x3<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside);
+                    if (halfLast)
+                    {
+                        if (!PlaneInRegisters512x3HalfLast<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside.GetLower()))
+                            PlaneInRegisters512x3HalfLast<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside.GetLower());
+                    }
+                    else
+                    {
+                        if (!PlaneInRegisters512x3<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside))
+                            PlaneInRegisters512x3<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside);
+                    }
                     break;
                 case 4:
-                    if (!PlaneInRegisters512x4<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside))
-                        PlaneInRegisters512x4<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside);
+                    if (halfLast)
+                    {
+                        if (!PlaneInRegisters512x4HalfLast<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside.GetLower()))
+                            PlaneInRegisters512x4HalfLast<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside.GetLower());
+                    }
+                    else
+                    {
+                        if (!PlaneInRegisters512x4<UncheckedMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside))
+                            PlaneInRegisters512x4<PropagatingMax512, TStores>(input, output, height, width, outHeight, outWidth, lastInside);
+                    }
                     break;
             }
         }
@@ -180,6 +214,66 @@ namespace KernelGen.Generated
             else
             {
                 block0 = fill;
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 1 vector wide, a 256-bit half. Each output row loads the one row that enters the window; the
+        /// maximum down the window's rows comes from maxima of 2 rows held in registers, each made once as its last row enters. Across the columns, taps are
+        /// neighbouring lanes joined with valign. Rows in the padding, and lanes past the row's end, are -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of
+        /// all loaded cells is NaN).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static bool PlaneInRegisters512x1HalfLast<TMax, TStores>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TMax : struct, IMax512 where TStores : struct, IRowStores
+        {
+            var fillHalf = Vector256.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
+            // Every output row stores the same lanes of each block: the masks are computed once.
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth).GetLower();
+            // The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.
+            Vector256<float> rows1_0_0 = fillHalf;
+            Vector256<float> rows2_0_0 = fillHalf;
+            // The first output row's window, but its last row, enters.
+            for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+            {
+                LoadRow512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var rows1_new_0);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(rows1_new_0.ToVector512(), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                rows1_0_0 = rows1_new_0;
+                rows2_0_0 = rows2_new_0;
+            }
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            {
+                LoadRow512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var rows1_new_0);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(rows1_new_0.ToVector512(), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                // Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.
+                var column0 = TMax.Max(rows2_0_0, rows2_new_0);
+                rows1_0_0 = rows1_new_0;
+                rows2_0_0 = rows2_new_0;
+                // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
+                var tap0_0 = Avx512F.VL.AlignRight32(column0.AsInt32(), fillHalf.AsInt32(), 7).AsSingle();
+                var tap0_2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(column0, tap0_2)));
+                if (TStores.Whole) result0.Store(output);
+                else Avx512F.VL.MaskStore(output, storeMask0, result0);
+            }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
+        }
+
+        /// <summary>Input row <paramref name="row"/> as 1 vector, a 256-bit half: -inf for a row in the padding and for lanes past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadRow512x1HalfLast(float* plane, int row, int height, int width, Vector256<int> lastInside, Vector256<float> fillHalf, out Vector256<float> block0)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                block0 = Avx512F.VL.MaskLoad(cells, lastInside.AsSingle(), fillHalf);
+            }
+            else
+            {
+                block0 = fillHalf;
             }
         }
 
@@ -250,6 +344,77 @@ namespace KernelGen.Generated
             else
             {
                 block0 = fill; block1 = fill;
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 2 vectors wide, the last a 256-bit half. Each output row loads the one row that enters the window; the
+        /// maximum down the window's rows comes from maxima of 2 rows held in registers, each made once as its last row enters. Across the columns, taps are
+        /// neighbouring lanes joined with valign. Rows in the padding, and lanes past the row's end, are -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of
+        /// all loaded cells is NaN).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static bool PlaneInRegisters512x2HalfLast<TMax, TStores>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TMax : struct, IMax512 where TStores : struct, IRowStores
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            var fillHalf = Vector256.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
+            // Every output row stores the same lanes of each block: the masks are computed once.
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16).GetLower();
+            // The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.
+            Vector512<float> rows1_0_0 = fill; Vector256<float> rows1_0_1 = fillHalf;
+            Vector512<float> rows2_0_0 = fill; Vector256<float> rows2_0_1 = fillHalf;
+            // The first output row's window, but its last row, enters.
+            for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+            {
+                LoadRow512x2HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var rows1_new_0, out var rows1_new_1);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1.ToVector512()), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1;
+                rows2_0_0 = rows2_new_0; rows2_0_1 = rows2_new_1;
+            }
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            {
+                LoadRow512x2HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var rows1_new_0, out var rows1_new_1);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1.ToVector512()), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                // Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.
+                var column0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var column1 = TMax.Max(rows2_0_1, rows2_new_1);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1;
+                rows2_0_0 = rows2_new_0; rows2_0_1 = rows2_new_1;
+                // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
+                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(column1.ToVector512Unsafe().AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(column0, tap0_2)));
+                if (TStores.Whole) result0.Store(output);
+                else Avx512F.MaskStore(output, storeMask0, result0);
+                var tap1_0 = Avx512F.VL.AlignRight32(column1.AsInt32(), column0.GetUpper().AsInt32(), 7).AsSingle();
+                var tap1_2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), column1.AsInt32(), 1).AsSingle();
+                var result1 = KernelLanes512.PlusZero(TMax.Max(tap1_0, TMax.Max(column1, tap1_2)));
+                if (TStores.Whole) result1.Store(output + 16);
+                else Avx512F.VL.MaskStore(output + 16, storeMask1, result1);
+            }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
+        }
+
+        /// <summary>Input row <paramref name="row"/> as 2 vectors, the last a 256-bit half: -inf for a row in the padding and for lanes past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadRow512x2HalfLast(float* plane, int row, int height, int width, Vector256<int> lastInside, Vector512<float> fill, Vector256<float> fillHalf, out Vector512<float> block0, out Vector256<float> block1)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                block0 = Vector512.Load(cells);
+                block1 = Avx512F.VL.MaskLoad(cells + 16, lastInside.AsSingle(), fillHalf);
+            }
+            else
+            {
+                block0 = fill; block1 = fillHalf;
             }
         }
 
@@ -330,6 +495,87 @@ namespace KernelGen.Generated
             else
             {
                 block0 = fill; block1 = fill; block2 = fill;
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 3 vectors wide, the last a 256-bit half. Each output row loads the one row that enters the window; the
+        /// maximum down the window's rows comes from maxima of 2 rows held in registers, each made once as its last row enters. Across the columns, taps are
+        /// neighbouring lanes joined with valign. Rows in the padding, and lanes past the row's end, are -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of
+        /// all loaded cells is NaN).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static bool PlaneInRegisters512x3HalfLast<TMax, TStores>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TMax : struct, IMax512 where TStores : struct, IRowStores
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            var fillHalf = Vector256.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
+            // Every output row stores the same lanes of each block: the masks are computed once.
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32).GetLower();
+            // The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.
+            Vector512<float> rows1_0_0 = fill, rows1_0_1 = fill; Vector256<float> rows1_0_2 = fillHalf;
+            Vector512<float> rows2_0_0 = fill, rows2_0_1 = fill; Vector256<float> rows2_0_2 = fillHalf;
+            // The first output row's window, but its last row, enters.
+            for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+            {
+                LoadRow512x3HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var rows1_new_0, out var rows1_new_1, out var rows1_new_2);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), rows1_new_2.ToVector512()), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows2_new_2 = TMax.Max(rows1_0_2, rows1_new_2);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1; rows1_0_2 = rows1_new_2;
+                rows2_0_0 = rows2_new_0; rows2_0_1 = rows2_new_1; rows2_0_2 = rows2_new_2;
+            }
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            {
+                LoadRow512x3HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var rows1_new_0, out var rows1_new_1, out var rows1_new_2);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), rows1_new_2.ToVector512()), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows2_new_2 = TMax.Max(rows1_0_2, rows1_new_2);
+                // Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.
+                var column0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var column1 = TMax.Max(rows2_0_1, rows2_new_1);
+                var column2 = TMax.Max(rows2_0_2, rows2_new_2);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1; rows1_0_2 = rows1_new_2;
+                rows2_0_0 = rows2_new_0; rows2_0_1 = rows2_new_1; rows2_0_2 = rows2_new_2;
+                // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
+                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(column0, tap0_2)));
+                if (TStores.Whole) result0.Store(output);
+                else Avx512F.MaskStore(output, storeMask0, result0);
+                var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
+                var tap1_2 = Avx512F.AlignRight32(column2.ToVector512Unsafe().AsInt32(), column1.AsInt32(), 1).AsSingle();
+                var result1 = KernelLanes512.PlusZero(TMax.Max(tap1_0, TMax.Max(column1, tap1_2)));
+                if (TStores.Whole) result1.Store(output + 16);
+                else Avx512F.MaskStore(output + 16, storeMask1, result1);
+                var tap2_0 = Avx512F.VL.AlignRight32(column2.AsInt32(), column1.GetUpper().AsInt32(), 7).AsSingle();
+                var tap2_2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), column2.AsInt32(), 1).AsSingle();
+                var result2 = KernelLanes512.PlusZero(TMax.Max(tap2_0, TMax.Max(column2, tap2_2)));
+                if (TStores.Whole) result2.Store(output + 32);
+                else Avx512F.VL.MaskStore(output + 32, storeMask2, result2);
+            }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
+        }
+
+        /// <summary>Input row <paramref name="row"/> as 3 vectors, the last a 256-bit half: -inf for a row in the padding and for lanes past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadRow512x3HalfLast(float* plane, int row, int height, int width, Vector256<int> lastInside, Vector512<float> fill, Vector256<float> fillHalf, out Vector512<float> block0, out Vector512<float> block1, out Vector256<float> block2)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                block0 = Vector512.Load(cells);
+                block1 = Vector512.Load(cells + 16);
+                block2 = Avx512F.VL.MaskLoad(cells + 32, lastInside.AsSingle(), fillHalf);
+            }
+            else
+            {
+                block0 = fill; block1 = fill; block2 = fillHalf;
             }
         }
 
@@ -420,6 +666,97 @@ namespace KernelGen.Generated
             else
             {
                 block0 = fill; block1 = fill; block2 = fill; block3 = fill;
+            }
+        }
+
+        /// <summary>
+        /// A plane whose rows are 4 vectors wide, the last a 256-bit half. Each output row loads the one row that enters the window; the
+        /// maximum down the window's rows comes from maxima of 2 rows held in registers, each made once as its last row enters. Across the columns, taps are
+        /// neighbouring lanes joined with valign. Rows in the padding, and lanes past the row's end, are -inf.
+        /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN (the sum of
+        /// all loaded cells is NaN).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static bool PlaneInRegisters512x4HalfLast<TMax, TStores>(float* plane, float* output, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TMax : struct, IMax512 where TStores : struct, IRowStores
+        {
+            var fill = Vector512.Create(float.NegativeInfinity);
+            var fillHalf = Vector256.Create(float.NegativeInfinity);
+            var loadedSum = Vector512<float>.Zero;
+            // Every output row stores the same lanes of each block: the masks are computed once.
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48).GetLower();
+            // The row maxima the window keeps between output rows (see the loop); -inf until the first rows come in.
+            Vector512<float> rows1_0_0 = fill, rows1_0_1 = fill, rows1_0_2 = fill; Vector256<float> rows1_0_3 = fillHalf;
+            Vector512<float> rows2_0_0 = fill, rows2_0_1 = fill, rows2_0_2 = fill; Vector256<float> rows2_0_3 = fillHalf;
+            // The first output row's window, but its last row, enters.
+            for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+            {
+                LoadRow512x4HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var rows1_new_0, out var rows1_new_1, out var rows1_new_2, out var rows1_new_3);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), rows1_new_2), rows1_new_3.ToVector512()), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows2_new_2 = TMax.Max(rows1_0_2, rows1_new_2);
+                var rows2_new_3 = TMax.Max(rows1_0_3, rows1_new_3);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1; rows1_0_2 = rows1_new_2; rows1_0_3 = rows1_new_3;
+                rows2_0_0 = rows2_new_0; rows2_0_1 = rows2_new_1; rows2_0_2 = rows2_new_2; rows2_0_3 = rows2_new_3;
+            }
+            for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+            {
+                LoadRow512x4HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var rows1_new_0, out var rows1_new_1, out var rows1_new_2, out var rows1_new_3);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(KernelLanes512.Add(rows1_new_0, rows1_new_1), rows1_new_2), rows1_new_3.ToVector512()), loadedSum);
+                var rows2_new_0 = TMax.Max(rows1_0_0, rows1_new_0);
+                var rows2_new_1 = TMax.Max(rows1_0_1, rows1_new_1);
+                var rows2_new_2 = TMax.Max(rows1_0_2, rows1_new_2);
+                var rows2_new_3 = TMax.Max(rows1_0_3, rows1_new_3);
+                // Down the window's rows: the top level's newest value and, when the window is taller, the one it keeps from Rows - TopLevel rows up.
+                var column0 = TMax.Max(rows2_0_0, rows2_new_0);
+                var column1 = TMax.Max(rows2_0_1, rows2_new_1);
+                var column2 = TMax.Max(rows2_0_2, rows2_new_2);
+                var column3 = TMax.Max(rows2_0_3, rows2_new_3);
+                rows1_0_0 = rows1_new_0; rows1_0_1 = rows1_new_1; rows1_0_2 = rows1_new_2; rows1_0_3 = rows1_new_3;
+                rows2_0_0 = rows2_new_0; rows2_0_1 = rows2_new_1; rows2_0_2 = rows2_new_2; rows2_0_3 = rows2_new_3;
+                // Across the window's columns: output lane i of block b takes columns 16b + i - PadLeft + kw.
+                var tap0_0 = Avx512F.AlignRight32(column0.AsInt32(), fill.AsInt32(), 15).AsSingle();
+                var tap0_2 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 1).AsSingle();
+                var result0 = KernelLanes512.PlusZero(TMax.Max(tap0_0, TMax.Max(column0, tap0_2)));
+                if (TStores.Whole) result0.Store(output);
+                else Avx512F.MaskStore(output, storeMask0, result0);
+                var tap1_0 = Avx512F.AlignRight32(column1.AsInt32(), column0.AsInt32(), 15).AsSingle();
+                var tap1_2 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 1).AsSingle();
+                var result1 = KernelLanes512.PlusZero(TMax.Max(tap1_0, TMax.Max(column1, tap1_2)));
+                if (TStores.Whole) result1.Store(output + 16);
+                else Avx512F.MaskStore(output + 16, storeMask1, result1);
+                var tap2_0 = Avx512F.AlignRight32(column2.AsInt32(), column1.AsInt32(), 15).AsSingle();
+                var tap2_2 = Avx512F.AlignRight32(column3.ToVector512Unsafe().AsInt32(), column2.AsInt32(), 1).AsSingle();
+                var result2 = KernelLanes512.PlusZero(TMax.Max(tap2_0, TMax.Max(column2, tap2_2)));
+                if (TStores.Whole) result2.Store(output + 32);
+                else Avx512F.MaskStore(output + 32, storeMask2, result2);
+                var tap3_0 = Avx512F.VL.AlignRight32(column3.AsInt32(), column2.GetUpper().AsInt32(), 7).AsSingle();
+                var tap3_2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), column3.AsInt32(), 1).AsSingle();
+                var result3 = KernelLanes512.PlusZero(TMax.Max(tap3_0, TMax.Max(column3, tap3_2)));
+                if (TStores.Whole) result3.Store(output + 48);
+                else Avx512F.VL.MaskStore(output + 48, storeMask3, result3);
+            }
+            return !TMax.NeedsNaNCheck || Vector512.EqualsAll(loadedSum, loadedSum); // NaN is the one value unequal to itself
+        }
+
+        /// <summary>Input row <paramref name="row"/> as 4 vectors, the last a 256-bit half: -inf for a row in the padding and for lanes past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LoadRow512x4HalfLast(float* plane, int row, int height, int width, Vector256<int> lastInside, Vector512<float> fill, Vector256<float> fillHalf, out Vector512<float> block0, out Vector512<float> block1, out Vector512<float> block2, out Vector256<float> block3)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                block0 = Vector512.Load(cells);
+                block1 = Vector512.Load(cells + 16);
+                block2 = Vector512.Load(cells + 32);
+                block3 = Avx512F.VL.MaskLoad(cells + 48, lastInside.AsSingle(), fillHalf);
+            }
+            else
+            {
+                block0 = fill; block1 = fill; block2 = fill; block3 = fillHalf;
             }
         }
 

@@ -1,0 +1,43 @@
+using KernelGen.Generator.Model;
+
+namespace KernelGen.Generator.Emitters;
+
+/// <summary>
+/// The vectors that hold one row of a narrow plane in an AVX-512 register path: <see cref="Blocks"/> of them, the last
+/// a 256-bit half (<see cref="VectorIsa.V512Half"/>) when the row's last cells fit in half a vector. Such a row has a
+/// method of its own, since the block count and the last block's width are known only at run time.
+/// </summary>
+internal sealed class RegisterRow
+{
+    public RegisterRow(int blocks, bool halfLast)
+    {
+        Blocks = blocks;
+        HalfLast = halfLast;
+    }
+
+    public int Blocks { get; }
+
+    /// <summary>Whether the last block is a 256-bit half.</summary>
+    public bool HalfLast { get; }
+
+    /// <summary>The suffix of the methods for this row: <c>x2</c>, or <c>x2HalfLast</c> when the second vector is a half.</summary>
+    public string Name => HalfLast ? $"x{Blocks}HalfLast" : $"x{Blocks}";
+
+    /// <summary>Whether the row has any full 512-bit block.</summary>
+    public bool HasFullBlocks => Blocks > 1 || !HalfLast;
+
+    /// <summary>
+    /// The width of block <paramref name="block"/>. The blocks before the row (-1) and after it take the width of the
+    /// row's first and last block, since they only ever stand beside those.
+    /// </summary>
+    public VectorIsa Isa(int block) => IsHalf(block) ? VectorIsa.V512Half : VectorIsa.V512;
+
+    public bool IsHalf(int block) => HalfLast && (block >= Blocks - 1 || (block < 0 && Blocks == 1));
+
+    /// <summary>The -inf vector of block <paramref name="block"/>'s width: <c>fill</c> or <c>fillHalf</c>.</summary>
+    public string Fill(int block) => IsHalf(block) ? "fillHalf" : "fill";
+
+    /// <summary>The lane mask type of the last block, as loads and stores take it.</summary>
+    public string LastMaskType(ElementKind element) =>
+        $"{Isa(Blocks - 1).Vector}<{(element == ElementKind.Float ? "int" : "long")}>";
+}
