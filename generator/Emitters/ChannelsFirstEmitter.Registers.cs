@@ -54,8 +54,13 @@ internal sealed partial class ChannelsFirstEmitter
             if (sliding.Count > 0)
                 w.Line($"if (blocks <= {sliding.Max()} && outWidth > blocks * {lanes}) return false; // an output block past the row's last vector");
             w.Line($"var lastInside = {VectorIsa.V512.InsideMask(_c.Element)}((blocks - 1) * {lanes}, width); // the last vector's cells inside the row");
+            if (HasHalfLastRows)
+            {
+                w.Line($"// Input and output cells of the last vector in its lower {lanes / 2} lanes: that block is a 256-bit half (see RegisterRow).");
+                w.Line($"bool halfLast = Math.Max(width, outWidth) <= blocks * {lanes} - {lanes / 2};");
+            }
             w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
-            EmitWholePlanes(w, $"(outWidth + {lanes - 1}) / {lanes} * {lanes} - outWidth"); // stores stop at the row's last block
+            EmitWholePlanes(w, $"(outWidth + {lanes - 1}) / {lanes} * {lanes} - outWidth"); // stores stop at the row's last block (a half stores less)
             // Narrow planes are many and small: each method runs them all, so its masks and constants are set up once per
             // call, not per plane, whatever the JIT inlines (with dynamic PGO off, a per-plane call made inception 20% slower).
             using (w.Block("switch (blocks)"))
@@ -67,9 +72,19 @@ internal sealed partial class ChannelsFirstEmitter
                     w.Line($"case {blocks}:");
                     using (w.Indent())
                     {
-                        w.Line($"NarrowPlanes512x{blocks}<WholeVectorStores>(source, target, padding{PlaneDivisorArgument}, wholePlanes, {rest});");
-                        w.Line($"NarrowPlanes512x{blocks}<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding{PlaneDivisorArgument}, planeCount - wholePlanes, {rest});");
-                        w.Line("return true;");
+                        void Planes(RegisterRow row)
+                        {
+                            string arguments = row.HalfLast ? rest + ".GetLower()" : rest;
+                            w.Line($"NarrowPlanes512{row.Name}<WholeVectorStores>(source, target, padding{PlaneDivisorArgument}, wholePlanes, {arguments});");
+                            w.Line($"NarrowPlanes512{row.Name}<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding{PlaneDivisorArgument}, planeCount - wholePlanes, {arguments});");
+                            w.Line("return true;");
+                        }
+                        if (HasHalfLastRows && SlidesTaps(blocks))
+                        {
+                            using (w.Block("if (halfLast)"))
+                                Planes(new RegisterRow(blocks, halfLast: true));
+                        }
+                        Planes(new RegisterRow(blocks, halfLast: false));
                     }
                 }
             }
@@ -248,11 +263,21 @@ internal sealed partial class ChannelsFirstEmitter
     private bool SlidesTaps(int blocks) =>
         !_c.IsMax && _c.StrideWidth == 1 && _c.StrideHeight == 1 && Rows * Taps * blocks <= 48;
 
+    /// <summary>
+    /// The sliding average also has a method for rows whose last vector holds half a vector of cells or fewer
+    /// (Inception's 35-wide rows: 32 + 3 floats), with that block's taps and sums in 256-bit registers, when every tap
+    /// is within half a vector of the lane it feeds (see RegisterRow.Shifted). Zen 4 runs a 256-bit operation in half
+    /// the pipe time of a 512-bit one.
+    /// </summary>
+    private bool HasHalfLastRows =>
+        HasRegisterPath && SlidesTaps(1) && _c.PadWidth <= Lanes512 / 2 && Taps - 1 - _c.PadWidth <= Lanes512 / 2;
+
     private void EmitNarrowPlane(SourceWriter w, int blocks)
     {
         if (SlidesTaps(blocks))
         {
-            EmitSlidingAveragePlane(w, blocks);
+            EmitSlidingAveragePlane(w, new RegisterRow(blocks, halfLast: false));
+            if (HasHalfLastRows) EmitSlidingAveragePlane(w, new RegisterRow(blocks, halfLast: true));
             return;
         }
         int outBlocks = OutputBlocks(blocks);
@@ -262,7 +287,7 @@ internal sealed partial class ChannelsFirstEmitter
             ? "/// the window's rows are reduced vector by vector, then each output block takes its taps from those registers."
             : "/// each window row is loaded once, and each output block adds its taps from those registers in PyTorch's order.");
         w.Line("/// </summary>");
-        EmitNarrowPlanesMethod(w, blocks, outBlocks, () =>
+        EmitNarrowPlanesMethod(w, new RegisterRow(blocks, halfLast: false), outBlocks, () =>
         {
             using (w.Block("for (int oh = 0; oh < outHeight; oh++, output += outWidth)"))
                 EmitNarrowRow(w, blocks, outBlocks);
@@ -270,17 +295,18 @@ internal sealed partial class ChannelsFirstEmitter
     }
 
     /// <summary>
-    /// NarrowPlanes512x<paramref name="blocks"/>, which runs every plane of a narrow-row kernel: the fill and the store
+    /// NarrowPlanes512 for <paramref name="row"/>, which runs every plane of a narrow-row kernel: the fills and the store
     /// masks (<paramref name="storeBlocks"/> of them) are set up once per call, then <paramref name="emitPlane"/> writes
     /// one plane's body, with <c>plane</c> and <c>output</c> declared. The caller writes the doc comment.
     /// </summary>
-    private void EmitNarrowPlanesMethod(SourceWriter w, int blocks, int storeBlocks, System.Action emitPlane)
+    private void EmitNarrowPlanesMethod(SourceWriter w, RegisterRow row, int storeBlocks, System.Action emitPlane)
     {
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static void NarrowPlanes512x{blocks}<TStores>({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, {Mask512} lastInside) where TStores : struct, IRowStores"))
+        using (w.Block($"private static void NarrowPlanes512{row.Name}<TStores>({T}* source, {T}* target, {T}* padding{PlaneDivisorParameter}, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, {row.LastMaskType(_c.Element)} lastInside) where TStores : struct, IRowStores"))
         {
-            w.Line($"var fill = {VectorIsa.V512.Vector}.Create({Identity});");
-            EmitStoreMasks(w, storeBlocks);
+            if (row.HasFullBlocks) w.Line($"var fill = {VectorIsa.V512.Vector}.Create({Identity});");
+            if (row.HalfLast) w.Line($"var fillHalf = {VectorIsa.V512Half.Vector}.Create({Identity});");
+            EmitStoreMasks(w, storeBlocks, row.HalfLast);
             using (w.Block("for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)"))
             {
                 w.Line($"{T}* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;");
@@ -340,10 +366,11 @@ internal sealed partial class ChannelsFirstEmitter
     }
 
     /// <summary>Vector <paramref name="j"/> of a row: a plain load, or masked (identity past the row's end) for the last.</summary>
-    private string RowVector(string row, int j, int blocks)
+    private string RowVector(string row, int j, int blocks, RegisterRow? vectors = null)
     {
         string at = j == 0 ? row : $"{row} + {j * Lanes512}";
-        return j < blocks - 1 ? $"Vector512.Load({at})" : $"Avx512F.MaskLoad({at}, lastInside.{MaskAs}, fill)";
+        var isa = vectors?.Isa(j) ?? VectorIsa.V512;
+        return j < blocks - 1 ? $"Vector512.Load({at})" : $"{isa.Avx512Class}.MaskLoad({at}, lastInside.{MaskAs}, {vectors?.Fill(j) ?? "fill"})";
     }
 
     /// <summary>Output blocks past the first exist only when the output row reaches them.</summary>
@@ -351,18 +378,19 @@ internal sealed partial class ChannelsFirstEmitter
         w.Block(b == 0 ? "" : $"if (outWidth > {b * Lanes512})");
 
     /// <summary>Declares <c>average{b}</c>: output block <paramref name="b"/>'s sum divided by its divisor (its cells', or the constant one).</summary>
-    private void EmitAverage(SourceWriter w, int b)
+    private void EmitAverage(SourceWriter w, int b, RegisterRow? row = null)
     {
-        var isa = VectorIsa.V512;
+        var isa = row?.Isa(b) ?? VectorIsa.V512;
+        string rowFactor = isa == VectorIsa.V512 ? "rowFactor" : "rowFactor.GetLower()";
         string quotient = ConstantDivisor is int divisor
             ? DivideByConstant($"sum{b}", divisor, $"{isa.Vector}.Create")
-            : $"sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * Lanes512}")}) * rowFactor)";
+            : $"sum{b} / ({isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * Lanes512}")}) * {rowFactor})";
         w.Line($"var average{b} = {quotient};");
     }
 
     /// <summary>Stores output block <paramref name="b"/> of the row, the local <paramref name="value"/>.</summary>
-    private void EmitStore(SourceWriter w, int b, string value) =>
-        EmitBlockStore(w, b == 0 ? "output" : $"output + {b * Lanes512}", b, value);
+    private void EmitStore(SourceWriter w, int b, string value, RegisterRow? row = null) =>
+        EmitBlockStore(w, b == 0 ? "output" : $"output + {b * Lanes512}", b, value, row?.Isa(b));
 
     /// <summary>The vectors a row's taps come from: the row's own vectors (stride 1), or its even and odd cells (stride 2).</summary>
     private sealed class Phases
@@ -391,43 +419,45 @@ internal sealed partial class ChannelsFirstEmitter
     }
 
     /// <summary>Tap <paramref name="d"/> (cell offset from each output's first cell) for output block <paramref name="b"/>.</summary>
-    private string TapFrom(Phases phases, int b, int d)
+    /// <remarks>Without <paramref name="row"/>, every phase vector is 512 bits wide.</remarks>
+    private string TapFrom(Phases phases, int b, int d, RegisterRow? row = null)
     {
         string prefix = _c.StrideWidth == 1 || (d & 1) == 0 ? phases.Even : phases.Odd!;
         int shift = PhaseShift(d);
-        string Vector(int index) => index >= 0 && index < phases.Count ? prefix + index.ToString(CultureInfo.InvariantCulture) : "fill";
-        if (shift == 0) return Vector(b);
-        return shift > 0
-            ? VectorIsa.V512.AlignRight(_c.Element, Vector(b + 1), Vector(b), shift)
-            : VectorIsa.V512.AlignRight(_c.Element, Vector(b), Vector(b - 1), Lanes512 + shift);
+        var vectors = row ?? new RegisterRow(phases.Count, halfLast: false);
+        string Vector(int index) => index >= 0 && index < phases.Count ? prefix + index.ToString(CultureInfo.InvariantCulture) : vectors.Fill(index);
+        return shift == 0 ? Vector(b) : vectors.Shifted(_c.Element, Vector, b, shift);
     }
 
-    private void EmitSlidingAveragePlane(SourceWriter w, int blocks)
+    private void EmitSlidingAveragePlane(SourceWriter w, RegisterRow row)
     {
-        var isa = VectorIsa.V512;
-        string vector = isa.Type(T);
+        int blocks = row.Blocks;
         int kept = Rows - 1;
         string Taps_(string prefix, bool declare) => string.Join(", ",
             Enumerable.Range(0, blocks).SelectMany(b => Enumerable.Range(0, Taps).Select(kw => $"out {(declare ? "var " : "")}{prefix}_b{b}_t{kw}")));
+        var fillBlocks = row.HalfLast && blocks > 1 ? new[] { 0, blocks - 1 } : new[] { 0 };
+        string fills = string.Join(", ", fillBlocks.Select(row.Fill));
+        string vectors = $"{blocks} vector{(blocks == 1 ? "" : "s")}";
+        string half = row.HalfLast ? (blocks == 1 ? ", a 256-bit half" : ", the last a 256-bit half") : "";
         w.Line("/// <summary>");
-        w.Line($"/// Every plane, when rows are {blocks} vector{(blocks == 1 ? "" : "s")} wide (the last one partly inside the row). Registers hold every tap of every");
+        w.Line($"/// Every plane, when rows are {vectors} wide{half} (the last one partly inside the row). Registers hold every tap of every");
         w.Line($"/// output block for the window's rows; each output row makes the taps of the one row entering the window, adds");
         w.Line("/// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.");
         w.Line("/// </summary>");
-        EmitNarrowPlanesMethod(w, blocks, blocks, () =>
+        EmitNarrowPlanesMethod(w, row, blocks, () =>
         {
             for (int r = 0; r < kept; r++)
-                w.Line($"RowTaps512x{blocks}(plane, {(r == 0 ? "" : $"{r} ")}- PadTop, height, width, lastInside, fill, {Taps_($"row{r}", declare: true)});");
+                w.Line($"RowTaps512{row.Name}(plane, {(r == 0 ? "" : $"{r} ")}- PadTop, height, width, lastInside, {fills}, {Taps_($"row{r}", declare: true)});");
             using (w.Block($"for (int oh = 0, entering = {kept} - PadTop; oh < outHeight; oh++, entering++, output += outWidth)"))
             {
-                w.Line($"RowTaps512x{blocks}(plane, entering, height, width, lastInside, fill, {Taps_($"row{kept}", declare: true)});");
+                w.Line($"RowTaps512{row.Name}(plane, entering, height, width, lastInside, {fills}, {Taps_($"row{kept}", declare: true)});");
                 if (VaryingDivisor)
                 {
                     w.Line("int top = oh - PadTop;");
-                    w.Line($"var rowFactor = {isa.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
+                    w.Line($"var rowFactor = {VectorIsa.V512.Vector}.Create({DivisorFactor("top", "height", "KernelHeight", "PadTop")});");
                 }
                 w.Line($"// PyTorch's order for each output: row by row, left to right, from +0.");
-                w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"var sum{b} = {vector}.Zero;")));
+                w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"var sum{b} = {row.Isa(b).Type(T)}.Zero;")));
                 for (int r = 0; r < Rows; r++)
                     for (int kw = 0; kw < Taps; kw++)
                         w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"sum{b} += row{r}_b{b}_t{kw};")));
@@ -435,8 +465,8 @@ internal sealed partial class ChannelsFirstEmitter
                 {
                     using (OutputBlock(w, b))
                     {
-                        EmitAverage(w, b);
-                        EmitStore(w, b, $"average{b}");
+                        EmitAverage(w, b, row);
+                        EmitStore(w, b, $"average{b}", row);
                     }
                 }
                 if (kept > 0)
@@ -451,22 +481,23 @@ internal sealed partial class ChannelsFirstEmitter
 
         w.Line($"/// <summary>Every tap of every output block from input row <paramref name=\"row\"/>: +0 for a row in the padding and for cells outside the row.</summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        string outs = string.Join(", ", Enumerable.Range(0, blocks).SelectMany(b => Enumerable.Range(0, Taps).Select(kw => $"out {vector} b{b}_t{kw}")));
-        using (w.Block($"private static void RowTaps512x{blocks}({T}* plane, int row, int height, int width, {Mask512} lastInside, {vector} fill, {outs})"))
+        string fillParameters = string.Join(", ", fillBlocks.Select(b => $"{row.Isa(b).Type(T)} {row.Fill(b)}"));
+        string outs = string.Join(", ", Enumerable.Range(0, blocks).SelectMany(b => Enumerable.Range(0, Taps).Select(kw => $"out {row.Isa(b).Type(T)} b{b}_t{kw}")));
+        using (w.Block($"private static void RowTaps512{row.Name}({T}* plane, int row, int height, int width, {row.LastMaskType(_c.Element)} lastInside, {fillParameters}, {outs})"))
         {
             using (w.Block("if ((uint)row < (uint)height)"))
             {
                 w.Line($"{T}* cells = plane + (long)row * width;");
                 for (int j = 0; j < blocks; j++)
-                    w.Line($"var cells{j} = {RowVector("cells", j, blocks)};");
+                    w.Line($"var cells{j} = {RowVector("cells", j, blocks, row)};");
                 var phases = new Phases("cells", null, blocks);
                 for (int b = 0; b < blocks; b++)
-                    w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"b{b}_t{kw} = {TapFrom(phases, b, kw - _c.PadWidth)};")));
+                    w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"b{b}_t{kw} = {TapFrom(phases, b, kw - _c.PadWidth, row)};")));
             }
             using (w.Block("else"))
             {
                 for (int b = 0; b < blocks; b++)
-                    w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"b{b}_t{kw} = fill;")));
+                    w.Line(string.Join(" ", Enumerable.Range(0, Taps).Select(kw => $"b{b}_t{kw} = {row.Fill(b)};")));
             }
         }
         w.Line();

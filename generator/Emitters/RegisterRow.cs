@@ -1,3 +1,4 @@
+using System;
 using KernelGen.Generator.Model;
 
 namespace KernelGen.Generator.Emitters;
@@ -40,4 +41,25 @@ internal sealed class RegisterRow
     /// <summary>The lane mask type of the last block, as loads and stores take it.</summary>
     public string LastMaskType(ElementKind element) =>
         $"{Isa(Blocks - 1).Vector}<{(element == ElementKind.Float ? "int" : "long")}>";
+
+    /// <summary>
+    /// Block <paramref name="block"/> of a row of vectors moved <paramref name="shift"/> (not 0) lanes on: one valign of
+    /// the block with its neighbour. <paramref name="vector"/> names block i of the row, and the vector beside the row
+    /// for i = -1 or <see cref="Blocks"/>. The result has the block's width: a 256-bit last block takes the lanes before
+    /// it from the upper half of the block before, and the block before takes the lanes after it from the half widened,
+    /// whose undefined upper lanes it never reads while every shift is at most half a vector (the emitters check that).
+    /// </summary>
+    public string Shifted(ElementKind element, Func<int, string> vector, int block, int shift)
+    {
+        var isa = Isa(block);
+        if (shift > 0)
+        {
+            string next = vector(block + 1);
+            if (!IsHalf(block) && IsHalf(block + 1) && block + 1 < Blocks) next += ".ToVector512Unsafe()";
+            return isa.AlignRight(element, next, vector(block), shift);
+        }
+        string before = vector(block - 1);
+        if (IsHalf(block) && !IsHalf(block - 1)) before += ".GetUpper()";
+        return isa.AlignRight(element, vector(block), before, isa.LaneCount(element) + shift);
+    }
 }

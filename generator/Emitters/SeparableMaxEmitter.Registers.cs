@@ -23,7 +23,7 @@ internal sealed partial class SeparableMaxEmitter
 
     /// <summary>
     /// Rows whose last vector holds half a vector of cells or fewer (YOLO's 20-wide rows: 16 + 4 floats) keep that block
-    /// in a 256-bit register, when every tap is within half a vector of the lane it feeds. Zen 4 runs a 256-bit
+    /// in a 256-bit register, when every tap is within half a vector of the lane it feeds (see RegisterRow.Shifted). Zen 4 runs a 256-bit
     /// operation in half the pipe time of a 512-bit one: on yolov8.sppf's planes such a kernel, written by hand, took
     /// 20.2-20.5 us against 24.4-24.7 (stopwatch, three processes).
     /// </summary>
@@ -193,28 +193,10 @@ internal sealed partial class SeparableMaxEmitter
     /// moved <paramref name="shift"/> (not 0) lanes on: one valign of the block with a neighbour. Past the row's end the
     /// neighbour is -inf; before its start too, except for the pairs, whose block -1 ends with the pair of columns -1 and 0.
     /// </summary>
-    /// <remarks>
-    /// The result has the block's width. A 256-bit last block takes its lanes before it from the upper half of the
-    /// block before; the block before it takes the lanes after it from the half widened (its upper lanes are never
-    /// read, as every shift is at most half a vector: see <see cref="HasHalfLastRows"/>).
-    /// </remarks>
-    private string ShiftedBlock(string name, int block, int shift, RegisterRow row)
-    {
-        string Block(int index) => index >= 0 && index < row.Blocks ? $"{name}{index}"
+    private string ShiftedBlock(string name, int block, int shift, RegisterRow row) =>
+        row.Shifted(_c.Element, index => index >= 0 && index < row.Blocks ? $"{name}{index}"
             : index == -1 && name == "pair" ? "pairBefore"
-            : row.Fill(index);
-        var isa = row.Isa(block);
-        int lanes = isa.LaneCount(_c.Element);
-        if (shift > 0)
-        {
-            string next = Block(block + 1);
-            if (!row.IsHalf(block) && row.IsHalf(block + 1) && block + 1 < row.Blocks) next += ".ToVector512Unsafe()";
-            return isa.AlignRight(_c.Element, next, Block(block), shift);
-        }
-        string before = Block(block - 1);
-        if (row.IsHalf(block) && !row.IsHalf(block - 1)) before += ".GetUpper()";
-        return isa.AlignRight(_c.Element, Block(block), before, lanes + shift);
-    }
+            : row.Fill(index), block, shift);
 
     // Down the rows, a sparse table: level s holds, for window row j, the maximum of rows j .. j + s - 1, for s = 1, 2, 4
     // up to TopLevel, the largest power of two not above the window's height. A row entering the window adds one value

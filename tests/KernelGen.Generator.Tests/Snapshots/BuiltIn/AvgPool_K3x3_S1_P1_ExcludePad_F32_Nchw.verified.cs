@@ -86,24 +86,50 @@ namespace KernelGen.Generated
             if (blocks > 4) return false;
             if (blocks <= 4 && outWidth > blocks * 16) return false; // an output block past the row's last vector
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
+            // Input and output cells of the last vector in its lower 8 lanes: that block is a 256-bit half (see RegisterRow).
+            bool halfLast = Math.Max(width, outWidth) <= blocks * 16 - 8;
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
             long spill = (outWidth + 15) / 16 * 16 - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
             long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);
             switch (blocks)
             {
                 case 1:
+                    if (halfLast)
+                    {
+                        NarrowPlanes512x1HalfLast<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside.GetLower());
+                        NarrowPlanes512x1HalfLast<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside.GetLower());
+                        return true;
+                    }
                     NarrowPlanes512x1<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
                     NarrowPlanes512x1<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
                     return true;
                 case 2:
+                    if (halfLast)
+                    {
+                        NarrowPlanes512x2HalfLast<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside.GetLower());
+                        NarrowPlanes512x2HalfLast<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside.GetLower());
+                        return true;
+                    }
                     NarrowPlanes512x2<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
                     NarrowPlanes512x2<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
                     return true;
                 case 3:
+                    if (halfLast)
+                    {
+                        NarrowPlanes512x3HalfLast<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside.GetLower());
+                        NarrowPlanes512x3HalfLast<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside.GetLower());
+                        return true;
+                    }
                     NarrowPlanes512x3<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
                     NarrowPlanes512x3<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
                     return true;
                 case 4:
+                    if (halfLast)
+                    {
+                        NarrowPlanes512x4HalfLast<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside.GetLower());
+                        NarrowPlanes512x4HalfLast<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside.GetLower());
+                        return true;
+                    }
                     NarrowPlanes512x4<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
                     NarrowPlanes512x4<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
                     return true;
@@ -167,6 +193,65 @@ namespace KernelGen.Generated
             else
             {
                 b0_t0 = fill; b0_t1 = fill; b0_t2 = fill;
+            }
+        }
+
+        /// <summary>
+        /// Every plane, when rows are 1 vector wide, a 256-bit half (the last one partly inside the row). Registers hold every tap of every
+        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
+        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlanes512x1HalfLast<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TStores : struct, IRowStores
+        {
+            var fillHalf = Vector256.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth).GetLower();
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
+            {
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                RowTaps512x1HalfLast(plane, - PadTop, height, width, lastInside, fillHalf, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2);
+                RowTaps512x1HalfLast(plane, 1 - PadTop, height, width, lastInside, fillHalf, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2);
+                for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+                {
+                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2);
+                    int top = oh - PadTop;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    // PyTorch's order for each output: row by row, left to right, from +0.
+                    var sum0 = Vector256<float>.Zero;
+                    sum0 += row0_b0_t0;
+                    sum0 += row0_b0_t1;
+                    sum0 += row0_b0_t2;
+                    sum0 += row1_b0_t0;
+                    sum0 += row1_b0_t1;
+                    sum0 += row1_b0_t2;
+                    sum0 += row2_b0_t0;
+                    sum0 += row2_b0_t1;
+                    sum0 += row2_b0_t2;
+                    {
+                        var average0 = sum0 / (Vector256.Load(divisors) * rowFactor.GetLower());
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.VL.MaskStore(output, storeMask0, average0);
+                    }
+                    // The window moves down a row.
+                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+                }
+            }
+        }
+
+        /// <summary>Every tap of every output block from input row <paramref name="row"/>: +0 for a row in the padding and for cells outside the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowTaps512x1HalfLast(float* plane, int row, int height, int width, Vector256<int> lastInside, Vector256<float> fillHalf, out Vector256<float> b0_t0, out Vector256<float> b0_t1, out Vector256<float> b0_t2)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                var cells0 = Avx512F.VL.MaskLoad(cells, lastInside.AsSingle(), fillHalf);
+                b0_t0 = Avx512F.VL.AlignRight32(cells0.AsInt32(), fillHalf.AsInt32(), 7).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), cells0.AsInt32(), 1).AsSingle();
+            }
+            else
+            {
+                b0_t0 = fillHalf; b0_t1 = fillHalf; b0_t2 = fillHalf;
             }
         }
 
@@ -238,6 +323,78 @@ namespace KernelGen.Generated
             {
                 b0_t0 = fill; b0_t1 = fill; b0_t2 = fill;
                 b1_t0 = fill; b1_t1 = fill; b1_t2 = fill;
+            }
+        }
+
+        /// <summary>
+        /// Every plane, when rows are 2 vectors wide, the last a 256-bit half (the last one partly inside the row). Registers hold every tap of every
+        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
+        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlanes512x2HalfLast<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TStores : struct, IRowStores
+        {
+            var fill = Vector512.Create(0f);
+            var fillHalf = Vector256.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16).GetLower();
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
+            {
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                RowTaps512x2HalfLast(plane, - PadTop, height, width, lastInside, fill, fillHalf, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2);
+                RowTaps512x2HalfLast(plane, 1 - PadTop, height, width, lastInside, fill, fillHalf, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2);
+                for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+                {
+                    RowTaps512x2HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2);
+                    int top = oh - PadTop;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    // PyTorch's order for each output: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero; var sum1 = Vector256<float>.Zero;
+                    sum0 += row0_b0_t0; sum1 += row0_b1_t0;
+                    sum0 += row0_b0_t1; sum1 += row0_b1_t1;
+                    sum0 += row0_b0_t2; sum1 += row0_b1_t2;
+                    sum0 += row1_b0_t0; sum1 += row1_b1_t0;
+                    sum0 += row1_b0_t1; sum1 += row1_b1_t1;
+                    sum0 += row1_b0_t2; sum1 += row1_b1_t2;
+                    sum0 += row2_b0_t0; sum1 += row2_b1_t0;
+                    sum0 += row2_b0_t1; sum1 += row2_b1_t1;
+                    sum0 += row2_b0_t2; sum1 += row2_b1_t2;
+                    {
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
+                    }
+                    if (outWidth > 16)
+                    {
+                        var average1 = sum1 / (Vector256.Load(divisors + 16) * rowFactor.GetLower());
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.VL.MaskStore(output + 16, storeMask1, average1);
+                    }
+                    // The window moves down a row.
+                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
+                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
+                }
+            }
+        }
+
+        /// <summary>Every tap of every output block from input row <paramref name="row"/>: +0 for a row in the padding and for cells outside the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowTaps512x2HalfLast(float* plane, int row, int height, int width, Vector256<int> lastInside, Vector512<float> fill, Vector256<float> fillHalf, out Vector512<float> b0_t0, out Vector512<float> b0_t1, out Vector512<float> b0_t2, out Vector256<float> b1_t0, out Vector256<float> b1_t1, out Vector256<float> b1_t2)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                var cells0 = Vector512.Load(cells);
+                var cells1 = Avx512F.VL.MaskLoad(cells + 16, lastInside.AsSingle(), fillHalf);
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.ToVector512Unsafe().AsInt32(), cells0.AsInt32(), 1).AsSingle();
+                b1_t0 = Avx512F.VL.AlignRight32(cells1.AsInt32(), cells0.GetUpper().AsInt32(), 7).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), cells1.AsInt32(), 1).AsSingle();
+            }
+            else
+            {
+                b0_t0 = fill; b0_t1 = fill; b0_t2 = fill;
+                b1_t0 = fillHalf; b1_t1 = fillHalf; b1_t2 = fillHalf;
             }
         }
 
@@ -321,6 +478,90 @@ namespace KernelGen.Generated
                 b0_t0 = fill; b0_t1 = fill; b0_t2 = fill;
                 b1_t0 = fill; b1_t1 = fill; b1_t2 = fill;
                 b2_t0 = fill; b2_t1 = fill; b2_t2 = fill;
+            }
+        }
+
+        /// <summary>
+        /// Every plane, when rows are 3 vectors wide, the last a 256-bit half (the last one partly inside the row). Registers hold every tap of every
+        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
+        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlanes512x3HalfLast<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TStores : struct, IRowStores
+        {
+            var fill = Vector512.Create(0f);
+            var fillHalf = Vector256.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32).GetLower();
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
+            {
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                RowTaps512x3HalfLast(plane, - PadTop, height, width, lastInside, fill, fillHalf, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2);
+                RowTaps512x3HalfLast(plane, 1 - PadTop, height, width, lastInside, fill, fillHalf, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2);
+                for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+                {
+                    RowTaps512x3HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2);
+                    int top = oh - PadTop;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    // PyTorch's order for each output: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector256<float>.Zero;
+                    sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0;
+                    sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1;
+                    sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2;
+                    sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0;
+                    sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1;
+                    sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2;
+                    sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0;
+                    sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1;
+                    sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2;
+                    {
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
+                    }
+                    if (outWidth > 16)
+                    {
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
+                    }
+                    if (outWidth > 32)
+                    {
+                        var average2 = sum2 / (Vector256.Load(divisors + 32) * rowFactor.GetLower());
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.VL.MaskStore(output + 32, storeMask2, average2);
+                    }
+                    // The window moves down a row.
+                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
+                    row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
+                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
+                    row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
+                }
+            }
+        }
+
+        /// <summary>Every tap of every output block from input row <paramref name="row"/>: +0 for a row in the padding and for cells outside the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowTaps512x3HalfLast(float* plane, int row, int height, int width, Vector256<int> lastInside, Vector512<float> fill, Vector256<float> fillHalf, out Vector512<float> b0_t0, out Vector512<float> b0_t1, out Vector512<float> b0_t2, out Vector512<float> b1_t0, out Vector512<float> b1_t1, out Vector512<float> b1_t2, out Vector256<float> b2_t0, out Vector256<float> b2_t1, out Vector256<float> b2_t2)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                var cells0 = Vector512.Load(cells);
+                var cells1 = Vector512.Load(cells + 16);
+                var cells2 = Avx512F.VL.MaskLoad(cells + 32, lastInside.AsSingle(), fillHalf);
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 1).AsSingle();
+                b1_t0 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 15).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.AlignRight32(cells2.ToVector512Unsafe().AsInt32(), cells1.AsInt32(), 1).AsSingle();
+                b2_t0 = Avx512F.VL.AlignRight32(cells2.AsInt32(), cells1.GetUpper().AsInt32(), 7).AsSingle(); b2_t1 = cells2; b2_t2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), cells2.AsInt32(), 1).AsSingle();
+            }
+            else
+            {
+                b0_t0 = fill; b0_t1 = fill; b0_t2 = fill;
+                b1_t0 = fill; b1_t1 = fill; b1_t2 = fill;
+                b2_t0 = fillHalf; b2_t1 = fillHalf; b2_t2 = fillHalf;
             }
         }
 
@@ -416,6 +657,102 @@ namespace KernelGen.Generated
                 b1_t0 = fill; b1_t1 = fill; b1_t2 = fill;
                 b2_t0 = fill; b2_t1 = fill; b2_t2 = fill;
                 b3_t0 = fill; b3_t1 = fill; b3_t2 = fill;
+            }
+        }
+
+        /// <summary>
+        /// Every plane, when rows are 4 vectors wide, the last a 256-bit half (the last one partly inside the row). Registers hold every tap of every
+        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
+        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlanes512x4HalfLast<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TStores : struct, IRowStores
+        {
+            var fill = Vector512.Create(0f);
+            var fillHalf = Vector256.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48).GetLower();
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
+            {
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                RowTaps512x4HalfLast(plane, - PadTop, height, width, lastInside, fill, fillHalf, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2, out var row0_b3_t0, out var row0_b3_t1, out var row0_b3_t2);
+                RowTaps512x4HalfLast(plane, 1 - PadTop, height, width, lastInside, fill, fillHalf, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2, out var row1_b3_t0, out var row1_b3_t1, out var row1_b3_t2);
+                for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+                {
+                    RowTaps512x4HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2, out var row2_b3_t0, out var row2_b3_t1, out var row2_b3_t2);
+                    int top = oh - PadTop;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    // PyTorch's order for each output: row by row, left to right, from +0.
+                    var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector512<float>.Zero; var sum3 = Vector256<float>.Zero;
+                    sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0; sum3 += row0_b3_t0;
+                    sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1; sum3 += row0_b3_t1;
+                    sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2; sum3 += row0_b3_t2;
+                    sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0; sum3 += row1_b3_t0;
+                    sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1; sum3 += row1_b3_t1;
+                    sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2; sum3 += row1_b3_t2;
+                    sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0; sum3 += row2_b3_t0;
+                    sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1; sum3 += row2_b3_t1;
+                    sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2; sum3 += row2_b3_t2;
+                    {
+                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.MaskStore(output, storeMask0, average0);
+                    }
+                    if (outWidth > 16)
+                    {
+                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        if (TStores.Whole) average1.Store(output + 16);
+                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
+                    }
+                    if (outWidth > 32)
+                    {
+                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        if (TStores.Whole) average2.Store(output + 32);
+                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
+                    }
+                    if (outWidth > 48)
+                    {
+                        var average3 = sum3 / (Vector256.Load(divisors + 48) * rowFactor.GetLower());
+                        if (TStores.Whole) average3.Store(output + 48);
+                        else Avx512F.VL.MaskStore(output + 48, storeMask3, average3);
+                    }
+                    // The window moves down a row.
+                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
+                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
+                    row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
+                    row0_b3_t0 = row1_b3_t0; row0_b3_t1 = row1_b3_t1; row0_b3_t2 = row1_b3_t2;
+                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
+                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
+                    row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
+                    row1_b3_t0 = row2_b3_t0; row1_b3_t1 = row2_b3_t1; row1_b3_t2 = row2_b3_t2;
+                }
+            }
+        }
+
+        /// <summary>Every tap of every output block from input row <paramref name="row"/>: +0 for a row in the padding and for cells outside the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowTaps512x4HalfLast(float* plane, int row, int height, int width, Vector256<int> lastInside, Vector512<float> fill, Vector256<float> fillHalf, out Vector512<float> b0_t0, out Vector512<float> b0_t1, out Vector512<float> b0_t2, out Vector512<float> b1_t0, out Vector512<float> b1_t1, out Vector512<float> b1_t2, out Vector512<float> b2_t0, out Vector512<float> b2_t1, out Vector512<float> b2_t2, out Vector256<float> b3_t0, out Vector256<float> b3_t1, out Vector256<float> b3_t2)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                var cells0 = Vector512.Load(cells);
+                var cells1 = Vector512.Load(cells + 16);
+                var cells2 = Vector512.Load(cells + 32);
+                var cells3 = Avx512F.VL.MaskLoad(cells + 48, lastInside.AsSingle(), fillHalf);
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 1).AsSingle();
+                b1_t0 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 15).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 1).AsSingle();
+                b2_t0 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 15).AsSingle(); b2_t1 = cells2; b2_t2 = Avx512F.AlignRight32(cells3.ToVector512Unsafe().AsInt32(), cells2.AsInt32(), 1).AsSingle();
+                b3_t0 = Avx512F.VL.AlignRight32(cells3.AsInt32(), cells2.GetUpper().AsInt32(), 7).AsSingle(); b3_t1 = cells3; b3_t2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), cells3.AsInt32(), 1).AsSingle();
+            }
+            else
+            {
+                b0_t0 = fill; b0_t1 = fill; b0_t2 = fill;
+                b1_t0 = fill; b1_t1 = fill; b1_t2 = fill;
+                b2_t0 = fill; b2_t1 = fill; b2_t2 = fill;
+                b3_t0 = fillHalf; b3_t1 = fillHalf; b3_t2 = fillHalf;
             }
         }
 

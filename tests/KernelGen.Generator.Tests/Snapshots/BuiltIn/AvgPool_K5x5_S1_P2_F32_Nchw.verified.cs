@@ -86,12 +86,20 @@ namespace KernelGen.Generated
             if (blocks > 4) return false;
             if (blocks <= 1 && outWidth > blocks * 16) return false; // an output block past the row's last vector
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last vector's cells inside the row
+            // Input and output cells of the last vector in its lower 8 lanes: that block is a 256-bit half (see RegisterRow).
+            bool halfLast = Math.Max(width, outWidth) <= blocks * 16 - 8;
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
             long spill = (outWidth + 15) / 16 * 16 - outWidth; // cells the last row's whole-vector stores write past the plane (see IRowStores)
             long wholePlanes = outPlaneSize == 0 ? 0 : planeCount - System.Math.Min(planeCount, (spill + outPlaneSize - 1) / outPlaneSize);
             switch (blocks)
             {
                 case 1:
+                    if (halfLast)
+                    {
+                        NarrowPlanes512x1HalfLast<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside.GetLower());
+                        NarrowPlanes512x1HalfLast<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside.GetLower());
+                        return true;
+                    }
                     NarrowPlanes512x1<WholeVectorStores>(source, target, padding, divisors, wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
                     NarrowPlanes512x1<MaskedStores>(source + wholePlanes * planeSize, target + wholePlanes * outPlaneSize, padding, divisors, planeCount - wholePlanes, planeSize, outPlaneSize, height, width, outHeight, outWidth, lastInside);
                     return true;
@@ -187,6 +195,85 @@ namespace KernelGen.Generated
             else
             {
                 b0_t0 = fill; b0_t1 = fill; b0_t2 = fill; b0_t3 = fill; b0_t4 = fill;
+            }
+        }
+
+        /// <summary>
+        /// Every plane, when rows are 1 vector wide, a 256-bit half (the last one partly inside the row). Registers hold every tap of every
+        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
+        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowPlanes512x1HalfLast<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TStores : struct, IRowStores
+        {
+            var fillHalf = Vector256.Create(0f);
+            var storeMask0 = KernelLanes512.FirstLanes32(outWidth).GetLower();
+            for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
+            {
+                float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
+                RowTaps512x1HalfLast(plane, - PadTop, height, width, lastInside, fillHalf, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b0_t3, out var row0_b0_t4);
+                RowTaps512x1HalfLast(plane, 1 - PadTop, height, width, lastInside, fillHalf, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b0_t3, out var row1_b0_t4);
+                RowTaps512x1HalfLast(plane, 2 - PadTop, height, width, lastInside, fillHalf, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b0_t3, out var row2_b0_t4);
+                RowTaps512x1HalfLast(plane, 3 - PadTop, height, width, lastInside, fillHalf, out var row3_b0_t0, out var row3_b0_t1, out var row3_b0_t2, out var row3_b0_t3, out var row3_b0_t4);
+                for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
+                {
+                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var row4_b0_t0, out var row4_b0_t1, out var row4_b0_t2, out var row4_b0_t3, out var row4_b0_t4);
+                    int top = oh - PadTop;
+                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    // PyTorch's order for each output: row by row, left to right, from +0.
+                    var sum0 = Vector256<float>.Zero;
+                    sum0 += row0_b0_t0;
+                    sum0 += row0_b0_t1;
+                    sum0 += row0_b0_t2;
+                    sum0 += row0_b0_t3;
+                    sum0 += row0_b0_t4;
+                    sum0 += row1_b0_t0;
+                    sum0 += row1_b0_t1;
+                    sum0 += row1_b0_t2;
+                    sum0 += row1_b0_t3;
+                    sum0 += row1_b0_t4;
+                    sum0 += row2_b0_t0;
+                    sum0 += row2_b0_t1;
+                    sum0 += row2_b0_t2;
+                    sum0 += row2_b0_t3;
+                    sum0 += row2_b0_t4;
+                    sum0 += row3_b0_t0;
+                    sum0 += row3_b0_t1;
+                    sum0 += row3_b0_t2;
+                    sum0 += row3_b0_t3;
+                    sum0 += row3_b0_t4;
+                    sum0 += row4_b0_t0;
+                    sum0 += row4_b0_t1;
+                    sum0 += row4_b0_t2;
+                    sum0 += row4_b0_t3;
+                    sum0 += row4_b0_t4;
+                    {
+                        var average0 = sum0 / (Vector256.Load(divisors) * rowFactor.GetLower());
+                        if (TStores.Whole) average0.Store(output);
+                        else Avx512F.VL.MaskStore(output, storeMask0, average0);
+                    }
+                    // The window moves down a row.
+                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2; row0_b0_t3 = row1_b0_t3; row0_b0_t4 = row1_b0_t4;
+                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2; row1_b0_t3 = row2_b0_t3; row1_b0_t4 = row2_b0_t4;
+                    row2_b0_t0 = row3_b0_t0; row2_b0_t1 = row3_b0_t1; row2_b0_t2 = row3_b0_t2; row2_b0_t3 = row3_b0_t3; row2_b0_t4 = row3_b0_t4;
+                    row3_b0_t0 = row4_b0_t0; row3_b0_t1 = row4_b0_t1; row3_b0_t2 = row4_b0_t2; row3_b0_t3 = row4_b0_t3; row3_b0_t4 = row4_b0_t4;
+                }
+            }
+        }
+
+        /// <summary>Every tap of every output block from input row <paramref name="row"/>: +0 for a row in the padding and for cells outside the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowTaps512x1HalfLast(float* plane, int row, int height, int width, Vector256<int> lastInside, Vector256<float> fillHalf, out Vector256<float> b0_t0, out Vector256<float> b0_t1, out Vector256<float> b0_t2, out Vector256<float> b0_t3, out Vector256<float> b0_t4)
+        {
+            if ((uint)row < (uint)height)
+            {
+                float* cells = plane + (long)row * width;
+                var cells0 = Avx512F.VL.MaskLoad(cells, lastInside.AsSingle(), fillHalf);
+                b0_t0 = Avx512F.VL.AlignRight32(cells0.AsInt32(), fillHalf.AsInt32(), 6).AsSingle(); b0_t1 = Avx512F.VL.AlignRight32(cells0.AsInt32(), fillHalf.AsInt32(), 7).AsSingle(); b0_t2 = cells0; b0_t3 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), cells0.AsInt32(), 1).AsSingle(); b0_t4 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), cells0.AsInt32(), 2).AsSingle();
+            }
+            else
+            {
+                b0_t0 = fillHalf; b0_t1 = fillHalf; b0_t2 = fillHalf; b0_t3 = fillHalf; b0_t4 = fillHalf;
             }
         }
 
