@@ -91,13 +91,21 @@ public static unsafe class KernelLanes512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> PlusZero(Vector512<double> value) => Add(value, Vector512<double>.Zero);
 
-    /// <inheritdoc cref="PlusZero(Vector512{float})"/>
+    /// <inheritdoc cref="Add(Vector512{float}, Vector512{float})"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> PlusZero(Vector256<float> value) => Fma.MultiplyAdd(value, Vector256<float>.One, Vector256<float>.Zero);
+    public static Vector256<float> Add(Vector256<float> left, Vector256<float> right) => Fma.MultiplyAdd(left, Vector256<float>.One, right);
+
+    /// <inheritdoc cref="Add(Vector512{float}, Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Add(Vector256<double> left, Vector256<double> right) => Fma.MultiplyAdd(left, Vector256<double>.One, right);
 
     /// <inheritdoc cref="PlusZero(Vector512{float})"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<double> PlusZero(Vector256<double> value) => Fma.MultiplyAdd(value, Vector256<double>.One, Vector256<double>.Zero);
+    public static Vector256<float> PlusZero(Vector256<float> value) => Add(value, Vector256<float>.Zero);
+
+    /// <inheritdoc cref="PlusZero(Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> PlusZero(Vector256<double> value) => Add(value, Vector256<double>.Zero);
 
     /// <summary>
     /// The maximum with NaN propagation in two instructions: <c>vmaxps</c> returns its second operand when either is

@@ -120,9 +120,9 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Every plane, when rows are 1 vector wide (the last one partly inside the row). Registers hold every tap of every
-        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
-        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// Every plane, when rows are 1 vector wide (the last one partly inside the row). Each output row makes the taps
+        /// of the one row entering the window and adds them to the sums of the 5 windows that row belongs to, in PyTorch's
+        /// order; the oldest window is then complete, divided and stored.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlanes512x1<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
@@ -132,52 +132,90 @@ namespace KernelGen.Generated
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
-                RowTaps512x1(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b0_t3, out var row0_b0_t4);
-                RowTaps512x1(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b0_t3, out var row1_b0_t4);
-                RowTaps512x1(plane, 2 - PadTop, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b0_t3, out var row2_b0_t4);
-                RowTaps512x1(plane, 3 - PadTop, height, width, lastInside, fill, out var row3_b0_t0, out var row3_b0_t1, out var row3_b0_t2, out var row3_b0_t3, out var row3_b0_t4);
+                // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
+                var open1_b0 = fill;
+                var open2_b0 = fill;
+                var open3_b0 = fill;
+                var open4_b0 = fill;
+                // The rows above the first output row's last window row enter; no window is complete yet.
+                for (int entering = -PadTop; entering < 4 - PadTop; entering++)
+                {
+                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
+                    var opening4_b0 = open3_b0;
+                    var opening3_b0 = open2_b0;
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t0);
+                    opening3_b0 += b0_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    opening4_b0 += b0_t1;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t1);
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t2);
+                    opening3_b0 += b0_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    opening4_b0 += b0_t3;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t3);
+                    opening2_b0 += b0_t3;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t3);
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t4);
+                    opening3_b0 += b0_t4;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t4);
+                    opening1_b0 += b0_t4;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
+                    open3_b0 = opening3_b0;
+                    open4_b0 = opening4_b0;
+                }
                 for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var row4_b0_t0, out var row4_b0_t1, out var row4_b0_t2, out var row4_b0_t3, out var row4_b0_t4);
+                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
+                    var sum0 = open4_b0;
+                    var opening4_b0 = open3_b0;
+                    var opening3_b0 = open2_b0;
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    sum0 += b0_t0;
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t0);
+                    opening3_b0 += b0_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    sum0 = KernelLanes512.Add(sum0, b0_t1);
+                    opening4_b0 += b0_t1;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t1);
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    sum0 += b0_t2;
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t2);
+                    opening3_b0 += b0_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    sum0 = KernelLanes512.Add(sum0, b0_t3);
+                    opening4_b0 += b0_t3;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t3);
+                    opening2_b0 += b0_t3;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t3);
+                    sum0 += b0_t4;
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t4);
+                    opening3_b0 += b0_t4;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t4);
+                    opening1_b0 += b0_t4;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
+                    open3_b0 = opening3_b0;
+                    open4_b0 = opening4_b0;
                     int top = oh - PadTop;
                     var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                    // PyTorch's order for each output: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 += row0_b0_t0;
-                    sum0 += row0_b0_t1;
-                    sum0 += row0_b0_t2;
-                    sum0 += row0_b0_t3;
-                    sum0 += row0_b0_t4;
-                    sum0 += row1_b0_t0;
-                    sum0 += row1_b0_t1;
-                    sum0 += row1_b0_t2;
-                    sum0 += row1_b0_t3;
-                    sum0 += row1_b0_t4;
-                    sum0 += row2_b0_t0;
-                    sum0 += row2_b0_t1;
-                    sum0 += row2_b0_t2;
-                    sum0 += row2_b0_t3;
-                    sum0 += row2_b0_t4;
-                    sum0 += row3_b0_t0;
-                    sum0 += row3_b0_t1;
-                    sum0 += row3_b0_t2;
-                    sum0 += row3_b0_t3;
-                    sum0 += row3_b0_t4;
-                    sum0 += row4_b0_t0;
-                    sum0 += row4_b0_t1;
-                    sum0 += row4_b0_t2;
-                    sum0 += row4_b0_t3;
-                    sum0 += row4_b0_t4;
                     {
                         var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
-                    // The window moves down a row.
-                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2; row0_b0_t3 = row1_b0_t3; row0_b0_t4 = row1_b0_t4;
-                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2; row1_b0_t3 = row2_b0_t3; row1_b0_t4 = row2_b0_t4;
-                    row2_b0_t0 = row3_b0_t0; row2_b0_t1 = row3_b0_t1; row2_b0_t2 = row3_b0_t2; row2_b0_t3 = row3_b0_t3; row2_b0_t4 = row3_b0_t4;
-                    row3_b0_t0 = row4_b0_t0; row3_b0_t1 = row4_b0_t1; row3_b0_t2 = row4_b0_t2; row3_b0_t3 = row4_b0_t3; row3_b0_t4 = row4_b0_t4;
                 }
             }
         }
@@ -199,9 +237,9 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Every plane, when rows are 1 vector wide, a 256-bit half (the last one partly inside the row). Registers hold every tap of every
-        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
-        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// Every plane, when rows are 1 vector wide, a 256-bit half (the last one partly inside the row). Each output row makes the taps
+        /// of the one row entering the window and adds them to the sums of the 5 windows that row belongs to, in PyTorch's
+        /// order; the oldest window is then complete, divided and stored.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlanes512x1HalfLast<TStores>(float* source, float* target, float* padding, float* divisors, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TStores : struct, IRowStores
@@ -211,52 +249,90 @@ namespace KernelGen.Generated
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
-                RowTaps512x1HalfLast(plane, - PadTop, height, width, lastInside, fillHalf, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b0_t3, out var row0_b0_t4);
-                RowTaps512x1HalfLast(plane, 1 - PadTop, height, width, lastInside, fillHalf, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b0_t3, out var row1_b0_t4);
-                RowTaps512x1HalfLast(plane, 2 - PadTop, height, width, lastInside, fillHalf, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b0_t3, out var row2_b0_t4);
-                RowTaps512x1HalfLast(plane, 3 - PadTop, height, width, lastInside, fillHalf, out var row3_b0_t0, out var row3_b0_t1, out var row3_b0_t2, out var row3_b0_t3, out var row3_b0_t4);
+                // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
+                var open1_b0 = fillHalf;
+                var open2_b0 = fillHalf;
+                var open3_b0 = fillHalf;
+                var open4_b0 = fillHalf;
+                // The rows above the first output row's last window row enter; no window is complete yet.
+                for (int entering = -PadTop; entering < 4 - PadTop; entering++)
+                {
+                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
+                    var opening4_b0 = open3_b0;
+                    var opening3_b0 = open2_b0;
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t0);
+                    opening3_b0 += b0_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    opening4_b0 += b0_t1;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t1);
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t2);
+                    opening3_b0 += b0_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    opening4_b0 += b0_t3;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t3);
+                    opening2_b0 += b0_t3;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t3);
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t4);
+                    opening3_b0 += b0_t4;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t4);
+                    opening1_b0 += b0_t4;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
+                    open3_b0 = opening3_b0;
+                    open4_b0 = opening4_b0;
+                }
                 for (int oh = 0, entering = 4 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var row4_b0_t0, out var row4_b0_t1, out var row4_b0_t2, out var row4_b0_t3, out var row4_b0_t4);
+                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
+                    var sum0 = open4_b0;
+                    var opening4_b0 = open3_b0;
+                    var opening3_b0 = open2_b0;
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    sum0 += b0_t0;
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t0);
+                    opening3_b0 += b0_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    sum0 = KernelLanes512.Add(sum0, b0_t1);
+                    opening4_b0 += b0_t1;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t1);
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    sum0 += b0_t2;
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t2);
+                    opening3_b0 += b0_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    sum0 = KernelLanes512.Add(sum0, b0_t3);
+                    opening4_b0 += b0_t3;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t3);
+                    opening2_b0 += b0_t3;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t3);
+                    sum0 += b0_t4;
+                    opening4_b0 = KernelLanes512.Add(opening4_b0, b0_t4);
+                    opening3_b0 += b0_t4;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t4);
+                    opening1_b0 += b0_t4;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
+                    open3_b0 = opening3_b0;
+                    open4_b0 = opening4_b0;
                     int top = oh - PadTop;
                     var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
-                    // PyTorch's order for each output: row by row, left to right, from +0.
-                    var sum0 = Vector256<float>.Zero;
-                    sum0 += row0_b0_t0;
-                    sum0 += row0_b0_t1;
-                    sum0 += row0_b0_t2;
-                    sum0 += row0_b0_t3;
-                    sum0 += row0_b0_t4;
-                    sum0 += row1_b0_t0;
-                    sum0 += row1_b0_t1;
-                    sum0 += row1_b0_t2;
-                    sum0 += row1_b0_t3;
-                    sum0 += row1_b0_t4;
-                    sum0 += row2_b0_t0;
-                    sum0 += row2_b0_t1;
-                    sum0 += row2_b0_t2;
-                    sum0 += row2_b0_t3;
-                    sum0 += row2_b0_t4;
-                    sum0 += row3_b0_t0;
-                    sum0 += row3_b0_t1;
-                    sum0 += row3_b0_t2;
-                    sum0 += row3_b0_t3;
-                    sum0 += row3_b0_t4;
-                    sum0 += row4_b0_t0;
-                    sum0 += row4_b0_t1;
-                    sum0 += row4_b0_t2;
-                    sum0 += row4_b0_t3;
-                    sum0 += row4_b0_t4;
                     {
                         var average0 = sum0 / (Vector256.Load(divisors) * rowFactor.GetLower());
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.VL.MaskStore(output, storeMask0, average0);
                     }
-                    // The window moves down a row.
-                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2; row0_b0_t3 = row1_b0_t3; row0_b0_t4 = row1_b0_t4;
-                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2; row1_b0_t3 = row2_b0_t3; row1_b0_t4 = row2_b0_t4;
-                    row2_b0_t0 = row3_b0_t0; row2_b0_t1 = row3_b0_t1; row2_b0_t2 = row3_b0_t2; row2_b0_t3 = row3_b0_t3; row2_b0_t4 = row3_b0_t4;
-                    row3_b0_t0 = row4_b0_t0; row3_b0_t1 = row4_b0_t1; row3_b0_t2 = row4_b0_t2; row3_b0_t3 = row4_b0_t3; row3_b0_t4 = row4_b0_t4;
                 }
             }
         }

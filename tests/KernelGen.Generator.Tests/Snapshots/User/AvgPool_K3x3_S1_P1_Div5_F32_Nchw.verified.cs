@@ -133,9 +133,9 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Every plane, when rows are 1 vector wide (the last one partly inside the row). Registers hold every tap of every
-        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
-        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// Every plane, when rows are 1 vector wide (the last one partly inside the row). Each output row makes the taps
+        /// of the one row entering the window and adds them to the sums of the 3 windows that row belongs to, in PyTorch's
+        /// order; the oldest window is then complete, divided and stored.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlanes512x1<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
@@ -145,30 +145,48 @@ namespace KernelGen.Generated
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
-                RowTaps512x1(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2);
-                RowTaps512x1(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2);
+                // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
+                var open1_b0 = fill;
+                var open2_b0 = fill;
+                // The rows above the first output row's last window row enter; no window is complete yet.
+                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                {
+                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2);
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
+                }
                 for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2);
-                    // PyTorch's order for each output: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero;
-                    sum0 += row0_b0_t0;
-                    sum0 += row0_b0_t1;
-                    sum0 += row0_b0_t2;
-                    sum0 += row1_b0_t0;
-                    sum0 += row1_b0_t1;
-                    sum0 += row1_b0_t2;
-                    sum0 += row2_b0_t0;
-                    sum0 += row2_b0_t1;
-                    sum0 += row2_b0_t2;
+                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2);
+                    var sum0 = open2_b0;
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    sum0 += b0_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    sum0 = KernelLanes512.Add(sum0, b0_t1);
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    sum0 += b0_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
                     {
                         var average0 = sum0 / Vector512.Create(5f);
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
-                    // The window moves down a row.
-                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
                 }
             }
         }
@@ -190,9 +208,9 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Every plane, when rows are 1 vector wide, a 256-bit half (the last one partly inside the row). Registers hold every tap of every
-        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
-        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// Every plane, when rows are 1 vector wide, a 256-bit half (the last one partly inside the row). Each output row makes the taps
+        /// of the one row entering the window and adds them to the sums of the 3 windows that row belongs to, in PyTorch's
+        /// order; the oldest window is then complete, divided and stored.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlanes512x1HalfLast<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TStores : struct, IRowStores
@@ -202,30 +220,48 @@ namespace KernelGen.Generated
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
-                RowTaps512x1HalfLast(plane, - PadTop, height, width, lastInside, fillHalf, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2);
-                RowTaps512x1HalfLast(plane, 1 - PadTop, height, width, lastInside, fillHalf, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2);
+                // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
+                var open1_b0 = fillHalf;
+                var open2_b0 = fillHalf;
+                // The rows above the first output row's last window row enter; no window is complete yet.
+                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                {
+                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2);
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
+                }
                 for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2);
-                    // PyTorch's order for each output: row by row, left to right, from +0.
-                    var sum0 = Vector256<float>.Zero;
-                    sum0 += row0_b0_t0;
-                    sum0 += row0_b0_t1;
-                    sum0 += row0_b0_t2;
-                    sum0 += row1_b0_t0;
-                    sum0 += row1_b0_t1;
-                    sum0 += row1_b0_t2;
-                    sum0 += row2_b0_t0;
-                    sum0 += row2_b0_t1;
-                    sum0 += row2_b0_t2;
+                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2);
+                    var sum0 = open2_b0;
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    sum0 += b0_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    sum0 = KernelLanes512.Add(sum0, b0_t1);
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    sum0 += b0_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
                     {
                         var average0 = sum0 / Vector256.Create(5f);
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.VL.MaskStore(output, storeMask0, average0);
                     }
-                    // The window moves down a row.
-                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
                 }
             }
         }
@@ -247,9 +283,9 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Every plane, when rows are 2 vectors wide (the last one partly inside the row). Registers hold every tap of every
-        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
-        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// Every plane, when rows are 2 vectors wide (the last one partly inside the row). Each output row makes the taps
+        /// of the one row entering the window and adds them to the sums of the 3 windows that row belongs to, in PyTorch's
+        /// order; the oldest window is then complete, divided and stored.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlanes512x2<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
@@ -260,22 +296,43 @@ namespace KernelGen.Generated
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
-                RowTaps512x2(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2);
-                RowTaps512x2(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2);
+                // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
+                var open1_b0 = fill; var open1_b1 = fill;
+                var open2_b0 = fill; var open2_b1 = fill;
+                // The rows above the first output row's last window row enter; no window is complete yet.
+                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                {
+                    RowTaps512x2(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2);
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1;
+                    var opening1_b0 = fill; var opening1_b1 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0;
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1;
+                }
                 for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    RowTaps512x2(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2);
-                    // PyTorch's order for each output: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero;
-                    sum0 += row0_b0_t0; sum1 += row0_b1_t0;
-                    sum0 += row0_b0_t1; sum1 += row0_b1_t1;
-                    sum0 += row0_b0_t2; sum1 += row0_b1_t2;
-                    sum0 += row1_b0_t0; sum1 += row1_b1_t0;
-                    sum0 += row1_b0_t1; sum1 += row1_b1_t1;
-                    sum0 += row1_b0_t2; sum1 += row1_b1_t2;
-                    sum0 += row2_b0_t0; sum1 += row2_b1_t0;
-                    sum0 += row2_b0_t1; sum1 += row2_b1_t1;
-                    sum0 += row2_b0_t2; sum1 += row2_b1_t2;
+                    RowTaps512x2(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2);
+                    var sum0 = open2_b0; var sum1 = open2_b1;
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1;
+                    var opening1_b0 = fill; var opening1_b1 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    sum0 += b0_t0; sum1 += b1_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0;
+                    sum0 = KernelLanes512.Add(sum0, b0_t1); sum1 = KernelLanes512.Add(sum1, b1_t1);
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1);
+                    sum0 += b0_t2; sum1 += b1_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1;
                     {
                         var average0 = sum0 / Vector512.Create(5f);
                         if (TStores.Whole) average0.Store(output);
@@ -287,11 +344,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
-                    // The window moves down a row.
-                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
-                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
-                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
                 }
             }
         }
@@ -305,7 +357,7 @@ namespace KernelGen.Generated
                 float* cells = plane + (long)row * width;
                 var cells0 = Vector512.Load(cells);
                 var cells1 = Avx512F.MaskLoad(cells + 16, lastInside.AsSingle(), fill);
-                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 1).AsSingle();
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Vector512.Load(cells + 1);
                 b1_t0 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 15).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.AlignRight32(fill.AsInt32(), cells1.AsInt32(), 1).AsSingle();
             }
             else
@@ -316,9 +368,9 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Every plane, when rows are 2 vectors wide, the last a 256-bit half (the last one partly inside the row). Registers hold every tap of every
-        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
-        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// Every plane, when rows are 2 vectors wide, the last a 256-bit half (the last one partly inside the row). Each output row makes the taps
+        /// of the one row entering the window and adds them to the sums of the 3 windows that row belongs to, in PyTorch's
+        /// order; the oldest window is then complete, divided and stored.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlanes512x2HalfLast<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TStores : struct, IRowStores
@@ -330,22 +382,43 @@ namespace KernelGen.Generated
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
-                RowTaps512x2HalfLast(plane, - PadTop, height, width, lastInside, fill, fillHalf, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2);
-                RowTaps512x2HalfLast(plane, 1 - PadTop, height, width, lastInside, fill, fillHalf, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2);
+                // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
+                var open1_b0 = fill; var open1_b1 = fillHalf;
+                var open2_b0 = fill; var open2_b1 = fillHalf;
+                // The rows above the first output row's last window row enter; no window is complete yet.
+                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                {
+                    RowTaps512x2HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2);
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1;
+                    var opening1_b0 = fill; var opening1_b1 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0;
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1;
+                }
                 for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    RowTaps512x2HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2);
-                    // PyTorch's order for each output: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero; var sum1 = Vector256<float>.Zero;
-                    sum0 += row0_b0_t0; sum1 += row0_b1_t0;
-                    sum0 += row0_b0_t1; sum1 += row0_b1_t1;
-                    sum0 += row0_b0_t2; sum1 += row0_b1_t2;
-                    sum0 += row1_b0_t0; sum1 += row1_b1_t0;
-                    sum0 += row1_b0_t1; sum1 += row1_b1_t1;
-                    sum0 += row1_b0_t2; sum1 += row1_b1_t2;
-                    sum0 += row2_b0_t0; sum1 += row2_b1_t0;
-                    sum0 += row2_b0_t1; sum1 += row2_b1_t1;
-                    sum0 += row2_b0_t2; sum1 += row2_b1_t2;
+                    RowTaps512x2HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2);
+                    var sum0 = open2_b0; var sum1 = open2_b1;
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1;
+                    var opening1_b0 = fill; var opening1_b1 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    sum0 += b0_t0; sum1 += b1_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0;
+                    sum0 = KernelLanes512.Add(sum0, b0_t1); sum1 = KernelLanes512.Add(sum1, b1_t1);
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1);
+                    sum0 += b0_t2; sum1 += b1_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1;
                     {
                         var average0 = sum0 / Vector512.Create(5f);
                         if (TStores.Whole) average0.Store(output);
@@ -357,11 +430,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.VL.MaskStore(output + 16, storeMask1, average1);
                     }
-                    // The window moves down a row.
-                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
-                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
-                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
                 }
             }
         }
@@ -375,7 +443,7 @@ namespace KernelGen.Generated
                 float* cells = plane + (long)row * width;
                 var cells0 = Vector512.Load(cells);
                 var cells1 = Avx512F.VL.MaskLoad(cells + 16, lastInside.AsSingle(), fillHalf);
-                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.ToVector512Unsafe().AsInt32(), cells0.AsInt32(), 1).AsSingle();
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Vector512.Load(cells + 1);
                 b1_t0 = Avx512F.VL.AlignRight32(cells1.AsInt32(), cells0.GetUpper().AsInt32(), 7).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), cells1.AsInt32(), 1).AsSingle();
             }
             else
@@ -386,9 +454,9 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Every plane, when rows are 3 vectors wide (the last one partly inside the row). Registers hold every tap of every
-        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
-        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// Every plane, when rows are 3 vectors wide (the last one partly inside the row). Each output row makes the taps
+        /// of the one row entering the window and adds them to the sums of the 3 windows that row belongs to, in PyTorch's
+        /// order; the oldest window is then complete, divided and stored.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlanes512x3<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
@@ -400,22 +468,43 @@ namespace KernelGen.Generated
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
-                RowTaps512x3(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2);
-                RowTaps512x3(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2);
+                // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
+                var open1_b0 = fill; var open1_b1 = fill; var open1_b2 = fill;
+                var open2_b0 = fill; var open2_b1 = fill; var open2_b2 = fill;
+                // The rows above the first output row's last window row enter; no window is complete yet.
+                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                {
+                    RowTaps512x3(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2);
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2;
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0;
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1; opening2_b2 += b2_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2;
+                }
                 for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    RowTaps512x3(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2);
-                    // PyTorch's order for each output: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector512<float>.Zero;
-                    sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0;
-                    sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1;
-                    sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2;
-                    sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0;
-                    sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1;
-                    sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2;
-                    sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0;
-                    sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1;
-                    sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2;
+                    RowTaps512x3(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2);
+                    var sum0 = open2_b0; var sum1 = open2_b1; var sum2 = open2_b2;
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2;
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    sum0 += b0_t0; sum1 += b1_t0; sum2 += b2_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0;
+                    sum0 = KernelLanes512.Add(sum0, b0_t1); sum1 = KernelLanes512.Add(sum1, b1_t1); sum2 = KernelLanes512.Add(sum2, b2_t1);
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1; opening2_b2 += b2_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1);
+                    sum0 += b0_t2; sum1 += b1_t2; sum2 += b2_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2;
                     {
                         var average0 = sum0 / Vector512.Create(5f);
                         if (TStores.Whole) average0.Store(output);
@@ -433,13 +522,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
-                    // The window moves down a row.
-                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
-                    row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
-                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
-                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
-                    row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
                 }
             }
         }
@@ -454,8 +536,8 @@ namespace KernelGen.Generated
                 var cells0 = Vector512.Load(cells);
                 var cells1 = Vector512.Load(cells + 16);
                 var cells2 = Avx512F.MaskLoad(cells + 32, lastInside.AsSingle(), fill);
-                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 1).AsSingle();
-                b1_t0 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 15).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 1).AsSingle();
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Vector512.Load(cells + 1);
+                b1_t0 = Vector512.Load(cells + 15); b1_t1 = cells1; b1_t2 = Vector512.Load(cells + 17);
                 b2_t0 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 15).AsSingle(); b2_t1 = cells2; b2_t2 = Avx512F.AlignRight32(fill.AsInt32(), cells2.AsInt32(), 1).AsSingle();
             }
             else
@@ -467,9 +549,9 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Every plane, when rows are 3 vectors wide, the last a 256-bit half (the last one partly inside the row). Registers hold every tap of every
-        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
-        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// Every plane, when rows are 3 vectors wide, the last a 256-bit half (the last one partly inside the row). Each output row makes the taps
+        /// of the one row entering the window and adds them to the sums of the 3 windows that row belongs to, in PyTorch's
+        /// order; the oldest window is then complete, divided and stored.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlanes512x3HalfLast<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TStores : struct, IRowStores
@@ -482,22 +564,43 @@ namespace KernelGen.Generated
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
-                RowTaps512x3HalfLast(plane, - PadTop, height, width, lastInside, fill, fillHalf, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2);
-                RowTaps512x3HalfLast(plane, 1 - PadTop, height, width, lastInside, fill, fillHalf, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2);
+                // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
+                var open1_b0 = fill; var open1_b1 = fill; var open1_b2 = fillHalf;
+                var open2_b0 = fill; var open2_b1 = fill; var open2_b2 = fillHalf;
+                // The rows above the first output row's last window row enter; no window is complete yet.
+                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                {
+                    RowTaps512x3HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2);
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2;
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0;
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1; opening2_b2 += b2_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2;
+                }
                 for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    RowTaps512x3HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2);
-                    // PyTorch's order for each output: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector256<float>.Zero;
-                    sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0;
-                    sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1;
-                    sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2;
-                    sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0;
-                    sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1;
-                    sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2;
-                    sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0;
-                    sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1;
-                    sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2;
+                    RowTaps512x3HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2);
+                    var sum0 = open2_b0; var sum1 = open2_b1; var sum2 = open2_b2;
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2;
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    sum0 += b0_t0; sum1 += b1_t0; sum2 += b2_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0;
+                    sum0 = KernelLanes512.Add(sum0, b0_t1); sum1 = KernelLanes512.Add(sum1, b1_t1); sum2 = KernelLanes512.Add(sum2, b2_t1);
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1; opening2_b2 += b2_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1);
+                    sum0 += b0_t2; sum1 += b1_t2; sum2 += b2_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2;
                     {
                         var average0 = sum0 / Vector512.Create(5f);
                         if (TStores.Whole) average0.Store(output);
@@ -515,13 +618,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.VL.MaskStore(output + 32, storeMask2, average2);
                     }
-                    // The window moves down a row.
-                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
-                    row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
-                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
-                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
-                    row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
                 }
             }
         }
@@ -536,8 +632,8 @@ namespace KernelGen.Generated
                 var cells0 = Vector512.Load(cells);
                 var cells1 = Vector512.Load(cells + 16);
                 var cells2 = Avx512F.VL.MaskLoad(cells + 32, lastInside.AsSingle(), fillHalf);
-                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 1).AsSingle();
-                b1_t0 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 15).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.AlignRight32(cells2.ToVector512Unsafe().AsInt32(), cells1.AsInt32(), 1).AsSingle();
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Vector512.Load(cells + 1);
+                b1_t0 = Vector512.Load(cells + 15); b1_t1 = cells1; b1_t2 = Vector512.Load(cells + 17);
                 b2_t0 = Avx512F.VL.AlignRight32(cells2.AsInt32(), cells1.GetUpper().AsInt32(), 7).AsSingle(); b2_t1 = cells2; b2_t2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), cells2.AsInt32(), 1).AsSingle();
             }
             else
@@ -549,9 +645,9 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Every plane, when rows are 4 vectors wide (the last one partly inside the row). Registers hold every tap of every
-        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
-        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// Every plane, when rows are 4 vectors wide (the last one partly inside the row). Each output row makes the taps
+        /// of the one row entering the window and adds them to the sums of the 3 windows that row belongs to, in PyTorch's
+        /// order; the oldest window is then complete, divided and stored.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlanes512x4<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector512<int> lastInside) where TStores : struct, IRowStores
@@ -564,22 +660,43 @@ namespace KernelGen.Generated
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
-                RowTaps512x4(plane, - PadTop, height, width, lastInside, fill, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2, out var row0_b3_t0, out var row0_b3_t1, out var row0_b3_t2);
-                RowTaps512x4(plane, 1 - PadTop, height, width, lastInside, fill, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2, out var row1_b3_t0, out var row1_b3_t1, out var row1_b3_t2);
+                // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
+                var open1_b0 = fill; var open1_b1 = fill; var open1_b2 = fill; var open1_b3 = fill;
+                var open2_b0 = fill; var open2_b1 = fill; var open2_b2 = fill; var open2_b3 = fill;
+                // The rows above the first output row's last window row enter; no window is complete yet.
+                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                {
+                    RowTaps512x4(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2, out var b3_t0, out var b3_t1, out var b3_t2);
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2; var opening2_b3 = open1_b3;
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill; var opening1_b3 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t0); opening2_b3 = KernelLanes512.Add(opening2_b3, b3_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0; opening1_b3 += b3_t0;
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1; opening2_b2 += b2_t1; opening2_b3 += b3_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1); opening1_b3 = KernelLanes512.Add(opening1_b3, b3_t1);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t2); opening2_b3 = KernelLanes512.Add(opening2_b3, b3_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2; opening1_b3 += b3_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2; open1_b3 = opening1_b3;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2; open2_b3 = opening2_b3;
+                }
                 for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    RowTaps512x4(plane, entering, height, width, lastInside, fill, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2, out var row2_b3_t0, out var row2_b3_t1, out var row2_b3_t2);
-                    // PyTorch's order for each output: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector512<float>.Zero; var sum3 = Vector512<float>.Zero;
-                    sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0; sum3 += row0_b3_t0;
-                    sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1; sum3 += row0_b3_t1;
-                    sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2; sum3 += row0_b3_t2;
-                    sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0; sum3 += row1_b3_t0;
-                    sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1; sum3 += row1_b3_t1;
-                    sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2; sum3 += row1_b3_t2;
-                    sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0; sum3 += row2_b3_t0;
-                    sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1; sum3 += row2_b3_t1;
-                    sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2; sum3 += row2_b3_t2;
+                    RowTaps512x4(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2, out var b3_t0, out var b3_t1, out var b3_t2);
+                    var sum0 = open2_b0; var sum1 = open2_b1; var sum2 = open2_b2; var sum3 = open2_b3;
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2; var opening2_b3 = open1_b3;
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill; var opening1_b3 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    sum0 += b0_t0; sum1 += b1_t0; sum2 += b2_t0; sum3 += b3_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t0); opening2_b3 = KernelLanes512.Add(opening2_b3, b3_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0; opening1_b3 += b3_t0;
+                    sum0 = KernelLanes512.Add(sum0, b0_t1); sum1 = KernelLanes512.Add(sum1, b1_t1); sum2 = KernelLanes512.Add(sum2, b2_t1); sum3 = KernelLanes512.Add(sum3, b3_t1);
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1; opening2_b2 += b2_t1; opening2_b3 += b3_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1); opening1_b3 = KernelLanes512.Add(opening1_b3, b3_t1);
+                    sum0 += b0_t2; sum1 += b1_t2; sum2 += b2_t2; sum3 += b3_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t2); opening2_b3 = KernelLanes512.Add(opening2_b3, b3_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2; opening1_b3 += b3_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2; open1_b3 = opening1_b3;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2; open2_b3 = opening2_b3;
                     {
                         var average0 = sum0 / Vector512.Create(5f);
                         if (TStores.Whole) average0.Store(output);
@@ -603,15 +720,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average3.Store(output + 48);
                         else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
-                    // The window moves down a row.
-                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
-                    row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
-                    row0_b3_t0 = row1_b3_t0; row0_b3_t1 = row1_b3_t1; row0_b3_t2 = row1_b3_t2;
-                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
-                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
-                    row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
-                    row1_b3_t0 = row2_b3_t0; row1_b3_t1 = row2_b3_t1; row1_b3_t2 = row2_b3_t2;
                 }
             }
         }
@@ -627,9 +735,9 @@ namespace KernelGen.Generated
                 var cells1 = Vector512.Load(cells + 16);
                 var cells2 = Vector512.Load(cells + 32);
                 var cells3 = Avx512F.MaskLoad(cells + 48, lastInside.AsSingle(), fill);
-                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 1).AsSingle();
-                b1_t0 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 15).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 1).AsSingle();
-                b2_t0 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 15).AsSingle(); b2_t1 = cells2; b2_t2 = Avx512F.AlignRight32(cells3.AsInt32(), cells2.AsInt32(), 1).AsSingle();
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Vector512.Load(cells + 1);
+                b1_t0 = Vector512.Load(cells + 15); b1_t1 = cells1; b1_t2 = Vector512.Load(cells + 17);
+                b2_t0 = Vector512.Load(cells + 31); b2_t1 = cells2; b2_t2 = Vector512.Load(cells + 33);
                 b3_t0 = Avx512F.AlignRight32(cells3.AsInt32(), cells2.AsInt32(), 15).AsSingle(); b3_t1 = cells3; b3_t2 = Avx512F.AlignRight32(fill.AsInt32(), cells3.AsInt32(), 1).AsSingle();
             }
             else
@@ -642,9 +750,9 @@ namespace KernelGen.Generated
         }
 
         /// <summary>
-        /// Every plane, when rows are 4 vectors wide, the last a 256-bit half (the last one partly inside the row). Registers hold every tap of every
-        /// output block for the window's rows; each output row makes the taps of the one row entering the window, adds
-        /// them all in PyTorch's order (the output blocks' sums interleaved, so they overlap), divides, and moves down.
+        /// Every plane, when rows are 4 vectors wide, the last a 256-bit half (the last one partly inside the row). Each output row makes the taps
+        /// of the one row entering the window and adds them to the sums of the 3 windows that row belongs to, in PyTorch's
+        /// order; the oldest window is then complete, divided and stored.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void NarrowPlanes512x4HalfLast<TStores>(float* source, float* target, float* padding, long planeCount, long planeSize, long outPlaneSize, int height, int width, int outHeight, int outWidth, Vector256<int> lastInside) where TStores : struct, IRowStores
@@ -658,22 +766,43 @@ namespace KernelGen.Generated
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
-                RowTaps512x4HalfLast(plane, - PadTop, height, width, lastInside, fill, fillHalf, out var row0_b0_t0, out var row0_b0_t1, out var row0_b0_t2, out var row0_b1_t0, out var row0_b1_t1, out var row0_b1_t2, out var row0_b2_t0, out var row0_b2_t1, out var row0_b2_t2, out var row0_b3_t0, out var row0_b3_t1, out var row0_b3_t2);
-                RowTaps512x4HalfLast(plane, 1 - PadTop, height, width, lastInside, fill, fillHalf, out var row1_b0_t0, out var row1_b0_t1, out var row1_b0_t2, out var row1_b1_t0, out var row1_b1_t1, out var row1_b1_t2, out var row1_b2_t0, out var row1_b2_t1, out var row1_b2_t2, out var row1_b3_t0, out var row1_b3_t1, out var row1_b3_t2);
+                // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
+                var open1_b0 = fill; var open1_b1 = fill; var open1_b2 = fill; var open1_b3 = fillHalf;
+                var open2_b0 = fill; var open2_b1 = fill; var open2_b2 = fill; var open2_b3 = fillHalf;
+                // The rows above the first output row's last window row enter; no window is complete yet.
+                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                {
+                    RowTaps512x4HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2, out var b3_t0, out var b3_t1, out var b3_t2);
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2; var opening2_b3 = open1_b3;
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill; var opening1_b3 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t0); opening2_b3 = KernelLanes512.Add(opening2_b3, b3_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0; opening1_b3 += b3_t0;
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1; opening2_b2 += b2_t1; opening2_b3 += b3_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1); opening1_b3 = KernelLanes512.Add(opening1_b3, b3_t1);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t2); opening2_b3 = KernelLanes512.Add(opening2_b3, b3_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2; opening1_b3 += b3_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2; open1_b3 = opening1_b3;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2; open2_b3 = opening2_b3;
+                }
                 for (int oh = 0, entering = 2 - PadTop; oh < outHeight; oh++, entering++, output += outWidth)
                 {
-                    RowTaps512x4HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var row2_b0_t0, out var row2_b0_t1, out var row2_b0_t2, out var row2_b1_t0, out var row2_b1_t1, out var row2_b1_t2, out var row2_b2_t0, out var row2_b2_t1, out var row2_b2_t2, out var row2_b3_t0, out var row2_b3_t1, out var row2_b3_t2);
-                    // PyTorch's order for each output: row by row, left to right, from +0.
-                    var sum0 = Vector512<float>.Zero; var sum1 = Vector512<float>.Zero; var sum2 = Vector512<float>.Zero; var sum3 = Vector256<float>.Zero;
-                    sum0 += row0_b0_t0; sum1 += row0_b1_t0; sum2 += row0_b2_t0; sum3 += row0_b3_t0;
-                    sum0 += row0_b0_t1; sum1 += row0_b1_t1; sum2 += row0_b2_t1; sum3 += row0_b3_t1;
-                    sum0 += row0_b0_t2; sum1 += row0_b1_t2; sum2 += row0_b2_t2; sum3 += row0_b3_t2;
-                    sum0 += row1_b0_t0; sum1 += row1_b1_t0; sum2 += row1_b2_t0; sum3 += row1_b3_t0;
-                    sum0 += row1_b0_t1; sum1 += row1_b1_t1; sum2 += row1_b2_t1; sum3 += row1_b3_t1;
-                    sum0 += row1_b0_t2; sum1 += row1_b1_t2; sum2 += row1_b2_t2; sum3 += row1_b3_t2;
-                    sum0 += row2_b0_t0; sum1 += row2_b1_t0; sum2 += row2_b2_t0; sum3 += row2_b3_t0;
-                    sum0 += row2_b0_t1; sum1 += row2_b1_t1; sum2 += row2_b2_t1; sum3 += row2_b3_t1;
-                    sum0 += row2_b0_t2; sum1 += row2_b1_t2; sum2 += row2_b2_t2; sum3 += row2_b3_t2;
+                    RowTaps512x4HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2, out var b3_t0, out var b3_t1, out var b3_t2);
+                    var sum0 = open2_b0; var sum1 = open2_b1; var sum2 = open2_b2; var sum3 = open2_b3;
+                    var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2; var opening2_b3 = open1_b3;
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill; var opening1_b3 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    sum0 += b0_t0; sum1 += b1_t0; sum2 += b2_t0; sum3 += b3_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t0); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t0); opening2_b3 = KernelLanes512.Add(opening2_b3, b3_t0);
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0; opening1_b3 += b3_t0;
+                    sum0 = KernelLanes512.Add(sum0, b0_t1); sum1 = KernelLanes512.Add(sum1, b1_t1); sum2 = KernelLanes512.Add(sum2, b2_t1); sum3 = KernelLanes512.Add(sum3, b3_t1);
+                    opening2_b0 += b0_t1; opening2_b1 += b1_t1; opening2_b2 += b2_t1; opening2_b3 += b3_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1); opening1_b3 = KernelLanes512.Add(opening1_b3, b3_t1);
+                    sum0 += b0_t2; sum1 += b1_t2; sum2 += b2_t2; sum3 += b3_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2); opening2_b1 = KernelLanes512.Add(opening2_b1, b1_t2); opening2_b2 = KernelLanes512.Add(opening2_b2, b2_t2); opening2_b3 = KernelLanes512.Add(opening2_b3, b3_t2);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2; opening1_b3 += b3_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2; open1_b3 = opening1_b3;
+                    open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2; open2_b3 = opening2_b3;
                     {
                         var average0 = sum0 / Vector512.Create(5f);
                         if (TStores.Whole) average0.Store(output);
@@ -697,15 +826,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average3.Store(output + 48);
                         else Avx512F.VL.MaskStore(output + 48, storeMask3, average3);
                     }
-                    // The window moves down a row.
-                    row0_b0_t0 = row1_b0_t0; row0_b0_t1 = row1_b0_t1; row0_b0_t2 = row1_b0_t2;
-                    row0_b1_t0 = row1_b1_t0; row0_b1_t1 = row1_b1_t1; row0_b1_t2 = row1_b1_t2;
-                    row0_b2_t0 = row1_b2_t0; row0_b2_t1 = row1_b2_t1; row0_b2_t2 = row1_b2_t2;
-                    row0_b3_t0 = row1_b3_t0; row0_b3_t1 = row1_b3_t1; row0_b3_t2 = row1_b3_t2;
-                    row1_b0_t0 = row2_b0_t0; row1_b0_t1 = row2_b0_t1; row1_b0_t2 = row2_b0_t2;
-                    row1_b1_t0 = row2_b1_t0; row1_b1_t1 = row2_b1_t1; row1_b1_t2 = row2_b1_t2;
-                    row1_b2_t0 = row2_b2_t0; row1_b2_t1 = row2_b2_t1; row1_b2_t2 = row2_b2_t2;
-                    row1_b3_t0 = row2_b3_t0; row1_b3_t1 = row2_b3_t1; row1_b3_t2 = row2_b3_t2;
                 }
             }
         }
@@ -721,9 +841,9 @@ namespace KernelGen.Generated
                 var cells1 = Vector512.Load(cells + 16);
                 var cells2 = Vector512.Load(cells + 32);
                 var cells3 = Avx512F.VL.MaskLoad(cells + 48, lastInside.AsSingle(), fillHalf);
-                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 1).AsSingle();
-                b1_t0 = Avx512F.AlignRight32(cells1.AsInt32(), cells0.AsInt32(), 15).AsSingle(); b1_t1 = cells1; b1_t2 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 1).AsSingle();
-                b2_t0 = Avx512F.AlignRight32(cells2.AsInt32(), cells1.AsInt32(), 15).AsSingle(); b2_t1 = cells2; b2_t2 = Avx512F.AlignRight32(cells3.ToVector512Unsafe().AsInt32(), cells2.AsInt32(), 1).AsSingle();
+                b0_t0 = Avx512F.AlignRight32(cells0.AsInt32(), fill.AsInt32(), 15).AsSingle(); b0_t1 = cells0; b0_t2 = Vector512.Load(cells + 1);
+                b1_t0 = Vector512.Load(cells + 15); b1_t1 = cells1; b1_t2 = Vector512.Load(cells + 17);
+                b2_t0 = Vector512.Load(cells + 31); b2_t1 = cells2; b2_t2 = Vector512.Load(cells + 33);
                 b3_t0 = Avx512F.VL.AlignRight32(cells3.AsInt32(), cells2.GetUpper().AsInt32(), 7).AsSingle(); b3_t1 = cells3; b3_t2 = Avx512F.VL.AlignRight32(fillHalf.AsInt32(), cells3.AsInt32(), 1).AsSingle();
             }
             else
