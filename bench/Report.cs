@@ -289,7 +289,18 @@ public static class Report
             FMAs took as long as 8 valigns alone, 8.1 cycles; 4 of each, 12 operations, 6.2 cycles), and a division
             holds up the FMA pipes (8 FMAs and a division: 10.5 cycles against 8). Cells made +0 as they load, so
             that each sum starts from its first tap (one chained addition fewer, the same bits): 74 to 72 us; with
-            two of the 8 additions on the FMA pipes as well, still 72. Not kept.
+            two of the 8 additions on the FMA pipes as well, still 72. Not kept. Since then three changes, each
+            measured against the one before (stopwatch, best call per process, three processes each): the third
+            vector of a 35-wide row (3 live lanes) runs on 256 bits, which Zen 4 executes in half the pipe time
+            (72.6-72.7 to 64.0-64.2 us); each entering row's taps go straight into the sums of the three windows it
+            belongs to, each window's sum still in PyTorch's order, so a row makes short independent chains instead
+            of one chain of nine additions per output, with every other addition on the FMA pipes; and taps inside
+            the row load unaligned instead of through valign (together 63.9-64.3 to 55.8-56.2 us). The earlier
+            attempts at the FMA pipes and at unaligned loads had failed on the rolling-taps structure; with the
+            running sums they pay. What is left: per row, 27 additions split over the add and FMA pipes and 3
+            divisions (`vdivps` measured 6.0 cycles per 512-bit and 3.0 per 256-bit division in a throughput
+            microbenchmark); the multiplication in place of the division (not exact, a bound only) ran it in 52 us.
+            3x ORT would need about 42 us.
           - *yolov8.sppf (max 5x5 s1 p2, 20-wide rows):* a 20-wide row is two vectors of which 12 lanes are idle.
             The window's rows stay in registers (65 to 45 us) and the one-instruction `vmaxps` runs with a NaN check
             of the loaded cells that redoes a plane exactly if it finds NaN (45 to 37 us); the check's sums and the +0
@@ -297,6 +308,10 @@ public static class Report
             (the maxima of 2 and 4 rows, each made once as its last row enters; a 5-row window is the maximum of two
             4-row ones), across the columns the maxima of column pairs, so per 16 outputs 3 + 3 maxima instead of
             4 + 4, and 7 valigns a row instead of 8: 29.3 to 24.6-27.3 us. 7x7 windows drop from 6 + 6 to 3 + 4.
+            The second vector of a 20-wide row holds 4 cells, so it now runs on 256 bits (its loads, maxima, valigns
+            and stores; the valign across the two vectors takes the first one's upper half): 24.9-25.2 to 20.9-21.2
+            us (stopwatch, three processes each). Rows whose last vector is at most half full take this path at every
+            width up to four vectors.
           - *Stores on narrow rows.* A row's last output block is masked to the row's cells, and the JIT keeps a mask
             that lives across the row loop as a vector, converting it back to a mask register at every masked store
             (the hot spot of sppf's profile). A whole vector past the row's end only writes cells of the next output
@@ -309,8 +324,9 @@ public static class Report
             per-row cost of 14 outputs. The last full run's 34.9 us for vgg16.pool4 NCHW was the tiered dispatcher
             described under "Warm-up and dynamic PGO" (29.5 us with PGO off in a stopwatch run); fixed, 24.2 us.
         - **Channels last** (vectors across channels): the kernels sweep along each output row with column maxima
-          or window cells in registers. With aligned tensors sppf and googlenet run well past 3x; inception NHWC is
-          bound by the same 8 dependent additions per output as channels first. Their maximum is not what holds
+          or window cells in registers. With aligned tensors sppf and googlenet run well past 3x. inception NHWC
+          makes 9 additions and a division per output vector; with a multiplication in place of the division (not
+          exact, a bound only) it ran in 50.1-50.3 us against 52.5-52.9, so the division is not what holds it. Their maximum is not what holds
           back resnet50.stem and batch32 NHWC: with `vmaxps` alone (not exact, measured only as a bound) stem ran
           57.3 against 58.0-58.3 us and batch32 1060-1181 against 1176-1350 us, so a NaN-checked `vmaxps` could
           win at most about 10% there, and was not built.
