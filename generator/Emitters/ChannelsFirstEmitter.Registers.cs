@@ -371,7 +371,8 @@ internal sealed partial class ChannelsFirstEmitter
     /// oldest open window takes its last row and is complete, as <c>sum{b}</c>; the others move up one, and a new one
     /// opens from +0. Each row's taps are made once, and the sums of the rows' windows are independent chains of
     /// additions the core overlaps. Every other addition is <c>KernelLanes512.Add</c>, the same sum on the FMA pipes:
-    /// on Inception's 35-wide rows the additions alone took 63 us on the add pipes, and 57 shared (stopwatch).
+    /// inception NCHW took 63 us with every addition on the add pipes, 57 with every other one on the FMA pipes
+    /// (stopwatch; one in three there, 57 too).
     /// </summary>
     private void EmitRowEnters(SourceWriter w, RegisterRow row, bool completes)
     {
@@ -526,8 +527,9 @@ internal sealed partial class ChannelsFirstEmitter
 
     /// <summary>
     /// Tap <paramref name="kw"/> of output block <paramref name="b"/>: loaded unaligned when its cells lie inside the row
-    /// for every width the row's method takes, else one valign of the row's vectors. On Inception's 35-wide rows the
-    /// loads, which leave the shuffle pipes to the additions' neighbours, took 57 us against 61 for valigns alone.
+    /// for every width the row's method takes, else one valign of the row's vectors. Loads run on the load ports, where
+    /// valign shares pipes with the additions: inception NCHW took 56 us so, against 61 with a valign for every tap
+    /// (stopwatch).
     /// </summary>
     private string Tap(Phases phases, RegisterRow row, int b, int kw)
     {
