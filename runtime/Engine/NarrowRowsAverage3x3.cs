@@ -7,17 +7,20 @@ namespace KernelGen.Engine;
 
 /// <summary>
 /// The narrow-row average for the commonest window, 3x3 with stride 1 (Inception's), on rows of at most three
-/// vectors: the taps of the window's three rows stay in registers and roll down the plane, so each input row is
-/// loaded once and its taps made once, for the three output rows that read it.
+/// vectors: each input row is loaded and its taps made once, as it enters the window, and added to the sums of the
+/// three windows it belongs to, which stay in registers as the window slides down the plane.
 /// </summary>
 /// <remarks>
 /// <para><see cref="NarrowRowsAverage{T}"/> pools two output rows at a time and makes the taps of four input rows a
-/// pass: 4 valigns per output vector. Here it is 2, the fewest there can be. Three rows of three blocks of three taps
-/// are 27 vectors, which with the three sums fits AVX-512's 32 registers; four blocks would not, so wider rows and other
-/// windows stay with the two-row pass. Stopwatch, PGO off: inception.pool (35 wide) 90-92 -> 73 us; 17 wide 65-67 ->
-/// 46; 14 wide 37-40 -> 20.</para>
-/// <para>The sums run in PyTorch's order, from +0, row by row, left to right; rows and cells outside the input are +0
-/// taps, which leave such a sum unchanged. Each output then divides by its own divisor from the plane's table.</para>
+/// pass: 4 valigns per output vector. Here it is at most 2, the fewest there can be, and fewer where a tap's cells lie
+/// inside every row this width class has, which load unaligned instead. Keeping the three taps of all three window
+/// rows (27 vectors) and summing each window at once measured inception.pool (35 wide) 90-92 -> 73 us, 17 wide 65-67 ->
+/// 46, 14 wide 37-40 -> 20 (stopwatch, PGO off). Keeping the windows' running sums instead makes each row's additions
+/// short independent chains rather than one chain of nine per output, and every other addition goes to the FMA pipes
+/// (<see cref="Lanes512{T}.Add"/>, the same bits).</para>
+/// <para>Each window's sum still runs in PyTorch's order, from +0, row by row, left to right; rows and cells outside the
+/// input are +0 taps, which leave such a sum unchanged. Each output then divides by its own divisor from the plane's
+/// table.</para>
 /// </remarks>
 internal static class NarrowRowsAverage3x3<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -53,31 +56,23 @@ internal static class NarrowRowsAverage3x3<T> where T : unmanaged, IFloatingPoin
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                 {
                     T* plane = source + p * inPlane, outputRow = target + p * outPlane, divisorRow = divisorTable;
-                    // r0 is the window's top row, r2 its bottom; t0, t1, t2 a block's left, centre and right taps.
-                    RowTaps<TVectors>(plane, firstRow, h, w, lastInside,
-                        out var r0b0t0, out var r0b0t1, out var r0b0t2, out var r0b1t0, out var r0b1t1, out var r0b1t2, out var r0b2t0, out var r0b2t1, out var r0b2t2);
-                    RowTaps<TVectors>(plane, firstRow + 1, h, w, lastInside,
-                        out var r1b0t0, out var r1b0t1, out var r1b0t2, out var r1b1t0, out var r1b1t1, out var r1b1t2, out var r1b2t0, out var r1b2t1, out var r1b2t2);
+                    // Per block, openOne and openTwo are the sums of the windows whose first one and first two rows
+                    // have entered; each entering row adds its taps to them and completes the window two rows up.
+                    var zero = Vector512<T>.Zero;
+                    RowTaps<TVectors>(plane, firstRow, h, w, lastInside, out var a0t0, out var a0t1, out var a0t2, out var a1t0, out var a1t1, out var a1t2, out var a2t0, out var a2t1, out var a2t2);
+                    Vector512<T> openOne0 = AddRow(zero, a0t0, a0t1, a0t2), openOne1 = AddRow(zero, a1t0, a1t1, a1t2), openOne2 = AddRow(zero, a2t0, a2t1, a2t2);
+                    RowTaps<TVectors>(plane, firstRow + 1, h, w, lastInside, out a0t0, out a0t1, out a0t2, out a1t0, out a1t1, out a1t2, out a2t0, out a2t1, out a2t2);
+                    Vector512<T> openTwo0 = AddRowFused(openOne0, a0t0, a0t1, a0t2), openTwo1 = AddRowFused(openOne1, a1t0, a1t1, a1t2), openTwo2 = AddRowFused(openOne2, a2t0, a2t1, a2t2);
+                    openOne0 = AddRow(zero, a0t0, a0t1, a0t2); openOne1 = AddRow(zero, a1t0, a1t1, a1t2); openOne2 = AddRow(zero, a2t0, a2t1, a2t2);
                     for (int oh = 0, entering = firstRow + 2; oh < outHeight; oh++, entering++, outputRow += w, divisorRow += rowCells)
                     {
-                        RowTaps<TVectors>(plane, entering, h, w, lastInside,
-                            out var r2b0t0, out var r2b0t1, out var r2b0t2, out var r2b1t0, out var r2b1t1, out var r2b1t2, out var r2b2t0, out var r2b2t1, out var r2b2t2);
-                        // PyTorch's order: from +0, row by row, left to right; the blocks' additions interleave so they overlap.
-                        Vector512<T> sum0 = Vector512<T>.Zero, sum1 = sum0, sum2 = sum0;
-                        sum0 += r0b0t0; sum1 += r0b1t0; sum2 += r0b2t0;
-                        sum0 += r0b0t1; sum1 += r0b1t1; sum2 += r0b2t1;
-                        sum0 += r0b0t2; sum1 += r0b1t2; sum2 += r0b2t2;
-                        sum0 += r1b0t0; sum1 += r1b1t0; sum2 += r1b2t0;
-                        sum0 += r1b0t1; sum1 += r1b1t1; sum2 += r1b2t1;
-                        sum0 += r1b0t2; sum1 += r1b1t2; sum2 += r1b2t2;
-                        sum0 += r2b0t0; sum1 += r2b1t0; sum2 += r2b2t0;
-                        sum0 += r2b0t1; sum1 += r2b1t1; sum2 += r2b2t1;
-                        sum0 += r2b0t2; sum1 += r2b1t2; sum2 += r2b2t2;
+                        RowTaps<TVectors>(plane, entering, h, w, lastInside, out var b0t0, out var b0t1, out var b0t2, out var b1t0, out var b1t1, out var b1t2, out var b2t0, out var b2t1, out var b2t2);
+                        var sum0 = AddRow(openTwo0, b0t0, b0t1, b0t2);
+                        var sum1 = AddRow(openTwo1, b1t0, b1t1, b1t2);
+                        var sum2 = AddRow(openTwo2, b2t0, b2t1, b2t2);
+                        openTwo0 = AddRowFused(openOne0, b0t0, b0t1, b0t2); openTwo1 = AddRowFused(openOne1, b1t0, b1t1, b1t2); openTwo2 = AddRowFused(openOne2, b2t0, b2t1, b2t2);
+                        openOne0 = AddRow(zero, b0t0, b0t1, b0t2); openOne1 = AddRow(zero, b1t0, b1t1, b1t2); openOne2 = AddRow(zero, b2t0, b2t1, b2t2);
                         NarrowRowsAverage<T>.Store<TVectors>(outputRow, divisorRow, lastInside, sum0, sum1, sum2, default);
-                        // The window moves down a row.
-                        r0b0t0 = r1b0t0; r0b0t1 = r1b0t1; r0b0t2 = r1b0t2; r1b0t0 = r2b0t0; r1b0t1 = r2b0t1; r1b0t2 = r2b0t2;
-                        r0b1t0 = r1b1t0; r0b1t1 = r1b1t1; r0b1t2 = r1b1t2; r1b1t0 = r2b1t0; r1b1t1 = r2b1t1; r1b1t2 = r2b1t2;
-                        r0b2t0 = r1b2t0; r0b2t1 = r1b2t1; r0b2t2 = r1b2t2; r1b2t0 = r2b2t0; r1b2t1 = r2b2t1; r1b2t2 = r2b2t2;
                     }
                 }
             }
@@ -88,7 +83,25 @@ internal static class NarrowRowsAverage3x3<T> where T : unmanaged, IFloatingPoin
         }
     }
 
-    /// <summary>Every tap of every block from input row <paramref name="row"/>: +0 for a row outside the plane and for cells past the row's ends.</summary>
+    /// <summary>
+    /// <paramref name="sum"/> plus a row's taps, left to right: PyTorch's order within a window. The additions alternate
+    /// between the add pipes and the FMA pipes (<see cref="Lanes512{T}.Add"/>, the same bits); <see cref="AddRowFused"/>
+    /// starts on the other pipe, so that the windows a row enters share both.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> AddRow(Vector512<T> sum, Vector512<T> t0, Vector512<T> t1, Vector512<T> t2) =>
+        Lanes512<T>.Add(sum + t0, t1) + t2;
+
+    /// <inheritdoc cref="AddRow"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> AddRowFused(Vector512<T> sum, Vector512<T> t0, Vector512<T> t1, Vector512<T> t2) =>
+        Lanes512<T>.Add(Lanes512<T>.Add(sum, t0) + t1, t2);
+
+    /// <summary>
+    /// Every tap of every block from input row <paramref name="row"/>: +0 for a row outside the plane and for cells past
+    /// the row's ends. A tap whose cells lie inside every row of the width class loads unaligned (loads leave the
+    /// shuffle pipes, which valign shares with the additions); the others are valigns of the row's vectors.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void RowTaps<TVectors>(T* plane, int row, int h, int w, Vector512<T> lastInside,
         out Vector512<T> b0t0, out Vector512<T> b0t1, out Vector512<T> b0t2, out Vector512<T> b1t0, out Vector512<T> b1t1, out Vector512<T> b1t2,
@@ -97,10 +110,18 @@ internal static class NarrowRowsAverage3x3<T> where T : unmanaged, IFloatingPoin
         var zero = Vector512<T>.Zero;
         if ((uint)row < (uint)h)
         {
-            NarrowRows<T>.LoadRow<TVectors>(plane + (long)row * w, lastInside, zero, out var cells0, out var cells1, out var cells2, out _);
+            T* cells = plane + (long)row * w;
+            NarrowRows<T>.LoadRow<TVectors>(cells, lastInside, zero, out var cells0, out var cells1, out var cells2, out _);
             Taps(zero, cells0, cells1, out b0t0, out b0t1, out b0t2);
             Taps(cells0, cells1, cells2, out b1t0, out b1t1, out b1t2);
             Taps(cells1, cells2, zero, out b2t0, out b2t1, out b2t2);
+            // A row of v vectors has at least (v - 1) * Lanes + 1 cells.
+            if (TVectors.Value >= 2) b0t2 = Vector512.Load(cells + 1);
+            if (TVectors.Value >= 3)
+            {
+                b1t0 = Vector512.Load(cells + Lanes - 1);
+                b1t2 = Vector512.Load(cells + Lanes + 1);
+            }
         }
         else
         {
