@@ -26,7 +26,11 @@ internal static class NarrowRowsAverage3x3<T> where T : unmanaged, IFloatingPoin
 {
     private static int Lanes => Vector512<T>.Count;
 
-    /// <summary>The widest row this path takes, in vectors: three rows of taps of wider ones would not fit the registers.</summary>
+    /// <summary>
+    /// The widest row this path takes, in vectors. It was chosen when the path kept three rows of taps (27 vectors for
+    /// three blocks, a fourth would not fit the registers); the running sums would fit four, but that width is not
+    /// written out or measured.
+    /// </summary>
     private const int MaxRowVectors = 3;
 
     /// <summary>
