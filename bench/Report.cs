@@ -394,7 +394,10 @@ public static class Report
           - channels first, 3x3 stride-1 average on rows of up to three vectors: the 27 taps of the window's three rows
             stay in registers and roll down the plane, so each input row is loaded and its taps made once (2 valigns
             per output vector instead of 4): inception NCHW 90-92 to 73 us, 512x14x14 37-40 to 20 us, 1024x7x7 40 to
-            21 us; the divisor table works out each column's factor once (2.4% of inception's profile before).
+            21 us; the divisor table works out each column's factor once (2.4% of inception's profile before);
+          - the same path then kept the open windows' running sums instead of the taps, with every other addition on
+            the FMA pipes and the taps inside the row loaded unaligned, as the generated kernel does: inception NCHW
+            72.6-73.0 to 58.8-60.3 us, 512x17x17 45.4-45.7 to 41.5-41.7 (three processes each).
           Before the 3x3 register path, inception NCHW general sat at 87-93 us (1.35x in the 20:39 run): per output
           vector 9 dependent additions, 4 valigns and a division. Tried and not kept on that two-row path: the lower
           row's additions on the FMA pipes (91 against 87.5 us); adding tap by tap across the blocks so consecutive
