@@ -430,7 +430,12 @@ public static class Report
           measured 40.5 us (standard deviation 1.4) where a full job filtered to googlenet right after it measured 28.6
           us (0.4), and vgg16.pool1 NCHW specialized 423 us through `Pooling.Run` against 359 us as the same
           `[PoolKernel]` method. The 22:35 run, on the same code, measured googlenet NHWC general at 29.2 us. So one process can run a kernel markedly slower than another through all its
-          iterations; the cause was not found.
+          iterations; the cause was not found. On 2026-11-27 two full runs 44 minutes apart, on the same kernels but
+          for the general 3x3 average, differed as much: at 00:48 ONNX Runtime's own NHWC rows took 17-65% longer
+          than at 00:04 (vgg16.pool1 NHWC 1411 to 2325 us), inception NHWC specialized took 87.4 us against 57.0
+          (52.5-52.9 us in a stopwatch harness that evening), and batch32 on all cores ran 1.30x and 1.65x its
+          one-thread speed against 1.92x and 2.11x. resnet50.stem NCHW general measured 120 us at 00:04 and 109 us
+          at 00:48, on a path unchanged since the 22:35 run's 86.8 us; the stopwatch harness gave it 83 us.
           resnet50.head's general row once showed 2 B per call in an earlier run, and batch32's general row 7 B in
           the 15:29 run: ArrayPool.Shared gives a warm call its arrays back until a gen-2 collection trims them. The
           engine now caches its scratch arrays per thread (never trimmed, bounded to 16 arrays of up to 1 MB per
