@@ -54,11 +54,7 @@ internal sealed partial class ChannelsFirstEmitter
             if (sliding.Count > 0)
                 w.Line($"if (blocks <= {sliding.Max()} && outWidth > blocks * {lanes}) return false; // an output block past the row's last vector");
             w.Line($"var lastInside = {VectorIsa.V512.InsideMask(_c.Element)}((blocks - 1) * {lanes}, width); // the last vector's cells inside the row");
-            if (HasHalfLastRows)
-            {
-                w.Line($"// Input and output cells of the last vector in its lower {lanes / 2} lanes: that block is a 256-bit half (see RegisterRow).");
-                w.Line($"bool halfLast = Math.Max(width, outWidth) <= blocks * {lanes} - {lanes / 2};");
-            }
+            if (HasHalfLastRows) EmitHalfLastTest(w);
             w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
             EmitWholePlanes(w, $"(outWidth + {lanes - 1}) / {lanes} * {lanes} - outWidth"); // stores stop at the row's last block (a half stores less)
             // Narrow planes are many and small: each method runs them all, so its masks and constants are set up once per
@@ -270,7 +266,7 @@ internal sealed partial class ChannelsFirstEmitter
     /// the pipe time of a 512-bit one.
     /// </summary>
     private bool HasHalfLastRows =>
-        HasRegisterPath && SlidesSums(1) && _c.PadWidth <= Lanes512 / 2 && Taps - 1 - _c.PadWidth <= Lanes512 / 2;
+        HasRegisterPath && SlidesSums(1) && TapsWithinHalfVector;
 
     private void EmitNarrowPlane(SourceWriter w, int blocks)
     {
@@ -378,8 +374,7 @@ internal sealed partial class ChannelsFirstEmitter
     {
         int blocks = row.Blocks;
         int kept = Rows - 1;
-        var fillBlocks = row.HalfLast && blocks > 1 ? new[] { 0, blocks - 1 } : new[] { 0 };
-        string fills = string.Join(", ", fillBlocks.Select(row.Fill));
+        string fills = string.Join(", ", row.FillBlocks.Select(row.Fill));
         string taps = string.Join(", ", Enumerable.Range(0, blocks).SelectMany(b => Enumerable.Range(0, Taps).Select(kw => $"out var b{b}_t{kw}")));
         w.Line($"RowTaps512{row.Name}(plane, entering, height, width, lastInside, {fills}, {taps});");
         // Chain j continues open{j} (j = Rows - 1 completes a window); chain 0 opens a new window from +0.
@@ -463,11 +458,8 @@ internal sealed partial class ChannelsFirstEmitter
     {
         int blocks = row.Blocks;
         int kept = Rows - 1;
-        var fillBlocks = row.HalfLast && blocks > 1 ? new[] { 0, blocks - 1 } : new[] { 0 };
-        string vectors = $"{blocks} vector{(blocks == 1 ? "" : "s")}";
-        string half = row.HalfLast ? (blocks == 1 ? ", a 256-bit half" : ", the last a 256-bit half") : "";
         w.Line("/// <summary>");
-        w.Line($"/// Every plane, when rows are {vectors} wide{half} (the last one partly inside the row). Each output row makes the taps");
+        w.Line($"/// Every plane, when rows are {row.Vectors} wide{row.HalfNote} (the last one partly inside the row). Each output row makes the taps");
         w.Line($"/// of the one row entering the window and adds them to the sums of the {Rows} windows that row belongs to, in PyTorch's");
         w.Line("/// order; the oldest window is then complete, divided and stored.");
         w.Line("/// </summary>");
@@ -503,7 +495,7 @@ internal sealed partial class ChannelsFirstEmitter
 
         w.Line($"/// <summary>Every tap of every output block from input row <paramref name=\"row\"/>: +0 for a row in the padding and for cells outside the row.</summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        string fillParameters = string.Join(", ", fillBlocks.Select(b => $"{row.Isa(b).Type(T)} {row.Fill(b)}"));
+        string fillParameters = string.Join(", ", row.FillBlocks.Select(b => $"{row.Isa(b).Type(T)} {row.Fill(b)}"));
         string outs = string.Join(", ", Enumerable.Range(0, blocks).SelectMany(b => Enumerable.Range(0, Taps).Select(kw => $"out {row.Isa(b).Type(T)} b{b}_t{kw}")));
         using (w.Block($"private static void RowTaps512{row.Name}({T}* plane, int row, int height, int width, {row.LastMaskType(_c.Element)} lastInside, {fillParameters}, {outs})"))
         {

@@ -74,6 +74,24 @@ internal abstract class KernelEmitter
     /// <summary>Lanes of the element in one 512-bit vector (16 floats, 8 doubles).</summary>
     protected int Lanes512 => VectorIsa.V512.LaneCount(Configuration.Element);
 
+    /// <summary>
+    /// Whether every tap of a window row lies within half a 512-bit vector of the output lane it feeds, so that a
+    /// 256-bit last block (<see cref="RegisterRow"/>) reaches each tap with one valign.
+    /// </summary>
+    protected bool TapsWithinHalfVector =>
+        Configuration.PadWidth <= Lanes512 / 2 && Configuration.KernelWidth - 1 - Configuration.PadWidth <= Lanes512 / 2;
+
+    /// <summary>
+    /// Declares <c>halfLast</c> in a register path's dispatcher, from <c>blocks</c>, <c>width</c> and <c>outWidth</c>:
+    /// whether the row's method with a 256-bit last block (<see cref="RegisterRow"/>) takes the call.
+    /// </summary>
+    protected void EmitHalfLastTest(SourceWriter w)
+    {
+        int lanes = Lanes512;
+        w.Line($"// Input and output cells of the last vector in its lower {lanes / 2} lanes: that block is a 256-bit half (see RegisterRow).");
+        w.Line($"bool halfLast = Math.Max(width, outWidth) <= blocks * {lanes} - {lanes / 2};");
+    }
+
     /// <summary>The lane-mask vector type of the AVX-512 paths, as <c>KernelLanes512.InsideMask32/64</c> return it.</summary>
     protected string Mask512 => Configuration.Element == ElementKind.Float ? "Vector512<int>" : "Vector512<long>";
 

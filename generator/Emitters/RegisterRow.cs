@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using KernelGen.Generator.Model;
 
 namespace KernelGen.Generator.Emitters;
@@ -24,6 +25,15 @@ internal sealed class RegisterRow
     /// <summary>The suffix of the methods for this row: <c>x2</c>, or <c>x2HalfLast</c> when the second vector is a half.</summary>
     public string Name => HalfLast ? $"x{Blocks}HalfLast" : $"x{Blocks}";
 
+    /// <summary>The row's size for doc comments: "2 vectors".</summary>
+    public string Vectors => $"{Blocks} vector{(Blocks == 1 ? "" : "s")}";
+
+    /// <summary>What doc comments add for a half: ", the last a 256-bit half" (", a 256-bit half" for one block), or nothing.</summary>
+    public string HalfNote => !HalfLast ? "" : Blocks == 1 ? ", a 256-bit half" : ", the last a 256-bit half";
+
+    /// <summary>A block of each width the row has: row loads take the fill vector of each for rows outside the plane.</summary>
+    public IEnumerable<int> FillBlocks => HalfLast && Blocks > 1 ? new[] { 0, Blocks - 1 } : new[] { 0 };
+
     /// <summary>Whether the row has any full 512-bit block.</summary>
     public bool HasFullBlocks => Blocks > 1 || !HalfLast;
 
@@ -35,7 +45,7 @@ internal sealed class RegisterRow
 
     public bool IsHalf(int block) => HalfLast && (block >= Blocks - 1 || (block < 0 && Blocks == 1));
 
-    /// <summary>The -inf vector of block <paramref name="block"/>'s width: <c>fill</c> or <c>fillHalf</c>.</summary>
+    /// <summary>The fill vector (the reduction's identity) of block <paramref name="block"/>'s width: <c>fill</c> or <c>fillHalf</c>.</summary>
     public string Fill(int block) => IsHalf(block) ? "fillHalf" : "fill";
 
     /// <summary>The lane mask type of the last block, as loads and stores take it.</summary>

@@ -27,7 +27,7 @@ internal sealed partial class SeparableMaxEmitter
     /// Zen 4 runs a 256-bit operation in half the pipe time of a 512-bit one: yolov8.sppf NCHW went from 24.9-25.2 to
     /// 20.9-21.2 us (stopwatch, three processes).
     /// </summary>
-    private bool HasHalfLastRows => HasRegisterPath && _c.PadWidth <= Lanes512 / 2 && Taps - 1 - _c.PadWidth <= Lanes512 / 2;
+    private bool HasHalfLastRows => HasRegisterPath && TapsWithinHalfVector;
 
     /// <summary>Every row shape the register path has a method for.</summary>
     private IEnumerable<RegisterRow> RegisterRows =>
@@ -47,11 +47,7 @@ internal sealed partial class SeparableMaxEmitter
         {
             w.Line($"int blocks = (width + {lanes - 1}) / {lanes};");
             w.Line($"if (blocks > {MaxRegisterBlocks} || outWidth > blocks * {lanes}) return false;");
-            if (HasHalfLastRows)
-            {
-                w.Line($"// Input and output cells of the last block in its lower {lanes / 2} lanes: that block is a 256-bit half (see RegisterRow).");
-                w.Line($"bool halfLast = Math.Max(width, outWidth) <= blocks * {lanes} - {lanes / 2};");
-            }
+            if (HasHalfLastRows) EmitHalfLastTest(w);
             w.Line($"var lastInside = {VectorIsa.V512.InsideMask(_c.Element)}((blocks - 1) * {lanes}, width); // the last block's cells inside the row");
             w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
             EmitWholePlanes(w, HasHalfLastRows ? $"(long)blocks * {lanes} - (halfLast ? {lanes / 2} : 0) - outWidth" : $"(long)blocks * {lanes} - outWidth"); // every block is stored
@@ -109,10 +105,8 @@ internal sealed partial class SeparableMaxEmitter
         int blocks = row.Blocks;
         var isa = VectorIsa.V512;
         int kept = Rows - 1;
-        string vectors = $"{blocks} vector{(blocks == 1 ? "" : "s")}";
-        string half = row.HalfLast ? (blocks == 1 ? ", a 256-bit half" : ", the last a 256-bit half") : "";
         w.Line($"/// <summary>");
-        w.Line($"/// A plane whose rows are {vectors} wide{half}. Each output row loads the one row that enters the window; the");
+        w.Line($"/// A plane whose rows are {row.Vectors} wide{row.HalfNote}. Each output row loads the one row that enters the window; the");
         w.Line($"/// maximum down the window's rows comes from {VerticalPlanText}. Across the columns, taps are");
         w.Line($"/// neighbouring lanes joined with valign{(UsesColumnPairs ? ", taken from the maxima of column pairs" : "")}. Rows in the padding, and lanes past the row's end, are -inf.");
         w.Line("/// Returns false when <typeparamref name=\"TMax\"/> needs a NaN check and a loaded cell may have been NaN (the sum of");
@@ -146,9 +140,9 @@ internal sealed partial class SeparableMaxEmitter
         }
         w.Line();
 
-        string fills = string.Join("", FillBlocks(row).Select(b => $", {row.Isa(b).Type(T)} {row.Fill(b)}"));
+        string fills = string.Join("", row.FillBlocks.Select(b => $", {row.Isa(b).Type(T)} {row.Fill(b)}"));
         string outs = string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"out {row.Isa(b).Type(T)} block{b}"));
-        w.Line($"/// <summary>Input row <paramref name=\"row\"/> as {vectors}{half}: -inf for a row in the padding and for lanes past the row's end.</summary>");
+        w.Line($"/// <summary>Input row <paramref name=\"row\"/> as {row.Vectors}{row.HalfNote}: -inf for a row in the padding and for lanes past the row's end.</summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
         using (w.Block($"private static void LoadRow512{row.Name}({T}* plane, int row, int height, int width, {row.LastMaskType(_c.Element)} lastInside{fills}, {outs})"))
         {
@@ -165,10 +159,6 @@ internal sealed partial class SeparableMaxEmitter
         }
         w.Line();
     }
-
-    /// <summary>A block of each width the row has, whose -inf vector a row load takes for rows in the padding.</summary>
-    private static IEnumerable<int> FillBlocks(RegisterRow row) =>
-        row.HalfLast && row.Blocks > 1 ? new[] { 0, row.Blocks - 1 } : new[] { 0 };
 
     /// <summary>Declares the blocks of <paramref name="name"/>, every one -inf: one declaration per vector width.</summary>
     private string DeclareFilled(string name, RegisterRow row)
@@ -245,7 +235,7 @@ internal sealed partial class SeparableMaxEmitter
     private void EmitRowEnters(SourceWriter w, RegisterRow row, string rowIndex, bool emitColumns)
     {
         int blocks = row.Blocks;
-        string fills = string.Join("", FillBlocks(row).Select(b => $", {row.Fill(b)}"));
+        string fills = string.Join("", row.FillBlocks.Select(b => $", {row.Fill(b)}"));
         w.Line($"LoadRow512{row.Name}(plane, {rowIndex}, height, width, lastInside{fills}, {string.Join(", ", Enumerable.Range(0, blocks).Select(b => $"out var {NewLevelValue(1)}_{b}"))});");
         EmitNaNCheckSum(w, NewLevelValue(1), row);
         foreach (int size in Levels.Where(size => size < TopLevel))

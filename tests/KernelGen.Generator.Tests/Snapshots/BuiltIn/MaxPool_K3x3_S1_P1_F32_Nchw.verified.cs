@@ -84,7 +84,7 @@ namespace KernelGen.Generated
         {
             int blocks = (width + 15) / 16;
             if (blocks > 4 || outWidth > blocks * 16) return false;
-            // Input and output cells of the last block in its lower 8 lanes: that block is a 256-bit half (see RegisterRow).
+            // Input and output cells of the last vector in its lower 8 lanes: that block is a 256-bit half (see RegisterRow).
             bool halfLast = Math.Max(width, outWidth) <= blocks * 16 - 8;
             var lastInside = KernelLanes512.InsideMask32((blocks - 1) * 16, width); // the last block's cells inside the row
             long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;
