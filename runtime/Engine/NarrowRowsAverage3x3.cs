@@ -116,16 +116,17 @@ internal static class NarrowRowsAverage3x3<T> where T : unmanaged, IFloatingPoin
         {
             T* cells = plane + (long)row * w;
             NarrowRows<T>.LoadRow<TVectors>(cells, lastInside, zero, out var cells0, out var cells1, out var cells2, out _);
-            Taps(zero, cells0, cells1, out b0t0, out b0t1, out b0t2);
-            Taps(cells0, cells1, cells2, out b1t0, out b1t1, out b1t2);
-            Taps(cells1, cells2, zero, out b2t0, out b2t1, out b2t2);
-            // A row of v vectors has at least (v - 1) * Lanes + 1 cells.
-            if (TVectors.Value >= 2) b0t2 = Vector512.Load(cells + 1);
-            if (TVectors.Value >= 3)
-            {
-                b1t0 = Vector512.Load(cells + Lanes - 1);
-                b1t2 = Vector512.Load(cells + Lanes + 1);
-            }
+            // A row of v vectors has at least (v - 1) * Lanes + 1 cells, so block 0's right tap lies inside a row of two
+            // vectors or more, and block 1's left and right taps inside a row of three.
+            b0t0 = Left(zero, cells0);
+            b0t1 = cells0;
+            b0t2 = TVectors.Value >= 2 ? Vector512.Load(cells + 1) : Right(cells0, cells1);
+            b1t0 = TVectors.Value >= 3 ? Vector512.Load(cells + Lanes - 1) : Left(cells0, cells1);
+            b1t1 = cells1;
+            b1t2 = TVectors.Value >= 3 ? Vector512.Load(cells + Lanes + 1) : Right(cells1, cells2);
+            b2t0 = Left(cells1, cells2);
+            b2t1 = cells2;
+            b2t2 = Right(cells2, zero);
         }
         else
         {
@@ -133,12 +134,11 @@ internal static class NarrowRowsAverage3x3<T> where T : unmanaged, IFloatingPoin
         }
     }
 
-    /// <summary>A block's left, centre and right taps, from its cells and its neighbours'.</summary>
+    /// <summary>A block's left tap: its cells moved one lane on, the first from the block before.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Taps(Vector512<T> previous, Vector512<T> current, Vector512<T> next, out Vector512<T> left, out Vector512<T> centre, out Vector512<T> right)
-    {
-        left = Lanes512<T>.Shifted(current, previous, Vector512<T>.Count - 1);
-        centre = current;
-        right = Lanes512<T>.Shifted(next, current, 1);
-    }
+    private static Vector512<T> Left(Vector512<T> previous, Vector512<T> current) => Lanes512<T>.Shifted(current, previous, Vector512<T>.Count - 1);
+
+    /// <summary>A block's right tap: its cells moved one lane back, the last from the block after.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Right(Vector512<T> current, Vector512<T> next) => Lanes512<T>.Shifted(next, current, 1);
 }
