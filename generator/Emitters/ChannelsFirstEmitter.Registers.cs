@@ -368,9 +368,10 @@ internal sealed partial class ChannelsFirstEmitter
     /// opens from +0. Each row's taps are made once, and the sums of the rows' windows are independent chains of
     /// additions the core overlaps. Every other addition is <c>KernelLanes512.Add</c>, the same sum on the FMA pipes:
     /// inception NCHW took 63 us with every addition on the add pipes, 57 with every other one on the FMA pipes
-    /// (stopwatch; one in three there, 57 too).
+    /// (stopwatch; one in three there, 57 too). Before the first output row, <paramref name="openWindows"/> says how
+    /// many windows have opened, and only those take the row.
     /// </summary>
-    private void EmitRowEnters(SourceWriter w, RegisterRow row, bool completes)
+    private void EmitRowEnters(SourceWriter w, RegisterRow row, bool completes, int openWindows = int.MaxValue)
     {
         int blocks = row.Blocks;
         int kept = Rows - 1;
@@ -378,7 +379,7 @@ internal sealed partial class ChannelsFirstEmitter
         string taps = string.Join(", ", Enumerable.Range(0, blocks).SelectMany(b => Enumerable.Range(0, Taps).Select(kw => $"out var b{b}_t{kw}")));
         w.Line($"RowTaps512{row.Name}(plane, entering, height, width, lastInside, {fills}, {taps});");
         // Chain j continues open{j} (j = Rows - 1 completes a window); chain 0 opens a new window from +0.
-        var chains = Enumerable.Range(0, Rows).Where(j => completes || j < kept).Reverse().ToList();
+        var chains = Enumerable.Range(0, Rows).Where(j => (completes || j < kept) && j <= openWindows).Reverse().ToList();
         string Chain(int j, int b) => j == kept ? $"sum{b}" : $"opening{j + 1}_b{b}";
         foreach (int j in chains)
             w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"var {Chain(j, b)} = {(j == 0 ? row.Fill(b) : $"open{j}_b{b}")};")));
@@ -386,7 +387,7 @@ internal sealed partial class ChannelsFirstEmitter
         for (int kw = 0; kw < Taps; kw++)
             foreach (int j in chains)
                 w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => (kw + j) % 2 == 0 ? $"{Chain(j, b)} += b{b}_t{kw};" : $"{Chain(j, b)} = KernelLanes512.Add({Chain(j, b)}, b{b}_t{kw});")));
-        for (int j = 1; j <= kept; j++)
+        for (int j = 1; j <= kept && j - 1 <= openWindows; j++) // open{j} is chain j - 1's sum
             w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"open{j}_b{b} = opening{j}_b{b};")));
     }
 
@@ -470,9 +471,15 @@ internal sealed partial class ChannelsFirstEmitter
                 w.Line(string.Join(" ", Enumerable.Range(0, blocks).Select(b => $"var open{j}_b{b} = {row.Fill(b)};")));
             if (kept > 0)
             {
-                w.Line("// The rows above the first output row's last window row enter; no window is complete yet.");
-                using (w.Block($"for (int entering = -PadTop; entering < {kept} - PadTop; entering++)"))
-                    EmitRowEnters(w, row, completes: false);
+                w.Line("// The rows above the first output row's last window row enter, each into the windows opened so far.");
+                for (int opened = 0; opened < kept; opened++)
+                {
+                    using (w.Block(""))
+                    {
+                        w.Line($"int entering = {(opened == 0 ? "" : $"{opened} ")}- PadTop;");
+                        EmitRowEnters(w, row, completes: false, openWindows: opened);
+                    }
+                }
             }
             using (w.Block($"for (int oh = 0, entering = {kept} - PadTop; oh < outHeight; oh++, entering++, output += outWidth)"))
             {

@@ -153,9 +153,19 @@ namespace KernelGen.Generated
                 // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
                 var open1_b0 = fill;
                 var open2_b0 = fill;
-                // The rows above the first output row's last window row enter; no window is complete yet.
-                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                // The rows above the first output row's last window row enter, each into the windows opened so far.
                 {
+                    int entering = - PadTop;
+                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2);
+                    var opening1_b0 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening1_b0 += b0_t0;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening1_b0 += b0_t2;
+                    open1_b0 = opening1_b0;
+                }
+                {
+                    int entering = 1 - PadTop;
                     RowTaps512x1(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2);
                     var opening2_b0 = open1_b0;
                     var opening1_b0 = fill;
@@ -230,9 +240,19 @@ namespace KernelGen.Generated
                 // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
                 var open1_b0 = fillHalf;
                 var open2_b0 = fillHalf;
-                // The rows above the first output row's last window row enter; no window is complete yet.
-                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                // The rows above the first output row's last window row enter, each into the windows opened so far.
                 {
+                    int entering = - PadTop;
+                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2);
+                    var opening1_b0 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening1_b0 += b0_t0;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening1_b0 += b0_t2;
+                    open1_b0 = opening1_b0;
+                }
+                {
+                    int entering = 1 - PadTop;
                     RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2);
                     var opening2_b0 = open1_b0;
                     var opening1_b0 = fillHalf;
@@ -308,9 +328,19 @@ namespace KernelGen.Generated
                 // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
                 var open1_b0 = fill; var open1_b1 = fill;
                 var open2_b0 = fill; var open2_b1 = fill;
-                // The rows above the first output row's last window row enter; no window is complete yet.
-                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                // The rows above the first output row's last window row enter, each into the windows opened so far.
                 {
+                    int entering = - PadTop;
+                    RowTaps512x2(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2);
+                    var opening1_b0 = fill; var opening1_b1 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1;
+                }
+                {
+                    int entering = 1 - PadTop;
                     RowTaps512x2(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2);
                     var opening2_b0 = open1_b0; var opening2_b1 = open1_b1;
                     var opening1_b0 = fill; var opening1_b1 = fill;
@@ -396,9 +426,19 @@ namespace KernelGen.Generated
                 // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
                 var open1_b0 = fill; var open1_b1 = fillHalf;
                 var open2_b0 = fill; var open2_b1 = fillHalf;
-                // The rows above the first output row's last window row enter; no window is complete yet.
-                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                // The rows above the first output row's last window row enter, each into the windows opened so far.
                 {
+                    int entering = - PadTop;
+                    RowTaps512x2HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2);
+                    var opening1_b0 = fill; var opening1_b1 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1;
+                }
+                {
+                    int entering = 1 - PadTop;
                     RowTaps512x2HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2);
                     var opening2_b0 = open1_b0; var opening2_b1 = open1_b1;
                     var opening1_b0 = fill; var opening1_b1 = fillHalf;
@@ -484,9 +524,19 @@ namespace KernelGen.Generated
                 // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
                 var open1_b0 = fill; var open1_b1 = fill; var open1_b2 = fill;
                 var open2_b0 = fill; var open2_b1 = fill; var open2_b2 = fill;
-                // The rows above the first output row's last window row enter; no window is complete yet.
-                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                // The rows above the first output row's last window row enter, each into the windows opened so far.
                 {
+                    int entering = - PadTop;
+                    RowTaps512x3(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2);
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2;
+                }
+                {
+                    int entering = 1 - PadTop;
                     RowTaps512x3(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2);
                     var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2;
                     var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill;
@@ -582,9 +632,19 @@ namespace KernelGen.Generated
                 // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
                 var open1_b0 = fill; var open1_b1 = fill; var open1_b2 = fillHalf;
                 var open2_b0 = fill; var open2_b1 = fill; var open2_b2 = fillHalf;
-                // The rows above the first output row's last window row enter; no window is complete yet.
-                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                // The rows above the first output row's last window row enter, each into the windows opened so far.
                 {
+                    int entering = - PadTop;
+                    RowTaps512x3HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2);
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2;
+                }
+                {
+                    int entering = 1 - PadTop;
                     RowTaps512x3HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2);
                     var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2;
                     var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fillHalf;
@@ -680,9 +740,19 @@ namespace KernelGen.Generated
                 // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
                 var open1_b0 = fill; var open1_b1 = fill; var open1_b2 = fill; var open1_b3 = fill;
                 var open2_b0 = fill; var open2_b1 = fill; var open2_b2 = fill; var open2_b3 = fill;
-                // The rows above the first output row's last window row enter; no window is complete yet.
-                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                // The rows above the first output row's last window row enter, each into the windows opened so far.
                 {
+                    int entering = - PadTop;
+                    RowTaps512x4(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2, out var b3_t0, out var b3_t1, out var b3_t2);
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill; var opening1_b3 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0; opening1_b3 += b3_t0;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1); opening1_b3 = KernelLanes512.Add(opening1_b3, b3_t1);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2; opening1_b3 += b3_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2; open1_b3 = opening1_b3;
+                }
+                {
+                    int entering = 1 - PadTop;
                     RowTaps512x4(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2, out var b3_t0, out var b3_t1, out var b3_t2);
                     var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2; var opening2_b3 = open1_b3;
                     var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill; var opening1_b3 = fill;
@@ -788,9 +858,19 @@ namespace KernelGen.Generated
                 // The sums of the windows still open: open{j} holds the first j rows of the window whose top row entered j rows ago.
                 var open1_b0 = fill; var open1_b1 = fill; var open1_b2 = fill; var open1_b3 = fillHalf;
                 var open2_b0 = fill; var open2_b1 = fill; var open2_b2 = fill; var open2_b3 = fillHalf;
-                // The rows above the first output row's last window row enter; no window is complete yet.
-                for (int entering = -PadTop; entering < 2 - PadTop; entering++)
+                // The rows above the first output row's last window row enter, each into the windows opened so far.
                 {
+                    int entering = - PadTop;
+                    RowTaps512x4HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2, out var b3_t0, out var b3_t1, out var b3_t2);
+                    var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill; var opening1_b3 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening1_b0 += b0_t0; opening1_b1 += b1_t0; opening1_b2 += b2_t0; opening1_b3 += b3_t0;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1); opening1_b1 = KernelLanes512.Add(opening1_b1, b1_t1); opening1_b2 = KernelLanes512.Add(opening1_b2, b2_t1); opening1_b3 = KernelLanes512.Add(opening1_b3, b3_t1);
+                    opening1_b0 += b0_t2; opening1_b1 += b1_t2; opening1_b2 += b2_t2; opening1_b3 += b3_t2;
+                    open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2; open1_b3 = opening1_b3;
+                }
+                {
+                    int entering = 1 - PadTop;
                     RowTaps512x4HalfLast(plane, entering, height, width, lastInside, fill, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b1_t0, out var b1_t1, out var b1_t2, out var b2_t0, out var b2_t1, out var b2_t2, out var b3_t0, out var b3_t1, out var b3_t2);
                     var opening2_b0 = open1_b0; var opening2_b1 = open1_b1; var opening2_b2 = open1_b2; var opening2_b3 = open1_b3;
                     var opening1_b0 = fill; var opening1_b1 = fill; var opening1_b2 = fill; var opening1_b3 = fillHalf;

@@ -137,9 +137,66 @@ namespace KernelGen.Generated
                 var open2_b0 = fill;
                 var open3_b0 = fill;
                 var open4_b0 = fill;
-                // The rows above the first output row's last window row enter; no window is complete yet.
-                for (int entering = -PadTop; entering < 4 - PadTop; entering++)
+                // The rows above the first output row's last window row enter, each into the windows opened so far.
                 {
+                    int entering = - PadTop;
+                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
+                    var opening1_b0 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening1_b0 += b0_t0;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening1_b0 += b0_t2;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t3);
+                    opening1_b0 += b0_t4;
+                    open1_b0 = opening1_b0;
+                }
+                {
+                    int entering = 1 - PadTop;
+                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    opening2_b0 += b0_t3;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t3);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t4);
+                    opening1_b0 += b0_t4;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
+                }
+                {
+                    int entering = 2 - PadTop;
+                    RowTaps512x1(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
+                    var opening3_b0 = open2_b0;
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fill;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening3_b0 += b0_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t1);
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening3_b0 += b0_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t3);
+                    opening2_b0 += b0_t3;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t3);
+                    opening3_b0 += b0_t4;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t4);
+                    opening1_b0 += b0_t4;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
+                    open3_b0 = opening3_b0;
+                }
+                {
+                    int entering = 3 - PadTop;
                     RowTaps512x1(plane, entering, height, width, lastInside, fill, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
                     var opening4_b0 = open3_b0;
                     var opening3_b0 = open2_b0;
@@ -254,9 +311,66 @@ namespace KernelGen.Generated
                 var open2_b0 = fillHalf;
                 var open3_b0 = fillHalf;
                 var open4_b0 = fillHalf;
-                // The rows above the first output row's last window row enter; no window is complete yet.
-                for (int entering = -PadTop; entering < 4 - PadTop; entering++)
+                // The rows above the first output row's last window row enter, each into the windows opened so far.
                 {
+                    int entering = - PadTop;
+                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
+                    var opening1_b0 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening1_b0 += b0_t0;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening1_b0 += b0_t2;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t3);
+                    opening1_b0 += b0_t4;
+                    open1_b0 = opening1_b0;
+                }
+                {
+                    int entering = 1 - PadTop;
+                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    opening2_b0 += b0_t3;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t3);
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t4);
+                    opening1_b0 += b0_t4;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
+                }
+                {
+                    int entering = 2 - PadTop;
+                    RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
+                    var opening3_b0 = open2_b0;
+                    var opening2_b0 = open1_b0;
+                    var opening1_b0 = fillHalf;
+                    // Each tap goes into every open window's sum; the additions alternate between the add and the FMA pipes.
+                    opening3_b0 += b0_t0;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t0);
+                    opening1_b0 += b0_t0;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t1);
+                    opening2_b0 += b0_t1;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t1);
+                    opening3_b0 += b0_t2;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t2);
+                    opening1_b0 += b0_t2;
+                    opening3_b0 = KernelLanes512.Add(opening3_b0, b0_t3);
+                    opening2_b0 += b0_t3;
+                    opening1_b0 = KernelLanes512.Add(opening1_b0, b0_t3);
+                    opening3_b0 += b0_t4;
+                    opening2_b0 = KernelLanes512.Add(opening2_b0, b0_t4);
+                    opening1_b0 += b0_t4;
+                    open1_b0 = opening1_b0;
+                    open2_b0 = opening2_b0;
+                    open3_b0 = opening3_b0;
+                }
+                {
+                    int entering = 3 - PadTop;
                     RowTaps512x1HalfLast(plane, entering, height, width, lastInside, fillHalf, out var b0_t0, out var b0_t1, out var b0_t2, out var b0_t3, out var b0_t4);
                     var opening4_b0 = open3_b0;
                     var opening3_b0 = open2_b0;
