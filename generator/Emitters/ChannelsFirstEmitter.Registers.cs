@@ -125,7 +125,8 @@ internal sealed partial class ChannelsFirstEmitter
         w.Line($"/// phase blocks (the previous, the current and the next {stride * lanes} cells), each computed once: every output block");
         w.Line("/// takes its taps from them, then the blocks move on. Only the last blocks of a row load masked or read -inf.");
         w.Line($"/// Returns false when <typeparamref name=\"TMax\"/> needs a NaN check and a loaded cell may have been NaN: the sum of");
-        w.Line($"/// the cells loaded from window rows {CheckedRowsText} (every input row a window reads) is NaN.");
+        w.Line($"/// the column maxima over window rows 0 to r, for r = {CheckedRowsText}, is NaN (a NaN in row r makes that maximum NaN, and");
+        w.Line("/// those rows cover every input row a window reads).");
         w.Line("/// </summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static bool WidePlane512<TMax>({T}* plane, {T}* output, {T}* padding, int height, int width, int outHeight, int outWidth, int vectors, {Mask512} lastInside) where TMax : struct, IMax512"))
@@ -199,13 +200,30 @@ internal sealed partial class ChannelsFirstEmitter
 
     /// <summary>
     /// Declares <paramref name="name"/>, the maximum over the window's rows of the cells <paramref name="load"/> gives
-    /// for each row (loaded once into locals), and adds the checked rows' cells to <c>loadedSum</c>.
+    /// for each row (loaded once into locals), taken row by row, and folds the checked rows into <c>loadedSum</c>.
     /// </summary>
+    /// <remarks>
+    /// The check folds in the running maxima (through row r, for each checked row r) instead of the rows' cells:
+    /// <c>vmaxps</c> returns its second operand when either is NaN, so a NaN in row r makes the running maximum through
+    /// row r NaN. Running maxima from row PadTop on include a row inside the input in every window, so they are -inf
+    /// only in lanes past the row's end, where every row is; two of them can then go into one product
+    /// (<c>KernelLanes512.AddProduct</c>, one instruction for two rows where adding the cells takes two) without a
+    /// finite cell meeting a padding row's -inf. Earlier ones go in by addition.
+    /// </remarks>
     private void EmitCheckedRowMaxima(SourceWriter w, string name, System.Func<int, string> load)
     {
         for (int r = 0; r < Rows; r++) w.Line($"var {name}Row{r} = {load(r)};");
-        w.Line($"var {name} = {MaxOverRows("TMax.Max", r => $"{name}Row{r}")};");
-        w.Line(AddToNaNCheckSum(Enumerable.Range(FirstCheckedRow, Rows - FirstCheckedRow).Select(r => $"{name}Row{r}")));
+        string Through(int r) => r == 0 ? $"{name}Row0" : r == Rows - 1 ? name : $"{name}Through{r}";
+        for (int r = 1; r < Rows; r++) w.Line($"var {Through(r)} = TMax.Max({Through(r - 1)}, {name}Row{r});");
+        if (Rows == 1) w.Line($"var {name} = {name}Row0;");
+        var added = Enumerable.Range(FirstCheckedRow, Rows - FirstCheckedRow).Select(r => (Row: r, Maximum: Through(r))).ToList();
+        var byAddition = added.Where(t => t.Row < _c.PadHeight).ToList();
+        var inProducts = added.Where(t => t.Row >= _c.PadHeight).ToList();
+        if (inProducts.Count % 2 == 1) { byAddition.Add(inProducts[0]); inProducts.RemoveAt(0); }
+        string check = "loadedSum";
+        foreach (var term in byAddition) check = $"KernelLanes512.Add({term.Maximum}, {check})";
+        for (int i = 0; i < inProducts.Count; i += 2) check = $"KernelLanes512.AddProduct({inProducts[i].Maximum}, {inProducts[i + 1].Maximum}, {check})";
+        w.Line($"if (TMax.NeedsNaNCheck) loadedSum = {check};");
     }
 
     /// <summary>The phase block <paramref name="ahead"/> blocks after the current one, as cells (stride 1) or even and odd cells.</summary>

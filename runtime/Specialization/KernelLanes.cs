@@ -83,6 +83,21 @@ public static unsafe class KernelLanes512
     public static Vector512<double> Add(Vector512<double> left, Vector512<double> right) =>
         Avx512F.FusedMultiplyAdd(left, Vector512<double>.One, right);
 
+    /// <summary>
+    /// <paramref name="left"/> * <paramref name="right"/> + <paramref name="sum"/> in one <c>vfmadd</c>, for the NaN checks
+    /// of max kernels: the result is NaN when either factor is, so one instruction checks two vectors of loaded cells
+    /// where a sum of them takes two. It is also NaN for inf * 0 and when products overflow to opposite infinities;
+    /// those false alarms only send a plane to the exact path, as a sum's inf + -inf does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> AddProduct(Vector512<float> left, Vector512<float> right, Vector512<float> sum) =>
+        Avx512F.FusedMultiplyAdd(left, right, sum);
+
+    /// <inheritdoc cref="AddProduct(Vector512{float}, Vector512{float}, Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> AddProduct(Vector512<double> left, Vector512<double> right, Vector512<double> sum) =>
+        Avx512F.FusedMultiplyAdd(left, right, sum);
+
     /// <summary><paramref name="value"/> + 0 (see <see cref="Add(Vector512{float}, Vector512{float})"/>): a zero maximum becomes +0, every other value is kept.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> PlusZero(Vector512<float> value) => Add(value, Vector512<float>.Zero);

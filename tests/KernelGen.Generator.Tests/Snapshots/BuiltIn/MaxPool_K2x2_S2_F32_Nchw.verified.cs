@@ -268,7 +268,8 @@ namespace KernelGen.Generated
         /// phase blocks (the previous, the current and the next 32 cells), each computed once: every output block
         /// takes its taps from them, then the blocks move on. Only the last blocks of a row load masked or read -inf.
         /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN: the sum of
-        /// the cells loaded from window rows 0 to 1 (every input row a window reads) is NaN.
+        /// the column maxima over window rows 0 to r, for r = 0 to 1, is NaN (a NaN in row r makes that maximum NaN, and
+        /// those rows cover every input row a window reads).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool WidePlane512<TMax>(float* plane, float* output, float* padding, int height, int width, int outHeight, int outWidth, int vectors, Vector512<int> lastInside) where TMax : struct, IMax512
@@ -291,11 +292,11 @@ namespace KernelGen.Generated
                     var lowNextRow0 = Vector512.Load(row0 + ((block + 1) * 2) * 16);
                     var lowNextRow1 = Vector512.Load(row1 + ((block + 1) * 2) * 16);
                     var lowNext = TMax.Max(lowNextRow0, lowNextRow1);
-                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(lowNextRow0, lowNextRow1), loadedSum);
+                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.AddProduct(lowNextRow0, lowNext, loadedSum);
                     var highNextRow0 = Vector512.Load(row0 + ((block + 1) * 2 + 1) * 16);
                     var highNextRow1 = Vector512.Load(row1 + ((block + 1) * 2 + 1) * 16);
                     var highNext = TMax.Max(highNextRow0, highNextRow1);
-                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(highNextRow0, highNextRow1), loadedSum);
+                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.AddProduct(highNextRow0, highNext, loadedSum);
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
                     var result = KernelLanes512.PlusZero(TMax.Max(evenCurrent, oddCurrent));
                     result.Store(output + block * 16);
@@ -328,7 +329,7 @@ namespace KernelGen.Generated
                 var maximaRow0 = Vector512.Load(row0 + index * 16);
                 var maximaRow1 = Vector512.Load(row1 + index * 16);
                 var maxima = TMax.Max(maximaRow0, maximaRow1);
-                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(maximaRow0, maximaRow1), loadedSum);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.AddProduct(maximaRow0, maxima, loadedSum);
                 return maxima;
             }
             if (index == vectors - 1)
@@ -336,7 +337,7 @@ namespace KernelGen.Generated
                 var maximaRow0 = Avx512F.MaskLoad(row0 + index * 16, lastInside.AsSingle(), fill);
                 var maximaRow1 = Avx512F.MaskLoad(row1 + index * 16, lastInside.AsSingle(), fill);
                 var maxima = TMax.Max(maximaRow0, maximaRow1);
-                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(maximaRow0, maximaRow1), loadedSum);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.AddProduct(maximaRow0, maxima, loadedSum);
                 return maxima;
             }
             return fill;

@@ -272,7 +272,8 @@ namespace KernelGen.Generated
         /// phase blocks (the previous, the current and the next 16 cells), each computed once: every output block
         /// takes its taps from them, then the blocks move on. Only the last blocks of a row load masked or read -inf.
         /// Returns false when <typeparamref name="TMax"/> needs a NaN check and a loaded cell may have been NaN: the sum of
-        /// the cells loaded from window rows 1 to 2 (every input row a window reads) is NaN.
+        /// the column maxima over window rows 0 to r, for r = 1 to 2, is NaN (a NaN in row r makes that maximum NaN, and
+        /// those rows cover every input row a window reads).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool WidePlane512<TMax>(double* plane, double* output, double* padding, int height, int width, int outHeight, int outWidth, int vectors, Vector512<long> lastInside) where TMax : struct, IMax512
@@ -296,13 +297,15 @@ namespace KernelGen.Generated
                     var lowNextRow0 = Vector512.Load(row0 + ((block + 1) * 2) * 8);
                     var lowNextRow1 = Vector512.Load(row1 + ((block + 1) * 2) * 8);
                     var lowNextRow2 = Vector512.Load(row2 + ((block + 1) * 2) * 8);
-                    var lowNext = TMax.Max(TMax.Max(lowNextRow0, lowNextRow1), lowNextRow2);
-                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(lowNextRow1, lowNextRow2), loadedSum);
+                    var lowNextThrough1 = TMax.Max(lowNextRow0, lowNextRow1);
+                    var lowNext = TMax.Max(lowNextThrough1, lowNextRow2);
+                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.AddProduct(lowNextThrough1, lowNext, loadedSum);
                     var highNextRow0 = Vector512.Load(row0 + ((block + 1) * 2 + 1) * 8);
                     var highNextRow1 = Vector512.Load(row1 + ((block + 1) * 2 + 1) * 8);
                     var highNextRow2 = Vector512.Load(row2 + ((block + 1) * 2 + 1) * 8);
-                    var highNext = TMax.Max(TMax.Max(highNextRow0, highNextRow1), highNextRow2);
-                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(highNextRow1, highNextRow2), loadedSum);
+                    var highNextThrough1 = TMax.Max(highNextRow0, highNextRow1);
+                    var highNext = TMax.Max(highNextThrough1, highNextRow2);
+                    if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.AddProduct(highNextThrough1, highNext, loadedSum);
                     var evenNext = KernelLanes512.Even(lowNext, highNext); var oddNext = KernelLanes512.Odd(lowNext, highNext);
                     var result = KernelLanes512.PlusZero(TMax.Max(Avx512F.AlignRight64(oddCurrent.AsInt64(), oddPrevious.AsInt64(), 7).AsDouble(), TMax.Max(evenCurrent, oddCurrent)));
                     result.Store(output + block * 8);
@@ -335,8 +338,9 @@ namespace KernelGen.Generated
                 var maximaRow0 = Vector512.Load(row0 + index * 8);
                 var maximaRow1 = Vector512.Load(row1 + index * 8);
                 var maximaRow2 = Vector512.Load(row2 + index * 8);
-                var maxima = TMax.Max(TMax.Max(maximaRow0, maximaRow1), maximaRow2);
-                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(maximaRow1, maximaRow2), loadedSum);
+                var maximaThrough1 = TMax.Max(maximaRow0, maximaRow1);
+                var maxima = TMax.Max(maximaThrough1, maximaRow2);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.AddProduct(maximaThrough1, maxima, loadedSum);
                 return maxima;
             }
             if (index == vectors - 1)
@@ -344,8 +348,9 @@ namespace KernelGen.Generated
                 var maximaRow0 = Avx512F.MaskLoad(row0 + index * 8, lastInside.AsDouble(), fill);
                 var maximaRow1 = Avx512F.MaskLoad(row1 + index * 8, lastInside.AsDouble(), fill);
                 var maximaRow2 = Avx512F.MaskLoad(row2 + index * 8, lastInside.AsDouble(), fill);
-                var maxima = TMax.Max(TMax.Max(maximaRow0, maximaRow1), maximaRow2);
-                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add(KernelLanes512.Add(maximaRow1, maximaRow2), loadedSum);
+                var maximaThrough1 = TMax.Max(maximaRow0, maximaRow1);
+                var maxima = TMax.Max(maximaThrough1, maximaRow2);
+                if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.AddProduct(maximaThrough1, maxima, loadedSum);
                 return maxima;
             }
             return fill;
