@@ -15,8 +15,8 @@ namespace KernelGen.Generated
     /// </summary>
     /// <remarks>
     /// Channels last, separable: a vector of channels sweeps along a pass of output rows. At each input column
-    /// the pass's 3 rows are reduced once to column maxima, which stay in registers for every window that
-    /// shares the column.
+    /// the pass's 5 rows are reduced once to column maxima, which stay in registers for every window that
+    /// shares the column; two output rows (or, with stride 1, columns) whose windows overlap also share their common part.
     /// Rows and columns in the padding are clamped to the nearest inside the input: every window holds an
     /// input cell, and max(a, a) = a. NaN propagates, and a zero maximum is +0.
     /// </remarks>
@@ -29,7 +29,7 @@ namespace KernelGen.Generated
         private const int StrideHeight = 2, PadTop = 1, PadLeft = 1;
 
         /// <summary>Output rows per pass (they share input rows) and output columns per step of a sweep (they share column maxima).</summary>
-        private const int RowsPerPass = 1, ColumnsPerStep = 1;
+        private const int RowsPerPass = 2, ColumnsPerStep = 1;
 
         /// <summary>How far a step moves the sweep along the input row, in columns.</summary>
         private const int StepAdvance = 2;
@@ -69,23 +69,28 @@ namespace KernelGen.Generated
                 float* row0 = image + Math.Clamp(top, 0, height - 1) * rowStride;
                 float* row1 = image + Math.Clamp(top + 1, 0, height - 1) * rowStride;
                 float* row2 = image + Math.Clamp(top + 2, 0, height - 1) * rowStride;
+                float* row3 = image + Math.Clamp(top + 3, 0, height - 1) * rowStride;
+                float* row4 = image + Math.Clamp(top + 4, 0, height - 1) * rowStride;
                 float* out0 = output + oh * outRowStride;
+                // An odd last row: the pass still computes a second row (its reads stay inside the image) but does not store it.
+                bool secondRow = oh + 1 < outHeight;
+                float* out1 = out0 + (secondRow ? outRowStride : 0);
                 int c = 0;
                 if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                 {
                     for (; c <= channels - 64; c += 64)
                     {
-                        Sweep512x4(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                        Sweep512x4(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                     }
                     for (; c <= channels - 16; c += 16)
                     {
-                        Sweep512(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                     }
                     // The channels left: one sweep that ends at the last channel, overlapping the previous one.
                     if (c < channels && channels >= 16)
                     {
                         c = channels - 16;
-                        Sweep512(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                         c = channels;
                     }
                 }
@@ -93,34 +98,34 @@ namespace KernelGen.Generated
                 {
                     for (; c <= channels - 32; c += 32)
                     {
-                        Sweep256x4(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                        Sweep256x4(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                     }
                     for (; c <= channels - 8; c += 8)
                     {
-                        Sweep256(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                        Sweep256(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                     }
                 }
                 if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
                 {
                     for (; c <= channels - 16; c += 16)
                     {
-                        Sweep128x4(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                        Sweep128x4(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                     }
                     for (; c <= channels - 4; c += 4)
                     {
-                        Sweep128(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                        Sweep128(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                     }
                 }
                 for (; c < channels; c++)
                 {
-                    SweepScalar(row0 + c, row1 + c, row2 + c, out0 + c, width, channels, outWidth);
+                    SweepScalar(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                 }
             }
         }
 
         /// <summary>Sweeps 4 Vector512 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512x4(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        private static void Sweep512x4(float* row0, float* row1, float* row2, float* row3, float* row4, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
             int last = width - 1;
             int x = -PadLeft; // the first column of the step's first window
@@ -130,79 +135,115 @@ namespace KernelGen.Generated
             var row0_0_0 = Vector512.Load(row0 + at);
             var row1_0_0 = Vector512.Load(row1 + at);
             var row2_0_0 = Vector512.Load(row2 + at);
+            var row3_0_0 = Vector512.Load(row3 + at);
+            var row4_0_0 = Vector512.Load(row4 + at);
             var max0 = KernelLanes512.Max(row0_0_0, row1_0_0);
-            var max1 = KernelLanes512.Max(max0, row2_0_0);
-            var column0_0_0 = max1;
+            var column0_0_0 = KernelLanes512.Max(max0, row2_0_0);
+            var max1 = KernelLanes512.Max(row2_0_0, row3_0_0);
+            var column1_0_0 = KernelLanes512.Max(max1, row4_0_0);
             var row0_0_1 = Vector512.Load(row0 + at + 16);
             var row1_0_1 = Vector512.Load(row1 + at + 16);
             var row2_0_1 = Vector512.Load(row2 + at + 16);
+            var row3_0_1 = Vector512.Load(row3 + at + 16);
+            var row4_0_1 = Vector512.Load(row4 + at + 16);
             var max2 = KernelLanes512.Max(row0_0_1, row1_0_1);
-            var max3 = KernelLanes512.Max(max2, row2_0_1);
-            var column0_0_1 = max3;
+            var column0_0_1 = KernelLanes512.Max(max2, row2_0_1);
+            var max3 = KernelLanes512.Max(row2_0_1, row3_0_1);
+            var column1_0_1 = KernelLanes512.Max(max3, row4_0_1);
             var row0_0_2 = Vector512.Load(row0 + at + 32);
             var row1_0_2 = Vector512.Load(row1 + at + 32);
             var row2_0_2 = Vector512.Load(row2 + at + 32);
+            var row3_0_2 = Vector512.Load(row3 + at + 32);
+            var row4_0_2 = Vector512.Load(row4 + at + 32);
             var max4 = KernelLanes512.Max(row0_0_2, row1_0_2);
-            var max5 = KernelLanes512.Max(max4, row2_0_2);
-            var column0_0_2 = max5;
+            var column0_0_2 = KernelLanes512.Max(max4, row2_0_2);
+            var max5 = KernelLanes512.Max(row2_0_2, row3_0_2);
+            var column1_0_2 = KernelLanes512.Max(max5, row4_0_2);
             var row0_0_3 = Vector512.Load(row0 + at + 48);
             var row1_0_3 = Vector512.Load(row1 + at + 48);
             var row2_0_3 = Vector512.Load(row2 + at + 48);
+            var row3_0_3 = Vector512.Load(row3 + at + 48);
+            var row4_0_3 = Vector512.Load(row4 + at + 48);
             var max6 = KernelLanes512.Max(row0_0_3, row1_0_3);
-            var max7 = KernelLanes512.Max(max6, row2_0_3);
-            var column0_0_3 = max7;
+            var column0_0_3 = KernelLanes512.Max(max6, row2_0_3);
+            var max7 = KernelLanes512.Max(row2_0_3, row3_0_3);
+            var column1_0_3 = KernelLanes512.Max(max7, row4_0_3);
             for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
                 at = (long)Math.Clamp(x + 1, 0, last) * channels;
                 var row0_1_0 = Vector512.Load(row0 + at);
                 var row1_1_0 = Vector512.Load(row1 + at);
                 var row2_1_0 = Vector512.Load(row2 + at);
+                var row3_1_0 = Vector512.Load(row3 + at);
+                var row4_1_0 = Vector512.Load(row4 + at);
                 var max8 = KernelLanes512.Max(row0_1_0, row1_1_0);
-                var max9 = KernelLanes512.Max(max8, row2_1_0);
-                var column0_1_0 = max9;
+                var column0_1_0 = KernelLanes512.Max(max8, row2_1_0);
+                var max9 = KernelLanes512.Max(row2_1_0, row3_1_0);
+                var column1_1_0 = KernelLanes512.Max(max9, row4_1_0);
                 var row0_1_1 = Vector512.Load(row0 + at + 16);
                 var row1_1_1 = Vector512.Load(row1 + at + 16);
                 var row2_1_1 = Vector512.Load(row2 + at + 16);
+                var row3_1_1 = Vector512.Load(row3 + at + 16);
+                var row4_1_1 = Vector512.Load(row4 + at + 16);
                 var max10 = KernelLanes512.Max(row0_1_1, row1_1_1);
-                var max11 = KernelLanes512.Max(max10, row2_1_1);
-                var column0_1_1 = max11;
+                var column0_1_1 = KernelLanes512.Max(max10, row2_1_1);
+                var max11 = KernelLanes512.Max(row2_1_1, row3_1_1);
+                var column1_1_1 = KernelLanes512.Max(max11, row4_1_1);
                 var row0_1_2 = Vector512.Load(row0 + at + 32);
                 var row1_1_2 = Vector512.Load(row1 + at + 32);
                 var row2_1_2 = Vector512.Load(row2 + at + 32);
+                var row3_1_2 = Vector512.Load(row3 + at + 32);
+                var row4_1_2 = Vector512.Load(row4 + at + 32);
                 var max12 = KernelLanes512.Max(row0_1_2, row1_1_2);
-                var max13 = KernelLanes512.Max(max12, row2_1_2);
-                var column0_1_2 = max13;
+                var column0_1_2 = KernelLanes512.Max(max12, row2_1_2);
+                var max13 = KernelLanes512.Max(row2_1_2, row3_1_2);
+                var column1_1_2 = KernelLanes512.Max(max13, row4_1_2);
                 var row0_1_3 = Vector512.Load(row0 + at + 48);
                 var row1_1_3 = Vector512.Load(row1 + at + 48);
                 var row2_1_3 = Vector512.Load(row2 + at + 48);
+                var row3_1_3 = Vector512.Load(row3 + at + 48);
+                var row4_1_3 = Vector512.Load(row4 + at + 48);
                 var max14 = KernelLanes512.Max(row0_1_3, row1_1_3);
-                var max15 = KernelLanes512.Max(max14, row2_1_3);
-                var column0_1_3 = max15;
+                var column0_1_3 = KernelLanes512.Max(max14, row2_1_3);
+                var max15 = KernelLanes512.Max(row2_1_3, row3_1_3);
+                var column1_1_3 = KernelLanes512.Max(max15, row4_1_3);
                 at = (long)Math.Clamp(x + 2, 0, last) * channels;
                 var row0_2_0 = Vector512.Load(row0 + at);
                 var row1_2_0 = Vector512.Load(row1 + at);
                 var row2_2_0 = Vector512.Load(row2 + at);
+                var row3_2_0 = Vector512.Load(row3 + at);
+                var row4_2_0 = Vector512.Load(row4 + at);
                 var max16 = KernelLanes512.Max(row0_2_0, row1_2_0);
-                var max17 = KernelLanes512.Max(max16, row2_2_0);
-                var column0_2_0 = max17;
+                var column0_2_0 = KernelLanes512.Max(max16, row2_2_0);
+                var max17 = KernelLanes512.Max(row2_2_0, row3_2_0);
+                var column1_2_0 = KernelLanes512.Max(max17, row4_2_0);
                 var row0_2_1 = Vector512.Load(row0 + at + 16);
                 var row1_2_1 = Vector512.Load(row1 + at + 16);
                 var row2_2_1 = Vector512.Load(row2 + at + 16);
+                var row3_2_1 = Vector512.Load(row3 + at + 16);
+                var row4_2_1 = Vector512.Load(row4 + at + 16);
                 var max18 = KernelLanes512.Max(row0_2_1, row1_2_1);
-                var max19 = KernelLanes512.Max(max18, row2_2_1);
-                var column0_2_1 = max19;
+                var column0_2_1 = KernelLanes512.Max(max18, row2_2_1);
+                var max19 = KernelLanes512.Max(row2_2_1, row3_2_1);
+                var column1_2_1 = KernelLanes512.Max(max19, row4_2_1);
                 var row0_2_2 = Vector512.Load(row0 + at + 32);
                 var row1_2_2 = Vector512.Load(row1 + at + 32);
                 var row2_2_2 = Vector512.Load(row2 + at + 32);
+                var row3_2_2 = Vector512.Load(row3 + at + 32);
+                var row4_2_2 = Vector512.Load(row4 + at + 32);
                 var max20 = KernelLanes512.Max(row0_2_2, row1_2_2);
-                var max21 = KernelLanes512.Max(max20, row2_2_2);
-                var column0_2_2 = max21;
+                var column0_2_2 = KernelLanes512.Max(max20, row2_2_2);
+                var max21 = KernelLanes512.Max(row2_2_2, row3_2_2);
+                var column1_2_2 = KernelLanes512.Max(max21, row4_2_2);
                 var row0_2_3 = Vector512.Load(row0 + at + 48);
                 var row1_2_3 = Vector512.Load(row1 + at + 48);
                 var row2_2_3 = Vector512.Load(row2 + at + 48);
+                var row3_2_3 = Vector512.Load(row3 + at + 48);
+                var row4_2_3 = Vector512.Load(row4 + at + 48);
                 var max22 = KernelLanes512.Max(row0_2_3, row1_2_3);
-                var max23 = KernelLanes512.Max(max22, row2_2_3);
-                var column0_2_3 = max23;
+                var column0_2_3 = KernelLanes512.Max(max22, row2_2_3);
+                var max23 = KernelLanes512.Max(row2_2_3, row3_2_3);
+                var column1_2_3 = KernelLanes512.Max(max23, row4_2_3);
                 var max24 = KernelLanes512.Max(column0_0_0, column0_1_0);
                 var max25 = KernelLanes512.Max(max24, column0_2_0);
                 (max25 + Vector512<float>.Zero).Store(out0 + (long)ow * channels);
@@ -215,18 +256,37 @@ namespace KernelGen.Generated
                 var max30 = KernelLanes512.Max(column0_0_3, column0_1_3);
                 var max31 = KernelLanes512.Max(max30, column0_2_3);
                 (max31 + Vector512<float>.Zero).Store(out0 + (long)ow * channels + 48);
+                if (secondRow)
+                {
+                    var max32 = KernelLanes512.Max(column1_0_0, column1_1_0);
+                    var max33 = KernelLanes512.Max(max32, column1_2_0);
+                    (max33 + Vector512<float>.Zero).Store(out1 + (long)ow * channels);
+                    var max34 = KernelLanes512.Max(column1_0_1, column1_1_1);
+                    var max35 = KernelLanes512.Max(max34, column1_2_1);
+                    (max35 + Vector512<float>.Zero).Store(out1 + (long)ow * channels + 16);
+                    var max36 = KernelLanes512.Max(column1_0_2, column1_1_2);
+                    var max37 = KernelLanes512.Max(max36, column1_2_2);
+                    (max37 + Vector512<float>.Zero).Store(out1 + (long)ow * channels + 32);
+                    var max38 = KernelLanes512.Max(column1_0_3, column1_1_3);
+                    var max39 = KernelLanes512.Max(max38, column1_2_3);
+                    (max39 + Vector512<float>.Zero).Store(out1 + (long)ow * channels + 48);
+                }
                 // Slide: the next step's first columns are this step's last.
                 column0_0_0 = column0_2_0;
                 column0_0_1 = column0_2_1;
                 column0_0_2 = column0_2_2;
                 column0_0_3 = column0_2_3;
+                column1_0_0 = column1_2_0;
+                column1_0_1 = column1_2_1;
+                column1_0_2 = column1_2_2;
+                column1_0_3 = column1_2_3;
                 x += StepAdvance;
             }
         }
 
         /// <summary>Sweeps one Vector512 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        private static void Sweep512(float* row0, float* row1, float* row2, float* row3, float* row4, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
             int last = width - 1;
             int x = -PadLeft; // the first column of the step's first window
@@ -236,37 +296,53 @@ namespace KernelGen.Generated
             var row0_0 = Vector512.Load(row0 + at);
             var row1_0 = Vector512.Load(row1 + at);
             var row2_0 = Vector512.Load(row2 + at);
+            var row3_0 = Vector512.Load(row3 + at);
+            var row4_0 = Vector512.Load(row4 + at);
             var max0 = KernelLanes512.Max(row0_0, row1_0);
-            var max1 = KernelLanes512.Max(max0, row2_0);
-            var column0_0 = max1;
+            var column0_0 = KernelLanes512.Max(max0, row2_0);
+            var max1 = KernelLanes512.Max(row2_0, row3_0);
+            var column1_0 = KernelLanes512.Max(max1, row4_0);
             for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
                 at = (long)Math.Clamp(x + 1, 0, last) * channels;
                 var row0_1 = Vector512.Load(row0 + at);
                 var row1_1 = Vector512.Load(row1 + at);
                 var row2_1 = Vector512.Load(row2 + at);
+                var row3_1 = Vector512.Load(row3 + at);
+                var row4_1 = Vector512.Load(row4 + at);
                 var max2 = KernelLanes512.Max(row0_1, row1_1);
-                var max3 = KernelLanes512.Max(max2, row2_1);
-                var column0_1 = max3;
+                var column0_1 = KernelLanes512.Max(max2, row2_1);
+                var max3 = KernelLanes512.Max(row2_1, row3_1);
+                var column1_1 = KernelLanes512.Max(max3, row4_1);
                 at = (long)Math.Clamp(x + 2, 0, last) * channels;
                 var row0_2 = Vector512.Load(row0 + at);
                 var row1_2 = Vector512.Load(row1 + at);
                 var row2_2 = Vector512.Load(row2 + at);
+                var row3_2 = Vector512.Load(row3 + at);
+                var row4_2 = Vector512.Load(row4 + at);
                 var max4 = KernelLanes512.Max(row0_2, row1_2);
-                var max5 = KernelLanes512.Max(max4, row2_2);
-                var column0_2 = max5;
+                var column0_2 = KernelLanes512.Max(max4, row2_2);
+                var max5 = KernelLanes512.Max(row2_2, row3_2);
+                var column1_2 = KernelLanes512.Max(max5, row4_2);
                 var max6 = KernelLanes512.Max(column0_0, column0_1);
                 var max7 = KernelLanes512.Max(max6, column0_2);
                 (max7 + Vector512<float>.Zero).Store(out0 + (long)ow * channels);
+                if (secondRow)
+                {
+                    var max8 = KernelLanes512.Max(column1_0, column1_1);
+                    var max9 = KernelLanes512.Max(max8, column1_2);
+                    (max9 + Vector512<float>.Zero).Store(out1 + (long)ow * channels);
+                }
                 // Slide: the next step's first columns are this step's last.
                 column0_0 = column0_2;
+                column1_0 = column1_2;
                 x += StepAdvance;
             }
         }
 
         /// <summary>Sweeps 4 Vector256 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256x4(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        private static void Sweep256x4(float* row0, float* row1, float* row2, float* row3, float* row4, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
             int last = width - 1;
             int x = -PadLeft; // the first column of the step's first window
@@ -276,79 +352,115 @@ namespace KernelGen.Generated
             var row0_0_0 = Vector256.Load(row0 + at);
             var row1_0_0 = Vector256.Load(row1 + at);
             var row2_0_0 = Vector256.Load(row2 + at);
+            var row3_0_0 = Vector256.Load(row3 + at);
+            var row4_0_0 = Vector256.Load(row4 + at);
             var max0 = Vector256.Max(row0_0_0, row1_0_0);
-            var max1 = Vector256.Max(max0, row2_0_0);
-            var column0_0_0 = max1;
+            var column0_0_0 = Vector256.Max(max0, row2_0_0);
+            var max1 = Vector256.Max(row2_0_0, row3_0_0);
+            var column1_0_0 = Vector256.Max(max1, row4_0_0);
             var row0_0_1 = Vector256.Load(row0 + at + 8);
             var row1_0_1 = Vector256.Load(row1 + at + 8);
             var row2_0_1 = Vector256.Load(row2 + at + 8);
+            var row3_0_1 = Vector256.Load(row3 + at + 8);
+            var row4_0_1 = Vector256.Load(row4 + at + 8);
             var max2 = Vector256.Max(row0_0_1, row1_0_1);
-            var max3 = Vector256.Max(max2, row2_0_1);
-            var column0_0_1 = max3;
+            var column0_0_1 = Vector256.Max(max2, row2_0_1);
+            var max3 = Vector256.Max(row2_0_1, row3_0_1);
+            var column1_0_1 = Vector256.Max(max3, row4_0_1);
             var row0_0_2 = Vector256.Load(row0 + at + 16);
             var row1_0_2 = Vector256.Load(row1 + at + 16);
             var row2_0_2 = Vector256.Load(row2 + at + 16);
+            var row3_0_2 = Vector256.Load(row3 + at + 16);
+            var row4_0_2 = Vector256.Load(row4 + at + 16);
             var max4 = Vector256.Max(row0_0_2, row1_0_2);
-            var max5 = Vector256.Max(max4, row2_0_2);
-            var column0_0_2 = max5;
+            var column0_0_2 = Vector256.Max(max4, row2_0_2);
+            var max5 = Vector256.Max(row2_0_2, row3_0_2);
+            var column1_0_2 = Vector256.Max(max5, row4_0_2);
             var row0_0_3 = Vector256.Load(row0 + at + 24);
             var row1_0_3 = Vector256.Load(row1 + at + 24);
             var row2_0_3 = Vector256.Load(row2 + at + 24);
+            var row3_0_3 = Vector256.Load(row3 + at + 24);
+            var row4_0_3 = Vector256.Load(row4 + at + 24);
             var max6 = Vector256.Max(row0_0_3, row1_0_3);
-            var max7 = Vector256.Max(max6, row2_0_3);
-            var column0_0_3 = max7;
+            var column0_0_3 = Vector256.Max(max6, row2_0_3);
+            var max7 = Vector256.Max(row2_0_3, row3_0_3);
+            var column1_0_3 = Vector256.Max(max7, row4_0_3);
             for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
                 at = (long)Math.Clamp(x + 1, 0, last) * channels;
                 var row0_1_0 = Vector256.Load(row0 + at);
                 var row1_1_0 = Vector256.Load(row1 + at);
                 var row2_1_0 = Vector256.Load(row2 + at);
+                var row3_1_0 = Vector256.Load(row3 + at);
+                var row4_1_0 = Vector256.Load(row4 + at);
                 var max8 = Vector256.Max(row0_1_0, row1_1_0);
-                var max9 = Vector256.Max(max8, row2_1_0);
-                var column0_1_0 = max9;
+                var column0_1_0 = Vector256.Max(max8, row2_1_0);
+                var max9 = Vector256.Max(row2_1_0, row3_1_0);
+                var column1_1_0 = Vector256.Max(max9, row4_1_0);
                 var row0_1_1 = Vector256.Load(row0 + at + 8);
                 var row1_1_1 = Vector256.Load(row1 + at + 8);
                 var row2_1_1 = Vector256.Load(row2 + at + 8);
+                var row3_1_1 = Vector256.Load(row3 + at + 8);
+                var row4_1_1 = Vector256.Load(row4 + at + 8);
                 var max10 = Vector256.Max(row0_1_1, row1_1_1);
-                var max11 = Vector256.Max(max10, row2_1_1);
-                var column0_1_1 = max11;
+                var column0_1_1 = Vector256.Max(max10, row2_1_1);
+                var max11 = Vector256.Max(row2_1_1, row3_1_1);
+                var column1_1_1 = Vector256.Max(max11, row4_1_1);
                 var row0_1_2 = Vector256.Load(row0 + at + 16);
                 var row1_1_2 = Vector256.Load(row1 + at + 16);
                 var row2_1_2 = Vector256.Load(row2 + at + 16);
+                var row3_1_2 = Vector256.Load(row3 + at + 16);
+                var row4_1_2 = Vector256.Load(row4 + at + 16);
                 var max12 = Vector256.Max(row0_1_2, row1_1_2);
-                var max13 = Vector256.Max(max12, row2_1_2);
-                var column0_1_2 = max13;
+                var column0_1_2 = Vector256.Max(max12, row2_1_2);
+                var max13 = Vector256.Max(row2_1_2, row3_1_2);
+                var column1_1_2 = Vector256.Max(max13, row4_1_2);
                 var row0_1_3 = Vector256.Load(row0 + at + 24);
                 var row1_1_3 = Vector256.Load(row1 + at + 24);
                 var row2_1_3 = Vector256.Load(row2 + at + 24);
+                var row3_1_3 = Vector256.Load(row3 + at + 24);
+                var row4_1_3 = Vector256.Load(row4 + at + 24);
                 var max14 = Vector256.Max(row0_1_3, row1_1_3);
-                var max15 = Vector256.Max(max14, row2_1_3);
-                var column0_1_3 = max15;
+                var column0_1_3 = Vector256.Max(max14, row2_1_3);
+                var max15 = Vector256.Max(row2_1_3, row3_1_3);
+                var column1_1_3 = Vector256.Max(max15, row4_1_3);
                 at = (long)Math.Clamp(x + 2, 0, last) * channels;
                 var row0_2_0 = Vector256.Load(row0 + at);
                 var row1_2_0 = Vector256.Load(row1 + at);
                 var row2_2_0 = Vector256.Load(row2 + at);
+                var row3_2_0 = Vector256.Load(row3 + at);
+                var row4_2_0 = Vector256.Load(row4 + at);
                 var max16 = Vector256.Max(row0_2_0, row1_2_0);
-                var max17 = Vector256.Max(max16, row2_2_0);
-                var column0_2_0 = max17;
+                var column0_2_0 = Vector256.Max(max16, row2_2_0);
+                var max17 = Vector256.Max(row2_2_0, row3_2_0);
+                var column1_2_0 = Vector256.Max(max17, row4_2_0);
                 var row0_2_1 = Vector256.Load(row0 + at + 8);
                 var row1_2_1 = Vector256.Load(row1 + at + 8);
                 var row2_2_1 = Vector256.Load(row2 + at + 8);
+                var row3_2_1 = Vector256.Load(row3 + at + 8);
+                var row4_2_1 = Vector256.Load(row4 + at + 8);
                 var max18 = Vector256.Max(row0_2_1, row1_2_1);
-                var max19 = Vector256.Max(max18, row2_2_1);
-                var column0_2_1 = max19;
+                var column0_2_1 = Vector256.Max(max18, row2_2_1);
+                var max19 = Vector256.Max(row2_2_1, row3_2_1);
+                var column1_2_1 = Vector256.Max(max19, row4_2_1);
                 var row0_2_2 = Vector256.Load(row0 + at + 16);
                 var row1_2_2 = Vector256.Load(row1 + at + 16);
                 var row2_2_2 = Vector256.Load(row2 + at + 16);
+                var row3_2_2 = Vector256.Load(row3 + at + 16);
+                var row4_2_2 = Vector256.Load(row4 + at + 16);
                 var max20 = Vector256.Max(row0_2_2, row1_2_2);
-                var max21 = Vector256.Max(max20, row2_2_2);
-                var column0_2_2 = max21;
+                var column0_2_2 = Vector256.Max(max20, row2_2_2);
+                var max21 = Vector256.Max(row2_2_2, row3_2_2);
+                var column1_2_2 = Vector256.Max(max21, row4_2_2);
                 var row0_2_3 = Vector256.Load(row0 + at + 24);
                 var row1_2_3 = Vector256.Load(row1 + at + 24);
                 var row2_2_3 = Vector256.Load(row2 + at + 24);
+                var row3_2_3 = Vector256.Load(row3 + at + 24);
+                var row4_2_3 = Vector256.Load(row4 + at + 24);
                 var max22 = Vector256.Max(row0_2_3, row1_2_3);
-                var max23 = Vector256.Max(max22, row2_2_3);
-                var column0_2_3 = max23;
+                var column0_2_3 = Vector256.Max(max22, row2_2_3);
+                var max23 = Vector256.Max(row2_2_3, row3_2_3);
+                var column1_2_3 = Vector256.Max(max23, row4_2_3);
                 var max24 = Vector256.Max(column0_0_0, column0_1_0);
                 var max25 = Vector256.Max(max24, column0_2_0);
                 (max25 + Vector256<float>.Zero).Store(out0 + (long)ow * channels);
@@ -361,18 +473,37 @@ namespace KernelGen.Generated
                 var max30 = Vector256.Max(column0_0_3, column0_1_3);
                 var max31 = Vector256.Max(max30, column0_2_3);
                 (max31 + Vector256<float>.Zero).Store(out0 + (long)ow * channels + 24);
+                if (secondRow)
+                {
+                    var max32 = Vector256.Max(column1_0_0, column1_1_0);
+                    var max33 = Vector256.Max(max32, column1_2_0);
+                    (max33 + Vector256<float>.Zero).Store(out1 + (long)ow * channels);
+                    var max34 = Vector256.Max(column1_0_1, column1_1_1);
+                    var max35 = Vector256.Max(max34, column1_2_1);
+                    (max35 + Vector256<float>.Zero).Store(out1 + (long)ow * channels + 8);
+                    var max36 = Vector256.Max(column1_0_2, column1_1_2);
+                    var max37 = Vector256.Max(max36, column1_2_2);
+                    (max37 + Vector256<float>.Zero).Store(out1 + (long)ow * channels + 16);
+                    var max38 = Vector256.Max(column1_0_3, column1_1_3);
+                    var max39 = Vector256.Max(max38, column1_2_3);
+                    (max39 + Vector256<float>.Zero).Store(out1 + (long)ow * channels + 24);
+                }
                 // Slide: the next step's first columns are this step's last.
                 column0_0_0 = column0_2_0;
                 column0_0_1 = column0_2_1;
                 column0_0_2 = column0_2_2;
                 column0_0_3 = column0_2_3;
+                column1_0_0 = column1_2_0;
+                column1_0_1 = column1_2_1;
+                column1_0_2 = column1_2_2;
+                column1_0_3 = column1_2_3;
                 x += StepAdvance;
             }
         }
 
         /// <summary>Sweeps one Vector256 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        private static void Sweep256(float* row0, float* row1, float* row2, float* row3, float* row4, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
             int last = width - 1;
             int x = -PadLeft; // the first column of the step's first window
@@ -382,37 +513,53 @@ namespace KernelGen.Generated
             var row0_0 = Vector256.Load(row0 + at);
             var row1_0 = Vector256.Load(row1 + at);
             var row2_0 = Vector256.Load(row2 + at);
+            var row3_0 = Vector256.Load(row3 + at);
+            var row4_0 = Vector256.Load(row4 + at);
             var max0 = Vector256.Max(row0_0, row1_0);
-            var max1 = Vector256.Max(max0, row2_0);
-            var column0_0 = max1;
+            var column0_0 = Vector256.Max(max0, row2_0);
+            var max1 = Vector256.Max(row2_0, row3_0);
+            var column1_0 = Vector256.Max(max1, row4_0);
             for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
                 at = (long)Math.Clamp(x + 1, 0, last) * channels;
                 var row0_1 = Vector256.Load(row0 + at);
                 var row1_1 = Vector256.Load(row1 + at);
                 var row2_1 = Vector256.Load(row2 + at);
+                var row3_1 = Vector256.Load(row3 + at);
+                var row4_1 = Vector256.Load(row4 + at);
                 var max2 = Vector256.Max(row0_1, row1_1);
-                var max3 = Vector256.Max(max2, row2_1);
-                var column0_1 = max3;
+                var column0_1 = Vector256.Max(max2, row2_1);
+                var max3 = Vector256.Max(row2_1, row3_1);
+                var column1_1 = Vector256.Max(max3, row4_1);
                 at = (long)Math.Clamp(x + 2, 0, last) * channels;
                 var row0_2 = Vector256.Load(row0 + at);
                 var row1_2 = Vector256.Load(row1 + at);
                 var row2_2 = Vector256.Load(row2 + at);
+                var row3_2 = Vector256.Load(row3 + at);
+                var row4_2 = Vector256.Load(row4 + at);
                 var max4 = Vector256.Max(row0_2, row1_2);
-                var max5 = Vector256.Max(max4, row2_2);
-                var column0_2 = max5;
+                var column0_2 = Vector256.Max(max4, row2_2);
+                var max5 = Vector256.Max(row2_2, row3_2);
+                var column1_2 = Vector256.Max(max5, row4_2);
                 var max6 = Vector256.Max(column0_0, column0_1);
                 var max7 = Vector256.Max(max6, column0_2);
                 (max7 + Vector256<float>.Zero).Store(out0 + (long)ow * channels);
+                if (secondRow)
+                {
+                    var max8 = Vector256.Max(column1_0, column1_1);
+                    var max9 = Vector256.Max(max8, column1_2);
+                    (max9 + Vector256<float>.Zero).Store(out1 + (long)ow * channels);
+                }
                 // Slide: the next step's first columns are this step's last.
                 column0_0 = column0_2;
+                column1_0 = column1_2;
                 x += StepAdvance;
             }
         }
 
         /// <summary>Sweeps 4 Vector128 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128x4(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        private static void Sweep128x4(float* row0, float* row1, float* row2, float* row3, float* row4, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
             int last = width - 1;
             int x = -PadLeft; // the first column of the step's first window
@@ -422,79 +569,115 @@ namespace KernelGen.Generated
             var row0_0_0 = Vector128.Load(row0 + at);
             var row1_0_0 = Vector128.Load(row1 + at);
             var row2_0_0 = Vector128.Load(row2 + at);
+            var row3_0_0 = Vector128.Load(row3 + at);
+            var row4_0_0 = Vector128.Load(row4 + at);
             var max0 = Vector128.Max(row0_0_0, row1_0_0);
-            var max1 = Vector128.Max(max0, row2_0_0);
-            var column0_0_0 = max1;
+            var column0_0_0 = Vector128.Max(max0, row2_0_0);
+            var max1 = Vector128.Max(row2_0_0, row3_0_0);
+            var column1_0_0 = Vector128.Max(max1, row4_0_0);
             var row0_0_1 = Vector128.Load(row0 + at + 4);
             var row1_0_1 = Vector128.Load(row1 + at + 4);
             var row2_0_1 = Vector128.Load(row2 + at + 4);
+            var row3_0_1 = Vector128.Load(row3 + at + 4);
+            var row4_0_1 = Vector128.Load(row4 + at + 4);
             var max2 = Vector128.Max(row0_0_1, row1_0_1);
-            var max3 = Vector128.Max(max2, row2_0_1);
-            var column0_0_1 = max3;
+            var column0_0_1 = Vector128.Max(max2, row2_0_1);
+            var max3 = Vector128.Max(row2_0_1, row3_0_1);
+            var column1_0_1 = Vector128.Max(max3, row4_0_1);
             var row0_0_2 = Vector128.Load(row0 + at + 8);
             var row1_0_2 = Vector128.Load(row1 + at + 8);
             var row2_0_2 = Vector128.Load(row2 + at + 8);
+            var row3_0_2 = Vector128.Load(row3 + at + 8);
+            var row4_0_2 = Vector128.Load(row4 + at + 8);
             var max4 = Vector128.Max(row0_0_2, row1_0_2);
-            var max5 = Vector128.Max(max4, row2_0_2);
-            var column0_0_2 = max5;
+            var column0_0_2 = Vector128.Max(max4, row2_0_2);
+            var max5 = Vector128.Max(row2_0_2, row3_0_2);
+            var column1_0_2 = Vector128.Max(max5, row4_0_2);
             var row0_0_3 = Vector128.Load(row0 + at + 12);
             var row1_0_3 = Vector128.Load(row1 + at + 12);
             var row2_0_3 = Vector128.Load(row2 + at + 12);
+            var row3_0_3 = Vector128.Load(row3 + at + 12);
+            var row4_0_3 = Vector128.Load(row4 + at + 12);
             var max6 = Vector128.Max(row0_0_3, row1_0_3);
-            var max7 = Vector128.Max(max6, row2_0_3);
-            var column0_0_3 = max7;
+            var column0_0_3 = Vector128.Max(max6, row2_0_3);
+            var max7 = Vector128.Max(row2_0_3, row3_0_3);
+            var column1_0_3 = Vector128.Max(max7, row4_0_3);
             for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
                 at = (long)Math.Clamp(x + 1, 0, last) * channels;
                 var row0_1_0 = Vector128.Load(row0 + at);
                 var row1_1_0 = Vector128.Load(row1 + at);
                 var row2_1_0 = Vector128.Load(row2 + at);
+                var row3_1_0 = Vector128.Load(row3 + at);
+                var row4_1_0 = Vector128.Load(row4 + at);
                 var max8 = Vector128.Max(row0_1_0, row1_1_0);
-                var max9 = Vector128.Max(max8, row2_1_0);
-                var column0_1_0 = max9;
+                var column0_1_0 = Vector128.Max(max8, row2_1_0);
+                var max9 = Vector128.Max(row2_1_0, row3_1_0);
+                var column1_1_0 = Vector128.Max(max9, row4_1_0);
                 var row0_1_1 = Vector128.Load(row0 + at + 4);
                 var row1_1_1 = Vector128.Load(row1 + at + 4);
                 var row2_1_1 = Vector128.Load(row2 + at + 4);
+                var row3_1_1 = Vector128.Load(row3 + at + 4);
+                var row4_1_1 = Vector128.Load(row4 + at + 4);
                 var max10 = Vector128.Max(row0_1_1, row1_1_1);
-                var max11 = Vector128.Max(max10, row2_1_1);
-                var column0_1_1 = max11;
+                var column0_1_1 = Vector128.Max(max10, row2_1_1);
+                var max11 = Vector128.Max(row2_1_1, row3_1_1);
+                var column1_1_1 = Vector128.Max(max11, row4_1_1);
                 var row0_1_2 = Vector128.Load(row0 + at + 8);
                 var row1_1_2 = Vector128.Load(row1 + at + 8);
                 var row2_1_2 = Vector128.Load(row2 + at + 8);
+                var row3_1_2 = Vector128.Load(row3 + at + 8);
+                var row4_1_2 = Vector128.Load(row4 + at + 8);
                 var max12 = Vector128.Max(row0_1_2, row1_1_2);
-                var max13 = Vector128.Max(max12, row2_1_2);
-                var column0_1_2 = max13;
+                var column0_1_2 = Vector128.Max(max12, row2_1_2);
+                var max13 = Vector128.Max(row2_1_2, row3_1_2);
+                var column1_1_2 = Vector128.Max(max13, row4_1_2);
                 var row0_1_3 = Vector128.Load(row0 + at + 12);
                 var row1_1_3 = Vector128.Load(row1 + at + 12);
                 var row2_1_3 = Vector128.Load(row2 + at + 12);
+                var row3_1_3 = Vector128.Load(row3 + at + 12);
+                var row4_1_3 = Vector128.Load(row4 + at + 12);
                 var max14 = Vector128.Max(row0_1_3, row1_1_3);
-                var max15 = Vector128.Max(max14, row2_1_3);
-                var column0_1_3 = max15;
+                var column0_1_3 = Vector128.Max(max14, row2_1_3);
+                var max15 = Vector128.Max(row2_1_3, row3_1_3);
+                var column1_1_3 = Vector128.Max(max15, row4_1_3);
                 at = (long)Math.Clamp(x + 2, 0, last) * channels;
                 var row0_2_0 = Vector128.Load(row0 + at);
                 var row1_2_0 = Vector128.Load(row1 + at);
                 var row2_2_0 = Vector128.Load(row2 + at);
+                var row3_2_0 = Vector128.Load(row3 + at);
+                var row4_2_0 = Vector128.Load(row4 + at);
                 var max16 = Vector128.Max(row0_2_0, row1_2_0);
-                var max17 = Vector128.Max(max16, row2_2_0);
-                var column0_2_0 = max17;
+                var column0_2_0 = Vector128.Max(max16, row2_2_0);
+                var max17 = Vector128.Max(row2_2_0, row3_2_0);
+                var column1_2_0 = Vector128.Max(max17, row4_2_0);
                 var row0_2_1 = Vector128.Load(row0 + at + 4);
                 var row1_2_1 = Vector128.Load(row1 + at + 4);
                 var row2_2_1 = Vector128.Load(row2 + at + 4);
+                var row3_2_1 = Vector128.Load(row3 + at + 4);
+                var row4_2_1 = Vector128.Load(row4 + at + 4);
                 var max18 = Vector128.Max(row0_2_1, row1_2_1);
-                var max19 = Vector128.Max(max18, row2_2_1);
-                var column0_2_1 = max19;
+                var column0_2_1 = Vector128.Max(max18, row2_2_1);
+                var max19 = Vector128.Max(row2_2_1, row3_2_1);
+                var column1_2_1 = Vector128.Max(max19, row4_2_1);
                 var row0_2_2 = Vector128.Load(row0 + at + 8);
                 var row1_2_2 = Vector128.Load(row1 + at + 8);
                 var row2_2_2 = Vector128.Load(row2 + at + 8);
+                var row3_2_2 = Vector128.Load(row3 + at + 8);
+                var row4_2_2 = Vector128.Load(row4 + at + 8);
                 var max20 = Vector128.Max(row0_2_2, row1_2_2);
-                var max21 = Vector128.Max(max20, row2_2_2);
-                var column0_2_2 = max21;
+                var column0_2_2 = Vector128.Max(max20, row2_2_2);
+                var max21 = Vector128.Max(row2_2_2, row3_2_2);
+                var column1_2_2 = Vector128.Max(max21, row4_2_2);
                 var row0_2_3 = Vector128.Load(row0 + at + 12);
                 var row1_2_3 = Vector128.Load(row1 + at + 12);
                 var row2_2_3 = Vector128.Load(row2 + at + 12);
+                var row3_2_3 = Vector128.Load(row3 + at + 12);
+                var row4_2_3 = Vector128.Load(row4 + at + 12);
                 var max22 = Vector128.Max(row0_2_3, row1_2_3);
-                var max23 = Vector128.Max(max22, row2_2_3);
-                var column0_2_3 = max23;
+                var column0_2_3 = Vector128.Max(max22, row2_2_3);
+                var max23 = Vector128.Max(row2_2_3, row3_2_3);
+                var column1_2_3 = Vector128.Max(max23, row4_2_3);
                 var max24 = Vector128.Max(column0_0_0, column0_1_0);
                 var max25 = Vector128.Max(max24, column0_2_0);
                 (max25 + Vector128<float>.Zero).Store(out0 + (long)ow * channels);
@@ -507,18 +690,37 @@ namespace KernelGen.Generated
                 var max30 = Vector128.Max(column0_0_3, column0_1_3);
                 var max31 = Vector128.Max(max30, column0_2_3);
                 (max31 + Vector128<float>.Zero).Store(out0 + (long)ow * channels + 12);
+                if (secondRow)
+                {
+                    var max32 = Vector128.Max(column1_0_0, column1_1_0);
+                    var max33 = Vector128.Max(max32, column1_2_0);
+                    (max33 + Vector128<float>.Zero).Store(out1 + (long)ow * channels);
+                    var max34 = Vector128.Max(column1_0_1, column1_1_1);
+                    var max35 = Vector128.Max(max34, column1_2_1);
+                    (max35 + Vector128<float>.Zero).Store(out1 + (long)ow * channels + 4);
+                    var max36 = Vector128.Max(column1_0_2, column1_1_2);
+                    var max37 = Vector128.Max(max36, column1_2_2);
+                    (max37 + Vector128<float>.Zero).Store(out1 + (long)ow * channels + 8);
+                    var max38 = Vector128.Max(column1_0_3, column1_1_3);
+                    var max39 = Vector128.Max(max38, column1_2_3);
+                    (max39 + Vector128<float>.Zero).Store(out1 + (long)ow * channels + 12);
+                }
                 // Slide: the next step's first columns are this step's last.
                 column0_0_0 = column0_2_0;
                 column0_0_1 = column0_2_1;
                 column0_0_2 = column0_2_2;
                 column0_0_3 = column0_2_3;
+                column1_0_0 = column1_2_0;
+                column1_0_1 = column1_2_1;
+                column1_0_2 = column1_2_2;
+                column1_0_3 = column1_2_3;
                 x += StepAdvance;
             }
         }
 
         /// <summary>Sweeps one Vector128 of channels along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        private static void Sweep128(float* row0, float* row1, float* row2, float* row3, float* row4, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
             int last = width - 1;
             int x = -PadLeft; // the first column of the step's first window
@@ -528,37 +730,53 @@ namespace KernelGen.Generated
             var row0_0 = Vector128.Load(row0 + at);
             var row1_0 = Vector128.Load(row1 + at);
             var row2_0 = Vector128.Load(row2 + at);
+            var row3_0 = Vector128.Load(row3 + at);
+            var row4_0 = Vector128.Load(row4 + at);
             var max0 = Vector128.Max(row0_0, row1_0);
-            var max1 = Vector128.Max(max0, row2_0);
-            var column0_0 = max1;
+            var column0_0 = Vector128.Max(max0, row2_0);
+            var max1 = Vector128.Max(row2_0, row3_0);
+            var column1_0 = Vector128.Max(max1, row4_0);
             for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
                 at = (long)Math.Clamp(x + 1, 0, last) * channels;
                 var row0_1 = Vector128.Load(row0 + at);
                 var row1_1 = Vector128.Load(row1 + at);
                 var row2_1 = Vector128.Load(row2 + at);
+                var row3_1 = Vector128.Load(row3 + at);
+                var row4_1 = Vector128.Load(row4 + at);
                 var max2 = Vector128.Max(row0_1, row1_1);
-                var max3 = Vector128.Max(max2, row2_1);
-                var column0_1 = max3;
+                var column0_1 = Vector128.Max(max2, row2_1);
+                var max3 = Vector128.Max(row2_1, row3_1);
+                var column1_1 = Vector128.Max(max3, row4_1);
                 at = (long)Math.Clamp(x + 2, 0, last) * channels;
                 var row0_2 = Vector128.Load(row0 + at);
                 var row1_2 = Vector128.Load(row1 + at);
                 var row2_2 = Vector128.Load(row2 + at);
+                var row3_2 = Vector128.Load(row3 + at);
+                var row4_2 = Vector128.Load(row4 + at);
                 var max4 = Vector128.Max(row0_2, row1_2);
-                var max5 = Vector128.Max(max4, row2_2);
-                var column0_2 = max5;
+                var column0_2 = Vector128.Max(max4, row2_2);
+                var max5 = Vector128.Max(row2_2, row3_2);
+                var column1_2 = Vector128.Max(max5, row4_2);
                 var max6 = Vector128.Max(column0_0, column0_1);
                 var max7 = Vector128.Max(max6, column0_2);
                 (max7 + Vector128<float>.Zero).Store(out0 + (long)ow * channels);
+                if (secondRow)
+                {
+                    var max8 = Vector128.Max(column1_0, column1_1);
+                    var max9 = Vector128.Max(max8, column1_2);
+                    (max9 + Vector128<float>.Zero).Store(out1 + (long)ow * channels);
+                }
                 // Slide: the next step's first columns are this step's last.
                 column0_0 = column0_2;
+                column1_0 = column1_2;
                 x += StepAdvance;
             }
         }
 
         /// <summary>Sweeps one channel along a pass of output rows: column maxima of the pass's rows, reused by every window that shares them.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void SweepScalar(float* row0, float* row1, float* row2, float* out0, int width, int channels, int outWidth)
+        private static void SweepScalar(float* row0, float* row1, float* row2, float* row3, float* row4, float* out0, float* out1, bool secondRow, int width, int channels, int outWidth)
         {
             int last = width - 1;
             int x = -PadLeft; // the first column of the step's first window
@@ -568,30 +786,46 @@ namespace KernelGen.Generated
             var row0_0 = *(row0 + at);
             var row1_0 = *(row1 + at);
             var row2_0 = *(row2 + at);
+            var row3_0 = *(row3 + at);
+            var row4_0 = *(row4 + at);
             var max0 = float.Max(row0_0, row1_0);
-            var max1 = float.Max(max0, row2_0);
-            var column0_0 = max1;
+            var column0_0 = float.Max(max0, row2_0);
+            var max1 = float.Max(row2_0, row3_0);
+            var column1_0 = float.Max(max1, row4_0);
             for (int ow = 0; ow < outWidth; ow += ColumnsPerStep)
             {
                 at = (long)Math.Clamp(x + 1, 0, last) * channels;
                 var row0_1 = *(row0 + at);
                 var row1_1 = *(row1 + at);
                 var row2_1 = *(row2 + at);
+                var row3_1 = *(row3 + at);
+                var row4_1 = *(row4 + at);
                 var max2 = float.Max(row0_1, row1_1);
-                var max3 = float.Max(max2, row2_1);
-                var column0_1 = max3;
+                var column0_1 = float.Max(max2, row2_1);
+                var max3 = float.Max(row2_1, row3_1);
+                var column1_1 = float.Max(max3, row4_1);
                 at = (long)Math.Clamp(x + 2, 0, last) * channels;
                 var row0_2 = *(row0 + at);
                 var row1_2 = *(row1 + at);
                 var row2_2 = *(row2 + at);
+                var row3_2 = *(row3 + at);
+                var row4_2 = *(row4 + at);
                 var max4 = float.Max(row0_2, row1_2);
-                var max5 = float.Max(max4, row2_2);
-                var column0_2 = max5;
+                var column0_2 = float.Max(max4, row2_2);
+                var max5 = float.Max(row2_2, row3_2);
+                var column1_2 = float.Max(max5, row4_2);
                 var max6 = float.Max(column0_0, column0_1);
                 var max7 = float.Max(max6, column0_2);
                 *(out0 + (long)ow * channels) = max7 + 0f;
+                if (secondRow)
+                {
+                    var max8 = float.Max(column1_0, column1_1);
+                    var max9 = float.Max(max8, column1_2);
+                    *(out1 + (long)ow * channels) = max9 + 0f;
+                }
                 // Slide: the next step's first columns are this step's last.
                 column0_0 = column0_2;
+                column1_0 = column1_2;
                 x += StepAdvance;
             }
         }

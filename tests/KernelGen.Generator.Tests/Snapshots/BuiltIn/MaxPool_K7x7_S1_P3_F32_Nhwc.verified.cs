@@ -16,7 +16,7 @@ namespace KernelGen.Generated
     /// <remarks>
     /// Channels last, separable: a vector of channels sweeps along a pass of output rows. At each input column
     /// the pass's 8 rows are reduced once to column maxima, which stay in registers for every window that
-    /// shares the column; with stride 1 two neighbouring rows or columns also share the maximum of their common part.
+    /// shares the column; two output rows (or, with stride 1, columns) whose windows overlap also share their common part.
     /// Rows and columns in the padding are clamped to the nearest inside the input: every window holds an
     /// input cell, and max(a, a) = a. NaN propagates, and a zero maximum is +0.
     /// </remarks>
