@@ -177,9 +177,13 @@ internal abstract class KernelEmitter
     /// the cells before the end of the end padding, or only those inside the input. (Average pooling has no dilation
     /// under PyTorch's limits, which [PoolKernel] follows, so a window spans <paramref name="kernel"/> cells.)
     /// </summary>
-    protected string DivisorFactor(string start, string length, string kernel, string pad) => Configuration.CountIncludePad
-        ? $"({T})(Math.Min({start} + {kernel}, {length} + {pad}) - ({start}))"
-        : $"({T})(Math.Min({start} + {kernel}, {length}) - Math.Max({start}, 0))";
+    protected string DivisorFactor(string start, string length, string kernel, string pad) =>
+        $"({T}){DivisorCells(start, length, kernel, pad)}";
+
+    /// <summary><see cref="DivisorFactor"/> as an <c>int</c> expression.</summary>
+    protected string DivisorCells(string start, string length, string kernel, string pad) => Configuration.CountIncludePad
+        ? $"(Math.Min({start} + {kernel}, {length} + {pad}) - ({start}))"
+        : $"(Math.Min({start} + {kernel}, {length}) - Math.Max({start}, 0))";
 
     /// <summary>The reduction's identity: what a padding cell contributes.</summary>
     protected string Identity => Configuration.IsMax ? $"{T}.NegativeInfinity" : Literal(0);

@@ -147,6 +147,8 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -198,9 +200,18 @@ namespace KernelGen.Generated
                     open1_b0 = opening1_b0;
                     open2_b0 = opening2_b0;
                     int top = oh - PadTop;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
                     {
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        divisor0 = fullDivisor0;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells;
+                    }
+                    {
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -234,6 +245,8 @@ namespace KernelGen.Generated
         {
             var fillHalf = Vector256.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth).GetLower();
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector256.Load(divisors) * KernelHeight;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -285,9 +298,18 @@ namespace KernelGen.Generated
                     open1_b0 = opening1_b0;
                     open2_b0 = opening2_b0;
                     int top = oh - PadTop;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector256<float> divisor0;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
                     {
-                        var average0 = sum0 / (Vector256.Load(divisors) * rowFactor.GetLower());
+                        divisor0 = fullDivisor0;
+                    }
+                    else
+                    {
+                        divisor0 = Vector256.Load(divisors) * rowCells;
+                    }
+                    {
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.VL.MaskStore(output, storeMask0, average0);
                     }
@@ -322,6 +344,9 @@ namespace KernelGen.Generated
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -373,15 +398,24 @@ namespace KernelGen.Generated
                     open1_b0 = opening1_b0; open1_b1 = opening1_b1;
                     open2_b0 = opening2_b0; open2_b1 = opening2_b1;
                     int top = oh - PadTop;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
                     {
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                    }
+                    {
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -420,6 +454,9 @@ namespace KernelGen.Generated
             var fillHalf = Vector256.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16).GetLower();
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector256.Load(divisors + 16) * KernelHeight : Vector256<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -471,15 +508,24 @@ namespace KernelGen.Generated
                     open1_b0 = opening1_b0; open1_b1 = opening1_b1;
                     open2_b0 = opening2_b0; open2_b1 = opening2_b1;
                     int top = oh - PadTop;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector256<float> divisor1;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
                     {
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector256.Load(divisors + 16) * rowCells;
+                    }
+                    {
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
-                        var average1 = sum1 / (Vector256.Load(divisors + 16) * rowFactor.GetLower());
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.VL.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -518,6 +564,10 @@ namespace KernelGen.Generated
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -569,21 +619,30 @@ namespace KernelGen.Generated
                     open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2;
                     open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2;
                     int top = oh - PadTop;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
                     {
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells;
+                    }
+                    {
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
-                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
@@ -626,6 +685,10 @@ namespace KernelGen.Generated
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32).GetLower();
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector256.Load(divisors + 32) * KernelHeight : Vector256<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -677,21 +740,30 @@ namespace KernelGen.Generated
                     open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2;
                     open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2;
                     int top = oh - PadTop;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector256<float> divisor2;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
                     {
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector256.Load(divisors + 32) * rowCells;
+                    }
+                    {
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
-                        var average2 = sum2 / (Vector256.Load(divisors + 32) * rowFactor.GetLower());
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.VL.MaskStore(output + 32, storeMask2, average2);
                     }
@@ -734,6 +806,11 @@ namespace KernelGen.Generated
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
+            var fullDivisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -785,27 +862,36 @@ namespace KernelGen.Generated
                     open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2; open1_b3 = opening1_b3;
                     open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2; open2_b3 = opening2_b3;
                     int top = oh - PadTop;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2; Vector512<float> divisor3;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
                     {
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2; divisor3 = fullDivisor3;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells; divisor3 = Vector512.Load(divisors + 48) * rowCells;
+                    }
+                    {
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
-                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                     if (outWidth > 48)
                     {
-                        var average3 = sum3 / (Vector512.Load(divisors + 48) * rowFactor);
+                        var average3 = sum3 / divisor3;
                         if (TStores.Whole) average3.Store(output + 48);
                         else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
@@ -852,6 +938,11 @@ namespace KernelGen.Generated
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48).GetLower();
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
+            var fullDivisor3 = outWidth > 48 ? Vector256.Load(divisors + 48) * KernelHeight : Vector256<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -903,27 +994,36 @@ namespace KernelGen.Generated
                     open1_b0 = opening1_b0; open1_b1 = opening1_b1; open1_b2 = opening1_b2; open1_b3 = opening1_b3;
                     open2_b0 = opening2_b0; open2_b1 = opening2_b1; open2_b2 = opening2_b2; open2_b3 = opening2_b3;
                     int top = oh - PadTop;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2; Vector256<float> divisor3;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
                     {
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2; divisor3 = fullDivisor3;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells; divisor3 = Vector256.Load(divisors + 48) * rowCells;
+                    }
+                    {
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
                     if (outWidth > 16)
                     {
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                     if (outWidth > 32)
                     {
-                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
                     if (outWidth > 48)
                     {
-                        var average3 = sum3 / (Vector256.Load(divisors + 48) * rowFactor.GetLower());
+                        var average3 = sum3 / divisor3;
                         if (TStores.Whole) average3.Store(output + 48);
                         else Avx512F.VL.MaskStore(output + 48, storeMask3, average3);
                     }

@@ -129,6 +129,8 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -267,9 +269,18 @@ namespace KernelGen.Generated
                     open3_b0 = opening3_b0;
                     open4_b0 = opening4_b0;
                     int top = oh - PadTop;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
                     {
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        divisor0 = fullDivisor0;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells;
+                    }
+                    {
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -303,6 +314,8 @@ namespace KernelGen.Generated
         {
             var fillHalf = Vector256.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth).GetLower();
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector256.Load(divisors) * KernelHeight;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -441,9 +454,18 @@ namespace KernelGen.Generated
                     open3_b0 = opening3_b0;
                     open4_b0 = opening4_b0;
                     int top = oh - PadTop;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector256<float> divisor0;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
                     {
-                        var average0 = sum0 / (Vector256.Load(divisors) * rowFactor.GetLower());
+                        divisor0 = fullDivisor0;
+                    }
+                    else
+                    {
+                        divisor0 = Vector256.Load(divisors) * rowCells;
+                    }
+                    {
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.VL.MaskStore(output, storeMask0, average0);
                     }
@@ -478,6 +500,10 @@ namespace KernelGen.Generated
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -489,7 +515,16 @@ namespace KernelGen.Generated
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
                     float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
                     float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
                     var cells1_0 = Vector512.Load(row1);
@@ -508,7 +543,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -521,7 +556,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -534,7 +569,7 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
@@ -554,6 +589,11 @@ namespace KernelGen.Generated
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
+            var fullDivisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -565,7 +605,16 @@ namespace KernelGen.Generated
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
                     float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
                     float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2; Vector512<float> divisor3;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2; divisor3 = fullDivisor3;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells; divisor3 = Vector512.Load(divisors + 48) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
                     var cells0_2 = Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill);
@@ -589,7 +638,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -602,7 +651,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -615,7 +664,7 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 2).AsSingle();
-                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
@@ -628,7 +677,7 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        var average3 = sum3 / (Vector512.Load(divisors + 48) * rowFactor);
+                        var average3 = sum3 / divisor3;
                         if (TStores.Whole) average3.Store(output + 48);
                         else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
@@ -649,6 +698,12 @@ namespace KernelGen.Generated
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
             var storeMask4 = KernelLanes512.FirstLanes32(outWidth - 64);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
+            var fullDivisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * KernelHeight : Vector512<float>.One;
+            var fullDivisor4 = outWidth > 64 ? Vector512.Load(divisors + 64) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -660,7 +715,16 @@ namespace KernelGen.Generated
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
                     float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
                     float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2; Vector512<float> divisor3; Vector512<float> divisor4;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2; divisor3 = fullDivisor3; divisor4 = fullDivisor4;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells; divisor3 = Vector512.Load(divisors + 48) * rowCells; divisor4 = Vector512.Load(divisors + 64) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
                     var cells0_2 = Vector512.Load(row0 + 32);
@@ -689,7 +753,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells2_0 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells3_0 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 2).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -702,7 +766,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_1.AsInt32(), cells2_0.AsInt32(), 15).AsSingle() + cells2_1 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_1.AsInt32(), cells3_0.AsInt32(), 15).AsSingle() + cells3_1 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 2).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle();
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -715,7 +779,7 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_2.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + cells2_2 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_2.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + cells3_2 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 2).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 2).AsSingle();
-                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
@@ -728,7 +792,7 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells2_3.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + cells2_3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells3_3.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + cells3_3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 2).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + cells4_3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 2).AsSingle();
-                        var average3 = sum3 / (Vector512.Load(divisors + 48) * rowFactor);
+                        var average3 = sum3 / divisor3;
                         if (TStores.Whole) average3.Store(output + 48);
                         else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
@@ -741,7 +805,7 @@ namespace KernelGen.Generated
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        var average4 = sum4 / (Vector512.Load(divisors + 64) * rowFactor);
+                        var average4 = sum4 / divisor4;
                         if (TStores.Whole) average4.Store(output + 64);
                         else Avx512F.MaskStore(output + 64, storeMask4, average4);
                     }

@@ -120,6 +120,9 @@ namespace KernelGen.Generated
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -133,7 +136,16 @@ namespace KernelGen.Generated
                     float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
                     float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
                     float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                    }
                     var cells0_0 = Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill);
                     var cells1_0 = Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill);
                     var cells2_0 = Avx512F.MaskLoad(row2, lastInside.AsSingle(), fill);
@@ -151,7 +163,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -166,7 +178,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -185,6 +197,10 @@ namespace KernelGen.Generated
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -198,7 +214,16 @@ namespace KernelGen.Generated
                     float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
                     float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
                     float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
                     var cells1_0 = Vector512.Load(row1);
@@ -223,7 +248,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -238,7 +263,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -253,7 +278,7 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
@@ -273,6 +298,11 @@ namespace KernelGen.Generated
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
+            var fullDivisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -286,7 +316,16 @@ namespace KernelGen.Generated
                     float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
                     float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
                     float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2; Vector512<float> divisor3;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2; divisor3 = fullDivisor3;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells; divisor3 = Vector512.Load(divisors + 48) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
                     var cells0_2 = Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill);
@@ -318,7 +357,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -333,7 +372,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -348,7 +387,7 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
-                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
@@ -363,7 +402,7 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        var average3 = sum3 / (Vector512.Load(divisors + 48) * rowFactor);
+                        var average3 = sum3 / divisor3;
                         if (TStores.Whole) average3.Store(output + 48);
                         else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
@@ -384,6 +423,12 @@ namespace KernelGen.Generated
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
             var storeMask4 = KernelLanes512.FirstLanes32(outWidth - 64);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
+            var fullDivisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * KernelHeight : Vector512<float>.One;
+            var fullDivisor4 = outWidth > 64 ? Vector512.Load(divisors + 64) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -397,7 +442,16 @@ namespace KernelGen.Generated
                     float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
                     float* row5 = (uint)(top + 5) < (uint)height ? plane + (long)(top + 5) * width : padding;
                     float* row6 = (uint)(top + 6) < (uint)height ? plane + (long)(top + 6) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2; Vector512<float> divisor3; Vector512<float> divisor4;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2; divisor3 = fullDivisor3; divisor4 = fullDivisor4;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells; divisor3 = Vector512.Load(divisors + 48) * rowCells; divisor4 = Vector512.Load(divisors + 64) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
                     var cells0_2 = Vector512.Load(row0 + 32);
@@ -436,7 +490,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells4_0 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells5_0 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 3).AsSingle();
                         sum0 = sum0 + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + cells6_0 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 3).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -451,7 +505,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_1.AsInt32(), cells4_0.AsInt32(), 15).AsSingle() + cells4_1 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_1.AsInt32(), cells5_0.AsInt32(), 15).AsSingle() + cells5_1 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 3).AsSingle();
                         sum1 = sum1 + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_1.AsInt32(), cells6_0.AsInt32(), 15).AsSingle() + cells6_1 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 3).AsSingle();
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -466,7 +520,7 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_2.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + cells4_2 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_2.AsInt32(), cells5_1.AsInt32(), 15).AsSingle() + cells5_2 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 3).AsSingle();
                         sum2 = sum2 + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_2.AsInt32(), cells6_1.AsInt32(), 15).AsSingle() + cells6_2 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 3).AsSingle();
-                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
@@ -481,7 +535,7 @@ namespace KernelGen.Generated
                         sum3 = sum3 + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells4_3.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + cells4_3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells5_3.AsInt32(), cells5_2.AsInt32(), 15).AsSingle() + cells5_3 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 3).AsSingle();
                         sum3 = sum3 + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(cells6_3.AsInt32(), cells6_2.AsInt32(), 15).AsSingle() + cells6_3 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 3).AsSingle();
-                        var average3 = sum3 / (Vector512.Load(divisors + 48) * rowFactor);
+                        var average3 = sum3 / divisor3;
                         if (TStores.Whole) average3.Store(output + 48);
                         else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
@@ -496,7 +550,7 @@ namespace KernelGen.Generated
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells5_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
                         sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 13).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells6_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 3).AsSingle();
-                        var average4 = sum4 / (Vector512.Load(divisors + 64) * rowFactor);
+                        var average4 = sum4 / divisor4;
                         if (TStores.Whole) average4.Store(output + 64);
                         else Avx512F.MaskStore(output + 64, storeMask4, average4);
                     }

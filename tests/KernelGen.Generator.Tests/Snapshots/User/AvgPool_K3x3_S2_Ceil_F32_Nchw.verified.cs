@@ -120,6 +120,8 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -129,7 +131,16 @@ namespace KernelGen.Generated
                     float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                     float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells;
+                    }
                     var cells0_0 = Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill);
                     var even0_0 = KernelLanes512.Even(cells0_0, fill); var odd0_0 = KernelLanes512.Odd(cells0_0, fill);
                     var cells1_0 = Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill);
@@ -142,7 +153,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(fill.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(fill.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(fill.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -159,6 +170,8 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -168,7 +181,16 @@ namespace KernelGen.Generated
                     float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                     float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
                     var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
@@ -184,7 +206,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(fill.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(fill.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(fill.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -202,6 +224,9 @@ namespace KernelGen.Generated
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -211,7 +236,16 @@ namespace KernelGen.Generated
                     float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                     float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
                     var cells0_2 = Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill);
@@ -233,7 +267,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(even0_1.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(even1_1.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(even2_1.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -244,7 +278,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + even0_1 + odd0_1 + Avx512F.AlignRight32(fill.AsInt32(), even0_1.AsInt32(), 1).AsSingle();
                         sum1 = sum1 + even1_1 + odd1_1 + Avx512F.AlignRight32(fill.AsInt32(), even1_1.AsInt32(), 1).AsSingle();
                         sum1 = sum1 + even2_1 + odd2_1 + Avx512F.AlignRight32(fill.AsInt32(), even2_1.AsInt32(), 1).AsSingle();
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -262,6 +296,9 @@ namespace KernelGen.Generated
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -271,7 +308,16 @@ namespace KernelGen.Generated
                     float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                     float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height + PadTop) - (top)));
+                    Vector512<float> divisor0; Vector512<float> divisor1;
+                    int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
                     var cells0_2 = Vector512.Load(row0 + 32);
@@ -296,7 +342,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + even0_0 + odd0_0 + Avx512F.AlignRight32(even0_1.AsInt32(), even0_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even1_0 + odd1_0 + Avx512F.AlignRight32(even1_1.AsInt32(), even1_0.AsInt32(), 1).AsSingle();
                         sum0 = sum0 + even2_0 + odd2_0 + Avx512F.AlignRight32(even2_1.AsInt32(), even2_0.AsInt32(), 1).AsSingle();
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -307,7 +353,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + even0_1 + odd0_1 + Avx512F.AlignRight32(fill.AsInt32(), even0_1.AsInt32(), 1).AsSingle();
                         sum1 = sum1 + even1_1 + odd1_1 + Avx512F.AlignRight32(fill.AsInt32(), even1_1.AsInt32(), 1).AsSingle();
                         sum1 = sum1 + even2_1 + odd2_1 + Avx512F.AlignRight32(fill.AsInt32(), even2_1.AsInt32(), 1).AsSingle();
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }

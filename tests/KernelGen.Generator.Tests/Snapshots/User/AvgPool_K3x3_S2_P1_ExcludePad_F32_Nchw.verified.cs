@@ -120,6 +120,8 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -129,7 +131,16 @@ namespace KernelGen.Generated
                     float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                     float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    Vector512<float> divisor0;
+                    int rowCells = (Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells;
+                    }
                     var cells0_0 = Avx512F.MaskLoad(row0, lastInside.AsSingle(), fill);
                     var even0_0 = KernelLanes512.Even(cells0_0, fill); var odd0_0 = KernelLanes512.Odd(cells0_0, fill);
                     var cells1_0 = Avx512F.MaskLoad(row1, lastInside.AsSingle(), fill);
@@ -142,7 +153,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -160,6 +171,9 @@ namespace KernelGen.Generated
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -169,7 +183,16 @@ namespace KernelGen.Generated
                     float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                     float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    Vector512<float> divisor0; Vector512<float> divisor1;
+                    int rowCells = (Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
                     var even0_0 = KernelLanes512.Even(cells0_0, cells0_1); var odd0_0 = KernelLanes512.Odd(cells0_0, cells0_1);
@@ -185,7 +208,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -196,7 +219,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + fill + fill;
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + fill + fill;
                         sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + fill + fill;
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -214,6 +237,9 @@ namespace KernelGen.Generated
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -223,7 +249,16 @@ namespace KernelGen.Generated
                     float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                     float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    Vector512<float> divisor0; Vector512<float> divisor1;
+                    int rowCells = (Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
                     var cells0_2 = Avx512F.MaskLoad(row0 + 32, lastInside.AsSingle(), fill);
@@ -245,7 +280,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -256,7 +291,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -275,6 +310,10 @@ namespace KernelGen.Generated
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
+            // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
+            var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
+            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
+            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -284,7 +323,16 @@ namespace KernelGen.Generated
                     float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                     float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                    var rowFactor = Vector512.Create((float)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0)));
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2;
+                    int rowCells = (Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
+                    if (rowCells == KernelHeight)
+                    {
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2;
+                    }
+                    else
+                    {
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells;
+                    }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
                     var cells0_2 = Vector512.Load(row0 + 32);
@@ -309,7 +357,7 @@ namespace KernelGen.Generated
                         sum0 = sum0 + Avx512F.AlignRight32(odd0_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even0_0 + odd0_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd1_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even1_0 + odd1_0;
                         sum0 = sum0 + Avx512F.AlignRight32(odd2_0.AsInt32(), fill.AsInt32(), 15).AsSingle() + even2_0 + odd2_0;
-                        var average0 = sum0 / (Vector512.Load(divisors) * rowFactor);
+                        var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
                     }
@@ -320,7 +368,7 @@ namespace KernelGen.Generated
                         sum1 = sum1 + Avx512F.AlignRight32(odd0_1.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + even0_1 + odd0_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd1_1.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + even1_1 + odd1_1;
                         sum1 = sum1 + Avx512F.AlignRight32(odd2_1.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + even2_1 + odd2_1;
-                        var average1 = sum1 / (Vector512.Load(divisors + 16) * rowFactor);
+                        var average1 = sum1 / divisor1;
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
@@ -331,7 +379,7 @@ namespace KernelGen.Generated
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd0_1.AsInt32(), 15).AsSingle() + fill + fill;
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd1_1.AsInt32(), 15).AsSingle() + fill + fill;
                         sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd2_1.AsInt32(), 15).AsSingle() + fill + fill;
-                        var average2 = sum2 / (Vector512.Load(divisors + 32) * rowFactor);
+                        var average2 = sum2 / divisor2;
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
