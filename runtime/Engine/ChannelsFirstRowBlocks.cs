@@ -534,10 +534,13 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
         if (first + 1 < vectors - 1 && count > 0)
         {
             // Both vectors whole and inside the row (the last vector may be partial): plain loads, the first row's
-            // cells taken as they are (a maximum with -inf would be one more instruction per vector).
+            // cells taken as they are (a maximum with -inf would be one more instruction per vector). Every cell here
+            // is an input cell, so the NaN check takes each row's two vectors as one product on the FMA pipes (NaN if
+            // either is; inf * 0 and overflow only send the plane to the exact path), not two additions on the pipes
+            // the maxima use: resnet50.stem's general run 83.1-84.8 to 80.6-83.0 us (stopwatch, best call, three processes).
             low = Vector512.Load(plane + rows[0] + first * Lanes);
             high = Vector512.Load(plane + rows[0] + first * Lanes + Lanes);
-            if (TMax.NeedsNaNCheck) sum = low + high;
+            if (TMax.NeedsNaNCheck) sum = Lanes512<T>.AddProduct(low, high, sum);
             for (int r = 1; r < count; r++)
             {
                 T* at = plane + rows[r] + first * Lanes;
@@ -545,7 +548,7 @@ internal static class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPo
                 var highCells = Vector512.Load(at + Lanes);
                 low = Lanes512<T>.Max<TMax>(low, lowCells);
                 high = Lanes512<T>.Max<TMax>(high, highCells);
-                if (TMax.NeedsNaNCheck) sum += lowCells + highCells;
+                if (TMax.NeedsNaNCheck) sum = Lanes512<T>.AddProduct(lowCells, highCells, sum);
             }
         }
         else if (first < vectors)

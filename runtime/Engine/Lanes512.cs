@@ -32,6 +32,12 @@ internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
         ? KernelLanes512.Add(left.As<T, float>(), right.As<T, float>()).As<float, T>()
         : KernelLanes512.Add(left.As<T, double>(), right.As<T, double>()).As<double, T>();
 
+    /// <summary><paramref name="left"/> * <paramref name="right"/> + <paramref name="sum"/> (<see cref="KernelLanes512.AddProduct(Vector512{float}, Vector512{float}, Vector512{float})"/>): one instruction of a NaN check for two vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> AddProduct(Vector512<T> left, Vector512<T> right, Vector512<T> sum) => typeof(T) == typeof(float)
+        ? KernelLanes512.AddProduct(left.As<T, float>(), right.As<T, float>(), sum.As<T, float>()).As<float, T>()
+        : KernelLanes512.AddProduct(left.As<T, double>(), right.As<T, double>(), sum.As<T, double>()).As<double, T>();
+
     /// <summary><paramref name="value"/> + 0 on the FMA pipes (<see cref="KernelLanes512.PlusZero(Vector512{float})"/>): a zero maximum becomes +0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> PlusZero(Vector512<T> value) => typeof(T) == typeof(float)
