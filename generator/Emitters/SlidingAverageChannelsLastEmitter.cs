@@ -188,6 +188,14 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
         {
             if (fused)
                 w.Line($"var one = {isa!.Vector}.Create({Literal(1)}); // x * 1 + s is exactly x + s: the FMA pipes add too");
+            bool hoistedDivisors = VaryingDivisor && isa is not null;
+            if (hoistedDivisors)
+            {
+                // A window wholly inside the row divides by rowFactor * KernelWidth, made once per sweep: making and
+                // broadcasting each step's divisor took inception NHWC 54 us against 51-52 (stopwatch, best call).
+                for (int g = 0; g < RowsPerPass; g++)
+                    w.Line($"var fullDivisor{g} = {isa!.Vector}.Create(rowFactor{g} * KernelWidth);");
+            }
             w.Line("int x = -PadLeft; // the window's first column");
             w.Line("long at;");
             void EmitColumn(int i)
@@ -206,12 +214,15 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
             void EmitRow(int g)
             {
                 string divisor = "";
-                if (ConstantDivisor is null)
+                if (hoistedDivisors)
+                {
+                    w.Line($"var divisorVector{g} = columnCells == KernelWidth ? fullDivisor{g} : {isa!.Vector}.Create(rowFactor{g} * columnCells);");
+                    divisor = $"divisorVector{g}";
+                }
+                else if (ConstantDivisor is null)
                 {
                     w.Line($"{T} divisor{g} = rowFactor{g} * {DivisorFactor("x", "width", "KernelWidth", "PadLeft")};");
-                    if (isa is not null)
-                        w.Line($"var divisorVector{g} = {isa.Vector}.Create(divisor{g});");
-                    divisor = isa is null ? $"divisor{g}" : $"divisorVector{g}";
+                    divisor = $"divisor{g}";
                 }
                 w.Line("// PyTorch's order: from +0, kh outer, kw inner.");
                 for (int t = 0; t < TapCount; t++)
@@ -242,6 +253,8 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
             {
                 for (int i = System.Math.Max(0, Carried); i < _c.KernelWidth; i++)
                     EmitColumn(i);
+                if (hoistedDivisors)
+                    w.Line($"int columnCells = {DivisorCells("x", "width", "KernelWidth", "PadLeft")};");
                 for (int g = 0; g < RowsPerPass; g++)
                 {
                     if (g == 0) EmitRow(0);

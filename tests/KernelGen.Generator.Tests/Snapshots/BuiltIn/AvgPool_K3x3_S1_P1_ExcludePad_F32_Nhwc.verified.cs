@@ -133,6 +133,8 @@ namespace KernelGen.Generated
         private static void Sweep512x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
+            var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
+            var fullDivisor1 = Vector512.Create(rowFactor1 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -168,8 +170,8 @@ namespace KernelGen.Generated
                 var cell2_2_1 = inside2 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
                 var cell3_2_0 = inside2 ? Vector512.Load(row3 + at) : Vector512<float>.Zero;
                 var cell3_2_1 = inside2 ? Vector512.Load(row3 + at + 16) : Vector512<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector512.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector512.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector512<float>.Zero + cell0_0_0;
                 var sum0_1 = Vector512<float>.Zero + cell0_0_1;
@@ -193,8 +195,7 @@ namespace KernelGen.Generated
                 (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 16);
                 if (secondRow)
                 {
-                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                    var divisorVector1 = Vector512.Create(divisor1);
+                    var divisorVector1 = columnCells == KernelWidth ? fullDivisor1 : Vector512.Create(rowFactor1 * columnCells);
                     // PyTorch's order: from +0, kh outer, kw inner.
                     var sum1_0 = Vector512<float>.Zero + cell1_0_0;
                     var sum1_1 = Vector512<float>.Zero + cell1_0_1;
@@ -235,6 +236,8 @@ namespace KernelGen.Generated
         private static void Sweep512(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
+            var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
+            var fullDivisor1 = Vector512.Create(rowFactor1 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -258,8 +261,8 @@ namespace KernelGen.Generated
                 var cell1_2 = inside2 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
                 var cell2_2 = inside2 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
                 var cell3_2 = inside2 ? Vector512.Load(row3 + at) : Vector512<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector512.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector512.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector512<float>.Zero + cell0_0;
                 sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0_0);
@@ -273,8 +276,7 @@ namespace KernelGen.Generated
                 (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
                 if (secondRow)
                 {
-                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                    var divisorVector1 = Vector512.Create(divisor1);
+                    var divisorVector1 = columnCells == KernelWidth ? fullDivisor1 : Vector512.Create(rowFactor1 * columnCells);
                     // PyTorch's order: from +0, kh outer, kw inner.
                     var sum1_0 = Vector512<float>.Zero + cell1_0;
                     sum1_0 = Avx512F.FusedMultiplyAdd(cell1_1, one, sum1_0);
@@ -300,6 +302,8 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep256x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
+            var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
+            var fullDivisor1 = Vector256.Create(rowFactor1 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -335,8 +339,8 @@ namespace KernelGen.Generated
                 var cell2_2_1 = inside2 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
                 var cell3_2_0 = inside2 ? Vector256.Load(row3 + at) : Vector256<float>.Zero;
                 var cell3_2_1 = inside2 ? Vector256.Load(row3 + at + 8) : Vector256<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector256.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector256.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector256<float>.Zero + cell0_0_0;
                 var sum0_1 = Vector256<float>.Zero + cell0_0_1;
@@ -360,8 +364,7 @@ namespace KernelGen.Generated
                 (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 8);
                 if (secondRow)
                 {
-                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                    var divisorVector1 = Vector256.Create(divisor1);
+                    var divisorVector1 = columnCells == KernelWidth ? fullDivisor1 : Vector256.Create(rowFactor1 * columnCells);
                     // PyTorch's order: from +0, kh outer, kw inner.
                     var sum1_0 = Vector256<float>.Zero + cell1_0_0;
                     var sum1_1 = Vector256<float>.Zero + cell1_0_1;
@@ -401,6 +404,8 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep256(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
+            var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
+            var fullDivisor1 = Vector256.Create(rowFactor1 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -424,8 +429,8 @@ namespace KernelGen.Generated
                 var cell1_2 = inside2 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
                 var cell2_2 = inside2 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
                 var cell3_2 = inside2 ? Vector256.Load(row3 + at) : Vector256<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector256.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector256.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector256<float>.Zero + cell0_0;
                 sum0_0 += cell0_1;
@@ -439,8 +444,7 @@ namespace KernelGen.Generated
                 (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
                 if (secondRow)
                 {
-                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                    var divisorVector1 = Vector256.Create(divisor1);
+                    var divisorVector1 = columnCells == KernelWidth ? fullDivisor1 : Vector256.Create(rowFactor1 * columnCells);
                     // PyTorch's order: from +0, kh outer, kw inner.
                     var sum1_0 = Vector256<float>.Zero + cell1_0;
                     sum1_0 += cell1_1;
@@ -466,6 +470,8 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep128x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
+            var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
+            var fullDivisor1 = Vector128.Create(rowFactor1 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -501,8 +507,8 @@ namespace KernelGen.Generated
                 var cell2_2_1 = inside2 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
                 var cell3_2_0 = inside2 ? Vector128.Load(row3 + at) : Vector128<float>.Zero;
                 var cell3_2_1 = inside2 ? Vector128.Load(row3 + at + 4) : Vector128<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector128.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector128.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector128<float>.Zero + cell0_0_0;
                 var sum0_1 = Vector128<float>.Zero + cell0_0_1;
@@ -526,8 +532,7 @@ namespace KernelGen.Generated
                 (sum0_1 / divisorVector0).Store(target0 + (long)ow * channels + 4);
                 if (secondRow)
                 {
-                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                    var divisorVector1 = Vector128.Create(divisor1);
+                    var divisorVector1 = columnCells == KernelWidth ? fullDivisor1 : Vector128.Create(rowFactor1 * columnCells);
                     // PyTorch's order: from +0, kh outer, kw inner.
                     var sum1_0 = Vector128<float>.Zero + cell1_0_0;
                     var sum1_1 = Vector128<float>.Zero + cell1_0_1;
@@ -567,6 +572,8 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep128(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
         {
+            var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
+            var fullDivisor1 = Vector128.Create(rowFactor1 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -590,8 +597,8 @@ namespace KernelGen.Generated
                 var cell1_2 = inside2 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
                 var cell2_2 = inside2 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
                 var cell3_2 = inside2 ? Vector128.Load(row3 + at) : Vector128<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector128.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector128.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector128<float>.Zero + cell0_0;
                 sum0_0 += cell0_1;
@@ -605,8 +612,7 @@ namespace KernelGen.Generated
                 (sum0_0 / divisorVector0).Store(target0 + (long)ow * channels);
                 if (secondRow)
                 {
-                    float divisor1 = rowFactor1 * (float)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                    var divisorVector1 = Vector128.Create(divisor1);
+                    var divisorVector1 = columnCells == KernelWidth ? fullDivisor1 : Vector128.Create(rowFactor1 * columnCells);
                     // PyTorch's order: from +0, kh outer, kw inner.
                     var sum1_0 = Vector128<float>.Zero + cell1_0;
                     sum1_0 += cell1_1;

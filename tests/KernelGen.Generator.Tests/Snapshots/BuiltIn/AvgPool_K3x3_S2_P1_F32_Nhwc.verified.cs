@@ -128,6 +128,7 @@ namespace KernelGen.Generated
         private static void Sweep512x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
+            var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -157,8 +158,8 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector512.Load(row1 + at + 16) : Vector512<float>.Zero;
                 var cell2_2_0 = inside2 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
                 var cell2_2_1 = inside2 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector0 = Vector512.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector512.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector512<float>.Zero + cell0_0_0;
                 var sum0_1 = Vector512<float>.Zero + cell0_0_1;
@@ -196,6 +197,7 @@ namespace KernelGen.Generated
         private static void Sweep512(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
+            var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -216,8 +218,8 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
                 var cell1_2 = inside2 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
                 var cell2_2 = inside2 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector0 = Vector512.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector512.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector512<float>.Zero + cell0_0;
                 sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0_0);
@@ -241,6 +243,7 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep256x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
+            var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -270,8 +273,8 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector256.Load(row1 + at + 8) : Vector256<float>.Zero;
                 var cell2_2_0 = inside2 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
                 var cell2_2_1 = inside2 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector0 = Vector256.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector256.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector256<float>.Zero + cell0_0_0;
                 var sum0_1 = Vector256<float>.Zero + cell0_0_1;
@@ -308,6 +311,7 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep256(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
+            var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -328,8 +332,8 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
                 var cell1_2 = inside2 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
                 var cell2_2 = inside2 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector0 = Vector256.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector256.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector256<float>.Zero + cell0_0;
                 sum0_0 += cell0_1;
@@ -353,6 +357,7 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep128x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
+            var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -382,8 +387,8 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector128.Load(row1 + at + 4) : Vector128<float>.Zero;
                 var cell2_2_0 = inside2 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
                 var cell2_2_1 = inside2 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector0 = Vector128.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector128.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector128<float>.Zero + cell0_0_0;
                 var sum0_1 = Vector128<float>.Zero + cell0_0_1;
@@ -420,6 +425,7 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep128(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
         {
+            var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -440,8 +446,8 @@ namespace KernelGen.Generated
                 var cell0_2 = inside2 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
                 var cell1_2 = inside2 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
                 var cell2_2 = inside2 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
-                float divisor0 = rowFactor0 * (float)(Math.Min(x + KernelWidth, width + PadLeft) - (x));
-                var divisorVector0 = Vector128.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width + PadLeft) - (x));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector128.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector128<float>.Zero + cell0_0;
                 sum0_0 += cell0_1;

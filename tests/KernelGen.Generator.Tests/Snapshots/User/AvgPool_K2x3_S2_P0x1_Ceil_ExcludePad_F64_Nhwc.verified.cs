@@ -127,6 +127,7 @@ namespace KernelGen.Generated
         private static void Sweep512x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
             var one = Vector512.Create(1.0); // x * 1 + s is exactly x + s: the FMA pipes add too
+            var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -162,8 +163,8 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector512.Load(row1 + at + 8) : Vector512<double>.Zero;
                 var cell1_2_2 = inside2 ? Vector512.Load(row1 + at + 16) : Vector512<double>.Zero;
                 var cell1_2_3 = inside2 ? Vector512.Load(row1 + at + 24) : Vector512<double>.Zero;
-                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector512.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector512.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector512<double>.Zero + cell0_0_0;
                 var sum0_1 = Vector512<double>.Zero + cell0_0_1;
@@ -211,6 +212,7 @@ namespace KernelGen.Generated
         private static void Sweep512(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
             var one = Vector512.Create(1.0); // x * 1 + s is exactly x + s: the FMA pipes add too
+            var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -228,8 +230,8 @@ namespace KernelGen.Generated
                 bool inside2 = (uint)(x + 2) < (uint)width;
                 var cell0_2 = inside2 ? Vector512.Load(row0 + at) : Vector512<double>.Zero;
                 var cell1_2 = inside2 ? Vector512.Load(row1 + at) : Vector512<double>.Zero;
-                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector512.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector512.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector512<double>.Zero + cell0_0;
                 sum0_0 = Avx512F.FusedMultiplyAdd(cell0_1, one, sum0_0);
@@ -249,6 +251,7 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep256x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
+            var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -284,8 +287,8 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector256.Load(row1 + at + 4) : Vector256<double>.Zero;
                 var cell1_2_2 = inside2 ? Vector256.Load(row1 + at + 8) : Vector256<double>.Zero;
                 var cell1_2_3 = inside2 ? Vector256.Load(row1 + at + 12) : Vector256<double>.Zero;
-                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector256.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector256.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector256<double>.Zero + cell0_0_0;
                 var sum0_1 = Vector256<double>.Zero + cell0_0_1;
@@ -332,6 +335,7 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep256(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
+            var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -349,8 +353,8 @@ namespace KernelGen.Generated
                 bool inside2 = (uint)(x + 2) < (uint)width;
                 var cell0_2 = inside2 ? Vector256.Load(row0 + at) : Vector256<double>.Zero;
                 var cell1_2 = inside2 ? Vector256.Load(row1 + at) : Vector256<double>.Zero;
-                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector256.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector256.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector256<double>.Zero + cell0_0;
                 sum0_0 += cell0_1;
@@ -370,6 +374,7 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep128x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
+            var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -405,8 +410,8 @@ namespace KernelGen.Generated
                 var cell1_2_1 = inside2 ? Vector128.Load(row1 + at + 2) : Vector128<double>.Zero;
                 var cell1_2_2 = inside2 ? Vector128.Load(row1 + at + 4) : Vector128<double>.Zero;
                 var cell1_2_3 = inside2 ? Vector128.Load(row1 + at + 6) : Vector128<double>.Zero;
-                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector128.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector128.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector128<double>.Zero + cell0_0_0;
                 var sum0_1 = Vector128<double>.Zero + cell0_0_1;
@@ -453,6 +458,7 @@ namespace KernelGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Sweep128(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
         {
+            var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
             int x = -PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
@@ -470,8 +476,8 @@ namespace KernelGen.Generated
                 bool inside2 = (uint)(x + 2) < (uint)width;
                 var cell0_2 = inside2 ? Vector128.Load(row0 + at) : Vector128<double>.Zero;
                 var cell1_2 = inside2 ? Vector128.Load(row1 + at) : Vector128<double>.Zero;
-                double divisor0 = rowFactor0 * (double)(Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
-                var divisorVector0 = Vector128.Create(divisor0);
+                int columnCells = (Math.Min(x + KernelWidth, width) - Math.Max(x, 0));
+                var divisorVector0 = columnCells == KernelWidth ? fullDivisor0 : Vector128.Create(rowFactor0 * columnCells);
                 // PyTorch's order: from +0, kh outer, kw inner.
                 var sum0_0 = Vector128<double>.Zero + cell0_0;
                 sum0_0 += cell0_1;
