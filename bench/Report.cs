@@ -275,7 +275,13 @@ public static class Report
             (each input vector reduced over the rows once) took the kernel from 78 to 64-67 us; computing only the blocks the taps need, without the
             look-ahead, was 5% slower. Alignment matters on top: the same kernel on 64-byte-aligned buffers ran in 54-56
             us against 60-66 us at other offsets (vgg16.pool1: 218 against 280-357 us), which is why the bench now
-            aligns every method's tensors.
+            aligns every method's tensors. The check now folds in running maxima instead of cells: `vmaxps` returns
+            its second operand when either is NaN, so the maximum over window rows 0 to r is NaN when row r is, and
+            two of them (from row PadTop on, where every window holds an input row, so no padding -inf meets a
+            finite cell) go into one `vfmadd` product, NaN if either factor is, where adding the cells took two
+            operations: 50.8-51.0 to 48.8-49.7 us (stopwatch, best call, three processes each). What is left is
+            mostly memory: a loop that reads the 3.2 MB input and writes the 0.8 MB output a plane at a time, with
+            almost nothing computed, took 40.6 us, and the kernel without any NaN check (not exact) 46 us.
           - *inception.pool (average 3x3 s1 p1, count_include_pad false):* PyTorch's summation order means 9
             dependent additions per output, 27 per 35-wide row of three vectors (the third with 3 live lanes), plus
             valigns and 3 divisions: about 25 cycles a row at two operations per cycle, where 28 were measured. Making
@@ -297,10 +303,14 @@ public static class Report
             of one chain of nine additions per output, with every other addition on the FMA pipes; and taps inside
             the row load unaligned instead of through valign (together 63.9-64.3 to 55.8-56.2 us). The earlier
             attempts at the FMA pipes and at unaligned loads had failed on the rolling-taps structure; with the
-            running sums they pay. What is left: per row, 27 additions split over the add and FMA pipes and 3
-            divisions (`vdivps` measured 6.0 cycles per 512-bit and 3.0 per 256-bit division in a throughput
-            microbenchmark); the multiplication in place of the division (not exact, a bound only) ran it in 52 us.
-            3x ORT would need about 42 us.
+            running sums they pay. Every output row then multiplied the column factors by its row factor before
+            dividing; rows whose windows lie inside the input now take products made once per call: 56.0-56.4 to
+            50.3-51.3 us. What is left: per row, 27 additions split over the add and FMA pipes and 3 divisions
+            (`vdivps` measured 6.0 cycles per 512-bit and 3.0 per 256-bit division in a throughput microbenchmark).
+            Without the divisions (a bound, not a result) it ran in 39.6-40.0 us against 50.2-51.3; dividing exactly
+            through the reciprocal instead (a product and two FMAs, Markstein's correction) ran in 50.2-50.6, no
+            faster than `vdivps`, and was not built. PyTorch's order fixes 9 additions per output, and 3x ORT needs
+            41-52 us depending on ORT's time in the run.
           - *yolov8.sppf (max 5x5 s1 p2, 20-wide rows):* a 20-wide row is two vectors of which 12 lanes are idle.
             The window's rows stay in registers (65 to 45 us) and the one-instruction `vmaxps` runs with a NaN check
             of the loaded cells that redoes a plane exactly if it finds NaN (45 to 37 us); the check's sums and the +0
@@ -326,10 +336,14 @@ public static class Report
         - **Channels last** (vectors across channels): the kernels sweep along each output row with column maxima
           or window cells in registers. With aligned tensors sppf and googlenet run well past 3x. inception NHWC
           makes 9 additions and a division per output vector; with a multiplication in place of the division (not
-          exact, a bound only) it ran in 50.1-50.3 us against 52.5-52.9, so the division is not what holds it. Their maximum is not what holds
-          back resnet50.stem and batch32 NHWC: with `vmaxps` alone (not exact, measured only as a bound) stem ran
-          57.3 against 58.0-58.3 us and batch32 1060-1181 against 1176-1350 us, so a NaN-checked `vmaxps` could
-          win at most about 10% there, and was not built.
+          exact, a bound only) it ran in 50.1-50.3 us against 52.5-52.9, so the division is not what holds it. The
+          divisor of a window inside the row is now made once per sweep instead of multiplied and broadcast at
+          every step: 53.0-56.4 to 51.0-53.0 us. resnet50.stem and batch32 NHWC read rows of 28 KB and 14 KB: a
+          pass of one output row read the row it shares with the next one again, from L2. A pass now takes two
+          output rows whenever their windows overlap and reads each input row once: stem 58.0-58.4 to 51.6-52.8
+          us, batch32 1377-1557 to 1051-1294 us (stopwatch, best call, three processes each). Before that change,
+          `vmaxps` alone (not exact, a bound) ran stem in 57.3 against 58.0-58.3 us, so the maximum is not what
+          holds them.
         - **resnet50.head (global average)** sits near the copy roofline in both layouts: channels first sums 16
           planes at a time and transposes their stripe sums (22.5 to 5.7 us), channels last works in L1-sized panels
           of 256 channels (13 to 6.6 us), both in the summation order that keeps the layouts bit-identical. The
@@ -397,7 +411,10 @@ public static class Report
             21 us; the divisor table works out each column's factor once (2.4% of inception's profile before);
           - the same path then kept the open windows' running sums instead of the taps, with every other addition on
             the FMA pipes and the taps inside the row loaded unaligned, as the generated kernel does: inception NCHW
-            72.6-73.0 to 58.8-60.3 us, 512x17x17 45.4-45.7 to 41.5-41.7 (three processes each).
+            72.6-73.0 to 58.8-60.3 us, 512x17x17 45.4-45.7 to 41.5-41.7 (three processes each);
+          - the stride-2 sliding max's NaN check takes each row's two vectors inside the row as one product on the
+            FMA pipes (`Lanes512.AddProduct`) instead of two additions on the pipes the maxima use: resnet50.stem
+            83.1-84.8 to 80.6-83.0 us (three processes each).
           Before the 3x3 register path, inception NCHW general sat at 87-93 us (1.35x in the 20:39 run): per output
           vector 9 dependent additions, 4 valigns and a division. Tried and not kept on that two-row path: the lower
           row's additions on the FMA pipes (91 against 87.5 us); adding tap by tap across the blocks so consecutive
