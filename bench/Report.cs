@@ -452,7 +452,14 @@ public static class Report
           than at 00:04 (vgg16.pool1 NHWC 1411 to 2325 us), inception NHWC specialized took 87.4 us against 57.0
           (52.5-52.9 us in a stopwatch harness that evening), and batch32 on all cores ran 1.30x and 1.65x its
           one-thread speed against 1.92x and 2.11x. resnet50.stem NCHW general measured 120 us at 00:04 and 109 us
-          at 00:48, on a path unchanged since the 22:35 run's 86.8 us; the stopwatch harness gave it 83 us.
+          at 00:48, on a path unchanged since the 22:35 run's 86.8 us; the stopwatch harness gave it 83 us. Two
+          full runs at 02:56 and 03:26 UTC, on the same code, disagreed again: resnet50.stem NCHW specialized took
+          53.3 and 68.1 us (3.07x and 2.80x), its general row 114 and 122 us, and vgg16.pool1 NCHW general 1272 and
+          1598 us, where the stopwatch harness measured 49-50, 81-83 and 317 us that hour. In the 02:56 run the
+          vgg16.pool1 NCHW group's copy took 324 us against 226 in its NHWC group, and the group's rows had standard
+          deviations of 12-23% of their means. Between the runs, a stopwatch loop over stem NCHW specialized gave
+          250 ms round means of 56-86 us in one process and 52-55 us in another three minutes later; its best calls
+          had measured 48.8-49.7 us earlier that hour.
           resnet50.head's general row once showed 2 B per call in an earlier run, and batch32's general row 7 B in
           the 15:29 run: ArrayPool.Shared gives a warm call its arrays back until a gen-2 collection trims them. The
           engine now caches its scratch arrays per thread (never trimmed, bounded to 16 arrays of up to 1 MB per
