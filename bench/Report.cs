@@ -458,7 +458,7 @@ public static class Report
           1598 us, where the stopwatch harness measured 49-50, 81-83 and 317 us that hour. In the 02:56 run the
           vgg16.pool1 NCHW group's copy took 324 us against 226 in its NHWC group, and the group's rows had standard
           deviations of 12-23% of their means. Between the runs, a stopwatch loop over stem NCHW specialized gave
-          250 ms round means of 56-86 us in one process and 52-55 us in another three minutes later; its best calls
+          250 ms round means of 56-86 us in one process and 52-59 us in another three minutes later; its best calls
           had measured 48.8-49.7 us earlier that hour.
           resnet50.head's general row once showed 2 B per call in an earlier run, and batch32's general row 7 B in
           the 15:29 run: ArrayPool.Shared gives a warm call its arrays back until a gen-2 collection trims them. The
