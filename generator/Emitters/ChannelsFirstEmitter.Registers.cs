@@ -439,11 +439,18 @@ internal sealed partial class ChannelsFirstEmitter
     {
         w.Line("// The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.");
         for (int b = 0; b < outBlocks; b++)
-        {
-            var isa = row.Isa(b);
-            string load = $"{isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * Lanes512}")}) * KernelHeight";
-            w.Line($"var fullDivisor{b} = {(b == 0 ? load : $"outWidth > {b * Lanes512} ? {load} : {isa.Type(T)}.One")};");
-        }
+            w.Line($"var fullDivisor{b} = {BlockDivisors(row, b, "KernelHeight")};");
+    }
+
+    /// <summary>
+    /// Output block <paramref name="b"/>'s column factors times <paramref name="rowFactor"/>; 1 for a block past the
+    /// output row, whose load would read past the column factors' table.
+    /// </summary>
+    private string BlockDivisors(RegisterRow row, int b, string rowFactor)
+    {
+        var isa = row.Isa(b);
+        string product = $"{isa.Vector}.Load(divisors{(b == 0 ? "" : $" + {b * Lanes512}")}) * {rowFactor}";
+        return b == 0 ? product : $"outWidth > {b * Lanes512} ? {product} : {isa.Type(T)}.One";
     }
 
     /// <summary>
@@ -459,7 +466,7 @@ internal sealed partial class ChannelsFirstEmitter
         using (w.Block("if (rowCells == KernelHeight)"))
             w.Line(string.Join(" ", Enumerable.Range(0, outBlocks).Select(b => $"divisor{b} = fullDivisor{b};")));
         using (w.Block("else"))
-            w.Line(string.Join(" ", Enumerable.Range(0, outBlocks).Select(b => $"divisor{b} = {row.Isa(b).Vector}.Load(divisors{(b == 0 ? "" : $" + {b * Lanes512}")}) * rowCells;")));
+            w.Line(string.Join(" ", Enumerable.Range(0, outBlocks).Select(b => $"divisor{b} = {BlockDivisors(row, b, "rowCells")};")));
     }
 
     /// <summary>Stores output block <paramref name="b"/> of the row, the local <paramref name="value"/>.</summary>

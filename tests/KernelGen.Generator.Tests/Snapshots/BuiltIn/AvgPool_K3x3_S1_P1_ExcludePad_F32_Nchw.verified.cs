@@ -406,7 +406,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One;
                     }
                     {
                         var average0 = sum0 / divisor0;
@@ -516,7 +516,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector256.Load(divisors + 16) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector256.Load(divisors + 16) * rowCells : Vector256<float>.One;
                     }
                     {
                         var average0 = sum0 / divisor0;
@@ -627,7 +627,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One;
                     }
                     {
                         var average0 = sum0 / divisor0;
@@ -748,7 +748,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector256.Load(divisors + 32) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector256.Load(divisors + 32) * rowCells : Vector256<float>.One;
                     }
                     {
                         var average0 = sum0 / divisor0;
@@ -870,7 +870,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells; divisor3 = Vector512.Load(divisors + 48) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One; divisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * rowCells : Vector512<float>.One;
                     }
                     {
                         var average0 = sum0 / divisor0;
@@ -1002,7 +1002,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells; divisor3 = Vector256.Load(divisors + 48) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One; divisor3 = outWidth > 48 ? Vector256.Load(divisors + 48) * rowCells : Vector256<float>.One;
                     }
                     {
                         var average0 = sum0 / divisor0;

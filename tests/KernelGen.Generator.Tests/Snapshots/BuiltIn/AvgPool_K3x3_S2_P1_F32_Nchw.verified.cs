@@ -191,7 +191,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
@@ -257,7 +257,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
@@ -331,7 +331,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);

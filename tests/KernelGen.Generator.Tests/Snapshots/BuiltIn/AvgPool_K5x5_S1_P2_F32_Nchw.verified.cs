@@ -523,7 +523,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
@@ -613,7 +613,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells; divisor3 = Vector512.Load(divisors + 48) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One; divisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
@@ -723,7 +723,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells; divisor2 = Vector512.Load(divisors + 32) * rowCells; divisor3 = Vector512.Load(divisors + 48) * rowCells; divisor4 = Vector512.Load(divisors + 64) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One; divisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * rowCells : Vector512<float>.One; divisor4 = outWidth > 64 ? Vector512.Load(divisors + 64) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);

@@ -244,7 +244,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
@@ -316,7 +316,7 @@ namespace KernelGen.Generated
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = Vector512.Load(divisors + 16) * rowCells;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
