@@ -310,7 +310,19 @@ public static class Report
             Without the divisions (a bound, not a result) it ran in 39.6-40.0 us against 50.2-51.3; dividing exactly
             through the reciprocal instead (a product and two FMAs, Markstein's correction) ran in 50.2-50.6, no
             faster than `vdivps`, and was not built. PyTorch's order fixes 9 additions per output, and 3x ORT needs
-            41-52 us depending on ORT's time in the run.
+            41-52 us depending on ORT's time in the run. Measured again on 2026-11-27 (stopwatch, best call per 200 ms
+            round, each variant against the unchanged kernel in the same process; rounds the shared machine slowed
+            past 60 us left out): all three divisions of a row as multiplications (a bound) 44.5-45.0 us against
+            50.7-50.8, the first 512-bit one alone 47.7-47.9 against 51.1-51.3, the 256-bit one alone 48.7-49.1
+            against 50.8-51.2. A division that skips the divider, `fma(s, h, s * l)` with h = RN(1/d) and
+            l = RN(1/d - h) (Brisebarre and Muller's product by a constant), ran in 47.4-48.5 against 50.1-50.9. A
+            check over all 2^32 floats found it correctly rounded for d = 3, 5, 6, 7, 9 and 25 wherever |s| >= 1e-30,
+            but not below (6-17 million sums, where `s * l` underflows) and, except for d = 25, not for infinite sums
+            (NaN where `s / d` is infinite). Guarding those sums costs an operation per vector, about what it saves, so it was not
+            built. Also tried and not kept: masked unaligned loads instead of the row's three edge valigns, 53.0
+            against 50.6; every addition on the add pipes, 57.1, or on the FMA pipes, 73.8 (the divisions hold those
+            up), against 50.5; 7 of each block's 9 additions on the add pipes instead of 5, 49.3-50.2 against
+            50.4-50.8, within the spread of one bench run.
           - *yolov8.sppf (max 5x5 s1 p2, 20-wide rows):* a 20-wide row is two vectors of which 12 lanes are idle.
             The window's rows stay in registers (65 to 45 us) and the one-instruction `vmaxps` runs with a NaN check
             of the loaded cells that redoes a plane exactly if it finds NaN (45 to 37 us); the check's sums and the +0
@@ -338,7 +350,19 @@ public static class Report
           makes 9 additions and a division per output vector; with a multiplication in place of the division (not
           exact, a bound only) it ran in 50.1-50.3 us against 52.5-52.9, so the division is not what holds it. The
           divisor of a window inside the row is now made once per sweep instead of multiplied and broadcast at
-          every step: 53.0-56.4 to 51.0-53.0 us. resnet50.stem and batch32 NHWC read rows of 28 KB and 14 KB: a
+          every step: 53.0-56.4 to 51.0-53.0 us. What holds it, measured on 2026-11-27 (stopwatch, best call per
+          200 ms round, each variant against the unchanged kernel in the same process): with one addition per
+          output vector instead of nine (a bound) it ran in 49.9-52.2 us against 53.4-53.9; with its loads and
+          stores sent to addresses that stay in L1 (a bound) in 43.9-44.7 against 50.1-50.2, and that with
+          multiplications in place of the divisions in 38.0-38.7. So memory access and operations each take about
+          45-50 us, and they overlap. With 256 channels one pixel starts 1 KB after the last, so all the lines a
+          sweep touches map to 8 of L1's 64 sets. Tried and not kept: passes of 3 or 4 output rows (fewer input lines
+          per output), 51.6-52.1 and 54.0-55.2 against 50.0-50.3 and 52.8-53.5; sweeping 16 channels instead of 32,
+          90.0-90.7 against 50.6-50.9; tiles of 4, 8 or 12 columns, 51.6-56.3 against 49.8-54.7; reloading the
+          window's cells from L1 instead of sliding them through registers, 99-112 against 48-51; every channel of
+          a pixel before the next pixel, 53.9-54.2 against 51.0-51.7; the sweep unrolled three times so that no
+          register moves slide the cells, 53.6-54.1 against 48.7-50.0; software prefetch 2 to 8 pixels ahead,
+          53-80 against 51. resnet50.stem and batch32 NHWC read rows of 28 KB and 14 KB: a
           pass of one output row read the row it shares with the next one again, from L2. A pass now takes two
           output rows whenever their windows overlap and reads each input row once: stem 58.0-58.4 to 51.6-52.8
           us, batch32 1377-1557 to 1051-1294 us (stopwatch, best call, three processes each). Before that change,
@@ -434,6 +458,9 @@ public static class Report
           and one core cannot draw the machine's bandwidth: with two threads the specialized kernel ran 2.2x faster,
           not 2x (NCHW 897 to 403 us, NHWC 1221 to 550 us, stopwatch), so on one thread it waits on memory more
           than the copy does. Software prefetch of the next plane, tried by hand, was slower (1317 to 1440 us).
+          Prefetching within the plane instead, 4 or 8 KB ahead of the rows being read (eight lines per output row),
+          made no difference the noise did not swamp: the medians of six 200 ms rounds' best calls were 957-1106 us
+          with it and 955-1209 us without, three processes each (2026-11-27).
         - **Measurement noise.** Rows swing by tens of percent between full runs while the load average stays near
           1: the host's other tenants share its memory bandwidth, and the load average does not show them. Per call,
           vgg16.pool1 NCHW specialized took a minimum of 208-224 us in six stopwatch runs (4 s each) minutes apart, but
@@ -459,7 +486,11 @@ public static class Report
           vgg16.pool1 NCHW group's copy took 324 us against 226 in its NHWC group, and the group's rows had standard
           deviations of 12-23% of their means. Between the runs, a stopwatch loop over stem NCHW specialized gave
           250 ms round means of 56-86 us in one process and 52-59 us in another three minutes later; its best calls
-          had measured 48.8-49.7 us earlier that hour.
+          had measured 48.8-49.7 us earlier that hour. In the run that ended at 04:34 UTC, on the same kernels,
+          resnet50.stem NHWC's `[PoolKernel]` row (the kernel its specialized row runs) took 109 us in five
+          consecutive iterations of its second launch and 55-79 us in the rest, and its specialized row measured
+          62.0 us (2.76x), where the stopwatch harness had given 51.6-52.8 us that night; resnet50.stem NCHW
+          specialized, whose iterations all fell within 51-53 us, measured 51.5 us against ONNX Runtime's 154 (2.98x).
           resnet50.head's general row once showed 2 B per call in an earlier run, and batch32's general row 7 B in
           the 15:29 run: ArrayPool.Shared gives a warm call its arrays back until a gen-2 collection trims them. The
           engine now caches its scratch arrays per thread (never trimmed, bounded to 16 arrays of up to 1 MB per
