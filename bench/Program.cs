@@ -16,9 +16,11 @@ namespace KernelGen.Bench;
 /// Entry point. Everything BenchmarkDotNet accepts passes through (--filter, --list flat, ...), plus:
 /// <list type="bullet">
 /// <item><c>--quick</c>: in-process job with few short iterations, every case in under 3 minutes, for development.</item>
-/// <item><c>--report</c>: no measuring; rewrite docs/benchmarks.md and docs/benchmarks.png from the last run.</item>
+/// <item><c>--report</c>: no measuring; rewrite docs/benchmarks.md and docs/benchmarks.png from the run they show
+/// (docs/benchmarks.json), after an edit to bench/notes.md or to the report code.</item>
+/// <item><c>--report-last</c>: the same from the last run, whatever it measured (a filtered or quick run too).</item>
 /// </list>
-/// A run that measured every benchmark rewrites the docs itself; a filtered run only saves its results (for --report).
+/// A run that measured every benchmark rewrites the docs itself; a filtered run only saves its results (for --report-last).
 /// </summary>
 public static class Program
 {
@@ -26,18 +28,20 @@ public static class Program
     {
         var rest = args.ToList();
         bool quick = rest.Remove("--quick");
-        bool reportOnly = rest.Remove("--report");
+        bool reportLast = rest.Remove("--report-last");
+        bool reportOnly = rest.Remove("--report") || reportLast;
         string root = Report.RepositoryRoot();
 
         if (reportOnly)
         {
-            var last = RunResults.Load(root);
-            if (last == null)
+            string source = reportLast ? RunResults.LastRunPath(root) : RunResults.PagePath(root);
+            var saved = RunResults.Load(source);
+            if (saved == null)
             {
-                Console.Error.WriteLine($"No saved run at {RunResults.PathIn(root)}; run the benchmarks first.");
+                Console.Error.WriteLine($"No saved run at {source}; run the benchmarks first.");
                 return 1;
             }
-            Report.Write(root, last);
+            Report.Write(root, saved);
             return 0;
         }
 
@@ -62,12 +66,12 @@ public static class Program
         var results = RunResults.FromSummary(summary, mode, command);
         results.LoadBefore = loadBefore;
         results.LoadAfter = RunResults.LoadAverage();
-        results.Save(root);
-        Console.WriteLine($"Results saved to {RunResults.PathIn(root)}.");
+        results.Save(RunResults.LastRunPath(root));
+        Console.WriteLine($"Results saved to {RunResults.LastRunPath(root)}.");
         if (everything && results.IsComplete)
             Report.Write(root, results);
         else
-            Console.WriteLine("Not every benchmark ran, so docs/benchmarks.md is left as it is; `--report` writes it from this run anyway.");
+            Console.WriteLine("Not every benchmark ran, so docs/benchmarks.md is left as it is; `--report-last` writes it from this run anyway.");
         return 0;
     }
 

@@ -36,7 +36,8 @@ public static class Report
         Directory.CreateDirectory(docs);
         File.WriteAllText(Path.Combine(docs, "benchmarks.md"), Markdown(run, File.ReadAllText(NotesPath(root))));
         Chart(run, Path.Combine(docs, "benchmarks.png"));
-        Console.WriteLine($"Wrote {Path.Combine(docs, "benchmarks.md")} and benchmarks.png.");
+        run.Save(RunResults.PagePath(root));
+        Console.WriteLine($"Wrote {Path.Combine(docs, "benchmarks.md")}, benchmarks.png and benchmarks.json (the run they show).");
     }
 
     /// <summary>The hand-written notes the page ends with: prose about the measurements, kept apart from the code that makes the tables.</summary>
@@ -84,11 +85,7 @@ public static class Report
         Target(md, "specialized within 1.25x of the roofline on the ≥ 4 MB cases (resnet50.stem, vgg16.pool1, batch32)", vsRoof, v => v <= 1.25, "x roofline time", lowestIsWorst: false);
         Target(md, "general engine ≥ 1.5x faster than ONNX Runtime", generalVsOrt, v => v >= 1.5, "x", lowestIsWorst: true);
         Target(md, "batch32 on all cores ≥ 1.8x faster than on one", cores, v => v >= 1.8, "x", lowestIsWorst: true);
-        var allocations = run.Measurements.Where(m => m.Method is Spec or General).ToList();
-        var allocating = allocations.Where(m => m.AllocatedBytes != 0).ToList();
-        md.AppendLine($"| zero bytes allocated per call, specialized and general paths (single-threaded) | " +
-            (allocating.Count == 0 ? $"0 B in all {allocations.Count}" : string.Join("; ", allocating.Select(m => $"{m.Case} {m.Layout} {m.Method}: {m.AllocatedBytes} B"))) +
-            $" | {(allocating.Count == 0 && allocations.Count > 0 ? "yes" : "**no**")} |");
+        AllocationTarget(md, run);
         md.AppendLine();
         md.AppendLine("Speed-ups are ONNX Runtime's time divided by KernelGen's, per (case, layout); in the NHWC rows ONNX Runtime runs the same data in NCHW (see the notes).");
         md.AppendLine();
@@ -161,6 +158,31 @@ public static class Report
         else
             text += $" (all {values.Count} met)";
         md.AppendLine($"| {target} | {text} | {(missed.Count == 0 ? "yes" : "**no**")} |");
+    }
+
+    /// <summary>
+    /// The zero-allocation target, judged only by a full run. In process (the quick job), BenchmarkDotNet's per-thread
+    /// counter also takes in what the host allocates during an iteration, 4-5 KB per 40 ms iteration here: a quick
+    /// run showed 5 B per call on the 52 us resnet50.stem kernel and 996 B on the 8 ms naive loops, which allocate
+    /// nothing (0 B in every full run). So a quick run lists its counts but does not call the target met or missed.
+    /// </summary>
+    private static void AllocationTarget(StringBuilder md, RunResults run)
+    {
+        const string target = "zero bytes allocated per call, specialized and general paths (single-threaded)";
+        var allocations = run.Measurements.Where(m => m.Method is Spec or General).ToList();
+        var allocating = allocations.Where(m => m.AllocatedBytes != 0).ToList();
+        string counts = allocating.Count == 0
+            ? $"0 B in all {allocations.Count}"
+            : $"{allocating.Count} of {allocations.Count} rows above 0 B, at most {allocating.Max(m => m.AllocatedBytes)} B";
+        if (run.Mode == "quick")
+        {
+            md.AppendLine($"| {target} | not judged by a quick run ({counts}): in process, the count includes what the benchmark host allocates during an iteration (see the quick job under Running the benchmarks); the full run measures out of process, and `AllocationTests` checks the paths directly | – |");
+            return;
+        }
+        string detail = allocating.Count == 0
+            ? counts
+            : string.Join("; ", allocating.Select(m => $"{m.Case} {m.Layout} {m.Method}: {m.AllocatedBytes} B"));
+        md.AppendLine($"| {target} | {detail} | {(allocating.Count == 0 && allocations.Count > 0 ? "yes" : "**no**")} |");
     }
 
     /// <summary>Grouped bars: per (case, layout), speed relative to ONNX Runtime of specialized, general, ORT and the roofline.</summary>

@@ -13,8 +13,9 @@ namespace KernelGen.Bench;
 public sealed record Measurement(string Case, string Layout, string Method, double MeanNs, double StdDevNs, long AllocatedBytes);
 
 /// <summary>
-/// A run's results, saved to BenchmarkDotNet.Artifacts/kernelgen/last-run.json so that <c>--report</c> can rewrite the
-/// docs without measuring again.
+/// A run's results. Every run saves them to BenchmarkDotNet.Artifacts/kernelgen/last-run.json (not committed); the run a
+/// page shows is also docs/benchmarks.json, committed with the page, so that <c>--report</c> can rewrite the page (after
+/// an edit to bench/notes.md or to the report code) from the same measurements without measuring again.
 /// </summary>
 public sealed class RunResults
 {
@@ -68,18 +69,18 @@ public sealed class RunResults
         catch (UnauthorizedAccessException) { return "unknown"; }
     }
 
-    public static string PathIn(string root) => Path.Combine(root, "BenchmarkDotNet.Artifacts", "kernelgen", "last-run.json");
+    /// <summary>The last run's results, whatever it measured.</summary>
+    public static string LastRunPath(string root) => Path.Combine(root, "BenchmarkDotNet.Artifacts", "kernelgen", "last-run.json");
 
-    public void Save(string root)
+    /// <summary>The results docs/benchmarks.md shows.</summary>
+    public static string PagePath(string root) => Path.Combine(root, "docs", "benchmarks.json");
+
+    public void Save(string path)
     {
-        string path = PathIn(root);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
-    public static RunResults? Load(string root)
-    {
-        string path = PathIn(root);
-        return File.Exists(path) ? JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path)) : null;
-    }
+    public static RunResults? Load(string path) =>
+        File.Exists(path) ? JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path)) : null;
 }
