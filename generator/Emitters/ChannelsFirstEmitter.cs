@@ -377,13 +377,11 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
         return taps;
     }
 
-    private string MaxOverRows(VectorIsa isa, System.Func<int, string> load) => MaxOverRows(isa.Max, load);
-
-    /// <summary>The maximum over the window's rows, row by row with <paramref name="max"/>, of what <paramref name="load"/> gives for each.</summary>
-    private string MaxOverRows(string max, System.Func<int, string> load)
+    /// <summary>The maximum over the window's rows, row by row with <paramref name="isa"/>'s maximum, of what <paramref name="load"/> gives for each.</summary>
+    private string MaxOverRows(VectorIsa isa, System.Func<int, string> load)
     {
         string expression = load(0);
-        for (int r = 1; r < Rows; r++) expression = $"{max}({expression}, {load(r)})";
+        for (int r = 1; r < Rows; r++) expression = $"{isa.Max}({expression}, {load(r)})";
         return expression;
     }
 
