@@ -20,7 +20,8 @@ namespace KernelGen.Bench;
 /// (docs/benchmarks.json), after an edit to bench/notes.md or to the report code.</item>
 /// <item><c>--report-last</c>: the same from the last run, whatever it measured (a filtered or quick run too).</item>
 /// </list>
-/// A run that measured every benchmark rewrites the docs itself; a filtered run only saves its results (for --report-last).
+/// A full run that measured every benchmark rewrites the docs itself; a filtered or quick run only saves its results
+/// (for --report-last), so that a development run never replaces the published evidence.
 /// </summary>
 public static class Program
 {
@@ -68,8 +69,10 @@ public static class Program
         results.LoadAfter = RunResults.LoadAverage();
         results.Save(RunResults.LastRunPath(root));
         Console.WriteLine($"Results saved to {RunResults.LastRunPath(root)}.");
-        if (everything && results.IsComplete)
+        if (everything && results.IsComplete && !quick)
             Report.Write(root, results);
+        else if (quick)
+            Console.WriteLine("A quick run leaves docs/benchmarks.md as it is (the page shows a full run); `--report-last` writes it from this run anyway.");
         else
             Console.WriteLine("Not every benchmark ran, so docs/benchmarks.md is left as it is; `--report-last` writes it from this run anyway.");
         return 0;
