@@ -28,8 +28,8 @@ internal sealed partial class ChannelsFirstEmitter
     /// <summary>How many output blocks a row of <paramref name="blocks"/> input vectors can have, at most.</summary>
     private int OutputBlocks(int blocks)
     {
-        // outWidth <= (width + 2 * PadLeft - KernelWidth) / StrideWidth + 2 (the + 1 of the formula and one more under ceil mode).
-        long widest = ((long)blocks * Lanes512 + 2L * _c.PadWidth - Taps) / _c.StrideWidth + 2;
+        // outWidth <= (width + 2 * PadLeft - KernelWidth) / StrideWidth + 1, and one more under ceil mode.
+        long widest = ((long)blocks * Lanes512 + 2L * _c.PadWidth - Taps) / _c.StrideWidth + (_c.CeilMode ? 2 : 1);
         return (int)System.Math.Max(1, (widest + Lanes512 - 1) / Lanes512);
     }
 

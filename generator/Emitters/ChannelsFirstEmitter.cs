@@ -30,6 +30,9 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
 
     private int Taps => _c.KernelWidth;
 
+    /// <summary>The first output column whose window starts inside the row: ceil(PadLeft / StrideWidth).</summary>
+    private int FirstInteriorColumn => (_c.PadWidth + _c.StrideWidth - 1) / _c.StrideWidth;
+
     private bool VaryingDivisor => !_c.IsMax && ConstantDivisor is null;
 
     private string RowParameters => string.Join(", ", Enumerable.Range(0, Rows).Select(r => $"{T}* row{r}"));
@@ -82,7 +85,7 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
         w.Line($"private const int StrideHeight = {_c.StrideHeight}, StrideWidth = {_c.StrideWidth};");
         w.Line($"private const int PadTop = {_c.PadHeight}, PadLeft = {_c.PadWidth};");
         w.Line("/// <summary>The first output column whose window starts inside the row: ceil(PadLeft / StrideWidth).</summary>");
-        w.Line($"private const int FirstInteriorColumn = {(_c.PadWidth + _c.StrideWidth - 1) / _c.StrideWidth};");
+        w.Line($"private const int FirstInteriorColumn = {FirstInteriorColumn};");
         w.Line();
     }
 
@@ -184,7 +187,9 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
     private int ReadLength(VectorIsa isa, int lanes)
     {
         if (_c.StrideWidth == 1) return lanes + Taps - 1;
-        if (isa.HasAlignRight) return Taps <= 2 ? 2 * lanes : Taps == 3 ? 2 * lanes + 1 : 3 * lanes;
+        if (isa.HasAlignRight)
+            return WholePhaseBlocks(lanes) is int blocks ? 2 * blocks * lanes
+                : Taps <= 2 ? 2 * lanes : Taps == 3 ? 2 * lanes + 1 : 3 * lanes;
         return 2 * lanes + 2 * ((Taps - 1) / 2);
     }
 
@@ -200,9 +205,17 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
             w.Line("int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row");
             w.Line($"int lastInterior = Math.Min(lastReadable, outWidth - {lanes});");
             w.Line("int ow = 0;");
-            w.Line("if (FirstInteriorColumn > 0 || lastInterior < 0)");
-            using (w.Block(""))
+            int firstInterior = FirstInteriorColumn;
+            if (firstInterior > lanes)
             {
+                w.Line($"// Blocks that start before column {firstInterior} read left of the row: {(firstInterior + lanes - 1) / lanes} border blocks.");
+                w.Line($"for (; ow < FirstInteriorColumn && ow < outWidth; ow += {lanes})");
+                using (w.Indent())
+                    w.Line($"Border{isa.Bits}({RowArguments}, output, ow{DivisorArguments}, width, outWidth);");
+            }
+            else if (firstInterior > 0)
+            {
+                w.Line("// The first block reads left of the row.");
                 w.Line($"Border{isa.Bits}({RowArguments}, output, 0{DivisorArguments}, width, outWidth);");
                 w.Line($"ow = {lanes};");
             }
@@ -294,6 +307,8 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
     {
         int shifts = (Taps - 1) / 2;
         string lanesClass = isa.Lanes;
+        if (isa.HasAlignRight && WholePhaseBlocks(lanes) is int phaseBlocks)
+            return EmitStride2WholePhases(w, isa, loads, lanes, phaseBlocks);
         if (isa.HasAlignRight)
         {
             bool needNext = Taps >= 3;
@@ -352,6 +367,59 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
                 if (2 * q + 1 < Taps) taps.Add($"{lanesClass}.Odd(low{name}, high{name})");
             }
             w.Line($"sum = sum + {string.Join(" + ", taps)};");
+        }
+        return "sum";
+    }
+
+    /// <summary>
+    /// With AVX-512, a block's taps shift by up to (KernelWidth - 1) / 2 lanes within their phase. Up to half a vector,
+    /// the even and odd cells of one more vector (<c>next</c>) hold every shifted tap; past that, the block needs this
+    /// many whole phase blocks (pairs of vectors split into even and odd), or null when the half suffices.
+    /// </summary>
+    private int? WholePhaseBlocks(int lanes)
+    {
+        int maxShift = (Taps - 1) / 2;
+        return maxShift <= lanes / 2 ? null : 1 + (maxShift + lanes - 1) / lanes;
+    }
+
+    /// <summary>
+    /// Stride 2 on AVX-512 for wide windows: phase blocks k = 0, 1, ... each split 2V cells from <c>column + 2kV</c>
+    /// into even and odd cells, and tap kw is its phase shifted kw / 2 lanes along them (one valign across two blocks).
+    /// </summary>
+    private string EmitStride2WholePhases(SourceWriter w, VectorIsa isa, Loads loads, int lanes, int phaseBlocks)
+    {
+        string lanesClass = isa.Lanes;
+        List<string> PhaseTaps(string suffix)
+        {
+            return Enumerable.Range(0, Taps).Select(kw =>
+            {
+                string phase = (kw % 2 == 0 ? "even" : "odd") + suffix + "_";
+                int shift = kw / 2, block = shift / lanes, within = shift % lanes;
+                string current = phase + Number(block);
+                return within == 0 ? current : isa.AlignRight(_c.Element, phase + Number(block + 1), current, within);
+            }).ToList();
+        }
+        void SplitPhases(string suffix, System.Func<int, string> vectorAt)
+        {
+            for (int k = 0; k < phaseBlocks; k++)
+            {
+                string low = vectorAt(2 * k * lanes), high = vectorAt((2 * k + 1) * lanes);
+                w.Line($"var low{suffix}_{k} = {low}; var high{suffix}_{k} = {high};");
+                w.Line($"var even{suffix}_{k} = {lanesClass}.Even(low{suffix}_{k}, high{suffix}_{k}); var odd{suffix}_{k} = {lanesClass}.Odd(low{suffix}_{k}, high{suffix}_{k});");
+            }
+        }
+        if (_c.IsMax)
+        {
+            w.Line("// Rows first: the column maxima of the window's rows, split into phases.");
+            SplitPhases("", offset => MaxOverRows(isa, r => loads.Load($"row{r}", offset)));
+            return EmitMaxTree(w, isa.Max, PhaseTaps(""));
+        }
+        w.Line($"var sum = {isa.Type(T)}.Zero;");
+        for (int r = 0; r < Rows; r++)
+        {
+            string suffix = Number(r);
+            SplitPhases(suffix, offset => loads.Load($"row{r}", offset));
+            w.Line($"sum = sum + {string.Join(" + ", PhaseTaps(suffix))};");
         }
         return "sum";
     }
@@ -418,7 +486,9 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
     private IEnumerable<int> LoadOffsets(VectorIsa isa, int lanes)
     {
         if (_c.StrideWidth == 1) return Enumerable.Range(0, Taps);
-        if (isa.HasAlignRight) return Taps >= 3 ? [0, lanes, 2 * lanes] : [0, lanes];
+        if (isa.HasAlignRight)
+            return WholePhaseBlocks(lanes) is int blocks ? Enumerable.Range(0, 2 * blocks).Select(i => i * lanes)
+                : Taps >= 3 ? [0, lanes, 2 * lanes] : [0, lanes];
         // Distinct: with 2-lane vectors the high half of one shift is the low half of the next.
         return Enumerable.Range(0, (Taps - 1) / 2 + 1).SelectMany(q => new[] { 2 * q, 2 * q + lanes }).Distinct();
     }

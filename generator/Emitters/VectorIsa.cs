@@ -21,8 +21,8 @@ internal sealed class VectorIsa
     /// <summary>AVX2 (with AVX's masked moves for the borders).</summary>
     public static VectorIsa V256 { get; } = new(256, "Vector256.IsHardwareAccelerated", hasAlignRight: false);
 
-    /// <summary>SSE-width vectors, with AVX's masked moves for the borders.</summary>
-    public static VectorIsa V128 { get; } = new(128, "Vector128.IsHardwareAccelerated && Avx.IsSupported", hasAlignRight: false);
+    /// <summary>128-bit vectors: SSE, or Arm64's AdvSimd (border loads and stores use AVX's masked moves where there are any).</summary>
+    public static VectorIsa V128 { get; } = new(128, "Vector128.IsHardwareAccelerated", hasAlignRight: false);
 
     public static VectorIsa[] All { get; } = [V512, V256, V128];
 

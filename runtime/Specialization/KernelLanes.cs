@@ -1,3 +1,4 @@
+using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -233,7 +234,10 @@ public static unsafe class KernelLanes256
         Vector256.Create(Vector256.Shuffle(low, Vector256.Create(0L, 2, 1, 3)).GetUpper(), Vector256.Shuffle(high, Vector256.Create(0L, 2, 1, 3)).GetUpper());
 }
 
-/// <summary>Vector128 building blocks for generated kernels (SSE with AVX's masked moves).</summary>
+/// <summary>
+/// Vector128 building blocks for generated kernels: portable (SSE, Arm64 AdvSimd), with AVX's masked moves for the
+/// border loads and stores where the machine has them and lane by lane elsewhere.
+/// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe class KernelLanes128
 {
@@ -255,23 +259,45 @@ public static unsafe class KernelLanes128
 
     /// <summary>Loads <c>row[column + i]</c> into the lanes set in <paramref name="inside"/> and <paramref name="fill"/> into the others.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> LoadInside(float* row, int column, Vector128<int> inside, Vector128<float> fill) =>
-        Vector128.ConditionalSelect(inside.AsSingle(), Avx.MaskLoad(row + column, inside.AsSingle()), fill);
+    public static Vector128<float> LoadInside(float* row, int column, Vector128<int> inside, Vector128<float> fill)
+    {
+        if (Avx.IsSupported)
+            return Vector128.ConditionalSelect(inside.AsSingle(), Avx.MaskLoad(row + column, inside.AsSingle()), fill);
+        for (int i = 0; i < Vector128<float>.Count; i++)
+            if (inside.GetElement(i) != 0) fill = fill.WithElement(i, row[column + i]);
+        return fill;
+    }
 
     /// <summary>Loads <c>row[column + i]</c> into the lanes set in <paramref name="inside"/> and <paramref name="fill"/> into the others.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<double> LoadInside(double* row, int column, Vector128<long> inside, Vector128<double> fill) =>
-        Vector128.ConditionalSelect(inside.AsDouble(), Avx.MaskLoad(row + column, inside.AsDouble()), fill);
+    public static Vector128<double> LoadInside(double* row, int column, Vector128<long> inside, Vector128<double> fill)
+    {
+        if (Avx.IsSupported)
+            return Vector128.ConditionalSelect(inside.AsDouble(), Avx.MaskLoad(row + column, inside.AsDouble()), fill);
+        for (int i = 0; i < Vector128<double>.Count; i++)
+            if (inside.GetElement(i) != 0) fill = fill.WithElement(i, row[column + i]);
+        return fill;
+    }
 
     /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(float* target, Vector128<float> value, int count) =>
-        Avx.MaskStore(target, Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle(), value);
+    public static void StoreFirst(float* target, Vector128<float> value, int count)
+    {
+        if (Avx.IsSupported)
+            Avx.MaskStore(target, Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle(), value);
+        else
+            for (int i = 0; i < Math.Min(count, Vector128<float>.Count); i++) target[i] = value.GetElement(i);
+    }
 
     /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(double* target, Vector128<double> value, int count) =>
-        Avx.MaskStore(target, Vector128.LessThan(Vector128<long>.Indices, Vector128.Create((long)count)).AsDouble(), value);
+    public static void StoreFirst(double* target, Vector128<double> value, int count)
+    {
+        if (Avx.IsSupported)
+            Avx.MaskStore(target, Vector128.LessThan(Vector128<long>.Indices, Vector128.Create((long)count)).AsDouble(), value);
+        else
+            for (int i = 0; i < Math.Min(count, Vector128<double>.Count); i++) target[i] = value.GetElement(i);
+    }
 
     /// <summary>Elements 0, 2, 4, 6 of the 8 floats <c>low:high</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -149,7 +149,6 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
-            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -172,16 +171,6 @@ namespace KernelGen.Generated
                         var average0 = sum0 * Vector512.Create(0.25f);
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
-                    }
-                    if (outWidth > 16)
-                    {
-                        // PyTorch's order: row by row, left to right, from +0.
-                        var sum1 = Vector512<float>.Zero;
-                        sum1 = sum1 + fill + fill;
-                        sum1 = sum1 + fill + fill;
-                        var average1 = sum1 * Vector512.Create(0.25f);
-                        if (TStores.Whole) average1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                 }
             }
@@ -248,7 +237,6 @@ namespace KernelGen.Generated
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -288,16 +276,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
-                    if (outWidth > 32)
-                    {
-                        // PyTorch's order: row by row, left to right, from +0.
-                        var sum2 = Vector512<float>.Zero;
-                        sum2 = sum2 + fill + fill;
-                        sum2 = sum2 + fill + fill;
-                        var average2 = sum2 * Vector512.Create(0.25f);
-                        if (TStores.Whole) average2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
-                    }
                 }
             }
         }
@@ -323,7 +301,7 @@ namespace KernelGen.Generated
                 Columns512(row0, row1, output, width, outWidth);
             else if (Vector256.IsHardwareAccelerated)
                 Columns256(row0, row1, output, width, outWidth);
-            else if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            else if (Vector128.IsHardwareAccelerated)
                 Columns128(row0, row1, output, width, outWidth);
             else
                 for (int ow = 0; ow < outWidth; ow++)
@@ -338,11 +316,6 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 16);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border512(row0, row1, output, 0, width, outWidth);
-                ow = 16;
-            }
             for (; ow <= lastInterior; ow += 16)
                 Interior512(row0, row1, output, ow);
             if (ow >= outWidth) return;
@@ -405,11 +378,6 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 8);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border256(row0, row1, output, 0, width, outWidth);
-                ow = 8;
-            }
             for (; ow <= lastInterior; ow += 8)
                 Interior256(row0, row1, output, ow);
             if (ow >= outWidth) return;
@@ -464,11 +432,6 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 4);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border128(row0, row1, output, 0, width, outWidth);
-                ow = 4;
-            }
             for (; ow <= lastInterior; ow += 4)
                 Interior128(row0, row1, output, ow);
             if (ow >= outWidth) return;

@@ -175,7 +175,7 @@ namespace KernelGen.Generated
                     (sum0 * Vector256.Create(0.25f)).Store(output + c);
                 }
             }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            if (Vector128.IsHardwareAccelerated)
             {
                 for (; c <= channels - 4; c += 4)
                 {

@@ -1079,7 +1079,7 @@ namespace KernelGen.Generated
                 Columns512(row0, row1, row2, output, divisors, rowFactor, width, outWidth);
             else if (Vector256.IsHardwareAccelerated)
                 Columns256(row0, row1, row2, output, divisors, rowFactor, width, outWidth);
-            else if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            else if (Vector128.IsHardwareAccelerated)
                 Columns128(row0, row1, row2, output, divisors, rowFactor, width, outWidth);
             else
                 for (int ow = 0; ow < outWidth; ow++)
@@ -1094,11 +1094,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 16);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border512(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
-                ow = 16;
-            }
+            // The first block reads left of the row.
+            Border512(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
+            ow = 16;
             for (; ow <= lastInterior; ow += 16)
                 Interior512(row0, row1, row2, output, ow, divisors, rowFactor);
             if (ow >= outWidth) return;
@@ -1150,11 +1148,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 8);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border256(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
-                ow = 8;
-            }
+            // The first block reads left of the row.
+            Border256(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
+            ow = 8;
             for (; ow <= lastInterior; ow += 8)
                 Interior256(row0, row1, row2, output, ow, divisors, rowFactor);
             if (ow >= outWidth) return;
@@ -1206,11 +1202,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 4);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border128(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
-                ow = 4;
-            }
+            // The first block reads left of the row.
+            Border128(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
+            ow = 4;
             for (; ow <= lastInterior; ow += 4)
                 Interior128(row0, row1, row2, output, ow, divisors, rowFactor);
             if (ow >= outWidth) return;

@@ -110,7 +110,7 @@ namespace KernelGen.Generated
                         Sweep256(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
                     }
                 }
-                if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+                if (Vector128.IsHardwareAccelerated)
                 {
                     for (; c <= channels - 8; c += 8)
                     {

@@ -170,10 +170,8 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
-            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
             var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
-            var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -183,15 +181,15 @@ namespace KernelGen.Generated
                     float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                     float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                    Vector512<float> divisor0; Vector512<float> divisor1;
+                    Vector512<float> divisor0;
                     int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
                     if (rowCells == KernelHeight)
                     {
-                        divisor0 = fullDivisor0; divisor1 = fullDivisor1;
+                        divisor0 = fullDivisor0;
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One;
+                        divisor0 = Vector512.Load(divisors) * rowCells;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
@@ -211,17 +209,6 @@ namespace KernelGen.Generated
                         var average0 = sum0 / divisor0;
                         if (TStores.Whole) average0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, average0);
-                    }
-                    if (outWidth > 16)
-                    {
-                        // PyTorch's order: row by row, left to right, from +0.
-                        var sum1 = Vector512<float>.Zero;
-                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd0_0.AsInt32(), 15).AsSingle() + fill + fill;
-                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd1_0.AsInt32(), 15).AsSingle() + fill + fill;
-                        sum1 = sum1 + Avx512F.AlignRight32(fill.AsInt32(), odd2_0.AsInt32(), 15).AsSingle() + fill + fill;
-                        var average1 = sum1 / divisor1;
-                        if (TStores.Whole) average1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
                 }
             }
@@ -309,11 +296,9 @@ namespace KernelGen.Generated
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
             var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
             var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
-            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -323,15 +308,15 @@ namespace KernelGen.Generated
                     float* row0 = (uint)(top) < (uint)height ? plane + (long)(top) * width : padding;
                     float* row1 = (uint)(top + 1) < (uint)height ? plane + (long)(top + 1) * width : padding;
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
-                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2;
+                    Vector512<float> divisor0; Vector512<float> divisor1;
                     int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
                     if (rowCells == KernelHeight)
                     {
-                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2;
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1;
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
@@ -372,17 +357,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
-                    if (outWidth > 32)
-                    {
-                        // PyTorch's order: row by row, left to right, from +0.
-                        var sum2 = Vector512<float>.Zero;
-                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd0_1.AsInt32(), 15).AsSingle() + fill + fill;
-                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd1_1.AsInt32(), 15).AsSingle() + fill + fill;
-                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), odd2_1.AsInt32(), 15).AsSingle() + fill + fill;
-                        var average2 = sum2 / divisor2;
-                        if (TStores.Whole) average2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
-                    }
                 }
             }
         }
@@ -410,7 +384,7 @@ namespace KernelGen.Generated
                 Columns512(row0, row1, row2, output, divisors, rowFactor, width, outWidth);
             else if (Vector256.IsHardwareAccelerated)
                 Columns256(row0, row1, row2, output, divisors, rowFactor, width, outWidth);
-            else if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            else if (Vector128.IsHardwareAccelerated)
                 Columns128(row0, row1, row2, output, divisors, rowFactor, width, outWidth);
             else
                 for (int ow = 0; ow < outWidth; ow++)
@@ -425,11 +399,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 16);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border512(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
-                ow = 16;
-            }
+            // The first block reads left of the row.
+            Border512(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
+            ow = 16;
             for (; ow <= lastInterior; ow += 16)
                 Interior512(row0, row1, row2, output, ow, divisors, rowFactor);
             if (ow >= outWidth) return;
@@ -517,11 +489,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 8);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border256(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
-                ow = 8;
-            }
+            // The first block reads left of the row.
+            Border256(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
+            ow = 8;
             for (; ow <= lastInterior; ow += 8)
                 Interior256(row0, row1, row2, output, ow, divisors, rowFactor);
             if (ow >= outWidth) return;
@@ -598,11 +568,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 4);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border128(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
-                ow = 4;
-            }
+            // The first block reads left of the row.
+            Border128(row0, row1, row2, output, 0, divisors, rowFactor, width, outWidth);
+            ow = 4;
             for (; ow <= lastInterior; ow += 4)
                 Interior128(row0, row1, row2, output, ow, divisors, rowFactor);
             if (ow >= outWidth) return;

@@ -499,11 +499,9 @@ namespace KernelGen.Generated
             var fill = Vector512.Create(0f);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
             var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
             var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
-            var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -515,15 +513,15 @@ namespace KernelGen.Generated
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
                     float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
                     float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2;
+                    Vector512<float> divisor0; Vector512<float> divisor1;
                     int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
                     if (rowCells == KernelHeight)
                     {
-                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2;
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1;
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Avx512F.MaskLoad(row0 + 16, lastInside.AsSingle(), fill);
@@ -560,19 +558,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, average1);
                     }
-                    if (outWidth > 32)
-                    {
-                        // PyTorch's order: row by row, left to right, from +0.
-                        var sum2 = Vector512<float>.Zero;
-                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum2 = sum2 + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_1.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        var average2 = sum2 / divisor2;
-                        if (TStores.Whole) average2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, average2);
-                    }
                 }
             }
         }
@@ -588,12 +573,10 @@ namespace KernelGen.Generated
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
-            var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
             // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
             var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
             var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
             var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
-            var fullDivisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -605,15 +588,15 @@ namespace KernelGen.Generated
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
                     float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
                     float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2; Vector512<float> divisor3;
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2;
                     int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
                     if (rowCells == KernelHeight)
                     {
-                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2; divisor3 = fullDivisor3;
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2;
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One; divisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * rowCells : Vector512<float>.One;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
@@ -668,19 +651,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average2.Store(output + 32);
                         else Avx512F.MaskStore(output + 32, storeMask2, average2);
                     }
-                    if (outWidth > 48)
-                    {
-                        // PyTorch's order: row by row, left to right, from +0.
-                        var sum3 = Vector512<float>.Zero;
-                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum3 = sum3 + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_2.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        var average3 = sum3 / divisor3;
-                        if (TStores.Whole) average3.Store(output + 48);
-                        else Avx512F.MaskStore(output + 48, storeMask3, average3);
-                    }
                 }
             }
         }
@@ -697,13 +667,11 @@ namespace KernelGen.Generated
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             var storeMask3 = KernelLanes512.FirstLanes32(outWidth - 48);
-            var storeMask4 = KernelLanes512.FirstLanes32(outWidth - 64);
             // The divisors of rows whose windows' rows all lie inside the input: every row but the edge ones.
             var fullDivisor0 = Vector512.Load(divisors) * KernelHeight;
             var fullDivisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * KernelHeight : Vector512<float>.One;
             var fullDivisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * KernelHeight : Vector512<float>.One;
             var fullDivisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * KernelHeight : Vector512<float>.One;
-            var fullDivisor4 = outWidth > 64 ? Vector512.Load(divisors + 64) * KernelHeight : Vector512<float>.One;
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -715,15 +683,15 @@ namespace KernelGen.Generated
                     float* row2 = (uint)(top + 2) < (uint)height ? plane + (long)(top + 2) * width : padding;
                     float* row3 = (uint)(top + 3) < (uint)height ? plane + (long)(top + 3) * width : padding;
                     float* row4 = (uint)(top + 4) < (uint)height ? plane + (long)(top + 4) * width : padding;
-                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2; Vector512<float> divisor3; Vector512<float> divisor4;
+                    Vector512<float> divisor0; Vector512<float> divisor1; Vector512<float> divisor2; Vector512<float> divisor3;
                     int rowCells = (Math.Min(top + KernelHeight, height + PadTop) - (top));
                     if (rowCells == KernelHeight)
                     {
-                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2; divisor3 = fullDivisor3; divisor4 = fullDivisor4;
+                        divisor0 = fullDivisor0; divisor1 = fullDivisor1; divisor2 = fullDivisor2; divisor3 = fullDivisor3;
                     }
                     else
                     {
-                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One; divisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * rowCells : Vector512<float>.One; divisor4 = outWidth > 64 ? Vector512.Load(divisors + 64) * rowCells : Vector512<float>.One;
+                        divisor0 = Vector512.Load(divisors) * rowCells; divisor1 = outWidth > 16 ? Vector512.Load(divisors + 16) * rowCells : Vector512<float>.One; divisor2 = outWidth > 32 ? Vector512.Load(divisors + 32) * rowCells : Vector512<float>.One; divisor3 = outWidth > 48 ? Vector512.Load(divisors + 48) * rowCells : Vector512<float>.One;
                     }
                     var cells0_0 = Vector512.Load(row0);
                     var cells0_1 = Vector512.Load(row0 + 16);
@@ -796,19 +764,6 @@ namespace KernelGen.Generated
                         if (TStores.Whole) average3.Store(output + 48);
                         else Avx512F.MaskStore(output + 48, storeMask3, average3);
                     }
-                    if (outWidth > 64)
-                    {
-                        // PyTorch's order: row by row, left to right, from +0.
-                        var sum4 = Vector512<float>.Zero;
-                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells0_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells1_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells2_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells3_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        sum4 = sum4 + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 14).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), cells4_3.AsInt32(), 15).AsSingle() + fill + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 1).AsSingle() + Avx512F.AlignRight32(fill.AsInt32(), fill.AsInt32(), 2).AsSingle();
-                        var average4 = sum4 / divisor4;
-                        if (TStores.Whole) average4.Store(output + 64);
-                        else Avx512F.MaskStore(output + 64, storeMask4, average4);
-                    }
                 }
             }
         }
@@ -838,7 +793,7 @@ namespace KernelGen.Generated
                 Columns512(row0, row1, row2, row3, row4, output, divisors, rowFactor, width, outWidth);
             else if (Vector256.IsHardwareAccelerated)
                 Columns256(row0, row1, row2, row3, row4, output, divisors, rowFactor, width, outWidth);
-            else if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            else if (Vector128.IsHardwareAccelerated)
                 Columns128(row0, row1, row2, row3, row4, output, divisors, rowFactor, width, outWidth);
             else
                 for (int ow = 0; ow < outWidth; ow++)
@@ -853,11 +808,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 16);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border512(row0, row1, row2, row3, row4, output, 0, divisors, rowFactor, width, outWidth);
-                ow = 16;
-            }
+            // The first block reads left of the row.
+            Border512(row0, row1, row2, row3, row4, output, 0, divisors, rowFactor, width, outWidth);
+            ow = 16;
             for (; ow <= lastInterior; ow += 16)
                 Interior512(row0, row1, row2, row3, row4, output, ow, divisors, rowFactor);
             if (ow >= outWidth) return;
@@ -915,11 +868,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 8);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border256(row0, row1, row2, row3, row4, output, 0, divisors, rowFactor, width, outWidth);
-                ow = 8;
-            }
+            // The first block reads left of the row.
+            Border256(row0, row1, row2, row3, row4, output, 0, divisors, rowFactor, width, outWidth);
+            ow = 8;
             for (; ow <= lastInterior; ow += 8)
                 Interior256(row0, row1, row2, row3, row4, output, ow, divisors, rowFactor);
             if (ow >= outWidth) return;
@@ -977,11 +928,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 4);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border128(row0, row1, row2, row3, row4, output, 0, divisors, rowFactor, width, outWidth);
-                ow = 4;
-            }
+            // The first block reads left of the row.
+            Border128(row0, row1, row2, row3, row4, output, 0, divisors, rowFactor, width, outWidth);
+            ow = 4;
             for (; ow <= lastInterior; ow += 4)
                 Interior128(row0, row1, row2, row3, row4, output, ow, divisors, rowFactor);
             if (ow >= outWidth) return;

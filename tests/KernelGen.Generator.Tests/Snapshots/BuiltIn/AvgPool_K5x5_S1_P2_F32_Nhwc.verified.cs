@@ -421,7 +421,7 @@ namespace KernelGen.Generated
                     (sum0 / divisorVector).Store(output + c);
                 }
             }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            if (Vector128.IsHardwareAccelerated)
             {
                 var divisorVector = Vector128.Create(divisor);
                 for (; c <= channels - 4; c += 4)
@@ -752,7 +752,7 @@ namespace KernelGen.Generated
                     (sum0 / divisorVector).Store(output + c);
                 }
             }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            if (Vector128.IsHardwareAccelerated)
             {
                 var divisorVector = Vector128.Create(divisor);
                 for (; c <= count - 4; c += 4)

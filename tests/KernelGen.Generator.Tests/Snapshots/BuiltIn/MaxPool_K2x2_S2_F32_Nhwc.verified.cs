@@ -148,7 +148,7 @@ namespace KernelGen.Generated
                     (max0_2 + Vector256<float>.Zero).Store(output + c);
                 }
             }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            if (Vector128.IsHardwareAccelerated)
             {
                 for (; c <= channels - 4; c += 4)
                 {

@@ -826,7 +826,7 @@ namespace KernelGen.Generated
                     }
                 }
             }
-            else if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            else if (Vector128.IsHardwareAccelerated)
             {
                 var fill = Vector128.Create(float.NegativeInfinity);
                 int lastInterior = width - 6 + PadLeft; // the last block start whose reads stay in the row
@@ -877,7 +877,7 @@ namespace KernelGen.Generated
                 for (int ow = 0; ow < outWidth; ow += 8)
                     Vertical256(row0, row1, row2, output, Math.Min(ow, outWidth - 8)); // the last block may overlap the one before
             }
-            else if (Vector128.IsHardwareAccelerated && Avx.IsSupported && outWidth >= 4)
+            else if (Vector128.IsHardwareAccelerated && outWidth >= 4)
             {
                 for (int ow = 0; ow < outWidth; ow += 4)
                     Vertical128(row0, row1, row2, output, Math.Min(ow, outWidth - 4)); // the last block may overlap the one before

@@ -104,7 +104,7 @@ namespace KernelGen.Generated
                         Sweep256(row0 + c, row1 + c, row2 + c, row3 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                     }
                 }
-                if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+                if (Vector128.IsHardwareAccelerated)
                 {
                     for (; c <= channels - 8; c += 8)
                     {

@@ -105,7 +105,7 @@ namespace KernelGen.Generated
                         Sweep256(row0 + c, row1 + c, row2 + c, row3 + c, row4 + c, out0 + c, out1 + c, secondRow, width, channels, outWidth);
                     }
                 }
-                if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+                if (Vector128.IsHardwareAccelerated)
                 {
                     for (; c <= channels - 16; c += 16)
                     {

@@ -554,7 +554,7 @@ namespace KernelGen.Generated
                     }
                 }
             }
-            else if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            else if (Vector128.IsHardwareAccelerated)
             {
                 var fill = Vector128.Create(float.NegativeInfinity);
                 int lastInterior = width - 10 + PadLeft; // the last block start whose reads stay in the row
@@ -609,7 +609,7 @@ namespace KernelGen.Generated
                 for (int ow = 0; ow < outWidth; ow += 8)
                     Vertical256(row0, row1, row2, row3, row4, row5, row6, output, Math.Min(ow, outWidth - 8)); // the last block may overlap the one before
             }
-            else if (Vector128.IsHardwareAccelerated && Avx.IsSupported && outWidth >= 4)
+            else if (Vector128.IsHardwareAccelerated && outWidth >= 4)
             {
                 for (int ow = 0; ow < outWidth; ow += 4)
                     Vertical128(row0, row1, row2, row3, row4, row5, row6, output, Math.Min(ow, outWidth - 4)); // the last block may overlap the one before

@@ -104,7 +104,7 @@ namespace KernelGen.Generated
                         Sweep256(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                     }
                 }
-                if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+                if (Vector128.IsHardwareAccelerated)
                 {
                     for (; c <= channels - 8; c += 8)
                     {

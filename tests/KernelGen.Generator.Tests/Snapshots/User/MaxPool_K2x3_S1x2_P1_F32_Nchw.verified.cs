@@ -149,7 +149,6 @@ namespace KernelGen.Generated
         {
             var fill = Vector512.Create(float.NegativeInfinity);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
-            var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -166,12 +165,6 @@ namespace KernelGen.Generated
                         var result0 = KernelLanes512.Max(Avx512F.AlignRight32(odd_0.AsInt32(), fill.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_0, odd_0)) + Vector512<float>.Zero;
                         if (TStores.Whole) result0.Store(output);
                         else Avx512F.MaskStore(output, storeMask0, result0);
-                    }
-                    if (outWidth > 16)
-                    {
-                        var result1 = KernelLanes512.Max(Avx512F.AlignRight32(fill.AsInt32(), odd_0.AsInt32(), 15).AsSingle(), KernelLanes512.Max(fill, fill)) + Vector512<float>.Zero;
-                        if (TStores.Whole) result1.Store(output + 16);
-                        else Avx512F.MaskStore(output + 16, storeMask1, result1);
                     }
                 }
             }
@@ -226,7 +219,6 @@ namespace KernelGen.Generated
             var fill = Vector512.Create(float.NegativeInfinity);
             var storeMask0 = KernelLanes512.FirstLanes32(outWidth);
             var storeMask1 = KernelLanes512.FirstLanes32(outWidth - 16);
-            var storeMask2 = KernelLanes512.FirstLanes32(outWidth - 32);
             for (long planeIndex = 0; planeIndex < planeCount; planeIndex++)
             {
                 float* plane = source + planeIndex * planeSize, output = target + planeIndex * outPlaneSize;
@@ -252,12 +244,6 @@ namespace KernelGen.Generated
                         var result1 = KernelLanes512.Max(Avx512F.AlignRight32(odd_1.AsInt32(), odd_0.AsInt32(), 15).AsSingle(), KernelLanes512.Max(even_1, odd_1)) + Vector512<float>.Zero;
                         if (TStores.Whole) result1.Store(output + 16);
                         else Avx512F.MaskStore(output + 16, storeMask1, result1);
-                    }
-                    if (outWidth > 32)
-                    {
-                        var result2 = KernelLanes512.Max(Avx512F.AlignRight32(fill.AsInt32(), odd_1.AsInt32(), 15).AsSingle(), KernelLanes512.Max(fill, fill)) + Vector512<float>.Zero;
-                        if (TStores.Whole) result2.Store(output + 32);
-                        else Avx512F.MaskStore(output + 32, storeMask2, result2);
                     }
                 }
             }
@@ -364,7 +350,7 @@ namespace KernelGen.Generated
                 Columns512(row0, row1, output, width, outWidth);
             else if (Vector256.IsHardwareAccelerated)
                 Columns256(row0, row1, output, width, outWidth);
-            else if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            else if (Vector128.IsHardwareAccelerated)
                 Columns128(row0, row1, output, width, outWidth);
             else
                 for (int ow = 0; ow < outWidth; ow++)
@@ -379,11 +365,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 16);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border512(row0, row1, output, 0, width, outWidth);
-                ow = 16;
-            }
+            // The first block reads left of the row.
+            Border512(row0, row1, output, 0, width, outWidth);
+            ow = 16;
             for (; ow <= lastInterior; ow += 16)
                 Interior512(row0, row1, output, ow);
             if (ow >= outWidth) return;
@@ -443,11 +427,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 8);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border256(row0, row1, output, 0, width, outWidth);
-                ow = 8;
-            }
+            // The first block reads left of the row.
+            Border256(row0, row1, output, 0, width, outWidth);
+            ow = 8;
             for (; ow <= lastInterior; ow += 8)
                 Interior256(row0, row1, output, ow);
             if (ow >= outWidth) return;
@@ -502,11 +484,9 @@ namespace KernelGen.Generated
             int lastReadable = reach < 0 ? -1 : reach / StrideWidth; // the last block start whose reads stay in the row
             int lastInterior = Math.Min(lastReadable, outWidth - 4);
             int ow = 0;
-            if (FirstInteriorColumn > 0 || lastInterior < 0)
-            {
-                Border128(row0, row1, output, 0, width, outWidth);
-                ow = 4;
-            }
+            // The first block reads left of the row.
+            Border128(row0, row1, output, 0, width, outWidth);
+            ow = 4;
             for (; ow <= lastInterior; ow += 4)
                 Interior128(row0, row1, output, ow);
             if (ow >= outWidth) return;

@@ -193,7 +193,7 @@ namespace KernelGen.Generated
                     (max0_7 + Vector256<float>.Zero).Store(output + c);
                 }
             }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            if (Vector128.IsHardwareAccelerated)
             {
                 for (; c <= channels - 4; c += 4)
                 {
@@ -302,7 +302,7 @@ namespace KernelGen.Generated
                     (max0_7 + Vector256<float>.Zero).Store(output + c);
                 }
             }
-            if (Vector128.IsHardwareAccelerated && Avx.IsSupported)
+            if (Vector128.IsHardwareAccelerated)
             {
                 for (; c <= count - 4; c += 4)
                 {
