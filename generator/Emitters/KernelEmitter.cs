@@ -45,6 +45,10 @@ internal abstract class KernelEmitter
         writer.Line("[ModuleInitializer]");
         writer.Line($"internal static void Register() => global::KernelGen.PoolKernelRegistry.Register<{T}>(Descriptor, Run, \"{Configuration.KernelName}\");");
         writer.Line();
+        writer.Line("/// <summary>The widest of the kernel's vector paths this machine runs (the JIT keeps that one), or \"Scalar\".</summary>");
+        string paths = string.Concat(VectorIsa.All.Select(isa => $"{isa.Condition} ? \"{isa.Vector}\" : "));
+        writer.Line($"internal static string VectorPath => {paths}\"Scalar\";");
+        writer.Line();
     }
 
     /// <summary>

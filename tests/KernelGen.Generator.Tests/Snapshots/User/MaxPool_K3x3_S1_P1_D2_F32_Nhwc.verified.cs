@@ -34,6 +34,9 @@ namespace KernelGen.Generated
         [ModuleInitializer]
         internal static void Register() => global::KernelGen.PoolKernelRegistry.Register<float>(Descriptor, Run, "MaxPool_K3x3_S1_P1_D2_F32_Nhwc");
 
+        /// <summary>The widest of the kernel's vector paths this machine runs (the JIT keeps that one), or "Scalar".</summary>
+        internal static string VectorPath => Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "Scalar";
+
         /// <summary>
         /// Pools <paramref name="input"/> (shape <paramref name="shape"/>, NHWC) into <paramref name="output"/> on the calling
         /// thread. Every argument is checked here, once; the loops below read and write without bounds checks.
