@@ -263,9 +263,10 @@ public static unsafe class KernelLanes128
     {
         if (Avx.IsSupported)
             return Vector128.ConditionalSelect(inside.AsSingle(), Avx.MaskLoad(row + column, inside.AsSingle()), fill);
-        for (int i = 0; i < Vector128<float>.Count; i++)
-            if (inside.GetElement(i) != 0) fill = fill.WithElement(i, row[column + i]);
-        return fill;
+        float* cells = row + column;
+        return Vector128.Create(
+            inside.GetElement(0) != 0 ? cells[0] : fill.GetElement(0), inside.GetElement(1) != 0 ? cells[1] : fill.GetElement(1),
+            inside.GetElement(2) != 0 ? cells[2] : fill.GetElement(2), inside.GetElement(3) != 0 ? cells[3] : fill.GetElement(3));
     }
 
     /// <summary>Loads <c>row[column + i]</c> into the lanes set in <paramref name="inside"/> and <paramref name="fill"/> into the others.</summary>
@@ -274,9 +275,9 @@ public static unsafe class KernelLanes128
     {
         if (Avx.IsSupported)
             return Vector128.ConditionalSelect(inside.AsDouble(), Avx.MaskLoad(row + column, inside.AsDouble()), fill);
-        for (int i = 0; i < Vector128<double>.Count; i++)
-            if (inside.GetElement(i) != 0) fill = fill.WithElement(i, row[column + i]);
-        return fill;
+        double* cells = row + column;
+        return Vector128.Create(
+            inside.GetElement(0) != 0 ? cells[0] : fill.GetElement(0), inside.GetElement(1) != 0 ? cells[1] : fill.GetElement(1));
     }
 
     /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/>.</summary>
