@@ -22,20 +22,29 @@ public sealed partial class PoolKernelGenerator : IIncrementalGenerator
                 AttributeName,
                 predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
                 transform: static (context, cancellationToken) => Parse(context, cancellationToken))
-            .Where(static method => method is not null)
-            .Select(static (method, _) => method!)
+            .Where(static parsed => parsed is not null)
+            .Select(static (parsed, _) => parsed!)
             .WithTrackingName(TrackingNames.Methods);
 
-        context.RegisterSourceOutput(methods, static (context, method) =>
-            context.AddSource(method.HintName, EmitMethod(method)));
+        context.RegisterSourceOutput(methods, static (context, parsed) =>
+        {
+            foreach (var diagnostic in parsed.Diagnostics)
+                context.ReportDiagnostic(diagnostic.ToDiagnostic());
+            if (parsed.Method is { } method)
+                context.AddSource(method.HintName, EmitMethod(method));
+        });
 
         var configurations = methods
-            .Select(static (method, _) => method.Configuration)
+            .Select(static (parsed, _) => parsed.Method?.Configuration)
+            .Where(static configuration => configuration is not null)
             .Collect()
-            .SelectMany(static (all, _) => all.Distinct().OrderBy(configuration => configuration.KernelName, System.StringComparer.Ordinal).ToImmutableArray())
+            .SelectMany(static (all, _) => all.Distinct().OrderBy(configuration => configuration!.KernelName, System.StringComparer.Ordinal).ToImmutableArray())
             .WithTrackingName(TrackingNames.Configurations);
 
-        context.RegisterSourceOutput(configurations, static (context, configuration) =>
-            context.AddSource(configuration.KernelName + ".g.cs", EmitKernel(configuration)));
+        // Specialized kernels use pointers; without AllowUnsafeBlocks they fall back to the general engine (KG0010).
+        var allowUnsafe = context.CompilationProvider.Select(static (compilation, _) => compilation.Options is Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions { AllowUnsafe: true });
+
+        context.RegisterSourceOutput(configurations.Combine(allowUnsafe), static (context, pair) =>
+            context.AddSource(pair.Left!.KernelName + ".g.cs", EmitKernel(pair.Left!, pair.Right)));
     }
 }

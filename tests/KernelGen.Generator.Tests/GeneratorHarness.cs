@@ -4,10 +4,13 @@ using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks;
 using Basic.Reference.Assemblies;
 using KernelGen.Generator;
+using KernelGen.Generator.Diagnostics;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace KernelGen.Generator.Tests;
 
@@ -82,6 +85,26 @@ internal static class GeneratorHarness
             .Select(source => (source.HintName, source.SourceText.ToString()))
             .OrderBy(file => file.HintName, StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>
+    /// What <c>dotnet build</c> shows for <paramref name="compilation"/>: the generator's diagnostics and the compiler's,
+    /// then the analyzer's only if there is no error among those (the compiler stops before running analyzers).
+    /// </summary>
+    public static async Task<IReadOnlyList<Diagnostic>> BuildDiagnosticsAsync(Compilation compilation)
+    {
+        CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        var diagnostics = generatorDiagnostics.Concat(output.GetDiagnostics()).Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        if (!diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
+            diagnostics.AddRange(await output.WithAnalyzers([new PoolKernelAnalyzer()]).GetAnalyzerDiagnosticsAsync());
+        return diagnostics;
+    }
+
+    /// <summary>What an editor shows: the generator's diagnostics and the analyzer's, whatever else is wrong.</summary>
+    public static async Task<IReadOnlyList<Diagnostic>> EditorDiagnosticsAsync(Compilation compilation)
+    {
+        CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        return [.. generatorDiagnostics, .. await output.WithAnalyzers([new PoolKernelAnalyzer()]).GetAnalyzerDiagnosticsAsync()];
     }
 
     /// <summary>Errors and warnings (all of them errors under these options), formatted for an assertion message.</summary>
