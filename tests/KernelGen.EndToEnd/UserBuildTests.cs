@@ -19,8 +19,8 @@ namespace KernelGen.EndToEnd;
 public class UserBuildTests(ITestOutputHelper log)
 {
     /// <summary>
-    /// A fresh console project (no AllowUnsafeBlocks): README's "Ten lines" as written, float and double overloads and
-    /// an unspecialized configuration. It builds, warns KG0010 and KG0009, and runs.
+    /// A fresh console project (no AllowUnsafeBlocks): README's "Ten lines" and "Specializing your own layer" as written,
+    /// float and double overloads and an unspecialized configuration. It builds, warns KG0010 and KG0009, and runs.
     /// </summary>
     [Fact]
     public async Task FreshConsoleProjectBuildsWarnsAndRuns()
@@ -42,7 +42,7 @@ public class UserBuildTests(ITestOutputHelper log)
                 public static partial void Slow(ReadOnlySpan<float> input, Span<float> output, PoolShape shape); // Slow
             }
             """;
-        string program = ReadmeTenLines() + """
+        string program = ReadmeBlock("Ten lines") + """
 
             var small = new PoolShape(1, 2, 6, 6);
             float[] single = Enumerable.Range(0, 72).Select(i => (float)i).ToArray();
@@ -54,7 +54,8 @@ public class UserBuildTests(ITestOutputHelper log)
             App.Layers.Slow(single, slowOut, small);
             Console.WriteLine($"float {singleOut[0]} {singleOut[^1]}, double {wideOut[0]} {wideOut[^1]}, slow {slowOut[0]} {slowOut[^1]}");
             """;
-        using var project = new UserProject("fresh", executable: true, ("Program.cs", program), ("Layers.cs", layers));
+        string readmeLayers = ReadmeBlock("Specializing your own layer");
+        using var project = new UserProject("fresh", executable: true, ("Program.cs", program), ("Layers.cs", layers), ("ReadmeLayers.cs", readmeLayers));
         var build = await project.BuildAsync(log);
 
         Assert.True(build.ExitCode == 0, build.Output);
@@ -65,6 +66,8 @@ public class UserBuildTests(ITestOutputHelper log)
             project.At("Layers.cs", "// Pool F32", "Pool", "warning", "KG0010"),
             project.At("Layers.cs", "// Pool F64", "Pool", "warning", "KG0010"),
             project.At("Layers.cs", "// Slow", "Slow", "warning", "KG0009"),
+            project.At("ReadmeLayers.cs", "StemPool(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);", "StemPool", "warning", "KG0010"),
+            project.At("ReadmeLayers.cs", "InceptionPool(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);", "InceptionPool", "warning", "KG0010"),
         };
         Assert.Equal(expected.Order(), build.Diagnostics.Select(d => d.Key).Order());
         Assert.Contains(build.Diagnostics, d => d.Id == "KG0010" && d.Message.Contains("<AllowUnsafeBlocks>true</AllowUnsafeBlocks>", StringComparison.Ordinal));
@@ -139,12 +142,12 @@ public class UserBuildTests(ITestOutputHelper log)
         Assert.Equal(orphan.Order(), builds[1].Diagnostics.Select(d => d.Key).Order());
     }
 
-    /// <summary>The code block under README's "## Ten lines" heading.</summary>
-    private static string ReadmeTenLines()
+    /// <summary>The C# block that directly follows README's heading <paramref name="heading"/>.</summary>
+    private static string ReadmeBlock(string heading)
     {
-        string readme = File.ReadAllText(Path.Combine(UserProject.RepositoryRoot, "README.md"));
-        var match = Regex.Match(readme, @"^## Ten lines\s*```csharp\n(?<code>.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline);
-        Assert.True(match.Success, "README.md has no C# block under '## Ten lines'");
+        string readme = File.ReadAllText(Path.Combine(UserProject.RepositoryRoot, "README.md")).ReplaceLineEndings("\n");
+        var match = Regex.Match(readme, $@"^##+ {Regex.Escape(heading)}\n\s*```csharp\n(?<code>.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline);
+        Assert.True(match.Success, $"README.md has no C# block right under '{heading}'");
         return match.Groups["code"].Value;
     }
 }
