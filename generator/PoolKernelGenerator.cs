@@ -9,8 +9,9 @@ namespace KernelGen.Generator;
 /// kernel with the runtime so <c>Pooling.Run</c> uses it too.
 /// </summary>
 /// <remarks>
-/// Two outputs: one file per annotated method (its body, a call into the kernel) and one file per distinct
-/// configuration (the kernel class), so methods that share a configuration share a kernel.
+/// Two outputs: one file per annotated method (its body, a call into the kernel, or a throw when the method is invalid)
+/// and one file per distinct configuration (the kernel class), so methods that share a configuration share a kernel.
+/// Methods it cannot write a body for get their KG errors from here; the analyzer reports the rest.
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class PoolKernelGenerator : IIncrementalGenerator

@@ -60,6 +60,22 @@ public class CompilationTests
             files);
     }
 
+    [Fact]
+    public void EveryOverloadGetsItsOwnFileEvenAnInvalidOne()
+    {
+        // 'in' and by-value shapes, a generic and an int overload (KG0006 and KG0007, bodies that throw): one file each.
+        string Overload(string parameters) => $"[PoolKernel(2, 2, PoolMode.Max)] internal static partial void Pool{parameters};";
+        var files = AssertCompilesCleanly(
+            "using System; using KernelGen; namespace App; internal static partial class Pools { " +
+            Overload("(ReadOnlySpan<float> input, Span<float> output, PoolShape shape)") +
+            Overload("(ReadOnlySpan<float> input, Span<float> output, in PoolShape shape)") +
+            Overload("(ReadOnlySpan<int> input, Span<int> output, PoolShape shape)") +
+            Overload("<T>(ReadOnlySpan<T> input, Span<T> output, PoolShape shape) where T : struct") + " }");
+        Assert.Equal(5, files.Count);
+        Assert.Equal(4, files.Count(file => file.StartsWith("App.Pools.Pool", System.StringComparison.Ordinal)));
+        Assert.Contains("MaxPool_K2x2_S2_F32_Nchw.g.cs", files);
+    }
+
     /// <summary>Asserts the generated code compiles without a warning; returns the generated files' hint names, sorted.</summary>
     internal static IReadOnlyList<string> AssertCompilesCleanly(string source)
     {
