@@ -9,8 +9,9 @@ namespace KernelGen.Generator;
 /// kernel with the runtime so <c>Pooling.Run</c> uses it too.
 /// </summary>
 /// <remarks>
-/// Two outputs: one file per annotated method (its body, a call into the kernel) and one file per distinct
-/// configuration (the kernel class), so methods that share a configuration share a kernel.
+/// Two outputs: one file per annotated method (its body, a call into the kernel, or a throw when the method is invalid)
+/// and one file per distinct configuration (the kernel class), so methods that share a configuration share a kernel.
+/// Methods it cannot write a body for get their KG errors from here; the analyzer reports the rest.
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class PoolKernelGenerator : IIncrementalGenerator
@@ -22,20 +23,29 @@ public sealed partial class PoolKernelGenerator : IIncrementalGenerator
                 AttributeName,
                 predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
                 transform: static (context, cancellationToken) => Parse(context, cancellationToken))
-            .Where(static method => method is not null)
-            .Select(static (method, _) => method!)
+            .Where(static parsed => parsed is not null)
+            .Select(static (parsed, _) => parsed!)
             .WithTrackingName(TrackingNames.Methods);
 
-        context.RegisterSourceOutput(methods, static (context, method) =>
-            context.AddSource(method.HintName, EmitMethod(method)));
+        context.RegisterSourceOutput(methods, static (context, parsed) =>
+        {
+            foreach (var diagnostic in parsed.Diagnostics)
+                context.ReportDiagnostic(diagnostic.ToDiagnostic());
+            if (parsed.Method is { } method)
+                context.AddSource(method.HintName, EmitMethod(method));
+        });
 
         var configurations = methods
-            .Select(static (method, _) => method.Configuration)
+            .Select(static (parsed, _) => parsed.Method?.Configuration)
+            .Where(static configuration => configuration is not null)
             .Collect()
-            .SelectMany(static (all, _) => all.Distinct().OrderBy(configuration => configuration.KernelName, System.StringComparer.Ordinal).ToImmutableArray())
+            .SelectMany(static (all, _) => all.Distinct().OrderBy(configuration => configuration!.KernelName, System.StringComparer.Ordinal).ToImmutableArray())
             .WithTrackingName(TrackingNames.Configurations);
 
-        context.RegisterSourceOutput(configurations, static (context, configuration) =>
-            context.AddSource(configuration.KernelName + ".g.cs", EmitKernel(configuration)));
+        // Specialized kernels use pointers; without AllowUnsafeBlocks they fall back to the general engine (KG0010).
+        var allowUnsafe = context.CompilationProvider.Select(static (compilation, _) => compilation.Options is Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions { AllowUnsafe: true });
+
+        context.RegisterSourceOutput(configurations.Combine(allowUnsafe), static (context, pair) =>
+            context.AddSource(pair.Left!.KernelName + ".g.cs", EmitKernel(pair.Left!, pair.Right)));
     }
 }

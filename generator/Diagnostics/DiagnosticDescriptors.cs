@@ -49,6 +49,11 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NotSpecialized = new(
         "KG0009", "Configuration runs on the general engine",
-        "'{0}' ({1}) is not specialized because {2}; it calls the general engine, which is correct but slower",
-        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+        "'{0}' ({1}) is not specialized because {2}, so it calls the general engine, which is correct but slower; {3}",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnsafeCodeNotAllowed = new(
+        "KG0010", "Specialized kernels need unsafe code",
+        "'{0}' ({1}) calls the general engine, which is correct but slower, because the project does not allow unsafe code; set <AllowUnsafeBlocks>true</AllowUnsafeBlocks> in the project to get the specialized kernel",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 }

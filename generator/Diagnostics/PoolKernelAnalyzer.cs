@@ -7,8 +7,9 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace KernelGen.Generator.Diagnostics;
 
 /// <summary>
-/// Explains what the generator silently skips: every problem with a [PoolKernel] method (KG0001-KG0008), and, for a
-/// valid method, why its configuration runs on the general engine when it does (KG0009).
+/// Explains every problem with a [PoolKernel] method the generator writes a body for (KG0001-KG0007; the generator
+/// reports those of methods it cannot write a body for), and, for a valid method, why its configuration runs on the
+/// general engine when it does (KG0009, KG0010).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class PoolKernelAnalyzer : DiagnosticAnalyzer
@@ -22,7 +23,8 @@ public sealed class PoolKernelAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.WrongParameters,
         DiagnosticDescriptors.UnsupportedElementType,
         DiagnosticDescriptors.ContainingTypeNotPartial,
-        DiagnosticDescriptors.NotSpecialized);
+        DiagnosticDescriptors.NotSpecialized,
+        DiagnosticDescriptors.UnsafeCodeNotAllowed);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -46,18 +48,25 @@ public sealed class PoolKernelAnalyzer : DiagnosticAnalyzer
         var attribute = method.GetAttributes().FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attributeType));
         if (attribute is null) return;
 
+        // A method the generator writes no body for has its problems reported by the generator: the compiler's errors
+        // about the missing body would stop a build before this analyzer runs.
+        if (!PoolKernelGenerator.CanImplement(method)) return;
+
         bool valid = true;
-        foreach (var diagnostic in PoolKernelGenerator.Check(method, attribute))
+        foreach (var problem in PoolKernelGenerator.Check(method, attribute))
         {
-            context.ReportDiagnostic(diagnostic);
+            context.ReportDiagnostic(problem.ToDiagnostic());
             valid = false;
         }
         if (!valid) return;
 
         var element = method.Parameters[0].Type is INamedTypeSymbol span && span.TypeArguments[0].SpecialType == SpecialType.System_Double
             ? ElementKind.Double : ElementKind.Float;
-        var configuration = PoolKernelGenerator.ReadConfiguration(attribute, element);
-        if (configuration?.UnsupportedReason is { } reason)
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NotSpecialized, method.Locations.FirstOrDefault(), method.Name, configuration.KernelName, reason));
+        if (PoolKernelGenerator.ReadConfiguration(attribute, element) is not { } configuration) return;
+        var location = method.Locations.FirstOrDefault();
+        if (configuration.UnsupportedReason is { } reason)
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NotSpecialized, location, method.Name, configuration.KernelName, reason, configuration.HowToSpecialize));
+        else if (context.Compilation.Options is not Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions { AllowUnsafe: true })
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnsafeCodeNotAllowed, location, method.Name, configuration.KernelName));
     }
 }

@@ -23,8 +23,10 @@ internal abstract class KernelEmitter
     /// <summary>The element type's C# keyword.</summary>
     protected string T { get; }
 
-    public static KernelEmitter For(KernelConfiguration configuration) =>
-        configuration.UnsupportedReason is not null ? new GeneralEngineEmitter(configuration)
+    /// <summary>The emitter for <paramref name="configuration"/>; the general engine when it is not specialized or the project allows no unsafe code.</summary>
+    public static KernelEmitter For(KernelConfiguration configuration, bool allowUnsafe = true) =>
+        configuration.UnsupportedReason is { } reason ? new GeneralEngineEmitter(configuration, reason, "KG0009")
+        : !allowUnsafe ? new GeneralEngineEmitter(configuration, "the project does not allow unsafe code (AllowUnsafeBlocks), which specialized kernels use", "KG0010")
         : configuration.Layout == PoolLayout.ChannelsLast
             ? configuration.IsMax && configuration.Dilation == 1 && SeparableMaxChannelsLastEmitter.WindowsOverlap(configuration)
                 ? new SeparableMaxChannelsLastEmitter(configuration)
@@ -32,6 +34,9 @@ internal abstract class KernelEmitter
                 : new ChannelsLastEmitter(configuration)
         : configuration.IsMax && configuration.StrideWidth == 1 ? new SeparableMaxEmitter(configuration)
         : new ChannelsFirstEmitter(configuration);
+
+    /// <summary>Whether the kernel uses pointers, so its class is declared <c>unsafe</c>.</summary>
+    public virtual bool RequiresUnsafe => true;
 
     /// <summary>The lines of the kernel class's &lt;remarks&gt;: how it works, in words.</summary>
     public abstract IEnumerable<string> Remarks();
@@ -233,15 +238,18 @@ internal abstract class KernelEmitter
     }
 }
 
-/// <summary>A configuration the generator does not specialize: the method validates and calls the general engine.</summary>
-internal sealed class GeneralEngineEmitter : KernelEmitter
+/// <summary>
+/// A configuration the generator does not specialize, or a project without unsafe code: the method validates and calls
+/// the general engine.
+/// </summary>
+internal sealed class GeneralEngineEmitter(KernelConfiguration configuration, string reason, string diagnosticId) : KernelEmitter(configuration)
 {
-    public GeneralEngineEmitter(KernelConfiguration configuration) : base(configuration) { }
+    public override bool RequiresUnsafe => false;
 
     public override IEnumerable<string> Remarks()
     {
-        yield return $"Not specialized: {Configuration.UnsupportedReason}. It runs the general engine on the calling";
-        yield return "thread, which gives the same results; the build reported this as KG0009.";
+        yield return $"Not specialized: {reason}. It runs the general engine on the calling";
+        yield return $"thread, which gives the same results; the build reported this as {diagnosticId}.";
     }
 
     public override void Emit(SourceWriter writer)

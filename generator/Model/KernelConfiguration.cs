@@ -66,7 +66,7 @@ internal sealed record KernelConfiguration(
 
     /// <summary>
     /// Why this (valid) configuration cannot be specialized, or null when it can. The method then calls the general
-    /// engine, and the analyzer reports the reason as an Info diagnostic.
+    /// engine, and the analyzer reports the reason as a warning (KG0009).
     /// </summary>
     public string? UnsupportedReason
     {
@@ -81,6 +81,21 @@ internal sealed record KernelConfiguration(
                 if (StrideWidth > 2)
                     return $"channels-first kernels are specialized for a horizontal stride of 1 or 2, not {StrideWidth}";
             }
+            return null;
+        }
+    }
+
+    /// <summary>What would specialize a configuration with an <see cref="UnsupportedReason"/>, for the KG0009 message.</summary>
+    public string? HowToSpecialize
+    {
+        get
+        {
+            if ((long)KernelHeight * KernelWidth > MaxUnrolledTaps)
+                return $"a window of at most {MaxUnrolledTaps} taps (7x7) would specialize it";
+            if (Layout == PoolLayout.ChannelsFirst && Dilation != 1)
+                return "the channels-last layout (Layout = PoolLayout.ChannelsLast, NHWC data) would specialize it";
+            if (Layout == PoolLayout.ChannelsFirst && StrideWidth > 2)
+                return "a horizontal stride of 1 or 2, or the channels-last layout (Layout = PoolLayout.ChannelsLast, NHWC data), would specialize it";
             return null;
         }
     }

@@ -1,17 +1,17 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using System.Threading.Tasks;
 using KernelGen.Generator.Diagnostics;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 
 namespace KernelGen.Generator.Tests;
 
 /// <summary>
-/// Every KG diagnostic, reported by the analyzer where it should be and nowhere else. The analyzer runs on the
-/// compilation after the generator, as in a build.
+/// Every KG diagnostic, where it should be and nowhere else, as the user meets it: the diagnostics a command-line build
+/// shows (generator, compiler, and the analyzer only when nothing else failed) and those an editor shows (generator and
+/// analyzer, each problem once).
 /// </summary>
 public class DiagnosticTests
 {
@@ -34,7 +34,11 @@ public class DiagnosticTests
         { "KG0004", "[PoolKernel(2, 2, PoolMode.Max)] static partial void M(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);", "M" },
         { "KG0004", "[PoolKernel(2, 2, PoolMode.Max)] public static void M(ReadOnlySpan<float> input, Span<float> output, PoolShape shape) { }", "M" },
         { "KG0005", "[PoolKernel(2, 2, PoolMode.Max)] public static partial int M(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);", "M" },
+        { "KG0005", "[PoolKernel(2, 2, PoolMode.Max)] public static partial string? M(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);", "M" },
+        { "KG0005", "[PoolKernel(2, 2, PoolMode.Max)] public static partial ref readonly int M(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);", "M" },
         { "KG0006", "[PoolKernel(2, 2, PoolMode.Max)] public static partial void M(ReadOnlySpan<float> input, Span<float> output);", "M" },
+        { "KG0006", "[PoolKernel(2, 2, PoolMode.Max)] public static partial void M(ReadOnlySpan<float> input, Span<float> output, out PoolShape shape, params int[] rest);", "M" },
+        { "KG0006", "[PoolKernel(2, 2, PoolMode.Max)] public static partial void M<T>(ReadOnlySpan<T> input, Span<T> output, PoolShape shape) where T : unmanaged, System.Numerics.INumber<T>;", "M" },
         { "KG0006", "[PoolKernel(2, 2, PoolMode.Max)] public static partial void M(Span<float> input, Span<float> output, PoolShape shape);", "M" },
         { "KG0006", "[PoolKernel(2, 2, PoolMode.Max)] public static partial void M(ReadOnlySpan<float> input, Span<double> output, PoolShape shape);", "M" },
         { "KG0006", "[PoolKernel(2, 2, PoolMode.Max)] public static partial void M(ReadOnlySpan<float> input, Span<float> output, int shape);", "M" },
@@ -66,63 +70,79 @@ public class DiagnosticTests
     [MemberData(nameof(Positive))]
     public async Task ReportsDiagnostic(string id, string member, string location)
     {
-        var diagnostics = await AnalyzeAsync(InClass(member));
-        var reported = diagnostics.Where(d => d.Id == id).ToList();
-        Assert.True(reported.Count == 1, $"Expected one {id}, got: {GeneratorHarness.Describe(diagnostics)}");
+        var compilation = Compile(InClass(member));
+        var build = await GeneratorHarness.BuildDiagnosticsAsync(compilation);
+        var reported = build.Where(d => d.Id == id).ToList();
+        Assert.True(reported.Count == 1, $"Expected one {id} in the build, got: {GeneratorHarness.Describe(build)}");
         var diagnostic = reported[0];
-        Assert.Equal(location, diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
-        Assert.Equal(id == "KG0009" ? DiagnosticSeverity.Info : DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(location, TextAt(compilation, diagnostic.Location));
+        Assert.Equal(id == "KG0009" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error, diagnostic.Severity);
         Assert.Contains("'M'", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        // Nothing else: in particular no CS8795 for a body the generator did not write.
+        Assert.True(build.All(d => d.Id == id), GeneratorHarness.Describe(build));
+
+        var editor = await GeneratorHarness.EditorDiagnosticsAsync(compilation);
+        Assert.True(editor.Count(d => d.Id == id) == 1, $"Expected one {id} in the editor, got: {GeneratorHarness.Describe(editor)}");
     }
 
     [Fact]
     public async Task ContainingTypeNotPartialIsKG0008()
     {
-        var diagnostics = await AnalyzeAsync("""
+        var compilation = Compile("""
             using System;
             using KernelGen;
 
-            public static partial class Outer
+            internal static partial class Outer
             {
-                public static class Inner
+                internal static class Inner
                 {
                     [PoolKernel(2, 2, PoolMode.Max)]
                     public static partial void M(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
                 }
             }
             """);
-        var reported = diagnostics.Where(d => d.Id == "KG0008").ToList();
-        Assert.True(reported.Count == 1, GeneratorHarness.Describe(diagnostics));
+        var build = await GeneratorHarness.BuildDiagnosticsAsync(compilation);
+        var reported = build.Where(d => d.Id == "KG0008").ToList();
+        Assert.True(reported.Count == 1, GeneratorHarness.Describe(build));
         Assert.Contains("'Inner'", reported[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        // No body can join a type that is not partial, so the compiler's CS0751 and CS8795 stay (README says so).
+        Assert.Equal(["CS0751", "CS8795", "KG0008"], build.Select(d => d.Id).Distinct().Order());
+        Assert.Single(await GeneratorHarness.EditorDiagnosticsAsync(compilation), d => d.Id == "KG0008");
     }
 
     [Theory]
     [MemberData(nameof(Negative))]
     public async Task ValidMethodReportsNothing(string member)
     {
-        var source = InClass(member);
-        var diagnostics = await AnalyzeAsync(source);
-        Assert.True(diagnostics.Length == 0, GeneratorHarness.Describe(diagnostics));
+        var build = await GeneratorHarness.BuildDiagnosticsAsync(Compile(InClass(member)));
+        Assert.True(build.Count == 0, GeneratorHarness.Describe(build));
     }
 
-    /// <summary>
-    /// Localizes the KG0009 failures above: on the user's code alone the analyzer reports KG0009. After the generator
-    /// ran (a real build), the partial method's merged attributes include the implementation's [GeneratedCode], so the
-    /// analyzer driver treats the method as generated code (GeneratedCodeAnalysisFlags.None) and skips it.
-    /// </summary>
     [Fact]
-    public async Task NotSpecializedIsReportedOnTheUserCodeAlone()
+    public async Task WithoutUnsafeCodeTheKernelRunsTheGeneralEngineAndKG0010SaysSo()
     {
-        var diagnostics = await GeneratorHarness.Compile(InClass("[PoolKernel(3, 3, PoolMode.Max)] " + Valid))
-            .WithAnalyzers([new PoolKernelAnalyzer()])
-            .GetAnalyzerDiagnosticsAsync();
-        Assert.Single(diagnostics, d => d.Id == "KG0009");
+        var compilation = Compile(InClass("[PoolKernel(3, 2, PoolMode.Max, Padding = 1)] " + Valid))
+            .WithOptions(Options.WithAllowUnsafe(false));
+        var build = await GeneratorHarness.BuildDiagnosticsAsync(compilation);
+        var diagnostic = Assert.Single(build);
+        Assert.Equal(("KG0010", DiagnosticSeverity.Warning), (diagnostic.Id, diagnostic.Severity));
+        Assert.Contains("<AllowUnsafeBlocks>true</AllowUnsafeBlocks>", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        var kernel = GeneratorHarness.GeneratedFiles(GeneratorHarness.Run(compilation).Result).Single(file => file.HintName.StartsWith("MaxPool_", System.StringComparison.Ordinal));
+        Assert.Contains("Pooling.RunGeneral", kernel.Text, System.StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe class", kernel.Text, System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithoutUnsafeCodeAnUnspecializedConfigurationIsKG0009Only()
+    {
+        var compilation = Compile(InClass("[PoolKernel(3, 3, PoolMode.Max)] " + Valid)).WithOptions(Options.WithAllowUnsafe(false));
+        Assert.Equal(["KG0009"], (await GeneratorHarness.BuildDiagnosticsAsync(compilation)).Select(d => d.Id));
     }
 
     [Fact]
     public void EveryDescriptorIsTested()
     {
-        var tested = Positive().Select(row => (string)row[0]).Append("KG0008").ToHashSet();
+        var tested = Positive().Select(row => (string)row[0]).Append("KG0008").Append("KG0010").ToHashSet();
         var supported = new PoolKernelAnalyzer().SupportedDiagnostics.Select(d => d.Id).ToHashSet();
         Assert.Equal(supported.OrderBy(id => id), tested.OrderBy(id => id));
     }
@@ -142,19 +162,21 @@ public class DiagnosticTests
 
         namespace App;
 
-        internal static partial class Pools
+        internal partial class Pools
         {
             {{member}}
         }
         """;
 
-    /// <summary>The KG diagnostics of the analyzer, on the compilation after the generator ran.</summary>
-    private static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(string source)
+    /// <summary>The harness's options with warnings left as warnings, as in a default project.</summary>
+    private static readonly CSharpCompilationOptions Options = GeneratorHarness.CompilationOptions.WithGeneralDiagnosticOption(ReportDiagnostic.Default);
+
+    /// <summary>The source text a diagnostic points at; the generator's diagnostics carry a path and span, not a tree.</summary>
+    private static string TextAt(Compilation compilation, Location location)
     {
-        var (_, output) = GeneratorHarness.Run(GeneratorHarness.Compile(source));
-        var diagnostics = await output
-            .WithAnalyzers([new PoolKernelAnalyzer()])
-            .GetAnalyzerDiagnosticsAsync();
-        return diagnostics.Where(d => d.Id.StartsWith("KG", System.StringComparison.Ordinal)).OrderBy(d => d.Location.SourceSpan.Start).ToImmutableArray();
+        var tree = location.SourceTree ?? compilation.SyntaxTrees.Single(tree => tree.FilePath == location.GetLineSpan().Path);
+        return tree.GetText().ToString(location.SourceSpan);
     }
+
+    private static Compilation Compile(string source) => GeneratorHarness.Compile(source).WithOptions(Options);
 }

@@ -4,10 +4,13 @@ using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks;
 using Basic.Reference.Assemblies;
 using KernelGen.Generator;
+using KernelGen.Generator.Diagnostics;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace KernelGen.Generator.Tests;
 
@@ -82,6 +85,29 @@ internal static class GeneratorHarness
             .Select(source => (source.HintName, source.SourceText.ToString()))
             .OrderBy(file => file.HintName, StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>
+    /// What <c>dotnet build</c> shows for <paramref name="compilation"/>: the generator's diagnostics and the compiler's,
+    /// then the analyzer's only if the compiler reported no error. (csc skips analyzers after an error such as CS8795
+    /// or CS0751; it runs them after some others, so this is the cautious reading. KernelGen.EndToEnd's
+    /// UserBuildTests check real builds.)
+    /// </summary>
+    public static async Task<IReadOnlyList<Diagnostic>> BuildDiagnosticsAsync(Compilation compilation)
+    {
+        CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        var compiler = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        var diagnostics = generatorDiagnostics.Concat(compiler).ToList();
+        if (!compiler.Any(d => d.Severity == DiagnosticSeverity.Error))
+            diagnostics.AddRange(await output.WithAnalyzers([new PoolKernelAnalyzer()]).GetAnalyzerDiagnosticsAsync());
+        return diagnostics;
+    }
+
+    /// <summary>What an editor shows: the generator's diagnostics and the analyzer's, whatever else is wrong.</summary>
+    public static async Task<IReadOnlyList<Diagnostic>> EditorDiagnosticsAsync(Compilation compilation)
+    {
+        CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        return [.. generatorDiagnostics, .. await output.WithAnalyzers([new PoolKernelAnalyzer()]).GetAnalyzerDiagnosticsAsync()];
     }
 
     /// <summary>Errors and warnings (all of them errors under these options), formatted for an assertion message.</summary>

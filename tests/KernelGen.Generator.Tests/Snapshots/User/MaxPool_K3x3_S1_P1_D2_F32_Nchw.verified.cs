@@ -18,7 +18,7 @@ namespace KernelGen.Generated
     /// thread, which gives the same results; the build reported this as KG0009.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    internal static unsafe class MaxPool_K3x3_S1_P1_D2_F32_Nchw
+    internal static class MaxPool_K3x3_S1_P1_D2_F32_Nchw
     {
         /// <summary>The configuration this kernel implements.</summary>
         public static readonly global::KernelGen.PoolDescriptor Descriptor = global::KernelGen.PoolDescriptor.MaxPool2d(kernel: (3, 3), stride: (1, 1), padding: (1, 1), dilation: (2, 2), ceilMode: false, layout: global::KernelGen.PoolLayout.ChannelsFirst);

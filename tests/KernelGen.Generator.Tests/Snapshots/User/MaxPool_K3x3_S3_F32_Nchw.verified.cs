@@ -18,7 +18,7 @@ namespace KernelGen.Generated
     /// thread, which gives the same results; the build reported this as KG0009.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
-    internal static unsafe class MaxPool_K3x3_S3_F32_Nchw
+    internal static class MaxPool_K3x3_S3_F32_Nchw
     {
         /// <summary>The configuration this kernel implements.</summary>
         public static readonly global::KernelGen.PoolDescriptor Descriptor = global::KernelGen.PoolDescriptor.MaxPool2d(kernel: (3, 3), stride: (3, 3), padding: (0, 0), dilation: (1, 1), ceilMode: false, layout: global::KernelGen.PoolLayout.ChannelsFirst);
