@@ -65,7 +65,9 @@ internal sealed class KernelVerifier(TextWriter report)
                     report.WriteLine($"{EngineFail}\t{c.Index}\t{where}: the general engine gives {Show(engine[e])} at {Cell(c, outputShape, e)}, the scalar reference {Show(reference[e])}");
                 }
 
-                foreach (bool atEnd in new[] { true, false })
+                // Against the page before first: a kernel that reads left of a row's start then faults (an out-of-bounds
+                // read) rather than reading stale data and failing as a wrong value.
+                foreach (bool atEnd in new[] { false, true })
                 {
                     string placement = atEnd ? "input against the page after it" : "input against the page before it";
                     var guarded = _memory.Place<T>(inCount, atEnd);
