@@ -34,10 +34,10 @@ internal sealed class CompiledKernels
         return _kernels[configuration.Index];
     }
 
+    private List<UserConfiguration> _included = new();
+
     /// <summary>Loads the image into this process and binds a delegate to every configuration that compiled.</summary>
     public CompiledKernels Load() => Bind(Assembly.Load(Image), _included);
-
-    private List<UserConfiguration> _included = new();
 
     /// <summary>Binds the kernel methods of <paramref name="assembly"/> (an image of this class) for <paramref name="configurations"/>.</summary>
     public CompiledKernels Bind(Assembly assembly, IEnumerable<UserConfiguration> configurations)
@@ -53,7 +53,7 @@ internal sealed class CompiledKernels
         return this;
     }
 
-    /// <summary>An assembly named <paramref name="assemblyName"/> loaded from a file, bound without compiling (the child process's side).</summary>
+    /// <summary>An image of this class loaded from a file and bound without compiling (the verification child's side).</summary>
     public static CompiledKernels FromFile(string path, IEnumerable<UserConfiguration> configurations, IEnumerable<int> broken)
     {
         var compiled = new CompiledKernels([]);
