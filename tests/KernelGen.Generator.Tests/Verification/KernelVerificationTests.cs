@@ -95,6 +95,9 @@ public class KernelVerificationTests(ITestOutputHelper log)
         var compiled = CompiledKernels.Build(configurations, "KernelGen.VerifiedKernels");
         var broken = configurations.Where(c => !compiled.Compiles(c)).ToDictionary(c => c.Index, c => compiled.Broken[c.ToString()]);
         Directory.CreateDirectory(directory);
+        // Builds from earlier days are of no more use: each generator or runtime change makes a new entry.
+        foreach (var stale in new DirectoryInfo(directory).GetFiles().Where(f => f.LastWriteTimeUtc < DateTime.UtcNow.AddDays(-1)))
+            stale.Delete();
         // Written under temporary names and moved, so a run that stops halfway never leaves a file that looks complete.
         File.WriteAllBytes(image + ".part", compiled.Image);
         File.WriteAllLines(brokenFile + ".part", broken.Select(pair => $"{pair.Key}\t{pair.Value.ReplaceLineEndings(" ")}"));
