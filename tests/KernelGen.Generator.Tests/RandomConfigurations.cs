@@ -49,7 +49,7 @@ public sealed record UserConfiguration(
             if (Dilation != 1) parts.Add("D" + Dilation.ToString(CultureInfo.InvariantCulture));
             if (CeilMode) parts.Add("Ceil");
             if (!IsMax && !CountIncludePad) parts.Add("ExcludePad");
-            if (!IsMax && DivisorOverride != 0) parts.Add("Div" + DivisorOverride.ToString(CultureInfo.InvariantCulture));
+            if (!IsMax && DivisorOverride != 0) parts.Add("Div" + DivisorOverride.ToString(CultureInfo.InvariantCulture).Replace('-', 'm'));
             parts.Add(IsDouble ? "F64" : "F32");
             parts.Add(ChannelsLast ? "Nhwc" : "Nchw");
             return string.Join("_", parts);

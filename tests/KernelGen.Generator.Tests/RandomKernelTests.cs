@@ -23,7 +23,7 @@ public class RandomKernelTests(ITestOutputHelper log)
     /// <summary>CI points this at a file per ISA run; this assembly writes "&lt;path&gt;.generated" next to the engine's fingerprints.</summary>
     public const string FingerprintVariable = "KERNELGEN_FINGERPRINT_OUT";
 
-    private static readonly Lazy<CompiledKernels> Compiled = new(() => CompiledKernels.Build(RandomConfigurations.All));
+    private static readonly Lazy<CompiledKernels> Compiled = new(() => CompiledKernels.Build(RandomConfigurations.All, "KernelGen.RandomUserKernels").Load());
 
     public static IEnumerable<object[]> Configurations() => RandomConfigurations.All.Select(c => new object[] { c.Index });
 
@@ -181,75 +181,5 @@ public class RandomKernelTests(ITestOutputHelper log)
             };
         }
         return input;
-    }
-
-    /// <summary>
-    /// The random configurations compiled into one in-memory assembly. Kernels that fail to compile are recorded and
-    /// left out (one bad kernel must not hide the results of the others), and the rest compiled again.
-    /// </summary>
-    private sealed class CompiledKernels
-    {
-        private readonly Dictionary<int, Delegate> _kernels = new();
-
-        /// <summary>Configurations whose generated code does not compile: configuration to first errors.</summary>
-        public Dictionary<string, string> Broken { get; } = new();
-
-        private readonly HashSet<int> _brokenIndices = new();
-
-        public bool Compiles(UserConfiguration configuration) => !_brokenIndices.Contains(configuration.Index);
-
-        public Delegate Kernel(UserConfiguration configuration)
-        {
-            if (!Compiles(configuration))
-                throw new Xunit.Sdk.XunitException($"{configuration} ({configuration.KernelName}) does not compile: {Broken[configuration.ToString()]}");
-            return _kernels[configuration.Index];
-        }
-
-        public static CompiledKernels Build(IReadOnlyList<UserConfiguration> all)
-        {
-            var compiled = new CompiledKernels();
-            var included = all.ToList();
-            for (int attempt = 0; ; attempt++)
-            {
-                var input = GeneratorHarness.CompileAs("KernelGen.RandomUserKernels", RandomConfigurations.Source(included));
-                var (result, output) = GeneratorHarness.Run(input);
-                if (result.Results.Single().Exception is { } exception)
-                    throw new InvalidOperationException("The generator threw.", exception);
-                var errors = GeneratorHarness.Problems(output);
-                if (errors.Count == 0)
-                {
-                    using var stream = new MemoryStream();
-                    var emit = output.Emit(stream);
-                    if (!emit.Success)
-                        throw new InvalidOperationException("Emit failed:\n" + GeneratorHarness.Describe(emit.Diagnostics));
-                    var assembly = Assembly.Load(stream.ToArray());
-                    var type = assembly.GetType("RandomUser.Kernels", throwOnError: true)!;
-                    foreach (var configuration in included)
-                    {
-                        var method = type.GetMethod(configuration.MethodName, BindingFlags.Static | BindingFlags.NonPublic)!;
-                        compiled._kernels[configuration.Index] = configuration.IsDouble
-                            ? method.CreateDelegate<SpecializedPoolKernel<double>>()
-                            : method.CreateDelegate<SpecializedPoolKernel<float>>();
-                    }
-                    return compiled;
-                }
-                if (attempt == 3)
-                    throw new InvalidOperationException("Still failing after leaving out the broken kernels:\n" + GeneratorHarness.Describe(errors));
-
-                // Attribute each error to the kernel file it is in; errors elsewhere (the user file) follow from those.
-                var byKernel = errors
-                    .Where(e => e.Location.SourceTree is { } tree && tree.FilePath.EndsWith(".g.cs", StringComparison.Ordinal) && !tree.FilePath.EndsWith(".PoolKernel.g.cs", StringComparison.Ordinal))
-                    .GroupBy(e => Path.GetFileName(e.Location.SourceTree!.FilePath)[..^".g.cs".Length])
-                    .ToDictionary(g => g.Key, g => string.Join("; ", g.Take(2).Select(e => e.ToString())));
-                if (byKernel.Count == 0)
-                    throw new InvalidOperationException("The random kernels do not compile:\n" + GeneratorHarness.Describe(errors));
-                foreach (var configuration in included.Where(c => byKernel.ContainsKey(c.KernelName)).ToList())
-                {
-                    compiled.Broken[configuration.ToString()] = byKernel[configuration.KernelName];
-                    compiled._brokenIndices.Add(configuration.Index);
-                    included.Remove(configuration);
-                }
-            }
-        }
     }
 }
