@@ -19,7 +19,8 @@ internal sealed partial class SeparableMaxEmitter
     /// Rows slide one at a time (vertical stride 1), and every horizontal tap is at most one vector away from the
     /// output lane it feeds, so one align instruction reaches it.
     /// </summary>
-    private bool HasRegisterPath => _c.StrideHeight == 1 && _c.PadWidth <= Lanes512 && Taps - 1 - _c.PadWidth <= Lanes512;
+    private bool HasRegisterPath =>
+        _c.StrideHeight == 1 && _c.PadWidth <= Lanes512 && Taps - 1 - _c.PadWidth <= Lanes512 && MaxRegisterBlocks >= 1;
 
     /// <summary>
     /// Rows whose last vector holds half a vector of cells or fewer (YOLO's 20-wide rows: 16 + 4 floats) keep that block

@@ -23,7 +23,7 @@ namespace KernelGen.Generated
     /// Stride 2: each block splits 2V input cells into even and odd phases instead of discarding lanes.
     /// Average adds the taps in PyTorch's row-major order from +0, then divides: bit-identical to the general engine.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static unsafe class AvgPool_K2x2_S2_F32_Nchw
     {
         /// <summary>The configuration this kernel implements.</summary>

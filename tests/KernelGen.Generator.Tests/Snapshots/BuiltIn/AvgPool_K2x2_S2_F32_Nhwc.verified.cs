@@ -20,7 +20,7 @@ namespace KernelGen.Generated
     /// several channel vectors at a time.
     /// Taps are added in PyTorch's row-major order from +0, then divided: bit-identical to the general engine.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static unsafe class AvgPool_K2x2_S2_F32_Nhwc
     {
         /// <summary>The configuration this kernel implements.</summary>

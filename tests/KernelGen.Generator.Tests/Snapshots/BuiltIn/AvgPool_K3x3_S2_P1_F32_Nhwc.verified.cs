@@ -18,7 +18,7 @@ namespace KernelGen.Generated
     /// registers; a step loads the 6 cells the window slides onto, not 9. Cells are added in PyTorch's
     /// row-major order from +0 (padding adds +0, which changes nothing), then divided: bit-identical to the general engine.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static unsafe class AvgPool_K3x3_S2_P1_F32_Nhwc
     {
         /// <summary>The configuration this kernel implements.</summary>

@@ -20,7 +20,7 @@ namespace KernelGen.Generated
     /// several channel vectors at a time; a row's interior cells are one run (stride 1: each cell's taps are the last one's, one cell on).
     /// Taps are added in PyTorch's row-major order from +0, then divided: bit-identical to the general engine.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static unsafe class AvgPool_K7x7_S1_P3_F32_Nhwc
     {
         /// <summary>The configuration this kernel implements.</summary>

@@ -8,7 +8,7 @@ namespace KernelGen.Kernels
         /// <summary>
         /// Average pooling over 3x3 windows with stride 1, padding 1, padding counted in the divisor, of float in channels-first (NCHW) layout, implemented by <see cref="global::KernelGen.Generated.AvgPool_K3x3_S1_P1_F32_Nchw"/>.
         /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
         internal static partial void AvgPool3x3S1P1Nchw(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::KernelGen.PoolShape shape)
             => global::KernelGen.Generated.AvgPool_K3x3_S1_P1_F32_Nchw.Run(input, output, shape);
     }

@@ -8,7 +8,7 @@ namespace KernelGen.Kernels
         /// <summary>
         /// Max pooling over 2x2 windows with stride 2, of float in channels-last (NHWC) layout, implemented by <see cref="global::KernelGen.Generated.MaxPool_K2x2_S2_F32_Nhwc"/>.
         /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
         internal static partial void MaxPool2x2S2Nhwc(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::KernelGen.PoolShape shape)
             => global::KernelGen.Generated.MaxPool_K2x2_S2_F32_Nhwc.Run(input, output, shape);
     }

@@ -8,7 +8,7 @@ namespace KernelGen.Kernels
         /// <summary>
         /// Max pooling over 7x7 windows with stride 1, padding 3, of float in channels-last (NHWC) layout, implemented by <see cref="global::KernelGen.Generated.MaxPool_K7x7_S1_P3_F32_Nhwc"/>.
         /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
         internal static partial void MaxPool7x7S1P3Nhwc(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::KernelGen.PoolShape shape)
             => global::KernelGen.Generated.MaxPool_K7x7_S1_P3_F32_Nhwc.Run(input, output, shape);
     }

@@ -20,7 +20,7 @@ namespace KernelGen.Generated
     /// several channel vectors at a time.
     /// NaN propagates, and a zero maximum is +0.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static unsafe class MaxPool_K2x2_S2_F32_Nhwc
     {
         /// <summary>The configuration this kernel implements.</summary>

@@ -20,7 +20,7 @@ namespace KernelGen.Generated
     /// Rows and columns in the padding are clamped to the nearest inside the input: every window holds an
     /// input cell, and max(a, a) = a. NaN propagates, and a zero maximum is +0.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static unsafe class MaxPool_K5x5_S1_P2_F32_Nhwc
     {
         /// <summary>The configuration this kernel implements.</summary>

@@ -24,7 +24,7 @@ namespace KernelGen.Generated
     /// That path first uses the one-instruction maximum, which is exact unless an operand is NaN, and sums every
     /// cell it loads; a plane whose sum is NaN is pooled again with the NaN-propagating maximum.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static unsafe class MaxPool_K7x7_S1_P3_F32_Nchw
     {
         /// <summary>The configuration this kernel implements.</summary>

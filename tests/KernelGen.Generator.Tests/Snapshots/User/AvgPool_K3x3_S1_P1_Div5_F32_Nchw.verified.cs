@@ -22,7 +22,7 @@ namespace KernelGen.Generated
     /// and take every tap from those registers (even/odd permutes, valign for shifts), in straight-line code.
     /// Average adds the taps in PyTorch's row-major order from +0, then divides: bit-identical to the general engine.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static unsafe class AvgPool_K3x3_S1_P1_Div5_F32_Nchw
     {
         /// <summary>The configuration this kernel implements.</summary>

@@ -23,7 +23,7 @@ namespace KernelGen.Generated
     /// Stride 2: each block splits 2V input cells into even and odd phases instead of discarding lanes.
     /// Max reduces the window's rows first; NaN propagates, and a zero maximum is +0.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static unsafe class MaxPool_K2x3_S1x2_P1_F32_Nchw
     {
         /// <summary>The configuration this kernel implements.</summary>

@@ -17,7 +17,7 @@ namespace KernelGen.Generated
     /// Not specialized: dilated windows are specialized only in the channels-last layout. It runs the general engine on the calling
     /// thread, which gives the same results; the build reported this as KG0009.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static class MaxPool_K3x3_S1_P1_D2_F32_Nchw
     {
         /// <summary>The configuration this kernel implements.</summary>

@@ -20,7 +20,7 @@ namespace KernelGen.Generated
     /// several channel vectors at a time; a row's interior cells are one run (stride 1: each cell's taps are the last one's, one cell on).
     /// NaN propagates, and a zero maximum is +0.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static unsafe class MaxPool_K3x3_S1_P1_D2_F32_Nhwc
     {
         /// <summary>The configuration this kernel implements.</summary>

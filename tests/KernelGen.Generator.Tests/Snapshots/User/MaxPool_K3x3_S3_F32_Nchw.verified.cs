@@ -17,7 +17,7 @@ namespace KernelGen.Generated
     /// Not specialized: channels-first kernels are specialized for a horizontal stride of 1 or 2, not 3. It runs the general engine on the calling
     /// thread, which gives the same results; the build reported this as KG0009.
     /// </remarks>
-    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
     internal static class MaxPool_K3x3_S3_F32_Nchw
     {
         /// <summary>The configuration this kernel implements.</summary>

@@ -10,7 +10,7 @@ namespace MyApp.Vision
             /// <summary>
             /// Average pooling over 3x3 windows with stride 1, padding 1, every window divided by 5, of float in channels-first (NCHW) layout, implemented by <see cref="global::KernelGen.Generated.AvgPool_K3x3_S1_P1_Div5_F32_Nchw"/>.
             /// </summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
             internal static partial void AvgDivisor5(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::KernelGen.PoolShape shape)
                 => global::KernelGen.Generated.AvgPool_K3x3_S1_P1_Div5_F32_Nchw.Run(input, output, shape);
         }

@@ -10,7 +10,7 @@ namespace MyApp.Vision
             /// <summary>
             /// Average pooling over 2x3 windows with stride 2, padding 0x1, ceil mode, padding not counted in the divisor, of double in channels-last (NHWC) layout, implemented by <see cref="global::KernelGen.Generated.AvgPool_K2x3_S2_P0x1_Ceil_ExcludePad_F64_Nhwc"/>.
             /// </summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
             public static partial void AvgNhwcDouble(global::System.ReadOnlySpan<double> input, global::System.Span<double> output, global::KernelGen.PoolShape shape)
                 => global::KernelGen.Generated.AvgPool_K2x3_S2_P0x1_Ceil_ExcludePad_F64_Nhwc.Run(input, output, shape);
         }

@@ -10,7 +10,7 @@ namespace MyApp.Vision
             /// <summary>
             /// Max pooling over 3x3 windows with stride 1, padding 1, dilation 2, of float in channels-last (NHWC) layout, implemented by <see cref="global::KernelGen.Generated.MaxPool_K3x3_S1_P1_D2_F32_Nhwc"/>.
             /// </summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
             internal static partial void DilatedNhwc(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::KernelGen.PoolShape shape)
                 => global::KernelGen.Generated.MaxPool_K3x3_S1_P1_D2_F32_Nhwc.Run(input, output, shape);
         }

@@ -10,7 +10,7 @@ namespace MyApp.Vision
             /// <summary>
             /// Max pooling over 3x3 windows with stride 2, padding 1, of double in channels-first (NCHW) layout, implemented by <see cref="global::KernelGen.Generated.MaxPool_K3x3_S2_P1_F64_Nchw"/>.
             /// </summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
             internal static partial void MaxDouble(global::System.ReadOnlySpan<double> input, global::System.Span<double> output, global::KernelGen.PoolShape shape)
                 => global::KernelGen.Generated.MaxPool_K3x3_S2_P1_F64_Nchw.Run(input, output, shape);
         }

@@ -10,7 +10,7 @@ namespace MyApp.Vision
             /// <summary>
             /// Max pooling over 2x3 windows with stride 1x2, padding 1, of float in channels-first (NCHW) layout, implemented by <see cref="global::KernelGen.Generated.MaxPool_K2x3_S1x2_P1_F32_Nchw"/>.
             /// </summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
             internal static partial void SharesKernel(global::System.ReadOnlySpan<float> @in, global::System.Span<float> @out, global::KernelGen.PoolShape @fixed)
                 => global::KernelGen.Generated.MaxPool_K2x3_S1x2_P1_F32_Nchw.Run(@in, @out, @fixed);
         }

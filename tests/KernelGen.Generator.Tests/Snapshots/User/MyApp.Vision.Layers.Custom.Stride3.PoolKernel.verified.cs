@@ -10,7 +10,7 @@ namespace MyApp.Vision
             /// <summary>
             /// Max pooling over 3x3 windows with stride 3, of float in channels-first (NCHW) layout, implemented by <see cref="global::KernelGen.Generated.MaxPool_K3x3_S3_F32_Nchw"/>.
             /// </summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "1.0.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("KernelGen.Generator", "0.1.0.0")]
             private static partial void Stride3(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, global::KernelGen.PoolShape shape)
                 => global::KernelGen.Generated.MaxPool_K3x3_S3_F32_Nchw.Run(input, output, shape);
         }
