@@ -278,30 +278,41 @@ public static class ReferencePooling
     /// <summary>Cells of a plane summed in separate stripes by global average: 64 bytes' worth of elements.</summary>
     public static int GlobalStripes<T>() => 64 / Unsafe.SizeOf<T>();
 
+    /// <summary>Float planes are summed in blocks of this many cells; double planes in one block.</summary>
+    public static long GlobalBlockCells<T>() => typeof(T) == typeof(float) ? 4096 : long.MaxValue;
+
     /// <summary>
-    /// Global average in KernelGen's documented fixed order: cell p of the plane (row-major) goes to stripe
-    /// <c>p % S</c> (S = 64 bytes / element size), each stripe summed from +0 in cell order; the stripes are then
-    /// added in order 0..S-1 and the total divided by the cell count.
+    /// Global average in KernelGen's documented fixed order: the plane's cells (row-major) go in blocks of
+    /// <see cref="GlobalBlockCells{T}"/>; in a block, cell p goes to stripe <c>p % S</c> (S = 64 bytes / element size),
+    /// each stripe summed from +0 in cell order, then the stripes added in order 0..S-1; the block sums are added in
+    /// double from 0 in block order, the total divided by the cell count in double and rounded to T.
     /// </summary>
     public static T[] GlobalAverage<T>(ReadOnlySpan<T> input, PoolShape shape, PoolLayout layout) where T : IFloatingPointIeee754<T>
     {
         var outShape = GlobalOutputShape(shape);
         var output = new T[outShape.ElementCount];
         int stripes = GlobalStripes<T>();
-        long cells = shape.PlaneSize;
+        long cells = shape.PlaneSize, blockCells = GlobalBlockCells<T>();
         var partial = new T[stripes];
         for (int n = 0; n < shape.Batch; n++)
         for (int c = 0; c < shape.Channels; c++)
         {
-            Array.Fill(partial, T.Zero);
+            double total = 0;
             long p = 0;
             for (int d = 0; d < shape.Depth; d++)
                 for (int h = 0; h < shape.Height; h++)
                     for (int w = 0; w < shape.Width; w++, p++)
-                        partial[p % stripes] += input[(int)Offset(layout, shape, n, c, d, h, w)];
-            T sum = partial[0];
-            for (int s = 1; s < stripes; s++) sum += partial[s];
-            output[Offset(layout, outShape, n, c, 0, 0, 0)] = sum / T.CreateChecked(cells);
+                    {
+                        if (p % blockCells == 0) Array.Fill(partial, T.Zero);
+                        partial[p % blockCells % stripes] += input[(int)Offset(layout, shape, n, c, d, h, w)];
+                        if ((p + 1) % blockCells == 0 || p + 1 == cells)
+                        {
+                            T sum = partial[0];
+                            for (int s = 1; s < stripes; s++) sum += partial[s];
+                            total += double.CreateTruncating(sum);
+                        }
+                    }
+            output[Offset(layout, outShape, n, c, 0, 0, 0)] = T.CreateTruncating(total / cells);
         }
         return output;
     }

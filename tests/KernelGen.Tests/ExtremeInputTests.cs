@@ -148,6 +148,73 @@ public class ExtremeInputTests
         Pooling.Run(pool, input, MemoryMarshal.Cast<long, float>(buffer.AsSpan(0, 4)), buffer.AsSpan(4, 8), shape);
     }
 
+    // 7. ----------------------------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(PoolLayout.ChannelsFirst)]
+    [InlineData(PoolLayout.ChannelsLast)]
+    public void GlobalAverageOfLargeFloatPlanesStaysAccurate(PoolLayout layout)
+    {
+        // 16 planes of 2^18 cells of 0.1f: a float stripe of 2^14 cells drifted by 2.4e-4; blocks keep the error near 1e-6.
+        var shape = new PoolShape(1, 16, 512, 512);
+        var input = new float[shape.ElementCount];
+        Array.Fill(input, 0.1f);
+        var output = new float[16];
+        Pooling.GlobalAverage(input, output, shape, layout, 1);
+        Assert.All(output, v => Assert.InRange(v, 0.1f * (1 - 1e-5f), 0.1f * (1 + 1e-5f)));
+        PoolAssert.Bits<float>(ReferencePooling.GlobalAverage<float>(input, shape, layout), output, $"{layout}");
+    }
+
+    /// <summary>Plane sizes around the float summation blocks: one block, a block and a tail, a tail alone, several.</summary>
+    [Theory]
+    [InlineData(4096, 17)]
+    [InlineData(4097, 16)]
+    [InlineData(4112, 5)]
+    [InlineData(8192, 33)]
+    [InlineData(8195, 4)]
+    [InlineData(12293, 1)]
+    public void GlobalAverageBlocksMatchTheReference(int planeSize, int channels)
+    {
+        var shape = new PoolShape(1, channels, planeSize);
+        var random = new Random(planeSize);
+        var input = Enumerable.Range(0, (int)shape.ElementCount).Select(_ => (float)(random.NextDouble() * 2 - 0.5)).ToArray();
+        var inputDouble = input.Select(v => (double)v).ToArray();
+        foreach (var layout in new[] { PoolLayout.ChannelsFirst, PoolLayout.ChannelsLast })
+        {
+            var output = new float[channels];
+            Pooling.GlobalAverage(input, output, shape, layout, 1);
+            PoolAssert.Bits<float>(ReferencePooling.GlobalAverage<float>(input, shape, layout), output, $"float {planeSize}x{channels} {layout}");
+            var outputDouble = new double[channels];
+            Pooling.GlobalAverage(inputDouble, outputDouble, shape, layout, 1);
+            PoolAssert.Bits<double>(ReferencePooling.GlobalAverage<double>(inputDouble, shape, layout), outputDouble, $"double {planeSize}x{channels} {layout}");
+        }
+    }
+
+    /// <summary>
+    /// The case, 32768^2 cells of [0, 1) (a 4 GB input): opt-in, set KERNELGEN_HUGE=1. The old stripes gave
+    /// 0.25 for a true mean of 0.5.
+    /// </summary>
+    [Fact]
+    public void GlobalAverageOfAGigaCellPlane()
+    {
+        if (Environment.GetEnvironmentVariable("KERNELGEN_HUGE") != "1") return;
+        var shape = new PoolShape(1, 1, 32768, 32768);
+        var input = new float[shape.ElementCount];
+        uint state = 12345;
+        double exact = 0;
+        for (long i = 0; i < input.Length; i++)
+        {
+            state = state * 1664525 + 1013904223;
+            input[i] = (state >> 8) * (1f / (1 << 24));
+            exact += input[i];
+        }
+        exact /= input.Length;
+        var output = new float[1];
+        Pooling.GlobalAverage(input, output, shape);
+        Console.WriteLine($"KERNELGEN_HUGE: 32768x32768 global average {output[0]:R}, double sum gives {exact:R}");
+        Assert.InRange(output[0], exact - 1e-6, exact + 1e-6);
+    }
+
     // 8. ----------------------------------------------------------------------------------------------------------
 
     [Fact]
