@@ -12,7 +12,7 @@ namespace KernelGen.Tests;
 /// before anything is written with an <see cref="ArgumentException"/> naming the called method's parameter.
 /// </summary>
 [Trait("Category", "Kernel")]
-public class ExtremeInputTests
+public class ExtremeInputTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     /// <summary>Allocation allowed for one call on inputs of a few cells: scratch tables, never the window or padding.</summary>
     private const long SmallCallBytes = 1 << 20;
@@ -211,7 +211,7 @@ public class ExtremeInputTests
         exact /= input.Length;
         var output = new float[1];
         Pooling.GlobalAverage(input, output, shape);
-        Console.WriteLine($"KERNELGEN_HUGE: 32768x32768 global average {output[0]:R}, double sum gives {exact:R}");
+        log.WriteLine($"KERNELGEN_HUGE: 32768x32768 global average {output[0]:R}, double sum gives {exact:R}");
         Assert.InRange(output[0], exact - 1e-6, exact + 1e-6);
     }
 
