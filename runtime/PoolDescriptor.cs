@@ -84,57 +84,57 @@ public readonly struct PoolDescriptor : IEquatable<PoolDescriptor>
 
     /// <summary>PyTorch's <c>max_pool1d</c>. <paramref name="stride"/> defaults to the kernel.</summary>
     public static PoolDescriptor MaxPool1d(int kernel, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false, PoolLayout layout = PoolLayout.ChannelsFirst) =>
-        Create(PoolMode.Max, [Torch(kernel, stride, padding, dilation)], ceilMode, true, null, layout, PoolConvention.PyTorch);
+        Create(PoolMode.Max, [Torch(kernel, stride, padding, dilation)], ceilMode, true, null, layout, PoolConvention.PyTorch, ParameterNames.Torch);
 
     /// <summary>PyTorch's <c>max_pool2d</c> with a square window. <paramref name="stride"/> defaults to the kernel.</summary>
     public static PoolDescriptor MaxPool2d(int kernel, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false, PoolLayout layout = PoolLayout.ChannelsFirst) =>
-        Create(PoolMode.Max, [Torch(kernel, stride, padding, dilation), Torch(kernel, stride, padding, dilation)], ceilMode, true, null, layout, PoolConvention.PyTorch);
+        Create(PoolMode.Max, [Torch(kernel, stride, padding, dilation), Torch(kernel, stride, padding, dilation)], ceilMode, true, null, layout, PoolConvention.PyTorch, ParameterNames.Torch);
 
     /// <summary>PyTorch's <c>max_pool2d</c> with per-axis (height, width) values. <paramref name="stride"/> defaults to the kernel.</summary>
     public static PoolDescriptor MaxPool2d((int Height, int Width) kernel, (int Height, int Width)? stride = null, (int Height, int Width) padding = default, (int Height, int Width)? dilation = null, bool ceilMode = false, PoolLayout layout = PoolLayout.ChannelsFirst) =>
         Create(PoolMode.Max,
             [Torch(kernel.Height, stride?.Height, padding.Height, dilation?.Height ?? 1), Torch(kernel.Width, stride?.Width, padding.Width, dilation?.Width ?? 1)],
-            ceilMode, true, null, layout, PoolConvention.PyTorch);
+            ceilMode, true, null, layout, PoolConvention.PyTorch, ParameterNames.Torch);
 
     /// <summary>PyTorch's <c>max_pool3d</c> with a cubic window. <paramref name="stride"/> defaults to the kernel.</summary>
     public static PoolDescriptor MaxPool3d(int kernel, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false, PoolLayout layout = PoolLayout.ChannelsFirst)
     {
         var axis = Torch(kernel, stride, padding, dilation);
-        return Create(PoolMode.Max, [axis, axis, axis], ceilMode, true, null, layout, PoolConvention.PyTorch);
+        return Create(PoolMode.Max, [axis, axis, axis], ceilMode, true, null, layout, PoolConvention.PyTorch, ParameterNames.Torch);
     }
 
     /// <summary>PyTorch's <c>max_pool3d</c> with per-axis (depth, height, width) values. <paramref name="stride"/> defaults to the kernel.</summary>
     public static PoolDescriptor MaxPool3d((int Depth, int Height, int Width) kernel, (int Depth, int Height, int Width)? stride = null, (int Depth, int Height, int Width) padding = default, (int Depth, int Height, int Width)? dilation = null, bool ceilMode = false, PoolLayout layout = PoolLayout.ChannelsFirst) =>
         Create(PoolMode.Max,
             [Torch(kernel.Depth, stride?.Depth, padding.Depth, dilation?.Depth ?? 1), Torch(kernel.Height, stride?.Height, padding.Height, dilation?.Height ?? 1), Torch(kernel.Width, stride?.Width, padding.Width, dilation?.Width ?? 1)],
-            ceilMode, true, null, layout, PoolConvention.PyTorch);
+            ceilMode, true, null, layout, PoolConvention.PyTorch, ParameterNames.Torch);
 
     /// <summary>PyTorch's <c>avg_pool1d</c>. <paramref name="stride"/> defaults to the kernel.</summary>
     public static PoolDescriptor AvgPool1d(int kernel, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true, PoolLayout layout = PoolLayout.ChannelsFirst) =>
-        Create(PoolMode.Average, [Torch(kernel, stride, padding, 1)], ceilMode, countIncludePad, null, layout, PoolConvention.PyTorch);
+        Create(PoolMode.Average, [Torch(kernel, stride, padding, 1)], ceilMode, countIncludePad, null, layout, PoolConvention.PyTorch, ParameterNames.Torch);
 
     /// <summary>PyTorch's <c>avg_pool2d</c> with a square window. <paramref name="stride"/> defaults to the kernel.</summary>
     public static PoolDescriptor AvgPool2d(int kernel, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null, PoolLayout layout = PoolLayout.ChannelsFirst) =>
-        Create(PoolMode.Average, [Torch(kernel, stride, padding, 1), Torch(kernel, stride, padding, 1)], ceilMode, countIncludePad, divisorOverride, layout, PoolConvention.PyTorch);
+        Create(PoolMode.Average, [Torch(kernel, stride, padding, 1), Torch(kernel, stride, padding, 1)], ceilMode, countIncludePad, divisorOverride, layout, PoolConvention.PyTorch, ParameterNames.Torch);
 
     /// <summary>PyTorch's <c>avg_pool2d</c> with per-axis (height, width) values. <paramref name="stride"/> defaults to the kernel.</summary>
     public static PoolDescriptor AvgPool2d((int Height, int Width) kernel, (int Height, int Width)? stride = null, (int Height, int Width) padding = default, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null, PoolLayout layout = PoolLayout.ChannelsFirst) =>
         Create(PoolMode.Average,
             [Torch(kernel.Height, stride?.Height, padding.Height, 1), Torch(kernel.Width, stride?.Width, padding.Width, 1)],
-            ceilMode, countIncludePad, divisorOverride, layout, PoolConvention.PyTorch);
+            ceilMode, countIncludePad, divisorOverride, layout, PoolConvention.PyTorch, ParameterNames.Torch);
 
     /// <summary>PyTorch's <c>avg_pool3d</c> with a cubic window. <paramref name="stride"/> defaults to the kernel.</summary>
     public static PoolDescriptor AvgPool3d(int kernel, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null, PoolLayout layout = PoolLayout.ChannelsFirst)
     {
         var axis = Torch(kernel, stride, padding, 1);
-        return Create(PoolMode.Average, [axis, axis, axis], ceilMode, countIncludePad, divisorOverride, layout, PoolConvention.PyTorch);
+        return Create(PoolMode.Average, [axis, axis, axis], ceilMode, countIncludePad, divisorOverride, layout, PoolConvention.PyTorch, ParameterNames.Torch);
     }
 
     /// <summary>PyTorch's <c>avg_pool3d</c> with per-axis (depth, height, width) values. <paramref name="stride"/> defaults to the kernel.</summary>
     public static PoolDescriptor AvgPool3d((int Depth, int Height, int Width) kernel, (int Depth, int Height, int Width)? stride = null, (int Depth, int Height, int Width) padding = default, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null, PoolLayout layout = PoolLayout.ChannelsFirst) =>
         Create(PoolMode.Average,
             [Torch(kernel.Depth, stride?.Depth, padding.Depth, 1), Torch(kernel.Height, stride?.Height, padding.Height, 1), Torch(kernel.Width, stride?.Width, padding.Width, 1)],
-            ceilMode, countIncludePad, divisorOverride, layout, PoolConvention.PyTorch);
+            ceilMode, countIncludePad, divisorOverride, layout, PoolConvention.PyTorch, ParameterNames.Torch);
 
     private static PoolAxis Torch(int kernel, int? stride, int padding, int dilation) =>
         new(kernel, stride ?? kernel, padding, padding, dilation);
@@ -156,7 +156,18 @@ public readonly struct PoolDescriptor : IEquatable<PoolDescriptor>
     /// <param name="convention">Whose limits to enforce; see <see cref="PoolConvention"/>.</param>
     public static PoolDescriptor Create(
         PoolMode mode, ReadOnlySpan<PoolAxis> axes, bool ceilMode = false, bool countIncludePad = true,
-        int? divisorOverride = null, PoolLayout layout = PoolLayout.ChannelsFirst, PoolConvention convention = PoolConvention.Onnx)
+        int? divisorOverride = null, PoolLayout layout = PoolLayout.ChannelsFirst, PoolConvention convention = PoolConvention.Onnx) =>
+        Create(mode, axes, ceilMode, countIncludePad, divisorOverride, layout, convention, ParameterNames.Axes);
+
+    /// <summary>Which parameters of the public method that was called hold the window values, for error messages.</summary>
+    private enum ParameterNames { Torch, Axes, Onnx }
+
+    private static string NameOf(ParameterNames names, string torchName, string onnxName) =>
+        names switch { ParameterNames.Torch => torchName, ParameterNames.Onnx => onnxName, _ => "axes" };
+
+    private static PoolDescriptor Create(
+        PoolMode mode, ReadOnlySpan<PoolAxis> axes, bool ceilMode, bool countIncludePad,
+        int? divisorOverride, PoolLayout layout, PoolConvention convention, ParameterNames names)
     {
         if (mode is not (PoolMode.Max or PoolMode.Average))
             throw new ArgumentOutOfRangeException(nameof(mode), mode, "The pooling mode must be Max or Average.");
@@ -167,7 +178,7 @@ public readonly struct PoolDescriptor : IEquatable<PoolDescriptor>
             throw new ArgumentOutOfRangeException(nameof(convention), convention, "The convention must be PyTorch or Onnx.");
 
         foreach (var axis in axes)
-            ValidateAxis(axis, axes, mode, convention);
+            ValidateAxis(axis, axes, mode, convention, names);
 
         if (divisorOverride is { } divisor)
         {
@@ -234,19 +245,25 @@ public readonly struct PoolDescriptor : IEquatable<PoolDescriptor>
             int begin = pads.IsEmpty ? 0 : pads[i];
             int end = pads.IsEmpty ? 0 : pads[rank + i];
             if (same && kernel >= 1 && stride >= 1 && dilation >= 1)
-                (begin, end) = SamePadding(inputShape!.Value.GetSpatialSize(i), kernel, stride, dilation, autoPad == OnnxAutoPad.SameUpper);
+                (begin, end) = SamePadding(inputShape!.Value.GetSpatialSize(i), kernel, stride, dilation, autoPad == OnnxAutoPad.SameUpper, i);
             axes[i] = new PoolAxis(kernel, stride, begin, end, dilation);
         }
-        return Create(mode, axes, ceilMode, countIncludePad, null, layout, PoolConvention.Onnx);
+        return Create(mode, axes, ceilMode, countIncludePad, null, layout, PoolConvention.Onnx, ParameterNames.Onnx);
     }
 
-    /// <summary>ONNX SAME padding: output ceil(L / s), total padding spread with the odd cell at the end (upper) or beginning.</summary>
-    private static (int Begin, int End) SamePadding(int length, int kernel, int stride, int dilation, bool upper)
+    /// <summary>
+    /// ONNX SAME padding: output ceil(L / s), total padding spread with the odd cell at the end (upper) or beginning.
+    /// Computed in 64 bits; a pad beyond the range of <see cref="PoolAxis"/> (an effective kernel past 2^32) is rejected.
+    /// </summary>
+    private static (int Begin, int End) SamePadding(int length, int kernel, int stride, int dilation, bool upper, int axis)
     {
         long output = (length + (long)stride - 1) / stride;
         long effective = (long)(kernel - 1) * dilation + 1;
         long total = Math.Max(0, (output - 1) * stride + effective - length);
         long small = total / 2, large = total - small;
+        if (large > int.MaxValue)
+            throw new ArgumentOutOfRangeException(dilation > 1 ? "dilations" : "kernelShape", large,
+                $"auto_pad SAME needs padding {small}/{large} on spatial axis {axis} (kernel {kernel}, dilation {dilation}, stride {stride}, input {length}); a pad must fit in 32 bits.");
         return upper ? ((int)small, (int)large) : ((int)large, (int)small);
     }
 
@@ -262,31 +279,33 @@ public readonly struct PoolDescriptor : IEquatable<PoolDescriptor>
             throw new ArgumentOutOfRangeException(nameof(layout), layout, "The layout must be ChannelsFirst or ChannelsLast.");
     }
 
-    private static void ValidateAxis(PoolAxis axis, ReadOnlySpan<PoolAxis> axes, PoolMode mode, PoolConvention convention)
+    private static void ValidateAxis(PoolAxis axis, ReadOnlySpan<PoolAxis> axes, PoolMode mode, PoolConvention convention, ParameterNames names)
     {
         // Messages quote every axis; they are built only when a check fails, so a valid descriptor allocates nothing.
+        string kernel = NameOf(names, "kernel", "kernelShape"), stride = NameOf(names, "stride", "strides");
+        string padding = NameOf(names, "padding", "pads"), dilation = NameOf(names, "dilation", "dilations");
         if (axis.Kernel < 1)
-            throw new ArgumentOutOfRangeException("kernel", axis.Kernel, $"Every kernel size must be at least 1; got kernel {Describe(axes)}.");
+            throw new ArgumentOutOfRangeException(kernel, axis.Kernel, $"Every kernel size must be at least 1; got kernel {Describe(axes)}.");
         if (axis.Stride < 1)
-            throw new ArgumentOutOfRangeException("stride", axis.Stride, $"Every stride must be at least 1; got stride {Describe(axes)}.");
+            throw new ArgumentOutOfRangeException(stride, axis.Stride, $"Every stride must be at least 1; got stride {Describe(axes)}.");
         if (axis.Dilation < 1)
-            throw new ArgumentOutOfRangeException("dilation", axis.Dilation, $"Every dilation must be at least 1; got dilation {Describe(axes)}.");
+            throw new ArgumentOutOfRangeException(dilation, axis.Dilation, $"Every dilation must be at least 1; got dilation {Describe(axes)}.");
         if (axis.PadBegin < 0 || axis.PadEnd < 0)
-            throw new ArgumentOutOfRangeException("padding", Math.Min(axis.PadBegin, axis.PadEnd), $"Padding must not be negative; got padding {Describe(axes)}.");
+            throw new ArgumentOutOfRangeException(padding, Math.Min(axis.PadBegin, axis.PadEnd), $"Padding must not be negative; got padding {Describe(axes)}.");
 
-        int effective = axis.EffectiveKernel;
+        long effective = (long)(axis.Kernel - 1) * axis.Dilation + 1; // up to 2^62: never compared in 32 bits
         if (axis.PadBegin >= effective || axis.PadEnd >= effective)
-            throw new ArgumentOutOfRangeException("padding", Math.Max(axis.PadBegin, axis.PadEnd),
+            throw new ArgumentOutOfRangeException(padding, Math.Max(axis.PadBegin, axis.PadEnd),
                 $"Padding must be smaller than the effective kernel (k - 1) * d + 1 = {effective} (kernel {axis.Kernel}, dilation {axis.Dilation}); got padding {Describe(axes)}.");
 
         if (convention != PoolConvention.PyTorch) return;
         if (axis.PadBegin != axis.PadEnd)
-            throw new ArgumentException($"PyTorch pads both sides of an axis equally; got begin {axis.PadBegin} and end {axis.PadEnd} ({Describe(axes)}). Use the ONNX convention for asymmetric padding.", "padding");
+            throw new ArgumentException($"PyTorch pads both sides of an axis equally; got begin {axis.PadBegin} and end {axis.PadEnd} ({Describe(axes)}). Use the ONNX convention for asymmetric padding.", padding);
         if (axis.PadBegin > axis.Kernel / 2)
-            throw new ArgumentOutOfRangeException("padding", axis.PadBegin,
+            throw new ArgumentOutOfRangeException(padding, axis.PadBegin,
                 $"PyTorch requires padding at most half the kernel: padding {axis.PadBegin} > {axis.Kernel} / 2 ({Describe(axes)}).");
         if (mode == PoolMode.Average && axis.Dilation != 1)
-            throw new ArgumentOutOfRangeException("dilation", axis.Dilation, $"PyTorch's average pooling has no dilation; got dilation {axis.Dilation}. Use the ONNX convention for dilated average pooling.");
+            throw new ArgumentOutOfRangeException(dilation, axis.Dilation, $"PyTorch's average pooling has no dilation; got dilation {axis.Dilation}. Use the ONNX convention for dilated average pooling.");
     }
 
     private static string Describe(ReadOnlySpan<PoolAxis> axes)
@@ -312,7 +331,10 @@ public readonly struct PoolDescriptor : IEquatable<PoolDescriptor>
     /// </summary>
     /// <exception cref="ArgumentException">The rank differs, or an output size is below 1, or PyTorch's 3-d average
     /// pooling would reject the input.</exception>
-    public PoolShape GetOutputShape(PoolShape inputShape)
+    public PoolShape GetOutputShape(PoolShape inputShape) => GetOutputShape(inputShape, nameof(inputShape));
+
+    /// <summary><see cref="GetOutputShape(PoolShape)"/> with the caller's name for the shape in its errors.</summary>
+    internal PoolShape GetOutputShape(PoolShape inputShape, string shapeParameter)
     {
         EnsureCreated();
         if (inputShape.SpatialRank != SpatialRank)
@@ -320,7 +342,7 @@ public readonly struct PoolDescriptor : IEquatable<PoolDescriptor>
                 inputShape.SpatialRank == 0
                     ? "The input shape is default(PoolShape); construct it with its sizes."
                     : $"The input shape {inputShape} has {inputShape.SpatialRank} spatial axes; the descriptor has {SpatialRank}.",
-                "shape");
+                shapeParameter);
 
         Span<int> sizes = stackalloc int[3];
         for (int axis3 = 0; axis3 < 3; axis3++)
@@ -330,12 +352,16 @@ public readonly struct PoolDescriptor : IEquatable<PoolDescriptor>
             if (Convention == PoolConvention.PyTorch && SpatialRank == 3 && Mode == PoolMode.Average && length < axis.Kernel)
                 throw new ArgumentException(
                     $"PyTorch's avg_pool3d rejects an input axis shorter than the kernel: input {inputShape} is smaller than the kernel ({_depth.Kernel}x{_height.Kernel}x{_width.Kernel}).",
-                    "shape");
+                    shapeParameter);
             long size = OutputSize(length, axis, CeilMode);
             if (size < 1)
                 throw new ArgumentException(
                     $"The input {inputShape} is too small for this pooling: the output would have size {size} on spatial axis {axis3 - (3 - SpatialRank)} (input {length}, kernel {axis.Kernel}, stride {axis.Stride}, padding {axis.PadBegin}/{axis.PadEnd}, dilation {axis.Dilation}, ceil mode {CeilMode}).",
-                    "shape");
+                    shapeParameter);
+            if (size > int.MaxValue)
+                throw new ArgumentException(
+                    $"The output of {inputShape} would have size {size} on spatial axis {axis3 - (3 - SpatialRank)}, more than a PoolShape holds ({int.MaxValue}) (input {length}, kernel {axis.Kernel}, stride {axis.Stride}, padding {axis.PadBegin}/{axis.PadEnd}, dilation {axis.Dilation}, ceil mode {CeilMode}).",
+                    shapeParameter);
             sizes[axis3] = (int)size;
         }
         return inputShape.WithSpatial(sizes[0], sizes[1], sizes[2]);

@@ -58,22 +58,31 @@ public readonly struct PoolShape : IEquatable<PoolShape>
     /// <summary>W.</summary>
     public int Width { get; }
 
-    /// <summary>The number of spatial cells in one (n, c) plane: D * H * W.</summary>
-    public long PlaneSize => (long)Depth * Height * Width;
+    /// <summary>
+    /// The number of spatial cells in one (n, c) plane: D * H * W, in 64 bits. D * H * W can pass 2^63; it then
+    /// saturates at <see cref="long.MaxValue"/> rather than wrapping, so length checks fail cleanly.
+    /// </summary>
+    public long PlaneSize
+    {
+        get
+        {
+            long rows = (long)Depth * Height; // below 2^62; 0 only for default(PoolShape)
+            return rows != 0 && Width > long.MaxValue / rows ? long.MaxValue : rows * Width;
+        }
+    }
 
     /// <summary>The number of (n, c) planes: N * C.</summary>
     public long PlaneCount => (long)Batch * Channels;
 
     /// <summary>
-    /// N * C * D * H * W, computed in 64 bits so it cannot wrap. It can exceed what a span holds; operations reject
-    /// such shapes.
+    /// N * C * D * H * W in 64 bits, saturating at <see cref="long.MaxValue"/> instead of wrapping. It can exceed
+    /// what a .NET array holds; operations reject such shapes.
     /// </summary>
     public long ElementCount
     {
         get
         {
-            // PlaneCount <= 2^62 and PlaneSize <= 2^93 cannot both be large in a real call, but their product can
-            // overflow a long: saturate instead of wrapping so the length check always fails cleanly.
+            // Both factors are below 2^63 but their product need not be: saturate instead of wrapping.
             long planes = PlaneCount, plane = PlaneSize;
             if (planes == 0) return 0;
             return plane > long.MaxValue / planes ? long.MaxValue : planes * plane;

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using KernelGen.Engine;
 
@@ -101,6 +102,10 @@ public static class Pooling
                 throw new ArgumentException($"Indices exist for max pooling only; the descriptor is {descriptor.Mode}.", nameof(indices));
             if (indices.Length < outputShape.ElementCount)
                 throw new ArgumentException($"The indices span has {indices.Length} elements; the output shape {outputShape} needs {outputShape.ElementCount}.", nameof(indices));
+            // Compared as bytes: the spans hold different element types.
+            var written = MemoryMarshal.AsBytes(indices[..(int)outputShape.ElementCount]);
+            if (written.Overlaps(MemoryMarshal.AsBytes(input)) || written.Overlaps(MemoryMarshal.AsBytes(output[..(int)outputShape.ElementCount])))
+                throw new ArgumentException("The indices span overlaps the input or output span; each needs memory of its own.", nameof(indices));
         }
         int threads = Threads(maxDegreeOfParallelism);
         if (outputShape.ElementCount == 0) return; // empty batch or no channels: nothing to do
@@ -178,6 +183,8 @@ public static class Pooling
     {
         switch (kernel)
         {
+            // Windows longer than the input first: the other paths size their tables by the window (the indices path does not).
+            case not KernelKind.MaxWithIndices when ClampedWindows<T>.Applies(plan): ClampedWindows<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst when WholePlaneWindows<T>.Applies(plan): WholePlaneWindows<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst when NarrowRowsMax<T>.Applies(plan): NarrowRowsMax<T>.Run(plan, input, output, first, count); break;
             case KernelKind.ChannelsFirst when FlatPlaneMax<T>.Applies(plan): FlatPlaneMax<T>.Run(plan, input, output, first, count); break;
@@ -256,7 +263,7 @@ public static class Pooling
             throw new ArgumentException("The shape is default(PoolShape); construct it with its sizes.", nameof(shape));
         if (shape.ElementCount > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(shape), shape.ElementCount,
-                $"The shape {shape} has more elements than a span can hold ({Array.MaxLength}).");
+                $"The shape {shape} has {(shape.ElementCount == long.MaxValue ? "more than 2^63 - 1" : shape.ElementCount.ToString(System.Globalization.CultureInfo.InvariantCulture))} elements; a .NET array holds at most {Array.MaxLength}.");
     }
 
     internal static void CheckSpans<T>(ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolShape outputShape)

@@ -34,8 +34,8 @@ internal readonly struct AxisPlan
     /// </summary>
     public bool IsPairs => Kernel == 2 && Stride == 2 && PadBegin == 0 && Dilation == 1 && Output == Length / 2;
 
-    /// <summary>(k - 1) * d + 1.</summary>
-    public int EffectiveKernel => (Kernel - 1) * Dilation + 1;
+    /// <summary>(k - 1) * d + 1, up to 2^62.</summary>
+    public long EffectiveKernel => (long)(Kernel - 1) * Dilation + 1;
 
     /// <summary>The input position of tap 0 of output <paramref name="o"/>; negative inside the begin padding.</summary>
     public long WindowStart(int o) => (long)o * Stride - PadBegin;
@@ -73,5 +73,5 @@ internal readonly struct AxisPlan
     /// The length of a row padded so that every tap of every output is inside it: begin padding, the input, and
     /// enough end cells for the last window (which under ceil mode may reach past the end padding).
     /// </summary>
-    public int PaddedLength => (int)Math.Max((long)PadBegin + Length + PadEnd, (long)(Output - 1) * Stride + EffectiveKernel);
+    public long PaddedLength => Math.Max((long)PadBegin + Length + PadEnd, (long)(Output - 1) * Stride + EffectiveKernel);
 }

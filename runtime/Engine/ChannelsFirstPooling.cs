@@ -165,7 +165,8 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
             bool unpadded = width.PadBegin == 0 && width.PaddedLength == width.Length;
             ReadsInputDirectly = unpadded && width.Stride == 1;
             _planeDeinterleaves = unpadded && width.Stride == 2 && width.Length % 2 == 0;
-            PhaseLength = (width.PaddedLength + width.Stride - 1) / width.Stride;
+            // At most about three input rows: windows longer than the input go to ClampedWindows instead.
+            PhaseLength = (int)((width.PaddedLength + width.Stride - 1) / width.Stride);
             RowStride = PhaseLength;
             PhaseStride = rows * PhaseLength;
             PlaneLength = rows * PhaseLength * width.Stride;

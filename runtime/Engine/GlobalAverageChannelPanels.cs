@@ -50,7 +50,11 @@ internal static class GlobalAverageChannelPanels<T> where T : unmanaged, IFloati
         int width = Math.Min(PanelChannels, channels - channels % Lanes);
         nint stride = channels; // from one cell to the next
         T divisor = T.CreateTruncating(planeSize);
+        // A large float plane goes in blocks of cells whose sums are added in double (see GlobalPooling.BlockCells).
+        bool blocked = planeSize > GlobalPooling<T>.BlockCells;
+        int blockCells = blocked ? (int)GlobalPooling<T>.BlockCells : planeSize;
         T[] rented = ScratchArrays<T>.Rent(Stripes * PanelChannels);
+        double[] totals = blocked ? ScratchArrays<double>.Rent(PanelChannels) : [];
         try
         {
             fixed (T* source = image, output = target, rows = rented)
@@ -58,18 +62,25 @@ internal static class GlobalAverageChannelPanels<T> where T : unmanaged, IFloati
                 for (int c = 0; ; c += width)
                 {
                     c = Math.Min(c, channels - width);
-                    // Blocks of 4 S consecutive cells, so that the input is read in order, a few rows at a time.
-                    for (int block = 0; block < planeSize; block += CellsPerPass * Stripes)
+                    for (int start = 0; start < planeSize; start += blockCells)
                     {
-                        for (int s = 0; s < stripes; s++)
+                        int end = Math.Min(start + blockCells, planeSize);
+                        // Blocks of 4 S consecutive cells, so that the input is read in order, a few rows at a time.
+                        for (int block = start; block < end; block += CellsPerPass * Stripes)
                         {
-                            int first = block + s;
-                            if (first >= planeSize) break;
-                            int cells = Math.Min(CellsPerPass, (planeSize - first + Stripes - 1) / Stripes);
-                            AddCells(source + first * stride + c, stride * Stripes, cells, rows + s * width, width, fromZero: block == 0);
+                            for (int s = 0; s < stripes; s++)
+                            {
+                                int first = block + s;
+                                if (first >= end) break;
+                                int cells = Math.Min(CellsPerPass, (end - first + Stripes - 1) / Stripes);
+                                AddCells(source + first * stride + c, stride * Stripes, cells, rows + s * width, width, fromZero: block == start);
+                            }
                         }
+                        if (!blocked) SumRows(rows, stripes, width, divisor, output + c);
+                        else AddRowsToTotals(rows, Math.Min(stripes, end - start), width, totals, fromZero: start == 0);
                     }
-                    SumRows(rows, stripes, width, divisor, output + c);
+                    if (blocked)
+                        for (int j = 0; j < width; j++) output[c + j] = T.CreateTruncating(totals[j] / planeSize);
                     if (c == channels - width) break;
                 }
             }
@@ -77,6 +88,21 @@ internal static class GlobalAverageChannelPanels<T> where T : unmanaged, IFloati
         finally
         {
             ScratchArrays<T>.Return(rented);
+            if (blocked) ScratchArrays<double>.Return(totals);
+        }
+    }
+
+    /// <summary>
+    /// <c>totals[j] (+)= (double)(((row0[j] + row1[j]) + ...) + row<sub>stripes-1</sub>[j])</c>: one block's sum, added in
+    /// stripe order in T as <see cref="SumRows"/> does, then in double. Once per block of thousands of cells, so scalar.
+    /// </summary>
+    private static unsafe void AddRowsToTotals(T* rows, int stripes, int width, double[] totals, bool fromZero)
+    {
+        for (int j = 0; j < width; j++)
+        {
+            T sum = rows[j];
+            for (int s = 1; s < stripes; s++) sum += rows[s * width + j];
+            totals[j] = (fromZero ? 0 : totals[j]) + double.CreateTruncating(sum);
         }
     }
 

@@ -35,6 +35,9 @@ internal static class GlobalPlaneBlocks
     /// <summary>Planes per block of floats on AVX (no AVX-512): each plane's 16 stripes are two Vector256.</summary>
     public const int AvxPlanes = 4;
 
+    /// <summary>Cells of a float plane summed in float before the sum goes into a double (see <see cref="GlobalPooling{T}.BlockCells"/>).</summary>
+    public const int BlockCells = 4096;
+
     /// <summary>Whether the AVX-512 kernels run on this machine.</summary>
     private static bool IsAvx512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
@@ -87,6 +90,8 @@ internal static class GlobalPlaneBlocks
         bool hasTail = planeSize % Planes != 0;
         var identity = Vector512.Create(isMax ? float.NegativeInfinity : 0f);
         var divisor = Vector512.Create((float)planeSize);
+        var (blocked, step) = Blocking(isMax, planeSize);
+        var cellCount = Vector512.Create((double)planeSize);
 
         fixed (float* source = input, target = output)
         {
@@ -94,62 +99,81 @@ internal static class GlobalPlaneBlocks
             {
                 long first = firstPlane + (long)block * Planes;
                 float* p = source + first * planeSize; // plane j starts at p + j * cells
-
-                // Stripe accumulators: lane k of s<j> reduces cells k, k + 16, k + 32, ... of plane j, from the identity.
-                Vector512<float> s0 = identity, s1 = identity, s2 = identity, s3 = identity;
-                Vector512<float> s4 = identity, s5 = identity, s6 = identity, s7 = identity;
-                Vector512<float> s8 = identity, s9 = identity, s10 = identity, s11 = identity;
-                Vector512<float> s12 = identity, s13 = identity, s14 = identity, s15 = identity;
-                for (nint i = 0; i < full; i += Planes)
+                Vector512<double> low = Vector512<double>.Zero, high = Vector512<double>.Zero; // planes 0-7, 8-15
+                for (nint start = 0; start < cells; start += step)
                 {
-                    float* row = p + i;
-                    s0 = TOp.Apply(s0, Vector512.Load(row));
-                    s1 = TOp.Apply(s1, Vector512.Load(row + cells));
-                    s2 = TOp.Apply(s2, Vector512.Load(row + 2 * cells));
-                    s3 = TOp.Apply(s3, Vector512.Load(row + 3 * cells));
-                    s4 = TOp.Apply(s4, Vector512.Load(row + 4 * cells));
-                    s5 = TOp.Apply(s5, Vector512.Load(row + 5 * cells));
-                    s6 = TOp.Apply(s6, Vector512.Load(row + 6 * cells));
-                    s7 = TOp.Apply(s7, Vector512.Load(row + 7 * cells));
-                    s8 = TOp.Apply(s8, Vector512.Load(row + 8 * cells));
-                    s9 = TOp.Apply(s9, Vector512.Load(row + 9 * cells));
-                    s10 = TOp.Apply(s10, Vector512.Load(row + 10 * cells));
-                    s11 = TOp.Apply(s11, Vector512.Load(row + 11 * cells));
-                    s12 = TOp.Apply(s12, Vector512.Load(row + 12 * cells));
-                    s13 = TOp.Apply(s13, Vector512.Load(row + 13 * cells));
-                    s14 = TOp.Apply(s14, Vector512.Load(row + 14 * cells));
-                    s15 = TOp.Apply(s15, Vector512.Load(row + 15 * cells));
-                }
-                if (hasTail)
-                {
-                    float* row = p + full;
-                    s0 = TOp.Apply(s0, Avx512F.MaskLoad(row, tail, identity));
-                    s1 = TOp.Apply(s1, Avx512F.MaskLoad(row + cells, tail, identity));
-                    s2 = TOp.Apply(s2, Avx512F.MaskLoad(row + 2 * cells, tail, identity));
-                    s3 = TOp.Apply(s3, Avx512F.MaskLoad(row + 3 * cells, tail, identity));
-                    s4 = TOp.Apply(s4, Avx512F.MaskLoad(row + 4 * cells, tail, identity));
-                    s5 = TOp.Apply(s5, Avx512F.MaskLoad(row + 5 * cells, tail, identity));
-                    s6 = TOp.Apply(s6, Avx512F.MaskLoad(row + 6 * cells, tail, identity));
-                    s7 = TOp.Apply(s7, Avx512F.MaskLoad(row + 7 * cells, tail, identity));
-                    s8 = TOp.Apply(s8, Avx512F.MaskLoad(row + 8 * cells, tail, identity));
-                    s9 = TOp.Apply(s9, Avx512F.MaskLoad(row + 9 * cells, tail, identity));
-                    s10 = TOp.Apply(s10, Avx512F.MaskLoad(row + 10 * cells, tail, identity));
-                    s11 = TOp.Apply(s11, Avx512F.MaskLoad(row + 11 * cells, tail, identity));
-                    s12 = TOp.Apply(s12, Avx512F.MaskLoad(row + 12 * cells, tail, identity));
-                    s13 = TOp.Apply(s13, Avx512F.MaskLoad(row + 13 * cells, tail, identity));
-                    s14 = TOp.Apply(s14, Avx512F.MaskLoad(row + 14 * cells, tail, identity));
-                    s15 = TOp.Apply(s15, Avx512F.MaskLoad(row + 15 * cells, tail, identity));
-                }
+                    // Stripe accumulators: lane k of s<j> reduces cells start + k, start + k + 16, ... of plane j, from the identity.
+                    Vector512<float> s0 = identity, s1 = identity, s2 = identity, s3 = identity;
+                    Vector512<float> s4 = identity, s5 = identity, s6 = identity, s7 = identity;
+                    Vector512<float> s8 = identity, s9 = identity, s10 = identity, s11 = identity;
+                    Vector512<float> s12 = identity, s13 = identity, s14 = identity, s15 = identity;
+                    for (nint i = start, end = Math.Min(start + step, full); i < end; i += Planes)
+                    {
+                        float* row = p + i;
+                        s0 = TOp.Apply(s0, Vector512.Load(row));
+                        s1 = TOp.Apply(s1, Vector512.Load(row + cells));
+                        s2 = TOp.Apply(s2, Vector512.Load(row + 2 * cells));
+                        s3 = TOp.Apply(s3, Vector512.Load(row + 3 * cells));
+                        s4 = TOp.Apply(s4, Vector512.Load(row + 4 * cells));
+                        s5 = TOp.Apply(s5, Vector512.Load(row + 5 * cells));
+                        s6 = TOp.Apply(s6, Vector512.Load(row + 6 * cells));
+                        s7 = TOp.Apply(s7, Vector512.Load(row + 7 * cells));
+                        s8 = TOp.Apply(s8, Vector512.Load(row + 8 * cells));
+                        s9 = TOp.Apply(s9, Vector512.Load(row + 9 * cells));
+                        s10 = TOp.Apply(s10, Vector512.Load(row + 10 * cells));
+                        s11 = TOp.Apply(s11, Vector512.Load(row + 11 * cells));
+                        s12 = TOp.Apply(s12, Vector512.Load(row + 12 * cells));
+                        s13 = TOp.Apply(s13, Vector512.Load(row + 13 * cells));
+                        s14 = TOp.Apply(s14, Vector512.Load(row + 14 * cells));
+                        s15 = TOp.Apply(s15, Vector512.Load(row + 15 * cells));
+                    }
+                    if (hasTail && IsLastBlock(start, step, cells))
+                    {
+                        float* row = p + full;
+                        s0 = TOp.Apply(s0, Avx512F.MaskLoad(row, tail, identity));
+                        s1 = TOp.Apply(s1, Avx512F.MaskLoad(row + cells, tail, identity));
+                        s2 = TOp.Apply(s2, Avx512F.MaskLoad(row + 2 * cells, tail, identity));
+                        s3 = TOp.Apply(s3, Avx512F.MaskLoad(row + 3 * cells, tail, identity));
+                        s4 = TOp.Apply(s4, Avx512F.MaskLoad(row + 4 * cells, tail, identity));
+                        s5 = TOp.Apply(s5, Avx512F.MaskLoad(row + 5 * cells, tail, identity));
+                        s6 = TOp.Apply(s6, Avx512F.MaskLoad(row + 6 * cells, tail, identity));
+                        s7 = TOp.Apply(s7, Avx512F.MaskLoad(row + 7 * cells, tail, identity));
+                        s8 = TOp.Apply(s8, Avx512F.MaskLoad(row + 8 * cells, tail, identity));
+                        s9 = TOp.Apply(s9, Avx512F.MaskLoad(row + 9 * cells, tail, identity));
+                        s10 = TOp.Apply(s10, Avx512F.MaskLoad(row + 10 * cells, tail, identity));
+                        s11 = TOp.Apply(s11, Avx512F.MaskLoad(row + 11 * cells, tail, identity));
+                        s12 = TOp.Apply(s12, Avx512F.MaskLoad(row + 12 * cells, tail, identity));
+                        s13 = TOp.Apply(s13, Avx512F.MaskLoad(row + 13 * cells, tail, identity));
+                        s14 = TOp.Apply(s14, Avx512F.MaskLoad(row + 14 * cells, tail, identity));
+                        s15 = TOp.Apply(s15, Avx512F.MaskLoad(row + 15 * cells, tail, identity));
+                    }
 
-                // Lane k of s<j> is stripe k of plane j: transposed, lane j of vector k is stripe k of plane j, so
-                // combining the vectors in order 0..15 combines every plane's stripes in order, as the scalar path does.
-                var r = TransposeAndCombine<TOp>(s0, first: true, (s0, s1, s2, s3), (s4, s5, s6, s7), (s8, s9, s10, s11), (s12, s13, s14, s15));
-                // A zero maximum is +0 (see MaxOp); an average divides by the cell count.
-                Vector512.Store(isMax ? r + Vector512<float>.Zero : r / divisor, target + first);
+                    // Lane k of s<j> is stripe k of plane j: transposed, lane j of vector k is stripe k of plane j, so
+                    // combining the vectors in order 0..15 combines every plane's stripes in order, as the scalar path does.
+                    var r = TransposeAndCombine<TOp>(s0, first: true, (s0, s1, s2, s3), (s4, s5, s6, s7), (s8, s9, s10, s11), (s12, s13, s14, s15));
+                    if (blocked)
+                    {
+                        (low, high) = (low + Vector512.WidenLower(r), high + Vector512.WidenUpper(r));
+                        continue;
+                    }
+                    // A zero maximum is +0 (see MaxOp); an average divides by the cell count.
+                    Vector512.Store(isMax ? r + Vector512<float>.Zero : r / divisor, target + first);
+                }
+                if (blocked) Vector512.Store(Vector512.Narrow(low / cellCount, high / cellCount), target + first);
             }
         }
         return blocks * Planes;
     }
+
+    /// <summary>
+    /// How a plane is cut into blocks: a large plane's average in blocks of <see cref="BlockCells"/> cells whose float
+    /// sums are added in double; a max or a small plane in one block.
+    /// </summary>
+    private static (bool Blocked, nint Step) Blocking(bool isMax, int planeSize) =>
+        !isMax && planeSize > BlockCells ? (true, BlockCells) : (false, planeSize);
+
+    /// <summary>Whether the block from <paramref name="start"/> is the plane's last, the one that holds the tail.</summary>
+    private static bool IsLastBlock(nint start, nint step, nint cells) => cells - start <= step;
 
     /// <summary>
     /// Averages planes of floats whose pooling window is the whole plane (an AveragePool with the plane's size, as
@@ -316,6 +340,8 @@ internal static class GlobalPlaneBlocks
         var highTail = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(rest - Half)).AsSingle();
         var identity = Vector256.Create(isMax ? float.NegativeInfinity : 0f);
         var divisor = Vector128.Create((float)planeSize);
+        var (blocked, step) = Blocking(isMax, planeSize);
+        var cellCount = Vector128.Create((double)planeSize);
 
         fixed (float* source = input, target = output)
         {
@@ -323,40 +349,45 @@ internal static class GlobalPlaneBlocks
             {
                 long first = firstPlane + (long)block * AvxPlanes;
                 float* p = source + first * planeSize; // plane j starts at p + j * cells
-
-                // l<j> holds stripes 0-7 of plane j, h<j> stripes 8-15, each from the identity.
-                Vector256<float> l0 = identity, l1 = identity, l2 = identity, l3 = identity;
-                Vector256<float> h0 = identity, h1 = identity, h2 = identity, h3 = identity;
-                for (nint i = 0; i < full; i += Planes)
+                Vector128<double> low = Vector128<double>.Zero, high = Vector128<double>.Zero; // planes 0-1, 2-3
+                for (nint start = 0; start < cells; start += step)
                 {
-                    float* row = p + i;
-                    l0 = TOp.Apply(l0, Vector256.Load(row));
-                    h0 = TOp.Apply(h0, Vector256.Load(row + Half));
-                    l1 = TOp.Apply(l1, Vector256.Load(row + cells));
-                    h1 = TOp.Apply(h1, Vector256.Load(row + cells + Half));
-                    l2 = TOp.Apply(l2, Vector256.Load(row + 2 * cells));
-                    h2 = TOp.Apply(h2, Vector256.Load(row + 2 * cells + Half));
-                    l3 = TOp.Apply(l3, Vector256.Load(row + 3 * cells));
-                    h3 = TOp.Apply(h3, Vector256.Load(row + 3 * cells + Half));
-                }
-                if (hasTail)
-                {
-                    // vmaskmovps reads only the lanes set in the mask (and zeroes the others), so it cannot fault past
-                    // the input; the identity then goes in the other lanes.
-                    float* row = p + full;
-                    l0 = TOp.Apply(l0, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row, lowTail), identity));
-                    h0 = TOp.Apply(h0, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + Half, highTail), identity));
-                    l1 = TOp.Apply(l1, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + cells, lowTail), identity));
-                    h1 = TOp.Apply(h1, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + cells + Half, highTail), identity));
-                    l2 = TOp.Apply(l2, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + 2 * cells, lowTail), identity));
-                    h2 = TOp.Apply(h2, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + 2 * cells + Half, highTail), identity));
-                    l3 = TOp.Apply(l3, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + 3 * cells, lowTail), identity));
-                    h3 = TOp.Apply(h3, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + 3 * cells + Half, highTail), identity));
-                }
+                    // l<j> holds stripes 0-7 of plane j, h<j> stripes 8-15, each from the identity.
+                    Vector256<float> l0 = identity, l1 = identity, l2 = identity, l3 = identity;
+                    Vector256<float> h0 = identity, h1 = identity, h2 = identity, h3 = identity;
+                    for (nint i = start, end = Math.Min(start + step, full); i < end; i += Planes)
+                    {
+                        float* row = p + i;
+                        l0 = TOp.Apply(l0, Vector256.Load(row));
+                        h0 = TOp.Apply(h0, Vector256.Load(row + Half));
+                        l1 = TOp.Apply(l1, Vector256.Load(row + cells));
+                        h1 = TOp.Apply(h1, Vector256.Load(row + cells + Half));
+                        l2 = TOp.Apply(l2, Vector256.Load(row + 2 * cells));
+                        h2 = TOp.Apply(h2, Vector256.Load(row + 2 * cells + Half));
+                        l3 = TOp.Apply(l3, Vector256.Load(row + 3 * cells));
+                        h3 = TOp.Apply(h3, Vector256.Load(row + 3 * cells + Half));
+                    }
+                    if (hasTail && IsLastBlock(start, step, cells))
+                    {
+                        // vmaskmovps reads only the lanes set in the mask (and zeroes the others), so it cannot fault past
+                        // the input; the identity then goes in the other lanes.
+                        float* row = p + full;
+                        l0 = TOp.Apply(l0, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row, lowTail), identity));
+                        h0 = TOp.Apply(h0, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + Half, highTail), identity));
+                        l1 = TOp.Apply(l1, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + cells, lowTail), identity));
+                        h1 = TOp.Apply(h1, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + cells + Half, highTail), identity));
+                        l2 = TOp.Apply(l2, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + 2 * cells, lowTail), identity));
+                        h2 = TOp.Apply(h2, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + 2 * cells + Half, highTail), identity));
+                        l3 = TOp.Apply(l3, Vector256.ConditionalSelect(lowTail, Avx.MaskLoad(row + 3 * cells, lowTail), identity));
+                        h3 = TOp.Apply(h3, Vector256.ConditionalSelect(highTail, Avx.MaskLoad(row + 3 * cells + Half, highTail), identity));
+                    }
 
-                var r = CombineHalf<TOp>(Vector128<float>.Zero, first: true, l0, l1, l2, l3);
-                r = CombineHalf<TOp>(r, first: false, h0, h1, h2, h3);
-                Vector128.Store(isMax ? r + Vector128<float>.Zero : r / divisor, target + first);
+                    var r = CombineHalf<TOp>(Vector128<float>.Zero, first: true, l0, l1, l2, l3);
+                    r = CombineHalf<TOp>(r, first: false, h0, h1, h2, h3);
+                    if (!blocked) Vector128.Store(isMax ? r + Vector128<float>.Zero : r / divisor, target + first);
+                    else (low, high) = (low + Vector128.WidenLower(r), high + Vector128.WidenUpper(r));
+                }
+                if (blocked) Vector128.Store(Vector128.Narrow(low / cellCount, high / cellCount), target + first);
             }
         }
         return blocks * AvxPlanes;

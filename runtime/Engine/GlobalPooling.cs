@@ -28,6 +28,13 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
     /// <summary>Cells of a plane summed in parallel stripes: one 64-byte vector's worth.</summary>
     public static int Stripes => 64 / Unsafe.SizeOf<T>();
 
+    /// <summary>
+    /// Float planes are summed in blocks of this many cells, each in the stripe order, and the block sums added in
+    /// double: a float stripe of a large plane would otherwise stop growing (at 2^24 for cells of 1). Doubles are not
+    /// blocked. A plane of one block gets the same bits as a float sum divided in float.
+    /// </summary>
+    public static long BlockCells => typeof(T) == typeof(float) ? GlobalPlaneBlocks.BlockCells : long.MaxValue;
+
     public static void RunChannelsFirst(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, long firstPlane, int planeCount)
     {
         if (typeof(T) == typeof(float) || typeof(T) == typeof(double))
@@ -44,8 +51,17 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
         {
             ReadOnlySpan<T> plane = input.Slice(checked((int)(p * planeSize)), planeSize);
             // + 0: a zero maximum is +0, as in every max kernel (see MaxOp).
-            output[(int)p] = mode == PoolMode.Max ? PlaneMaximum(plane) + T.Zero : PlaneSum(plane) / T.CreateTruncating(planeSize);
+            output[(int)p] = mode == PoolMode.Max ? PlaneMaximum(plane) + T.Zero : PlaneAverage(plane);
         }
+    }
+
+    private static T PlaneAverage(ReadOnlySpan<T> plane)
+    {
+        if (plane.Length <= BlockCells) return PlaneSum(plane) / T.CreateTruncating(plane.Length);
+        double total = 0;
+        for (int start = 0; start < plane.Length; start += (int)BlockCells)
+            total += double.CreateTruncating(PlaneSum(plane.Slice(start, (int)Math.Min(BlockCells, plane.Length - start))));
+        return T.CreateTruncating(total / plane.Length);
     }
 
     private static T PlaneMaximum(ReadOnlySpan<T> plane)
@@ -124,9 +140,35 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
             }
             else
             {
-                SumChannelsLast(image, target, planeSize, channels);
-                VectorOps<T>.Accumulate<DivideOp<T>>(target, T.CreateTruncating(planeSize));
+                AverageChannelsLast(image, target, planeSize, channels);
             }
+        }
+    }
+
+    private static void AverageChannelsLast(ReadOnlySpan<T> image, Span<T> target, int planeSize, int channels)
+    {
+        if (planeSize <= BlockCells)
+        {
+            SumChannelsLast(image, target, planeSize, channels);
+            VectorOps<T>.Accumulate<DivideOp<T>>(target, T.CreateTruncating(planeSize));
+            return;
+        }
+        double[] totals = ScratchArrays<double>.Rent(channels);
+        try
+        {
+            totals.AsSpan(0, channels).Clear();
+            for (int start = 0; start < planeSize; start += (int)BlockCells)
+            {
+                // A block's first cell is a multiple of the stripe count, so its stripes are the plane's.
+                int cells = (int)Math.Min(BlockCells, planeSize - start);
+                SumChannelsLast(image.Slice(start * channels, cells * channels), target, cells, channels);
+                for (int c = 0; c < channels; c++) totals[c] += double.CreateTruncating(target[c]);
+            }
+            for (int c = 0; c < channels; c++) target[c] = T.CreateTruncating(totals[c] / planeSize);
+        }
+        finally
+        {
+            ScratchArrays<double>.Return(totals);
         }
     }
 

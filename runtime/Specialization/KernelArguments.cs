@@ -19,7 +19,7 @@ public static class KernelArguments
         if (descriptor.SpatialRank == 0)
             throw new ArgumentException("The descriptor is default(PoolDescriptor); create one with a factory such as PoolDescriptor.MaxPool2d.", nameof(descriptor));
         Pooling.RequireShape(shape);
-        var outputShape = descriptor.GetOutputShape(shape);
+        var outputShape = descriptor.GetOutputShape(shape, nameof(shape));
         Pooling.CheckSpans(input, output, shape, outputShape);
         return outputShape;
     }

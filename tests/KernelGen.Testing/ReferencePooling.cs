@@ -38,6 +38,37 @@ public static class ReferencePooling
         return q;
     }
 
+    /// <summary>
+    /// The taps <c>[first, end)</c> of a window starting at <paramref name="start"/> whose positions
+    /// <c>start + t * d</c> lie in <c>[0, limit)</c>: the loops below visit only those, so a window of 2^30 taps over a
+    /// 4-cell input costs 4 steps.
+    /// </summary>
+    public static (long First, long End) TapsBelow(long start, PoolAxis axis, long limit)
+    {
+        long first = start >= 0 ? 0 : (-start + axis.Dilation - 1) / axis.Dilation;
+        long end = start >= limit ? 0 : Math.Min(axis.Kernel, (limit - 1 - start) / axis.Dilation + 1);
+        return (Math.Min(first, axis.Kernel), end);
+    }
+
+    /// <summary>The input cells (d, h, w) of output (od, oh, ow)'s window, in row-major window order, padding skipped.</summary>
+    private static System.Collections.Generic.IEnumerable<(long D, long H, long W)> InsideCells(PoolAxis[] axes, PoolShape shape, int od, int oh, int ow)
+    {
+        long d0 = (long)od * axes[0].Stride - axes[0].PadBegin, h0 = (long)oh * axes[1].Stride - axes[1].PadBegin;
+        long w0 = (long)ow * axes[2].Stride - axes[2].PadBegin;
+        var (kdFirst, kdEnd) = TapsBelow(d0, axes[0], shape.Depth);
+        var (khFirst, khEnd) = TapsBelow(h0, axes[1], shape.Height);
+        var (kwFirst, kwEnd) = TapsBelow(w0, axes[2], shape.Width);
+        for (long kd = kdFirst; kd < kdEnd; kd++)
+            for (long kh = khFirst; kh < khEnd; kh++)
+                for (long kw = kwFirst; kw < kwEnd; kw++)
+                {
+                    long d = d0 + kd * axes[0].Dilation, h = h0 + kh * axes[1].Dilation, w = w0 + kw * axes[2].Dilation;
+                    if (d < 0 || d >= shape.Depth || h < 0 || h >= shape.Height || w < 0 || w >= shape.Width)
+                        throw new InvalidOperationException($"TapsBelow gave a cell outside the input: ({d}, {h}, {w}) of {shape}.");
+                    yield return (d, h, w);
+                }
+    }
+
     /// <summary>The window on each of the three axes (depth, height, width); axes the rank lacks are identities.</summary>
     public static PoolAxis[] Axes3(in PoolDescriptor descriptor)
     {
@@ -134,31 +165,19 @@ public static class ReferencePooling
             T best = T.NegativeInfinity;
             long bestIndex = -1;
             bool first = true;
-            for (int kd = 0; kd < axes[0].Kernel; kd++)
+            foreach (var (d, h, w) in InsideCells(axes, shape, od, oh, ow))
             {
-                long d = (long)od * axes[0].Stride - axes[0].PadBegin + (long)kd * axes[0].Dilation;
-                if (d < 0 || d >= shape.Depth) continue;
-                for (int kh = 0; kh < axes[1].Kernel; kh++)
+                long position = (d * shape.Height + h) * shape.Width + w;
+                T v = input[(int)Offset(layout, shape, n, c, (int)d, (int)h, (int)w)];
+                if (first)
                 {
-                    long h = (long)oh * axes[1].Stride - axes[1].PadBegin + (long)kh * axes[1].Dilation;
-                    if (h < 0 || h >= shape.Height) continue;
-                    for (int kw = 0; kw < axes[2].Kernel; kw++)
-                    {
-                        long w = (long)ow * axes[2].Stride - axes[2].PadBegin + (long)kw * axes[2].Dilation;
-                        if (w < 0 || w >= shape.Width) continue;
-                        long position = (d * shape.Height + h) * shape.Width + w;
-                        T v = input[(int)Offset(layout, shape, n, c, (int)d, (int)h, (int)w)];
-                        if (first)
-                        {
-                            bestIndex = position;
-                            first = false;
-                        }
-                        if (v > best || T.IsNaN(v))
-                        {
-                            best = v;
-                            bestIndex = position;
-                        }
-                    }
+                    bestIndex = position;
+                    first = false;
+                }
+                if (v > best || T.IsNaN(v))
+                {
+                    best = v;
+                    bestIndex = position;
                 }
             }
             long at = Offset(layout, outShape, n, c, od, oh, ow);
@@ -190,25 +209,14 @@ public static class ReferencePooling
         {
             T sum = T.Zero;
             long inside = 0;
-            for (int kd = 0; kd < axes[0].Kernel; kd++)
+            foreach (var (d, h, w) in InsideCells(axes, shape, od, oh, ow))
             {
-                long d = (long)od * axes[0].Stride - axes[0].PadBegin + (long)kd * axes[0].Dilation;
-                if (d < 0 || d >= shape.Depth) continue;
-                for (int kh = 0; kh < axes[1].Kernel; kh++)
-                {
-                    long h = (long)oh * axes[1].Stride - axes[1].PadBegin + (long)kh * axes[1].Dilation;
-                    if (h < 0 || h >= shape.Height) continue;
-                    for (int kw = 0; kw < axes[2].Kernel; kw++)
-                    {
-                        long w = (long)ow * axes[2].Stride - axes[2].PadBegin + (long)kw * axes[2].Dilation;
-                        if (w < 0 || w >= shape.Width) continue;
-                        sum += input[(int)Offset(layout, shape, n, c, (int)d, (int)h, (int)w)];
-                        inside++;
-                    }
-                }
+                sum += input[(int)Offset(layout, shape, n, c, (int)d, (int)h, (int)w)];
+                inside++;
             }
 
-            long divisor;
+            // In double: three factors of up to 2^31 overflow a long; the product is exact below 2^53.
+            double divisor;
             if (descriptor.DivisorOverride != 0)
             {
                 divisor = descriptor.DivisorOverride;
@@ -216,14 +224,12 @@ public static class ReferencePooling
             else if (descriptor.CountIncludePad)
             {
                 divisor = 1;
-                int[] o = [od, oh, ow];
+                long[] starts = [(long)od * axes[0].Stride - axes[0].PadBegin, (long)oh * axes[1].Stride - axes[1].PadBegin, (long)ow * axes[2].Stride - axes[2].PadBegin];
                 for (int a = 0; a < 3; a++)
                 {
-                    long start = (long)o[a] * axes[a].Stride - axes[a].PadBegin;
-                    long taps = 0;
-                    for (int t = 0; t < axes[a].Kernel; t++)
-                        if (start + (long)t * axes[a].Dilation < lengths[a] + axes[a].PadEnd) taps++;
-                    divisor *= taps;
+                    // Taps before L + padEnd, counted from tap 0 (padding before the input counts too).
+                    long end = TapsBelow(starts[a], axes[a], lengths[a] + (long)axes[a].PadEnd).End;
+                    divisor *= end;
                 }
             }
             else
@@ -231,7 +237,7 @@ public static class ReferencePooling
                 divisor = inside;
             }
             if (divisor == 0) divisor = 1;
-            output[Offset(layout, outShape, n, c, od, oh, ow)] = sum / T.CreateChecked(divisor);
+            output[Offset(layout, outShape, n, c, od, oh, ow)] = sum / T.CreateTruncating(divisor);
         }
         return output;
     }
@@ -272,30 +278,41 @@ public static class ReferencePooling
     /// <summary>Cells of a plane summed in separate stripes by global average: 64 bytes' worth of elements.</summary>
     public static int GlobalStripes<T>() => 64 / Unsafe.SizeOf<T>();
 
+    /// <summary>Float planes are summed in blocks of this many cells; double planes in one block.</summary>
+    public static long GlobalBlockCells<T>() => typeof(T) == typeof(float) ? 4096 : long.MaxValue;
+
     /// <summary>
-    /// Global average in KernelGen's documented fixed order: cell p of the plane (row-major) goes to stripe
-    /// <c>p % S</c> (S = 64 bytes / element size), each stripe summed from +0 in cell order; the stripes are then
-    /// added in order 0..S-1 and the total divided by the cell count.
+    /// Global average in KernelGen's documented fixed order: the plane's cells (row-major) go in blocks of
+    /// <see cref="GlobalBlockCells{T}"/>; in a block, cell p goes to stripe <c>p % S</c> (S = 64 bytes / element size),
+    /// each stripe summed from +0 in cell order, then the stripes added in order 0..S-1; the block sums are added in
+    /// double from 0 in block order, the total divided by the cell count in double and rounded to T.
     /// </summary>
     public static T[] GlobalAverage<T>(ReadOnlySpan<T> input, PoolShape shape, PoolLayout layout) where T : IFloatingPointIeee754<T>
     {
         var outShape = GlobalOutputShape(shape);
         var output = new T[outShape.ElementCount];
         int stripes = GlobalStripes<T>();
-        long cells = shape.PlaneSize;
+        long cells = shape.PlaneSize, blockCells = GlobalBlockCells<T>();
         var partial = new T[stripes];
         for (int n = 0; n < shape.Batch; n++)
         for (int c = 0; c < shape.Channels; c++)
         {
-            Array.Fill(partial, T.Zero);
+            double total = 0;
             long p = 0;
             for (int d = 0; d < shape.Depth; d++)
                 for (int h = 0; h < shape.Height; h++)
                     for (int w = 0; w < shape.Width; w++, p++)
-                        partial[p % stripes] += input[(int)Offset(layout, shape, n, c, d, h, w)];
-            T sum = partial[0];
-            for (int s = 1; s < stripes; s++) sum += partial[s];
-            output[Offset(layout, outShape, n, c, 0, 0, 0)] = sum / T.CreateChecked(cells);
+                    {
+                        if (p % blockCells == 0) Array.Fill(partial, T.Zero);
+                        partial[p % blockCells % stripes] += input[(int)Offset(layout, shape, n, c, d, h, w)];
+                        if ((p + 1) % blockCells == 0 || p + 1 == cells)
+                        {
+                            T sum = partial[0];
+                            for (int s = 1; s < stripes; s++) sum += partial[s];
+                            total += double.CreateTruncating(sum);
+                        }
+                    }
+            output[Offset(layout, outShape, n, c, 0, 0, 0)] = T.CreateTruncating(total / cells);
         }
         return output;
     }

@@ -11,10 +11,10 @@ namespace KernelGen.Tests;
 /// </summary>
 public class BadInputTests
 {
-    private const float Sentinel = -12345.5f;
+    internal const float Sentinel = -12345.5f;
 
     /// <summary>Runs <paramref name="call"/> on a sentinel-filled output and checks the exception and the untouched output.</summary>
-    private static ArgumentException Rejects(string parameter, Action<float[], long[]> call, params string[] mustContain)
+    internal static ArgumentException Rejects(string parameter, Action<float[], long[]> call, params string[] mustContain)
     {
         var output = Enumerable.Repeat(Sentinel, 256).ToArray();
         var indices = Enumerable.Repeat(-77L, 256).ToArray();
@@ -44,8 +44,8 @@ public class BadInputTests
     {
         var ex = RejectsDescriptor("kernel", () => PoolDescriptor.MaxPool2d(kernel, 1), $"k={kernel}");
         Assert.IsType<ArgumentOutOfRangeException>(ex);
-        RejectsDescriptor("kernel", () => PoolDescriptor.Create(PoolMode.Average, [new PoolAxis(3, 1), new PoolAxis(kernel, 1)]), $"k={kernel}");
-        RejectsDescriptor("kernel", () => PoolDescriptor.FromOnnx(PoolMode.Max, [kernel]), $"k={kernel}");
+        RejectsDescriptor("axes", () => PoolDescriptor.Create(PoolMode.Average, [new PoolAxis(3, 1), new PoolAxis(kernel, 1)]), $"k={kernel}");
+        RejectsDescriptor("kernelShape", () => PoolDescriptor.FromOnnx(PoolMode.Max, [kernel]), $"k={kernel}");
     }
 
     [Theory]
@@ -55,7 +55,7 @@ public class BadInputTests
     {
         RejectsDescriptor("stride", () => PoolDescriptor.MaxPool1d(2, stride), $"s={stride}");
         RejectsDescriptor("stride", () => PoolDescriptor.AvgPool3d((2, 2, 2), (1, stride, 1)), $"s={stride}");
-        RejectsDescriptor("stride", () => PoolDescriptor.FromOnnx(PoolMode.Average, [2, 2], [1, stride]), $"s={stride}");
+        RejectsDescriptor("strides", () => PoolDescriptor.FromOnnx(PoolMode.Average, [2, 2], [1, stride]), $"s={stride}");
     }
 
     [Theory]
@@ -64,24 +64,24 @@ public class BadInputTests
     public void DilationBelowOne(int dilation)
     {
         RejectsDescriptor("dilation", () => PoolDescriptor.MaxPool2d(3, 1, 0, dilation), $"d={dilation}");
-        RejectsDescriptor("dilation", () => PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(2, 1, 0, 0, dilation)]), $"d={dilation}");
+        RejectsDescriptor("axes", () => PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(2, 1, 0, 0, dilation)]), $"d={dilation}");
     }
 
     [Fact]
     public void NegativePadding()
     {
         RejectsDescriptor("padding", () => PoolDescriptor.MaxPool2d(3, 1, -1), "pad=-1/-1");
-        RejectsDescriptor("padding", () => PoolDescriptor.Create(PoolMode.Average, [new PoolAxis(3, 1, 0, -2, 1)]), "pad=0/-2");
-        RejectsDescriptor("padding", () => PoolDescriptor.FromOnnx(PoolMode.Max, [3], pads: [-1, 0]), "-1");
+        RejectsDescriptor("axes", () => PoolDescriptor.Create(PoolMode.Average, [new PoolAxis(3, 1, 0, -2, 1)]), "pad=0/-2");
+        RejectsDescriptor("pads", () => PoolDescriptor.FromOnnx(PoolMode.Max, [3], pads: [-1, 0]), "-1");
     }
 
     [Fact]
     public void PaddingNotBelowTheEffectiveKernel()
     {
         // ONNX: each pad must be below (k - 1) * d + 1.
-        RejectsDescriptor("padding", () => PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(3, 1, 3, 0, 1)]), "3", "pad=3/0");
-        RejectsDescriptor("padding", () => PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(2, 1, 0, 4, 3)]), "4", "pad=0/4");
-        RejectsDescriptor("padding", () => PoolDescriptor.FromOnnx(PoolMode.Average, [2, 2], pads: [0, 0, 2, 0]), "2");
+        RejectsDescriptor("axes", () => PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(3, 1, 3, 0, 1)]), "3", "pad=3/0");
+        RejectsDescriptor("axes", () => PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(2, 1, 0, 4, 3)]), "4", "pad=0/4");
+        RejectsDescriptor("pads", () => PoolDescriptor.FromOnnx(PoolMode.Average, [2, 2], pads: [0, 0, 2, 0]), "2");
         // Just inside the limit is fine.
         PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(2, 1, 3, 3, 3)]);
     }
@@ -99,8 +99,8 @@ public class BadInputTests
     [Fact]
     public void PyTorchAsymmetricPaddingOrDilatedAverage()
     {
-        RejectsDescriptor("padding", () => PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(3, 1, 1, 0, 1)], convention: PoolConvention.PyTorch), "1", "0");
-        RejectsDescriptor("dilation", () => PoolDescriptor.Create(PoolMode.Average, [new PoolAxis(3, 1, 0, 0, 2)], convention: PoolConvention.PyTorch), "2");
+        RejectsDescriptor("axes", () => PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(3, 1, 1, 0, 1)], convention: PoolConvention.PyTorch), "1", "0");
+        RejectsDescriptor("axes", () => PoolDescriptor.Create(PoolMode.Average, [new PoolAxis(3, 1, 0, 0, 2)], convention: PoolConvention.PyTorch), "2");
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public class BadInputTests
         var shape = new PoolShape(1, 1, 2, 2);
         Rejects("shape", (o, _) => Pooling.Run(PoolDescriptor.MaxPool2d(5), new float[4], o, shape), "2x2", "5");
         Rejects("shape", (o, _) => Pooling.Run(PoolDescriptor.AvgPool1d(3, 1), new float[2], o, new PoolShape(1, 1, 2)), "1x1x2");
-        Rejects("shape", (o, _) => PoolDescriptor.MaxPool2d(5).GetOutputShape(shape), "2x2");
+        Rejects("inputShape", (o, _) => PoolDescriptor.MaxPool2d(5).GetOutputShape(shape), "2x2");
     }
 
     [Fact]
