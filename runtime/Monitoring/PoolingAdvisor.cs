@@ -1,4 +1,6 @@
+using System;
 using System.Globalization;
+using System.Linq;
 using KernelGen.Shared;
 
 namespace KernelGen.Monitoring;
@@ -19,8 +21,22 @@ internal static class PoolingAdvisor
             return $"Global{(key.Mode == PoolMode.Max ? "Max" : "Avg")}Pool_{element}_{layout}";
         string name = Spec(key.Descriptor, key.IsDouble) is { } spec && Inexpressible(key.Descriptor) is null
             ? SpecializationRule.KernelName(spec)
-            : $"{key.Descriptor} {element}";
+            : OtherKey(key.Descriptor, element, layout);
         return key.WithIndices ? name + "_Indices" : name;
+    }
+
+    /// <summary>The same style for what [PoolKernel] cannot express: <c>MaxPool2d_K3x3_S2x2_P0-1x0-1_D1x1_F32_Nchw</c>.</summary>
+    private static string OtherKey(in PoolDescriptor d, string element, string layout)
+    {
+        var axes = new PoolAxis[d.SpatialRank];
+        for (int i = 0; i < axes.Length; i++) axes[i] = d.GetAxis(i);
+        string Join(Func<PoolAxis, string> part) => string.Join("x", axes.Select(part));
+        string text = string.Create(CultureInfo.InvariantCulture,
+            $"{(d.Mode == PoolMode.Max ? "Max" : "Avg")}Pool{d.SpatialRank}d_K{Join(a => $"{a.Kernel}")}_S{Join(a => $"{a.Stride}")}_P{Join(a => $"{a.PadBegin}-{a.PadEnd}")}_D{Join(a => $"{a.Dilation}")}");
+        if (d.CeilMode) text += "_Ceil";
+        if (d.Mode == PoolMode.Average && !d.CountIncludePad) text += "_ExcludePad";
+        if (d.DivisorOverride != 0) text += "_Div" + d.DivisorOverride.ToString(CultureInfo.InvariantCulture).Replace('-', 'm');
+        return $"{text}_{element}_{layout}";
     }
 
     /// <summary>(attribute, method signature, null) when [PoolKernel] would specialize the configuration, else (null, null, reason).</summary>

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Threading;
 using KernelGen.Monitoring;
 using Spectre.Console;
@@ -26,13 +27,15 @@ internal static class DemoRun
 
         using var monitor = PoolingMonitor.Start();
         using var cancel = new CancellationTokenSource();
+        PosixSignalRegistration? stopSignal = null;
         if (watch)
         {
             int pid = Environment.ProcessId;
             console.MarkupLine("[bold]Watching[/]: process id {0}. In another terminal:", pid);
             console.WriteLine($"  dotnet-counters monitor --counters KernelGen -p {pid}");
-            console.MarkupLine("Ctrl+C stops and prints the report.");
+            console.MarkupLine("Ctrl+C (or kill -TERM) stops and prints the report.");
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            stopSignal = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; cancel.Cancel(); });
         }
         else
         {
@@ -40,6 +43,7 @@ internal static class DemoRun
         }
         Drive(console, runs, threads, seconds, watch, monitor, cancel.Token);
         monitor.Stop();
+        stopSignal?.Dispose();
         var snapshot = monitor.GetSnapshot();
 
         Report(console, runs, snapshot);
