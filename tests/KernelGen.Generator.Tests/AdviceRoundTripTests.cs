@@ -3,6 +3,10 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks;
+using KernelGen.Generator.Diagnostics;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 using KernelGen.Monitoring;
 using Xunit;
 
@@ -71,5 +75,36 @@ public class AdviceRoundTripTests
                 : (PoolKernelRegistry.TryGet<float>(descriptor, out var k32, out _) ? k32 : null);
             Assert.Same(assembly, kernel!.Method.Module.Assembly);
         }
+    }
+
+    /// <summary>Where the generator cannot specialize, the monitor's reason is the build's KG0009 reason, word for word.</summary>
+    [Theory]
+    [InlineData("[PoolKernel(3, 3, PoolMode.Max)]")]
+    [InlineData("[PoolKernel(3, 1, PoolMode.Max, Padding = 1, Dilation = 2)]")]
+    [InlineData("[PoolKernel(8, 1, PoolMode.Average, Layout = PoolLayout.ChannelsLast)]")]
+    public async Task MonitorReasonIsTheKG0009Reason(string attribute)
+    {
+        var descriptor = attribute switch
+        {
+            "[PoolKernel(3, 3, PoolMode.Max)]" => PoolDescriptor.MaxPool2d(3, 3),
+            "[PoolKernel(3, 1, PoolMode.Max, Padding = 1, Dilation = 2)]" => PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2),
+            _ => PoolDescriptor.AvgPool2d(8, 1, layout: PoolLayout.ChannelsLast),
+        };
+        var shape = new PoolShape(1, 1, 9, 9);
+        PoolingSnapshot snapshot;
+        using (var monitor = PoolingMonitor.Start())
+        {
+            Pooling.Run(descriptor, new float[shape.ElementCount], new float[descriptor.GetOutputShape(shape).ElementCount], shape, 1);
+            snapshot = monitor.GetSnapshot();
+        }
+        var advice = snapshot.Advice.Single(a => a.Descriptor == descriptor.ToString() && a.Element == "float");
+        Assert.False(advice.CanSpecialize);
+
+        string source = "using System;\nusing KernelGen;\n\n/// <summary>One method.</summary>\npublic static partial class C\n{\n    /// <summary>One kernel.</summary>\n    " +
+            attribute + " public static partial void M(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);\n}\n";
+        var (_, output) = GeneratorHarness.Run(GeneratorHarness.Compile(source));
+        var found = await output.WithAnalyzers([new PoolKernelAnalyzer()]).GetAnalyzerDiagnosticsAsync();
+        var kg0009 = Assert.Single(found, d => d.Id == "KG0009");
+        Assert.Contains(advice.Reason!, kg0009.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 }
