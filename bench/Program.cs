@@ -53,7 +53,7 @@ public static class Program
 
         string loadBefore = RunResults.LoadAverage();
         var config = CreateConfig(quick);
-        var summaries = BenchmarkSwitcher.FromTypes([typeof(PoolingBenchmarks)]).Run([.. rest], config).ToList();
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(PoolingBenchmarks), typeof(MonitoringBenchmarks)]).Run([.. rest], config).ToList();
         var summary = summaries.FirstOrDefault(s => s.Reports.Length > 0);
         if (summary == null) return 1;
         if (summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success))

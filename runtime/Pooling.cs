@@ -18,7 +18,7 @@ namespace KernelGen;
 /// Pooling.Run(pool, input, output, shape);
 /// </code>
 /// </example>
-public static class Pooling
+public static partial class Pooling
 {
     /// <summary>Work below this many input elements runs on the calling thread: splitting it costs more than it saves.</summary>
     internal const long ParallelThreshold = 1 << 17;
@@ -93,8 +93,9 @@ public static class Pooling
     // -------------------------------------------------------------------------------------------------------------
 
     private static void Run<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, Span<long> indices,
-        PoolShape shape, int maxDegreeOfParallelism, bool withIndices, bool allowSpecialized = true) where T : unmanaged, IFloatingPointIeee754<T>
+        PoolShape shape, int maxDegreeOfParallelism, bool withIndices, bool allowSpecialized = true, bool observed = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (!observed && Monitoring.PoolingInstrumentation.Enabled) { RunObserved(descriptor, input, output, indices, shape, maxDegreeOfParallelism, withIndices, allowSpecialized); return; }
         var outputShape = KernelArguments.Validate(descriptor, input, output, shape);
         if (withIndices)
         {
@@ -198,9 +199,10 @@ public static class Pooling
         }
     }
 
-    private static void Global<T>(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolLayout layout, int maxDegreeOfParallelism)
+    private static void Global<T>(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolLayout layout, int maxDegreeOfParallelism, bool observed = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (!observed && Monitoring.PoolingInstrumentation.Enabled) { GlobalObserved(mode, input, output, shape, layout, maxDegreeOfParallelism); return; }
         if (layout is not (PoolLayout.ChannelsFirst or PoolLayout.ChannelsLast))
             throw new ArgumentOutOfRangeException(nameof(layout), layout, "The layout must be ChannelsFirst or ChannelsLast.");
         var outputShape = GetGlobalOutputShape(shape);

@@ -1,5 +1,5 @@
 using System.Collections.Generic;
-using System.Globalization;
+using KernelGen.Shared;
 
 namespace KernelGen.Generator.Model;
 
@@ -27,8 +27,8 @@ internal sealed record KernelConfiguration(
     PoolLayout Layout,
     ElementKind Element)
 {
-    /// <summary>Unrolling stops here: a 7x7 window is 49 taps per output, beyond that code size outgrows the gain.</summary>
-    public const int MaxUnrolledTaps = 49;
+    /// <summary>Unrolling stops here (the shared rule holds the number).</summary>
+    public const int MaxUnrolledTaps = SpecializationRule.MaxUnrolledTaps;
 
     public bool IsMax => Mode == PoolMode.Max;
 
@@ -42,48 +42,18 @@ internal sealed record KernelConfiguration(
     /// The kernel's name, XNNPACK style: what it is, readable from the name alone. For example
     /// <c>MaxPool_K3x3_S2_P1_F32_Nchw</c> or <c>AvgPool_K3x3_S1_P1_Ceil_ExcludePad_F64_Nhwc</c>.
     /// </summary>
-    public string KernelName
-    {
-        get
-        {
-            var parts = new List<string>
-            {
-                IsMax ? "MaxPool" : "AvgPool",
-                "K" + Pair(KernelHeight, KernelWidth),
-                "S" + (StrideHeight == StrideWidth ? Number(StrideHeight) : Pair(StrideHeight, StrideWidth)),
-            };
-            if (PadHeight != 0 || PadWidth != 0)
-                parts.Add("P" + (PadHeight == PadWidth ? Number(PadHeight) : Pair(PadHeight, PadWidth)));
-            if (Dilation != 1) parts.Add("D" + Number(Dilation));
-            if (CeilMode) parts.Add("Ceil");
-            if (!IsMax && !CountIncludePad) parts.Add("ExcludePad");
-            if (!IsMax && DivisorOverride != 0) parts.Add("Div" + Number(DivisorOverride).Replace('-', 'm'));
-            parts.Add(Element == ElementKind.Float ? "F32" : "F64");
-            parts.Add(Layout == PoolLayout.ChannelsFirst ? "Nchw" : "Nhwc");
-            return string.Join("_", parts);
-        }
-    }
+    public string KernelName => SpecializationRule.KernelName(Spec);
 
     /// <summary>
     /// Why this (valid) configuration cannot be specialized, or null when it can. The method then calls the general
-    /// engine, and the analyzer reports the reason as a warning (KG0009).
+    /// engine, and the analyzer reports the reason as a warning (KG0009). The rule lives in shared-src/ so that the
+    /// runtime's monitor gives the same reason.
     /// </summary>
-    public string? UnsupportedReason
-    {
-        get
-        {
-            if ((long)KernelHeight * KernelWidth > MaxUnrolledTaps)
-                return $"a {KernelHeight}x{KernelWidth} window has more than {MaxUnrolledTaps} taps to unroll";
-            if (Layout == PoolLayout.ChannelsFirst)
-            {
-                if (Dilation != 1)
-                    return "dilated windows are specialized only in the channels-last layout";
-                if (StrideWidth > 2)
-                    return $"channels-first kernels are specialized for a horizontal stride of 1 or 2, not {StrideWidth}";
-            }
-            return null;
-        }
-    }
+    public string? UnsupportedReason => SpecializationRule.UnsupportedReason(Spec);
+
+    /// <summary>This configuration in the shared rule's terms.</summary>
+    public PoolKernelSpec Spec => new(IsMax, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadHeight, PadWidth,
+        Dilation, CeilMode, CountIncludePad, DivisorOverride, Layout == PoolLayout.ChannelsLast, Element == ElementKind.Double);
 
     /// <summary>What would specialize a configuration with an <see cref="UnsupportedReason"/>, for the KG0009 message.</summary>
     public string? HowToSpecialize
@@ -129,8 +99,4 @@ internal sealed record KernelConfiguration(
         if (IsMax && !CountIncludePad)
             yield return ("CountIncludePad", "CountIncludePad applies to average pooling only");
     }
-
-    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string Pair(int height, int width) => Number(height) + "x" + Number(width);
 }

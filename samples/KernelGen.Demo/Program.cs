@@ -1,57 +1,46 @@
 using System;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Linq;
+using System.Threading;
 using KernelGen;
+using KernelGen.Demo;
+using KernelGen.Monitoring;
+using Spectre.Console;
 
-// A ResNet-50 stem pooling layer, three ways: a [PoolKernel] method, the runtime entry point (which finds the
-// built-in specialized kernel), and the general engine. All three must agree bit for bit.
-var shape = new PoolShape(batch: 1, channels: 64, height: 112, width: 112);
-var pool = PoolDescriptor.MaxPool2d(kernel: 3, stride: 2, padding: 1);
-var outputShape = pool.GetOutputShape(shape);
-
-var random = new Random(42);
-float[] input = Enumerable.Range(0, (int)shape.ElementCount).Select(_ => (float)random.NextDouble()).ToArray();
-float[] viaAttribute = new float[outputShape.ElementCount];
-float[] viaRuntime = new float[outputShape.ElementCount];
-float[] viaEngine = new float[outputShape.ElementCount];
-
-Layers.StemPool(input, viaAttribute, shape);
-Pooling.Run(pool, input, viaRuntime, shape);
-Pooling.RunGeneral(pool, input, viaEngine, shape);
-
-bool agree = viaAttribute.AsSpan().SequenceEqual(viaEngine) && viaRuntime.AsSpan().SequenceEqual(viaEngine);
-Console.WriteLine($"max pool 3x3 stride 2 padding 1: {shape} -> {outputShape}");
-Console.WriteLine($"specialized kernel registered: {PoolKernelRegistry.IsSpecialized<float>(pool)}");
-Console.WriteLine($"[PoolKernel], Pooling.Run and the general engine agree bit for bit: {agree}");
-
-// Single-threaded timings, best of many calls (a rough look; bench/ has the real measurements).
-Console.WriteLine($"[PoolKernel] method : {Best(() => Layers.StemPool(input, viaAttribute, shape)),8:F1} us");
-Console.WriteLine($"general engine      : {Best(() => Pooling.RunGeneral(pool, input, viaEngine, shape, maxDegreeOfParallelism: 1)),8:F1} us");
-Console.WriteLine($"Pooling.Run, all cores: {Best(() => Pooling.Run(pool, input, viaRuntime, shape)),6:F1} us");
-
-Console.WriteLine();
-Console.WriteLine("Registered specialized kernels:");
-foreach (var (_, element, name) in PoolKernelRegistry.Registered)
-    Console.WriteLine($"  {name} ({element.Name})");
-return agree ? 0 : 1;
-
-static double Best(Action action)
+// The README's main command: the pooling layers of the bench's networks (and three the built-in kernels do not cover)
+// through Pooling.Run for a few seconds, with PoolingMonitor watching; then the monitor's table, its advice and a chart.
+var secondsOption = new Option<double>("--seconds") { Description = "How long to run the layers", DefaultValueFactory = _ => 3 };
+secondsOption.Validators.Add(result =>
 {
-    var warmUp = Stopwatch.StartNew();
-    while (warmUp.ElapsedMilliseconds < 500) action(); // let tiered compilation reach optimized code
-    long best = long.MaxValue;
-    for (int i = 0; i < 200; i++)
-    {
-        long start = Stopwatch.GetTimestamp();
-        action();
-        best = Math.Min(best, Stopwatch.GetTimestamp() - start);
-    }
-    return best * 1e6 / Stopwatch.Frequency;
+    if (result.GetValueOrDefault<double>() is not (> 0 and < 86400)) result.AddError("--seconds must be above 0.");
+});
+var threadsOption = new Option<int>("--threads") { Description = "How many threads call Pooling.Run at once (each call on its thread)", DefaultValueFactory = _ => 1 };
+threadsOption.Validators.Add(result =>
+{
+    if (result.GetValueOrDefault<int>() is < 1 or > 256) result.AddError("--threads must be between 1 and 256.");
+});
+var jsonOption = new Option<bool>("--json") { Description = "Print the monitor's snapshot as JSON on standard output (the rest goes to standard error)" };
+var watchOption = new Option<bool>("--watch") { Description = "Keep running until Ctrl+C, for dotnet-counters to attach; prints the process id and the command" };
+var root = new RootCommand("KernelGen demo: runs pooling layers through Pooling.Run, checks them against the general engine, and shows what PoolingMonitor saw.")
+{
+    secondsOption, threadsOption, jsonOption, watchOption,
+};
+root.SetAction(parsed => DemoRun.Run(parsed.GetValue(secondsOption), parsed.GetValue(threadsOption), parsed.GetValue(jsonOption), parsed.GetValue(watchOption)));
+
+var parseResult = root.Parse(args);
+if (parseResult.Errors.Count > 0)
+{
+    foreach (var error in parseResult.Errors)
+        Console.Error.WriteLine(error.Message);
+    Console.Error.WriteLine("Usage: dotnet run -c Release --project samples/KernelGen.Demo -- [--seconds N] [--threads N] [--json] [--watch] [--help]");
+    return 2;
 }
+return parseResult.Invoke();
 
 static partial class Layers
 {
-    /// <summary>ResNet's stem pooling; the generator writes the body.</summary>
+    /// <summary>ResNet's stem pooling as an application declares it; the generator writes the body and registers the kernel.</summary>
     [PoolKernel(3, 2, PoolMode.Max, Padding = 1)]
     public static partial void StemPool(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
 }

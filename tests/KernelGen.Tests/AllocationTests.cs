@@ -10,8 +10,8 @@ namespace KernelGen.Tests;
 /// </summary>
 public class AllocationTests
 {
-    public static TheoryData<string> Configurations() => new()
-    {
+    private static readonly string[] Names =
+    [
         "max 3x3 s2 p1 NCHW (specialized)",
         "max 3x3 s2 p1 NHWC (specialized)",
         "avg 2x2 s2 NCHW (specialized)",
@@ -21,12 +21,32 @@ public class AllocationTests
         "max 3x3 s2 p1 with indices",
         "global average NCHW",
         "global average NHWC",
-    };
+    ];
+
+    /// <summary>Every configuration unwatched, and again while a MeterListener and a PoolingMonitor record each call.</summary>
+    public static TheoryData<string, bool> Configurations()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (bool watched in new[] { false, true })
+            foreach (string name in Names)
+                data.Add(name, watched);
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Configurations))]
-    public void WarmCallAllocatesNothing(string configuration)
+    public void WarmCallAllocatesNothing(string configuration, bool watched)
     {
+        using var listener = watched ? new System.Diagnostics.Metrics.MeterListener() : null;
+        using var monitor = watched ? Monitoring.PoolingMonitor.Start() : null;
+        if (listener is not null)
+        {
+            long sink = 0;
+            listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == "KernelGen") l.EnableMeasurementEvents(instrument); };
+            listener.SetMeasurementEventCallback<long>((_, value, _, _) => System.Threading.Interlocked.Add(ref sink, value));
+            listener.SetMeasurementEventCallback<double>((_, value, _, _) => System.Threading.Interlocked.Increment(ref sink));
+            listener.Start();
+        }
         var shape = new PoolShape(2, 16, 20, 20);
         var input = new float[shape.ElementCount];
         for (int i = 0; i < input.Length; i++) input[i] = i % 7 - 3;

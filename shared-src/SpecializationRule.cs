@@ -1,0 +1,101 @@
+// Compiled into both the generator (netstandard2.0) and the runtime, so that the build's KG0009 reason, the kernel
+// names and the runtime monitor's advice come from one rule. Keep it to what netstandard2.0 and C# latest allow.
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace KernelGen.Shared;
+
+/// <summary>A 2-d pooling configuration as [PoolKernel] expresses it, with plain types both assemblies have.</summary>
+internal readonly record struct PoolKernelSpec(
+    bool IsMax, int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth, int PadHeight, int PadWidth,
+    int Dilation, bool CeilMode, bool CountIncludePad, int DivisorOverride, bool ChannelsLast, bool IsDouble);
+
+/// <summary>Which configurations the generator specializes, what it names their kernels, and the attribute that asks for one.</summary>
+internal static class SpecializationRule
+{
+    /// <summary>Unrolling stops here: a 7x7 window is 49 taps per output, beyond that code size outgrows the gain.</summary>
+    public const int MaxUnrolledTaps = 49;
+
+    /// <summary>
+    /// Why this (valid) configuration cannot be specialized, or null when it can. The method then calls the general
+    /// engine, and the analyzer reports the reason as a warning (KG0009).
+    /// </summary>
+    public static string? UnsupportedReason(in PoolKernelSpec spec)
+    {
+        if ((long)spec.KernelHeight * spec.KernelWidth > MaxUnrolledTaps)
+            return $"a {spec.KernelHeight}x{spec.KernelWidth} window has more than {MaxUnrolledTaps} taps to unroll";
+        if (!spec.ChannelsLast)
+        {
+            if (spec.Dilation != 1)
+                return "dilated windows are specialized only in the channels-last layout";
+            if (spec.StrideWidth > 2)
+                return $"channels-first kernels are specialized for a horizontal stride of 1 or 2, not {spec.StrideWidth}";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The kernel's name, XNNPACK style: what it is, readable from the name alone. For example
+    /// <c>MaxPool_K3x3_S2_P1_F32_Nchw</c> or <c>AvgPool_K3x3_S1_P1_Ceil_ExcludePad_F64_Nhwc</c>.
+    /// </summary>
+    public static string KernelName(in PoolKernelSpec spec)
+    {
+        var parts = new List<string>
+        {
+            spec.IsMax ? "MaxPool" : "AvgPool",
+            "K" + Pair(spec.KernelHeight, spec.KernelWidth),
+            "S" + (spec.StrideHeight == spec.StrideWidth ? Number(spec.StrideHeight) : Pair(spec.StrideHeight, spec.StrideWidth)),
+        };
+        if (spec.PadHeight != 0 || spec.PadWidth != 0)
+            parts.Add("P" + (spec.PadHeight == spec.PadWidth ? Number(spec.PadHeight) : Pair(spec.PadHeight, spec.PadWidth)));
+        if (spec.Dilation != 1) parts.Add("D" + Number(spec.Dilation));
+        if (spec.CeilMode) parts.Add("Ceil");
+        if (!spec.IsMax && !spec.CountIncludePad) parts.Add("ExcludePad");
+        if (!spec.IsMax && spec.DivisorOverride != 0) parts.Add("Div" + Number(spec.DivisorOverride).Replace('-', 'm'));
+        parts.Add(spec.IsDouble ? "F64" : "F32");
+        parts.Add(spec.ChannelsLast ? "Nhwc" : "Nchw");
+        return string.Join("_", parts);
+    }
+
+    /// <summary>
+    /// The <c>[PoolKernel(...)]</c> attribute that the generator reads back as exactly this configuration: square
+    /// values as the constructor's size and stride, the rest as named properties, defaults left out.
+    /// </summary>
+    public static string AttributeText(in PoolKernelSpec spec)
+    {
+        var text = new StringBuilder("[PoolKernel(");
+        text.Append(Number(spec.KernelHeight)).Append(", ").Append(Number(spec.StrideHeight)).Append(", ")
+            .Append(spec.IsMax ? "PoolMode.Max" : "PoolMode.Average");
+        if (spec.KernelWidth != spec.KernelHeight) Named(text, "KernelWidth", Number(spec.KernelWidth));
+        if (spec.StrideWidth != spec.StrideHeight) Named(text, "StrideWidth", Number(spec.StrideWidth));
+        if (spec.PadHeight == spec.PadWidth)
+        {
+            if (spec.PadHeight != 0) Named(text, "Padding", Number(spec.PadHeight));
+        }
+        else
+        {
+            Named(text, "PaddingHeight", Number(spec.PadHeight));
+            Named(text, "PaddingWidth", Number(spec.PadWidth));
+        }
+        if (spec.Dilation != 1) Named(text, "Dilation", Number(spec.Dilation));
+        if (spec.CeilMode) Named(text, "CeilMode", "true");
+        if (!spec.IsMax && !spec.CountIncludePad) Named(text, "CountIncludePad", "false");
+        if (!spec.IsMax && spec.DivisorOverride != 0) Named(text, "DivisorOverride", Number(spec.DivisorOverride));
+        if (spec.ChannelsLast) Named(text, "Layout", "PoolLayout.ChannelsLast");
+        return text.Append(")]").ToString();
+    }
+
+    /// <summary>The declaration that goes under <see cref="AttributeText"/>, named after the kernel.</summary>
+    public static string MethodSignature(in PoolKernelSpec spec)
+    {
+        string element = spec.IsDouble ? "double" : "float";
+        return $"public static partial void {KernelName(spec).Replace("_", "")}(ReadOnlySpan<{element}> input, Span<{element}> output, PoolShape shape);";
+    }
+
+    private static void Named(StringBuilder text, string name, string value) => text.Append(", ").Append(name).Append(" = ").Append(value);
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Pair(int height, int width) => Number(height) + "x" + Number(width);
+}
