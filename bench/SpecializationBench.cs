@@ -25,7 +25,8 @@ namespace KernelGen.Bench;
 /// </remarks>
 public static class SpecializationBench
 {
-    private static readonly PoolShape Shape = new(1, 32, 57, 57);
+    /// <summary>The issue's shape, unless <c>--shape NxCxHxW</c> says otherwise.</summary>
+    private static PoolShape Shape = new(1, 32, 57, 57);
 
     /// <summary>One configuration's times in µs: the first measurement, and the fastest of both when it was repeated.</summary>
     private sealed record Row(string Name, string Emitter, double GeneralUs, double SpecializedUs, double? FirstRatio, string? Problem)
@@ -53,9 +54,14 @@ public static class SpecializationBench
     /// <summary>Whether this process is the child <see cref="RunWithoutTiering"/> started.</summary>
     public static bool TieringOff => Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") == "0";
 
-    /// <summary>Runs the mode; <paramref name="quick"/> takes fewer, shorter batches. <paramref name="match"/> keeps only kernel names containing it.</summary>
-    public static int Run(bool quick, string? match)
+    /// <summary>Runs the mode; <paramref name="quick"/> takes fewer, shorter batches. <paramref name="match"/> keeps only kernel names containing it (or one of its comma-separated parts).</summary>
+    public static int Run(bool quick, string? match, string? shape)
     {
+        if (shape != null)
+        {
+            int[] d = shape.Split('x').Select(int.Parse).ToArray();
+            Shape = new PoolShape(d[0], d[1], d[2], d[3]);
+        }
         (int warmMs, int rounds, int batchMs) = quick ? (150, 7, 2) : (300, 15, 2);
         string loadBefore = RunResults.LoadAverage();
         var rows = new List<Row>();
@@ -73,7 +79,7 @@ public static class SpecializationBench
                 notSpecialized.Add($"{method.Name} {descriptor} {(isDouble ? "double" : "float")}");
                 continue;
             }
-            if (match != null && !name.Contains(match, StringComparison.OrdinalIgnoreCase)) continue;
+            if (match != null && !match.Split(',').Any(part => name.Contains(part, StringComparison.OrdinalIgnoreCase))) continue;
             var row = isDouble
                 ? Measure<double>(method, name, descriptor, attribute, warmMs, rounds, batchMs)
                 : Measure<float>(method, name, descriptor, attribute, warmMs, rounds, batchMs);
