@@ -25,7 +25,8 @@ namespace KernelGen.Generator.Emitters;
 /// <para>
 /// Kernels with overlapping windows and no dilation go to the sweeping emitters instead
 /// (<see cref="SeparableMaxChannelsLastEmitter"/>, <see cref="SlidingAverageChannelsLastEmitter"/>), which load each
-/// cell once per sweep rather than once per window; this one keeps 2x2 stride 2, dilated and large windows.
+/// cell once per sweep rather than once per window; this one keeps 2x2 stride 2, dilated and large windows, except those
+/// where it is slower than the general engine (<see cref="SlowerThanGeneralEngine"/>).
 /// </para>
 /// </remarks>
 internal sealed class ChannelsLastEmitter : KernelEmitter
@@ -33,6 +34,26 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
     private readonly KernelConfiguration _c;
 
     public ChannelsLastEmitter(KernelConfiguration configuration) : base(configuration) => _c = configuration;
+
+    /// <summary>Whether a channels-last configuration falls to this emitter (the sweeping emitters take the rest).</summary>
+    public static bool Takes(KernelConfiguration c) =>
+        c.Layout == PoolLayout.ChannelsLast && !SeparableMaxChannelsLastEmitter.Applies(c) && !SlidingAverageChannelsLastEmitter.Applies(c);
+
+    /// <summary>
+    /// Why this emitter's kernel would be slower than the general engine it displaces, or null. It reduces every tap of
+    /// every window, which loses (bench <c>--specialization</c>, bench/notes.md) beyond 36 taps at any stride, and with
+    /// a horizontal stride of 1 from 15 taps in a window at least as tall as wide, where the engine slides along rows.
+    /// </summary>
+    public static string? SlowerThanGeneralEngine(KernelConfiguration c)
+    {
+        if (!Takes(c)) return null;
+        int taps = c.KernelHeight * c.KernelWidth;
+        if (taps > 36)
+            return $"the channels-last kernel reduces all {taps} taps of each window, which is slower than the general engine beyond 36 taps";
+        if (c.StrideWidth == 1 && taps >= 15 && c.KernelHeight >= c.KernelWidth)
+            return $"with a horizontal stride of 1 the channels-last kernel is slower than the general engine's sliding windows for a window of 15 taps or more at least as tall as wide ({c.KernelHeight}x{c.KernelWidth})";
+        return null;
+    }
 
     private int TapCount => _c.KernelHeight * _c.KernelWidth;
 

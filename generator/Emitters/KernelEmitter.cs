@@ -26,8 +26,7 @@ internal abstract class KernelEmitter
     public static KernelEmitter For(KernelConfiguration configuration) =>
         configuration.UnsupportedReason is not null ? new GeneralEngineEmitter(configuration)
         : configuration.Layout == PoolLayout.ChannelsLast
-            ? configuration.IsMax && configuration.Dilation == 1 && SeparableMaxChannelsLastEmitter.WindowsOverlap(configuration)
-                ? new SeparableMaxChannelsLastEmitter(configuration)
+            ? SeparableMaxChannelsLastEmitter.Applies(configuration) ? new SeparableMaxChannelsLastEmitter(configuration)
                 : SlidingAverageChannelsLastEmitter.Applies(configuration) ? new SlidingAverageChannelsLastEmitter(configuration)
                 : new ChannelsLastEmitter(configuration)
         : configuration.IsMax && configuration.StrideWidth == 1 ? new SeparableMaxEmitter(configuration)

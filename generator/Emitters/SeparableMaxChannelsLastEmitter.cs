@@ -44,6 +44,9 @@ internal sealed class SeparableMaxChannelsLastEmitter : KernelEmitter
     /// </summary>
     public static bool WindowsOverlap(KernelConfiguration c) => c.StrideHeight < c.KernelHeight || c.StrideWidth < c.KernelWidth;
 
+    /// <summary>Whether this kernel takes a channels-last configuration: max windows that overlap, without dilation.</summary>
+    public static bool Applies(KernelConfiguration c) => c.IsMax && c.Dilation == 1 && WindowsOverlap(c);
+
     /// <summary>Output rows one pass produces: two when their windows share rows, else one.</summary>
     private int RowsPerPass => _c.StrideHeight < _c.KernelHeight ? 2 : 1;
 

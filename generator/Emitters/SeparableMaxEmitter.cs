@@ -21,6 +21,20 @@ internal sealed partial class SeparableMaxEmitter : KernelEmitter
 
     public SeparableMaxEmitter(KernelConfiguration configuration) : base(configuration) => _c = configuration;
 
+    /// <summary>
+    /// Why this emitter's kernel would be slower than the general engine it displaces, or null. Its first pass makes
+    /// every input row's maxima, which a vertical stride of 4 (3 for double) no longer pays for (bench
+    /// <c>--specialization</c>, bench/notes.md).
+    /// </summary>
+    public static string? SlowerThanGeneralEngine(KernelConfiguration c)
+    {
+        if (c.Layout != PoolLayout.ChannelsFirst || !c.IsMax || c.StrideWidth != 1) return null;
+        int limit = c.Element == ElementKind.Double ? 3 : 4;
+        return c.StrideHeight >= limit
+            ? $"the channels-first separable max kernel with a vertical stride of {c.StrideHeight} (from {limit} on {c.ElementType}) is slower than the general engine"
+            : null;
+    }
+
     private int Rows => _c.KernelHeight;
 
     private int Taps => _c.KernelWidth;

@@ -65,8 +65,8 @@ internal sealed record KernelConfiguration(
     }
 
     /// <summary>
-    /// Why this (valid) configuration cannot be specialized, or null when it can. The method then calls the general
-    /// engine, and the analyzer reports the reason as an Info diagnostic.
+    /// Why this (valid) configuration is not specialized, or null when it is: the generator cannot, or its kernel would be
+    /// slower than the general engine. The method then calls the general engine, and the analyzer reports the reason.
     /// </summary>
     public string? UnsupportedReason
     {
@@ -81,7 +81,7 @@ internal sealed record KernelConfiguration(
                 if (StrideWidth > 2)
                     return $"channels-first kernels are specialized for a horizontal stride of 1 or 2, not {StrideWidth}";
             }
-            return null;
+            return Emitters.ChannelsLastEmitter.SlowerThanGeneralEngine(this) ?? Emitters.SeparableMaxEmitter.SlowerThanGeneralEngine(this);
         }
     }
 
