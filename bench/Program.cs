@@ -19,6 +19,8 @@ namespace KernelGen.Bench;
 /// <item><c>--report</c>: no measuring; rewrite docs/benchmarks.md and docs/benchmarks.png from the run they show
 /// (docs/benchmarks.json), after an edit to bench/notes.md or to the report code.</item>
 /// <item><c>--report-last</c>: the same from the last run, whatever it measured (a filtered or quick run too).</item>
+/// <item><c>--specialization [--quick] [--match TEXT] [--shape NxCxHxW]</c>: the specialized kernels of <see cref="SpecializationKernels"/>
+/// against the general engine, every loss listed (<see cref="SpecializationBench"/>); leaves the docs as they are.</item>
 /// </list>
 /// A full run that measured every benchmark rewrites the docs itself; a filtered or quick run only saves its results
 /// (for --report-last), so that a development run never replaces the published evidence.
@@ -29,6 +31,12 @@ public static class Program
     {
         var rest = args.ToList();
         bool quick = rest.Remove("--quick");
+        if (rest.Remove("--specialization"))
+        {
+            if (!SpecializationBench.TieringOff) return SpecializationBench.RunWithoutTiering(args);
+            string? Option(string name) => rest.IndexOf(name) is int at and >= 0 && at + 1 < rest.Count ? rest[at + 1] : null;
+            return SpecializationBench.Run(quick, Option("--match"), Option("--shape"));
+        }
         bool reportLast = rest.Remove("--report-last");
         bool reportOnly = rest.Remove("--report") || reportLast;
         string root = Report.RepositoryRoot();

@@ -32,8 +32,42 @@ internal static class SpecializationRule
             if (spec.StrideWidth > 2)
                 return $"channels-first kernels are specialized for a horizontal stride of 1 or 2, not {spec.StrideWidth}";
         }
+        return SlowerThanGeneralEngine(spec);
+    }
+
+    /// <summary>
+    /// Why the kernel the generator would write is slower than the general engine it displaces (bench
+    /// <c>--specialization</c>, bench/notes.md), or null. The plain channels-last kernel reduces every tap of every
+    /// window, which loses beyond 36 taps, and with a horizontal stride of 1 from 15 taps in a window at least as tall
+    /// as wide, where the engine slides along rows. Channels-first separable max computes every input row's maxima,
+    /// which a vertical stride of 4 (3 for double) no longer pays for.
+    /// </summary>
+    private static string? SlowerThanGeneralEngine(in PoolKernelSpec spec)
+    {
+        int taps = spec.KernelHeight * spec.KernelWidth;
+        if (spec.ChannelsLast && !SeparableMaxChannelsLast(spec) && !SlidingAverageChannelsLast(spec))
+        {
+            if (taps > 36)
+                return $"the channels-last kernel reduces all {taps} taps of each window, which is slower than the general engine beyond 36 taps";
+            if (spec.StrideWidth == 1 && taps >= 15 && spec.KernelHeight >= spec.KernelWidth)
+                return $"with a horizontal stride of 1 the channels-last kernel is slower than the general engine's sliding windows for a window of 15 taps or more at least as tall as wide ({spec.KernelHeight}x{spec.KernelWidth})";
+        }
+        if (!spec.ChannelsLast && spec.IsMax && spec.StrideWidth == 1)
+        {
+            int limit = spec.IsDouble ? 3 : 4;
+            if (spec.StrideHeight >= limit)
+                return $"the channels-first separable max kernel with a vertical stride of {spec.StrideHeight} (from {limit} on {(spec.IsDouble ? "double" : "float")}) is slower than the general engine";
+        }
         return null;
     }
+
+    /// <summary>Channels-last max windows that overlap, without dilation, go to the separable sweeping kernel.</summary>
+    public static bool SeparableMaxChannelsLast(in PoolKernelSpec spec) =>
+        spec.IsMax && spec.Dilation == 1 && (spec.StrideHeight < spec.KernelHeight || spec.StrideWidth < spec.KernelWidth);
+
+    /// <summary>Channels-last averages whose windows overlap across, of at most 16 taps, go to the sliding-sum kernel.</summary>
+    public static bool SlidingAverageChannelsLast(in PoolKernelSpec spec) =>
+        !spec.IsMax && spec.Dilation == 1 && spec.StrideWidth < spec.KernelWidth && spec.KernelHeight * spec.KernelWidth <= 16;
 
     /// <summary>
     /// The kernel's name, XNNPACK style: what it is, readable from the name alone. For example

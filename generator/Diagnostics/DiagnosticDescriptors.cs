@@ -49,7 +49,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NotSpecialized = new(
         "KG0009", "Configuration runs on the general engine",
-        "'{0}' ({1}) is not specialized because {2}, so it calls the general engine, which is correct but slower; {3}",
+        "'{0}' ({1}) is not specialized because {2}, so it calls the general engine, which gives the same results; {3}",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor UnsafeCodeNotAllowed = new(

@@ -25,7 +25,8 @@ namespace KernelGen.Generator.Emitters;
 /// <para>
 /// Kernels with overlapping windows and no dilation go to the sweeping emitters instead
 /// (<see cref="SeparableMaxChannelsLastEmitter"/>, <see cref="SlidingAverageChannelsLastEmitter"/>), which load each
-/// cell once per sweep rather than once per window; this one keeps 2x2 stride 2, dilated and large windows.
+/// cell once per sweep rather than once per window; this one keeps 2x2 stride 2, dilated and large windows, except those
+/// where it is slower than the general engine (SpecializationRule in shared-src/).
 /// </para>
 /// </remarks>
 internal sealed class ChannelsLastEmitter : KernelEmitter
@@ -33,6 +34,10 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
     private readonly KernelConfiguration _c;
 
     public ChannelsLastEmitter(KernelConfiguration configuration) : base(configuration) => _c = configuration;
+
+    /// <summary>Whether a channels-last configuration falls to this emitter (the sweeping emitters take the rest).</summary>
+    public static bool Takes(KernelConfiguration c) =>
+        c.Layout == PoolLayout.ChannelsLast && !SeparableMaxChannelsLastEmitter.Applies(c) && !SlidingAverageChannelsLastEmitter.Applies(c);
 
     private int TapCount => _c.KernelHeight * _c.KernelWidth;
 

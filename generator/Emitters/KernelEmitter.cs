@@ -28,8 +28,7 @@ internal abstract class KernelEmitter
         configuration.UnsupportedReason is { } reason ? new GeneralEngineEmitter(configuration, reason, "KG0009")
         : !allowUnsafe ? new GeneralEngineEmitter(configuration, "the project does not allow unsafe code (AllowUnsafeBlocks), which specialized kernels use", "KG0010")
         : configuration.Layout == PoolLayout.ChannelsLast
-            ? configuration.IsMax && configuration.Dilation == 1 && SeparableMaxChannelsLastEmitter.WindowsOverlap(configuration)
-                ? new SeparableMaxChannelsLastEmitter(configuration)
+            ? SeparableMaxChannelsLastEmitter.Applies(configuration) ? new SeparableMaxChannelsLastEmitter(configuration)
                 : SlidingAverageChannelsLastEmitter.Applies(configuration) ? new SlidingAverageChannelsLastEmitter(configuration)
                 : new ChannelsLastEmitter(configuration)
         : configuration.IsMax && configuration.StrideWidth == 1 ? new SeparableMaxEmitter(configuration)

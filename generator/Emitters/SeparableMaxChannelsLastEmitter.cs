@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using KernelGen.Generator.Helpers;
 using KernelGen.Generator.Model;
+using KernelGen.Shared;
 
 namespace KernelGen.Generator.Emitters;
 
@@ -38,11 +39,8 @@ internal sealed class SeparableMaxChannelsLastEmitter : KernelEmitter
 
     public SeparableMaxChannelsLastEmitter(KernelConfiguration configuration) : base(configuration) => _c = configuration;
 
-    /// <summary>
-    /// Whether neighbouring windows share rows or columns, which is what this kernel reuses. Without overlap (VGG's 2x2
-    /// stride 2) it would only add strided sweeps; <see cref="ChannelsLastEmitter"/>'s per-cell reduction is faster.
-    /// </summary>
-    public static bool WindowsOverlap(KernelConfiguration c) => c.StrideHeight < c.KernelHeight || c.StrideWidth < c.KernelWidth;
+    /// <summary>Whether this kernel takes a channels-last configuration: max windows that overlap, without dilation.</summary>
+    public static bool Applies(KernelConfiguration c) => SpecializationRule.SeparableMaxChannelsLast(c.Spec);
 
     /// <summary>Output rows one pass produces: two when their windows share rows, else one.</summary>
     private int RowsPerPass => _c.StrideHeight < _c.KernelHeight ? 2 : 1;

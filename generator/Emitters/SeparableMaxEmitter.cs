@@ -21,6 +21,7 @@ internal sealed partial class SeparableMaxEmitter : KernelEmitter
 
     public SeparableMaxEmitter(KernelConfiguration configuration) : base(configuration) => _c = configuration;
 
+
     private int Rows => _c.KernelHeight;
 
     private int Taps => _c.KernelWidth;

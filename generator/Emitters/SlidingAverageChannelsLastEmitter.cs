@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using KernelGen.Generator.Helpers;
 using KernelGen.Generator.Model;
+using KernelGen.Shared;
 
 namespace KernelGen.Generator.Emitters;
 
@@ -33,8 +34,7 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
     /// Whether this kernel applies: average windows that overlap along the row, small enough that a window's cells fit
     /// in registers (16 vectors). Larger or non-overlapping windows keep <see cref="ChannelsLastEmitter"/>.
     /// </summary>
-    public static bool Applies(KernelConfiguration c) =>
-        !c.IsMax && c.Dilation == 1 && c.StrideWidth < c.KernelWidth && c.KernelHeight * c.KernelWidth <= 16;
+    public static bool Applies(KernelConfiguration c) => SpecializationRule.SlidingAverageChannelsLast(c.Spec);
 
     private int TapCount => _c.KernelHeight * _c.KernelWidth;
 

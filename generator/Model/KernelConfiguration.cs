@@ -45,9 +45,9 @@ internal sealed record KernelConfiguration(
     public string KernelName => SpecializationRule.KernelName(Spec);
 
     /// <summary>
-    /// Why this (valid) configuration cannot be specialized, or null when it can. The method then calls the general
-    /// engine, and the analyzer reports the reason as a warning (KG0009). The rule lives in shared-src/ so that the
-    /// runtime's monitor gives the same reason.
+    /// Why this (valid) configuration is not specialized, or null when it is: the generator cannot, or its kernel would be
+    /// slower than the general engine. The method then calls the general engine, and the analyzer reports the reason as
+    /// a warning (KG0009). The rule lives in shared-src/ so that the runtime's monitor gives the same reason.
     /// </summary>
     public string? UnsupportedReason => SpecializationRule.UnsupportedReason(Spec);
 
@@ -66,7 +66,8 @@ internal sealed record KernelConfiguration(
                 return "the channels-last layout (Layout = PoolLayout.ChannelsLast, NHWC data) would specialize it";
             if (Layout == PoolLayout.ChannelsFirst && StrideWidth > 2)
                 return "a horizontal stride of 1 or 2, or the channels-last layout (Layout = PoolLayout.ChannelsLast, NHWC data), would specialize it";
-            return null;
+            return UnsupportedReason is null ? null
+                : "nothing needs to change: the general engine is the faster path here (suppress KG0009 by ID to keep it)";
         }
     }
 

@@ -5,7 +5,8 @@ namespace KernelGen.Kernels;
 /// <summary>
 /// The specialized kernels KernelGen ships: the pooling layers of common networks (ResNet and VGG 2x2 / 3x3 stride 2,
 /// GoogLeNet 3x3 stride 1, YOLO's SPPF 5x5, 7x7 stride 1, Inception's 3x3 average without padding in the divisor),
-/// max and average, both layouts, float. The generator writes their bodies and registers them, so <see cref="Pooling.Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/>
+/// max and average, both layouts, float; not the 5x5 and 7x7 channels-last averages, where the general engine is
+/// faster (bench/notes.md, issue 17). The generator writes their bodies and registers them, so <see cref="Pooling.Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/>
 /// picks them without the user writing an attribute.
 /// </summary>
 internal static partial class BuiltInKernels
@@ -68,12 +69,6 @@ internal static partial class BuiltInKernels
     [PoolKernel(5, 1, PoolMode.Average, Padding = 2)]
     internal static partial void AvgPool5x5S1P2Nchw(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
 
-    [PoolKernel(5, 1, PoolMode.Average, Padding = 2, Layout = PoolLayout.ChannelsLast)]
-    internal static partial void AvgPool5x5S1P2Nhwc(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
-
     [PoolKernel(7, 1, PoolMode.Average, Padding = 3)]
     internal static partial void AvgPool7x7S1P3Nchw(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
-
-    [PoolKernel(7, 1, PoolMode.Average, Padding = 3, Layout = PoolLayout.ChannelsLast)]
-    internal static partial void AvgPool7x7S1P3Nhwc(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
 }

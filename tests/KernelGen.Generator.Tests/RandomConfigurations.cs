@@ -57,7 +57,25 @@ public sealed record UserConfiguration(
     }
 
     /// <summary>Whether the generator specializes it (otherwise the generated method calls the general engine).</summary>
-    public bool IsSpecialized => ChannelsLast || (Dilation == 1 && StrideWidth <= 2);
+    public bool IsSpecialized => ChannelsLast ? !PlainChannelsLastSlower : Dilation == 1 && StrideWidth <= 2 && !SeparableMaxSlower;
+
+    /// <summary>Channels-first max with horizontal stride 1 and a vertical stride of 4 (3 for double): SeparableMaxEmitter.SlowerThanGeneralEngine.</summary>
+    private bool SeparableMaxSlower => IsMax && StrideWidth == 1 && StrideHeight >= (IsDouble ? 3 : 4);
+
+    /// <summary>
+    /// Whether it falls to the plain channels-last kernel (not the separable max or sliding average one) where that is
+    /// slower than the general engine, as ChannelsLastEmitter.SlowerThanGeneralEngine says.
+    /// </summary>
+    private bool PlainChannelsLastSlower
+    {
+        get
+        {
+            bool overlap = StrideHeight < KernelHeight || StrideWidth < KernelWidth;
+            bool sweeping = IsMax ? Dilation == 1 && overlap : StrideWidth < KernelWidth && KernelHeight * KernelWidth <= 16;
+            int taps = KernelHeight * KernelWidth;
+            return !sweeping && (taps > 36 || StrideWidth == 1 && taps >= 15 && KernelHeight >= KernelWidth);
+        }
+    }
 
     public string Attribute
     {
