@@ -89,6 +89,9 @@ internal sealed class LayerRun
         else Pooling.RunGeneral(d, InputF32, GeneralF32, Layer.Shape, 1);
     }
 
+    /// <summary>The bytes of the last Run's output, for the results fingerprint.</summary>
+    public ReadOnlySpan<byte> OutputBytes => Layer.IsDouble ? MemoryMarshal.AsBytes(OutputF64.AsSpan()) : MemoryMarshal.AsBytes(OutputF32.AsSpan());
+
     /// <summary>Whether the last Run and RunGeneral wrote the same bits.</summary>
     public bool AgreesBitForBit() => Layer.IsDouble
         ? MemoryMarshal.AsBytes(OutputF64.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(GeneralF64.AsSpan()))

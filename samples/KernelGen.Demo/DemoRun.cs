@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Threading;
 using KernelGen.Monitoring;
 using Spectre.Console;
@@ -24,6 +25,16 @@ internal static class DemoRun
 
         console.MarkupLine("[bold]KernelGen pooling demo[/]: {0} layers, {1} thread(s), {2} s", runs.Count, threads, seconds.ToString(CultureInfo.InvariantCulture));
         bool agree = Check(console, runs);
+        // Every layer's output once, hashed: the same inputs give the same bits under the JIT, NativeAOT and any instruction set.
+        using (var results = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            foreach (var run in runs)
+            {
+                run.Run();
+                results.AppendData(run.OutputBytes);
+            }
+            console.WriteLine($"Results fingerprint: {Convert.ToHexStringLower(results.GetHashAndReset())}");
+        }
 
         using var monitor = PoolingMonitor.Start();
         using var cancel = new CancellationTokenSource();
