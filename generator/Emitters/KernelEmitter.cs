@@ -177,7 +177,33 @@ internal abstract class KernelEmitter
         var scope = w.Block($"public static void Run(ReadOnlySpan<{T}> input, Span<{T}> output, global::KernelGen.PoolShape shape)");
         w.Line("var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);");
         w.Line("if (outputShape.ElementCount == 0) return;");
+        if (HandsSmallPlanesToEngine)
+        {
+            w.Line("// Shapes the general engine pools a plane at a time (narrow rows, small planes) are faster there than here.");
+            w.Line($"if (KernelArguments.EngineHasPlanePath<{T}>(Descriptor, shape, outputShape))");
+            using (w.Block(""))
+            {
+                w.Line("global::KernelGen.Pooling.RunGeneral(Descriptor, input, output, shape, maxDegreeOfParallelism: 1);");
+                w.Line("return;");
+            }
+        }
         return scope;
+    }
+
+    /// <summary>
+    /// Channels-first stride-1 windows that keep the row's width, and large (a max 7 rows tall, an average of 25 taps
+    /// or more): where the general engine pools a plane at a time (narrow rows, small planes) it is faster than the
+    /// kernel (bench <c>--specialization</c>, bench/notes.md), so the kernel hands it those shapes.
+    /// </summary>
+    private bool HandsSmallPlanesToEngine
+    {
+        get
+        {
+            var c = Configuration;
+            bool sameWidth = c.StrideHeight == 1 && c.StrideWidth == 1 && c.Dilation == 1 && !c.CeilMode && c.KernelWidth - 1 == 2 * c.PadWidth;
+            bool large = c.IsMax ? c.KernelHeight >= 7 : c.KernelHeight * c.KernelWidth >= 25;
+            return c.Layout == PoolLayout.ChannelsFirst && sameWidth && large;
+        }
     }
 
     /// <summary>

@@ -23,4 +23,19 @@ public static class KernelArguments
         Pooling.CheckSpans(input, output, shape, outputShape);
         return outputShape;
     }
+
+    /// <summary>
+    /// Whether the general engine has one of its plane-at-a-time paths for this shape (whole planes, narrow rows, flat
+    /// passes: small planes on AVX-512). Generated kernels for large stride-1 windows do not beat those, and hand such
+    /// shapes to the engine.
+    /// </summary>
+    public static bool EngineHasPlanePath<T>(in PoolDescriptor descriptor, PoolShape shape, PoolShape outputShape)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var plan = new Engine.PoolPlan(descriptor, shape, outputShape);
+        if (Engine.ClampedWindows<T>.Applies(plan)) return false;
+        return Engine.WholePlaneWindows<T>.Applies(plan) || (descriptor.Mode == PoolMode.Max
+            ? Engine.NarrowRowsMax<T>.Applies(plan) || Engine.FlatPlaneMax<T>.Applies(plan)
+            : Engine.FlatPairsAverage<T>.Applies(plan) || Engine.NarrowRowsAverage<T>.Applies(plan) || Engine.FlatSameAverage<T>.Applies(plan));
+    }
 }

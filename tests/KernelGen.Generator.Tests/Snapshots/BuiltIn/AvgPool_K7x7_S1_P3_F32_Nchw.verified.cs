@@ -49,6 +49,12 @@ namespace KernelGen.Generated
         {
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
+            // Shapes the general engine pools a plane at a time (narrow rows, small planes) are faster there than here.
+            if (KernelArguments.EngineHasPlanePath<float>(Descriptor, shape, outputShape))
+            {
+                global::KernelGen.Pooling.RunGeneral(Descriptor, input, output, shape, maxDegreeOfParallelism: 1);
+                return;
+            }
             int height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
 
             // Scratch: a row of identity cells for window rows in the padding, then each output column's divisor factor.

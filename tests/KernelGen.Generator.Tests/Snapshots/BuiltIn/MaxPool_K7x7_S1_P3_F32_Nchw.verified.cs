@@ -48,6 +48,12 @@ namespace KernelGen.Generated
         {
             var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
             if (outputShape.ElementCount == 0) return;
+            // Shapes the general engine pools a plane at a time (narrow rows, small planes) are faster there than here.
+            if (KernelArguments.EngineHasPlanePath<float>(Descriptor, shape, outputShape))
+            {
+                global::KernelGen.Pooling.RunGeneral(Descriptor, input, output, shape, maxDegreeOfParallelism: 1);
+                return;
+            }
             int height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
             {
