@@ -179,22 +179,49 @@ public static partial class Pooling
 
     private enum KernelKind { ChannelsFirst, ChannelsLast, MaxWithIndices }
 
+    /// <summary>The general engine's routes, in the order RouteOf tries them.</summary>
+    internal enum Route
+    {
+        ClampedWindows, WholePlaneWindows, NarrowRowsMax, FlatPlaneMax, FlatPairsAverage, NarrowRowsAverage, FlatSameAverage,
+        ChannelsFirstRowBlocks, ChannelsFirstPooling, ChannelsLastPooling, MaxIndicesPooling,
+    }
+
+    /// <summary>Which route of the general engine pools <paramref name="plan"/>: the first whose condition holds.</summary>
+    private static Route RouteOf<T>(KernelKind kernel, in PoolPlan plan) where T : unmanaged, IFloatingPointIeee754<T> => kernel switch
+    {
+        // Windows longer than the input first: the other paths size their tables by the window (the indices path does not).
+        not KernelKind.MaxWithIndices when ClampedWindows<T>.Applies(plan) => Route.ClampedWindows,
+        KernelKind.ChannelsFirst when WholePlaneWindows<T>.Applies(plan) => Route.WholePlaneWindows,
+        KernelKind.ChannelsFirst when NarrowRowsMax<T>.Applies(plan) => Route.NarrowRowsMax,
+        KernelKind.ChannelsFirst when FlatPlaneMax<T>.Applies(plan) => Route.FlatPlaneMax,
+        KernelKind.ChannelsFirst when FlatPairsAverage<T>.Applies(plan) => Route.FlatPairsAverage,
+        KernelKind.ChannelsFirst when NarrowRowsAverage<T>.Applies(plan) => Route.NarrowRowsAverage,
+        KernelKind.ChannelsFirst when FlatSameAverage<T>.Applies(plan) => Route.FlatSameAverage,
+        KernelKind.ChannelsFirst when ChannelsFirstRowBlocks<T>.Applies(plan) => Route.ChannelsFirstRowBlocks,
+        KernelKind.ChannelsFirst => Route.ChannelsFirstPooling,
+        KernelKind.ChannelsLast => Route.ChannelsLastPooling,
+        _ => Route.MaxIndicesPooling,
+    };
+
+    /// <summary>The route a channels-first (or channels-last) operation without indices takes.</summary>
+    internal static Route RouteOf<T>(in PoolPlan plan) where T : unmanaged, IFloatingPointIeee754<T> =>
+        RouteOf<T>(plan.Descriptor.Layout == PoolLayout.ChannelsLast ? KernelKind.ChannelsLast : KernelKind.ChannelsFirst, plan);
+
     private static void RunRange<T>(KernelKind kernel, in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long first, int count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        switch (kernel)
+        switch (RouteOf<T>(kernel, plan))
         {
-            // Windows longer than the input first: the other paths size their tables by the window (the indices path does not).
-            case not KernelKind.MaxWithIndices when ClampedWindows<T>.Applies(plan): ClampedWindows<T>.Run(plan, input, output, first, count); break;
-            case KernelKind.ChannelsFirst when WholePlaneWindows<T>.Applies(plan): WholePlaneWindows<T>.Run(plan, input, output, first, count); break;
-            case KernelKind.ChannelsFirst when NarrowRowsMax<T>.Applies(plan): NarrowRowsMax<T>.Run(plan, input, output, first, count); break;
-            case KernelKind.ChannelsFirst when FlatPlaneMax<T>.Applies(plan): FlatPlaneMax<T>.Run(plan, input, output, first, count); break;
-            case KernelKind.ChannelsFirst when FlatPairsAverage<T>.Applies(plan): FlatPairsAverage<T>.Run(plan, input, output, first, count); break;
-            case KernelKind.ChannelsFirst when NarrowRowsAverage<T>.Applies(plan): NarrowRowsAverage<T>.Run(plan, input, output, first, count); break;
-            case KernelKind.ChannelsFirst when FlatSameAverage<T>.Applies(plan): FlatSameAverage<T>.Run(plan, input, output, first, count); break;
-            case KernelKind.ChannelsFirst when ChannelsFirstRowBlocks<T>.Applies(plan): ChannelsFirstRowBlocks<T>.Run(plan, input, output, first, count); break;
-            case KernelKind.ChannelsFirst: ChannelsFirstPooling<T>.Run(plan, input, output, first, count); break;
-            case KernelKind.ChannelsLast: ChannelsLastPooling<T>.Run(plan, input, output, first, count); break;
+            case Route.ClampedWindows: ClampedWindows<T>.Run(plan, input, output, first, count); break;
+            case Route.WholePlaneWindows: WholePlaneWindows<T>.Run(plan, input, output, first, count); break;
+            case Route.NarrowRowsMax: NarrowRowsMax<T>.Run(plan, input, output, first, count); break;
+            case Route.FlatPlaneMax: FlatPlaneMax<T>.Run(plan, input, output, first, count); break;
+            case Route.FlatPairsAverage: FlatPairsAverage<T>.Run(plan, input, output, first, count); break;
+            case Route.NarrowRowsAverage: NarrowRowsAverage<T>.Run(plan, input, output, first, count); break;
+            case Route.FlatSameAverage: FlatSameAverage<T>.Run(plan, input, output, first, count); break;
+            case Route.ChannelsFirstRowBlocks: ChannelsFirstRowBlocks<T>.Run(plan, input, output, first, count); break;
+            case Route.ChannelsFirstPooling: ChannelsFirstPooling<T>.Run(plan, input, output, first, count); break;
+            case Route.ChannelsLastPooling: ChannelsLastPooling<T>.Run(plan, input, output, first, count); break;
             default: MaxIndicesPooling<T>.Run(plan, input, output, indices, first, count); break;
         }
     }

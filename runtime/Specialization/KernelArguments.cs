@@ -32,10 +32,8 @@ public static class KernelArguments
     public static bool EngineHasPlanePath<T>(in PoolDescriptor descriptor, PoolShape shape, PoolShape outputShape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var plan = new Engine.PoolPlan(descriptor, shape, outputShape);
-        if (Engine.ClampedWindows<T>.Applies(plan)) return false;
-        return Engine.WholePlaneWindows<T>.Applies(plan) || (descriptor.Mode == PoolMode.Max
-            ? Engine.NarrowRowsMax<T>.Applies(plan) || Engine.FlatPlaneMax<T>.Applies(plan)
-            : Engine.FlatPairsAverage<T>.Applies(plan) || Engine.NarrowRowsAverage<T>.Applies(plan) || Engine.FlatSameAverage<T>.Applies(plan));
+        return Pooling.RouteOf<T>(new Engine.PoolPlan(descriptor, shape, outputShape)) is
+            Pooling.Route.WholePlaneWindows or Pooling.Route.NarrowRowsMax or Pooling.Route.FlatPlaneMax or
+            Pooling.Route.FlatPairsAverage or Pooling.Route.NarrowRowsAverage or Pooling.Route.FlatSameAverage;
     }
 }
