@@ -21,18 +21,30 @@ internal static class SpecializationRule
     /// Why this (valid) configuration cannot be specialized, or null when it can. The method then calls the general
     /// engine, and the analyzer reports the reason as a warning (KG0009).
     /// </summary>
-    public static string? UnsupportedReason(in PoolKernelSpec spec)
+    public static string? UnsupportedReason(in PoolKernelSpec spec) => Explain(spec)?.Reason;
+
+    /// <summary>What would specialize a configuration with an <see cref="UnsupportedReason"/>, for the KG0009 message.</summary>
+    public static string? HowToSpecialize(in PoolKernelSpec spec) => Explain(spec)?.Remedy;
+
+    private const string ChannelsLastRemedy = "the channels-last layout (Layout = PoolLayout.ChannelsLast, NHWC data)";
+
+    /// <summary>Why a configuration is not specialized and what would change that, or null when it is specialized.</summary>
+    private static (string Reason, string Remedy)? Explain(in PoolKernelSpec spec)
     {
         if ((long)spec.KernelHeight * spec.KernelWidth > MaxUnrolledTaps)
-            return $"a {spec.KernelHeight}x{spec.KernelWidth} window has more than {MaxUnrolledTaps} taps to unroll";
+            return ($"a {spec.KernelHeight}x{spec.KernelWidth} window has more than {MaxUnrolledTaps} taps to unroll",
+                $"a window of at most {MaxUnrolledTaps} taps (7x7) would specialize it");
         if (!spec.ChannelsLast)
         {
             if (spec.Dilation != 1)
-                return "dilated windows are specialized only in the channels-last layout";
+                return ("dilated windows are specialized only in the channels-last layout", ChannelsLastRemedy + " would specialize it");
             if (spec.StrideWidth > 2)
-                return $"channels-first kernels are specialized for a horizontal stride of 1 or 2, not {spec.StrideWidth}";
+                return ($"channels-first kernels are specialized for a horizontal stride of 1 or 2, not {spec.StrideWidth}",
+                    $"a horizontal stride of 1 or 2, or {ChannelsLastRemedy}, would specialize it");
         }
-        return SlowerThanGeneralEngine(spec);
+        return SlowerThanGeneralEngine(spec) is { } slower
+            ? (slower, "nothing needs to change: the general engine is the faster path here (suppress KG0009 by ID to keep it)")
+            : null;
     }
 
     /// <summary>

@@ -27,9 +27,6 @@ internal sealed record KernelConfiguration(
     PoolLayout Layout,
     ElementKind Element)
 {
-    /// <summary>Unrolling stops here (the shared rule holds the number).</summary>
-    public const int MaxUnrolledTaps = SpecializationRule.MaxUnrolledTaps;
-
     public bool IsMax => Mode == PoolMode.Max;
 
     public string ElementType => Element == ElementKind.Float ? "float" : "double";
@@ -56,20 +53,7 @@ internal sealed record KernelConfiguration(
         Dilation, CeilMode, CountIncludePad, DivisorOverride, Layout == PoolLayout.ChannelsLast, Element == ElementKind.Double);
 
     /// <summary>What would specialize a configuration with an <see cref="UnsupportedReason"/>, for the KG0009 message.</summary>
-    public string? HowToSpecialize
-    {
-        get
-        {
-            if ((long)KernelHeight * KernelWidth > MaxUnrolledTaps)
-                return $"a window of at most {MaxUnrolledTaps} taps (7x7) would specialize it";
-            if (Layout == PoolLayout.ChannelsFirst && Dilation != 1)
-                return "the channels-last layout (Layout = PoolLayout.ChannelsLast, NHWC data) would specialize it";
-            if (Layout == PoolLayout.ChannelsFirst && StrideWidth > 2)
-                return "a horizontal stride of 1 or 2, or the channels-last layout (Layout = PoolLayout.ChannelsLast, NHWC data), would specialize it";
-            return UnsupportedReason is null ? null
-                : "nothing needs to change: the general engine is the faster path here (suppress KG0009 by ID to keep it)";
-        }
-    }
+    public string? HowToSpecialize => SpecializationRule.HowToSpecialize(Spec);
 
     /// <summary>Problems that make the configuration invalid (PyTorch's limits), each as (parameter, message). Empty when valid.</summary>
     public IEnumerable<(string Parameter, string Message)> Problems()
