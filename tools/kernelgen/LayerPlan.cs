@@ -1,0 +1,216 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using KernelGen.Monitoring;
+
+namespace KernelGen.Tool;
+
+/// <summary>How KernelGen runs a layer.</summary>
+internal enum LayerPath
+{
+    /// <summary>A specialized kernel is registered for the layer's descriptor: Pooling.Run takes it.</summary>
+    Specialized,
+
+    /// <summary>Pooling.Run takes the general engine.</summary>
+    General,
+
+    /// <summary>Pooling.GlobalMax / GlobalAverage.</summary>
+    Global,
+
+    /// <summary>KernelGen has no operation for the layer.</summary>
+    CannotRun,
+}
+
+/// <summary>
+/// A descriptor that computes exactly what the ONNX layer computes on this input, although its padding differs:
+/// ONNX's end padding is replaced by the begin padding (symmetric, so [PoolKernel] can express it). Max pooling and
+/// average pooling without padding cells in the divisor only ever read input cells at the same window positions, so
+/// the two agree whenever their output shapes are equal.
+/// </summary>
+internal sealed record SymmetricEquivalent(PoolDescriptor Descriptor, string Code, string? Kernel, string? Attribute, string? Signature);
+
+/// <summary>One pooling node mapped to KernelGen: its descriptor, the path Pooling.Run takes, and why.</summary>
+internal sealed class LayerPlan
+{
+    public required PoolNode Node { get; init; }
+
+    /// <summary>The input as declared or as run; null when neither is known.</summary>
+    public TensorInfo? Input { get; init; }
+
+    /// <summary>Where <see cref="Input"/> came from: "model" (declared) or "run".</summary>
+    public string? ShapeSource { get; init; }
+
+    public PoolDescriptor? Descriptor { get; private init; }
+
+    /// <summary>Global pooling's mode.</summary>
+    public PoolMode? GlobalMode { get; private init; }
+
+    public LayerPath Path { get; private init; }
+
+    /// <summary>The specialized kernel's name, "general engine", or the global entry point.</summary>
+    public string Kernel { get; private init; } = "";
+
+    /// <summary>Why the layer is not specialized, or cannot run.</summary>
+    public string? Reason { get; private init; }
+
+    /// <summary>The [PoolKernel] attribute and method that would specialize the layer, when the generator can.</summary>
+    public string? Attribute { get; private init; }
+
+    public string? Signature { get; private init; }
+
+    /// <summary>The C# expression that makes <see cref="Descriptor"/> (or runs the global operation).</summary>
+    public string? DescriptorCode { get; private init; }
+
+    public SymmetricEquivalent? Equivalent { get; private init; }
+
+    public bool IsDouble => Input?.ElementType == 11;
+
+    /// <summary>The node's auto_pad; with SAME the descriptor holds the pads resolved for <see cref="Input"/>.</summary>
+    public OnnxAutoPad AutoPad { get; private init; }
+
+    public static bool IsSame(OnnxAutoPad autoPad) => autoPad is OnnxAutoPad.SameUpper or OnnxAutoPad.SameLower;
+
+    /// <summary>The input as a KernelGen shape, when it is known and has 1 to 3 spatial axes.</summary>
+    public PoolShape? Shape => Input is { IsConcrete: true } input ? ToPoolShape(input.Dims) : null;
+
+    public static PoolShape? ToPoolShape(long[] dims)
+    {
+        if (dims.Length is < 3 or > 5 || dims.Any(d => d > int.MaxValue)) return null;
+        int[] d = dims.Select(v => (int)v).ToArray();
+        if (d.Skip(2).Any(v => v < 1)) return null;
+        return d.Length switch
+        {
+            3 => new PoolShape(d[0], d[1], d[2]),
+            4 => new PoolShape(d[0], d[1], d[2], d[3]),
+            _ => new PoolShape(d[0], d[1], d[2], d[3], d[4]),
+        };
+    }
+
+    /// <summary>Maps <paramref name="node"/> (with its input, when known) through <see cref="PoolDescriptor.FromOnnx"/>.</summary>
+    public static LayerPlan Create(PoolNode node, TensorInfo? input, string? shapeSource)
+    {
+        LayerPlan CannotRun(string reason) => new() { Node = node, Input = input, ShapeSource = shapeSource, Path = LayerPath.CannotRun, Kernel = "-", Reason = reason };
+
+        if (!node.IsStandard)
+            return CannotRun($"{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType} is not an ONNX standard pooling operator (MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool, LpPool)");
+        if (node.OpType is "LpPool" or "GlobalLpPool")
+            return CannotRun($"KernelGen has max and average pooling; {node.OpType} computes (sum |x|^p)^(1/p) (p = {node.Int("p") ?? 2})");
+        if (input is { ElementType: not (1 or 11 or 0) })
+            return CannotRun($"KernelGen pools float and double; this input is {OnnxModelFile.ElementTypeName(input.ElementType)}");
+        if (input is { IsConcrete: true } && (input.Dims.Length is < 3 or > 5))
+            return CannotRun($"the input has rank {input.Dims.Length}; KernelGen pools N x C x 1 to 3 spatial axes");
+        var shape = input is { IsConcrete: true } ? ToPoolShape(input.Dims) : null;
+        string element = input?.ElementType == 11 ? "double" : "float";
+
+        if (node.OpType is "GlobalMaxPool" or "GlobalAveragePool")
+        {
+            bool max = node.OpType == "GlobalMaxPool";
+            return new LayerPlan
+            {
+                Node = node, Input = input, ShapeSource = shapeSource, Path = LayerPath.Global, GlobalMode = max ? PoolMode.Max : PoolMode.Average,
+                Kernel = max ? "Pooling.GlobalMax" : "Pooling.GlobalAverage",
+                Reason = "global pooling runs Pooling.GlobalMax/GlobalAverage's own engine; [PoolKernel] specializes windowed pooling",
+                DescriptorCode = max ? "Pooling.GlobalMax" : "Pooling.GlobalAverage",
+            };
+        }
+
+        var known = node.OpType == "MaxPool"
+            ? new[] { "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides" }
+            : ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"];
+        if (node.Attributes.Keys.FirstOrDefault(name => !known.Contains(name)) is { } unknown)
+            return CannotRun($"{node.OpType} has no attribute '{unknown}' in the ONNX specification");
+        if (node.Ints("kernel_shape") is not { } kernel)
+            return CannotRun($"{node.OpType} needs kernel_shape");
+        var autoPad = (node.Text("auto_pad") ?? "NOTSET") switch
+        {
+            "NOTSET" or "" => OnnxAutoPad.NotSet,
+            "SAME_UPPER" => OnnxAutoPad.SameUpper,
+            "SAME_LOWER" => OnnxAutoPad.SameLower,
+            "VALID" => OnnxAutoPad.Valid,
+            var other => throw new ToolException(ExitCode.Unsupported, $"Node '{node.Name}' has auto_pad '{other}'; ONNX knows NOTSET, SAME_UPPER, SAME_LOWER and VALID."),
+        };
+        if (IsSame(autoPad) && shape is null)
+            return CannotRun($"auto_pad {node.Text("auto_pad")} resolves its padding from the input size, which is not known{(input is null ? "" : $" ({input})")}; `kernelgen verify` takes shapes from a run");
+        if (node.IndicesOutput != null && node.Int("storage_order") is 1 && kernel.Length != 2)
+            return CannotRun("MaxPool indices in column-major order (storage_order 1) are mapped for 2-d pooling only");
+
+        var mode = node.OpType == "MaxPool" ? PoolMode.Max : PoolMode.Average;
+        PoolDescriptor descriptor;
+        try
+        {
+            descriptor = PoolDescriptor.FromOnnx(mode, kernel, node.Ints("strides") ?? [], node.Ints("pads") ?? [], node.Ints("dilations") ?? [],
+                autoPad, node.Int("ceil_mode") is 1, node.Int("count_include_pad") is 1, IsSame(autoPad) ? shape : null);
+        }
+        catch (ArgumentException e)
+        {
+            return CannotRun($"PoolDescriptor.FromOnnx rejects it: {e.Message}");
+        }
+        if (shape is { } s && s.SpatialRank != descriptor.SpatialRank)
+            return CannotRun($"kernel_shape has {descriptor.SpatialRank} axes; the input {input} has {s.SpatialRank} spatial axes");
+
+        bool isDouble = element == "double";
+        bool withIndices = node.IndicesOutput != null;
+        var key = new PoolingCallKey(descriptor, false, mode, descriptor.Layout, isDouble, shape ?? default, null, withIndices, false);
+        var (attribute, signature, reason) = PoolingAdvisor.Advise(key);
+        string? registered = null;
+        bool specialized = !withIndices && (isDouble ? PoolKernelRegistry.TryGet<double>(descriptor, out _, out registered) : PoolKernelRegistry.TryGet<float>(descriptor, out _, out registered));
+        return new LayerPlan
+        {
+            Node = node, Input = input, ShapeSource = shapeSource, Descriptor = descriptor,
+            Path = specialized ? LayerPath.Specialized : LayerPath.General,
+            Kernel = specialized ? registered! : "general engine",
+            Reason = specialized ? null : reason ?? "no kernel is registered for it; a [PoolKernel] method would specialize it (kernelgen specialize writes it)",
+            Attribute = specialized ? null : attribute,
+            Signature = specialized ? null : signature,
+            DescriptorCode = MakeDescriptorCode(mode, kernel, descriptor),
+            Equivalent = specialized || withIndices || IsSame(autoPad) || shape is not { } known2 ? null : FindEquivalent(descriptor, known2, isDouble),
+            AutoPad = autoPad,
+        };
+    }
+
+    /// <summary>The symmetric descriptor that computes the same on <paramref name="shape"/>, when the ONNX one has asymmetric padding.</summary>
+    private static SymmetricEquivalent? FindEquivalent(PoolDescriptor onnx, PoolShape shape, bool isDouble)
+    {
+        if (onnx.SpatialRank != 2 || (onnx.Mode == PoolMode.Average && onnx.CountIncludePad)) return null;
+        var height = onnx.GetAxis(0);
+        var width = onnx.GetAxis(1);
+        if (height.PadBegin == height.PadEnd && width.PadBegin == width.PadEnd) return null;
+        PoolDescriptor symmetric;
+        try
+        {
+            symmetric = PoolDescriptor.Create(onnx.Mode,
+                [new PoolAxis(height.Kernel, height.Stride, height.PadBegin, height.PadBegin, height.Dilation), new PoolAxis(width.Kernel, width.Stride, width.PadBegin, width.PadBegin, width.Dilation)],
+                onnx.CeilMode, onnx.CountIncludePad, null, onnx.Layout, PoolConvention.PyTorch);
+            if (symmetric.GetOutputShape(shape) != onnx.GetOutputShape(shape)) return null;
+        }
+        catch (ArgumentException)
+        {
+            return null; // outside PyTorch's limits, which [PoolKernel] keeps
+        }
+        string? kernel = null;
+        bool registered = isDouble ? PoolKernelRegistry.TryGet<double>(symmetric, out _, out kernel) : PoolKernelRegistry.TryGet<float>(symmetric, out _, out kernel);
+        var (attribute, signature, _) = PoolingAdvisor.Advise(new PoolingCallKey(symmetric, false, symmetric.Mode, symmetric.Layout, isDouble, shape, null, false, false));
+        if (!registered && attribute is null) return null; // it would run on the general engine anyway: nothing gained
+        string mode = onnx.Mode == PoolMode.Max ? "MaxPool2d" : "AvgPool2d";
+        string Pair(Func<PoolAxis, int> part) => part(height) == part(width) ? Number(part(height)) : $"({Number(part(height))}, {Number(part(width))})";
+        string code = $"PoolDescriptor.{mode}({Pair(a => a.Kernel)}, {Pair(a => a.Stride)}, {Pair(a => a.PadBegin)}"
+            + (onnx.Mode == PoolMode.Max && height.Dilation != 1 ? $", dilation: {Number(height.Dilation)}" : "")
+            + (onnx.CeilMode ? ", ceilMode: true" : "")
+            + (onnx.Mode == PoolMode.Average ? ", countIncludePad: false" : "") + ")";
+        return new SymmetricEquivalent(symmetric, code, registered ? kernel : null, attribute, signature);
+    }
+
+    private static string MakeDescriptorCode(PoolMode mode, int[] kernel, PoolDescriptor descriptor)
+    {
+        // SAME padding is resolved for the input; the code spells out the pads it resolved to, which is what ran.
+        var axes = Enumerable.Range(0, descriptor.SpatialRank).Select(descriptor.GetAxis).ToArray();
+        string Ints(System.Collections.Generic.IEnumerable<int> values) => "[" + string.Join(", ", values.Select(Number)) + "]";
+        var text = $"PoolDescriptor.FromOnnx(PoolMode.{mode}, {Ints(kernel)}, strides: {Ints(axes.Select(a => a.Stride))}, pads: {Ints(axes.Select(a => a.PadBegin).Concat(axes.Select(a => a.PadEnd)))}";
+        if (axes.Any(a => a.Dilation != 1)) text += $", dilations: {Ints(axes.Select(a => a.Dilation))}";
+        if (descriptor.CeilMode) text += ", ceilMode: true";
+        if (mode == PoolMode.Average && descriptor.CountIncludePad) text += ", countIncludePad: true";
+        return text + ")";
+    }
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,3 @@
+using KernelGen.Tool;
+
+return KernelGenCli.Run(args, System.Console.Out, System.Console.Error);
