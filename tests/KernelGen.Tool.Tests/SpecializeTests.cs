@@ -1,0 +1,101 @@
+using System;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using Basic.Reference.Assemblies;
+using KernelGen.Generator;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Xunit;
+using static KernelGen.Tool.Tests.TestModels;
+
+namespace KernelGen.Tool.Tests;
+
+/// <summary>
+/// <c>kernelgen specialize</c>'s output compiled with the KernelGen generator, warnings as errors, and every method it
+/// writes run against Pooling.Run with the node's own descriptor on inputs of several sizes.
+/// </summary>
+public sealed class SpecializeTests
+{
+    private static Onnx.ModelProto Network() => Model(
+        [
+            Node("MaxPool", "X", "stem", "stem/pool", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)),
+            Node("AveragePool", "X", "head", "head-7x7", Ints("kernel_shape", 7, 7)),
+            Node("AveragePool", "X", "same", "same", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Text("auto_pad", "SAME_LOWER")),
+            Node("MaxPool", "X", "builtin", "2", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)),
+            Node("MaxPool", "X", "wide", "wide", Ints("kernel_shape", 3, 3), Ints("strides", 4, 4)),
+            Node("MaxPool", "X", "asym_avg", "asym", Ints("kernel_shape", 3, 3), Ints("strides", 1, 1), Ints("pads", 0, 0, 1, 1)),
+            Node("GlobalAveragePool", "X", "gap", "gap"),
+            Node("LpPool", "X", "lp", "lp", Ints("kernel_shape", 2, 2)),
+        ],
+        [Value("X", Float, 1, 3, 16, 16)],
+        new[] { "stem", "head", "same", "builtin", "wide", "asym_avg", "gap", "lp" }.Select(n => Value(n, Float, null)));
+
+    [Fact]
+    public void OutputCompilesAndEveryMethodComputesTheNode()
+    {
+        string model = Save(Network());
+        string output = Path.Combine(Path.GetTempPath(), $"kernelgen-layers-{Guid.NewGuid():N}.cs");
+        try
+        {
+            var (code, _, error) = Cli("specialize", model, "-o", output, "--namespace", "Test.Layers", "--class", "NetLayers");
+            Assert.True(code == 0, error);
+            string source = File.ReadAllText(output);
+            Assert.Contains("[PoolKernel(7, 1, PoolMode.Average, CountIncludePad = false)]", source);
+            Assert.Contains("Not written: KernelGen cannot run it", source); // LpPool
+            Assert.Contains("asymmetric padding", source);
+
+            var assembly = Compile(source);
+            var type = assembly.GetType("Test.Layers.NetLayers")!;
+            var shapes = new[] { new PoolShape(2, 3, 16, 16), new PoolShape(1, 2, 15, 17) }; // even (equivalent applies) and odd sizes
+            Check(type, "StemPool", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [2, 2], [1, 1, 0, 0]), shapes);
+            Check(type, "Head7x7", PoolDescriptor.FromOnnx(PoolMode.Average, [7, 7]), shapes);
+            Check(type, "Layer2", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [2, 2]), shapes);
+            Check(type, "Wide", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [4, 4]), shapes);
+            Check(type, "Asym", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [1, 1], [0, 0, 1, 1]), shapes);
+            foreach (var shape in shapes)
+                Check(type, "Same", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [2, 2], autoPad: OnnxAutoPad.SameLower, inputShape: shape), [shape]);
+            Assert.Null(type.GetMethod("Lp"));
+        }
+        finally
+        {
+            File.Delete(model);
+            File.Delete(output);
+        }
+    }
+
+    private static void Check(Type type, string method, PoolDescriptor descriptor, PoolShape[] shapes)
+    {
+        var info = type.GetMethod(method, BindingFlags.Public | BindingFlags.Static) ?? throw new InvalidOperationException($"no method {method}");
+        var kernel = info.CreateDelegate<SpecializedPoolKernel<float>>();
+        foreach (var shape in shapes)
+        {
+            var random = new Random(shape.GetHashCode());
+            var input = Enumerable.Range(0, (int)shape.ElementCount).Select(_ => random.NextSingle() * 2 - 1).ToArray();
+            var outputShape = descriptor.GetOutputShape(shape);
+            var expected = new float[outputShape.ElementCount];
+            var actual = new float[outputShape.ElementCount];
+            Pooling.RunGeneral(descriptor, input, expected, shape);
+            kernel(input, actual, shape);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"{method} on {shape} differs from the general engine");
+        }
+    }
+
+    /// <summary>Compiles <paramref name="source"/> with the KernelGen generator, strictly (warnings are errors), and loads it.</summary>
+    private static Assembly Compile(string source)
+    {
+        var compilation = CSharpCompilation.Create("SpecializedLayers",
+            [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest, DocumentationMode.Diagnose))],
+            [.. Net100.References.All, MetadataReference.CreateFromFile(typeof(PoolDescriptor).Assembly.Location), MetadataReference.CreateFromFile(typeof(PoolKernelAttribute).Assembly.Location)],
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary).WithAllowUnsafe(true).WithNullableContextOptions(NullableContextOptions.Enable)
+                .WithOptimizationLevel(OptimizationLevel.Release).WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+        CSharpGeneratorDriver.Create(new PoolKernelGenerator()).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        using var stream = new MemoryStream();
+        var result = output.Emit(stream);
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning)));
+        Assert.True(output.SyntaxTrees.Count() > 1, "the generator wrote no kernel");
+        return Assembly.Load(stream.ToArray());
+    }
+}
