@@ -71,7 +71,7 @@ public static class KernelGenCli
         public IAnsiConsole Console()
         {
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Output), Ansi = AnsiSupport.Detect, ColorSystem = ColorSystemSupport.Detect });
-            if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 160); // a log or CI: no terminal to wrap to
+            if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 200); // a log or CI: no terminal to wrap to
             return console;
         }
     }
@@ -128,7 +128,7 @@ public static class KernelGenCli
         foreach (var layer in layers.Layers)
             table.AddRow(Cells(layer.Node.Name, layer.Node.OpType, layer.Node.AttributeText,
                 layer.Input is null ? "unknown" : $"{layer.Input} ({layer.ShapeSource})",
-                layer.Descriptor?.ToString() ?? "-", $"{PathName(layer.Path)}: {layer.Kernel}", Advice(layer)));
+                layer.Descriptor?.ToString() ?? "-", layer.Path is LayerPath.Specialized or LayerPath.Global ? $"{PathName(layer.Path)}: {layer.Kernel}" : PathName(layer.Path), Advice(layer)));
         console.Write(table);
         return ExitCode.Success;
     }
@@ -169,14 +169,15 @@ public static class KernelGenCli
         {
             var console = options.Console();
             console.MarkupLine($"[bold]{Markup.Escape(Path.GetFileName(model.Path))}[/]: {layers.Layers.Count} pooling layers, each on its real input (seed {options.Seed}), one thread, median of one call");
-            var table = new Table().AddColumns("node", "op", "input -> output", "KernelGen path", "kernel", "agreement with ONNX Runtime", "ORT µs", "KernelGen µs", "ORT / KernelGen");
+            var table = new Table().AddColumns("node", "op", "input -> output", "KernelGen", "agreement with ONNX Runtime", "ORT µs", "KernelGen µs", "ORT / KernelGen");
             foreach (var row in rows)
-                table.AddRow(Cells(row.Plan.Node.Name, row.Plan.Node.OpType, $"{row.Input} -> {row.Output}", row.Route, row.Kernel,
+                table.AddRow(Cells(row.Plan.Node.Name, row.Plan.Node.OpType, $"{row.Input} -> {row.Output}",
+                    row.Route is "general engine" or "cannot run" ? row.Route : $"{row.Route}: {row.Kernel}",
                     $"{AgreementName(row.Comparison.Agreement)}: {row.Comparison.Detail}", Micro(row.OrtMicroseconds), Micro(row.KernelGenMicroseconds),
                     row.Speedup is { } s ? s.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "-"));
             console.Write(table);
             foreach (var row in rows.Where(r => r.Note != null))
-                console.WriteLine($"{row.Plan.Node.Name} ({row.Route}): {row.Note}");
+                console.WriteLine($"{row.Plan.Node.Name}, {row.Route}: {row.Note}");
             console.MarkupLine(mismatch ? "[red]MISMATCH[/]: KernelGen and ONNX Runtime disagree (exit code 1)" : "[green]agree[/]: every layer KernelGen runs gives ONNX Runtime's results");
         }
         return mismatch ? ExitCode.Mismatch : ExitCode.Success;

@@ -72,7 +72,7 @@ internal static class Verifier
             : indices != null ? () => RunWithIndices(descriptor!.Value, input, output, indices, shape) : () => RunPooling(descriptor!.Value, input, output, shape);
         run();
 
-        string route = global ? "global" : PoolKernelRegistry.IsSpecialized<T>(descriptor!.Value) && indices == null ? "specialized" : "general";
+        string route = global ? "global" : PoolKernelRegistry.IsSpecialized<T>(descriptor!.Value) && indices == null ? "specialized" : "general engine";
         string kernel = global ? plan.Kernel : route == "specialized" && PoolKernelRegistry.TryGet<T>(descriptor!.Value, out _, out var name) ? name! : "general engine";
         var outputDims = expected.Dims;
         bool sameShape = outputShape.ToString() == ActivationCapture.Dims(outputDims) || (outputDims.Length == 0 && output.Length == 0);
