@@ -137,7 +137,7 @@ public static class KernelGenCli
     {
         var parts = new List<string>();
         if (layer.Reason != null) parts.Add(layer.Reason);
-        if (layer.Attribute != null) parts.Add(layer.Attribute);
+        if (layer.Attribute != null) parts.Add($"{layer.Attribute} specializes it (kernelgen specialize writes the method)");
         if (layer.Equivalent is { } equivalent)
             parts.Add($"on this input {equivalent.Code} computes the same (same output size, the end padding is never read): {(equivalent.Kernel != null ? "specialized by " + equivalent.Kernel : equivalent.Attribute)}");
         return string.Join("; ", parts);

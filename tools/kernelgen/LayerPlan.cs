@@ -50,7 +50,7 @@ internal sealed class LayerPlan
     /// <summary>The specialized kernel's name, "general engine", or the global entry point.</summary>
     public string Kernel { get; private init; } = "";
 
-    /// <summary>Why the layer is not specialized, or cannot run.</summary>
+    /// <summary>Why the layer is not specialized, or cannot run; null when it is, or when only the <see cref="Attribute"/> is missing.</summary>
     public string? Reason { get; private init; }
 
     /// <summary>The [PoolKernel] attribute and method that would specialize the layer, when the generator can.</summary>
@@ -159,7 +159,7 @@ internal sealed class LayerPlan
             Node = node, Input = input, ShapeSource = shapeSource, Descriptor = descriptor,
             Path = specialized ? LayerPath.Specialized : LayerPath.General,
             Kernel = specialized ? registered! : "general engine",
-            Reason = specialized ? null : reason ?? "no kernel is registered for it; a [PoolKernel] method would specialize it (kernelgen specialize writes it)",
+            Reason = specialized ? null : reason, // null: [PoolKernel] specializes it, no kernel is registered yet
             Attribute = specialized ? null : attribute,
             Signature = specialized ? null : signature,
             DescriptorCode = MakeDescriptorCode(mode, kernel, descriptor),

@@ -119,7 +119,7 @@ internal static class Specializer
         }
         else
         {
-            text.AppendLine($"    // Runs on the general engine: {Comment(layer.Reason ?? "specialized kernels do not return indices")}.");
+            text.AppendLine($"    // Runs on the general engine: {Comment(layer.Reason ?? (node.IndicesOutput != null ? "specialized kernels do not return indices" : $"auto_pad {node.Text("auto_pad")} pads depend on the input size"))}.");
             body = $"Pooling.Run({layerExpression}, input, output, shape)";
         }
         text.AppendLine(summary);
