@@ -83,6 +83,34 @@ public sealed class VerifyTests
     }
 
     [Fact]
+    public void ModelWithoutPoolingVerifiesNothingAndSucceeds()
+    {
+        string path = Save(Model([Node("Relu", "X", "Y", "relu")], [Value("X", Float, 1, 2, 3, 3)], [Value("Y", Float, null)]));
+        try
+        {
+            var (code, output, _) = Cli("verify", path, "--json");
+            Assert.Equal(0, code);
+            using var json = JsonDocument.Parse(output);
+            Assert.Equal(0, json.RootElement.GetProperty("layers").GetArrayLength());
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void SpecializeWritesToStandardOutputWithAClassNamedAfterTheModel()
+    {
+        string path = Save(Single("MaxPool", [1, 2, 8, 8], attributes: [Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)]));
+        try
+        {
+            var (code, output, _) = Cli("specialize", path);
+            Assert.Equal(0, code);
+            Assert.Matches(@"public static partial class KernelgenTest[A-Za-z0-9]+Layers", output); // kernelgen-test-<guid>.onnx, PascalCase
+            Assert.Contains("MaxPool_K2x2_S2_F32_Nchw", output); // a built-in kernel runs this layer
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void MaxMustBeExact()
     {
         float[] ort = [1f, 2f, 3f];

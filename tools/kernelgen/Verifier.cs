@@ -24,8 +24,9 @@ internal static class Verifier
 {
     public static List<VerifiedLayer> Verify(ModelLayers model, double secondsPerLayer, Progress progress)
     {
-        var captured = model.Captured ?? throw new InvalidOperationException("verify needs the run's tensors");
         var rows = new List<VerifiedLayer>();
+        if (model.Layers.Count == 0) return rows; // nothing to run: the model was not run either
+        var captured = model.Captured ?? throw new InvalidOperationException("verify reads the layers from a run");
         int index = 0;
         foreach (var plan in model.Layers)
         {
