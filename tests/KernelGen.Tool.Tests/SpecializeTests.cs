@@ -28,9 +28,13 @@ public sealed class SpecializeTests
             Node("MaxPool", "X", "asym_avg", "asym", Ints("kernel_shape", 3, 3), Ints("strides", 1, 1), Ints("pads", 0, 0, 1, 1)),
             Node("GlobalAveragePool", "X", "gap", "gap"),
             Node("LpPool", "X", "lp", "lp", Ints("kernel_shape", 2, 2)),
+            // Begin-only pads whose symmetric equivalent no built-in kernel runs: specialize declares its own kernel.
+            Node("AveragePool", "X", "avgstem", "avgstem", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)),
+            // On 15x15, SAME_UPPER resolves to pads 1/1, which [PoolKernel] expresses (and no built-in kernel has).
+            Node("AveragePool", "Z", "resolved", "resolved", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Text("auto_pad", "SAME_UPPER")),
         ],
-        [Value("X", Float, 1, 3, 16, 16)],
-        new[] { "stem", "head", "same", "builtin", "wide", "asym_avg", "gap", "lp" }.Select(n => Value(n, Float, null)));
+        [Value("X", Float, 1, 3, 16, 16), Value("Z", Float, 1, 3, 15, 15)],
+        new[] { "stem", "head", "same", "builtin", "wide", "asym_avg", "gap", "lp", "avgstem", "resolved" }.Select(n => Value(n, Float, null)));
 
     [Fact]
     public void OutputCompilesAndEveryMethodComputesTheNode()
@@ -57,6 +61,12 @@ public sealed class SpecializeTests
             foreach (var shape in shapes)
                 Check(type, "Same", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [2, 2], autoPad: OnnxAutoPad.SameLower, inputShape: shape), [shape]);
             Assert.Null(type.GetMethod("Lp"));
+            Assert.Contains("private static partial void AvgstemKernel", source);
+            Check(type, "Avgstem", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [2, 2], [1, 1, 0, 0]), shapes);
+            Assert.Contains("private static partial void ResolvedKernel", source);
+            Assert.Contains("if (layer == ResolvedResolved) ResolvedKernel(input, output, shape);", source);
+            foreach (var shape in new[] { new PoolShape(1, 3, 15, 15), new PoolShape(2, 2, 16, 16) }) // resolves to 1/1, and to 0/1
+                Check(type, "Resolved", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [2, 2], autoPad: OnnxAutoPad.SameUpper, inputShape: shape), [shape]);
         }
         finally
         {
