@@ -50,9 +50,15 @@ internal static class SpecializationRule
     /// <summary>
     /// Why the kernel the generator would write is slower than the general engine it displaces (bench
     /// <c>--specialization</c>, bench/notes.md), or null. The plain channels-last kernel reduces every tap of every
-    /// window, which loses beyond 36 taps, and with a horizontal stride of 1 from 15 taps in a window at least as tall
-    /// as wide, where the engine slides along rows. Channels-first separable max computes every input row's maxima,
-    /// which a vertical stride of 4 (3 for double) no longer pays for.
+    /// window, which loses beyond 36 taps; for max where the engine's separable reduction takes clearly fewer maxima; for
+    /// average with a horizontal stride of 1 where the engine shares neighbouring windows' loads (up to
+    /// <see cref="EngineSlidingSumWidth"/> columns wide); and with a horizontal stride of 1 from 15 taps in a window at
+    /// least as tall as wide. The
+    /// channels-last sliding average saves the fewest loads over the engine's on 2-wide windows (its 1 a row against the
+    /// engine's 5 for four outputs); on double, with one output row and one channel vector per sweep (a vertical stride
+    /// above 1, more than 12 cells), its single chain of additions is slower than the engine's four.
+    /// Channels-first separable max computes every input row's maxima, which a vertical stride of 4 (3 for double) no
+    /// longer pays for.
     /// </summary>
     private static string? SlowerThanGeneralEngine(in PoolKernelSpec spec)
     {
@@ -61,9 +67,16 @@ internal static class SpecializationRule
         {
             if (taps > 36)
                 return $"the channels-last kernel reduces all {taps} taps of each window, which is slower than the general engine beyond 36 taps";
+            if (spec.IsMax && EngineSeparableMaxIsCheaper(spec))
+                return $"the channels-last kernel takes all {taps} taps of each window, and the general engine's separable max (the window's rows along a whole row, then its columns) about {SeparableMaxima(spec)} per output, which is faster from 4/7 of the kernel's";
+            if (!spec.IsMax && spec.StrideWidth == 1 && spec.KernelWidth >= 2 && spec.KernelWidth <= EngineSlidingSumWidth)
+                return $"with a horizontal stride of 1 the general engine shares the loads of neighbouring windows up to {EngineSlidingSumWidth} columns wide, which is faster than the channels-last kernel's {taps} loads per window ({spec.KernelHeight}x{spec.KernelWidth})";
             if (spec.StrideWidth == 1 && taps >= 15 && spec.KernelHeight >= spec.KernelWidth)
                 return $"with a horizontal stride of 1 the channels-last kernel is slower than the general engine's sliding windows for a window of 15 taps or more at least as tall as wide ({spec.KernelHeight}x{spec.KernelWidth})";
         }
+        if (spec.ChannelsLast && SlidingAverageChannelsLast(spec) && spec.IsDouble && spec.StrideWidth == 1 && spec.KernelWidth == 2 && spec.StrideHeight > 1 &&
+            spec.KernelHeight * spec.KernelWidth > 12)
+            return $"on double, the channels-last sliding kernel sums one output of a {spec.KernelHeight}x2 window at a time (more than 12 cells, a vertical stride of {spec.StrideHeight}), and the general engine, which sums four neighbouring 2-wide windows at once from 5 loads a row, is faster";
         if (!spec.ChannelsLast && spec.IsMax && spec.StrideWidth == 1)
         {
             int limit = spec.IsDouble ? 3 : 4;
@@ -72,6 +85,23 @@ internal static class SpecializationRule
         }
         return null;
     }
+
+    /// <summary>The widest window whose loads the general engine's channels-last sliding sum shares between neighbours (ChannelsLastSlidingSum).</summary>
+    private const int EngineSlidingSumWidth = 5;
+
+    /// <summary>
+    /// Maxima per output cell of the general engine's channels-last separable max (ChannelsLastPooling.MaxSeparable):
+    /// the window's rows over StrideWidth input cells per output, then the window's columns.
+    /// </summary>
+    private static int SeparableMaxima(in PoolKernelSpec spec) => spec.KernelHeight * spec.StrideWidth + spec.KernelWidth;
+
+    /// <summary>
+    /// Whether the engine's separable max takes at most 4/7 of the plain kernel's maxima (KernelHeight x KernelWidth per
+    /// cell). The engine goes separable from 3/4 (against its own tap-by-tap path); the kernel's unrolled taps are
+    /// faster than the engine's, and were measured to lose from about 4/7 (bench --specialization).
+    /// </summary>
+    private static bool EngineSeparableMaxIsCheaper(in PoolKernelSpec spec) =>
+        spec.KernelHeight > 1 && 7L * SeparableMaxima(spec) <= 4L * spec.KernelHeight * spec.KernelWidth;
 
     /// <summary>Channels-last max windows that overlap, without dilation, go to the separable sweeping kernel.</summary>
     public static bool SeparableMaxChannelsLast(in PoolKernelSpec spec) =>

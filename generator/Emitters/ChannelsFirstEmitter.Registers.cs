@@ -175,7 +175,7 @@ internal sealed partial class ChannelsFirstEmitter
             }
             using (w.Block("if (index == vectors - 1)"))
             {
-                EmitCheckedRowMaxima(w, "maxima", r => $"Avx512F.MaskLoad(row{r} + index * {lanes}, lastInside.{MaskAs}, fill)");
+                EmitCheckedRowMaxima(w, "maxima", r => $"Avx512F.MaskLoad(row{r} + index * {lanes}, lastInside.{MaskAs}, fill)", pastRowEnd: true);
                 w.Line("return maxima;");
             }
             w.Line("return fill;");
@@ -184,17 +184,11 @@ internal sealed partial class ChannelsFirstEmitter
     }
 
     /// <summary>
-    /// The first window row whose cells the NaN check sums: the last StrideHeight rows of every window cover every
-    /// input row a window reads, except the first window's earlier rows when they lie inside the input (then all rows).
+    /// The first window row whose cells the NaN check sums. The last StrideHeight rows of every window cover every input
+    /// row from the first window's row KernelHeight - StrideHeight on; window rows from PadTop on start at input row 0.
+    /// Checking from the smaller of the two covers every input row a window reads.
     /// </summary>
-    private int FirstCheckedRow
-    {
-        get
-        {
-            int first = System.Math.Max(0, Rows - _c.StrideHeight);
-            return first - _c.PadHeight <= 0 ? first : 0;
-        }
-    }
+    private int FirstCheckedRow => System.Math.Min(System.Math.Max(0, Rows - _c.StrideHeight), _c.PadHeight);
 
     private string CheckedRowsText => FirstCheckedRow == Rows - 1 ? $"{FirstCheckedRow}" : $"{FirstCheckedRow} to {Rows - 1}";
 
@@ -208,9 +202,13 @@ internal sealed partial class ChannelsFirstEmitter
     /// row r NaN. Running maxima from row PadTop on include a row inside the input in every window, so they are -inf
     /// only in lanes past the row's end, where every row is; two of them can then go into one product
     /// (<c>KernelLanes512.AddProduct</c>, one instruction for two rows where adding the cells takes two) without a
-    /// finite cell meeting a padding row's -inf. Earlier ones go in by addition.
+    /// finite cell meeting a padding row's -inf. Earlier ones go in by addition. With <paramref name="pastRowEnd"/>
+    /// (a vector partly past the row's end, -inf in those lanes of every row) products would be +inf there and meet
+    /// the added rows' -inf as NaN, a false alarm on every plane; so when any row is added, all are.
+    /// The rows' terms are summed apart and join <c>loadedSum</c> in one addition: a chain through <c>loadedSum</c>
+    /// would make every vector wait for the previous one's whole check.
     /// </remarks>
-    private void EmitCheckedRowMaxima(SourceWriter w, string name, System.Func<int, string> load)
+    private void EmitCheckedRowMaxima(SourceWriter w, string name, System.Func<int, string> load, bool pastRowEnd = false)
     {
         for (int r = 0; r < Rows; r++) w.Line($"var {name}Row{r} = {load(r)};");
         string Through(int r) => r == 0 ? $"{name}Row0" : r == Rows - 1 ? name : $"{name}Through{r}";
@@ -220,10 +218,21 @@ internal sealed partial class ChannelsFirstEmitter
         var byAddition = added.Where(t => t.Row < _c.PadHeight).ToList();
         var inProducts = added.Where(t => t.Row >= _c.PadHeight).ToList();
         if (inProducts.Count % 2 == 1) { byAddition.Add(inProducts[0]); inProducts.RemoveAt(0); }
-        string check = "loadedSum";
-        foreach (var term in byAddition) check = $"KernelLanes512.Add({term.Maximum}, {check})";
-        for (int i = 0; i < inProducts.Count; i += 2) check = $"KernelLanes512.AddProduct({inProducts[i].Maximum}, {inProducts[i + 1].Maximum}, {check})";
-        w.Line($"if (TMax.NeedsNaNCheck) loadedSum = {check};");
+        if (pastRowEnd && byAddition.Count > 0) { byAddition.AddRange(inProducts); inProducts.Clear(); }
+        var terms = byAddition.Select(t => (Left: t.Maximum, Right: (string?)null))
+            .Concat(Enumerable.Range(0, inProducts.Count / 2).Select(i => (Left: inProducts[2 * i].Maximum, Right: (string?)inProducts[2 * i + 1].Maximum)))
+            .ToList();
+        string Fold(string sum, (string Left, string? Right) term) => term.Right is null
+            ? $"KernelLanes512.Add({term.Left}, {sum})"
+            : $"KernelLanes512.AddProduct({term.Left}, {term.Right}, {sum})";
+        if (terms.Count == 1)
+        {
+            w.Line($"if (TMax.NeedsNaNCheck) loadedSum = {Fold("loadedSum", terms[0])};");
+            return;
+        }
+        string rows = terms[0].Right is null ? terms[0].Left : $"{terms[0].Left} * {terms[0].Right}";
+        rows = terms.Skip(1).Aggregate(rows, Fold);
+        w.Line($"if (TMax.NeedsNaNCheck) loadedSum = KernelLanes512.Add({rows}, loadedSum);");
     }
 
     /// <summary>The phase block <paramref name="ahead"/> blocks after the current one, as cells (stride 1) or even and odd cells.</summary>

@@ -82,12 +82,14 @@ public class AdviceRoundTripTests
     [InlineData("[PoolKernel(3, 3, PoolMode.Max)]")]
     [InlineData("[PoolKernel(3, 1, PoolMode.Max, Padding = 1, Dilation = 2)]")]
     [InlineData("[PoolKernel(8, 1, PoolMode.Average, Layout = PoolLayout.ChannelsLast)]")]
+    [InlineData("[PoolKernel(6, 2, PoolMode.Max, Padding = 3, Dilation = 2, Layout = PoolLayout.ChannelsLast)]")]
     public async Task MonitorReasonIsTheKG0009Reason(string attribute)
     {
         var descriptor = attribute switch
         {
             "[PoolKernel(3, 3, PoolMode.Max)]" => PoolDescriptor.MaxPool2d(3, 3),
             "[PoolKernel(3, 1, PoolMode.Max, Padding = 1, Dilation = 2)]" => PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2),
+            "[PoolKernel(6, 2, PoolMode.Max, Padding = 3, Dilation = 2, Layout = PoolLayout.ChannelsLast)]" => PoolDescriptor.MaxPool2d(6, 2, 3, dilation: 2, layout: PoolLayout.ChannelsLast),
             _ => PoolDescriptor.AvgPool2d(8, 1, layout: PoolLayout.ChannelsLast),
         };
         var shape = new PoolShape(1, 1, 9, 9);

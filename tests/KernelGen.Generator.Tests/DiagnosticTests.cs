@@ -17,6 +17,8 @@ public class DiagnosticTests
 {
     private const string Valid = "public static partial void M(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);";
 
+    private const string ValidDouble = "public static partial void M(ReadOnlySpan<double> input, Span<double> output, PoolShape shape);";
+
     /// <summary>(id, class member declaration, text the diagnostic must point at).</summary>
     public static TheoryData<string, string, string> Positive() => new()
     {
@@ -49,6 +51,12 @@ public class DiagnosticTests
         { "KG0009", "[PoolKernel(3, 3, PoolMode.Max)] " + Valid, "M" },
         { "KG0009", "[PoolKernel(3, 1, PoolMode.Max, Padding = 1, Dilation = 2)] " + Valid, "M" },
         { "KG0009", "[PoolKernel(8, 1, PoolMode.Average, Layout = PoolLayout.ChannelsLast)] " + Valid, "M" },
+        // Slower than the general engine: its separable max takes 18 maxima per output against the kernel's 36 ...
+        { "KG0009", "[PoolKernel(6, 2, PoolMode.Max, Padding = 3, Dilation = 2, Layout = PoolLayout.ChannelsLast)] " + Valid, "M" },
+        // ... and its sliding sum shares the loads of windows up to 5 columns wide.
+        { "KG0009", "[PoolKernel(4, 1, PoolMode.Average, KernelWidth = 5, Layout = PoolLayout.ChannelsLast)] " + Valid, "M" },
+        // ... and, on double, its four 2-wide sums at once beat the sliding kernel's one.
+        { "KG0009", "[PoolKernel(7, 3, PoolMode.Average, KernelWidth = 2, StrideWidth = 1, Layout = PoolLayout.ChannelsLast)] " + ValidDouble, "M" },
     };
 
     /// <summary>Valid methods close to each diagnostic's edge: none may report anything.</summary>
@@ -60,6 +68,13 @@ public class DiagnosticTests
         "[PoolKernel(3, 1, PoolMode.Average, Padding = 1, DivisorOverride = 3, CountIncludePad = false)] " + Valid,
         "[PoolKernel(3, 1, PoolMode.Max, Padding = 1, Dilation = 2, Layout = PoolLayout.ChannelsLast)] " + Valid,
         "[PoolKernel(3, 3, PoolMode.Max, Layout = PoolLayout.ChannelsLast)] " + Valid,
+        // The neighbours of the slower-than-the-engine ones above that the kernel wins: 25 taps against 15 maxima, and
+        // 6 columns, which the engine's sliding sum does not take.
+        "[PoolKernel(5, 2, PoolMode.Max, Padding = 2, Dilation = 2, Layout = PoolLayout.ChannelsLast)] " + Valid,
+        "[PoolKernel(3, 1, PoolMode.Average, KernelWidth = 6, Layout = PoolLayout.ChannelsLast)] " + Valid,
+        // The same 7x2 window on float, and 6x2 (12 cells, two channel vectors a sweep) on double.
+        "[PoolKernel(7, 3, PoolMode.Average, KernelWidth = 2, StrideWidth = 1, Layout = PoolLayout.ChannelsLast)] " + Valid,
+        "[PoolKernel(6, 3, PoolMode.Average, KernelWidth = 2, StrideWidth = 1, Layout = PoolLayout.ChannelsLast)] " + ValidDouble,
         "[PoolKernel(7, 1, PoolMode.Average, Padding = 3)] " + Valid,
         "[PoolKernel(0, 2, PoolMode.Max, KernelHeight = 1, KernelWidth = 7, StrideWidth = 1)] " + Valid,
         "[PoolKernel(2, 2, PoolMode.Max)] internal static partial void M(ReadOnlySpan<double> input, Span<double> output, in PoolShape shape);",

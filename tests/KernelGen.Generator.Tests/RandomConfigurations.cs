@@ -57,7 +57,11 @@ public sealed record UserConfiguration(
     }
 
     /// <summary>Whether the generator specializes it (otherwise the generated method calls the general engine).</summary>
-    public bool IsSpecialized => ChannelsLast ? !PlainChannelsLastSlower : Dilation == 1 && StrideWidth <= 2 && !SeparableMaxSlower;
+    public bool IsSpecialized => ChannelsLast ? !PlainChannelsLastSlower && !SlidingAverageSlower : Dilation == 1 && StrideWidth <= 2 && !SeparableMaxSlower;
+
+    /// <summary>Double sliding averages 2 wide, with a vertical stride above 1 and more than 12 cells: one chain of additions per sweep.</summary>
+    private bool SlidingAverageSlower =>
+        !IsMax && IsDouble && StrideWidth == 1 && KernelWidth == 2 && StrideHeight > 1 && KernelHeight * KernelWidth is > 12 and <= 16;
 
     /// <summary>Channels-first max with horizontal stride 1 and a vertical stride of 4 (3 for double): SeparableMaxEmitter.SlowerThanGeneralEngine.</summary>
     private bool SeparableMaxSlower => IsMax && StrideWidth == 1 && StrideHeight >= (IsDouble ? 3 : 4);
@@ -73,7 +77,12 @@ public sealed record UserConfiguration(
             bool overlap = StrideHeight < KernelHeight || StrideWidth < KernelWidth;
             bool sweeping = IsMax ? Dilation == 1 && overlap : StrideWidth < KernelWidth && KernelHeight * KernelWidth <= 16;
             int taps = KernelHeight * KernelWidth;
-            return !sweeping && (taps > 36 || StrideWidth == 1 && taps >= 15 && KernelHeight >= KernelWidth);
+            // The engine's separable max: KernelHeight x StrideWidth row maxima and KernelWidth column maxima per output.
+            bool separableCheaper = IsMax && KernelHeight > 1 && 7 * (KernelHeight * StrideWidth + KernelWidth) <= 4 * taps;
+            // The engine's sliding sum shares the loads of windows 2 to 5 columns wide.
+            bool slidingSumFaster = !IsMax && StrideWidth == 1 && KernelWidth is >= 2 and <= 5;
+            bool tall = StrideWidth == 1 && taps >= 15 && KernelHeight >= KernelWidth;
+            return !sweeping && (taps > 36 || separableCheaper || slidingSumFaster || tall);
         }
     }
 
