@@ -111,7 +111,7 @@ public static partial class Pooling
         int threads = Threads(maxDegreeOfParallelism);
         if (outputShape.ElementCount == 0) return; // empty batch or no channels: nothing to do
 
-        if (allowSpecialized && !withIndices && PoolKernelRegistry.TryGet<T>(descriptor, out var specialized, out _))
+        if (allowSpecialized && !withIndices && PoolKernelRegistry.TryGetForShape<T>(descriptor, shape, outputShape, out var specialized, out _))
         {
             RunSpecialized(specialized!, descriptor.Layout, input, output, shape, outputShape, threads);
             return;

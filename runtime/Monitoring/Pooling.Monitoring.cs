@@ -17,7 +17,7 @@ public static partial class Pooling
         var outputShape = descriptor.GetOutputShape(shape);
         string? kernel = null;
         if (allowSpecialized && !withIndices && outputShape.ElementCount != 0)
-            PoolKernelRegistry.TryGet<T>(descriptor, out _, out kernel);
+            PoolKernelRegistry.TryGetForShape<T>(descriptor, shape, outputShape, out _, out kernel);
         long bytes = (shape.ElementCount + outputShape.ElementCount) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()
             + (withIndices ? outputShape.ElementCount * sizeof(long) : 0);
         var key = new PoolingCallKey(descriptor, false, descriptor.Mode, descriptor.Layout, typeof(T) == typeof(double), shape,

@@ -84,10 +84,15 @@ public sealed class PoolingMonitor : IDisposable
         return new PoolingSnapshot(StartedAt, (end - _startTimestamp) / (double)Stopwatch.Frequency, entries, advice);
     }
 
-    // Pooling.RunGeneral on a configuration that has a specialized kernel asked for the general engine on purpose.
-    private static bool IsRegisteredGeneralRequest(in PoolingCallKey key) =>
-        key.GeneralRequested && !key.Global && !key.WithIndices &&
-        (key.IsDouble ? PoolKernelRegistry.IsSpecialized<double>(key.Descriptor) : PoolKernelRegistry.IsSpecialized<float>(key.Descriptor));
+    // Pooling.RunGeneral on a configuration that has a specialized kernel (for this shape) asked for the general engine on purpose.
+    private static bool IsRegisteredGeneralRequest(in PoolingCallKey key)
+    {
+        if (!key.GeneralRequested || key.Global || key.WithIndices) return false;
+        var output = key.Descriptor.GetOutputShape(key.Shape);
+        return key.IsDouble
+            ? PoolKernelRegistry.TryGetForShape<double>(key.Descriptor, key.Shape, output, out _, out _)
+            : PoolKernelRegistry.TryGetForShape<float>(key.Descriptor, key.Shape, output, out _, out _);
+    }
 
     internal static string Describe(in PoolingCallKey key) =>
         key.Global ? $"global {(key.Mode == PoolMode.Max ? "max" : "average")} {key.Layout}"

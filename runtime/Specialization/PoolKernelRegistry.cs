@@ -57,7 +57,25 @@ public static class PoolKernelRegistry
         return false;
     }
 
-    /// <summary>Whether <see cref="Pooling.Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/> has a specialized kernel for this configuration.</summary>
+    /// <summary>
+    /// The kernel Pooling.Run takes for <paramref name="descriptor"/> on inputs of <paramref name="shape"/> (output
+    /// <paramref name="outputShape"/>): the one registered for the descriptor, else, for padding larger at the
+    /// beginning than at the end, the one registered for its symmetric form where that computes the same on this
+    /// shape (see <see cref="SymmetricPadding"/>).
+    /// </summary>
+    internal static bool TryGetForShape<T>(in PoolDescriptor descriptor, PoolShape shape, PoolShape outputShape, out SpecializedPoolKernel<T>? kernel, out string? name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (TryGet(descriptor, out kernel, out name)) return true;
+        if (SymmetricPadding.TryGetSymmetric(descriptor, out var symmetric) && SymmetricPadding.ComputesSame(descriptor, symmetric, shape, outputShape))
+            return TryGet(symmetric, out kernel, out name);
+        return false;
+    }
+
+    /// <summary>
+    /// Whether a specialized kernel is registered for exactly this configuration. (Pooling.Run also runs a descriptor
+    /// padded more at the beginning than at the end with its symmetric form's kernel, on inputs where the two agree.)
+    /// </summary>
     public static bool IsSpecialized<T>(in PoolDescriptor descriptor) where T : unmanaged, IFloatingPointIeee754<T> =>
         Kernels.ContainsKey((descriptor, typeof(T)));
 

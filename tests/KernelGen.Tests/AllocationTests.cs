@@ -14,6 +14,7 @@ public class AllocationTests
     [
         "max 3x3 s2 p1 NCHW (specialized)",
         "max 3x3 s2 p1 NHWC (specialized)",
+        "max 3x3 s2 pads 1,1,0,0 NCHW (symmetric kernel)",
         "avg 2x2 s2 NCHW (specialized)",
         "max 3x3 s2 p1 NCHW (general)",
         "avg 3x3 s1 p1 exclude-pad NCHW (general)",
@@ -56,6 +57,7 @@ public class AllocationTests
         {
             "max 3x3 s2 p1 NCHW (specialized)" => () => Pooling.Run(PoolDescriptor.MaxPool2d(3, 2, 1), input, output, shape, 1),
             "max 3x3 s2 p1 NHWC (specialized)" => () => Pooling.Run(PoolDescriptor.MaxPool2d(3, 2, 1, layout: PoolLayout.ChannelsLast), input, output, shape, 1),
+            "max 3x3 s2 pads 1,1,0,0 NCHW (symmetric kernel)" => () => Pooling.Run(PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [2, 2], [1, 1, 0, 0]), input, output, shape, 1),
             "avg 2x2 s2 NCHW (specialized)" => () => Pooling.Run(PoolDescriptor.AvgPool2d(2), input, output, shape, 1),
             "max 3x3 s2 p1 NCHW (general)" => () => Pooling.RunGeneral(PoolDescriptor.MaxPool2d(3, 2, 1), input, output, shape, 1),
             "avg 3x3 s1 p1 exclude-pad NCHW (general)" => () => Pooling.RunGeneral(PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false), input, output, shape, 1),

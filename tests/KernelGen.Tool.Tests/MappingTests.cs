@@ -110,24 +110,46 @@ public sealed class MappingTests
     }
 
     [Fact]
-    public void BeginOnlyPaddingFindsTheSymmetricEquivalentOnlyWhereOutputSizesAgree()
+    public void BeginOnlyPaddingRunsTheSymmetricKernelOnlyWhereOutputSizesAgree()
     {
         // ResNet's stem: pads [1,1,0,0]. On an even input the end padding is never read; on an odd one it would be.
         var even = Layer(Single("MaxPool", [1, 4, 12, 12], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)]));
-        Assert.Equal(LayerPath.General, even.Path);
-        Assert.Contains("asymmetric padding", even.Reason);
-        Assert.Equal(PoolDescriptor.MaxPool2d(3, 2, 1), even.Equivalent!.Descriptor);
-        Assert.Equal("MaxPool_K3x3_S2_P1_F32_Nchw", even.Equivalent.Kernel);
+        Assert.Equal(LayerPath.Specialized, even.Path);
+        Assert.Equal("MaxPool_K3x3_S2_P1_F32_Nchw", even.Kernel);
+        Assert.Equal(PoolDescriptor.MaxPool2d(3, 2, 1), even.Symmetric!.Descriptor);
+        Assert.True(even.Symmetric.AppliesToInput);
+        Assert.Contains("runs the kernel of its symmetric form (pads [1,1,1,1]), which computes the same on 1x4x12x12", even.SymmetricNote());
         var odd = Layer(Single("MaxPool", [1, 4, 13, 13], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)]));
-        Assert.Null(odd.Equivalent);
+        Assert.Equal(LayerPath.General, odd.Path);
+        Assert.Contains("asymmetric padding", odd.Reason);
+        Assert.Equal("MaxPool_K3x3_S2_P1_F32_Nchw", odd.Symmetric!.Kernel);
+        Assert.False(odd.Symmetric.AppliesToInput);
+        Assert.Contains("on 1x4x13x13 they do not", odd.SymmetricNote());
     }
 
     [Fact]
-    public void IncludePadAverageWithAsymmetricPadsHasNoEquivalent()
+    public void EndPaddingAboveBeginPaddingHasNoSymmetricForm()
     {
-        // The divisor would count the end padding differently.
-        var layer = Layer(Single("AveragePool", [1, 4, 12, 12], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0), Int("count_include_pad", 1)]));
-        Assert.Null(layer.Equivalent);
+        var layer = Layer(Single("MaxPool", [1, 4, 12, 12], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 0, 0, 1, 1)]));
+        Assert.Equal(LayerPath.General, layer.Path);
+        Assert.Null(layer.Symmetric);
+    }
+
+    [Fact]
+    public void IncludePadAverageRunsTheSymmetricKernelOnlyWhereNoWindowReachesPastTheEndPadding()
+    {
+        // 12x12: windows end at the last input cell, the divisor is 9 either way, and the built-in include-pad kernel runs.
+        var inside = Layer(Single("AveragePool", [1, 4, 12, 12], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0), Int("count_include_pad", 1)]));
+        Assert.Equal(LayerPath.Specialized, inside.Path);
+        Assert.Equal("AvgPool_K3x3_S2_P1_F32_Nchw", inside.Kernel);
+        // 11x11 under ceil_mode: the same output size (6), but the last window hangs one cell past the input, which the
+        // symmetric form's divisor would count as padding and ONNX's does not.
+        var past = Layer(Single("AveragePool", [1, 4, 11, 11], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0), Int("count_include_pad", 1), Int("ceil_mode", 1)]));
+        Assert.Equal(new PoolShape(1, 4, 6, 6), past.Descriptor!.Value.GetOutputShape(past.Shape!.Value));
+        Assert.Equal(LayerPath.General, past.Path);
+        Assert.False(past.Symmetric!.AppliesToInput);
+        Assert.Equal("[PoolKernel(3, 2, PoolMode.Average, Padding = 1, CeilMode = true)]", past.Symmetric.Attribute);
+        Assert.Contains("no window reaches past the end padding", past.SymmetricNote());
     }
 
     [Theory]

@@ -28,7 +28,7 @@ public sealed class SpecializeTests
             Node("MaxPool", "X", "asym_avg", "asym", Ints("kernel_shape", 3, 3), Ints("strides", 1, 1), Ints("pads", 0, 0, 1, 1)),
             Node("GlobalAveragePool", "X", "gap", "gap"),
             Node("LpPool", "X", "lp", "lp", Ints("kernel_shape", 2, 2)),
-            // Begin-only pads whose symmetric equivalent no built-in kernel runs: specialize declares its own kernel.
+            // Begin-only pads whose symmetric form no built-in kernel runs: specialize declares that form's kernel.
             Node("AveragePool", "X", "avgstem", "avgstem", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)),
             // On 15x15, SAME_UPPER resolves to pads 1/1, which [PoolKernel] expresses (and no built-in kernel has).
             Node("AveragePool", "Z", "resolved", "resolved", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Text("auto_pad", "SAME_UPPER")),
@@ -52,7 +52,7 @@ public sealed class SpecializeTests
 
             var assembly = Compile(source);
             var type = assembly.GetType("Test.Layers.NetLayers")!;
-            var shapes = new[] { new PoolShape(2, 3, 16, 16), new PoolShape(1, 2, 15, 17) }; // even (equivalent applies) and odd sizes
+            var shapes = new[] { new PoolShape(2, 3, 16, 16), new PoolShape(1, 2, 15, 17) }; // even (the symmetric form computes the same) and odd sizes
             Check(type, "StemPool", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [2, 2], [1, 1, 0, 0]), shapes);
             Check(type, "Head7x7", PoolDescriptor.FromOnnx(PoolMode.Average, [7, 7]), shapes);
             Check(type, "Layer2", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [2, 2]), shapes);
@@ -62,7 +62,12 @@ public sealed class SpecializeTests
                 Check(type, "Same", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [2, 2], autoPad: OnnxAutoPad.SameLower, inputShape: shape), [shape]);
             Assert.Null(type.GetMethod("Lp"));
             Assert.Contains("private static partial void AvgstemKernel", source);
-            Check(type, "Avgstem", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [2, 2], [1, 1, 0, 0]), shapes);
+            var avgstem = PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [2, 2], [1, 1, 0, 0]);
+            Check(type, "Avgstem", avgstem, shapes);
+            // The symmetric form's kernel the file declares (no built-in has it) registered itself, and Pooling.Run takes it on the even size only.
+            foreach (var shape in shapes)
+                Assert.Equal(shape.Height % 2 == 0 ? "AvgPool_K3x3_S2_P1_ExcludePad_F32_Nchw" : null, LayerPlan.RegisteredKernel(avgstem, shape, isDouble: false));
+            Assert.Contains("the kernel of its symmetric form", source); // the stem's comment: the built-in kernel runs it
             Assert.Contains("private static partial void ResolvedKernel", source);
             Assert.Contains("if (layer == ResolvedResolved) ResolvedKernel(input, output, shape);", source);
             foreach (var shape in new[] { new PoolShape(1, 3, 15, 15), new PoolShape(2, 2, 16, 16) }) // resolves to 1/1, and to 0/1

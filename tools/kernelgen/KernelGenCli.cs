@@ -117,7 +117,8 @@ public static class KernelGenCli
                 {
                     node = l.Node.Name, op = l.Node.OpType, attributes = l.Node.AttributeText, input = l.Input?.ToString(), element = l.Input is null ? null : OnnxModelFile.ElementTypeName(l.Input.ElementType),
                     shapeSource = l.ShapeSource, descriptor = l.Descriptor?.ToString(), path = PathName(l.Path), kernel = l.Kernel, reason = l.Reason,
-                    attribute = l.Attribute, equivalent = l.Equivalent?.Code, equivalentKernel = l.Equivalent?.Kernel ?? l.Equivalent?.Attribute,
+                    attribute = l.Attribute, symmetricForm = l.Symmetric?.Code, symmetricKernel = l.Symmetric?.Kernel ?? l.Symmetric?.Attribute,
+                    symmetricFormAppliesToInput = l.Symmetric?.AppliesToInput,
                 }),
             });
             return ExitCode.Success;
@@ -138,8 +139,7 @@ public static class KernelGenCli
         var parts = new List<string>();
         if (layer.Reason != null) parts.Add(layer.Reason);
         if (layer.Attribute != null) parts.Add($"{layer.Attribute} specializes it (kernelgen specialize writes the method)");
-        if (layer.Equivalent is { } equivalent)
-            parts.Add($"on this input {equivalent.Code} computes the same (same output size, the end padding is never read): {(equivalent.Kernel != null ? "specialized by " + equivalent.Kernel : equivalent.Attribute)}");
+        if (layer.SymmetricNote() is { } note) parts.Add(note);
         return string.Join("; ", parts);
     }
 

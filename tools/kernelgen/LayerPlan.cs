@@ -8,7 +8,7 @@ namespace KernelGen.Tool;
 /// <summary>How KernelGen runs a layer.</summary>
 internal enum LayerPath
 {
-    /// <summary>A specialized kernel is registered for the layer's descriptor: Pooling.Run takes it.</summary>
+    /// <summary>Pooling.Run takes a specialized kernel on the layer's input: its descriptor's, or its symmetric form's.</summary>
     Specialized,
 
     /// <summary>Pooling.Run takes the general engine.</summary>
@@ -22,12 +22,13 @@ internal enum LayerPath
 }
 
 /// <summary>
-/// A descriptor that computes exactly what the ONNX layer computes on this input, although its padding differs:
-/// ONNX's end padding is replaced by the begin padding (symmetric, so [PoolKernel] can express it). Max pooling and
-/// average pooling without padding cells in the divisor only ever read input cells at the same window positions, so
-/// the two agree whenever their output shapes are equal.
+/// The symmetric form of a layer padded more at the beginning than at the end: every end padding raised to the begin
+/// padding, which [PoolKernel] can express. Pooling.Run runs the form's kernel for the layer on the inputs where the
+/// two compute the same (runtime/Specialization/SymmetricPadding.cs); <see cref="AppliesToInput"/> says whether the
+/// layer's input is one. <see cref="Kernel"/> is the form's registered kernel, <see cref="Attribute"/> the one that
+/// would make it.
 /// </summary>
-internal sealed record SymmetricEquivalent(PoolDescriptor Descriptor, string Code, string? Kernel, string? Attribute, string? Signature);
+internal sealed record SymmetricForm(PoolDescriptor Descriptor, string Code, string? Kernel, string? Attribute, string? Signature, bool AppliesToInput);
 
 /// <summary>One pooling node mapped to KernelGen: its descriptor, the path Pooling.Run takes, and why.</summary>
 internal sealed class LayerPlan
@@ -61,7 +62,8 @@ internal sealed class LayerPlan
     /// <summary>The C# expression that makes <see cref="Descriptor"/> (or runs the global operation).</summary>
     public string? DescriptorCode { get; private init; }
 
-    public SymmetricEquivalent? Equivalent { get; private init; }
+    /// <summary>The symmetric form, for a layer padded more at the beginning than at the end whose form a kernel serves or could serve.</summary>
+    public SymmetricForm? Symmetric { get; private init; }
 
     public bool IsDouble => Input?.ElementType == 11;
 
@@ -152,8 +154,9 @@ internal sealed class LayerPlan
         bool withIndices = node.IndicesOutput != null;
         var key = new PoolingCallKey(descriptor, false, mode, descriptor.Layout, isDouble, shape ?? default, null, withIndices, false);
         var (attribute, signature, reason) = PoolingAdvisor.Advise(key);
-        string? registered = null;
-        bool specialized = !withIndices && (isDouble ? PoolKernelRegistry.TryGet<double>(descriptor, out _, out registered) : PoolKernelRegistry.TryGet<float>(descriptor, out _, out registered));
+        var outputShape = shape is { } inputShape ? OutputShapeOf(descriptor, inputShape) : null;
+        string? registered = withIndices ? null : RegisteredKernel(descriptor, shape, isDouble);
+        bool specialized = registered != null;
         return new LayerPlan
         {
             Node = node, Input = input, ShapeSource = shapeSource, Descriptor = descriptor,
@@ -163,41 +166,58 @@ internal sealed class LayerPlan
             Attribute = specialized ? null : attribute,
             Signature = specialized ? null : signature,
             DescriptorCode = MakeDescriptorCode(mode, kernel, descriptor),
-            Equivalent = specialized || withIndices || IsSame(autoPad) || shape is not { } known2 ? null : FindEquivalent(descriptor, known2, isDouble),
+            Symmetric = withIndices || IsSame(autoPad) ? null : SymmetricFormOf(mode, kernel, descriptor, shape, outputShape, isDouble),
             AutoPad = autoPad,
         };
     }
 
-    /// <summary>The symmetric descriptor that computes the same on <paramref name="shape"/>, when the ONNX one has asymmetric padding.</summary>
-    private static SymmetricEquivalent? FindEquivalent(PoolDescriptor onnx, PoolShape shape, bool isDouble)
+    /// <summary>
+    /// The name of the kernel Pooling.Run takes for <paramref name="descriptor"/> on <paramref name="shape"/> (with the
+    /// input unknown, the one registered for exactly the descriptor), or null for the general engine.
+    /// </summary>
+    public static string? RegisteredKernel(PoolDescriptor descriptor, PoolShape? shape, bool isDouble)
     {
-        if (onnx.SpatialRank != 2 || (onnx.Mode == PoolMode.Average && onnx.CountIncludePad)) return null;
-        var height = onnx.GetAxis(0);
-        var width = onnx.GetAxis(1);
-        if (height.PadBegin == height.PadEnd && width.PadBegin == width.PadEnd) return null;
-        PoolDescriptor symmetric;
-        try
-        {
-            symmetric = PoolDescriptor.Create(onnx.Mode,
-                [new PoolAxis(height.Kernel, height.Stride, height.PadBegin, height.PadBegin, height.Dilation), new PoolAxis(width.Kernel, width.Stride, width.PadBegin, width.PadBegin, width.Dilation)],
-                onnx.CeilMode, onnx.CountIncludePad, null, onnx.Layout, PoolConvention.PyTorch);
-            if (symmetric.GetOutputShape(shape) != onnx.GetOutputShape(shape)) return null;
-        }
-        catch (ArgumentException)
-        {
-            return null; // outside PyTorch's limits, which [PoolKernel] keeps
-        }
-        string? kernel = null;
-        bool registered = isDouble ? PoolKernelRegistry.TryGet<double>(symmetric, out _, out kernel) : PoolKernelRegistry.TryGet<float>(symmetric, out _, out kernel);
-        var (attribute, signature, _) = PoolingAdvisor.Advise(new PoolingCallKey(symmetric, false, symmetric.Mode, symmetric.Layout, isDouble, shape, null, false, false));
-        if (!registered && attribute is null) return null; // it would run on the general engine anyway: nothing gained
-        string mode = onnx.Mode == PoolMode.Max ? "MaxPool2d" : "AvgPool2d";
-        string Pair(Func<PoolAxis, int> part) => part(height) == part(width) ? Number(part(height)) : $"({Number(part(height))}, {Number(part(width))})";
-        string code = $"PoolDescriptor.{mode}({Pair(a => a.Kernel)}, {Pair(a => a.Stride)}, {Pair(a => a.PadBegin)}"
-            + (onnx.Mode == PoolMode.Max && height.Dilation != 1 ? $", dilation: {Number(height.Dilation)}" : "")
-            + (onnx.CeilMode ? ", ceilMode: true" : "")
-            + (onnx.Mode == PoolMode.Average ? ", countIncludePad: false" : "") + ")";
-        return new SymmetricEquivalent(symmetric, code, registered ? kernel : null, attribute, signature);
+        string? name;
+        if (shape is { } input && OutputShapeOf(descriptor, input) is { } output)
+            _ = isDouble ? PoolKernelRegistry.TryGetForShape<double>(descriptor, input, output, out _, out name) : PoolKernelRegistry.TryGetForShape<float>(descriptor, input, output, out _, out name);
+        else
+            _ = isDouble ? PoolKernelRegistry.TryGet<double>(descriptor, out _, out name) : PoolKernelRegistry.TryGet<float>(descriptor, out _, out name);
+        return name;
+    }
+
+    private static PoolShape? OutputShapeOf(PoolDescriptor descriptor, PoolShape shape)
+    {
+        try { return descriptor.GetOutputShape(shape); }
+        catch (ArgumentException) { return null; } // too small for the window: Pooling.Run rejects it
+    }
+
+    /// <summary>The symmetric form of a descriptor padded more at the beginning, when a kernel serves it or [PoolKernel] can make one.</summary>
+    private static SymmetricForm? SymmetricFormOf(PoolMode mode, int[] kernel, PoolDescriptor descriptor, PoolShape? shape, PoolShape? outputShape, bool isDouble)
+    {
+        if (!SymmetricPadding.TryGetSymmetric(descriptor, out var symmetric)) return null;
+        string? registered = null;
+        bool hasKernel = isDouble ? PoolKernelRegistry.TryGet<double>(symmetric, out _, out registered) : PoolKernelRegistry.TryGet<float>(symmetric, out _, out registered);
+        var (attribute, signature, _) = PoolingAdvisor.Advise(new PoolingCallKey(symmetric, false, mode, symmetric.Layout, isDouble, shape ?? default, null, false, false));
+        if (!hasKernel && attribute is null) return null; // no kernel could serve it: nothing to offer
+        bool applies = shape is { } input && outputShape is { } output && SymmetricPadding.ComputesSame(descriptor, symmetric, input, output);
+        return new SymmetricForm(symmetric, MakeDescriptorCode(mode, kernel, symmetric), registered, hasKernel ? null : attribute, hasKernel ? null : signature, applies);
+    }
+
+    /// <summary>What the symmetric form does for this layer, in a sentence for scan and specialize.</summary>
+    public string? SymmetricNote()
+    {
+        if (Symmetric is not { } form || (Path == LayerPath.Specialized && Kernel != form.Kernel)) return null; // none, or the layer's own kernel runs
+        bool countsPadding = Descriptor is { Mode: PoolMode.Average, CountIncludePad: true };
+        var axes = Enumerable.Range(0, form.Descriptor.SpatialRank).Select(form.Descriptor.GetAxis).ToArray();
+        string pads = "pads [" + string.Join(",", axes.Select(a => Number(a.PadBegin)).Concat(axes.Select(a => Number(a.PadEnd)))) + "]";
+        string agree = "where both give the same output size" + (countsPadding ? " and no window reaches past the end padding (the divisor counts padding)" : "");
+        if (Path == LayerPath.Specialized && form.AppliesToInput)
+            return $"padded only at the beginning: Pooling.Run runs the kernel of its symmetric form ({pads}), which computes the same on {Input}; "
+                + $"where the output sizes differ{(countsPadding ? " or a window reaches past the end padding" : "")} it takes the general engine";
+        string serves = form.Kernel is { } kernel ? $"KernelGen's {kernel}" : $"the kernel {form.Attribute} makes";
+        if (form.AppliesToInput)
+            return $"its symmetric form ({pads}) computes the same on {Input}: once {serves} is compiled in, Pooling.Run runs it for this layer {agree}";
+        return $"Pooling.Run runs {serves} (its symmetric form, {pads}) for this layer only {agree}; " + (Input is null ? "the input size is not known" : $"on {Input} they do not");
     }
 
     private static string MakeDescriptorCode(PoolMode mode, int[] kernel, PoolDescriptor descriptor)

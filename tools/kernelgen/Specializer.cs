@@ -12,7 +12,7 @@ namespace KernelGen.Tool;
 /// <c>kernelgen specialize</c>: C# source with one method per pooling layer of the model, each computing exactly what
 /// the ONNX node computes. A layer [PoolKernel] expresses is that attribute on the method; a layer it cannot express
 /// calls Pooling.Run with the node's own descriptor, after a comment saying why, and takes a specialized kernel only
-/// where one provably computes the same (checked on every call).
+/// where one provably computes the same (Pooling.Run checks that on every call).
 /// </summary>
 internal static class Specializer
 {
@@ -85,28 +85,21 @@ internal static class Specializer
         if (layer.Path == LayerPath.Specialized)
         {
             text.AppendLine($"    // Pooling.Run runs KernelGen's built-in specialized kernel {layer.Kernel} for it.");
+            if (layer.SymmetricNote() is { } note) text.AppendLine($"    // {Comment(Sentence(note))}");
             body = $"Pooling.Run({layerExpression}, input, output, shape)";
         }
-        else if (layer.Equivalent is { } equivalent)
+        else if (layer.Symmetric is { } form)
         {
-            string symmetricField = name + "Symmetric";
+            // Pooling.Run itself takes the symmetric form's kernel where it computes the same: the layer calls it with its own descriptor.
             text.AppendLine($"    // [PoolKernel] cannot express it: {Comment(layer.Reason!)}.");
-            text.AppendLine($"    // The closest correct option: {equivalent.Code} computes the same wherever both give the same output size");
-            text.AppendLine($"    // (then the end padding ONNX leaves out is never read), as on {layer.Input}; every call checks that, other sizes run the node's own descriptor.");
-            text.AppendLine($"    private static readonly PoolDescriptor {symmetricField} = {equivalent.Code};");
-            string fast;
-            if (equivalent.Kernel != null)
+            text.AppendLine($"    // {Comment(Sentence(layer.SymmetricNote()!))}");
+            if (form.Kernel is null)
             {
-                text.AppendLine($"    // KernelGen's built-in {equivalent.Kernel} runs {symmetricField}.");
-                fast = $"Pooling.Run({symmetricField}, input, output, shape)";
-            }
-            else
-            {
-                text.AppendLine($"    {equivalent.Attribute}");
+                text.AppendLine($"    // The closest correct option: this method makes the symmetric form's kernel, which registers itself for Pooling.Run.");
+                text.AppendLine($"    {form.Attribute}");
                 text.AppendLine($"    private static partial void {name}Kernel{parameters};");
-                fast = $"{name}Kernel{arguments}";
             }
-            body = $"if ({layerField}.GetOutputShape(shape) == {symmetricField}.GetOutputShape(shape)) {fast};\n        else Pooling.Run({layerField}, input, output, shape)";
+            body = $"Pooling.Run({layerExpression}, input, output, shape)";
         }
         else if (same && layer.Attribute is { } resolvedAttribute && node.IndicesOutput == null)
         {
@@ -142,7 +135,7 @@ internal static class Specializer
         return text + ", inputShape: shape)";
     }
 
-    private static readonly string[] Suffixes = ["", "Layer", "Symmetric", "Kernel", "Resolved"];
+    private static readonly string[] Suffixes = ["", "Layer", "Kernel", "Resolved"];
 
     private static readonly HashSet<string> ReservedNames =
         ["Pooling", "PoolDescriptor", "PoolShape", "PoolMode", "PoolLayout", "PoolKernel", "PoolKernelAttribute", "OnnxAutoPad", "Span", "ReadOnlySpan", "KernelGen", "System"];
@@ -159,6 +152,8 @@ internal static class Specializer
         foreach (var suffix in Suffixes) taken.Add(unique + suffix);
         return unique;
     }
+
+    private static string Sentence(string text) => char.ToUpperInvariant(text[0]) + text[1..] + ".";
 
     private static string Comment(string text) => text.Replace('\n', ' ').Replace('\r', ' ');
 

@@ -8,7 +8,7 @@ using Onnx;
 
 namespace KernelGen.Tool;
 
-/// <summary>One row of <c>kernelgen verify</c>: a layer (or its symmetric equivalent) run by KernelGen and compared with ORT.</summary>
+/// <summary>One row of <c>kernelgen verify</c>: a layer run by KernelGen's Pooling.Run and compared with ORT.</summary>
 internal sealed record VerifiedLayer(
     LayerPlan Plan, string Route, string Kernel, string Input, string Output, LayerComparison Comparison,
     double? OrtMicroseconds, double? KernelGenMicroseconds, string? Note)
@@ -48,13 +48,6 @@ internal static class Verifier
             rows.Add(plan.IsDouble
                 ? RunLayer<double>(plan, plan.Descriptor, input.Doubles!, expected, shape, inputText, outputText, ort, secondsPerLayer, captured)
                 : RunLayer<float>(plan, plan.Descriptor, input.Floats!, expected, shape, inputText, outputText, ort, secondsPerLayer, captured));
-            if (plan.Equivalent is { } equivalent)
-            {
-                var row = plan.IsDouble
-                    ? RunLayer<double>(plan, equivalent.Descriptor, input.Doubles!, expected, shape, inputText, outputText, ort, secondsPerLayer, captured)
-                    : RunLayer<float>(plan, equivalent.Descriptor, input.Floats!, expected, shape, inputText, outputText, ort, secondsPerLayer, captured);
-                rows.Add(row with { Route = "specialized (symmetric equivalent)", Note = $"{equivalent.Code} computes this layer exactly on {inputText}: the same output size, so the end padding ONNX leaves out is never read" });
-            }
         }
         return rows;
     }
@@ -73,8 +66,9 @@ internal static class Verifier
             : indices != null ? () => RunWithIndices(descriptor!.Value, input, output, indices, shape) : () => RunPooling(descriptor!.Value, input, output, shape);
         run();
 
-        string route = global ? "global" : PoolKernelRegistry.IsSpecialized<T>(descriptor!.Value) && indices == null ? "specialized" : "general engine";
-        string kernel = global ? plan.Kernel : route == "specialized" && PoolKernelRegistry.TryGet<T>(descriptor!.Value, out _, out var name) ? name! : "general engine";
+        string? specialized = global || indices != null ? null : LayerPlan.RegisteredKernel(descriptor!.Value, shape, typeof(T) == typeof(double));
+        string route = global ? "global" : specialized != null ? "specialized" : "general engine";
+        string kernel = global ? plan.Kernel : specialized ?? "general engine";
         var outputDims = expected.Dims;
         bool sameShape = outputShape.ToString() == ActivationCapture.Dims(outputDims) || (outputDims.Length == 0 && output.Length == 0);
         LayerComparison comparison;
@@ -92,7 +86,7 @@ internal static class Verifier
                 comparison = CompareIndices(comparison, indices, want, shape, outputShape, plan.Node.Int("storage_order") is 1);
         }
         double? kernelGen = Measure(run, seconds);
-        return new(plan, route, kernel, inputText, outputText, comparison, ort, kernelGen, null);
+        return new(plan, route, kernel, inputText, outputText, comparison, ort, kernelGen, specialized != null ? plan.SymmetricNote() : null);
     }
 
     private static void RunPooling<T>(PoolDescriptor descriptor, T[] input, T[] output, PoolShape shape) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
