@@ -54,12 +54,7 @@ public class AdviceRoundTripTests
 
         var (result, output) = GeneratorHarness.Run(GeneratorHarness.CompileAs("KernelGen.AdviceRoundTrip", source));
         var generated = GeneratorHarness.GeneratedFiles(result);
-        Assert.Empty(GeneratorHarness.Problems(output));
-        using var stream = new MemoryStream();
-        var emit = output.Emit(stream);
-        Assert.True(emit.Success, GeneratorHarness.Describe(emit.Diagnostics));
-        var assembly = Assembly.Load(stream.ToArray());
-        RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+        var assembly = GeneratorHarness.LoadAndRegister(output);
 
         foreach (var ((descriptor, isDouble), a) in Configurations.Zip(advice))
         {
