@@ -61,4 +61,9 @@ internal static class DiagnosticDescriptors
         "KG0011", "KernelGen profile is malformed or stale",
         "{0}: {1}; the build goes on without the kernels it would have given",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor CanSpecializeAtCompileTime = new(
+        "KG0012", "Configuration can be specialized at compile time",
+        "This configuration ({0}) can be specialized at compile time: a [PoolKernel] method gets a kernel written for it by the build",
+        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
 }
