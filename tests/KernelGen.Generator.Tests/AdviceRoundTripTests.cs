@@ -1,8 +1,5 @@
 using System;
-using System.IO;
 using System.Linq;
-using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Threading.Tasks;
 using KernelGen.Generator.Diagnostics;
 using Microsoft.CodeAnalysis;
