@@ -120,4 +120,23 @@ public class ProfileLoopTests(ITestOutputHelper log)
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {name,-45} {before[name].MeanMicroseconds,9:F1} us -> {after[name].MeanMicroseconds,9:F1} us  ({after[name].Path}, {before[name].MeanMicroseconds / after[name].MeanMicroseconds:F2}x)"));
     }
+
+    /// <summary>A profile that is not JSON: KG0011 at its file, line and column, and the build still succeeds.</summary>
+    [Fact]
+    public async Task MalformedProfileWarnsAtItsLineAndTheBuildSucceeds()
+    {
+        const string broken = "{\n  \"format\": \"KernelGen.PoolingProfile\",\n  \"version\": 1\n  \"entries\": []\n}\n"; // no comma after 1
+        using var project = new UserProject("profile-broken", executable: false, ("Layer.cs", "namespace App; public static class Layer { }"), ("pooling.profile.json", broken));
+        project.ImportKernelGenBuildFiles();
+        project.WriteProject("""
+              <ItemGroup>
+                <KernelGenProfile Include="pooling.profile.json" />
+              </ItemGroup>
+            """);
+        var build = await project.BuildAsync(log);
+        Assert.True(build.ExitCode == 0, build.Output);
+        var warning = Assert.Single(build.Diagnostics);
+        Assert.Equal(project.At("pooling.profile.json", "\"entries\": []", "\"entries\"", "warning", "KG0011"), warning.Key);
+        Assert.Contains("it is not valid JSON", warning.Message, StringComparison.Ordinal);
+    }
 }
