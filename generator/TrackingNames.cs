@@ -8,4 +8,13 @@ internal static class TrackingNames
 
     /// <summary>The distinct configurations, one kernel class each.</summary>
     public const string Configurations = nameof(Configurations);
+
+    /// <summary>One profile file (a KernelGenProfile item) read into its candidate kernels and diagnostics.</summary>
+    public const string ProfileFiles = nameof(ProfileFiles);
+
+    /// <summary>The profiles' candidates ranked by time and cut to KernelGenProfileLimit, with the diagnostics of that choice.</summary>
+    public const string ProfileSelection = nameof(ProfileSelection);
+
+    /// <summary>The chosen profile kernels, one output each.</summary>
+    public const string ProfileKernels = nameof(ProfileKernels);
 }

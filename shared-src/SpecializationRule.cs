@@ -103,6 +103,35 @@ internal static class SpecializationRule
     private static bool EngineSeparableMaxIsCheaper(in PoolKernelSpec spec) =>
         spec.KernelHeight > 1 && 7L * SeparableMaxima(spec) <= 4L * spec.KernelHeight * spec.KernelWidth;
 
+    /// <summary>Why global pooling has no [PoolKernel]: it runs an engine of its own.</summary>
+    public const string GlobalPoolingReason = "global pooling runs Pooling.GlobalMax/GlobalAverage's own engine; [PoolKernel] specializes windowed pooling";
+
+    /// <summary>Why max pooling with indices has no [PoolKernel].</summary>
+    public const string WithIndicesReason = "specialized kernels do not return indices; max pooling with indices always runs on the general engine";
+
+    /// <summary>
+    /// Why [PoolKernel] cannot express a 1-d to 3-d configuration at all (it has PyTorch's 2-d options only), or null.
+    /// Each axis is (kernel, begin padding, end padding, dilation), outermost first.
+    /// </summary>
+    public static string? InexpressibleReason(bool isMax, IReadOnlyList<(int Kernel, int PadBegin, int PadEnd, int Dilation)> axes)
+    {
+        if (axes.Count != 2)
+            return $"[PoolKernel] specializes 2-d pooling; this is {axes.Count}-d";
+        var (height, width) = (axes[0], axes[1]);
+        foreach (var (axis, name) in new[] { (height, "vertical"), (width, "horizontal") })
+        {
+            if (axis.PadBegin != axis.PadEnd)
+                return $"asymmetric padding ({Number(axis.PadBegin)} before, {Number(axis.PadEnd)} after on the {name} axis) cannot be written in [PoolKernel], which pads both sides equally";
+            if (axis.PadBegin > axis.Kernel / 2)
+                return $"padding {Number(axis.PadBegin)} above half the kernel {Number(axis.Kernel)} is ONNX-only; [PoolKernel] keeps PyTorch's limit";
+        }
+        if (height.Dilation != width.Dilation)
+            return $"per-axis dilation ({Number(height.Dilation)}x{Number(width.Dilation)}) cannot be written in [PoolKernel], which has one Dilation";
+        if (!isMax && height.Dilation != 1)
+            return "dilated average pooling is ONNX-only; [PoolKernel] follows PyTorch's avg_pool2d, which has no dilation";
+        return null;
+    }
+
     /// <summary>Channels-last max windows that overlap, without dilation, go to the separable sweeping kernel.</summary>
     public static bool SeparableMaxChannelsLast(in PoolKernelSpec spec) =>
         spec.IsMax && spec.Dilation == 1 && (spec.StrideHeight < spec.KernelHeight || spec.StrideWidth < spec.KernelWidth);

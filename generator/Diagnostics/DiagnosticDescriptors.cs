@@ -56,4 +56,14 @@ internal static class DiagnosticDescriptors
         "KG0010", "Specialized kernels need unsafe code",
         "'{0}' ({1}) calls the general engine, which is correct but slower, because the project does not allow unsafe code; set <AllowUnsafeBlocks>true</AllowUnsafeBlocks> in the project to get the specialized kernel",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor ProfileUnusable = new(
+        "KG0011", "KernelGen profile is malformed or stale",
+        "{0}: {1}; the build goes on without the kernels it would have given",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor CanSpecializeAtCompileTime = new(
+        "KG0012", "Configuration can be specialized at compile time",
+        "This configuration ({0}) can be specialized at compile time: a [PoolKernel] method gets a kernel written for it by the build",
+        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
 }

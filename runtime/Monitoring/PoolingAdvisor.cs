@@ -43,9 +43,9 @@ internal static class PoolingAdvisor
     public static (string? Attribute, string? Signature, string? Reason) Advise(in PoolingCallKey key)
     {
         if (key.Global)
-            return (null, null, "global pooling runs Pooling.GlobalMax/GlobalAverage's own engine; [PoolKernel] specializes windowed pooling");
+            return (null, null, SpecializationRule.GlobalPoolingReason);
         if (key.WithIndices)
-            return (null, null, "specialized kernels do not return indices; max pooling with indices always runs on the general engine");
+            return (null, null, SpecializationRule.WithIndicesReason);
         if (Inexpressible(key.Descriptor) is { } reason)
             return (null, null, reason);
         var spec = Spec(key.Descriptor, key.IsDouble)!.Value;
@@ -55,27 +55,19 @@ internal static class PoolingAdvisor
     }
 
     /// <summary>Why [PoolKernel] cannot express the descriptor at all (it has PyTorch's 2-d options only), or null.</summary>
-    internal static string? Inexpressible(in PoolDescriptor descriptor)
+    internal static string? Inexpressible(in PoolDescriptor descriptor) =>
+        SpecializationRule.InexpressibleReason(descriptor.Mode == PoolMode.Max, Axes(descriptor));
+
+    /// <summary>The descriptor's axes, outermost first, as the shared rule reads them.</summary>
+    internal static (int Kernel, int PadBegin, int PadEnd, int Dilation)[] Axes(in PoolDescriptor descriptor)
     {
-        if (descriptor.SpatialRank != 2)
-            return $"[PoolKernel] specializes 2-d pooling; this is {descriptor.SpatialRank}-d";
-        var height = descriptor.GetAxis(0);
-        var width = descriptor.GetAxis(1);
-        foreach (var (axis, name) in new[] { (height, "vertical"), (width, "horizontal") })
+        var axes = new (int, int, int, int)[descriptor.SpatialRank];
+        for (int i = 0; i < axes.Length; i++)
         {
-            if (axis.PadBegin != axis.PadEnd)
-                return string.Create(CultureInfo.InvariantCulture,
-                    $"asymmetric padding ({axis.PadBegin} before, {axis.PadEnd} after on the {name} axis) cannot be written in [PoolKernel], which pads both sides equally");
-            if (axis.PadBegin > axis.Kernel / 2)
-                return string.Create(CultureInfo.InvariantCulture,
-                    $"padding {axis.PadBegin} above half the kernel {axis.Kernel} is ONNX-only; [PoolKernel] keeps PyTorch's limit");
+            var axis = descriptor.GetAxis(i);
+            axes[i] = (axis.Kernel, axis.PadBegin, axis.PadEnd, axis.Dilation);
         }
-        if (height.Dilation != width.Dilation)
-            return string.Create(CultureInfo.InvariantCulture,
-                $"per-axis dilation ({height.Dilation}x{width.Dilation}) cannot be written in [PoolKernel], which has one Dilation");
-        if (descriptor.Mode == PoolMode.Average && height.Dilation != 1)
-            return "dilated average pooling is ONNX-only; [PoolKernel] follows PyTorch's avg_pool2d, which has no dilation";
-        return null;
+        return axes;
     }
 
     /// <summary>The descriptor in the shared rule's terms (meaningful for 2-d descriptors).</summary>

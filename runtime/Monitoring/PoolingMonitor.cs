@@ -84,6 +84,29 @@ public sealed class PoolingMonitor : IDisposable
         return new PoolingSnapshot(StartedAt, (end - _startTimestamp) / (double)Stopwatch.Frequency, entries, advice);
     }
 
+    /// <summary>
+    /// The profile of what the monitor saw so far: one entry per configuration, element type and path (over every
+    /// shape), with the descriptor's fields, calls and total time, most time first. A project that lists the file as
+    /// <c>&lt;KernelGenProfile Include="..." /&gt;</c> gets specialized kernels for the hot configurations that ran on
+    /// the general engine at its next build. The format is versioned and documented in docs/profile-format.md.
+    /// </summary>
+    public string GetProfileJson()
+    {
+        long end = IsRunning ? Stopwatch.GetTimestamp() : _stopTimestamp;
+        var entries = _statistics
+            .GroupBy(pair => pair.Key with { Shape = default })
+            .Select(group => new PoolingProfile.Entry(group.Key, group.Sum(p => p.Value.Calls), group.Sum(p => p.Value.TotalSeconds)));
+        return PoolingProfile.ToJson(StartedAt, (end - _startTimestamp) / (double)Stopwatch.Frequency, entries);
+    }
+
+    /// <summary>Writes <see cref="GetProfileJson"/> to <paramref name="path"/> (UTF-8), replacing the file if it exists.</summary>
+    /// <param name="path">The profile file, for example <c>pooling.profile.json</c> next to the project.</param>
+    public void SaveProfile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        System.IO.File.WriteAllText(path, GetProfileJson(), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+    }
+
     // Pooling.RunGeneral on a configuration that has a specialized kernel (for this shape) asked for the general engine on purpose.
     private static bool IsRegisteredGeneralRequest(in PoolingCallKey key)
     {

@@ -16,7 +16,7 @@ namespace KernelGen.Demo;
 /// <summary>The demo's steps: check every layer, run them under a monitor with live progress, report.</summary>
 internal static class DemoRun
 {
-    public static int Run(double seconds, int threads, bool json, bool watch)
+    public static int Run(double seconds, int threads, bool json, bool watch, string? profile = null)
     {
         // With --json the standard output carries the JSON alone; everything for people goes to standard error.
         var console = json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
@@ -61,6 +61,11 @@ internal static class DemoRun
         string chart = Chart.Write(runs, snapshot);
         console.MarkupLineInterpolated($"Chart of the time per layer, specialized against general: [link]{chart}[/]");
         if (json) Console.Out.WriteLine(snapshot.ToJson());
+        if (profile is not null)
+        {
+            monitor.SaveProfile(profile);
+            console.MarkupLineInterpolated($"Profile for the next build (<KernelGenProfile Include=\"...\" />): [link]{Path.GetFullPath(profile)}[/]");
+        }
         console.MarkupLine(agree ? "[green]Every specialized result equals the general engine's, bit for bit.[/]" : "[red]A specialized result differs from the general engine's.[/]");
         return agree ? 0 : 1;
     }

@@ -22,18 +22,19 @@ threadsOption.Validators.Add(result =>
 });
 var jsonOption = new Option<bool>("--json") { Description = "Print the monitor's snapshot as JSON on standard output (the rest goes to standard error)" };
 var watchOption = new Option<bool>("--watch") { Description = "Keep running until Ctrl+C, for dotnet-counters to attach; prints the process id and the command" };
+var profileOption = new Option<string?>("--profile") { Description = "Save what the monitor saw as a profile (JSON) for <KernelGenProfile Include=\"...\" />: the next build specializes the hot configurations the general engine served" };
 var root = new RootCommand("KernelGen demo: runs pooling layers through Pooling.Run, checks them against the general engine, and shows what PoolingMonitor saw.")
 {
-    secondsOption, threadsOption, jsonOption, watchOption,
+    secondsOption, threadsOption, jsonOption, watchOption, profileOption,
 };
-root.SetAction(parsed => DemoRun.Run(parsed.GetValue(secondsOption), parsed.GetValue(threadsOption), parsed.GetValue(jsonOption), parsed.GetValue(watchOption)));
+root.SetAction(parsed => DemoRun.Run(parsed.GetValue(secondsOption), parsed.GetValue(threadsOption), parsed.GetValue(jsonOption), parsed.GetValue(watchOption), parsed.GetValue(profileOption)));
 
 var parseResult = root.Parse(args);
 if (parseResult.Errors.Count > 0)
 {
     foreach (var error in parseResult.Errors)
         Console.Error.WriteLine(error.Message);
-    Console.Error.WriteLine("Usage: dotnet run -c Release --project samples/KernelGen.Demo -- [--seconds N] [--threads N] [--json] [--watch] [--help]");
+    Console.Error.WriteLine("Usage: dotnet run -c Release --project samples/KernelGen.Demo -- [--seconds N] [--threads N] [--json] [--watch] [--profile out.json] [--help]");
     return 2;
 }
 return parseResult.Invoke();

@@ -174,23 +174,8 @@ internal sealed partial class UserProject : IDisposable
         Directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"kernelgen-{name}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(Directory);
         _sources = sources.ToDictionary(source => source.Path, source => source.Text.ReplaceLineEndings("\n"));
-        string output = AppContext.BaseDirectory;
-        Write("App.csproj", $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>{(executable ? "Exe" : "Library")}</OutputType>
-                <TargetFramework>net{Environment.Version.Major}.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-                <RootNamespace>App</RootNamespace>
-              </PropertyGroup>
-              <ItemGroup>
-                <Reference Include="{System.IO.Path.Combine(output, "KernelGen.dll")}" />
-                <Reference Include="{System.IO.Path.Combine(output, "KernelGen.Attributes.dll")}" />
-                <Analyzer Include="{System.IO.Path.Combine(output, "analyzers", "KernelGen.Generator.dll")}" />
-              </ItemGroup>
-            </Project>
-            """);
+        _executable = executable;
+        WriteProject();
         // Stop MSBuild and NuGet from looking above the folder (a temporary folder may sit inside another checkout);
         // the project restores no package, so no feed is needed.
         Write("Directory.Build.props", "<Project />");
@@ -201,6 +186,34 @@ internal sealed partial class UserProject : IDisposable
     }
 
     public string Directory { get; }
+
+    private readonly bool _executable;
+
+    /// <summary>
+    /// Writes App.csproj; <paramref name="extra"/> goes inside its Project element (items and properties a user adds,
+    /// such as a KernelGenProfile item).
+    /// </summary>
+    public void WriteProject(string extra = "")
+    {
+        string output = AppContext.BaseDirectory;
+        Write("App.csproj", $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>{(_executable ? "Exe" : "Library")}</OutputType>
+                <TargetFramework>net{Environment.Version.Major}.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <RootNamespace>App</RootNamespace>
+              </PropertyGroup>
+              <ItemGroup>
+                <Reference Include="{System.IO.Path.Combine(output, "KernelGen.dll")}" />
+                <Reference Include="{System.IO.Path.Combine(output, "KernelGen.Attributes.dll")}" />
+                <Analyzer Include="{System.IO.Path.Combine(output, "analyzers", "KernelGen.Generator.dll")}" />
+              </ItemGroup>
+            {extra}
+            </Project>
+            """);
+    }
 
     /// <summary>The repository root, found from the test's output directory.</summary>
     public static string RepositoryRoot { get; } = FindRoot();
@@ -229,9 +242,9 @@ internal sealed partial class UserProject : IDisposable
         return new BuildDiagnostic(System.IO.Path.Combine(Directory, file), index + 1, column + 1, severity, id, "").Key;
     }
 
-    public async Task<BuildResult> BuildAsync(ITestOutputHelper log)
+    public async Task<BuildResult> BuildAsync(ITestOutputHelper log, string configuration = "Debug")
     {
-        var (exitCode, output) = await DotnetAsync(log, "build", System.IO.Path.Combine(Directory, "App.csproj"),
+        var (exitCode, output) = await DotnetAsync(log, "build", System.IO.Path.Combine(Directory, "App.csproj"), "-c", configuration,
             "--disable-build-servers", "-tl:off", "-v:m", "-clp:NoSummary");
         var diagnostics = output.Split('\n')
             .Select(line => DiagnosticLine().Match(line.TrimEnd('\r')))
@@ -245,9 +258,9 @@ internal sealed partial class UserProject : IDisposable
 
     private static int Number(string text) => text.Length == 0 ? 0 : int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
 
-    public async Task<BuildResult> RunAsync(ITestOutputHelper log)
+    public async Task<BuildResult> RunAsync(ITestOutputHelper log, string configuration = "Debug", params string[] arguments)
     {
-        var (exitCode, output) = await DotnetAsync(log, System.IO.Path.Combine(Directory, "bin", "Debug", $"net{Environment.Version.Major}.0", "App.dll"));
+        var (exitCode, output) = await DotnetAsync(log, [System.IO.Path.Combine(Directory, "bin", configuration, $"net{Environment.Version.Major}.0", "App.dll"), .. arguments]);
         return new BuildResult(exitCode, output, []);
     }
 
@@ -286,6 +299,17 @@ internal sealed partial class UserProject : IDisposable
         log.WriteLine($"dotnet {string.Join(' ', arguments)}: exit {process.ExitCode} after {watch.Elapsed.TotalSeconds:F1} s");
         log.WriteLine(output);
         return (process.ExitCode, output);
+    }
+
+    /// <summary>
+    /// Imports KernelGen's build props and targets (runtime/build) where NuGet imports a package's: the props before the
+    /// project file (through Directory.Build.props, as nuget.g.props is), the targets after it.
+    /// </summary>
+    public void ImportKernelGenBuildFiles()
+    {
+        string build = System.IO.Path.Combine(RepositoryRoot, "runtime", "build");
+        Write("Directory.Build.props", $"<Project><Import Project=\"{System.IO.Path.Combine(build, "KernelGen.props")}\" /></Project>");
+        Write("Directory.Build.targets", $"<Project><Import Project=\"{System.IO.Path.Combine(build, "KernelGen.targets")}\" /></Project>");
     }
 
     private void Write(string path, string text) => File.WriteAllText(System.IO.Path.Combine(Directory, path), text);

@@ -1,8 +1,5 @@
 using System;
-using System.IO;
 using System.Linq;
-using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Threading.Tasks;
 using KernelGen.Generator.Diagnostics;
 using Microsoft.CodeAnalysis;
@@ -54,12 +51,7 @@ public class AdviceRoundTripTests
 
         var (result, output) = GeneratorHarness.Run(GeneratorHarness.CompileAs("KernelGen.AdviceRoundTrip", source));
         var generated = GeneratorHarness.GeneratedFiles(result);
-        Assert.Empty(GeneratorHarness.Problems(output));
-        using var stream = new MemoryStream();
-        var emit = output.Emit(stream);
-        Assert.True(emit.Success, GeneratorHarness.Describe(emit.Diagnostics));
-        var assembly = Assembly.Load(stream.ToArray());
-        RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+        var assembly = GeneratorHarness.LoadAndRegister(output);
 
         foreach (var ((descriptor, isDouble), a) in Configurations.Zip(advice))
         {

@@ -114,6 +114,21 @@ internal static class GeneratorHarness
     public static string Describe(IEnumerable<Diagnostic> diagnostics) =>
         string.Join(Environment.NewLine, diagnostics.Select(d => d.ToString()));
 
+    /// <summary>
+    /// Checks that <paramref name="output"/> has no warning, emits it, loads it and runs its module initializers, so its
+    /// generated kernels register with the runtime as they do when an application starts.
+    /// </summary>
+    public static System.Reflection.Assembly LoadAndRegister(Compilation output)
+    {
+        Xunit.Assert.Empty(Problems(output));
+        using var stream = new MemoryStream();
+        var emit = output.Emit(stream);
+        Xunit.Assert.True(emit.Success, Describe(emit.Diagnostics));
+        var assembly = System.Reflection.Assembly.Load(stream.ToArray());
+        RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+        return assembly;
+    }
+
     public static IReadOnlyList<Diagnostic> Problems(Compilation compilation) =>
         compilation.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
 }

@@ -211,4 +211,59 @@ public class MonitoringTests
         Assert.False(monitor.IsRunning);
         Assert.Equal(1, monitor.GetSnapshot().Entries.Single(e => e.Configuration == GeneralKey && e.Shape == Shape.ToString()).Calls);
     }
+
+    /// <summary>The profile (docs/profile-format.md): one entry per configuration, element and path over every shape, with the descriptor's fields.</summary>
+    [Fact]
+    public void ProfileListsEachConfigurationAndPathWithItsFields()
+    {
+        var other = new PoolShape(1, 3, 8, 8);
+        var input = new double[Shape.ElementCount];
+        var output = new double[Shape.ElementCount];
+        using var monitor = PoolingMonitor.Start();
+        Pooling.Run(General, input, output, Shape, 1);
+        Pooling.Run(General, new double[other.ElementCount], new double[General.GetOutputShape(other).ElementCount], other, 1); // another shape: the same entry
+        Pooling.Run(Special, input, output, Shape, 1);
+        Pooling.RunGeneral(Special, input, output, Shape, 1);
+        monitor.Stop();
+
+        using var profile = System.Text.Json.JsonDocument.Parse(monitor.GetProfileJson());
+        var root = profile.RootElement;
+        Assert.Equal("KernelGen.PoolingProfile", root.GetProperty("format").GetString());
+        Assert.Equal(1, root.GetProperty("version").GetInt32());
+        var entries = root.GetProperty("entries").EnumerateArray().ToList();
+        var seconds = entries.Select(e => e.GetProperty("totalSeconds").GetDouble()).ToList();
+        Assert.Equal(seconds.OrderByDescending(x => x), seconds);
+
+        var general = Assert.Single(entries, e => e.GetProperty("configuration").GetString() == GeneralKey);
+        Assert.Equal(2, general.GetProperty("calls").GetInt64());
+        Assert.Equal(("window", "average", "double", "channelsLast", "general", false),
+            (general.GetProperty("operation").GetString(), general.GetProperty("mode").GetString(), general.GetProperty("element").GetString(),
+             general.GetProperty("layout").GetString(), general.GetProperty("path").GetString(), general.GetProperty("generalRequested").GetBoolean()));
+        int[] Axes(System.Text.Json.JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        Assert.Equal([5, 3], Axes(general, "kernel"));
+        Assert.Equal([4, 1], Axes(general, "stride"));
+        Assert.Equal([2, 1], Axes(general, "padBegin"));
+        Assert.Equal([2, 1], Axes(general, "padEnd"));
+        Assert.Equal([1, 1], Axes(general, "dilation"));
+        Assert.True(general.GetProperty("ceilMode").GetBoolean());
+        Assert.False(general.GetProperty("countIncludePad").GetBoolean());
+        Assert.Equal(0, general.GetProperty("divisorOverride").GetInt32());
+
+        var special = entries.Where(e => e.GetProperty("configuration").GetString() == SpecialKey).ToList();
+        Assert.Equal(2, special.Count);
+        Assert.Contains(special, e => e.GetProperty("path").GetString() == "specialized" && e.GetProperty("kernelName").GetString() == SpecialKernel);
+        Assert.Contains(special, e => e.GetProperty("path").GetString() == "general" && e.GetProperty("generalRequested").GetBoolean());
+
+        var file = System.IO.Path.GetTempFileName();
+        try
+        {
+            monitor.SaveProfile(file);
+            Assert.Equal(monitor.GetProfileJson(), System.IO.File.ReadAllText(file));
+        }
+        finally
+        {
+            System.IO.File.Delete(file);
+        }
+        Assert.Throws<ArgumentException>("path", () => monitor.SaveProfile(""));
+    }
 }

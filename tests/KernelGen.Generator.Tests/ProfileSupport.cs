@@ -1,0 +1,69 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace KernelGen.Generator.Tests;
+
+/// <summary>A file the build passes as AdditionalFiles, held in memory.</summary>
+internal sealed class MemoryAdditionalText(string path, string text) : AdditionalText
+{
+    public override string Path { get; } = path;
+
+    public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text);
+}
+
+/// <summary>
+/// The options KernelGen's build targets make compiler-visible: KernelGenProfile="true" on each profile file and the
+/// KernelGenProfileLimit property when the project sets it.
+/// </summary>
+internal sealed class ProfileOptionsProvider(IEnumerable<string> profilePaths, string? limit) : AnalyzerConfigOptionsProvider
+{
+    private readonly HashSet<string> _profiles = [.. profilePaths];
+
+    public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(limit is null
+        ? []
+        : new Dictionary<string, string> { ["build_property.KernelGenProfileLimit"] = limit });
+
+    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options([]);
+
+    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options(_profiles.Contains(textFile.Path)
+        ? new Dictionary<string, string> { ["build_metadata.AdditionalFiles.KernelGenProfile"] = "true" }
+        : []);
+
+    private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+    {
+        public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) =>
+            values.TryGetValue(key, out value);
+    }
+}
+
+/// <summary>Runs the generator as a build with profiles does.</summary>
+internal static class ProfileHarness
+{
+    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText> files, IEnumerable<string> profilePaths, string? limit = null, bool trackSteps = false) =>
+        CSharpGeneratorDriver.Create(
+            [new PoolKernelGenerator().AsSourceGenerator()],
+            files,
+            GeneratorHarness.ParseOptions,
+            new ProfileOptionsProvider(profilePaths, limit),
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
+
+    /// <summary>Runs once over <paramref name="source"/> with one profile file; the generator's result and output compilation.</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(
+        string profileJson, string? limit = null, string source = "namespace App; internal static class Empty { }", string path = "/app/pooling.profile.json")
+    {
+        var driver = CreateDriver([new MemoryAdditionalText(path, profileJson)], [path], limit)
+            .RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compile(source), out var output, out var diagnostics);
+        return (driver.GetRunResult(), output, diagnostics);
+    }
+
+    /// <summary>The kernel classes a run generated (hint names without ".g.cs"), sorted.</summary>
+    public static List<string> Kernels(GeneratorDriverRunResult result) =>
+        GeneratorHarness.GeneratedFiles(result).Select(file => file.HintName).Where(name => !name.EndsWith(".PoolKernel.g.cs", System.StringComparison.Ordinal))
+            .Select(name => name[..^".g.cs".Length]).ToList();
+}
