@@ -20,22 +20,35 @@ namespace KernelGen.Engine;
 /// </remarks>
 internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    // Output row r is (n, od, oh) flattened: all its output cells and channels.
+
+    /// <summary>Whether max takes the sliding path (<see cref="ChannelsLastSlidingMax{T}"/>) inside <see cref="RunWindows"/>.</summary>
+    public static bool TakesSlidingMax(in PoolPlan plan) =>
+        ChannelsLastSlidingMax<T>.Applies(plan) && ChannelsLastSlidingMax<T>.IsCheaperThanSeparable(plan);
+
+    /// <summary>Whether max goes separably (<see cref="RunSeparableMax"/>); asked after <see cref="TakesSlidingMax"/>.</summary>
+    public static bool TakesSeparableMax(in PoolPlan plan) => plan.IsMax && SeparableIsCheaper(plan);
+
     /// <summary>
-    /// Pools output rows <c>[firstRow, firstRow + rowCount)</c>, where row r is (n, od, oh) flattened: all its output
-    /// cells and channels.
+    /// Pools output rows <c>[firstRow, firstRow + rowCount)</c> separably (max only).
+    /// </summary>
+    public static void RunSeparableMax(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
+    {
+        if (plan.Input.Channels == 0) return;
+        MaxSeparable(plan, input, output, firstRow, rowCount);
+    }
+
+    /// <summary>
+    /// Pools output rows <c>[firstRow, firstRow + rowCount)</c> window by window, with the sliding paths where they
+    /// apply.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
+    public static void RunWindows(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
     {
         AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
         int channels = plan.Input.Channels;
         if (channels == 0) return;
-        bool slidingMax = ChannelsLastSlidingMax<T>.Applies(plan) && ChannelsLastSlidingMax<T>.IsCheaperThanSeparable(plan);
-        if (plan.IsMax && !slidingMax && SeparableIsCheaper(plan))
-        {
-            MaxSeparable(plan, input, output, firstRow, rowCount);
-            return;
-        }
+        bool slidingMax = TakesSlidingMax(plan);
         long rowsPerImage = (long)depth.Output * height.Output;
         int imageSize = plan.InputPlane * channels;
         int[] taps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel * width.Kernel);

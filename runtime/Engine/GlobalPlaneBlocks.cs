@@ -44,6 +44,9 @@ internal static class GlobalPlaneBlocks
     /// <summary>Whether the AVX kernel (floats only) runs on this machine.</summary>
     private static bool IsAvx => Vector256.IsHardwareAccelerated && Avx.IsSupported;
 
+    /// <summary>Whether blocks of <typeparamref name="T"/> planes run on this machine: AVX-512, or AVX for float.</summary>
+    public static bool IsSupported<T>() => typeof(T) == typeof(float) ? IsAvx512 || IsAvx : typeof(T) == typeof(double) && IsAvx512;
+
     /// <summary>
     /// Pools the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 16 (AVX-512) or 4 (AVX) and
     /// returns how many it did; the caller does the rest one plane at a time. Without AVX it does nothing.

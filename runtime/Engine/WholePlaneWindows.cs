@@ -29,7 +29,7 @@ internal static class WholePlaneWindows<T> where T : unmanaged, IFloatingPointIe
     {
         if (plan.IsMax)
         {
-            GlobalPooling<T>.RunChannelsFirst(PoolMode.Max, input, output, plan.InputPlane, firstPlane, planeCount);
+            GlobalPooling<T>.RunChannelsFirst(PoolMode.Max, input, output, plan.InputPlane, plan.Input.Channels, firstPlane, planeCount);
             return;
         }
         int done = 0;

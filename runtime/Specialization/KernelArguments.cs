@@ -32,8 +32,6 @@ public static class KernelArguments
     public static bool EngineHasPlanePath<T>(in PoolDescriptor descriptor, PoolShape shape, PoolShape outputShape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        return Pooling.RouteOf<T>(new Engine.PoolPlan(descriptor, shape, outputShape)) is
-            Pooling.Route.WholePlaneWindows or Pooling.Route.NarrowRowsMax or Pooling.Route.FlatPlaneMax or
-            Pooling.Route.FlatPairsAverage or Pooling.Route.NarrowRowsAverage or Pooling.Route.FlatSameAverage;
+        return Engine.EngineRoutes<T>.PoolsPlaneAtATime(new Engine.PoolPlan(descriptor, shape, outputShape));
     }
 }
