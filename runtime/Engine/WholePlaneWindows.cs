@@ -41,6 +41,6 @@ internal static class WholePlaneWindows<T> where T : unmanaged, IFloatingPointIe
             done = GlobalPlaneBlocks.AverageInCellOrder(MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output),
                 plan.InputPlane, divisor, firstPlane, planeCount);
         }
-        if (done < planeCount) ChannelsFirstPooling<T>.Run(plan, input, output, firstPlane + done, planeCount - done);
+        if (done < planeCount) ChannelsFirstAnyRank<T>.Run(plan, input, output, firstPlane + done, planeCount - done);
     }
 }

@@ -30,15 +30,15 @@ public class EngineRouteTests
     private static readonly Pin[] Pins =
     [
         // bench/Cases.cs, channels first, float.
-        P("resnet50.stem", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 64, 112, 112), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstPooling),
-        P("vgg16.pool1", PoolDescriptor.MaxPool2d(2, 2), new(1, 64, 224, 224), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstPooling),
-        P("vgg16.pool4", PoolDescriptor.MaxPool2d(2, 2), new(1, 512, 28, 28), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstPooling),
-        P("googlenet.pool", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 192, 28, 28), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstPooling),
-        P("yolov8.sppf", PoolDescriptor.MaxPool2d(5, 1, 2), new(1, 256, 20, 20), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstPooling),
-        P("densenet.transition", PoolDescriptor.AvgPool2d(2, 2), new(1, 128, 56, 56), EngineRoute.FlatPairsAverage, EngineRoute.ChannelsFirstPooling),
-        P("inception.pool", PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false), new(1, 256, 35, 35), EngineRoute.NarrowRowsAverage, EngineRoute.ChannelsFirstPooling),
+        P("resnet50.stem", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 64, 112, 112), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("vgg16.pool1", PoolDescriptor.MaxPool2d(2, 2), new(1, 64, 224, 224), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("vgg16.pool4", PoolDescriptor.MaxPool2d(2, 2), new(1, 512, 28, 28), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
+        P("googlenet.pool", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 192, 28, 28), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("yolov8.sppf", PoolDescriptor.MaxPool2d(5, 1, 2), new(1, 256, 20, 20), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("densenet.transition", PoolDescriptor.AvgPool2d(2, 2), new(1, 128, 56, 56), EngineRoute.FlatPairsAverage, EngineRoute.ChannelsFirstAnyRank),
+        P("inception.pool", PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false), new(1, 256, 35, 35), EngineRoute.NarrowRowsAverage, EngineRoute.ChannelsFirstAnyRank),
         P("resnet50.head-window", PoolDescriptor.AvgPool2d((7, 7)), new(1, 2048, 7, 7), EngineRoute.WholePlaneWindows, EngineRoute.WholePlaneWindows),
-        P("batch32", PoolDescriptor.MaxPool2d(3, 2, 1), new(32, 64, 56, 56), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstPooling),
+        P("batch32", PoolDescriptor.MaxPool2d(3, 2, 1), new(32, 64, 56, 56), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
 
         // The bench cases channels last, float.
         P("resnet50.stem-nhwc", PoolDescriptor.MaxPool2d(3, 2, 1, layout: Last), new(1, 64, 112, 112), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastWindows),
@@ -49,31 +49,31 @@ public class EngineRouteTests
         P("inception.pool-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false, layout: Last), new(1, 256, 35, 35), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
 
         // Double: half the lanes, so rows and planes that fit float's narrow and flat routes may not.
-        P("googlenet.pool-double", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 192, 28, 28), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstPooling, isDouble: true),
-        P("vgg16.pool4-double", PoolDescriptor.MaxPool2d(2, 2), new(1, 512, 28, 28), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstPooling, isDouble: true),
-        P("densenet.transition-double", PoolDescriptor.AvgPool2d(2, 2), new(1, 128, 56, 56), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstPooling, isDouble: true),
-        P("inception.pool-double", PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false), new(1, 256, 35, 35), EngineRoute.FlatSameAverage, EngineRoute.ChannelsFirstPooling, isDouble: true),
-        P("avg3x3-s3-double", PoolDescriptor.AvgPool2d((3, 3), (3, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstPooling, EngineRoute.ChannelsFirstPooling, isDouble: true),
+        P("googlenet.pool-double", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 192, 28, 28), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("vgg16.pool4-double", PoolDescriptor.MaxPool2d(2, 2), new(1, 512, 28, 28), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("densenet.transition-double", PoolDescriptor.AvgPool2d(2, 2), new(1, 128, 56, 56), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("inception.pool-double", PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false), new(1, 256, 35, 35), EngineRoute.FlatSameAverage, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg3x3-s3-double", PoolDescriptor.AvgPool2d((3, 3), (3, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("googlenet.pool-nhwc-double", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 192, 28, 28), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
 
         // Dilation and strides other than 1 and 2 leave the row-block routes.
-        P("max3x3-s1-p1-d2", PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2), new(1, 32, 28, 28), EngineRoute.ChannelsFirstPooling, EngineRoute.ChannelsFirstPooling),
+        P("max3x3-s1-p1-d2", PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s1-p1-d2-nhwc", PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2, layout: Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
-        P("max3x1-s1x3", PoolDescriptor.MaxPool2d((3, 1), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstPooling, EngineRoute.ChannelsFirstPooling),
-        P("max7x7-s1-p3-wide", PoolDescriptor.MaxPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstPooling, EngineRoute.ChannelsFirstPooling),
+        P("max3x1-s1x3", PoolDescriptor.MaxPool2d((3, 1), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max7x7-s1-p3-wide", PoolDescriptor.MaxPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
 
         // 1-d and 3-d.
-        P("max1d-k3s2p1", PoolDescriptor.MaxPool1d(3, 2, 1), new(1, 16, 1000), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstPooling),
-        P("max1d-k3s1p1-narrow", PoolDescriptor.MaxPool1d(3, 1, 1), new(1, 16, 50), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstPooling),
-        P("avg1d-k4s3p2", PoolDescriptor.AvgPool1d(4, 3, 2), new(2, 23, 71), EngineRoute.ChannelsFirstPooling, EngineRoute.ChannelsFirstPooling),
-        P("max3d-k3s2p1", PoolDescriptor.MaxPool3d(3, 2, 1), new(1, 8, 8, 16, 16), EngineRoute.ChannelsFirstPooling, EngineRoute.ChannelsFirstPooling),
+        P("max1d-k3s2p1", PoolDescriptor.MaxPool1d(3, 2, 1), new(1, 16, 1000), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max1d-k3s1p1-narrow", PoolDescriptor.MaxPool1d(3, 1, 1), new(1, 16, 50), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1d-k4s3p2", PoolDescriptor.AvgPool1d(4, 3, 2), new(2, 23, 71), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3d-k3s2p1", PoolDescriptor.MaxPool3d(3, 2, 1), new(1, 8, 8, 16, 16), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3d-k2s1-nhwc", PoolDescriptor.AvgPool3d(2, 1, layout: Last), new(1, 32, 4, 6, 19), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
 
         // Narrow and wide rows: the flat routes take small planes whose rows are too wide, or windows too wide, for narrow rows.
-        P("max3x3-s1-p1-wide-rows-small-plane", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 10, 100), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstPooling),
-        P("avg9x9-s1-p4-small-plane", PoolDescriptor.AvgPool2d(9, 1, 4), new(1, 16, 20, 20), EngineRoute.FlatSameAverage, EngineRoute.ChannelsFirstPooling),
-        P("max3x3-s1-p1-wide-rows", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstPooling),
-        P("avg7x7-s1-p3-wide-rows", PoolDescriptor.AvgPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstPooling),
+        P("max3x3-s1-p1-wide-rows-small-plane", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 10, 100), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
+        P("avg9x9-s1-p4-small-plane", PoolDescriptor.AvgPool2d(9, 1, 4), new(1, 16, 20, 20), EngineRoute.FlatSameAverage, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s1-p1-wide-rows", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg7x7-s1-p3-wide-rows", PoolDescriptor.AvgPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x3-s1-p1-few-channels-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, layout: Last), new(1, 3, 28, 28), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
 
         // Windows longer than the input, either layout.
