@@ -111,7 +111,8 @@ public static partial class Pooling
         int threads = Threads(maxDegreeOfParallelism);
         if (outputShape.ElementCount == 0) return; // empty batch or no channels: nothing to do
 
-        if (allowSpecialized && !withIndices && PoolKernelRegistry.TryGet<T>(descriptor, out var specialized, out _))
+        // From here on the arguments are valid: the specialized kernel's core and the engine do not check them again.
+        if (allowSpecialized && !withIndices && PoolKernelRegistry.TryGetValidated<T>(descriptor, out var specialized))
         {
             RunSpecialized(specialized!, descriptor.Layout, input, output, shape, outputShape, threads);
             return;
@@ -119,14 +120,34 @@ public static partial class Pooling
 
         var plan = new PoolPlan(descriptor, shape, outputShape);
         var work = EngineRoutes<T>.WorkOf(descriptor, withIndices);
-        // Channels first (and with indices), a unit of work is one (n, c) plane; channels last, one output row
-        // (n, od, oh) of all channels.
-        long units = work == EngineWork.ChannelsLast ? (long)shape.Batch * outputShape.Depth * outputShape.Height : shape.PlaneCount;
+        long units = EngineUnits(work, shape, outputShape);
 
         if (!ShouldSplit(units, shape.ElementCount, threads))
             EngineRoutes<T>.Run(work, plan, input, output, indices, 0, (int)units);
         else
             RunRangesInParallel(work, plan, input, output, withIndices ? indices[..(int)outputShape.ElementCount] : default, units, threads);
+    }
+
+    /// <summary>
+    /// The engine's units of work: channels first (and with indices), one (n, c) plane; channels last, one output row
+    /// (n, od, oh) of all channels.
+    /// </summary>
+    private static long EngineUnits(EngineWork work, PoolShape shape, PoolShape outputShape) =>
+        work == EngineWork.ChannelsLast ? (long)shape.Batch * outputShape.Depth * outputShape.Height : shape.PlaneCount;
+
+    /// <summary>The general engine on the calling thread, for arguments already validated (see <see cref="KernelArguments.RunEngine{T}"/>).</summary>
+    internal static void RunEngineValidated<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolShape outputShape)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Observed, the call goes through the public path so the monitor records it as a general run, as before.
+        if (Monitoring.PoolingInstrumentation.Enabled)
+        {
+            Run(descriptor, input, output, default, shape, maxDegreeOfParallelism: 1, withIndices: false, allowSpecialized: false);
+            return;
+        }
+        if (outputShape.ElementCount == 0) return;
+        var work = EngineRoutes<T>.WorkOf(descriptor, withIndices: false);
+        EngineRoutes<T>.Run(work, new PoolPlan(descriptor, shape, outputShape), input, output, default, 0, (int)EngineUnits(work, shape, outputShape));
     }
 
     // The parallel paths live in methods of their own: a lambda's closure is allocated where its captured variables
