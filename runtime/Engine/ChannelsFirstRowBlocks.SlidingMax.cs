@@ -52,8 +52,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// <summary>
     /// The taps of the commonest stride-2 windows as types, so that <see cref="MaxRowSliding"/> makes them with
     /// valign (an immediate shift) in straight-line code, as the generated kernels do, instead of a loop over
-    /// permutes with index vectors (general runs, stopwatch minimums: resnet50.stem 111 -> 79 us, vgg16.pool1 370 -> 300);
-    /// other windows loop.
+    /// permutes with index vectors; other windows loop.
     /// </summary>
     private interface IStrideTwoTaps
     {
@@ -175,7 +174,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
             // cells taken as they are (a maximum with -inf would be one more instruction per vector). Every cell here
             // is an input cell, so the NaN check takes each row's two vectors as one product on the FMA pipes (NaN if
             // either is; inf * 0 and overflow only send the plane to the exact path), not two additions on the pipes
-            // the maxima use: resnet50.stem's general run 83.1-84.8 to 80.6-83.0 us (stopwatch, best call, three processes).
+            // the maxima use.
             low = Vector512.Load(plane + rows[0] + first * Lanes);
             high = Vector512.Load(plane + rows[0] + first * Lanes + Lanes);
             if (TMax.NeedsNaNCheck) sum = Lanes512<T>.AddProduct(low, high, sum);

@@ -11,35 +11,29 @@ namespace KernelGen.Engine;
 /// <summary>
 /// The general engine's fast path for channels-first 2-d (or 1-d) pooling on AVX-512 with no horizontal dilation:
 /// every horizontal stride of 2 (VGG's and DenseNet's 2x2, ResNet's 3x3 stride 2, ...), average with a horizontal
-/// stride of 1, and max with a horizontal stride of 1 up to 5 wide. It is the generated kernels' structure with run-time parameters: the window's input rows
-/// are read in place, each block of 16 (float) or 8 (double) outputs reduces its taps in registers, and only blocks
-/// that reach past a row's ends load masked, with the identity outside.
+/// stride of 1, and max with a horizontal stride of 1 up to 5 wide. It follows the generated kernels' structure with
+/// run-time parameters: the window's input rows are read in place, each block of 16 (float) or 8 (double) outputs
+/// reduces its taps in registers, and only blocks that reach past a row's ends load masked, with the identity outside.
 /// </summary>
 /// <remarks>
 /// <para>Compared with preparing a padded, phase-split copy of the plane (<see cref="ChannelsFirstAnyRank{T}"/>), there
-/// is no extra pass over the data and no per-row call: on rows of a few dozen outputs those dominated (VGG16 pool1
-/// went from 1,344 to 545 us, DenseNet's transition from 129 to 84 us, stopwatch).</para>
+/// is no extra pass over the data and no per-row call, which dominate on rows of a few dozen outputs.</para>
 /// <para>Max slides phase blocks along the row (<see cref="MaxRowSliding"/>, and <see cref="MaxRowSlidingStride1"/>
-/// for stride 1): each input vector is reduced over the window's rows once and the taps are permutes of those
-/// registers, so max stays separable. That took resnet50.stem's general run from about 273 to 151 us (stopwatch
-/// minimum). A tap-by-tap stride-1 version tried earlier was much slower than the prepared path (SPPF 5x5: 421 against
-/// 161 us); the sliding one is faster up to 5 wide, and wider stride-1 windows stay on the prepared path.</para>
-/// <para>Rows of at most two vectors (late layers' 7- to 28-wide maps) take <see cref="TwoVectorRows"/>: two loads per
-/// input row with masks made once per call. Together with a NaN scan of small planes these took the general runs of
-/// googlenet.pool from 102 to 86 us, yolov8.sppf from 135 to 109 and vgg16.pool4 from 98 to 93 (stopwatch minimums,
-/// one process).</para>
+/// for stride 1; ChannelsFirstRowBlocks.SlidingMax.cs): each input vector is reduced over the window's rows once and
+/// the taps are permutes of those registers, so max stays separable. Wider stride-1 max windows stay on the any-rank
+/// path, whose one horizontal pass wins there.</para>
+/// <para>Rows of at most two vectors (late layers' 7- to 28-wide maps) take <see cref="TwoVectorRows"/>
+/// (ChannelsFirstRowBlocks.TwoVectorRows.cs): two loads per input row with masks made once per call.</para>
 /// <para>The sliding paths take vmaxps alone (<see cref="UncheckedMax512"/>) and sum every cell they load; a plane
 /// whose sum is NaN is pooled again with the two-instruction NaN-propagating maximum (see <see cref="MaxPlane"/>).
-/// The tap-by-tap path scans planes of up to 16 KB for NaN first.</para>
+/// The tap-by-tap path (ChannelsFirstRowBlocks.TapByTap.cs) scans planes of up to 16 KB for NaN first.</para>
 /// <para>Each output row's window rows and divisors are tabled once per call (<see cref="OutputRows"/>), not recomputed
-/// for every row of every plane: densenet.transition's general run went from 84-92 to 68 us, googlenet's from 86 to
-/// 76.</para>
+/// for every row of every plane.</para>
 /// <para>Average with a horizontal stride of 1 (Inception's 3x3) adds unaligned loads tap by tap, with the tap masks
-/// of the blocks at the rows' ends made once per call (inception.pool's general run: 530 us on the prepared-plane
-/// path, about 210 us here).</para>
+/// of the blocks at the rows' ends made once per call.</para>
 /// <para>Average keeps block-by-block sums with the taps in row-major window order; padding contributes the identity,
 /// so sums round exactly as in the other paths, and the result is bit-identical to them (the cross-ISA fingerprints
-/// in CI compare this path with the others).</para>
+/// compare this path with the others).</para>
 /// </remarks>
 internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -51,9 +45,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         (plan.Width.Stride == 2 || (plan.Width.Stride == 1 && (!plan.IsMax || plan.Width.Kernel <= MaxStride1Taps)));
 
     /// <summary>
-    /// Stride-1 max takes this path up to windows this wide. Measured against the prepared-plane path (stopwatch
-    /// minimums, one process): 3 wide 131 -> 112 us (googlenet) and 378 -> 354 us (112-wide rows), 5 wide 153 -> 148
-    /// and 1025 -> 1016 us, but 7 wide 204 -> 238 us, where the prepared path's one horizontal pass wins.
+    /// Stride-1 max takes this path up to windows this wide; from 7 wide the any-rank path's one horizontal pass is
+    /// faster (measurements in bench/notes.md).
     /// </summary>
     private const int MaxStride1Taps = 5;
 
@@ -107,7 +100,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// On the tap-by-tap path (<see cref="MaxRow"/>), planes up to this size are scanned for NaN first, so that a plane without one can take vmaxps alone
     /// (<see cref="UncheckedMax512"/>); the scan leaves such a plane in L1 for the pooling. Larger planes would be read
     /// from L2 twice, which costs more than the two-instruction NaN-propagating maximum saves (resnet50.stem's 49 KB
-    /// planes: 151 us without the scan, 171 us with it).
+    /// planes).
     /// </summary>
     private const int NaNScanBytes = 16 * 1024;
 
@@ -222,8 +215,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// Max pooling of one plane, every output row, with <typeparamref name="TMax"/>'s maximum. On the sliding paths,
     /// when <typeparamref name="TMax"/> needs a NaN check (<see cref="UncheckedMax512"/>), it sums every cell it loads
     /// and returns false if the sum is NaN (its output is then to be redone). The sum costs less than a separate scan
-    /// of the plane (which stayed in L1 only for small planes) or the propagating maximum's second instruction:
-    /// general runs of resnet50.stem 118 -> 111 us, batch32 1950 -> 1380-1500 us (stopwatch minimums).
+    /// of the plane (which stays in L1 only for small planes) or the propagating maximum's second instruction.
     /// </summary>
     private static unsafe bool MaxPlane<TMax>(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane,
         in Columns columns, bool sliding, TapPermutes taps) where TMax : IMax512

@@ -426,7 +426,7 @@ internal static class GlobalPlaneBlocks
     /// <remarks>
     /// Groups rather than sixteen vector parameters: the JIT inlines no method with more than 16 arguments, and called,
     /// the vectors went through the stack, whose 16-byte alignment split them across cache lines in some processes
-    /// (ResNet's 7x7 head ran in 11 or 20 us depending on the process).
+    /// (ResNet's 7x7 head ran at half speed in those).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> TransposeAndCombine<TOp>(Vector512<float> r, bool first, Quad s0to3, Quad s4to7, Quad s8to11, Quad s12to15)

@@ -10,8 +10,8 @@ namespace KernelGen.Engine;
 /// AveragePool or MaxPool with the feature map's size rather than a global pooling node.
 /// </summary>
 /// <remarks>
-/// The window engine would treat each plane as one output row of one cell: a whole row's set-up for a single value,
-/// about 300 ns a plane on ResNet-50's 7x7 head. Here a max is the plane's maximum, which global max pooling computes
+/// The window engine would treat each plane as one output row of one cell: a whole row's set-up for a single value.
+/// Here a max is the plane's maximum, which global max pooling computes
 /// exactly (max is exact in any order). An average must keep the window's order, cell by cell from the first, which is
 /// not global average pooling's stripe order: <see cref="GlobalPlaneBlocks.AverageInCellOrder"/> runs blocks of 16
 /// planes in that order, and the planes left over go through the window engine.
