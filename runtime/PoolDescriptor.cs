@@ -2,6 +2,8 @@ using System;
 using System.Globalization;
 using System.Text;
 
+using KernelGen.Shared;
+
 namespace KernelGen;
 
 /// <summary>
@@ -281,32 +283,35 @@ public readonly struct PoolDescriptor : IEquatable<PoolDescriptor>
 
     private static void ValidateAxis(PoolAxis axis, ReadOnlySpan<PoolAxis> axes, PoolMode mode, PoolConvention convention, ParameterNames names)
     {
+        var problems = PoolAxisRule.Check(axis.Kernel, axis.Stride, axis.PadBegin, axis.PadEnd, axis.Dilation,
+            isAverage: mode == PoolMode.Average, pyTorchLimits: convention == PoolConvention.PyTorch);
+        if (problems == AxisProblems.None) return;
+
         // Messages quote every axis; they are built only when a check fails, so a valid descriptor allocates nothing.
+        // The first problem in AxisProblems' order is reported.
         string kernel = NameOf(names, "kernel", "kernelShape"), stride = NameOf(names, "stride", "strides");
         string padding = NameOf(names, "padding", "pads"), dilation = NameOf(names, "dilation", "dilations");
-        if (axis.Kernel < 1)
+        if (Has(problems, AxisProblems.KernelBelowOne))
             throw new ArgumentOutOfRangeException(kernel, axis.Kernel, $"Every kernel size must be at least 1; got kernel {Describe(axes)}.");
-        if (axis.Stride < 1)
+        if (Has(problems, AxisProblems.StrideBelowOne))
             throw new ArgumentOutOfRangeException(stride, axis.Stride, $"Every stride must be at least 1; got stride {Describe(axes)}.");
-        if (axis.Dilation < 1)
+        if (Has(problems, AxisProblems.DilationBelowOne))
             throw new ArgumentOutOfRangeException(dilation, axis.Dilation, $"Every dilation must be at least 1; got dilation {Describe(axes)}.");
-        if (axis.PadBegin < 0 || axis.PadEnd < 0)
+        if (Has(problems, AxisProblems.NegativePadding))
             throw new ArgumentOutOfRangeException(padding, Math.Min(axis.PadBegin, axis.PadEnd), $"Padding must not be negative; got padding {Describe(axes)}.");
-
-        long effective = (long)(axis.Kernel - 1) * axis.Dilation + 1; // up to 2^62: never compared in 32 bits
-        if (axis.PadBegin >= effective || axis.PadEnd >= effective)
+        long effective = PoolAxisRule.EffectiveKernel(axis.Kernel, axis.Dilation);
+        if (Has(problems, AxisProblems.PaddingNotBelowEffectiveKernel))
             throw new ArgumentOutOfRangeException(padding, Math.Max(axis.PadBegin, axis.PadEnd),
                 $"Padding must be smaller than the effective kernel (k - 1) * d + 1 = {effective} (kernel {axis.Kernel}, dilation {axis.Dilation}); got padding {Describe(axes)}.");
-
-        if (convention != PoolConvention.PyTorch) return;
-        if (axis.PadBegin != axis.PadEnd)
+        if (Has(problems, AxisProblems.AsymmetricPadding))
             throw new ArgumentException($"PyTorch pads both sides of an axis equally; got begin {axis.PadBegin} and end {axis.PadEnd} ({Describe(axes)}). Use the ONNX convention for asymmetric padding.", padding);
-        if (axis.PadBegin > axis.Kernel / 2)
+        if (Has(problems, AxisProblems.PaddingOverHalfKernel))
             throw new ArgumentOutOfRangeException(padding, axis.PadBegin,
                 $"PyTorch requires padding at most half the kernel: padding {axis.PadBegin} > {axis.Kernel} / 2 ({Describe(axes)}).");
-        if (mode == PoolMode.Average && axis.Dilation != 1)
-            throw new ArgumentOutOfRangeException(dilation, axis.Dilation, $"PyTorch's average pooling has no dilation; got dilation {axis.Dilation}. Use the ONNX convention for dilated average pooling.");
+        throw new ArgumentOutOfRangeException(dilation, axis.Dilation, $"PyTorch's average pooling has no dilation; got dilation {axis.Dilation}. Use the ONNX convention for dilated average pooling.");
     }
+
+    private static bool Has(AxisProblems problems, AxisProblems problem) => (problems & problem) != 0;
 
     private static string Describe(ReadOnlySpan<PoolAxis> axes)
     {

@@ -111,28 +111,48 @@ public static partial class Pooling
         int threads = Threads(maxDegreeOfParallelism);
         if (outputShape.ElementCount == 0) return; // empty batch or no channels: nothing to do
 
-        if (allowSpecialized && !withIndices && PoolKernelRegistry.TryGetForShape<T>(descriptor, shape, outputShape, out var specialized, out _))
+        // From here on the arguments are valid: the specialized kernel's core and the engine do not check them again.
+        if (allowSpecialized && !withIndices && PoolKernelRegistry.TryGetValidatedForShape<T>(descriptor, shape, outputShape, out var specialized))
         {
             RunSpecialized(specialized!, descriptor.Layout, input, output, shape, outputShape, threads);
             return;
         }
 
         var plan = new PoolPlan(descriptor, shape, outputShape);
-        var kernel = withIndices ? KernelKind.MaxWithIndices
-            : descriptor.Layout == PoolLayout.ChannelsLast ? KernelKind.ChannelsLast : KernelKind.ChannelsFirst;
-        // Channels first (and with indices), a unit of work is one (n, c) plane; channels last, one output row
-        // (n, od, oh) of all channels.
-        long units = kernel == KernelKind.ChannelsLast ? (long)shape.Batch * outputShape.Depth * outputShape.Height : shape.PlaneCount;
+        var work = EngineRoutes<T>.WorkOf(descriptor, withIndices);
+        long units = EngineUnits(work, shape, outputShape);
 
         if (!ShouldSplit(units, shape.ElementCount, threads))
-            RunRange(kernel, plan, input, output, indices, 0, (int)units);
+            EngineRoutes<T>.Run(work, plan, input, output, indices, 0, (int)units);
         else
-            RunRangesInParallel(kernel, plan, input, output, withIndices ? indices[..(int)outputShape.ElementCount] : default, units, threads);
+            RunRangesInParallel(work, plan, input, output, withIndices ? indices[..(int)outputShape.ElementCount] : default, units, threads);
+    }
+
+    /// <summary>
+    /// The engine's units of work: channels first (and with indices), one (n, c) plane; channels last, one output row
+    /// (n, od, oh) of all channels.
+    /// </summary>
+    private static long EngineUnits(EngineWork work, PoolShape shape, PoolShape outputShape) =>
+        work == EngineWork.ChannelsLast ? (long)shape.Batch * outputShape.Depth * outputShape.Height : shape.PlaneCount;
+
+    /// <summary>The general engine on the calling thread, for arguments already validated (see <see cref="KernelArguments.RunEngine{T}"/>).</summary>
+    internal static void RunEngineValidated<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolShape outputShape)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Observed, the call goes through the public path so the monitor records it as a general run, as before.
+        if (Monitoring.PoolingInstrumentation.Enabled)
+        {
+            Run(descriptor, input, output, default, shape, maxDegreeOfParallelism: 1, withIndices: false, allowSpecialized: false);
+            return;
+        }
+        if (outputShape.ElementCount == 0) return;
+        var work = EngineRoutes<T>.WorkOf(descriptor, withIndices: false);
+        EngineRoutes<T>.Run(work, new PoolPlan(descriptor, shape, outputShape), input, output, default, 0, (int)EngineUnits(work, shape, outputShape));
     }
 
     // The parallel paths live in methods of their own: a lambda's closure is allocated where its captured variables
     // are declared, and declared in an entry point it would cost an allocation on every call, parallel or not.
-    private static unsafe void RunRangesInParallel<T>(KernelKind kernel, PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long units, int threads)
+    private static unsafe void RunRangesInParallel<T>(EngineWork work, PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long units, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         fixed (T* inputPointer = input)
@@ -141,7 +161,7 @@ public static partial class Pooling
         {
             nint inputAddress = (nint)inputPointer, outputAddress = (nint)outputPointer, indicesAddress = (nint)indicesPointer;
             int inputLength = input.Length, outputLength = (int)plan.Output.ElementCount, indicesLength = indices.Length;
-            ForEachRange(units, threads, (first, count) => RunRange(kernel, plan,
+            ForEachRange(units, threads, (first, count) => EngineRoutes<T>.Run(work, plan,
                 new ReadOnlySpan<T>((void*)inputAddress, inputLength), new Span<T>((void*)outputAddress, outputLength),
                 new Span<long>((void*)indicesAddress, indicesLength), first, count));
         }
@@ -177,55 +197,6 @@ public static partial class Pooling
         }
     }
 
-    private enum KernelKind { ChannelsFirst, ChannelsLast, MaxWithIndices }
-
-    /// <summary>The general engine's routes, in the order RouteOf tries them.</summary>
-    internal enum Route
-    {
-        ClampedWindows, WholePlaneWindows, NarrowRowsMax, FlatPlaneMax, FlatPairsAverage, NarrowRowsAverage, FlatSameAverage,
-        ChannelsFirstRowBlocks, ChannelsFirstPooling, ChannelsLastPooling, MaxIndicesPooling,
-    }
-
-    /// <summary>Which route of the general engine pools <paramref name="plan"/>: the first whose condition holds.</summary>
-    private static Route RouteOf<T>(KernelKind kernel, in PoolPlan plan) where T : unmanaged, IFloatingPointIeee754<T> => kernel switch
-    {
-        // Windows longer than the input first: the other paths size their tables by the window (the indices path does not).
-        not KernelKind.MaxWithIndices when ClampedWindows<T>.Applies(plan) => Route.ClampedWindows,
-        KernelKind.ChannelsFirst when WholePlaneWindows<T>.Applies(plan) => Route.WholePlaneWindows,
-        KernelKind.ChannelsFirst when NarrowRowsMax<T>.Applies(plan) => Route.NarrowRowsMax,
-        KernelKind.ChannelsFirst when FlatPlaneMax<T>.Applies(plan) => Route.FlatPlaneMax,
-        KernelKind.ChannelsFirst when FlatPairsAverage<T>.Applies(plan) => Route.FlatPairsAverage,
-        KernelKind.ChannelsFirst when NarrowRowsAverage<T>.Applies(plan) => Route.NarrowRowsAverage,
-        KernelKind.ChannelsFirst when FlatSameAverage<T>.Applies(plan) => Route.FlatSameAverage,
-        KernelKind.ChannelsFirst when ChannelsFirstRowBlocks<T>.Applies(plan) => Route.ChannelsFirstRowBlocks,
-        KernelKind.ChannelsFirst => Route.ChannelsFirstPooling,
-        KernelKind.ChannelsLast => Route.ChannelsLastPooling,
-        _ => Route.MaxIndicesPooling,
-    };
-
-    /// <summary>The route a channels-first (or channels-last) operation without indices takes.</summary>
-    internal static Route RouteOf<T>(in PoolPlan plan) where T : unmanaged, IFloatingPointIeee754<T> =>
-        RouteOf<T>(plan.Descriptor.Layout == PoolLayout.ChannelsLast ? KernelKind.ChannelsLast : KernelKind.ChannelsFirst, plan);
-
-    private static void RunRange<T>(KernelKind kernel, in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long first, int count)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (RouteOf<T>(kernel, plan))
-        {
-            case Route.ClampedWindows: ClampedWindows<T>.Run(plan, input, output, first, count); break;
-            case Route.WholePlaneWindows: WholePlaneWindows<T>.Run(plan, input, output, first, count); break;
-            case Route.NarrowRowsMax: NarrowRowsMax<T>.Run(plan, input, output, first, count); break;
-            case Route.FlatPlaneMax: FlatPlaneMax<T>.Run(plan, input, output, first, count); break;
-            case Route.FlatPairsAverage: FlatPairsAverage<T>.Run(plan, input, output, first, count); break;
-            case Route.NarrowRowsAverage: NarrowRowsAverage<T>.Run(plan, input, output, first, count); break;
-            case Route.FlatSameAverage: FlatSameAverage<T>.Run(plan, input, output, first, count); break;
-            case Route.ChannelsFirstRowBlocks: ChannelsFirstRowBlocks<T>.Run(plan, input, output, first, count); break;
-            case Route.ChannelsFirstPooling: ChannelsFirstPooling<T>.Run(plan, input, output, first, count); break;
-            case Route.ChannelsLastPooling: ChannelsLastPooling<T>.Run(plan, input, output, first, count); break;
-            default: MaxIndicesPooling<T>.Run(plan, input, output, indices, first, count); break;
-        }
-    }
-
     private static void Global<T>(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolLayout layout, int maxDegreeOfParallelism, bool observed = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -238,15 +209,15 @@ public static partial class Pooling
         if (outputShape.ElementCount == 0) return;
 
         int planeSize = (int)shape.PlaneSize, channels = shape.Channels;
-        bool channelsLast = layout == PoolLayout.ChannelsLast;
-        long units = channelsLast ? shape.Batch : shape.PlaneCount;
+        var route = GlobalRoutes<T>.Select(mode, layout, channels).Run;
+        long units = layout == PoolLayout.ChannelsLast ? shape.Batch : shape.PlaneCount;
         if (!ShouldSplit(units, shape.ElementCount, threads))
-            RunGlobalRange(mode, channelsLast, input, output, planeSize, channels, 0, (int)units);
+            route(mode, input, output, planeSize, channels, 0, (int)units);
         else
-            RunGlobalInParallel(mode, channelsLast, input, output[..(int)outputShape.ElementCount], planeSize, channels, units, threads);
+            RunGlobalInParallel(route, mode, input, output[..(int)outputShape.ElementCount], planeSize, channels, units, threads);
     }
 
-    private static unsafe void RunGlobalInParallel<T>(PoolMode mode, bool channelsLast, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long units, int threads)
+    private static unsafe void RunGlobalInParallel<T>(GlobalRunner<T> route, PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long units, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         fixed (T* inputPointer = input)
@@ -254,17 +225,10 @@ public static partial class Pooling
         {
             nint inputAddress = (nint)inputPointer, outputAddress = (nint)outputPointer;
             int inputLength = input.Length, outputLength = output.Length;
-            ForEachRange(units, threads, (first, count) => RunGlobalRange(mode, channelsLast,
+            ForEachRange(units, threads, (first, count) => route(mode,
                 new ReadOnlySpan<T>((void*)inputAddress, inputLength), new Span<T>((void*)outputAddress, outputLength),
                 planeSize, channels, first, count));
         }
-    }
-
-    private static void RunGlobalRange<T>(PoolMode mode, bool channelsLast, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long first, int count)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (channelsLast) GlobalPooling<T>.RunChannelsLast(mode, input, output, planeSize, channels, first, count);
-        else GlobalPooling<T>.RunChannelsFirst(mode, input, output, planeSize, first, count);
     }
 
     /// <summary>Whether to split the work across threads: only when there is more than one unit and enough work to pay for it.</summary>

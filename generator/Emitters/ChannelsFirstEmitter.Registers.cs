@@ -58,7 +58,7 @@ internal sealed partial class ChannelsFirstEmitter
             w.Line("long planeSize = (long)height * width, outPlaneSize = (long)outHeight * outWidth;");
             EmitWholePlanes(w, $"(outWidth + {lanes - 1}) / {lanes} * {lanes} - outWidth"); // stores stop at the row's last block (a half stores less)
             // Narrow planes are many and small: each method runs them all, so its masks and constants are set up once per
-            // call, not per plane, whatever the JIT inlines (with dynamic PGO off, a per-plane call made inception 20% slower).
+            // call, not per plane, whatever the JIT inlines (with dynamic PGO off a per-plane call is markedly slower).
             using (w.Block("switch (blocks)"))
             {
                 for (int blocks = 1; blocks <= MaxRegisterBlocks; blocks++)
@@ -393,9 +393,8 @@ internal sealed partial class ChannelsFirstEmitter
     /// PyTorch's order (row by row, left to right, from +0) for each output. With <paramref name="completes"/>, the
     /// oldest open window takes its last row and is complete, as <c>sum{b}</c>; the others move up one, and a new one
     /// opens from +0. Each row's taps are made once, and the sums of the rows' windows are independent chains of
-    /// additions the core overlaps. Every other addition is <c>KernelLanes512.Add</c>, the same sum on the FMA pipes:
-    /// inception NCHW took 63 us with every addition on the add pipes, 57 with every other one on the FMA pipes
-    /// (stopwatch; one in three there, 57 too). Before the first output row, <paramref name="openWindows"/> says how
+    /// additions the core overlaps. Every other addition is <c>KernelLanes512.Add</c>, the same sum on the FMA pipes,
+    /// which relieves the add pipes. Before the first output row, <paramref name="openWindows"/> says how
     /// many windows have opened, and only those take the row.
     /// </summary>
     private void EmitRowEnters(SourceWriter w, RegisterRow row, bool completes, int openWindows = int.MaxValue)
@@ -465,8 +464,7 @@ internal sealed partial class ChannelsFirstEmitter
     /// <summary>
     /// Declares <c>divisor{b}</c> for each output block of the output row whose window starts at input row <c>top</c>:
     /// the divisors made once per call when the row factor is KernelHeight, else the column factors times the row's
-    /// factor. Inception NCHW took 56 us multiplying in every row, 51 so (stopwatch, best call); comparing the factor
-    /// as a float instead of an int, 52.
+    /// factor, rather than multiplying in every row.
     /// </summary>
     private void EmitRowDivisors(SourceWriter w, RegisterRow row, int outBlocks)
     {
@@ -591,8 +589,7 @@ internal sealed partial class ChannelsFirstEmitter
     /// <summary>
     /// Tap <paramref name="kw"/> of output block <paramref name="b"/>: loaded unaligned when its cells lie inside the row
     /// for every width the row's method takes, else one valign of the row's vectors. Loads run on the load ports, where
-    /// valign shares pipes with the additions: inception NCHW took 56 us so, against 61 with a valign for every tap
-    /// (stopwatch).
+    /// valign shares pipes with the additions.
     /// </summary>
     private string Tap(Phases phases, RegisterRow row, int b, int kw)
     {

@@ -47,7 +47,7 @@ internal abstract class KernelEmitter
     {
         writer.Line("/// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref=\"Descriptor\"/>.</summary>");
         writer.Line("[ModuleInitializer]");
-        writer.Line($"internal static void Register() => global::KernelGen.PoolKernelRegistry.Register<{T}>(Descriptor, Run, \"{Configuration.KernelName}\");");
+        writer.Line($"internal static void Register() => global::KernelGen.PoolKernelRegistry.Register<{T}>(Descriptor, Run, RunValidated, \"{Configuration.KernelName}\");");
         writer.Line();
         writer.Line("/// <summary>The widest of the kernel's vector paths this machine runs (the JIT keeps that one), or \"Scalar\".</summary>");
         string paths = string.Concat(VectorIsa.All.Select(isa => $"{isa.Condition} ? \"{isa.Vector}\" : "));
@@ -164,8 +164,9 @@ internal abstract class KernelEmitter
     }
 
     /// <summary>
-    /// Opens the validated entry point every kernel has: its doc comment, its signature, the one argument check and the
-    /// early return for an empty batch. The caller writes the rest of the body and disposes the scope.
+    /// Writes the entry point every kernel has, <c>Run</c>, which checks the arguments once, and opens the core it calls,
+    /// <c>RunValidated</c> (registered for <c>Pooling.Run</c>, which checks them itself), down to the early return for an
+    /// empty batch. The caller writes the rest of the core and disposes the scope.
     /// </summary>
     protected SourceWriter.Scope BeginRun(SourceWriter w)
     {
@@ -174,8 +175,18 @@ internal abstract class KernelEmitter
         w.Line($"/// Pools <paramref name=\"input\"/> (shape <paramref name=\"shape\"/>, {layout}) into <paramref name=\"output\"/> on the calling");
         w.Line("/// thread. Every argument is checked here, once; the loops below read and write without bounds checks.");
         w.Line("/// </summary>");
-        var scope = w.Block($"public static void Run(ReadOnlySpan<{T}> input, Span<{T}> output, global::KernelGen.PoolShape shape)");
-        w.Line("var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);");
+        using (w.Block($"public static void Run(ReadOnlySpan<{T}> input, Span<{T}> output, global::KernelGen.PoolShape shape)"))
+        {
+            w.Line("KernelArguments.Validate(Descriptor, input, output, shape);");
+            w.Line("RunValidated(input, output, shape);");
+        }
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// <see cref=\"Run\"/> on arguments <c>KernelArguments.Validate</c> has accepted: <c>Pooling.Run</c> checks them once,");
+        w.Line("/// before it splits the work, and calls this on each part.");
+        w.Line("/// </summary>");
+        var scope = w.Block($"private static void RunValidated(ReadOnlySpan<{T}> input, Span<{T}> output, global::KernelGen.PoolShape shape)");
+        w.Line("var outputShape = Descriptor.GetOutputShape(shape);");
         w.Line("if (outputShape.ElementCount == 0) return;");
         if (HandsSmallPlanesToEngine)
         {
@@ -183,7 +194,7 @@ internal abstract class KernelEmitter
             w.Line($"if (KernelArguments.EngineHasPlanePath<{T}>(Descriptor, shape, outputShape))");
             using (w.Block(""))
             {
-                w.Line("global::KernelGen.Pooling.RunGeneral(Descriptor, input, output, shape, maxDegreeOfParallelism: 1);");
+                w.Line("KernelArguments.RunEngine(Descriptor, input, output, shape, outputShape);");
                 w.Line("return;");
             }
         }

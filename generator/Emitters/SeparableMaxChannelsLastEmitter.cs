@@ -23,7 +23,7 @@ namespace KernelGen.Generator.Emitters;
 /// When two output rows' windows overlap (vertical stride below the kernel height), a pass takes both: it reads
 /// StrideHeight + KernelHeight rows, each once, and reduces their common KernelHeight - StrideHeight rows once. For
 /// ResNet's 3x3 stride-2 stem in NHWC that reads the shared row once instead of twice (each row is 28 KB, so the
-/// second read came from L2): 58 to 52 us. Horizontal stride 1 also shares the middle of the window between
+/// second read would come from L2). Horizontal stride 1 also shares the middle of the window between
 /// neighbouring columns: a step of two output columns reduces their common KernelWidth - 1 column maxima once. A 3x3
 /// stride-1 window then costs 3 maxima per output instead of 8, a 5x5 one 5 instead of 24.
 /// </para>

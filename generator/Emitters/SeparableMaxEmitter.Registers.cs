@@ -25,8 +25,7 @@ internal sealed partial class SeparableMaxEmitter
     /// <summary>
     /// Rows whose last vector holds half a vector of cells or fewer (YOLO's 20-wide rows: 16 + 4 floats) keep that block
     /// in a 256-bit register, when every tap is within half a vector of the lane it feeds (see RegisterRow.Shifted).
-    /// Zen 4 runs a 256-bit operation in half the pipe time of a 512-bit one: yolov8.sppf NCHW went from 24.9-25.2 to
-    /// 20.9-21.2 us (stopwatch, three processes).
+    /// Zen 4 runs a 256-bit operation in half the pipe time of a 512-bit one.
     /// </summary>
     private bool HasHalfLastRows => HasRegisterPath && TapsWithinHalfVector;
 

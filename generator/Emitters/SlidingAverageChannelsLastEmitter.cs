@@ -191,8 +191,8 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
             bool hoistedDivisors = VaryingDivisor && isa is not null;
             if (hoistedDivisors)
             {
-                // A window wholly inside the row divides by rowFactor * KernelWidth, made once per sweep: making and
-                // broadcasting each step's divisor took inception NHWC 54 us against 51-52 (stopwatch, best call).
+                // A window wholly inside the row divides by rowFactor * KernelWidth, made once per sweep rather than
+                // made and broadcast at each step.
                 for (int g = 0; g < RowsPerPass; g++)
                     w.Line($"var fullDivisor{g} = {isa!.Vector}.Create(rowFactor{g} * KernelWidth);");
             }

@@ -1,5 +1,4 @@
 // netstandard2.0 lacks the types the compiler needs for init accessors and records.
-namespace System.Runtime.CompilerServices
-{
-    internal static class IsExternalInit { }
-}
+namespace System.Runtime.CompilerServices;
+
+internal static class IsExternalInit { }

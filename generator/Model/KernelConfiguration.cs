@@ -3,12 +3,6 @@ using KernelGen.Shared;
 
 namespace KernelGen.Generator.Model;
 
-/// <summary>The generator's copy of <c>KernelGen.PoolMode</c> (the generator cannot reference the runtime).</summary>
-internal enum PoolMode { Max = 0, Average = 1 }
-
-/// <summary>The generator's copy of <c>KernelGen.PoolLayout</c>.</summary>
-internal enum PoolLayout { ChannelsFirst = 0, ChannelsLast = 1 }
-
 internal enum ElementKind { Float, Double }
 
 /// <summary>
@@ -31,9 +25,9 @@ internal sealed record KernelConfiguration(
 
     public string ElementType => Element == ElementKind.Float ? "float" : "double";
 
-    public long EffectiveKernelHeight => (KernelHeight - 1L) * Dilation + 1;
+    public long EffectiveKernelHeight => PoolAxisRule.EffectiveKernel(KernelHeight, Dilation);
 
-    public long EffectiveKernelWidth => (KernelWidth - 1L) * Dilation + 1;
+    public long EffectiveKernelWidth => PoolAxisRule.EffectiveKernel(KernelWidth, Dilation);
 
     /// <summary>
     /// The kernel's name, XNNPACK style: what it is, readable from the name alone. For example
@@ -62,26 +56,31 @@ internal sealed record KernelConfiguration(
             yield return ("mode", $"the mode must be PoolMode.Max or PoolMode.Average, not {(int)Mode}");
         if (Layout is not (PoolLayout.ChannelsFirst or PoolLayout.ChannelsLast))
             yield return ("Layout", $"the layout must be PoolLayout.ChannelsFirst or PoolLayout.ChannelsLast, not {(int)Layout}");
-        if (KernelHeight < 1 || KernelWidth < 1)
+        // Each axis against the limits PoolDescriptor enforces (shared-src/PoolAxisRule.cs); [PoolKernel] follows PyTorch's.
+        var axes = PoolAxisRule.Check(KernelHeight, StrideHeight, PadHeight, PadHeight, Dilation, !IsMax, pyTorchLimits: true)
+            | PoolAxisRule.Check(KernelWidth, StrideWidth, PadWidth, PadWidth, Dilation, !IsMax, pyTorchLimits: true);
+        if (Has(axes, AxisProblems.KernelBelowOne))
             yield return ("size", $"the window must be at least 1x1, not {KernelHeight}x{KernelWidth}");
-        if (StrideHeight < 1 || StrideWidth < 1)
+        if (Has(axes, AxisProblems.StrideBelowOne))
             yield return ("stride", $"the stride must be at least 1 on both axes, not {StrideHeight}x{StrideWidth}");
-        if (Dilation < 1)
+        if (Has(axes, AxisProblems.DilationBelowOne))
             yield return ("Dilation", $"the dilation must be at least 1, not {Dilation}");
-        if (PadHeight < 0 || PadWidth < 0)
+        if (Has(axes, AxisProblems.NegativePadding))
             yield return ("Padding", $"padding must not be negative, got {PadHeight}x{PadWidth}");
-        else if (KernelHeight >= 1 && KernelWidth >= 1 && Dilation >= 1)
+        else if (!Has(axes, AxisProblems.KernelBelowOne | AxisProblems.DilationBelowOne))
         {
-            if (PadHeight >= EffectiveKernelHeight || PadWidth >= EffectiveKernelWidth)
+            if (Has(axes, AxisProblems.PaddingNotBelowEffectiveKernel))
                 yield return ("Padding", $"padding {PadHeight}x{PadWidth} must be smaller than the effective kernel {EffectiveKernelHeight}x{EffectiveKernelWidth}");
-            else if (PadHeight > KernelHeight / 2 || PadWidth > KernelWidth / 2)
+            else if (Has(axes, AxisProblems.PaddingOverHalfKernel))
                 yield return ("Padding", $"padding {PadHeight}x{PadWidth} must be at most half the kernel {KernelHeight}x{KernelWidth} (PyTorch's limit)");
         }
-        if (!IsMax && Dilation != 1)
+        if (Has(axes, AxisProblems.DilatedAverage))
             yield return ("Dilation", "average pooling has no dilation (PyTorch's avg_pool2d); remove Dilation");
         if (IsMax && DivisorOverride != 0)
             yield return ("DivisorOverride", "DivisorOverride applies to average pooling only");
         if (IsMax && !CountIncludePad)
             yield return ("CountIncludePad", "CountIncludePad applies to average pooling only");
     }
+
+    private static bool Has(AxisProblems problems, AxisProblems problem) => (problems & problem) != 0;
 }

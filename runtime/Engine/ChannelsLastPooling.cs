@@ -20,22 +20,35 @@ namespace KernelGen.Engine;
 /// </remarks>
 internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    // Output row r is (n, od, oh) flattened: all its output cells and channels.
+
+    /// <summary>Whether max takes the sliding path (<see cref="ChannelsLastSlidingMax{T}"/>) inside <see cref="RunWindows"/>.</summary>
+    public static bool TakesSlidingMax(in PoolPlan plan) =>
+        ChannelsLastSlidingMax<T>.Applies(plan) && ChannelsLastSlidingMax<T>.IsCheaperThanSeparable(plan);
+
+    /// <summary>Whether max goes separably (<see cref="RunSeparableMax"/>); asked after <see cref="TakesSlidingMax"/>.</summary>
+    public static bool TakesSeparableMax(in PoolPlan plan) => plan.IsMax && SeparableIsCheaper(plan);
+
     /// <summary>
-    /// Pools output rows <c>[firstRow, firstRow + rowCount)</c>, where row r is (n, od, oh) flattened: all its output
-    /// cells and channels.
+    /// Pools output rows <c>[firstRow, firstRow + rowCount)</c> separably (max only).
+    /// </summary>
+    public static void RunSeparableMax(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
+    {
+        if (plan.Input.Channels == 0) return;
+        MaxSeparable(plan, input, output, firstRow, rowCount);
+    }
+
+    /// <summary>
+    /// Pools output rows <c>[firstRow, firstRow + rowCount)</c> window by window, with the sliding paths where they
+    /// apply.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
+    public static void RunWindows(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
     {
         AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
         int channels = plan.Input.Channels;
         if (channels == 0) return;
-        bool slidingMax = ChannelsLastSlidingMax<T>.Applies(plan) && ChannelsLastSlidingMax<T>.IsCheaperThanSeparable(plan);
-        if (plan.IsMax && !slidingMax && SeparableIsCheaper(plan))
-        {
-            MaxSeparable(plan, input, output, firstRow, rowCount);
-            return;
-        }
+        bool slidingMax = TakesSlidingMax(plan);
         long rowsPerImage = (long)depth.Output * height.Output;
         int imageSize = plan.InputPlane * channels;
         int[] taps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel * width.Kernel);
@@ -153,8 +166,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
     /// <summary>
     /// Whether the separable max reads clearly fewer vectors per output cell: about k_h x stride_w for the window's
     /// rows (the scratch row covers every input column) plus k_w, against k_h x k_w cell by cell; the scratch row's
-    /// store and reload are the margin. Measured (stopwatch): YOLO's 5x5 s1 98 -> 44 us, GoogLeNet's 3x3 s1 63 -> 53,
-    /// but VGG's 2x2 s2 28 -> 38 and ResNet's 3x3 s2 unchanged, so those stay cell by cell.
+    /// store and reload are the margin. It pays for YOLO's 5x5 s1 and GoogLeNet's 3x3 s1, not for VGG's 2x2 s2 or
+    /// ResNet's 3x3 s2, which stay cell by cell (measurements in bench/notes.md).
     /// </summary>
     private static bool SeparableIsCheaper(in PoolPlan plan)
     {
@@ -182,8 +195,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         using var widthWindows = new AxisWindows(width);
         // With stride 1, the output cells whose windows lie inside the row are one flat reduction per row: channel j of
         // cell ow is the maximum over kw of scratch value (ow + kw * dilation - padBegin) * C + j, the same taps at
-        // consecutive offsets for consecutive cells. One call per row instead of one per cell (googlenet's 3x3 on
-        // 192 channels: 43 -> 36 us, YOLO's 5x5 on 256: 44 -> 34 us, stopwatch minimums).
+        // consecutive offsets for consecutive cells. One call per row instead of one per cell.
         int interiorFirst = 0, interiorEnd = 0;
         if (width.Stride == 1)
         {

@@ -16,7 +16,7 @@ namespace KernelGen.Engine;
 /// The separable path (<see cref="ChannelsLastPooling{T}"/>) stores the rows' maxima to a scratch row and reads them
 /// back, and makes kh - 1 + kw - 1 maxima per output vector; here a 3x3 window takes 4.5 (12 down the rows and 6
 /// across for four cells), and nothing goes through memory. Cell by cell, a 3x3 stride 2 window takes 8 maxima and 9
-/// loads per output vector, here 6.5 and 6.75: resnet50.stem NHWC general 90 -> 65 us (stopwatch). Max is exact in any order, NaN propagates (the
+/// loads per output vector, here 6.5 and 6.75. Max is exact in any order, NaN propagates (the
 /// two-instruction maximum), and the result gets +0 added so that a zero maximum is +0, as everywhere in the engine.
 /// </remarks>
 internal static class ChannelsLastSlidingMax<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -34,8 +34,8 @@ internal static class ChannelsLastSlidingMax<T> where T : unmanaged, IFloatingPo
     /// <summary>
     /// Whether this path makes fewer maxima per four output vectors than the separable one, which makes kh - 1 down
     /// the rows and kw - 1 across a vector and stores and reloads a scratch row (counted as 2 more). A 3x3 window
-    /// takes 18 here against 24 (googlenet NHWC 40 -> 26.5 us, stopwatch), a 5x5 one 46 against 40, so YOLO's stays
-    /// separable (33.5-39 us there against 47.5 here).
+    /// takes 18 here against 24, a 5x5 one 46 against 40, so YOLO's stays separable (the timings agree; see
+    /// bench/notes.md).
     /// </summary>
     /// <remarks>
     /// With stride 2 the separable path reads a scratch cell per input column, twice the output's, so it stays out:

@@ -8,9 +8,10 @@ using KernelGen.Specialization;
 namespace KernelGen.Engine;
 
 /// <summary>
-/// The general engine's path for channels-first 2-d max pooling on small planes, on AVX-512, with stride 1 and "same"
-/// width (GoogLeNet's 3x3 p1, YOLO's SPPF 5x5 p2, 7x7 p3, ...) or 2x2 stride 2 on an even width (VGG's): the
-/// horizontal pass runs over the whole plane as one flat sequence of vectors, not row by row.
+/// The general engine's path for channels-first 2-d max pooling on small planes, on AVX-512: 2x2 stride 2 on an even
+/// width (VGG's late layers), and stride 1 with "same" width where <see cref="NarrowRowsMax{T}"/> does not take the
+/// rows (wider than four vectors, or a window not centred or reaching further than 3). The horizontal pass runs over
+/// the whole plane as one flat sequence of vectors, not row by row.
 /// </summary>
 /// <remarks>
 /// <para>The late layers' feature maps are 7 to 40 cells wide, so a row is one to three vectors, and a path that works
@@ -119,8 +120,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
 
         int length = outHeight * w;
         // FlatColumns.KnownReach and Lanes512.HasNaN say the same as this switch and the checks above, but with them
-        // the JIT compiled this method so that the pairs path ran 5% slower (vgg16.pool4 28 -> 29-30 us, every one of
-        // five processes): kept as written.
+        // the JIT compiled this method so that the pairs path ran slower: kept as written.
         bool centred = width.Kernel == 2 * width.PadBegin + 1;
         switch (centred ? width.PadBegin : 0)
         {
@@ -134,8 +134,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>
     /// 2x2 stride 2 (see <see cref="IsPairs"/>): each output row's two input rows into the scratch plane, then the
-    /// whole scratch plane's even and odd cells at once. Measured against the row-by-row path on vgg16.pool4 (general,
-    /// stopwatch): a hand-written version of this ran in 24 us, 36 us with the NaN scan, against 80 us.
+    /// whole scratch plane's even and odd cells at once, which on small planes beats the row-by-row path by far.
     /// </summary>
     private static unsafe bool Pairs<TMax>(T* plane, T* maxima, T* output, int outHeight, int w) where TMax : IMax512
     {

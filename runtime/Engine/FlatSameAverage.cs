@@ -11,8 +11,9 @@ namespace KernelGen.Engine;
 /// in one flat pass, 16 (float) or 8 (double) at a time regardless of where rows end.
 /// </summary>
 /// <remarks>
-/// <para>Inception's maps are 35 wide: row by row, a row is three vectors of which the last holds 3 cells, and the
-/// row-by-row path (<see cref="ChannelsFirstRowBlocks{T}"/>) spent about 230 us on inception.pool. Here the plane is
+/// <para>It takes the small planes <see cref="NarrowRowsAverage{T}"/> does not: rows wider than four vectors (of
+/// doubles, Inception's 35-wide maps already), and windows that are not centred or reach further than 3. Row by row, a
+/// row's last vector is mostly empty and each row pays its own set-up. Here the plane is
 /// first copied into a scratch plane between rows of zeros (the window's padding rows), so that tap (kh, kw) of output
 /// q is scratch cell <c>q + kh * W + kw - padLeft</c> for every output; taps that would cross into the neighbouring
 /// row load zero instead, by the lane's column (a table of columns, as in <see cref="FlatPlaneMax{T}"/>).</para>

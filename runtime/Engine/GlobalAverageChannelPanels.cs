@@ -17,8 +17,8 @@ namespace KernelGen.Engine;
 /// on ResNet's 7x7 planes); the channels go in panels of 256 so that the rows (16 KB) stay in the L1 cache.</para>
 /// <para>Why not keep all S rows of a block of channels in registers and walk down the whole plane? The walk reads
 /// one 64-byte piece of every cell, a row of channels apart; with the usual power-of-two channel counts those pieces
-/// fall in the same L1 cache sets and evict each other (2048 channels of 7x7: 15 to 41 us, against 4 us with 2000
-/// channels). Four cells per pass stay within the cache's associativity.</para>
+/// fall in the same L1 cache sets and evict each other (several times slower at 2048 channels than at 2000). Four
+/// cells per pass stay within the cache's associativity.</para>
 /// <para>Panels are whole vectors wide; when the channel count is not a multiple of the panel, the last panel
 /// overlaps the one before and computes the same values again.</para>
 /// </remarks>

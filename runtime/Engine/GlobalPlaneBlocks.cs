@@ -44,6 +44,9 @@ internal static class GlobalPlaneBlocks
     /// <summary>Whether the AVX kernel (floats only) runs on this machine.</summary>
     private static bool IsAvx => Vector256.IsHardwareAccelerated && Avx.IsSupported;
 
+    /// <summary>Whether blocks of <typeparamref name="T"/> planes run on this machine: AVX-512, or AVX for float.</summary>
+    public static bool IsSupported<T>() => typeof(T) == typeof(float) ? IsAvx512 || IsAvx : typeof(T) == typeof(double) && IsAvx512;
+
     /// <summary>
     /// Pools the planes <c>[firstPlane, firstPlane + planeCount)</c> in whole blocks of 16 (AVX-512) or 4 (AVX) and
     /// returns how many it did; the caller does the rest one plane at a time. Without AVX it does nothing.
@@ -423,7 +426,7 @@ internal static class GlobalPlaneBlocks
     /// <remarks>
     /// Groups rather than sixteen vector parameters: the JIT inlines no method with more than 16 arguments, and called,
     /// the vectors went through the stack, whose 16-byte alignment split them across cache lines in some processes
-    /// (ResNet's 7x7 head ran in 11 or 20 us depending on the process).
+    /// (ResNet's 7x7 head ran at half speed in those).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> TransposeAndCombine<TOp>(Vector512<float> r, bool first, Quad s0to3, Quad s4to7, Quad s8to11, Quad s12to15)

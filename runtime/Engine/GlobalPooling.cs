@@ -35,7 +35,8 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
     /// </summary>
     public static long BlockCells => typeof(T) == typeof(float) ? GlobalPlaneBlocks.BlockCells : long.MaxValue;
 
-    public static void RunChannelsFirst(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, long firstPlane, int planeCount)
+    /// <summary>Pools planes <c>[firstPlane, firstPlane + planeCount)</c>; <paramref name="channels"/> is not read.</summary>
+    public static void RunChannelsFirst(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long firstPlane, int planeCount)
     {
         if (typeof(T) == typeof(float) || typeof(T) == typeof(double))
         {
@@ -121,29 +122,35 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
         return SumInOrder(stripes);
     }
 
-    public static void RunChannelsLast(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long firstImage, int imageCount)
+    // The channels-last routes of GlobalRoutes: images [firstImage, firstImage + imageCount), planeSize cells of C channels each.
+
+    public static void RunChannelsLastMax(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long firstImage, int imageCount)
     {
         for (long n = firstImage; n < firstImage + imageCount; n++)
         {
-            ReadOnlySpan<T> image = input.Slice(checked((int)(n * planeSize * channels)), planeSize * channels);
+            ReadOnlySpan<T> image = Image(input, planeSize, channels, n);
             Span<T> target = output.Slice(checked((int)(n * channels)), channels);
-            if (mode == PoolMode.Max)
-            {
-                target.Fill(T.NegativeInfinity);
-                for (int p = 0; p < planeSize; p++)
-                    VectorOps<T>.Accumulate<MaxOp<T>>(target, image.Slice(p * channels, channels));
-                VectorOps<T>.Accumulate<AddOp<T>>(target, T.Zero); // a zero maximum is +0 (see MaxOp)
-            }
-            else if (GlobalAverageChannelPanels<T>.Applies(channels))
-            {
-                GlobalAverageChannelPanels<T>.Run(image, target, planeSize, channels);
-            }
-            else
-            {
-                AverageChannelsLast(image, target, planeSize, channels);
-            }
+            target.Fill(T.NegativeInfinity);
+            for (int p = 0; p < planeSize; p++)
+                VectorOps<T>.Accumulate<MaxOp<T>>(target, image.Slice(p * channels, channels));
+            VectorOps<T>.Accumulate<AddOp<T>>(target, T.Zero); // a zero maximum is +0 (see MaxOp)
         }
     }
+
+    public static void RunChannelsLastAveragePanels(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long firstImage, int imageCount)
+    {
+        for (long n = firstImage; n < firstImage + imageCount; n++)
+            GlobalAverageChannelPanels<T>.Run(Image(input, planeSize, channels, n), output.Slice(checked((int)(n * channels)), channels), planeSize, channels);
+    }
+
+    public static void RunChannelsLastAverage(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long firstImage, int imageCount)
+    {
+        for (long n = firstImage; n < firstImage + imageCount; n++)
+            AverageChannelsLast(Image(input, planeSize, channels, n), output.Slice(checked((int)(n * channels)), channels), planeSize, channels);
+    }
+
+    private static ReadOnlySpan<T> Image(ReadOnlySpan<T> input, int planeSize, int channels, long n) =>
+        input.Slice(checked((int)(n * planeSize * channels)), planeSize * channels);
 
     private static void AverageChannelsLast(ReadOnlySpan<T> image, Span<T> target, int planeSize, int channels)
     {

@@ -24,12 +24,12 @@ internal readonly struct BothRows : IOutputRows { public static bool Upper => tr
 /// <see cref="NarrowRowsAverage3x3{T}"/>, which keeps every tap in registers.
 /// </summary>
 /// <remarks>
-/// <para>Against the flat pass over a padded copy of the plane (<see cref="FlatSameAverage{T}"/>, 134 us on
-/// inception.pool, stopwatch) this needs no copy and no per-lane masks: taps past a row's end come from the zero
+/// <para>Against the flat pass over a padded copy of the plane (<see cref="FlatSameAverage{T}"/>) this needs no
+/// copy and no per-lane masks: taps past a row's end come from the zero
 /// vectors (or the masked load of the row's last vector), and rows outside the input are skipped. Both add +0 where
-/// PyTorch skips a padding cell, which leaves a sum started at +0 unchanged, so the bits are the same. One output row
-/// at a time it took 107 us (the valigns, two per tap row and vector, share pipes with the additions); two at a time,
-/// a 3x3 window's four input rows serve both, 87-90 us.</para>
+/// PyTorch skips a padding cell, which leaves a sum started at +0 unchanged, so the bits are the same. Two output rows
+/// at a time, a 3x3 window's four input rows serve both, which halves the valigns (they share pipes with the
+/// additions).</para>
 /// <para>The sums run in PyTorch's order, from +0, row by row, tap by tap; each output then divides by its own
 /// divisor from a table made once per call.</para>
 /// </remarks>

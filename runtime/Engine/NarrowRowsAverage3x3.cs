@@ -14,8 +14,8 @@ namespace KernelGen.Engine;
 /// <para><see cref="NarrowRowsAverage{T}"/> pools two output rows at a time and makes the taps of four input rows a
 /// pass: 4 valigns per output vector. Here it is at most 2, the fewest there can be, and fewer where a tap's cells lie
 /// inside every row this width class has, which load unaligned instead. Keeping the three taps of all three window
-/// rows (27 vectors) and summing each window at once measured inception.pool (35 wide) 90-92 -> 73 us, 17 wide 65-67 ->
-/// 46, 14 wide 37-40 -> 20 (stopwatch, PGO off). Keeping the windows' running sums instead makes each row's additions
+/// rows (27 vectors) and summing each window at once was slower on every width measured. Keeping the windows' running
+/// sums instead makes each row's additions
 /// short independent chains rather than one chain of nine per output, and every other addition goes to the FMA pipes
 /// (<see cref="Lanes512{T}.Add"/>, the same bits).</para>
 /// <para>Each window's sum still runs in PyTorch's order, from +0, row by row, left to right; rows and cells outside the
@@ -27,9 +27,7 @@ internal static class NarrowRowsAverage3x3<T> where T : unmanaged, IFloatingPoin
     private static int Lanes => Vector512<T>.Count;
 
     /// <summary>
-    /// The widest row this path takes, in vectors. It was chosen when the path kept three rows of taps (27 vectors for
-    /// three blocks, a fourth would not fit the registers); the running sums would fit four, but that width is not
-    /// written out or measured.
+    /// The widest row this path takes, in vectors; wider rows go to <see cref="NarrowRowsAverage{T}"/>.
     /// </summary>
     private const int MaxRowVectors = 3;
 

@@ -52,7 +52,7 @@ internal readonly struct PoolPlan
     /// <summary>
     /// Writes the divisor of every output cell of a 2-d plane to <paramref name="table"/>, row oh from
     /// <c>oh * rowStride</c>, with 1 in the cells past each row's end (up to <paramref name="rowStride"/>). Each
-    /// column's factor is worked out once, not once per cell (2% of inception.pool's time in the narrow-row path).
+    /// column's factor is worked out once, not once per cell.
     /// </summary>
     public unsafe void WritePlaneDivisors<T>(T* table, int rowStride) where T : unmanaged, INumberBase<T>
     {

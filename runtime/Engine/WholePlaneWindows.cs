@@ -10,8 +10,8 @@ namespace KernelGen.Engine;
 /// AveragePool or MaxPool with the feature map's size rather than a global pooling node.
 /// </summary>
 /// <remarks>
-/// The window engine would treat each plane as one output row of one cell: a whole row's set-up for a single value,
-/// about 300 ns a plane on ResNet-50's 7x7 head. Here a max is the plane's maximum, which global max pooling computes
+/// The window engine would treat each plane as one output row of one cell: a whole row's set-up for a single value.
+/// Here a max is the plane's maximum, which global max pooling computes
 /// exactly (max is exact in any order). An average must keep the window's order, cell by cell from the first, which is
 /// not global average pooling's stripe order: <see cref="GlobalPlaneBlocks.AverageInCellOrder"/> runs blocks of 16
 /// planes in that order, and the planes left over go through the window engine.
@@ -29,7 +29,7 @@ internal static class WholePlaneWindows<T> where T : unmanaged, IFloatingPointIe
     {
         if (plan.IsMax)
         {
-            GlobalPooling<T>.RunChannelsFirst(PoolMode.Max, input, output, plan.InputPlane, firstPlane, planeCount);
+            GlobalPooling<T>.RunChannelsFirst(PoolMode.Max, input, output, plan.InputPlane, plan.Input.Channels, firstPlane, planeCount);
             return;
         }
         int done = 0;
@@ -41,6 +41,6 @@ internal static class WholePlaneWindows<T> where T : unmanaged, IFloatingPointIe
             done = GlobalPlaneBlocks.AverageInCellOrder(MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output),
                 plan.InputPlane, divisor, firstPlane, planeCount);
         }
-        if (done < planeCount) ChannelsFirstPooling<T>.Run(plan, input, output, firstPlane + done, planeCount - done);
+        if (done < planeCount) ChannelsFirstAnyRank<T>.Run(plan, input, output, firstPlane + done, planeCount - done);
     }
 }

@@ -32,8 +32,15 @@ public static class KernelArguments
     public static bool EngineHasPlanePath<T>(in PoolDescriptor descriptor, PoolShape shape, PoolShape outputShape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        return Pooling.RouteOf<T>(new Engine.PoolPlan(descriptor, shape, outputShape)) is
-            Pooling.Route.WholePlaneWindows or Pooling.Route.NarrowRowsMax or Pooling.Route.FlatPlaneMax or
-            Pooling.Route.FlatPairsAverage or Pooling.Route.NarrowRowsAverage or Pooling.Route.FlatSameAverage;
+        return Engine.EngineRoutes<T>.PoolsPlaneAtATime(new Engine.PoolPlan(descriptor, shape, outputShape));
     }
+
+    /// <summary>
+    /// Runs the general engine on the calling thread on arguments <see cref="Validate{T}"/> has accepted (for a
+    /// generated kernel that hands the engine the shapes the engine pools faster); <paramref name="outputShape"/> is
+    /// what <see cref="Validate{T}"/> returned.
+    /// </summary>
+    public static void RunEngine<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolShape outputShape)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Pooling.RunEngineValidated(descriptor, input, output, shape, outputShape);
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.ComponentModel;
 using System.Linq;
 using System.Numerics;
 
@@ -16,13 +17,16 @@ public delegate void SpecializedPoolKernel<T>(ReadOnlySpan<T> input, Span<T> out
 /// The specialized kernels <see cref="Pooling.Run(in PoolDescriptor, ReadOnlySpan{float}, Span{float}, PoolShape, int)"/>
 /// prefers to the general engine, keyed by (configuration, element type). Kernels made by <c>[PoolKernel]</c> register
 /// themselves from a module initializer, the runtime's built-in ones included, so a user rarely calls
-/// <see cref="Register{T}"/> directly.
+/// <see cref="Register{T}(PoolDescriptor, SpecializedPoolKernel{T}, string)"/> directly.
 /// </summary>
 public static class PoolKernelRegistry
 {
     private static readonly ConcurrentDictionary<(PoolDescriptor Descriptor, Type Element), Entry> Kernels = new();
 
-    private sealed record Entry(string Name, Delegate Kernel);
+    /// <param name="Name">The kernel's name, for diagnostics.</param>
+    /// <param name="Kernel">The kernel as registered: it validates its arguments (what <see cref="TryGet{T}"/> hands out).</param>
+    /// <param name="Validated">The same kernel without its argument checks, for <c>Pooling.Run</c>, which checks them once itself.</param>
+    private sealed record Entry(string Name, Delegate Kernel, Delegate Validated);
 
     /// <summary>
     /// Registers <paramref name="kernel"/> for <paramref name="descriptor"/> and <typeparamref name="T"/>. A later
@@ -39,7 +43,25 @@ public static class PoolKernelRegistry
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (descriptor.SpatialRank == 0)
             throw new ArgumentException("The descriptor is default(PoolDescriptor).", nameof(descriptor));
-        Kernels[(descriptor, typeof(T))] = new Entry(name, kernel);
+        Kernels[(descriptor, typeof(T))] = new Entry(name, kernel, kernel);
+    }
+
+    /// <summary>
+    /// Registers a kernel together with its core that skips the argument checks: <c>Pooling.Run</c> checks the
+    /// arguments once, before it splits the work, and calls <paramref name="validatedKernel"/> on each part;
+    /// <see cref="TryGet{T}"/> still hands out <paramref name="kernel"/>. Generated kernels register this way.
+    /// </summary>
+    /// <param name="descriptor">The configuration the kernel implements; its layout is part of the key.</param>
+    /// <param name="kernel">The kernel, validating its arguments. It must give exactly the general engine's results.</param>
+    /// <param name="validatedKernel">The same kernel on arguments <see cref="KernelArguments.Validate{T}"/> has accepted.</param>
+    /// <param name="name">A name for diagnostics, such as <c>MaxPool_K3x3_S2_P1_F32_Nchw</c>.</param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void Register<T>(PoolDescriptor descriptor, SpecializedPoolKernel<T> kernel, SpecializedPoolKernel<T> validatedKernel, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(validatedKernel);
+        Register(descriptor, kernel, name);
+        Kernels[(descriptor, typeof(T))] = new Entry(name, kernel, validatedKernel);
     }
 
     /// <summary>The specialized kernel for this configuration and element type, if one is registered.</summary>
@@ -66,10 +88,31 @@ public static class PoolKernelRegistry
     internal static bool TryGetForShape<T>(in PoolDescriptor descriptor, PoolShape shape, PoolShape outputShape, out SpecializedPoolKernel<T>? kernel, out string? name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (TryGet(descriptor, out kernel, out name)) return true;
-        if (SymmetricPadding.TryGetSymmetric(descriptor, out var symmetric) && SymmetricPadding.ComputesSame(descriptor, symmetric, shape, outputShape))
-            return TryGet(symmetric, out kernel, out name);
-        return false;
+        bool found = TryGetEntryForShape<T>(descriptor, shape, outputShape, out var entry);
+        kernel = found ? (SpecializedPoolKernel<T>)entry!.Kernel : null;
+        name = entry?.Name;
+        return found;
+    }
+
+    /// <summary>
+    /// As <see cref="TryGetForShape{T}"/>, but the kernel's core for arguments already validated (the kernel itself if
+    /// it has none): Pooling.Run checks the arguments once and calls it on each parallel part.
+    /// </summary>
+    internal static bool TryGetValidatedForShape<T>(in PoolDescriptor descriptor, PoolShape shape, PoolShape outputShape, out SpecializedPoolKernel<T>? kernel)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool found = TryGetEntryForShape<T>(descriptor, shape, outputShape, out var entry);
+        kernel = found ? (SpecializedPoolKernel<T>)entry!.Validated : null;
+        return found;
+    }
+
+    private static bool TryGetEntryForShape<T>(in PoolDescriptor descriptor, PoolShape shape, PoolShape outputShape, out Entry? entry)
+    {
+        if (Kernels.TryGetValue((descriptor, typeof(T)), out entry)) return true;
+        entry = null;
+        return SymmetricPadding.TryGetSymmetric(descriptor, out var symmetric)
+            && SymmetricPadding.ComputesSame(descriptor, symmetric, shape, outputShape)
+            && Kernels.TryGetValue((symmetric, typeof(T)), out entry);
     }
 
     /// <summary>

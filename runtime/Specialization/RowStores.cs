@@ -10,8 +10,8 @@ namespace KernelGen.Specialization;
 /// </summary>
 /// <remarks>
 /// The JIT keeps a store mask that lives across the row loop as a vector and turns it back into a mask register at
-/// every masked store: on YOLO's 20-wide rows (yolov8.sppf) the masked stores took 7% of the kernel (24.8 against
-/// 26.5 us, stopwatch). Per-store checks against the output's end cost more than the masks did (27.2 us).
+/// every masked store, which is slow on narrow rows; per-store checks against the output's end cost more still. So
+/// only the call's last plane masks (measurements in bench/notes.md).
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IRowStores

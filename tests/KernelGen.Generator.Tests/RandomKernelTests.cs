@@ -9,6 +9,7 @@ using System.Security.Cryptography;
 using Microsoft.CodeAnalysis;
 using Xunit;
 using Xunit.Abstractions;
+using KernelGen.Testing;
 
 namespace KernelGen.Generator.Tests;
 
@@ -108,7 +109,7 @@ public class RandomKernelTests(ITestOutputHelper log)
     private static string Fingerprint<T>(UserConfiguration configuration, SpecializedPoolKernel<T> kernel, PoolShape shape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var input = RandomInput<T>(new Random(1000 + configuration.Index), (int)shape.ElementCount);
+        var input = RandomInput.Mixed<T>(new Random(1000 + configuration.Index), (int)shape.ElementCount);
         var output = new T[configuration.Descriptor.GetOutputShape(shape).ElementCount];
         kernel(input, output, shape);
         return Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(output.AsSpan())));
@@ -136,7 +137,7 @@ public class RandomKernelTests(ITestOutputHelper log)
                 try { outputShape = descriptor.GetOutputShape(shape); }
                 catch (ArgumentException) { continue; }
 
-                var input = RandomInput<T>(random, (int)shape.ElementCount);
+                var input = RandomInput.Mixed<T>(random, (int)shape.ElementCount);
                 var expected = new T[outputShape.ElementCount];
                 // One spare cell past the output must stay untouched.
                 var actual = new T[outputShape.ElementCount + 1];
@@ -164,22 +165,4 @@ public class RandomKernelTests(ITestOutputHelper log)
     private static bool BitEqual<T>(T a, T b) where T : unmanaged =>
         MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in a)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in b)));
 
-    internal static T[] RandomInput<T>(Random random, int length) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var input = new T[length];
-        for (int i = 0; i < length; i++)
-        {
-            input[i] = random.Next(20) switch
-            {
-                0 => T.NaN,
-                1 => T.PositiveInfinity,
-                2 => T.NegativeInfinity,
-                3 => T.NegativeZero,
-                4 => T.Zero,
-                < 10 => T.CreateTruncating(random.Next(-3, 4)),
-                _ => T.CreateTruncating(random.NextDouble() * 200 - 100),
-            };
-        }
-        return input;
-    }
 }

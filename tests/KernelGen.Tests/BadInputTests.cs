@@ -33,6 +33,20 @@ public class BadInputTests
     private static readonly PoolShape Shape = new(1, 2, 6, 6);
     private static readonly float[] Input = Enumerable.Range(0, 72).Select(i => (float)i).ToArray();
 
+    /// <summary>
+    /// Pooling.Run checks the arguments once and calls the registered kernels' unchecked cores; the kernel the registry
+    /// hands out must still check them itself.
+    /// </summary>
+    [Fact]
+    public void A_kernel_from_the_registry_checks_its_arguments()
+    {
+        var descriptor = PoolDescriptor.MaxPool2d(3, 2, 1);
+        Assert.True(PoolKernelRegistry.TryGet<float>(descriptor, out var kernel, out _));
+        var input = Enumerable.Range(0, 2 * 8 * 8).Select(i => (float)i).ToArray();
+        Rejects("output", (output, _) => kernel!(input, output.AsSpan(0, 31), new PoolShape(1, 2, 8, 8)), "31", "32");
+        Rejects("input", (output, _) => kernel!(input.AsSpan(1), output, new PoolShape(1, 2, 8, 8)), "127", "128");
+    }
+
     // -------------------------------------------------------------------------------------------------------------
     // Descriptor parameters.
     // -------------------------------------------------------------------------------------------------------------

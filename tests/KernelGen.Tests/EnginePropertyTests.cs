@@ -30,48 +30,6 @@ public sealed record PoolCase(
         $"{Descriptor()} convention={Convention} indices={WithIndices} shape={Shape} style={RandomInput.StyleName(Style)} seed={Seed}";
 }
 
-/// <summary>Seeded inputs in several styles: normal values, ties, NaN/±inf/-0 mixed in, all -inf, wide magnitudes.</summary>
-public static class RandomInput
-{
-    public const int Styles = 5;
-
-    public static string StyleName(int style) => style switch
-    {
-        0 => "normal",
-        1 => "ties",
-        2 => "specials",
-        3 => "allneginf",
-        _ => "magnitudes",
-    };
-
-    public static T[] Create<T>(int count, int style, int seed) where T : IFloatingPointIeee754<T>
-    {
-        var random = new Random(seed);
-        var data = new T[count];
-        for (int i = 0; i < count; i++)
-        {
-            double v = style switch
-            {
-                0 => random.NextDouble() * 20 - 10,
-                1 => random.Next(8) == 0 ? -0.0 : random.Next(-3, 4),
-                2 => random.Next(20) switch
-                {
-                    0 => double.NaN,
-                    1 => double.PositiveInfinity,
-                    2 => double.NegativeInfinity,
-                    3 => -0.0,
-                    4 => 0.0,
-                    _ => random.Next(-4, 5) * 0.5,
-                },
-                3 => random.Next(40) == 0 ? double.NaN : double.NegativeInfinity,
-                _ => (random.NextDouble() - 0.5) * Math.Pow(2, random.Next(-30, 31)),
-            };
-            data[i] = T.CreateChecked(v);
-        }
-        return data;
-    }
-}
-
 /// <summary>
 /// The engine against the scalar reference on thousands of random configurations: every rank, both layouts, both
 /// element types, max with and without indices, average with every divisor rule, both conventions, and widths and

@@ -146,7 +146,7 @@ public class ExtremeValuePropertyTests
             : outCount > MaxCells ? "output"
             : null;
         int inLength = (int)Math.Min(inCount, MaxCells), outLength = (int)Int128.Min(outCount, MaxCells);
-        T[] input = RandomInput<T>(random, inLength, pool.Mode == PoolMode.Max);
+        T[] input = RandomInput.Rounded<T>(random, inLength, pool.Mode == PoolMode.Max);
         var output = Enumerable.Repeat(T.CreateTruncating(BadInputTests.Sentinel), outLength + 3).ToArray();
         var indices = Enumerable.Repeat(-77L, outLength + 3).ToArray();
         Action call = entry switch
@@ -197,7 +197,7 @@ public class ExtremeValuePropertyTests
         int inLength = (int)Math.Min(inCount, MaxCells);
         long outCount = shape.PlaneCount;
         int outLength = (int)Math.Min(outCount, MaxCells);
-        T[] input = RandomInput<T>(random, inLength, entry == Entry.GlobalMax);
+        T[] input = RandomInput.Rounded<T>(random, inLength, entry == Entry.GlobalMax);
         var output = Enumerable.Repeat(T.CreateTruncating(BadInputTests.Sentinel), outLength + 3).ToArray();
         Action call = entry == Entry.GlobalMax
             ? () => Engine.GlobalMax<T>(input, output, shape, layout, 1)
@@ -315,17 +315,6 @@ public class ExtremeValuePropertyTests
         return true;
     }
 
-    private static T[] RandomInput<T>(Random random, int length, bool specials) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var values = new T[length];
-        for (int i = 0; i < length; i++)
-        {
-            int pick = random.Next(20);
-            values[i] = specials && pick == 0 ? T.NaN : specials && pick == 1 ? T.NegativeZero : specials && pick == 2 ? T.NegativeInfinity
-                : T.CreateTruncating(Math.Round(random.NextDouble() * 16 - 8, 3));
-        }
-        return values;
-    }
 
     private static void RunGeneral<T>(in PoolDescriptor pool, ReadOnlySpan<T> input, Span<T> output, PoolShape shape) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using KernelGen.Testing;
@@ -12,9 +14,10 @@ namespace KernelGen.Tests;
 
 /// <summary>
 /// A fixed, deterministic set of engine calls whose output bytes are hashed. One process runs on one instruction set,
-/// so bit-identity across AVX-512, AVX2, SSE and scalar code is checked outside: CI runs this test under each
-/// DOTNET_Enable* setting with KERNELGEN_FINGERPRINT_OUT pointing at a file, and diffs the files. Every run also
-/// checks the engine against the scalar reference on the same calls.
+/// so every run compares its hashes with the committed ones (TestData/isa-fingerprint.txt): run under each
+/// DOTNET_Enable* setting, as CI does, it checks bit-identity across AVX-512, AVX2, SSE and scalar code. CI also
+/// writes each run's hashes to the file KERNELGEN_FINGERPRINT_OUT names and diffs the files. Every run also checks
+/// the engine against the scalar reference on the same calls.
 /// </summary>
 [Trait("Category", "Kernel")]
 public class IsaFingerprintTests(ITestOutputHelper log)
@@ -70,7 +73,31 @@ public class IsaFingerprintTests(ITestOutputHelper log)
             log.WriteLine($"Wrote {lines.Count} fingerprints to {path}.");
         }
         Assert.Equal(2 * 2 * Styles.Length * (Windowed.Length + 2 * GlobalShapes.Length), lines.Count);
+
+        // The same bits on every instruction set: this process's fingerprints against the committed ones.
+        if (Environment.GetEnvironmentVariable("KERNELGEN_ACCEPT") == "1")
+        {
+            File.WriteAllLines(ExpectedSourcePath(), lines);
+            log.WriteLine($"Accepted {lines.Count} fingerprints into {ExpectedSourcePath()}.");
+            return;
+        }
+        string[] expected = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, ExpectedFile));
+        var differing = lines.Except(expected, StringComparer.Ordinal).ToList();
+        Assert.True(differing.Count == 0 && lines.Count == expected.Length,
+            $"{differing.Count} of {lines.Count} fingerprints differ from {ExpectedFile} ({expected.Length} lines) on this instruction set " +
+            $"({IsaFingerprintTests.InstructionSets}); the first: {string.Join("; ", differing.Take(5))}. If the change of results is " +
+            "intended on every instruction set, re-accept with KERNELGEN_ACCEPT=1.");
     }
+
+    /// <summary>The committed fingerprints every instruction set must reproduce (copied next to the test assembly).</summary>
+    private const string ExpectedFile = "TestData/isa-fingerprint.txt";
+
+    private static string ExpectedSourcePath([CallerFilePath] string thisFile = "") =>
+        Path.Combine(Path.GetDirectoryName(thisFile)!, ExpectedFile);
+
+    private static string InstructionSets =>
+        $"Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, Vector256 {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, " +
+        $"Vector128 {System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}";
 
     private static void Collect<T>(List<string> lines) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -9,6 +9,7 @@ using KernelGen.Testing.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Xunit;
 using Xunit.Abstractions;
+using KernelGen.Testing;
 
 namespace KernelGen.Tests;
 
@@ -165,7 +166,7 @@ public sealed class OnnxRuntimeDifferentialTests(ITestOutputHelper log)
         var shape = OnnxPoolRunner<T>.ToPoolShape(inputDims);
         string config = $"{typeof(T).Name} {spec} input {shape}";
         bool max = spec.Op == OnnxPoolOp.MaxPool;
-        var input = RandomInput<T>(random, (int)shape.ElementCount, withSpecials: max);
+        var input = RandomInput.Uniform<T>(random, (int)shape.ElementCount, withSpecials: max);
 
         PoolDescriptor descriptor;
         PoolShape outputShape;
@@ -412,7 +413,7 @@ public sealed class OnnxRuntimeDifferentialTests(ITestOutputHelper log)
                 var shape = OnnxPoolRunner<T>.ToPoolShape(dims);
                 var spec = new OnnxPoolSpec(op);
                 bool max = op == OnnxPoolOp.GlobalMaxPool;
-                var input = RandomInput<T>(random, (int)shape.ElementCount, withSpecials: max && random.Next(2) == 0);
+                var input = RandomInput.Uniform<T>(random, (int)shape.ElementCount, withSpecials: max && random.Next(2) == 0);
 
                 var (ort, ortDims) = OnnxPoolRunner<T>.RunOnce(spec, input, dims);
                 var outputShape = Pooling.GetGlobalOutputShape(shape);
@@ -674,30 +675,6 @@ public sealed class OnnxRuntimeDifferentialTests(ITestOutputHelper log)
     // Helpers.
     // ---------------------------------------------------------------------------------------------------------
 
-    /// <summary>Uniform values in [-8, 8); for max also NaN, infinities and signed zeros now and then.</summary>
-    private static T[] RandomInput<T>(Random random, int count, bool withSpecials) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var values = new T[count];
-        for (int i = 0; i < count; i++)
-        {
-            double v = random.NextDouble() * 16 - 8;
-            if (withSpecials)
-            {
-                int roll = random.Next(100);
-                v = roll switch
-                {
-                    0 or 1 => double.NaN,
-                    2 or 3 => double.PositiveInfinity,
-                    4 or 5 => double.NegativeInfinity,
-                    6 => 0.0,
-                    7 => -0.0,
-                    _ => v,
-                };
-            }
-            values[i] = T.CreateTruncating(v);
-        }
-        return values;
-    }
 
     /// <summary>Max: exactly equal, NaN equals NaN and -0 equals +0.</summary>
     private static bool SameMax<T>(T got, T expected) where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Xunit;
+using KernelGen.Testing;
 
 namespace KernelGen.Tests;
 
@@ -33,7 +34,7 @@ public class SpecializedKernelTests
                 PoolShape outputShape;
                 try { outputShape = descriptor.GetOutputShape(shape); }
                 catch (ArgumentException) { continue; }
-                var input = RandomInput(random, (int)shape.ElementCount);
+                var input = RandomInput.Mixed<float>(random, (int)shape.ElementCount);
                 var expected = new float[outputShape.ElementCount];
                 var actual = new float[outputShape.ElementCount];
                 Pooling.RunGeneral(descriptor, input, expected, shape, 1);
@@ -106,7 +107,7 @@ public class SpecializedKernelTests
                 PoolShape outputShape;
                 try { outputShape = descriptor.GetOutputShape(shape); }
                 catch (ArgumentException) { continue; }
-                var input = RandomInput(random, (int)shape.ElementCount);
+                var input = RandomInput.Mixed<float>(random, (int)shape.ElementCount);
                 var expected = new float[outputShape.ElementCount];
                 var actual = new float[outputShape.ElementCount + 1];
                 actual[^1] = 12345f;
@@ -124,22 +125,4 @@ public class SpecializedKernelTests
         Assert.True(checkedShapes > 50, $"only {checkedShapes} shapes were valid");
     }
 
-    private static float[] RandomInput(Random random, int length)
-    {
-        var input = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            input[i] = random.Next(20) switch
-            {
-                0 => float.NaN,
-                1 => float.PositiveInfinity,
-                2 => float.NegativeInfinity,
-                3 => -0f,
-                4 => 0f,
-                < 10 => random.Next(-3, 4),
-                _ => (float)(random.NextDouble() * 200 - 100),
-            };
-        }
-        return input;
-    }
 }

@@ -52,7 +52,7 @@ internal sealed class KernelVerifier(TextWriter report)
             foreach (string inputKind in new[] { "pattern", "random" })
             {
                 var input = inputKind == "random"
-                    ? RandomKernelTests.RandomInput<T>(random, inCount)
+                    ? RandomInput.Mixed<T>(random, inCount)
                     : Enumerable.Range(0, inCount).Select(i => T.CreateTruncating(i % 7 + 1)).ToArray();
                 var engine = new T[outCount];
                 if (input is float[] floats) Pooling.RunGeneral(descriptor, floats, (float[])(object)engine, shape, 1);

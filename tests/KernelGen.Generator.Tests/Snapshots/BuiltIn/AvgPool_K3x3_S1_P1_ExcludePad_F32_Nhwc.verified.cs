@@ -29,7 +29,7 @@ namespace KernelGen.Generated
 
         /// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref="Descriptor"/>.</summary>
         [ModuleInitializer]
-        internal static void Register() => global::KernelGen.PoolKernelRegistry.Register<float>(Descriptor, Run, "AvgPool_K3x3_S1_P1_ExcludePad_F32_Nhwc");
+        internal static void Register() => global::KernelGen.PoolKernelRegistry.Register<float>(Descriptor, Run, RunValidated, "AvgPool_K3x3_S1_P1_ExcludePad_F32_Nhwc");
 
         /// <summary>The widest of the kernel's vector paths this machine runs (the JIT keeps that one), or "Scalar".</summary>
         internal static string VectorPath => Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "Scalar";
@@ -40,7 +40,17 @@ namespace KernelGen.Generated
         /// </summary>
         public static void Run(ReadOnlySpan<float> input, Span<float> output, global::KernelGen.PoolShape shape)
         {
-            var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
+            KernelArguments.Validate(Descriptor, input, output, shape);
+            RunValidated(input, output, shape);
+        }
+
+        /// <summary>
+        /// <see cref="Run"/> on arguments <c>KernelArguments.Validate</c> has accepted: <c>Pooling.Run</c> checks them once,
+        /// before it splits the work, and calls this on each part.
+        /// </summary>
+        private static void RunValidated(ReadOnlySpan<float> input, Span<float> output, global::KernelGen.PoolShape shape)
+        {
+            var outputShape = Descriptor.GetOutputShape(shape);
             if (outputShape.ElementCount == 0) return;
             int channels = shape.Channels, height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
             // Scratch: one row of zeros, which window rows outside the input read.

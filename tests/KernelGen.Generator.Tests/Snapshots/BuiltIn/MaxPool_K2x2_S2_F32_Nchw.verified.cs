@@ -37,7 +37,7 @@ namespace KernelGen.Generated
 
         /// <summary>Registers the kernel so that <c>Pooling.Run</c> uses it for <see cref="Descriptor"/>.</summary>
         [ModuleInitializer]
-        internal static void Register() => global::KernelGen.PoolKernelRegistry.Register<float>(Descriptor, Run, "MaxPool_K2x2_S2_F32_Nchw");
+        internal static void Register() => global::KernelGen.PoolKernelRegistry.Register<float>(Descriptor, Run, RunValidated, "MaxPool_K2x2_S2_F32_Nchw");
 
         /// <summary>The widest of the kernel's vector paths this machine runs (the JIT keeps that one), or "Scalar".</summary>
         internal static string VectorPath => Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "Scalar";
@@ -48,7 +48,17 @@ namespace KernelGen.Generated
         /// </summary>
         public static void Run(ReadOnlySpan<float> input, Span<float> output, global::KernelGen.PoolShape shape)
         {
-            var outputShape = KernelArguments.Validate(Descriptor, input, output, shape);
+            KernelArguments.Validate(Descriptor, input, output, shape);
+            RunValidated(input, output, shape);
+        }
+
+        /// <summary>
+        /// <see cref="Run"/> on arguments <c>KernelArguments.Validate</c> has accepted: <c>Pooling.Run</c> checks them once,
+        /// before it splits the work, and calls this on each part.
+        /// </summary>
+        private static void RunValidated(ReadOnlySpan<float> input, Span<float> output, global::KernelGen.PoolShape shape)
+        {
+            var outputShape = Descriptor.GetOutputShape(shape);
             if (outputShape.ElementCount == 0) return;
             int height = shape.Height, width = shape.Width, outHeight = outputShape.Height, outWidth = outputShape.Width;
 

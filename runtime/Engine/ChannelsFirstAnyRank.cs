@@ -22,7 +22,7 @@ namespace KernelGen.Engine;
 /// +0), which is not separable, so every tap is added in order. Adding a +0 padding cell to a sum that started at +0
 /// never changes it, so the result is bit-identical to skipping padding.</para>
 /// </remarks>
-internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Pools <paramref name="planeCount"/> consecutive (n, c) planes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier

@@ -1,0 +1,153 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics;
+
+namespace KernelGen.Engine;
+
+/// <summary>The general engine's routes: each names the routine that pools a call.</summary>
+internal enum EngineRoute
+{
+    ClampedWindows,
+    WholePlaneWindows,
+    NarrowRowsMax,
+    FlatPlaneMax,
+    FlatPairsAverage,
+    NarrowRowsAverage,
+    FlatSameAverage,
+    ChannelsFirstRowBlocks,
+    ChannelsFirstAnyRank,
+    ChannelsLastSlidingMax,
+    ChannelsLastSeparableMax,
+    ChannelsLastSlidingSum,
+    ChannelsLastWindows,
+    MaxIndicesPooling,
+}
+
+/// <summary>What a call asks of the engine: the layout's work, or max pooling that also writes indices.</summary>
+internal enum EngineWork { ChannelsFirst, ChannelsLast, MaxWithIndices }
+
+/// <summary>Whether a route takes a validated call.</summary>
+internal delegate bool RouteCondition(in PoolPlan plan);
+
+/// <summary>
+/// Pools units <c>[first, first + count)</c> of a validated call: (n, c) planes channels first and with indices, output
+/// rows (n, od, oh) channels last. <paramref name="indices"/> is empty unless the work is <see cref="EngineWork.MaxWithIndices"/>.
+/// </summary>
+internal delegate void RouteRunner<T>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long first, int count);
+
+/// <summary>Pools units <c>[first, first + count)</c> of a validated call, without indices.</summary>
+internal delegate void UnitRunner<T>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long first, int count);
+
+/// <summary>One row of the dispatch table: the route, the condition under which it takes a call, the routine, and why.</summary>
+/// <param name="Route">The route's name.</param>
+/// <param name="Takes">Whether the route takes the call; asked only when no route before it did.</param>
+/// <param name="Run">The routine.</param>
+/// <param name="Why">Why the route exists and sits where it does in the order.</param>
+/// <param name="PoolsPlaneAtATime">
+/// Whether the route pools small planes a whole plane at a time (whole planes, narrow rows, flat passes): the generated
+/// kernels for large stride-1 windows do not beat those, and hand such shapes to the engine.
+/// </param>
+internal sealed record EngineRouteEntry<T>(EngineRoute Route, RouteCondition Takes, RouteRunner<T> Run, string Why, bool PoolsPlaneAtATime = false)
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>A row whose routine takes no indices.</summary>
+    public EngineRouteEntry(EngineRoute Route, RouteCondition Takes, UnitRunner<T> Run, string Why, bool PoolsPlaneAtATime = false)
+        : this(Route, Takes, (in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> _, long first, int count) => Run(plan, input, output, first, count),
+            Why, PoolsPlaneAtATime)
+    {
+    }
+}
+
+/// <summary>
+/// The general engine's dispatch table: for each kind of work, an ordered list of routes; a call takes the first whose
+/// condition holds, and the last holds always. To add a route, add it to <see cref="EngineRoute"/> and insert its row
+/// where its condition must be asked.
+/// </summary>
+internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static readonly RouteCondition Always = static (in PoolPlan _) => true;
+
+    private const string ClampedWhy =
+        "A window or stride longer than its axis: the other routes size their tables by the window, so these go first, with each window clamped to the input.";
+
+    /// <summary>Channels-first (NC[D]HW) routes, in the order they are asked.</summary>
+    public static readonly IReadOnlyList<EngineRouteEntry<T>> ChannelsFirst =
+    [
+        new(EngineRoute.ClampedWindows, ClampedWindows<T>.Applies, ClampedWindows<T>.Run, ClampedWhy),
+        new(EngineRoute.WholePlaneWindows, WholePlaneWindows<T>.Applies, WholePlaneWindows<T>.Run,
+            "The window is the whole plane (older exports' global heads): one reduction per plane instead of a row set-up per output.",
+            PoolsPlaneAtATime: true),
+        new(EngineRoute.NarrowRowsMax, NarrowRowsMax<T>.Applies, NarrowRowsMax<T>.Run,
+            "AVX-512, 2-d max, stride 1, centred window of reach 1-3, 'same' width, rows of at most four vectors: whole rows in registers, two output rows at a time.",
+            PoolsPlaneAtATime: true),
+        new(EngineRoute.FlatPlaneMax, FlatPlaneMax<T>.Applies, FlatPlaneMax<T>.Run,
+            "AVX-512, 2-d max on planes up to 16 KB: 2x2 stride 2 on an even width (VGG's), or stride 1 'same' width on rows too wide or windows not centred for NarrowRowsMax; one flat pass over the plane.",
+            PoolsPlaneAtATime: true),
+        new(EngineRoute.FlatPairsAverage, FlatPairsAverage<T>.Applies, FlatPairsAverage<T>.Run,
+            "AVX-512, 2-d average 2x2 stride 2 on even-width planes up to 16 KB (DenseNet's transitions): two scratch planes, one flat pass.",
+            PoolsPlaneAtATime: true),
+        new(EngineRoute.NarrowRowsAverage, NarrowRowsAverage<T>.Applies, NarrowRowsAverage<T>.Run,
+            "AVX-512, 2-d average with NarrowRowsMax's shapes (Inception's 35-wide 3x3 p1): whole rows in registers.",
+            PoolsPlaneAtATime: true),
+        new(EngineRoute.FlatSameAverage, FlatSameAverage<T>.Applies, FlatSameAverage<T>.Run,
+            "AVX-512, 2-d average, stride 1, 'same' width on planes up to 16 KB whose rows or windows NarrowRowsAverage does not take: one flat pass over a zero-framed copy.",
+            PoolsPlaneAtATime: true),
+        new(EngineRoute.ChannelsFirstRowBlocks, ChannelsFirstRowBlocks<T>.Applies, ChannelsFirstRowBlocks<T>.Run,
+            "AVX-512, 1-d or 2-d, no horizontal dilation, horizontal stride 2 (or 1: average, max up to 5 wide): input rows read in place, blocks of outputs reduced in registers."),
+        new(EngineRoute.ChannelsFirstAnyRank, Always, ChannelsFirstAnyRank<T>.Run,
+            "Everything else (3-d, dilation, other strides, no AVX-512): a padded, phase-split copy of each plane, vectorized along the output width."),
+    ];
+
+    /// <summary>Channels-last (N[D]HWC) routes, in the order they are asked; all vectorize across channels.</summary>
+    public static readonly IReadOnlyList<EngineRouteEntry<T>> ChannelsLast =
+    [
+        new(EngineRoute.ClampedWindows, ClampedWindows<T>.Applies, ClampedWindows<T>.Run, ClampedWhy),
+        new(EngineRoute.ChannelsLastSlidingMax, ChannelsLastPooling<T>.TakesSlidingMax, ChannelsLastPooling<T>.RunWindows,
+            "AVX-512 max, at least a vector of channels, stride 1 up to 5 wide or 3 wide stride 2, where it makes fewer maxima than the separable route: four cells share each column's reduction."),
+        new(EngineRoute.ChannelsLastSeparableMax, ChannelsLastPooling<T>.TakesSeparableMax, ChannelsLastPooling<T>.RunSeparableMax,
+            "Max whose window rows then columns read clearly fewer vectors than cell by cell (YOLO's 5x5 s1)."),
+        new(EngineRoute.ChannelsLastSlidingSum, ChannelsLastSlidingSum<T>.Applies, ChannelsLastPooling<T>.RunWindows,
+            "AVX-512 average, at least a vector of channels, stride 1, 2 to 5 wide: four cells share their loads."),
+        new(EngineRoute.ChannelsLastWindows, Always, ChannelsLastPooling<T>.RunWindows,
+            "Everything else: each cell's window offsets listed once, reduced for every channel block in registers."),
+    ];
+
+    /// <summary>Max pooling with indices (either layout): PyTorch's scan, kept apart from the vectorized routes.</summary>
+    public static readonly IReadOnlyList<EngineRouteEntry<T>> MaxWithIndices =
+    [
+        new(EngineRoute.MaxIndicesPooling, Always, MaxIndicesPooling<T>.Run,
+            "Indices are for training only: a plain loop that follows PyTorch's scan order exactly (ties keep the first cell)."),
+    ];
+
+    /// <summary>The routes for <paramref name="work"/>, in order.</summary>
+    public static IReadOnlyList<EngineRouteEntry<T>> For(EngineWork work) => work switch
+    {
+        EngineWork.ChannelsFirst => ChannelsFirst,
+        EngineWork.ChannelsLast => ChannelsLast,
+        _ => MaxWithIndices,
+    };
+
+    /// <summary>The row whose route takes <paramref name="plan"/>: the first whose condition holds.</summary>
+    public static EngineRouteEntry<T> Select(EngineWork work, in PoolPlan plan)
+    {
+        var routes = For(work);
+        for (int i = 0; i < routes.Count - 1; i++)
+            if (routes[i].Takes(plan)) return routes[i];
+        return routes[^1];
+    }
+
+    /// <summary>The route a validated call without indices takes (the layout's work).</summary>
+    public static EngineRoute RouteOf(in PoolPlan plan) => Select(WorkOf(plan.Descriptor, withIndices: false), plan).Route;
+
+    /// <summary>The work a call asks for.</summary>
+    public static EngineWork WorkOf(in PoolDescriptor descriptor, bool withIndices) =>
+        withIndices ? EngineWork.MaxWithIndices
+        : descriptor.Layout == PoolLayout.ChannelsLast ? EngineWork.ChannelsLast : EngineWork.ChannelsFirst;
+
+    /// <summary>Whether the route <paramref name="plan"/> takes pools small planes a whole plane at a time.</summary>
+    public static bool PoolsPlaneAtATime(in PoolPlan plan) => Select(WorkOf(plan.Descriptor, withIndices: false), plan).PoolsPlaneAtATime;
+
+    /// <summary>Pools units <c>[first, first + count)</c> of <paramref name="plan"/> on the route that takes it.</summary>
+    public static void Run(EngineWork work, in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long first, int count) =>
+        Select(work, plan).Run(plan, input, output, indices, first, count);
+}

@@ -1,0 +1,177 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using KernelGen.Engine;
+using Xunit;
+
+namespace KernelGen.Tests;
+
+/// <summary>
+/// Pins the general engine's route for every representative configuration: the bench cases in both layouts, double,
+/// dilation, 1-d, 3-d, narrow and wide rows, oversized windows, indices and global pooling. A change to the dispatch
+/// table or to a route's condition that moves one of these to another route fails here and must update the pin.
+/// </summary>
+[Trait("Category", "Kernel")]
+public class EngineRouteTests
+{
+    /// <summary>Whether the engine's AVX-512 routes run on this machine (and under this process's DOTNET_Enable* settings).</summary>
+    private static readonly bool HasAvx512 = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+    private const PoolLayout First = PoolLayout.ChannelsFirst, Last = PoolLayout.ChannelsLast;
+
+    /// <summary>A configuration and the route it takes with AVX-512 and without it.</summary>
+    private sealed record Pin(string Name, PoolDescriptor Descriptor, PoolShape Shape, bool IsDouble, EngineRoute WithAvx512, EngineRoute Otherwise);
+
+    private static Pin P(string name, PoolDescriptor d, PoolShape shape, EngineRoute withAvx512, EngineRoute otherwise, bool isDouble = false) =>
+        new(name, d, shape, isDouble, withAvx512, otherwise);
+
+    private static readonly Pin[] Pins =
+    [
+        // bench/Cases.cs, channels first, float.
+        P("resnet50.stem", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 64, 112, 112), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("vgg16.pool1", PoolDescriptor.MaxPool2d(2, 2), new(1, 64, 224, 224), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("vgg16.pool4", PoolDescriptor.MaxPool2d(2, 2), new(1, 512, 28, 28), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
+        P("googlenet.pool", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 192, 28, 28), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("yolov8.sppf", PoolDescriptor.MaxPool2d(5, 1, 2), new(1, 256, 20, 20), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("densenet.transition", PoolDescriptor.AvgPool2d(2, 2), new(1, 128, 56, 56), EngineRoute.FlatPairsAverage, EngineRoute.ChannelsFirstAnyRank),
+        P("inception.pool", PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false), new(1, 256, 35, 35), EngineRoute.NarrowRowsAverage, EngineRoute.ChannelsFirstAnyRank),
+        P("resnet50.head-window", PoolDescriptor.AvgPool2d((7, 7)), new(1, 2048, 7, 7), EngineRoute.WholePlaneWindows, EngineRoute.WholePlaneWindows),
+        P("batch32", PoolDescriptor.MaxPool2d(3, 2, 1), new(32, 64, 56, 56), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+
+        // The bench cases channels last, float.
+        P("resnet50.stem-nhwc", PoolDescriptor.MaxPool2d(3, 2, 1, layout: Last), new(1, 64, 112, 112), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastWindows),
+        P("vgg16.pool1-nhwc", PoolDescriptor.MaxPool2d(2, 2, layout: Last), new(1, 64, 224, 224), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
+        P("googlenet.pool-nhwc", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 192, 28, 28), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastSeparableMax),
+        P("yolov8.sppf-nhwc", PoolDescriptor.MaxPool2d(5, 1, 2, layout: Last), new(1, 256, 20, 20), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
+        P("densenet.transition-nhwc", PoolDescriptor.AvgPool2d(2, 2, layout: Last), new(1, 128, 56, 56), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
+        P("inception.pool-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false, layout: Last), new(1, 256, 35, 35), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
+
+        // Double: half the lanes, so rows and planes that fit float's narrow and flat routes may not.
+        P("googlenet.pool-double", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 192, 28, 28), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("vgg16.pool4-double", PoolDescriptor.MaxPool2d(2, 2), new(1, 512, 28, 28), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("densenet.transition-double", PoolDescriptor.AvgPool2d(2, 2), new(1, 128, 56, 56), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("inception.pool-double", PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false), new(1, 256, 35, 35), EngineRoute.FlatSameAverage, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg3x3-s3-double", PoolDescriptor.AvgPool2d((3, 3), (3, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("googlenet.pool-nhwc-double", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 192, 28, 28), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
+
+        // Dilation and strides other than 1 and 2 leave the row-block routes.
+        P("max3x3-s1-p1-d2", PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s1-p1-d2-nhwc", PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2, layout: Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
+        P("max3x1-s1x3", PoolDescriptor.MaxPool2d((3, 1), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max7x7-s1-p3-wide", PoolDescriptor.MaxPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+
+        // 1-d and 3-d.
+        P("max1d-k3s2p1", PoolDescriptor.MaxPool1d(3, 2, 1), new(1, 16, 1000), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max1d-k3s1p1-narrow", PoolDescriptor.MaxPool1d(3, 1, 1), new(1, 16, 50), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1d-k4s3p2", PoolDescriptor.AvgPool1d(4, 3, 2), new(2, 23, 71), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3d-k3s2p1", PoolDescriptor.MaxPool3d(3, 2, 1), new(1, 8, 8, 16, 16), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3d-k2s1-nhwc", PoolDescriptor.AvgPool3d(2, 1, layout: Last), new(1, 32, 4, 6, 19), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
+
+        // Narrow and wide rows: the flat routes take small planes whose rows are too wide, or windows too wide, for narrow rows.
+        P("max3x3-s1-p1-wide-rows-small-plane", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 10, 100), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
+        P("avg9x9-s1-p4-small-plane", PoolDescriptor.AvgPool2d(9, 1, 4), new(1, 16, 20, 20), EngineRoute.FlatSameAverage, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s1-p1-wide-rows", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg7x7-s1-p3-wide-rows", PoolDescriptor.AvgPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x3-s1-p1-few-channels-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, layout: Last), new(1, 3, 28, 28), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
+
+        // Windows longer than the input, either layout.
+        P("max5x5-p2-on-3x3", PoolDescriptor.MaxPool2d(5, 1, 2), new(1, 8, 3, 3), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
+        P("max5x5-p2-on-3x3-nhwc", PoolDescriptor.MaxPool2d(5, 1, 2, layout: Last), new(1, 8, 3, 3), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
+    ];
+
+    public static TheoryData<string> PinNames() => [.. Pins.Select(p => p.Name)];
+
+    [Theory]
+    [MemberData(nameof(PinNames))]
+    public void Each_configuration_takes_its_pinned_route(string name)
+    {
+        var pin = Pins.Single(p => p.Name == name);
+        var plan = new PoolPlan(pin.Descriptor, pin.Shape, pin.Descriptor.GetOutputShape(pin.Shape));
+        var route = pin.IsDouble ? EngineRoutes<double>.RouteOf(plan) : EngineRoutes<float>.RouteOf(plan);
+        Assert.Equal(HasAvx512 ? pin.WithAvx512 : pin.Otherwise, route);
+    }
+
+    [Fact]
+    public void Every_route_is_pinned_by_some_configuration()
+    {
+        // On AVX-512 every route of the table must be reached by a pinned configuration: one that is not is either
+        // dead (delete it) or untested (pin a configuration that takes it).
+        var pinned = Pins.Select(p => HasAvx512 ? p.WithAvx512 : p.Otherwise).Append(EngineRoute.MaxIndicesPooling).ToHashSet();
+        var tabled = EngineRoutes<float>.ChannelsFirst.Concat(EngineRoutes<float>.ChannelsLast).Concat(EngineRoutes<float>.MaxWithIndices)
+            .Select(r => r.Route).Where(r => HasAvx512 || !IsAvx512Only(r));
+        var unpinned = tabled.Except(pinned).ToList();
+        Assert.True(unpinned.Count == 0, $"No pinned configuration takes: {string.Join(", ", unpinned)}.");
+    }
+
+    private static bool IsAvx512Only(EngineRoute route) => route is EngineRoute.NarrowRowsMax or EngineRoute.FlatPlaneMax or
+        EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage or EngineRoute.FlatSameAverage or EngineRoute.ChannelsFirstRowBlocks or
+        EngineRoute.ChannelsLastSlidingMax or EngineRoute.ChannelsLastSlidingSum;
+
+    [Fact]
+    public void Each_table_lists_each_route_once_and_ends_with_a_route_for_everything()
+    {
+        foreach (var work in Enum.GetValues<EngineWork>())
+        {
+            var routes = EngineRoutes<float>.For(work);
+            Assert.Equal(routes.Count, routes.Select(r => r.Route).Distinct().Count());
+            Assert.All(routes, r => Assert.False(string.IsNullOrWhiteSpace(r.Why)));
+            // The last row takes any call: a 3-d dilated window with stride 3, which no fast route takes.
+            var d = PoolDescriptor.MaxPool3d(3, 3, 1, dilation: 2, layout: work == EngineWork.ChannelsLast ? Last : First);
+            var shape = new PoolShape(1, 3, 9, 9, 9);
+            Assert.Equal(routes[^1].Route, EngineRoutes<float>.Select(work, new PoolPlan(d, shape, d.GetOutputShape(shape))).Route);
+        }
+    }
+
+    [Fact]
+    public void Indices_take_the_indices_route_in_either_layout()
+    {
+        foreach (var layout in new[] { First, Last })
+        {
+            var d = PoolDescriptor.MaxPool2d(3, 1, 1, layout: layout);
+            var shape = new PoolShape(1, 192, 28, 28);
+            Assert.Equal(EngineRoute.MaxIndicesPooling,
+                EngineRoutes<float>.Select(EngineRoutes<float>.WorkOf(d, withIndices: true), new PoolPlan(d, shape, d.GetOutputShape(shape))).Route);
+        }
+    }
+
+    [Fact]
+    public void Generated_kernels_hand_the_engine_exactly_the_shapes_it_pools_a_plane_at_a_time()
+    {
+        foreach (var pin in Pins.Where(p => !p.IsDouble))
+        {
+            var output = pin.Descriptor.GetOutputShape(pin.Shape);
+            var route = EngineRoutes<float>.RouteOf(new PoolPlan(pin.Descriptor, pin.Shape, output));
+            bool planeAtATime = route is EngineRoute.WholePlaneWindows or EngineRoute.NarrowRowsMax or EngineRoute.FlatPlaneMax or
+                EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage or EngineRoute.FlatSameAverage;
+            Assert.Equal(planeAtATime, KernelArguments.EngineHasPlanePath<float>(pin.Descriptor, pin.Shape, output));
+        }
+    }
+
+    public static TheoryData<PoolMode, PoolLayout, int, bool> GlobalCases() => new()
+    {
+        { PoolMode.Average, First, 2048, false }, // resnet50.head
+        { PoolMode.Max, First, 64, false },
+        { PoolMode.Average, First, 64, true },
+        { PoolMode.Average, Last, 2048, false },
+        { PoolMode.Average, Last, 3, false },
+        { PoolMode.Max, Last, 2048, true },
+        { PoolMode.Average, Last, 2048, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(GlobalCases))]
+    public void Global_pooling_takes_its_pinned_route(PoolMode mode, PoolLayout layout, int channels, bool isDouble)
+    {
+        var route = isDouble ? GlobalRoutes<double>.Select(mode, layout, channels).Route : GlobalRoutes<float>.Select(mode, layout, channels).Route;
+        bool avx = Vector256.IsHardwareAccelerated && Avx.IsSupported;
+        int lanes = Vector512.IsHardwareAccelerated ? 64 : 32; // bytes of the panels' vectors
+        var expected = layout == First
+            ? (HasAvx512 || (avx && !isDouble) ? GlobalRoute.PlaneBlocks : GlobalRoute.PlaneLoop)
+            : mode == PoolMode.Max ? GlobalRoute.ChannelsLastMax
+            : (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated) && channels * (isDouble ? 8 : 4) >= lanes
+                ? GlobalRoute.ChannelsLastAveragePanels : GlobalRoute.ChannelsLastAverage;
+        Assert.Equal(expected, route);
+    }
+}
