@@ -154,6 +154,7 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
     {
         private readonly int _stride, _padBegin, _length;
         private readonly bool _planeDeinterleaves;
+        private readonly ulong _phasesRead; // bit p: some tap reads phase p (only those are prepared, for stride 3 and more)
         private readonly int[] _tapOffsets; // rented: a call allocates nothing once the pool is warm
 
         public PreparedLayout(in PoolPlan plan, int rows)
@@ -176,6 +177,7 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
             {
                 int position = kw * width.Dilation;
                 _tapOffsets[kw] = position % width.Stride * PhaseStride + position / width.Stride;
+                _phasesRead |= 1UL << (position % width.Stride % 64);
             }
         }
 
@@ -237,11 +239,7 @@ internal static class ChannelsFirstPooling<T> where T : unmanaged, IFloatingPoin
                 }
                 else
                 {
-                    for (int i = 0; i < _length; i++)
-                    {
-                        int x = i + _padBegin;
-                        prepared[x % _stride * PhaseStride + row * RowStride + x / _stride] = source[i];
-                    }
+                    StridedRows.SplitPhases(source, prepared, _stride, _padBegin, PhaseStride, row * RowStride, _phasesRead);
                 }
             }
             return prepared;
