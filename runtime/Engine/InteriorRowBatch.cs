@@ -18,12 +18,12 @@ internal static class InteriorRowBatch<T> where T : unmanaged, IFloatingPointIee
 {
     /// <summary>
     /// How many output rows from <paramref name="oh"/> on have every window row
-    /// inside the input: 0 unless the plane is 2-d, there are at least two such rows, and rows lie at most twice
+    /// inside the input: 0 unless the plane is 2-d, there are at least two such rows, and rows lie at most four times
     /// <paramref name="outWidth"/> cells apart (<paramref name="step"/> cells in the reduced source).
     /// </summary>
     public static int RunLength(in PoolPlan plan, in AxisWindows heightWindows, int oh, int step, int outWidth)
     {
-        if (!plan.IsPlanar || step > 2 * outWidth) return 0;
+        if (!plan.IsPlanar || step > 4 * outWidth) return 0;
         int kernel = plan.Height.Kernel, end = oh;
         while (end < plan.Height.Output && heightWindows[end] == (0, kernel)) end++;
         return end - oh >= 2 ? end - oh : 0;
