@@ -57,11 +57,11 @@ public static class GridBench
         public double? Ratio => OrtUs / EngineUs;
     }
 
-    /// <summary>Runs the mode: <paramref name="count"/> sampled points (default 600, quick 150), those whose name contains <paramref name="match"/>.</summary>
+    /// <summary>Runs the mode: <paramref name="count"/> sampled points (default 600, quick 400), those whose name contains <paramref name="match"/>.</summary>
     public static int Run(bool quick, string? match, int? count, int seed)
     {
         (int warmMs, int rounds, int batchMs) = quick ? (40, 5, 2) : (100, 9, 3);
-        var points = Sample(count ?? (quick ? 150 : 600), seed)
+        var points = Sample(count ?? (quick ? 400 : 600), seed)
             .Where(p => match == null || match.Split(',').Any(part => p.Name.Contains(part, StringComparison.OrdinalIgnoreCase))).ToList();
         string loadBefore = RunResults.LoadAverage();
         var clock = Stopwatch.StartNew();
