@@ -21,6 +21,8 @@ namespace KernelGen.Bench;
 /// <item><c>--report-last</c>: the same from the last run, whatever it measured (a filtered or quick run too).</item>
 /// <item><c>--specialization [--quick] [--match TEXT] [--shape NxCxHxW]</c>: the specialized kernels of <see cref="SpecializationKernels"/>
 /// against the general engine, every loss listed (<see cref="SpecializationBench"/>); leaves the docs as they are.</item>
+/// <item><c>--grid [--quick] [--count N] [--seed S] [--match TEXT]</c>: a seeded sample of configurations through the general
+/// engine, ONNX Runtime and a copy, the worst ratios listed (<see cref="GridBench"/>); leaves the docs as they are.</item>
 /// </list>
 /// A full run that measured every benchmark rewrites the docs itself; a filtered or quick run only saves its results
 /// (for --report-last), so that a development run never replaces the published evidence.
@@ -36,6 +38,13 @@ public static class Program
             if (!SpecializationBench.TieringOff) return SpecializationBench.RunWithoutTiering(args);
             string? Option(string name) => rest.IndexOf(name) is int at and >= 0 && at + 1 < rest.Count ? rest[at + 1] : null;
             return SpecializationBench.Run(quick, Option("--match"), Option("--shape"));
+        }
+        if (rest.Remove("--grid"))
+        {
+            if (!SpecializationBench.TieringOff) return SpecializationBench.RunWithoutTiering(args);
+            string? Option(string name) => rest.IndexOf(name) is int at and >= 0 && at + 1 < rest.Count ? rest[at + 1] : null;
+            return GridBench.Run(quick, Option("--match"), Option("--count") is string count ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : null,
+                Option("--seed") is string seed ? int.Parse(seed, System.Globalization.CultureInfo.InvariantCulture) : 19);
         }
         bool reportLast = rest.Remove("--report-last");
         bool reportOnly = rest.Remove("--report") || reportLast;

@@ -125,7 +125,7 @@ public static class SpecializationBench
     }
 
     /// <summary>Calls the method for <paramref name="ms"/> and at least 100 times: caches, branch predictors, page faults.</summary>
-    private static void Warm(Action method, int ms)
+    internal static void Warm(Action method, int ms)
     {
         var clock = Stopwatch.StartNew();
         for (int calls = 0; clock.ElapsedMilliseconds < ms || calls < 100; calls++)
@@ -144,7 +144,7 @@ public static class SpecializationBench
         return (bestA, bestB);
     }
 
-    private static double Batch(Action method, int batchMs)
+    internal static double Batch(Action method, int batchMs)
     {
         long limit = Stopwatch.Frequency * batchMs / 1000;
         long start = Stopwatch.GetTimestamp(), now;

@@ -86,7 +86,13 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
                 var (hFirst, hEnd) = heightWindows[oh];
                 Span<T> outRow = output.Slice((od * height.Output + oh) * outWidth, outWidth);
                 int count = WindowRows(plan, od, dFirst, dEnd, oh, hFirst, hEnd, layout.RowStride, offsets);
-                if (count == 0) outRow.Fill(T.NegativeInfinity); // a window made only of padding (ONNX limits only)
+                int step = height.Stride * layout.RowStride;
+                if (InteriorRowBatch<T>.RunLength(plan, heightWindows, oh, step, outWidth) is int batch and > 0)
+                {
+                    InteriorRowBatch<T>.Reduce<MaxOp<T>>(reduced, offsets.AsSpan(0, count), step, batch, outWidth, output[(oh * outWidth)..], startFromZero: false);
+                    oh += batch - 1;
+                }
+                else if (count == 0) outRow.Fill(T.NegativeInfinity); // a window made only of padding (ONNX limits only)
                 else VectorOps<T>.Reduce<MaxOp<T>>(reduced, offsets.AsSpan(0, count), outRow, startFromZero: false);
             }
         }
@@ -115,6 +121,15 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
                         offsets[r * columnTaps.Length + kw] = rowStart + columnTaps[kw];
                 }
                 int taps = rowCount * columnTaps.Length;
+                int step = height.Stride * layout.RowStride;
+                if (InteriorRowBatch<T>.RunLength(plan, heightWindows, oh, step, outWidth) is int batch and > 0)
+                {
+                    InteriorRowBatch<T>.Reduce<AddOp<T>>(rows, offsets.AsSpan(0, taps), step, batch, outWidth, output[(oh * outWidth)..], startFromZero: true);
+                    for (int r = 0; r < batch && !uniform; r++)
+                        VectorOps<T>.Accumulate<DivideOp<T>>(output.Slice((oh + r) * outWidth, outWidth), divisors.For(plan, od, oh + r));
+                    oh += batch - 1;
+                    continue;
+                }
                 if (taps == 0) outRow.Clear(); // no input cell: the sum is +0
                 else VectorOps<T>.Reduce<AddOp<T>>(rows, offsets.AsSpan(0, taps), outRow, startFromZero: true);
                 if (!uniform) VectorOps<T>.Accumulate<DivideOp<T>>(outRow, divisors.For(plan, od, oh));
@@ -154,6 +169,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
     {
         private readonly int _stride, _padBegin, _length;
         private readonly bool _planeDeinterleaves;
+        private readonly ulong _phasesRead; // bit p: some tap reads phase p (only those are prepared, for stride 3 and more)
         private readonly int[] _tapOffsets; // rented: a call allocates nothing once the pool is warm
 
         public PreparedLayout(in PoolPlan plan, int rows)
@@ -176,6 +192,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             {
                 int position = kw * width.Dilation;
                 _tapOffsets[kw] = position % width.Stride * PhaseStride + position / width.Stride;
+                _phasesRead |= 1UL << (position % width.Stride % 64);
             }
         }
 
@@ -210,6 +227,11 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
                 VectorOps<T>.Deinterleave2(plane, prepared[..half], prepared.Slice(half, half));
                 return prepared;
             }
+            if (_stride > 2)
+            {
+                StridedRows<T>.SplitPhases(plane, prepared, _length, _stride, _padBegin, PhaseStride, RowStride, _phasesRead);
+                return prepared;
+            }
             int rows = plane.Length / _length;
             for (int row = 0; row < rows; row++)
             {
@@ -233,14 +255,6 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
                     {
                         VectorOps<T>.Deinterleave2(source, odd.Slice(half, pairs), even.Slice(half + 1, pairs));
                         if (_length % 2 == 1) odd[half + pairs] = source[^1];
-                    }
-                }
-                else
-                {
-                    for (int i = 0; i < _length; i++)
-                    {
-                        int x = i + _padBegin;
-                        prepared[x % _stride * PhaseStride + row * RowStride + x / _stride] = source[i];
                     }
                 }
             }

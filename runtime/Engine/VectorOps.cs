@@ -155,30 +155,43 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
                 acc3.StoreUnsafe(ref dst, (nuint)(j4 + 3 * Vector512<T>.Count));
             }
             if (j4 == n) return;
-            for (nint j = j4; ; j += Vector512<T>.Count)
+            // The rest two blocks at a time (two independent chains), the second one ending at n.
+            for (nint j = j4; ; j += 2 * Vector512<T>.Count)
             {
-                if (j > n - Vector512<T>.Count) j = n - Vector512<T>.Count;
-                var acc = Vector512.LoadUnsafe(ref src, (nuint)(first + j));
-                if (startFromZero) acc = Vector512<T>.Zero + acc;
+                nint last = n - Vector512<T>.Count, j0 = Math.Min(j, last), j1 = Math.Min(j + Vector512<T>.Count, last);
+                var acc0 = Vector512.LoadUnsafe(ref src, (nuint)(first + j0));
+                var acc1 = Vector512.LoadUnsafe(ref src, (nuint)(first + j1));
+                if (startFromZero) { acc0 = Vector512<T>.Zero + acc0; acc1 = Vector512<T>.Zero + acc1; }
                 for (int t = 1; t < taps; t++)
-                    acc = TOp.Apply(acc, Vector512.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
-                if (typeof(TOp) == typeof(MaxOp<T>)) acc += Vector512<T>.Zero; // a zero maximum is +0 (see MaxOp)
-                acc.StoreUnsafe(ref dst, (nuint)j);
-                if (j == n - Vector512<T>.Count) return;
+                {
+                    nint tap = Unsafe.Add(ref first, t);
+                    acc0 = TOp.Apply(acc0, Vector512.LoadUnsafe(ref src, (nuint)(tap + j0)));
+                    acc1 = TOp.Apply(acc1, Vector512.LoadUnsafe(ref src, (nuint)(tap + j1)));
+                }
+                if (typeof(TOp) == typeof(MaxOp<T>)) { acc0 += Vector512<T>.Zero; acc1 += Vector512<T>.Zero; } // a zero maximum is +0 (see MaxOp)
+                acc0.StoreUnsafe(ref dst, (nuint)j0);
+                acc1.StoreUnsafe(ref dst, (nuint)j1);
+                if (j1 == last) return;
             }
         }
         if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
         {
-            for (nint j = 0; ; j += Vector256<T>.Count)
+            for (nint j = 0; ; j += 2 * Vector256<T>.Count)
             {
-                if (j > n - Vector256<T>.Count) j = n - Vector256<T>.Count;
-                var acc = Vector256.LoadUnsafe(ref src, (nuint)(first + j));
-                if (startFromZero) acc = Vector256<T>.Zero + acc;
+                nint last = n - Vector256<T>.Count, j0 = Math.Min(j, last), j1 = Math.Min(j + Vector256<T>.Count, last);
+                var acc0 = Vector256.LoadUnsafe(ref src, (nuint)(first + j0));
+                var acc1 = Vector256.LoadUnsafe(ref src, (nuint)(first + j1));
+                if (startFromZero) { acc0 = Vector256<T>.Zero + acc0; acc1 = Vector256<T>.Zero + acc1; }
                 for (int t = 1; t < taps; t++)
-                    acc = TOp.Apply(acc, Vector256.LoadUnsafe(ref src, (nuint)(Unsafe.Add(ref first, t) + j)));
-                if (typeof(TOp) == typeof(MaxOp<T>)) acc += Vector256<T>.Zero;
-                acc.StoreUnsafe(ref dst, (nuint)j);
-                if (j == n - Vector256<T>.Count) return;
+                {
+                    nint tap = Unsafe.Add(ref first, t);
+                    acc0 = TOp.Apply(acc0, Vector256.LoadUnsafe(ref src, (nuint)(tap + j0)));
+                    acc1 = TOp.Apply(acc1, Vector256.LoadUnsafe(ref src, (nuint)(tap + j1)));
+                }
+                if (typeof(TOp) == typeof(MaxOp<T>)) { acc0 += Vector256<T>.Zero; acc1 += Vector256<T>.Zero; }
+                acc0.StoreUnsafe(ref dst, (nuint)j0);
+                acc1.StoreUnsafe(ref dst, (nuint)j1);
+                if (j1 == last) return;
             }
         }
         if (Vector128.IsHardwareAccelerated && n >= Vector128<T>.Count)

@@ -1,0 +1,53 @@
+using System;
+using CsCheck;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace KernelGen.Tests;
+
+/// <summary>
+/// The channels-first engine's phase split for width strides of 3 and more (one phase at a time, gathered where the
+/// machine has AVX2) against the scalar reference: rows from 1 to 130 cells, so every phase's cell count crosses the
+/// 4- and 8-lane gathers and their scalar tails, every begin padding shifts which input cell starts each phase, and
+/// windows narrower than the stride leave phases unread.
+/// </summary>
+[Trait("Category", "Kernel")]
+public class StridedPhasePropertyTests(ITestOutputHelper log)
+{
+    private const int Iterations = 3000;
+
+    /// <summary>2-d channels-first cases whose width stride is 3 to 9 and whose windows fit the input (not ClampedWindows).</summary>
+    private static readonly Gen<PoolCase> Cases =
+        from max in Gen.Bool
+        from kh in Gen.Int[1, 4]
+        from sh in Gen.Int[1, 3]
+        from kw in Gen.Int[1, 9]
+        from sw in Gen.Int[3, 9]
+        from dw in Gen.Int[1, 3]
+        from padBegin in Gen.Int[0, 8]
+        from padEnd in Gen.Int[0, 8]
+        from ceil in Gen.Bool
+        from includePad in Gen.Bool
+        from height in Gen.Int[4, 9]
+        from width in Gen.Int[1, 130]
+        from style in Gen.Int[0, RandomInput.Styles - 1]
+        from seed in Gen.Int
+        select Build(max, kh, sh, kw, sw, max ? dw : 1, padBegin, padEnd, ceil, includePad, height, width, style, seed);
+
+    private static PoolCase Build(bool max, int kh, int sh, int kw, int sw, int dw, int padBegin, int padEnd, bool ceil, bool includePad,
+        int height, int width, int style, int seed)
+    {
+        int effective = (kw - 1) * dw + 1;
+        width = Math.Max(width, Math.Max(effective, sw)); // a window or stride past the input goes to ClampedWindows
+        var heightAxis = new PoolAxis(kh, sh, kh / 2, kh / 2, 1);
+        var widthAxis = new PoolAxis(kw, sw, padBegin % effective, padEnd % effective, dw); // ONNX: pads below the window
+        return new PoolCase(2, PoolLayout.ChannelsFirst, max ? PoolMode.Max : PoolMode.Average, WithIndices: false, PoolConvention.Onnx,
+            [heightAxis, widthAxis], ceil, !max && includePad, DivisorOverride: null, Batch: 1, Channels: 2, [height, width], style, seed);
+    }
+
+    [Fact]
+    public void FloatMatchesReference() => Cases.Sample(EnginePropertyTests.Check<float>, writeLine: log.WriteLine, iter: Iterations);
+
+    [Fact]
+    public void DoubleMatchesReference() => Cases.Sample(EnginePropertyTests.Check<double>, writeLine: log.WriteLine, iter: Iterations);
+}
