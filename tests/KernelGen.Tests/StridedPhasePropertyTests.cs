@@ -1,15 +1,16 @@
 using System;
 using CsCheck;
+using KernelGen.Testing;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace KernelGen.Tests;
 
 /// <summary>
-/// The channels-first engine's phase split for width strides of 3 and more (one phase at a time, gathered where the
-/// machine has AVX2) against the scalar reference: rows from 1 to 130 cells, so every phase's cell count crosses the
-/// 4- and 8-lane gathers and their scalar tails, every begin padding shifts which input cell starts each phase, and
-/// windows narrower than the stride leave phases unread.
+/// The channels-first engine's phase split for width strides of 3 and more (<c>StridedRows</c>: one phase at a time, a
+/// strided copy) against the scalar reference: rows from 1 to 130 cells, so every phase's cell count crosses the vector
+/// widths of the reduction that reads it, every begin padding shifts which input cell starts each phase, and windows
+/// narrower than the stride leave phases unread.
 /// </summary>
 [Trait("Category", "Kernel")]
 public class StridedPhasePropertyTests(ITestOutputHelper log)
