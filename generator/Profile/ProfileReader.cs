@@ -128,7 +128,10 @@ internal static class ProfileReader
         if (operation == "global") { NotSpecialized(key, SpecializationRule.GlobalPoolingReason, NoAttribute); return; }
         if (operation == "maxWithIndices") { NotSpecialized(key, SpecializationRule.WithIndicesReason, NoAttribute); return; }
 
-        var axes = Enumerable.Range(0, kernel!.Length).Select(i => (kernel[i], padBegin![i], padEnd![i], dilation![i])).ToList();
+        // Padded at least as much at the beginning as at the end (ONNX's pads [1,1,0,0]): the kernel of the symmetric form
+        // (the begin padding on both sides) serves it; Pooling.Run takes it on the shapes where the two compute the same.
+        bool beginCoversEnd = Enumerable.Range(0, kernel!.Length).All(i => padBegin![i] >= padEnd![i]);
+        var axes = Enumerable.Range(0, kernel.Length).Select(i => (kernel[i], padBegin![i], beginCoversEnd ? padBegin[i] : padEnd![i], dilation![i])).ToList();
         if (SpecializationRule.InexpressibleReason(isMax, axes) is { } inexpressible)
         {
             NotSpecialized(key, inexpressible, NoAttribute);

@@ -259,6 +259,23 @@ public class ProfileTests
     }
 
     [Fact]
+    public void BeginOnlyPaddingGetsItsSymmetricFormsKernelAndEndPaddingGetsKG0009()
+    {
+        string beginOnly = Entry("max", 3, 2, padding: 1).Replace("\"padEnd\": [1, 1]", "\"padEnd\": [0, 0]", StringComparison.Ordinal);
+        string endOnly = Entry("average", 3, 2).Replace("\"padEnd\": [0, 0]", "\"padEnd\": [1, 1]", StringComparison.Ordinal);
+        Assert.Contains("\"padEnd\": [0, 0]", beginOnly, StringComparison.Ordinal);
+        Assert.Contains("\"padEnd\": [1, 1]", endOnly, StringComparison.Ordinal);
+
+        var (result, _, diagnostics) = ProfileHarness.Run(Profile(beginOnly, endOnly));
+
+        // Pooling.Run serves pads [1,1,0,0] with the symmetric kernel where both compute the same (SymmetricPaddingTests).
+        Assert.Equal(["MaxPool_K3x3_S2_P1_F32_Nchw"], ProfileHarness.Kernels(result));
+        var warning = Assert.Single(diagnostics);
+        Assert.Equal("KG0009", warning.Id);
+        Assert.Contains("asymmetric padding (0 before, 1 after", warning.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NoProfileMetadataNoKernels()
     {
         var driver = ProfileHarness.CreateDriver([new MemoryAdditionalText(Path, Profile(Entry("max", 2, 1)))], profilePaths: [])
