@@ -19,6 +19,17 @@ internal static class Engine
         else throw new NotSupportedException(typeof(T).Name);
     }
 
+    /// <summary>The general engine (no specialized kernel), one thread.</summary>
+    public static void RunGeneral<T>(in PoolDescriptor d, ReadOnlySpan<T> input, Span<T> output, PoolShape shape)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+            Pooling.RunGeneral(d, MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output), shape, 1);
+        else if (typeof(T) == typeof(double))
+            Pooling.RunGeneral(d, MemoryMarshal.Cast<T, double>(input), MemoryMarshal.Cast<T, double>(output), shape, 1);
+        else throw new NotSupportedException(typeof(T).Name);
+    }
+
     public static void Run<T>(in PoolDescriptor d, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, PoolShape shape, int maxDop = -1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -152,7 +152,7 @@ public class ExtremeValuePropertyTests
         Action call = entry switch
         {
             Entry.RunWithIndices => () => Engine.Run<T>(pool, input, output, indices, shape, 1),
-            Entry.RunGeneral => () => RunGeneral<T>(pool, input, output, shape),
+            Entry.RunGeneral => () => Engine.RunGeneral<T>(pool, input, output, shape),
             _ => () => Engine.Run<T>(pool, input, output, shape, 1),
         };
         if (expected != null)
@@ -315,14 +315,6 @@ public class ExtremeValuePropertyTests
         return true;
     }
 
-
-    private static void RunGeneral<T>(in PoolDescriptor pool, ReadOnlySpan<T> input, Span<T> output, PoolShape shape) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (typeof(T) == typeof(float))
-            Pooling.RunGeneral(pool, MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output), shape, 1);
-        else
-            Pooling.RunGeneral(pool, MemoryMarshal.Cast<T, double>(input), MemoryMarshal.Cast<T, double>(output), shape, 1);
-    }
 
     private static long AllocatedBy(Action call)
     {

@@ -1,7 +1,6 @@
 using System;
 using System.Linq;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using CsCheck;
 using KernelGen.Monitoring;
 using KernelGen.Testing;
@@ -111,14 +110,6 @@ public class SymmetricPaddingTests(ITestOutputHelper log)
         return null;
     }
 
-    private static void RunGeneral<T>(in PoolDescriptor d, ReadOnlySpan<T> input, Span<T> output, PoolShape shape) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (typeof(T) == typeof(float))
-            Pooling.RunGeneral(d, MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output), shape, 1);
-        else
-            Pooling.RunGeneral(d, MemoryMarshal.Cast<T, double>(input), MemoryMarshal.Cast<T, double>(output), shape, 1);
-    }
-
     /// <summary>
     /// The kernel registered for <paramref name="symmetric"/>: this class's counting kernel (the general engine on the
     /// symmetric descriptor) unless another kernel, a built-in, is registered already; it is never replaced.
@@ -134,7 +125,7 @@ public class SymmetricPaddingTests(ITestOutputHelper log)
         PoolKernelRegistry.Register<T>(symmetric, (input, output, shape) =>
         {
             t_countingKernelCalls++;
-            RunGeneral(symmetric, input, output, shape);
+            Engine.RunGeneral(symmetric, input, output, shape);
         }, name);
         counting = true;
         return name;
@@ -152,7 +143,7 @@ public class SymmetricPaddingTests(ITestOutputHelper log)
         var outputShape = descriptor.GetOutputShape(c.Shape);
         var expected = new T[outputShape.ElementCount];
         var actual = new T[outputShape.ElementCount];
-        RunGeneral(descriptor, input, expected, c.Shape);
+        Engine.RunGeneral(descriptor, input, expected, c.Shape);
         int before = t_countingKernelCalls;
         Engine.Run<T>(descriptor, input, actual, c.Shape, maxDop: 1);
         PoolAssert.Bits<T>(expected, actual, context);
