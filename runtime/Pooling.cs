@@ -92,10 +92,11 @@ public static partial class Pooling
 
     // -------------------------------------------------------------------------------------------------------------
 
-    private static void Run<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, Span<long> indices,
+    /// <summary>Validates once, then runs the specialized kernel if one applies, else the engine; returns the kernel's name, or null for the engine.</summary>
+    private static string? Run<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, Span<long> indices,
         PoolShape shape, int maxDegreeOfParallelism, bool withIndices, bool allowSpecialized = true, bool observed = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!observed && Monitoring.PoolingInstrumentation.Enabled) { RunObserved(descriptor, input, output, indices, shape, maxDegreeOfParallelism, withIndices, allowSpecialized); return; }
+        if (!observed && Monitoring.PoolingInstrumentation.Enabled) return RunObserved(descriptor, input, output, indices, shape, maxDegreeOfParallelism, withIndices, allowSpecialized);
         var outputShape = KernelArguments.Validate(descriptor, input, output, shape);
         if (withIndices)
         {
@@ -109,13 +110,13 @@ public static partial class Pooling
                 throw new ArgumentException("The indices span overlaps the input or output span; each needs memory of its own.", nameof(indices));
         }
         int threads = Threads(maxDegreeOfParallelism);
-        if (outputShape.ElementCount == 0) return; // empty batch or no channels: nothing to do
+        if (outputShape.ElementCount == 0) return null; // empty batch or no channels: nothing to do
 
         // From here on the arguments are valid: the specialized kernel's core and the engine do not check them again.
-        if (allowSpecialized && !withIndices && PoolKernelRegistry.TryGetValidatedForShape<T>(descriptor, shape, outputShape, out var specialized))
+        if (allowSpecialized && !withIndices && PoolKernelRegistry.TryGetValidatedForShape<T>(descriptor, shape, outputShape, out var specialized, out var kernelName))
         {
             RunSpecialized(specialized!, descriptor.Layout, input, output, shape, outputShape, threads);
-            return;
+            return kernelName;
         }
 
         var plan = new PoolPlan(descriptor, shape, outputShape);
@@ -126,6 +127,7 @@ public static partial class Pooling
             EngineRoutes<T>.Run(work, plan, input, output, indices, 0, (int)units);
         else
             RunRangesInParallel(work, plan, input, output, withIndices ? indices[..(int)outputShape.ElementCount] : default, units, threads);
+        return null;
     }
 
     /// <summary>

@@ -9,20 +9,18 @@ namespace KernelGen;
 // dispatch between two timestamps and report which path served the call.
 public static partial class Pooling
 {
-    private static void RunObserved<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, Span<long> indices,
+    private static string? RunObserved<T>(in PoolDescriptor descriptor, ReadOnlySpan<T> input, Span<T> output, Span<long> indices,
         PoolShape shape, int maxDegreeOfParallelism, bool withIndices, bool allowSpecialized) where T : unmanaged, IFloatingPointIeee754<T>
     {
         long start = Stopwatch.GetTimestamp();
-        Run(descriptor, input, output, indices, shape, maxDegreeOfParallelism, withIndices, allowSpecialized, observed: true);
+        string? kernel = Run(descriptor, input, output, indices, shape, maxDegreeOfParallelism, withIndices, allowSpecialized, observed: true);
         var outputShape = descriptor.GetOutputShape(shape);
-        string? kernel = null;
-        if (allowSpecialized && !withIndices && outputShape.ElementCount != 0)
-            PoolKernelRegistry.TryGetForShape<T>(descriptor, shape, outputShape, out _, out kernel);
         long bytes = (shape.ElementCount + outputShape.ElementCount) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()
             + (withIndices ? outputShape.ElementCount * sizeof(long) : 0);
         var key = new PoolingCallKey(descriptor, false, descriptor.Mode, descriptor.Layout, typeof(T) == typeof(double), shape,
             kernel, withIndices, GeneralRequested: !allowSpecialized);
         PoolingInstrumentation.Record(key, start, bytes);
+        return kernel;
     }
 
     private static void GlobalObserved<T>(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, PoolShape shape, PoolLayout layout, int maxDegreeOfParallelism)

@@ -98,11 +98,12 @@ public static class PoolKernelRegistry
     /// As <see cref="TryGetForShape{T}"/>, but the kernel's core for arguments already validated (the kernel itself if
     /// it has none): Pooling.Run checks the arguments once and calls it on each parallel part.
     /// </summary>
-    internal static bool TryGetValidatedForShape<T>(in PoolDescriptor descriptor, PoolShape shape, PoolShape outputShape, out SpecializedPoolKernel<T>? kernel)
+    internal static bool TryGetValidatedForShape<T>(in PoolDescriptor descriptor, PoolShape shape, PoolShape outputShape, out SpecializedPoolKernel<T>? kernel, out string? name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool found = TryGetEntryForShape<T>(descriptor, shape, outputShape, out var entry);
         kernel = found ? (SpecializedPoolKernel<T>)entry!.Validated : null;
+        name = entry?.Name;
         return found;
     }
 
