@@ -80,6 +80,66 @@ public sealed class SpecializeTests
         }
     }
 
+    [Fact]
+    public void ProfileHoldsEveryRunnableLayerAndTheGeneratorSpecializesTheOnesOnTheGeneralEngine()
+    {
+        string model = Save(Model(
+            [
+                Node("AveragePool", "X", "head", "head", Ints("kernel_shape", 7, 7)),                        // general engine, [PoolKernel] expresses it
+                Node("MaxPool", "X", "builtin", "builtin", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)), // a built-in kernel
+                Node("MaxPool", "X", "stem", "stem", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)),
+                Node("LpPool", "X", "lp", "lp", Ints("kernel_shape", 2, 2)),                                   // KernelGen cannot run it
+            ],
+            [Value("X", Float, 1, 3, 16, 16)],
+            new[] { "head", "builtin", "stem", "lp" }.Select(n => Value(n, Float, null))));
+        string profile = Path.Combine(Path.GetTempPath(), $"kernelgen-profile-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (code, _, error) = Cli("specialize", model, "--profile", profile, "--seconds", "0.01");
+            Assert.True(code == 0, error);
+            Assert.Contains("3 of 4 layers run under the monitor", error);
+            string json = File.ReadAllText(profile);
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            var entries = document.RootElement.GetProperty("entries").EnumerateArray()
+                .ToDictionary(e => e.GetProperty("configuration").GetString()!, e => e);
+            Assert.Equal(3, entries.Count);
+            var shape = new PoolShape(1, 3, 16, 16);
+            foreach (var (descriptor, path) in new[]
+            {
+                (PoolDescriptor.FromOnnx(PoolMode.Average, [7, 7]), "general"),
+                (PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [2, 2]), "specialized"),
+                (PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [2, 2], [1, 1, 0, 0]), "specialized"), // its symmetric form's built-in kernel
+            })
+            {
+                var entry = entries.Values.Single(e => e.GetProperty("kernel").EnumerateArray().Select(v => v.GetInt32()).SequenceEqual([descriptor.GetAxis(0).Kernel, descriptor.GetAxis(1).Kernel])
+                    && e.GetProperty("mode").GetString() == (descriptor.Mode == PoolMode.Max ? "max" : "average"));
+                Assert.Equal(path, entry.GetProperty("path").GetString());
+                Assert.Equal(LayerPlan.RegisteredKernel(descriptor, shape, isDouble: false) ?? "general", entry.GetProperty("kernelName").GetString());
+                Assert.Equal([descriptor.GetAxis(0).PadBegin, descriptor.GetAxis(1).PadBegin], entry.GetProperty("padBegin").EnumerateArray().Select(v => v.GetInt32()));
+                Assert.Equal([descriptor.GetAxis(0).PadEnd, descriptor.GetAxis(1).PadEnd], entry.GetProperty("padEnd").EnumerateArray().Select(v => v.GetInt32()));
+                Assert.True(entry.GetProperty("calls").GetInt64() >= 3);
+            }
+
+            // The build that lists the file generates a kernel for the layer that ran on the general engine, and only for it.
+            var compilation = CSharpCompilation.Create("ProfiledApp",
+                [CSharpSyntaxTree.ParseText("namespace App; internal static class Empty { }", new CSharpParseOptions(LanguageVersion.Latest))],
+                [.. Net100.References.All, MetadataReference.CreateFromFile(typeof(PoolDescriptor).Assembly.Location), MetadataReference.CreateFromFile(typeof(PoolKernelAttribute).Assembly.Location)],
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary).WithAllowUnsafe(true));
+            var driver = CSharpGeneratorDriver.Create([new PoolKernelGenerator().AsSourceGenerator()], [new KernelGen.Generator.Tests.MemoryAdditionalText(profile, json)],
+                new CSharpParseOptions(LanguageVersion.Latest), new KernelGen.Generator.Tests.ProfileOptionsProvider([profile], limit: null));
+            var result = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics).GetRunResult();
+            Assert.Empty(diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+            Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            var kernels = result.GeneratedTrees.Select(t => Path.GetFileName(t.FilePath)).Where(n => !n.EndsWith(".PoolKernel.g.cs", StringComparison.Ordinal)).ToList();
+            Assert.Equal(["AvgPool_K7x7_S1_ExcludePad_F32_Nchw.g.cs"], kernels);
+        }
+        finally
+        {
+            File.Delete(model);
+            File.Delete(profile);
+        }
+    }
+
     private static void Check(Type type, string method, PoolDescriptor descriptor, PoolShape[] shapes)
     {
         var info = type.GetMethod(method, BindingFlags.Public | BindingFlags.Static) ?? throw new InvalidOperationException($"no method {method}");

@@ -31,13 +31,15 @@ public static class KernelGenCli
         var outputOption = new Option<string?>("--output", "-o") { Description = "The C# file to write (default: standard output)" };
         var namespaceOption = new Option<string>("--namespace") { Description = "The namespace of the generated class", DefaultValueFactory = _ => "KernelGenLayers" };
         var classOption = new Option<string?>("--class") { Description = "The generated class's name (default: the model's file name + Layers)" };
+        var profileOption = new Option<string?>("--profile") { Description = "Also run each layer under the pooling monitor and save a KernelGen profile there, for <KernelGenProfile Include=\"...\" />" };
+        var profileSecondsOption = new Option<double>("--seconds") { Description = "With --profile: time each layer runs under the monitor", DefaultValueFactory = _ => 0.2 };
 
         var scan = new Command("scan", "List the model's pooling layers, their PoolDescriptor and whether KernelGen runs them specialized, on the general engine, or not at all")
             { modelArgument, jsonOption, runOption, dimOption, seedOption, newerOption };
         var verify = new Command("verify", "Run the model in ONNX Runtime, run every pooling layer through KernelGen on its real input, compare and time both (one thread)")
             { modelArgument, jsonOption, secondsOption, dimOption, seedOption, newerOption };
         var specialize = new Command("specialize", "Write the [PoolKernel] declarations (or the closest correct calls) for the model's pooling layers")
-            { modelArgument, outputOption, namespaceOption, classOption, runOption, dimOption, seedOption, newerOption };
+            { modelArgument, outputOption, namespaceOption, classOption, profileOption, profileSecondsOption, runOption, dimOption, seedOption, newerOption };
         var root = new RootCommand("kernelgen: KernelGen for an ONNX model's pooling layers") { scan, verify, specialize };
 
         Options Read(ParseResult parsed, bool json) => new(
@@ -45,7 +47,7 @@ public static class KernelGenCli
         scan.SetAction(parsed => Guarded(error, () => Scan(Read(parsed, parsed.GetValue(jsonOption)), parsed.GetValue(runOption))));
         verify.SetAction(parsed => Guarded(error, () => Verify(Read(parsed, parsed.GetValue(jsonOption)), parsed.GetValue(secondsOption))));
         specialize.SetAction(parsed => Guarded(error, () => Specialize(Read(parsed, false), parsed.GetValue(runOption),
-            parsed.GetValue(outputOption), parsed.GetValue(namespaceOption)!, parsed.GetValue(classOption))));
+            parsed.GetValue(outputOption), parsed.GetValue(namespaceOption)!, parsed.GetValue(classOption), parsed.GetValue(profileOption), parsed.GetValue(profileSecondsOption))));
 
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
@@ -183,8 +185,10 @@ public static class KernelGenCli
         return mismatch ? ExitCode.Mismatch : ExitCode.Success;
     }
 
-    private static ExitCode Specialize(Options options, bool run, string? outputPath, string namespaceName, string? className)
+    private static ExitCode Specialize(Options options, bool run, string? outputPath, string namespaceName, string? className, string? profilePath, double profileSeconds)
     {
+        if (profilePath is not null && profilePath.Length == 0) throw new ToolException(ExitCode.Usage, "--profile needs a file name.");
+        if (profileSeconds is < 0 or > 3600 || double.IsNaN(profileSeconds)) throw new ToolException(ExitCode.Usage, $"--seconds {profileSeconds} is not between 0 and 3600.");
         var model = options.Load();
         className ??= DefaultClassName(model.Path);
         if (!System.Text.RegularExpressions.Regex.IsMatch(className, "^[A-Za-z_][A-Za-z0-9_]*$"))
@@ -193,21 +197,32 @@ public static class KernelGenCli
             throw new ToolException(ExitCode.Usage, $"--namespace '{namespaceName}' is not a C# namespace.");
         var layers = ModelLayers.Read(model, run, options.Dims, options.Seed, options.Progress);
         string source = Specializer.Write(layers, namespaceName, className);
+        if (profilePath is not null)
+        {
+            var ran = Writing(profilePath, () => ProfileRecorder.Record(layers, profilePath, profileSeconds, options.Seed, options.Progress));
+            options.Error.WriteLine($"wrote {profilePath}: {ran.Count} of {layers.Layers.Count} layers run under the monitor; list it as <KernelGenProfile Include=\"{Path.GetFileName(profilePath)}\" /> in the project");
+        }
         if (outputPath is null)
         {
             options.Output.Write(source);
             return ExitCode.Success;
         }
+        Writing(outputPath, () => { File.WriteAllText(outputPath, source); return 0; });
+        options.Error.WriteLine($"wrote {outputPath}: {layers.Layers.Count} layers of {Path.GetFileName(model.Path)} in {namespaceName}.{className}");
+        return ExitCode.Success;
+    }
+
+    /// <summary>Runs <paramref name="write"/>, turning a failure to write <paramref name="path"/> into exit code 8.</summary>
+    private static TResult Writing<TResult>(string path, Func<TResult> write)
+    {
         try
         {
-            File.WriteAllText(outputPath, source);
+            return write();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ToolException(ExitCode.OutputFailed, $"Cannot write '{outputPath}': {e.Message}", e);
+            throw new ToolException(ExitCode.OutputFailed, $"Cannot write '{path}': {e.Message}", e);
         }
-        options.Error.WriteLine($"wrote {outputPath}: {layers.Layers.Count} layers of {Path.GetFileName(model.Path)} in {namespaceName}.{className}");
-        return ExitCode.Success;
     }
 
     private static string DefaultClassName(string path)

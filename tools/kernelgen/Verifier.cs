@@ -89,13 +89,13 @@ internal static class Verifier
         return new(plan, route, kernel, inputText, outputText, comparison, ort, kernelGen, specialized != null ? plan.SymmetricNote() : null);
     }
 
-    private static void RunPooling<T>(PoolDescriptor descriptor, T[] input, T[] output, PoolShape shape) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    internal static void RunPooling<T>(PoolDescriptor descriptor, T[] input, T[] output, PoolShape shape) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float)) Pooling.Run(descriptor, (float[])(object)input, (float[])(object)output, shape, maxDegreeOfParallelism: 1);
         else Pooling.Run(descriptor, (double[])(object)input, (double[])(object)output, shape, maxDegreeOfParallelism: 1);
     }
 
-    private static void RunGlobal<T>(PoolMode mode, T[] input, T[] output, PoolShape shape) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    internal static void RunGlobal<T>(PoolMode mode, T[] input, T[] output, PoolShape shape) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float))
         {
