@@ -13,7 +13,10 @@ namespace KernelGen.Tool;
 /// </summary>
 internal static class ProfileRecorder
 {
-    /// <summary>The layers that ran, each with the number of calls; layers with no known shape or no operation are skipped.</summary>
+    /// <summary>
+    /// The layers that ran, each with the number of calls. Skipped: layers KernelGen cannot run, with no known shape, or
+    /// too small for their window, and max pooling with indices (a profile gives it no kernel).
+    /// </summary>
     public static List<(LayerPlan Layer, int Calls)> Record(ModelLayers model, string path, double secondsPerLayer, int seed, Progress progress)
     {
         var ran = new List<(LayerPlan, int)>();
@@ -22,7 +25,7 @@ internal static class ProfileRecorder
         foreach (var layer in model.Layers)
         {
             index++;
-            if (layer.Path == LayerPath.CannotRun || layer.Shape is not { } shape) continue;
+            if (layer.Path == LayerPath.CannotRun || layer.Node.IndicesOutput != null || layer.Shape is not { } shape || !Runs(layer, shape)) continue;
             progress.Step($"layer {index}/{model.Layers.Count}: {layer.Node.Name} under the monitor");
             var captured = model.Captured != null && model.Captured.TryGetValue(layer.Node.Input, out var tensor) ? tensor : null;
             int calls = layer.IsDouble
@@ -33,6 +36,18 @@ internal static class ProfileRecorder
         monitor.Stop();
         monitor.SaveProfile(path);
         return ran;
+    }
+
+    private static bool Runs(LayerPlan layer, PoolShape shape)
+    {
+        try
+        {
+            return layer.Descriptor is null || layer.Descriptor.Value.GetOutputShape(shape).ElementCount > 0;
+        }
+        catch (ArgumentException)
+        {
+            return false; // the input is smaller than the window: Pooling.Run rejects it
+        }
     }
 
     /// <summary>Calls the layer on one thread for about <paramref name="seconds"/> (at least 3 calls), as an application would.</summary>
