@@ -78,7 +78,7 @@ internal static class PoolingAdvisor
         var width = descriptor.GetAxis(1);
         bool isMax = descriptor.Mode == PoolMode.Max;
         return new PoolKernelSpec(isMax, height.Kernel, width.Kernel, height.Stride, width.Stride, height.PadBegin, width.PadBegin,
-            height.Dilation, descriptor.CeilMode, isMax || descriptor.CountIncludePad, descriptor.DivisorOverride,
+            height.PadEnd, width.PadEnd, height.Dilation, descriptor.CeilMode, isMax || descriptor.CountIncludePad, descriptor.DivisorOverride,
             descriptor.Layout == PoolLayout.ChannelsLast, isDouble);
     }
 }
