@@ -48,7 +48,11 @@ public sealed class SpecializeTests
             string source = File.ReadAllText(output);
             Assert.Contains("[PoolKernel(7, 1, PoolMode.Average, CountIncludePad = false)]", source);
             Assert.Contains("Not written: KernelGen cannot run it", source); // LpPool
-            Assert.Contains("asymmetric padding", source);
+            // Padding that differs at the end is an attribute of its own: ResNet-18's stem (begin only) and SAME_UPPER-like end padding.
+            Assert.Contains("[PoolKernel(3, 2, PoolMode.Max, Padding = 1, PaddingEnd = 0)]", source);
+            Assert.Contains("[PoolKernel(3, 1, PoolMode.Max, PaddingEnd = 1)]", source);
+            Assert.Contains("[PoolKernel(3, 2, PoolMode.Average, Padding = 1, PaddingEnd = 0, CountIncludePad = false)]", source);
+            Assert.DoesNotContain("asymmetric padding", source);
 
             var assembly = Compile(source);
             var type = assembly.GetType("Test.Layers.NetLayers")!;
@@ -61,13 +65,18 @@ public sealed class SpecializeTests
             foreach (var shape in shapes)
                 Check(type, "Same", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [2, 2], autoPad: OnnxAutoPad.SameLower, inputShape: shape), [shape]);
             Assert.Null(type.GetMethod("Lp"));
-            Assert.Contains("private static partial void AvgstemKernel", source);
+            Assert.Contains("public static partial void Avgstem", source);
             var avgstem = PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [2, 2], [1, 1, 0, 0]);
             Check(type, "Avgstem", avgstem, shapes);
-            // The symmetric form's kernel the file declares (no built-in has it) registered itself, and Pooling.Run takes it on the even size only.
+            // The layers' own kernels registered themselves under their exact descriptors: Pooling.Run takes them on every size,
+            // where a symmetric form's kernel served the even size only.
+            var stem = PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [2, 2], [1, 1, 0, 0]);
             foreach (var shape in shapes)
-                Assert.Equal(shape.Height % 2 == 0 ? "AvgPool_K3x3_S2_P1_ExcludePad_F32_Nchw" : null, LayerPlan.RegisteredKernel(avgstem, shape, isDouble: false));
-            Assert.Contains("the kernel of its symmetric form", source); // the stem's comment: the built-in kernel runs it
+            {
+                Assert.Equal("AvgPool_K3x3_S2_P1_PE0_ExcludePad_F32_Nchw", LayerPlan.RegisteredKernel(avgstem, shape, isDouble: false));
+                Assert.Equal("MaxPool_K3x3_S2_P1_PE0_F32_Nchw", LayerPlan.RegisteredKernel(stem, shape, isDouble: false));
+            }
+            Assert.Contains("borrows MaxPool_K3x3_S2_P1_F32_Nchw, its symmetric form's kernel", source); // the stem's comment
             Assert.Contains("private static partial void ResolvedKernel", source);
             Assert.Contains("if (layer == ResolvedResolved) ResolvedKernel(input, output, shape);", source);
             foreach (var shape in new[] { new PoolShape(1, 3, 15, 15), new PoolShape(2, 2, 16, 16) }) // resolves to 1/1, and to 0/1
