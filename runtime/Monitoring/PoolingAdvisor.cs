@@ -25,7 +25,7 @@ internal static class PoolingAdvisor
         return key.WithIndices ? name + "_Indices" : name;
     }
 
-    /// <summary>The same style for what [PoolKernel] cannot express: <c>MaxPool2d_K3x3_S2x2_P0-1x0-1_D1x1_F32_Nchw</c>.</summary>
+    /// <summary>The same style for what [PoolKernel] cannot express: <c>MaxPool2d_K3x3_S2x2_P0-2x0-2_D1x1_F32_Nchw</c>.</summary>
     private static string OtherKey(in PoolDescriptor d, string element, string layout)
     {
         var axes = new PoolAxis[d.SpatialRank];
