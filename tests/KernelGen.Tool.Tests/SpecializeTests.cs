@@ -89,6 +89,47 @@ public sealed class SpecializeTests
         }
     }
 
+    [Fact]
+    public void ProfileListsTheWindowedLayersWithTheirPathsForTheBuild()
+    {
+        // Configurations no other test in this process compiles a kernel for, so their paths are the general engine's.
+        string model = Save(Model(
+            [
+                Node("MaxPool", "X", "tfsame", "tf_same", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 0, 0, 1, 1)),
+                Node("AveragePool", "X", "smooth", "smooth", Ints("kernel_shape", 2, 2), Ints("strides", 1, 1), Ints("pads", 0, 0, 1, 1), Int("count_include_pad", 1)),
+                Node("MaxPool", "X", "builtin", "builtin", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)),
+                Node("GlobalAveragePool", "X", "gap", "gap"),
+            ],
+            [Value("X", Float, 1, 3, 16, 16)],
+            new[] { "tfsame", "smooth", "builtin", "gap" }.Select(n => Value(n, Float, null))));
+        string profile = Path.Combine(Path.GetTempPath(), $"kernelgen-profile-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (code, output, error) = Cli("specialize", model, "--profile", profile);
+            Assert.True(code == 0, error);
+            Assert.Contains("[PoolKernel(3, 2, PoolMode.Max, PaddingEnd = 1)]", output); // the C# still goes to standard output
+            Assert.Contains("3 of 4 layers measured", error);
+
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(profile));
+            Assert.Equal("KernelGen.PoolingProfile", json.RootElement.GetProperty("format").GetString());
+            // The monitor sees the whole process: tests running beside this one may add entries of their own.
+            var entries = json.RootElement.GetProperty("entries").EnumerateArray().ToList();
+            // Pooling.Run ran every call: the general engine for the padding that differs at the end, the built-in kernel for 2x2.
+            foreach (var (name, path, padEnd) in new[] { ("MaxPool_K3x3_S2_PE1_F32_Nchw", "general", 1), ("AvgPool_K2x2_S1_PE1_F32_Nchw", "general", 1), ("MaxPool_K2x2_S2_F32_Nchw", "specialized", 0) })
+            {
+                var entry = Assert.Single(entries, e => e.GetProperty("configuration").GetString() == name && e.GetProperty("path").GetString() == path);
+                Assert.Equal("window", entry.GetProperty("operation").GetString());
+                Assert.Equal([padEnd, padEnd], entry.GetProperty("padEnd").EnumerateArray().Select(v => v.GetInt32()));
+                Assert.True(entry.GetProperty("calls").GetInt64() >= 3);
+            }
+        }
+        finally
+        {
+            File.Delete(model);
+            File.Delete(profile);
+        }
+    }
+
     private static void Check(Type type, string method, PoolDescriptor descriptor, PoolShape[] shapes)
     {
         var info = type.GetMethod(method, BindingFlags.Public | BindingFlags.Static) ?? throw new InvalidOperationException($"no method {method}");

@@ -31,13 +31,18 @@ public static class KernelGenCli
         var outputOption = new Option<string?>("--output", "-o") { Description = "The C# file to write (default: standard output)" };
         var namespaceOption = new Option<string>("--namespace") { Description = "The namespace of the generated class", DefaultValueFactory = _ => "KernelGenLayers" };
         var classOption = new Option<string?>("--class") { Description = "The generated class's name (default: the model's file name + Layers)" };
+        var profileOption = new Option<string?>("--profile")
+        {
+            Description = "Also write a KernelGen pooling profile of the layers (docs/profile-format.md), measured on their input shapes: "
+                + "list it as <KernelGenProfile Include=\"...\" /> and the build specializes the layers the general engine ran",
+        };
 
         var scan = new Command("scan", "List the model's pooling layers, their PoolDescriptor and whether KernelGen runs them specialized, on the general engine, or not at all")
             { modelArgument, jsonOption, runOption, dimOption, seedOption, newerOption };
         var verify = new Command("verify", "Run the model in ONNX Runtime, run every pooling layer through KernelGen on its real input, compare and time both (one thread)")
             { modelArgument, jsonOption, secondsOption, dimOption, seedOption, newerOption };
         var specialize = new Command("specialize", "Write the [PoolKernel] declarations (or the closest correct calls) for the model's pooling layers")
-            { modelArgument, outputOption, namespaceOption, classOption, runOption, dimOption, seedOption, newerOption };
+            { modelArgument, outputOption, namespaceOption, classOption, profileOption, runOption, dimOption, seedOption, newerOption };
         var root = new RootCommand("kernelgen: KernelGen for an ONNX model's pooling layers") { scan, verify, specialize };
 
         Options Read(ParseResult parsed, bool json) => new(
@@ -45,7 +50,7 @@ public static class KernelGenCli
         scan.SetAction(parsed => Guarded(error, () => Scan(Read(parsed, parsed.GetValue(jsonOption)), parsed.GetValue(runOption))));
         verify.SetAction(parsed => Guarded(error, () => Verify(Read(parsed, parsed.GetValue(jsonOption)), parsed.GetValue(secondsOption))));
         specialize.SetAction(parsed => Guarded(error, () => Specialize(Read(parsed, false), parsed.GetValue(runOption),
-            parsed.GetValue(outputOption), parsed.GetValue(namespaceOption)!, parsed.GetValue(classOption))));
+            parsed.GetValue(outputOption), parsed.GetValue(namespaceOption)!, parsed.GetValue(classOption), parsed.GetValue(profileOption))));
 
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
@@ -183,8 +188,10 @@ public static class KernelGenCli
         return mismatch ? ExitCode.Mismatch : ExitCode.Success;
     }
 
-    private static ExitCode Specialize(Options options, bool run, string? outputPath, string namespaceName, string? className)
+    private static ExitCode Specialize(Options options, bool run, string? outputPath, string namespaceName, string? className, string? profilePath)
     {
+        if (profilePath is { Length: 0 })
+            throw new ToolException(ExitCode.Usage, "--profile needs a file path.");
         var model = options.Load();
         className ??= DefaultClassName(model.Path);
         if (!System.Text.RegularExpressions.Regex.IsMatch(className, "^[A-Za-z_][A-Za-z0-9_]*$"))
@@ -193,21 +200,33 @@ public static class KernelGenCli
             throw new ToolException(ExitCode.Usage, $"--namespace '{namespaceName}' is not a C# namespace.");
         var layers = ModelLayers.Read(model, run, options.Dims, options.Seed, options.Progress);
         string source = Specializer.Write(layers, namespaceName, className);
+        if (profilePath is not null)
+        {
+            options.Progress.Step("running each layer through Pooling.Run under the monitor for the profile");
+            int measured = WriteOutput(profilePath, path => ProfileWriter.Write(layers, path, options.Seed));
+            options.Error.WriteLine($"wrote {profilePath}: {measured} of {layers.Layers.Count} layers measured (global, with-indices and unsized layers are left out)");
+        }
         if (outputPath is null)
         {
             options.Output.Write(source);
             return ExitCode.Success;
         }
+        WriteOutput(outputPath, path => { File.WriteAllText(path, source); return 0; });
+        options.Error.WriteLine($"wrote {outputPath}: {layers.Layers.Count} layers of {Path.GetFileName(model.Path)} in {namespaceName}.{className}");
+        return ExitCode.Success;
+    }
+
+    /// <summary>Runs <paramref name="write"/> on <paramref name="path"/>, an I/O failure becoming the tool's OutputFailed error.</summary>
+    private static int WriteOutput(string path, Func<string, int> write)
+    {
         try
         {
-            File.WriteAllText(outputPath, source);
+            return write(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ToolException(ExitCode.OutputFailed, $"Cannot write '{outputPath}': {e.Message}", e);
+            throw new ToolException(ExitCode.OutputFailed, $"Cannot write '{path}': {e.Message}", e);
         }
-        options.Error.WriteLine($"wrote {outputPath}: {layers.Layers.Count} layers of {Path.GetFileName(model.Path)} in {namespaceName}.{className}");
-        return ExitCode.Success;
     }
 
     private static string DefaultClassName(string path)
