@@ -11,9 +11,14 @@ namespace KernelGen;
 /// <para>The method must be <c>static partial</c>, have an access modifier, return <c>void</c> and take
 /// <c>(ReadOnlySpan&lt;T&gt; input, Span&lt;T&gt; output, PoolShape shape)</c> with <c>T</c> = <c>float</c> or
 /// <c>double</c>. The analyzer (KG0001 onwards) reports anything else.</para>
-/// <para>The semantics are PyTorch's <c>max_pool2d</c> / <c>avg_pool2d</c> (symmetric padding of at most half the
-/// kernel). The per-axis properties (<see cref="KernelHeight"/>, <see cref="StrideWidth"/>, ...) override the square
+/// <para>The semantics are PyTorch's <c>max_pool2d</c> / <c>avg_pool2d</c> (padding of at most half the kernel).
+/// The per-axis properties (<see cref="KernelHeight"/>, <see cref="StrideWidth"/>, ...) override the square
 /// <see cref="Size"/>, <see cref="Stride"/> and <see cref="Padding"/> when they are set.</para>
+/// <para>Padding is symmetric unless an end padding is set: <see cref="Padding"/>, <see cref="PaddingHeight"/> and
+/// <see cref="PaddingWidth"/> give the beginning (top, left) and, by default, the end too; <see cref="PaddingEnd"/>,
+/// <see cref="PaddingHeightEnd"/> and <see cref="PaddingWidthEnd"/> give the end (bottom, right) where it differs, as
+/// ONNX's <c>pads</c> (begins, then ends) and <c>auto_pad</c> SAME_UPPER/SAME_LOWER do. Each side keeps the limit of half
+/// the kernel.</para>
 /// </remarks>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class PoolKernelAttribute : Attribute
@@ -70,4 +75,16 @@ public sealed class PoolKernelAttribute : Attribute
 
     /// <summary>Left and right padding when it differs from <see cref="Padding"/>; -1 means <see cref="Padding"/>.</summary>
     public int PaddingWidth { get; set; } = -1;
+
+    /// <summary>
+    /// Bottom and right padding when they differ from the top and left (ONNX's end <c>pads</c>); -1, the default, means
+    /// each axis ends as it begins. <see cref="PaddingHeightEnd"/> / <see cref="PaddingWidthEnd"/> override it per axis.
+    /// </summary>
+    public int PaddingEnd { get; set; } = -1;
+
+    /// <summary>Bottom padding when it differs from the top's; -1 means <see cref="PaddingEnd"/>, or the top padding when that is -1 too.</summary>
+    public int PaddingHeightEnd { get; set; } = -1;
+
+    /// <summary>Right padding when it differs from the left's; -1 means <see cref="PaddingEnd"/>, or the left padding when that is -1 too.</summary>
+    public int PaddingWidthEnd { get; set; } = -1;
 }

@@ -180,6 +180,13 @@ public static class SpecializationBench
         var kernel = (a.KernelHeight != 0 ? a.KernelHeight : a.Size, a.KernelWidth != 0 ? a.KernelWidth : a.Size);
         var stride = (a.StrideHeight != 0 ? a.StrideHeight : a.Stride, a.StrideWidth != 0 ? a.StrideWidth : a.Stride);
         var padding = (a.PaddingHeight >= 0 ? a.PaddingHeight : a.Padding, a.PaddingWidth >= 0 ? a.PaddingWidth : a.Padding);
+        // The end padding, as the generator reads it: per axis, else PaddingEnd, else the axis's begin padding.
+        var end = (a.PaddingHeightEnd >= 0 ? a.PaddingHeightEnd : a.PaddingEnd >= 0 ? a.PaddingEnd : padding.Item1,
+            a.PaddingWidthEnd >= 0 ? a.PaddingWidthEnd : a.PaddingEnd >= 0 ? a.PaddingEnd : padding.Item2);
+        if (end != padding)
+            return PoolDescriptor.Create(a.Mode,
+                [new PoolAxis(kernel.Item1, stride.Item1, padding.Item1, end.Item1, a.Dilation), new PoolAxis(kernel.Item2, stride.Item2, padding.Item2, end.Item2, a.Dilation)],
+                a.CeilMode, a.CountIncludePad, a.DivisorOverride == 0 ? null : a.DivisorOverride, a.Layout, PoolConvention.Onnx);
         return a.Mode == PoolMode.Max
             ? PoolDescriptor.MaxPool2d(kernel, stride, padding, (a.Dilation, a.Dilation), a.CeilMode, a.Layout)
             : PoolDescriptor.AvgPool2d(kernel, stride, padding, a.CeilMode, a.CountIncludePad, a.DivisorOverride == 0 ? null : a.DivisorOverride, a.Layout);

@@ -183,4 +183,11 @@ public static partial class SpecializationKernels
     [PoolKernel(1, 1, PoolMode.Max, KernelHeight = 5, KernelWidth = 5, StrideHeight = 4, StrideWidth = 2, PaddingHeight = 2, PaddingWidth = 2)] public static partial void S170(ReadOnlySpan<double> input, Span<double> output, PoolShape shape);
     [PoolKernel(1, 1, PoolMode.Average, KernelHeight = 5, KernelWidth = 5, StrideHeight = 2, StrideWidth = 2, PaddingHeight = 2, PaddingWidth = 2)] public static partial void S171(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
     [PoolKernel(1, 1, PoolMode.Average, KernelHeight = 7, KernelWidth = 7, StrideHeight = 3, StrideWidth = 3, PaddingHeight = 3, PaddingWidth = 3)] public static partial void S172(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+
+    // ONNX padding that differs at the end (issue 23): ResNet-18's stem (pads [1,1,0,0]), SAME_UPPER max and averages.
+    [PoolKernel(3, 2, PoolMode.Max, Padding = 1, PaddingEnd = 0)] public static partial void S173(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+    [PoolKernel(3, 2, PoolMode.Max, PaddingEnd = 1)] public static partial void S174(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+    [PoolKernel(3, 2, PoolMode.Average, PaddingEnd = 1, CountIncludePad = false)] public static partial void S175(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+    [PoolKernel(2, 1, PoolMode.Average, PaddingEnd = 1)] public static partial void S176(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+    [PoolKernel(3, 2, PoolMode.Max, Padding = 1, PaddingEnd = 0, Layout = PoolLayout.ChannelsLast)] public static partial void S177(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
 }

@@ -89,8 +89,11 @@ public sealed partial class PoolKernelGenerator
         text.Append(c.IsMax ? "Max" : "Average").Append(" pooling over ")
             .Append(c.KernelHeight).Append('x').Append(c.KernelWidth).Append(" windows with stride ")
             .Append(c.StrideHeight == c.StrideWidth ? Number(c.StrideHeight) : $"{c.StrideHeight}x{c.StrideWidth}");
-        if (c.PadHeight != 0 || c.PadWidth != 0)
-            text.Append(", padding ").Append(c.PadHeight == c.PadWidth ? Number(c.PadHeight) : $"{c.PadHeight}x{c.PadWidth}");
+        if (c.AsymmetricPadding)
+            text.Append(", padding ").Append(SquareOrPair(c.PadHeight, c.PadWidth)).Append(" at the beginning and ")
+                .Append(SquareOrPair(c.PadHeightEnd, c.PadWidthEnd)).Append(" at the end");
+        else if (c.PadHeight != 0 || c.PadWidth != 0)
+            text.Append(", padding ").Append(SquareOrPair(c.PadHeight, c.PadWidth));
         if (c.Dilation != 1) text.Append(", dilation ").Append(c.Dilation);
         if (c.CeilMode) text.Append(", ceil mode");
         if (!c.IsMax)
@@ -103,9 +106,21 @@ public sealed partial class PoolKernelGenerator
         return text.ToString();
     }
 
+    private static string SquareOrPair(int height, int width) => height == width ? Number(height) : $"{height}x{width}";
+
     private static string DescriptorExpression(KernelConfiguration c)
     {
         string layout = c.Layout == PoolLayout.ChannelsFirst ? "ChannelsFirst" : "ChannelsLast";
+        if (c.AsymmetricPadding)
+        {
+            // PyTorch's factories pad both sides equally; ONNX's convention (which PoolDescriptor.FromOnnx gives) holds begin and end.
+            string axes = $"new global::KernelGen.PoolAxis[] {{ new({c.KernelHeight}, {c.StrideHeight}, {c.PadHeight}, {c.PadHeightEnd}, {c.Dilation}), " +
+                $"new({c.KernelWidth}, {c.StrideWidth}, {c.PadWidth}, {c.PadWidthEnd}, {c.Dilation}) }}";
+            string divisorOverride = c.DivisorOverride == 0 ? "null" : Number(c.DivisorOverride);
+            return $"global::KernelGen.PoolDescriptor.Create(global::KernelGen.PoolMode.{(c.IsMax ? "Max" : "Average")}, {axes}, ceilMode: {(c.CeilMode ? "true" : "false")}, " +
+                $"countIncludePad: {(c.CountIncludePad ? "true" : "false")}, divisorOverride: {divisorOverride}, layout: global::KernelGen.PoolLayout.{layout}, " +
+                "convention: global::KernelGen.PoolConvention.Onnx)";
+        }
         string common = $"kernel: ({c.KernelHeight}, {c.KernelWidth}), stride: ({c.StrideHeight}, {c.StrideWidth}), padding: ({c.PadHeight}, {c.PadWidth})";
         string ceil = c.CeilMode ? "true" : "false";
         if (c.IsMax)

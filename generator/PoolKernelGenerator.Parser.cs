@@ -219,7 +219,7 @@ public sealed partial class PoolKernelGenerator
             {
                 "size" or "stride" => DiagnosticDescriptors.InvalidWindow,
                 "Dilation" when configuration.Dilation < 1 => DiagnosticDescriptors.InvalidWindow,
-                "Padding" => DiagnosticDescriptors.InvalidPadding,
+                "Padding" or "PaddingEnd" => DiagnosticDescriptors.InvalidPadding,
                 _ => DiagnosticDescriptors.OptionNotForMode,
             };
             yield return new Problem(descriptor, attributeLocation, [method.Name, message]);
@@ -282,11 +282,17 @@ public sealed partial class PoolKernelGenerator
         int kernelHeight = Int("KernelHeight", 0), kernelWidth = Int("KernelWidth", 0);
         int strideHeight = Int("StrideHeight", 0), strideWidth = Int("StrideWidth", 0);
         int padHeight = Int("PaddingHeight", -1), padWidth = Int("PaddingWidth", -1);
+        int top = padHeight == -1 ? padding : padHeight, left = padWidth == -1 ? padding : padWidth;
+        // The end padding: per axis, else for both axes, else as the axis begins (-1 means unset at each level).
+        int paddingEnd = Int("PaddingEnd", -1);
+        int bottom = Int("PaddingHeightEnd", -1), right = Int("PaddingWidthEnd", -1);
         return new KernelConfiguration(
             mode,
             kernelHeight == 0 ? size : kernelHeight, kernelWidth == 0 ? size : kernelWidth,
             strideHeight == 0 ? stride : strideHeight, strideWidth == 0 ? stride : strideWidth,
-            padHeight == -1 ? padding : padHeight, padWidth == -1 ? padding : padWidth,
+            top, left,
+            bottom != -1 ? bottom : paddingEnd != -1 ? paddingEnd : top,
+            right != -1 ? right : paddingEnd != -1 ? paddingEnd : left,
             Int("Dilation", 1),
             Bool("CeilMode", false),
             Bool("CountIncludePad", true),
@@ -300,6 +306,7 @@ public sealed partial class PoolKernelGenerator
     [
         "Padding", "Dilation", "CeilMode", "CountIncludePad", "DivisorOverride", "Layout",
         "KernelHeight", "KernelWidth", "StrideHeight", "StrideWidth", "PaddingHeight", "PaddingWidth",
+        "PaddingEnd", "PaddingHeightEnd", "PaddingWidthEnd",
     ];
 
     private static string Keyword(INamedTypeSymbol type) => type switch

@@ -7,9 +7,15 @@ using System.Text;
 namespace KernelGen.Shared;
 
 /// <summary>A 2-d pooling configuration as [PoolKernel] expresses it, with plain types both assemblies have.</summary>
+/// <remarks><c>PadHeight</c>/<c>PadWidth</c> are the begin (top, left) padding, <c>PadHeightEnd</c>/<c>PadWidthEnd</c> the end (bottom, right).</remarks>
 internal readonly record struct PoolKernelSpec(
     bool IsMax, int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth, int PadHeight, int PadWidth,
-    int Dilation, bool CeilMode, bool CountIncludePad, int DivisorOverride, bool ChannelsLast, bool IsDouble);
+    int PadHeightEnd, int PadWidthEnd,
+    int Dilation, bool CeilMode, bool CountIncludePad, int DivisorOverride, bool ChannelsLast, bool IsDouble)
+{
+    /// <summary>Whether an axis is padded differently at its end than at its beginning (ONNX pads, SAME_UPPER/LOWER).</summary>
+    public bool AsymmetricPadding => PadHeightEnd != PadHeight || PadWidthEnd != PadWidth;
+}
 
 /// <summary>Which configurations the generator specializes, what it names their kernels, and the attribute that asks for one.</summary>
 internal static class SpecializationRule
@@ -118,12 +124,12 @@ internal static class SpecializationRule
         if (axes.Count != 2)
             return $"[PoolKernel] specializes 2-d pooling; this is {axes.Count}-d";
         var (height, width) = (axes[0], axes[1]);
-        foreach (var (axis, name) in new[] { (height, "vertical"), (width, "horizontal") })
+        foreach (var axis in new[] { height, width })
         {
-            if (axis.PadBegin != axis.PadEnd)
-                return $"asymmetric padding ({Number(axis.PadBegin)} before, {Number(axis.PadEnd)} after on the {name} axis) cannot be written in [PoolKernel], which pads both sides equally";
-            if (axis.PadBegin > axis.Kernel / 2)
-                return $"padding {Number(axis.PadBegin)} above half the kernel {Number(axis.Kernel)} is ONNX-only; [PoolKernel] keeps PyTorch's limit";
+            // Begin and end may differ (PaddingEnd...), but each keeps PyTorch's limit of half the kernel.
+            int larger = System.Math.Max(axis.PadBegin, axis.PadEnd);
+            if (larger > axis.Kernel / 2)
+                return $"padding {Number(larger)} above half the kernel {Number(axis.Kernel)} is ONNX-only; [PoolKernel] keeps PyTorch's limit on each side";
         }
         if (height.Dilation != width.Dilation)
             return $"per-axis dilation ({Number(height.Dilation)}x{Number(width.Dilation)}) cannot be written in [PoolKernel], which has one Dilation";
@@ -150,10 +156,13 @@ internal static class SpecializationRule
         {
             spec.IsMax ? "MaxPool" : "AvgPool",
             "K" + Pair(spec.KernelHeight, spec.KernelWidth),
-            "S" + (spec.StrideHeight == spec.StrideWidth ? Number(spec.StrideHeight) : Pair(spec.StrideHeight, spec.StrideWidth)),
+            "S" + SquareOrPair(spec.StrideHeight, spec.StrideWidth),
         };
         if (spec.PadHeight != 0 || spec.PadWidth != 0)
-            parts.Add("P" + (spec.PadHeight == spec.PadWidth ? Number(spec.PadHeight) : Pair(spec.PadHeight, spec.PadWidth)));
+            parts.Add("P" + SquareOrPair(spec.PadHeight, spec.PadWidth));
+        // Padding at the end that differs from the beginning's: "PE" and the end (bottom x right) padding.
+        if (spec.AsymmetricPadding)
+            parts.Add("PE" + SquareOrPair(spec.PadHeightEnd, spec.PadWidthEnd));
         if (spec.Dilation != 1) parts.Add("D" + Number(spec.Dilation));
         if (spec.CeilMode) parts.Add("Ceil");
         if (!spec.IsMax && !spec.CountIncludePad) parts.Add("ExcludePad");
@@ -183,6 +192,16 @@ internal static class SpecializationRule
             Named(text, "PaddingHeight", Number(spec.PadHeight));
             Named(text, "PaddingWidth", Number(spec.PadWidth));
         }
+        if (spec.AsymmetricPadding)
+        {
+            if (spec.PadHeightEnd == spec.PadWidthEnd)
+                Named(text, "PaddingEnd", Number(spec.PadHeightEnd));
+            else
+            {
+                if (spec.PadHeightEnd != spec.PadHeight) Named(text, "PaddingHeightEnd", Number(spec.PadHeightEnd));
+                if (spec.PadWidthEnd != spec.PadWidth) Named(text, "PaddingWidthEnd", Number(spec.PadWidthEnd));
+            }
+        }
         if (spec.Dilation != 1) Named(text, "Dilation", Number(spec.Dilation));
         if (spec.CeilMode) Named(text, "CeilMode", "true");
         if (!spec.IsMax && !spec.CountIncludePad) Named(text, "CountIncludePad", "false");
@@ -203,4 +222,6 @@ internal static class SpecializationRule
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Pair(int height, int width) => Number(height) + "x" + Number(width);
+
+    private static string SquareOrPair(int height, int width) => height == width ? Number(height) : Pair(height, width);
 }

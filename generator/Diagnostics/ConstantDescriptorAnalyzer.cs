@@ -256,7 +256,7 @@ internal sealed class ConstantDescriptorReader(INamedTypeSymbol descriptorType)
         int layout = values.TryGetValue("layout", out var layoutValue) && layoutValue is int layoutNumber ? layoutNumber : 0;
         var (height, width) = (axes[0], axes[1]);
         return new KernelConfiguration(isMax ? PoolMode.Max : PoolMode.Average, height.Kernel, width.Kernel, height.Stride, width.Stride,
-            height.PadBegin, width.PadBegin, height.Dilation, Flag("ceilMode", false), isMax || Flag("countIncludePad", true), divisor,
+            height.PadBegin, width.PadBegin, height.PadEnd, width.PadEnd, height.Dilation, Flag("ceilMode", false), isMax || Flag("countIncludePad", true), divisor,
             (PoolLayout)layout, element);
     }
 }

@@ -28,8 +28,8 @@ internal sealed partial class ChannelsFirstEmitter
     /// <summary>How many output blocks a row of <paramref name="blocks"/> input vectors can have, at most.</summary>
     private int OutputBlocks(int blocks)
     {
-        // outWidth <= (width + 2 * PadLeft - KernelWidth) / StrideWidth + 1, and one more under ceil mode.
-        long widest = ((long)blocks * Lanes512 + 2L * _c.PadWidth - Taps) / _c.StrideWidth + (_c.CeilMode ? 2 : 1);
+        // outWidth <= (width + PadLeft + PadRight - KernelWidth) / StrideWidth + 1, and one more under ceil mode.
+        long widest = ((long)blocks * Lanes512 + (long)_c.PadWidth + _c.PadWidthEnd - Taps) / _c.StrideWidth + (_c.CeilMode ? 2 : 1);
         return (int)System.Math.Max(1, (widest + Lanes512 - 1) / Lanes512);
     }
 
@@ -469,7 +469,7 @@ internal sealed partial class ChannelsFirstEmitter
     private void EmitRowDivisors(SourceWriter w, RegisterRow row, int outBlocks)
     {
         w.Line(string.Join(" ", Enumerable.Range(0, outBlocks).Select(b => $"{row.Isa(b).Type(T)} divisor{b};")));
-        w.Line($"int rowCells = {DivisorCells("top", "height", "KernelHeight", "PadTop")};");
+        w.Line($"int rowCells = {DivisorCells("top", "height", "KernelHeight", PadBottom)};");
         using (w.Block("if (rowCells == KernelHeight)"))
             w.Line(string.Join(" ", Enumerable.Range(0, outBlocks).Select(b => $"divisor{b} = fullDivisor{b};")));
         using (w.Block("else"))

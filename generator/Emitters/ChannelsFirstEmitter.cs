@@ -84,6 +84,7 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
         w.Line($"private const int KernelHeight = {_c.KernelHeight}, KernelWidth = {_c.KernelWidth};");
         w.Line($"private const int StrideHeight = {_c.StrideHeight}, StrideWidth = {_c.StrideWidth};");
         w.Line($"private const int PadTop = {_c.PadHeight}, PadLeft = {_c.PadWidth};");
+        EmitEndPaddingConstants(w);
         w.Line("/// <summary>The first output column whose window starts inside the row: ceil(PadLeft / StrideWidth).</summary>");
         w.Line($"private const int FirstInteriorColumn = {FirstInteriorColumn};");
         w.Line();
@@ -109,7 +110,7 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
                     {
                         w.Line($"{T}* divisors = padding + width;");
                         using (w.Block($"for (int ow = 0; ow < outWidth + {VectorIsa.V512.LaneCount(_c.Element)}; ow++)"))
-                            w.Line($"divisors[ow] = ow < outWidth ? {DivisorFactor("ow * StrideWidth - PadLeft", "width", "KernelWidth", "PadLeft")} : 1;");
+                            w.Line($"divisors[ow] = ow < outWidth ? {DivisorFactor("ow * StrideWidth - PadLeft", "width", "KernelWidth", PadRight)} : 1;");
                     }
                     if (HasRegisterPath)
                     {
@@ -139,7 +140,7 @@ internal sealed partial class ChannelsFirstEmitter : KernelEmitter
             {
                 EmitWindowRows(w);
                 if (VaryingDivisor)
-                    w.Line($"{T} rowFactor = {DivisorFactor("top", "height", "KernelHeight", "PadTop")};");
+                    w.Line($"{T} rowFactor = {DivisorFactor("top", "height", "KernelHeight", PadBottom)};");
                 w.Line($"PoolRow({RowArguments}, output + (long)oh * outWidth{DivisorArguments}, width, outWidth);");
             }
         }

@@ -64,6 +64,7 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
         w.Line($"private const int KernelHeight = {_c.KernelHeight}, KernelWidth = {_c.KernelWidth};");
         w.Line($"private const int StrideHeight = {_c.StrideHeight}, StrideWidth = {_c.StrideWidth};");
         w.Line($"private const int PadTop = {_c.PadHeight}, PadLeft = {_c.PadWidth}, Dilation = {_c.Dilation};");
+        EmitEndPaddingConstants(w);
         w.Line();
         EmitRegistration(w);
         EmitRun(w);
@@ -112,7 +113,7 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
                 w.Line("int top = oh * StrideHeight - PadTop;");
                 w.Line("bool rowsInside = top >= 0 && top + (KernelHeight - 1) * Dilation < height;");
                 if (VaryingDivisor)
-                    w.Line($"{T} rowFactor = {DivisorFactor("top", "height", "KernelHeight", "PadTop")};");
+                    w.Line($"{T} rowFactor = {DivisorFactor("top", "height", "KernelHeight", PadBottom)};");
                 using (w.Block("for (int ow = 0; ow < outWidth; ow++)"))
                 {
                     if (FlatInterior)
@@ -121,7 +122,7 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
                         using (w.Block(""))
                         {
                             w.Line("// The row's interior cells at once: with stride 1 their taps advance by one cell per cell.");
-                            string spanDivisor = VaryingDivisor ? $", rowFactor * {DivisorFactor("(ow - PadLeft)", "width", "KernelWidth", "PadLeft")}" : "";
+                            string spanDivisor = VaryingDivisor ? $", rowFactor * {DivisorFactor("(ow - PadLeft)", "width", "KernelWidth", PadRight)}" : "";
                             w.Line($"PoolSpan(image + top * rowStride + (long)(ow - PadLeft) * channels, output + ((long)oh * outWidth + ow) * channels, (lastInside - ow) * channels, rowStride, channels{spanDivisor});");
                             w.Line("ow = lastInside - 1;");
                             w.Line("continue;");
@@ -154,7 +155,7 @@ internal sealed class ChannelsLastEmitter : KernelEmitter
                             }
                         }
                     }
-                    string divisor = VaryingDivisor ? $", rowFactor * {DivisorFactor("left", "width", "KernelWidth", "PadLeft")}" : "";
+                    string divisor = VaryingDivisor ? $", rowFactor * {DivisorFactor("left", "width", "KernelWidth", PadRight)}" : "";
                     w.Line($"PoolCell(taps, output + ((long)oh * outWidth + ow) * channels, channels{divisor});");
                 }
             }

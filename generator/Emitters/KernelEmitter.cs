@@ -211,7 +211,7 @@ internal abstract class KernelEmitter
         get
         {
             var c = Configuration;
-            bool sameWidth = c.StrideHeight == 1 && c.StrideWidth == 1 && c.Dilation == 1 && !c.CeilMode && c.KernelWidth - 1 == 2 * c.PadWidth;
+            bool sameWidth = c.StrideHeight == 1 && c.StrideWidth == 1 && c.Dilation == 1 && !c.CeilMode && c.KernelWidth - 1 == c.PadWidth + c.PadWidthEnd;
             bool large = c.IsMax ? c.KernelHeight >= 7 : c.KernelHeight * c.KernelWidth >= 25;
             return c.Layout == PoolLayout.ChannelsFirst && sameWidth && large;
         }
@@ -219,7 +219,7 @@ internal abstract class KernelEmitter
 
     /// <summary>
     /// An expression for the average divisor's factor on one axis for a window starting at <paramref name="start"/>:
-    /// the cells before the end of the end padding, or only those inside the input. (Average pooling has no dilation
+    /// the cells before the end of the end padding <paramref name="pad"/>, or only those inside the input. (Average pooling has no dilation
     /// under PyTorch's limits, which [PoolKernel] follows, so a window spans <paramref name="kernel"/> cells.)
     /// </summary>
     protected string DivisorFactor(string start, string length, string kernel, string pad) =>
@@ -229,6 +229,29 @@ internal abstract class KernelEmitter
     protected string DivisorCells(string start, string length, string kernel, string pad) => Configuration.CountIncludePad
         ? $"(Math.Min({start} + {kernel}, {length} + {pad}) - ({start}))"
         : $"(Math.Min({start} + {kernel}, {length}) - Math.Max({start}, 0))";
+
+    /// <summary>
+    /// The kernel's constant for the bottom padding: <c>PadTop</c> when the axis ends as it begins (so symmetric kernels
+    /// read as before), else <c>PadBottom</c> (see <see cref="EmitEndPaddingConstants"/>).
+    /// </summary>
+    protected string PadBottom => Configuration.PadHeightEnd == Configuration.PadHeight ? "PadTop" : "PadBottom";
+
+    /// <summary>The kernel's constant for the right padding: <c>PadLeft</c>, or <c>PadRight</c> where it differs.</summary>
+    protected string PadRight => Configuration.PadWidthEnd == Configuration.PadWidth ? "PadLeft" : "PadRight";
+
+    /// <summary>
+    /// Declares <c>PadBottom</c> / <c>PadRight</c> for an axis padded differently at its end, where the kernel reads them:
+    /// only divisors that count padding cells do (windows start from the begin padding; the output size is the descriptor's).
+    /// </summary>
+    protected void EmitEndPaddingConstants(SourceWriter w)
+    {
+        var c = Configuration;
+        if (c.IsMax || !c.CountIncludePad || c.DivisorOverride != 0) return;
+        var ends = new List<string>();
+        if (PadBottom == "PadBottom") ends.Add($"PadBottom = {c.PadHeightEnd}");
+        if (PadRight == "PadRight") ends.Add($"PadRight = {c.PadWidthEnd}");
+        if (ends.Count > 0) w.Line($"private const int {string.Join(", ", ends)}; // the end padding, where it differs from the beginning's");
+    }
 
     /// <summary>The reduction's identity: what a padding cell contributes.</summary>
     protected string Identity => Configuration.IsMax ? $"{T}.NegativeInfinity" : Literal(0);
@@ -253,7 +276,7 @@ internal abstract class KernelEmitter
             var c = Configuration;
             if (c.IsMax) return null;
             if (c.DivisorOverride != 0) return c.DivisorOverride;
-            if (c.PadHeight == 0 && c.PadWidth == 0 && !c.CeilMode) return c.KernelHeight * c.KernelWidth;
+            if (c.PadHeight == 0 && c.PadWidth == 0 && c.PadHeightEnd == 0 && c.PadWidthEnd == 0 && !c.CeilMode) return c.KernelHeight * c.KernelWidth;
             return null;
         }
     }

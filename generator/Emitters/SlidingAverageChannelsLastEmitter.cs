@@ -77,6 +77,7 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
     {
         w.Line($"private const int KernelHeight = {_c.KernelHeight}, KernelWidth = {_c.KernelWidth};");
         w.Line($"private const int StrideHeight = {_c.StrideHeight}, StrideWidth = {_c.StrideWidth}, PadTop = {_c.PadHeight}, PadLeft = {_c.PadWidth};");
+        EmitEndPaddingConstants(w);
         w.Line();
         EmitRegistration(w);
         EmitRun(w);
@@ -149,7 +150,7 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
                 }
                 if (VaryingDivisor)
                     for (int g = 0; g < RowsPerPass; g++)
-                        w.Line($"{T} rowFactor{g} = {DivisorFactor(g == 0 ? "top" : $"(top + {g})", "height", "KernelHeight", "PadTop")};");
+                        w.Line($"{T} rowFactor{g} = {DivisorFactor(g == 0 ? "top" : $"(top + {g})", "height", "KernelHeight", PadBottom)};");
                 w.Line($"{T}* target0 = output + oh * outRowStride;");
                 if (RowsPerPass == 2)
                 {
@@ -221,7 +222,7 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
                 }
                 else if (ConstantDivisor is null)
                 {
-                    w.Line($"{T} divisor{g} = rowFactor{g} * {DivisorFactor("x", "width", "KernelWidth", "PadLeft")};");
+                    w.Line($"{T} divisor{g} = rowFactor{g} * {DivisorFactor("x", "width", "KernelWidth", PadRight)};");
                     divisor = $"divisor{g}";
                 }
                 w.Line("// PyTorch's order: from +0, kh outer, kw inner.");
@@ -254,7 +255,7 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
                 for (int i = System.Math.Max(0, Carried); i < _c.KernelWidth; i++)
                     EmitColumn(i);
                 if (hoistedDivisors)
-                    w.Line($"int columnCells = {DivisorCells("x", "width", "KernelWidth", "PadLeft")};");
+                    w.Line($"int columnCells = {DivisorCells("x", "width", "KernelWidth", PadRight)};");
                 for (int g = 0; g < RowsPerPass; g++)
                 {
                     if (g == 0) EmitRow(0);

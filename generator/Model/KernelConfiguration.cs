@@ -9,11 +9,13 @@ internal enum ElementKind { Float, Double }
 /// Everything a generated kernel is specialized for: one [PoolKernel] attribute resolved to per-axis values, plus the
 /// element type. Value-equatable: two methods with the same configuration share one kernel class.
 /// </summary>
+/// <remarks><see cref="PadHeight"/>/<see cref="PadWidth"/> pad the top and left, <see cref="PadHeightEnd"/>/<see cref="PadWidthEnd"/> the bottom and right.</remarks>
 internal sealed record KernelConfiguration(
     PoolMode Mode,
     int KernelHeight, int KernelWidth,
     int StrideHeight, int StrideWidth,
     int PadHeight, int PadWidth,
+    int PadHeightEnd, int PadWidthEnd,
     int Dilation,
     bool CeilMode,
     bool CountIncludePad,
@@ -22,6 +24,9 @@ internal sealed record KernelConfiguration(
     ElementKind Element)
 {
     public bool IsMax => Mode == PoolMode.Max;
+
+    /// <summary>Whether the bottom or right padding differs from the top or left.</summary>
+    public bool AsymmetricPadding => Spec.AsymmetricPadding;
 
     public string ElementType => Element == ElementKind.Float ? "float" : "double";
 
@@ -44,7 +49,7 @@ internal sealed record KernelConfiguration(
 
     /// <summary>This configuration in the shared rule's terms.</summary>
     public PoolKernelSpec Spec => new(IsMax, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadHeight, PadWidth,
-        Dilation, CeilMode, CountIncludePad, DivisorOverride, Layout == PoolLayout.ChannelsLast, Element == ElementKind.Double);
+        PadHeightEnd, PadWidthEnd, Dilation, CeilMode, CountIncludePad, DivisorOverride, Layout == PoolLayout.ChannelsLast, Element == ElementKind.Double);
 
     /// <summary>What would specialize a configuration with an <see cref="UnsupportedReason"/>, for the KG0009 message.</summary>
     public string? HowToSpecialize => SpecializationRule.HowToSpecialize(Spec);
@@ -74,12 +79,35 @@ internal sealed record KernelConfiguration(
             else if (Has(axes, AxisProblems.PaddingOverHalfKernel))
                 yield return ("Padding", $"padding {PadHeight}x{PadWidth} must be at most half the kernel {KernelHeight}x{KernelWidth} (PyTorch's limit)");
         }
+        if (AsymmetricPadding && !Has(axes, AxisProblems.KernelBelowOne | AxisProblems.DilationBelowOne) && EndPaddingProblem() is { } end)
+            yield return ("PaddingEnd", end);
         if (Has(axes, AxisProblems.DilatedAverage))
             yield return ("Dilation", "average pooling has no dilation (PyTorch's avg_pool2d); remove Dilation");
         if (IsMax && DivisorOverride != 0)
             yield return ("DivisorOverride", "DivisorOverride applies to average pooling only");
         if (IsMax && !CountIncludePad)
             yield return ("CountIncludePad", "CountIncludePad applies to average pooling only");
+    }
+
+    /// <summary>
+    /// What is wrong with the end padding, each side held to the limits the beginning's are (PyTorch's, per side), naming
+    /// the property that sets it; null when it is valid. Only asked when an end differs from its beginning.
+    /// </summary>
+    private string? EndPaddingProblem()
+    {
+        const AxisProblems padding = AxisProblems.NegativePadding | AxisProblems.PaddingNotBelowEffectiveKernel | AxisProblems.PaddingOverHalfKernel;
+        var height = PoolAxisRule.Check(KernelHeight, StrideHeight, PadHeightEnd, PadHeightEnd, Dilation, !IsMax, pyTorchLimits: true) & padding;
+        var width = PoolAxisRule.Check(KernelWidth, StrideWidth, PadWidthEnd, PadWidthEnd, Dilation, !IsMax, pyTorchLimits: true) & padding;
+        if ((height | width) == AxisProblems.None) return null;
+        string property = height != AxisProblems.None && width != AxisProblems.None && PadHeightEnd == PadWidthEnd
+            ? $"PaddingEnd = {PadHeightEnd}"
+            : height != AxisProblems.None ? $"PaddingHeightEnd = {PadHeightEnd}" : $"PaddingWidthEnd = {PadWidthEnd}";
+        var problems = height | width;
+        if (Has(problems, AxisProblems.NegativePadding))
+            return $"the end padding must not be negative, got {property} (bottom x right {PadHeightEnd}x{PadWidthEnd})";
+        if (Has(problems, AxisProblems.PaddingNotBelowEffectiveKernel))
+            return $"the end padding must be smaller than the effective kernel {EffectiveKernelHeight}x{EffectiveKernelWidth}, got {property} (bottom x right {PadHeightEnd}x{PadWidthEnd})";
+        return $"the end padding must be at most half the kernel {KernelHeight}x{KernelWidth} (PyTorch's limit, on each side), got {property} (bottom x right {PadHeightEnd}x{PadWidthEnd})";
     }
 
     private static bool Has(AxisProblems problems, AxisProblems problem) => (problems & problem) != 0;

@@ -128,10 +128,9 @@ internal static class ProfileReader
         if (operation == "global") { NotSpecialized(key, SpecializationRule.GlobalPoolingReason, NoAttribute); return; }
         if (operation == "maxWithIndices") { NotSpecialized(key, SpecializationRule.WithIndicesReason, NoAttribute); return; }
 
-        // Padded at least as much at the beginning as at the end (ONNX's pads [1,1,0,0]): the kernel of the symmetric form
-        // (the begin padding on both sides) serves it; Pooling.Run takes it on the shapes where the two compute the same.
-        bool beginCoversEnd = Enumerable.Range(0, kernel!.Length).All(i => padBegin![i] >= padEnd![i]);
-        var axes = Enumerable.Range(0, kernel.Length).Select(i => (kernel[i], padBegin![i], beginCoversEnd ? padBegin[i] : padEnd![i], dilation![i])).ToList();
+        // Padding that differs at the end (ONNX's pads [1,1,0,0], SAME_UPPER) gets a kernel of its own, registered under
+        // exactly that descriptor.
+        var axes = Enumerable.Range(0, kernel!.Length).Select(i => (kernel[i], padBegin![i], padEnd![i], dilation![i])).ToList();
         if (SpecializationRule.InexpressibleReason(isMax, axes) is { } inexpressible)
         {
             NotSpecialized(key, inexpressible, NoAttribute);
@@ -139,7 +138,7 @@ internal static class ProfileReader
         }
         var configuration = new KernelConfiguration(
             isMax ? PoolMode.Max : PoolMode.Average, kernel[0], kernel[1], stride![0], stride[1], padBegin![0], padBegin[1],
-            dilation![0], ceilMode, isMax || countIncludePad, divisorOverride,
+            padEnd![0], padEnd[1], dilation![0], ceilMode, isMax || countIncludePad, divisorOverride,
             channelsLast ? PoolLayout.ChannelsLast : PoolLayout.ChannelsFirst, isDouble ? ElementKind.Double : ElementKind.Float);
         if (configuration.Problems().FirstOrDefault() is { Message: { } invalid })
             throw new EntryException($"it is not a valid configuration: {invalid}", entry);

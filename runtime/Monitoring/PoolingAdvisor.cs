@@ -25,7 +25,7 @@ internal static class PoolingAdvisor
         return key.WithIndices ? name + "_Indices" : name;
     }
 
-    /// <summary>The same style for what [PoolKernel] cannot express: <c>MaxPool2d_K3x3_S2x2_P0-1x0-1_D1x1_F32_Nchw</c>.</summary>
+    /// <summary>The same style for what [PoolKernel] cannot express: <c>MaxPool2d_K3x3_S2x2_P0-2x0-2_D1x1_F32_Nchw</c>.</summary>
     private static string OtherKey(in PoolDescriptor d, string element, string layout)
     {
         var axes = new PoolAxis[d.SpatialRank];
@@ -78,7 +78,7 @@ internal static class PoolingAdvisor
         var width = descriptor.GetAxis(1);
         bool isMax = descriptor.Mode == PoolMode.Max;
         return new PoolKernelSpec(isMax, height.Kernel, width.Kernel, height.Stride, width.Stride, height.PadBegin, width.PadBegin,
-            height.Dilation, descriptor.CeilMode, isMax || descriptor.CountIncludePad, descriptor.DivisorOverride,
+            height.PadEnd, width.PadEnd, height.Dilation, descriptor.CeilMode, isMax || descriptor.CountIncludePad, descriptor.DivisorOverride,
             descriptor.Layout == PoolLayout.ChannelsLast, isDouble);
     }
 }

@@ -24,6 +24,9 @@ public class AdviceRoundTripTests
         (PoolDescriptor.MaxPool2d((3, 2), (1, 2), (1, 1), dilation: (2, 2), layout: PoolLayout.ChannelsLast), true),
         (PoolDescriptor.AvgPool2d(4, 2, 1, divisorOverride: -3), false),
         (PoolDescriptor.MaxPool2d(2, 1, ceilMode: true, layout: PoolLayout.ChannelsLast), false),
+        // ONNX pads that differ at the end: PaddingHeightEnd and PaddingWidthEnd apart, then PaddingEnd for both.
+        (PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [2, 2], [0, 1, 1, 0], countIncludePad: true), false),
+        (PoolDescriptor.FromOnnx(PoolMode.Max, [2, 3], [1, 2], [1, 1, 0, 0], layout: PoolLayout.ChannelsLast), true),
     ];
 
     [Fact]

@@ -93,6 +93,44 @@ public class CodeFixTests
     }
 
     [Fact]
+    public async Task AsymmetricOnnxPaddingBecomesPaddingEnd()
+    {
+        // ResNet-18's stem: ONNX pads [1,1,0,0], built with Create from constant axes.
+        const string source = """
+            using System;
+            using KernelGen;
+
+            namespace App;
+
+            public class Stem
+            {
+                public void Forward(float[] input, float[] output, PoolShape shape)
+                {
+                    {|KG0012:Pooling.Run(PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(3, 2, 1, 0, 1), new PoolAxis(3, 2, 1, 0, 1)]), input, output, shape, 1)|};
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+            using KernelGen;
+
+            namespace App;
+
+            public partial class Stem
+            {
+                public void Forward(float[] input, float[] output, PoolShape shape)
+                {
+                    MaxPoolK3x3S2P1PE0F32Nchw(input, output, shape);
+                }
+
+                [PoolKernel(3, 2, PoolMode.Max, Padding = 1, PaddingEnd = 0)]
+                private static partial void MaxPoolK3x3S2P1PE0F32Nchw(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+            }
+            """;
+        await new FixTest(source, fixedSource).RunAsync();
+    }
+
+    [Fact]
     public async Task StaticReadonlyDoubleDescriptorInALambda()
     {
         const string source = """

@@ -29,6 +29,10 @@ public class DiagnosticTests
         { "KG0002", "[PoolKernel(3, 1, PoolMode.Max, Padding = 2)] " + Valid, "PoolKernel(3, 1, PoolMode.Max, Padding = 2)" },
         { "KG0002", "[PoolKernel(3, 1, PoolMode.Max, Padding = -2)] " + Valid, "PoolKernel(3, 1, PoolMode.Max, Padding = -2)" },
         { "KG0002", "[PoolKernel(4, 1, PoolMode.Average, PaddingWidth = 3)] " + Valid, "PoolKernel(4, 1, PoolMode.Average, PaddingWidth = 3)" },
+        // End padding: each side keeps the limits (at most half the kernel, not negative).
+        { "KG0002", "[PoolKernel(3, 2, PoolMode.Max, PaddingEnd = 2)] " + Valid, "PoolKernel(3, 2, PoolMode.Max, PaddingEnd = 2)" },
+        { "KG0002", "[PoolKernel(3, 2, PoolMode.Max, Padding = 1, PaddingHeightEnd = -3)] " + Valid, "PoolKernel(3, 2, PoolMode.Max, Padding = 1, PaddingHeightEnd = -3)" },
+        { "KG0002", "[PoolKernel(4, 1, PoolMode.Average, PaddingWidthEnd = 3)] " + Valid, "PoolKernel(4, 1, PoolMode.Average, PaddingWidthEnd = 3)" },
         { "KG0003", "[PoolKernel(3, 1, PoolMode.Average, Dilation = 2)] " + Valid, "PoolKernel(3, 1, PoolMode.Average, Dilation = 2)" },
         { "KG0003", "[PoolKernel(3, 1, PoolMode.Max, DivisorOverride = 3)] " + Valid, "PoolKernel(3, 1, PoolMode.Max, DivisorOverride = 3)" },
         { "KG0003", "[PoolKernel(3, 1, PoolMode.Max, CountIncludePad = false)] " + Valid, "PoolKernel(3, 1, PoolMode.Max, CountIncludePad = false)" },
@@ -76,6 +80,10 @@ public class DiagnosticTests
         "[PoolKernel(7, 3, PoolMode.Average, KernelWidth = 2, StrideWidth = 1, Layout = PoolLayout.ChannelsLast)] " + Valid,
         "[PoolKernel(6, 3, PoolMode.Average, KernelWidth = 2, StrideWidth = 1, Layout = PoolLayout.ChannelsLast)] " + ValidDouble,
         "[PoolKernel(7, 1, PoolMode.Average, Padding = 3)] " + Valid,
+        // Padding that differs at the end, each side within half the kernel: ResNet-18's stem and SAME_UPPER.
+        "[PoolKernel(3, 2, PoolMode.Max, Padding = 1, PaddingEnd = 0)] " + Valid,
+        "[PoolKernel(3, 2, PoolMode.Average, PaddingEnd = 1, CountIncludePad = false)] " + Valid,
+        "[PoolKernel(4, 1, PoolMode.Average, PaddingHeight = 1, PaddingHeightEnd = 2, PaddingWidthEnd = 2)] " + Valid,
         "[PoolKernel(0, 2, PoolMode.Max, KernelHeight = 1, KernelWidth = 7, StrideWidth = 1)] " + Valid,
         "[PoolKernel(2, 2, PoolMode.Max)] internal static partial void M(ReadOnlySpan<double> input, Span<double> output, in PoolShape shape);",
         "[PoolKernel(2, 2, PoolMode.Max)] private static partial void M(ReadOnlySpan<float> @in, Span<float> @out, PoolShape @fixed); static void Use() => M(default, default, default);",
@@ -98,6 +106,18 @@ public class DiagnosticTests
 
         var editor = await GeneratorHarness.EditorDiagnosticsAsync(compilation);
         Assert.True(editor.Count(d => d.Id == id) == 1, $"Expected one {id} in the editor, got: {GeneratorHarness.Describe(editor)}");
+    }
+
+    [Theory]
+    [InlineData("PaddingEnd = 2", "the end padding must be at most half the kernel 3x3 (PyTorch's limit, on each side), got PaddingEnd = 2 (bottom x right 2x2)")]
+    [InlineData("Padding = 1, PaddingHeightEnd = -3", "the end padding must not be negative, got PaddingHeightEnd = -3 (bottom x right -3x1)")]
+    [InlineData("PaddingWidthEnd = 2", "the end padding must be at most half the kernel 3x3 (PyTorch's limit, on each side), got PaddingWidthEnd = 2 (bottom x right 0x2)")]
+    public async Task InvalidEndPaddingNamesThePropertyAndValue(string properties, string message)
+    {
+        var build = await GeneratorHarness.BuildDiagnosticsAsync(Compile(InClass($"[PoolKernel(3, 2, PoolMode.Max, {properties})] " + Valid)));
+        var diagnostic = Assert.Single(build);
+        Assert.Equal("KG0002", diagnostic.Id);
+        Assert.Equal($"[PoolKernel] on 'M': {message}", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -259,20 +259,23 @@ public class ProfileTests
     }
 
     [Fact]
-    public void BeginOnlyPaddingGetsItsSymmetricFormsKernelAndEndPaddingGetsKG0009()
+    public void PaddingThatDiffersAtTheEndGetsAKernelOfItsOwn()
     {
         string beginOnly = Entry("max", 3, 2, padding: 1).Replace("\"padEnd\": [1, 1]", "\"padEnd\": [0, 0]", StringComparison.Ordinal);
         string endOnly = Entry("average", 3, 2).Replace("\"padEnd\": [0, 0]", "\"padEnd\": [1, 1]", StringComparison.Ordinal);
+        // ONNX allows an end padding up to the kernel less one; [PoolKernel] keeps PyTorch's half kernel on each side.
+        string overHalf = Entry("average", 3, 1).Replace("\"padEnd\": [0, 0]", "\"padEnd\": [0, 2]", StringComparison.Ordinal);
         Assert.Contains("\"padEnd\": [0, 0]", beginOnly, StringComparison.Ordinal);
         Assert.Contains("\"padEnd\": [1, 1]", endOnly, StringComparison.Ordinal);
+        Assert.Contains("\"padEnd\": [0, 2]", overHalf, StringComparison.Ordinal);
 
-        var (result, _, diagnostics) = ProfileHarness.Run(Profile(beginOnly, endOnly));
+        var (result, _, diagnostics) = ProfileHarness.Run(Profile(beginOnly, endOnly, overHalf));
 
-        // Pooling.Run serves pads [1,1,0,0] with the symmetric kernel where both compute the same (SymmetricPaddingTests).
-        Assert.Equal(["MaxPool_K3x3_S2_P1_F32_Nchw"], ProfileHarness.Kernels(result));
+        // ResNet-18's pads [1,1,0,0] and SAME_UPPER's [0,0,1,1], each registered under its exact descriptor.
+        Assert.Equal(["AvgPool_K3x3_S2_PE1_F32_Nchw", "MaxPool_K3x3_S2_P1_PE0_F32_Nchw"], ProfileHarness.Kernels(result).Order(StringComparer.Ordinal));
         var warning = Assert.Single(diagnostics);
         Assert.Equal("KG0009", warning.Id);
-        Assert.Contains("asymmetric padding (0 before, 1 after", warning.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("padding 2 above half the kernel 3 is ONNX-only", warning.GetMessage(), StringComparison.Ordinal);
     }
 
     [Fact]

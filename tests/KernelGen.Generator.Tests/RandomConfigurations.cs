@@ -18,8 +18,17 @@ public sealed record UserConfiguration(
     bool CountIncludePad,
     int DivisorOverride,
     bool IsDouble,
-    bool ChannelsLast)
+    bool ChannelsLast,
+    int? PadHeightEnd = null, int? PadWidthEnd = null)
 {
+    /// <summary>The bottom padding: <see cref="PadHeightEnd"/>, or the top padding when it is not given.</summary>
+    public int PadBottom => PadHeightEnd ?? PadHeight;
+
+    /// <summary>The right padding: <see cref="PadWidthEnd"/>, or the left padding when it is not given.</summary>
+    public int PadRight => PadWidthEnd ?? PadWidth;
+
+    public bool AsymmetricPadding => PadBottom != PadHeight || PadRight != PadWidth;
+
     public string MethodName => "Pool" + Index.ToString(CultureInfo.InvariantCulture);
 
     public PoolLayout Layout => ChannelsLast ? PoolLayout.ChannelsLast : PoolLayout.ChannelsFirst;
@@ -27,7 +36,11 @@ public sealed record UserConfiguration(
     public Type ElementType => IsDouble ? typeof(double) : typeof(float);
 
     /// <summary>Built by the test, not read from the generated code, so a wrong generated descriptor is caught too.</summary>
-    public PoolDescriptor Descriptor => IsMax
+    public PoolDescriptor Descriptor => AsymmetricPadding
+        ? PoolDescriptor.Create(IsMax ? PoolMode.Max : PoolMode.Average,
+            [new PoolAxis(KernelHeight, StrideHeight, PadHeight, PadBottom, Dilation), new PoolAxis(KernelWidth, StrideWidth, PadWidth, PadRight, Dilation)],
+            CeilMode, CountIncludePad, DivisorOverride == 0 ? null : DivisorOverride, Layout, PoolConvention.Onnx)
+        : IsMax
         ? PoolDescriptor.MaxPool2d((KernelHeight, KernelWidth), (StrideHeight, StrideWidth), (PadHeight, PadWidth), (Dilation, Dilation), CeilMode, Layout)
         : PoolDescriptor.AvgPool2d((KernelHeight, KernelWidth), (StrideHeight, StrideWidth), (PadHeight, PadWidth), CeilMode, CountIncludePad,
             DivisorOverride == 0 ? null : DivisorOverride, Layout);
@@ -46,6 +59,8 @@ public sealed record UserConfiguration(
             };
             if (PadHeight != 0 || PadWidth != 0)
                 parts.Add("P" + (PadHeight == PadWidth ? PadHeight.ToString(CultureInfo.InvariantCulture) : Pair(PadHeight, PadWidth)));
+            if (AsymmetricPadding)
+                parts.Add("PE" + (PadBottom == PadRight ? PadBottom.ToString(CultureInfo.InvariantCulture) : Pair(PadBottom, PadRight)));
             if (Dilation != 1) parts.Add("D" + Dilation.ToString(CultureInfo.InvariantCulture));
             if (CeilMode) parts.Add("Ceil");
             if (!IsMax && !CountIncludePad) parts.Add("ExcludePad");
@@ -93,6 +108,8 @@ public sealed record UserConfiguration(
             var text = new StringBuilder($"[PoolKernel(1, 1, PoolMode.{(IsMax ? "Max" : "Average")}, ");
             text.Append($"KernelHeight = {KernelHeight}, KernelWidth = {KernelWidth}, StrideHeight = {StrideHeight}, StrideWidth = {StrideWidth}, ");
             text.Append($"PaddingHeight = {PadHeight}, PaddingWidth = {PadWidth}");
+            if (PadHeightEnd is { } bottom) text.Append($", PaddingHeightEnd = {bottom}");
+            if (PadWidthEnd is { } right) text.Append($", PaddingWidthEnd = {right}");
             if (Dilation != 1) text.Append($", Dilation = {Dilation}");
             if (CeilMode) text.Append(", CeilMode = true");
             if (!CountIncludePad) text.Append(", CountIncludePad = false");
@@ -118,7 +135,7 @@ public sealed record UserConfiguration(
 internal static class RandomConfigurations
 {
     public const int Seed = 20251107;
-    public const int Count = 48 + 23; // random, then targeted
+    public const int Count = 48 + 23 + 24 + 6; // random, targeted, random asymmetric padding, targeted asymmetric
 
     public static IReadOnlyList<UserConfiguration> All { get; } = Create();
 
@@ -175,7 +192,44 @@ internal static class RandomConfigurations
         ];
         foreach (var t in targeted)
             all.Add(new UserConfiguration(all.Count, t.Max, t.Kh, t.Kw, t.Sh, t.Sw, t.Ph, t.Pw, 1, t.Ceil, t.Include, t.Divisor, t.Double, ChannelsLast: false));
+        AddAsymmetric(all);
         return all;
+    }
+
+    /// <summary>
+    /// Padding that differs at the end (PaddingHeightEnd/PaddingWidthEnd): random draws from a seed of their own (so the
+    /// symmetric draws above stay as they were), then ONNX's own cases: ResNet-18's stem (pads [1,1,0,0]) and SAME_UPPER.
+    /// </summary>
+    private static void AddAsymmetric(List<UserConfiguration> all)
+    {
+        var random = new Random(Seed + 1);
+        for (int i = 0; i < 24; i++)
+        {
+            bool isMax = random.Next(2) == 0;
+            int kh = random.Next(1, 8), kw = random.Next(2, 8);
+            int sh = random.Next(1, 4), sw = random.Next(1, 3 + (i % 2));
+            int top = random.Next(0, kh / 2 + 1), left = random.Next(0, kw / 2 + 1);
+            int bottom = random.Next(0, kh / 2 + 1), right = random.Next(0, kw / 2 + 1);
+            if (bottom == top && right == left) right = left == 0 ? 1 : left - 1; // kw >= 2: one of 0 and 1 is allowed and differs
+            int dilation = isMax && random.Next(3) == 0 ? 2 : 1;
+            bool ceil = random.Next(2) == 0;
+            bool include = isMax || random.Next(2) == 0;
+            int divisor = !isMax && random.Next(5) == 0 ? new[] { 3, 4, 9 }[random.Next(3)] : 0;
+            all.Add(new UserConfiguration(all.Count, isMax, kh, kw, sh, sw, top, left, dilation, ceil, include, divisor,
+                IsDouble: random.Next(2) == 0, ChannelsLast: random.Next(2) == 0, PadHeightEnd: bottom, PadWidthEnd: right));
+        }
+        (bool Max, int K, int S, int Begin, int End, bool Include, bool ChannelsLast)[] onnx =
+        [
+            (true, 3, 2, 1, 0, true, false),   // ResNet-18's MaxPool
+            (true, 3, 2, 0, 1, true, false),   // SAME_UPPER, stride 2
+            (true, 2, 1, 0, 1, true, false),   // SAME_UPPER, stride 1
+            (false, 2, 1, 0, 1, true, false),  // average SAME_UPPER, padding counted
+            (false, 3, 2, 0, 1, false, false), // average SAME_UPPER, padding not counted (ONNX's default)
+            (false, 3, 2, 0, 1, true, true),
+        ];
+        foreach (var t in onnx)
+            all.Add(new UserConfiguration(all.Count, t.Max, t.K, t.K, t.S, t.S, t.Begin, t.Begin, 1, false, t.Include, 0,
+                IsDouble: false, t.ChannelsLast, PadHeightEnd: t.End, PadWidthEnd: t.End));
     }
 
     public static string Source(IEnumerable<UserConfiguration> configurations)

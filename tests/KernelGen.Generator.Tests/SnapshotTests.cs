@@ -16,6 +16,11 @@ public class SnapshotTests
     private static readonly IReadOnlyList<(string HintName, string Text)> UserFiles =
         GeneratorHarness.GeneratedFiles(GeneratorHarness.Run(GeneratorHarness.Compile(UserSources.Representative)).Result);
 
+    private static readonly IReadOnlyList<(string HintName, string Text)> AsymmetricFiles =
+        GeneratorHarness.GeneratedFiles(GeneratorHarness.Run(GeneratorHarness.Compile(UserSources.Asymmetric)).Result);
+
+    public static IEnumerable<object[]> AsymmetricFileNames() => AsymmetricFiles.Select(file => new object[] { file.HintName });
+
     public static IEnumerable<object[]> BuiltInFileNames() => BuiltInFiles.Select(file => new object[] { file.HintName });
 
     public static IEnumerable<object[]> UserFileNames() => UserFiles.Select(file => new object[] { file.HintName });
@@ -45,12 +50,18 @@ public class SnapshotTests
     public void UserOutputMatchesSnapshot(string hintName) =>
         Snapshot.Verify("User/" + SnapshotName(hintName), UserFiles.Single(file => file.HintName == hintName).Text);
 
+    [Theory]
+    [MemberData(nameof(AsymmetricFileNames))]
+    public void AsymmetricPaddingOutputMatchesSnapshot(string hintName) =>
+        Snapshot.Verify("Asymmetric/" + SnapshotName(hintName), AsymmetricFiles.Single(file => file.HintName == hintName).Text);
+
     [Fact]
     public void NoSnapshotIsLeftOver()
     {
         // A kernel that is no longer generated must not keep a stale snapshot around for reviewers to read.
         var expected = BuiltInFiles.Select(file => "BuiltIn/" + SnapshotName(file.HintName))
             .Concat(UserFiles.Select(file => "User/" + SnapshotName(file.HintName)))
+            .Concat(AsymmetricFiles.Select(file => "Asymmetric/" + SnapshotName(file.HintName)))
             .ToHashSet();
         var stale = System.IO.Directory.EnumerateFiles(Snapshot.Directory, "*.verified.cs", System.IO.SearchOption.AllDirectories)
             .Select(path => System.IO.Path.GetRelativePath(Snapshot.Directory, path).Replace('\\', '/'))

@@ -64,4 +64,28 @@ internal static class UserSources
             }
         }
         """;
+
+    /// <summary>Padding that differs at the end, as ONNX models have it: ResNet-18's stem and SAME_UPPER layers.</summary>
+    public const string Asymmetric = """
+        using System;
+        using KernelGen;
+
+        namespace MyApp.Onnx;
+
+        /// <summary>Pooling layers of an ONNX model.</summary>
+        public static partial class Layers
+        {
+            // ResNet-18's MaxPool: pads [1,1,0,0], padding at the beginning only.
+            [PoolKernel(3, 2, PoolMode.Max, Padding = 1, PaddingEnd = 0)]
+            public static partial void ResNetStem(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+
+            // auto_pad SAME_UPPER on an even input: the odd padding cell at the end.
+            [PoolKernel(3, 2, PoolMode.Max, PaddingEnd = 1)]
+            public static partial void SameUpperMax(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+
+            // Average SAME_UPPER, padding counted in the divisor up to the end padding; only the width padded at the end.
+            [PoolKernel(2, 1, PoolMode.Average, PaddingWidthEnd = 1)]
+            public static partial void SameUpperAverage(ReadOnlySpan<float> input, Span<float> output, PoolShape shape);
+        }
+        """;
 }

@@ -166,7 +166,8 @@ public class MonitoringTests
     public void MonitorAdvisesTheAttributeOrSaysWhyNot()
     {
         var stride3 = PoolDescriptor.MaxPool2d(3, 3);                                   // channels first, stride 3: KG0009
-        var onnx = PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], strides: [2, 2], pads: [0, 0, 1, 1]); // asymmetric padding
+        var onnx = PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], strides: [2, 2], pads: [0, 0, 1, 1]); // SAME_UPPER-like: PaddingEnd
+        var onnxOnly = PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], strides: [2, 2], pads: [0, 0, 2, 2]); // end padding above half the kernel
         var shape = new PoolShape(1, 2, 13, 13);
         var input = new double[shape.ElementCount];
         var output = new double[shape.ElementCount];
@@ -174,6 +175,7 @@ public class MonitoringTests
         Pooling.Run(General, input, output, shape, 1);
         Pooling.Run(stride3, input, output, shape, 1);
         Pooling.Run(onnx, input, output, shape, 1);
+        Pooling.Run(onnxOnly, input, output, shape, 1);
         Pooling.Run(Special, input, output, shape, 1);
         var snapshot = monitor.GetSnapshot();
 
@@ -186,8 +188,12 @@ public class MonitoringTests
         var notSpecializable = snapshot.Advice.Single(a => a.Configuration == "MaxPool_K3x3_S3_F64_Nchw");
         Assert.False(notSpecializable.CanSpecialize);
         Assert.Equal("channels-first kernels are specialized for a horizontal stride of 1 or 2, not 3", notSpecializable.Reason);
-        var asymmetric = snapshot.Advice.Single(a => a.Configuration == "MaxPool2d_K3x3_S2x2_P0-1x0-1_D1x1_F64_Nchw");
-        Assert.StartsWith("asymmetric padding (0 before, 1 after on the vertical axis)", asymmetric.Reason, StringComparison.Ordinal);
+        var asymmetric = snapshot.Advice.Single(a => a.Configuration == "MaxPool_K3x3_S2_PE1_F64_Nchw");
+        Assert.True(asymmetric.CanSpecialize);
+        Assert.Equal("[PoolKernel(3, 2, PoolMode.Max, PaddingEnd = 1)]", asymmetric.Attribute);
+        Assert.Equal("public static partial void MaxPoolK3x3S2PE1F64Nchw(ReadOnlySpan<double> input, Span<double> output, PoolShape shape);", asymmetric.MethodSignature);
+        var inexpressible = snapshot.Advice.Single(a => a.Configuration == "MaxPool2d_K3x3_S2x2_P0-2x0-2_D1x1_F64_Nchw");
+        Assert.StartsWith("padding 2 above half the kernel 3 is ONNX-only", inexpressible.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain(snapshot.Advice, a => a.Configuration == SpecialKey);
         Assert.Equal(Enumerable.Range(1, snapshot.Advice.Count), snapshot.Advice.Select(a => a.Rank));
 

@@ -112,17 +112,23 @@ public sealed class MappingTests
     [Fact]
     public void BeginOnlyPaddingRunsTheSymmetricKernelOnlyWhereOutputSizesAgree()
     {
-        // ResNet's stem: pads [1,1,0,0]. On an even input the end padding is never read; on an odd one it would be.
-        var even = Layer(Single("MaxPool", [1, 4, 12, 12], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)]));
+        // ResNet's stem padding, pads [1,1,0,0], on an average that counts padding (SpecializeTests compiles the max stem's
+        // own kernel into this process, which Pooling.Run would then take). On an even input the end padding is never
+        // read; on an odd one the output sizes differ.
+        Onnx.AttributeProto[] stem = [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0), Int("count_include_pad", 1)];
+        var even = Layer(Single("AveragePool", [1, 4, 12, 12], attributes: stem));
         Assert.Equal(LayerPath.Specialized, even.Path);
-        Assert.Equal("MaxPool_K3x3_S2_P1_F32_Nchw", even.Kernel);
-        Assert.Equal(PoolDescriptor.MaxPool2d(3, 2, 1), even.Symmetric!.Descriptor);
+        Assert.Equal("AvgPool_K3x3_S2_P1_F32_Nchw", even.Kernel);
+        Assert.Equal(PoolDescriptor.AvgPool2d(3, 2, 1), even.Symmetric!.Descriptor);
         Assert.True(even.Symmetric.AppliesToInput);
         Assert.Contains("runs the kernel of its symmetric form (pads [1,1,1,1]), which computes the same on 1x4x12x12", even.SymmetricNote());
-        var odd = Layer(Single("MaxPool", [1, 4, 13, 13], attributes: [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)]));
+        // A borrowed kernel serves some inputs only: the layer's own attribute is still offered.
+        Assert.Equal("[PoolKernel(3, 2, PoolMode.Average, Padding = 1, PaddingEnd = 0)]", even.Attribute);
+        var odd = Layer(Single("AveragePool", [1, 4, 13, 13], attributes: stem));
         Assert.Equal(LayerPath.General, odd.Path);
-        Assert.Contains("asymmetric padding", odd.Reason);
-        Assert.Equal("MaxPool_K3x3_S2_P1_F32_Nchw", odd.Symmetric!.Kernel);
+        Assert.Null(odd.Reason); // [PoolKernel] expresses it: only the kernel is missing
+        Assert.Equal("[PoolKernel(3, 2, PoolMode.Average, Padding = 1, PaddingEnd = 0)]", odd.Attribute);
+        Assert.Equal("AvgPool_K3x3_S2_P1_F32_Nchw", odd.Symmetric!.Kernel);
         Assert.False(odd.Symmetric.AppliesToInput);
         Assert.Contains("on 1x4x13x13 they do not", odd.SymmetricNote());
     }

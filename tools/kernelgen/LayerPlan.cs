@@ -54,7 +54,10 @@ internal sealed class LayerPlan
     /// <summary>Why the layer is not specialized, or cannot run; null when it is, or when only the <see cref="Attribute"/> is missing.</summary>
     public string? Reason { get; private init; }
 
-    /// <summary>The [PoolKernel] attribute and method that would specialize the layer, when the generator can.</summary>
+    /// <summary>
+    /// The [PoolKernel] attribute and method that would specialize exactly the layer's descriptor, when the generator can
+    /// and no kernel is registered for it (a kernel of its symmetric form may run it on some inputs).
+    /// </summary>
     public string? Attribute { get; private init; }
 
     public string? Signature { get; private init; }
@@ -157,14 +160,17 @@ internal sealed class LayerPlan
         var outputShape = shape is { } inputShape ? OutputShapeOf(descriptor, inputShape) : null;
         string? registered = withIndices ? null : RegisteredKernel(descriptor, shape, isDouble);
         bool specialized = registered != null;
+        // A kernel registered for exactly this descriptor needs no attribute; one borrowed from the symmetric form (on some
+        // inputs only) leaves the layer's own [PoolKernel], which padding that differs at the end can now be, worth writing.
+        bool exact = specialized && (isDouble ? PoolKernelRegistry.IsSpecialized<double>(descriptor) : PoolKernelRegistry.IsSpecialized<float>(descriptor));
         return new LayerPlan
         {
             Node = node, Input = input, ShapeSource = shapeSource, Descriptor = descriptor,
             Path = specialized ? LayerPath.Specialized : LayerPath.General,
             Kernel = specialized ? registered! : "general engine",
             Reason = specialized ? null : reason, // null: [PoolKernel] specializes it, no kernel is registered yet
-            Attribute = specialized ? null : attribute,
-            Signature = specialized ? null : signature,
+            Attribute = exact ? null : attribute,
+            Signature = exact ? null : signature,
             DescriptorCode = MakeDescriptorCode(mode, kernel, descriptor),
             Symmetric = withIndices || IsSame(autoPad) ? null : SymmetricFormOf(mode, kernel, descriptor, shape, outputShape, isDouble),
             AutoPad = autoPad,

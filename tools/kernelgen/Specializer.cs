@@ -10,7 +10,8 @@ namespace KernelGen.Tool;
 
 /// <summary>
 /// <c>kernelgen specialize</c>: C# source with one method per pooling layer of the model, each computing exactly what
-/// the ONNX node computes. A layer [PoolKernel] expresses is that attribute on the method; a layer it cannot express
+/// the ONNX node computes. A layer [PoolKernel] expresses (padding that differs at the end included) is that attribute on
+/// the method; a layer it cannot express
 /// calls Pooling.Run with the node's own descriptor, after a comment saying why, and takes a specialized kernel only
 /// where one provably computes the same (Pooling.Run checks that on every call).
 /// </summary>
@@ -70,9 +71,11 @@ internal static class Specializer
         // SAME padding depends on the input size: the descriptor is made for each call's shape.
         string layerExpression = same ? OnnxCall(layer) : layerField;
 
-        if (layer.Path == LayerPath.General && layer.Attribute is { } attribute && !same && node.IndicesOutput == null)
+        if (layer.Attribute is { } attribute && !same && node.IndicesOutput == null)
         {
             text.AppendLine("    // [PoolKernel] expresses it exactly: the generator writes the kernel, and Pooling.Run finds it for this configuration too.");
+            if (layer.Path == LayerPath.Specialized)
+                text.AppendLine($"    // (Without it Pooling.Run borrows {layer.Kernel}, its symmetric form's kernel, on the inputs where the two compute the same.)");
             text.AppendLine(summary);
             text.AppendLine($"    {attribute}");
             text.AppendLine($"    public static partial void {name}{parameters};");
@@ -104,7 +107,7 @@ internal static class Specializer
         else if (same && layer.Attribute is { } resolvedAttribute && node.IndicesOutput == null)
         {
             string resolvedField = name + "Resolved";
-            text.AppendLine($"    // auto_pad {node.Text("auto_pad")} resolves to symmetric pads on {layer.Input}, which [PoolKernel] expresses; other sizes resolve their own.");
+            text.AppendLine($"    // auto_pad {node.Text("auto_pad")} resolves to the pads of {layer.DescriptorCode} on {layer.Input}, which [PoolKernel] expresses; other sizes resolve their own.");
             text.AppendLine($"    private static readonly PoolDescriptor {resolvedField} = {layer.DescriptorCode};");
             text.AppendLine($"    {resolvedAttribute}");
             text.AppendLine($"    private static partial void {name}Kernel{parameters};");

@@ -55,6 +55,8 @@ internal static class VerificationSet
     public static IReadOnlyList<VerificationCase> Create(VerificationSettings settings)
     {
         var configurations = Draw(settings.Seed, settings.Count);
+        // Padding that differs at the end, from a seed of its own so the symmetric draws stay as they were.
+        configurations.AddRange(Draw(settings.Seed + 1, settings.Count / 4, asymmetric: true, firstIndex: configurations.Count));
         int firstTargeted = configurations.Count;
         var reproductions = Reproductions(configurations.Count).ToList();
         configurations.AddRange(reproductions.Select(r => r.Configuration));
@@ -80,14 +82,14 @@ internal static class VerificationSet
 
     public static KernelConfiguration Model(UserConfiguration c) => new(
         c.IsMax ? ModelMode.Max : ModelMode.Average, c.KernelHeight, c.KernelWidth, c.StrideHeight, c.StrideWidth,
-        c.PadHeight, c.PadWidth, c.Dilation, c.CeilMode, c.CountIncludePad, c.DivisorOverride,
+        c.PadHeight, c.PadWidth, c.PadBottom, c.PadRight, c.Dilation, c.CeilMode, c.CountIncludePad, c.DivisorOverride,
         c.ChannelsLast ? ModelLayout.ChannelsLast : ModelLayout.ChannelsFirst,
         c.IsDouble ? ElementKind.Double : ElementKind.Float);
 
     /// <summary>Float lanes of a 512-bit vector, or double lanes.</summary>
     public static int Lanes512(UserConfiguration c) => c.IsDouble ? 8 : 16;
 
-    private static List<UserConfiguration> Draw(int seed, int count)
+    private static List<UserConfiguration> Draw(int seed, int count, bool asymmetric = false, int firstIndex = 0)
     {
         var random = new Random(seed);
         var all = new List<UserConfiguration>();
@@ -104,13 +106,15 @@ internal static class VerificationSet
             };
             int dilation = isMax && random.Next(4) == 0 ? random.Next(2, 4) : 1;
             bool average = !isMax;
-            var configuration = new UserConfiguration(all.Count, isMax, kh, kw,
+            var configuration = new UserConfiguration(firstIndex + all.Count, isMax, kh, kw,
                 Stride(random, kh), Stride(random, kw), Padding(random, kh), Padding(random, kw), dilation,
                 CeilMode: random.Next(2) == 0,
                 CountIncludePad: !average || random.Next(2) == 0,
                 DivisorOverride: average && random.Next(4) == 0 ? Divisors[random.Next(Divisors.Length)] : 0,
                 IsDouble: random.Next(2) == 0, ChannelsLast: random.Next(2) == 0);
-            if (!Model(configuration).Problems().Any()) all.Add(configuration);
+            if (asymmetric)
+                configuration = configuration with { PadHeightEnd = Padding(random, kh), PadWidthEnd = Padding(random, kw) };
+            if (!Model(configuration).Problems().Any() && (!asymmetric || configuration.AsymmetricPadding)) all.Add(configuration);
         }
         return all;
     }
@@ -161,14 +165,14 @@ internal static class VerificationSet
                 {
                     // The input width whose (floor-mode) output width is blocks * lanes + delta.
                     int outWidth = blocks * lanes + delta;
-                    widths.Add((outWidth - 1) * c.StrideWidth + effectiveWidth - 2 * c.PadWidth);
+                    widths.Add((outWidth - 1) * c.StrideWidth + effectiveWidth - c.PadWidth - c.PadRight);
                 }
         widths.AddRange([4 * v + 3, 97, 130]);
         widths = widths.Where(w => w >= 1 && w <= 400).Distinct().ToList();
 
         int effectiveHeight = (c.KernelHeight - 1) * c.Dilation + 1;
         int[] heights = [.. new[] { 1, 2, 3, effectiveHeight - 1, effectiveHeight, effectiveHeight + 1, effectiveHeight + c.StrideHeight,
-            effectiveHeight + 2 * c.StrideHeight + 1, 2 * c.PadHeight + 1, 9 }.Where(h => h >= 1).Distinct()];
+            effectiveHeight + 2 * c.StrideHeight + 1, c.PadHeight + c.PadBottom + 1, 9 }.Where(h => h >= 1).Distinct()];
         int[] channelsLast = [.. Enumerable.Range(1, v + 1), 2 * v + 3, 3 * v + 1];
 
         var shapes = new List<PoolShape>();
