@@ -23,6 +23,11 @@ namespace KernelGen.Generator.Emitters;
 /// Padding adds +0 in place of the skipped cells: a sum that starts from +0 is never -0, so adding +0 changes nothing.
 /// Rows outside the input read a row of zeros; columns outside it are the zero vector.
 /// </para>
+/// <para>
+/// The general engine's <c>ChannelsLastSlidingSum</c> shares loads for run-time windows (four cells a step, all of their
+/// channels before the next); neither can replace the other without a slowdown on some shapes (bench/notes.md, "Issue
+/// 19: one owner").
+/// </para>
 /// </remarks>
 internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
 {
