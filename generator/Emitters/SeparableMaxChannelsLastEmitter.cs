@@ -32,6 +32,10 @@ namespace KernelGen.Generator.Emitters;
 /// output size guarantees that every window holds an input cell, so the clamped row or column lies in every window
 /// that reaches past the edge, and max(a, a) = a. No identity cells, no border branches.
 /// </para>
+/// <para>
+/// The general engine's <c>ChannelsLastSlidingMax</c> and <c>ChannelsLastPooling.MaxSeparable</c> do the same for run-time
+/// windows; neither side can replace the other without a slowdown on some shapes (bench/notes.md, "Issue 19: one owner").
+/// </para>
 /// </remarks>
 internal sealed class SeparableMaxChannelsLastEmitter : KernelEmitter
 {

@@ -23,6 +23,16 @@ namespace KernelGen.Generator.Emitters;
 /// Padding adds +0 in place of the skipped cells: a sum that starts from +0 is never -0, so adding +0 changes nothing.
 /// Rows outside the input read a row of zeros; columns outside it are the zero vector.
 /// </para>
+/// <para>
+/// A row is swept in tiles of output columns, every channel vector over a tile before the next tile: with many channels
+/// a sweep takes only some of each cell's cache lines, and a whole row's worth of the pass's input rows would leave L1
+/// before the next channel vector came back to it. A tile reloads the carried columns of its first step, nothing else.
+/// </para>
+/// <para>
+/// The general engine's <c>ChannelsLastSlidingSum</c> shares loads for run-time windows (four cells a step, all of their
+/// channels before the next); neither can replace the other without a slowdown on some shapes (bench/notes.md, "Issue
+/// 19: one owner").
+/// </para>
 /// </remarks>
 internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
 {
@@ -52,6 +62,9 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
     private int Carried => _c.KernelWidth - _c.StrideWidth;
 
     private bool VaryingDivisor => ConstantDivisor is null;
+
+    /// <summary>The input bytes a tile of a pass reads, all channels: within a 32 KB L1 data cache, as C# text.</summary>
+    private const string TileBytes = "24 * 1024";
 
     /// <summary>Registers for the window's cells (of AVX-512's 32; the rest hold the sums, divisors and the constant 1).</summary>
     private const int CellBudget = 24;
@@ -126,7 +139,8 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
         if (RowsPerPass == 2) arguments.Add("secondRow");
         arguments.Add("width");
         arguments.Add("channels");
-        arguments.Add("outWidth");
+        arguments.Add("first");
+        arguments.Add("end");
         if (VaryingDivisor)
             for (int g = 0; g < RowsPerPass; g++) arguments.Add($"rowFactor{g}");
         return string.Join(", ", arguments);
@@ -134,11 +148,14 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
 
     private void EmitImage(SourceWriter w)
     {
-        w.Line("/// <summary>One image, an output row at a time; vectors of channels sweep the row, the widest first.</summary>");
+        w.Line("/// <summary>One image, an output row at a time; vectors of channels sweep the row a tile at a time, the widest first.</summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier");
         using (w.Block($"private static void PoolImage({T}* image, {T}* output, {T}* zeros, int height, int width, int channels, int outHeight, int outWidth)"))
         {
             w.Line("long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;");
+            w.Line("// Output columns per tile: every channel vector sweeps a tile before the next tile, so that the tile's input cells");
+            w.Line($"// ({PassRows} rows x {_c.StrideWidth} column{(_c.StrideWidth == 1 ? "" : "s")} per output column, all channels) stay in L1 while the channel vectors take their turns.");
+            w.Line($"int tile = (int)Math.Max(8, {TileBytes} / ({PassRows * _c.StrideWidth}L * channels * sizeof({T})));");
             using (w.Block($"for (int oh = 0; oh < outHeight; oh += {RowsPerPass})"))
             {
                 w.Line("int top = oh * StrideHeight - PadTop;");
@@ -158,7 +175,11 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
                     w.Line("bool secondRow = oh + 1 < outHeight;");
                     w.Line($"{T}* target1 = target0 + (secondRow ? outRowStride : 0);");
                 }
-                ChannelBlocks.Emit(w, _c.Element, Unroll, (isa, unroll) => $"{SweepName(isa, unroll)}({SweepArguments()})");
+                using (w.Block("for (int first = 0; first < outWidth; first += tile)"))
+                {
+                    w.Line("int end = Math.Min(outWidth, first + tile);");
+                    ChannelBlocks.Emit(w, _c.Element, Unroll, (isa, unroll) => $"{SweepName(isa, unroll)}({SweepArguments()})");
+                }
             }
         }
         w.Line();
@@ -178,12 +199,13 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
         if (RowsPerPass == 2) parameters.Add("bool secondRow");
         parameters.Add("int width");
         parameters.Add("int channels");
-        parameters.Add("int outWidth");
+        parameters.Add("int first");
+        parameters.Add("int end");
         if (VaryingDivisor)
             for (int g = 0; g < RowsPerPass; g++) parameters.Add($"{T} rowFactor{g}");
 
         string what = isa is null ? "one channel" : $"{(unroll == 1 ? "one" : Number(unroll))} {isa.Vector} of channels";
-        w.Line($"/// <summary>Sweeps {what} along an output row, the window's cells in registers.</summary>");
+        w.Line($"/// <summary>Sweeps {what} along output columns [first, end) of a row, the window's cells in registers.</summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static void {SweepName(isa, unroll)}({string.Join(", ", parameters)})"))
         {
@@ -197,7 +219,7 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
                 for (int g = 0; g < RowsPerPass; g++)
                     w.Line($"var fullDivisor{g} = {isa!.Vector}.Create(rowFactor{g} * KernelWidth);");
             }
-            w.Line("int x = -PadLeft; // the window's first column");
+            w.Line("int x = first * StrideWidth - PadLeft; // the window's first column");
             w.Line("long at;");
             void EmitColumn(int i)
             {
@@ -250,7 +272,7 @@ internal sealed class SlidingAverageChannelsLastEmitter : KernelEmitter
                 for (int i = 0; i < Carried; i++)
                     EmitColumn(i);
             }
-            using (w.Block("for (int ow = 0; ow < outWidth; ow++)"))
+            using (w.Block("for (int ow = first; ow < end; ow++)"))
             {
                 for (int i = System.Math.Max(0, Carried); i < _c.KernelWidth; i++)
                     EmitColumn(i);

@@ -18,6 +18,8 @@ namespace KernelGen.Engine;
 /// across for four cells), and nothing goes through memory. Cell by cell, a 3x3 stride 2 window takes 8 maxima and 9
 /// loads per output vector, here 6.5 and 6.75. Max is exact in any order, NaN propagates (the
 /// two-instruction maximum), and the result gets +0 added so that a zero maximum is +0, as everywhere in the engine.
+/// The generator's <c>SeparableMaxChannelsLastEmitter</c> shares column maxima too, for kernels whose window is known at
+/// compile time; neither can replace the other without a slowdown on some shapes (bench/notes.md, "Issue 19: one owner").
 /// </remarks>
 internal static class ChannelsLastSlidingMax<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -14,6 +14,8 @@ namespace KernelGen.Engine;
 /// Summing a cell's taps one load each (<see cref="VectorOps{T}.Reduce{TOp}"/>) is bound by the loads: 9 a vector
 /// for a 3x3 window, at about one a cycle. The sums themselves cannot be shared between neighbours (each runs in
 /// PyTorch's order from +0, row by row, left to right), but their loads can.
+/// The generator's <c>SlidingAverageChannelsLastEmitter</c> shares loads too, for kernels whose window is known at compile
+/// time; neither can replace the other without a slowdown on some shapes (bench/notes.md, "Issue 19: one owner").
 /// </remarks>
 internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

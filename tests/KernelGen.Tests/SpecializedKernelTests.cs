@@ -90,7 +90,7 @@ public class SpecializedKernelTests
     /// <summary>
     /// Channels-last kernels run vectors across channels, so three channels (above) only reach their scalar code: these
     /// shapes give every vector width, unrolled sweeps, and the overlapping last vector their turn, with odd and even
-    /// output heights and widths.
+    /// output heights and widths, and rows wide enough that many channels are swept in several tiles.
     /// </summary>
     [Theory]
     [MemberData(nameof(ChannelsLastBuiltIns))]
@@ -101,7 +101,7 @@ public class SpecializedKernelTests
         int checkedShapes = 0;
         foreach (int channels in new[] { 1, 4, 7, 8, 12, 16, 17, 20, 31, 32, 33, 48, 63, 64, 65, 80, 128, 131 })
         {
-            foreach (var (height, width) in new[] { (1, 1), (2, 3), (5, 4), (6, 7), (9, 9), (12, 11) })
+            foreach (var (height, width) in new[] { (1, 1), (2, 3), (5, 4), (6, 7), (9, 9), (12, 11), (3, 37) })
             {
                 var shape = new PoolShape(1 + channels % 2, channels, height, width);
                 PoolShape outputShape;

@@ -74,11 +74,14 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>One image, an output row at a time; vectors of channels sweep the row, the widest first.</summary>
+        /// <summary>One image, an output row at a time; vectors of channels sweep the row a tile at a time, the widest first.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
         private static void PoolImage(float* image, float* output, float* zeros, int height, int width, int channels, int outHeight, int outWidth)
         {
             long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
+            // Output columns per tile: every channel vector sweeps a tile before the next tile, so that the tile's input cells
+            // (4 rows x 1 column per output column, all channels) stay in L1 while the channel vectors take their turns.
+            int tile = (int)Math.Max(8, 24 * 1024 / (4L * channels * sizeof(float)));
             for (int oh = 0; oh < outHeight; oh += 2)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -93,62 +96,66 @@ namespace KernelGen.Generated
                 // An odd last row: the sweep computes a second row from rows inside the image (or zeros) but does not store it.
                 bool secondRow = oh + 1 < outHeight;
                 float* target1 = target0 + (secondRow ? outRowStride : 0);
-                int c = 0;
-                if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+                for (int first = 0; first < outWidth; first += tile)
                 {
-                    for (; c <= channels - 32; c += 32)
+                    int end = Math.Min(outWidth, first + tile);
+                    int c = 0;
+                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                     {
-                        Sweep512x2(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
+                        for (; c <= channels - 32; c += 32)
+                        {
+                            Sweep512x2(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, first, end, rowFactor0, rowFactor1);
+                        }
+                        for (; c <= channels - 16; c += 16)
+                        {
+                            Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, first, end, rowFactor0, rowFactor1);
+                        }
+                        // The channels left: one sweep that ends at the last channel, overlapping the previous one.
+                        if (c < channels && channels >= 16)
+                        {
+                            c = channels - 16;
+                            Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, first, end, rowFactor0, rowFactor1);
+                            c = channels;
+                        }
                     }
-                    for (; c <= channels - 16; c += 16)
+                    if (Vector256.IsHardwareAccelerated)
                     {
-                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
+                        for (; c <= channels - 16; c += 16)
+                        {
+                            Sweep256x2(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, first, end, rowFactor0, rowFactor1);
+                        }
+                        for (; c <= channels - 8; c += 8)
+                        {
+                            Sweep256(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, first, end, rowFactor0, rowFactor1);
+                        }
                     }
-                    // The channels left: one sweep that ends at the last channel, overlapping the previous one.
-                    if (c < channels && channels >= 16)
+                    if (Vector128.IsHardwareAccelerated)
                     {
-                        c = channels - 16;
-                        Sweep512(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
-                        c = channels;
+                        for (; c <= channels - 8; c += 8)
+                        {
+                            Sweep128x2(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, first, end, rowFactor0, rowFactor1);
+                        }
+                        for (; c <= channels - 4; c += 4)
+                        {
+                            Sweep128(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, first, end, rowFactor0, rowFactor1);
+                        }
                     }
-                }
-                if (Vector256.IsHardwareAccelerated)
-                {
-                    for (; c <= channels - 16; c += 16)
+                    for (; c < channels; c++)
                     {
-                        Sweep256x2(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
+                        SweepScalar(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, first, end, rowFactor0, rowFactor1);
                     }
-                    for (; c <= channels - 8; c += 8)
-                    {
-                        Sweep256(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
-                    }
-                }
-                if (Vector128.IsHardwareAccelerated)
-                {
-                    for (; c <= channels - 8; c += 8)
-                    {
-                        Sweep128x2(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
-                    }
-                    for (; c <= channels - 4; c += 4)
-                    {
-                        Sweep128(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
-                    }
-                }
-                for (; c < channels; c++)
-                {
-                    SweepScalar(row0 + c, row1 + c, row2 + c, row3 + c, target0 + c, target1 + c, secondRow, width, channels, outWidth, rowFactor0, rowFactor1);
                 }
             }
         }
 
-        /// <summary>Sweeps 2 Vector512 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps 2 Vector512 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
+        private static void Sweep512x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int first, int end, float rowFactor0, float rowFactor1)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
             var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
             var fullDivisor1 = Vector512.Create(rowFactor1 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -171,7 +178,7 @@ namespace KernelGen.Generated
             var cell2_1_1 = inside1 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
             var cell3_1_0 = inside1 ? Vector512.Load(row3 + at) : Vector512<float>.Zero;
             var cell3_1_1 = inside1 ? Vector512.Load(row3 + at + 16) : Vector512<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 2) * channels;
                 bool inside2 = (uint)(x + 2) < (uint)width;
@@ -244,14 +251,14 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one Vector512 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one Vector512 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
+        private static void Sweep512(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int first, int end, float rowFactor0, float rowFactor1)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
             var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
             var fullDivisor1 = Vector512.Create(rowFactor1 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -266,7 +273,7 @@ namespace KernelGen.Generated
             var cell1_1 = inside1 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
             var cell2_1 = inside1 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
             var cell3_1 = inside1 ? Vector512.Load(row3 + at) : Vector512<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 2) * channels;
                 bool inside2 = (uint)(x + 2) < (uint)width;
@@ -311,13 +318,13 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps 2 Vector256 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps 2 Vector256 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
+        private static void Sweep256x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int first, int end, float rowFactor0, float rowFactor1)
         {
             var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
             var fullDivisor1 = Vector256.Create(rowFactor1 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -340,7 +347,7 @@ namespace KernelGen.Generated
             var cell2_1_1 = inside1 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
             var cell3_1_0 = inside1 ? Vector256.Load(row3 + at) : Vector256<float>.Zero;
             var cell3_1_1 = inside1 ? Vector256.Load(row3 + at + 8) : Vector256<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 2) * channels;
                 bool inside2 = (uint)(x + 2) < (uint)width;
@@ -413,13 +420,13 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one Vector256 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one Vector256 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
+        private static void Sweep256(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int first, int end, float rowFactor0, float rowFactor1)
         {
             var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
             var fullDivisor1 = Vector256.Create(rowFactor1 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -434,7 +441,7 @@ namespace KernelGen.Generated
             var cell1_1 = inside1 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
             var cell2_1 = inside1 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
             var cell3_1 = inside1 ? Vector256.Load(row3 + at) : Vector256<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 2) * channels;
                 bool inside2 = (uint)(x + 2) < (uint)width;
@@ -479,13 +486,13 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps 2 Vector128 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps 2 Vector128 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
+        private static void Sweep128x2(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int first, int end, float rowFactor0, float rowFactor1)
         {
             var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
             var fullDivisor1 = Vector128.Create(rowFactor1 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -508,7 +515,7 @@ namespace KernelGen.Generated
             var cell2_1_1 = inside1 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
             var cell3_1_0 = inside1 ? Vector128.Load(row3 + at) : Vector128<float>.Zero;
             var cell3_1_1 = inside1 ? Vector128.Load(row3 + at + 4) : Vector128<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 2) * channels;
                 bool inside2 = (uint)(x + 2) < (uint)width;
@@ -581,13 +588,13 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one Vector128 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one Vector128 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
+        private static void Sweep128(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int first, int end, float rowFactor0, float rowFactor1)
         {
             var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
             var fullDivisor1 = Vector128.Create(rowFactor1 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -602,7 +609,7 @@ namespace KernelGen.Generated
             var cell1_1 = inside1 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
             var cell2_1 = inside1 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
             var cell3_1 = inside1 ? Vector128.Load(row3 + at) : Vector128<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 2) * channels;
                 bool inside2 = (uint)(x + 2) < (uint)width;
@@ -647,11 +654,11 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one channel along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one channel along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void SweepScalar(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int outWidth, float rowFactor0, float rowFactor1)
+        private static void SweepScalar(float* row0, float* row1, float* row2, float* row3, float* target0, float* target1, bool secondRow, int width, int channels, int first, int end, float rowFactor0, float rowFactor1)
         {
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -666,7 +673,7 @@ namespace KernelGen.Generated
             var cell1_1 = inside1 ? *(row1 + at) : 0f;
             var cell2_1 = inside1 ? *(row2 + at) : 0f;
             var cell3_1 = inside1 ? *(row3 + at) : 0f;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 2) * channels;
                 bool inside2 = (uint)(x + 2) < (uint)width;

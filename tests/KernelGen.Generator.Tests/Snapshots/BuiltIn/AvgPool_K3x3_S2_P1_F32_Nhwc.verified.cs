@@ -74,11 +74,14 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>One image, an output row at a time; vectors of channels sweep the row, the widest first.</summary>
+        /// <summary>One image, an output row at a time; vectors of channels sweep the row a tile at a time, the widest first.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
         private static void PoolImage(float* image, float* output, float* zeros, int height, int width, int channels, int outHeight, int outWidth)
         {
             long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
+            // Output columns per tile: every channel vector sweeps a tile before the next tile, so that the tile's input cells
+            // (3 rows x 2 columns per output column, all channels) stay in L1 while the channel vectors take their turns.
+            int tile = (int)Math.Max(8, 24 * 1024 / (6L * channels * sizeof(float)));
             for (int oh = 0; oh < outHeight; oh += 1)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -88,61 +91,65 @@ namespace KernelGen.Generated
                 float* row2 = (uint)(top + 2) < (uint)height ? image + (top + 2) * rowStride : zeros;
                 float rowFactor0 = (float)(Math.Min(top + KernelHeight, height + PadTop) - (top));
                 float* target0 = output + oh * outRowStride;
-                int c = 0;
-                if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+                for (int first = 0; first < outWidth; first += tile)
                 {
-                    for (; c <= channels - 32; c += 32)
+                    int end = Math.Min(outWidth, first + tile);
+                    int c = 0;
+                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                     {
-                        Sweep512x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                        for (; c <= channels - 32; c += 32)
+                        {
+                            Sweep512x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
+                        for (; c <= channels - 16; c += 16)
+                        {
+                            Sweep512(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
+                        // The channels left: one sweep that ends at the last channel, overlapping the previous one.
+                        if (c < channels && channels >= 16)
+                        {
+                            c = channels - 16;
+                            Sweep512(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, first, end, rowFactor0);
+                            c = channels;
+                        }
                     }
-                    for (; c <= channels - 16; c += 16)
+                    if (Vector256.IsHardwareAccelerated)
                     {
-                        Sweep512(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                        for (; c <= channels - 16; c += 16)
+                        {
+                            Sweep256x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
+                        for (; c <= channels - 8; c += 8)
+                        {
+                            Sweep256(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
                     }
-                    // The channels left: one sweep that ends at the last channel, overlapping the previous one.
-                    if (c < channels && channels >= 16)
+                    if (Vector128.IsHardwareAccelerated)
                     {
-                        c = channels - 16;
-                        Sweep512(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
-                        c = channels;
+                        for (; c <= channels - 8; c += 8)
+                        {
+                            Sweep128x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
+                        for (; c <= channels - 4; c += 4)
+                        {
+                            Sweep128(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
                     }
-                }
-                if (Vector256.IsHardwareAccelerated)
-                {
-                    for (; c <= channels - 16; c += 16)
+                    for (; c < channels; c++)
                     {
-                        Sweep256x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                        SweepScalar(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, first, end, rowFactor0);
                     }
-                    for (; c <= channels - 8; c += 8)
-                    {
-                        Sweep256(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
-                    }
-                }
-                if (Vector128.IsHardwareAccelerated)
-                {
-                    for (; c <= channels - 8; c += 8)
-                    {
-                        Sweep128x2(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
-                    }
-                    for (; c <= channels - 4; c += 4)
-                    {
-                        Sweep128(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
-                    }
-                }
-                for (; c < channels; c++)
-                {
-                    SweepScalar(row0 + c, row1 + c, row2 + c, target0 + c, width, channels, outWidth, rowFactor0);
                 }
             }
         }
 
-        /// <summary>Sweeps 2 Vector512 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps 2 Vector512 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        private static void Sweep512x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int first, int end, float rowFactor0)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
             var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -153,7 +160,7 @@ namespace KernelGen.Generated
             var cell1_0_1 = inside0 ? Vector512.Load(row1 + at + 16) : Vector512<float>.Zero;
             var cell2_0_0 = inside0 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
             var cell2_0_1 = inside0 ? Vector512.Load(row2 + at + 16) : Vector512<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -205,13 +212,13 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one Vector512 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one Vector512 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        private static void Sweep512(float* row0, float* row1, float* row2, float* target0, int width, int channels, int first, int end, float rowFactor0)
         {
             var one = Vector512.Create(1f); // x * 1 + s is exactly x + s: the FMA pipes add too
             var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -219,7 +226,7 @@ namespace KernelGen.Generated
             var cell0_0 = inside0 ? Vector512.Load(row0 + at) : Vector512<float>.Zero;
             var cell1_0 = inside0 ? Vector512.Load(row1 + at) : Vector512<float>.Zero;
             var cell2_0 = inside0 ? Vector512.Load(row2 + at) : Vector512<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -252,12 +259,12 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps 2 Vector256 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps 2 Vector256 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        private static void Sweep256x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int first, int end, float rowFactor0)
         {
             var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -268,7 +275,7 @@ namespace KernelGen.Generated
             var cell1_0_1 = inside0 ? Vector256.Load(row1 + at + 8) : Vector256<float>.Zero;
             var cell2_0_0 = inside0 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
             var cell2_0_1 = inside0 ? Vector256.Load(row2 + at + 8) : Vector256<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -320,12 +327,12 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one Vector256 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one Vector256 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        private static void Sweep256(float* row0, float* row1, float* row2, float* target0, int width, int channels, int first, int end, float rowFactor0)
         {
             var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -333,7 +340,7 @@ namespace KernelGen.Generated
             var cell0_0 = inside0 ? Vector256.Load(row0 + at) : Vector256<float>.Zero;
             var cell1_0 = inside0 ? Vector256.Load(row1 + at) : Vector256<float>.Zero;
             var cell2_0 = inside0 ? Vector256.Load(row2 + at) : Vector256<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -366,12 +373,12 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps 2 Vector128 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps 2 Vector128 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        private static void Sweep128x2(float* row0, float* row1, float* row2, float* target0, int width, int channels, int first, int end, float rowFactor0)
         {
             var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -382,7 +389,7 @@ namespace KernelGen.Generated
             var cell1_0_1 = inside0 ? Vector128.Load(row1 + at + 4) : Vector128<float>.Zero;
             var cell2_0_0 = inside0 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
             var cell2_0_1 = inside0 ? Vector128.Load(row2 + at + 4) : Vector128<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -434,12 +441,12 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one Vector128 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one Vector128 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        private static void Sweep128(float* row0, float* row1, float* row2, float* target0, int width, int channels, int first, int end, float rowFactor0)
         {
             var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -447,7 +454,7 @@ namespace KernelGen.Generated
             var cell0_0 = inside0 ? Vector128.Load(row0 + at) : Vector128<float>.Zero;
             var cell1_0 = inside0 ? Vector128.Load(row1 + at) : Vector128<float>.Zero;
             var cell2_0 = inside0 ? Vector128.Load(row2 + at) : Vector128<float>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -480,11 +487,11 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one channel along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one channel along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void SweepScalar(float* row0, float* row1, float* row2, float* target0, int width, int channels, int outWidth, float rowFactor0)
+        private static void SweepScalar(float* row0, float* row1, float* row2, float* target0, int width, int channels, int first, int end, float rowFactor0)
         {
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -492,7 +499,7 @@ namespace KernelGen.Generated
             var cell0_0 = inside0 ? *(row0 + at) : 0f;
             var cell1_0 = inside0 ? *(row1 + at) : 0f;
             var cell2_0 = inside0 ? *(row2 + at) : 0f;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;

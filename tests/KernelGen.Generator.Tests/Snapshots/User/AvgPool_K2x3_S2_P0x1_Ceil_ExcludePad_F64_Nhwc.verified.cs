@@ -74,11 +74,14 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>One image, an output row at a time; vectors of channels sweep the row, the widest first.</summary>
+        /// <summary>One image, an output row at a time; vectors of channels sweep the row a tile at a time, the widest first.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
         private static void PoolImage(double* image, double* output, double* zeros, int height, int width, int channels, int outHeight, int outWidth)
         {
             long rowStride = (long)width * channels, outRowStride = (long)outWidth * channels;
+            // Output columns per tile: every channel vector sweeps a tile before the next tile, so that the tile's input cells
+            // (2 rows x 2 columns per output column, all channels) stay in L1 while the channel vectors take their turns.
+            int tile = (int)Math.Max(8, 24 * 1024 / (4L * channels * sizeof(double)));
             for (int oh = 0; oh < outHeight; oh += 1)
             {
                 int top = oh * StrideHeight - PadTop;
@@ -87,61 +90,65 @@ namespace KernelGen.Generated
                 double* row1 = (uint)(top + 1) < (uint)height ? image + (top + 1) * rowStride : zeros;
                 double rowFactor0 = (double)(Math.Min(top + KernelHeight, height) - Math.Max(top, 0));
                 double* target0 = output + oh * outRowStride;
-                int c = 0;
-                if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+                for (int first = 0; first < outWidth; first += tile)
                 {
-                    for (; c <= channels - 32; c += 32)
+                    int end = Math.Min(outWidth, first + tile);
+                    int c = 0;
+                    if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
                     {
-                        Sweep512x4(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                        for (; c <= channels - 32; c += 32)
+                        {
+                            Sweep512x4(row0 + c, row1 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
+                        for (; c <= channels - 8; c += 8)
+                        {
+                            Sweep512(row0 + c, row1 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
+                        // The channels left: one sweep that ends at the last channel, overlapping the previous one.
+                        if (c < channels && channels >= 8)
+                        {
+                            c = channels - 8;
+                            Sweep512(row0 + c, row1 + c, target0 + c, width, channels, first, end, rowFactor0);
+                            c = channels;
+                        }
                     }
-                    for (; c <= channels - 8; c += 8)
+                    if (Vector256.IsHardwareAccelerated)
                     {
-                        Sweep512(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                        for (; c <= channels - 16; c += 16)
+                        {
+                            Sweep256x4(row0 + c, row1 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
+                        for (; c <= channels - 4; c += 4)
+                        {
+                            Sweep256(row0 + c, row1 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
                     }
-                    // The channels left: one sweep that ends at the last channel, overlapping the previous one.
-                    if (c < channels && channels >= 8)
+                    if (Vector128.IsHardwareAccelerated)
                     {
-                        c = channels - 8;
-                        Sweep512(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
-                        c = channels;
+                        for (; c <= channels - 8; c += 8)
+                        {
+                            Sweep128x4(row0 + c, row1 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
+                        for (; c <= channels - 2; c += 2)
+                        {
+                            Sweep128(row0 + c, row1 + c, target0 + c, width, channels, first, end, rowFactor0);
+                        }
                     }
-                }
-                if (Vector256.IsHardwareAccelerated)
-                {
-                    for (; c <= channels - 16; c += 16)
+                    for (; c < channels; c++)
                     {
-                        Sweep256x4(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
+                        SweepScalar(row0 + c, row1 + c, target0 + c, width, channels, first, end, rowFactor0);
                     }
-                    for (; c <= channels - 4; c += 4)
-                    {
-                        Sweep256(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
-                    }
-                }
-                if (Vector128.IsHardwareAccelerated)
-                {
-                    for (; c <= channels - 8; c += 8)
-                    {
-                        Sweep128x4(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
-                    }
-                    for (; c <= channels - 2; c += 2)
-                    {
-                        Sweep128(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
-                    }
-                }
-                for (; c < channels; c++)
-                {
-                    SweepScalar(row0 + c, row1 + c, target0 + c, width, channels, outWidth, rowFactor0);
                 }
             }
         }
 
-        /// <summary>Sweeps 4 Vector512 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps 4 Vector512 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        private static void Sweep512x4(double* row0, double* row1, double* target0, int width, int channels, int first, int end, double rowFactor0)
         {
             var one = Vector512.Create(1.0); // x * 1 + s is exactly x + s: the FMA pipes add too
             var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -154,7 +161,7 @@ namespace KernelGen.Generated
             var cell1_0_1 = inside0 ? Vector512.Load(row1 + at + 8) : Vector512<double>.Zero;
             var cell1_0_2 = inside0 ? Vector512.Load(row1 + at + 16) : Vector512<double>.Zero;
             var cell1_0_3 = inside0 ? Vector512.Load(row1 + at + 24) : Vector512<double>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -220,20 +227,20 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one Vector512 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one Vector512 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep512(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        private static void Sweep512(double* row0, double* row1, double* target0, int width, int channels, int first, int end, double rowFactor0)
         {
             var one = Vector512.Create(1.0); // x * 1 + s is exactly x + s: the FMA pipes add too
             var fullDivisor0 = Vector512.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
             bool inside0 = (uint)(x) < (uint)width;
             var cell0_0 = inside0 ? Vector512.Load(row0 + at) : Vector512<double>.Zero;
             var cell1_0 = inside0 ? Vector512.Load(row1 + at) : Vector512<double>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -260,12 +267,12 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps 4 Vector256 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps 4 Vector256 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        private static void Sweep256x4(double* row0, double* row1, double* target0, int width, int channels, int first, int end, double rowFactor0)
         {
             var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -278,7 +285,7 @@ namespace KernelGen.Generated
             var cell1_0_1 = inside0 ? Vector256.Load(row1 + at + 4) : Vector256<double>.Zero;
             var cell1_0_2 = inside0 ? Vector256.Load(row1 + at + 8) : Vector256<double>.Zero;
             var cell1_0_3 = inside0 ? Vector256.Load(row1 + at + 12) : Vector256<double>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -344,19 +351,19 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one Vector256 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one Vector256 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep256(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        private static void Sweep256(double* row0, double* row1, double* target0, int width, int channels, int first, int end, double rowFactor0)
         {
             var fullDivisor0 = Vector256.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
             bool inside0 = (uint)(x) < (uint)width;
             var cell0_0 = inside0 ? Vector256.Load(row0 + at) : Vector256<double>.Zero;
             var cell1_0 = inside0 ? Vector256.Load(row1 + at) : Vector256<double>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -383,12 +390,12 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps 4 Vector128 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps 4 Vector128 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128x4(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        private static void Sweep128x4(double* row0, double* row1, double* target0, int width, int channels, int first, int end, double rowFactor0)
         {
             var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
@@ -401,7 +408,7 @@ namespace KernelGen.Generated
             var cell1_0_1 = inside0 ? Vector128.Load(row1 + at + 2) : Vector128<double>.Zero;
             var cell1_0_2 = inside0 ? Vector128.Load(row1 + at + 4) : Vector128<double>.Zero;
             var cell1_0_3 = inside0 ? Vector128.Load(row1 + at + 6) : Vector128<double>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -467,19 +474,19 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one Vector128 of channels along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one Vector128 of channels along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Sweep128(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        private static void Sweep128(double* row0, double* row1, double* target0, int width, int channels, int first, int end, double rowFactor0)
         {
             var fullDivisor0 = Vector128.Create(rowFactor0 * KernelWidth);
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
             bool inside0 = (uint)(x) < (uint)width;
             var cell0_0 = inside0 ? Vector128.Load(row0 + at) : Vector128<double>.Zero;
             var cell1_0 = inside0 ? Vector128.Load(row1 + at) : Vector128<double>.Zero;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
@@ -506,18 +513,18 @@ namespace KernelGen.Generated
             }
         }
 
-        /// <summary>Sweeps one channel along an output row, the window's cells in registers.</summary>
+        /// <summary>Sweeps one channel along output columns [first, end) of a row, the window's cells in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void SweepScalar(double* row0, double* row1, double* target0, int width, int channels, int outWidth, double rowFactor0)
+        private static void SweepScalar(double* row0, double* row1, double* target0, int width, int channels, int first, int end, double rowFactor0)
         {
-            int x = -PadLeft; // the window's first column
+            int x = first * StrideWidth - PadLeft; // the window's first column
             long at;
             // The columns a step carries over from the previous one: the first step finds them here.
             at = (long)(x) * channels;
             bool inside0 = (uint)(x) < (uint)width;
             var cell0_0 = inside0 ? *(row0 + at) : 0.0;
             var cell1_0 = inside0 ? *(row1 + at) : 0.0;
-            for (int ow = 0; ow < outWidth; ow++)
+            for (int ow = first; ow < end; ow++)
             {
                 at = (long)(x + 1) * channels;
                 bool inside1 = (uint)(x + 1) < (uint)width;
