@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using KernelGen.Generator.Helpers;
 using KernelGen.Generator.Model;
+using KernelGen.Shared;
 
 namespace KernelGen.Generator.Emitters;
 
@@ -226,9 +227,8 @@ internal abstract class KernelEmitter
         $"({T}){DivisorCells(start, length, kernel, pad)}";
 
     /// <summary><see cref="DivisorFactor"/> as an <c>int</c> expression.</summary>
-    protected string DivisorCells(string start, string length, string kernel, string pad) => Configuration.CountIncludePad
-        ? $"(Math.Min({start} + {kernel}, {length} + {pad}) - ({start}))"
-        : $"(Math.Min({start} + {kernel}, {length}) - Math.Max({start}, 0))";
+    protected string DivisorCells(string start, string length, string kernel, string pad) =>
+        PoolDivisorRule.AxisCellsExpression(start, length, kernel, pad, Configuration.CountIncludePad);
 
     /// <summary>
     /// The kernel's constant for the bottom padding: <c>PadTop</c> when the axis ends as it begins (so symmetric kernels
@@ -275,9 +275,9 @@ internal abstract class KernelEmitter
         {
             var c = Configuration;
             if (c.IsMax) return null;
-            if (c.DivisorOverride != 0) return c.DivisorOverride;
-            if (c.PadHeight == 0 && c.PadWidth == 0 && c.PadHeightEnd == 0 && c.PadWidthEnd == 0 && !c.CeilMode) return c.KernelHeight * c.KernelWidth;
-            return null;
+            bool anyWindowLeavesInput = c.PadHeight != 0 || c.PadWidth != 0 || c.PadHeightEnd != 0 || c.PadWidthEnd != 0 || c.CeilMode;
+            if (!PoolDivisorRule.IsConstant(c.DivisorOverride, anyWindowLeavesInput)) return null;
+            return (int)PoolDivisorRule.Divisor((long)c.KernelHeight * c.KernelWidth, c.DivisorOverride);
         }
     }
 

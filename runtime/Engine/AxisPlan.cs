@@ -1,4 +1,5 @@
 using System;
+using KernelGen.Shared;
 
 namespace KernelGen.Engine;
 
@@ -44,30 +45,14 @@ internal readonly struct AxisPlan
     /// The taps <c>[first, end)</c> of output <paramref name="o"/> whose positions <c>start + t * d</c> fall inside
     /// the input. Empty (first &gt;= end) for a window made only of padding, which ONNX's limits allow.
     /// </summary>
-    public (int First, int End) InsideTaps(int o)
-    {
-        long start = WindowStart(o);
-        long first = start >= 0 ? 0 : (-start + Dilation - 1) / Dilation;
-        long last = Length - 1 - start;
-        long end = last < 0 ? 0 : Math.Min(Kernel, last / Dilation + 1);
-        return ((int)Math.Min(first, Kernel), (int)end);
-    }
+    public (int First, int End) InsideTaps(int o) => PoolDivisorRule.InsideTaps(WindowStart(o), Length, Kernel, Dilation);
 
     /// <summary>
-    /// The divisor factor of output <paramref name="o"/> on this axis. With <paramref name="countIncludePad"/>, the taps
-    /// before the end of the end padding (PyTorch's <c>min(start + k, L + pad) - start</c>, extended to dilated taps
-    /// as ONNX Runtime does); otherwise the taps inside the input.
+    /// The divisor factor of output <paramref name="o"/> on this axis (shared-src/PoolDivisorRule.cs: the taps before
+    /// the end of the end padding, or only those inside the input).
     /// </summary>
-    public int DivisorFactor(int o, bool countIncludePad)
-    {
-        if (!countIncludePad)
-        {
-            var (first, end) = InsideTaps(o);
-            return Math.Max(0, end - first);
-        }
-        long last = (long)Length + PadEnd - 1 - WindowStart(o);
-        return last < 0 ? 0 : (int)Math.Min(Kernel, last / Dilation + 1);
-    }
+    public int DivisorFactor(int o, bool countIncludePad) =>
+        PoolDivisorRule.AxisCells(WindowStart(o), Length, Kernel, Dilation, PadEnd, countIncludePad);
 
     /// <summary>
     /// The length of a row padded so that every tap of every output is inside it: begin padding, the input, and

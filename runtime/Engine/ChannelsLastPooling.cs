@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using KernelGen.Shared;
 
 namespace KernelGen.Engine;
 
@@ -283,10 +284,6 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary><see cref="PoolPlan.Divisor(long, int)"/> with the column's factor looked up rather than recomputed.</summary>
-    private static T Divisor(in PoolPlan plan, long rowFactor, long columnFactor)
-    {
-        if (plan.Descriptor.DivisorOverride != 0) return T.CreateTruncating(plan.Descriptor.DivisorOverride);
-        long divisor = rowFactor * columnFactor;
-        return divisor == 0 ? T.One : T.CreateTruncating(divisor);
-    }
+    private static T Divisor(in PoolPlan plan, long rowFactor, long columnFactor) =>
+        T.CreateTruncating(PoolDivisorRule.Divisor(rowFactor * columnFactor, plan.Descriptor.DivisorOverride));
 }

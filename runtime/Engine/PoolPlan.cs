@@ -1,6 +1,8 @@
 using System;
 using System.Numerics;
 
+using KernelGen.Shared;
+
 namespace KernelGen.Engine;
 
 /// <summary>A pooling call whose arguments have all been checked: the descriptor, both shapes and the per-axis plans.</summary>
@@ -75,10 +77,5 @@ internal readonly struct PoolPlan
         }
     }
 
-    private long FactorsDivisor(long rowFactor, long columnFactor)
-    {
-        if (Descriptor.DivisorOverride != 0) return Descriptor.DivisorOverride;
-        long divisor = rowFactor * columnFactor;
-        return divisor == 0 ? 1 : divisor;
-    }
+    private long FactorsDivisor(long rowFactor, long columnFactor) => PoolDivisorRule.Divisor(rowFactor * columnFactor, Descriptor.DivisorOverride);
 }
