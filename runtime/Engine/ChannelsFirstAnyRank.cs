@@ -37,11 +37,12 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         T[] reduced = plan.IsMax ? ScratchArrays<T>.Rent(rows * layout.RowStride) : [];
         int[] offsets = ScratchArrays<int>.Rent(plan.Depth.Kernel * plan.Height.Kernel * plan.Width.Kernel);
         T[] divisors = plan.IsMax ? [] : ScratchArrays<T>.Rent(2 * plan.Width.Output);
+        long[] rowFactors = plan.IsMax ? [] : ScratchArrays<long>.Rent(plan.Depth.Output * plan.Height.Output);
         using var depthWindows = new AxisWindows(plan.Depth);
         using var heightWindows = new AxisWindows(plan.Height);
         try
         {
-            var divisorRow = new DivisorRow(plan, divisors, plan.IsMax ? 0 : plan.Width.Output);
+            var divisorRow = new DivisorRow(plan, divisors, plan.IsMax ? 0 : plan.Width.Output, rowFactors);
             Span<T> preparedPlane = prepared.AsSpan(0, layout.ReadsInputDirectly ? 0 : layout.PlaneLength);
             preparedPlane.Fill(plan.IsMax ? T.NegativeInfinity : T.Zero); // padding cells: the same in every plane, never overwritten
             for (int p = 0; p < planeCount; p++)
@@ -61,6 +62,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             if (prepared.Length > 0) ScratchArrays<T>.Return(prepared);
             if (reduced.Length > 0) ScratchArrays<T>.Return(reduced);
             if (divisors.Length > 0) ScratchArrays<T>.Return(divisors);
+            if (rowFactors.Length > 0) ScratchArrays<long>.Return(rowFactors);
             ScratchArrays<int>.Return(offsets);
         }
     }
@@ -266,17 +268,23 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
     private struct DivisorRow
     {
         private readonly T[] _buffer; // the divisors of the current row, then each column's own factor
+        private readonly long[] _rowFactors; // each output row's depth and height factor, worked out once per call
         private readonly int _length;
         private long _rowFactor;
 
-        public DivisorRow(in PoolPlan plan, T[] buffer, int length)
+        public DivisorRow(in PoolPlan plan, T[] buffer, int length, long[] rowFactors)
         {
             _buffer = buffer;
+            _rowFactors = rowFactors;
             _length = length;
             _rowFactor = -1;
             Span<T> columnFactors = buffer.AsSpan(length, length);
             for (int ow = 0; ow < length; ow++)
                 columnFactors[ow] = T.CreateTruncating(plan.Width.DivisorFactor(ow, plan.Descriptor.CountIncludePad));
+            if (length == 0) return;
+            for (int od = 0; od < plan.Depth.Output; od++)
+                for (int oh = 0; oh < plan.Height.Output; oh++)
+                    rowFactors[od * plan.Height.Output + oh] = plan.RowDivisorFactor(od, oh);
         }
 
         /// <summary>Whether every window of the plane has the same divisor: an override, or no window touching padding or the overhang.</summary>
@@ -300,7 +308,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
                 _rowFactor = 0;
                 return divisors;
             }
-            long rowFactor = plan.RowDivisorFactor(od, oh);
+            long rowFactor = _rowFactors[od * plan.Height.Output + oh];
             if (rowFactor != _rowFactor)
             {
                 // Factors are small integers, so their product in T is exact: the same value as PoolPlan.Divisor.
