@@ -50,7 +50,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
                 long plane = firstPlane + p;
                 ReadOnlySpan<T> source = input.Slice(checked((int)(plane * inPlane)), inPlane);
                 Span<T> target = output.Slice(checked((int)(plane * outPlane)), outPlane);
-                ReadOnlySpan<T> rowsReady = layout.ReadsInputDirectly ? source : layout.Prepare(source, preparedPlane);
+                ReadOnlySpan<T> rowsReady = layout.ReadsInputDirectly ? source : layout.Prepare(source, input[checked((int)(plane * inPlane))..], preparedPlane);
                 if (plan.IsMax)
                     MaxPlane(plan, layout, depthWindows, heightWindows, rowsReady, reduced.AsSpan(0, rows * layout.RowStride), offsets, target);
                 else
@@ -173,6 +173,8 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         private readonly bool _planeDeinterleaves;
         private readonly ulong _phasesRead; // bit p: some tap reads phase p (only those are prepared, for stride 3 and more)
         private readonly int[] _tapOffsets; // rented: a call allocates nothing once the pool is warm
+        private readonly bool[] _rowsRead; // rented; empty when every row is read (or the stride is below 3)
+        private readonly int _rowCount;
 
         public PreparedLayout(in PoolPlan plan, int rows)
         {
@@ -190,6 +192,8 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             PlaneLength = rows * PhaseLength * width.Stride;
             _tapOffsets = ScratchArrays<int>.Rent(width.Kernel);
             TapCount = width.Kernel;
+            _rowsRead = width.Stride > 2 ? RowsRead(plan, rows) : [];
+            _rowCount = rows;
             for (int kw = 0; kw < width.Kernel; kw++)
             {
                 int position = kw * width.Dilation;
@@ -217,10 +221,37 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
 
         private int TapCount { get; }
 
-        public void Dispose() => ScratchArrays<int>.Return(_tapOffsets);
+        public void Dispose()
+        {
+            ScratchArrays<int>.Return(_tapOffsets);
+            if (_rowsRead.Length > 0) ScratchArrays<bool>.Return(_rowsRead);
+        }
 
-        /// <summary>Copies every row of <paramref name="plane"/> into its place in <paramref name="prepared"/>, split into phases.</summary>
-        public ReadOnlySpan<T> Prepare(ReadOnlySpan<T> plane, Span<T> prepared)
+        /// <summary>
+        /// For a 2-d plane whose height windows skip input rows (a kernel shorter than the stride, or dilation), which
+        /// rows some window reads: the split copies only those. Empty when every row is read.
+        /// </summary>
+        private static bool[] RowsRead(in PoolPlan plan, int rows)
+        {
+            AxisPlan height = plan.Height;
+            if (!plan.IsPlanar || (height.Kernel >= height.Stride && height.Dilation == 1)) return [];
+            bool[] read = ScratchArrays<bool>.Rent(rows);
+            Array.Clear(read, 0, rows);
+            for (int oh = 0; oh < height.Output; oh++)
+                for (int kh = 0; kh < height.Kernel; kh++)
+                {
+                    long row = height.WindowStart(oh) + (long)kh * height.Dilation;
+                    if (row >= 0 && row < rows) read[row] = true;
+                }
+            return read;
+        }
+
+        /// <summary>
+        /// Copies every row of <paramref name="plane"/> into its place in <paramref name="prepared"/>, split into phases.
+        /// <paramref name="fromPlane"/> is the input from the plane's start to its end: reads past the plane, never used,
+        /// let the strided split take whole vectors up to the plane's last row.
+        /// </summary>
+        public ReadOnlySpan<T> Prepare(ReadOnlySpan<T> plane, ReadOnlySpan<T> fromPlane, Span<T> prepared)
         {
             if (_planeDeinterleaves)
             {
@@ -231,7 +262,8 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             }
             if (_stride > 2)
             {
-                StridedRows<T>.SplitPhases(plane, prepared, _length, _stride, _padBegin, PhaseStride, RowStride, _phasesRead);
+                StridedRows<T>.SplitPhases(fromPlane, plane.Length / _length, prepared, _length, _stride, _padBegin, PhaseStride, RowStride, _phasesRead,
+                    _rowsRead.AsSpan(0, _rowsRead.Length == 0 ? 0 : _rowCount));
                 return prepared;
             }
             int rows = plane.Length / _length;

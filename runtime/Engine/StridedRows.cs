@@ -11,16 +11,19 @@ namespace KernelGen.Engine;
 internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>
-    /// Copies cell i of every row r of <paramref name="plane"/> (rows of <paramref name="length"/> cells; padded column
+    /// Copies cell i of each of the first <paramref name="rows"/> rows r of <paramref name="plane"/> (rows of <paramref name="length"/> cells; padded column
     /// <c>x = i + padBegin</c>) to <c>prepared[(x % stride) * phaseStride + r * rowStride + x / stride]</c>, for the
     /// phases in <paramref name="phasesRead"/> (bit p for phase p; a stride above 64 reads every phase). A copy, so the
     /// bits are the same on every instruction set; a phase at a time, with each phase's start worked out once per plane
-    /// rather than with a division per cell or per row.
+    /// rather than with a division per cell or per row. Cells of <paramref name="plane"/> after those rows (the next
+    /// planes) may be read, never copied: they let the last rows take whole-vector reads too. Rows false in
+    /// <paramref name="rowsRead"/> (when it is not empty) are skipped: no window reads them.
     /// </summary>
-    public static void SplitPhases(ReadOnlySpan<T> plane, Span<T> prepared, int length, int stride, int padBegin,
-        int phaseStride, int rowStride, ulong phasesRead)
+    public static void SplitPhases(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int padBegin,
+        int phaseStride, int rowStride, ulong phasesRead, ReadOnlySpan<bool> rowsRead = default)
     {
-        int rows = plane.Length / length;
+        if (!rowsRead.IsEmpty && rowsRead.Length < rows) ThrowTooShort();
+        if ((long)rows * length > plane.Length) ThrowTooShort();
         for (int phase = 0; phase < stride; phase++)
         {
             if (stride <= 64 && (phasesRead >> phase & 1) == 0) continue;
@@ -30,9 +33,10 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
             int count = (length - first + stride - 1) / stride;
             int targetStart = phase * phaseStride + (first + padBegin) / stride;
             if (prepared.Length < targetStart + (rows - 1) * rowStride + count) ThrowTooShort();
-            int row = Permuted.Applies(stride) ? Permuted.CopyRows(plane, prepared, length, stride, first, count, targetStart, rowStride) : 0;
+            int row = Permuted.Applies(stride) ? Permuted.CopyRows(plane, rows, prepared, length, stride, first, count, targetStart, rowStride, rowsRead) : 0;
             for (; row < rows; row++)
             {
+                if (!rowsRead.IsEmpty && !rowsRead[row]) continue;
                 ReadOnlySpan<T> source = plane.Slice(row * length + first, (count - 1) * stride + 1);
                 Span<T> target = prepared.Slice(targetStart + row * rowStride, count);
                 ref T src = ref MemoryMarshal.GetReference(source);
@@ -61,10 +65,9 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
         /// <c>targetStart + row * rowStride + j</c>) for the rows from 0 on whose vector reads stay inside
         /// <paramref name="plane"/>; returns how many rows it copied.
         /// </summary>
-        public static unsafe int CopyRows(ReadOnlySpan<T> plane, Span<T> prepared, int length, int stride, int first, int count,
-            int targetStart, int rowStride)
+        public static unsafe int CopyRows(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int first, int count,
+            int targetStart, int rowStride, ReadOnlySpan<bool> rowsRead)
         {
-            int rows = plane.Length / length;
             int lastBlock = Math.Max(count - Count, 0);
             // A block reads stride vectors from cell first + j0 * stride of its row.
             int readEnd = first + lastBlock * stride + stride * Count;
@@ -76,6 +79,7 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
             {
                 for (int row = 0; row < vectorRows; row++)
                 {
+                    if (!rowsRead.IsEmpty && !rowsRead[row]) continue;
                     T* from = source + row * length + first;
                     T* to = target + targetStart + row * rowStride;
                     if (count < Count)
