@@ -37,11 +37,12 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         T[] reduced = plan.IsMax ? ScratchArrays<T>.Rent(rows * layout.RowStride) : [];
         int[] offsets = ScratchArrays<int>.Rent(plan.Depth.Kernel * plan.Height.Kernel * plan.Width.Kernel);
         T[] divisors = plan.IsMax ? [] : ScratchArrays<T>.Rent(2 * plan.Width.Output);
+        long[] rowFactors = plan.IsMax ? [] : ScratchArrays<long>.Rent(plan.Depth.Output * plan.Height.Output);
         using var depthWindows = new AxisWindows(plan.Depth);
         using var heightWindows = new AxisWindows(plan.Height);
         try
         {
-            var divisorRow = new DivisorRow(plan, divisors, plan.IsMax ? 0 : plan.Width.Output);
+            var divisorRow = new DivisorRow(plan, divisors, plan.IsMax ? 0 : plan.Width.Output, rowFactors);
             Span<T> preparedPlane = prepared.AsSpan(0, layout.ReadsInputDirectly ? 0 : layout.PlaneLength);
             preparedPlane.Fill(plan.IsMax ? T.NegativeInfinity : T.Zero); // padding cells: the same in every plane, never overwritten
             for (int p = 0; p < planeCount; p++)
@@ -49,7 +50,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
                 long plane = firstPlane + p;
                 ReadOnlySpan<T> source = input.Slice(checked((int)(plane * inPlane)), inPlane);
                 Span<T> target = output.Slice(checked((int)(plane * outPlane)), outPlane);
-                ReadOnlySpan<T> rowsReady = layout.ReadsInputDirectly ? source : layout.Prepare(source, preparedPlane);
+                ReadOnlySpan<T> rowsReady = layout.ReadsInputDirectly ? source : layout.Prepare(source, input[checked((int)(plane * inPlane))..], preparedPlane);
                 if (plan.IsMax)
                     MaxPlane(plan, layout, depthWindows, heightWindows, rowsReady, reduced.AsSpan(0, rows * layout.RowStride), offsets, target);
                 else
@@ -61,6 +62,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             if (prepared.Length > 0) ScratchArrays<T>.Return(prepared);
             if (reduced.Length > 0) ScratchArrays<T>.Return(reduced);
             if (divisors.Length > 0) ScratchArrays<T>.Return(divisors);
+            if (rowFactors.Length > 0) ScratchArrays<long>.Return(rowFactors);
             ScratchArrays<int>.Return(offsets);
         }
     }
@@ -171,6 +173,8 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         private readonly bool _planeDeinterleaves;
         private readonly ulong _phasesRead; // bit p: some tap reads phase p (only those are prepared, for stride 3 and more)
         private readonly int[] _tapOffsets; // rented: a call allocates nothing once the pool is warm
+        private readonly bool[] _rowsRead; // rented; empty when every row is read (or the stride is below 3)
+        private readonly int _rowCount;
 
         public PreparedLayout(in PoolPlan plan, int rows)
         {
@@ -188,6 +192,8 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             PlaneLength = rows * PhaseLength * width.Stride;
             _tapOffsets = ScratchArrays<int>.Rent(width.Kernel);
             TapCount = width.Kernel;
+            _rowsRead = width.Stride > 2 ? RowsRead(plan, rows) : [];
+            _rowCount = rows;
             for (int kw = 0; kw < width.Kernel; kw++)
             {
                 int position = kw * width.Dilation;
@@ -215,10 +221,37 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
 
         private int TapCount { get; }
 
-        public void Dispose() => ScratchArrays<int>.Return(_tapOffsets);
+        public void Dispose()
+        {
+            ScratchArrays<int>.Return(_tapOffsets);
+            if (_rowsRead.Length > 0) ScratchArrays<bool>.Return(_rowsRead);
+        }
 
-        /// <summary>Copies every row of <paramref name="plane"/> into its place in <paramref name="prepared"/>, split into phases.</summary>
-        public ReadOnlySpan<T> Prepare(ReadOnlySpan<T> plane, Span<T> prepared)
+        /// <summary>
+        /// For a 2-d plane whose height windows skip input rows (a kernel shorter than the stride, or dilation), which
+        /// rows some window reads: the split copies only those. Empty when every row is read.
+        /// </summary>
+        private static bool[] RowsRead(in PoolPlan plan, int rows)
+        {
+            AxisPlan height = plan.Height;
+            if (!plan.IsPlanar || (height.Kernel >= height.Stride && height.Dilation == 1)) return [];
+            bool[] read = ScratchArrays<bool>.Rent(rows);
+            Array.Clear(read, 0, rows);
+            for (int oh = 0; oh < height.Output; oh++)
+                for (int kh = 0; kh < height.Kernel; kh++)
+                {
+                    long row = height.WindowStart(oh) + (long)kh * height.Dilation;
+                    if (row >= 0 && row < rows) read[row] = true;
+                }
+            return read;
+        }
+
+        /// <summary>
+        /// Copies every row of <paramref name="plane"/> into its place in <paramref name="prepared"/>, split into phases.
+        /// <paramref name="fromPlane"/> is the input from the plane's start to its end: reads past the plane, never used,
+        /// let the strided split take whole vectors up to the plane's last row.
+        /// </summary>
+        public ReadOnlySpan<T> Prepare(ReadOnlySpan<T> plane, ReadOnlySpan<T> fromPlane, Span<T> prepared)
         {
             if (_planeDeinterleaves)
             {
@@ -229,7 +262,8 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             }
             if (_stride > 2)
             {
-                StridedRows<T>.SplitPhases(plane, prepared, _length, _stride, _padBegin, PhaseStride, RowStride, _phasesRead);
+                StridedRows<T>.SplitPhases(fromPlane, plane.Length / _length, prepared, _length, _stride, _padBegin, PhaseStride, RowStride, _phasesRead,
+                    _rowsRead.AsSpan(0, _rowsRead.Length == 0 ? 0 : _rowCount));
                 return prepared;
             }
             int rows = plane.Length / _length;
@@ -266,17 +300,23 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
     private struct DivisorRow
     {
         private readonly T[] _buffer; // the divisors of the current row, then each column's own factor
+        private readonly long[] _rowFactors; // each output row's depth and height factor, worked out once per call
         private readonly int _length;
         private long _rowFactor;
 
-        public DivisorRow(in PoolPlan plan, T[] buffer, int length)
+        public DivisorRow(in PoolPlan plan, T[] buffer, int length, long[] rowFactors)
         {
             _buffer = buffer;
+            _rowFactors = rowFactors;
             _length = length;
             _rowFactor = -1;
             Span<T> columnFactors = buffer.AsSpan(length, length);
             for (int ow = 0; ow < length; ow++)
                 columnFactors[ow] = T.CreateTruncating(plan.Width.DivisorFactor(ow, plan.Descriptor.CountIncludePad));
+            if (length == 0) return;
+            for (int od = 0; od < plan.Depth.Output; od++)
+                for (int oh = 0; oh < plan.Height.Output; oh++)
+                    rowFactors[od * plan.Height.Output + oh] = plan.RowDivisorFactor(od, oh);
         }
 
         /// <summary>Whether every window of the plane has the same divisor: an override, or no window touching padding or the overhang.</summary>
@@ -300,7 +340,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
                 _rowFactor = 0;
                 return divisors;
             }
-            long rowFactor = plan.RowDivisorFactor(od, oh);
+            long rowFactor = _rowFactors[od * plan.Height.Output + oh];
             if (rowFactor != _rowFactor)
             {
                 // Factors are small integers, so their product in T is exact: the same value as PoolPlan.Divisor.

@@ -42,7 +42,22 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
     public static bool Applies(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Width.Dilation == 1 &&
-        (plan.Width.Stride == 2 || (plan.Width.Stride == 1 && (!plan.IsMax || plan.Width.Kernel <= MaxStride1Taps)));
+        (plan.Width.Stride == 2 || (plan.Width.Stride == 1 && (!plan.IsMax || plan.Width.Kernel <= MaxStride1Taps))) &&
+        (plan.IsMax || !HasManyAverageTaps(plan));
+
+    /// <summary>
+    /// Averages over many taps stay on the any-rank path: its flat passes over prepared rows, four vectors of a run of
+    /// output rows at a time, add long tap lists faster than this path's per-row blocks. That holds from
+    /// <see cref="ManyTapsStride1"/> taps when the height stride is 1 (consecutive output rows form one flat run) and from
+    /// <see cref="ManyTaps"/> otherwise (measurements in bench/notes.md).
+    /// </summary>
+    private static bool HasManyAverageTaps(in PoolPlan plan)
+    {
+        long taps = (long)plan.Height.Kernel * plan.Width.Kernel;
+        return taps >= (plan.Height.Stride == 1 ? ManyTapsStride1 : ManyTaps);
+    }
+
+    private const int ManyTapsStride1 = 20, ManyTaps = 36;
 
     /// <summary>
     /// Stride-1 max takes this path up to windows this wide; from 7 wide the any-rank path's one horizontal pass is

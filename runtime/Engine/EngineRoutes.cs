@@ -93,9 +93,9 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
             "AVX-512, 2-d average, stride 1, 'same' width on planes up to 16 KB whose rows or windows NarrowRowsAverage does not take: one flat pass over a zero-framed copy.",
             PoolsPlaneAtATime: true),
         new(EngineRoute.ChannelsFirstRowBlocks, ChannelsFirstRowBlocks<T>.Applies, ChannelsFirstRowBlocks<T>.Run,
-            "AVX-512, 1-d or 2-d, no horizontal dilation, horizontal stride 2 (or 1: average, max up to 5 wide): input rows read in place, blocks of outputs reduced in registers."),
+            "AVX-512, 1-d or 2-d, no horizontal dilation, horizontal stride 2 (or 1: average, max up to 5 wide), averages of fewer than 20 taps at height stride 1 or 36 otherwise: input rows read in place, blocks of outputs reduced in registers."),
         new(EngineRoute.ChannelsFirstAnyRank, Always, ChannelsFirstAnyRank<T>.Run,
-            "Everything else (3-d, dilation, other strides, no AVX-512): a padded, phase-split copy of each plane, vectorized along the output width."),
+            "Everything else (3-d, dilation, other strides, averages of many taps, no AVX-512): a padded, phase-split copy of each plane, vectorized along the output width."),
     ];
 
     /// <summary>Channels-last (N[D]HWC) routes, in the order they are asked; all vectorize across channels.</summary>

@@ -2,6 +2,8 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace KernelGen.Engine;
 
@@ -9,16 +11,19 @@ namespace KernelGen.Engine;
 internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>
-    /// Copies cell i of every row r of <paramref name="plane"/> (rows of <paramref name="length"/> cells; padded column
+    /// Copies cell i of each of the first <paramref name="rows"/> rows r of <paramref name="plane"/> (rows of <paramref name="length"/> cells; padded column
     /// <c>x = i + padBegin</c>) to <c>prepared[(x % stride) * phaseStride + r * rowStride + x / stride]</c>, for the
     /// phases in <paramref name="phasesRead"/> (bit p for phase p; a stride above 64 reads every phase). A copy, so the
     /// bits are the same on every instruction set; a phase at a time, with each phase's start worked out once per plane
-    /// rather than with a division per cell or per row.
+    /// rather than with a division per cell or per row. Cells of <paramref name="plane"/> after those rows (the next
+    /// planes) may be read, never copied: they let the last rows take whole-vector reads too. Rows false in
+    /// <paramref name="rowsRead"/> (when it is not empty) are skipped: no window reads them.
     /// </summary>
-    public static void SplitPhases(ReadOnlySpan<T> plane, Span<T> prepared, int length, int stride, int padBegin,
-        int phaseStride, int rowStride, ulong phasesRead)
+    public static void SplitPhases(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int padBegin,
+        int phaseStride, int rowStride, ulong phasesRead, ReadOnlySpan<bool> rowsRead = default)
     {
-        int rows = plane.Length / length;
+        if (!rowsRead.IsEmpty && rowsRead.Length < rows) ThrowTooShort();
+        if ((long)rows * length > plane.Length) ThrowTooShort();
         for (int phase = 0; phase < stride; phase++)
         {
             if (stride <= 64 && (phasesRead >> phase & 1) == 0) continue;
@@ -27,8 +32,11 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
             if (first >= length) continue;
             int count = (length - first + stride - 1) / stride;
             int targetStart = phase * phaseStride + (first + padBegin) / stride;
-            for (int row = 0; row < rows; row++)
+            if (prepared.Length < targetStart + (rows - 1) * rowStride + count) ThrowTooShort();
+            int row = Permuted.Applies(stride) ? Permuted.CopyRows(plane, rows, prepared, length, stride, first, count, targetStart, rowStride, rowsRead) : 0;
+            for (; row < rows; row++)
             {
+                if (!rowsRead.IsEmpty && !rowsRead[row]) continue;
                 ReadOnlySpan<T> source = plane.Slice(row * length + first, (count - 1) * stride + 1);
                 Span<T> target = prepared.Slice(targetStart + row * rowStride, count);
                 ref T src = ref MemoryMarshal.GetReference(source);
@@ -36,6 +44,94 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
                 for (int j = 0; j < count; j++)
                     Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, j * stride);
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTooShort() => throw new InvalidOperationException("KernelGen internal error: a prepared plane is shorter than its phases.");
+
+    /// <summary>
+    /// The phase copy for strides 3 and 4 with AVX-512: a vector of every stride-th cell from <c>stride</c> consecutive
+    /// vectors, picked by two two-source permutes (the first two vectors, the last two) and a blend.
+    /// </summary>
+    private static class Permuted
+    {
+        private static int Count => Vector512<T>.Count;
+
+        public static bool Applies(int stride) => Lanes512<T>.IsSupported && Avx512F.IsSupported && stride is 3 or 4;
+
+        /// <summary>
+        /// Copies the phase (input cells <c>first + j * stride</c>, <c>j &lt; count</c>, of each row to
+        /// <c>targetStart + row * rowStride + j</c>) for the rows from 0 on whose vector reads stay inside
+        /// <paramref name="plane"/>; returns how many rows it copied.
+        /// </summary>
+        public static unsafe int CopyRows(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int first, int count,
+            int targetStart, int rowStride, ReadOnlySpan<bool> rowsRead)
+        {
+            int lastBlock = Math.Max(count - Count, 0);
+            // A block reads stride vectors from cell first + j0 * stride of its row.
+            int readEnd = first + lastBlock * stride + stride * Count;
+            int vectorRows = readEnd > plane.Length ? 0 : Math.Min(rows, (plane.Length - readEnd) / length + 1);
+            var (low, high, fromLow) = Indices(stride);
+            var partial = Lanes512<T>.FirstLanes(count);
+            fixed (T* source = plane)
+            fixed (T* target = prepared)
+            {
+                for (int row = 0; row < vectorRows; row++)
+                {
+                    if (!rowsRead.IsEmpty && !rowsRead[row]) continue;
+                    T* from = source + row * length + first;
+                    T* to = target + targetStart + row * rowStride;
+                    if (count < Count)
+                    {
+                        Lanes512<T>.MaskStore(to, partial, EveryNth(from, stride, low, high, fromLow));
+                        continue;
+                    }
+                    for (int j = 0; ; j += Count)
+                    {
+                        int j0 = Math.Min(j, lastBlock);
+                        Vector512.Store(EveryNth(from + j0 * stride, stride, low, high, fromLow), to + j0);
+                        if (j0 == lastBlock) break;
+                    }
+                }
+            }
+            return vectorRows;
+        }
+
+        /// <summary>Lanes <c>cells[j * stride]</c>: lanes whose cell lies in the first two vectors from those, the others from the next two.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe Vector512<T> EveryNth(T* cells, int stride, Vector512<T> low, Vector512<T> high, Vector512<T> fromLow)
+        {
+            var v0 = Vector512.Load(cells);
+            var v1 = Vector512.Load(cells + Count);
+            var v2 = Vector512.Load(cells + 2 * Count);
+            var v3 = stride == 4 ? Vector512.Load(cells + 3 * Count) : v2; // stride 3: the last lanes lie in the third vector
+            return Vector512.ConditionalSelect(fromLow, Permute(v0, low, v1), Permute(v2, high, v3));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<T> Permute(Vector512<T> lower, Vector512<T> indices, Vector512<T> upper) => typeof(T) == typeof(float)
+            ? Avx512F.PermuteVar16x32x2(lower.As<T, float>(), indices.AsInt32(), upper.As<T, float>()).As<float, T>()
+            : Avx512F.PermuteVar8x64x2(lower.As<T, double>(), indices.AsInt64(), upper.As<T, double>()).As<double, T>();
+
+        /// <summary>
+        /// The permute indices of lane j (cell j * stride) within the first two vectors and within the next two (from
+        /// cell 2 * Count on), and the mask of the lanes taken from the first two.
+        /// </summary>
+        private static (Vector512<T> Low, Vector512<T> High, Vector512<T> FromLow) Indices(int stride)
+        {
+            int pair = 2 * Count;
+            if (typeof(T) == typeof(float))
+            {
+                var cell = Vector512<int>.Indices * stride;
+                var wrap = Vector512.Create(pair - 1);
+                return ((cell & wrap).As<int, T>(), ((cell - Vector512.Create(pair)) & wrap).As<int, T>(),
+                    Vector512.LessThan(cell, Vector512.Create(pair)).As<int, T>());
+            }
+            var cell64 = Vector512<long>.Indices * stride;
+            var wrap64 = Vector512.Create((long)pair - 1);
+            return ((cell64 & wrap64).As<long, T>(), ((cell64 - Vector512.Create((long)pair)) & wrap64).As<long, T>(),
+                Vector512.LessThan(cell64, Vector512.Create((long)pair)).As<long, T>());
         }
     }
 }

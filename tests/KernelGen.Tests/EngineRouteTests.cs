@@ -73,7 +73,14 @@ public class EngineRouteTests
         P("max3x3-s1-p1-wide-rows-small-plane", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 10, 100), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
         P("avg9x9-s1-p4-small-plane", PoolDescriptor.AvgPool2d(9, 1, 4), new(1, 16, 20, 20), EngineRoute.FlatSameAverage, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s1-p1-wide-rows", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("avg7x7-s1-p3-wide-rows", PoolDescriptor.AvgPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg7x7-s1-p3-wide-rows", PoolDescriptor.AvgPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x3-s1-p1-wide-rows", PoolDescriptor.AvgPool2d(3, 1, 1), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+
+        // Averages of many taps (20 at height stride 1, 36 otherwise) add faster in the any-rank path's flat runs.
+        P("avg4x5-s1x2-many-taps", PoolDescriptor.AvgPool2d((4, 5), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x6-s1x2-few-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg6x6-s2-many-taps", PoolDescriptor.AvgPool2d(6, 2), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg5x7-s2-few-taps", PoolDescriptor.AvgPool2d((5, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x3-s1-p1-few-channels-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, layout: Last), new(1, 3, 28, 28), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
 
         // Windows longer than the input, either layout.
