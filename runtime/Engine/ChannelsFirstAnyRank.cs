@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using KernelGen.Shared;
 
 namespace KernelGen.Engine;
 
@@ -322,13 +323,13 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         /// <summary>Whether every window of the plane has the same divisor: an override, or no window touching padding or the overhang.</summary>
         public readonly bool IsUniform(in PoolPlan plan)
         {
-            if (plan.Descriptor.DivisorOverride != 0) return true;
+            bool anyWindowLeavesInput = false;
             for (int axis = 0; axis < 3; axis++)
             {
                 var a = axis == 0 ? plan.Depth : axis == 1 ? plan.Height : plan.Width;
-                if (a.PadBegin != 0 || a.PaddedLength != a.Length) return false;
+                anyWindowLeavesInput |= a.PadBegin != 0 || a.PaddedLength != a.Length;
             }
-            return true;
+            return PoolDivisorRule.IsConstant(plan.Descriptor.DivisorOverride, anyWindowLeavesInput);
         }
 
         public ReadOnlySpan<T> For(in PoolPlan plan, int od, int oh)
