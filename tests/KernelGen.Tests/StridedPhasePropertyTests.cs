@@ -18,7 +18,7 @@ public class StridedPhasePropertyTests(ITestOutputHelper log)
     private const int Iterations = 3000;
 
     /// <summary>2-d channels-first cases whose width stride is 3 to 9 and whose windows fit the input (not ClampedWindows).</summary>
-    private static readonly Gen<PoolCase> Cases =
+    internal static readonly Gen<PoolCase> Cases =
         from max in Gen.Bool
         from kh in Gen.Int[1, 4]
         from sh in Gen.Int[1, 4]

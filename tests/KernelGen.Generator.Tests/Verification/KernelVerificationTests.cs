@@ -7,6 +7,7 @@ using System.Linq;
 using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using System.Text;
+using KernelGen.Testing;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,14 +1,14 @@
 using System;
 using System.Runtime.InteropServices;
 
-namespace KernelGen.Generator.Tests.Verification;
+namespace KernelGen.Testing;
 
 /// <summary>
 /// Readable, writable memory between two inaccessible pages (Linux: mmap + mprotect), so that a kernel reading one
 /// element before or after its input faults instead of reading a neighbour's data. Elsewhere it falls back to a
 /// managed array, which catches nothing (<see cref="Guarded"/> says which).
 /// </summary>
-internal sealed unsafe class GuardedMemory : IDisposable
+public sealed unsafe class GuardedMemory : IDisposable
 {
     private const int ProtNone = 0, ProtRead = 1, ProtWrite = 2, MapPrivate = 0x02, MapAnonymous = 0x20;
 
