@@ -65,10 +65,11 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // of cell ow takes the same taps at offsets C further for each next cell, so they are one flat reduction per
         // row; first, where they apply, the sliding paths take four cells at a time, sharing work between neighbours.
         // With stride 2 only the sliding max takes them at once; the cells its steps leave go cell by cell.
-        var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax ? InteriorCells(widthWindows, width) : (0, 0);
+        // At any stride, the blocked sum takes average interior cells four at a time, eight independent sums a step.
+        bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan), blockedSum = ChannelsLastBlockedSum<T>.Applies(plan);
+        var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blockedSum ? InteriorCells(widthWindows, width) : (0, 0);
         for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)
             if (columnFactors[ow] != columnFactors[interiorFirst]) interiorEnd = interiorFirst; // no shared divisor
-        bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan);
         try
         {
             for (long r = firstRow; r < firstRow + rowCount; r++)
@@ -102,9 +103,21 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     {
                         T divisor = Divisor(plan, rowFactor, columnFactors[interiorFirst]);
                         int slid = slidingSum ? ChannelsLastSlidingSum<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, divisor, cells) : 0;
-                        cells = cells[(slid * channels)..];
-                        VectorOps<T>.Reduce<AddOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells, startFromZero: true);
-                        VectorOps<T>.Accumulate<DivideOp<T>>(cells, divisor);
+                        if (blockedSum)
+                        {
+                            slid += ChannelsLastBlockedSum<T>.Run(plan, from[checked((int)((long)slid * width.Stride * channels))..], rowOffsets.AsSpan(0, windowRows),
+                                interiorEnd - interiorFirst - slid, divisor, cells[(slid * channels)..]);
+                        }
+                        if (width.Stride == 1)
+                        {
+                            cells = cells[(slid * channels)..];
+                            VectorOps<T>.Reduce<AddOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells, startFromZero: true);
+                            VectorOps<T>.Accumulate<DivideOp<T>>(cells, divisor);
+                        }
+                        else
+                        {
+                            doneEnd = interiorFirst + slid;
+                        }
                     }
                 }
                 int skipFrom = interiorAtOnce && doneEnd > interiorFirst ? interiorFirst : -1; // the cells done above
