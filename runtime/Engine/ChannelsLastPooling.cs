@@ -65,9 +65,9 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // of cell ow takes the same taps at offsets C further for each next cell, so they are one flat reduction per
         // row; first, where they apply, the sliding paths take four cells at a time, sharing work between neighbours.
         // With stride 2 only the sliding max takes them at once; the cells its steps leave go cell by cell.
-        // At any stride, the blocked sum takes average interior cells four at a time, eight independent sums a step.
-        bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan), blockedSum = ChannelsLastBlockedSum<T>.Applies(plan);
-        var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blockedSum ? InteriorCells(widthWindows, width) : (0, 0);
+        // At any stride, the blocked path takes the interior cells the sliding paths leave four at a time.
+        bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan), blocked = ChannelsLastBlocked<T>.Applies(plan);
+        var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blocked ? InteriorCells(widthWindows, width) : (0, 0);
         for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)
             if (columnFactors[ow] != columnFactors[interiorFirst]) interiorEnd = interiorFirst; // no shared divisor
         try
@@ -94,6 +94,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     if (plan.IsMax)
                     {
                         int slid = slidingMax ? ChannelsLastSlidingMax<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, cells) : 0;
+                        if (blocked) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, T.Zero, cells);
                         if (width.Stride == 1)
                             VectorOps<T>.Reduce<MaxOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells[(slid * channels)..], startFromZero: false);
                         else
@@ -103,11 +104,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     {
                         T divisor = Divisor(plan, rowFactor, columnFactors[interiorFirst]);
                         int slid = slidingSum ? ChannelsLastSlidingSum<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, divisor, cells) : 0;
-                        if (blockedSum)
-                        {
-                            slid += ChannelsLastBlockedSum<T>.Run(plan, from[checked((int)((long)slid * width.Stride * channels))..], rowOffsets.AsSpan(0, windowRows),
-                                interiorEnd - interiorFirst - slid, divisor, cells[(slid * channels)..]);
-                        }
+                        if (blocked) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, divisor, cells);
                         if (width.Stride == 1)
                         {
                             cells = cells[(slid * channels)..];
@@ -265,6 +262,17 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
             ScratchArrays<int>.Return(columnTaps);
             ScratchArrays<T>.Return(columnMaxima);
         }
+    }
+
+    /// <summary>
+    /// <see cref="ChannelsLastBlocked{T}.Run"/> on the interior cells after the first <paramref name="done"/> of
+    /// <paramref name="cells"/>, whose first window starts at <paramref name="from"/>; returns how many it did.
+    /// </summary>
+    private static int RunBlocked(in PoolPlan plan, ReadOnlySpan<T> from, ReadOnlySpan<int> rowOffsets, int cells, int done, T divisor, Span<T> output)
+    {
+        int channels = plan.Input.Channels;
+        return ChannelsLastBlocked<T>.Run(plan, from[checked((int)((long)done * plan.Width.Stride * channels))..], rowOffsets, cells - done, divisor,
+            output[(done * channels)..]);
     }
 
     private static bool IsWhole((int First, int End) window, int kernel) => window.First == 0 && window.End == kernel;
