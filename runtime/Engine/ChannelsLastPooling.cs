@@ -17,7 +17,8 @@ namespace KernelGen.Engine;
 /// down the window once for four cells (<see cref="ChannelsLastSlidingMax{T}"/>), average shares their loads
 /// (<see cref="ChannelsLastSlidingSum{T}"/>).
 /// Other max windows, where that reads clearly fewer vectors, go separably (<see cref="MaxSeparable"/>): the window's
-/// rows first, for a whole output row at once, then its columns.
+/// rows first, for a whole output row at once, then its columns. At other strides, widths and dilations, interior cells
+/// go four at a time with eight independent chains (<see cref="ChannelsLastBlocked{T}"/>).
 /// </remarks>
 internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -61,14 +62,15 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         long[] columnFactors = ScratchArrays<long>.Rent(width.Output);
         for (int ow = 0; ow < width.Output; ow++)
             columnFactors[ow] = width.DivisorFactor(ow, plan.Descriptor.CountIncludePad);
-        // With stride 1 the cells whose windows lie inside the row, when they share one divisor, go at once: channel j
-        // of cell ow takes the same taps at offsets C further for each next cell, so they are one flat reduction per
-        // row; first, where they apply, the sliding paths take four cells at a time, sharing work between neighbours.
-        // With stride 2 only the sliding max takes them at once; the cells its steps leave go cell by cell.
-        var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax ? InteriorCells(widthWindows, width) : (0, 0);
+        // The cells whose windows lie inside the row, when they share one divisor, go at once: first, where they
+        // apply, the sliding paths take four cells at a time, sharing work between neighbours; then the blocked path
+        // (ChannelsLastBlocked) four at a time at any stride (not max at stride 1). With stride 1 the rest are one flat
+        // reduction per row (channel j of cell ow takes the same taps at offsets C further for each next cell); with
+        // larger strides they go cell by cell.
+        bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan), blocked = ChannelsLastBlocked<T>.Applies(plan);
+        var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blocked ? InteriorCells(widthWindows, width) : (0, 0);
         for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)
             if (columnFactors[ow] != columnFactors[interiorFirst]) interiorEnd = interiorFirst; // no shared divisor
-        bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan);
         try
         {
             for (long r = firstRow; r < firstRow + rowCount; r++)
@@ -93,6 +95,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     if (plan.IsMax)
                     {
                         int slid = slidingMax ? ChannelsLastSlidingMax<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, cells) : 0;
+                        // With stride 1 max keeps the flat reduction below: one call for the whole run, and blocking did not pay there.
+                        if (blocked && width.Stride > 1) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, T.Zero, cells);
                         if (width.Stride == 1)
                             VectorOps<T>.Reduce<MaxOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells[(slid * channels)..], startFromZero: false);
                         else
@@ -102,9 +106,17 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     {
                         T divisor = Divisor(plan, rowFactor, columnFactors[interiorFirst]);
                         int slid = slidingSum ? ChannelsLastSlidingSum<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, divisor, cells) : 0;
-                        cells = cells[(slid * channels)..];
-                        VectorOps<T>.Reduce<AddOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells, startFromZero: true);
-                        VectorOps<T>.Accumulate<DivideOp<T>>(cells, divisor);
+                        if (blocked) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, divisor, cells);
+                        if (width.Stride == 1)
+                        {
+                            cells = cells[(slid * channels)..];
+                            VectorOps<T>.Reduce<AddOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells, startFromZero: true);
+                            VectorOps<T>.Accumulate<DivideOp<T>>(cells, divisor);
+                        }
+                        else
+                        {
+                            doneEnd = interiorFirst + slid;
+                        }
                     }
                 }
                 int skipFrom = interiorAtOnce && doneEnd > interiorFirst ? interiorFirst : -1; // the cells done above
@@ -252,6 +264,17 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
             ScratchArrays<int>.Return(columnTaps);
             ScratchArrays<T>.Return(columnMaxima);
         }
+    }
+
+    /// <summary>
+    /// <see cref="ChannelsLastBlocked{T}.Run"/> on the interior cells after the first <paramref name="done"/> of
+    /// <paramref name="cells"/>, whose first window starts at <paramref name="from"/>; returns how many it did.
+    /// </summary>
+    private static int RunBlocked(in PoolPlan plan, ReadOnlySpan<T> from, ReadOnlySpan<int> rowOffsets, int cells, int done, T divisor, Span<T> output)
+    {
+        int channels = plan.Input.Channels;
+        return ChannelsLastBlocked<T>.Run(plan, from[checked((int)((long)done * plan.Width.Stride * channels))..], rowOffsets, cells - done, divisor,
+            output[(done * channels)..]);
     }
 
     private static bool IsWhole((int First, int End) window, int kernel) => window.First == 0 && window.End == kernel;

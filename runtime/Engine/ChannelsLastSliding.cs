@@ -47,9 +47,10 @@ internal static class ChannelsLastSliding
     /// <summary>
     /// How many whole steps a run of <paramref name="cells"/> cells takes (0 if no window row is inside the input),
     /// after checking that each of <paramref name="rowOffsets"/>' rows holds the steps' windows' input cells
-    /// and <paramref name="outputLength"/> their output cells.
+    /// (<paramref name="kernelWidth"/> is the columns one window spans) and <paramref name="outputLength"/> their
+    /// output cells.
     /// </summary>
-    private static int Steps(int imageLength, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int stride, int channels, int outputLength)
+    public static int Steps(int imageLength, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int stride, int channels, int outputLength)
     {
         int steps = cells / CellsPerStep, done = steps * CellsPerStep;
         if (steps == 0 || rowOffsets.IsEmpty) return 0;

@@ -42,10 +42,10 @@ public class EngineRouteTests
 
         // The bench cases channels last, float.
         P("resnet50.stem-nhwc", PoolDescriptor.MaxPool2d(3, 2, 1, layout: Last), new(1, 64, 112, 112), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastWindows),
-        P("vgg16.pool1-nhwc", PoolDescriptor.MaxPool2d(2, 2, layout: Last), new(1, 64, 224, 224), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
+        P("vgg16.pool1-nhwc", PoolDescriptor.MaxPool2d(2, 2, layout: Last), new(1, 64, 224, 224), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("googlenet.pool-nhwc", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 192, 28, 28), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastSeparableMax),
         P("yolov8.sppf-nhwc", PoolDescriptor.MaxPool2d(5, 1, 2, layout: Last), new(1, 256, 20, 20), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
-        P("densenet.transition-nhwc", PoolDescriptor.AvgPool2d(2, 2, layout: Last), new(1, 128, 56, 56), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
+        P("densenet.transition-nhwc", PoolDescriptor.AvgPool2d(2, 2, layout: Last), new(1, 128, 56, 56), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("inception.pool-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false, layout: Last), new(1, 256, 35, 35), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
 
         // Double: half the lanes, so rows and planes that fit float's narrow and flat routes may not.
@@ -81,6 +81,10 @@ public class EngineRouteTests
         P("avg3x6-s1x2-few-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg6x6-s2-many-taps", PoolDescriptor.AvgPool2d(6, 2), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg5x7-s2-few-taps", PoolDescriptor.AvgPool2d((5, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg8x4-s1x2-nhwc", PoolDescriptor.AvgPool2d((8, 4), (1, 2), (0, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
+        P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows, isDouble: true),
+        P("avg3x3-s1-p1-d2-nhwc", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [1, 1], [1, 1, 1, 1], [2, 2], OnnxAutoPad.NotSet, false, true, null, Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
+        P("max3x9-s1x4-nhwc", PoolDescriptor.MaxPool2d((3, 9), (1, 4), (1, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg3x3-s1-p1-few-channels-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, layout: Last), new(1, 3, 28, 28), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
 
         // Windows longer than the input, either layout.
@@ -114,7 +118,7 @@ public class EngineRouteTests
 
     private static bool IsAvx512Only(EngineRoute route) => route is EngineRoute.NarrowRowsMax or EngineRoute.FlatPlaneMax or
         EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage or EngineRoute.FlatSameAverage or EngineRoute.ChannelsFirstRowBlocks or
-        EngineRoute.ChannelsLastSlidingMax or EngineRoute.ChannelsLastSlidingSum;
+        EngineRoute.ChannelsLastSlidingMax or EngineRoute.ChannelsLastSlidingSum or EngineRoute.ChannelsLastBlocked;
 
     [Fact]
     public void Each_table_lists_each_route_once_and_ends_with_a_route_for_everything()

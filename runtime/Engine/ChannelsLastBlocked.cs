@@ -1,0 +1,114 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace KernelGen.Engine;
+
+/// <summary>
+/// The general engine's channels-last max or average over the interior cells of an output row, at any stride and
+/// dilation along the row: four neighbouring output cells times two channel vectors per step, eight independent
+/// reductions.
+/// </summary>
+/// <remarks>
+/// Each lane reduces its cell's taps in window order (an average from +0, row by row, left to right, as PyTorch sums),
+/// one chain per lane, so a cell's operations cannot overlap each other: with 32 channels a cell alone is one or two
+/// chains, and each operation waits for the one before. Eight chains side by side keep the pipes busy while each input
+/// vector is still loaded once per tap. Where neighbours can share loads or maxima (the sliding paths) or max goes
+/// separably, those run first.
+/// </remarks>
+internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Whether this path applies: AVX-512, float or double, a vector of channels or more.</summary>
+    public static bool Applies(in PoolPlan plan) => Lanes512<T>.IsSupported && plan.Input.Channels >= Vector512<T>.Count;
+
+    /// <summary>
+    /// Pools the first cells of a run of <paramref name="cells"/> interior output cells, four at a time, and returns
+    /// how many it did (a multiple of four); the caller does the rest. <paramref name="image"/> starts at the first
+    /// cell's window's first column, <paramref name="rowOffsets"/> lists the window's rows inside the input (offsets
+    /// into <paramref name="image"/>), and an average divides every cell by <paramref name="divisor"/>.
+    /// </summary>
+    public static int Run(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, T divisor, Span<T> output) =>
+        plan.IsMax
+            ? Run<MaxOp<T>>(plan, image, rowOffsets, cells, divisor, output)
+            : Run<AddOp<T>>(plan, image, rowOffsets, cells, divisor, output);
+
+    private static unsafe int Run<TOp>(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, T divisor, Span<T> output)
+        where TOp : ILaneOp<T>
+    {
+        AxisPlan width = plan.Width;
+        int channels = plan.Input.Channels, lanes = Vector512<T>.Count;
+        int reach = (width.Kernel - 1) * width.Dilation + 1; // the columns one window spans
+        int steps = ChannelsLastSliding.Steps(image.Length, rowOffsets, cells, reach, width.Stride, channels, output.Length);
+        if (steps == 0) return 0;
+        var step = new Step(rowOffsets.Length, width.Kernel, (nint)width.Dilation * channels, (nint)width.Stride * channels, channels);
+        var divisors = Vector512.Create(divisor);
+        fixed (T* source = image, target = output)
+        fixed (int* rows = rowOffsets)
+        {
+            for (int s = 0; s < steps; s++)
+            {
+                T* at = source + s * ChannelsLastSliding.CellsPerStep * step.CellStride;
+                T* to = target + (nint)s * ChannelsLastSliding.CellsPerStep * channels;
+                // Two channel vectors at a time; the last pair may overlap the ones before (it recomputes a few
+                // channels with the same bits).
+                for (int j = 0; ; j += 2 * lanes)
+                {
+                    int first = Math.Min(j, channels - lanes), second = Math.Min(j + lanes, channels - lanes);
+                    Pool<TOp>(step, at, rows, first, second, divisors, to);
+                    if (j + 2 * lanes >= channels) break;
+                }
+            }
+        }
+        return steps * ChannelsLastSliding.CellsPerStep;
+    }
+
+    /// <summary>The window's shape in the input: its rows, taps per row, and the distances between taps and between cells.</summary>
+    private readonly record struct Step(int RowCount, int Kernel, nint TapStride, nint CellStride, int Channels);
+
+    /// <summary>
+    /// Reduces channels [first, first + lanes) and [second, second + lanes) of the four cells whose windows start at
+    /// <paramref name="at"/>, <see cref="Step.CellStride"/> apart, and stores them (an average divided) at <paramref name="to"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Pool<TOp>(in Step step, T* at, int* rows, int first, int second, Vector512<T> divisors, T* to)
+        where TOp : ILaneOp<T>
+    {
+        nint c1 = step.CellStride, c2 = 2 * c1, c3 = 3 * c1;
+        // Each chain starts from the window's first tap (an average from +0 plus that tap, as PyTorch sums).
+        T* p = at + rows[0] + first, q = at + rows[0] + second;
+        Vector512<T> a0 = Vector512.Load(p), b0 = Vector512.Load(q), a1 = Vector512.Load(p + c1), b1 = Vector512.Load(q + c1);
+        Vector512<T> a2 = Vector512.Load(p + c2), b2 = Vector512.Load(q + c2), a3 = Vector512.Load(p + c3), b3 = Vector512.Load(q + c3);
+        if (typeof(TOp) == typeof(AddOp<T>))
+        {
+            var zero = Vector512<T>.Zero;
+            a0 = zero + a0; b0 = zero + b0; a1 = zero + a1; b1 = zero + b1;
+            a2 = zero + a2; b2 = zero + b2; a3 = zero + a3; b3 = zero + b3;
+        }
+        for (int i = 0, kw = 1; i < step.RowCount; i++, kw = 0)
+        {
+            p = at + rows[i] + first + kw * step.TapStride;
+            q = at + rows[i] + second + kw * step.TapStride;
+            for (; kw < step.Kernel; kw++, p += step.TapStride, q += step.TapStride)
+            {
+                a0 = TOp.Apply(a0, Vector512.Load(p)); b0 = TOp.Apply(b0, Vector512.Load(q));
+                a1 = TOp.Apply(a1, Vector512.Load(p + c1)); b1 = TOp.Apply(b1, Vector512.Load(q + c1));
+                a2 = TOp.Apply(a2, Vector512.Load(p + c2)); b2 = TOp.Apply(b2, Vector512.Load(q + c2));
+                a3 = TOp.Apply(a3, Vector512.Load(p + c3)); b3 = TOp.Apply(b3, Vector512.Load(q + c3));
+            }
+        }
+        int channels = step.Channels;
+        Finish<TOp>(a0, divisors, to + first); Finish<TOp>(b0, divisors, to + second);
+        Finish<TOp>(a1, divisors, to + channels + first); Finish<TOp>(b1, divisors, to + channels + second);
+        Finish<TOp>(a2, divisors, to + 2 * channels + first); Finish<TOp>(b2, divisors, to + 2 * channels + second);
+        Finish<TOp>(a3, divisors, to + 3 * channels + first); Finish<TOp>(b3, divisors, to + 3 * channels + second);
+    }
+
+    /// <summary>
+    /// Stores a maximum plus +0 (a zero maximum is +0, see <see cref="MaxOp{T}"/>) or a sum divided (division, not
+    /// multiplication by a reciprocal: it is what PyTorch does, and it rounds once).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Finish<TOp>(Vector512<T> value, Vector512<T> divisors, T* to) where TOp : ILaneOp<T> =>
+        (typeof(TOp) == typeof(MaxOp<T>) ? value + Vector512<T>.Zero : value / divisors).Store(to);
+}
