@@ -8,6 +8,7 @@ namespace KernelGen.Tests;
 /// generated kernels' come from the shared array pool): checked with
 /// the runtime's own per-thread allocation counter, which counts bytes, not time.
 /// </summary>
+[Collection(ProcessWideMonitor.Name)]
 public class AllocationTests
 {
     private static readonly string[] Names =

@@ -15,6 +15,7 @@ namespace KernelGen.Tests;
 /// thread and from many. Other tests run in parallel in this process, so each test counts only configurations no
 /// other test uses.
 /// </summary>
+[Collection(ProcessWideMonitor.Name)]
 public class MonitoringTests
 {
     // A general-engine configuration: average 5x3, stride 4x1, padding 2x1, ceil, exclude-pad, channels last, double.

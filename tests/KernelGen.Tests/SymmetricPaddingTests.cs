@@ -14,6 +14,7 @@ namespace KernelGen.Tests;
 /// registered for the symmetric form exactly on the inputs where the two compute the same, bit for bit as the
 /// general engine computes the layer itself, and the general engine everywhere else.
 /// </summary>
+[Collection(ProcessWideMonitor.Name)]
 [Trait("Category", "Kernel")]
 public class SymmetricPaddingTests(ITestOutputHelper log)
 {
