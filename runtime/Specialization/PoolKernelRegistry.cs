@@ -64,6 +64,12 @@ public static class PoolKernelRegistry
         Kernels[(descriptor, typeof(T))] = new Entry(name, kernel, validatedKernel);
     }
 
+    /// <summary>
+    /// Removes the kernel registered for <paramref name="descriptor"/> and <typeparamref name="T"/>, if any: tests that
+    /// register kernels of their own put the process-wide registry back for the tests after them.
+    /// </summary>
+    internal static bool Unregister<T>(in PoolDescriptor descriptor) => Kernels.TryRemove((descriptor, typeof(T)), out _);
+
     /// <summary>The specialized kernel for this configuration and element type, if one is registered.</summary>
     public static bool TryGet<T>(in PoolDescriptor descriptor, out SpecializedPoolKernel<T>? kernel, out string? name)
         where T : unmanaged, IFloatingPointIeee754<T>
