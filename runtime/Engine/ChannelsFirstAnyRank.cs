@@ -49,9 +49,10 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             for (int p = 0; p < planeCount; p++)
             {
                 long plane = firstPlane + p;
-                ReadOnlySpan<T> source = input.Slice(checked((int)(plane * inPlane)), inPlane);
+                ReadOnlySpan<T> fromPlane = input[checked((int)(plane * inPlane))..];
+                ReadOnlySpan<T> source = fromPlane[..inPlane];
                 Span<T> target = output.Slice(checked((int)(plane * outPlane)), outPlane);
-                ReadOnlySpan<T> rowsReady = layout.ReadsInputDirectly ? source : layout.Prepare(source, input[checked((int)(plane * inPlane))..], preparedPlane);
+                ReadOnlySpan<T> rowsReady = layout.ReadsInputDirectly ? source : layout.Prepare(source, fromPlane, preparedPlane);
                 if (plan.IsMax)
                     MaxPlane(plan, layout, depthWindows, heightWindows, rowsReady, reduced.AsSpan(0, rows * layout.RowStride), offsets, target);
                 else

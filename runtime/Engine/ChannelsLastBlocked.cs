@@ -38,8 +38,7 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
     {
         AxisPlan width = plan.Width;
         int channels = plan.Input.Channels, lanes = Vector512<T>.Count;
-        int reach = (width.Kernel - 1) * width.Dilation + 1; // the columns one window spans
-        int steps = ChannelsLastSliding.Steps(image.Length, rowOffsets, cells, reach, width.Stride, channels, output.Length);
+        int steps = ChannelsLastSliding.Steps(image.Length, rowOffsets, cells, (int)width.EffectiveKernel, width.Stride, channels, output.Length);
         if (steps == 0) return 0;
         var step = new Step(rowOffsets.Length, width.Kernel, (nint)width.Dilation * channels, (nint)width.Stride * channels, channels);
         var divisors = Vector512.Create(divisor);

@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-
 using KernelGen.Shared;
 
 namespace KernelGen.Engine;

@@ -37,14 +37,8 @@ public static class PoolKernelRegistry
     /// <param name="kernel">The kernel. It must give exactly the general engine's results.</param>
     /// <param name="name">A name for diagnostics, such as <c>MaxPool_K3x3_S2_P1_F32_Nchw</c>.</param>
     public static void Register<T>(PoolDescriptor descriptor, SpecializedPoolKernel<T> kernel, string name)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(kernel);
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        if (descriptor.SpatialRank == 0)
-            throw new ArgumentException("The descriptor is default(PoolDescriptor).", nameof(descriptor));
-        Kernels[(descriptor, typeof(T))] = new Entry(name, kernel, kernel);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Add(descriptor, kernel, kernel, name);
 
     /// <summary>
     /// Registers a kernel together with its core that skips the argument checks: <c>Pooling.Run</c> checks the
@@ -60,8 +54,7 @@ public static class PoolKernelRegistry
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(validatedKernel);
-        Register(descriptor, kernel, name);
-        Kernels[(descriptor, typeof(T))] = new Entry(name, kernel, validatedKernel);
+        Add(descriptor, kernel, validatedKernel, name);
     }
 
     /// <summary>
@@ -69,6 +62,17 @@ public static class PoolKernelRegistry
     /// register kernels of their own put the process-wide registry back for the tests after them.
     /// </summary>
     internal static bool Unregister<T>(in PoolDescriptor descriptor) => Kernels.TryRemove((descriptor, typeof(T)), out _);
+
+    /// <summary>Checks a registration's arguments and stores its entry, in one write.</summary>
+    private static void Add<T>(PoolDescriptor descriptor, SpecializedPoolKernel<T> kernel, SpecializedPoolKernel<T> validatedKernel, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (descriptor.SpatialRank == 0)
+            throw new ArgumentException("The descriptor is default(PoolDescriptor).", nameof(descriptor));
+        Kernels[(descriptor, typeof(T))] = new Entry(name, kernel, validatedKernel);
+    }
 
     /// <summary>The specialized kernel for this configuration and element type, if one is registered.</summary>
     public static bool TryGet<T>(in PoolDescriptor descriptor, out SpecializedPoolKernel<T>? kernel, out string? name)

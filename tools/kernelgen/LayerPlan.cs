@@ -191,7 +191,8 @@ internal sealed class LayerPlan
         return name;
     }
 
-    private static PoolShape? OutputShapeOf(PoolDescriptor descriptor, PoolShape shape)
+    /// <summary>The output shape, or null when the input is too small for the window.</summary>
+    public static PoolShape? OutputShapeOf(PoolDescriptor descriptor, PoolShape shape)
     {
         try { return descriptor.GetOutputShape(shape); }
         catch (ArgumentException) { return null; } // too small for the window: Pooling.Run rejects it

@@ -38,17 +38,9 @@ internal static class ProfileRecorder
         return ran;
     }
 
-    private static bool Runs(LayerPlan layer, PoolShape shape)
-    {
-        try
-        {
-            return layer.Descriptor is null || layer.Descriptor.Value.GetOutputShape(shape).ElementCount > 0;
-        }
-        catch (ArgumentException)
-        {
-            return false; // the input is smaller than the window: Pooling.Run rejects it
-        }
-    }
+    /// <summary>Whether the layer has output cells on <paramref name="shape"/>: not when the input is smaller than the window.</summary>
+    private static bool Runs(LayerPlan layer, PoolShape shape) =>
+        layer.Descriptor is not { } descriptor || LayerPlan.OutputShapeOf(descriptor, shape) is { ElementCount: > 0 };
 
     /// <summary>Calls the layer on one thread for about <paramref name="seconds"/> (at least 3 calls), as an application would.</summary>
     private static int RunFor<T>(LayerPlan layer, T[] input, PoolShape shape, double seconds) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
