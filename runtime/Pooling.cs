@@ -165,7 +165,7 @@ public static partial class Pooling
             int inputLength = input.Length, outputLength = (int)plan.Output.ElementCount, indicesLength = indices.Length;
             ForEachRange(units, threads, (first, count) => EngineRoutes<T>.Run(work, plan,
                 new ReadOnlySpan<T>((void*)inputAddress, inputLength), new Span<T>((void*)outputAddress, outputLength),
-                new Span<long>((void*)indicesAddress, indicesLength), first, count));
+                new Span<long>((void*)indicesAddress, indicesLength), first, count), EngineRoutes<T>.Select(work, plan).UnitsPerBlock);
         }
     }
 
@@ -240,14 +240,16 @@ public static partial class Pooling
     /// Calls <paramref name="body"/> on ranges that cover <c>[0, units)</c> on up to <paramref name="threads"/>
     /// workers. Units are independent, so the split never changes a result.
     /// </summary>
-    private static void ForEachRange(long units, int threads, Action<long, int> body)
+    private static void ForEachRange(long units, int threads, Action<long, int> body, int unitsPerBlock = 1)
     {
-        // A few ranges per thread balance uneven progress without paying much per range.
-        long ranges = Math.Min(units, (long)threads * 4);
+        // A few ranges per thread balance uneven progress without paying much per range. Ranges hold whole blocks of
+        // unitsPerBlock units (the last block may be short), for routes that pool several units together.
+        long blocks = (units + unitsPerBlock - 1) / unitsPerBlock;
+        long ranges = Math.Min(blocks, (long)threads * 4);
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
         Parallel.For(0L, ranges, options, r =>
         {
-            long first = units * r / ranges, end = units * (r + 1) / ranges;
+            long first = Math.Min(units, blocks * r / ranges * unitsPerBlock), end = Math.Min(units, blocks * (r + 1) / ranges * unitsPerBlock);
             body(first, (int)(end - first));
         });
     }

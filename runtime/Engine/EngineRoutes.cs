@@ -14,6 +14,7 @@ internal enum EngineRoute
     FlatPairsAverage,
     NarrowRowsAverage,
     FlatSameAverage,
+    ChannelsFirstViaChannelsLast,
     ChannelsFirstRowBlocks,
     ChannelsFirstAnyRank,
     ChannelsLastSlidingMax,
@@ -48,13 +49,14 @@ internal delegate void UnitRunner<T>(in PoolPlan plan, ReadOnlySpan<T> input, Sp
 /// Whether the route pools small planes a whole plane at a time (whole planes, narrow rows, flat passes): the generated
 /// kernels for large stride-1 windows do not beat those, and hand such shapes to the engine.
 /// </param>
-internal sealed record EngineRouteEntry<T>(EngineRoute Route, RouteCondition Takes, RouteRunner<T> Run, string Why, bool PoolsPlaneAtATime = false)
+/// <param name="UnitsPerBlock">How many units the route pools together: a parallel call splits its units into ranges of whole blocks.</param>
+internal sealed record EngineRouteEntry<T>(EngineRoute Route, RouteCondition Takes, RouteRunner<T> Run, string Why, bool PoolsPlaneAtATime = false, int UnitsPerBlock = 1)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>A row whose routine takes no indices.</summary>
-    public EngineRouteEntry(EngineRoute Route, RouteCondition Takes, UnitRunner<T> Run, string Why, bool PoolsPlaneAtATime = false)
+    public EngineRouteEntry(EngineRoute Route, RouteCondition Takes, UnitRunner<T> Run, string Why, bool PoolsPlaneAtATime = false, int UnitsPerBlock = 1)
         : this(Route, Takes, (in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> _, long first, int count) => Run(plan, input, output, first, count),
-            Why, PoolsPlaneAtATime)
+            Why, PoolsPlaneAtATime, UnitsPerBlock)
     {
     }
 }
@@ -93,6 +95,9 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
         new(EngineRoute.FlatSameAverage, FlatSameAverage<T>.Applies, FlatSameAverage<T>.Run,
             "AVX-512, 2-d average, stride 1, 'same' width on planes up to 16 KB whose rows or windows NarrowRowsAverage does not take: one flat pass over a zero-framed copy.",
             PoolsPlaneAtATime: true),
+        new(EngineRoute.ChannelsFirstViaChannelsLast, ChannelsFirstViaChannelsLast<T>.Applies, ChannelsFirstViaChannelsLast<T>.Run,
+            "AVX-512, 1-d or 2-d planes of up to 4,096 (double 2,048) cells, at least 32 float (16 double) of them, averages and float max of enough taps where the output rows fill their vectors poorly (width stride 3 above all; see the route's SavesMoreThanTransposes): groups of planes transposed to channels last and pooled there with every lane a channel; the planes left over take the next route.",
+            UnitsPerBlock: ChannelsFirstViaChannelsLast<T>.GroupSize),
         new(EngineRoute.ChannelsFirstRowBlocks, ChannelsFirstRowBlocks<T>.Applies, ChannelsFirstRowBlocks<T>.Run,
             "AVX-512, 1-d or 2-d, no horizontal dilation, horizontal stride 2 (or 1: average, max up to 5 wide), averages of fewer than 20 taps at height stride 1 or 36 otherwise: input rows read in place, blocks of outputs reduced in registers."),
         new(EngineRoute.ChannelsFirstAnyRank, Always, ChannelsFirstAnyRank<T>.Run,
@@ -135,6 +140,17 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
     {
         var routes = For(work);
         for (int i = 0; i < routes.Count - 1; i++)
+            if (routes[i].Takes(plan)) return routes[i];
+        return routes[^1];
+    }
+
+    /// <summary>The first row after <paramref name="route"/>'s whose condition holds: where a route hands the part of a call it does not pool.</summary>
+    public static EngineRouteEntry<T> SelectAfter(EngineRoute route, EngineWork work, in PoolPlan plan)
+    {
+        var routes = For(work);
+        int i = 0;
+        while (routes[i].Route != route) i++;
+        for (i++; i < routes.Count - 1; i++)
             if (routes[i].Takes(plan)) return routes[i];
         return routes[^1];
     }

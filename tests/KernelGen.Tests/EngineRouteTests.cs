@@ -76,11 +76,23 @@ public class EngineRouteTests
         P("avg7x7-s1-p3-wide-rows", PoolDescriptor.AvgPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x3-s1-p1-wide-rows", PoolDescriptor.AvgPool2d(3, 1, 1), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
 
-        // Averages of many taps (20 at height stride 1, 36 otherwise) add faster in the any-rank path's flat runs.
+        // Averages of enough taps where output rows fill their vectors poorly go through channels last (width stride 3 above
+        // all); of the others, 20 taps or more at height stride 1 (36 otherwise) take the any-rank path, fewer the row blocks.
         P("avg4x5-s1x2-many-taps", PoolDescriptor.AvgPool2d((4, 5), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x6-s1x2-few-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("avg6x6-s2-many-taps", PoolDescriptor.AvgPool2d(6, 2), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("avg5x7-s2-few-taps", PoolDescriptor.AvgPool2d((5, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg6x6-s2-many-taps", PoolDescriptor.AvgPool2d(6, 2), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg5x7-s2-few-taps", PoolDescriptor.AvgPool2d((5, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x2-s2-few-taps", PoolDescriptor.AvgPool2d((3, 2), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x3-s1-below-16-taps", PoolDescriptor.AvgPool2d(3, 1), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg4x4-s1-16-taps", PoolDescriptor.AvgPool2d(4, 1), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg4x5-s1x3", PoolDescriptor.AvgPool2d((4, 5), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x6-s2x3-double", PoolDescriptor.AvgPool2d((3, 6), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg3x5-s2x3-double-few-taps", PoolDescriptor.AvgPool2d((3, 5), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg4x5-s1x3-few-planes", PoolDescriptor.AvgPool2d((4, 5), (1, 3)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg4x5-s1x3-large-plane", PoolDescriptor.AvgPool2d((4, 5), (1, 3)), new(1, 32, 65, 65), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg4x4-s1x4-below-20-taps", PoolDescriptor.AvgPool2d((4, 4), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s2x3", PoolDescriptor.MaxPool2d((3, 3), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s2x3-double", PoolDescriptor.MaxPool2d((3, 3), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg8x4-s1x2-nhwc", PoolDescriptor.AvgPool2d((8, 4), (1, 2), (0, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows, isDouble: true),
         P("avg3x3-s1-p1-d2-nhwc", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [1, 1], [1, 1, 1, 1], [2, 2], OnnxAutoPad.NotSet, false, true, null, Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
@@ -117,7 +129,7 @@ public class EngineRouteTests
     }
 
     private static bool IsAvx512Only(EngineRoute route) => route is EngineRoute.NarrowRowsMax or EngineRoute.FlatPlaneMax or
-        EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage or EngineRoute.FlatSameAverage or EngineRoute.ChannelsFirstRowBlocks or
+        EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage or EngineRoute.FlatSameAverage or EngineRoute.ChannelsFirstViaChannelsLast or EngineRoute.ChannelsFirstRowBlocks or
         EngineRoute.ChannelsLastSlidingMax or EngineRoute.ChannelsLastSlidingSum or EngineRoute.ChannelsLastBlocked;
 
     [Fact]

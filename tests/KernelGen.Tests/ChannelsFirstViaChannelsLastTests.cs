@@ -1,0 +1,147 @@
+using System;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using CsCheck;
+using KernelGen.Engine;
+using KernelGen.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace KernelGen.Tests;
+
+/// <summary>
+/// The route that pools groups of channels-first planes through channels last (<see cref="ChannelsFirstViaChannelsLast{T}"/>)
+/// against the scalar reference, bit for bit: plane counts around the group (one short, exact, one over, two groups and a
+/// remainder), planes of 8 to 2,500 cells so the 8-cell (double: 4-cell) transpose blocks end anywhere, every stride,
+/// padding, ceil mode and divisor rule the route takes, and each input placed against an inaccessible page after it,
+/// then before it.
+/// </summary>
+[Trait("Category", "Kernel")]
+public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : IDisposable
+{
+    private const int Iterations = 600;
+
+    private static readonly bool HasAvx512 = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+    private readonly GuardedMemory _memory = new();
+
+    /// <summary>
+    /// Cases the route takes with AVX-512: averages of 20 taps or more, float max of 9 or more at width stride 3;
+    /// <c>planes</c> counts groups of two vectors of lanes.
+    /// </summary>
+    private static Gen<(PoolCase Case, int PlaneChoice)> Cases(bool isDouble) =>
+        from max in Gen.Bool
+        from kh in Gen.Int[3, 6]
+        from kw in Gen.Int[3, 9]
+        from sh in Gen.Int[1, 4]
+        from sw in Gen.Int[1, 4]
+        from dilation in Gen.Int[1, 2]
+        from pads in Gen.Int[0, 3].Array[4]
+        from ceil in Gen.Bool
+        from includePad in Gen.Bool
+        from divisor in Gen.Int[0, 5]
+        from height in Gen.Int[4, 50]
+        from width in Gen.Int[4, 50]
+        from planeChoice in Gen.Int[0, 4]
+        from style in Gen.Int[0, RandomInput.Styles - 1]
+        from seed in Gen.Int
+        select (Build(max && !isDouble, kh, kw, sh, sw, dilation, pads, ceil, includePad, divisor, height, width, planeChoice, isDouble, style, seed), planeChoice);
+
+    private static PoolCase Build(bool max, int kh, int kw, int sh, int sw, int dilation, int[] pads, bool ceil, bool includePad,
+        int divisorChoice, int height, int width, int planeChoice, bool isDouble, int style, int seed)
+    {
+        // Inside the route's conditions (ChannelsFirstViaChannelsLast.SavesMoreThanTransposes).
+        if (max) { sh = Math.Max(sh, 2); sw = 3; }
+        else { kh = Math.Max(kh, 4); kw = Math.Max(kw, 5); } // 20 taps
+        if (!max && isDouble) sw = 2 + sw % 2;
+        if (!max && !isDouble && sw <= 2) sh = sw;
+        int dh = max ? 1 : dilation, dw = max ? 1 : 1 + (kh + kw + pads[0]) % 2; // ONNX dilates averages too
+        var heightAxis = new PoolAxis(kh, sh, pads[0] % (kh / 2 + 1), pads[1] % (kh / 2 + 1), dh);
+        var widthAxis = new PoolAxis(kw, sw, pads[2] % (kw / 2 + 1), pads[3] % (kw / 2 + 1), dw);
+        height = Math.Max(height, (kh - 1) * dh + 1);
+        width = Math.Max(width, (kw - 1) * dw + 1);
+        int group = 2 * (isDouble ? Vector512<double>.Count : Vector512<float>.Count);
+        int planes = planeChoice switch { 0 => group - 1, 1 => group, 2 => group + 1, 3 => 2 * group + 5, _ => 3 * group - 1 };
+        int? divisor = max || divisorChoice < 4 ? null : divisorChoice == 4 ? 5 : -3;
+        return new PoolCase(2, PoolLayout.ChannelsFirst, max ? PoolMode.Max : PoolMode.Average, WithIndices: false, PoolConvention.Onnx,
+            [heightAxis, widthAxis], ceil, !max && includePad, divisor, Batch: planes % 2 == 0 ? 2 : 1, Channels: planes % 2 == 0 ? planes / 2 : planes,
+            [height, width], style, seed);
+    }
+
+    private int _taken;
+
+    [Fact]
+    public void FloatMatchesReferenceAndReadsOnlyItsInput()
+    {
+        Cases(isDouble: false).Sample(c => Check<float>(c.Case, c.PlaneChoice), writeLine: log.WriteLine, iter: Iterations, threads: 1);
+        if (HasAvx512) Assert.True(_taken > Iterations / 2, $"The route took {_taken} of {Iterations} cases.");
+    }
+
+    [Fact]
+    public void DoubleMatchesReferenceAndReadsOnlyItsInput()
+    {
+        Cases(isDouble: true).Sample(c => Check<double>(c.Case, c.PlaneChoice), writeLine: log.WriteLine, iter: Iterations, threads: 1);
+        if (HasAvx512) Assert.True(_taken > Iterations / 2, $"The route took {_taken} of {Iterations} cases.");
+    }
+
+    private void Check<T>(PoolCase pc, int planeChoice) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var descriptor = pc.Descriptor();
+        var shape = pc.Shape;
+        var outputShape = descriptor.GetOutputShape(shape);
+        var plan = new PoolPlan(descriptor, shape, outputShape);
+        string context = $"{typeof(T).Name} {pc}";
+
+        // Within the route's size limits (a group of planes, at least 8 cells in and out, at most 4,096 float or 2,048
+        // double cells in) no route after it takes a case: it does, or a plane-at-a-time route before it (stride 1
+        // 'same' shapes). Without AVX-512 the same cases test the other routes.
+        bool fits = planeChoice > 0 && plan.OutputPlane >= Vector256<T>.Count && plan.InputPlane * Marshal.SizeOf<T>() <= 16384;
+        var route = EngineRoutes<T>.RouteOf(plan);
+        if (HasAvx512 && fits) Assert.True(route <= EngineRoute.ChannelsFirstViaChannelsLast, $"{route} took {context}");
+        if (route == EngineRoute.ChannelsFirstViaChannelsLast) _taken++;
+
+        var input = pc.Input<T>();
+        bool isMax = descriptor.Mode == PoolMode.Max;
+        T[] expected = isMax ? ReferencePooling.Max<T>(descriptor, input, shape).Output : ReferencePooling.Average<T>(descriptor, input, shape);
+        foreach (bool atEnd in new[] { true, false })
+        {
+            var guarded = _memory.Place<T>(input.Length, atEnd);
+            input.CopyTo(guarded);
+            var output = new T[outputShape.ElementCount];
+            Engine.RunGeneral<T>(descriptor, guarded, output, shape);
+            string where = $"{context}, input {(atEnd ? "before" : "after")} a guard page";
+            if (isMax) PoolAssert.Exact<T>(expected, output, where);
+            else PoolAssert.Bits<T>(expected, output, where);
+        }
+    }
+
+    /// <summary>Split over threads, each range of planes pools its whole groups here and hands its remainder on: the same bits.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ParallelRangesMatchOneThread(bool isDouble)
+    {
+        if (isDouble) Parallel<double>();
+        else Parallel<float>();
+    }
+
+    private static void Parallel<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var shape = new PoolShape(2, 35, 45, 45); // 141,750 cells: above Pooling.ParallelThreshold
+        var descriptor = PoolDescriptor.AvgPool2d((5, 4), (2, 3), (2, 1), ceilMode: true, countIncludePad: false);
+        var outputShape = descriptor.GetOutputShape(shape);
+        if (HasAvx512) Assert.Equal(EngineRoute.ChannelsFirstViaChannelsLast, EngineRoutes<T>.RouteOf(new PoolPlan(descriptor, shape, outputShape)));
+        var input = RandomInput.Create<T>((int)shape.ElementCount, 2, 1919);
+        var expected = ReferencePooling.Average<T>(descriptor, input, shape);
+        var output = new T[outputShape.ElementCount];
+        if (typeof(T) == typeof(float))
+            Pooling.RunGeneral(descriptor, MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output.AsSpan()), shape, 2);
+        else
+            Pooling.RunGeneral(descriptor, MemoryMarshal.Cast<T, double>(input), MemoryMarshal.Cast<T, double>(output.AsSpan()), shape, 2);
+        PoolAssert.Bits<T>(expected, output, $"{typeof(T).Name} {descriptor} {shape}, two threads");
+    }
+
+    public void Dispose() => _memory.Dispose();
+}
