@@ -12,10 +12,10 @@ namespace KernelGen.Engine;
 /// dependent operations as long as the window; a run of rows keeps four vectors in flight.
 /// </summary>
 /// <remarks>
-/// Every output cell still takes its taps in the same order, so the bits are those of the row-by-row loop. With AVX-512
-/// the rows' vectors are reduced where they lie (<see cref="SpacedRows"/>); otherwise one flat call also computes the
-/// cells between one output row's end and the next row's start, which are dropped: worth it only while the rows are not
-/// much further apart than they are wide.
+/// Every output cell still takes its taps in the same order, so the bits are those of the row-by-row loop. One flat call
+/// also computes the cells between one output row's end and the next row's start, which are dropped: worth it while the
+/// rows are not much further apart than they are wide. With AVX-512 the rows' vectors are reduced where they lie
+/// (<see cref="SpacedRows"/>) unless flat computes clearly fewer cells than those vectors hold.
 /// </remarks>
 internal static class InteriorRowBatch<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -46,7 +46,7 @@ internal static class InteriorRowBatch<T> where T : unmanaged, IFloatingPointIee
             VectorOps<T>.Reduce<TOp>(source, firstRowOffsets, output[..span], startFromZero);
             return;
         }
-        if (Lanes512<T>.IsSupported)
+        if (Lanes512<T>.IsSupported && !FlatIsNarrower(step, outWidth))
         {
             // The rows whose vector reads stay inside the source together, any left one by one.
             for (int row = SpacedRows.Reduce<TOp>(source, firstRowOffsets, step, rowCount, outWidth, output, startFromZero); row < rowCount; row++)
@@ -64,6 +64,16 @@ internal static class InteriorRowBatch<T> where T : unmanaged, IFloatingPointIee
         {
             ScratchArrays<T>.Return(scratch);
         }
+    }
+
+    /// <summary>
+    /// Whether one flat reduction, which computes <paramref name="step"/> cells per row (the gap to the next row's start
+    /// included), is clearly narrower than each row's own vectors (a row of 17-19 outputs at width stride 3 takes two).
+    /// </summary>
+    private static bool FlatIsNarrower(int step, int outWidth)
+    {
+        int lanes = Vector512<T>.Count, rowLanes = outWidth <= lanes ? lanes : (outWidth + lanes - 1) / lanes * lanes;
+        return step + lanes / 4 <= rowLanes;
     }
 
     /// <summary>
