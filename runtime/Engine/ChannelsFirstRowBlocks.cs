@@ -43,7 +43,21 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     public static bool Applies(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Width.Dilation == 1 &&
         (plan.Width.Stride == 2 || (plan.Width.Stride == 1 && (!plan.IsMax || plan.Width.Kernel <= MaxStride1Taps))) &&
-        (plan.IsMax || !HasManyAverageTaps(plan));
+        (plan.IsMax ? !SeparableMaxIsFaster(plan) : !HasManyAverageTaps(plan));
+
+    /// <summary>
+    /// Max at height stride 1 over windows of two rows or more: the any-rank path reduces each input row horizontally once
+    /// for every output row that covers it, where this path takes every tap of every window. That was faster for float
+    /// but on rows of 128 cells or more with windows of up to 9 taps, and for double at width stride 1 from 10 taps
+    /// (measurements in bench/notes.md).
+    /// </summary>
+    private static bool SeparableMaxIsFaster(in PoolPlan plan)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        if (height.Stride != 1 || height.Kernel < 2) return false;
+        int taps = height.Kernel * width.Kernel;
+        return typeof(T) == typeof(float) ? taps > 9 || width.Length < 128 : width.Stride == 1 && taps >= 10;
+    }
 
     /// <summary>
     /// Averages over many taps stay on the any-rank path: its flat passes over prepared rows, four vectors of a run of
