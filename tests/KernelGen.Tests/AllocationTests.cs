@@ -20,6 +20,7 @@ public class AllocationTests
         "max 3x3 s2 p1 NCHW (general)",
         "avg 3x3 s1 p1 exclude-pad NCHW (general)",
         "avg 3x3 s1 p1 exclude-pad NHWC (general)",
+        "avg 5x5 s(2,3) p2 NCHW (general, through channels last)",
         "max 3x3 s2 p1 with indices",
         "global average NCHW",
         "global average NHWC",
@@ -34,6 +35,9 @@ public class AllocationTests
                 data.Add(name, watched);
         return data;
     }
+
+    /// <summary>With AVX-512, a configuration that pools the 32 planes through channels last (pinned in <see cref="EngineRouteTests"/>).</summary>
+    private static readonly PoolDescriptor ViaChannelsLast = PoolDescriptor.AvgPool2d((5, 5), (2, 3), (2, 2));
 
     [Theory]
     [MemberData(nameof(Configurations))]
@@ -63,6 +67,7 @@ public class AllocationTests
             "max 3x3 s2 p1 NCHW (general)" => () => Pooling.RunGeneral(PoolDescriptor.MaxPool2d(3, 2, 1), input, output, shape, 1),
             "avg 3x3 s1 p1 exclude-pad NCHW (general)" => () => Pooling.RunGeneral(PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false), input, output, shape, 1),
             "avg 3x3 s1 p1 exclude-pad NHWC (general)" => () => Pooling.RunGeneral(PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false, layout: PoolLayout.ChannelsLast), input, output, shape, 1),
+            "avg 5x5 s(2,3) p2 NCHW (general, through channels last)" => () => Pooling.RunGeneral(ViaChannelsLast, input, output, shape, 1),
             "max 3x3 s2 p1 with indices" => () => Pooling.Run(PoolDescriptor.MaxPool2d(3, 2, 1), input, output, indices, shape, 1),
             "global average NCHW" => () => Pooling.GlobalAverage(input, output, shape, PoolLayout.ChannelsFirst, 1),
             "global average NHWC" => () => Pooling.GlobalAverage(input, output, shape, PoolLayout.ChannelsLast, 1),

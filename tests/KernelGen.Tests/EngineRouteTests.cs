@@ -93,6 +93,7 @@ public class EngineRouteTests
         P("avg4x4-s1x4-below-20-taps", PoolDescriptor.AvgPool2d((4, 4), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2x3", PoolDescriptor.MaxPool2d((3, 3), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2x3-double", PoolDescriptor.MaxPool2d((3, 3), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg5x5-s2x3-p2-allocation-test", PoolDescriptor.AvgPool2d((5, 5), (2, 3), (2, 2)), new(2, 16, 20, 20), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max2x5-s1", PoolDescriptor.MaxPool2d((2, 5), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max2x5-s1-double", PoolDescriptor.MaxPool2d((2, 5), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x3-s1x2-double", PoolDescriptor.MaxPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
