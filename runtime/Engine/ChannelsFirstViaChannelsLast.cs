@@ -13,7 +13,7 @@ namespace KernelGen.Engine;
 /// </summary>
 /// <remarks>
 /// Vectorized along the output width, a channels-first plane needs its input split into stride phases and fills its
-/// vectors only as far as a row's outputs reach (16 or 17 outputs on a 57-wide row at stride 3 use half of two vectors);
+/// vectors only as far as a row's outputs reach (17 to 19 outputs on a 57-wide row at stride 3 fill two vectors just over half);
 /// across channels, every tap of every window is one full vector load at any stride, width or dilation. Each lane still
 /// reduces its own window in the same order, so the bits are those of every other route; the transposes are copies.
 /// </remarks>
@@ -28,8 +28,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     private const int MaxGroupBytes = 512 * 1024;
 
     /// <summary>
-    /// Whether the route takes the call: AVX-512, a 1-d or 2-d plane of at least a vector of input and output cells that
-    /// fits <see cref="MaxGroupBytes"/> per group, a group's worth of planes, and a configuration where the two transposes
+    /// Whether the route takes the call: AVX-512, a 1-d or 2-d plane of at least a transpose block of input and output
+    /// cells (8 floats, 4 doubles) that fits <see cref="MaxGroupBytes"/> per group, a group's worth of planes, and a configuration where the two transposes
     /// cost less than the lanes and phase splits they save (<see cref="SavesMoreThanTransposes"/>).
     /// </summary>
     public static bool Applies(in PoolPlan plan) =>
@@ -66,6 +66,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
         int groups = planeCount / GroupSize, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
+        // The transposes read and write whole blocks through pointers: planes shorter than a block never get here.
+        if (inPlane < Block || outPlane < Block) throw new InvalidOperationException("KernelGen internal error: a plane is shorter than a transpose block.");
         if (groups > 0)
         {
             var image = new PoolShape(1, GroupSize, plan.Input.Depth, plan.Input.Height, plan.Input.Width);
