@@ -99,7 +99,7 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
             "AVX-512, 1-d or 2-d planes of up to 4,096 (double 2,048) cells, at least 32 float (16 double) of them, averages and float max of enough taps where the output rows fill their vectors poorly (width stride 3 above all; see the route's SavesMoreThanTransposes): groups of planes transposed to channels last and pooled there with every lane a channel; the planes left over take the next route.",
             UnitsPerBlock: ChannelsFirstViaChannelsLast<T>.GroupSize),
         new(EngineRoute.ChannelsFirstRowBlocks, ChannelsFirstRowBlocks<T>.Applies, ChannelsFirstRowBlocks<T>.Run,
-            "AVX-512, 1-d or 2-d, no horizontal dilation, horizontal stride 2 (or 1: average, max up to 5 wide), averages of fewer than 20 taps at height stride 1 or 36 otherwise: input rows read in place, blocks of outputs reduced in registers."),
+            "AVX-512, 1-d or 2-d, no horizontal dilation, horizontal stride 2 (or 1: average, max up to 5 wide), averages of fewer than 20 taps at height stride 1 or 36 otherwise, max at height stride 1 over two rows or more only where the any-rank path's shared row maxima do not pay (float: rows of 128+ cells and up to 9 taps; double: width stride 2, or under 10 taps): input rows read in place, blocks of outputs reduced in registers."),
         new(EngineRoute.ChannelsFirstAnyRank, Always, ChannelsFirstAnyRank<T>.Run,
             "Everything else (3-d, dilation, other strides, averages of many taps, no AVX-512): a padded, phase-split copy of each plane, vectorized along the output width."),
     ];
