@@ -163,9 +163,11 @@ public static partial class Pooling
         {
             nint inputAddress = (nint)inputPointer, outputAddress = (nint)outputPointer, indicesAddress = (nint)indicesPointer;
             int inputLength = input.Length, outputLength = (int)plan.Output.ElementCount, indicesLength = indices.Length;
-            ForEachRange(units, threads, (first, count) => EngineRoutes<T>.Run(work, plan,
+            // The route is chosen once for the call; each range runs it.
+            var route = EngineRoutes<T>.Select(work, plan);
+            ForEachRange(units, threads, (first, count) => route.Run(plan,
                 new ReadOnlySpan<T>((void*)inputAddress, inputLength), new Span<T>((void*)outputAddress, outputLength),
-                new Span<long>((void*)indicesAddress, indicesLength), first, count), EngineRoutes<T>.Select(work, plan).UnitsPerBlock);
+                new Span<long>((void*)indicesAddress, indicesLength), first, count), route.UnitsPerBlock);
         }
     }
 

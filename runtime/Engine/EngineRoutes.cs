@@ -136,13 +136,7 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
     };
 
     /// <summary>The row whose route takes <paramref name="plan"/>: the first whose condition holds.</summary>
-    public static EngineRouteEntry<T> Select(EngineWork work, in PoolPlan plan)
-    {
-        var routes = For(work);
-        for (int i = 0; i < routes.Count - 1; i++)
-            if (routes[i].Takes(plan)) return routes[i];
-        return routes[^1];
-    }
+    public static EngineRouteEntry<T> Select(EngineWork work, in PoolPlan plan) => FirstTaking(For(work), 0, plan);
 
     /// <summary>The first row after <paramref name="route"/>'s whose condition holds: where a route hands the part of a call it does not pool.</summary>
     public static EngineRouteEntry<T> SelectAfter(EngineRoute route, EngineWork work, in PoolPlan plan)
@@ -150,7 +144,13 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
         var routes = For(work);
         int i = 0;
         while (routes[i].Route != route) i++;
-        for (i++; i < routes.Count - 1; i++)
+        return FirstTaking(routes, i + 1, plan);
+    }
+
+    /// <summary>The first of <paramref name="routes"/> from <paramref name="from"/> on whose condition holds; the last holds always.</summary>
+    private static EngineRouteEntry<T> FirstTaking(IReadOnlyList<EngineRouteEntry<T>> routes, int from, in PoolPlan plan)
+    {
+        for (int i = from; i < routes.Count - 1; i++)
             if (routes[i].Takes(plan)) return routes[i];
         return routes[^1];
     }

@@ -72,7 +72,7 @@ internal static class InteriorRowBatch<T> where T : unmanaged, IFloatingPointIee
     /// </summary>
     private static bool FlatIsNarrower(int step, int outWidth)
     {
-        int lanes = Vector512<T>.Count, rowLanes = outWidth <= lanes ? lanes : (outWidth + lanes - 1) / lanes * lanes;
+        int lanes = Vector512<T>.Count, rowLanes = (outWidth + lanes - 1) / lanes * lanes; // a row of outWidth >= 1 cells
         return step + lanes / 4 <= rowLanes;
     }
 
