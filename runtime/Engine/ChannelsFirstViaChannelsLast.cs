@@ -40,7 +40,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// Where pooling across channels saved more than the two transposes cost, measured route against route in one process
-    /// on 57 x 57 planes (bench/notes.md). The gain is largest at width stride 3, whose 18- or 19-wide output rows fill
+    /// on 57 x 57 planes (bench/notes.md). The gain is largest at width stride 3, whose 17- to 19-wide output rows fill
     /// two vectors only just over half. Float averages: width stride 3 from 9 taps, 4 and more from 20, 2 at height
     /// stride 2 from 9, 1 at height stride 1 from 16; double averages at width stride 2 or 3 from 18 taps; float max,
     /// undilated, at width stride 3 and height stride 2 or more from 9 taps.
@@ -132,8 +132,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// A square block of a 256-bit vector's lanes (8 floats, 4 doubles) transposed in registers: each row's halves
-    /// loaded into the halves of two vectors, then only in-lane unpacks and shuffles, the cheapest shuffles here (the
-    /// 512-bit transposes with lane-crossing shuffles ran at about half the speed).
+    /// loaded into the halves of two vectors, then only in-lane unpacks and shuffles, no lane-crossing ones (the measured
+    /// alternatives are in bench/notes.md).
     /// </summary>
     private static class Transposer
     {
