@@ -43,7 +43,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     public static bool Applies(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Width.Dilation == 1 &&
         (plan.Width.Stride == 2 || (plan.Width.Stride == 1 && (!plan.IsMax || plan.Width.Kernel <= MaxStride1Taps))) &&
-        (plan.IsMax ? !SeparableMaxIsFaster(plan) : !HasManyAverageTaps(plan));
+        (plan.IsMax ? !SeparableMaxIsFaster(plan) : !AnyRankAddsFaster(plan));
 
     /// <summary>
     /// Max at height stride 1 over windows of two rows or more: the any-rank path reduces each input row horizontally once
@@ -60,18 +60,22 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     }
 
     /// <summary>
-    /// Averages over many taps stay on the any-rank path: its flat passes over prepared rows, four vectors of a run of
-    /// output rows at a time, add long tap lists faster than this path's per-row blocks. That holds from
-    /// <see cref="ManyTapsStride1"/> taps when the height stride is 1 (consecutive output rows form one flat run) and from
-    /// <see cref="ManyTaps"/> otherwise (measurements in bench/notes.md).
+    /// Averages the any-rank path adds faster: its flat passes over prepared rows keep four vectors of a run of output
+    /// rows in flight, where this path sums one block at a time. That wins from <see cref="ManyTaps"/> taps; at height
+    /// stride 1 and width stride 2 from five taps (each tap pair here costs two loads and a permute); and for windows one
+    /// column wide that are several rows tall, whose permuted pairs here are half wasted (measurements in bench/notes.md).
     /// </summary>
-    private static bool HasManyAverageTaps(in PoolPlan plan)
+    private static bool AnyRankAddsFaster(in PoolPlan plan)
     {
-        long taps = (long)plan.Height.Kernel * plan.Width.Kernel;
-        return taps >= (plan.Height.Stride == 1 ? ManyTapsStride1 : ManyTaps);
+        AxisPlan height = plan.Height, width = plan.Width;
+        long taps = (long)height.Kernel * width.Kernel;
+        if (taps >= ManyTaps) return true;
+        bool rowRuns = height.Stride == 1 && height.Length > 1; // 2-d: consecutive output rows form one flat run there
+        if (width.Kernel == 1 && height.Kernel >= 2 && (rowRuns || height.Kernel >= 4)) return true;
+        return rowRuns && width.Stride == 2 && taps > 4;
     }
 
-    private const int ManyTapsStride1 = 20, ManyTaps = 36;
+    private const int ManyTaps = 20;
 
     /// <summary>
     /// Stride-1 max takes this path up to windows this wide; from 7 wide the any-rank path's one horizontal pass is

@@ -12,7 +12,8 @@ namespace KernelGen.Engine;
 /// </summary>
 /// <remarks>
 /// <para>It takes the small planes <see cref="NarrowRowsAverage{T}"/> does not: rows wider than four vectors (of
-/// doubles, Inception's 35-wide maps already), and windows that are not centred or reach further than 3. Row by row, a
+/// doubles, Inception's 35-wide maps already), and windows that are not centred or reach further than 3. Windows one
+/// column wide are left to the any-rank path, whose plain vertical sums are faster. Row by row, a
 /// row's last vector is mostly empty and each row pays its own set-up. Here the plane is
 /// first copied into a scratch plane between rows of zeros (the window's padding rows), so that tap (kh, kw) of output
 /// q is scratch cell <c>q + kh * W + kw - padLeft</c> for every output; taps that would cross into the neighbouring
@@ -34,7 +35,7 @@ internal static class FlatSameAverage<T> where T : unmanaged, IFloatingPointIeee
     {
         AxisPlan height = plan.Height, width = plan.Width;
         return Lanes512<T>.IsSupported && !plan.IsMax && plan.IsPlanar &&
-            height.Stride == 1 && height.Dilation == 1 && width.Stride == 1 && width.Dilation == 1 &&
+            height.Stride == 1 && height.Dilation == 1 && width.Stride == 1 && width.Dilation == 1 && width.Kernel >= 2 &&
             width.Output == width.Length && width.PadBegin < Lanes && width.Kernel - 1 - width.PadBegin < Lanes &&
             (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes &&
             (long)(height.Output + height.Kernel - 1) * width.Length * Unsafe.SizeOf<T>() <= 2 * MaxPlaneBytes; // padding rows too

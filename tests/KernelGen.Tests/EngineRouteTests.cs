@@ -77,9 +77,17 @@ public class EngineRouteTests
         P("avg3x3-s1-p1-wide-rows", PoolDescriptor.AvgPool2d(3, 1, 1), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
 
         // Averages of enough taps where output rows fill their vectors poorly go through channels last (width stride 3 above
-        // all); of the others, 20 taps or more at height stride 1 (36 otherwise) take the any-rank path, fewer the row blocks.
+        // all); of the others, 20 taps or more take the any-rank path, and so do more than 4 at height stride 1 and width
+        // stride 2 and windows one column wide and several rows tall; the rest take the row blocks.
         P("avg4x5-s1x2-many-taps", PoolDescriptor.AvgPool2d((4, 5), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("avg3x6-s1x2-few-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x6-s1x2-above-4-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg2x2-s1x2-4-taps", PoolDescriptor.AvgPool2d((2, 2), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg6x5-s3x2-30-taps", PoolDescriptor.AvgPool2d((6, 5), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg6x3-s4x2-18-taps", PoolDescriptor.AvgPool2d((6, 3), (4, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x1-s2-one-column", PoolDescriptor.AvgPool2d((3, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg5x1-s2-one-column-tall", PoolDescriptor.AvgPool2d((5, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg7x1-s1x2-one-column", PoolDescriptor.AvgPool2d((7, 1), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x1-s1-p1x0-one-column-small-plane", PoolDescriptor.AvgPool2d((3, 1), (1, 1), (1, 0)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg6x6-s2-many-taps", PoolDescriptor.AvgPool2d(6, 2), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg5x7-s2-few-taps", PoolDescriptor.AvgPool2d((5, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x2-s2-few-taps", PoolDescriptor.AvgPool2d((3, 2), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
