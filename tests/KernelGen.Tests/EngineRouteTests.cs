@@ -78,9 +78,10 @@ public class EngineRouteTests
 
         // Averages of enough taps where output rows fill their vectors poorly go through channels last (width stride 3 above
         // all); of the others, 20 taps or more take the any-rank path, and so do more than 4 at height stride 1 and width
-        // stride 2 and windows one column wide and several rows tall; the rest take the row blocks.
+        // stride 2 (float) and windows one column wide and several rows tall; the rest take the row blocks.
         P("avg4x5-s1x2-many-taps", PoolDescriptor.AvgPool2d((4, 5), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x6-s1x2-above-4-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x3-s1x2-double", PoolDescriptor.AvgPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg2x2-s1x2-4-taps", PoolDescriptor.AvgPool2d((2, 2), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg6x5-s3x2-30-taps", PoolDescriptor.AvgPool2d((6, 5), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg6x3-s4x2-18-taps", PoolDescriptor.AvgPool2d((6, 3), (4, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
