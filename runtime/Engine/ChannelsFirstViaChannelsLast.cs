@@ -75,18 +75,26 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             var groupPlan = new PoolPlan(plan.Descriptor.WithLayout(PoolLayout.ChannelsLast), image, pooled);
             var route = EngineRoutes<T>.Select(EngineWork.ChannelsLast, groupPlan);
             int outputRows = plan.Output.Depth * plan.Output.Height;
-            T[] inScratch = ScratchArrays<T>.Rent(inPlane * GroupSize), outScratch = ScratchArrays<T>.Rent(outPlane * GroupSize);
+            // A vector more than the images need, so that both can start on a cache line: every load of the channels-last
+            // routes is then whole (a rented array starts wherever the GC put it; they are pinned while in use).
+            int lanes = Vector512<T>.Count;
+            T[] inScratch = ScratchArrays<T>.Rent(inPlane * GroupSize + lanes), outScratch = ScratchArrays<T>.Rent(outPlane * GroupSize + lanes);
             try
             {
-                Span<T> transposedIn = inScratch.AsSpan(0, inPlane * GroupSize), transposedOut = outScratch.AsSpan(0, outPlane * GroupSize);
-                for (int g = 0; g < groups; g++)
+                fixed (T* inRented = inScratch, outRented = outScratch)
                 {
-                    long plane = firstPlane + (long)g * GroupSize;
-                    ReadOnlySpan<T> planes = input.Slice(checked((int)(plane * inPlane)), inPlane * GroupSize);
-                    Span<T> outPlanes = output.Slice(checked((int)(plane * outPlane)), outPlane * GroupSize);
-                    fixed (T* from = planes, to = transposedIn) ToChannelsLast(from, to, inPlane);
-                    route.Run(groupPlan, transposedIn, transposedOut, default, 0, outputRows);
-                    fixed (T* from = transposedOut, to = outPlanes) ToChannelsFirst(from, to, outPlane);
+                    T* inImage = Lanes512<T>.Aligned(inRented), outImage = Lanes512<T>.Aligned(outRented);
+                    var transposedIn = new Span<T>(inImage, inPlane * GroupSize);
+                    var transposedOut = new Span<T>(outImage, outPlane * GroupSize);
+                    for (int g = 0; g < groups; g++)
+                    {
+                        long plane = firstPlane + (long)g * GroupSize;
+                        ReadOnlySpan<T> planes = input.Slice(checked((int)(plane * inPlane)), inPlane * GroupSize);
+                        Span<T> outPlanes = output.Slice(checked((int)(plane * outPlane)), outPlane * GroupSize);
+                        fixed (T* from = planes) ToChannelsLast(from, inImage, inPlane);
+                        route.Run(groupPlan, transposedIn, transposedOut, default, 0, outputRows);
+                        fixed (T* to = outPlanes) ToChannelsFirst(outImage, to, outPlane);
+                    }
                 }
             }
             finally
