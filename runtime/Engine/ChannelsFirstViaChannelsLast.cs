@@ -24,8 +24,11 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// <summary>Planes pooled together: two channel vectors, so the channels-last routes run eight chains at a time.</summary>
     public static int GroupSize => 2 * Vector512<T>.Count;
 
-    /// <summary>The largest transposed input image of a group, in bytes: one group's input and output stay in L2.</summary>
-    private const int MaxGroupBytes = 512 * 1024;
+    /// <summary>
+    /// The largest transposed input image of a group, in bytes: a group's planes and their image together stay within
+    /// a 1 MB L2 with room for the output (on 60- to 64-wide float planes the route lost where it wins on 57-wide ones).
+    /// </summary>
+    private const int MaxGroupBytes = 448 * 1024;
 
     /// <summary>
     /// Whether the route takes the call: AVX-512, a 1-d or 2-d plane of at least a transpose block of input and output
@@ -40,10 +43,10 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// Where pooling across channels saved more than the two transposes cost, measured route against route in one process
-    /// on 57 x 57 planes (bench/notes.md). The gain is largest at width stride 3, whose 17- to 19-wide output rows fill
-    /// two vectors only just over half. Float averages: width stride 3 from 9 taps, 4 and more from 20, 2 at height
-    /// stride 2 from 9, 1 at height stride 1 from 16; double averages at width stride 2 or 3 from 18 taps; float max,
-    /// undilated, at width stride 3 and height stride 2 or more from 9 taps.
+    /// on 57 x 57 planes (bench/notes.md). Float averages from 9 taps at width strides of 2 or more, at width stride 1 from
+    /// 20 (16 at height stride 1); double averages from 18 taps; float max, undilated, at width stride 3 and height stride
+    /// 2 or more from 9 taps, and at width stride 4 and height stride 3 or more from 7. Max at width strides 1-2 and
+    /// double max stay channels first: separable row maxima or the row blocks beat the transposes there.
     /// </summary>
     private static bool SavesMoreThanTransposes(in PoolPlan plan)
     {
@@ -51,15 +54,17 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         int taps = height.Kernel * width.Kernel;
         bool isFloat = typeof(T) == typeof(float);
         if (plan.IsMax)
-            return isFloat && width.Stride == 3 && height.Stride >= 2 && taps >= 9 && height.Dilation == 1 && width.Dilation == 1;
-        if (!isFloat) return width.Stride is 2 or 3 && taps >= 18;
-        return width.Stride switch
         {
-            1 => height.Stride == 1 && taps >= 16,
-            2 => height.Stride == 2 && taps >= 9,
-            3 => taps >= 9,
-            _ => taps >= 20,
-        };
+            if (!isFloat || height.Dilation != 1 || width.Dilation != 1) return false;
+            return width.Stride switch
+            {
+                3 => height.Stride >= 2 && taps >= 9,
+                4 => height.Stride >= 3 && taps >= 7,
+                _ => false,
+            };
+        }
+        if (!isFloat) return taps >= 18;
+        return width.Stride == 1 ? taps >= 20 || (height.Stride == 1 && taps >= 16) : taps >= 9;
     }
 
     /// <summary>Pools planes <c>[firstPlane, firstPlane + planeCount)</c>: whole groups here, the rest on the next route that takes the call.</summary>

@@ -76,15 +76,16 @@ public class EngineRouteTests
         P("avg7x7-s1-p3-wide-rows", PoolDescriptor.AvgPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x3-s1-p1-wide-rows", PoolDescriptor.AvgPool2d(3, 1, 1), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
 
-        // Averages of enough taps where output rows fill their vectors poorly go through channels last (width stride 3 above
-        // all); of the others, 20 taps or more take the any-rank path, and so do more than 4 at height stride 1 and width
-        // stride 2 (float) and windows one column wide and several rows tall; the rest take the row blocks.
-        P("avg4x5-s1x2-many-taps", PoolDescriptor.AvgPool2d((4, 5), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("avg3x6-s1x2-above-4-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        // With a group's worth of planes, averages of enough taps and float max at width strides 3-4 go through channels
+        // last. Without (31 planes, or planes too large for a group), averages of 20 taps or more take the any-rank path,
+        // and so do more than 4 at height stride 1 and width stride 2 (float) and windows one column wide and several rows
+        // tall; the rest take the row blocks.
+        P("avg4x5-s1x2-many-taps", PoolDescriptor.AvgPool2d((4, 5), (1, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x6-s1x2-above-4-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x3-s1x2-double", PoolDescriptor.AvgPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg2x2-s1x2-4-taps", PoolDescriptor.AvgPool2d((2, 2), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("avg6x5-s3x2-30-taps", PoolDescriptor.AvgPool2d((6, 5), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("avg6x3-s4x2-18-taps", PoolDescriptor.AvgPool2d((6, 3), (4, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg6x5-s3x2-30-taps", PoolDescriptor.AvgPool2d((6, 5), (3, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg6x3-s4x2-18-taps", PoolDescriptor.AvgPool2d((6, 3), (4, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x1-s2-one-column", PoolDescriptor.AvgPool2d((3, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg5x1-s2-one-column-tall", PoolDescriptor.AvgPool2d((5, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg7x1-s1x2-one-column", PoolDescriptor.AvgPool2d((7, 1), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
@@ -99,7 +100,16 @@ public class EngineRouteTests
         P("avg3x5-s2x3-double-few-taps", PoolDescriptor.AvgPool2d((3, 5), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg4x5-s1x3-few-planes", PoolDescriptor.AvgPool2d((4, 5), (1, 3)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg4x5-s1x3-large-plane", PoolDescriptor.AvgPool2d((4, 5), (1, 3)), new(1, 32, 65, 65), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("avg4x4-s1x4-below-20-taps", PoolDescriptor.AvgPool2d((4, 4), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg4x4-s1x4", PoolDescriptor.AvgPool2d((4, 4), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x3-s1x2-9-taps", PoolDescriptor.AvgPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg2x4-s1x2-8-taps", PoolDescriptor.AvgPool2d((2, 4), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x7-s2x1-21-taps", PoolDescriptor.AvgPool2d((3, 7), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg2x8-s4x1-16-taps", PoolDescriptor.AvgPool2d((2, 8), (4, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x6-s1x2-double-18-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg3x3-s2x2-60-wide", PoolDescriptor.AvgPool2d((3, 3), (2, 2)), new(1, 32, 60, 60), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max4x4-s4", PoolDescriptor.MaxPool2d(4, 4), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max4x4-s2x4", PoolDescriptor.MaxPool2d((4, 4), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x2-s4-below-7-taps", PoolDescriptor.MaxPool2d((3, 2), (4, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2x3", PoolDescriptor.MaxPool2d((3, 3), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2x3-double", PoolDescriptor.MaxPool2d((3, 3), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg5x5-s2x3-p2-allocation-test", PoolDescriptor.AvgPool2d((5, 5), (2, 3), (2, 2)), new(2, 16, 20, 20), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
