@@ -88,6 +88,8 @@ public class EngineRouteTests
         P("avg6x3-s4x2-18-taps", PoolDescriptor.AvgPool2d((6, 3), (4, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x1-s2-one-column", PoolDescriptor.AvgPool2d((3, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg5x1-s2-one-column-tall", PoolDescriptor.AvgPool2d((5, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg4x1-s4x2-one-column-double", PoolDescriptor.AvgPool2d((4, 1), (4, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg6x1-s3x1-one-column", PoolDescriptor.AvgPool2d((6, 1), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg7x1-s1x2-one-column", PoolDescriptor.AvgPool2d((7, 1), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x1-s1-p1x0-one-column-small-plane", PoolDescriptor.AvgPool2d((3, 1), (1, 1), (1, 0)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg6x6-s2-many-taps", PoolDescriptor.AvgPool2d(6, 2), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
