@@ -27,15 +27,17 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
 {
     /// <summary>Pools <paramref name="planeCount"/> consecutive (n, c) planes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+    public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
         if (planeCount == 0) return;
         int inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
         int rows = plan.Depth.Length * plan.Height.Length;
         using var layout = new PreparedLayout(plan, rows);
 
-        T[] prepared = layout.ReadsInputDirectly ? [] : ScratchArrays<T>.Rent(layout.PlaneLength);
-        T[] reduced = plan.IsMax ? ScratchArrays<T>.Rent(rows * layout.RowStride) : [];
+        // The prepared plane and the reduced rows start on a cache line (a line's worth more is rented; pinned while used).
+        int line = 64 / Unsafe.SizeOf<T>();
+        T[] prepared = layout.ReadsInputDirectly ? [] : ScratchArrays<T>.Rent(layout.PlaneLength + line);
+        T[] reduced = plan.IsMax ? ScratchArrays<T>.Rent(rows * layout.RowStride + line) : [];
         int[] offsets = ScratchArrays<int>.Rent(plan.Depth.Kernel * plan.Height.Kernel * plan.Width.Kernel);
         T[] divisors = plan.IsMax ? [] : ScratchArrays<T>.Rent(2 * plan.Width.Output);
         long[] rowFactors = plan.IsMax ? [] : ScratchArrays<long>.Rent(plan.Depth.Output * plan.Height.Output);
@@ -43,20 +45,24 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         using var heightWindows = new AxisWindows(plan.Height);
         try
         {
-            var divisorRow = new DivisorRow(plan, divisors, plan.IsMax ? 0 : plan.Width.Output, rowFactors);
-            Span<T> preparedPlane = prepared.AsSpan(0, layout.ReadsInputDirectly ? 0 : layout.PlaneLength);
-            preparedPlane.Fill(plan.IsMax ? T.NegativeInfinity : T.Zero); // padding cells: the same in every plane, never overwritten
-            for (int p = 0; p < planeCount; p++)
+            fixed (T* preparedRented = prepared, reducedRented = reduced)
             {
-                long plane = firstPlane + p;
-                ReadOnlySpan<T> fromPlane = input[checked((int)(plane * inPlane))..];
-                ReadOnlySpan<T> source = fromPlane[..inPlane];
-                Span<T> target = output.Slice(checked((int)(plane * outPlane)), outPlane);
-                ReadOnlySpan<T> rowsReady = layout.ReadsInputDirectly ? source : layout.Prepare(source, fromPlane, preparedPlane);
-                if (plan.IsMax)
-                    MaxPlane(plan, layout, depthWindows, heightWindows, rowsReady, reduced.AsSpan(0, rows * layout.RowStride), offsets, target);
-                else
-                    AveragePlane(plan, layout, depthWindows, heightWindows, rowsReady, offsets, ref divisorRow, target);
+                var divisorRow = new DivisorRow(plan, divisors, plan.IsMax ? 0 : plan.Width.Output, rowFactors);
+                var preparedPlane = new Span<T>(Lanes512<T>.Aligned(preparedRented), layout.ReadsInputDirectly ? 0 : layout.PlaneLength);
+                var reducedRows = new Span<T>(Lanes512<T>.Aligned(reducedRented), plan.IsMax ? rows * layout.RowStride : 0);
+                preparedPlane.Fill(plan.IsMax ? T.NegativeInfinity : T.Zero); // padding cells: the same in every plane, never overwritten
+                for (int p = 0; p < planeCount; p++)
+                {
+                    long plane = firstPlane + p;
+                    ReadOnlySpan<T> fromPlane = input[checked((int)(plane * inPlane))..];
+                    ReadOnlySpan<T> source = fromPlane[..inPlane];
+                    Span<T> target = output.Slice(checked((int)(plane * outPlane)), outPlane);
+                    ReadOnlySpan<T> rowsReady = layout.ReadsInputDirectly ? source : layout.Prepare(source, fromPlane, preparedPlane);
+                    if (plan.IsMax)
+                        MaxPlane(plan, layout, depthWindows, heightWindows, rowsReady, reducedRows, offsets, target);
+                    else
+                        AveragePlane(plan, layout, depthWindows, heightWindows, rowsReady, offsets, ref divisorRow, target);
+                }
             }
         }
         finally
