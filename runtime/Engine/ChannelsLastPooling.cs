@@ -194,7 +194,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
     /// window's columns of that scratch row. Max is exact in any order, so this gives the bits of the cell-by-cell
     /// path with k_h + k_w reductions per cell instead of k_h x k_w (YOLO's 5x5: 10 instead of 25).
     /// </summary>
-    private static void MaxSeparable(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
+    private static unsafe void MaxSeparable(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
     {
         AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
         int channels = plan.Input.Channels;
@@ -202,7 +202,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         int imageSize = plan.InputPlane * channels, rowSize = width.Length * channels;
         int[] rowTaps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel);
         int[] columnTaps = ScratchArrays<int>.Rent(2 * width.Kernel); // per cell, then the interior's
-        T[] columnMaxima = ScratchArrays<T>.Rent(rowSize);
+        int line = 64 / Unsafe.SizeOf<T>(); // a line more, so that the row of maxima starts on one (pinned while used)
+        T[] columnMaxima = ScratchArrays<T>.Rent(rowSize + line);
         using var depthWindows = new AxisWindows(depth);
         using var heightWindows = new AxisWindows(height);
         using var widthWindows = new AxisWindows(width);
@@ -217,44 +218,47 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         }
         try
         {
-            Span<T> scratch = columnMaxima.AsSpan(0, rowSize);
-            for (long r = firstRow; r < firstRow + rowCount; r++)
+            fixed (T* rented = columnMaxima)
             {
-                long n = r / rowsPerImage;
-                int od = (int)(r % rowsPerImage / height.Output), oh = (int)(r % height.Output);
-                ReadOnlySpan<T> image = input.Slice(checked((int)(n * imageSize)), imageSize);
-                int rows = WindowRows(plan, depthWindows, heightWindows, od, oh, rowTaps);
-                Span<T> outputRow = output.Slice(checked((int)(r * width.Output * channels)), width.Output * channels);
-                if (rows == 0)
+                var scratch = new Span<T>(Lanes512<T>.Aligned(rented), rowSize);
+                for (long r = firstRow; r < firstRow + rowCount; r++)
                 {
-                    outputRow.Fill(T.NegativeInfinity); // windows made only of padding (ONNX limits only)
-                    continue;
-                }
-                // Down the window's rows, the whole row at once (a single row is read in place).
-                ReadOnlySpan<T> maxima = image.Slice(rowTaps[0], rowSize);
-                if (rows > 1)
-                {
-                    VectorOps<T>.Reduce<MaxOp<T>>(image, rowTaps.AsSpan(0, rows), scratch, startFromZero: false);
-                    maxima = scratch;
-                }
-                // Across the window's columns: the interior cells at once (stride 1), the others cell by cell.
-                if (interiorEnd > interiorFirst)
-                {
-                    VectorOps<T>.Reduce<MaxOp<T>>(maxima[checked((int)(width.WindowStart(interiorFirst) * channels))..], columnTaps.AsSpan(width.Kernel, width.Kernel),
-                        outputRow.Slice(interiorFirst * channels, (interiorEnd - interiorFirst) * channels), startFromZero: false);
-                }
-                for (int ow = 0; ow < width.Output; ow++)
-                {
-                    if (ow == interiorFirst && interiorEnd > interiorFirst) ow = interiorEnd;
-                    if (ow >= width.Output) break;
-                    var (wFirst, wEnd) = widthWindows[ow];
-                    long wStart = width.WindowStart(ow);
-                    int count = 0;
-                    for (int kw = wFirst; kw < wEnd; kw++)
-                        columnTaps[count++] = (int)((wStart + (long)kw * width.Dilation) * channels);
-                    Span<T> cell = outputRow.Slice(ow * channels, channels);
-                    if (count == 0) cell.Fill(T.NegativeInfinity);
-                    else VectorOps<T>.Reduce<MaxOp<T>>(maxima, columnTaps.AsSpan(0, count), cell, startFromZero: false);
+                    long n = r / rowsPerImage;
+                    int od = (int)(r % rowsPerImage / height.Output), oh = (int)(r % height.Output);
+                    ReadOnlySpan<T> image = input.Slice(checked((int)(n * imageSize)), imageSize);
+                    int rows = WindowRows(plan, depthWindows, heightWindows, od, oh, rowTaps);
+                    Span<T> outputRow = output.Slice(checked((int)(r * width.Output * channels)), width.Output * channels);
+                    if (rows == 0)
+                    {
+                        outputRow.Fill(T.NegativeInfinity); // windows made only of padding (ONNX limits only)
+                        continue;
+                    }
+                    // Down the window's rows, the whole row at once (a single row is read in place).
+                    ReadOnlySpan<T> maxima = image.Slice(rowTaps[0], rowSize);
+                    if (rows > 1)
+                    {
+                        VectorOps<T>.Reduce<MaxOp<T>>(image, rowTaps.AsSpan(0, rows), scratch, startFromZero: false);
+                        maxima = scratch;
+                    }
+                    // Across the window's columns: the interior cells at once (stride 1), the others cell by cell.
+                    if (interiorEnd > interiorFirst)
+                    {
+                        VectorOps<T>.Reduce<MaxOp<T>>(maxima[checked((int)(width.WindowStart(interiorFirst) * channels))..], columnTaps.AsSpan(width.Kernel, width.Kernel),
+                            outputRow.Slice(interiorFirst * channels, (interiorEnd - interiorFirst) * channels), startFromZero: false);
+                    }
+                    for (int ow = 0; ow < width.Output; ow++)
+                    {
+                        if (ow == interiorFirst && interiorEnd > interiorFirst) ow = interiorEnd;
+                        if (ow >= width.Output) break;
+                        var (wFirst, wEnd) = widthWindows[ow];
+                        long wStart = width.WindowStart(ow);
+                        int count = 0;
+                        for (int kw = wFirst; kw < wEnd; kw++)
+                            columnTaps[count++] = (int)((wStart + (long)kw * width.Dilation) * channels);
+                        Span<T> cell = outputRow.Slice(ow * channels, channels);
+                        if (count == 0) cell.Fill(T.NegativeInfinity);
+                        else VectorOps<T>.Reduce<MaxOp<T>>(maxima, columnTaps.AsSpan(0, count), cell, startFromZero: false);
+                    }
                 }
             }
         }
