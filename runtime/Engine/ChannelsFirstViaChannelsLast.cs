@@ -43,10 +43,11 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// Where pooling across channels saved more than the two transposes cost, measured route against route in one process
-    /// on 57 x 57 planes (bench/notes.md). Float averages from 9 taps at width strides of 2 or more, at width stride 1 from
-    /// 20 (16 at height stride 1); double averages from 18 taps; float max, undilated, at width stride 3 and height stride
-    /// 2 or more from 9 taps, and at width stride 4 and height stride 3 or more from 7. Max at width strides 1-2 and
-    /// double max stay channels first: separable row maxima or the row blocks beat the transposes there.
+    /// on 57 x 57 planes (bench/notes.md). Float averages: at width stride 3, whose output rows fill their vectors worst,
+    /// from 3 taps on 2-d planes (9 on 1-d ones); at width strides 2 and 4 and up from 9; at width stride 1 from 20 (16 at
+    /// height stride 1). Double averages from 18 taps. Float max, undilated, at width stride 3 and height stride 2 or more
+    /// from 9 taps, and at width stride 4 and height stride 3 or more from 7. Max at width strides 1-2 and double max stay
+    /// channels first: separable row maxima or the row blocks beat the transposes there.
     /// </summary>
     private static bool SavesMoreThanTransposes(in PoolPlan plan)
     {
@@ -64,7 +65,12 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             };
         }
         if (!isFloat) return taps >= 18;
-        return width.Stride == 1 ? taps >= 20 || (height.Stride == 1 && taps >= 16) : taps >= 9;
+        return width.Stride switch
+        {
+            1 => taps >= 20 || (height.Stride == 1 && taps >= 16),
+            3 => taps >= (height.Length > 1 ? 3 : 9), // few-tap windows measured on 2-d planes only
+            _ => taps >= 9,
+        };
     }
 
     /// <summary>Pools planes <c>[firstPlane, firstPlane + planeCount)</c>: whole groups here, the rest on the next route that takes the call.</summary>

@@ -104,6 +104,8 @@ public class EngineRouteTests
         P("avg4x5-s1x3-large-plane", PoolDescriptor.AvgPool2d((4, 5), (1, 3)), new(1, 32, 65, 65), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg4x4-s1x4", PoolDescriptor.AvgPool2d((4, 4), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x3-s1x2-9-taps", PoolDescriptor.AvgPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg2x2-s2x3-4-taps", PoolDescriptor.AvgPool2d((2, 2), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1x2-s2x3-2-taps", PoolDescriptor.AvgPool2d((1, 2), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg2x4-s1x2-8-taps", PoolDescriptor.AvgPool2d((2, 4), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x7-s2x1-21-taps", PoolDescriptor.AvgPool2d((3, 7), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg2x8-s4x1-16-taps", PoolDescriptor.AvgPool2d((2, 8), (4, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
