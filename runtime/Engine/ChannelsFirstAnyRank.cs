@@ -34,8 +34,9 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         int rows = plan.Depth.Length * plan.Height.Length;
         using var layout = new PreparedLayout(plan, rows);
 
-        // The prepared plane and the reduced rows start on a cache line (a line's worth more is rented; pinned while used).
-        int line = 64 / Unsafe.SizeOf<T>();
+        // The prepared plane and the reduced rows start on a cache line (Lanes512.Aligned: a vector more is rented;
+        // pinned while used).
+        int line = Lanes512<T>.Count;
         T[] prepared = layout.ReadsInputDirectly ? [] : ScratchArrays<T>.Rent(layout.PlaneLength + line);
         T[] reduced = plan.IsMax ? ScratchArrays<T>.Rent(rows * layout.RowStride + line) : [];
         int[] offsets = ScratchArrays<int>.Rent(plan.Depth.Kernel * plan.Height.Kernel * plan.Width.Kernel);

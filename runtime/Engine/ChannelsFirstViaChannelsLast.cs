@@ -30,15 +30,17 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// </summary>
     private const int MaxGroupBytes = 448 * 1024;
 
+    /// <summary>The largest plane the route takes, in cells: a group of them fills <see cref="MaxGroupBytes"/>.</summary>
+    public static int MaxPlaneCells => MaxGroupBytes / (GroupSize * Unsafe.SizeOf<T>());
+
     /// <summary>
     /// Whether the route takes the call: AVX-512, a 1-d or 2-d plane of at least a transpose block of input and output
-    /// cells (8 floats, 4 doubles) that fits <see cref="MaxGroupBytes"/> per group, a group's worth of planes, and a configuration where the two transposes
-    /// cost less than the lanes and phase splits they save (<see cref="SavesMoreThanTransposes"/>).
+    /// cells (8 floats, 4 doubles) and at most <see cref="MaxPlaneCells"/>, a group's worth of planes, and a configuration
+    /// where the two transposes cost less than the lanes and phase splits they save (<see cref="SavesMoreThanTransposes"/>).
     /// </summary>
     public static bool Applies(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Input.PlaneCount >= GroupSize
-        && plan.OutputPlane >= Block && plan.InputPlane >= Block
-        && (long)plan.InputPlane * GroupSize * Unsafe.SizeOf<T>() <= MaxGroupBytes
+        && plan.OutputPlane >= Block && plan.InputPlane >= Block && plan.InputPlane <= MaxPlaneCells
         && SavesMoreThanTransposes(plan);
 
     /// <summary>
@@ -88,7 +90,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             int outputRows = plan.Output.Depth * plan.Output.Height;
             // A vector more than the images need, so that both can start on a cache line: every load of the channels-last
             // routes is then whole (a rented array starts wherever the GC put it; they are pinned while in use).
-            int lanes = Vector512<T>.Count;
+            int lanes = Lanes512<T>.Count;
             T[] inScratch = ScratchArrays<T>.Rent(inPlane * GroupSize + lanes), outScratch = ScratchArrays<T>.Rent(outPlane * GroupSize + lanes);
             try
             {

@@ -202,7 +202,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         int imageSize = plan.InputPlane * channels, rowSize = width.Length * channels;
         int[] rowTaps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel);
         int[] columnTaps = ScratchArrays<int>.Rent(2 * width.Kernel); // per cell, then the interior's
-        int line = 64 / Unsafe.SizeOf<T>(); // a line more, so that the row of maxima starts on one (pinned while used)
+        int line = Lanes512<T>.Count; // a vector more, so that the row of maxima starts on a cache line (pinned while used)
         T[] columnMaxima = ScratchArrays<T>.Rent(rowSize + line);
         using var depthWindows = new AxisWindows(depth);
         using var heightWindows = new AxisWindows(height);

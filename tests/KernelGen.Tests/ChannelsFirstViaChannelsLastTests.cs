@@ -28,13 +28,13 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
     private readonly GuardedMemory _memory = new();
 
     /// <summary>
-    /// Cases the route takes with AVX-512: averages of 20 taps or more, float max of 9 or more at width stride 3;
-    /// <c>planes</c> counts groups of two vectors of lanes.
+    /// Cases the route takes with AVX-512 (<c>ChannelsFirstViaChannelsLast.SavesMoreThanTransposes</c>), with plane
+    /// counts around the group (<c>PlaneChoice</c>).
     /// </summary>
     private static Gen<(PoolCase Case, int PlaneChoice)> Cases(bool isDouble) =>
         from max in Gen.Bool
-        from kh in Gen.Int[3, 6]
-        from kw in Gen.Int[3, 9]
+        from kh in Gen.Int[1, 6]
+        from kw in Gen.Int[1, 9]
         from sh in Gen.Int[1, 4]
         from sw in Gen.Int[1, 4]
         from dilation in Gen.Int[1, 2]
@@ -53,10 +53,16 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         int divisorChoice, int height, int width, int planeChoice, bool isDouble, int style, int seed)
     {
         // Inside the route's conditions (ChannelsFirstViaChannelsLast.SavesMoreThanTransposes).
-        if (max) { sh = Math.Max(sh, 2); sw = 3; }
-        else { kh = Math.Max(kh, 4); kw = Math.Max(kw, 5); } // 20 taps
-        if (!max && isDouble) sw = 2 + sw % 2;
-        if (!max && !isDouble && sw <= 2) sh = sw;
+        if (max)
+        {
+            sw = 3 + sw % 2; // float max: width stride 3 at height stride 2 or more, 4 at 3 or more; 9 taps
+            sh = Math.Max(sh, sw - 1);
+            (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 3));
+        }
+        else if (isDouble) (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 6)); // 18 taps at any width stride
+        else if (sw == 1) (kh, kw) = (Math.Max(kh, 4), Math.Max(kw, 5)); // 20 taps
+        else if (sw == 3) kw = Math.Max(kw, 4 - kh); // 3 taps
+        else (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 3)); // 9 taps
         int dh = max ? 1 : dilation, dw = max ? 1 : 1 + (kh + kw + pads[0]) % 2; // ONNX dilates averages too
         var heightAxis = new PoolAxis(kh, sh, pads[0] % (kh / 2 + 1), pads[1] % (kh / 2 + 1), dh);
         var widthAxis = new PoolAxis(kw, sw, pads[2] % (kw / 2 + 1), pads[3] % (kw / 2 + 1), dw);
@@ -94,10 +100,10 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         var plan = new PoolPlan(descriptor, shape, outputShape);
         string context = $"{typeof(T).Name} {pc}";
 
-        // Within the route's size limits (a group of planes, at least 8 cells in and out, at most 4,096 float or 2,048
-        // double cells in) no route after it takes a case: it does, or a plane-at-a-time route before it (stride 1
+        // Within the route's size limits (a group of planes, at least a transpose block of cells in and out, planes of
+        // at most MaxPlaneCells) no route after it takes a case: it does, or a plane-at-a-time route before it (stride 1
         // 'same' shapes). Without AVX-512 the same cases test the other routes.
-        bool fits = planeChoice > 0 && plan.OutputPlane >= Vector256<T>.Count && plan.InputPlane * Marshal.SizeOf<T>() <= 16384;
+        bool fits = planeChoice > 0 && plan.OutputPlane >= Vector256<T>.Count && plan.InputPlane <= ChannelsFirstViaChannelsLast<T>.MaxPlaneCells;
         var route = EngineRoutes<T>.RouteOf(plan);
         if (HasAvx512 && fits) Assert.True(TableIndex<T>(route) <= TableIndex<T>(EngineRoute.ChannelsFirstViaChannelsLast), $"{route} took {context}");
         if (route == EngineRoute.ChannelsFirstViaChannelsLast) _taken++;
