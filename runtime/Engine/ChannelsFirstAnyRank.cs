@@ -173,16 +173,18 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
     /// Phase-major: every row's phase 0, then every row's phase 1, ... Then row r's cells for output columns
     /// <c>0 .. OW</c> start at <c>r * RowStride</c> in every phase, so one pass over the whole plane can reduce every
     /// row at once without computing anything for the other phases. An unpadded plane of even width with stride 2 is
-    /// deinterleaved in one pass (its even and odd cells are its rows' even and odd cells, in order). Stride 1 without
-    /// padding reads the input itself.
+    /// deinterleaved in one pass (its even and odd cells are its rows' even and odd cells, in order); other strides of 2
+    /// or more are split by <see cref="StridedRows{T}"/> (stride 2 row by row with <see cref="VectorOps{T}.Deinterleave2"/>
+    /// where it has no permutes). Stride 1 without padding reads the input itself.
     /// </remarks>
     private readonly struct PreparedLayout : IDisposable
     {
         private readonly int _stride, _padBegin, _length;
         private readonly bool _planeDeinterleaves;
-        private readonly ulong _phasesRead; // bit p: some tap reads phase p (only those are prepared, for stride 3 and more)
+        private readonly bool _splitsPhases; // the phases are copied by StridedRows (stride 3 and more, and 2 with AVX-512)
+        private readonly ulong _phasesRead; // bit p: some tap reads phase p (only those are prepared when StridedRows splits the phases)
         private readonly int[] _tapOffsets; // rented: a call allocates nothing once the pool is warm
-        private readonly bool[] _rowsRead; // rented; empty when every row is read (or the stride is below 3)
+        private readonly bool[] _rowsRead; // rented; empty when every row is read (or StridedRows does not split the phases)
         private readonly int _rowCount;
 
         public PreparedLayout(in PoolPlan plan, int rows)
@@ -201,7 +203,8 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             PlaneLength = rows * PhaseLength * width.Stride;
             _tapOffsets = ScratchArrays<int>.Rent(width.Kernel);
             TapCount = width.Kernel;
-            _rowsRead = width.Stride > 2 ? RowsRead(plan, rows) : [];
+            _splitsPhases = width.Stride > 2 || (width.Stride == 2 && StridedRows<T>.Permutes(2));
+            _rowsRead = _splitsPhases ? RowsRead(plan, rows) : [];
             _rowCount = rows;
             for (int kw = 0; kw < width.Kernel; kw++)
             {
@@ -269,7 +272,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
                 VectorOps<T>.Deinterleave2(plane, prepared[..half], prepared.Slice(half, half));
                 return prepared;
             }
-            if (_stride > 2)
+            if (_splitsPhases)
             {
                 StridedRows<T>.SplitPhases(fromPlane, plane.Length / _length, prepared, _length, _stride, _padBegin, PhaseStride, RowStride, _phasesRead,
                     _rowsRead.AsSpan(0, _rowsRead.Length == 0 ? 0 : _rowCount));

@@ -7,9 +7,12 @@ using System.Runtime.Intrinsics.X86;
 
 namespace KernelGen.Engine;
 
-/// <summary>Splits the rows of a plane into the phases of a stride of 3 or more, for the channels-first engine's prepared planes.</summary>
+/// <summary>Splits the rows of a plane into the phases of a stride of 2 or more, for the channels-first engine's prepared planes.</summary>
 internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Whether rows split into <paramref name="stride"/> phases with vector permutes here (AVX-512, strides 2-4); otherwise a cell at a time.</summary>
+    public static bool Permutes(int stride) => Permuted.Applies(stride);
+
     /// <summary>
     /// Copies cell i of each of the first <paramref name="rows"/> rows r of <paramref name="plane"/> (rows of <paramref name="length"/> cells; padded column
     /// <c>x = i + padBegin</c>) to <c>prepared[(x % stride) * phaseStride + r * rowStride + x / stride]</c>, for the
@@ -51,14 +54,15 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
     private static void ThrowTooShort() => throw new InvalidOperationException("KernelGen internal error: a prepared plane is shorter than its phases.");
 
     /// <summary>
-    /// The phase copy for strides 3 and 4 with AVX-512: a vector of every stride-th cell from <c>stride</c> consecutive
-    /// vectors, picked by two two-source permutes (the first two vectors, the last two) and a blend.
+    /// The phase copy for strides 2-4 with AVX-512: a vector of every stride-th cell from <c>stride</c> consecutive
+    /// vectors, picked by two two-source permutes (the first two vectors, the last two) and a blend (one permute for
+    /// stride 2).
     /// </summary>
     private static class Permuted
     {
         private static int Count => Vector512<T>.Count;
 
-        public static bool Applies(int stride) => Lanes512<T>.IsSupported && Avx512F.IsSupported && stride is 3 or 4;
+        public static bool Applies(int stride) => Lanes512<T>.IsSupported && Avx512F.IsSupported && stride is 2 or 3 or 4;
 
         /// <summary>
         /// Copies the phase (input cells <c>first + j * stride</c>, <c>j &lt; count</c>, of each row to
@@ -104,6 +108,7 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
         {
             var v0 = Vector512.Load(cells);
             var v1 = Vector512.Load(cells + Count);
+            if (stride == 2) return Permute(v0, low, v1); // every lane's cell lies in the first two vectors
             var v2 = Vector512.Load(cells + 2 * Count);
             var v3 = stride == 4 ? Vector512.Load(cells + 3 * Count) : v2; // stride 3: the last lanes lie in the third vector
             return Vector512.ConditionalSelect(fromLow, Permute(v0, low, v1), Permute(v2, high, v3));
