@@ -82,11 +82,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
         int outWidth = width.Output;
 
-        // Horizontal, for the whole plane in one pass: reduced[r * RowStride + j] is the maximum of row r's window
-        // at output column j. The cells between one row's outputs and the next row's are computed too and never read:
-        // cheaper than a call per row when rows are short.
-        int rowCount = depth.Length * height.Length;
-        VectorOps<T>.Reduce<MaxOp<T>>(rows, layout.TapOffsets, reduced[..((rowCount - 1) * layout.RowStride + outWidth)], startFromZero: false);
+        ReduceRows(layout, rows, reduced);
 
         // Vertical: each output row is the maximum of the reduced rows its window covers.
         for (int od = 0; od < depth.Output; od++)
@@ -107,6 +103,19 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
                 else VectorOps<T>.Reduce<MaxOp<T>>(reduced, offsets.AsSpan(0, count), outRow, startFromZero: false);
             }
         }
+    }
+
+    /// <summary>
+    /// The horizontal pass of max: <c>reduced[r * RowStride + j]</c> is the maximum of row r's window at output column j,
+    /// for the rows some window reads. Each run of <see cref="PreparedLayout.ReducedRuns"/> is one pass: the cells
+    /// between one row's outputs and the next row's are computed too and never read, cheaper than a call per row when
+    /// rows are short.
+    /// </summary>
+    private static void ReduceRows(in PreparedLayout layout, ReadOnlySpan<T> rows, Span<T> reduced)
+    {
+        ReadOnlySpan<int> runs = layout.ReducedRuns;
+        for (int i = 0; i < runs.Length; i += 2)
+            VectorOps<T>.Reduce<MaxOp<T>>(rows[runs[i]..], layout.TapOffsets, reduced.Slice(runs[i], runs[i + 1]), startFromZero: false);
     }
 
     private static void AveragePlane(in PoolPlan plan, in PreparedLayout layout, in AxisWindows depthWindows, in AxisWindows heightWindows,
@@ -184,8 +193,16 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         private readonly bool _splitsPhases; // the phases are copied by StridedRows (stride 3 and more, and 2 with AVX-512)
         private readonly ulong _phasesRead; // bit p: some tap reads phase p (only those are prepared when StridedRows splits the phases)
         private readonly int[] _tapOffsets; // rented: a call allocates nothing once the pool is warm
-        private readonly bool[] _rowsRead; // rented; empty when every row is read (or StridedRows does not split the phases)
+        private readonly bool[] _rowsRead; // rented; empty when every row is read
         private readonly int _rowCount;
+        private readonly int[] _reducedRuns; // rented: (first cell, cell count) of each run of rows max reduces; empty for averages
+        private readonly int _reducedRunCells;
+
+        /// <summary>
+        /// Rows that no window reads are reduced anyway when they cost at most this many vector maxima: about what a
+        /// separate pass over the rows after them costs.
+        /// </summary>
+        private const int SkippedMaximaWorthAPass = 32;
 
         public PreparedLayout(in PoolPlan plan, int rows)
         {
@@ -204,8 +221,9 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             _tapOffsets = ScratchArrays<int>.Rent(width.Kernel);
             TapCount = width.Kernel;
             _splitsPhases = width.Stride > 2 || (width.Stride == 2 && StridedRows<T>.Permutes(2));
-            _rowsRead = _splitsPhases ? RowsRead(plan, rows) : [];
+            _rowsRead = FindRowsRead(plan, rows);
             _rowCount = rows;
+            (_reducedRuns, _reducedRunCells) = plan.IsMax ? FindReducedRuns(plan, rows, _rowsRead, RowStride, width.Kernel) : ([], 0);
             for (int kw = 0; kw < width.Kernel; kw++)
             {
                 int position = kw * width.Dilation;
@@ -228,6 +246,9 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
 
         public bool ReadsInputDirectly { get; }
 
+        /// <summary>For each input row, whether some window reads it; empty when every row is read.</summary>
+        public ReadOnlySpan<bool> RowsRead => _rowsRead.AsSpan(0, _rowsRead.Length == 0 ? 0 : _rowCount);
+
         /// <summary>Where tap kw of output column 0 of row 0 lies: position kw * d is in phase (kw * d) % s at (kw * d) / s.</summary>
         public ReadOnlySpan<int> TapOffsets => _tapOffsets.AsSpan(0, TapCount);
 
@@ -237,13 +258,56 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         {
             ScratchArrays<int>.Return(_tapOffsets);
             if (_rowsRead.Length > 0) ScratchArrays<bool>.Return(_rowsRead);
+            if (_reducedRuns.Length > 0) ScratchArrays<int>.Return(_reducedRuns);
+        }
+
+        /// <summary>The runs of prepared cells max reduces horizontally: (first cell, cell count) pairs.</summary>
+        public ReadOnlySpan<int> ReducedRuns => _reducedRuns.AsSpan(0, _reducedRunCells);
+
+        /// <summary>
+        /// The runs of rows some window reads (the whole plane when every row is read), with gaps that cost less than a
+        /// pass reduced through; each run from the vector boundary at or before it, so that its stores are aligned.
+        /// </summary>
+        private static (int[] Runs, int Length) FindReducedRuns(in PoolPlan plan, int rows, bool[] rowsRead, int rowStride, int taps)
+        {
+            int outWidth = plan.Width.Output;
+            int[] runs = ScratchArrays<int>.Rent(rows + 1);
+            if (rowsRead.Length == 0)
+            {
+                runs[0] = 0;
+                runs[1] = (rows - 1) * rowStride + outWidth;
+                return (runs, 2);
+            }
+            long gapLimit = SkippedMaximaWorthAPass / Math.Max(1, (long)rowStride * taps / Lanes512<T>.Count); // in rows
+            int length = 0;
+            for (int first = 0; first < rows;)
+            {
+                if (!rowsRead[first])
+                {
+                    first++;
+                    continue;
+                }
+                int end = first + 1;
+                while (end < rows)
+                {
+                    int next = end;
+                    while (next < rows && !rowsRead[next]) next++;
+                    if (next == rows || next - end > gapLimit) break;
+                    end = next + 1;
+                }
+                int start = first * rowStride / Lanes512<T>.Count * Lanes512<T>.Count;
+                runs[length++] = start;
+                runs[length++] = (end - 1) * rowStride + outWidth - start;
+                first = end;
+            }
+            return (runs, length);
         }
 
         /// <summary>
         /// For a 2-d plane whose height windows skip input rows (a kernel shorter than the stride, or dilation), which
         /// rows some window reads: the split copies only those. Empty when every row is read.
         /// </summary>
-        private static bool[] RowsRead(in PoolPlan plan, int rows)
+        private static bool[] FindRowsRead(in PoolPlan plan, int rows)
         {
             AxisPlan height = plan.Height;
             if (!plan.IsPlanar || (height.Kernel >= height.Stride && height.Dilation == 1)) return [];
@@ -274,13 +338,14 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             }
             if (_splitsPhases)
             {
-                StridedRows<T>.SplitPhases(fromPlane, plane.Length / _length, prepared, _length, _stride, _padBegin, PhaseStride, RowStride, _phasesRead,
-                    _rowsRead.AsSpan(0, _rowsRead.Length == 0 ? 0 : _rowCount));
+                StridedRows<T>.SplitPhases(fromPlane, plane.Length / _length, prepared, _length, _stride, _padBegin, PhaseStride, RowStride, _phasesRead, RowsRead);
                 return prepared;
             }
             int rows = plane.Length / _length;
+            ReadOnlySpan<bool> rowsRead = RowsRead;
             for (int row = 0; row < rows; row++)
             {
+                if (!rowsRead.IsEmpty && !rowsRead[row]) continue;
                 ReadOnlySpan<T> source = plane.Slice(row * _length, _length);
                 if (_stride == 1)
                 {

@@ -69,8 +69,33 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
         /// <c>targetStart + row * rowStride + j</c>) for the rows from 0 on whose vector reads stay inside
         /// <paramref name="plane"/>; returns how many rows it copied.
         /// </summary>
-        public static unsafe int CopyRows(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int first, int count,
-            int targetStart, int rowStride, ReadOnlySpan<bool> rowsRead)
+        public static int CopyRows(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int first, int count,
+            int targetStart, int rowStride, ReadOnlySpan<bool> rowsRead) => stride == 2
+            ? CopyRows<FromTwoVectors>(plane, rows, prepared, length, stride, first, count, targetStart, rowStride, rowsRead)
+            : CopyRows<FromFourVectors>(plane, rows, prepared, length, stride, first, count, targetStart, rowStride, rowsRead);
+
+        /// <summary>Which loads pick a phase: a stride of 2 reads two vectors, 3 and 4 read stride vectors (a type, so that each loop has no branch).</summary>
+        private interface IPhasePick
+        {
+            static abstract unsafe Vector512<T> EveryNth(T* cells, int stride, Vector512<T> low, Vector512<T> high, Vector512<T> fromLow);
+        }
+
+        private readonly struct FromTwoVectors : IPhasePick
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static unsafe Vector512<T> EveryNth(T* cells, int stride, Vector512<T> low, Vector512<T> high, Vector512<T> fromLow) =>
+                Permute(Vector512.Load(cells), low, Vector512.Load(cells + Count)); // every lane's cell lies in these two vectors
+        }
+
+        private readonly struct FromFourVectors : IPhasePick
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static unsafe Vector512<T> EveryNth(T* cells, int stride, Vector512<T> low, Vector512<T> high, Vector512<T> fromLow) =>
+                Permuted.EveryNth(cells, stride, low, high, fromLow);
+        }
+
+        private static unsafe int CopyRows<TPick>(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int first, int count,
+            int targetStart, int rowStride, ReadOnlySpan<bool> rowsRead) where TPick : IPhasePick
         {
             int lastBlock = Math.Max(count - Count, 0);
             // A block reads stride vectors from cell first + j0 * stride of its row.
@@ -88,13 +113,13 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
                     T* to = target + targetStart + row * rowStride;
                     if (count < Count)
                     {
-                        Lanes512<T>.MaskStore(to, partial, EveryNth(from, stride, low, high, fromLow));
+                        Lanes512<T>.MaskStore(to, partial, TPick.EveryNth(from, stride, low, high, fromLow));
                         continue;
                     }
                     for (int j = 0; ; j += Count)
                     {
                         int j0 = Math.Min(j, lastBlock);
-                        Vector512.Store(EveryNth(from + j0 * stride, stride, low, high, fromLow), to + j0);
+                        Vector512.Store(TPick.EveryNth(from + j0 * stride, stride, low, high, fromLow), to + j0);
                         if (j0 == lastBlock) break;
                     }
                 }
@@ -108,7 +133,6 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
         {
             var v0 = Vector512.Load(cells);
             var v1 = Vector512.Load(cells + Count);
-            if (stride == 2) return Permute(v0, low, v1); // every lane's cell lies in the first two vectors
             var v2 = Vector512.Load(cells + 2 * Count);
             var v3 = stride == 4 ? Vector512.Load(cells + 3 * Count) : v2; // stride 3: the last lanes lie in the third vector
             return Vector512.ConditionalSelect(fromLow, Permute(v0, low, v1), Permute(v2, high, v3));
