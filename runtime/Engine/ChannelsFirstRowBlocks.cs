@@ -46,17 +46,28 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         (plan.IsMax ? !SeparableMaxIsFaster(plan) : !AnyRankAddsFaster(plan));
 
     /// <summary>
-    /// Max at height stride 1 over windows of two rows or more: the any-rank path reduces each input row horizontally once
-    /// for every output row that covers it, where this path takes every tap of every window. That was faster for float
-    /// but on rows of 128 cells or more with windows of up to 9 taps, and for double at width stride 1 from 10 taps
-    /// (measurements in bench/notes.md).
+    /// Max the any-rank path pools faster: it reduces each input row horizontally once for every output row that covers
+    /// it, where this path takes every tap of every window. At height stride 1 over windows of two rows or more that
+    /// was faster for float but on rows of 128 cells or more with windows of up to 9 taps, and for double at width stride
+    /// 1 from 10 taps. At height stride 2, since the any-rank path splits stride-2 rows with permutes: at width stride 1
+    /// on unpadded rows (which it reads in place) float always and double from 3 columns or 5 rows, on padded rows
+    /// float from 15 taps; at width stride 2 float from 20 taps or 7 columns, double from 7 columns or 4 in a window
+    /// one row tall (measurements in bench/notes.md).
     /// </summary>
     private static bool SeparableMaxIsFaster(in PoolPlan plan)
     {
         AxisPlan height = plan.Height, width = plan.Width;
-        if (height.Stride != 1 || height.Kernel < 2) return false;
         int taps = height.Kernel * width.Kernel;
-        return typeof(T) == typeof(float) ? taps > 9 || width.Length < 128 : width.Stride == 1 && taps >= 10;
+        bool isFloat = typeof(T) == typeof(float);
+        return height.Stride switch
+        {
+            1 => height.Kernel >= 2 && (isFloat ? taps > 9 || width.Length < 128 : width.Stride == 1 && taps >= 10),
+            2 when width.Stride == 1 => width.PadBegin == 0 && width.PaddedLength == width.Length
+                ? isFloat || width.Kernel >= 3 || height.Kernel >= 5
+                : isFloat && taps >= 15,
+            2 => isFloat ? taps >= 20 || width.Kernel >= 7 : width.Kernel >= 7 || (height.Kernel == 1 && width.Kernel >= 4),
+            _ => false,
+        };
     }
 
     /// <summary>
