@@ -53,17 +53,23 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         int divisorChoice, int height, int width, int planeChoice, bool isDouble, int style, int seed)
     {
         // Inside the route's conditions (ChannelsFirstViaChannelsLast.SavesMoreThanTransposes).
-        if (max)
+        bool dilatedMax = max && sw % 2 == 1 && dilation == 2; // float max dilated: width stride 3, up to 3 rows, 5 taps
+        if (dilatedMax) (sw, kh, kw) = (3, 1 + kh % 3, Math.Max(kw, 5));
+        else if (max)
         {
-            sw = 3 + sw % 2; // float max: width stride 3 at height stride 2 or more, 4 at 3 or more; 9 taps
-            sh = Math.Max(sh, sw - 1);
-            (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 3));
+            sw = 3 + sw % 2; // float max, undilated: width stride 3 or 4
+            if (sw == 3 && sh == 1) (kh, kw) = (Math.Min(kh, 4), Math.Clamp(kw, (5 + Math.Min(kh, 4)) / Math.Min(kh, 4), 18 / Math.Min(kh, 4))); // up to 4 rows, 6-18 taps
+            else if (sw == 4 && sh == 1) (kh, kw) = (1 + kh % 2, Math.Max(kw, 5)); // 1-2 rows, 5 taps
+            else if (sw == 4 && sh == 2) (kh, kw) = (1 + kh % 5, Math.Max(kw, 5)); // up to 5 rows, 5 taps
+            else (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 3)); // 9 taps at height stride 2 or more (7 at width stride 4)
         }
         else if (isDouble) (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 6)); // 18 taps at any width stride
         else if (sw == 1) (kh, kw) = (Math.Max(kh, 4), Math.Max(kw, 5)); // 20 taps
         else if (sw == 3) kw = Math.Max(kw, 4 - kh); // 3 taps
         else (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 3)); // 9 taps
-        int dh = max ? 1 : dilation, dw = max ? 1 : 1 + (kh + kw + pads[0]) % 2; // ONNX dilates averages too
+        // ONNX dilates averages too; a dilated max case dilates one axis or both.
+        int dh = dilatedMax ? 1 + (kh + pads[1]) % 2 : max ? 1 : dilation;
+        int dw = dilatedMax ? (dh == 1 ? 2 : 1 + kw % 2) : max ? 1 : 1 + (kh + kw + pads[0]) % 2;
         var heightAxis = new PoolAxis(kh, sh, pads[0] % (kh / 2 + 1), pads[1] % (kh / 2 + 1), dh);
         var widthAxis = new PoolAxis(kw, sw, pads[2] % (kw / 2 + 1), pads[3] % (kw / 2 + 1), dw);
         height = Math.Max(height, (kh - 1) * dh + 1);
