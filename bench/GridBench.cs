@@ -227,6 +227,13 @@ public static class GridBench
         var below = compared.Where(r => r.Ratio < Goal).ToList();
         Console.WriteLine($"{compared.Count} points compared with ONNX Runtime, {rows.Count - compared.Count} rejected by it; " +
                           $"{below.Count} below {Goal.ToString(inv)}x, {compared.Count(r => r.Ratio < 1)} below 1x.");
+        var own = compared.Where(r => !r.OrtFloat).ToList();
+        Console.WriteLine($"Against ONNX Runtime's own operator (without the double averages' float stand-in): {own.Count} points, " +
+                          $"{own.Count(r => r.Ratio < Goal)} below {Goal.ToString(inv)}x, {own.Count(r => r.Ratio < 1)} below 1x.");
+        Console.WriteLine("Below " + Goal.ToString(inv) + "x by layout and type: " + string.Join(", ", compared
+            .GroupBy(r => $"{(r.Point.Layout == PoolLayout.ChannelsLast ? "nhwc" : "nchw")} {(r.Point.IsDouble ? "f64" : "f32")}")
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{g.Key} {g.Count(r => r.Ratio < Goal)} of {g.Count()}")) + ".");
         if (compared.Count > 0)
         {
             double geomean = Math.Exp(compared.Average(r => Math.Log(r.Ratio!.Value)));
