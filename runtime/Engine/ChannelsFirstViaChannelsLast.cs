@@ -47,12 +47,12 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// Where pooling across channels saved more than the two transposes cost, measured route against route in one process
     /// on 57 x 57 planes (bench/notes.md). Float averages: at width stride 3, whose output rows fill their vectors worst,
     /// from 3 taps on 2-d planes (9 on 1-d ones); at width strides 2 and 4 and up from 9; at width stride 1 from 20 (16 at
-    /// height stride 1). Double averages from 18 taps. Float max at width stride 3: from 9 taps at height stride 2 or
-    /// more, 6-18 taps in windows of up to 4 rows at height stride 1, dilated from 5 taps in windows of up to 3 rows; at
-    /// width stride 4, undilated: from 7 taps at height stride 3 or more, from 5 in windows of up to 5 rows and 2 columns
-    /// or more at height stride 2, and in windows of 1-2 rows at height stride 1.
-    /// Max at width strides 1-2, dilated max at width stride 4 and double max stay channels first: separable row maxima
-    /// or the row blocks beat the transposes there.
+    /// height stride 1). Double averages at width strides 3-4 from 10 taps, at width stride 2 from 9 (height stride 1-2),
+    /// otherwise from 18. Float max at width stride 3: from 9 taps at height stride 2 or more, 6-18 taps in windows of up
+    /// to 4 rows at height stride 1, dilated from 5 taps in windows of up to 3 rows; at width stride 4, undilated: from 7
+    /// taps at height stride 3 or more, from 5 in windows of up to 5 rows and 2 columns or more at height stride 2, and in
+    /// windows of 1-2 rows at height stride 1. Max at width strides 1-2, dilated max at width stride 4 and double max stay
+    /// channels first: separable row maxima or the row blocks beat the transposes there.
     /// </summary>
     private static bool SavesMoreThanTransposes(in PoolPlan plan)
     {
@@ -75,7 +75,15 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                 _ => false,
             };
         }
-        if (!isFloat) return taps >= 18;
+        if (!isFloat)
+        {
+            return width.Stride switch
+            {
+                3 or 4 => taps >= 10,
+                2 => taps >= (height.Stride <= 2 ? 9 : 18),
+                _ => taps >= 18,
+            };
+        }
         return width.Stride switch
         {
             1 => taps >= 20 || (height.Stride == 1 && taps >= 16),

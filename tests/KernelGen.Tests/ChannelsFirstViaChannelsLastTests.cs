@@ -63,7 +63,9 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
             else if (sw == 4 && sh == 2) (kh, kw) = (1 + kh % 5, Math.Max(kw, 5)); // up to 5 rows, 5 taps
             else (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 3)); // 9 taps at height stride 2 or more (7 at width stride 4)
         }
-        else if (isDouble) (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 6)); // 18 taps at any width stride
+        else if (isDouble && sw >= 3) (kh, kw) = (Math.Max(kh, 2), Math.Max(kw, 5)); // 10 taps at width strides 3-4
+        else if (isDouble && sw == 2 && sh <= 2) (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 3)); // 9 taps
+        else if (isDouble) (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 6)); // 18 taps otherwise
         else if (sw == 1) (kh, kw) = (Math.Max(kh, 4), Math.Max(kw, 5)); // 20 taps
         else if (sw == 3) kw = Math.Max(kw, 4 - kh); // 3 taps
         else (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 3)); // 9 taps
