@@ -45,9 +45,10 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// Where pooling across channels saved more than the two transposes cost, measured route against route in one process
-    /// on 57 x 57 planes (bench/notes.md). Float averages: at width stride 3, whose output rows fill their vectors worst,
-    /// from 3 taps on 2-d planes (9 on 1-d ones); at width strides 2 and 4 and up from 9; at width stride 1 from 20 (16 at
-    /// height stride 1). Double averages at width strides 3-4 from 10 taps, at width stride 2 from 9 (height stride 1-2),
+    /// on 57 x 57 planes (bench/notes.md). Float averages on 2-d planes: at width stride 3, whose output rows fill their
+    /// vectors worst, from 3 taps; windows of two columns or more at width stride 4 from 4, and of two rows and columns or
+    /// more at width stride 2 and height stride 1-2 from 6; otherwise from 9 at width strides 2 and up (1-d planes too);
+    /// at width stride 1 from 20 (16 at height stride 1). Double averages at width strides 3-4 from 10 taps, at width stride 2 from 9 (height stride 1-2),
     /// otherwise from 18. Float max at width stride 3: from 9 taps at height stride 2 or more, 6-18 taps in windows of up
     /// to 4 rows at height stride 1, dilated from 5 taps in windows of up to 3 rows; at width stride 4, undilated: from 7
     /// taps at height stride 3 or more, from 5 in windows of up to 5 rows and 2 columns or more at height stride 2, and in
@@ -84,10 +85,14 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                 _ => taps >= 18,
             };
         }
+        bool planar = height.Length > 1; // few-tap windows measured on 2-d planes only
+        bool columns = width.Kernel >= 2; // windows one column wide keep the channels-first paths' single phase
         return width.Stride switch
         {
             1 => taps >= 20 || (height.Stride == 1 && taps >= 16),
-            3 => taps >= (height.Length > 1 ? 3 : 9), // few-tap windows measured on 2-d planes only
+            3 => taps >= (planar ? 3 : 9),
+            2 when planar && columns && height.Kernel >= 2 && height.Stride <= 2 => taps >= 6,
+            4 when planar && columns => taps >= 4,
             _ => taps >= 9,
         };
     }

@@ -68,6 +68,13 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         else if (isDouble) (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 6)); // 18 taps otherwise
         else if (sw == 1) (kh, kw) = (Math.Max(kh, 4), Math.Max(kw, 5)); // 20 taps
         else if (sw == 3) kw = Math.Max(kw, 4 - kh); // 3 taps
+        else if (sw == 4 || (sw == 2 && sh <= 2))
+        {
+            // Two columns or more: 4 taps at width stride 4; two rows or more and 6 taps at width stride 2.
+            int taps = sw == 2 ? 6 : 4;
+            kw = Math.Max(kw, 2);
+            kh = Math.Max(kh, Math.Max(sw == 2 ? 2 : 1, (taps + kw - 1) / kw));
+        }
         else (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 3)); // 9 taps
         // ONNX dilates averages too; a dilated max case dilates one axis or both.
         int dh = dilatedMax ? 1 + (kh + pads[1]) % 2 : max ? 1 : dilation;
