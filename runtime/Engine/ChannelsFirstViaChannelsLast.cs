@@ -45,15 +45,21 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// Where pooling across channels saved more than the two transposes cost, measured route against route in one process
-    /// on 57 x 57 planes (bench/notes.md). Float averages on 2-d planes: at width stride 3, whose output rows fill their
-    /// vectors worst, from 3 taps; windows of two columns or more at width stride 4 from 4, and of two rows and columns or
-    /// more at width stride 2 and height stride 1-2 from 6; otherwise from 9 at width strides 2 and up (1-d planes too);
-    /// at width stride 1 from 20 (16 at height stride 1). Double averages at width strides 3-4 from 10 taps, at width stride 2 from 9 (height stride 1-2),
-    /// otherwise from 18. Float max at width stride 3: from 9 taps at height stride 2 or more, 6-18 taps in windows of up
-    /// to 4 rows at height stride 1, dilated from 5 taps in windows of up to 3 rows; at width stride 4, undilated: from 7
-    /// taps at height stride 3 or more, from 5 in windows of up to 5 rows and 2 columns or more at height stride 2, and in
-    /// windows of 1-2 rows at height stride 1. Max at width strides 1-2, dilated max at width stride 4 and double max stay
-    /// channels first: separable row maxima or the row blocks beat the transposes there.
+    /// on 57 x 57 planes (bench/notes.md).
+    /// <list type="bullet">
+    /// <item>Float averages on 2-d planes: at width stride 3, whose output rows fill their vectors worst, from 3 taps;
+    /// windows of two columns or more at width stride 4 from 4, and of two rows and columns or more at width stride 2 and
+    /// height stride 1-2 from 6; otherwise from 9 at width strides 2 and up (1-d planes too); at width stride 1 from 14
+    /// at height stride 1-2 (16 on 1-d planes), from 20 otherwise.</item>
+    /// <item>Double averages at width strides 3-4 from 10 taps, at width stride 2 and height stride 1-2 from 9,
+    /// otherwise from 18.</item>
+    /// <item>Float max at width stride 3: from 9 taps at height stride 2 or more, 6-18 taps in windows of up to 4 rows
+    /// at height stride 1, dilated from 5 taps in windows of up to 3 rows. At width stride 4, undilated: from 7 taps at
+    /// height stride 3 or more, from 5 in windows of up to 5 rows and 2 columns or more at height stride 2, and in
+    /// windows of 1-2 rows at height stride 1.</item>
+    /// </list>
+    /// Max at width strides 1-2, dilated max at width stride 4 and double max stay channels first: separable row maxima
+    /// or the row blocks beat the transposes there.
     /// </summary>
     private static bool SavesMoreThanTransposes(in PoolPlan plan)
     {
@@ -89,7 +95,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         bool columns = width.Kernel >= 2; // windows one column wide keep the channels-first paths' single phase
         return width.Stride switch
         {
-            1 => taps >= 20 || (height.Stride == 1 && taps >= 16),
+            1 => taps >= (planar && height.Stride <= 2 ? 14 : height.Stride == 1 ? 16 : 20),
             3 => taps >= (planar ? 3 : 9),
             2 when planar && columns && height.Kernel >= 2 && height.Stride <= 2 => taps >= 6,
             4 when planar && columns => taps >= 4,

@@ -66,6 +66,7 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         else if (isDouble && sw >= 3) (kh, kw) = (Math.Max(kh, 2), Math.Max(kw, 5)); // 10 taps at width strides 3-4
         else if (isDouble && sw == 2 && sh <= 2) (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 3)); // 9 taps
         else if (isDouble) (kh, kw) = (Math.Max(kh, 3), Math.Max(kw, 6)); // 18 taps otherwise
+        else if (sw == 1 && sh <= 2) (kh, kw) = (Math.Max(kh, 2), Math.Max(kw, 7)); // 14 taps at height stride 1-2
         else if (sw == 1) (kh, kw) = (Math.Max(kh, 4), Math.Max(kw, 5)); // 20 taps
         else if (sw == 3) kw = Math.Max(kw, 4 - kh); // 3 taps
         else if (sw == 4 || (sw == 2 && sh <= 2))
