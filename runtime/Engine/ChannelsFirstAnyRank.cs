@@ -305,7 +305,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
 
         /// <summary>
         /// For a 2-d plane whose height windows skip input rows (a kernel shorter than the stride, or dilation), which
-        /// rows some window reads: the split copies only those. Empty when every row is read.
+        /// rows some window reads: the copies and max's horizontal pass take only those. Empty when every row is read.
         /// </summary>
         private static bool[] FindRowsRead(in PoolPlan plan, int rows)
         {
