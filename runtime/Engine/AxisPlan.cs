@@ -35,6 +35,9 @@ internal readonly struct AxisPlan
     /// </summary>
     public bool IsPairs => Kernel == 2 && Stride == 2 && PadBegin == 0 && Dilation == 1 && Output == Length / 2;
 
+    /// <summary>Whether every tap of every window lies inside the input: no begin padding, and no window reaching past the end.</summary>
+    public bool IsUnpadded => PadBegin == 0 && PaddedLength == Length;
+
     /// <summary>(k - 1) * d + 1, up to 2^62.</summary>
     public long EffectiveKernel => (long)(Kernel - 1) * Dilation + 1;
 

@@ -210,9 +210,8 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             _stride = width.Stride;
             _padBegin = width.PadBegin;
             _length = width.Length;
-            bool unpadded = width.PadBegin == 0 && width.PaddedLength == width.Length;
-            ReadsInputDirectly = unpadded && width.Stride == 1;
-            _planeDeinterleaves = unpadded && width.Stride == 2 && width.Length % 2 == 0;
+            ReadsInputDirectly = width.IsUnpadded && width.Stride == 1;
+            _planeDeinterleaves = width.IsUnpadded && width.Stride == 2 && width.Length % 2 == 0;
             // At most about three input rows: windows longer than the input go to ClampedWindows instead.
             PhaseLength = (int)((width.PaddedLength + width.Stride - 1) / width.Stride);
             RowStride = PhaseLength;

@@ -62,7 +62,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         return height.Stride switch
         {
             1 => height.Kernel >= 2 && (isFloat ? taps > 9 || width.Length < 128 : width.Stride == 1 && taps >= 10),
-            2 when width.Stride == 1 => width.PadBegin == 0 && width.PaddedLength == width.Length
+            2 when width.Stride == 1 => width.IsUnpadded
                 ? isFloat || width.Kernel >= 3 || height.Kernel >= 5
                 : isFloat && taps >= 15,
             2 => isFloat ? taps >= 20 || width.Kernel >= 7 : width.Kernel >= 7 || (height.Kernel == 1 && width.Kernel >= 4),

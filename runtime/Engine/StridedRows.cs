@@ -84,7 +84,7 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
             public static unsafe Vector512<T> EveryNth(T* cells, int stride, Vector512<T> low, Vector512<T> high, Vector512<T> fromLow) =>
-                Permute(Vector512.Load(cells), low, Vector512.Load(cells + Count)); // every lane's cell lies in these two vectors
+                Lanes512<T>.Even(Vector512.Load(cells), Vector512.Load(cells + Count)); // every lane's cell lies in these two vectors
         }
 
         private readonly struct FromFourVectors : IPhasePick
