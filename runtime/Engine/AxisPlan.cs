@@ -38,6 +38,20 @@ internal readonly struct AxisPlan
     /// <summary>Whether every tap of every window lies inside the input: no begin padding, and no window reaching past the end.</summary>
     public bool IsUnpadded => PadBegin == 0 && PaddedLength == Length;
 
+    /// <summary>Whether some input positions lie in no window: a kernel shorter than the stride, or dilation.</summary>
+    public bool SkipsPositions => Kernel < Stride || Dilation > 1;
+
+    /// <summary>Whether some window has a tap at input position <paramref name="position"/>.</summary>
+    public bool IsRead(int position)
+    {
+        for (int t = 0; t < Kernel; t++)
+        {
+            long shifted = position + (long)PadBegin - (long)t * Dilation; // o * stride for the window whose tap t is here
+            if (shifted >= 0 && shifted % Stride == 0 && shifted / Stride < Output) return true;
+        }
+        return false;
+    }
+
     /// <summary>(k - 1) * d + 1, up to 2^62.</summary>
     public long EffectiveKernel => (long)(Kernel - 1) * Dilation + 1;
 

@@ -309,15 +309,9 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         private static bool[] FindRowsRead(in PoolPlan plan, int rows)
         {
             AxisPlan height = plan.Height;
-            if (!plan.IsPlanar || (height.Kernel >= height.Stride && height.Dilation == 1)) return [];
+            if (!plan.IsPlanar || !height.SkipsPositions) return [];
             bool[] read = ScratchArrays<bool>.Rent(rows);
-            Array.Clear(read, 0, rows);
-            for (int oh = 0; oh < height.Output; oh++)
-                for (int kh = 0; kh < height.Kernel; kh++)
-                {
-                    long row = height.WindowStart(oh) + (long)kh * height.Dilation;
-                    if (row >= 0 && row < rows) read[row] = true;
-                }
+            for (int row = 0; row < rows; row++) read[row] = height.IsRead(row);
             return read;
         }
 

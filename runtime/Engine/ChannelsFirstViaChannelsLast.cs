@@ -19,7 +19,11 @@ namespace KernelGen.Engine;
 /// </remarks>
 internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>The cells of a 256-bit transpose block: the least an output plane holds here.</summary>
     private static int Block => Vector256<T>.Count;
+
+    /// <summary>The cells of a 512-bit transpose block: the least an input plane holds here.</summary>
+    private static int WideBlock => Vector512<T>.Count;
 
     /// <summary>Planes pooled together: two channel vectors, so the channels-last routes run eight chains at a time.</summary>
     public static int GroupSize => 2 * Vector512<T>.Count;
@@ -34,13 +38,14 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     public static int MaxPlaneCells => MaxGroupBytes / (GroupSize * Unsafe.SizeOf<T>());
 
     /// <summary>
-    /// Whether the route takes the call: AVX-512, a 1-d or 2-d plane of at least a transpose block of input and output
-    /// cells (8 floats, 4 doubles) and at most <see cref="MaxPlaneCells"/>, a group's worth of planes, and a configuration
+    /// Whether the route takes the call: AVX-512, a 1-d or 2-d plane of at least a 512-bit transpose block of input cells
+    /// (16 floats, 8 doubles) and a 256-bit one of output cells (8, 4), at most <see cref="MaxPlaneCells"/> input cells,
+    /// a group's worth of planes, and a configuration
     /// where the two transposes cost less than the lanes and phase splits they save (<see cref="SavesMoreThanTransposes"/>).
     /// </summary>
     public static bool Applies(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Input.PlaneCount >= GroupSize
-        && plan.OutputPlane >= Block && plan.InputPlane >= Block && plan.InputPlane <= MaxPlaneCells
+        && plan.OutputPlane >= Block && plan.InputPlane >= WideBlock && plan.InputPlane <= MaxPlaneCells
         && SavesMoreThanTransposes(plan);
 
     /// <summary>
@@ -108,14 +113,16 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     {
         int groups = planeCount / GroupSize, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
         // The transposes read and write whole blocks through pointers: planes shorter than a block never get here.
-        if (inPlane < Block || outPlane < Block) throw new InvalidOperationException("KernelGen internal error: a plane is shorter than a transpose block.");
+        if (inPlane < WideBlock || outPlane < Block) throw new InvalidOperationException("KernelGen internal error: a plane is shorter than a transpose block.");
         if (groups > 0)
         {
             var image = new PoolShape(1, GroupSize, plan.Input.Depth, plan.Input.Height, plan.Input.Width);
             var pooled = new PoolShape(1, GroupSize, plan.Output.Depth, plan.Output.Height, plan.Output.Width);
             var groupPlan = new PoolPlan(plan.Descriptor.WithLayout(PoolLayout.ChannelsLast), image, pooled);
             var route = EngineRoutes<T>.Select(EngineWork.ChannelsLast, groupPlan);
-            int outputRows = plan.Output.Depth * plan.Output.Height;
+            int outputRows = plan.Output.Depth * plan.Output.Height, width = plan.Input.Width;
+            // Rows no window reads are not transposed: the channels-last routes read only their windows' rows.
+            ReadOnlySpan<int> rowRuns = RowsRead(plan.Height);
             // A vector more than the images need, so that both can start on a cache line: every load of the channels-last
             // routes is then whole (a rented array starts wherever the GC put it; they are pinned while in use).
             int lanes = Lanes512<T>.Count;
@@ -132,7 +139,11 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                         long plane = firstPlane + (long)g * GroupSize;
                         ReadOnlySpan<T> planes = input.Slice(checked((int)(plane * inPlane)), inPlane * GroupSize);
                         Span<T> outPlanes = output.Slice(checked((int)(plane * outPlane)), outPlane * GroupSize);
-                        fixed (T* from = planes) ToChannelsLast(from, inImage, inPlane);
+                        fixed (T* from = planes)
+                        {
+                            if (rowRuns.Length == 0) ToChannelsLast(from, inImage, inPlane, 0, inPlane);
+                            for (int i = 0; i < rowRuns.Length; i += 2) ToChannelsLast(from, inImage, inPlane, rowRuns[i] * width, rowRuns[i + 1] * width);
+                        }
                         route.Run(groupPlan, transposedIn, transposedOut, default, 0, outputRows);
                         fixed (T* to = outPlanes) ToChannelsFirst(outImage, to, outPlane);
                     }
@@ -151,31 +162,139 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     }
 
     /// <summary>
-    /// <c>to[cell * GroupSize + p] = from[p * cells + cell]</c>: <see cref="GroupSize"/> planes of <paramref name="cells"/>
-    /// cells (at least a block) into one channels-last image.
+    /// The runs of input rows some window reads, as (first, end) pairs; empty when the windows read every row.
     /// </summary>
-    private static unsafe void ToChannelsLast(T* from, T* to, int cells) => TransposeGroup(from, to, cells, toChannelsLast: true);
-
-    /// <summary><c>to[p * cells + cell] = from[cell * GroupSize + p]</c>: the inverse of <see cref="ToChannelsLast"/>.</summary>
-    private static unsafe void ToChannelsFirst(T* from, T* to, int cells) => TransposeGroup(to, from, cells, toChannelsLast: false);
+    private static int[] RowsRead(in AxisPlan height)
+    {
+        if (!height.SkipsPositions) return [];
+        var runs = new System.Collections.Generic.List<int>();
+        for (int row = 0; row < height.Length; row++)
+        {
+            if (!height.IsRead(row)) continue;
+            if (runs.Count > 0 && runs[^1] == row) runs[^1] = row + 1;
+            else { runs.Add(row); runs.Add(row + 1); }
+        }
+        return [.. runs];
+    }
 
     /// <summary>
-    /// Transposes between <paramref name="planes"/> (channels first) and <paramref name="image"/> (channels last) a block of
-    /// cells by a block of planes at a time, the last block of cells overlapping the one before.
+    /// <c>to[cell * GroupSize + p] = from[p * cells + cell]</c> for the cells <c>[first, end)</c> (and, where that range
+    /// is shorter than a transpose block, the cells next to it) of <see cref="GroupSize"/> planes of <paramref name="cells"/>
+    /// cells (at least a block) into one channels-last image.
+    /// </summary>
+    private static unsafe void ToChannelsLast(T* from, T* to, int cells, int first, int end) => TransposeGroup(from, to, cells, first, end, toChannelsLast: true);
+
+    /// <summary><c>to[p * cells + cell] = from[cell * GroupSize + p]</c>: the inverse of <see cref="ToChannelsLast"/>, for every cell.</summary>
+    private static unsafe void ToChannelsFirst(T* from, T* to, int cells) => TransposeGroup(to, from, cells, 0, cells, toChannelsLast: false);
+
+    /// <summary>
+    /// Transposes between <paramref name="planes"/> (channels first) and <paramref name="image"/> (channels last) the
+    /// cells <c>[first, end)</c>, a square block of cells and planes at a time: 512-bit blocks (16 floats, 8 doubles),
+    /// and 256-bit ones on output planes smaller than that. The last block of the range overlaps the one before
+    /// (and a range shorter than a block takes the block that ends at its end, or the plane's first).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void TransposeGroup(T* planes, T* image, int cells, bool toChannelsLast)
+    private static unsafe void TransposeGroup(T* planes, T* image, int cells, int first, int end, bool toChannelsLast)
     {
-        for (int cell = 0; ; cell += Block)
+        bool wide = cells >= WideBlock;
+        int block = wide ? WideBlock : Block;
+        for (int cell = first; ; cell += block)
         {
-            int c0 = Math.Min(cell, cells - Block);
-            for (int p = 0; p < GroupSize; p += Block)
+            int c0 = Math.Max(0, Math.Min(cell, end - block));
+            for (int p = 0; p < GroupSize; p += block)
             {
                 T* inPlanes = planes + (nint)p * cells + c0, inImage = image + (nint)c0 * GroupSize + p;
-                if (toChannelsLast) Transposer.Transpose(inPlanes, cells, inImage, GroupSize);
-                else Transposer.Transpose(inImage, GroupSize, inPlanes, cells);
+                if (wide)
+                {
+                    if (toChannelsLast) Transposer512.Transpose(inPlanes, cells, inImage, GroupSize);
+                    else Transposer512.Transpose(inImage, GroupSize, inPlanes, cells);
+                }
+                else Transposer.Transpose(inImage, GroupSize, inPlanes, cells); // input planes hold a wide block (Applies)
             }
-            if (c0 == cells - Block) break;
+            if (cell + block >= end) break;
+        }
+    }
+
+    /// <summary>
+    /// A square block of a 512-bit vector's lanes (16 floats, 8 doubles) transposed in registers: whole rows loaded,
+    /// then in-lane unpacks and 128-bit-lane shuffles.
+    /// </summary>
+    private static class Transposer512
+    {
+        /// <summary>Row r of the block (cells at <c>from + r * fromStride</c>) becomes column r (<c>to + c * toStride</c>, lane r).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe void Transpose(T* from, nint fromStride, T* to, nint toStride)
+        {
+            if (typeof(T) == typeof(float)) Transpose16((float*)from, fromStride, (float*)to, toStride);
+            else Transpose8((double*)from, fromStride, (double*)to, toStride);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void Transpose8(double* from, nint fromStride, double* to, nint toStride)
+        {
+            // Row pairs unpacked: t0 = (r0, r1) at columns 0 2 4 6, t1 = (r0, r1) at columns 1 3 5 7, ...
+            var r0 = Vector512.Load(from); var r1 = Vector512.Load(from + fromStride);
+            var r2 = Vector512.Load(from + 2 * fromStride); var r3 = Vector512.Load(from + 3 * fromStride);
+            var r4 = Vector512.Load(from + 4 * fromStride); var r5 = Vector512.Load(from + 5 * fromStride);
+            var r6 = Vector512.Load(from + 6 * fromStride); var r7 = Vector512.Load(from + 7 * fromStride);
+            Columns(Avx512F.UnpackLow(r0, r1), Avx512F.UnpackLow(r2, r3), Avx512F.UnpackLow(r4, r5), Avx512F.UnpackLow(r6, r7), to, 0, toStride);
+            Columns(Avx512F.UnpackHigh(r0, r1), Avx512F.UnpackHigh(r2, r3), Avx512F.UnpackHigh(r4, r5), Avx512F.UnpackHigh(r6, r7), to, 1, toStride);
+        }
+
+        /// <summary>
+        /// Columns j, j + 2, j + 4, j + 6 from four vectors whose 128-bit lane L holds rows (2i, 2i + 1) at column 2L + j.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void Columns(Vector512<double> t0, Vector512<double> t1, Vector512<double> t2, Vector512<double> t3, double* to, int j, nint toStride)
+        {
+            var evenTop = Avx512F.Shuffle4x128(t0, t1, 0x88); // lanes 0 and 2 of t0, then of t1: columns j, j + 4 of rows 0-3
+            var evenBottom = Avx512F.Shuffle4x128(t2, t3, 0x88); // the same of rows 4-7
+            var oddTop = Avx512F.Shuffle4x128(t0, t1, 0xDD); // lanes 1 and 3: columns j + 2, j + 6
+            var oddBottom = Avx512F.Shuffle4x128(t2, t3, 0xDD);
+            Avx512F.Shuffle4x128(evenTop, evenBottom, 0x88).Store(to + j * toStride);
+            Avx512F.Shuffle4x128(evenTop, evenBottom, 0xDD).Store(to + (j + 4) * toStride);
+            Avx512F.Shuffle4x128(oddTop, oddBottom, 0x88).Store(to + (j + 2) * toStride);
+            Avx512F.Shuffle4x128(oddTop, oddBottom, 0xDD).Store(to + (j + 6) * toStride);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void Transpose16(float* from, nint fromStride, float* to, nint toStride)
+        {
+            // Four rows at a time into 4x4 blocks: q(4i + j) holds, in 128-bit lane L, rows 4i..4i + 3 of column 4L + j.
+            var (q0, q1, q2, q3) = Quads(from, fromStride);
+            var (q4, q5, q6, q7) = Quads(from + 4 * fromStride, fromStride);
+            var (q8, q9, q10, q11) = Quads(from + 8 * fromStride, fromStride);
+            var (q12, q13, q14, q15) = Quads(from + 12 * fromStride, fromStride);
+            Columns(q0, q4, q8, q12, to, 0, toStride);
+            Columns(q1, q5, q9, q13, to, 1, toStride);
+            Columns(q2, q6, q10, q14, to, 2, toStride);
+            Columns(q3, q7, q11, q15, to, 3, toStride);
+        }
+
+        /// <summary>Rows 0-3 at <paramref name="from"/> as four vectors; vector j's 128-bit lane L holds the four rows' column 4L + j.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Quads(float* from, nint fromStride)
+        {
+            var r0 = Vector512.Load(from); var r1 = Vector512.Load(from + fromStride);
+            var r2 = Vector512.Load(from + 2 * fromStride); var r3 = Vector512.Load(from + 3 * fromStride);
+            Vector512<double> t0 = Avx512F.UnpackLow(r0, r1).AsDouble(), t1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
+            Vector512<double> t2 = Avx512F.UnpackLow(r2, r3).AsDouble(), t3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
+            return (Avx512F.UnpackLow(t0, t2).AsSingle(), Avx512F.UnpackHigh(t0, t2).AsSingle(),
+                Avx512F.UnpackLow(t1, t3).AsSingle(), Avx512F.UnpackHigh(t1, t3).AsSingle());
+        }
+
+        /// <summary>Columns j, j + 4, j + 8, j + 12 from the quads of column j of rows 0-3, 4-7, 8-11 and 12-15.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void Columns(Vector512<float> rows0, Vector512<float> rows4, Vector512<float> rows8, Vector512<float> rows12, float* to, int j, nint toStride)
+        {
+            var low = Avx512F.Shuffle4x128(rows0, rows4, 0x44); // lanes 0-1 of each: columns j, j + 4
+            var high = Avx512F.Shuffle4x128(rows0, rows4, 0xEE); // lanes 2-3: columns j + 8, j + 12
+            var low8 = Avx512F.Shuffle4x128(rows8, rows12, 0x44);
+            var high8 = Avx512F.Shuffle4x128(rows8, rows12, 0xEE);
+            Avx512F.Shuffle4x128(low, low8, 0x88).Store(to + j * toStride);
+            Avx512F.Shuffle4x128(low, low8, 0xDD).Store(to + (j + 4) * toStride);
+            Avx512F.Shuffle4x128(high, high8, 0x88).Store(to + (j + 8) * toStride);
+            Avx512F.Shuffle4x128(high, high8, 0xDD).Store(to + (j + 12) * toStride);
         }
     }
 
