@@ -65,12 +65,18 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// </list>
     /// Max at width strides 1-2, dilated max at width stride 4 and double max stay channels first: separable row maxima
     /// or the row blocks beat the transposes there.
+    /// <para>
+    /// Windows shorter than the height stride, undilated, leave rows unread, and the route does not transpose those: it
+    /// takes them at width strides 3-4 in windows of two columns or more (double: three taps or more), max windows of
+    /// one row at width stride 2 from 4 columns, and float max at width stride 1 from 6 columns.
+    /// </para>
     /// </summary>
     private static bool SavesMoreThanTransposes(in PoolPlan plan)
     {
         AxisPlan height = plan.Height, width = plan.Width;
         int taps = height.Kernel * width.Kernel;
         bool isFloat = typeof(T) == typeof(float);
+        if (height.Kernel < height.Stride && height.Dilation == 1 && width.Dilation == 1 && TakesRowSkippingWindows(plan, isFloat)) return true;
         if (plan.IsMax)
         {
             if (!isFloat) return false;
@@ -106,6 +112,17 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             4 when planar && columns => taps >= 4,
             _ => taps >= 9,
         };
+    }
+
+    /// <summary>Windows shorter than the height stride that the route takes (<see cref="SavesMoreThanTransposes"/>); the others are asked the general rules.</summary>
+    private static bool TakesRowSkippingWindows(in PoolPlan plan, bool isFloat)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        if (width.Stride >= 3) return width.Kernel >= 2 && (isFloat || height.Kernel * width.Kernel >= 3);
+        if (!plan.IsMax) return false;
+        return width.Stride == 2
+            ? height.Kernel == 1 && width.Kernel >= 4
+            : isFloat && width.Kernel >= 6;
     }
 
     /// <summary>Pools planes <c>[firstPlane, firstPlane + planeCount)</c>: whole groups here, the rest on the next route that takes the call.</summary>

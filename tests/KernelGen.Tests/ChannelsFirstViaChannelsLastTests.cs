@@ -45,9 +45,32 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         from height in Gen.Int[2, 50]
         from width in Gen.Int[3, 50]
         from planeChoice in Gen.Int[0, 4]
+        from skipsRows in Gen.Int[0, 3]
         from style in Gen.Int[0, RandomInput.Styles - 1]
         from seed in Gen.Int
-        select (Build(max && !isDouble, kh, kw, sh, sw, dilation, pads, ceil, includePad, divisor, height, width, planeChoice, isDouble, style, seed), planeChoice);
+        select (skipsRows == 0
+            ? BuildSkippingRows(max, kh, kw, sh, sw, pads, ceil, includePad, divisor, height, width, planeChoice, isDouble, style, seed)
+            : Build(max && !isDouble, kh, kw, sh, sw, dilation, pads, ceil, includePad, divisor, height, width, planeChoice, isDouble, style, seed), planeChoice);
+
+    /// <summary>
+    /// A case of windows shorter than the height stride, which leave rows the route does not transpose
+    /// (<c>ChannelsFirstViaChannelsLast.TakesRowSkippingWindows</c>).
+    /// </summary>
+    private static PoolCase BuildSkippingRows(bool max, int kh, int kw, int sh, int sw, int[] pads, bool ceil, bool includePad,
+        int divisorChoice, int height, int width, int planeChoice, bool isDouble, int style, int seed)
+    {
+        sh = 2 + sh % 3;
+        kh = 1 + kh % (sh - 1);
+        if (!max || sw >= 3 || (sw == 1 && isDouble))
+        {
+            // Width strides 3-4: two columns or more (double: three taps or more).
+            sw = 3 + sw % 2;
+            kw = Math.Max(kw, isDouble && kh == 1 ? 3 : 2);
+        }
+        else if (sw == 2) (kh, kw) = (1, Math.Max(kw, 4)); // max of one row from 4 columns at width stride 2
+        else kw = Math.Max(kw, 6); // float max from 6 columns at width stride 1
+        return Case(max, kh, kw, sh, sw, 1, 1, pads, ceil, includePad, divisorChoice, height, width, planeChoice, isDouble, style, seed);
+    }
 
     private static PoolCase Build(bool max, int kh, int kw, int sh, int sw, int dilation, int[] pads, bool ceil, bool includePad,
         int divisorChoice, int height, int width, int planeChoice, bool isDouble, int style, int seed)
@@ -80,6 +103,13 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         // ONNX dilates averages too; a dilated max case dilates one axis or both.
         int dh = dilatedMax ? 1 + (kh + pads[1]) % 2 : max ? 1 : dilation;
         int dw = dilatedMax ? (dh == 1 ? 2 : 1 + kw % 2) : max ? 1 : 1 + (kh + kw + pads[0]) % 2;
+        return Case(max, kh, kw, sh, sw, dh, dw, pads, ceil, includePad, divisorChoice, height, width, planeChoice, isDouble, style, seed);
+    }
+
+    /// <summary>The case with its padding within PyTorch's limits, a plane that holds a window, and the planes <paramref name="planeChoice"/> asks for.</summary>
+    private static PoolCase Case(bool max, int kh, int kw, int sh, int sw, int dh, int dw, int[] pads, bool ceil, bool includePad,
+        int divisorChoice, int height, int width, int planeChoice, bool isDouble, int style, int seed)
+    {
         var heightAxis = new PoolAxis(kh, sh, pads[0] % (kh / 2 + 1), pads[1] % (kh / 2 + 1), dh);
         var widthAxis = new PoolAxis(kw, sw, pads[2] % (kw / 2 + 1), pads[3] % (kw / 2 + 1), dw);
         height = Math.Max(height, (kh - 1) * dh + 1);
