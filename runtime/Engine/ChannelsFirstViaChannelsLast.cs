@@ -70,6 +70,10 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// takes them at width strides 3-4 in windows of two columns or more (double: three taps or more), max windows of
     /// one row at width stride 2 from 4 columns, and float max at width stride 1 from 6 columns.
     /// </para>
+    /// <para>
+    /// Max windows dilated down the rows at a height stride of 2 or more and width strides 3-4, two columns wide or more
+    /// and dilated along the row by at most 2 (float at width stride 4: not at all).
+    /// </para>
     /// </summary>
     private static bool SavesMoreThanTransposes(in PoolPlan plan)
     {
@@ -79,6 +83,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         if (height.Kernel < height.Stride && height.Dilation == 1 && width.Dilation == 1 && TakesRowSkippingWindows(plan, isFloat)) return true;
         if (plan.IsMax)
         {
+            if (height.Dilation > 1 && TakesRowDilatedMax(plan, isFloat)) return true;
             if (!isFloat) return false;
             if (height.Dilation != 1 || width.Dilation != 1) return width.Stride == 3 && height.Kernel <= 3 && taps >= 5;
             return width.Stride switch
@@ -123,6 +128,17 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         return width.Stride == 2
             ? height.Kernel == 1 && width.Kernel >= 4
             : isFloat && width.Kernel >= 6;
+    }
+
+    /// <summary>
+    /// Max windows dilated down the rows that the route takes (<see cref="SavesMoreThanTransposes"/>); the others are
+    /// asked the general rules.
+    /// </summary>
+    private static bool TakesRowDilatedMax(in PoolPlan plan, bool isFloat)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        if (height.Stride < 2 || width.Stride < 3 || width.Kernel < 2 || width.Dilation > 2) return false;
+        return !isFloat || width.Stride == 3 || width.Dilation == 1;
     }
 
     /// <summary>Pools planes <c>[firstPlane, firstPlane + planeCount)</c>: whole groups here, the rest on the next route that takes the call.</summary>

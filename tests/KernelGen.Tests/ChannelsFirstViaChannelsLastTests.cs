@@ -48,8 +48,8 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         from skipsRows in Gen.Int[0, 3]
         from style in Gen.Int[0, RandomInput.Styles - 1]
         from seed in Gen.Int
-        select (skipsRows == 0
-            ? BuildSkippingRows(max, kh, kw, sh, sw, pads, ceil, includePad, divisor, height, width, planeChoice, isDouble, style, seed)
+        select (skipsRows == 0 ? BuildSkippingRows(max, kh, kw, sh, sw, pads, ceil, includePad, divisor, height, width, planeChoice, isDouble, style, seed)
+            : skipsRows == 1 ? BuildRowDilatedMax(kh, kw, sh, sw, dilation, pads, ceil, height, width, planeChoice, isDouble, style, seed)
             : Build(max && !isDouble, kh, kw, sh, sw, dilation, pads, ceil, includePad, divisor, height, width, planeChoice, isDouble, style, seed), planeChoice);
 
     /// <summary>
@@ -70,6 +70,19 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         else if (sw == 2) (kh, kw) = (1, Math.Max(kw, 4)); // max of one row from 4 columns at width stride 2
         else kw = Math.Max(kw, 6); // float max from 6 columns at width stride 1
         return Case(max, kh, kw, sh, sw, 1, 1, pads, ceil, includePad, divisorChoice, height, width, planeChoice, isDouble, style, seed);
+    }
+
+    /// <summary>
+    /// A max case dilated down the rows at width strides 3-4 and height strides 2-4
+    /// (<c>ChannelsFirstViaChannelsLast.TakesRowDilatedMax</c>).
+    /// </summary>
+    private static PoolCase BuildRowDilatedMax(int kh, int kw, int sh, int sw, int dilation, int[] pads, bool ceil,
+        int height, int width, int planeChoice, bool isDouble, int style, int seed)
+    {
+        sh = 2 + sh % 3;
+        sw = 3 + sw % 2;
+        int dh = 1 + dilation, dw = !isDouble && sw == 4 ? 1 : 1 + (kh + kw) % 2;
+        return Case(true, Math.Max(kh, 2), Math.Max(kw, 2), sh, sw, dh, dw, pads, ceil, false, 0, height, width, planeChoice, isDouble, style, seed);
     }
 
     private static PoolCase Build(bool max, int kh, int kw, int sh, int sw, int dilation, int[] pads, bool ceil, bool includePad,
