@@ -155,7 +155,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             var route = EngineRoutes<T>.Select(EngineWork.ChannelsLast, groupPlan);
             int outputRows = plan.Output.Depth * plan.Output.Height, width = plan.Input.Width;
             // Rows no window reads are not transposed: the channels-last routes read only their windows' rows.
-            ReadOnlySpan<int> rowRuns = RowsRead(plan.Height);
+            int[] rowRuns = ScratchArrays<int>.Rent(plan.Input.Height + 1);
+            int runBounds = RowsRead(plan.Height, rowRuns);
             // A vector more than the images need, so that both can start on a cache line: every load of the channels-last
             // routes is then whole (a rented array starts wherever the GC put it; they are pinned while in use).
             int lanes = Lanes512<T>.Count;
@@ -173,10 +174,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                         ReadOnlySpan<T> planes = input.Slice(checked((int)(plane * inPlane)), inPlane * GroupSize);
                         Span<T> outPlanes = output.Slice(checked((int)(plane * outPlane)), outPlane * GroupSize);
                         fixed (T* from = planes)
-                        {
-                            if (rowRuns.Length == 0) ToChannelsLast(from, inImage, inPlane, 0, inPlane);
-                            for (int i = 0; i < rowRuns.Length; i += 2) ToChannelsLast(from, inImage, inPlane, rowRuns[i] * width, rowRuns[i + 1] * width);
-                        }
+                            for (int i = 0; i < runBounds; i += 2) ToChannelsLast(from, inImage, inPlane, rowRuns[i] * width, rowRuns[i + 1] * width);
                         route.Run(groupPlan, transposedIn, transposedOut, default, 0, outputRows);
                         fixed (T* to = outPlanes) ToChannelsFirst(outImage, to, outPlane);
                     }
@@ -186,6 +184,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             {
                 ScratchArrays<T>.Return(inScratch);
                 ScratchArrays<T>.Return(outScratch);
+                ScratchArrays<int>.Return(rowRuns);
             }
         }
         int done = groups * GroupSize;
@@ -195,19 +194,25 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     }
 
     /// <summary>
-    /// The runs of input rows some window reads, as (first, end) pairs; empty when the windows read every row.
+    /// Writes the runs of input rows some window reads to <paramref name="runs"/> as (first, end) pairs (one run of every
+    /// row when the windows leave none out) and returns how many values it wrote. <paramref name="runs"/> holds at least
+    /// one more value than there are rows.
     /// </summary>
-    private static int[] RowsRead(in AxisPlan height)
+    private static int RowsRead(in AxisPlan height, int[] runs)
     {
-        if (!height.SkipsPositions) return [];
-        var runs = new System.Collections.Generic.List<int>();
+        if (!height.SkipsPositions)
+        {
+            (runs[0], runs[1]) = (0, height.Length);
+            return 2;
+        }
+        int count = 0;
         for (int row = 0; row < height.Length; row++)
         {
             if (!height.IsRead(row)) continue;
-            if (runs.Count > 0 && runs[^1] == row) runs[^1] = row + 1;
-            else { runs.Add(row); runs.Add(row + 1); }
+            if (count > 0 && runs[count - 1] == row) runs[count - 1] = row + 1;
+            else { runs[count++] = row; runs[count++] = row + 1; }
         }
-        return [.. runs];
+        return count;
     }
 
     /// <summary>
@@ -242,7 +247,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                     if (toChannelsLast) Transposer512.Transpose(inPlanes, cells, inImage, GroupSize);
                     else Transposer512.Transpose(inImage, GroupSize, inPlanes, cells);
                 }
-                else Transposer.Transpose(inImage, GroupSize, inPlanes, cells); // input planes hold a wide block (Applies)
+                else Transposer256.Transpose(inImage, GroupSize, inPlanes, cells); // input planes hold a wide block (Applies)
             }
             if (cell + block >= end) break;
         }
@@ -332,14 +337,12 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     }
 
     /// <summary>
-    /// A square block of a 256-bit vector's lanes (8 floats, 4 doubles) transposed in registers: each row's halves
-    /// loaded into the halves of two vectors, then only in-lane unpacks and shuffles, no lane-crossing ones (the measured
-    /// alternatives are in bench/notes.md).
+    /// A square block of a 256-bit vector's lanes (8 floats, 4 doubles) transposed in registers, for output planes
+    /// smaller than a 512-bit block: each row's halves loaded into the halves of two vectors, then only in-lane unpacks
+    /// and shuffles, no lane-crossing ones.
     /// </summary>
-    private static class Transposer
+    private static class Transposer256
     {
-        public static int Size => Vector256<T>.Count;
-
         /// <summary>Row r of the block (cells at <c>from + r * fromStride</c>) becomes column r (<c>to + c * toStride</c>, lane r).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe void Transpose(T* from, nint fromStride, T* to, nint toStride)
