@@ -62,6 +62,73 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
         return steps * ChannelsLastSliding.CellsPerStep;
     }
 
+    /// <summary>
+    /// Averages a run of <paramref name="cells"/> interior cells of two output rows at once, A and B, whose windows
+    /// share rows and whose cells all divide by <paramref name="divisor"/>: <paramref name="unionOffsets"/> lists A's
+    /// window rows and then B's last <paramref name="shift"/> (B's rows are the union's from <paramref name="shift"/> on),
+    /// so each shared row is loaded once for both. Returns how many cells of each row it did (a multiple of four); the
+    /// caller does the rest.
+    /// </summary>
+    public static unsafe int RunRowPair(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> unionOffsets, int shift, int cells,
+        T divisor, Span<T> outputA, Span<T> outputB)
+    {
+        AxisPlan width = plan.Width;
+        int channels = plan.Input.Channels, lanes = Vector512<T>.Count;
+        int steps = ChannelsLastSliding.Steps(image.Length, unionOffsets, cells, (int)width.EffectiveKernel, width.Stride, channels, Math.Min(outputA.Length, outputB.Length));
+        if (steps == 0 || shift <= 0 || shift >= unionOffsets.Length - shift) return 0;
+        var step = new Step(unionOffsets.Length - shift, width.Kernel, (nint)width.Dilation * channels, (nint)width.Stride * channels, channels);
+        var divisors = Vector512.Create(divisor);
+        fixed (T* source = image, targetA = outputA, targetB = outputB)
+        fixed (int* rows = unionOffsets)
+        {
+            for (int s = 0; s < steps; s++)
+            {
+                T* at = source + s * ChannelsLastSliding.CellsPerStep * step.CellStride;
+                nint to = (nint)s * ChannelsLastSliding.CellsPerStep * channels;
+                for (int j = 0; ; j += lanes)
+                {
+                    if (j > channels - lanes) j = channels - lanes;
+                    PoolRowPair(step, shift, at + j, rows, divisors, targetA + to + j, targetB + to + j);
+                    if (j == channels - lanes) break;
+                }
+            }
+        }
+        return steps * ChannelsLastSliding.CellsPerStep;
+    }
+
+    /// <summary>
+    /// One channel vector of four cells in each of rows A and B: the union's rows before <paramref name="shift"/> add to
+    /// A only, the rows both windows hold to both, and the last <paramref name="shift"/> to B only, each chain in window
+    /// order from +0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PoolRowPair(in Step step, int shift, T* at, int* rows, Vector512<T> divisors, T* toA, T* toB)
+    {
+        nint c1 = step.CellStride, c2 = 2 * c1, c3 = 3 * c1;
+        Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        int windowRows = step.RowCount, u = 0;
+        for (; u < shift; u++)
+            for (T* p = at + rows[u], end = p + step.Kernel * step.TapStride; p < end; p += step.TapStride)
+            {
+                a0 += Vector512.Load(p); a1 += Vector512.Load(p + c1); a2 += Vector512.Load(p + c2); a3 += Vector512.Load(p + c3);
+            }
+        for (; u < windowRows; u++)
+            for (T* p = at + rows[u], end = p + step.Kernel * step.TapStride; p < end; p += step.TapStride)
+            {
+                Vector512<T> v0 = Vector512.Load(p), v1 = Vector512.Load(p + c1), v2 = Vector512.Load(p + c2), v3 = Vector512.Load(p + c3);
+                a0 += v0; a1 += v1; a2 += v2; a3 += v3;
+                b0 += v0; b1 += v1; b2 += v2; b3 += v3;
+            }
+        for (; u < windowRows + shift; u++)
+            for (T* p = at + rows[u], end = p + step.Kernel * step.TapStride; p < end; p += step.TapStride)
+            {
+                b0 += Vector512.Load(p); b1 += Vector512.Load(p + c1); b2 += Vector512.Load(p + c2); b3 += Vector512.Load(p + c3);
+            }
+        nint channels = step.Channels;
+        (a0 / divisors).Store(toA); (a1 / divisors).Store(toA + channels); (a2 / divisors).Store(toA + 2 * channels); (a3 / divisors).Store(toA + 3 * channels);
+        (b0 / divisors).Store(toB); (b1 / divisors).Store(toB + channels); (b2 / divisors).Store(toB + 2 * channels); (b3 / divisors).Store(toB + 3 * channels);
+    }
+
     /// <summary>The window's shape in the input: its rows, taps per row, and the distances between taps and between cells.</summary>
     private readonly record struct Step(int RowCount, int Kernel, nint TapStride, nint CellStride, int Channels);
 

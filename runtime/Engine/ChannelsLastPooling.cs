@@ -56,6 +56,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         int[] taps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel * width.Kernel);
         int[] interiorTaps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel * width.Kernel);
         int[] rowOffsets = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel);
+        int[] nextRowOffsets = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel), unionOffsets = ScratchArrays<int>.Rent(2 * depth.Kernel * height.Kernel);
         using var depthWindows = new AxisWindows(depth);
         using var heightWindows = new AxisWindows(height);
         using var widthWindows = new AxisWindows(width);
@@ -68,6 +69,11 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // reduction per row (channel j of cell ow takes the same taps at offsets C further for each next cell); with
         // larger strides they go cell by cell.
         bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan), blocked = ChannelsLastBlocked<T>.Applies(plan);
+        // Averages whose consecutive windows share at least half their rows take the blocked path two output rows at
+        // once, loading the shared rows once (ChannelsLastBlocked.RunRowPair).
+        bool pairsRows = blocked && !slidingSum && !plan.IsMax && width.Stride > 1 && (height.Dilation > 1 || 2 * height.Stride <= height.Kernel);
+        long pairedRow = -1; // an output row whose interior cells the row before it pooled with its own
+        int pairedCells = 0;
         var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blocked ? InteriorCells(widthWindows, width) : (0, 0);
         for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)
             if (columnFactors[ow] != columnFactors[interiorFirst]) interiorEnd = interiorFirst; // no shared divisor
@@ -88,7 +94,11 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                         interiorTaps[interiorCount++] = rowOffsets[i] + kw * width.Dilation * channels;
                 bool interiorAtOnce = interiorEnd > interiorFirst && interiorCount > 0;
                 int doneEnd = interiorEnd; // the end of the interior cells done at once
-                if (interiorAtOnce)
+                if (r == pairedRow)
+                {
+                    doneEnd = interiorFirst + pairedCells;
+                }
+                else if (interiorAtOnce)
                 {
                     ReadOnlySpan<T> from = image[checked((int)(width.WindowStart(interiorFirst) * channels))..];
                     Span<T> cells = output.Slice(checked((int)((r * width.Output + interiorFirst) * channels)), (interiorEnd - interiorFirst) * channels);
@@ -106,7 +116,19 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     {
                         T divisor = Divisor(plan, rowFactor, columnFactors[interiorFirst]);
                         int slid = slidingSum ? ChannelsLastSlidingSum<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, divisor, cells) : 0;
-                        if (blocked) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, divisor, cells);
+                        // The next output row, if its window rows are these shifted and it divides by the same factor.
+                        int shift = pairsRows && r + 1 < firstRow + rowCount && oh + 1 < height.Output
+                            && plan.RowDivisorFactor(od, oh + 1) == rowFactor
+                            ? SharedRows(plan, depthWindows, heightWindows, od, oh, rowOffsets, windowRows, nextRowOffsets, unionOffsets)
+                            : 0;
+                        if (shift > 0)
+                        {
+                            Span<T> nextCells = output.Slice(checked((int)(((r + 1) * width.Output + interiorFirst) * channels)), (interiorEnd - interiorFirst) * channels);
+                            slid = ChannelsLastBlocked<T>.RunRowPair(plan, from, unionOffsets.AsSpan(0, windowRows + shift), shift, interiorEnd - interiorFirst,
+                                divisor, cells, nextCells);
+                            (pairedRow, pairedCells) = (r + 1, slid);
+                        }
+                        else if (blocked) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, divisor, cells);
                         if (width.Stride == 1)
                         {
                             cells = cells[(slid * channels)..];
@@ -172,6 +194,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
             ScratchArrays<int>.Return(taps);
             ScratchArrays<int>.Return(interiorTaps);
             ScratchArrays<int>.Return(rowOffsets);
+            ScratchArrays<int>.Return(nextRowOffsets);
+            ScratchArrays<int>.Return(unionOffsets);
             ScratchArrays<long>.Return(columnFactors);
         }
     }
@@ -308,6 +332,25 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
             for (int kh = hFirst; kh < hEnd; kh++)
                 rowOffsets[count++] = (int)(((dStart + (long)kd * depth.Dilation) * height.Length + hStart + (long)kh * height.Dilation) * plan.Width.Length * plan.Input.Channels);
         return count;
+    }
+
+    /// <summary>
+    /// Whether output row (od, oh + 1)'s window rows are row (od, oh)'s from some index on plus as many more: if so,
+    /// writes the union (the first row's, then the second's last ones) to <paramref name="union"/> and returns how many
+    /// rows the second adds; 0 otherwise.
+    /// </summary>
+    private static int SharedRows(in PoolPlan plan, in AxisWindows depthWindows, in AxisWindows heightWindows, int od, int oh,
+        int[] rows, int count, int[] nextRows, int[] union)
+    {
+        if (WindowRows(plan, depthWindows, heightWindows, od, oh + 1, nextRows) != count || count < 2) return 0;
+        int shift = 1;
+        while (shift < count && rows[shift] != nextRows[0]) shift++;
+        if (shift >= count || 2 * shift > count) return 0;
+        for (int i = 0; i + shift < count; i++)
+            if (nextRows[i] != rows[i + shift]) return 0;
+        Array.Copy(rows, union, count);
+        Array.Copy(nextRows, count - shift, union, count, shift);
+        return shift;
     }
 
     /// <summary><see cref="PoolPlan.Divisor(long, int)"/> with the column's factor looked up rather than recomputed.</summary>

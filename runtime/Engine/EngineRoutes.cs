@@ -115,7 +115,7 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
         new(EngineRoute.ChannelsLastSlidingSum, ChannelsLastSlidingSum<T>.Applies, ChannelsLastPooling<T>.RunWindows,
             "AVX-512 average, at least a vector of channels, stride 1, 2 to 5 wide: four cells share their loads."),
         new(EngineRoute.ChannelsLastBlocked, ChannelsLastBlocked<T>.Applies, ChannelsLastPooling<T>.RunWindows,
-            "AVX-512, at least a vector of channels, any other stride, width or dilation (max at stride 1 keeps the flat reduction of ChannelsLastWindows): interior cells four at a time, two channel vectors each, so eight independent chains hide each operation's latency (each lane still reduces in window order, PyTorch's for sums)."),
+            "AVX-512, at least a vector of channels, any other stride, width or dilation (max at stride 1 keeps the flat reduction of ChannelsLastWindows): interior cells four at a time, two channel vectors each, so eight independent chains hide each operation's latency (each lane still reduces in window order, PyTorch's for sums); averages whose consecutive windows share at least half their rows go two output rows at once, loading the shared rows once."),
         new(EngineRoute.ChannelsLastWindows, Always, ChannelsLastPooling<T>.RunWindows,
             "Everything else: each cell's window offsets listed once, reduced for every channel block in registers."),
     ];
