@@ -71,7 +71,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan), blocked = ChannelsLastBlocked<T>.Applies(plan);
         // Averages whose consecutive windows share at least half their rows take the blocked path two output rows at
         // once, loading the shared rows once (ChannelsLastBlocked.RunRowPair).
-        bool pairsRows = blocked && !slidingSum && !plan.IsMax && width.Stride > 1 && (height.Dilation > 1 || 2 * height.Stride <= height.Kernel);
+        bool pairsRows = blocked && !plan.IsMax && width.Stride > 1 && (height.Dilation > 1 || 2 * height.Stride <= height.Kernel);
         long pairedRow = -1; // an output row whose interior cells the row before it pooled with its own
         int pairedCells = 0;
         var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blocked ? InteriorCells(widthWindows, width) : (0, 0);
@@ -116,18 +116,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     {
                         T divisor = Divisor(plan, rowFactor, columnFactors[interiorFirst]);
                         int slid = slidingSum ? ChannelsLastSlidingSum<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, divisor, cells) : 0;
-                        // The next output row, if its window rows are these shifted and it divides by the same factor.
-                        int shift = pairsRows && r + 1 < firstRow + rowCount && oh + 1 < height.Output
-                            && plan.RowDivisorFactor(od, oh + 1) == rowFactor
-                            ? SharedRows(plan, depthWindows, heightWindows, od, oh, rowOffsets, windowRows, nextRowOffsets, unionOffsets)
-                            : 0;
-                        if (shift > 0)
-                        {
-                            Span<T> nextCells = output.Slice(checked((int)(((r + 1) * width.Output + interiorFirst) * channels)), (interiorEnd - interiorFirst) * channels);
-                            slid = ChannelsLastBlocked<T>.RunRowPair(plan, from, unionOffsets.AsSpan(0, windowRows + shift), shift, interiorEnd - interiorFirst,
-                                divisor, cells, nextCells);
-                            (pairedRow, pairedCells) = (r + 1, slid);
-                        }
+                        int shift = slid == 0 ? PairedRowShift(plan, pairsRows, r, firstRow + rowCount, rowFactor, depthWindows, heightWindows, od, oh, rowOffsets, windowRows, nextRowOffsets, unionOffsets) : 0;
+                        if (shift > 0) (pairedRow, pairedCells, slid) = RunRowPair(plan, from, output, r, interiorFirst, interiorEnd, unionOffsets, windowRows, shift, divisor, cells);
                         else if (blocked) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, divisor, cells);
                         if (width.Stride == 1)
                         {
@@ -332,6 +322,26 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
             for (int kh = hFirst; kh < hEnd; kh++)
                 rowOffsets[count++] = (int)(((dStart + (long)kd * depth.Dilation) * height.Length + hStart + (long)kh * height.Dilation) * plan.Width.Length * plan.Input.Channels);
         return count;
+    }
+
+    /// <summary>
+    /// How many window rows output row r + 1 adds to row r's when the two can be pooled together (0 if not): both in the
+    /// call's range and the same image, the same divisor factor, and r + 1's window rows r's shifted.
+    /// </summary>
+    private static int PairedRowShift(in PoolPlan plan, bool pairsRows, long r, long end, long rowFactor, in AxisWindows depthWindows,
+        in AxisWindows heightWindows, int od, int oh, int[] rows, int count, int[] nextRows, int[] union) =>
+        pairsRows && r + 1 < end && oh + 1 < plan.Height.Output && plan.RowDivisorFactor(od, oh + 1) == rowFactor
+            ? SharedRows(plan, depthWindows, heightWindows, od, oh, rows, count, nextRows, union)
+            : 0;
+
+    /// <summary>Averages the interior cells of output rows r and r + 1 together; returns the row the next call skips, and how many cells of each were done.</summary>
+    private static (long PairedRow, int PairedCells, int Done) RunRowPair(in PoolPlan plan, ReadOnlySpan<T> from, Span<T> output, long r,
+        int interiorFirst, int interiorEnd, int[] union, int count, int shift, T divisor, Span<T> cells)
+    {
+        int channels = plan.Input.Channels, width = plan.Width.Output;
+        Span<T> nextCells = output.Slice(checked((int)(((r + 1) * width + interiorFirst) * channels)), (interiorEnd - interiorFirst) * channels);
+        int done = ChannelsLastBlocked<T>.RunRowPair(plan, from, union.AsSpan(0, count + shift), shift, interiorEnd - interiorFirst, divisor, cells, nextCells);
+        return (r + 1, done, done);
     }
 
     /// <summary>
