@@ -117,7 +117,11 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                         T divisor = Divisor(plan, rowFactor, columnFactors[interiorFirst]);
                         int slid = slidingSum ? ChannelsLastSlidingSum<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, divisor, cells) : 0;
                         int shift = slid == 0 ? PairedRowShift(plan, pairsRows, r, firstRow + rowCount, rowFactor, depthWindows, heightWindows, od, oh, rowOffsets, windowRows, nextRowOffsets, unionOffsets) : 0;
-                        if (shift > 0) (pairedRow, pairedCells, slid) = RunRowPair(plan, from, output, r, interiorFirst, interiorEnd, unionOffsets, windowRows, shift, divisor, cells);
+                        if (shift > 0)
+                        {
+                            slid = RunRowPair(plan, from, output, r, interiorFirst, interiorEnd, unionOffsets, windowRows, shift, divisor, cells);
+                            (pairedRow, pairedCells) = (r + 1, slid);
+                        }
                         else if (blocked) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, divisor, cells);
                         if (width.Stride == 1)
                         {
@@ -334,14 +338,13 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
             ? SharedRows(plan, depthWindows, heightWindows, od, oh, rows, count, nextRows, union)
             : 0;
 
-    /// <summary>Averages the interior cells of output rows r and r + 1 together; returns the row the next call skips, and how many cells of each were done.</summary>
-    private static (long PairedRow, int PairedCells, int Done) RunRowPair(in PoolPlan plan, ReadOnlySpan<T> from, Span<T> output, long r,
+    /// <summary>Averages the interior cells of output rows r and r + 1 together; returns how many cells of each it did.</summary>
+    private static int RunRowPair(in PoolPlan plan, ReadOnlySpan<T> from, Span<T> output, long r,
         int interiorFirst, int interiorEnd, int[] union, int count, int shift, T divisor, Span<T> cells)
     {
         int channels = plan.Input.Channels, width = plan.Width.Output;
         Span<T> nextCells = output.Slice(checked((int)(((r + 1) * width + interiorFirst) * channels)), (interiorEnd - interiorFirst) * channels);
-        int done = ChannelsLastBlocked<T>.RunRowPair(plan, from, union.AsSpan(0, count + shift), shift, interiorEnd - interiorFirst, divisor, cells, nextCells);
-        return (r + 1, done, done);
+        return ChannelsLastBlocked<T>.RunRowPair(plan, from, union.AsSpan(0, count + shift), shift, interiorEnd - interiorFirst, divisor, cells, nextCells);
     }
 
     /// <summary>
