@@ -40,8 +40,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// <summary>
     /// Whether the route takes the call: AVX-512, a 1-d or 2-d plane of at least a 512-bit transpose block of input cells
     /// (16 floats, 8 doubles) and a 256-bit one of output cells (8, 4), at most <see cref="MaxPlaneCells"/> input cells,
-    /// a group's worth of planes, and a configuration
-    /// where the two transposes cost less than the lanes and phase splits they save (<see cref="SavesMoreThanTransposes"/>).
+    /// a group's worth of planes, and a configuration where the two transposes cost less than the lanes and phase splits
+    /// they save (<see cref="SavesMoreThanTransposes"/>).
     /// </summary>
     public static bool Applies(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Input.PlaneCount >= GroupSize
@@ -80,10 +80,10 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         AxisPlan height = plan.Height, width = plan.Width;
         int taps = height.Kernel * width.Kernel;
         bool isFloat = typeof(T) == typeof(float);
-        if (height.Kernel < height.Stride && height.Dilation == 1 && width.Dilation == 1 && TakesRowSkippingWindows(plan, isFloat)) return true;
+        if (TakesRowSkippingWindows(plan, isFloat)) return true;
         if (plan.IsMax)
         {
-            if (height.Dilation > 1 && TakesRowDilatedMax(plan, isFloat)) return true;
+            if (TakesRowDilatedMax(plan, isFloat)) return true;
             if (!isFloat) return false;
             if (height.Dilation != 1 || width.Dilation != 1) return width.Stride == 3 && height.Kernel <= 3 && taps >= 5;
             return width.Stride switch
@@ -119,10 +119,14 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         };
     }
 
-    /// <summary>Windows shorter than the height stride that the route takes (<see cref="SavesMoreThanTransposes"/>); the others are asked the general rules.</summary>
+    /// <summary>
+    /// Whether the route takes windows shorter than the height stride, undilated (<see cref="SavesMoreThanTransposes"/>);
+    /// those it does not are asked the general rules.
+    /// </summary>
     private static bool TakesRowSkippingWindows(in PoolPlan plan, bool isFloat)
     {
         AxisPlan height = plan.Height, width = plan.Width;
+        if (height.Kernel >= height.Stride || height.Dilation > 1 || width.Dilation > 1) return false;
         if (width.Stride >= 3) return width.Kernel >= 2 && (isFloat || height.Kernel * width.Kernel >= 3);
         if (!plan.IsMax) return false;
         return width.Stride == 2
@@ -131,13 +135,13 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     }
 
     /// <summary>
-    /// Max windows dilated down the rows that the route takes (<see cref="SavesMoreThanTransposes"/>); the others are
-    /// asked the general rules.
+    /// Whether the route takes max windows dilated down the rows (<see cref="SavesMoreThanTransposes"/>); those it does
+    /// not are asked the general rules.
     /// </summary>
     private static bool TakesRowDilatedMax(in PoolPlan plan, bool isFloat)
     {
         AxisPlan height = plan.Height, width = plan.Width;
-        if (height.Stride < 2 || width.Stride < 3 || width.Kernel < 2 || width.Dilation > 2) return false;
+        if (height.Dilation == 1 || height.Stride < 2 || width.Stride < 3 || width.Kernel < 2 || width.Dilation > 2) return false;
         return !isFloat || width.Stride == 3 || width.Dilation == 1;
     }
 

@@ -56,7 +56,6 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         int[] taps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel * width.Kernel);
         int[] interiorTaps = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel * width.Kernel);
         int[] rowOffsets = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel);
-        int[] nextRowOffsets = ScratchArrays<int>.Rent(depth.Kernel * height.Kernel), unionOffsets = ScratchArrays<int>.Rent(2 * depth.Kernel * height.Kernel);
         using var depthWindows = new AxisWindows(depth);
         using var heightWindows = new AxisWindows(height);
         using var widthWindows = new AxisWindows(width);
@@ -72,6 +71,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // Averages whose consecutive windows share at least half their rows take the blocked path two output rows at
         // once, loading the shared rows once (ChannelsLastBlocked.RunRowPair).
         bool pairsRows = blocked && !plan.IsMax && width.Stride > 1 && (height.Dilation > 1 || 2 * height.Stride <= height.Kernel);
+        int[] nextRowOffsets = pairsRows ? ScratchArrays<int>.Rent(depth.Kernel * height.Kernel) : [];
+        int[] unionOffsets = pairsRows ? ScratchArrays<int>.Rent(2 * depth.Kernel * height.Kernel) : [];
         long pairedRow = -1; // an output row whose interior cells the row before it pooled with its own
         int pairedCells = 0;
         var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blocked ? InteriorCells(widthWindows, width) : (0, 0);
@@ -188,8 +189,11 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
             ScratchArrays<int>.Return(taps);
             ScratchArrays<int>.Return(interiorTaps);
             ScratchArrays<int>.Return(rowOffsets);
-            ScratchArrays<int>.Return(nextRowOffsets);
-            ScratchArrays<int>.Return(unionOffsets);
+            if (pairsRows)
+            {
+                ScratchArrays<int>.Return(nextRowOffsets);
+                ScratchArrays<int>.Return(unionOffsets);
+            }
             ScratchArrays<long>.Return(columnFactors);
         }
     }
