@@ -24,9 +24,8 @@ internal readonly struct BothRows : IOutputRows { public static bool Upper => tr
 /// <see cref="NarrowRowsAverage3x3{T}"/>, which keeps every tap in registers.
 /// </summary>
 /// <remarks>
-/// <para>Against the flat pass over a padded copy of the plane (<see cref="FlatSameAverage{T}"/>) this needs no
-/// copy and no per-lane masks: taps past a row's end come from the zero
-/// vectors (or the masked load of the row's last vector), and rows outside the input are skipped. Both add +0 where
+/// <para>The plane is read in place, without per-lane masks: taps past a row's end come from the zero vectors (or the
+/// masked load of the row's last vector), and rows outside the input are skipped. Both add +0 where
 /// PyTorch skips a padding cell, which leaves a sum started at +0 unchanged, so the bits are the same. Two output rows
 /// at a time, a 3x3 window's four input rows serve both, which halves the valigns (they share pipes with the
 /// additions).</para>

@@ -5,8 +5,8 @@ namespace KernelGen.Engine;
 
 /// <summary>
 /// How far a centred window reaches to each side of its centre (3x3 p1: 1, 5x5 p2: 2, 7x7 p3: 3), as a type: the flat
-/// passes (<see cref="FlatPlaneMax{T}"/>, <see cref="FlatSameAverage{T}"/>) are generic over it, so that the JIT
-/// unrolls their taps for the common windows, and loop over them for the rest (<see cref="AnyReach"/>).
+/// pass of <see cref="FlatPlaneMax{T}"/> is generic over it, so that the JIT unrolls its taps for the common windows,
+/// and loops over them for the rest (<see cref="AnyReach"/>).
 /// </summary>
 internal interface ITapReach
 {

@@ -535,10 +535,11 @@ public class EnginePropertyTests(ITestOutputHelper log)
         }
     }
 
-    // Stride-1 windows as wide as the row's output ("same" width) on small planes run flat (FlatPlaneMax,
-    // FlatSameAverage): widths around the vector and its multiples (the lanes' columns repeat every lcm(width, lanes)),
-    // centred windows 3 to 7 wide (taps unrolled) and off-centre ones from ONNX's padding (taps in a loop), padding
-    // rows above and below, both count_include_pad settings, a divisor override, a plane of -0.
+    // Stride-1 windows as wide as the row's output ("same" width) on small planes: max runs flat (FlatPlaneMax),
+    // averages of narrow rows in registers (NarrowRowsAverage), the rest on the row blocks. Widths around the vector and
+    // its multiples (the lanes' columns repeat every lcm(width, lanes)), centred windows 3 to 7 wide (taps unrolled) and
+    // off-centre ones from ONNX's padding (taps in a loop), padding rows above and below, both count_include_pad
+    // settings, a divisor override, a plane of -0.
     public static TheoryData<int, int> SameWidthCases()
     {
         var data = new TheoryData<int, int>();
