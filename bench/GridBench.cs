@@ -31,10 +31,10 @@ public static class GridBench
     /// <summary>The ratio the issue asks the engine to reach on every grid point.</summary>
     private const double Goal = 1.5;
 
-    private enum Op { Max, AverageIncludePad, AverageExcludePad }
+    internal enum Op { Max, AverageIncludePad, AverageExcludePad }
 
     /// <summary>One configuration: height and width window values, padding (begin, end) per axis.</summary>
-    private sealed record Point(Op Op, bool IsDouble, PoolLayout Layout, int KernelH, int KernelW, int StrideH, int StrideW,
+    internal sealed record Point(Op Op, bool IsDouble, PoolLayout Layout, int KernelH, int KernelW, int StrideH, int StrideW,
         int PadH, int PadHEnd, int PadW, int PadWEnd, int DilationH, int DilationW, bool Ceil)
     {
         public OnnxPoolSpec Spec => new(Op == Op.Max ? OnnxPoolOp.MaxPool : OnnxPoolOp.AveragePool,
@@ -85,7 +85,7 @@ public static class GridBench
     /// (height and width cycles shifted against each other, so pairs vary), everything else drawn from
     /// <paramref name="seed"/>; then the issue's two named cases.
     /// </summary>
-    private static List<Point> Sample(int count, int seed)
+    internal static List<Point> Sample(int count, int seed)
     {
         var random = new Random(seed);
         var points = new List<Point>

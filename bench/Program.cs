@@ -21,6 +21,9 @@ namespace KernelGen.Bench;
 /// <item><c>--report-last</c>: the same from the last run, whatever it measured (a filtered or quick run too).</item>
 /// <item><c>--specialization [--quick] [--match TEXT] [--shape NxCxHxW]</c>: the specialized kernels of <see cref="SpecializationKernels"/>
 /// against the general engine, every loss listed (<see cref="SpecializationBench"/>); leaves the docs as they are.</item>
+/// <item><c>--routes [--quick] [--verbose] [--count N] [--seed S] [--match TEXT] [--shape NxCxHxW]</c>: every engine route whose
+/// condition holds, timed on the grid's configurations and several plane sizes; lists where the dispatch table's choice
+/// is not the fastest (<see cref="RouteAudit"/>).</item>
 /// <item><c>--grid [--quick] [--count N] [--seed S] [--match TEXT]</c>: a seeded sample of configurations through the general
 /// engine, ONNX Runtime and a copy, the worst ratios listed (<see cref="GridBench"/>); leaves the docs as they are.</item>
 /// </list>
@@ -45,6 +48,13 @@ public static class Program
             string? Option(string name) => rest.IndexOf(name) is int at and >= 0 && at + 1 < rest.Count ? rest[at + 1] : null;
             return GridBench.Run(quick, Option("--match"), Option("--count") is string count ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : null,
                 Option("--seed") is string seed ? int.Parse(seed, System.Globalization.CultureInfo.InvariantCulture) : 19);
+        }
+        if (rest.Remove("--routes"))
+        {
+            if (!SpecializationBench.TieringOff) return SpecializationBench.RunWithoutTiering(args);
+            string? Option(string name) => rest.IndexOf(name) is int at and >= 0 && at + 1 < rest.Count ? rest[at + 1] : null;
+            return RouteAudit.Run(quick, rest.Remove("--verbose"), Option("--match"), Option("--count") is string count ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : null,
+                Option("--seed") is string seed ? int.Parse(seed, System.Globalization.CultureInfo.InvariantCulture) : 19, Option("--shape"));
         }
         bool reportLast = rest.Remove("--report-last");
         bool reportOnly = rest.Remove("--report") || reportLast;

@@ -57,7 +57,16 @@ internal sealed record EngineRouteEntry<T>(EngineRoute Route, RouteCondition Tak
         : this(Route, Takes, (in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> _, long first, int count) => Run(plan, input, output, first, count),
             Why, PoolsPlaneAtATime, UnitsPerBlock)
     {
+        Routine = NameOf(Run.Method);
     }
+
+    /// <summary>
+    /// The routine's name (type.method). Rows can share one: the channels-last sliding, blocked and window rows all run
+    /// <c>ChannelsLastPooling.RunWindows</c>, which takes the same conditions to pick its path.
+    /// </summary>
+    public string Routine { get; private init; } = NameOf(Run.Method);
+
+    private static string NameOf(System.Reflection.MethodInfo method) => $"{method.DeclaringType?.Name}.{method.Name}";
 }
 
 /// <summary>
