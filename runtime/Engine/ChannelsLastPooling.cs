@@ -26,7 +26,16 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
 
     /// <summary>Whether max takes the sliding path (<see cref="ChannelsLastSlidingMax{T}"/>) inside <see cref="RunWindows"/>.</summary>
     public static bool TakesSlidingMax(in PoolPlan plan) =>
-        ChannelsLastSlidingMax<T>.Applies(plan) && ChannelsLastSlidingMax<T>.IsCheaperThanSeparable(plan);
+        ChannelsLastSlidingMax<T>.Applies(plan) && ChannelsLastSlidingMax<T>.IsCheaperThanSeparable(plan) && !SeparableWinsOnShortRows(plan);
+
+    /// <summary>
+    /// Short image rows (width x channels), up to this many bytes: there the separable max beat the sliding one at
+    /// stride 1 wherever it applies, whatever the operation counts say (measurements in bench/notes.md).
+    /// </summary>
+    private const int ShortRowBytes = 8 * 1024;
+
+    private static bool SeparableWinsOnShortRows(in PoolPlan plan) =>
+        plan.Width.Stride == 1 && SeparableIsCheaper(plan) && (long)plan.Width.Length * plan.Input.Channels * Unsafe.SizeOf<T>() <= ShortRowBytes;
 
     /// <summary>Whether max goes separably (<see cref="RunSeparableMax"/>); asked after <see cref="TakesSlidingMax"/>.</summary>
     public static bool TakesSeparableMax(in PoolPlan plan) => plan.IsMax && SeparableIsCheaper(plan);

@@ -114,7 +114,7 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
     [
         new(EngineRoute.ClampedWindows, ClampedWindows<T>.Applies, ClampedWindows<T>.Run, ClampedWhy),
         new(EngineRoute.ChannelsLastSlidingMax, ChannelsLastPooling<T>.TakesSlidingMax, ChannelsLastPooling<T>.RunWindows,
-            "AVX-512 max, at least a vector of channels, stride 1 up to 5 wide or 3 wide stride 2, where it makes fewer maxima than the separable route: four cells share each column's reduction."),
+            "AVX-512 max, at least a vector of channels, stride 1 up to 5 wide or 3 wide stride 2, where it makes fewer maxima than the separable route and, at stride 1, where that route applies, image rows (width x channels) are longer than 8 KB: four cells share each column's reduction."),
         new(EngineRoute.ChannelsLastSeparableMax, ChannelsLastPooling<T>.TakesSeparableMax, ChannelsLastPooling<T>.RunSeparableMax,
             "Max whose window rows then columns read clearly fewer vectors than cell by cell (YOLO's 5x5 s1)."),
         new(EngineRoute.ChannelsLastSlidingSum, ChannelsLastSlidingSum<T>.Applies, ChannelsLastPooling<T>.RunWindows,

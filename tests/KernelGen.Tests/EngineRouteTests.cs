@@ -56,6 +56,13 @@ public class EngineRouteTests
         P("avg3x3-s3-double", PoolDescriptor.AvgPool2d((3, 3), (3, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("googlenet.pool-nhwc-double", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 192, 28, 28), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
 
+        // Channels-last stride-1 max on image rows (width x channels) of at most 8 KB goes separably where it can; 2x2
+        // windows, which it cannot take, keep sliding.
+        P("max3x3-s1-p1-nhwc-8kb-rows", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 64, 32, 32), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
+        P("max3x3-s1-p1-nhwc-longer-rows", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 64, 33, 33), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastSeparableMax),
+        P("max3x3-s1-p1-nhwc-4kb-rows-double", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 32, 16, 16), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
+        P("max2x2-s1-nhwc-short-rows", PoolDescriptor.MaxPool2d(2, 1, layout: Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastWindows),
+
         // Dilation and strides other than 1 and 2 leave the row-block routes.
         P("max3x3-s1-p1-d2", PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s1-p1-d2-nhwc", PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2, layout: Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
