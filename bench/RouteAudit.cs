@@ -18,14 +18,18 @@ namespace KernelGen.Bench;
 /// <remarks>
 /// The configurations are the grid's (<see cref="GridBench"/>), a quarter of them turned into stride-1 windows that
 /// keep the row's width (the padding the flat and narrow-row routes serve), on several plane sizes, since the routes'
-/// thresholds depend on the row and plane size. Each route runs straight from the table, on one thread, and its
+/// thresholds depend on the row, plane and image size. Each route runs straight from the table, on one thread, and its
 /// output is compared bit for bit with the chosen route's. Rows that share a routine (the channels-last sliding,
 /// blocked and window rows) count once.
 /// </remarks>
 public static class RouteAudit
 {
-    /// <summary>The planes audited unless <c>--shape</c> names one: small, the grid's, and wide rows.</summary>
-    private static readonly PoolShape[] DefaultShapes = [new(1, 32, 14, 14), new(1, 32, 28, 28), new(1, 32, 57, 57), new(1, 32, 12, 100)];
+    /// <summary>
+    /// The shapes audited unless <c>--shape</c> names one: small planes, the grid's, wide rows, and a late layer's many
+    /// channels (channels-last thresholds depend on the image row, width x channels).
+    /// </summary>
+    private static readonly PoolShape[] DefaultShapes =
+        [new(1, 32, 14, 14), new(1, 32, 28, 28), new(1, 32, 57, 57), new(1, 32, 12, 100), new(1, 256, 14, 14)];
 
     /// <summary>Chosen routes slower than the fastest by more than this are listed (an A/A run of one route gives up to 1.08).</summary>
     private const double Margin = 1.15;
@@ -85,7 +89,7 @@ public static class RouteAudit
         var chosen = EngineRoutes<T>.Select(work, plan);
         // Rows that run the chosen row's routine are not rivals: it picks its path by the same conditions.
         var candidates = table.Where((route, i) => i == table.Count - 1 || route.Takes(plan)).DistinctBy(route => route.Routine).ToList();
-        int units = (int)(work == EngineWork.ChannelsLast ? outputShape.ElementCount / ((long)outputShape.Width * outputShape.Channels) : outputShape.PlaneCount);
+        int units = (int)Pooling.EngineUnits(work, shape, outputShape);
 
         using var input = new AlignedBuffer<T>((int)shape.ElementCount);
         var random = new Random(17);
@@ -118,7 +122,7 @@ public static class RouteAudit
         System.Runtime.InteropServices.MemoryMarshal.AsBytes(a).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(b));
 
     private static string Describe(Row r) =>
-        string.Create(CultureInfo.InvariantCulture, $"{r.Loss,5:F2}  {r.Point} on {r.Shape.Height}x{r.Shape.Width}: {r.Times} µs") +
+        string.Create(CultureInfo.InvariantCulture, $"{r.Loss,5:F2}  {r.Point} on {r.Shape.Channels}x{r.Shape.Height}x{r.Shape.Width}: {r.Times} µs") +
         (r.Problem != null ? "  WRONG: " + r.Problem : "");
 
     private static void Print(List<Row> rows, bool quick, int seed, string loadBefore)

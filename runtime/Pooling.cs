@@ -134,7 +134,7 @@ public static partial class Pooling
     /// The engine's units of work: channels first (and with indices), one (n, c) plane; channels last, one output row
     /// (n, od, oh) of all channels.
     /// </summary>
-    private static long EngineUnits(EngineWork work, PoolShape shape, PoolShape outputShape) =>
+    internal static long EngineUnits(EngineWork work, PoolShape shape, PoolShape outputShape) =>
         work == EngineWork.ChannelsLast ? (long)shape.Batch * outputShape.Depth * outputShape.Height : shape.PlaneCount;
 
     /// <summary>The general engine on the calling thread, for arguments already validated (see <see cref="KernelArguments.RunEngine{T}"/>).</summary>

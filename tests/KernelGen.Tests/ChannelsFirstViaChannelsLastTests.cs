@@ -31,7 +31,7 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
     /// Cases the route takes with AVX-512 (<c>ChannelsFirstViaChannelsLast.SavesMoreThanTransposes</c>), with plane
     /// counts around the group (<c>PlaneChoice</c>).
     /// </summary>
-    private static Gen<(PoolCase Case, int PlaneChoice)> Cases(bool isDouble) =>
+    internal static Gen<(PoolCase Case, int PlaneChoice)> Cases(bool isDouble) =>
         from max in Gen.Bool
         from kh in Gen.Int[1, 6]
         from kw in Gen.Int[1, 9]

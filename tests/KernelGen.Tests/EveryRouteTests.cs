@@ -1,0 +1,92 @@
+using System;
+using System.Linq;
+using System.Numerics;
+using CsCheck;
+using KernelGen.Engine;
+using KernelGen.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace KernelGen.Tests;
+
+/// <summary>
+/// Every route of the dispatch table whose condition holds for a call, not only the one the table picks, pools it
+/// exactly as the reference does, reading only its input (the input ends at an inaccessible page). So a change to the
+/// route conditions, which moves calls from one route to a later one that also takes them (as <c>bench --routes</c>
+/// suggests), moves them to a route already checked on them.
+/// </summary>
+[Trait("Category", "Kernel")]
+public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
+{
+    private const int Iterations = 3000;
+
+    private readonly GuardedMemory _memory = new();
+
+    private static Gen<PoolCase> Cases(bool isDouble) => Gen.OneOf(
+        EnginePropertyTests.Cases(Gen.Int[0, 1].Select(i => 2 * i)), // max or average, no indices
+        StridedPhasePropertyTests.Cases,
+        ChannelsFirstViaChannelsLastTests.Cases(isDouble).Select(c => c.Case),
+        SameWidthCases);
+
+    /// <summary>
+    /// Stride-1 windows that keep the row's width, where the flat and narrow-row routes and the row blocks all take the
+    /// same calls: rows up to 100 wide (several vectors of either type), centred windows or ONNX's off-centre padding.
+    /// </summary>
+    private static readonly Gen<PoolCase> SameWidthCases =
+        from max in Gen.Bool
+        from kh in Gen.Int[1, 9]
+        from kw in Gen.Int[1, 9]
+        from padLeft in Gen.Int[0, 8]
+        from padTop in Gen.Int[0, 4]
+        from padBottom in Gen.Int[0, 4]
+        from height in Gen.Int[1, 20]
+        from width in Gen.Int[1, 100]
+        from channels in Gen.Int[1, 3]
+        from layout in Gen.Bool
+        from includePad in Gen.Bool
+        from style in Gen.Int[0, RandomInput.Styles - 1]
+        from seed in Gen.Int
+        select SameWidth(max, kh, kw, padLeft % kw, padTop % kh, padBottom % kh, height + kh, width, layout ? 8 * channels : channels,
+            layout ? PoolLayout.ChannelsLast : PoolLayout.ChannelsFirst, includePad, style, seed);
+
+    private static PoolCase SameWidth(bool max, int kh, int kw, int padLeft, int padTop, int padBottom, int height, int width, int channels,
+        PoolLayout layout, bool includePad, int style, int seed) =>
+        new(2, layout, max ? PoolMode.Max : PoolMode.Average, WithIndices: false, PoolConvention.Onnx,
+            [new PoolAxis(kh, 1, padTop, padBottom, 1), new PoolAxis(kw, 1, padLeft, kw - 1 - padLeft, 1)],
+            CeilMode: false, includePad, DivisorOverride: null, Batch: 1, channels, [height, width], style, seed);
+
+    [Fact]
+    public void FloatEveryRouteThatTakesACallPoolsItExactly() => Cases(isDouble: false).Sample(Check<float>, writeLine: log.WriteLine, iter: Iterations, threads: 1);
+
+    [Fact]
+    public void DoubleEveryRouteThatTakesACallPoolsItExactly() => Cases(isDouble: true).Sample(Check<double>, writeLine: log.WriteLine, iter: Iterations, threads: 1);
+
+    private void Check<T>(PoolCase pc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var descriptor = pc.Descriptor();
+        var shape = pc.Shape;
+        var outputShape = descriptor.GetOutputShape(shape);
+        var input = pc.Input<T>();
+        var expected = descriptor.Mode == PoolMode.Max ? ReferencePooling.Max<T>(descriptor, input, shape).Output : ReferencePooling.Average<T>(descriptor, input, shape);
+        var plan = new PoolPlan(descriptor, shape, outputShape);
+        var work = EngineRoutes<T>.WorkOf(descriptor, withIndices: false);
+        var table = EngineRoutes<T>.For(work);
+        // Windows longer than their axis are ClampedWindows' alone: the routes after it size their tables by the window.
+        var takers = EngineRoutes<T>.Select(work, plan).Route == EngineRoute.ClampedWindows
+            ? [table[0]]
+            : table.Where((route, i) => i == table.Count - 1 || route.Takes(plan)).ToList();
+        var guarded = _memory.Place<T>(input.Length, atEnd: true);
+        input.CopyTo(guarded);
+        int units = (int)Pooling.EngineUnits(work, shape, outputShape);
+        foreach (var route in takers)
+        {
+            var output = new T[outputShape.ElementCount];
+            route.Run(plan, guarded, output, default, 0, units);
+            string context = $"{typeof(T).Name} {route.Route} {pc}";
+            if (descriptor.Mode == PoolMode.Max) PoolAssert.Exact<T>(expected, output, context);
+            else PoolAssert.Bits<T>(expected, output, context);
+        }
+    }
+
+    public void Dispose() => _memory.Dispose();
+}
