@@ -103,8 +103,8 @@ internal sealed class SeparableMaxChannelsLastEmitter : KernelEmitter
     /// <summary>
     /// Vectors of channels one sweep takes side by side, so that it reads more of each cell's cache lines at once: as
     /// many as the column maxima it keeps (RowsPerPass x StepSpan per vector) leave registers for (24 of AVX-512's 32),
-    /// rounded down to a power of two so that common channel counts divide evenly. (One vector per sweep strides
-    /// through memory a cache line at a time and ran the ResNet stem 1.7x slower.)
+    /// rounded down to a power of two so that common channel counts divide evenly. One vector per sweep would stride
+    /// through memory a cache line at a time (bench/notes.md).
     /// </summary>
     private int Unroll
     {
