@@ -235,6 +235,19 @@ public class EngineRouteTests
     }
 
     [Fact]
+    public void Rows_share_a_routine_only_where_the_routine_picks_its_path_by_their_conditions()
+    {
+        // bench --routes counts rows that run one routine once: only the channels-last window rows do.
+        var shared = EngineRoutes<float>.ChannelsLast.Where(r => r.Routine == EngineRoutes<float>.ChannelsLast[^1].Routine).Select(r => r.Route);
+        Assert.Equal([EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows], shared);
+        foreach (var work in Enum.GetValues<EngineWork>().Where(w => w != EngineWork.ChannelsLast))
+        {
+            var routes = EngineRoutes<float>.For(work);
+            Assert.Equal(routes.Count, routes.Select(r => r.Routine).Distinct().Count());
+        }
+    }
+
+    [Fact]
     public void Indices_take_the_indices_route_in_either_layout()
     {
         foreach (var layout in new[] { First, Last })
