@@ -11,9 +11,9 @@ namespace KernelGen.Tests;
 
 /// <summary>
 /// Every route of the dispatch table whose condition holds for a call, not only the one the table picks, pools it
-/// exactly as the reference does, reading only its input (the input ends at an inaccessible page). So a change to the
-/// route conditions, which moves calls from one route to a later one that also takes them (as <c>bench --routes</c>
-/// suggests), moves them to a route already checked on them.
+/// exactly as the reference does, reading only its input (the input ends at an inaccessible page, then starts right
+/// after one). So a change to the route conditions, which moves calls from one route to a later one that also takes
+/// them (as <c>bench --routes</c> suggests), moves them to a route already checked on them.
 /// </summary>
 [Trait("Category", "Kernel")]
 public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
@@ -75,16 +75,19 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         var takers = EngineRoutes<T>.Select(work, plan).Route == EngineRoute.ClampedWindows
             ? [table[0]]
             : table.Where((route, i) => i == table.Count - 1 || route.Takes(plan)).ToList();
-        var guarded = _memory.Place<T>(input.Length, atEnd: true);
-        input.CopyTo(guarded);
         int units = (int)Pooling.EngineUnits(work, shape, outputShape);
-        foreach (var route in takers)
+        foreach (bool atEnd in new[] { true, false })
         {
-            var output = new T[outputShape.ElementCount];
-            route.Run(plan, guarded, output, default, 0, units);
-            string context = $"{typeof(T).Name} {route.Route} {pc}";
-            if (descriptor.Mode == PoolMode.Max) PoolAssert.Exact<T>(expected, output, context);
-            else PoolAssert.Bits<T>(expected, output, context);
+            var guarded = _memory.Place<T>(input.Length, atEnd);
+            input.CopyTo(guarded);
+            foreach (var route in takers)
+            {
+                var output = new T[outputShape.ElementCount];
+                route.Run(plan, guarded, output, default, 0, units);
+                string context = $"{typeof(T).Name} {route.Route} {pc}, input {(atEnd ? "before" : "after")} a guard page";
+                if (descriptor.Mode == PoolMode.Max) PoolAssert.Exact<T>(expected, output, context);
+                else PoolAssert.Bits<T>(expected, output, context);
+            }
         }
     }
 
