@@ -15,7 +15,7 @@ namespace KernelGen.Bench;
 /// <c>--grid</c>: a seeded sample of 2-d pooling configurations (kernel 1-9 and stride 1-4 per axis, padding,
 /// dilation, ceil mode, both layouts and element types, max and both average divisors) through the general engine
 /// (<c>Pooling.RunGeneral</c>, one thread), ONNX Runtime (one thread) and a copy of the bytes the operation must move,
-/// on 1x32x57x57; prints the configurations where the engine is furthest from 1.5x ONNX Runtime.
+/// on 1x32x57x57 (or <c>--shape</c>); prints the configurations where the engine is furthest from 1.5x ONNX Runtime.
 /// </summary>
 /// <remarks>
 /// Measured like <see cref="SpecializationBench"/> (child process without tiering, alternating batches, fastest batch),
@@ -26,7 +26,8 @@ namespace KernelGen.Bench;
 /// </remarks>
 public static class GridBench
 {
-    private static readonly PoolShape Shape = new(1, 32, 57, 57);
+    /// <summary>The issue's shape, unless <c>--shape NxCxHxW</c> says otherwise.</summary>
+    private static PoolShape Shape = new(1, 32, 57, 57);
 
     /// <summary>The ratio the issue asks the engine to reach on every grid point.</summary>
     private const double Goal = 1.5;
@@ -58,11 +59,13 @@ public static class GridBench
     }
 
     /// <summary>Runs the mode: <paramref name="count"/> sampled points (default 600, quick 400), those whose name contains <paramref name="match"/>.</summary>
-    public static int Run(bool quick, string? match, int? count, int seed)
+    public static int Run(bool quick, string? match, int? count, int seed, string? shape)
     {
+        if (shape != null) Shape = ParseShape(shape);
         (int warmMs, int rounds, int batchMs) = quick ? (40, 5, 2) : (100, 9, 3);
         var points = Sample(count ?? (quick ? 400 : 600), seed)
-            .Where(p => match == null || match.Split(',').Any(part => p.Name.Contains(part, StringComparison.OrdinalIgnoreCase))).ToList();
+            .Where(p => match == null || match.Split(',').Any(part => p.Name.Contains(part, StringComparison.OrdinalIgnoreCase)))
+            .Where(p => Fits(p.Descriptor, Shape)).ToList();
         string loadBefore = RunResults.LoadAverage();
         var clock = Stopwatch.StartNew();
         var rows = new List<Row>();
@@ -78,6 +81,20 @@ public static class GridBench
         }
         Print(rows, quick, seed, loadBefore, clock.Elapsed);
         return rows.Any(r => r.Problem != null) ? 1 : 0;
+    }
+
+    /// <summary>A shape written NxCxHxW.</summary>
+    internal static PoolShape ParseShape(string text)
+    {
+        int[] d = text.Split('x').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        return new PoolShape(d[0], d[1], d[2], d[3]);
+    }
+
+    /// <summary>Whether the configuration's windows fit <paramref name="shape"/> (at least one output on each axis).</summary>
+    internal static bool Fits(in PoolDescriptor descriptor, PoolShape shape)
+    {
+        try { descriptor.GetOutputShape(shape); return true; }
+        catch (ArgumentException) { return false; }
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ namespace KernelGen.Bench;
 /// <item><c>--routes [--quick] [--verbose] [--count N] [--seed S] [--match TEXT] [--shape NxCxHxW]</c>: every engine route whose
 /// condition holds, timed on the grid's configurations and several plane sizes; lists where the dispatch table's choice
 /// is not the fastest (<see cref="RouteAudit"/>).</item>
-/// <item><c>--grid [--quick] [--count N] [--seed S] [--match TEXT]</c>: a seeded sample of configurations through the general
+/// <item><c>--grid [--quick] [--count N] [--seed S] [--match TEXT] [--shape NxCxHxW]</c>: a seeded sample of configurations through the general
 /// engine, ONNX Runtime and a copy, the worst ratios listed (<see cref="GridBench"/>); leaves the docs as they are.</item>
 /// </list>
 /// A full run that measured every benchmark rewrites the docs itself; a filtered or quick run only saves its results
@@ -47,7 +47,7 @@ public static class Program
             if (!SpecializationBench.TieringOff) return SpecializationBench.RunWithoutTiering(args);
             string? Option(string name) => rest.IndexOf(name) is int at and >= 0 && at + 1 < rest.Count ? rest[at + 1] : null;
             return GridBench.Run(quick, Option("--match"), Option("--count") is string count ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : null,
-                Option("--seed") is string seed ? int.Parse(seed, System.Globalization.CultureInfo.InvariantCulture) : 19);
+                Option("--seed") is string seed ? int.Parse(seed, System.Globalization.CultureInfo.InvariantCulture) : 19, Option("--shape"));
         }
         if (rest.Remove("--routes"))
         {

@@ -46,7 +46,7 @@ public static class RouteAudit
     public static int Run(bool quick, bool verbose, string? match, int? count, int seed, string? shape)
     {
         (int warmMs, int rounds, int batchMs) = quick ? (20, 5, 2) : (60, 9, 3);
-        var shapes = shape == null ? DefaultShapes : [ParseShape(shape)];
+        var shapes = shape == null ? DefaultShapes : [GridBench.ParseShape(shape)];
         var points = GridBench.Sample(count ?? (quick ? 100 : 200), seed).Select((p, i) => i % 4 == 3 ? SameWidth(p) : p)
             .Where(p => match == null || match.Split(',').Any(part => p.Name.Contains(part, StringComparison.OrdinalIgnoreCase))).ToList();
         string loadBefore = RunResults.LoadAverage();
@@ -70,19 +70,12 @@ public static class RouteAudit
         return p with { StrideH = 1, StrideW = 1, DilationH = 1, DilationW = 1, Ceil = false, PadW = before, PadWEnd = p.KernelW - 1 - before, PadH = above };
     }
 
-    private static PoolShape ParseShape(string text)
-    {
-        int[] d = text.Split('x').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        return new PoolShape(d[0], d[1], d[2], d[3]);
-    }
-
     /// <summary>Times every route that takes the point on <paramref name="shape"/>; null where the configuration does not fit the shape.</summary>
     private static Row? Measure<T>(GridBench.Point point, PoolShape shape, int warmMs, int rounds, int batchMs) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var descriptor = point.Descriptor;
-        PoolShape outputShape;
-        try { outputShape = descriptor.GetOutputShape(shape); }
-        catch (ArgumentException) { return null; }
+        if (!GridBench.Fits(descriptor, shape)) return null;
+        var outputShape = descriptor.GetOutputShape(shape);
         var plan = new PoolPlan(descriptor, shape, outputShape);
         var work = EngineRoutes<T>.WorkOf(descriptor, withIndices: false);
         var table = EngineRoutes<T>.For(work);
