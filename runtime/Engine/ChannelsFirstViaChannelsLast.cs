@@ -39,14 +39,25 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// Whether the route takes the call: AVX-512, a 1-d or 2-d plane of at least a 512-bit transpose block of input cells
-    /// (16 floats, 8 doubles) and a 256-bit one of output cells (8, 4), at most <see cref="MaxPlaneCells"/> input cells,
-    /// a group's worth of planes, and a configuration where the two transposes cost less than the lanes and phase splits
-    /// they save (<see cref="SavesMoreThanTransposes"/>).
+    /// (16 floats, 8 doubles), at most <see cref="MaxPlaneCells"/> of them, a group's worth of planes, and a
+    /// configuration where the two transposes cost less than the lanes and phase splits they save
+    /// (<see cref="SavesMoreThanTransposes"/>) or a small plane (<see cref="TakesSmallPlanes"/>).
     /// </summary>
     public static bool Applies(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Input.PlaneCount >= GroupSize
-        && plan.OutputPlane >= Block && plan.InputPlane >= WideBlock && plan.InputPlane <= MaxPlaneCells
-        && SavesMoreThanTransposes(plan);
+        && plan.InputPlane >= WideBlock && plan.InputPlane <= MaxPlaneCells
+        && (SavesMoreThanTransposes(plan) || TakesSmallPlanes(plan));
+
+    /// <summary>Planes up to this many cells (20 x 20, late layers' maps) are small for <see cref="TakesSmallPlanes"/>.</summary>
+    private const int SmallPlaneCells = 400;
+
+    /// <summary>
+    /// On small planes, every call the row blocks do not take: the any-rank path's set-up per plane (a prepared copy,
+    /// a call per row) outweighs its work there, where this route pools 32 (16) planes at once. Against the any-rank
+    /// path on 7- to 20-wide planes the route was faster on all but 4 of 165 configurations (bench/notes.md).
+    /// </summary>
+    private static bool TakesSmallPlanes(in PoolPlan plan) =>
+        plan.InputPlane <= SmallPlaneCells && !ChannelsFirstRowBlocks<T>.Applies(plan);
 
     /// <summary>
     /// Where pooling across channels saved more than the two transposes cost, measured route against route in one process
@@ -150,7 +161,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     {
         int groups = planeCount / GroupSize, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
         // The transposes read and write whole blocks through pointers: planes shorter than a block never get here.
-        if (inPlane < WideBlock || outPlane < Block) throw new InvalidOperationException("KernelGen internal error: a plane is shorter than a transpose block.");
+        if (inPlane < WideBlock) throw new InvalidOperationException("KernelGen internal error: a plane is shorter than a transpose block.");
         if (groups > 0)
         {
             var image = new PoolShape(1, GroupSize, plan.Input.Depth, plan.Input.Height, plan.Input.Width);
@@ -238,6 +249,13 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void TransposeGroup(T* planes, T* image, int cells, int first, int end, bool toChannelsLast)
     {
+        if (cells < Block) // output planes of a few cells (late layers' small maps): a cell at a time
+        {
+            for (int cell = 0; cell < cells; cell++)
+                for (int p = 0; p < GroupSize; p++)
+                    planes[(nint)p * cells + cell] = image[(nint)cell * GroupSize + p];
+            return;
+        }
         bool wide = cells >= WideBlock;
         int block = wide ? WideBlock : Block;
         for (int cell = first; ; cell += block)

@@ -56,6 +56,13 @@ public class EngineRouteTests
         P("avg3x3-s3-double", PoolDescriptor.AvgPool2d((3, 3), (3, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("googlenet.pool-nhwc-double", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 192, 28, 28), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
 
+        // Small planes (up to 400 cells) of a group's worth go through channels last where the row blocks do not take
+        // them, output planes of a few cells too; larger ones, and calls the row blocks take, do not.
+        P("avg9x6-s3-small-plane", PoolDescriptor.AvgPool2d((9, 6), (3, 3), countIncludePad: false), new(1, 256, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max7x5-s1x3-20x20-plane", PoolDescriptor.MaxPool2d((7, 5), (1, 3)), new(1, 32, 20, 20), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max7x5-s1x3-21x21-plane", PoolDescriptor.MaxPool2d((7, 5), (1, 3)), new(1, 32, 21, 21), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s2-small-plane-row-blocks", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 14, 14), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+
         // Channels-last stride-1 max on image rows (width x channels) of at most 8 KB goes separably where it can; 2x2
         // windows, which it cannot take, keep sliding.
         P("max3x3-s1-p1-nhwc-8kb-rows", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 64, 32, 32), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
@@ -72,7 +79,7 @@ public class EngineRouteTests
         // 1-d and 3-d.
         P("max1d-k3s2p1", PoolDescriptor.MaxPool1d(3, 2, 1), new(1, 16, 1000), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max1d-k3s1p1-narrow", PoolDescriptor.MaxPool1d(3, 1, 1), new(1, 16, 50), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
-        P("avg1d-k4s3p2", PoolDescriptor.AvgPool1d(4, 3, 2), new(2, 23, 71), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1d-k4s3p2", PoolDescriptor.AvgPool1d(4, 3, 2), new(2, 23, 71), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3d-k3s2p1", PoolDescriptor.MaxPool3d(3, 2, 1), new(1, 8, 8, 16, 16), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3d-k2s1-nhwc", PoolDescriptor.AvgPool3d(2, 1, layout: Last), new(1, 32, 4, 6, 19), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
 
