@@ -160,7 +160,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
         int groups = planeCount / GroupSize, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
-        // The transposes read and write whole blocks through pointers: planes shorter than a block never get here.
+        // The input transposes read and write whole 512-bit blocks through pointers: shorter planes never get here.
         if (inPlane < WideBlock) throw new InvalidOperationException("KernelGen internal error: a plane is shorter than a transpose block.");
         if (groups > 0)
         {
@@ -237,25 +237,31 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// </summary>
     private static unsafe void ToChannelsLast(T* from, T* to, int cells, int first, int end) => TransposeGroup(from, to, cells, first, end, toChannelsLast: true);
 
-    /// <summary><c>to[p * cells + cell] = from[cell * GroupSize + p]</c>: the inverse of <see cref="ToChannelsLast"/>, for every cell.</summary>
-    private static unsafe void ToChannelsFirst(T* from, T* to, int cells) => TransposeGroup(to, from, cells, 0, cells, toChannelsLast: false);
+    /// <summary>
+    /// <c>to[p * cells + cell] = from[cell * GroupSize + p]</c>: the inverse of <see cref="ToChannelsLast"/>, for every
+    /// cell; output planes smaller than a 256-bit block (late layers' small maps) a cell at a time.
+    /// </summary>
+    private static unsafe void ToChannelsFirst(T* from, T* to, int cells)
+    {
+        if (cells >= Block)
+        {
+            TransposeGroup(to, from, cells, 0, cells, toChannelsLast: false);
+            return;
+        }
+        for (int cell = 0; cell < cells; cell++)
+            for (int p = 0; p < GroupSize; p++)
+                to[(nint)p * cells + cell] = from[(nint)cell * GroupSize + p];
+    }
 
     /// <summary>
     /// Transposes between <paramref name="planes"/> (channels first) and <paramref name="image"/> (channels last) the
     /// cells <c>[first, end)</c>, a square block of cells and planes at a time: 512-bit blocks (16 floats, 8 doubles),
-    /// and 256-bit ones on output planes smaller than that. The last block of the range overlaps the one before
+    /// and 256-bit ones on output planes smaller than that (at least one such block: <see cref="ToChannelsFirst"/>). The last block of the range overlaps the one before
     /// (and a range shorter than a block takes the block that ends at its end, or the plane's first).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void TransposeGroup(T* planes, T* image, int cells, int first, int end, bool toChannelsLast)
     {
-        if (cells < Block) // output planes of a few cells (late layers' small maps): a cell at a time
-        {
-            for (int cell = 0; cell < cells; cell++)
-                for (int p = 0; p < GroupSize; p++)
-                    planes[(nint)p * cells + cell] = image[(nint)cell * GroupSize + p];
-            return;
-        }
         bool wide = cells >= WideBlock;
         int block = wide ? WideBlock : Block;
         for (int cell = first; ; cell += block)

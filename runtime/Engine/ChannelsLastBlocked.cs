@@ -125,8 +125,10 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
                 b0 += Vector512.Load(p); b1 += Vector512.Load(p + c1); b2 += Vector512.Load(p + c2); b3 += Vector512.Load(p + c3);
             }
         nint channels = step.Channels;
-        (a0 / divisors).Store(toA); (a1 / divisors).Store(toA + channels); (a2 / divisors).Store(toA + 2 * channels); (a3 / divisors).Store(toA + 3 * channels);
-        (b0 / divisors).Store(toB); (b1 / divisors).Store(toB + channels); (b2 / divisors).Store(toB + 2 * channels); (b3 / divisors).Store(toB + 3 * channels);
+        Finish<AddOp<T>>(a0, divisors, toA); Finish<AddOp<T>>(a1, divisors, toA + channels);
+        Finish<AddOp<T>>(a2, divisors, toA + 2 * channels); Finish<AddOp<T>>(a3, divisors, toA + 3 * channels);
+        Finish<AddOp<T>>(b0, divisors, toB); Finish<AddOp<T>>(b1, divisors, toB + channels);
+        Finish<AddOp<T>>(b2, divisors, toB + 2 * channels); Finish<AddOp<T>>(b3, divisors, toB + 3 * channels);
     }
 
     /// <summary>The window's shape in the input: its rows, taps per row, and the distances between taps and between cells.</summary>
