@@ -53,8 +53,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// On small planes, every call the row blocks do not take: the any-rank path's set-up per plane (a prepared copy,
-    /// a call per row) outweighs its work there, where this route pools 32 (16) planes at once. Against the any-rank
-    /// path on 7- to 20-wide planes the route was faster on all but 4 of 165 configurations (bench/notes.md).
+    /// a call per row) outweighs its work there, where this route pools 32 (16) planes at once (measurements in
+    /// bench/notes.md).
     /// </summary>
     private static bool TakesSmallPlanes(in PoolPlan plan) =>
         plan.InputPlane <= SmallPlaneCells && !ChannelsFirstRowBlocks<T>.Applies(plan);
