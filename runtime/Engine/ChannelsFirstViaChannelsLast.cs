@@ -43,10 +43,19 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// configuration where the two transposes cost less than the lanes and phase splits they save
     /// (<see cref="SavesMoreThanTransposes"/>) or a small plane (<see cref="TakesSmallPlanes"/>).
     /// </summary>
-    public static bool Applies(in PoolPlan plan) =>
+    public static bool Applies(in PoolPlan plan) => FitsGroups(plan) && (SavesMoreThanTransposes(plan) || TakesSmallPlanes(plan));
+
+    /// <summary>
+    /// Whether the route takes windows longer than their axis (<see cref="ClampedWindows{T}"/>' calls) within its size
+    /// limits: the channels-last clamped windows reduce every tap for 32 (16) planes in one vector, where the
+    /// channels-first ones reduce a cell at a time (measurements in bench/notes.md).
+    /// </summary>
+    public static bool TakesClampedWindows(in PoolPlan plan) => ClampedWindows<T>.Applies(plan) && FitsGroups(plan);
+
+    /// <summary>AVX-512, a 1-d or 2-d plane of a transpose block to <see cref="MaxPlaneCells"/> cells, a group's worth of planes.</summary>
+    private static bool FitsGroups(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Input.PlaneCount >= GroupSize
-        && plan.InputPlane >= WideBlock && plan.InputPlane <= MaxPlaneCells
-        && (SavesMoreThanTransposes(plan) || TakesSmallPlanes(plan));
+        && plan.InputPlane >= WideBlock && plan.InputPlane <= MaxPlaneCells;
 
     /// <summary>Planes up to this many cells (20 x 20, late layers' maps) are small for <see cref="TakesSmallPlanes"/>.</summary>
     private const int SmallPlaneCells = 400;
@@ -157,7 +166,15 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     }
 
     /// <summary>Pools planes <c>[firstPlane, firstPlane + planeCount)</c>: whole groups here, the rest on the next route that takes the call.</summary>
-    public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>
+        RunGroups(EngineRoute.ChannelsFirstViaChannelsLast, plan, input, output, firstPlane, planeCount);
+
+    /// <summary><see cref="Run"/> for windows longer than their axis: the planes left over go to <see cref="ClampedWindows{T}"/>.</summary>
+    public static void RunClampedWindows(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>
+        RunGroups(EngineRoute.ClampedWindowsViaChannelsLast, plan, input, output, firstPlane, planeCount);
+
+    /// <summary>Pools whole groups of the planes here and hands the rest to the first route after <paramref name="route"/>'s row that takes the call.</summary>
+    private static unsafe void RunGroups(EngineRoute route, in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
         int groups = planeCount / GroupSize, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
         // The input transposes read and write whole 512-bit blocks through pointers: shorter planes never get here.
@@ -167,7 +184,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             var image = new PoolShape(1, GroupSize, plan.Input.Depth, plan.Input.Height, plan.Input.Width);
             var pooled = new PoolShape(1, GroupSize, plan.Output.Depth, plan.Output.Height, plan.Output.Width);
             var groupPlan = new PoolPlan(plan.Descriptor.WithLayout(PoolLayout.ChannelsLast), image, pooled);
-            var route = EngineRoutes<T>.Select(EngineWork.ChannelsLast, groupPlan);
+            var groupRoute = EngineRoutes<T>.Select(EngineWork.ChannelsLast, groupPlan);
             int outputRows = plan.Output.Depth * plan.Output.Height, width = plan.Input.Width;
             // Rows no window reads are not transposed: the channels-last routes read only their windows' rows.
             int[] rowRuns = ScratchArrays<int>.Rent(plan.Input.Height + 1);
@@ -190,7 +207,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                         Span<T> outPlanes = output.Slice(checked((int)(plane * outPlane)), outPlane * GroupSize);
                         fixed (T* from = planes)
                             for (int i = 0; i < runBounds; i += 2) ToChannelsLast(from, inImage, inPlane, rowRuns[i] * width, rowRuns[i + 1] * width);
-                        route.Run(groupPlan, transposedIn, transposedOut, default, 0, outputRows);
+                        groupRoute.Run(groupPlan, transposedIn, transposedOut, default, 0, outputRows);
                         fixed (T* to = outPlanes) ToChannelsFirst(outImage, to, outPlane);
                     }
                 }
@@ -204,7 +221,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         }
         int done = groups * GroupSize;
         if (done < planeCount)
-            EngineRoutes<T>.SelectAfter(EngineRoute.ChannelsFirstViaChannelsLast, EngineWork.ChannelsFirst, plan)
+            EngineRoutes<T>.SelectAfter(route, EngineWork.ChannelsFirst, plan)
                 .Run(plan, input, output, default, firstPlane + done, planeCount - done);
     }
 
@@ -220,14 +237,26 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             (runs[0], runs[1]) = (0, height.Length);
             return 2;
         }
-        int count = 0;
-        for (int row = 0; row < height.Length; row++)
+        // Marked from each output's taps inside the input: at most every (output, row) pair, however long the window.
+        bool[] read = ScratchArrays<bool>.Rent(height.Length);
+        try
         {
-            if (!height.IsRead(row)) continue;
-            if (count > 0 && runs[count - 1] == row) runs[count - 1] = row + 1;
-            else { runs[count++] = row; runs[count++] = row + 1; }
+            Array.Clear(read, 0, height.Length);
+            for (int o = 0; o < height.Output; o++)
+            {
+                var (first, end) = height.InsideTaps(o);
+                for (int t = first; t < end; t++) read[height.WindowStart(o) + (long)t * height.Dilation] = true;
+            }
+            int count = 0;
+            for (int row = 0; row < height.Length; row++)
+            {
+                if (!read[row]) continue;
+                if (count > 0 && runs[count - 1] == row) runs[count - 1] = row + 1;
+                else { runs[count++] = row; runs[count++] = row + 1; }
+            }
+            return count;
         }
-        return count;
+        finally { ScratchArrays<bool>.Return(read); }
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ namespace KernelGen.Engine;
 /// <summary>The general engine's routes: each names the routine that pools a call.</summary>
 internal enum EngineRoute
 {
+    ClampedWindowsViaChannelsLast,
     ClampedWindows,
     WholePlaneWindows,
     NarrowRowsMax,
@@ -79,11 +80,14 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
     private static readonly RouteCondition Always = static (in PoolPlan _) => true;
 
     private const string ClampedWhy =
-        "A window or stride longer than its axis: the other routes size their tables by the window, so these go first, with each window clamped to the input.";
+        "A window or stride longer than its axis: the other routes size their tables by the window, so these go before them, with each window clamped to the input.";
 
     /// <summary>Channels-first (NC[D]HW) routes, in the order they are asked.</summary>
     public static readonly IReadOnlyList<EngineRouteEntry<T>> ChannelsFirst =
     [
+        new(EngineRoute.ClampedWindowsViaChannelsLast, ChannelsFirstViaChannelsLast<T>.TakesClampedWindows, ChannelsFirstViaChannelsLast<T>.RunClampedWindows,
+            "AVX-512, ClampedWindows' calls on 1-d or 2-d planes of 16 float (8 double) to 3,584 cells, a group's worth of them: transposed to channels last as ChannelsFirstViaChannelsLast does and clamped there, every tap one vector for 32 (16) planes; the planes left over take ClampedWindows.",
+            UnitsPerBlock: ChannelsFirstViaChannelsLast<T>.GroupSize),
         new(EngineRoute.ClampedWindows, ClampedWindows<T>.Applies, ClampedWindows<T>.Run, ClampedWhy),
         new(EngineRoute.WholePlaneWindows, WholePlaneWindows<T>.Applies, WholePlaneWindows<T>.Run,
             "The window is the whole plane (older exports' global heads): one reduction per plane instead of a row set-up per output.",

@@ -119,6 +119,61 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         return Case(max, kh, kw, sh, sw, dh, dw, pads, ceil, includePad, divisorChoice, height, width, planeChoice, isDouble, style, seed);
     }
 
+    /// <summary>
+    /// Windows or strides longer than an axis (<c>ClampedWindows</c>' calls), which the route takes within its size limits
+    /// (<c>ChannelsFirstViaChannelsLast.TakesClampedWindows</c>): 1-d and 2-d planes up to 10 x 40, windows up to 12 taps
+    /// dilated up to 3, strides up to 12, ONNX padding up to the window, plane counts around the group.
+    /// </summary>
+    internal static Gen<(PoolCase Case, int PlaneChoice)> ClampedCases(bool isDouble) =>
+        from rank in Gen.Int[1, 2]
+        from max in Gen.Bool
+        from kernels in Gen.Int[1, 12].Array[2]
+        from strides in Gen.Int[1, 12].Array[2]
+        from dilations in Gen.Int[1, 3].Array[2]
+        from pads in Gen.Int[0, 40].Array[4]
+        from lengths in Gen.Int[0, 1000].Array[2]
+        from shortAxis in Gen.Int[0, 1]
+        from ceil in Gen.Bool
+        from includePad in Gen.Bool
+        from divisor in Gen.Int[0, 5]
+        from planeChoice in Gen.Int[0, 4]
+        from style in Gen.Int[0, RandomInput.Styles - 1]
+        from seed in Gen.Int
+        select (BuildClamped(rank, max, kernels, strides, dilations, pads, lengths, shortAxis % rank, ceil, includePad, divisor, planeChoice, isDouble, style, seed), planeChoice);
+
+    private static PoolCase BuildClamped(int rank, bool max, int[] kernels, int[] strides, int[] dilations, int[] pads, int[] rawLengths,
+        int shortAxis, bool ceil, bool includePad, int divisorChoice, int planeChoice, bool isDouble, int style, int seed)
+    {
+        var axes = new PoolAxis[rank];
+        var lengths = new int[rank];
+        for (int a = 0; a < rank; a++)
+        {
+            int k = kernels[a], s = strides[a], d = dilations[a], effective = (k - 1) * d + 1;
+            int length = a == rank - 1 ? 4 + rawLengths[a] % 37 : 1 + rawLengths[a] % 10;
+            // One axis is made too short: for its window if that is longer than a cell (half the time by at most 4 cells,
+            // as a late layer's map under a window meant for larger ones), else for its stride.
+            if (a == shortAxis && effective > 1)
+                length = rawLengths[a] % 2 == 0 ? 1 + rawLengths[a] / 2 % (effective - 1) : effective - 1 - rawLengths[a] / 2 % Math.Min(effective - 1, 4);
+            else if (a == shortAxis) (s, length) = (Math.Max(s, 2), 1 + rawLengths[a] % (Math.Max(s, 2) - 1));
+            int padBegin = pads[2 * a] % effective, padEnd = pads[2 * a + 1] % effective;
+            padEnd = Math.Max(padEnd, effective - length - padBegin); // at least one window
+            axes[a] = new PoolAxis(k, s, padBegin, padEnd, d);
+            lengths[a] = length;
+        }
+        var (batch, channels) = Planes(planeChoice, isDouble);
+        int? divisor = max || divisorChoice < 4 ? null : divisorChoice == 4 ? 5 : -3;
+        return new PoolCase(rank, PoolLayout.ChannelsFirst, max ? PoolMode.Max : PoolMode.Average, WithIndices: false, PoolConvention.Onnx,
+            axes, ceil, !max && includePad, divisor, batch, channels, lengths, style, seed);
+    }
+
+    /// <summary>Plane counts around the group: one short, exact, one over, two groups and a remainder, three less one.</summary>
+    private static (int Batch, int Channels) Planes(int planeChoice, bool isDouble)
+    {
+        int group = 2 * (isDouble ? Vector512<double>.Count : Vector512<float>.Count);
+        int planes = planeChoice switch { 0 => group - 1, 1 => group, 2 => group + 1, 3 => 2 * group + 5, _ => 3 * group - 1 };
+        return planes % 2 == 0 ? (2, planes / 2) : (1, planes);
+    }
+
     /// <summary>The case with its padding within PyTorch's limits, a plane that holds a window, and the planes <paramref name="planeChoice"/> asks for.</summary>
     private static PoolCase Case(bool max, int kh, int kw, int sh, int sw, int dh, int dw, int[] pads, bool ceil, bool includePad,
         int divisorChoice, int height, int width, int planeChoice, bool isDouble, int style, int seed)
@@ -127,12 +182,10 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         var widthAxis = new PoolAxis(kw, sw, pads[2] % (kw / 2 + 1), pads[3] % (kw / 2 + 1), dw);
         height = Math.Max(height, (kh - 1) * dh + 1);
         width = Math.Max(width, (kw - 1) * dw + 1);
-        int group = 2 * (isDouble ? Vector512<double>.Count : Vector512<float>.Count);
-        int planes = planeChoice switch { 0 => group - 1, 1 => group, 2 => group + 1, 3 => 2 * group + 5, _ => 3 * group - 1 };
+        var (batch, channels) = Planes(planeChoice, isDouble);
         int? divisor = max || divisorChoice < 4 ? null : divisorChoice == 4 ? 5 : -3;
         return new PoolCase(2, PoolLayout.ChannelsFirst, max ? PoolMode.Max : PoolMode.Average, WithIndices: false, PoolConvention.Onnx,
-            [heightAxis, widthAxis], ceil, !max && includePad, divisor, Batch: planes % 2 == 0 ? 2 : 1, Channels: planes % 2 == 0 ? planes / 2 : planes,
-            [height, width], style, seed);
+            [heightAxis, widthAxis], ceil, !max && includePad, divisor, batch, channels, [height, width], style, seed);
     }
 
     private int _taken;
@@ -149,6 +202,33 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
     {
         Cases(isDouble: true).Sample(c => Check<double>(c.Case, c.PlaneChoice), writeLine: log.WriteLine, iter: Iterations, threads: 1);
         if (HasAvx512) Assert.True(_taken > Iterations / 2, $"The route took {_taken} of {Iterations} cases.");
+    }
+
+    [Fact]
+    public void FloatClampedWindowsMatchReferenceAndReadOnlyTheirInput() => CheckClamped<float>();
+
+    [Fact]
+    public void DoubleClampedWindowsMatchReferenceAndReadOnlyTheirInput() => CheckClamped<double>();
+
+    /// <summary>
+    /// Windows longer than an axis: within the route's size limits (a group of planes, a transpose block of input cells,
+    /// no more than MaxPlaneCells) the clamped route through channels last takes them, else ClampedWindows.
+    /// </summary>
+    private void CheckClamped<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int taken = 0;
+        ClampedCases(typeof(T) == typeof(double)).Sample(c =>
+        {
+            var plan = new PoolPlan(c.Case.Descriptor(), c.Case.Shape, c.Case.Descriptor().GetOutputShape(c.Case.Shape));
+            bool fits = c.PlaneChoice > 0 && plan.InputPlane >= Vector512<T>.Count && plan.InputPlane <= ChannelsFirstViaChannelsLast<T>.MaxPlaneCells;
+            var route = EngineRoutes<T>.RouteOf(plan);
+            var expectedRoute = HasAvx512 && fits ? EngineRoute.ClampedWindowsViaChannelsLast : EngineRoute.ClampedWindows;
+            Assert.True(route == expectedRoute, $"{route} took {typeof(T).Name} {c.Case}");
+            if (route == EngineRoute.ClampedWindowsViaChannelsLast) taken++;
+            Check<T>(c.Case, c.PlaneChoice);
+        }, writeLine: log.WriteLine, iter: Iterations, threads: 1);
+        if (HasAvx512) Assert.True(taken > Iterations / 3, $"The route took {taken} of {Iterations} cases.");
+        log.WriteLine($"The route took {taken} of {Iterations} cases.");
     }
 
     private void Check<T>(PoolCase pc, int planeChoice) where T : unmanaged, IFloatingPointIeee754<T>

@@ -193,9 +193,15 @@ public class EngineRouteTests
         P("max3x9-s1x4-nhwc", PoolDescriptor.MaxPool2d((3, 9), (1, 4), (1, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg3x3-s1-p1-few-channels-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, layout: Last), new(1, 3, 28, 28), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
 
-        // Windows longer than the input, either layout.
+        // Windows longer than the input, either layout; channels first through channels last with a group of planes of
+        // at least a transpose block (16 float, 8 double cells).
         P("max5x5-p2-on-3x3", PoolDescriptor.MaxPool2d(5, 1, 2), new(1, 8, 3, 3), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
         P("max5x5-p2-on-3x3-nhwc", PoolDescriptor.MaxPool2d(5, 1, 2, layout: Last), new(1, 8, 3, 3), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
+        P("max9x9-p4-on-7x7", PoolDescriptor.MaxPool2d(9, 1, 4), new(1, 512, 7, 7), EngineRoute.ClampedWindowsViaChannelsLast, EngineRoute.ClampedWindows),
+        P("avg9x9-s2-p4-on-7x7-31-planes", PoolDescriptor.AvgPool2d(9, 2, 4), new(1, 31, 7, 7), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
+        P("avg5x5-p2-on-3x5-double", PoolDescriptor.AvgPool2d(5, 1, 2), new(1, 16, 3, 5), EngineRoute.ClampedWindowsViaChannelsLast, EngineRoute.ClampedWindows, isDouble: true),
+        P("avg5x5-p2-on-3x5", PoolDescriptor.AvgPool2d(5, 1, 2), new(1, 32, 3, 5), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
+        P("max1d-k9-on-8-nhwc", PoolDescriptor.MaxPool1d(9, 1, 4, layout: Last), new(1, 64, 8), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
     ];
 
     public static TheoryData<string> PinNames() => [.. Pins.Select(p => p.Name)];
@@ -222,7 +228,7 @@ public class EngineRouteTests
         Assert.True(unpinned.Count == 0, $"No pinned configuration takes: {string.Join(", ", unpinned)}.");
     }
 
-    private static bool IsAvx512Only(EngineRoute route) => route is EngineRoute.NarrowRowsMax or EngineRoute.FlatPlaneMax or
+    private static bool IsAvx512Only(EngineRoute route) => route is EngineRoute.ClampedWindowsViaChannelsLast or EngineRoute.NarrowRowsMax or EngineRoute.FlatPlaneMax or
         EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage or EngineRoute.ChannelsFirstViaChannelsLast or EngineRoute.ChannelsFirstRowBlocks or
         EngineRoute.ChannelsLastSlidingMax or EngineRoute.ChannelsLastSlidingSum or EngineRoute.ChannelsLastBlocked;
 

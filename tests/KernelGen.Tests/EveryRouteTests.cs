@@ -26,6 +26,7 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         EnginePropertyTests.Cases(Gen.Int[0, 1].Select(i => 2 * i)), // max or average, no indices
         StridedPhasePropertyTests.Cases,
         ChannelsFirstViaChannelsLastTests.Cases(isDouble).Select(c => c.Case),
+        ChannelsFirstViaChannelsLastTests.ClampedCases(isDouble).Select(c => c.Case),
         SameWidthCases);
 
     /// <summary>
@@ -71,9 +72,10 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         var plan = new PoolPlan(descriptor, shape, outputShape);
         var work = EngineRoutes<T>.WorkOf(descriptor, withIndices: false);
         var table = EngineRoutes<T>.For(work);
-        // Windows longer than their axis are ClampedWindows' alone: the routes after it size their tables by the window.
-        var takers = EngineRoutes<T>.Select(work, plan).Route == EngineRoute.ClampedWindows
-            ? [table[0]]
+        // Windows longer than their axis are for the clamped rows alone: the routes after those size their tables by the window.
+        int clamped = table.Select(route => route.Route).ToList().IndexOf(EngineRoute.ClampedWindows);
+        var takers = table[clamped].Takes(plan)
+            ? table.Take(clamped + 1).Where(route => route.Takes(plan)).ToList()
             : table.Where((route, i) => i == table.Count - 1 || route.Takes(plan)).ToList();
         int units = (int)Pooling.EngineUnits(work, shape, outputShape);
         foreach (bool atEnd in new[] { true, false })

@@ -61,6 +61,10 @@ public class ExtremeInputTests(Xunit.Abstractions.ITestOutputHelper log)
         "max2d k=(1,2^20) s=1 p=(0,2^19)",
         "onnx avg 3d k=2^20 p=2^20-1 include-pad",
         "max1d k=2 s=2^30",
+        // A group of planes of a transpose block or more: channels first, the clamped route through channels last.
+        "max1d k=2^30 p=2^29, 40 planes of 20",
+        "avg2d k=65536 p=32768, 33 planes of 4x5",
+        "onnx max k=3 p=2^30+1 d=2^30, 2x20 planes of 17",
     };
 
     [Theory]
@@ -77,6 +81,9 @@ public class ExtremeInputTests(Xunit.Abstractions.ITestOutputHelper log)
             "onnx avg 3d k=2^20 p=2^20-1 include-pad" => (PoolDescriptor.Create(PoolMode.Average,
                 [new PoolAxis(1 << 20, 1 << 20, (1 << 20) - 1, (1 << 20) - 1, 1), new PoolAxis(2, 1), new PoolAxis(1 << 20, 1 << 19, (1 << 20) - 1, 3, 1)], countIncludePad: true), new PoolShape(1, 3, 2, 3, 5)),
             "max1d k=2 s=2^30" => (PoolDescriptor.MaxPool1d(2, 1 << 30), new PoolShape(2, 3, 5)),
+            "max1d k=2^30 p=2^29, 40 planes of 20" => (PoolDescriptor.MaxPool1d(1 << 30, padding: 1 << 29), new PoolShape(1, 40, 20)),
+            "avg2d k=65536 p=32768, 33 planes of 4x5" => (PoolDescriptor.AvgPool2d(65536, padding: 32768), new PoolShape(1, 33, 4, 5)),
+            "onnx max k=3 p=2^30+1 d=2^30, 2x20 planes of 17" => (PoolDescriptor.Create(PoolMode.Max, [new PoolAxis(3, 1, (1 << 30) + 1, (1 << 30) + 1, 1 << 30)]), new PoolShape(2, 20, 17)),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
         foreach (var layout in new[] { PoolLayout.ChannelsFirst, PoolLayout.ChannelsLast })
