@@ -60,13 +60,19 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// <summary>Planes up to this many cells (20 x 20, late layers' maps) are small for <see cref="TakesSmallPlanes"/>.</summary>
     private const int SmallPlaneCells = 400;
 
+    /// <summary>Float planes up to this many cells (14 x 14) are small for <see cref="TakesSmallPlanes"/> even where the row blocks apply.</summary>
+    private const int SmallFloatPlaneCells = 196;
+
     /// <summary>
-    /// On small planes, every call the row blocks do not take: the any-rank path's set-up per plane (a prepared copy,
-    /// a call per row) outweighs its work there, where this route pools 32 (16) planes at once (measurements in
-    /// bench/notes.md).
+    /// On small planes, every call the row blocks do not take; on float planes up to 14 x 14 also theirs at width
+    /// strides of 2 or more or from 8 taps. The other routes' set-up per plane (the any-rank path's prepared copy and
+    /// call per row, the row blocks' per row) outweighs their work there, where this route pools 32 (16) planes at once;
+    /// the row blocks keep dense few-tap rows, where the transposes would cost more (measurements in bench/notes.md).
     /// </summary>
     private static bool TakesSmallPlanes(in PoolPlan plan) =>
-        plan.InputPlane <= SmallPlaneCells && !ChannelsFirstRowBlocks<T>.Applies(plan);
+        (typeof(T) == typeof(float) && plan.InputPlane <= SmallFloatPlaneCells
+            && (plan.Width.Stride >= 2 || plan.Height.Kernel * plan.Width.Kernel >= 8))
+        || (plan.InputPlane <= SmallPlaneCells && !ChannelsFirstRowBlocks<T>.Applies(plan));
 
     /// <summary>
     /// Where pooling across channels saved more than the two transposes cost, measured route against route in one process
@@ -174,55 +180,84 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         RunGroups(EngineRoute.ClampedWindowsViaChannelsLast, plan, input, output, firstPlane, planeCount);
 
     /// <summary>Pools whole groups of the planes here and hands the rest to the first route after <paramref name="route"/>'s row that takes the call.</summary>
-    private static unsafe void RunGroups(EngineRoute route, in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+    private static void RunGroups(EngineRoute route, in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
-        int groups = planeCount / GroupSize, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
         // The input transposes read and write whole 512-bit blocks through pointers: shorter planes never get here.
-        if (inPlane < WideBlock) throw new InvalidOperationException("KernelGen internal error: a plane is shorter than a transpose block.");
-        if (groups > 0)
-        {
-            var image = new PoolShape(1, GroupSize, plan.Input.Depth, plan.Input.Height, plan.Input.Width);
-            var pooled = new PoolShape(1, GroupSize, plan.Output.Depth, plan.Output.Height, plan.Output.Width);
-            var groupPlan = new PoolPlan(plan.Descriptor.WithLayout(PoolLayout.ChannelsLast), image, pooled);
-            var groupRoute = EngineRoutes<T>.Select(EngineWork.ChannelsLast, groupPlan);
-            int outputRows = plan.Output.Depth * plan.Output.Height, width = plan.Input.Width;
-            // Rows no window reads are not transposed: the channels-last routes read only their windows' rows.
-            int[] rowRuns = ScratchArrays<int>.Rent(plan.Input.Height + 1);
-            int runBounds = RowsRead(plan.Height, rowRuns);
-            // A vector more than the images need, so that both can start on a cache line: every load of the channels-last
-            // routes is then whole (a rented array starts wherever the GC put it; they are pinned while in use).
-            int lanes = Lanes512<T>.Count;
-            T[] inScratch = ScratchArrays<T>.Rent(inPlane * GroupSize + lanes), outScratch = ScratchArrays<T>.Rent(outPlane * GroupSize + lanes);
-            try
-            {
-                fixed (T* inRented = inScratch, outRented = outScratch)
-                {
-                    T* inImage = Lanes512<T>.Aligned(inRented), outImage = Lanes512<T>.Aligned(outRented);
-                    var transposedIn = new Span<T>(inImage, inPlane * GroupSize);
-                    var transposedOut = new Span<T>(outImage, outPlane * GroupSize);
-                    for (int g = 0; g < groups; g++)
-                    {
-                        long plane = firstPlane + (long)g * GroupSize;
-                        ReadOnlySpan<T> planes = input.Slice(checked((int)(plane * inPlane)), inPlane * GroupSize);
-                        Span<T> outPlanes = output.Slice(checked((int)(plane * outPlane)), outPlane * GroupSize);
-                        fixed (T* from = planes)
-                            for (int i = 0; i < runBounds; i += 2) ToChannelsLast(from, inImage, inPlane, rowRuns[i] * width, rowRuns[i + 1] * width);
-                        groupRoute.Run(groupPlan, transposedIn, transposedOut, default, 0, outputRows);
-                        fixed (T* to = outPlanes) ToChannelsFirst(outImage, to, outPlane);
-                    }
-                }
-            }
-            finally
-            {
-                ScratchArrays<T>.Return(inScratch);
-                ScratchArrays<T>.Return(outScratch);
-                ScratchArrays<int>.Return(rowRuns);
-            }
-        }
-        int done = groups * GroupSize;
+        if (plan.InputPlane < WideBlock) throw new InvalidOperationException("KernelGen internal error: a plane is shorter than a transpose block.");
+        int wide = WideGroup(plan, planeCount);
+        int done = wide > GroupSize ? PoolGroups(plan, input, output, firstPlane, planeCount, wide) : 0;
+        done += PoolGroups(plan, input, output, firstPlane + done, planeCount - done, GroupSize);
         if (done < planeCount)
             EngineRoutes<T>.SelectAfter(route, EngineWork.ChannelsFirst, plan)
                 .Run(plan, input, output, default, firstPlane + done, planeCount - done);
+    }
+
+    /// <summary>The largest image of several groups' planes, in bytes: within L2, with room for the planes and the output.</summary>
+    private const int MaxWideGroupBytes = 256 * 1024;
+
+    /// <summary>The most groups one image holds: 8, 256 float (128 double) channels.</summary>
+    private const int MaxGroupsPerImage = 8;
+
+    /// <summary>
+    /// How many planes to pool together: <see cref="GroupSize"/>, or on small planes a power-of-two multiple of it up to
+    /// <see cref="MaxGroupsPerImage"/>, while the image stays within <see cref="MaxWideGroupBytes"/> and the call has that
+    /// many planes. The channels-last routes' set-up per call and per cell then serves several groups (on 7 x 7 planes it
+    /// cost more than their work; measurements in bench/notes.md).
+    /// </summary>
+    private static int WideGroup(in PoolPlan plan, int planeCount)
+    {
+        int group = GroupSize;
+        while (group < MaxGroupsPerImage * GroupSize && 2 * group <= planeCount && (long)2 * group * plan.InputPlane * Unsafe.SizeOf<T>() <= MaxWideGroupBytes)
+            group *= 2;
+        return group;
+    }
+
+    /// <summary>
+    /// Pools the whole groups of <paramref name="group"/> planes among <c>[firstPlane, firstPlane + planeCount)</c>,
+    /// each through one channels-last image of <paramref name="group"/> channels; returns how many planes it pooled.
+    /// </summary>
+    private static unsafe int PoolGroups(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount, int group)
+    {
+        int groups = planeCount / group, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
+        if (groups == 0) return 0;
+        var image = new PoolShape(1, group, plan.Input.Depth, plan.Input.Height, plan.Input.Width);
+        var pooled = new PoolShape(1, group, plan.Output.Depth, plan.Output.Height, plan.Output.Width);
+        var groupPlan = new PoolPlan(plan.Descriptor.WithLayout(PoolLayout.ChannelsLast), image, pooled);
+        var groupRoute = EngineRoutes<T>.Select(EngineWork.ChannelsLast, groupPlan);
+        int outputRows = plan.Output.Depth * plan.Output.Height, width = plan.Input.Width;
+        // Rows no window reads are not transposed: the channels-last routes read only their windows' rows.
+        int[] rowRuns = ScratchArrays<int>.Rent(plan.Input.Height + 1);
+        int runBounds = RowsRead(plan.Height, rowRuns);
+        // A vector more than the images need, so that both can start on a cache line: every load of the channels-last
+        // routes is then whole (a rented array starts wherever the GC put it; they are pinned while in use).
+        int lanes = Lanes512<T>.Count;
+        T[] inScratch = ScratchArrays<T>.Rent(inPlane * group + lanes), outScratch = ScratchArrays<T>.Rent(outPlane * group + lanes);
+        try
+        {
+            fixed (T* inRented = inScratch, outRented = outScratch)
+            {
+                T* inImage = Lanes512<T>.Aligned(inRented), outImage = Lanes512<T>.Aligned(outRented);
+                var transposedIn = new Span<T>(inImage, inPlane * group);
+                var transposedOut = new Span<T>(outImage, outPlane * group);
+                for (int g = 0; g < groups; g++)
+                {
+                    long plane = firstPlane + (long)g * group;
+                    ReadOnlySpan<T> planes = input.Slice(checked((int)(plane * inPlane)), inPlane * group);
+                    Span<T> outPlanes = output.Slice(checked((int)(plane * outPlane)), outPlane * group);
+                    fixed (T* from = planes)
+                        for (int i = 0; i < runBounds; i += 2) ToChannelsLast(from, inImage, inPlane, group, rowRuns[i] * width, rowRuns[i + 1] * width);
+                    groupRoute.Run(groupPlan, transposedIn, transposedOut, default, 0, outputRows);
+                    fixed (T* to = outPlanes) ToChannelsFirst(outImage, to, outPlane, group);
+                }
+            }
+        }
+        finally
+        {
+            ScratchArrays<T>.Return(inScratch);
+            ScratchArrays<T>.Return(outScratch);
+            ScratchArrays<int>.Return(rowRuns);
+        }
+        return groups * group;
     }
 
     /// <summary>
@@ -260,51 +295,53 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     }
 
     /// <summary>
-    /// <c>to[cell * GroupSize + p] = from[p * cells + cell]</c> for the cells <c>[first, end)</c> (and, where that range
-    /// is shorter than a transpose block, the cells next to it) of <see cref="GroupSize"/> planes of <paramref name="cells"/>
+    /// <c>to[cell * group + p] = from[p * cells + cell]</c> for the cells <c>[first, end)</c> (and, where that range
+    /// is shorter than a transpose block, the cells next to it) of <paramref name="group"/> planes of <paramref name="cells"/>
     /// cells (at least a block) into one channels-last image.
     /// </summary>
-    private static unsafe void ToChannelsLast(T* from, T* to, int cells, int first, int end) => TransposeGroup(from, to, cells, first, end, toChannelsLast: true);
+    private static unsafe void ToChannelsLast(T* from, T* to, int cells, int group, int first, int end) =>
+        TransposeGroup(from, to, cells, group, first, end, toChannelsLast: true);
 
     /// <summary>
-    /// <c>to[p * cells + cell] = from[cell * GroupSize + p]</c>: the inverse of <see cref="ToChannelsLast"/>, for every
+    /// <c>to[p * cells + cell] = from[cell * group + p]</c>: the inverse of <see cref="ToChannelsLast"/>, for every
     /// cell; output planes smaller than a 256-bit block (late layers' small maps) a cell at a time.
     /// </summary>
-    private static unsafe void ToChannelsFirst(T* from, T* to, int cells)
+    private static unsafe void ToChannelsFirst(T* from, T* to, int cells, int group)
     {
         if (cells >= Block)
         {
-            TransposeGroup(to, from, cells, 0, cells, toChannelsLast: false);
+            TransposeGroup(to, from, cells, group, 0, cells, toChannelsLast: false);
             return;
         }
         for (int cell = 0; cell < cells; cell++)
-            for (int p = 0; p < GroupSize; p++)
-                to[(nint)p * cells + cell] = from[(nint)cell * GroupSize + p];
+            for (int p = 0; p < group; p++)
+                to[(nint)p * cells + cell] = from[(nint)cell * group + p];
     }
 
     /// <summary>
-    /// Transposes between <paramref name="planes"/> (channels first) and <paramref name="image"/> (channels last) the
-    /// cells <c>[first, end)</c>, a square block of cells and planes at a time: 512-bit blocks (16 floats, 8 doubles),
-    /// and 256-bit ones on output planes smaller than that (at least one such block: <see cref="ToChannelsFirst"/>). The last block of the range overlaps the one before
-    /// (and a range shorter than a block takes the block that ends at its end, or the plane's first).
+    /// Transposes between <paramref name="planes"/> (channels first) and <paramref name="image"/> (channels last, a
+    /// whole number of 512-bit blocks across its <paramref name="group"/> channels) the cells <c>[first, end)</c>, a
+    /// square block of cells and planes at a time: 512-bit blocks (16 floats, 8 doubles), and 256-bit ones on output
+    /// planes smaller than that (at least one such block: <see cref="ToChannelsFirst"/>). The last block of the range
+    /// overlaps the one before (and a range shorter than a block takes the block that ends at its end, or the plane's first).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void TransposeGroup(T* planes, T* image, int cells, int first, int end, bool toChannelsLast)
+    private static unsafe void TransposeGroup(T* planes, T* image, int cells, int group, int first, int end, bool toChannelsLast)
     {
         bool wide = cells >= WideBlock;
         int block = wide ? WideBlock : Block;
         for (int cell = first; ; cell += block)
         {
             int c0 = Math.Max(0, Math.Min(cell, end - block));
-            for (int p = 0; p < GroupSize; p += block)
+            for (int p = 0; p < group; p += block)
             {
-                T* inPlanes = planes + (nint)p * cells + c0, inImage = image + (nint)c0 * GroupSize + p;
+                T* inPlanes = planes + (nint)p * cells + c0, inImage = image + (nint)c0 * group + p;
                 if (wide)
                 {
-                    if (toChannelsLast) Transposer512.Transpose(inPlanes, cells, inImage, GroupSize);
-                    else Transposer512.Transpose(inImage, GroupSize, inPlanes, cells);
+                    if (toChannelsLast) Transposer512.Transpose(inPlanes, cells, inImage, group);
+                    else Transposer512.Transpose(inImage, group, inPlanes, cells);
                 }
-                else Transposer256.Transpose(inImage, GroupSize, inPlanes, cells); // input planes hold a wide block (Applies)
+                else Transposer256.Transpose(inImage, group, inPlanes, cells); // input planes hold a wide block (Applies)
             }
             if (cell + block >= end) break;
         }

@@ -14,7 +14,7 @@ namespace KernelGen.Tests;
 /// <summary>
 /// The route that pools groups of channels-first planes through channels last (<see cref="ChannelsFirstViaChannelsLast{T}"/>)
 /// against the scalar reference, bit for bit: plane counts around the group (one short, exact, one over, two groups and a
-/// remainder), planes of 6 to 2,500 cells so the 16-cell (double: 8-cell) transpose blocks, and the 8-cell (4-cell) ones
+/// remainder, and images of several groups), planes of 6 to 2,500 cells so the 16-cell (double: 8-cell) transpose blocks, and the 8-cell (4-cell) ones
 /// of smaller output planes, end anywhere, every stride, padding, ceil mode and divisor rule the route takes, and each input
 /// placed against an inaccessible page after it, then before it.
 /// </summary>
@@ -44,7 +44,7 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         from divisor in Gen.Int[0, 5]
         from height in Gen.Int[2, 50]
         from width in Gen.Int[3, 50]
-        from planeChoice in Gen.Int[0, 4]
+        from planeChoice in Gen.Int[0, 5]
         from skipsRows in Gen.Int[0, 3]
         from style in Gen.Int[0, RandomInput.Styles - 1]
         from seed in Gen.Int
@@ -136,7 +136,7 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         from ceil in Gen.Bool
         from includePad in Gen.Bool
         from divisor in Gen.Int[0, 5]
-        from planeChoice in Gen.Int[0, 4]
+        from planeChoice in Gen.Int[0, 5]
         from style in Gen.Int[0, RandomInput.Styles - 1]
         from seed in Gen.Int
         select (BuildClamped(rank, max, kernels, strides, dilations, pads, lengths, shortAxis % rank, ceil, includePad, divisor, planeChoice, isDouble, style, seed), planeChoice);
@@ -166,11 +166,14 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
             axes, ceil, !max && includePad, divisor, batch, channels, lengths, style, seed);
     }
 
-    /// <summary>Plane counts around the group: one short, exact, one over, two groups and a remainder, three less one.</summary>
+    /// <summary>
+    /// Plane counts around the group: one short, exact, one over, two groups and a remainder, three less one, and eight
+    /// groups and a remainder (on small planes, images of several groups, then one group, then the rest).
+    /// </summary>
     private static (int Batch, int Channels) Planes(int planeChoice, bool isDouble)
     {
         int group = 2 * (isDouble ? Vector512<double>.Count : Vector512<float>.Count);
-        int planes = planeChoice switch { 0 => group - 1, 1 => group, 2 => group + 1, 3 => 2 * group + 5, _ => 3 * group - 1 };
+        int planes = planeChoice switch { 0 => group - 1, 1 => group, 2 => group + 1, 3 => 2 * group + 5, 4 => 3 * group - 1, _ => 9 * group + 3 };
         return planes % 2 == 0 ? (2, planes / 2) : (1, planes);
     }
 
@@ -180,6 +183,7 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
     {
         var heightAxis = new PoolAxis(kh, sh, pads[0] % (kh / 2 + 1), pads[1] % (kh / 2 + 1), dh);
         var widthAxis = new PoolAxis(kw, sw, pads[2] % (kw / 2 + 1), pads[3] % (kw / 2 + 1), dw);
+        if (planeChoice == 5) (height, width) = (2 + height % 11, 3 + width % 14); // small planes, so that several groups fill an image
         height = Math.Max(height, (kh - 1) * dh + 1);
         width = Math.Max(width, (kw - 1) * dw + 1);
         var (batch, channels) = Planes(planeChoice, isDouble);
@@ -272,19 +276,25 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         throw new ArgumentOutOfRangeException(nameof(route), route, "not a channels-first route");
     }
 
-    /// <summary>Split over threads, each range of planes pools its whole groups here and hands its remainder on: the same bits.</summary>
+    /// <summary>
+    /// Split over threads, each range of planes pools its whole groups here and hands its remainder on: the same bits.
+    /// 45 x 45 planes go a group at a time, 9 x 9 ones in images of several groups.
+    /// </summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ParallelRangesMatchOneThread(bool isDouble)
+    [InlineData(false, 45)]
+    [InlineData(true, 45)]
+    [InlineData(false, 9)]
+    [InlineData(true, 9)]
+    public void ParallelRangesMatchOneThread(bool isDouble, int planeWidth)
     {
-        if (isDouble) Parallel<double>();
-        else Parallel<float>();
+        // 141,750 and 165,888 cells: above Pooling.ParallelThreshold.
+        var shape = planeWidth == 45 ? new PoolShape(2, 35, 45, 45) : new PoolShape(4, 511, 9, 9);
+        if (isDouble) Parallel<double>(shape);
+        else Parallel<float>(shape);
     }
 
-    private static void Parallel<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Parallel<T>(PoolShape shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var shape = new PoolShape(2, 35, 45, 45); // 141,750 cells: above Pooling.ParallelThreshold
         var descriptor = PoolDescriptor.AvgPool2d((5, 4), (2, 3), (2, 1), ceilMode: true, countIncludePad: false);
         var outputShape = descriptor.GetOutputShape(shape);
         if (HasAvx512) Assert.Equal(EngineRoute.ChannelsFirstViaChannelsLast, EngineRoutes<T>.RouteOf(new PoolPlan(descriptor, shape, outputShape)));
