@@ -57,16 +57,22 @@ public class EngineRouteTests
         P("googlenet.pool-nhwc-double", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 192, 28, 28), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
 
         // Small planes (up to 400 cells) of a group's worth go through channels last where the row blocks do not take
-        // them, output planes of a few cells too; float planes up to 14 x 14 also where the row blocks apply, at width
-        // stride 2 or more or from 8 taps; larger ones, and other calls the row blocks take, do not.
+        // them, output planes of a few cells too; float planes also where the row blocks apply (below); larger ones, and
+        // other calls the row blocks take, do not. With one group's planes, float planes up to 14 x 14 at width stride 2
+        // or more or from 8 taps.
         P("avg9x6-s3-small-plane", PoolDescriptor.AvgPool2d((9, 6), (3, 3), countIncludePad: false), new(1, 256, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max7x5-s1x3-20x20-plane", PoolDescriptor.MaxPool2d((7, 5), (1, 3)), new(1, 32, 20, 20), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max7x5-s1x3-21x21-plane", PoolDescriptor.MaxPool2d((7, 5), (1, 3)), new(1, 32, 21, 21), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2-small-plane-row-blocks", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x3-s2-15x15-plane", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 15, 15), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s2-15x15-plane-one-group", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 63, 15, 15), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2-small-plane-double", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 14, 14), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("avg2x3-s2x1-small-plane-row-blocks", PoolDescriptor.AvgPool2d((2, 3), (2, 1), (0, 1)), new(1, 256, 14, 14), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("avg2x4-s2x1-small-plane", PoolDescriptor.AvgPool2d((2, 4), (2, 1)), new(1, 256, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg2x3-s2x1-small-plane-one-group", PoolDescriptor.AvgPool2d((2, 3), (2, 1), (0, 1)), new(1, 63, 14, 14), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg2x4-s2x1-small-plane-one-group", PoolDescriptor.AvgPool2d((2, 4), (2, 1)), new(1, 32, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        // Float calls of several groups' planes up to 400 cells, where the row blocks would take them too, but max at width stride 1.
+        P("avg2x3-s2x1-small-plane-two-groups", PoolDescriptor.AvgPool2d((2, 3), (2, 1), (0, 1)), new(1, 64, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s2-20x20-plane", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 20, 20), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s2-21x21-plane", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 21, 21), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x2-s3x1-20x20-plane", PoolDescriptor.MaxPool2d((3, 2), (3, 1)), new(1, 256, 20, 20), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
 
         // Channels-last stride-1 max on image rows (width x channels) of at most 8 KB goes separably where it can; 2x2
         // windows, which it cannot take, keep sliding.
