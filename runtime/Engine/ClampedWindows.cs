@@ -21,6 +21,29 @@ internal static class ClampedWindows<T> where T : unmanaged, IFloatingPointIeee7
     private static bool Oversized(in AxisPlan axis) => axis.EffectiveKernel > axis.Length || axis.Stride > axis.Length;
 
     /// <summary>
+    /// Channels last, the calls this route takes: windows longer than their axis on images of up to
+    /// <see cref="SmallImageCells"/> cells or with up to <see cref="FewOutputCells"/> outputs, where the other routes'
+    /// set-up per call outweighs the work, or wherever a window or stride passes <see cref="MaxModestReach"/> cells.
+    /// Modest windows otherwise go to the vectorized routes, which reduce several cells at once (measurements in
+    /// bench/notes.md).
+    /// </summary>
+    public static bool TakesChannelsLast(in PoolPlan plan) =>
+        Applies(plan) && (plan.InputPlane <= SmallImageCells || plan.OutputPlane <= FewOutputCells
+            || !IsModest(plan.Depth) || !IsModest(plan.Height) || !IsModest(plan.Width));
+
+    /// <summary>Images up to this many cells (5 x 5, 1 x 32) keep this route channels last.</summary>
+    private const int SmallImageCells = 32;
+
+    /// <summary>Output images up to this many cells keep this route channels last.</summary>
+    private const int FewOutputCells = 4;
+
+    /// <summary>The longest window or stride, in cells, the other routes take: their tables list the window's taps.</summary>
+    private const int MaxModestReach = 256;
+
+    private static bool IsModest(in AxisPlan axis) =>
+        axis.EffectiveKernel <= MaxModestReach && axis.Stride <= MaxModestReach && axis.PadBegin <= MaxModestReach && axis.PadEnd <= MaxModestReach;
+
+    /// <summary>
     /// Pools the units <c>[first, first + count)</c>: (n, c) planes channels first, output rows (n, od, oh) channels last.
     /// </summary>
     public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long first, int count)

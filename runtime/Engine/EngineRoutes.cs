@@ -79,16 +79,14 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
 {
     private static readonly RouteCondition Always = static (in PoolPlan _) => true;
 
-    private const string ClampedWhy =
-        "A window or stride longer than its axis: the other routes size their tables by the window, so these go before them, with each window clamped to the input.";
-
     /// <summary>Channels-first (NC[D]HW) routes, in the order they are asked.</summary>
     public static readonly IReadOnlyList<EngineRouteEntry<T>> ChannelsFirst =
     [
         new(EngineRoute.ClampedWindowsViaChannelsLast, ChannelsFirstViaChannelsLast<T>.TakesClampedWindows, ChannelsFirstViaChannelsLast<T>.RunClampedWindows,
-            "AVX-512, ClampedWindows' calls on 1-d or 2-d planes of 16 float (8 double) to 3,584 cells, a group's worth of them: transposed to channels last as ChannelsFirstViaChannelsLast does and clamped there, every tap one vector for 32 (16) planes; the planes left over take ClampedWindows.",
+            "AVX-512, ClampedWindows' calls on 1-d or 2-d planes of 16 float (8 double) to 3,584 cells, a group's worth of them: transposed to channels last as ChannelsFirstViaChannelsLast does and pooled by the channels-last routes (ClampedWindows on small images), every tap one vector for 32 (16) planes or more; the planes left over take ClampedWindows.",
             UnitsPerBlock: ChannelsFirstViaChannelsLast<T>.GroupSize),
-        new(EngineRoute.ClampedWindows, ClampedWindows<T>.Applies, ClampedWindows<T>.Run, ClampedWhy),
+        new(EngineRoute.ClampedWindows, ClampedWindows<T>.Applies, ClampedWindows<T>.Run,
+            "A window or stride longer than its axis: the other routes size their tables by the window, so these go before them, with each window clamped to the input."),
         new(EngineRoute.WholePlaneWindows, WholePlaneWindows<T>.Applies, WholePlaneWindows<T>.Run,
             "The window is the whole plane (older exports' global heads): one reduction per plane instead of a row set-up per output.",
             PoolsPlaneAtATime: true),
@@ -116,7 +114,8 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>Channels-last (N[D]HWC) routes, in the order they are asked; all vectorize across channels.</summary>
     public static readonly IReadOnlyList<EngineRouteEntry<T>> ChannelsLast =
     [
-        new(EngineRoute.ClampedWindows, ClampedWindows<T>.Applies, ClampedWindows<T>.Run, ClampedWhy),
+        new(EngineRoute.ClampedWindows, ClampedWindows<T>.TakesChannelsLast, ClampedWindows<T>.Run,
+            "Windows or strides longer than their axis on images of up to 32 cells or with up to 4 outputs, or past 256 cells on some axis: each window clamped to the input; the routes after it size their tables by the window, and on small images set up more than they save."),
         new(EngineRoute.ChannelsLastSlidingMax, ChannelsLastPooling<T>.TakesSlidingMax, ChannelsLastPooling<T>.RunWindows,
             "AVX-512 max, at least a vector of channels, stride 1 up to 5 wide or 3 wide stride 2, where it makes fewer maxima than the separable route and, at stride 1, where that route applies, image rows (width x channels) are longer than 8 KB: four cells share each column's reduction."),
         new(EngineRoute.ChannelsLastSeparableMax, ChannelsLastPooling<T>.TakesSeparableMax, ChannelsLastPooling<T>.RunSeparableMax,

@@ -213,6 +213,13 @@ public class EngineRouteTests
         P("avg5x5-p2-on-3x5-double", PoolDescriptor.AvgPool2d(5, 1, 2), new(1, 16, 3, 5), EngineRoute.ClampedWindowsViaChannelsLast, EngineRoute.ClampedWindows, isDouble: true),
         P("avg5x5-p2-on-3x5", PoolDescriptor.AvgPool2d(5, 1, 2), new(1, 32, 3, 5), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
         P("max1d-k9-on-8-nhwc", PoolDescriptor.MaxPool1d(9, 1, 4, layout: Last), new(1, 64, 8), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
+        // Channels last, modest windows on images of more than 32 cells and 4 outputs go to the vectorized routes; huge ones stay clamped.
+        P("max9x9-p4-on-7x7-nhwc", PoolDescriptor.MaxPool2d(9, 1, 4, layout: Last), new(1, 64, 7, 7), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
+        P("avg7x7-s2-p3-on-4x8-nhwc", PoolDescriptor.AvgPool2d(7, 2, 3, layout: Last), new(1, 64, 4, 8), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
+        P("avg7x7-s2-p3-on-4x9-nhwc", PoolDescriptor.AvgPool2d(7, 2, 3, layout: Last), new(1, 64, 4, 9), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
+        P("max1d-k41-s20-p20-on-40-nhwc-3-outputs", PoolDescriptor.MaxPool1d(41, 20, 20, layout: Last), new(1, 64, 40), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
+        P("max1d-k41-s8-p20-on-40-nhwc-5-outputs", PoolDescriptor.MaxPool1d(41, 8, 20, layout: Last), new(1, 64, 40), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
+        P("max1d-k257-p128-on-100-nhwc", PoolDescriptor.MaxPool1d(257, 1, 128, layout: Last), new(1, 64, 100), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
     ];
 
     public static TheoryData<string> PinNames() => [.. Pins.Select(p => p.Name)];

@@ -27,6 +27,7 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         StridedPhasePropertyTests.Cases,
         ChannelsFirstViaChannelsLastTests.Cases(isDouble).Select(c => c.Case),
         ChannelsFirstViaChannelsLastTests.ClampedCases(isDouble).Select(c => c.Case),
+        ChannelsFirstViaChannelsLastTests.ClampedCases(isDouble).Select(c => c.Case with { Layout = PoolLayout.ChannelsLast }),
         SameWidthCases);
 
     /// <summary>
