@@ -34,13 +34,23 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>Planes up to this size take this path: the scratch plane and the input stay in L1 and L2.</summary>
     private const int MaxPlaneBytes = 16 * 1024;
 
+    /// <summary>Float windows one column wide on rows of at least this many cells go to the any-rank path.</summary>
+    private const int OneColumnRowCells = 28;
+
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
     public static bool Applies(in PoolPlan plan)
     {
         return Lanes512<T>.IsSupported && plan.IsMax && plan.IsPlanar &&
             plan.Height.Dilation == 1 && plan.Width.Dilation == 1 && (IsSameStride1(plan) || IsPairs(plan)) &&
-            (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes;
+            (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes && !IsLongOneColumnFloat(plan);
     }
+
+    /// <summary>
+    /// Float windows one column wide on rows of <see cref="OneColumnRowCells"/> or more: this path's horizontal pass
+    /// has nothing to do there, and the any-rank path's shared row maxima were faster (measurements in bench/notes.md).
+    /// </summary>
+    private static bool IsLongOneColumnFloat(in PoolPlan plan) =>
+        typeof(T) == typeof(float) && plan.Width.Kernel == 1 && plan.Width.Length >= OneColumnRowCells;
 
     /// <summary>Stride 1 both ways, the output as wide as the input: output cell q of the plane is scratch cell q.</summary>
     private static bool IsSameStride1(in PoolPlan plan) =>
