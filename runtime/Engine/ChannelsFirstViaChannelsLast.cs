@@ -65,15 +65,16 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// On small planes, every call the row blocks do not take; on float planes also theirs, where the call has planes
-    /// for images of several groups (<see cref="WideGroup"/>) but for max at width stride 1, or on planes up to 14 x 14
-    /// at width strides of 2 or more or from 8 taps. The other routes' set-up per plane (the any-rank path's prepared copy and call per row, the row
+    /// for images of several groups (<see cref="WideGroup"/>) but for max at width stride 1 on planes larger than
+    /// 14 x 14, or on planes up to 14 x 14 at width strides of 2 or more or from 8 taps. The other routes' set-up per plane (the any-rank path's prepared copy and call per row, the row
     /// blocks' per row) outweighs their work there, where this route pools 32 planes or more at once; with a group to
     /// an image the row blocks keep dense few-tap rows, where the transposes cost more (measurements in bench/notes.md).
     /// </summary>
     private static bool TakesSmallPlanes(in PoolPlan plan)
     {
         if (plan.InputPlane > SmallPlaneCells) return false;
-        if (typeof(T) == typeof(float) && plan.Input.PlaneCount >= 2 * GroupSize && !(plan.IsMax && plan.Width.Stride == 1)) return true;
+        if (typeof(T) == typeof(float) && plan.Input.PlaneCount >= 2 * GroupSize
+            && (plan.InputPlane <= SmallFloatPlaneCells || !plan.IsMax || plan.Width.Stride > 1)) return true;
         if (typeof(T) == typeof(float) && plan.InputPlane <= SmallFloatPlaneCells
             && (plan.Width.Stride >= 2 || plan.Height.Kernel * plan.Width.Kernel >= 8)) return true;
         return !ChannelsFirstRowBlocks<T>.Applies(plan);

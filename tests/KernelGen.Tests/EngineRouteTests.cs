@@ -68,10 +68,12 @@ public class EngineRouteTests
         P("max3x3-s2-small-plane-double", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 14, 14), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg2x3-s2x1-small-plane-one-group", PoolDescriptor.AvgPool2d((2, 3), (2, 1), (0, 1)), new(1, 63, 14, 14), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg2x4-s2x1-small-plane-one-group", PoolDescriptor.AvgPool2d((2, 4), (2, 1)), new(1, 32, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        // Float calls of several groups' planes up to 400 cells, where the row blocks would take them too, but max at width stride 1.
+        // Float calls of several groups' planes up to 400 cells, where the row blocks would take them too, but max at width
+        // stride 1 on planes larger than 14 x 14.
         P("avg2x3-s2x1-small-plane-two-groups", PoolDescriptor.AvgPool2d((2, 3), (2, 1), (0, 1)), new(1, 64, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2-20x20-plane", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 20, 20), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2-21x21-plane", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 21, 21), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x2-s3x1-7x7-plane", PoolDescriptor.MaxPool2d((3, 2), (3, 1), (1, 1)), new(1, 512, 7, 7), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x2-s3x1-20x20-plane", PoolDescriptor.MaxPool2d((3, 2), (3, 1)), new(1, 256, 20, 20), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
 
         // Channels-last stride-1 max on image rows (width x channels) of at most 8 KB goes separably where it can; 2x2
