@@ -41,15 +41,19 @@ internal readonly struct AxisPlan
     /// <summary>Whether some input positions lie in no window: a kernel shorter than the stride, or dilation.</summary>
     public bool SkipsPositions => Kernel < Stride || Dilation > 1;
 
-    /// <summary>Whether some window has a tap at input position <paramref name="position"/>.</summary>
-    public bool IsRead(int position)
+    /// <summary>
+    /// Sets <c>read[p]</c> for every input position p some window has a tap at and clears the others; <paramref name="read"/>
+    /// holds <see cref="Length"/> entries. Found from each output's taps inside the input, so the work is at most outputs
+    /// x length however long the window.
+    /// </summary>
+    public void MarkRead(Span<bool> read)
     {
-        for (int t = 0; t < Kernel; t++)
+        read.Clear();
+        for (int o = 0; o < Output; o++)
         {
-            long shifted = position + (long)PadBegin - (long)t * Dilation; // o * stride for the window whose tap t is here
-            if (shifted >= 0 && shifted % Stride == 0 && shifted / Stride < Output) return true;
+            var (first, end) = InsideTaps(o);
+            for (int t = first; t < end; t++) read[(int)(WindowStart(o) + (long)t * Dilation)] = true;
         }
-        return false;
     }
 
     /// <summary>(k - 1) * d + 1, up to 2^62.</summary>

@@ -311,7 +311,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             AxisPlan height = plan.Height;
             if (!plan.IsPlanar || !height.SkipsPositions) return [];
             bool[] read = ScratchArrays<bool>.Rent(rows);
-            for (int row = 0; row < rows; row++) read[row] = height.IsRead(row);
+            height.MarkRead(read.AsSpan(0, rows));
             return read;
         }
 

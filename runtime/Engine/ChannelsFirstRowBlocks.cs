@@ -49,10 +49,11 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// Max the any-rank path pools faster: it reduces each input row horizontally once for every output row that covers
     /// it, where this path takes every tap of every window. At height stride 1 over windows of two rows or more that
     /// was faster for float but on rows of 128 cells or more with windows of up to 9 taps, for double at width stride 1
-    /// from 10 taps, and for windows dilated down the rows; also for float 1x1 windows at stride 1, which it copies. At height stride 2, since the any-rank path splits stride-2
-    /// rows with permutes: at width stride 1 on unpadded rows (which it reads in place) float always and double from 3
-    /// columns or 5 rows, on padded rows float from 15 taps; at width stride 2 float from 20 taps or 7 columns, double
-    /// from 7 columns or 4 in a window one row tall (measurements in bench/notes.md).
+    /// from 10 taps, and for windows dilated down the rows; also for float 1x1 windows at stride 1, which it copies.
+    /// At height stride 2, since the any-rank path splits stride-2 rows with permutes: at width stride 1 on unpadded rows
+    /// (which it reads in place) float always and double from 3 columns or 5 rows, on padded rows float from 15 taps; at
+    /// width stride 2 float from 20 taps or 7 columns, double from 7 columns or 4 in a window one row tall (measurements
+    /// in bench/notes.md).
     /// </summary>
     private static bool SeparableMaxIsFaster(in PoolPlan plan)
     {

@@ -47,8 +47,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// Whether the route takes windows longer than their axis (<see cref="ClampedWindows{T}"/>' calls) within its size
-    /// limits: the channels-last clamped windows reduce every tap for 32 (16) planes in one vector, where the
-    /// channels-first ones reduce a cell at a time (measurements in bench/notes.md).
+    /// limits: channels last every tap is one vector for 32 (16) planes or more, where channels-first ClampedWindows
+    /// reduces a cell at a time (measurements in bench/notes.md).
     /// </summary>
     public static bool TakesClampedWindows(in PoolPlan plan) => ClampedWindows<T>.Applies(plan) && FitsGroups(plan);
 
@@ -66,9 +66,10 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// <summary>
     /// On small planes, every call the row blocks do not take; on float planes also theirs, where the call has planes
     /// for images of several groups (<see cref="WideGroup"/>) but for max at width stride 1 on planes larger than
-    /// 14 x 14, or on planes up to 14 x 14 at width strides of 2 or more or from 8 taps. The other routes' set-up per plane (the any-rank path's prepared copy and call per row, the row
-    /// blocks' per row) outweighs their work there, where this route pools 32 planes or more at once; with a group to
-    /// an image the row blocks keep dense few-tap rows, where the transposes cost more (measurements in bench/notes.md).
+    /// 14 x 14, or on planes up to 14 x 14 at width strides of 2 or more or from 8 taps. The other routes' set-up per
+    /// plane (the any-rank path's prepared copy and call per row, the row blocks' per row) outweighs their work there,
+    /// where this route pools 32 planes or more at once; with a group to an image the row blocks keep dense few-tap
+    /// rows, where the transposes cost more (measurements in bench/notes.md).
     /// </summary>
     private static bool TakesSmallPlanes(in PoolPlan plan)
     {
@@ -278,16 +279,10 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             (runs[0], runs[1]) = (0, height.Length);
             return 2;
         }
-        // Marked from each output's taps inside the input: at most every (output, row) pair, however long the window.
         bool[] read = ScratchArrays<bool>.Rent(height.Length);
         try
         {
-            Array.Clear(read, 0, height.Length);
-            for (int o = 0; o < height.Output; o++)
-            {
-                var (first, end) = height.InsideTaps(o);
-                for (int t = first; t < end; t++) read[height.WindowStart(o) + (long)t * height.Dilation] = true;
-            }
+            height.MarkRead(read.AsSpan(0, height.Length));
             int count = 0;
             for (int row = 0; row < height.Length; row++)
             {

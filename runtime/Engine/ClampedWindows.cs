@@ -23,7 +23,7 @@ internal static class ClampedWindows<T> where T : unmanaged, IFloatingPointIeee7
     /// <summary>
     /// Channels last, the calls this route takes: windows longer than their axis on images of up to
     /// <see cref="SmallImageCells"/> cells or with up to <see cref="FewOutputCells"/> outputs, where the other routes'
-    /// set-up per call outweighs the work, or wherever a window or stride passes <see cref="MaxModestReach"/> cells.
+    /// set-up per call outweighs the work, or wherever a window, stride or padding passes <see cref="MaxModestReach"/> cells.
     /// Modest windows otherwise go to the vectorized routes, which reduce several cells at once (measurements in
     /// bench/notes.md).
     /// </summary>
@@ -37,7 +37,7 @@ internal static class ClampedWindows<T> where T : unmanaged, IFloatingPointIeee7
     /// <summary>Output images up to this many cells keep this route channels last.</summary>
     private const int FewOutputCells = 4;
 
-    /// <summary>The longest window or stride, in cells, the other routes take: their tables list the window's taps.</summary>
+    /// <summary>The longest window, stride or padding, in cells, the other routes take: their tables list the window's taps.</summary>
     private const int MaxModestReach = 256;
 
     private static bool IsModest(in AxisPlan axis) =>

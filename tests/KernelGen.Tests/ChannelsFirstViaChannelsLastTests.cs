@@ -223,7 +223,8 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         int taken = 0;
         ClampedCases(typeof(T) == typeof(double)).Sample(c =>
         {
-            var plan = new PoolPlan(c.Case.Descriptor(), c.Case.Shape, c.Case.Descriptor().GetOutputShape(c.Case.Shape));
+            var descriptor = c.Case.Descriptor();
+            var plan = new PoolPlan(descriptor, c.Case.Shape, descriptor.GetOutputShape(c.Case.Shape));
             bool fits = c.PlaneChoice > 0 && plan.InputPlane >= Vector512<T>.Count && plan.InputPlane <= ChannelsFirstViaChannelsLast<T>.MaxPlaneCells;
             var route = EngineRoutes<T>.RouteOf(plan);
             var expectedRoute = HasAvx512 && fits ? EngineRoute.ClampedWindowsViaChannelsLast : EngineRoute.ClampedWindows;
