@@ -80,6 +80,11 @@ public static class SpecializationBench
                 continue;
             }
             if (match != null && !match.Split(',').Any(part => name.Contains(part, StringComparison.OrdinalIgnoreCase))) continue;
+            if (!GridBench.Fits(descriptor, Shape)) // a window larger than a small --shape's plane
+            {
+                Console.WriteLine($"  -     {name}: does not fit {Shape}");
+                continue;
+            }
             var row = isDouble
                 ? Measure<double>(method, name, descriptor, attribute, warmMs, rounds, batchMs)
                 : Measure<float>(method, name, descriptor, attribute, warmMs, rounds, batchMs);

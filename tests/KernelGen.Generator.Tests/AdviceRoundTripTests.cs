@@ -19,7 +19,7 @@ public class AdviceRoundTripTests
     private static readonly (PoolDescriptor Descriptor, bool IsDouble)[] Configurations =
     [
         (PoolDescriptor.MaxPool2d(3, 2), false),
-        (PoolDescriptor.MaxPool2d(3, 2, 1), true),
+        (PoolDescriptor.MaxPool2d(4, 2, 1), true),
         (PoolDescriptor.AvgPool2d((5, 3), (2, 1), (2, 1), ceilMode: true, countIncludePad: false, layout: PoolLayout.ChannelsLast), false),
         (PoolDescriptor.MaxPool2d((3, 2), (1, 2), (1, 1), dilation: (2, 2), layout: PoolLayout.ChannelsLast), true),
         (PoolDescriptor.AvgPool2d(4, 2, 1, divisorOverride: -3), false),

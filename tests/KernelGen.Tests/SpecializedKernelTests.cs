@@ -1,29 +1,59 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Numerics;
 using Xunit;
 using KernelGen.Testing;
 
 namespace KernelGen.Tests;
 
 /// <summary>
-/// The runtime's built-in specialized kernels against the general engine: bit-identical on random inputs with NaN,
-/// infinities, ties and signed zeros, on widths from 1 to past eight 512-bit vectors: narrow and wide row paths, with
-/// last vectors full, at most half full, and just past half.
+/// The runtime's built-in specialized kernels, float and double, against the general engine: bit-identical on random
+/// inputs with NaN, infinities, ties and signed zeros, on widths from 1 to past eight 512-bit vectors: narrow and wide
+/// row paths, with last vectors full, at most half full, and just past half.
 /// </summary>
 [Trait("Category", "Kernel")]
 public class SpecializedKernelTests
 {
     public static IEnumerable<object[]> BuiltIns() =>
-        PoolKernelRegistry.Registered
-            .Where(entry => entry.ElementType == typeof(float))
+        PoolKernelRegistry.Registered.Where(entry => entry.Name.Contains("_F32_", StringComparison.Ordinal) || entry.Name.Contains("_F64_", StringComparison.Ordinal))
             .Select(entry => new object[] { entry.Name });
+
+    /// <summary>Every built-in configuration is registered in both types.</summary>
+    [Fact]
+    public void EveryBuiltInConfigurationHasAFloatAndADoubleKernel()
+    {
+        var names = BuiltIns().Select(row => (string)row[0]).ToList();
+        var floats = names.Where(name => name.Contains("_F32_", StringComparison.Ordinal)).Select(name => name.Replace("_F32_", "_", StringComparison.Ordinal));
+        var doubles = names.Where(name => name.Contains("_F64_", StringComparison.Ordinal)).Select(name => name.Replace("_F64_", "_", StringComparison.Ordinal));
+        Assert.Equal(floats.Order(StringComparer.Ordinal), doubles.Order(StringComparer.Ordinal));
+        Assert.True(names.Count >= 40, $"{names.Count} built-ins");
+    }
+
+    private static (PoolDescriptor Descriptor, Type ElementType) Entry(string name)
+    {
+        var entry = PoolKernelRegistry.Registered.Single(entry => entry.Name == name);
+        return (entry.Descriptor, entry.ElementType);
+    }
+
+    /// <summary>The output shape of <paramref name="shape"/>, false where the window does not fit it.</summary>
+    private static bool Fits(in PoolDescriptor descriptor, PoolShape shape, out PoolShape outputShape)
+    {
+        try { outputShape = descriptor.GetOutputShape(shape); return true; }
+        catch (ArgumentException) { outputShape = default; return false; }
+    }
 
     [Theory]
     [MemberData(nameof(BuiltIns))]
     public void BuiltInKernelMatchesGeneralEngineBitForBit(string name)
     {
-        var (descriptor, _, _) = PoolKernelRegistry.Registered.Single(entry => entry.Name == name && entry.ElementType == typeof(float));
+        var (descriptor, type) = Entry(name);
+        if (type == typeof(float)) MatchesAcrossWidths<float>(name, descriptor);
+        else MatchesAcrossWidths<double>(name, descriptor);
+    }
+
+    private static void MatchesAcrossWidths<T>(string name, PoolDescriptor descriptor) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var random = new Random(name.GetHashCode(StringComparison.Ordinal) & 0x7fffffff);
         int checkedShapes = 0;
         for (int height = 1; height <= 12; height += 1)
@@ -31,19 +61,13 @@ public class SpecializedKernelTests
             foreach (int width in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 34, 35, 40, 47, 48, 49, 56, 64, 65, 70, 97, 113, 130 })
             {
                 var shape = new PoolShape(2, 3, height, width);
-                PoolShape outputShape;
-                try { outputShape = descriptor.GetOutputShape(shape); }
-                catch (ArgumentException) { continue; }
-                var input = RandomInput.Mixed<float>(random, (int)shape.ElementCount);
-                var expected = new float[outputShape.ElementCount];
-                var actual = new float[outputShape.ElementCount];
-                Pooling.RunGeneral(descriptor, input, expected, shape, 1);
-                Pooling.Run(descriptor, input, actual, shape, 1);
-                for (int i = 0; i < expected.Length; i++)
-                {
-                    if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-                        Assert.Fail($"{name} on {shape}: output {i} is {actual[i]:R}, the general engine gives {expected[i]:R}");
-                }
+                if (!Fits(descriptor, shape, out var outputShape)) continue;
+                var input = RandomInput.Mixed<T>(random, (int)shape.ElementCount);
+                var expected = new T[outputShape.ElementCount];
+                var actual = new T[outputShape.ElementCount];
+                Engine.RunGeneral<T>(descriptor, input, expected, shape);
+                Engine.Run<T>(descriptor, input, actual, shape, 1);
+                PoolAssert.Bits<T>(expected, actual, $"{name} on {shape}");
                 checkedShapes++;
             }
         }
@@ -58,34 +82,73 @@ public class SpecializedKernelTests
     [MemberData(nameof(BuiltIns))]
     public void SingleNaNAnywhereInAPlanePropagatesLikeTheGeneralEngine(string name)
     {
-        var (descriptor, _, _) = PoolKernelRegistry.Registered.Single(entry => entry.Name == name && entry.ElementType == typeof(float));
+        var (descriptor, type) = Entry(name);
+        if (type == typeof(float)) SingleNaNAnywhere<float>(name, descriptor);
+        else SingleNaNAnywhere<double>(name, descriptor);
+    }
+
+    private static void SingleNaNAnywhere<T>(string name, PoolDescriptor descriptor) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var random = new Random(7);
         // Rows whose last vector is at most half full (5, 20, 40) take 256-bit last blocks; rows past 4 vectors the wide path.
         foreach (var (height, width) in new[] { (5, 5), (9, 20), (7, 28), (3, 40), (4, 47), (3, 64), (6, 81), (5, 112) })
         {
             var shape = new PoolShape(1, 2, height, width);
             var outputShape = descriptor.GetOutputShape(shape);
-            var clean = new float[shape.ElementCount];
-            for (int i = 0; i < clean.Length; i++) clean[i] = random.Next(-50, 50) * 0.25f;
-            var expected = new float[outputShape.ElementCount];
-            var actual = new float[outputShape.ElementCount];
+            var clean = new T[shape.ElementCount];
+            for (int i = 0; i < clean.Length; i++) clean[i] = T.CreateChecked(random.Next(-50, 50) * 0.25);
+            var expected = new T[outputShape.ElementCount];
+            var actual = new T[outputShape.ElementCount];
             for (int position = 0; position < height * width; position++)
             {
-                var input = (float[])clean.Clone();
-                input[position] = float.NaN; // in the first plane only
-                Pooling.RunGeneral(descriptor, input, expected, shape, 1);
-                Pooling.Run(descriptor, input, actual, shape, 1);
-                for (int i = 0; i < expected.Length; i++)
-                {
-                    if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-                        Assert.Fail($"{name} on {shape} with NaN at cell {position}: output {i} is {actual[i]:R}, the general engine gives {expected[i]:R}");
-                }
+                var input = (T[])clean.Clone();
+                input[position] = T.NaN; // in the first plane only
+                Engine.RunGeneral<T>(descriptor, input, expected, shape);
+                Engine.Run<T>(descriptor, input, actual, shape, 1);
+                PoolAssert.Bits<T>(expected, actual, $"{name} on {shape} with NaN at cell {position}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every built-in reads only its input: the input placed right before, then right after, an inaccessible page, on
+    /// widths around each vector width and channel counts around the channels-last vectors.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BuiltIns))]
+    public void BuiltInReadsOnlyItsInput(string name)
+    {
+        var (descriptor, type) = Entry(name);
+        if (type == typeof(float)) ReadsOnlyItsInput<float>(name, descriptor);
+        else ReadsOnlyItsInput<double>(name, descriptor);
+    }
+
+    private static void ReadsOnlyItsInput<T>(string name, PoolDescriptor descriptor) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(name.GetHashCode(StringComparison.Ordinal) & 0x7fffffff);
+        using var memory = new GuardedMemory();
+        foreach (int channels in new[] { 1, 3, 17 })
+        foreach (int height in new[] { 1, 2, 5, 9 })
+        foreach (int width in new[] { 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 57, 64, 65 })
+        {
+            var shape = new PoolShape(2, channels, height, width);
+            if (!Fits(descriptor, shape, out var outputShape)) continue;
+            var input = RandomInput.Mixed<T>(random, (int)shape.ElementCount);
+            var expected = new T[outputShape.ElementCount];
+            var actual = new T[outputShape.ElementCount];
+            Engine.RunGeneral<T>(descriptor, input, expected, shape);
+            foreach (bool atEnd in new[] { true, false })
+            {
+                var guarded = memory.Place<T>(input.Length, atEnd);
+                input.CopyTo(guarded);
+                Engine.Run<T>(descriptor, guarded, actual, shape, 1);
+                PoolAssert.Bits<T>(expected, actual, $"{name} on {shape}, input {(atEnd ? "before" : "after")} a guard page");
             }
         }
     }
 
     public static IEnumerable<object[]> ChannelsLastBuiltIns() =>
-        BuiltIns().Where(row => PoolKernelRegistry.Registered.Any(entry => entry.Name == (string)row[0] && entry.Descriptor.Layout == PoolLayout.ChannelsLast));
+        BuiltIns().Where(row => Entry((string)row[0]).Descriptor.Layout == PoolLayout.ChannelsLast);
 
     /// <summary>
     /// Channels-last kernels run vectors across channels, so three channels (above) only reach their scalar code: these
@@ -96,33 +159,33 @@ public class SpecializedKernelTests
     [MemberData(nameof(ChannelsLastBuiltIns))]
     public void ChannelsLastBuiltInMatchesGeneralEngineAcrossChannelCounts(string name)
     {
-        var (descriptor, _, _) = PoolKernelRegistry.Registered.Single(entry => entry.Name == name && entry.ElementType == typeof(float));
+        var (descriptor, type) = Entry(name);
+        if (type == typeof(float)) MatchesAcrossChannelCounts<float>(name, descriptor);
+        else MatchesAcrossChannelCounts<double>(name, descriptor);
+    }
+
+    private static void MatchesAcrossChannelCounts<T>(string name, PoolDescriptor descriptor) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var random = new Random(name.GetHashCode(StringComparison.Ordinal) & 0x7fffffff);
+        var sentinel = T.CreateChecked(12345);
         int checkedShapes = 0;
         foreach (int channels in new[] { 1, 4, 7, 8, 12, 16, 17, 20, 31, 32, 33, 48, 63, 64, 65, 80, 128, 131 })
         {
             foreach (var (height, width) in new[] { (1, 1), (2, 3), (5, 4), (6, 7), (9, 9), (12, 11), (3, 37) })
             {
                 var shape = new PoolShape(1 + channels % 2, channels, height, width);
-                PoolShape outputShape;
-                try { outputShape = descriptor.GetOutputShape(shape); }
-                catch (ArgumentException) { continue; }
-                var input = RandomInput.Mixed<float>(random, (int)shape.ElementCount);
-                var expected = new float[outputShape.ElementCount];
-                var actual = new float[outputShape.ElementCount + 1];
-                actual[^1] = 12345f;
-                Pooling.RunGeneral(descriptor, input, expected, shape, 1);
-                Pooling.Run(descriptor, input, actual.AsSpan(0, expected.Length), shape, 1);
-                for (int i = 0; i < expected.Length; i++)
-                {
-                    if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-                        Assert.Fail($"{name} on {shape}: output {i} is {actual[i]:R}, the general engine gives {expected[i]:R}");
-                }
-                Assert.True(actual[^1] == 12345f, $"{name} on {shape}: wrote past the output");
+                if (!Fits(descriptor, shape, out var outputShape)) continue;
+                var input = RandomInput.Mixed<T>(random, (int)shape.ElementCount);
+                var expected = new T[outputShape.ElementCount];
+                var actual = new T[outputShape.ElementCount + 1];
+                actual[^1] = sentinel;
+                Engine.RunGeneral<T>(descriptor, input, expected, shape);
+                Engine.Run<T>(descriptor, input, actual.AsSpan(0, expected.Length), shape, 1);
+                PoolAssert.Bits<T>(expected, actual.AsSpan(0, expected.Length), $"{name} on {shape}");
+                Assert.True(actual[^1] == sentinel, $"{name} on {shape}: wrote past the output");
                 checkedShapes++;
             }
         }
         Assert.True(checkedShapes > 50, $"only {checkedShapes} shapes were valid");
     }
-
 }
