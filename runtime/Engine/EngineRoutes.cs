@@ -100,7 +100,7 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
             "AVX-512, 2-d average 2x2 stride 2 on even-width planes up to 16 KB (DenseNet's transitions): two scratch planes, one flat pass.",
             PoolsPlaneAtATime: true),
         new(EngineRoute.NarrowRowsAverage, NarrowRowsAverage<T>.Applies, NarrowRowsAverage<T>.Run,
-            "AVX-512, 2-d average with NarrowRowsMax's shapes (Inception's 35-wide 3x3 p1): whole rows in registers.",
+            "AVX-512, 2-d average with NarrowRowsMax's shapes (Inception's 35-wide 3x3 p1): whole rows in registers; not float windows of three rows or more but 3x3 on planes up to 8 x 8 with 128 planes or more, which the channels-last detour pools faster.",
             PoolsPlaneAtATime: true),
         new(EngineRoute.ChannelsFirstViaChannelsLast, ChannelsFirstViaChannelsLast<T>.Applies, ChannelsFirstViaChannelsLast<T>.Run,
             "AVX-512, 1-d or 2-d planes of up to 3,584 cells (a group 448 KB), at least 32 float (16 double) of them, averages of enough taps, float max at width strides 3-4 with enough taps, windows shorter than the height stride at width strides 3-4 or max of enough columns, max dilated down the rows at width strides 3-4 (see the route's SavesMoreThanTransposes), and on planes of up to 400 cells whatever the row blocks do not take: groups of planes transposed to channels last (only the rows some window reads) and pooled there with every lane a channel; the planes left over take the next route.",

@@ -227,6 +227,15 @@ public class EngineRouteTests
         P("max1d-k41-s20-p20-on-40-nhwc-3-outputs", PoolDescriptor.MaxPool1d(41, 20, 20, layout: Last), new(1, 64, 40), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
         P("max1d-k41-s8-p20-on-40-nhwc-5-outputs", PoolDescriptor.MaxPool1d(41, 8, 20, layout: Last), new(1, 64, 40), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("max1d-k257-p128-on-100-nhwc", PoolDescriptor.MaxPool1d(257, 1, 128, layout: Last), new(1, 64, 100), EngineRoute.ClampedWindows, EngineRoute.ClampedWindows),
+        // Narrow-row averages on planes up to 8 x 8 with 128 planes or more: float windows of three rows or more but
+        // 3x3 go through channels last; fewer planes, larger planes, 3x3, one-row windows and double stay.
+        P("avg5x5-p2-on-7x7-128", PoolDescriptor.AvgPool2d(5, 1, 2), new(1, 128, 7, 7), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x7-p1x3-on-8x8-128", PoolDescriptor.AvgPool2d((3, 7), (1, 1), (1, 3)), new(1, 128, 8, 8), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg5x5-p2-on-7x7-127", PoolDescriptor.AvgPool2d(5, 1, 2), new(1, 127, 7, 7), EngineRoute.NarrowRowsAverage, EngineRoute.ChannelsFirstAnyRank),
+        P("avg5x5-p2-on-9x9-128", PoolDescriptor.AvgPool2d(5, 1, 2), new(1, 128, 9, 9), EngineRoute.NarrowRowsAverage, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x3-p1-on-7x7-128", PoolDescriptor.AvgPool2d(3, 1, 1), new(1, 128, 7, 7), EngineRoute.NarrowRowsAverage, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1x7-p0x3-on-7x7-128", PoolDescriptor.AvgPool2d((1, 7), (1, 1), (0, 3)), new(1, 128, 7, 7), EngineRoute.NarrowRowsAverage, EngineRoute.ChannelsFirstAnyRank),
+        P("avg5x5-p2-on-7x7-128-double", PoolDescriptor.AvgPool2d(5, 1, 2), new(1, 128, 7, 7), EngineRoute.NarrowRowsAverage, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
     ];
 
     public static TheoryData<string> PinNames() => [.. Pins.Select(p => p.Name)];
