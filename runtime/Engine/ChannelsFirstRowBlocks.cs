@@ -75,7 +75,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// <summary>
     /// Averages the any-rank path adds faster: its flat passes over prepared rows keep four vectors of a run of output
     /// rows in flight, where this path sums one block at a time. That wins from <see cref="ManyTaps"/> taps; for float at
-    /// height stride 1 and width stride 2 from five taps (each tap pair here costs two loads and a permute); and for windows one
+    /// height stride 1 and width stride 2 from five taps (each tap pair here costs two loads and a permute), and for float
+    /// 1x1 windows at height stride 1 on rows under <see cref="WideRowCells"/> cells; and for windows one
     /// column wide and several rows tall, at height stride 1, or from four rows at width stride 1 or height stride 2
     /// (at width stride 2 and height stride 3-4 this path, which reads only the rows windows cover, stays faster;
     /// measurements in bench/notes.md).
@@ -87,8 +88,12 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         if (taps >= ManyTaps) return true;
         bool rowRuns = height.Stride == 1 && height.Length > 1; // 2-d: consecutive output rows form one flat run there
         if (width.Kernel == 1 && height.Kernel >= 2 && (rowRuns || (height.Kernel >= 4 && (width.Stride == 1 || height.Stride <= 2)))) return true;
+        if (taps == 1 && rowRuns && typeof(T) == typeof(float) && width.Length < WideRowCells) return true;
         return rowRuns && width.Stride == 2 && taps > 4 && typeof(T) == typeof(float);
     }
+
+    /// <summary>Rows from this wide keep float 1x1 averages at height stride 1 here; the any-rank path wins below (bench/notes.md).</summary>
+    private const int WideRowCells = 112;
 
     private const int ManyTaps = 20;
 

@@ -102,6 +102,12 @@ public class EngineRouteTests
         P("max3x1-s1-28-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide-double", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        // Float 1x1 averages at height stride 1 go to the any-rank path on rows under 112 cells; double and wider rows stay.
+        P("avg1x1-s1-57-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1x1-s1x2-111-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 2)), new(1, 16, 20, 111), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1x1-s1x2-112-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 2)), new(1, 16, 20, 112), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1x1-s1-57-wide-double", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg1x1-s2-57-wide", PoolDescriptor.AvgPool2d((1, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max3x1-s1-28-wide-one-column-double", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x3-s1-p1-wide-rows-small-plane", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 10, 100), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
         P("avg9x9-s1-p4-small-plane", PoolDescriptor.AvgPool2d(9, 1, 4), new(1, 16, 20, 20), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
