@@ -42,8 +42,25 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     {
         return Lanes512<T>.IsSupported && plan.IsMax && plan.IsPlanar &&
             plan.Height.Dilation == 1 && plan.Width.Dilation == 1 && (IsSameStride1(plan) || IsPairs(plan)) &&
-            (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes && !IsLongOneColumnFloat(plan);
+            (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes && !IsLongOneColumnFloat(plan) && !DetourIsFaster(plan);
     }
+
+    /// <summary>
+    /// Stride-1 windows on small planes that the channels-last detour (<see cref="ChannelsFirstViaChannelsLast{T}"/>)
+    /// takes, where a full vector of channels per tap beat this path's flat passes: float planes of up to 400 cells but
+    /// windows of at most 6 taps on planes over 100 cells with fewer than 64 planes, double planes of up to 196 cells
+    /// (measurements in bench/notes.md).
+    /// </summary>
+    private static bool DetourIsFaster(in PoolPlan plan)
+    {
+        if (!IsSameStride1(plan) || !ChannelsFirstViaChannelsLast<T>.Applies(plan)) return false;
+        int cells = plan.InputPlane;
+        if (typeof(T) == typeof(double)) return cells <= DoubleDetourCells;
+        return cells <= FloatDetourCells &&
+            (plan.Height.Kernel * plan.Width.Kernel > FewTaps || plan.Input.PlaneCount >= ManyPlanes || cells <= FewCells);
+    }
+
+    private const int FloatDetourCells = 400, DoubleDetourCells = 196, FewTaps = 6, ManyPlanes = 64, FewCells = 100;
 
     /// <summary>
     /// Float windows one column wide on rows of <see cref="OneColumnRowCells"/> or more: this path's horizontal pass

@@ -102,6 +102,15 @@ public class EngineRouteTests
         P("max3x1-s1-28-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide-double", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        // Stride-1 max that FlatPlaneMax takes goes through channels last on small planes: float up to 400 cells but
+        // windows of at most 6 taps over 100 cells with fewer than 64 planes, double up to 196 cells.
+        P("max2x5-p0,1x0,4-on-10x10", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 5], [1, 1], [0, 0, 1, 4]), new(1, 32, 10, 10), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max2x2-p0,1-on-14x14-32", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 32, 14, 14), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max2x2-p0,1-on-14x14-64", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 64, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-p0,2-on-20x20", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [1, 1], [0, 0, 2, 2]), new(1, 32, 20, 20), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-p0,2-on-21x21", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [1, 1], [0, 0, 2, 2]), new(1, 32, 21, 21), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max2x9-p0,1x4,4-on-14x14-double", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 9], [1, 1], [0, 4, 1, 4]), new(1, 32, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max2x9-p0,1x4,4-on-15x15-double", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 9], [1, 1], [0, 4, 1, 4]), new(1, 32, 15, 15), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // Float 1x1 averages at height stride 1 go to the any-rank path on rows under 112 cells; double and wider rows stay.
         P("avg1x1-s1-57-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg1x1-s1x2-111-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 2)), new(1, 16, 20, 111), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
