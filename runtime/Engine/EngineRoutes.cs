@@ -91,7 +91,7 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
             "The window is the whole plane (older exports' global heads): one reduction per plane instead of a row set-up per output.",
             PoolsPlaneAtATime: true),
         new(EngineRoute.NarrowRowsMax, NarrowRowsMax<T>.Applies, NarrowRowsMax<T>.Run,
-            "AVX-512, 2-d max, stride 1, centred window of reach 1-3, 'same' width, rows of at most four vectors: whole rows in registers, two output rows at a time.",
+            "AVX-512, 2-d max, stride 1, centred window of reach 1-3, 'same' width, rows of at most four vectors: whole rows in registers, two output rows at a time; not float planes up to 8 x 8 with 64 planes or more, which the channels-last detour pools faster.",
             PoolsPlaneAtATime: true),
         new(EngineRoute.FlatPlaneMax, FlatPlaneMax<T>.Applies, FlatPlaneMax<T>.Run,
             "AVX-512, 2-d max on planes up to 16 KB: 2x2 stride 2 on an even width (VGG's), or stride 1 'same' width on rows too wide or windows not centred for NarrowRowsMax, but not on small planes the channels-last detour pools faster (float up to 400 cells, double up to 196); one flat pass over the plane.",
@@ -171,8 +171,17 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
         withIndices ? EngineWork.MaxWithIndices
         : descriptor.Layout == PoolLayout.ChannelsLast ? EngineWork.ChannelsLast : EngineWork.ChannelsFirst;
 
-    /// <summary>Whether the route <paramref name="plan"/> takes pools small planes a whole plane at a time.</summary>
-    public static bool PoolsPlaneAtATime(in PoolPlan plan) => Select(WorkOf(plan.Descriptor, withIndices: false), plan).PoolsPlaneAtATime;
+    /// <summary>
+    /// Whether the route <paramref name="plan"/> takes pools small planes a whole plane at a time, or takes planes the
+    /// narrow-row routes leave to the channels-last detour: the generated kernels for large stride-1 windows hand those
+    /// shapes to the engine.
+    /// </summary>
+    public static bool PoolsPlaneAtATime(in PoolPlan plan)
+    {
+        var route = Select(WorkOf(plan.Descriptor, withIndices: false), plan);
+        return route.PoolsPlaneAtATime ||
+            (route.Route == EngineRoute.ChannelsFirstViaChannelsLast && NarrowRows<T>.Fits(plan) && plan.InputPlane <= NarrowRows<T>.DetourPlaneCells);
+    }
 
     /// <summary>Pools units <c>[first, first + count)</c> of <paramref name="plan"/> on the route that takes it.</summary>
     public static void Run(EngineWork work, in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long first, int count) =>

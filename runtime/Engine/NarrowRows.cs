@@ -25,6 +25,18 @@ internal static class NarrowRows<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>The widest row these paths take, in vectors.</summary>
     public const int MaxRowVectors = 4;
 
+    /// <summary>The largest plane, in cells, that float calls with many planes leave to the channels-last detour: 8 x 8.</summary>
+    public const int DetourPlaneCells = 64;
+
+    /// <summary>
+    /// Whether a float call on planes of at most <see cref="DetourPlaneCells"/> cells, with at least
+    /// <paramref name="planes"/> planes, goes through channels last (<see cref="ChannelsFirstViaChannelsLast{T}"/>),
+    /// which pools a full vector of channels per tap; the narrow rows' set-up per row outweighs their work there.
+    /// </summary>
+    public static bool DetourTakes(in PoolPlan plan, int planes) =>
+        typeof(T) == typeof(float) && plan.InputPlane <= DetourPlaneCells && plan.Input.PlaneCount >= planes &&
+        ChannelsFirstViaChannelsLast<T>.Applies(plan);
+
     private static int Lanes => Vector512<T>.Count;
 
     /// <summary>Whether <paramref name="plan"/>'s windows and rows fit these paths on this machine (max or average alike).</summary>

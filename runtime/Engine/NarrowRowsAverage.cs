@@ -40,16 +40,11 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
     public static bool Applies(in PoolPlan plan) => !plan.IsMax && NarrowRows<T>.Fits(plan) && !DetourIsFaster(plan);
 
     /// <summary>
-    /// Float windows of three rows or more, other than 3x3, on planes of at most 8 x 8 cells, 128 planes or more: the
-    /// channels-last detour (<see cref="ChannelsFirstViaChannelsLast{T}"/>), a full vector of channels per tap, is
-    /// faster there (bench/notes.md).
+    /// Float windows of three rows or more, other than 3x3, on planes of at most 8 x 8 cells, 128 planes or more, go
+    /// through channels last, which is faster there (bench/notes.md).
     /// </summary>
     private static bool DetourIsFaster(in PoolPlan plan) =>
-        typeof(T) == typeof(float) && plan.Height.Kernel >= 3 && plan.Height.Kernel * plan.Width.Kernel > 9 &&
-        plan.InputPlane <= SmallPlaneCells && plan.Input.PlaneCount >= ManyPlanes && ChannelsFirstViaChannelsLast<T>.Applies(plan);
-
-    /// <summary>The largest plane, in cells, <see cref="DetourIsFaster"/> considers: 8 x 8.</summary>
-    private const int SmallPlaneCells = 64;
+        plan.Height.Kernel >= 3 && plan.Height.Kernel * plan.Width.Kernel > 9 && NarrowRows<T>.DetourTakes(plan, ManyPlanes);
 
     /// <summary>The fewest planes <see cref="DetourIsFaster"/> considers: four groups of channels-last vectors.</summary>
     private const int ManyPlanes = 128;

@@ -25,7 +25,13 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     private static int Lanes => Vector512<T>.Count;
 
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
-    public static bool Applies(in PoolPlan plan) => plan.IsMax && NarrowRows<T>.Fits(plan);
+    public static bool Applies(in PoolPlan plan) => plan.IsMax && NarrowRows<T>.Fits(plan) && !NarrowRows<T>.DetourTakes(plan, ManyPlanes);
+
+    /// <summary>
+    /// Float calls on planes of at most 8 x 8 cells with this many planes or more go through channels last, which is
+    /// faster there for every window (bench/notes.md).
+    /// </summary>
+    private const int ManyPlanes = 64;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>

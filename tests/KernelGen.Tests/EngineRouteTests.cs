@@ -102,6 +102,11 @@ public class EngineRouteTests
         P("max3x1-s1-28-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide-double", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        // Narrow-row max on float planes up to 8 x 8 with 64 planes or more goes through channels last.
+        P("max3x3-p1-on-8x8-64", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 64, 8, 8), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-p1-on-8x8-63", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 63, 8, 8), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-p1-on-9x9-64", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 64, 9, 9), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-p1-on-8x8-64-double", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 64, 8, 8), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // Stride-1 max that FlatPlaneMax takes goes through channels last on small planes: float up to 400 cells but
         // windows of at most 6 taps over 100 cells with fewer than 64 planes, double up to 196 cells.
         P("max2x5-p0,1x0,4-on-10x10", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 5], [1, 1], [0, 0, 1, 4]), new(1, 32, 10, 10), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
@@ -327,9 +332,12 @@ public class EngineRouteTests
         foreach (var pin in Pins.Where(p => !p.IsDouble))
         {
             var output = pin.Descriptor.GetOutputShape(pin.Shape);
-            var route = EngineRoutes<float>.RouteOf(new PoolPlan(pin.Descriptor, pin.Shape, output));
+            var plan = new PoolPlan(pin.Descriptor, pin.Shape, output);
+            var route = EngineRoutes<float>.RouteOf(plan);
+            // The plane-at-a-time routes, and the channels-last detour on the small planes the narrow-row routes leave it.
             bool planeAtATime = route is EngineRoute.WholePlaneWindows or EngineRoute.NarrowRowsMax or EngineRoute.FlatPlaneMax or
-                EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage;
+                EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage ||
+                (route == EngineRoute.ChannelsFirstViaChannelsLast && NarrowRows<float>.Fits(plan) && pin.Shape.Height * pin.Shape.Width <= 64);
             Assert.Equal(planeAtATime, KernelArguments.EngineHasPlanePath<float>(pin.Descriptor, pin.Shape, output));
         }
     }
