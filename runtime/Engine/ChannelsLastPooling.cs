@@ -211,12 +211,17 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
     /// Whether the separable max reads clearly fewer vectors per output cell: about k_h x stride_w for the window's
     /// rows (the scratch row covers every input column) plus k_w, against k_h x k_w cell by cell; the scratch row's
     /// store and reload are the margin. It pays for YOLO's 5x5 s1 and GoogLeNet's 3x3 s1, not for VGG's 2x2 s2 or
-    /// ResNet's 3x3 s2, which stay cell by cell (measurements in bench/notes.md).
+    /// ResNet's 3x3 s2, which stay cell by cell. At width strides of 2 and more, where the cells go four at a time
+    /// (<see cref="ChannelsLastBlocked{T}"/>), the separable max beats that only from five rows and at most 4/7 of the
+    /// reads (2/3 for double) (measurements in bench/notes.md).
     /// </summary>
     private static bool SeparableIsCheaper(in PoolPlan plan)
     {
         long rows = (long)plan.Depth.Kernel * plan.Height.Kernel, taps = plan.Width.Kernel;
-        return rows > 1 && 4 * (rows * plan.Width.Stride + taps) <= 3 * rows * taps;
+        long separable = rows * plan.Width.Stride + taps, cellByCell = rows * taps;
+        if (rows <= 1) return false;
+        if (plan.Width.Stride == 1 || !ChannelsLastBlocked<T>.Applies(plan)) return 4 * separable <= 3 * cellByCell;
+        return rows >= 5 && (typeof(T) == typeof(float) ? 7 * separable <= 4 * cellByCell : 3 * separable <= 2 * cellByCell);
     }
 
     /// <summary>

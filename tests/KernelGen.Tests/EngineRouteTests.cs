@@ -116,6 +116,13 @@ public class EngineRouteTests
         P("max3x3-p0,2-on-21x21", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [1, 1], [0, 0, 2, 2]), new(1, 32, 21, 21), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
         P("max2x9-p0,1x4,4-on-14x14-double", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 9], [1, 1], [0, 4, 1, 4]), new(1, 32, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max2x9-p0,1x4,4-on-15x15-double", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 9], [1, 1], [0, 4, 1, 4]), new(1, 32, 15, 15), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        // Channels-last max at width strides of 2 and more goes separably only from five rows and at most 4/7 of the
+        // cell-by-cell reads (2/3 for double); otherwise four cells at a time (without AVX-512, by the stride-1 bar).
+        P("max3x5-s1x2-nhwc", PoolDescriptor.MaxPool2d((3, 5), (1, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastSeparableMax),
+        P("max5x5-s2-nhwc", PoolDescriptor.MaxPool2d((5, 5), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastSeparableMax),
+        P("max7x7-s3-nhwc", PoolDescriptor.MaxPool2d((7, 7), (3, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
+        P("max9x4-s2-nhwc", PoolDescriptor.MaxPool2d((9, 4), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastSeparableMax),
+        P("max9x4-s2-nhwc-double", PoolDescriptor.MaxPool2d((9, 4), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
         // Float 1x1 averages at height stride 1 go to the any-rank path on rows under 112 cells; double and wider rows stay.
         P("avg1x1-s1-57-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg1x1-s1x2-111-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 2)), new(1, 16, 20, 111), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
