@@ -58,7 +58,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         && plan.InputPlane >= WideBlock && plan.InputPlane <= MaxPlaneCells;
 
     /// <summary>Planes up to this many cells (20 x 20, late layers' maps) are small for <see cref="TakesSmallPlanes"/>.</summary>
-    private const int SmallPlaneCells = 400;
+    public const int SmallPlaneCells = 400;
 
     /// <summary>Float planes up to this many cells (14 x 14) are small for <see cref="TakesSmallPlanes"/> even where the row blocks apply.</summary>
     private const int SmallFloatPlaneCells = 196;

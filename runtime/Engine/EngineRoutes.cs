@@ -172,16 +172,19 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
         : descriptor.Layout == PoolLayout.ChannelsLast ? EngineWork.ChannelsLast : EngineWork.ChannelsFirst;
 
     /// <summary>
-    /// Whether the route <paramref name="plan"/> takes pools small planes a whole plane at a time, or takes planes the
-    /// narrow-row routes leave to the channels-last detour: the generated kernels for large stride-1 windows hand those
-    /// shapes to the engine.
+    /// Whether the route <paramref name="plan"/> takes pools small planes a whole plane at a time, or is the channels-last
+    /// detour taking a call such a route left to it: the generated kernels for large stride-1 windows hand those shapes
+    /// to the engine.
     /// </summary>
     public static bool PoolsPlaneAtATime(in PoolPlan plan)
     {
         var route = Select(WorkOf(plan.Descriptor, withIndices: false), plan);
-        return route.PoolsPlaneAtATime ||
-            (route.Route == EngineRoute.ChannelsFirstViaChannelsLast && NarrowRows<T>.Fits(plan) && plan.InputPlane <= NarrowRows<T>.DetourPlaneCells);
+        return route.PoolsPlaneAtATime || (route.Route == EngineRoute.ChannelsFirstViaChannelsLast && PlaneRouteLeftToDetour(plan));
     }
+
+    /// <summary>Whether a plane-at-a-time route fits <paramref name="plan"/> but leaves it to the channels-last detour.</summary>
+    private static bool PlaneRouteLeftToDetour(in PoolPlan plan) =>
+        NarrowRowsMax<T>.LeavesToDetour(plan) || FlatPlaneMax<T>.LeavesToDetour(plan) || NarrowRowsAverage<T>.LeavesToDetour(plan);
 
     /// <summary>Pools units <c>[first, first + count)</c> of <paramref name="plan"/> on the route that takes it.</summary>
     public static void Run(EngineWork work, in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long first, int count) =>

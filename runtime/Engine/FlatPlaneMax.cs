@@ -38,12 +38,15 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     private const int OneColumnRowCells = 28;
 
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
-    public static bool Applies(in PoolPlan plan)
-    {
-        return Lanes512<T>.IsSupported && plan.IsMax && plan.IsPlanar &&
-            plan.Height.Dilation == 1 && plan.Width.Dilation == 1 && (IsSameStride1(plan) || IsPairs(plan)) &&
-            (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes && !IsLongOneColumnFloat(plan) && !DetourIsFaster(plan);
-    }
+    public static bool Applies(in PoolPlan plan) => Fits(plan) && !DetourIsFaster(plan);
+
+    /// <summary>Whether this path fits <paramref name="plan"/> but leaves it to the channels-last detour, which is faster there.</summary>
+    public static bool LeavesToDetour(in PoolPlan plan) => Fits(plan) && DetourIsFaster(plan);
+
+    private static bool Fits(in PoolPlan plan) =>
+        Lanes512<T>.IsSupported && plan.IsMax && plan.IsPlanar &&
+        plan.Height.Dilation == 1 && plan.Width.Dilation == 1 && (IsSameStride1(plan) || IsPairs(plan)) &&
+        (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes && !IsLongOneColumnFloat(plan);
 
     /// <summary>
     /// Stride-1 windows on small planes that the channels-last detour (<see cref="ChannelsFirstViaChannelsLast{T}"/>)
@@ -56,11 +59,11 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
         if (!IsSameStride1(plan) || !ChannelsFirstViaChannelsLast<T>.Applies(plan)) return false;
         int cells = plan.InputPlane;
         if (typeof(T) == typeof(double)) return cells <= DoubleDetourCells;
-        return cells <= FloatDetourCells &&
+        return cells <= ChannelsFirstViaChannelsLast<T>.SmallPlaneCells &&
             (plan.Height.Kernel * plan.Width.Kernel > FewTaps || plan.Input.PlaneCount >= ManyPlanes || cells <= FewCells);
     }
 
-    private const int FloatDetourCells = 400, DoubleDetourCells = 196, FewTaps = 6, ManyPlanes = 64, FewCells = 100;
+    private const int DoubleDetourCells = 196, FewTaps = 6, ManyPlanes = 64, FewCells = 100;
 
     /// <summary>
     /// Float windows one column wide on rows of <see cref="OneColumnRowCells"/> or more: this path's horizontal pass

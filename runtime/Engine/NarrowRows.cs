@@ -26,7 +26,7 @@ internal static class NarrowRows<T> where T : unmanaged, IFloatingPointIeee754<T
     public const int MaxRowVectors = 4;
 
     /// <summary>The largest plane, in cells, that float calls with many planes leave to the channels-last detour: 8 x 8.</summary>
-    public const int DetourPlaneCells = 64;
+    private const int DetourPlaneCells = 64;
 
     /// <summary>
     /// Whether a float call on planes of at most <see cref="DetourPlaneCells"/> cells, with at least

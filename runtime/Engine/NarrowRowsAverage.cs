@@ -39,6 +39,9 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
     public static bool Applies(in PoolPlan plan) => !plan.IsMax && NarrowRows<T>.Fits(plan) && !DetourIsFaster(plan);
 
+    /// <summary>Whether this path fits <paramref name="plan"/> but leaves it to the channels-last detour, which is faster there.</summary>
+    public static bool LeavesToDetour(in PoolPlan plan) => !plan.IsMax && NarrowRows<T>.Fits(plan) && DetourIsFaster(plan);
+
     /// <summary>
     /// Float windows of three rows or more, other than 3x3, on planes of at most 8 x 8 cells, 128 planes or more, go
     /// through channels last, which is faster there (bench/notes.md).

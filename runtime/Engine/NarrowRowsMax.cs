@@ -27,6 +27,9 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
     public static bool Applies(in PoolPlan plan) => plan.IsMax && NarrowRows<T>.Fits(plan) && !NarrowRows<T>.DetourTakes(plan, ManyPlanes);
 
+    /// <summary>Whether this path fits <paramref name="plan"/> but leaves it to the channels-last detour, which is faster there.</summary>
+    public static bool LeavesToDetour(in PoolPlan plan) => plan.IsMax && NarrowRows<T>.Fits(plan) && NarrowRows<T>.DetourTakes(plan, ManyPlanes);
+
     /// <summary>
     /// Float calls on planes of at most 8 x 8 cells with this many planes or more go through channels last, which is
     /// faster there for every window (bench/notes.md).

@@ -341,10 +341,12 @@ public class EngineRouteTests
             var output = pin.Descriptor.GetOutputShape(pin.Shape);
             var plan = new PoolPlan(pin.Descriptor, pin.Shape, output);
             var route = EngineRoutes<float>.RouteOf(plan);
-            // The plane-at-a-time routes, and the channels-last detour on the small planes the narrow-row routes leave it.
+            // The plane-at-a-time routes, and the channels-last detour on the small planes those routes leave it.
+            bool leftToDetour = NarrowRowsMax<float>.LeavesToDetour(plan) || FlatPlaneMax<float>.LeavesToDetour(plan) ||
+                NarrowRowsAverage<float>.LeavesToDetour(plan);
             bool planeAtATime = route is EngineRoute.WholePlaneWindows or EngineRoute.NarrowRowsMax or EngineRoute.FlatPlaneMax or
                 EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage ||
-                (route == EngineRoute.ChannelsFirstViaChannelsLast && NarrowRows<float>.Fits(plan) && pin.Shape.Height * pin.Shape.Width <= 64);
+                (route == EngineRoute.ChannelsFirstViaChannelsLast && leftToDetour);
             Assert.Equal(planeAtATime, KernelArguments.EngineHasPlanePath<float>(pin.Descriptor, pin.Shape, output));
         }
     }
