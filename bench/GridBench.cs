@@ -6,6 +6,7 @@ using System.Globalization;
 using System.Linq;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using KernelGen.Engine;
 using KernelGen.Testing;
 using KernelGen.Testing.Onnx;
 
@@ -77,10 +78,18 @@ public static class GridBench
             var row = point.IsDouble ? Measure<double>(point, warmMs, rounds, batchMs) : Measure<float>(point, warmMs, rounds, batchMs);
             rows.Add(row);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{(row.Ratio is double r ? r.ToString("F2", CultureInfo.InvariantCulture) : "  n/a"),6}  {row.EngineUs,8:F1} µs  {point.Name}{(row.OrtFloat ? " (ORT f32)" : "")}{(row.Problem != null ? "  WRONG: " + row.Problem : "")}"));
+                $"{(row.Ratio is double r ? r.ToString("F2", CultureInfo.InvariantCulture) : "  n/a"),6}  {row.EngineUs,8:F1} µs  {point.Name}{(row.OrtFloat ? " (ORT f32)" : "")}  [{RouteOf(point)}]{(row.Problem != null ? "  WRONG: " + row.Problem : "")}"));
         }
         Print(rows, quick, seed, loadBefore, clock.Elapsed);
         return rows.Any(r => r.Problem != null) ? 1 : 0;
+    }
+
+    /// <summary>The engine route that takes the point on the grid's shape.</summary>
+    private static EngineRoute RouteOf(Point point)
+    {
+        var descriptor = point.Descriptor;
+        var plan = new PoolPlan(descriptor, Shape, descriptor.GetOutputShape(Shape));
+        return point.IsDouble ? EngineRoutes<double>.RouteOf(plan) : EngineRoutes<float>.RouteOf(plan);
     }
 
     /// <summary>A shape written NxCxHxW.</summary>
