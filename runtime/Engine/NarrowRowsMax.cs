@@ -9,8 +9,8 @@ namespace KernelGen.Engine;
 /// <summary>
 /// The general engine's path for channels-first 2-d max pooling with stride 1 and a centred window along rows at most
 /// four vectors wide (GoogLeNet's 28-wide 3x3 p1, YOLO's 20-wide 5x5 p2), on AVX-512: two output rows at a time, each
-/// input row their windows read is loaded once as whole vectors and reduced into the column maxima of the rows whose
-/// window holds it; each output row then takes its taps from its column maxima with valign, -inf past the row's ends.
+/// input row their windows read is loaded once as whole vectors, the rows both windows hold reduced once into maxima
+/// both rows take; each output row then takes its taps from its column maxima with valign, -inf past the row's ends.
 /// </summary>
 /// <remarks>
 /// <para>Max is exact in any order, so the window's rows are reduced first and its columns second, and the two output
@@ -51,28 +51,18 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
         where TReach : ITapReach where TVectors : IConstantCount
     {
         AxisPlan height = plan.Height;
-        int w = plan.Width.Length, outHeight = height.Output, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
-        int[] firstRows = ScratchArrays<int>.Rent(outHeight), rowCounts = ScratchArrays<int>.Rent(outHeight);
-        try
+        int w = plan.Width.Length, h = height.Length, kernel = height.Kernel, padTop = height.PadBegin;
+        int outHeight = height.Output, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
+        var lastInside = Lanes512<T>.InsideMask((TVectors.Value - 1) * Lanes, w);
+        fixed (T* source = input, target = output)
         {
-            NarrowRows<T>.WindowRows(height, firstRows, rowCounts);
-            var lastInside = Lanes512<T>.InsideMask((TVectors.Value - 1) * Lanes, w);
-            fixed (T* source = input, target = output)
-            fixed (int* windowFirst = firstRows, windowRows = rowCounts)
+            for (long p = firstPlane; p < firstPlane + planeCount; p++)
             {
-                for (long p = firstPlane; p < firstPlane + planeCount; p++)
-                {
-                    T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
-                    // vmaxps alone, unless a loaded cell was NaN: then the plane again with the propagating maximum.
-                    if (!Plane<TReach, TVectors, UncheckedMax512>(plane, outputPlane, w, outHeight, windowFirst, windowRows, lastInside))
-                        Plane<TReach, TVectors, PropagatingMax512>(plane, outputPlane, w, outHeight, windowFirst, windowRows, lastInside);
-                }
+                T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
+                // vmaxps alone, unless a loaded cell was NaN: then the plane again with the propagating maximum.
+                if (!Plane<TReach, TVectors, UncheckedMax512>(plane, outputPlane, w, h, kernel, padTop, outHeight, lastInside))
+                    Plane<TReach, TVectors, PropagatingMax512>(plane, outputPlane, w, h, kernel, padTop, outHeight, lastInside);
             }
-        }
-        finally
-        {
-            ScratchArrays<int>.Return(firstRows);
-            ScratchArrays<int>.Return(rowCounts);
         }
     }
 
@@ -82,50 +72,78 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     /// only costs the exact pass).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    private static unsafe bool Plane<TReach, TVectors, TMax>(T* plane, T* output, int w, int outHeight, int* windowFirst, int* windowRows, Vector512<T> lastInside)
+    private static unsafe bool Plane<TReach, TVectors, TMax>(T* plane, T* output, int w, int h, int kernel, int padTop, int outHeight, Vector512<T> lastInside)
         where TReach : ITapReach where TVectors : IConstantCount where TMax : IMax512
     {
         int count = TVectors.Value;
         var fill = Vector512.Create(T.NegativeInfinity);
         var loadedSum = Vector512<T>.Zero;
         int checkedEnd = 0; // the rows up to here are in loadedSum
-        // Two output rows at a time: an input row both windows hold is loaded and reduced once for both.
+        // Two output rows at a time, upper and lower: at stride 1 their windows span kernel + 1 rows, the first the
+        // upper's alone, the last the lower's alone, those between shared and reduced once; rows outside the plane are -inf.
         for (int oh = 0; oh < outHeight; oh += 2, output += 2 * w)
         {
-            Vector512<T> upper0 = fill, upper1 = fill, upper2 = fill, upper3 = fill;
-            Vector512<T> lower0 = fill, lower1 = fill, lower2 = fill, lower3 = fill;
-            var pair = new OutputRowPair(windowFirst, windowRows, oh, outHeight);
-            for (int ih = pair.First, end = pair.End; ih < end; ih++)
+            int first = oh - padTop;
+            LoadRow<TVectors, TMax>(plane, first, h, w, lastInside, fill, ref checkedEnd, ref loadedSum, out var upper0, out var upper1, out var upper2, out var upper3);
+            Vector512<T> shared0 = fill, shared1 = fill, shared2 = fill, shared3 = fill;
+            for (int ih = Math.Max(first + 1, 0), end = Math.Min(first + kernel, h); ih < end; ih++)
             {
                 NarrowRows<T>.LoadRow<TVectors>(plane + (long)ih * w, lastInside, fill, out var cells0, out var cells1, out var cells2, out var cells3);
-                if (TMax.NeedsNaNCheck && ih >= checkedEnd)
-                {
-                    // Each row once (the next pair loads some again), its vectors summed apart from the running sum:
-                    // one chained addition a row. On the FMA pipes, leaving the others to the maxima.
-                    var rowSum = count == 1 ? cells0 : Lanes512<T>.Add(cells0, cells1);
-                    if (count > 2) rowSum = Lanes512<T>.Add(rowSum, count > 3 ? Lanes512<T>.Add(cells2, cells3) : cells2);
-                    loadedSum = Lanes512<T>.Add(loadedSum, rowSum);
-                    checkedEnd = ih + 1;
-                }
-                if (pair.InUpper(ih))
-                {
-                    upper0 = Lanes512<T>.Max<TMax>(upper0, cells0);
-                    if (count > 1) upper1 = Lanes512<T>.Max<TMax>(upper1, cells1);
-                    if (count > 2) upper2 = Lanes512<T>.Max<TMax>(upper2, cells2);
-                    if (count > 3) upper3 = Lanes512<T>.Max<TMax>(upper3, cells3);
-                }
-                if (pair.InLower(ih))
-                {
-                    lower0 = Lanes512<T>.Max<TMax>(lower0, cells0);
-                    if (count > 1) lower1 = Lanes512<T>.Max<TMax>(lower1, cells1);
-                    if (count > 2) lower2 = Lanes512<T>.Max<TMax>(lower2, cells2);
-                    if (count > 3) lower3 = Lanes512<T>.Max<TMax>(lower3, cells3);
-                }
+                CheckRow<TVectors, TMax>(ih, cells0, cells1, cells2, cells3, ref checkedEnd, ref loadedSum);
+                shared0 = Lanes512<T>.Max<TMax>(shared0, cells0);
+                if (count > 1) shared1 = Lanes512<T>.Max<TMax>(shared1, cells1);
+                if (count > 2) shared2 = Lanes512<T>.Max<TMax>(shared2, cells2);
+                if (count > 3) shared3 = Lanes512<T>.Max<TMax>(shared3, cells3);
             }
-            StoreRow<TReach, TVectors, TMax>(output, lastInside, fill, upper0, upper1, upper2, upper3);
-            if (pair.HasLower) StoreRow<TReach, TVectors, TMax>(output + w, lastInside, fill, lower0, lower1, lower2, lower3);
+            StoreRow<TReach, TVectors, TMax>(output, lastInside, fill, WithShared<TVectors, TMax>(0, upper0, shared0), WithShared<TVectors, TMax>(1, upper1, shared1),
+                WithShared<TVectors, TMax>(2, upper2, shared2), WithShared<TVectors, TMax>(3, upper3, shared3));
+            if (oh + 1 < outHeight) // an odd last row goes alone
+            {
+                LoadRow<TVectors, TMax>(plane, first + kernel, h, w, lastInside, fill, ref checkedEnd, ref loadedSum, out var lower0, out var lower1, out var lower2, out var lower3);
+                StoreRow<TReach, TVectors, TMax>(output + w, lastInside, fill, WithShared<TVectors, TMax>(0, lower0, shared0), WithShared<TVectors, TMax>(1, lower1, shared1),
+                    WithShared<TVectors, TMax>(2, lower2, shared2), WithShared<TVectors, TMax>(3, lower3, shared3));
+            }
         }
         return !TMax.NeedsNaNCheck || !Lanes512<T>.HasNaN(loadedSum);
+    }
+
+    /// <summary>Vector <paramref name="vector"/> of one window's own row with the shared rows' maxima; nothing for a vector past the row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> WithShared<TVectors, TMax>(int vector, Vector512<T> own, Vector512<T> shared) where TVectors : IConstantCount where TMax : IMax512 =>
+        vector < TVectors.Value ? Lanes512<T>.Max<TMax>(own, shared) : own;
+
+    /// <summary>
+    /// Input row <paramref name="row"/> as <typeparamref name="TVectors"/> vectors, -inf for a row outside the plane;
+    /// a row not checked yet goes into <paramref name="loadedSum"/> when <typeparamref name="TMax"/> needs a NaN check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void LoadRow<TVectors, TMax>(T* plane, int row, int h, int w, Vector512<T> lastInside, Vector512<T> fill, ref int checkedEnd, ref Vector512<T> loadedSum,
+        out Vector512<T> cells0, out Vector512<T> cells1, out Vector512<T> cells2, out Vector512<T> cells3) where TVectors : IConstantCount where TMax : IMax512
+    {
+        if ((uint)row >= (uint)h)
+        {
+            cells0 = cells1 = cells2 = cells3 = fill;
+            return;
+        }
+        NarrowRows<T>.LoadRow<TVectors>(plane + (long)row * w, lastInside, fill, out cells0, out cells1, out cells2, out cells3);
+        CheckRow<TVectors, TMax>(row, cells0, cells1, cells2, cells3, ref checkedEnd, ref loadedSum);
+    }
+
+    /// <summary>Adds input row <paramref name="row"/> to <paramref name="loadedSum"/> if <typeparamref name="TMax"/> needs a NaN check and the row is not in it yet.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckRow<TVectors, TMax>(int row, Vector512<T> cells0, Vector512<T> cells1, Vector512<T> cells2, Vector512<T> cells3,
+        ref int checkedEnd, ref Vector512<T> loadedSum) where TVectors : IConstantCount where TMax : IMax512
+    {
+        int count = TVectors.Value;
+        if (TMax.NeedsNaNCheck && row >= checkedEnd)
+        {
+            // Each row once (the next pair loads some again), its vectors summed apart from the running sum: one
+            // chained addition a row. On the FMA pipes, leaving the others to the maxima.
+            var rowSum = count == 1 ? cells0 : Lanes512<T>.Add(cells0, cells1);
+            if (count > 2) rowSum = Lanes512<T>.Add(rowSum, count > 3 ? Lanes512<T>.Add(cells2, cells3) : cells2);
+            loadedSum = Lanes512<T>.Add(loadedSum, rowSum);
+            checkedEnd = row + 1;
+        }
     }
 
     /// <summary>One output row from its column maxima: each block's taps across the window's columns, then +0.</summary>
