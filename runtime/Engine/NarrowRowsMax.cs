@@ -8,13 +8,16 @@ namespace KernelGen.Engine;
 
 /// <summary>
 /// The general engine's path for channels-first 2-d max pooling with stride 1 and a centred window along rows at most
-/// four vectors wide (GoogLeNet's 28-wide 3x3 p1, YOLO's 20-wide 5x5 p2), on AVX-512: two output rows at a time, each
-/// input row their windows read is loaded once as whole vectors, the rows both windows hold reduced once into maxima
-/// both rows take; each output row then takes its taps from its column maxima with valign, -inf past the row's ends.
+/// four vectors wide (GoogLeNet's 28-wide 3x3 p1, YOLO's 20-wide 5x5 p2), on AVX-512, with each input row loaded as
+/// whole vectors and reduced in registers. Windows of up to 9 rows whose kept row maxima fit the registers slide down
+/// the plane as in the generated kernels' register path: each output row loads the one row that enters its window,
+/// the maximum down the window comes from a sparse table of row maxima, and the columns' taps from pairs of columns.
+/// Taller windows, or rows too wide for that, go two output rows at a time, the rows both windows hold reduced once.
+/// Each output row takes its taps from its column maxima with valign, -inf past the row's ends.
 /// </summary>
 /// <remarks>
-/// <para>Max is exact in any order, so the window's rows are reduced first and its columns second, and the two output
-/// rows' windows share the maxima of their common rows' cells. Against the flat passes over the plane
+/// <para>Max is exact in any order, so the window's rows are reduced first and its columns second, and consecutive
+/// output rows share the maxima of their common rows. Against the flat passes over the plane
 /// (<see cref="FlatPlaneMax{T}"/>: a scratch plane of row maxima, then columns with per-lane masks) this keeps
 /// everything in registers and needs no masks but the row's last vector's.</para>
 /// <para>The maxima are <c>vmaxps</c> alone, with the loaded cells summed as a NaN check: a plane whose sum is NaN is
@@ -56,6 +59,21 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
         var lastInside = Lanes512<T>.InsideMask((TVectors.Value - 1) * Lanes, w);
         fixed (T* source = input, target = output)
         {
+            if (Slides(kernel, TVectors.Value))
+            {
+                switch (kernel)
+                {
+                    case 1: Slide<TReach, TVectors, Count1>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 2: Slide<TReach, TVectors, Count2>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 3: Slide<TReach, TVectors, Count3>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 4: Slide<TReach, TVectors, Count4>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 5: Slide<TReach, TVectors, Count5>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 6: Slide<TReach, TVectors, Count6>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 7: Slide<TReach, TVectors, Count7>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 8: Slide<TReach, TVectors, Count8>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    default: Slide<TReach, TVectors, Count9>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                }
+            }
             for (long p = firstPlane; p < firstPlane + planeCount; p++)
             {
                 T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
@@ -64,6 +82,100 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
                     Plane<TReach, TVectors, PropagatingMax512>(plane, outputPlane, w, h, kernel, padTop, outHeight, lastInside);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the window slides down the plane with its rows' maxima in registers (<see cref="SlidePlane"/>): up to
+    /// 9 rows, and rows of few enough vectors that the kept maxima (the window's rows less one, per vector) fit.
+    /// </summary>
+    private static bool Slides(int kernel, int vectors) => kernel <= 9 && vectors <= Math.Min(4, 16 / Math.Max(1, kernel - 1));
+
+    private static unsafe void Slide<TReach, TVectors, TRows>(T* source, T* target, long firstPlane, int planeCount, int inPlane, int outPlane,
+        int w, int h, int padTop, int outHeight, Vector512<T> lastInside) where TReach : ITapReach where TVectors : IConstantCount where TRows : IConstantCount
+    {
+        for (long p = firstPlane; p < firstPlane + planeCount; p++)
+        {
+            T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
+            if (!SlidePlane<TReach, TVectors, TRows, UncheckedMax512>(plane, outputPlane, w, h, padTop, outHeight, lastInside))
+                SlidePlane<TReach, TVectors, TRows, PropagatingMax512>(plane, outputPlane, w, h, padTop, outHeight, lastInside);
+        }
+    }
+
+    /// <summary>
+    /// Pools one plane by sliding the window down one row at a time: each output row loads the one row that enters its
+    /// window, and the maximum down the window's rows comes from a sparse table of row maxima kept in registers
+    /// (<see cref="Enter"/>). False as <see cref="Plane"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
+    private static unsafe bool SlidePlane<TReach, TVectors, TRows, TMax>(T* plane, T* output, int w, int h, int padTop, int outHeight, Vector512<T> lastInside)
+        where TReach : ITapReach where TVectors : IConstantCount where TRows : IConstantCount where TMax : IMax512
+    {
+        int count = TVectors.Value, rows = TRows.Value;
+        var fill = Vector512.Create(T.NegativeInfinity);
+        var loadedSum = Vector512<T>.Zero;
+        int checkedEnd = 0; // every row enters once: the NaN check takes it then
+        // The kept row maxima of each of the row's vectors (see Enter); -inf until the first rows enter.
+        Vector512<T> a1 = fill, a2 = fill, a3 = fill, a4 = fill, a5 = fill, a6 = fill, a7 = fill, a8 = fill;
+        Vector512<T> b1 = fill, b2 = fill, b3 = fill, b4 = fill, b5 = fill, b6 = fill, b7 = fill, b8 = fill;
+        Vector512<T> c1 = fill, c2 = fill, c3 = fill, c4 = fill, c5 = fill, c6 = fill, c7 = fill, c8 = fill;
+        Vector512<T> d1 = fill, d2 = fill, d3 = fill, d4 = fill, d5 = fill, d6 = fill, d7 = fill, d8 = fill;
+        // The first output row's window, but its last row, enters.
+        for (int entering = -padTop; entering < rows - 1 - padTop; entering++)
+        {
+            LoadRow<TVectors, TMax>(plane, entering, h, w, lastInside, fill, ref checkedEnd, ref loadedSum, out var cells0, out var cells1, out var cells2, out var cells3);
+            _ = Enter<TRows, TMax>(cells0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7, ref a8);
+            if (count > 1) _ = Enter<TRows, TMax>(cells1, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7, ref b8);
+            if (count > 2) _ = Enter<TRows, TMax>(cells2, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7, ref c8);
+            if (count > 3) _ = Enter<TRows, TMax>(cells3, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8);
+        }
+        for (int oh = 0, entering = rows - 1 - padTop; oh < outHeight; oh++, entering++, output += w)
+        {
+            LoadRow<TVectors, TMax>(plane, entering, h, w, lastInside, fill, ref checkedEnd, ref loadedSum, out var cells0, out var cells1, out var cells2, out var cells3);
+            var column0 = Enter<TRows, TMax>(cells0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7, ref a8);
+            var column1 = count > 1 ? Enter<TRows, TMax>(cells1, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7, ref b8) : fill;
+            var column2 = count > 2 ? Enter<TRows, TMax>(cells2, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7, ref c8) : fill;
+            var column3 = count > 3 ? Enter<TRows, TMax>(cells3, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8) : fill;
+            StoreRow<TReach, TVectors, TMax>(output, lastInside, fill, column0, column1, column2, column3, columnPairs: true);
+        }
+        return !TMax.NeedsNaNCheck || !Lanes512<T>.HasNaN(loadedSum);
+    }
+
+    /// <summary>
+    /// A row enters a window of <typeparamref name="TRows"/> rows; returns the maximum down the window's rows.
+    /// </summary>
+    /// <remarks>
+    /// A sparse table, as the generated kernels keep it: level s holds the maximum of s consecutive rows, for s = 1, 2,
+    /// 4 up to the top level, the largest power of two not above the window's height. An entering row adds one value to
+    /// each level (level 2s from two values of level s, s rows apart), and the window's maximum is that of two values of
+    /// the top level, which together cover its rows: log2(top) + 1 maxima a row instead of rows - 1. Each level keeps
+    /// the values the next rows still combine, oldest first: s for a lower level (1 in <paramref name="level1"/>, 2 in
+    /// level2a-b, 4 in level4a-d), rows - top for the top level (level2a, level4a-c or level8).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Enter<TRows, TMax>(Vector512<T> row, ref Vector512<T> level1, ref Vector512<T> level2a, ref Vector512<T> level2b,
+        ref Vector512<T> level4a, ref Vector512<T> level4b, ref Vector512<T> level4c, ref Vector512<T> level4d, ref Vector512<T> level8)
+        where TRows : IConstantCount where TMax : IMax512
+    {
+        int rows = TRows.Value, top = rows >= 8 ? 8 : rows >= 4 ? 4 : rows >= 2 ? 2 : 1, keptAtTop = rows - top;
+        // The newest value of each level up to the top: the last is the top level's.
+        var newest2 = top >= 2 ? Lanes512<T>.Max<TMax>(level1, row) : row;
+        var newest4 = top >= 4 ? Lanes512<T>.Max<TMax>(level2a, newest2) : newest2;
+        var newestTop = top >= 8 ? Lanes512<T>.Max<TMax>(level4a, newest4) : newest4;
+        var oldestTop = top == 2 ? level2a : top == 4 ? level4a : level8;
+        var column = keptAtTop == 0 ? newestTop : Lanes512<T>.Max<TMax>(oldestTop, newestTop);
+        // The kept values move on by one.
+        if (top > 1) level1 = row;
+        if (top > 2) { level2a = level2b; level2b = newest2; }
+        else if (keptAtTop > 0) level2a = newest2; // top 2: one kept
+        if (top > 4) { level4a = level4b; level4b = level4c; level4c = level4d; level4d = newest4; }
+        else if (top == 4 && keptAtTop > 0)
+        {
+            if (keptAtTop == 1) level4a = newest4;
+            else if (keptAtTop == 2) { level4a = level4b; level4b = newest4; }
+            else { level4a = level4b; level4b = level4c; level4c = newest4; }
+        }
+        if (top == 8 && keptAtTop > 0) level8 = newestTop;
+        return column;
     }
 
     /// <summary>
@@ -96,12 +208,12 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
                 if (count > 3) shared3 = Lanes512<T>.Max<TMax>(shared3, cells3);
             }
             StoreRow<TReach, TVectors, TMax>(output, lastInside, fill, WithShared<TVectors, TMax>(0, upper0, shared0), WithShared<TVectors, TMax>(1, upper1, shared1),
-                WithShared<TVectors, TMax>(2, upper2, shared2), WithShared<TVectors, TMax>(3, upper3, shared3));
+                WithShared<TVectors, TMax>(2, upper2, shared2), WithShared<TVectors, TMax>(3, upper3, shared3), columnPairs: false);
             if (oh + 1 < outHeight) // an odd last row goes alone
             {
                 LoadRow<TVectors, TMax>(plane, first + kernel, h, w, lastInside, fill, ref checkedEnd, ref loadedSum, out var lower0, out var lower1, out var lower2, out var lower3);
                 StoreRow<TReach, TVectors, TMax>(output + w, lastInside, fill, WithShared<TVectors, TMax>(0, lower0, shared0), WithShared<TVectors, TMax>(1, lower1, shared1),
-                    WithShared<TVectors, TMax>(2, lower2, shared2), WithShared<TVectors, TMax>(3, lower3, shared3));
+                    WithShared<TVectors, TMax>(2, lower2, shared2), WithShared<TVectors, TMax>(3, lower3, shared3), columnPairs: false);
             }
         }
         return !TMax.NeedsNaNCheck || !Lanes512<T>.HasNaN(loadedSum);
@@ -146,17 +258,62 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
         }
     }
 
-    /// <summary>One output row from its column maxima: each block's taps across the window's columns, then +0.</summary>
+    /// <summary>
+    /// One output row from its column maxima: each block's taps across the window's columns, then +0. With
+    /// <paramref name="columnPairs"/> (a constant), windows of 5 or 7 columns take their taps in pairs (each column's
+    /// maximum with the next, one valign and one maximum a vector), so two taps cost one valign and one maximum, as in the
+    /// generated kernels; the pairs hold more registers, which the pass of two rows at a time does not have to spare.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void StoreRow<TReach, TVectors, TMax>(T* output, Vector512<T> lastInside, Vector512<T> fill,
-        Vector512<T> columns0, Vector512<T> columns1, Vector512<T> columns2, Vector512<T> columns3)
+        Vector512<T> columns0, Vector512<T> columns1, Vector512<T> columns2, Vector512<T> columns3, bool columnPairs)
         where TReach : ITapReach where TVectors : IConstantCount where TMax : IMax512
     {
         int count = TVectors.Value;
-        NarrowRows<T>.StoreBlock(output, 0, count, lastInside, AcrossColumns<TReach, TMax>(fill, columns0, count > 1 ? columns1 : fill));
-        if (count > 1) NarrowRows<T>.StoreBlock(output, 1, count, lastInside, AcrossColumns<TReach, TMax>(columns0, columns1, count > 2 ? columns2 : fill));
-        if (count > 2) NarrowRows<T>.StoreBlock(output, 2, count, lastInside, AcrossColumns<TReach, TMax>(columns1, columns2, count > 3 ? columns3 : fill));
-        if (count > 3) NarrowRows<T>.StoreBlock(output, 3, count, lastInside, AcrossColumns<TReach, TMax>(columns2, columns3, fill));
+        if (TReach.Reach == 1 || !columnPairs)
+        {
+            NarrowRows<T>.StoreBlock(output, 0, count, lastInside, AcrossColumns<TReach, TMax>(fill, columns0, count > 1 ? columns1 : fill));
+            if (count > 1) NarrowRows<T>.StoreBlock(output, 1, count, lastInside, AcrossColumns<TReach, TMax>(columns0, columns1, count > 2 ? columns2 : fill));
+            if (count > 2) NarrowRows<T>.StoreBlock(output, 2, count, lastInside, AcrossColumns<TReach, TMax>(columns1, columns2, count > 3 ? columns3 : fill));
+            if (count > 3) NarrowRows<T>.StoreBlock(output, 3, count, lastInside, AcrossColumns<TReach, TMax>(columns2, columns3, fill));
+            return;
+        }
+        // Lanes past the row hold -inf, and so do the blocks past it: a pair there holds its one column of the row.
+        var next1 = count > 1 ? columns1 : fill;
+        var next2 = count > 2 ? columns2 : fill;
+        var next3 = count > 3 ? columns3 : fill;
+        var pairs0 = PairsOf<TMax>(columns0, next1);
+        var pairs1 = count > 1 ? PairsOf<TMax>(columns1, next2) : fill;
+        var pairs2 = count > 2 ? PairsOf<TMax>(columns2, next3) : fill;
+        var pairs3 = count > 3 ? PairsOf<TMax>(columns3, fill) : fill;
+        var pairsBefore = Lanes512<T>.Shifted(columns0, fill, 1); // the pair of columns -1 and 0 in its last lane
+        NarrowRows<T>.StoreBlock(output, 0, count, lastInside, AcrossPairs<TReach, TMax>(pairsBefore, pairs0, pairs1, columns0, next1));
+        if (count > 1) NarrowRows<T>.StoreBlock(output, 1, count, lastInside, AcrossPairs<TReach, TMax>(pairs0, pairs1, pairs2, columns1, next2));
+        if (count > 2) NarrowRows<T>.StoreBlock(output, 2, count, lastInside, AcrossPairs<TReach, TMax>(pairs1, pairs2, pairs3, columns2, next3));
+        if (count > 3) NarrowRows<T>.StoreBlock(output, 3, count, lastInside, AcrossPairs<TReach, TMax>(pairs2, pairs3, fill, columns3, fill));
+    }
+
+    /// <summary>Lane i: the maximum of columns i and i + 1 of the block, the next block's first lane for the last.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> PairsOf<TMax>(Vector512<T> columns, Vector512<T> next) where TMax : IMax512 =>
+        Lanes512<T>.Max<TMax>(columns, Lanes512<T>.Shifted(next, columns, 1));
+
+    /// <summary>
+    /// The maximum over a centred window of 5 (reach 2) or 7 (reach 3) columns for a block's lanes, from the column
+    /// pairs of the block and its neighbours and the block's columns, +0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> AcrossPairs<TReach, TMax>(Vector512<T> previousPairs, Vector512<T> pairs, Vector512<T> nextPairs, Vector512<T> columns, Vector512<T> nextColumns)
+        where TReach : ITapReach where TMax : IMax512
+    {
+        int lanes = Vector512<T>.Count;
+        if (TReach.Reach == 2) // columns i-2, i-1 | i, i+1 | i+2
+            return Lanes512<T>.PlusZero(Lanes512<T>.Max<TMax>(Lanes512<T>.Max<TMax>(Lanes512<T>.Shifted(pairs, previousPairs, lanes - 2), pairs),
+                Lanes512<T>.Shifted(nextColumns, columns, 2)));
+        // columns i-3, i-2 | i-1, i | i+1, i+2 | i+3
+        return Lanes512<T>.PlusZero(Lanes512<T>.Max<TMax>(
+            Lanes512<T>.Max<TMax>(Lanes512<T>.Shifted(pairs, previousPairs, lanes - 3), Lanes512<T>.Shifted(pairs, previousPairs, lanes - 1)),
+            Lanes512<T>.Max<TMax>(Lanes512<T>.Shifted(nextPairs, pairs, 1), Lanes512<T>.Shifted(nextColumns, columns, 3))));
     }
 
     /// <summary>The maximum over the window's columns for <paramref name="current"/>'s lanes, from it and its neighbours, +0.</summary>
