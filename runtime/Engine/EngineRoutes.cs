@@ -91,7 +91,7 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
             "The window is the whole plane (older exports' global heads): one reduction per plane instead of a row set-up per output.",
             PoolsPlaneAtATime: true),
         new(EngineRoute.NarrowRowsMax, NarrowRowsMax<T>.Applies, NarrowRowsMax<T>.Run,
-            "AVX-512, 2-d max, stride 1, centred window of reach 1-3, 'same' width, rows of at most four vectors: whole rows in registers, two output rows at a time; not float planes up to 8 x 8 with 64 planes or more, which the channels-last detour pools faster.",
+            "AVX-512, 2-d max, stride 1, centred window of reach 1-3, 'same' width, rows of at most four vectors: whole rows in registers, two output rows at a time; not float planes up to 8 x 8 with 128 planes or more, which the channels-last detour pools faster.",
             PoolsPlaneAtATime: true),
         new(EngineRoute.FlatPlaneMax, FlatPlaneMax<T>.Applies, FlatPlaneMax<T>.Run,
             "AVX-512, 2-d max on planes up to 16 KB: 2x2 stride 2 on an even width (VGG's), or stride 1 'same' width on rows too wide or windows not centred for NarrowRowsMax, but not on small planes the channels-last detour pools faster (float up to 400 cells, double up to 196); one flat pass over the plane.",

@@ -37,7 +37,7 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     /// Float calls on planes of at most 8 x 8 cells with this many planes or more go through channels last, which is
     /// faster there for every window (bench/notes.md).
     /// </summary>
-    private const int ManyPlanes = 64;
+    private const int ManyPlanes = 128;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>

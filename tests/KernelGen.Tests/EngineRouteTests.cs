@@ -102,9 +102,9 @@ public class EngineRouteTests
         P("max3x1-s1-28-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide-double", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        // Narrow-row max on float planes up to 8 x 8 with 64 planes or more goes through channels last.
-        P("max3x3-p1-on-8x8-64", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 64, 8, 8), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x3-p1-on-8x8-63", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 63, 8, 8), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        // Narrow-row max on float planes up to 8 x 8 with 128 planes or more goes through channels last.
+        P("max3x3-p1-on-8x8-128", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 128, 8, 8), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-p1-on-8x8-127", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 127, 8, 8), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-p1-on-9x9-64", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 64, 9, 9), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-p1-on-8x8-64-double", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 64, 8, 8), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // Stride-1 max that FlatPlaneMax takes goes through channels last on small planes: float up to 400 cells but
