@@ -1,7 +1,7 @@
 namespace KernelGen.Engine;
 
 /// <summary>
-/// A small count as a type (1 to 9): code generic over it sees the count as a constant, so the JIT drops the branches
+/// A small count as a type (0 to 9): code generic over it sees the count as a constant, so the JIT drops the branches
 /// past it and keeps the vectors it sizes in registers (a row's vectors, a window's columns).
 /// </summary>
 internal interface IConstantCount
@@ -9,6 +9,7 @@ internal interface IConstantCount
     static abstract int Value { get; }
 }
 
+internal readonly struct Count0 : IConstantCount { public static int Value => 0; }
 internal readonly struct Count1 : IConstantCount { public static int Value => 1; }
 internal readonly struct Count2 : IConstantCount { public static int Value => 2; }
 internal readonly struct Count3 : IConstantCount { public static int Value => 3; }

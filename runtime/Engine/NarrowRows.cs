@@ -40,13 +40,18 @@ internal static class NarrowRows<T> where T : unmanaged, IFloatingPointIeee754<T
     private static int Lanes => Vector512<T>.Count;
 
     /// <summary>Whether <paramref name="plan"/>'s windows and rows fit these paths on this machine (max or average alike).</summary>
-    public static bool Fits(in PoolPlan plan)
+    public static bool Fits(in PoolPlan plan) => FitsRows(plan) && FlatColumns.KnownReach(plan.Width) > 0;
+
+    /// <summary>
+    /// <see cref="Fits"/> but for the window's columns: stride 1 undilated both ways, 'same' width, rows of at most
+    /// <see cref="MaxRowVectors"/> vectors, on AVX-512.
+    /// </summary>
+    public static bool FitsRows(in PoolPlan plan)
     {
         AxisPlan height = plan.Height, width = plan.Width;
         return Lanes512<T>.IsSupported && plan.IsPlanar &&
             height.Stride == 1 && height.Dilation == 1 && width.Stride == 1 && width.Dilation == 1 &&
-            FlatColumns.KnownReach(width) > 0 && width.Output == width.Length &&
-            width.Length <= MaxRowVectors * Lanes;
+            width.Output == width.Length && width.Length <= MaxRowVectors * Lanes;
     }
 
     /// <summary>Runs <typeparamref name="TPass"/> compiled for the plan's window reach and row width in vectors.</summary>

@@ -7,8 +7,9 @@ using KernelGen.Specialization;
 namespace KernelGen.Engine;
 
 /// <summary>
-/// The general engine's path for channels-first 2-d max pooling with stride 1 and a centred window along rows at most
-/// four vectors wide (GoogLeNet's 28-wide 3x3 p1, YOLO's 20-wide 5x5 p2), on AVX-512, with each input row loaded as
+/// The general engine's path for channels-first 2-d max pooling with stride 1 and a window reaching at most 3 columns
+/// to each side, centred or not, along rows at most four vectors wide (GoogLeNet's 28-wide 3x3 p1, YOLO's 20-wide 5x5
+/// p2, ONNX's 'same' padding of even windows), on AVX-512, with each input row loaded as
 /// whole vectors and reduced in registers. Windows of up to 9 rows whose kept row maxima fit the registers slide down
 /// the plane as in the generated kernels' register path: each output row loads the one row that enters its window,
 /// the maximum down the window comes from a sparse table of row maxima, and the columns' taps from pairs of columns.
@@ -28,10 +29,19 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     private static int Lanes => Vector512<T>.Count;
 
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
-    public static bool Applies(in PoolPlan plan) => plan.IsMax && NarrowRows<T>.Fits(plan) && !NarrowRows<T>.DetourTakes(plan, ManyPlanes);
+    public static bool Applies(in PoolPlan plan) => plan.IsMax && Fits(plan) && !NarrowRows<T>.DetourTakes(plan, ManyPlanes);
 
     /// <summary>Whether this path fits <paramref name="plan"/> but leaves it to the channels-last detour, which is faster there.</summary>
-    public static bool LeavesToDetour(in PoolPlan plan) => plan.IsMax && NarrowRows<T>.Fits(plan) && NarrowRows<T>.DetourTakes(plan, ManyPlanes);
+    public static bool LeavesToDetour(in PoolPlan plan) => plan.IsMax && Fits(plan) && NarrowRows<T>.DetourTakes(plan, ManyPlanes);
+
+    /// <summary>
+    /// The narrow rows' shapes (<see cref="NarrowRows{T}.FitsRows"/>) with a window reaching at most 3 columns to each
+    /// side of the output's column: centred, or off centre as ONNX's padding makes it for even widths.
+    /// </summary>
+    private static bool Fits(in PoolPlan plan) =>
+        NarrowRows<T>.FitsRows(plan) && plan.Width.PadBegin <= MaxReach && plan.Width.Kernel - 1 - plan.Width.PadBegin <= MaxReach;
+
+    private const int MaxReach = 3;
 
     /// <summary>
     /// Float calls on planes of at most 8 x 8 cells with this many planes or more go through channels last, which is
@@ -39,19 +49,46 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     /// </summary>
     private const int ManyPlanes = 128;
 
+    /// <summary>Runs the pass compiled for the window's reach to each side and the row's width in vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>
-        NarrowRows<T>.Run<Pass>(plan, input, output, firstPlane, planeCount);
-
-    private readonly struct Pass : INarrowRowsPass<T>
+    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
-        public static void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
-            where TReach : ITapReach where TVectors : IConstantCount =>
-            NarrowRowsMax<T>.Run<TReach, TVectors>(plan, input, output, firstPlane, planeCount);
+        int left = plan.Width.PadBegin, right = plan.Width.Kernel - 1 - left;
+        switch (left)
+        {
+            case 0: Run<Count0>(plan, input, output, firstPlane, planeCount, right); break;
+            case 1: Run<Count1>(plan, input, output, firstPlane, planeCount, right); break;
+            case 2: Run<Count2>(plan, input, output, firstPlane, planeCount, right); break;
+            default: Run<Count3>(plan, input, output, firstPlane, planeCount, right); break;
+        }
     }
 
-    private static unsafe void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
-        where TReach : ITapReach where TVectors : IConstantCount
+    private static void Run<TLeft>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount, int right)
+        where TLeft : IConstantCount
+    {
+        switch (right)
+        {
+            case 0: Run<TLeft, Count0>(plan, input, output, firstPlane, planeCount); break;
+            case 1: Run<TLeft, Count1>(plan, input, output, firstPlane, planeCount); break;
+            case 2: Run<TLeft, Count2>(plan, input, output, firstPlane, planeCount); break;
+            default: Run<TLeft, Count3>(plan, input, output, firstPlane, planeCount); break;
+        }
+    }
+
+    private static void Run<TLeft, TRight>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+        where TLeft : IConstantCount where TRight : IConstantCount
+    {
+        switch ((plan.Width.Length + Lanes - 1) / Lanes)
+        {
+            case 1: Run<TLeft, TRight, Count1>(plan, input, output, firstPlane, planeCount); break;
+            case 2: Run<TLeft, TRight, Count2>(plan, input, output, firstPlane, planeCount); break;
+            case 3: Run<TLeft, TRight, Count3>(plan, input, output, firstPlane, planeCount); break;
+            default: Run<TLeft, TRight, Count4>(plan, input, output, firstPlane, planeCount); break;
+        }
+    }
+
+    private static unsafe void Run<TLeft, TRight, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+        where TLeft : IConstantCount where TRight : IConstantCount where TVectors : IConstantCount
     {
         AxisPlan height = plan.Height;
         int w = plan.Width.Length, h = height.Length, kernel = height.Kernel, padTop = height.PadBegin;
@@ -63,23 +100,23 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
             {
                 switch (kernel)
                 {
-                    case 1: Slide<TReach, TVectors, Count1>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
-                    case 2: Slide<TReach, TVectors, Count2>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
-                    case 3: Slide<TReach, TVectors, Count3>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
-                    case 4: Slide<TReach, TVectors, Count4>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
-                    case 5: Slide<TReach, TVectors, Count5>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
-                    case 6: Slide<TReach, TVectors, Count6>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
-                    case 7: Slide<TReach, TVectors, Count7>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
-                    case 8: Slide<TReach, TVectors, Count8>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
-                    default: Slide<TReach, TVectors, Count9>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 1: Slide<TLeft, TRight, TVectors, Count1>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 2: Slide<TLeft, TRight, TVectors, Count2>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 3: Slide<TLeft, TRight, TVectors, Count3>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 4: Slide<TLeft, TRight, TVectors, Count4>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 5: Slide<TLeft, TRight, TVectors, Count5>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 6: Slide<TLeft, TRight, TVectors, Count6>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 7: Slide<TLeft, TRight, TVectors, Count7>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    case 8: Slide<TLeft, TRight, TVectors, Count8>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
+                    default: Slide<TLeft, TRight, TVectors, Count9>(source, target, firstPlane, planeCount, inPlane, outPlane, w, h, padTop, outHeight, lastInside); return;
                 }
             }
             for (long p = firstPlane; p < firstPlane + planeCount; p++)
             {
                 T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
                 // vmaxps alone, unless a loaded cell was NaN: then the plane again with the propagating maximum.
-                if (!Plane<TReach, TVectors, UncheckedMax512>(plane, outputPlane, w, h, kernel, padTop, outHeight, lastInside))
-                    Plane<TReach, TVectors, PropagatingMax512>(plane, outputPlane, w, h, kernel, padTop, outHeight, lastInside);
+                if (!Plane<TLeft, TRight, TVectors, UncheckedMax512>(plane, outputPlane, w, h, kernel, padTop, outHeight, lastInside))
+                    Plane<TLeft, TRight, TVectors, PropagatingMax512>(plane, outputPlane, w, h, kernel, padTop, outHeight, lastInside);
             }
         }
     }
@@ -90,14 +127,14 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     /// </summary>
     private static bool Slides(int kernel, int vectors) => kernel <= 9 && vectors <= Math.Min(4, 16 / Math.Max(1, kernel - 1));
 
-    private static unsafe void Slide<TReach, TVectors, TRows>(T* source, T* target, long firstPlane, int planeCount, int inPlane, int outPlane,
-        int w, int h, int padTop, int outHeight, Vector512<T> lastInside) where TReach : ITapReach where TVectors : IConstantCount where TRows : IConstantCount
+    private static unsafe void Slide<TLeft, TRight, TVectors, TRows>(T* source, T* target, long firstPlane, int planeCount, int inPlane, int outPlane,
+        int w, int h, int padTop, int outHeight, Vector512<T> lastInside) where TLeft : IConstantCount where TRight : IConstantCount where TVectors : IConstantCount where TRows : IConstantCount
     {
         for (long p = firstPlane; p < firstPlane + planeCount; p++)
         {
             T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
-            if (!SlidePlane<TReach, TVectors, TRows, UncheckedMax512>(plane, outputPlane, w, h, padTop, outHeight, lastInside))
-                SlidePlane<TReach, TVectors, TRows, PropagatingMax512>(plane, outputPlane, w, h, padTop, outHeight, lastInside);
+            if (!SlidePlane<TLeft, TRight, TVectors, TRows, UncheckedMax512>(plane, outputPlane, w, h, padTop, outHeight, lastInside))
+                SlidePlane<TLeft, TRight, TVectors, TRows, PropagatingMax512>(plane, outputPlane, w, h, padTop, outHeight, lastInside);
         }
     }
 
@@ -107,8 +144,8 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     /// (<see cref="Enter"/>). False as <see cref="Plane"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    private static unsafe bool SlidePlane<TReach, TVectors, TRows, TMax>(T* plane, T* output, int w, int h, int padTop, int outHeight, Vector512<T> lastInside)
-        where TReach : ITapReach where TVectors : IConstantCount where TRows : IConstantCount where TMax : IMax512
+    private static unsafe bool SlidePlane<TLeft, TRight, TVectors, TRows, TMax>(T* plane, T* output, int w, int h, int padTop, int outHeight, Vector512<T> lastInside)
+        where TLeft : IConstantCount where TRight : IConstantCount where TVectors : IConstantCount where TRows : IConstantCount where TMax : IMax512
     {
         int count = TVectors.Value, rows = TRows.Value;
         var fill = Vector512.Create(T.NegativeInfinity);
@@ -135,7 +172,7 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
             var column1 = count > 1 ? Enter<TRows, TMax>(cells1, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7, ref b8) : fill;
             var column2 = count > 2 ? Enter<TRows, TMax>(cells2, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7, ref c8) : fill;
             var column3 = count > 3 ? Enter<TRows, TMax>(cells3, ref d1, ref d2, ref d3, ref d4, ref d5, ref d6, ref d7, ref d8) : fill;
-            StoreRow<TReach, TVectors, TMax>(output, lastInside, fill, column0, column1, column2, column3, columnPairs: true);
+            StoreRow<TLeft, TRight, TVectors, TMax>(output, lastInside, fill, column0, column1, column2, column3, columnPairs: true);
         }
         return !TMax.NeedsNaNCheck || !Lanes512<T>.HasNaN(loadedSum);
     }
@@ -184,8 +221,8 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     /// only costs the exact pass).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    private static unsafe bool Plane<TReach, TVectors, TMax>(T* plane, T* output, int w, int h, int kernel, int padTop, int outHeight, Vector512<T> lastInside)
-        where TReach : ITapReach where TVectors : IConstantCount where TMax : IMax512
+    private static unsafe bool Plane<TLeft, TRight, TVectors, TMax>(T* plane, T* output, int w, int h, int kernel, int padTop, int outHeight, Vector512<T> lastInside)
+        where TLeft : IConstantCount where TRight : IConstantCount where TVectors : IConstantCount where TMax : IMax512
     {
         int count = TVectors.Value;
         var fill = Vector512.Create(T.NegativeInfinity);
@@ -207,12 +244,12 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
                 if (count > 2) shared2 = Lanes512<T>.Max<TMax>(shared2, cells2);
                 if (count > 3) shared3 = Lanes512<T>.Max<TMax>(shared3, cells3);
             }
-            StoreRow<TReach, TVectors, TMax>(output, lastInside, fill, WithShared<TVectors, TMax>(0, upper0, shared0), WithShared<TVectors, TMax>(1, upper1, shared1),
+            StoreRow<TLeft, TRight, TVectors, TMax>(output, lastInside, fill, WithShared<TVectors, TMax>(0, upper0, shared0), WithShared<TVectors, TMax>(1, upper1, shared1),
                 WithShared<TVectors, TMax>(2, upper2, shared2), WithShared<TVectors, TMax>(3, upper3, shared3), columnPairs: false);
             if (oh + 1 < outHeight) // an odd last row goes alone
             {
                 LoadRow<TVectors, TMax>(plane, first + kernel, h, w, lastInside, fill, ref checkedEnd, ref loadedSum, out var lower0, out var lower1, out var lower2, out var lower3);
-                StoreRow<TReach, TVectors, TMax>(output + w, lastInside, fill, WithShared<TVectors, TMax>(0, lower0, shared0), WithShared<TVectors, TMax>(1, lower1, shared1),
+                StoreRow<TLeft, TRight, TVectors, TMax>(output + w, lastInside, fill, WithShared<TVectors, TMax>(0, lower0, shared0), WithShared<TVectors, TMax>(1, lower1, shared1),
                     WithShared<TVectors, TMax>(2, lower2, shared2), WithShared<TVectors, TMax>(3, lower3, shared3), columnPairs: false);
             }
         }
@@ -265,17 +302,18 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     /// generated kernels; the pairs hold more registers, which the pass of two rows at a time does not have to spare.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void StoreRow<TReach, TVectors, TMax>(T* output, Vector512<T> lastInside, Vector512<T> fill,
+    private static unsafe void StoreRow<TLeft, TRight, TVectors, TMax>(T* output, Vector512<T> lastInside, Vector512<T> fill,
         Vector512<T> columns0, Vector512<T> columns1, Vector512<T> columns2, Vector512<T> columns3, bool columnPairs)
-        where TReach : ITapReach where TVectors : IConstantCount where TMax : IMax512
+        where TLeft : IConstantCount where TRight : IConstantCount where TVectors : IConstantCount where TMax : IMax512
     {
         int count = TVectors.Value;
-        if (TReach.Reach == 1 || !columnPairs)
+        // Pairs pay from four columns, as in the generated kernels: for three, they would cost more than they save.
+        if (TLeft.Value + TRight.Value + 1 < 4 || !columnPairs)
         {
-            NarrowRows<T>.StoreBlock(output, 0, count, lastInside, AcrossColumns<TReach, TMax>(fill, columns0, count > 1 ? columns1 : fill));
-            if (count > 1) NarrowRows<T>.StoreBlock(output, 1, count, lastInside, AcrossColumns<TReach, TMax>(columns0, columns1, count > 2 ? columns2 : fill));
-            if (count > 2) NarrowRows<T>.StoreBlock(output, 2, count, lastInside, AcrossColumns<TReach, TMax>(columns1, columns2, count > 3 ? columns3 : fill));
-            if (count > 3) NarrowRows<T>.StoreBlock(output, 3, count, lastInside, AcrossColumns<TReach, TMax>(columns2, columns3, fill));
+            NarrowRows<T>.StoreBlock(output, 0, count, lastInside, AcrossColumns<TLeft, TRight, TMax>(fill, columns0, count > 1 ? columns1 : fill));
+            if (count > 1) NarrowRows<T>.StoreBlock(output, 1, count, lastInside, AcrossColumns<TLeft, TRight, TMax>(columns0, columns1, count > 2 ? columns2 : fill));
+            if (count > 2) NarrowRows<T>.StoreBlock(output, 2, count, lastInside, AcrossColumns<TLeft, TRight, TMax>(columns1, columns2, count > 3 ? columns3 : fill));
+            if (count > 3) NarrowRows<T>.StoreBlock(output, 3, count, lastInside, AcrossColumns<TLeft, TRight, TMax>(columns2, columns3, fill));
             return;
         }
         // Lanes past the row hold -inf, and so do the blocks past it: a pair there holds its one column of the row.
@@ -287,10 +325,10 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
         var pairs2 = count > 2 ? PairsOf<TMax>(columns2, next3) : fill;
         var pairs3 = count > 3 ? PairsOf<TMax>(columns3, fill) : fill;
         var pairsBefore = Lanes512<T>.Shifted(columns0, fill, 1); // the pair of columns -1 and 0 in its last lane
-        NarrowRows<T>.StoreBlock(output, 0, count, lastInside, AcrossPairs<TReach, TMax>(pairsBefore, pairs0, pairs1, columns0, next1));
-        if (count > 1) NarrowRows<T>.StoreBlock(output, 1, count, lastInside, AcrossPairs<TReach, TMax>(pairs0, pairs1, pairs2, columns1, next2));
-        if (count > 2) NarrowRows<T>.StoreBlock(output, 2, count, lastInside, AcrossPairs<TReach, TMax>(pairs1, pairs2, pairs3, columns2, next3));
-        if (count > 3) NarrowRows<T>.StoreBlock(output, 3, count, lastInside, AcrossPairs<TReach, TMax>(pairs2, pairs3, fill, columns3, fill));
+        NarrowRows<T>.StoreBlock(output, 0, count, lastInside, AcrossPairs<TLeft, TRight, TMax>(pairsBefore, pairs0, pairs1, columns0, next1));
+        if (count > 1) NarrowRows<T>.StoreBlock(output, 1, count, lastInside, AcrossPairs<TLeft, TRight, TMax>(pairs0, pairs1, pairs2, columns1, next2));
+        if (count > 2) NarrowRows<T>.StoreBlock(output, 2, count, lastInside, AcrossPairs<TLeft, TRight, TMax>(pairs1, pairs2, pairs3, columns2, next3));
+        if (count > 3) NarrowRows<T>.StoreBlock(output, 3, count, lastInside, AcrossPairs<TLeft, TRight, TMax>(pairs2, pairs3, fill, columns3, fill));
     }
 
     /// <summary>Lane i: the maximum of columns i and i + 1 of the block, the next block's first lane for the last.</summary>
@@ -299,42 +337,51 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
         Lanes512<T>.Max<TMax>(columns, Lanes512<T>.Shifted(next, columns, 1));
 
     /// <summary>
-    /// The maximum over a centred window of 5 (reach 2) or 7 (reach 3) columns for a block's lanes, from the column
-    /// pairs of the block and its neighbours and the block's columns, +0.
+    /// The maximum over the window's columns for a block's lanes (lane i: columns i - left to i + right), from the column
+    /// pairs of the block and its neighbours, pairs from the window's first column on, and the block's columns for a
+    /// last column left over; +0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> AcrossPairs<TReach, TMax>(Vector512<T> previousPairs, Vector512<T> pairs, Vector512<T> nextPairs, Vector512<T> columns, Vector512<T> nextColumns)
-        where TReach : ITapReach where TMax : IMax512
+    private static Vector512<T> AcrossPairs<TLeft, TRight, TMax>(Vector512<T> previousPairs, Vector512<T> pairs, Vector512<T> nextPairs, Vector512<T> columns, Vector512<T> nextColumns)
+        where TLeft : IConstantCount where TRight : IConstantCount where TMax : IMax512
     {
-        int lanes = Vector512<T>.Count;
-        if (TReach.Reach == 2) // columns i-2, i-1 | i, i+1 | i+2
-            return Lanes512<T>.PlusZero(Lanes512<T>.Max<TMax>(Lanes512<T>.Max<TMax>(Lanes512<T>.Shifted(pairs, previousPairs, lanes - 2), pairs),
-                Lanes512<T>.Shifted(nextColumns, columns, 2)));
-        // columns i-3, i-2 | i-1, i | i+1, i+2 | i+3
-        return Lanes512<T>.PlusZero(Lanes512<T>.Max<TMax>(
-            Lanes512<T>.Max<TMax>(Lanes512<T>.Shifted(pairs, previousPairs, lanes - 3), Lanes512<T>.Shifted(pairs, previousPairs, lanes - 1)),
-            Lanes512<T>.Max<TMax>(Lanes512<T>.Shifted(nextPairs, pairs, 1), Lanes512<T>.Shifted(nextColumns, columns, 3))));
+        int left = TLeft.Value, right = TRight.Value;
+        // The pairs start at columns i - left, i - left + 2, i - left + 4 while both their columns are in the window,
+        // and an odd number of columns leaves the last, i + right, alone: at most three pairs and a column, for seven.
+        // Every shift is a constant, so each tap is one valign with its immediate; the maxima are taken as a tree.
+        bool second = 2 - left + 1 <= right, third = 4 - left + 1 <= right, single = (left + right) % 2 == 0;
+        var first = PairsAt(-left, previousPairs, pairs, nextPairs);
+        if (second) first = Lanes512<T>.Max<TMax>(first, PairsAt(2 - left, previousPairs, pairs, nextPairs));
+        var last = right == 0 ? columns : Lanes512<T>.Shifted(nextColumns, columns, right);
+        if (third) last = single ? Lanes512<T>.Max<TMax>(PairsAt(4 - left, previousPairs, pairs, nextPairs), last) : PairsAt(4 - left, previousPairs, pairs, nextPairs);
+        return Lanes512<T>.PlusZero(third || single ? Lanes512<T>.Max<TMax>(first, last) : first);
     }
+
+    /// <summary>Lane i: the pair of columns starting at i + <paramref name="offset"/> (a constant).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> PairsAt(int offset, Vector512<T> previousPairs, Vector512<T> pairs, Vector512<T> nextPairs) =>
+        offset < 0 ? Lanes512<T>.Shifted(pairs, previousPairs, Vector512<T>.Count + offset)
+        : offset == 0 ? pairs
+        : Lanes512<T>.Shifted(nextPairs, pairs, offset);
 
     /// <summary>The maximum over the window's columns for <paramref name="current"/>'s lanes, from it and its neighbours, +0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> AcrossColumns<TReach, TMax>(Vector512<T> previous, Vector512<T> current, Vector512<T> next)
-        where TReach : ITapReach where TMax : IMax512
+    private static Vector512<T> AcrossColumns<TLeft, TRight, TMax>(Vector512<T> previous, Vector512<T> current, Vector512<T> next)
+        where TLeft : IConstantCount where TRight : IConstantCount where TMax : IMax512
     {
-        int r = TReach.Reach, lanes = Vector512<T>.Count;
-        // Each shift a constant (valign takes it as an immediate), so the taps are written out.
-        var left = Lanes512<T>.Shifted(current, previous, lanes - 1);
-        var right = Lanes512<T>.Shifted(next, current, 1);
-        if (r >= 2)
-        {
-            left = Lanes512<T>.Max<TMax>(left, Lanes512<T>.Shifted(current, previous, lanes - 2));
-            right = Lanes512<T>.Max<TMax>(right, Lanes512<T>.Shifted(next, current, 2));
-        }
-        if (r >= 3)
-        {
-            left = Lanes512<T>.Max<TMax>(left, Lanes512<T>.Shifted(current, previous, lanes - 3));
-            right = Lanes512<T>.Max<TMax>(right, Lanes512<T>.Shifted(next, current, 3));
-        }
-        return Lanes512<T>.PlusZero(Lanes512<T>.Max<TMax>(current, Lanes512<T>.Max<TMax>(left, right)));
+        int left = TLeft.Value, right = TRight.Value, lanes = Vector512<T>.Count;
+        // Each shift a constant (valign takes it as an immediate), so the taps are written out; the taps to the left and
+        // to the right make two chains of maxima, joined at the end.
+        var leftTaps = left >= 1 ? Lanes512<T>.Shifted(current, previous, lanes - 1) : current;
+        var rightTaps = right >= 1 ? Lanes512<T>.Shifted(next, current, 1) : current;
+        if (left >= 2) leftTaps = Lanes512<T>.Max<TMax>(leftTaps, Lanes512<T>.Shifted(current, previous, lanes - 2));
+        if (right >= 2) rightTaps = Lanes512<T>.Max<TMax>(rightTaps, Lanes512<T>.Shifted(next, current, 2));
+        if (left >= 3) leftTaps = Lanes512<T>.Max<TMax>(leftTaps, Lanes512<T>.Shifted(current, previous, lanes - 3));
+        if (right >= 3) rightTaps = Lanes512<T>.Max<TMax>(rightTaps, Lanes512<T>.Shifted(next, current, 3));
+        var result = left >= 1 && right >= 1 ? Lanes512<T>.Max<TMax>(current, Lanes512<T>.Max<TMax>(leftTaps, rightTaps))
+            : left >= 1 ? Lanes512<T>.Max<TMax>(current, leftTaps)
+            : right >= 1 ? Lanes512<T>.Max<TMax>(current, rightTaps)
+            : current;
+        return Lanes512<T>.PlusZero(result);
     }
 }

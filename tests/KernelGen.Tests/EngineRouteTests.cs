@@ -96,24 +96,34 @@ public class EngineRouteTests
         P("max3d-k3s2p1", PoolDescriptor.MaxPool3d(3, 2, 1), new(1, 8, 8, 16, 16), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3d-k2s1-nhwc", PoolDescriptor.AvgPool3d(2, 1, layout: Last), new(1, 32, 4, 6, 19), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
 
-        // Narrow and wide rows: max on small planes whose rows or windows are too wide for narrow rows runs flat;
-        // averages there take the row blocks, or the any-rank path from 20 taps.
-        P("max3x1-s1-24-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 24, 24), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x1-s1-28-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("max1x1-s1-57-wide", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        // Narrow and wide rows: stride-1 max on rows of at most four vectors, with windows reaching up to 3 columns to
+        // each side (centred, off centre, one column wide), takes the narrow rows; wider rows or windows run flat, and
+        // float one-column windows on rows of 28 cells and more (past four vectors) the any-rank path. Averages there
+        // take the row blocks, or the any-rank path from 20 taps.
+        P("max3x1-s1-24-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 24, 24), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x1-s1-28-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max1x1-s1-57-wide", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x1-s1-80-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 8, 20, 80), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x1-s1-80-wide-one-column-double", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 8, 20, 80), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max2x5-p0,1x3,1-on-14x14", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 5], [1, 1], [0, 3, 1, 1]), new(1, 32, 14, 14), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max2x5-p0,1x4,0-on-14x14", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 5], [1, 1], [0, 4, 1, 0]), new(1, 32, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max2x2-p0,1-on-64-wide", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 32, 20, 64), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max2x2-p0,1-on-65-wide", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 32, 20, 65), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide-double", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // Narrow-row max on float planes up to 8 x 8 with 128 planes or more goes through channels last.
         P("max3x3-p1-on-8x8-128", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 128, 8, 8), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-p1-on-8x8-127", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 127, 8, 8), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-p1-on-9x9-64", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 64, 9, 9), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-p1-on-8x8-64-double", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 64, 8, 8), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        // Stride-1 max that FlatPlaneMax takes goes through channels last on small planes: float up to 400 cells but
-        // windows of at most 6 taps over 100 cells with fewer than 64 planes, double up to 196 cells.
+        // Stride-1 max that FlatPlaneMax takes (rows past four vectors, windows reaching past 3 columns) goes through
+        // channels last on small planes: float up to 400 cells but windows of at most 6 taps over 100 cells with fewer
+        // than 64 planes, double up to 196 cells.
         P("max2x5-p0,1x0,4-on-10x10", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 5], [1, 1], [0, 0, 1, 4]), new(1, 32, 10, 10), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max2x2-p0,1-on-14x14-32", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 32, 14, 14), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
-        P("max2x2-p0,1-on-14x14-64", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 64, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x3-p0,2-on-20x20", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [1, 1], [0, 0, 2, 2]), new(1, 32, 20, 20), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x3-p0,2-on-21x21", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [1, 1], [0, 0, 2, 2]), new(1, 32, 21, 21), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max2x2-p0,1-on-5x80-32", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 32, 5, 80), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max2x2-p0,1-on-5x80-64", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 64, 5, 80), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-p0,2-on-5x80", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [1, 1], [0, 0, 2, 2]), new(1, 32, 5, 80), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-p0,2-on-5x81", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [1, 1], [0, 0, 2, 2]), new(1, 32, 5, 81), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-p0,2-on-21x21", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [1, 1], [0, 0, 2, 2]), new(1, 32, 21, 21), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max2x9-p0,1x4,4-on-14x14-double", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 9], [1, 1], [0, 4, 1, 4]), new(1, 32, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max2x9-p0,1x4,4-on-15x15-double", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 9], [1, 1], [0, 4, 1, 4]), new(1, 32, 15, 15), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // Channels-last max at width strides of 2 and more goes separably only from five rows and at most 4/7 of the
@@ -129,7 +139,7 @@ public class EngineRouteTests
         P("avg1x1-s1x2-112-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 2)), new(1, 16, 20, 112), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg1x1-s1-57-wide-double", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg1x1-s2-57-wide", PoolDescriptor.AvgPool2d((1, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x1-s1-28-wide-one-column-double", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max3x1-s1-28-wide-one-column-double", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x3-s1-p1-wide-rows-small-plane", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 10, 100), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
         P("avg9x9-s1-p4-small-plane", PoolDescriptor.AvgPool2d(9, 1, 4), new(1, 16, 20, 20), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s1-p1-wide-rows", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 200, 200), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
