@@ -9,12 +9,12 @@ namespace KernelGen.Engine;
 /// <summary>
 /// The general engine's path for channels-first 2-d max pooling with stride 1 and a window reaching at most 3 columns
 /// to each side, centred or not, along rows at most four vectors wide (GoogLeNet's 28-wide 3x3 p1, YOLO's 20-wide 5x5
-/// p2, ONNX's 'same' padding of even windows), on AVX-512, with each input row loaded as
-/// whole vectors and reduced in registers. Windows of up to 9 rows whose kept row maxima fit the registers slide down
-/// the plane as in the generated kernels' register path: each output row loads the one row that enters its window,
-/// the maximum down the window comes from a sparse table of row maxima, and the columns' taps from pairs of columns.
-/// Taller windows, or rows too wide for that, go two output rows at a time, the rows both windows hold reduced once.
-/// Each output row takes its taps from its column maxima with valign, -inf past the row's ends.
+/// p2, ONNX's 'same' padding of even windows), on AVX-512, with each input row loaded as whole vectors and reduced in
+/// registers. Windows of up to 9 rows whose kept row maxima fit the registers slide down the plane as in the generated
+/// kernels' register path: each output row loads the one row that enters its window, the maximum down the window comes
+/// from a sparse table of row maxima, and the columns' taps from pairs of columns. Taller windows, or rows too wide for
+/// that, go two output rows at a time, the rows both windows hold reduced once. Each output row takes its taps from its
+/// column maxima with valign, -inf past the row's ends.
 /// </summary>
 /// <remarks>
 /// <para>Max is exact in any order, so the window's rows are reduced first and its columns second, and consecutive
