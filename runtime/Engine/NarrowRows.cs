@@ -6,19 +6,19 @@ using System.Runtime.Intrinsics;
 namespace KernelGen.Engine;
 
 /// <summary>
-/// A pass over planes whose rows are at most <see cref="NarrowRows{T}.MaxRowVectors"/> vectors, compiled for a known
-/// window reach and row width in vectors (<see cref="NarrowRowsAverage{T}"/>, <see cref="NarrowRowsMax{T}"/>).
+/// A pass over planes whose rows are at most <see cref="NarrowRows{T}.MaxRowVectors"/> vectors, its type compiled for
+/// the window's columns (<see cref="NarrowRowsAverage{T}"/>, <see cref="NarrowRowsMax{T}"/>), its method for the row's
+/// width in vectors.
 /// </summary>
 internal interface INarrowRowsPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    static abstract void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
-        where TReach : ITapReach where TVectors : IConstantCount;
+    static abstract void Run<TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+        where TVectors : IConstantCount;
 }
 
 /// <summary>
-/// What the narrow-row paths share: which calls they take (2-d, stride 1, a centred window along rows of at most four
-/// vectors, on AVX-512), the dispatch to a pass compiled for the window's reach and the row's vectors, and each output
-/// row's window rows.
+/// What the narrow-row paths share: which calls they take (2-d, stride 1, 'same' width, rows of at most four vectors,
+/// on AVX-512), the dispatch to a pass compiled for the row's vectors, and each output row's window rows.
 /// </summary>
 internal static class NarrowRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -54,28 +54,16 @@ internal static class NarrowRows<T> where T : unmanaged, IFloatingPointIeee754<T
             width.Output == width.Length && width.Length <= MaxRowVectors * Lanes;
     }
 
-    /// <summary>Runs <typeparamref name="TPass"/> compiled for the plan's window reach and row width in vectors.</summary>
+    /// <summary>Runs <typeparamref name="TPass"/> compiled for the plan's row width in vectors.</summary>
     public static void Run<TPass>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
         where TPass : INarrowRowsPass<T>
     {
-        int vectors = (plan.Width.Length + Lanes - 1) / Lanes;
-        switch (FlatColumns.KnownReach(plan.Width))
+        switch ((plan.Width.Length + Lanes - 1) / Lanes)
         {
-            case 1: Run<TPass, Reach1>(plan, input, output, firstPlane, planeCount, vectors); break;
-            case 2: Run<TPass, Reach2>(plan, input, output, firstPlane, planeCount, vectors); break;
-            default: Run<TPass, Reach3>(plan, input, output, firstPlane, planeCount, vectors); break;
-        }
-    }
-
-    private static void Run<TPass, TReach>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount, int vectors)
-        where TPass : INarrowRowsPass<T> where TReach : ITapReach
-    {
-        switch (vectors)
-        {
-            case 1: TPass.Run<TReach, Count1>(plan, input, output, firstPlane, planeCount); break;
-            case 2: TPass.Run<TReach, Count2>(plan, input, output, firstPlane, planeCount); break;
-            case 3: TPass.Run<TReach, Count3>(plan, input, output, firstPlane, planeCount); break;
-            default: TPass.Run<TReach, Count4>(plan, input, output, firstPlane, planeCount); break;
+            case 1: TPass.Run<Count1>(plan, input, output, firstPlane, planeCount); break;
+            case 2: TPass.Run<Count2>(plan, input, output, firstPlane, planeCount); break;
+            case 3: TPass.Run<Count3>(plan, input, output, firstPlane, planeCount); break;
+            default: TPass.Run<Count4>(plan, input, output, firstPlane, planeCount); break;
         }
     }
 

@@ -53,13 +53,21 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
     private const int ManyPlanes = 128;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
-    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>
-        NarrowRows<T>.Run<Pass>(plan, input, output, firstPlane, planeCount);
-
-    private readonly struct Pass : INarrowRowsPass<T>
+    public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
-        public static void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
-            where TReach : ITapReach where TVectors : IConstantCount =>
+        switch (FlatColumns.KnownReach(plan.Width))
+        {
+            case 1: NarrowRows<T>.Run<Pass<Reach1>>(plan, input, output, firstPlane, planeCount); break;
+            case 2: NarrowRows<T>.Run<Pass<Reach2>>(plan, input, output, firstPlane, planeCount); break;
+            default: NarrowRows<T>.Run<Pass<Reach3>>(plan, input, output, firstPlane, planeCount); break;
+        }
+    }
+
+    /// <summary>The pass for a centred window of <typeparamref name="TReach"/>.</summary>
+    private readonly struct Pass<TReach> : INarrowRowsPass<T> where TReach : ITapReach
+    {
+        public static void Run<TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+            where TVectors : IConstantCount =>
             NarrowRowsAverage<T>.Run<TReach, TVectors>(plan, input, output, firstPlane, planeCount);
     }
 

@@ -68,23 +68,19 @@ internal static class NarrowRowsMax<T> where T : unmanaged, IFloatingPointIeee75
     {
         switch (right)
         {
-            case 0: Run<TLeft, Count0>(plan, input, output, firstPlane, planeCount); break;
-            case 1: Run<TLeft, Count1>(plan, input, output, firstPlane, planeCount); break;
-            case 2: Run<TLeft, Count2>(plan, input, output, firstPlane, planeCount); break;
-            default: Run<TLeft, Count3>(plan, input, output, firstPlane, planeCount); break;
+            case 0: NarrowRows<T>.Run<Pass<TLeft, Count0>>(plan, input, output, firstPlane, planeCount); break;
+            case 1: NarrowRows<T>.Run<Pass<TLeft, Count1>>(plan, input, output, firstPlane, planeCount); break;
+            case 2: NarrowRows<T>.Run<Pass<TLeft, Count2>>(plan, input, output, firstPlane, planeCount); break;
+            default: NarrowRows<T>.Run<Pass<TLeft, Count3>>(plan, input, output, firstPlane, planeCount); break;
         }
     }
 
-    private static void Run<TLeft, TRight>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
-        where TLeft : IConstantCount where TRight : IConstantCount
+    /// <summary>The pass for a window reaching <typeparamref name="TLeft"/> columns to the left and <typeparamref name="TRight"/> to the right.</summary>
+    private readonly struct Pass<TLeft, TRight> : INarrowRowsPass<T> where TLeft : IConstantCount where TRight : IConstantCount
     {
-        switch ((plan.Width.Length + Lanes - 1) / Lanes)
-        {
-            case 1: Run<TLeft, TRight, Count1>(plan, input, output, firstPlane, planeCount); break;
-            case 2: Run<TLeft, TRight, Count2>(plan, input, output, firstPlane, planeCount); break;
-            case 3: Run<TLeft, TRight, Count3>(plan, input, output, firstPlane, planeCount); break;
-            default: Run<TLeft, TRight, Count4>(plan, input, output, firstPlane, planeCount); break;
-        }
+        public static void Run<TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+            where TVectors : IConstantCount =>
+            NarrowRowsMax<T>.Run<TLeft, TRight, TVectors>(plan, input, output, firstPlane, planeCount);
     }
 
     private static unsafe void Run<TLeft, TRight, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
