@@ -10,15 +10,15 @@ namespace KernelGen.Engine;
 /// <summary>
 /// The general engine's path for channels-first 2-d max pooling on small planes, on AVX-512: 2x2 stride 2 on an even
 /// width (VGG's late layers), and stride 1 with "same" width where <see cref="NarrowRowsMax{T}"/> does not take the
-/// rows (wider than four vectors, or a window not centred or reaching further than 3). The horizontal pass runs over
+/// rows (wider than four vectors, or a window reaching further than 3 columns to a side). The horizontal pass runs over
 /// the whole plane as one flat sequence of vectors, not row by row.
 /// </summary>
 /// <remarks>
-/// <para>The late layers' feature maps are 7 to 40 cells wide, so a row is one to three vectors, and a path that works
-/// row by row spends as much on each row's set-up as on its maxima. Here, max being separable and exact in any order:
-/// the vertical pass takes, for every output row at once, the maximum of the window's input rows (row r of the plane
-/// is cells <c>r * W</c> on, so window row kh is the flat offset <c>(kh - padTop) * W</c>, one long contiguous
-/// loop for all the rows whose window lies inside the plane); the horizontal pass then takes each output's maximum
+/// <para>On a small plane a path that works row by row spends as much on each row's set-up as on its maxima. Here, max
+/// being separable and exact in any order: the vertical pass takes, for every output row at once, the maximum of the
+/// window's input rows (row r of the plane is cells <c>r * W</c> on, so window row kh is the flat offset
+/// <c>(kh - padTop) * W</c>, one long contiguous loop for all the rows whose window lies inside the plane); the
+/// horizontal pass then takes each output's maximum
 /// over its columns from that scratch plane, at flat offsets <c>kw - padLeft</c>. A tap that would cross into the
 /// neighbouring row is masked off by the lane's column, read from a table made once per call (see
 /// <see cref="FlatColumns"/>).</para>
