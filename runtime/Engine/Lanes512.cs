@@ -64,6 +64,12 @@ internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
         : Avx512F.AlignRight64(high.AsUInt64(), low.AsUInt64(), (byte)shift).As<ulong, T>();
 #pragma warning restore CA1857
 
+    /// <summary>Lane i is lane <c>index[i]</c> of the concatenation low:high (vpermt2ps / vpermt2pd; the index's low 5 or 4 bits count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Permute(Vector512<T> low, Vector512<T> index, Vector512<T> high) => typeof(T) == typeof(float)
+        ? Avx512F.PermuteVar16x32x2(low.As<T, float>(), index.As<T, int>(), high.As<T, float>()).As<float, T>()
+        : Avx512F.PermuteVar8x64x2(low.As<T, double>(), index.As<T, long>(), high.As<T, double>()).As<double, T>();
+
     /// <summary>The mask of the first <paramref name="count"/> lanes (all of them from <see cref="Count"/> on, none at 0 or below).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)

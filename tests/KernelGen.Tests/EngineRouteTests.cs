@@ -242,6 +242,13 @@ public class EngineRouteTests
         P("max5x6-s2-double", PoolDescriptor.MaxPool2d((5, 6), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max1x4-s2-double", PoolDescriptor.MaxPool2d((1, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x2-s3x1", PoolDescriptor.MaxPool2d((3, 2), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        // The separable rows' measured class (height stride 3+, 4+ rows, width stride 2, planes of 1,024 cells+) and its edges.
+        P("max7x4-s3x2", PoolDescriptor.MaxPool2d((7, 4), (3, 2), (1, 2)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max8x3-s3x2-double", PoolDescriptor.MaxPool2d((8, 3), (3, 2)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max8x1-s4x2-wide-rows", PoolDescriptor.MaxPool2d((8, 1), (4, 2)), new(1, 32, 12, 100), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max7x4-s3x2-784-cells", PoolDescriptor.MaxPool2d((7, 4), (3, 2), (1, 2)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x4-s3x2-three-rows", PoolDescriptor.MaxPool2d((3, 4), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max7x4-s2-height-stride-2", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg8x4-s1x2-nhwc", PoolDescriptor.AvgPool2d((8, 4), (1, 2), (0, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows, isDouble: true),
         P("avg3x3-s1-p1-d2-nhwc", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [1, 1], [1, 1, 1, 1], [2, 2], OnnxAutoPad.NotSet, false, true, null, Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
