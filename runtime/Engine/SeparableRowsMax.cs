@@ -36,16 +36,18 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
         Lanes512<T>.IsSupported && plan.IsMax && plan.IsPlanar && plan.Width.Stride <= MaxStride;
 
     /// <summary>
-    /// Whether the dispatch table sends <paramref name="plan"/> here: where measurement found it fastest, windows of 4
-    /// rows or more at a height stride of 3 or more and a width stride of 2, on planes of at least
-    /// <see cref="MinimumPlaneCells"/> (bench/notes.md). Elsewhere the row blocks' sliding phase blocks, the any-rank
-    /// path's horizontal-first pass and, on small planes, the channels-last detour stay faster: this route's work per
-    /// output row is fixed and its rows are short.
+    /// Whether the dispatch table sends <paramref name="plan"/> here: where measurement found it fastest (bench/notes.md),
+    /// windows of 4 rows or more at a height stride of 3 or more, with a width stride of 2 on rows of more than three
+    /// vectors, or a width stride of 3-4 and windows at least 2 wide. Elsewhere the row blocks (on rows of up to three
+    /// vectors above all), the any-rank path's horizontal-first pass and, on small planes, the channels-last detour stay
+    /// faster: this route reduces every window row once per output row, and its work per output row is fixed.
     /// </summary>
-    public static bool Applies(in PoolPlan plan) =>
-        Handles(plan) && plan.Height.Stride >= 3 && plan.Height.Kernel >= 4 && plan.Width.Stride == 2 && plan.InputPlane >= MinimumPlaneCells;
-
-    private const int MinimumPlaneCells = 1024;
+    public static bool Applies(in PoolPlan plan)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        return Handles(plan) && height.Stride >= 3 && height.Kernel >= 4 &&
+            (width.Stride == 2 ? width.Length > 3 * Lanes : width.Stride >= 3 && width.Kernel >= 2);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
