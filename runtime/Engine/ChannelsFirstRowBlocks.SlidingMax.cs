@@ -39,8 +39,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
                 Vector512<T> tap = shift == 0
                     ? (odd ? oddCurrent : evenCurrent)
                     : shift > 0
-                        ? Permute(odd ? oddCurrent : evenCurrent, taps.Index(kw), odd ? oddNext : evenNext)
-                        : Permute(odd ? oddPrevious : evenPrevious, taps.Index(kw), odd ? oddCurrent : evenCurrent);
+                        ? Lanes512<T>.Permute(odd ? oddCurrent : evenCurrent, taps.Index(kw), odd ? oddNext : evenNext)
+                        : Lanes512<T>.Permute(odd ? oddPrevious : evenPrevious, taps.Index(kw), odd ? oddCurrent : evenCurrent);
                 acc = Lanes512<T>.Max<TMax>(acc, tap);
             }
             Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
@@ -114,8 +114,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
             {
                 int shift = taps.Shift(kw);
                 acc = Lanes512<T>.Max<TMax>(acc, shift == 0 ? current
-                    : shift > 0 ? Permute(current, taps.Index(kw), next)
-                    : Permute(previous, taps.Index(kw), current));
+                    : shift > 0 ? Lanes512<T>.Permute(current, taps.Index(kw), next)
+                    : Lanes512<T>.Permute(previous, taps.Index(kw), current));
             }
             Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
             (previous, current) = (current, next);
@@ -257,9 +257,4 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
 
         public Vector512<T> Index(int kw) => _indices[kw];
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Permute(Vector512<T> low, Vector512<T> index, Vector512<T> high) => typeof(T) == typeof(float)
-        ? Avx512F.PermuteVar16x32x2(low.As<T, float>(), index.As<T, int>(), high.As<T, float>()).As<float, T>()
-        : Avx512F.PermuteVar8x64x2(low.As<T, double>(), index.As<T, long>(), high.As<T, double>()).As<double, T>();
 }

@@ -74,7 +74,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         {
             var phase = taps.IsOdd(kw) ? odd : even;
             int shift = taps.Shift(kw);
-            acc = Lanes512<T>.Max<TMax>(acc, shift == 0 ? phase : shift > 0 ? Permute(phase, taps.Index(kw), fill) : Permute(fill, taps.Index(kw), phase));
+            acc = Lanes512<T>.Max<TMax>(acc, shift == 0 ? phase : shift > 0 ? Lanes512<T>.Permute(phase, taps.Index(kw), fill) : Lanes512<T>.Permute(fill, taps.Index(kw), phase));
         }
         Lanes512<T>.MaskStore(output, narrow.FirstStore, acc + Vector512<T>.Zero); // a zero maximum is +0 (see MaxOp)
     }
@@ -98,8 +98,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
             else
             {
                 var index = taps.Index(kw);
-                first = Lanes512<T>.Max<TMax>(first, shift > 0 ? Permute(low, index, high) : Permute(fill, index, low));
-                second = Lanes512<T>.Max<TMax>(second, shift > 0 ? Permute(high, index, fill) : Permute(low, index, high));
+                first = Lanes512<T>.Max<TMax>(first, shift > 0 ? Lanes512<T>.Permute(low, index, high) : Lanes512<T>.Permute(fill, index, low));
+                second = Lanes512<T>.Max<TMax>(second, shift > 0 ? Lanes512<T>.Permute(high, index, fill) : Lanes512<T>.Permute(low, index, high));
             }
         }
         Lanes512<T>.MaskStore(output, narrow.FirstStore, first + Vector512<T>.Zero); // a zero maximum is +0 (see MaxOp)

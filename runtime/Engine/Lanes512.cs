@@ -70,6 +70,45 @@ internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
         ? Avx512F.PermuteVar16x32x2(low.As<T, float>(), index.As<T, int>(), high.As<T, float>()).As<float, T>()
         : Avx512F.PermuteVar8x64x2(low.As<T, double>(), index.As<T, long>(), high.As<T, double>()).As<double, T>();
 
+    /// <summary>
+    /// Lane j = <c>cells[j * stride]</c> for a stride of 2-4, from the <paramref name="stride"/> vectors at
+    /// <paramref name="cells"/> (two for stride 2): two two-source permutes, the first two vectors and the next two, and a
+    /// blend (one permute for stride 2). <paramref name="pick"/> comes from <see cref="StridePick.For"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<T> EveryNth(T* cells, int stride, StridePick pick)
+    {
+        var fromFirstTwo = Permute(Vector512.Load(cells), pick.Low, Vector512.Load(cells + Count));
+        if (stride == 2) return fromFirstTwo; // every lane's cell lies in the first two vectors
+        var v2 = Vector512.Load(cells + 2 * Count);
+        var v3 = stride == 4 ? Vector512.Load(cells + 3 * Count) : v2; // stride 3: the last lanes lie in the third vector
+        return Vector512.ConditionalSelect(pick.FromFirstTwo, fromFirstTwo, Permute(v2, pick.High, v3));
+    }
+
+    /// <summary>
+    /// The permute indices of <see cref="EveryNth"/>: lane j's cell <c>j * stride + offset</c> within the first two
+    /// vectors (<see cref="Low"/>) or the next two (<see cref="High"/>), and which lanes take the first.
+    /// </summary>
+    public readonly record struct StridePick(Vector512<T> Low, Vector512<T> High, Vector512<T> FromFirstTwo)
+    {
+        /// <summary>The indices for a stride of 2-4, every lane's cell <paramref name="offset"/> (below the stride) on.</summary>
+        public static StridePick For(int stride, int offset)
+        {
+            int pair = 2 * Count;
+            if (typeof(T) == typeof(float))
+            {
+                var cell = Vector512<int>.Indices * stride + Vector512.Create(offset);
+                var wrap = Vector512.Create(pair - 1);
+                return new((cell & wrap).As<int, T>(), ((cell - Vector512.Create(pair)) & wrap).As<int, T>(),
+                    Vector512.LessThan(cell, Vector512.Create(pair)).As<int, T>());
+            }
+            var cell64 = Vector512<long>.Indices * stride + Vector512.Create((long)offset);
+            var wrap64 = Vector512.Create((long)pair - 1);
+            return new((cell64 & wrap64).As<long, T>(), ((cell64 - Vector512.Create((long)pair)) & wrap64).As<long, T>(),
+                Vector512.LessThan(cell64, Vector512.Create((long)pair)).As<long, T>());
+        }
+    }
+
     /// <summary>The mask of the first <paramref name="count"/> lanes (all of them from <see cref="Count"/> on, none at 0 or below).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> FirstLanes(int count) => typeof(T) == typeof(float)

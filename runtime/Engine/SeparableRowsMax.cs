@@ -94,9 +94,11 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
         int outWidth = width.Output;
         T* phases = layout.Phases(row);
         long step = (long)height.Dilation * width.Length;
+        var splits = stackalloc Lanes512<T>.StridePick[MaxStride];
+        for (int r = 0; r < width.Stride && width.Stride > 1; r++) splits[r] = Lanes512<T>.StridePick.For(width.Stride, r);
         fixed (int* offsets = taps.Offsets, shifted = taps.Shifted, counts = rowCounts)
         fixed (long* starts = rowStarts)
-        fixed (Vector512<T>* shifts = taps.Shifts, splits = taps.Splits, inside = taps.Inside)
+        fixed (Vector512<T>* shifts = taps.Shifts, inside = taps.Inside)
         {
             for (int oh = 0; oh < height.Output; oh++)
             {
@@ -219,47 +221,19 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
 
         /// <summary>
         /// Splits the scratch row into its <paramref name="stride"/> phases (2-4): block b of phase r is cells
-        /// <c>(b * Lanes + i) * s + r</c>, from the four row vectors from <c>b * s</c> (whole vectors: the loads are
-        /// forwarded from the column maxima's stores).
+        /// <c>(b * Lanes + i) * s + r</c>, from the row's vectors from <c>b * s</c> with <c>picks[r]</c>.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public unsafe void Split(T* row, int stride, Vector512<T>* indices)
+        public unsafe void Split(T* row, int stride, Lanes512<T>.StridePick* picks)
         {
             T* phases = Phases(row);
             for (int r = 0; r < stride; r++)
             {
                 if ((UsedPhases & (1 << r)) == 0) continue;
-                Vector512<T> index = indices[2 * r], upper = indices[2 * r + 1];
                 T* phase = phases + r * PhaseStride;
+                var pick = picks[r];
                 for (int b = 0; b < PhaseBlocks; b++)
-                {
-                    T* cells = row + (long)b * Lanes * stride;
-                    var value = Lanes512<T>.Permute(Vector512.Load(cells), index, Vector512.Load(cells + Lanes));
-                    if (stride > 2)
-                        value = Vector512.ConditionalSelect(upper, Lanes512<T>.Permute(Vector512.Load(cells + 2 * Lanes), index, Vector512.Load(cells + 3 * Lanes)), value);
-                    value.Store(phase + b * Lanes);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Phase r's split: lane i takes row cell i * s + r of a block's four vectors; the two-source permute reads the
-    /// index's low bits, so one index serves the first two vectors and the next two, selected by the second vector.
-    /// </summary>
-    private static void WriteSplitIndices(int stride, Span<Vector512<T>> indices)
-    {
-        for (int r = 0; r < stride; r++)
-        {
-            if (typeof(T) == typeof(float))
-            {
-                var lanes = Vector512<int>.Indices * stride + Vector512.Create(r);
-                (indices[2 * r], indices[2 * r + 1]) = (lanes.As<int, T>(), Vector512.GreaterThanOrEqual(lanes, Vector512.Create(2 * Lanes)).As<int, T>());
-            }
-            else
-            {
-                var lanes = Vector512<long>.Indices * stride + Vector512.Create((long)r);
-                (indices[2 * r], indices[2 * r + 1]) = (lanes.As<long, T>(), Vector512.GreaterThanOrEqual(lanes, Vector512.Create(2L * Lanes)).As<long, T>());
+                    Lanes512<T>.EveryNth(row + (long)b * Lanes * stride, stride, pick).Store(phase + b * Lanes);
             }
         }
     }
@@ -279,8 +253,6 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
             Offsets = ScratchArrays<int>.Rent(kernel);
             Shifted = ScratchArrays<int>.Rent(kernel);
             Shifts = ScratchArrays<Vector512<T>>.Rent(kernel);
-            Splits = ScratchArrays<Vector512<T>>.Rent(2 * width.Stride);
-            WriteSplitIndices(width.Stride, Splits);
             for (int t = 0; t < kernel; t++)
             {
                 long position = (long)t * width.Dilation;
@@ -300,15 +272,11 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
         /// <summary>Vector j of the scratch row: the lanes that are input cells, not padding.</summary>
         public Vector512<T>[] Inside { get; }
 
-        /// <summary>Each phase's split index and its upper-pair mask (see <see cref="WriteSplitIndices"/>).</summary>
-        public Vector512<T>[] Splits { get; }
-
         public void Dispose()
         {
             ScratchArrays<int>.Return(Offsets);
             ScratchArrays<int>.Return(Shifted);
             ScratchArrays<Vector512<T>>.Return(Shifts);
-            ScratchArrays<Vector512<T>>.Return(Splits);
             ScratchArrays<Vector512<T>>.Return(Inside);
         }
     }

@@ -55,8 +55,7 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
 
     /// <summary>
     /// The phase copy for strides 2-4 with AVX-512: a vector of every stride-th cell from <c>stride</c> consecutive
-    /// vectors, picked by two two-source permutes (the first two vectors, the last two) and a blend (one permute for
-    /// stride 2).
+    /// vectors at a time (<see cref="Lanes512{T}.EveryNth"/>).
     /// </summary>
     private static class Permuted
     {
@@ -69,39 +68,14 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
         /// <c>targetStart + row * rowStride + j</c>) for the rows from 0 on whose vector reads stay inside
         /// <paramref name="plane"/>; returns how many rows it copied.
         /// </summary>
-        public static int CopyRows(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int first, int count,
-            int targetStart, int rowStride, ReadOnlySpan<bool> rowsRead) => stride == 2
-            ? CopyRows<FromTwoVectors>(plane, rows, prepared, length, stride, first, count, targetStart, rowStride, rowsRead)
-            : CopyRows<FromFourVectors>(plane, rows, prepared, length, stride, first, count, targetStart, rowStride, rowsRead);
-
-        /// <summary>Which loads pick a phase: a stride of 2 reads two vectors, 3 and 4 read stride vectors (a type, so that each loop has no branch).</summary>
-        private interface IPhasePick
-        {
-            static abstract unsafe Vector512<T> EveryNth(T* cells, int stride, Vector512<T> low, Vector512<T> high, Vector512<T> fromLow);
-        }
-
-        private readonly struct FromTwoVectors : IPhasePick
-        {
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static unsafe Vector512<T> EveryNth(T* cells, int stride, Vector512<T> low, Vector512<T> high, Vector512<T> fromLow) =>
-                Lanes512<T>.Even(Vector512.Load(cells), Vector512.Load(cells + Count)); // every lane's cell lies in these two vectors
-        }
-
-        private readonly struct FromFourVectors : IPhasePick
-        {
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static unsafe Vector512<T> EveryNth(T* cells, int stride, Vector512<T> low, Vector512<T> high, Vector512<T> fromLow) =>
-                Permuted.EveryNth(cells, stride, low, high, fromLow);
-        }
-
-        private static unsafe int CopyRows<TPick>(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int first, int count,
-            int targetStart, int rowStride, ReadOnlySpan<bool> rowsRead) where TPick : IPhasePick
+        public static unsafe int CopyRows(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int first, int count,
+            int targetStart, int rowStride, ReadOnlySpan<bool> rowsRead)
         {
             int lastBlock = Math.Max(count - Count, 0);
             // A block reads stride vectors from cell first + j0 * stride of its row.
             int readEnd = first + lastBlock * stride + stride * Count;
             int vectorRows = readEnd > plane.Length ? 0 : Math.Min(rows, (plane.Length - readEnd) / length + 1);
-            var (low, high, fromLow) = Indices(stride);
+            var pick = Lanes512<T>.StridePick.For(stride, 0);
             var partial = Lanes512<T>.FirstLanes(count);
             fixed (T* source = plane)
             fixed (T* target = prepared)
@@ -113,54 +87,18 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
                     T* to = target + targetStart + row * rowStride;
                     if (count < Count)
                     {
-                        Lanes512<T>.MaskStore(to, partial, TPick.EveryNth(from, stride, low, high, fromLow));
+                        Lanes512<T>.MaskStore(to, partial, Lanes512<T>.EveryNth(from, stride, pick));
                         continue;
                     }
                     for (int j = 0; ; j += Count)
                     {
                         int j0 = Math.Min(j, lastBlock);
-                        Vector512.Store(TPick.EveryNth(from + j0 * stride, stride, low, high, fromLow), to + j0);
+                        Vector512.Store(Lanes512<T>.EveryNth(from + j0 * stride, stride, pick), to + j0);
                         if (j0 == lastBlock) break;
                     }
                 }
             }
             return vectorRows;
-        }
-
-        /// <summary>Lanes <c>cells[j * stride]</c>: lanes whose cell lies in the first two vectors from those, the others from the next two.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe Vector512<T> EveryNth(T* cells, int stride, Vector512<T> low, Vector512<T> high, Vector512<T> fromLow)
-        {
-            var v0 = Vector512.Load(cells);
-            var v1 = Vector512.Load(cells + Count);
-            var v2 = Vector512.Load(cells + 2 * Count);
-            var v3 = stride == 4 ? Vector512.Load(cells + 3 * Count) : v2; // stride 3: the last lanes lie in the third vector
-            return Vector512.ConditionalSelect(fromLow, Permute(v0, low, v1), Permute(v2, high, v3));
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<T> Permute(Vector512<T> lower, Vector512<T> indices, Vector512<T> upper) => typeof(T) == typeof(float)
-            ? Avx512F.PermuteVar16x32x2(lower.As<T, float>(), indices.AsInt32(), upper.As<T, float>()).As<float, T>()
-            : Avx512F.PermuteVar8x64x2(lower.As<T, double>(), indices.AsInt64(), upper.As<T, double>()).As<double, T>();
-
-        /// <summary>
-        /// The permute indices of lane j (cell j * stride) within the first two vectors and within the next two (from
-        /// cell 2 * Count on), and the mask of the lanes taken from the first two.
-        /// </summary>
-        private static (Vector512<T> Low, Vector512<T> High, Vector512<T> FromLow) Indices(int stride)
-        {
-            int pair = 2 * Count;
-            if (typeof(T) == typeof(float))
-            {
-                var cell = Vector512<int>.Indices * stride;
-                var wrap = Vector512.Create(pair - 1);
-                return ((cell & wrap).As<int, T>(), ((cell - Vector512.Create(pair)) & wrap).As<int, T>(),
-                    Vector512.LessThan(cell, Vector512.Create(pair)).As<int, T>());
-            }
-            var cell64 = Vector512<long>.Indices * stride;
-            var wrap64 = Vector512.Create((long)pair - 1);
-            return ((cell64 & wrap64).As<long, T>(), ((cell64 - Vector512.Create((long)pair)) & wrap64).As<long, T>(),
-                Vector512.LessThan(cell64, Vector512.Create((long)pair)).As<long, T>());
         }
     }
 }
