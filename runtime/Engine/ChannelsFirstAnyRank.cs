@@ -76,6 +76,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPlane(in PoolPlan plan, in PreparedLayout layout, in AxisWindows depthWindows, in AxisWindows heightWindows,
         ReadOnlySpan<T> rows, Span<T> reduced, int[] offsets, Span<T> output)
     {
@@ -111,6 +112,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
     /// between one row's outputs and the next row's are computed too and never read, cheaper than a call per row when
     /// rows are short.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReduceRows(in PreparedLayout layout, ReadOnlySpan<T> rows, Span<T> reduced)
     {
         ReadOnlySpan<int> runs = layout.ReducedRuns;
@@ -118,6 +120,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
             VectorOps<T>.Reduce<MaxOp<T>>(rows[runs[i]..], layout.TapOffsets, reduced.Slice(runs[i], runs[i + 1]), startFromZero: false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AveragePlane(in PoolPlan plan, in PreparedLayout layout, in AxisWindows depthWindows, in AxisWindows heightWindows,
         ReadOnlySpan<T> rows, int[] offsets, ref DivisorRow divisors, Span<T> output)
     {
@@ -320,6 +323,7 @@ internal static class ChannelsFirstAnyRank<T> where T : unmanaged, IFloatingPoin
         /// <paramref name="fromPlane"/> is the input from the plane's start to its end: reads past the plane, never used,
         /// let the strided split take whole vectors up to the plane's last row.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public ReadOnlySpan<T> Prepare(ReadOnlySpan<T> plane, ReadOnlySpan<T> fromPlane, Span<T> prepared)
         {
             if (_planeDeinterleaves)

@@ -19,6 +19,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// floor((kw - PadBegin) / 2) lanes, taken from two neighbouring phase blocks with one two-source permute whose
     /// index vector was built once per call (a run-time shift cannot be valign's immediate).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MaxRowSliding<TMax, TTaps>(T* plane, int* rows, int count, T* output, in Columns columns, TapPermutes taps,
         ref Vector512<T> cellSum) where TMax : IMax512 where TTaps : IStrideTwoTaps
     {
@@ -98,6 +99,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// each, so the maximum is separable here too (each cell reduced over the window's rows once, then across the
     /// window's columns by permutes), unlike a tap-by-tap reduction of every window cell.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MaxRowSlidingStride1<TMax>(T* plane, int* rows, int count, T* output, in Columns columns, TapPermutes taps,
         ref Vector512<T> cellSum) where TMax : IMax512
     {

@@ -11,6 +11,7 @@ namespace KernelGen.Engine;
 // Tap-by-tap rows: max where the sliding paths do not fit, average at stride 2 and stride 1.
 internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MaxRow<TMax>(T* plane, int* rows, int count, T* output, in Columns columns)
         where TMax : IMax512
     {
@@ -36,6 +37,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void SumRow(T* plane, int* rows, int count, T* output, T* divisors, in Columns columns)
     {
         var zero = Vector512<T>.Zero;
@@ -64,6 +66,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// vector at column ow + kw - PadBegin, loaded unaligned, added row by row and tap by tap from +0 as PyTorch
     /// does, with no padded copy of the plane and no call per output row (what the any-rank path needs).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void SumRowStride1(T* plane, int* rows, int count, T* output, T* divisors, in Columns columns, Vector512<T>* edgeMasks)
     {
         var zero = Vector512<T>.Zero;

@@ -64,6 +64,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     }
 
     /// <summary>Stride 2 on a narrow row: the even and odd cells of the column maxima, each tap a permute of one of them with -inf.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void TwoVectorRowStride2<TMax>(T* plane, int* rows, int count, T* output, in TwoVectorRows narrow, in Columns columns, TapPermutes taps,
         ref Vector512<T> cellSum) where TMax : IMax512
     {
@@ -80,6 +81,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     }
 
     /// <summary>Stride 1 on a narrow row: both output blocks from the two column maxima and -inf on either side.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void TwoVectorRowStride1<TMax>(T* plane, int* rows, int count, T* output, in TwoVectorRows narrow, in Columns columns, TapPermutes taps,
         ref Vector512<T> cellSum) where TMax : IMax512
     {

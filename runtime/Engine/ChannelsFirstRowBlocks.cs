@@ -251,6 +251,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     }
 
     /// <summary>Average pooling of one plane, every output row, in PyTorch's summation order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AveragePlane(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane, in Columns columns, Vector512<T>* edgeMasks)
     {
         int outWidth = columns.Output;
@@ -270,6 +271,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// and returns false if the sum is NaN (its output is then to be redone). The sum costs less than a separate scan
     /// of the plane (which stays in L1 only for small planes) or the propagating maximum's second instruction.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe bool MaxPlane<TMax>(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane,
         in Columns columns, bool sliding, TapPermutes taps) where TMax : IMax512
     {

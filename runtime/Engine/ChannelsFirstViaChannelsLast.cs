@@ -211,6 +211,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// many planes. The channels-last routes' set-up per call and per cell then serves several groups (on 7 x 7 planes it
     /// cost more than their work; measurements in bench/notes.md).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int WideGroup(in PoolPlan plan, int planeCount)
     {
         int group = GroupSize;
@@ -223,6 +224,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// Pools the whole groups of <paramref name="group"/> planes among <c>[firstPlane, firstPlane + planeCount)</c>,
     /// each through one channels-last image of <paramref name="group"/> channels; returns how many planes it pooled.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int PoolGroups(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount, int group)
     {
         int groups = planeCount / group, inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
@@ -307,6 +309,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// <c>to[p * cells + cell] = from[cell * group + p]</c>: the inverse of <see cref="ToChannelsLast"/>, for every
     /// cell; output planes smaller than a 256-bit block (late layers' small maps) a cell at a time.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ToChannelsFirst(T* from, T* to, int cells, int group)
     {
         if (cells >= Block)

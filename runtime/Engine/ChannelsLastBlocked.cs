@@ -28,11 +28,13 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
     /// cell's window's first column, <paramref name="rowOffsets"/> lists the window's rows inside the input (offsets
     /// into <paramref name="image"/>), and an average divides every cell by <paramref name="divisor"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Run(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, T divisor, Span<T> output) =>
         plan.IsMax
             ? Run<MaxOp<T>>(plan, image, rowOffsets, cells, divisor, output)
             : Run<AddOp<T>>(plan, image, rowOffsets, cells, divisor, output);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int Run<TOp>(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, T divisor, Span<T> output)
         where TOp : ILaneOp<T>
     {
@@ -69,6 +71,7 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
     /// so each shared row is loaded once for both. Returns how many cells of each row it did (a multiple of four); the
     /// caller does the rest.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe int RunRowPair(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> unionOffsets, int shift, int cells,
         T divisor, Span<T> outputA, Span<T> outputB)
     {

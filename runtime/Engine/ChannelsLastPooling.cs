@@ -230,6 +230,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
     /// window's columns of that scratch row. Max is exact in any order, so this gives the bits of the cell-by-cell
     /// path with k_h + k_w reductions per cell instead of k_h x k_w (YOLO's 5x5: 10 instead of 25).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MaxSeparable(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
     {
         AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;
@@ -320,6 +321,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
     private static bool IsWhole((int First, int End) window, int kernel) => window.First == 0 && window.End == kernel;
 
     /// <summary>The first run of output cells whose windows lie wholly inside the row, as [first, end) (empty if none).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (int First, int End) InteriorCells(in AxisWindows widthWindows, in AxisPlan width)
     {
         int first = 0;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace KernelGen.Engine;
@@ -20,6 +21,7 @@ internal static class ChannelsLastSliding
     /// first cell's window's first column, and
     /// <paramref name="rowOffsets"/> lists the window's rows inside the input (offsets into <paramref name="image"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe int Run<T, TStep>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int stride, int channels, Span<T> output, TStep step)
         where T : unmanaged where TStep : struct, ISlidingStep<T>
     {

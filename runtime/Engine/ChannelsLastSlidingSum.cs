@@ -39,6 +39,7 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
             _ => Run<Count5>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
         };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Run<TColumns>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
         where TColumns : IConstantCount =>
         ChannelsLastSliding.Run(image, rowOffsets, cells, TColumns.Value, stride: 1, channels, output, new Step<TColumns>(divisor));

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace KernelGen.Engine;
@@ -55,6 +56,7 @@ internal static class ClampedWindows<T> where T : unmanaged, IFloatingPointIeee7
         else RunChannelsFirst<AddOp<T>>(plan, input, output, first, count);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunChannelsFirst<TOp>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
         where TOp : ILaneOp<T>
     {
@@ -96,6 +98,7 @@ internal static class ClampedWindows<T> where T : unmanaged, IFloatingPointIeee7
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunChannelsLast<TOp>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstRow, int rowCount)
         where TOp : ILaneOp<T>
     {

@@ -58,6 +58,7 @@ internal static class FlatPairsAverage<T> where T : unmanaged, IFloatingPointIee
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Plane(T* plane, T* tops, T* bottoms, T* output, int outHeight, int w, Vector512<T> divisor)
     {
         // Output row oh's window rows are input rows 2oh and 2oh + 1: one long copy of each, no reduction yet.

@@ -122,6 +122,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     /// NaN check (<see cref="UncheckedMax512"/>) and the plane holds a NaN. The check is the sum of the cells the
     /// vertical pass loads anyway (a separate pass over the plane cost about a sixth of googlenet's time).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe bool Plane<TMax>(in PoolPlan plan, T* plane, T* maxima, T* columns, T* output) where TMax : IMax512
     {
         AxisPlan height = plan.Height, width = plan.Width;
@@ -166,6 +167,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     /// 2x2 stride 2 (see <see cref="IsPairs"/>): each output row's two input rows into the scratch plane, then the
     /// whole scratch plane's even and odd cells at once, which on small planes beats the row-by-row path by far.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe bool Pairs<TMax>(T* plane, T* maxima, T* output, int outHeight, int w) where TMax : IMax512
     {
         int full = w - w % Lanes;
@@ -223,6 +225,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     /// a flat span, <paramref name="rows"/> taps a row apart. Returns, if <typeparamref name="TMax"/> needs a NaN
     /// check, the sum of the first and the last row's cells (each span cell's first and last tap).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe Vector512<T> VerticalSpan<TMax>(T* source, T* maxima, int length, int w, int rows) where TMax : IMax512
     {
         var firstSum = Vector512<T>.Zero;
@@ -276,6 +279,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     /// 5x5 p2, 7x7 p3) name their reach in <typeparamref name="TReach"/>, so the JIT unrolls the taps; others pass
     /// <see cref="AnyReach"/> and loop over them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Horizontal<TMax, TReach>(T* maxima, T* columns, T* output, int length, int w, int kernel, int padLeft)
         where TMax : IMax512 where TReach : ITapReach
     {

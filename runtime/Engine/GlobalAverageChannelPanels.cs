@@ -96,6 +96,7 @@ internal static class GlobalAverageChannelPanels<T> where T : unmanaged, IFloati
     /// <c>totals[j] (+)= (double)(((row0[j] + row1[j]) + ...) + row<sub>stripes-1</sub>[j])</c>: one block's sum, added in
     /// stripe order in T as <see cref="SumRows"/> does, then in double. Once per block of thousands of cells, so scalar.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AddRowsToTotals(T* rows, int stripes, int width, double[] totals, bool fromZero)
     {
         for (int j = 0; j < width; j++)

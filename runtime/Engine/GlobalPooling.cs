@@ -36,6 +36,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
     public static long BlockCells => typeof(T) == typeof(float) ? GlobalPlaneBlocks.BlockCells : long.MaxValue;
 
     /// <summary>Pools planes <c>[firstPlane, firstPlane + planeCount)</c>; <paramref name="channels"/> is not read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunChannelsFirst(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long firstPlane, int planeCount)
     {
         if (typeof(T) == typeof(float) || typeof(T) == typeof(double))
@@ -56,6 +57,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T PlaneAverage(ReadOnlySpan<T> plane)
     {
         if (plane.Length <= BlockCells) return PlaneSum(plane) / T.CreateTruncating(plane.Length);
@@ -65,6 +67,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
         return T.CreateTruncating(total / plane.Length);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T PlaneMaximum(ReadOnlySpan<T> plane)
     {
         // Max is exact in any order (IEEE maximum is commutative but for NaN payloads), so the widest loop serves.
@@ -89,6 +92,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
         return best;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T PlaneSum(ReadOnlySpan<T> plane)
     {
         ref T cells = ref MemoryMarshal.GetReference(plane);
@@ -124,6 +128,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
 
     // The channels-last routes of GlobalRoutes: images [firstImage, firstImage + imageCount), planeSize cells of C channels each.
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunChannelsLastMax(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long firstImage, int imageCount)
     {
         for (long n = firstImage; n < firstImage + imageCount; n++)
@@ -143,6 +148,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
             GlobalAverageChannelPanels<T>.Run(Image(input, planeSize, channels, n), output.Slice(checked((int)(n * channels)), channels), planeSize, channels);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunChannelsLastAverage(PoolMode mode, ReadOnlySpan<T> input, Span<T> output, int planeSize, int channels, long firstImage, int imageCount)
     {
         for (long n = firstImage; n < firstImage + imageCount; n++)
@@ -152,6 +158,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
     private static ReadOnlySpan<T> Image(ReadOnlySpan<T> input, int planeSize, int channels, long n) =>
         input.Slice(checked((int)(n * planeSize * channels)), planeSize * channels);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AverageChannelsLast(ReadOnlySpan<T> image, Span<T> target, int planeSize, int channels)
     {
         if (planeSize <= BlockCells)
@@ -180,6 +187,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
     }
 
     // One accumulator row per stripe (S rows of C channels); cell p goes to row p % S, then rows are added in order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SumChannelsLast(ReadOnlySpan<T> image, Span<T> target, int planeSize, int channels)
     {
         int stripes = Math.Min(Stripes, planeSize);
@@ -200,6 +208,7 @@ internal static class GlobalPooling<T> where T : unmanaged, IFloatingPointIeee75
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T SumInOrder(ReadOnlySpan<T> stripes)
     {
         T sum = stripes[0];

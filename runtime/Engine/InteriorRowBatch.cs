@@ -37,6 +37,7 @@ internal static class InteriorRowBatch<T> where T : unmanaged, IFloatingPointIee
     /// the other) from taps <paramref name="firstRowOffsets"/> of the first row, the next row's taps
     /// <paramref name="step"/> cells further on.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Reduce<TOp>(ReadOnlySpan<T> source, ReadOnlySpan<int> firstRowOffsets, int step, int rowCount, int outWidth,
         Span<T> output, bool startFromZero) where TOp : ILaneOp<T>
     {
@@ -86,6 +87,7 @@ internal static class InteriorRowBatch<T> where T : unmanaged, IFloatingPointIee
         private static int Count => Vector512<T>.Count;
 
         /// <summary>Reduces the rows from 0 on whose vector reads stay inside <paramref name="source"/>; returns how many.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static unsafe int Reduce<TOp>(ReadOnlySpan<T> source, ReadOnlySpan<int> offsets, int step, int rowCount, int outWidth,
             Span<T> output, bool startFromZero) where TOp : ILaneOp<T>
         {

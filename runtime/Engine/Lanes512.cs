@@ -154,6 +154,7 @@ internal static class Lanes512<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// they hold both infinities, which then only costs a caller its slower exact path). Lets a plane without NaN take
     /// <c>vmaxps</c> alone (<see cref="UncheckedMax512"/>); small planes stay in L1 for the pooling that follows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe bool ContainsNaN(T* cells, int length)
     {
         var sum0 = Vector512<T>.Zero;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace KernelGen.Engine;
@@ -16,6 +17,7 @@ namespace KernelGen.Engine;
 /// </remarks>
 internal static class MaxIndicesPooling<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> indices, long firstPlane, int planeCount)
     {
         AxisPlan depth = plan.Depth, height = plan.Height, width = plan.Width;

@@ -71,6 +71,7 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
             NarrowRowsAverage<T>.Run<TReach, TVectors>(plan, input, output, firstPlane, planeCount);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Run<TReach, TVectors>(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
         where TReach : ITapReach where TVectors : IConstantCount
     {

@@ -22,6 +22,7 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
     /// planes) may be read, never copied: they let the last rows take whole-vector reads too. Rows false in
     /// <paramref name="rowsRead"/> (when it is not empty) are skipped: no window reads them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SplitPhases(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int padBegin,
         int phaseStride, int rowStride, ulong phasesRead, ReadOnlySpan<bool> rowsRead = default)
     {
@@ -68,6 +69,7 @@ internal static class StridedRows<T> where T : unmanaged, IFloatingPointIeee754<
         /// <c>targetStart + row * rowStride + j</c>) for the rows from 0 on whose vector reads stay inside
         /// <paramref name="plane"/>; returns how many rows it copied.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static unsafe int CopyRows(ReadOnlySpan<T> plane, int rows, Span<T> prepared, int length, int stride, int first, int count,
             int targetStart, int rowStride, ReadOnlySpan<bool> rowsRead)
         {

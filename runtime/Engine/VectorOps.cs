@@ -107,6 +107,7 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// every tap of a block in registers, in the order of <paramref name="offsets"/>. With
     /// <paramref name="startFromZero"/> the chain starts from +0 (PyTorch's sums do).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Reduce<TOp>(ReadOnlySpan<T> source, ReadOnlySpan<int> offsets, Span<T> target, bool startFromZero) where TOp : ILaneOp<T>
     {
         if (offsets.IsEmpty) ThrowTooShort();
@@ -220,6 +221,7 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     // The loop every public helper lands in. Callers have checked the lengths, so the refs stay inside the spans.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Combine<TOp>(ref T left, ref T right, ref T target, int length) where TOp : ILaneOp<T>
     {
         nint i = 0, n = length;
@@ -246,6 +248,7 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Splits <paramref name="source"/> into its even and odd elements: <c>even[j] = source[2j]</c>,
     /// <c>odd[j] = source[2j + 1]</c>, for as many j as the targets hold (the source must cover them).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Deinterleave2(ReadOnlySpan<T> source, Span<T> even, Span<T> odd)
     {
         int pairs = Math.Min(even.Length, odd.Length);
