@@ -124,9 +124,8 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
     /// <summary>
     /// Vector j of the scratch row: padded-row cells <c>[j * Lanes, (j + 1) * Lanes)</c>, each the maximum of its input
     /// column over the <paramref name="count"/> window rows from <paramref name="first"/>, <paramref name="step"/> apart
-    /// (-inf in the padding, and for no rows). Four vectors at a time, each row's four loads masked by
-    /// <paramref name="inside"/> (the lanes outside are not read), so that four independent chains run per window row;
-    /// whole aligned stores, so that the loads after them are forwarded.
+    /// (-inf in the padding, and for no rows). Four vectors at a time, four independent chains per window row; a vector
+    /// that is not wholly input loads masked by <paramref name="inside"/> (the lanes outside are not read).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void ColumnMaxima<TMax>(T* first, long step, int count, int padBegin, int groups, Vector512<T>* inside, T* row)
@@ -239,9 +238,10 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
     }
 
     /// <summary>
-    /// Where each tap of an output's window lies from the output's phase cell: tap t at padded cell t * d is phase
-    /// r = (t * d) mod s, q = (t * d) div s cells on; as the aligned block <c>r * PhaseStride + (q - q mod Lanes)</c> and,
-    /// for q mod Lanes &gt; 0, the permute index that shifts it and the next block by that many lanes.
+    /// The call's tables. Each tap of an output's window from the output's phase cell: tap t at padded cell t * d is
+    /// phase r = (t * d) mod s, q = (t * d) div s cells on; as the aligned block <c>r * PhaseStride + (q - q mod Lanes)</c>
+    /// and, for q mod Lanes &gt; 0, the permute index that shifts it and the next block by that many lanes. And for each
+    /// vector of the scratch row, its lanes that are input cells.
     /// </summary>
     private readonly struct Taps : IDisposable
     {
