@@ -69,6 +69,20 @@ internal readonly struct AxisPlan
     public (int First, int End) InsideTaps(int o) => PoolDivisorRule.InsideTaps(WindowStart(o), Length, Kernel, Dilation);
 
     /// <summary>
+    /// For each output: the position of its first tap inside the input, and how many of its taps are inside (taps in the
+    /// padding are skipped; a window made only of padding has none).
+    /// </summary>
+    public void WriteInsideWindows(Span<int> firstPositions, Span<int> counts)
+    {
+        for (int o = 0; o < Output; o++)
+        {
+            var (first, end) = InsideTaps(o);
+            firstPositions[o] = (int)(WindowStart(o) + (long)first * Dilation);
+            counts[o] = Math.Max(0, end - first);
+        }
+    }
+
+    /// <summary>
     /// The divisor factor of output <paramref name="o"/> on this axis (shared-src/PoolDivisorRule.cs: the taps before
     /// the end of the end padding, or only those inside the input).
     /// </summary>

@@ -124,7 +124,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
             fixed (int* offsets = outputRows.Offsets, counts = outputRows.Counts, divisorRow = outputRows.DivisorRow)
             {
                 var rows = new RowTable(offsets, counts, divisorRow, divisors, outputRows.Kernel);
-                bool scanForNaN = (long)inPlane * Unsafe.SizeOf<T>() <= NaNScanBytes;
+                bool scanForNaN = Lanes512<T>.WorthScanningForNaN(inPlane);
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                 {
                     T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
@@ -148,14 +148,6 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
             if (edgeMasks.Length > 0) ScratchArrays<Vector512<T>>.Return(edgeMasks);
         }
     }
-
-    /// <summary>
-    /// On the tap-by-tap path (<see cref="MaxRow"/>), planes up to this size are scanned for NaN first, so that a plane without one can take vmaxps alone
-    /// (<see cref="UncheckedMax512"/>); the scan leaves such a plane in L1 for the pooling. Larger planes would be read
-    /// from L2 twice, which costs more than the two-instruction NaN-propagating maximum saves (resnet50.stem's 49 KB
-    /// planes).
-    /// </summary>
-    private const int NaNScanBytes = 16 * 1024;
 
     /// <summary>
     /// What every plane's output rows share, computed once per call: each output row's window rows inside the input

@@ -92,17 +92,6 @@ internal static class NarrowRows<T> where T : unmanaged, IFloatingPointIeee754<T
         if (block < count - 1) value.Store(output + block * Lanes);
         else Lanes512<T>.MaskStore(output + block * Lanes, lastInside, value);
     }
-
-    /// <summary>Each output row's first input row inside the input and how many of its window's rows are (rows in the padding are skipped).</summary>
-    public static void WindowRows(in AxisPlan height, int[] firstRows, int[] rowCounts)
-    {
-        for (int oh = 0; oh < height.Output; oh++)
-        {
-            var (first, end) = height.InsideTaps(oh);
-            firstRows[oh] = (int)(height.WindowStart(oh) + first);
-            rowCounts[oh] = Math.Max(0, end - first);
-        }
-    }
 }
 
 /// <summary>
@@ -113,7 +102,7 @@ internal readonly unsafe struct OutputRowPair
 {
     private readonly int _upperFirst, _upperEnd, _lowerFirst, _lowerEnd;
 
-    /// <param name="windowFirst">Each output row's first input row inside the input (see <see cref="NarrowRows{T}.WindowRows"/>).</param>
+    /// <param name="windowFirst">Each output row's first input row inside the input (see <see cref="AxisPlan.WriteInsideWindows"/>).</param>
     /// <param name="windowRows">How many of each output row's window rows are inside the input.</param>
     /// <param name="oh">The upper output row.</param>
     /// <param name="outHeight">The plane's output rows: without a row below <paramref name="oh"/>, the pair is the upper row alone.</param>

@@ -88,7 +88,7 @@ internal static class NarrowRowsAverage<T> where T : unmanaged, IFloatingPointIe
         int[] firstRows = ScratchArrays<int>.Rent(outHeight), rowCounts = ScratchArrays<int>.Rent(outHeight);
         try
         {
-            NarrowRows<T>.WindowRows(height, firstRows, rowCounts);
+            height.WriteInsideWindows(firstRows, rowCounts);
             var lastInside = Lanes512<T>.InsideMask((TVectors.Value - 1) * Lanes, w);
             fixed (T* source = input, target = output, divisorTable = divisors)
             fixed (int* windowFirst = firstRows, windowRows = rowCounts)

@@ -28,9 +28,6 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
     /// <summary>Width strides up to this are split with permutes of at most four loaded vectors per block.</summary>
     private const int MaxStride = 4;
 
-    /// <summary>Planes up to this size are scanned for NaN first, so that one without can take vmaxps alone.</summary>
-    private const int NaNScanBytes = 16 * 1024;
-
     /// <summary>Whether <see cref="Run"/> pools <paramref name="plan"/> on this machine.</summary>
     public static bool Handles(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsMax && plan.IsPlanar && plan.Width.Stride <= MaxStride;
@@ -55,9 +52,10 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
         var layout = new ScratchLayout(plan.Width);
         T[] scratch = ScratchArrays<T>.Rent(layout.Cells + Lanes);
         var taps = new Taps(plan.Width, layout.PhaseStride, layout.RowGroups);
-        long[] rowStarts = ScratchArrays<long>.Rent(plan.Height.Output);
-        int[] rowCounts = ScratchArrays<int>.Rent(plan.Height.Output);
-        WriteRowWindows(plan, rowStarts, rowCounts);
+        int[] firstRows = ScratchArrays<int>.Rent(plan.Height.Output), rowCounts = ScratchArrays<int>.Rent(plan.Height.Output);
+        plan.Height.WriteInsideWindows(firstRows, rowCounts);
+        var picks = stackalloc Lanes512<T>.StridePick[MaxStride];
+        for (int r = 0; r < plan.Width.Stride; r++) picks[r] = Lanes512<T>.StridePick.For(plan.Width.Stride, r);
         try
         {
             fixed (T* source = input, target = output, rented = scratch)
@@ -65,14 +63,14 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
                 T* row = Lanes512<T>.Aligned(rented);
                 new Span<T>(row, layout.Cells).Fill(T.NegativeInfinity); // the padding: never overwritten
                 int inPlane = plan.InputPlane, outPlane = plan.OutputPlane;
-                bool scanForNaN = (long)inPlane * Unsafe.SizeOf<T>() <= NaNScanBytes;
+                bool scanForNaN = Lanes512<T>.WorthScanningForNaN(inPlane);
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                 {
                     T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
                     if (scanForNaN && !Lanes512<T>.ContainsNaN(plane, inPlane))
-                        Plane<UncheckedMax512>(plan, layout, taps, rowStarts, rowCounts, plane, outputPlane, row);
+                        Plane<UncheckedMax512>(plan, layout, taps, firstRows, rowCounts, picks, plane, outputPlane, row);
                     else
-                        Plane<PropagatingMax512>(plan, layout, taps, rowStarts, rowCounts, plane, outputPlane, row);
+                        Plane<PropagatingMax512>(plan, layout, taps, firstRows, rowCounts, picks, plane, outputPlane, row);
                 }
             }
         }
@@ -80,44 +78,29 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
         {
             ScratchArrays<T>.Return(scratch);
             taps.Dispose();
-            ScratchArrays<long>.Return(rowStarts);
+            ScratchArrays<int>.Return(firstRows);
             ScratchArrays<int>.Return(rowCounts);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Plane<TMax>(in PoolPlan plan, in ScratchLayout layout, in Taps taps, long[] rowStarts, int[] rowCounts,
-        T* plane, T* output, T* row)
+    private static unsafe void Plane<TMax>(in PoolPlan plan, in ScratchLayout layout, in Taps taps, int[] firstRows, int[] rowCounts,
+        Lanes512<T>.StridePick* picks, T* plane, T* output, T* row)
         where TMax : IMax512
     {
         AxisPlan height = plan.Height, width = plan.Width;
         int outWidth = width.Output;
         T* phases = layout.Phases(row);
         long step = (long)height.Dilation * width.Length;
-        var splits = stackalloc Lanes512<T>.StridePick[MaxStride];
-        for (int r = 0; r < width.Stride && width.Stride > 1; r++) splits[r] = Lanes512<T>.StridePick.For(width.Stride, r);
-        fixed (int* offsets = taps.Offsets, shifted = taps.Shifted, counts = rowCounts)
-        fixed (long* starts = rowStarts)
+        fixed (int* offsets = taps.Offsets, shifted = taps.Shifted, counts = rowCounts, starts = firstRows)
         fixed (Vector512<T>* shifts = taps.Shifts, inside = taps.Inside)
         {
             for (int oh = 0; oh < height.Output; oh++)
             {
-                ColumnMaxima<TMax>(plane + starts[oh], step, counts[oh], width.PadBegin, layout.RowGroups, inside, row);
-                if (width.Stride > 1) layout.Split(row, width.Stride, splits);
+                ColumnMaxima<TMax>(plane + (long)starts[oh] * width.Length, step, counts[oh], width.PadBegin, layout.RowGroups, inside, row);
+                if (width.Stride > 1) layout.Split(row, width.Stride, picks);
                 Across<TMax>(phases, offsets, shifted, shifts, width.Kernel, output + (long)oh * outWidth, outWidth);
             }
-        }
-    }
-
-    /// <summary>Each output row's first window row inside the input (its cell offset in the plane) and how many of its rows are inside.</summary>
-    private static void WriteRowWindows(in PoolPlan plan, long[] starts, int[] counts)
-    {
-        AxisPlan height = plan.Height;
-        for (int oh = 0; oh < height.Output; oh++)
-        {
-            var (first, end) = height.InsideTaps(oh);
-            starts[oh] = (height.WindowStart(oh) + (long)Math.Min(first, end) * height.Dilation) * plan.Width.Length;
-            counts[oh] = Math.Max(0, end - first);
         }
     }
 
