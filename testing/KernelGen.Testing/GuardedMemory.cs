@@ -38,6 +38,21 @@ public sealed unsafe class GuardedMemory : IDisposable
         return new Span<T>((void*)start, length);
     }
 
+    /// <summary>
+    /// Runs <paramref name="run"/> on a copy of <paramref name="input"/> that ends exactly at the trailing inaccessible
+    /// page, then on one that starts exactly after the leading one: a read past either end faults. The second argument
+    /// names the placement, for a failure's message.
+    /// </summary>
+    public void OnBothSides<T>(ReadOnlySpan<T> input, GuardedRun<T> run) where T : unmanaged
+    {
+        foreach (bool atEnd in new[] { true, false })
+        {
+            var guarded = Place<T>(input.Length, atEnd);
+            input.CopyTo(guarded);
+            run(guarded, atEnd ? "input before a guard page" : "input after a guard page");
+        }
+    }
+
     private void Map(nuint bytes)
     {
         Unmap();
@@ -68,3 +83,6 @@ public sealed unsafe class GuardedMemory : IDisposable
     [DllImport("libc", SetLastError = true)]
     private static extern int munmap(nint address, nuint length);
 }
+
+/// <summary>A check run on guarded input (<see cref="GuardedMemory.OnBothSides"/>); <paramref name="placement"/> says where the input lies.</summary>
+public delegate void GuardedRun<T>(ReadOnlySpan<T> input, string placement) where T : unmanaged;

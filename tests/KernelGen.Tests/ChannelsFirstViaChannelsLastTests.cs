@@ -256,16 +256,13 @@ public sealed class ChannelsFirstViaChannelsLastTests(ITestOutputHelper log) : I
         var input = pc.Input<T>();
         bool isMax = descriptor.Mode == PoolMode.Max;
         T[] expected = isMax ? ReferencePooling.Max<T>(descriptor, input, shape).Output : ReferencePooling.Average<T>(descriptor, input, shape);
-        foreach (bool atEnd in new[] { true, false })
+        _memory.OnBothSides<T>(input, (guarded, placement) =>
         {
-            var guarded = _memory.Place<T>(input.Length, atEnd);
-            input.CopyTo(guarded);
             var output = new T[outputShape.ElementCount];
             Engine.RunGeneral<T>(descriptor, guarded, output, shape);
-            string where = $"{context}, input {(atEnd ? "before" : "after")} a guard page";
-            if (isMax) PoolAssert.Exact<T>(expected, output, where);
-            else PoolAssert.Bits<T>(expected, output, where);
-        }
+            if (isMax) PoolAssert.Exact<T>(expected, output, $"{context}, {placement}");
+            else PoolAssert.Bits<T>(expected, output, $"{context}, {placement}");
+        });
     }
 
     /// <summary>Where <paramref name="route"/> stands in the channels-first dispatch table.</summary>

@@ -34,15 +34,13 @@ public sealed class EngineGuardPageTests(ITestOutputHelper log) : IDisposable
         var shape = pc.Shape;
         var input = pc.Input<T>();
         var (expected, expectedIndices) = Engine.Pool<T>(descriptor, input, shape, pc.WithIndices, maxDop: 1);
-        foreach (bool atEnd in new[] { true, false })
+        _memory.OnBothSides<T>(input, (guarded, placement) =>
         {
-            var guarded = _memory.Place<T>(input.Length, atEnd);
-            input.CopyTo(guarded);
             var (output, indices) = Engine.Pool<T>(descriptor, guarded, shape, pc.WithIndices, maxDop: 1);
-            string context = $"{typeof(T).Name} {pc}, input {(atEnd ? "before" : "after")} a guard page";
+            string context = $"{typeof(T).Name} {pc}, {placement}";
             PoolAssert.Exact<T>(expected, output, context);
             if (pc.WithIndices) PoolAssert.Indices(expectedIndices, indices, context);
-        }
+        });
     }
 
     public void Dispose() => _memory.Dispose();

@@ -79,19 +79,17 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
             ? table.Take(clamped + 1).Where(route => route.Takes(plan)).ToList()
             : table.Where((route, i) => i == table.Count - 1 || route.Takes(plan)).ToList();
         int units = (int)Pooling.EngineUnits(work, shape, outputShape);
-        foreach (bool atEnd in new[] { true, false })
+        _memory.OnBothSides<T>(input, (guarded, placement) =>
         {
-            var guarded = _memory.Place<T>(input.Length, atEnd);
-            input.CopyTo(guarded);
             foreach (var route in takers)
             {
                 var output = new T[outputShape.ElementCount];
                 route.Run(plan, guarded, output, default, 0, units);
-                string context = $"{typeof(T).Name} {route.Route} {pc}, input {(atEnd ? "before" : "after")} a guard page";
+                string context = $"{typeof(T).Name} {route.Route} {pc}, {placement}";
                 if (descriptor.Mode == PoolMode.Max) PoolAssert.Exact<T>(expected, output, context);
                 else PoolAssert.Bits<T>(expected, output, context);
             }
-        }
+        });
     }
 
     public void Dispose() => _memory.Dispose();

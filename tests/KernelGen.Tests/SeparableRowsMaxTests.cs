@@ -65,14 +65,12 @@ public sealed class SeparableRowsMaxTests(ITestOutputHelper log) : IDisposable
         if (!SeparableRowsMax<T>.Handles(plan)) return; // no AVX-512 here, or under this process's DOTNET_Enable* settings
         var input = pc.Input<T>();
         var expected = ReferencePooling.Max<T>(descriptor, input, shape).Output;
-        foreach (bool atEnd in new[] { true, false })
+        _memory.OnBothSides<T>(input, (guarded, placement) =>
         {
-            var guarded = _memory.Place<T>(input.Length, atEnd);
-            input.CopyTo(guarded);
             var output = new T[outputShape.ElementCount];
             SeparableRowsMax<T>.Run(plan, guarded, output, 0, (int)(shape.Batch * shape.Channels));
-            PoolAssert.Exact<T>(expected, output, $"{typeof(T).Name} {pc}, input {(atEnd ? "before" : "after")} a guard page");
-        }
+            PoolAssert.Exact<T>(expected, output, $"{typeof(T).Name} {pc}, {placement}");
+        });
     }
 
     public void Dispose() => _memory.Dispose();

@@ -136,13 +136,11 @@ public class SpecializedKernelTests
             var expected = new T[outputShape.ElementCount];
             var actual = new T[outputShape.ElementCount];
             Engine.RunGeneral<T>(descriptor, input, expected, shape);
-            foreach (bool atEnd in new[] { true, false })
+            memory.OnBothSides<T>(input, (guarded, placement) =>
             {
-                var guarded = memory.Place<T>(input.Length, atEnd);
-                input.CopyTo(guarded);
                 Engine.Run<T>(descriptor, guarded, actual, shape, 1);
-                PoolAssert.Bits<T>(expected, actual, $"{name} on {shape}, input {(atEnd ? "before" : "after")} a guard page");
-            }
+                PoolAssert.Bits<T>(expected, actual, $"{name} on {shape}, {placement}");
+            });
         }
     }
 
