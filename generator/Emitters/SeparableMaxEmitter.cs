@@ -138,6 +138,7 @@ internal sealed partial class SeparableMaxEmitter : KernelEmitter
         w.Line("/// masks of a border block are the same for every row, so they are computed once per plane. Whole vectors are");
         w.Line("/// stored (the scratch rows are wide enough).");
         w.Line("/// </summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)] // not inlined into PoolPlane: marked on its own");
         using (w.Block($"private static void HorizontalPass({T}* plane, {T}* rowMaxima, int height, int width, int outWidth, int pitch)"))
         {
             bool first = true;

@@ -76,6 +76,7 @@ internal static class VectorOps<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary><c>target[i] = op(target[i], value)</c> for every i of <paramref name="target"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static void Accumulate<TOp>(Span<T> target, T value) where TOp : ILaneOp<T>
     {
         ref T t = ref MemoryMarshal.GetReference(target);

@@ -793,6 +793,7 @@ namespace KernelGen.Generated
         /// masks of a border block are the same for every row, so they are computed once per plane. Whole vectors are
         /// stored (the scratch rows are wide enough).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // not inlined into PoolPlane: marked on its own
         private static void HorizontalPass(float* plane, float* rowMaxima, int height, int width, int outWidth, int pitch)
         {
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
