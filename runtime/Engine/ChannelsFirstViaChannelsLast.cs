@@ -89,8 +89,10 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// windows of two columns or more at width stride 4 from 4, and of two rows and columns or more at width stride 2 and
     /// height stride 1-2 from 6; otherwise from 9 at width strides 2 and up (1-d planes too); at width stride 1 from 14
     /// at height stride 1-2 (16 on 1-d planes), from 20 otherwise.</item>
-    /// <item>Double averages at width strides 3-4 from 10 taps, at width stride 2 and height stride 1-2 from 9,
-    /// otherwise from 18.</item>
+    /// <item>Double averages on 2-d planes at width strides 3-4: windows of three columns or more from 3 taps, of two
+    /// from 6, of one from 10; at width stride 2: three columns or more from 5 taps, two from 4 at height stride 1 and
+    /// from 10 otherwise, one from 9 at height strides 1-2 and from 18 otherwise. 1-d planes by taps alone, as one
+    /// column.</item>
     /// <item>Float max at width stride 3: from 9 taps at height stride 2 or more, 6-18 taps in windows of up to 4 rows
     /// at height stride 1, dilated from 5 taps in windows of up to 3 rows. At width stride 4, undilated: from 7 taps at
     /// height stride 3 or more, from 5 in windows of up to 5 rows and 2 columns or more at height stride 2, and in
@@ -131,16 +133,19 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                 _ => false,
             };
         }
+        bool planar = height.Length > 1; // few-tap windows measured on 2-d planes only
         if (!isFloat)
         {
+            int wide = planar ? width.Kernel : 1; // 1-d planes: the rules measured before by taps alone
             return width.Stride switch
             {
-                3 or 4 => taps >= 10,
+                3 or 4 => taps >= (wide >= 3 ? 3 : wide == 2 ? 6 : 10),
+                2 when wide >= 3 => taps >= 5,
+                2 when wide == 2 => taps >= (height.Stride == 1 ? 4 : 10),
                 2 => taps >= (height.Stride <= 2 ? 9 : 18),
                 _ => taps >= 18,
             };
         }
-        bool planar = height.Length > 1; // few-tap windows measured on 2-d planes only
         bool columns = width.Kernel >= 2; // windows one column wide keep the channels-first paths' single phase
         return width.Stride switch
         {

@@ -53,7 +53,7 @@ public class EngineRouteTests
         P("vgg16.pool4-double", PoolDescriptor.MaxPool2d(2, 2), new(1, 512, 28, 28), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("densenet.transition-double", PoolDescriptor.AvgPool2d(2, 2), new(1, 128, 56, 56), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("inception.pool-double", PoolDescriptor.AvgPool2d(3, 1, 1, countIncludePad: false), new(1, 256, 35, 35), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("avg3x3-s3-double", PoolDescriptor.AvgPool2d((3, 3), (3, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg3x3-s3-double", PoolDescriptor.AvgPool2d((3, 3), (3, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("googlenet.pool-nhwc-double", PoolDescriptor.MaxPool2d(3, 1, 1, layout: Last), new(1, 192, 28, 28), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
 
         // Small planes (up to 400 cells) of a group's worth go through channels last where the row blocks do not take
@@ -228,8 +228,18 @@ public class EngineRouteTests
         P("max2x5-s1-double", PoolDescriptor.MaxPool2d((2, 5), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x3-s1x2-double", PoolDescriptor.MaxPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg2x5-s1x4-double-10-taps", PoolDescriptor.AvgPool2d((2, 5), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("avg3x3-s1x3-double-9-taps", PoolDescriptor.AvgPool2d((3, 3), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("avg3x3-s3x2-double-9-taps", PoolDescriptor.AvgPool2d((3, 3), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        // Double averages through channels last at width strides 2-4 by the window's columns: three or more, two (at
+        // width stride 2 from height stride 1), not one.
+        P("avg3x3-s1x3-double-three-columns", PoolDescriptor.AvgPool2d((3, 3), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg1x3-s1x3-double-three-taps", PoolDescriptor.AvgPool2d((1, 3), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg3x3-s3x2-double-three-columns", PoolDescriptor.AvgPool2d((3, 3), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg1x4-s1x2-double-four-taps", PoolDescriptor.AvgPool2d((1, 4), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg3x2-s1x3-double-two-columns", PoolDescriptor.AvgPool2d((3, 2), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg2x2-s1x3-double-two-columns-four-taps", PoolDescriptor.AvgPool2d((2, 2), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg2x2-s1x2-double-two-columns", PoolDescriptor.AvgPool2d((2, 2), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg2x2-s2x2-double-two-columns", PoolDescriptor.AvgPool2d((2, 2), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg3x1-s1x3-double-one-column", PoolDescriptor.AvgPool2d((3, 1), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg4x1-s1x2-double-one-column", PoolDescriptor.AvgPool2d((4, 1), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x3-s1x2", PoolDescriptor.MaxPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2x1-unpadded", PoolDescriptor.MaxPool2d((3, 3), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2x1-p1-9-taps", PoolDescriptor.MaxPool2d((3, 3), (2, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
