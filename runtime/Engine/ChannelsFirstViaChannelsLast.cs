@@ -85,7 +85,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// Where pooling across channels saved more than the two transposes cost, measured route against route in one process
     /// on 57 x 57 planes (bench/notes.md).
     /// <list type="bullet">
-    /// <item>Float averages on 2-d planes: at width stride 3, whose output rows fill their vectors worst, from 3 taps;
+    /// <item>Float averages on 2-d planes by the window's shape (<see cref="TakesFloatAverageByColumns"/>), and: at width
+    /// stride 3, whose output rows fill their vectors worst, from 3 taps;
     /// windows of two columns or more at width stride 4 from 4, and of two rows and columns or more at width stride 2 and
     /// height stride 1-2 from 6; otherwise from 9 at width strides 2 and up (1-d planes too); at width stride 1 from 14
     /// at height stride 1-2 (16 on 1-d planes), from 20 otherwise.</item>
@@ -146,6 +147,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                 _ => taps >= 18,
             };
         }
+        if (planar && TakesFloatAverageByColumns(height, width)) return true;
         bool columns = width.Kernel >= 2; // windows one column wide keep the channels-first paths' single phase
         return width.Stride switch
         {
@@ -154,6 +156,32 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             2 when planar && columns && height.Kernel >= 2 && height.Stride <= 2 => taps >= 6,
             4 when planar && columns => taps >= 4,
             _ => taps >= 9,
+        };
+    }
+
+    /// <summary>
+    /// Float averages on 2-d planes, undilated, that the route takes by the window's shape (<see cref="SavesMoreThanTransposes"/>):
+    /// at width stride 1, windows of two columns or more from 4 taps at height stride 1 (one row: from 5 columns), from
+    /// 6 at height stride 2 (one row: from 6 columns), from 10 taps or 5 columns at height stride 3, from 4 columns
+    /// beyond; at width stride 2, three columns or more but not four (whose pairs the row blocks take whole), and two
+    /// columns in windows of two rows or more at height stride 1; at width stride 4, from 3 taps in two columns or more.
+    /// </summary>
+    private static bool TakesFloatAverageByColumns(in AxisPlan height, in AxisPlan width)
+    {
+        if (height.Dilation != 1 || width.Dilation != 1) return false;
+        int rows = height.Kernel, columns = width.Kernel, taps = rows * columns;
+        return width.Stride switch
+        {
+            1 => columns >= 2 && height.Stride switch
+            {
+                1 => (rows >= 2 && taps >= 4) || columns >= 5,
+                2 => (rows >= 2 && taps >= 6) || columns >= 6,
+                3 => taps >= 10 || columns >= 5,
+                _ => columns >= 4,
+            },
+            2 => (columns >= 3 && columns != 4) || (rows >= 2 && columns == 2 && height.Stride == 1),
+            4 => columns >= 2 && taps >= 3,
+            _ => false,
         };
     }
 
