@@ -52,6 +52,12 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// </summary>
     public static bool TakesClampedWindows(in PoolPlan plan) => ClampedWindows<T>.Applies(plan) && FitsGroups(plan);
 
+    /// <summary>
+    /// Whether <see cref="Run"/> pools <paramref name="plan"/> exactly: every call whose planes fit the groups, but for
+    /// windows or strides longer than their axis, which take <see cref="RunClampedWindows"/>.
+    /// </summary>
+    public static bool Handles(in PoolPlan plan) => FitsGroups(plan) && !ClampedWindows<T>.Applies(plan);
+
     /// <summary>AVX-512, a 1-d or 2-d plane of a transpose block to <see cref="MaxPlaneCells"/> cells, a group's worth of planes.</summary>
     private static bool FitsGroups(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Input.PlaneCount >= GroupSize

@@ -51,16 +51,26 @@ internal delegate void UnitRunner<T>(in PoolPlan plan, ReadOnlySpan<T> input, Sp
 /// kernels for large stride-1 windows do not beat those, and hand such shapes to the engine.
 /// </param>
 /// <param name="UnitsPerBlock">How many units the route pools together: a parallel call splits its units into ranges of whole blocks.</param>
-internal sealed record EngineRouteEntry<T>(EngineRoute Route, RouteCondition Takes, RouteRunner<T> Run, string Why, bool PoolsPlaneAtATime = false, int UnitsPerBlock = 1)
+/// <param name="Handles">
+/// Where the routine pools a call exactly, whether or not the table sends the call there (null: only where it takes
+/// calls). The route audit times the routine there too, so a condition that measurement has outgrown shows as a loss,
+/// and <c>EveryRouteTests</c> checks it there.
+/// </param>
+internal sealed record EngineRouteEntry<T>(EngineRoute Route, RouteCondition Takes, RouteRunner<T> Run, string Why, bool PoolsPlaneAtATime = false, int UnitsPerBlock = 1,
+    RouteCondition? Handles = null)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>A row whose routine takes no indices.</summary>
-    public EngineRouteEntry(EngineRoute Route, RouteCondition Takes, UnitRunner<T> Run, string Why, bool PoolsPlaneAtATime = false, int UnitsPerBlock = 1)
+    public EngineRouteEntry(EngineRoute Route, RouteCondition Takes, UnitRunner<T> Run, string Why, bool PoolsPlaneAtATime = false, int UnitsPerBlock = 1,
+        RouteCondition? Handles = null)
         : this(Route, Takes, (in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, Span<long> _, long first, int count) => Run(plan, input, output, first, count),
-            Why, PoolsPlaneAtATime, UnitsPerBlock)
+            Why, PoolsPlaneAtATime, UnitsPerBlock, Handles)
     {
         Routine = NameOf(Run.Method);
     }
+
+    /// <summary>Whether the routine pools <paramref name="plan"/> exactly: where it takes calls, and where it <see cref="Handles"/> them.</summary>
+    public bool CanPool(in PoolPlan plan) => Takes(plan) || (Handles?.Invoke(plan) ?? false);
 
     /// <summary>
     /// The routine's name (type.method). Rows can share one: the channels-last sliding, blocked and window rows all run
@@ -105,9 +115,9 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
             PoolsPlaneAtATime: true),
         new(EngineRoute.ChannelsFirstViaChannelsLast, ChannelsFirstViaChannelsLast<T>.Applies, ChannelsFirstViaChannelsLast<T>.Run,
             "AVX-512, 1-d or 2-d planes of up to 3,584 cells (a group 448 KB), at least 32 float (16 double) of them, averages of enough taps, float max at width strides 3-4 with enough taps, windows shorter than the height stride at width strides 3-4 or max of enough columns, max dilated down the rows at width strides 3-4 (see the route's SavesMoreThanTransposes), and on planes of up to 400 cells whatever the row blocks do not take: groups of planes transposed to channels last (only the rows some window reads) and pooled there with every lane a channel; the planes left over take the next route.",
-            UnitsPerBlock: ChannelsFirstViaChannelsLast<T>.GroupSize),
+            UnitsPerBlock: ChannelsFirstViaChannelsLast<T>.GroupSize, Handles: ChannelsFirstViaChannelsLast<T>.Handles),
         new(EngineRoute.SeparableRowsMax, SeparableRowsMax<T>.Applies, SeparableRowsMax<T>.Run,
-            "AVX-512, 1-d or 2-d max, windows of 4 rows or more at height stride 3 or more, with width stride 2 on rows of more than three vectors or width stride 3-4 and 2 columns or more, where it measured faster than the row blocks' sliding phase blocks and the any-rank path's prepared copy (bench/notes.md): the input read in place, each output row's window rows reduced column by column into a scratch row, split into the width stride's phases, every tap one load."),
+            "AVX-512, 1-d or 2-d max, windows of 4 rows or more at height stride 3 or more, with width stride 2 on rows of more than three vectors or width stride 3-4 and 2 columns or more, where it measured faster than the row blocks' sliding phase blocks and the any-rank path's prepared copy (bench/notes.md): the input read in place, each output row's window rows reduced column by column into a scratch row, split into the width stride's phases, every tap one load.", Handles: SeparableRowsMax<T>.Handles),
         new(EngineRoute.ChannelsFirstRowBlocks, ChannelsFirstRowBlocks<T>.Applies, ChannelsFirstRowBlocks<T>.Run,
             "AVX-512, 1-d or 2-d, no horizontal dilation, horizontal stride 2 (or 1: average, max up to 5 wide), averages of fewer than 20 taps (float at height stride 1 and width stride 2: at most 4; no windows one column wide and several rows tall; no float 1x1 windows at height stride 1 on rows under 112 cells), max only where the any-rank path's shared row maxima do not pay (height stride 1 over two rows or more, undilated: float rows of 128+ cells and up to 9 taps, double width stride 2 or under 10 taps; height stride 2: width stride 1 on padded rows (float under 15 taps) or double windows under 3 columns and 5 rows, width stride 2 under 7 columns (float also under 20 taps); height stride 3 and more): input rows read in place, blocks of outputs reduced in registers."),
         new(EngineRoute.ChannelsFirstAnyRank, Always, ChannelsFirstAnyRank<T>.Run,

@@ -10,8 +10,8 @@ using Xunit.Abstractions;
 namespace KernelGen.Tests;
 
 /// <summary>
-/// Every route of the dispatch table whose condition holds for a call, not only the one the table picks, pools it
-/// exactly as the reference does, reading only its input (the input ends at an inaccessible page, then starts right
+/// Every route of the dispatch table whose condition holds for a call or that handles it (<c>EngineRouteEntry.Handles</c>),
+/// not only the one the table picks, pools it exactly as the reference does, reading only its input (the input ends at an inaccessible page, then starts right
 /// after one). So a change to the route conditions, which moves calls from one route to a later one that also takes
 /// them (as <c>bench --routes</c> suggests), moves them to a route already checked on them.
 /// </summary>
@@ -25,6 +25,8 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
     private static Gen<PoolCase> Cases(bool isDouble) => Gen.OneOf(
         EnginePropertyTests.Cases(Gen.Int[0, 1].Select(i => 2 * i)), // max or average, no indices
         StridedPhasePropertyTests.Cases,
+        // The same with a group's worth of planes, which the channels-last detour handles whether or not it takes them.
+        StridedPhasePropertyTests.Cases.Select(c => c with { Channels = isDouble ? 16 : 32 }),
         ChannelsFirstViaChannelsLastTests.Cases(isDouble).Select(c => c.Case),
         ChannelsFirstViaChannelsLastTests.ClampedCases(isDouble).Select(c => c.Case),
         ChannelsFirstViaChannelsLastTests.ClampedCases(isDouble).Select(c => c.Case with { Layout = PoolLayout.ChannelsLast }),
@@ -77,7 +79,7 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         int clamped = table.Select(route => route.Route).ToList().IndexOf(EngineRoute.ClampedWindows);
         var takers = table[clamped].Takes(plan)
             ? table.Take(clamped + 1).Where(route => route.Takes(plan)).ToList()
-            : table.Where((route, i) => i == table.Count - 1 || route.Takes(plan)).ToList();
+            : table.Where((route, i) => i == table.Count - 1 || route.CanPool(plan)).ToList();
         int units = (int)Pooling.EngineUnits(work, shape, outputShape);
         _memory.OnBothSides<T>(input, (guarded, placement) =>
         {
