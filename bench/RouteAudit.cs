@@ -104,7 +104,8 @@ public static class RouteAudit
             for (int i = 0; i < candidates.Count && problem == null; i++)
                 if (!BitwiseEqual<T>(outputs[i].Span, outputs[chosenAt].Span))
                     problem = $"{candidates[i].Route} differs from {chosen.Route}";
-            string times = string.Join(", ", candidates.Select((route, i) => string.Create(CultureInfo.InvariantCulture, $"{route.Route} {best[i]:F1}")));
+            string times = string.Join(", ", candidates.Select((route, i) =>
+                string.Create(CultureInfo.InvariantCulture, $"{route.Route}{(i == chosenAt ? "*" : "")} {best[i]:F1}")));
             return new Row(point.Name, shape, chosen.Route, best[chosenAt], candidates[fastestAt].Route, best[fastestAt], candidates.Count, times, problem);
         }
         finally
@@ -126,7 +127,7 @@ public static class RouteAudit
         Console.WriteLine();
         Console.WriteLine($"Route audit: {rows.Count} (configuration, shape) pairs, seed {seed}, {(quick ? "quick" : "full")}; " +
                           $"load average before {loadBefore}, after {RunResults.LoadAverage()}.");
-        Console.WriteLine("Each route whose condition holds or that handles the call, timed in one process (fastest batch), the chosen one first; loss = its time / the fastest's.");
+        Console.WriteLine("Each route whose condition holds or that handles the call, timed in one process (fastest batch), in table order, the chosen one starred; loss = its time / the fastest's.");
         Console.WriteLine();
         Console.WriteLine("| route | chosen | with a rival | fastest there | median loss | worst loss |");
         Console.WriteLine("| ----- | ------ | ------------ | ------------- | ----------- | ---------- |");

@@ -103,6 +103,19 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// </summary>
     private const int MaxStride1Taps = 5;
 
+    /// <summary>
+    /// Whether <paramref name="plan"/> is max at width stride 2 that the route would slide with its loop over any taps
+    /// (<see cref="MaxRowSliding"/> with neither known window): the channels-last detour takes double ones first, where
+    /// this loop measured 2.7-4x slower (bench/notes.md).
+    /// </summary>
+    public static bool SlidesAnyTaps(in PoolPlan plan)
+    {
+        AxisPlan width = plan.Width;
+        return plan.IsMax && width.Stride == 2 && Applies(plan) && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride)
+            && !TwoVectorRows.Fits(new Columns(width), width.Stride)
+            && !(width.Kernel == 3 && width.PadBegin == 1) && !(width.Kernel == 2 && width.PadBegin == 0);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {

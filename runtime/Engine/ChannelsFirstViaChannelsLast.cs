@@ -105,8 +105,11 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// height stride 3 or more, from 5 in windows of up to 5 rows and 2 columns or more at height stride 2, and in
     /// windows of 1-2 rows at height stride 1.</item>
     /// </list>
-    /// Max at width strides 1-2, dilated max at width stride 4 and double max stay channels first: separable row maxima
-    /// or the row blocks beat the transposes there.
+    /// Double max at width stride 2 that the row blocks would slide with their loop over any taps, 2.7-4x slower there
+    /// (<see cref="ChannelsFirstRowBlocks{T}.SlidesAnyTaps"/>; unless <see cref="SeparableRowsMax{T}"/> applies). Float max at width strides
+    /// 1-2, dilated max at width stride 4 and other double max stay channels first here: separable row maxima or the row
+    /// blocks beat the transposes there (the table's last row before the any-rank path takes some of them after all,
+    /// <see cref="TakesMaxLeftToAnyRank"/>).
     /// <para>
     /// Windows shorter than the height stride, undilated, leave rows unread, and the route does not transpose those: it
     /// takes them at width strides 3-4 in windows of two columns or more (double: three taps or more), max windows of
@@ -126,7 +129,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         if (plan.IsMax)
         {
             if (TakesRowDilatedMax(plan, isFloat)) return true;
-            if (!isFloat) return false;
+            if (!isFloat) return width.Stride == 2 && ChannelsFirstRowBlocks<T>.SlidesAnyTaps(plan) && !SeparableRowsMax<T>.Applies(plan);
             if (height.Dilation != 1 || width.Dilation != 1) return width.Stride == 3 && height.Kernel <= 3 && taps >= 5;
             return width.Stride switch
             {
@@ -224,6 +227,25 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// <summary><see cref="Run"/> for windows longer than their axis: the planes left over go to <see cref="ClampedWindows{T}"/>.</summary>
     public static void RunClampedWindows(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>
         RunGroups(EngineRoute.ClampedWindowsViaChannelsLast, plan, input, output, firstPlane, planeCount);
+
+    /// <summary>
+    /// Whether the table's row before the any-rank path sends <paramref name="plan"/> here: max that no in-place route
+    /// took, in windows of two columns or more, but float at width stride 2, windows of 5 rows or more at height stride
+    /// 1, windows of two rows or more on unpadded rows at width stride 1, and double windows of more than 24 taps, where
+    /// the any-rank path's shared row maxima (on the input itself, for the third) measured faster (bench/notes.md).
+    /// </summary>
+    public static bool TakesMaxLeftToAnyRank(in PoolPlan plan)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        return plan.IsMax && Handles(plan) && width.Kernel >= 2 && !(typeof(T) == typeof(float) && width.Stride == 2)
+            && !(height.Stride == 1 && height.Kernel >= 5)
+            && !(width.Stride == 1 && width.IsUnpadded && height.Kernel >= 2) // the any-rank path reads such rows in place
+            && !(typeof(T) == typeof(double) && height.Kernel * width.Kernel > 24);
+    }
+
+    /// <summary><see cref="Run"/> for <see cref="TakesMaxLeftToAnyRank"/>'s calls: the planes left over go to the any-rank path.</summary>
+    public static void RunMaxLeftToAnyRank(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>
+        RunGroups(EngineRoute.MaxViaChannelsLast, plan, input, output, firstPlane, planeCount);
 
     /// <summary>Pools whole groups of the planes here and hands the rest to the first route after <paramref name="route"/>'s row that takes the call.</summary>
     private static void RunGroups(EngineRoute route, in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)

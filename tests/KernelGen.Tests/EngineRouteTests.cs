@@ -84,7 +84,7 @@ public class EngineRouteTests
         P("max2x2-s1-nhwc-short-rows", PoolDescriptor.MaxPool2d(2, 1, layout: Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastSlidingMax, EngineRoute.ChannelsLastWindows),
 
         // Dilation and strides other than 1 and 2 leave the row-block routes.
-        P("max3x3-s1-p1-d2", PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s1-p1-d2", PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s1-p1-d2-nhwc", PoolDescriptor.MaxPool2d(3, 1, 1, dilation: 2, layout: Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
         P("max3x1-s1x3", PoolDescriptor.MaxPool2d((3, 1), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max7x7-s1-p3-wide", PoolDescriptor.MaxPool2d(7, 1, 3), new(1, 16, 200, 200), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
@@ -196,44 +196,44 @@ public class EngineRouteTests
         P("avg3x3-s2x2-60-wide", PoolDescriptor.AvgPool2d((3, 3), (2, 2)), new(1, 32, 60, 60), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max4x4-s4", PoolDescriptor.MaxPool2d(4, 4), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max4x4-s2x4", PoolDescriptor.MaxPool2d((4, 4), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max2x2-s2x4-4-taps", PoolDescriptor.MaxPool2d((2, 2), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max2x2-s2x4-4-taps", PoolDescriptor.MaxPool2d((2, 2), (2, 4)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max1x5-s1x4-one-row", PoolDescriptor.MaxPool2d((1, 5), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x3-s1x4-three-rows", PoolDescriptor.MaxPool2d((3, 3), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s1x4-three-rows", PoolDescriptor.MaxPool2d((3, 3), (1, 4)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max2x3-s1x3-6-taps", PoolDescriptor.MaxPool2d((2, 3), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max4x5-s1x3-20-taps", PoolDescriptor.MaxPool2d((4, 5), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max4x5-s1x3-20-taps", PoolDescriptor.MaxPool2d((4, 5), (1, 3)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max5x5-s1x3-five-rows", PoolDescriptor.MaxPool2d((5, 5), (1, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max1x5-s1x3-d2", PoolDescriptor.MaxPool2d((1, 5), (1, 3), dilation: (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max2x2-s1x3-d2-4-taps", PoolDescriptor.MaxPool2d((2, 2), (1, 3), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x3-s2x4-d2", PoolDescriptor.MaxPool2d((3, 3), (2, 4), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("max6x5-s2x4-six-rows", PoolDescriptor.MaxPool2d((6, 5), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max2x2-s1x3-d2-4-taps", PoolDescriptor.MaxPool2d((2, 2), (1, 3), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x3-s2x4-d2", PoolDescriptor.MaxPool2d((3, 3), (2, 4), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max6x5-s2x4-six-rows", PoolDescriptor.MaxPool2d((6, 5), (2, 4)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max8x1-s2x4-one-column", PoolDescriptor.MaxPool2d((8, 1), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("max4x5-s1x3-d2-four-rows", PoolDescriptor.MaxPool2d((4, 5), (1, 3), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max4x5-s1x3-d2-four-rows", PoolDescriptor.MaxPool2d((4, 5), (1, 3), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x2-s4-skips-rows", PoolDescriptor.MaxPool2d((3, 2), (4, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x2-s3x4-below-7-taps", PoolDescriptor.MaxPool2d((3, 2), (3, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x2-s3x4-below-7-taps", PoolDescriptor.MaxPool2d((3, 2), (3, 4)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         // Windows shorter than the height stride: the rows they skip are not transposed.
         P("max1x4-s2-skips-rows", PoolDescriptor.MaxPool2d((1, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max1x3-s2-skips-rows-3-columns", PoolDescriptor.MaxPool2d((1, 3), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max1x3-s2x4-skips-rows-double", PoolDescriptor.MaxPool2d((1, 3), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("max1x2-s2x4-skips-rows-double-2-taps", PoolDescriptor.MaxPool2d((1, 2), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max1x2-s2x4-skips-rows-double-2-taps", PoolDescriptor.MaxPool2d((1, 2), (2, 4)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max2x6-s3x1-skips-rows", PoolDescriptor.MaxPool2d((2, 6), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max1x5-s2x1-skips-rows-5-columns", PoolDescriptor.MaxPool2d((1, 5), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("max1x6-s2x1-skips-rows-double", PoolDescriptor.MaxPool2d((1, 6), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max1x5-s2x1-skips-rows-5-columns", PoolDescriptor.MaxPool2d((1, 5), (2, 1)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max1x6-s2x1-skips-rows-double", PoolDescriptor.MaxPool2d((1, 6), (2, 1)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // Max dilated down the rows at width strides 3-4 and height strides 2-4.
         P("max3x5-s2x3-d2-rows", PoolDescriptor.MaxPool2d((3, 5), (2, 3), dilation: (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max6x9-s4-d2-rows", PoolDescriptor.MaxPool2d((6, 9), (4, 4), dilation: (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max5x3-s2x4-d2-both-axes", PoolDescriptor.MaxPool2d((5, 3), (2, 4), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max5x3-s2x4-d2-both-axes", PoolDescriptor.MaxPool2d((5, 3), (2, 4), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max2x3-s2x3-d2-double", PoolDescriptor.MaxPool2d((2, 3), (2, 3), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max6x5-s1x3-d3-rows-height-stride-1", PoolDescriptor.MaxPool2d((6, 5), (1, 3), dilation: (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max4x1-s1x2-d2-rows-double", PoolDescriptor.MaxPool2d((4, 1), (1, 2), dilation: (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("max4x1-s1x2-double", PoolDescriptor.MaxPool2d((4, 1), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max4x1-s1x2-double", PoolDescriptor.MaxPool2d((4, 1), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg1x2-s2x4-skips-rows", PoolDescriptor.AvgPool2d((1, 2), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg2x1-s3x4-skips-rows-one-column", PoolDescriptor.AvgPool2d((2, 1), (3, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2x3", PoolDescriptor.MaxPool2d((3, 3), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x3-s2x3-double", PoolDescriptor.MaxPool2d((3, 3), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max3x3-s2x3-double", PoolDescriptor.MaxPool2d((3, 3), (2, 3)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg5x5-s2x3-p2-allocation-test", PoolDescriptor.AvgPool2d((5, 5), (2, 3), (2, 2)), new(2, 16, 20, 20), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max2x5-s1", PoolDescriptor.MaxPool2d((2, 5), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max2x5-s1-double", PoolDescriptor.MaxPool2d((2, 5), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("max3x3-s1x2-double", PoolDescriptor.MaxPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max3x3-s1x2-double", PoolDescriptor.MaxPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg2x5-s1x4-double-10-taps", PoolDescriptor.AvgPool2d((2, 5), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // Double averages through channels last at width strides 2-4 by the window's columns: three or more, two (at
         // width stride 2 from height stride 1), not one.
@@ -250,13 +250,13 @@ public class EngineRouteTests
         P("max3x3-s1x2", PoolDescriptor.MaxPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2x1-unpadded", PoolDescriptor.MaxPool2d((3, 3), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2x1-p1-9-taps", PoolDescriptor.MaxPool2d((3, 3), (2, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("max3x5-s2x1-p2-15-taps", PoolDescriptor.MaxPool2d((3, 5), (2, 1), (0, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max3x5-s2x1-p2-15-taps", PoolDescriptor.MaxPool2d((3, 5), (2, 1), (0, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max2x2-s2x1-double", PoolDescriptor.MaxPool2d((2, 2), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max2x3-s2x1-double", PoolDescriptor.MaxPool2d((2, 3), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max4x5-s2-20-taps", PoolDescriptor.MaxPool2d((4, 5), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x6-s2-18-taps", PoolDescriptor.MaxPool2d((3, 6), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("max2x7-s2-double", PoolDescriptor.MaxPool2d((2, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("max5x6-s2-double", PoolDescriptor.MaxPool2d((5, 6), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max2x7-s2-double", PoolDescriptor.MaxPool2d((2, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max5x6-s2-double", PoolDescriptor.MaxPool2d((5, 6), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max1x4-s2-double", PoolDescriptor.MaxPool2d((1, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x2-s3x1", PoolDescriptor.MaxPool2d((3, 2), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         // The separable rows' measured class (height stride 3+, 4+ rows, width stride 2 on rows over three vectors, or 3-4) and its edges.
@@ -328,7 +328,7 @@ public class EngineRouteTests
     }
 
     private static bool IsAvx512Only(EngineRoute route) => route is EngineRoute.ClampedWindowsViaChannelsLast or EngineRoute.NarrowRowsMax or EngineRoute.FlatPlaneMax or
-        EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage or EngineRoute.ChannelsFirstViaChannelsLast or EngineRoute.SeparableRowsMax or EngineRoute.ChannelsFirstRowBlocks or
+        EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage or EngineRoute.ChannelsFirstViaChannelsLast or EngineRoute.SeparableRowsMax or EngineRoute.ChannelsFirstRowBlocks or EngineRoute.MaxViaChannelsLast or
         EngineRoute.ChannelsLastSlidingMax or EngineRoute.ChannelsLastSlidingSum or EngineRoute.ChannelsLastBlocked;
 
     [Fact]
