@@ -22,7 +22,7 @@ namespace KernelGen.Bench;
 /// <item><c>--specialization [--quick] [--match TEXT] [--shape NxCxHxW]</c>: the specialized kernels of <see cref="SpecializationKernels"/>
 /// against the general engine, every loss listed (<see cref="SpecializationBench"/>); leaves the docs as they are.</item>
 /// <item><c>--routes [--quick] [--verbose] [--count N] [--seed S] [--match TEXT] [--shape NxCxHxW]</c>: every engine route whose
-/// condition holds, timed on the grid's configurations and several plane sizes; lists where the dispatch table's choice
+/// condition holds or that handles the call, timed on the grid's configurations and several plane sizes; lists where the dispatch table's choice
 /// is not the fastest (<see cref="RouteAudit"/>).</item>
 /// <item><c>--grid [--quick] [--count N] [--seed S] [--match TEXT] [--shape NxCxHxW]</c>: a seeded sample of configurations through the general
 /// engine, ONNX Runtime and a copy, the worst ratios listed (<see cref="GridBench"/>); leaves the docs as they are.</item>

@@ -12,8 +12,9 @@ namespace KernelGen.Bench;
 /// <summary>
 /// <c>--routes</c>: checks the general engine's dispatch table against measurement. For each sampled configuration it
 /// times, in one process, every route whose condition holds (the table takes the first of them, and the last route
-/// takes everything), and reports where the chosen route is not the fastest. A route that keeps losing on the
-/// configurations it takes is stale: a later route has overtaken it, and its condition (or the route) should go.
+/// takes everything) or that handles the call without taking it (<c>EngineRouteEntry.Handles</c>), and reports where
+/// the chosen route is not the fastest. A route that keeps losing on the configurations it takes is stale: another
+/// route has overtaken it, and a condition (or the route) should change.
 /// </summary>
 /// <remarks>
 /// The configurations are the grid's (<see cref="GridBench"/>), a quarter of them turned into stride-1 windows that
