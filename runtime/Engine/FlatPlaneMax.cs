@@ -51,14 +51,15 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>
     /// Stride-1 windows on small planes that the channels-last detour (<see cref="ChannelsFirstViaChannelsLast{T}"/>)
     /// takes, where a full vector of channels per tap beat this path's flat passes: float planes of up to 400 cells but
-    /// windows of at most 6 taps on planes over 100 cells with fewer than 64 planes, double planes of up to 196 cells
-    /// (measurements in bench/notes.md).
+    /// windows of at most 6 taps on planes over 100 cells with fewer than 64 planes, double planes of up to 196 cells;
+    /// and float windows of 5 columns or more on any plane the detour takes (measurements in bench/notes.md).
     /// </summary>
     private static bool DetourIsFaster(in PoolPlan plan)
     {
         if (!IsSameStride1(plan) || !ChannelsFirstViaChannelsLast<T>.Applies(plan)) return false;
         int cells = plan.InputPlane;
         if (typeof(T) == typeof(double)) return cells <= DoubleDetourCells;
+        if (ChannelsFirstViaChannelsLast<T>.IsWideSameStride1(plan.Height, plan.Width)) return true;
         return cells <= ChannelsFirstViaChannelsLast<T>.SmallPlaneCells &&
             (plan.Height.Kernel * plan.Width.Kernel > FewTaps || plan.Input.PlaneCount >= ManyPlanes || cells <= FewCells);
     }

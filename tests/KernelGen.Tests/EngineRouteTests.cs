@@ -184,6 +184,10 @@ public class EngineRouteTests
         P("avg1x2-s2x3-2-taps", PoolDescriptor.AvgPool2d((1, 2), (2, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg2x4-s1x2-8-taps", PoolDescriptor.AvgPool2d((2, 4), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x7-s2x1-21-taps", PoolDescriptor.AvgPool2d((3, 7), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        // Float max at stride 1 'same' width: windows of 5 columns or more through channels last, narrower ones on rows
+        // too wide for the narrow rows flat.
+        P("max7x9-s1-same-9-columns", PoolDescriptor.MaxPool2d((7, 9), (1, 1), (3, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max9x3-s1-same-wide-rows", PoolDescriptor.MaxPool2d((9, 3), (1, 1), (4, 1)), new(1, 32, 12, 100), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
         // Float averages by the window's shape: the row blocks keep few taps at height strides 3-4 and four columns at width stride 2.
         P("avg2x3-s3x1-6-taps", PoolDescriptor.AvgPool2d((2, 3), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg5x2-s3x1-10-taps", PoolDescriptor.AvgPool2d((5, 2), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
