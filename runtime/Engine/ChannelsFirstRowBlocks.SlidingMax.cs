@@ -59,6 +59,9 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     {
         static abstract bool IsKnown { get; }
 
+        /// <summary>Whether the row's window is this one.</summary>
+        static abstract bool Matches(in Columns columns);
+
         /// <summary>An output block's maximum over its window's columns, from the phase blocks around it.</summary>
         static abstract Vector512<T> Window<TMax>(Vector512<T> oddPrevious, Vector512<T> evenCurrent, Vector512<T> oddCurrent, Vector512<T> evenNext)
             where TMax : IMax512;
@@ -68,6 +71,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     private readonly struct Taps3Pad1 : IStrideTwoTaps
     {
         public static bool IsKnown => true;
+
+        public static bool Matches(in Columns columns) => columns.Kernel == 3 && columns.PadBegin == 1;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<T> Window<TMax>(Vector512<T> oddPrevious, Vector512<T> evenCurrent, Vector512<T> oddCurrent, Vector512<T> evenNext)
@@ -80,6 +85,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     {
         public static bool IsKnown => true;
 
+        public static bool Matches(in Columns columns) => columns.Kernel == 2 && columns.PadBegin == 0;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<T> Window<TMax>(Vector512<T> oddPrevious, Vector512<T> evenCurrent, Vector512<T> oddCurrent, Vector512<T> evenNext)
             where TMax : IMax512 => Lanes512<T>.Max<TMax>(evenCurrent, oddCurrent);
@@ -89,6 +96,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     private readonly struct AnyTaps : IStrideTwoTaps
     {
         public static bool IsKnown => false;
+
+        public static bool Matches(in Columns columns) => true;
 
         public static Vector512<T> Window<TMax>(Vector512<T> oddPrevious, Vector512<T> evenCurrent, Vector512<T> oddCurrent, Vector512<T> evenNext)
             where TMax : IMax512 => throw new InvalidOperationException("AnyTaps has no fixed window.");

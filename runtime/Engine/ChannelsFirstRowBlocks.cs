@@ -105,15 +105,15 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
 
     /// <summary>
     /// Whether <paramref name="plan"/> is max at width stride 2 that the route would slide with its loop over any taps
-    /// (<see cref="MaxRowSliding"/> with neither known window): the channels-last detour takes double ones first, where
-    /// this loop measured 2.7-4x slower (bench/notes.md).
+    /// (<see cref="MaxRowSliding"/> with neither known window; the same choices as <see cref="MaxPlane"/>): the
+    /// channels-last detour takes double ones first, where this loop measured slower (bench/notes.md).
     /// </summary>
     public static bool SlidesAnyTaps(in PoolPlan plan)
     {
         AxisPlan width = plan.Width;
+        var columns = new Columns(width);
         return plan.IsMax && width.Stride == 2 && Applies(plan) && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride)
-            && !TwoVectorRows.Fits(new Columns(width), width.Stride)
-            && !(width.Kernel == 3 && width.PadBegin == 1) && !(width.Kernel == 2 && width.PadBegin == 0);
+            && !TwoVectorRows.Fits(columns, width.Stride) && !Taps3Pad1.Matches(columns) && !Taps2Pad0.Matches(columns);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
@@ -300,8 +300,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
                 int* rows = table.Rows(oh, out int count);
                 T* outputRow = outputPlane + (long)oh * columns.Output;
                 if (sliding && plan.Width.Stride == 1) MaxRowSlidingStride1<TMax>(plane, rows, count, outputRow, columns, taps, ref cellSum);
-                else if (sliding && columns.Kernel == 3 && columns.PadBegin == 1) MaxRowSliding<TMax, Taps3Pad1>(plane, rows, count, outputRow, columns, taps, ref cellSum);
-                else if (sliding && columns.Kernel == 2 && columns.PadBegin == 0) MaxRowSliding<TMax, Taps2Pad0>(plane, rows, count, outputRow, columns, taps, ref cellSum);
+                else if (sliding && Taps3Pad1.Matches(columns)) MaxRowSliding<TMax, Taps3Pad1>(plane, rows, count, outputRow, columns, taps, ref cellSum);
+                else if (sliding && Taps2Pad0.Matches(columns)) MaxRowSliding<TMax, Taps2Pad0>(plane, rows, count, outputRow, columns, taps, ref cellSum);
                 else if (sliding) MaxRowSliding<TMax, AnyTaps>(plane, rows, count, outputRow, columns, taps, ref cellSum);
                 else MaxRow<TMax>(plane, rows, count, outputRow, columns); // the caller scanned the plane
             }

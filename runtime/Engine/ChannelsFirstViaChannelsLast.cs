@@ -105,7 +105,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// height stride 3 or more, from 5 in windows of up to 5 rows and 2 columns or more at height stride 2, and in
     /// windows of 1-2 rows at height stride 1.</item>
     /// </list>
-    /// Double max at width stride 2 that the row blocks would slide with their loop over any taps, 2.7-4x slower there
+    /// Double max at width stride 2 that the row blocks would slide with their loop over any taps, which measured slower
     /// (<see cref="ChannelsFirstRowBlocks{T}.SlidesAnyTaps"/>; unless <see cref="SeparableRowsMax{T}"/> applies). Float max at width strides
     /// 1-2, dilated max at width stride 4 and other double max stay channels first here: separable row maxima or the row
     /// blocks beat the transposes there (the table's last row before the any-rank path takes some of them after all,
@@ -170,9 +170,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     }
 
     /// <summary>
-    /// Stride 1 both ways, the output as wide as the input, undilated, windows of 5 columns or more: float max here ran
-    /// 1.08-1.37x faster than <see cref="FlatPlaneMax{T}"/>'s flat passes on 12 x 100 to 57 x 57 planes, which then
-    /// leaves them here (bench/notes.md).
+    /// Stride 1 both ways, the output as wide as the input, undilated, windows of 5 columns or more: float max here
+    /// measured faster than <see cref="FlatPlaneMax{T}"/>'s flat passes, which then leaves them here (bench/notes.md).
     /// </summary>
     public static bool IsWideSameStride1(in AxisPlan height, in AxisPlan width) =>
         height.Stride == 1 && width.Stride == 1 && width.Output == width.Length && width.Kernel >= 5
