@@ -31,23 +31,34 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         for (int ow = 0, block = 0; ow < columns.Output; ow += Lanes, block++)
         {
             var (evenNext, oddNext) = Phase<TMax>(plane, rows, count, 2 * (block + 1), vectors, columns.Length, fill, ref rowSum);
-            var acc = fill;
-            if (TTaps.IsKnown) acc = TTaps.Window<TMax>(oddPrevious, evenCurrent, oddCurrent, evenNext);
-            else for (int kw = 0; kw < columns.Kernel; kw++)
-            {
-                bool odd = taps.IsOdd(kw);
-                int shift = taps.Shift(kw);
-                Vector512<T> tap = shift == 0
-                    ? (odd ? oddCurrent : evenCurrent)
-                    : shift > 0
-                        ? Lanes512<T>.Permute(odd ? oddCurrent : evenCurrent, taps.Index(kw), odd ? oddNext : evenNext)
-                        : Lanes512<T>.Permute(odd ? oddPrevious : evenPrevious, taps.Index(kw), odd ? oddCurrent : evenCurrent);
-                acc = Lanes512<T>.Max<TMax>(acc, tap);
-            }
+            var acc = TTaps.IsKnown
+                ? TTaps.Window<TMax>(oddPrevious, evenCurrent, oddCurrent, evenNext)
+                : AnyWindow<TMax>(taps, fill, evenPrevious, oddPrevious, evenCurrent, oddCurrent, evenNext, oddNext);
             Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
             (evenPrevious, oddPrevious, evenCurrent, oddCurrent) = (evenCurrent, oddCurrent, evenNext, oddNext);
         }
         if (TMax.NeedsNaNCheck) cellSum += rowSum;
+    }
+
+    /// <summary>
+    /// An output block's maximum over any stride-2 window's columns: the taps grouped by the two phase blocks they take
+    /// lanes from, one permute and one maximum a tap, with no branch per tap.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> AnyWindow<TMax>(TapPermutes taps, Vector512<T> fill, Vector512<T> evenPrevious, Vector512<T> oddPrevious,
+        Vector512<T> evenCurrent, Vector512<T> oddCurrent, Vector512<T> evenNext, Vector512<T> oddNext) where TMax : IMax512
+    {
+        // A local per group: one local through all four loops stayed in memory, a store and a reload per tap.
+        var evenBehind = taps.EvenAt ? evenCurrent : fill;
+        int tap = 0;
+        for (; tap < taps.EvenBehindEnd; tap++) evenBehind = Lanes512<T>.Max<TMax>(evenBehind, Lanes512<T>.Permute(evenPrevious, taps.Index(tap), evenCurrent));
+        var evenAhead = fill;
+        for (; tap < taps.EvenAheadEnd; tap++) evenAhead = Lanes512<T>.Max<TMax>(evenAhead, Lanes512<T>.Permute(evenCurrent, taps.Index(tap), evenNext));
+        var oddBehind = taps.OddAt ? oddCurrent : fill;
+        for (; tap < taps.OddBehindEnd; tap++) oddBehind = Lanes512<T>.Max<TMax>(oddBehind, Lanes512<T>.Permute(oddPrevious, taps.Index(tap), oddCurrent));
+        var oddAhead = fill;
+        for (; tap < taps.OddAheadEnd; tap++) oddAhead = Lanes512<T>.Max<TMax>(oddAhead, Lanes512<T>.Permute(oddCurrent, taps.Index(tap), oddNext));
+        return Lanes512<T>.Max<TMax>(Lanes512<T>.Max<TMax>(evenBehind, evenAhead), Lanes512<T>.Max<TMax>(oddBehind, oddAhead));
     }
 
     /// <summary>
@@ -120,14 +131,12 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         for (int ow = 0, block = 0; ow < columns.Output; ow += Lanes, block++)
         {
             var next = ColumnMaxima<TMax>(plane, rows, count, block + 1, vectors, columns.Length, fill, ref rowSum);
-            var acc = fill;
-            for (int kw = 0; kw < columns.Kernel; kw++)
-            {
-                int shift = taps.Shift(kw);
-                acc = Lanes512<T>.Max<TMax>(acc, shift == 0 ? current
-                    : shift > 0 ? Lanes512<T>.Permute(current, taps.Index(kw), next)
-                    : Lanes512<T>.Permute(previous, taps.Index(kw), current));
-            }
+            var behind = taps.EvenAt ? current : fill; // a local per group of taps, as in AnyWindow
+            int tap = 0;
+            for (; tap < taps.EvenBehindEnd; tap++) behind = Lanes512<T>.Max<TMax>(behind, Lanes512<T>.Permute(previous, taps.Index(tap), current));
+            var ahead = fill;
+            for (; tap < taps.EvenAheadEnd; tap++) ahead = Lanes512<T>.Max<TMax>(ahead, Lanes512<T>.Permute(current, taps.Index(tap), next));
+            var acc = Lanes512<T>.Max<TMax>(behind, ahead);
             Store(output, ow, acc + Vector512<T>.Zero, columns.Output); // a zero maximum is +0 (see MaxOp)
             (previous, current) = (current, next);
         }
@@ -220,32 +229,55 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     }
 
     /// <summary>
-    /// Per tap of the window's width: its phase, its shift in lanes, and the permute index that applies the shift.
-    /// Passed by value with its tables behind pointers, so that the tap loops keep it in registers (through a
-    /// reference to rented arrays, every tap reloaded and null-checked them).
+    /// The permute index of every tap of the window's width that shifts its phase, grouped by the phase it reads (even,
+    /// odd; stride 1 has only the even one) and by whether it reaches into the previous block ("behind":
+    /// previous:current) or the next ("ahead": current:next), so that the tap loops need no branch per tap; maxima do
+    /// not depend on the order of their taps. A tap that takes a phase as it is ("at") needs no permute.
+    /// Passed by value with its table behind a pointer, so that the tap loops keep it in registers.
     /// </summary>
     private readonly unsafe struct TapPermutes
     {
-        private readonly int _padBegin;
-        private readonly int* _shifts;
         private readonly Vector512<T>* _indices;
 
-        public TapPermutes(int kernel, int padBegin, int stride, int* shifts, Vector512<T>* indices)
+        /// <summary>The ends of the four groups in the table, in order: even behind, even ahead, odd behind, odd ahead.</summary>
+        public int EvenBehindEnd { get; }
+        public int EvenAheadEnd { get; }
+        public int OddBehindEnd { get; }
+        public int OddAheadEnd { get; }
+
+        /// <summary>Whether a tap takes the even (odd) phase as it is, unshifted.</summary>
+        public bool EvenAt { get; }
+        public bool OddAt { get; }
+
+        public TapPermutes(int kernel, int padBegin, int stride, Vector512<T>* indices)
         {
-            _padBegin = padBegin;
-            _shifts = shifts;
             _indices = indices;
-            for (int kw = 0; kw < kernel; kw++)
+            int count = 0;
+            Span<int> ends = stackalloc int[4];
+            for (int group = 0; group < 4; group++)
             {
-                int shift = ShiftOf(kw, padBegin, stride);
-                _shifts[kw] = shift;
-                // Lane i takes element i + shift of a 2 * Lanes concatenation: current:next for a positive shift,
-                // previous:current (counted from previous's lane Lanes + shift) for a negative one.
-                int start = shift > 0 ? shift : Lanes + shift;
-                _indices[kw] = typeof(T) == typeof(float)
-                    ? (Vector512<int>.Indices + Vector512.Create(start)).As<int, T>()
-                    : (Vector512<long>.Indices + Vector512.Create((long)start)).As<long, T>();
+                bool odd = group >= 2, ahead = (group & 1) != 0;
+                for (int kw = 0; kw < kernel; kw++)
+                {
+                    int shift = ShiftOf(kw, padBegin, stride);
+                    if (IsOdd(kw, padBegin, stride) != odd) continue;
+                    if (shift == 0)
+                    {
+                        if (odd) OddAt = true;
+                        else EvenAt = true;
+                        continue;
+                    }
+                    if (shift > 0 != ahead) continue;
+                    // Lane i takes element i + shift of a 2 * Lanes concatenation: current:next for a positive shift,
+                    // previous:current (counted from previous's lane Lanes + shift) for a negative one.
+                    int start = ahead ? shift : Lanes + shift;
+                    _indices[count++] = typeof(T) == typeof(float)
+                        ? (Vector512<int>.Indices + Vector512.Create(start)).As<int, T>()
+                        : (Vector512<long>.Indices + Vector512.Create((long)start)).As<long, T>();
+                }
+                ends[group] = count;
             }
+            (EvenBehindEnd, EvenAheadEnd, OddBehindEnd, OddAheadEnd) = (ends[0], ends[1], ends[2], ends[3]);
         }
 
         /// <summary>
@@ -258,14 +290,12 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
             return stride == 1 ? d : d >= 0 ? d / 2 : -((1 - d) / 2);
         }
 
+        private static bool IsOdd(int kw, int padBegin, int stride) => stride == 2 && ((kw - padBegin) & 1) != 0;
+
         /// <summary>Whether every tap's shift reaches only the neighbouring phase blocks.</summary>
         public static bool Fits(int kernel, int padBegin, int stride) =>
             ShiftOf(0, padBegin, stride) >= -Lanes && ShiftOf(kernel - 1, padBegin, stride) <= Lanes;
 
-        public bool IsOdd(int kw) => ((kw - _padBegin) & 1) != 0;
-
-        public int Shift(int kw) => _shifts[kw]; // kw < kernel, checked by the caller's loop
-
-        public Vector512<T> Index(int kw) => _indices[kw];
+        public Vector512<T> Index(int tap) => _indices[tap]; // tap < OddAheadEnd, checked by the callers' loops
     }
 }

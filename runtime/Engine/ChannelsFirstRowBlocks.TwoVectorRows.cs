@@ -70,13 +70,12 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     {
         var (low, high) = TwoVectorColumnMaxima<TMax>(plane, rows, count, narrow, ref cellSum);
         Vector512<T> even = Lanes512<T>.Even(low, high), odd = Lanes512<T>.Odd(low, high), fill = narrow.Fill;
-        var acc = fill;
-        for (int kw = 0; kw < columns.Kernel; kw++)
-        {
-            var phase = taps.IsOdd(kw) ? odd : even;
-            int shift = taps.Shift(kw);
-            acc = Lanes512<T>.Max<TMax>(acc, shift == 0 ? phase : shift > 0 ? Lanes512<T>.Permute(phase, taps.Index(kw), fill) : Lanes512<T>.Permute(fill, taps.Index(kw), phase));
-        }
+        var acc = Lanes512<T>.Max<TMax>(taps.EvenAt ? even : fill, taps.OddAt ? odd : fill);
+        int tap = 0;
+        for (; tap < taps.EvenBehindEnd; tap++) acc = Lanes512<T>.Max<TMax>(acc, Lanes512<T>.Permute(fill, taps.Index(tap), even));
+        for (; tap < taps.EvenAheadEnd; tap++) acc = Lanes512<T>.Max<TMax>(acc, Lanes512<T>.Permute(even, taps.Index(tap), fill));
+        for (; tap < taps.OddBehindEnd; tap++) acc = Lanes512<T>.Max<TMax>(acc, Lanes512<T>.Permute(fill, taps.Index(tap), odd));
+        for (; tap < taps.OddAheadEnd; tap++) acc = Lanes512<T>.Max<TMax>(acc, Lanes512<T>.Permute(odd, taps.Index(tap), fill));
         Lanes512<T>.MaskStore(output, narrow.FirstStore, acc + Vector512<T>.Zero); // a zero maximum is +0 (see MaxOp)
     }
 
@@ -89,20 +88,19 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         var fill = narrow.Fill;
         var first = fill;
         var second = fill;
-        for (int kw = 0; kw < columns.Kernel; kw++)
+        if (taps.EvenAt) (first, second) = (low, high);
+        int tap = 0;
+        for (; tap < taps.EvenBehindEnd; tap++)
         {
-            int shift = taps.Shift(kw);
-            if (shift == 0)
-            {
-                first = Lanes512<T>.Max<TMax>(first, low);
-                second = Lanes512<T>.Max<TMax>(second, high);
-            }
-            else
-            {
-                var index = taps.Index(kw);
-                first = Lanes512<T>.Max<TMax>(first, shift > 0 ? Lanes512<T>.Permute(low, index, high) : Lanes512<T>.Permute(fill, index, low));
-                second = Lanes512<T>.Max<TMax>(second, shift > 0 ? Lanes512<T>.Permute(high, index, fill) : Lanes512<T>.Permute(low, index, high));
-            }
+            var index = taps.Index(tap);
+            first = Lanes512<T>.Max<TMax>(first, Lanes512<T>.Permute(fill, index, low));
+            second = Lanes512<T>.Max<TMax>(second, Lanes512<T>.Permute(low, index, high));
+        }
+        for (; tap < taps.EvenAheadEnd; tap++)
+        {
+            var index = taps.Index(tap);
+            first = Lanes512<T>.Max<TMax>(first, Lanes512<T>.Permute(low, index, high));
+            second = Lanes512<T>.Max<TMax>(second, Lanes512<T>.Permute(high, index, fill));
         }
         Lanes512<T>.MaskStore(output, narrow.FirstStore, first + Vector512<T>.Zero); // a zero maximum is +0 (see MaxOp)
         if (columns.Output > Lanes) Lanes512<T>.MaskStore(output + Lanes, narrow.SecondStore, second + Vector512<T>.Zero);
