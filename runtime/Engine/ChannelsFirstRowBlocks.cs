@@ -106,7 +106,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// <summary>
     /// Whether <paramref name="plan"/> is max at width stride 2 that the route would slide with its loop over any taps
     /// (<see cref="MaxRowSliding"/> with neither known window; the same choices as <see cref="MaxPlane"/>): the
-    /// channels-last detour takes double ones first, where this loop measured slower (bench/notes.md).
+    /// channels-last detour takes some double ones at height stride 1 first, where this loop measured slower
+    /// (bench/notes.md).
     /// </summary>
     public static bool SlidesAnyTaps(in PoolPlan plan)
     {
@@ -126,9 +127,8 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         bool sliding = plan.IsMax && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride);
         // On the stack: a sliding window reaches at most a vector to each side, so it has at most 4 * Lanes + 2 taps.
         int tapCount = sliding ? width.Kernel : 0;
-        int* tapShifts = stackalloc int[Math.Max(1, tapCount)];
         Vector512<T>* tapIndices = stackalloc Vector512<T>[Math.Max(1, tapCount)];
-        var taps = new TapPermutes(tapCount, width.PadBegin, width.Stride, tapShifts, tapIndices);
+        var taps = new TapPermutes(tapCount, width.PadBegin, width.Stride, tapIndices);
         Vector512<T>[] edgeMasks = !plan.IsMax && width.Stride == 1 ? EdgeTapMasks(columns) : [];
         try
         {

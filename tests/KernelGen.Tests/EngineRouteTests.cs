@@ -260,7 +260,12 @@ public class EngineRouteTests
         P("max4x5-s2-20-taps", PoolDescriptor.MaxPool2d((4, 5), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x6-s2-18-taps", PoolDescriptor.MaxPool2d((3, 6), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max2x7-s2-double", PoolDescriptor.MaxPool2d((2, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("max5x6-s2-double", PoolDescriptor.MaxPool2d((5, 6), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        // Double max at width stride 2 on the row blocks' any-taps loop: through channels last only at height stride 1, on
+        // rows of up to four vectors or in windows of up to 3 columns.
+        P("max5x6-s2-double", PoolDescriptor.MaxPool2d((5, 6), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max3x4-s1x2-double", PoolDescriptor.MaxPool2d((3, 4), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max3x4-s1x2-double-short-rows", PoolDescriptor.MaxPool2d((3, 4), (1, 2)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max3x4-s2-double-short-rows", PoolDescriptor.MaxPool2d((3, 4), (2, 2)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max1x4-s2-double", PoolDescriptor.MaxPool2d((1, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x2-s3x1", PoolDescriptor.MaxPool2d((3, 2), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         // The separable rows' measured class (height stride 3+, 4+ rows, width stride 2 on rows over three vectors, or 3-4) and its edges.
