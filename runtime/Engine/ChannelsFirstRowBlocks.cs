@@ -41,9 +41,17 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
 
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
     public static bool Applies(in PoolPlan plan) =>
+        Pools(plan) && (plan.IsMax ? !SeparableMaxIsFaster(plan) : !AnyRankAddsFaster(plan));
+
+    /// <summary>
+    /// Whether <see cref="Run"/> pools max <paramref name="plan"/> exactly, where the table sends it or not: the route
+    /// audit times it there too, so a condition measurement has outgrown shows.
+    /// </summary>
+    public static bool HandlesMax(in PoolPlan plan) => plan.IsMax && Pools(plan);
+
+    private static bool Pools(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Width.Dilation == 1 &&
-        (plan.Width.Stride == 2 || (plan.Width.Stride == 1 && (!plan.IsMax || plan.Width.Kernel <= MaxStride1Taps))) &&
-        (plan.IsMax ? !SeparableMaxIsFaster(plan) : !AnyRankAddsFaster(plan));
+        (plan.Width.Stride == 2 || (plan.Width.Stride == 1 && (!plan.IsMax || plan.Width.Kernel <= MaxStride1Taps)));
 
     /// <summary>
     /// Max the any-rank path pools faster: it reduces each input row horizontally once for every output row that covers

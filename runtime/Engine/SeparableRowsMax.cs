@@ -34,16 +34,15 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
 
     /// <summary>
     /// Whether the dispatch table sends <paramref name="plan"/> here: where measurement found it fastest (bench/notes.md),
-    /// windows of 4 rows or more at a height stride of 3 or more, with a width stride of 2 on rows of more than three
-    /// vectors, or a width stride of 3-4 and windows at least 2 wide. Elsewhere the row blocks (on rows of up to three
-    /// vectors above all), the any-rank path's horizontal-first pass and, on small planes, the channels-last detour stay
-    /// faster: this route reduces every window row once per output row, and its work per output row is fixed.
+    /// windows of 4 rows or more at a height stride of 3 or more, at a width stride of 3-4, and at least 2 wide. Elsewhere
+    /// the row blocks (at width stride 2 above all), the any-rank path's horizontal-first pass and, on small planes, the
+    /// channels-last detour stay faster: this route reduces every window row once per output row, and its work per
+    /// output row is fixed.
     /// </summary>
     public static bool Applies(in PoolPlan plan)
     {
         AxisPlan height = plan.Height, width = plan.Width;
-        return Handles(plan) && height.Stride >= 3 && height.Kernel >= 4 &&
-            (width.Stride == 2 ? width.Length > 3 * Lanes : width.Stride >= 3 && width.Kernel >= 2);
+        return Handles(plan) && height.Stride >= 3 && height.Kernel >= 4 && width.Stride >= 3 && width.Kernel >= 2;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier

@@ -268,13 +268,14 @@ public class EngineRouteTests
         P("max3x4-s2-double-short-rows", PoolDescriptor.MaxPool2d((3, 4), (2, 2)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max1x4-s2-double", PoolDescriptor.MaxPool2d((1, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x2-s3x1", PoolDescriptor.MaxPool2d((3, 2), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        // The separable rows' measured class (height stride 3+, 4+ rows, width stride 2 on rows over three vectors, or 3-4) and its edges.
-        P("max7x4-s3x2", PoolDescriptor.MaxPool2d((7, 4), (3, 2), (1, 2)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
-        P("max8x3-s3x2-double", PoolDescriptor.MaxPool2d((8, 3), (3, 2)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("max8x1-s4x2-wide-rows", PoolDescriptor.MaxPool2d((8, 1), (4, 2)), new(1, 32, 12, 100), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        // The separable rows' measured class (height stride 3+, 4+ rows, width stride 3-4, 2+ columns) and its edges; at width
+        // stride 2 the row blocks' sliding phase blocks are faster, on rows of any length.
+        P("max7x4-s3x2", PoolDescriptor.MaxPool2d((7, 4), (3, 2), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max8x3-s3x2-double", PoolDescriptor.MaxPool2d((8, 3), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max8x1-s4x2-wide-rows", PoolDescriptor.MaxPool2d((8, 1), (4, 2)), new(1, 32, 12, 100), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max7x4-s3x2-three-vector-rows", PoolDescriptor.MaxPool2d((7, 4), (3, 2), (1, 2)), new(1, 32, 28, 48), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("max7x4-s3x2-49-wide", PoolDescriptor.MaxPool2d((7, 4), (3, 2), (1, 2)), new(1, 32, 28, 49), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
-        P("max9x6-s3x2-double-28-wide", PoolDescriptor.MaxPool2d((9, 6), (3, 2), (2, 2)), new(1, 32, 28, 28), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max7x4-s3x2-49-wide", PoolDescriptor.MaxPool2d((7, 4), (3, 2), (1, 2)), new(1, 32, 28, 49), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max9x6-s3x2-double-28-wide", PoolDescriptor.MaxPool2d((9, 6), (3, 2), (2, 2)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x4-s3x2-three-rows", PoolDescriptor.MaxPool2d((3, 4), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max6x3-s4x3-double", PoolDescriptor.MaxPool2d((6, 3), (4, 3), (3, 0)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max7x1-s3x3-one-column-double", PoolDescriptor.MaxPool2d((7, 1), (3, 3), (3, 0)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
