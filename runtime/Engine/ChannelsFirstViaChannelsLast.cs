@@ -242,16 +242,20 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// Whether the table's row before the any-rank path sends <paramref name="plan"/> here: max that no in-place route
-    /// took, in windows of two columns or more, but float at width stride 2, windows of 5 rows or more at height stride
-    /// 1, windows of two rows or more on unpadded rows at width stride 1, and double windows of more than 24 taps, where
-    /// the any-rank path's shared row maxima (on the input itself, for the third) measured faster (bench/notes.md).
+    /// took, at a height stride of 3 or more (where the any-rank path's output rows share few row maxima) and otherwise
+    /// in windows of two columns or more, but float at width stride 2, windows of 5 rows or more at height stride 1 and
+    /// windows of two rows or more on unpadded rows at width stride 1 (both on planes of more than 1,200 cells), and
+    /// double windows of more than 24 taps, where the any-rank path's shared row maxima (on the input itself, for
+    /// unpadded rows) measured faster (bench/notes.md).
     /// </summary>
     public static bool TakesMaxLeftToAnyRank(in PoolPlan plan)
     {
         AxisPlan height = plan.Height, width = plan.Width;
+        if (plan.IsMax && Handles(plan) && height.Stride >= 3) return true;
         return plan.IsMax && Handles(plan) && width.Kernel >= 2 && !(typeof(T) == typeof(float) && width.Stride == 2)
-            && !(height.Stride == 1 && height.Kernel >= 5)
-            && !(width.Stride == 1 && width.IsUnpadded && height.Kernel >= 2) // the any-rank path reads such rows in place
+            && (plan.InputPlane <= 1200 // small planes: the any-rank path's set-up per plane outweighs what it shares
+                || (!(height.Stride == 1 && height.Kernel >= 5)
+                    && !(width.Stride == 1 && width.IsUnpadded && height.Kernel >= 2))) // the any-rank path reads such rows in place
             && !(typeof(T) == typeof(double) && height.Kernel * width.Kernel > 24);
     }
 

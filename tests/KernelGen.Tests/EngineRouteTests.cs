@@ -62,7 +62,8 @@ public class EngineRouteTests
         // or more or from 8 taps.
         P("avg9x6-s3-small-plane", PoolDescriptor.AvgPool2d((9, 6), (3, 3), countIncludePad: false), new(1, 256, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max7x5-s1x3-20x20-plane", PoolDescriptor.MaxPool2d((7, 5), (1, 3)), new(1, 32, 20, 20), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max7x5-s1x3-21x21-plane", PoolDescriptor.MaxPool2d((7, 5), (1, 3)), new(1, 32, 21, 21), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max7x5-s1x3-21x21-plane", PoolDescriptor.MaxPool2d((7, 5), (1, 3)), new(1, 32, 21, 21), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max7x5-s1x3-36x36-plane", PoolDescriptor.MaxPool2d((7, 5), (1, 3)), new(1, 32, 36, 36), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2-small-plane-row-blocks", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2-15x15-plane-one-group", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 63, 15, 15), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2-small-plane-double", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 14, 14), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
@@ -278,7 +279,10 @@ public class EngineRouteTests
         P("max9x6-s3x2-double-28-wide", PoolDescriptor.MaxPool2d((9, 6), (3, 2), (2, 2)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x4-s3x2-three-rows", PoolDescriptor.MaxPool2d((3, 4), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max6x3-s4x3-double", PoolDescriptor.MaxPool2d((6, 3), (4, 3), (3, 0)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("max7x1-s3x3-one-column-double", PoolDescriptor.MaxPool2d((7, 1), (3, 3), (3, 0)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max7x1-s3x3-one-column-double", PoolDescriptor.MaxPool2d((7, 1), (3, 3), (3, 0)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        // At height stride 3 or more, max no in-place route took goes through channels last, one-column and dilated windows too.
+        P("max6x3-s3x4-d3-dilated", PoolDescriptor.FromOnnx(PoolMode.Max, [6, 3], [3, 4], [3, 1, 2, 1], [3, 3], OnnxAutoPad.NotSet, false, false, null, PoolLayout.ChannelsFirst), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max5x6-s4x1-unpadded", PoolDescriptor.MaxPool2d((5, 6), (4, 1)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max7x4-s2-height-stride-2", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg8x4-s1x2-nhwc", PoolDescriptor.AvgPool2d((8, 4), (1, 2), (0, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows, isDouble: true),
