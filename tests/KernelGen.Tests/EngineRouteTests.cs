@@ -282,6 +282,8 @@ public class EngineRouteTests
         P("max7x1-s3x3-one-column-double", PoolDescriptor.MaxPool2d((7, 1), (3, 3), (3, 0)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // At height stride 3 or more, max no in-place route took goes through channels last, one-column and dilated windows too.
         P("max6x3-s3x4-d3-dilated", PoolDescriptor.FromOnnx(PoolMode.Max, [6, 3], [3, 4], [3, 1, 2, 1], [3, 3], OnnxAutoPad.NotSet, false, false, null, PoolLayout.ChannelsFirst), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max8x5-s3x2-d1x3-double", PoolDescriptor.FromOnnx(PoolMode.Max, [8, 5], [3, 2], [4, 1, 0, 1], [1, 3], OnnxAutoPad.NotSet, false, false, null, PoolLayout.ChannelsFirst), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max8x5-s3x2-d1x3", PoolDescriptor.FromOnnx(PoolMode.Max, [8, 5], [3, 2], [4, 1, 0, 1], [1, 3], OnnxAutoPad.NotSet, false, false, null, PoolLayout.ChannelsFirst), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max5x6-s4x1-unpadded", PoolDescriptor.MaxPool2d((5, 6), (4, 1)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max7x4-s2-height-stride-2", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg8x4-s1x2-nhwc", PoolDescriptor.AvgPool2d((8, 4), (1, 2), (0, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
