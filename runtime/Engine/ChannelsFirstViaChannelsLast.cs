@@ -251,13 +251,20 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     public static bool TakesMaxLeftToAnyRank(in PoolPlan plan)
     {
         AxisPlan height = plan.Height, width = plan.Width;
-        if (plan.IsMax && Handles(plan) && height.Stride >= 3) return true;
-        return plan.IsMax && Handles(plan) && width.Kernel >= 2 && !(typeof(T) == typeof(float) && width.Stride == 2)
-            && (plan.InputPlane <= 1200 // small planes: the any-rank path's set-up per plane outweighs what it shares
-                || (!(height.Stride == 1 && height.Kernel >= 5)
-                    && !(width.Stride == 1 && width.IsUnpadded && height.Kernel >= 2))) // the any-rank path reads such rows in place
+        if (!plan.IsMax || !Handles(plan)) return false;
+        if (height.Stride >= 3) return true;
+        bool sharesRowMaxima = plan.InputPlane > RowSharingPaysAboveCells
+            && ((height.Stride == 1 && height.Kernel >= 5) || (width.Stride == 1 && width.IsUnpadded && height.Kernel >= 2));
+        return width.Kernel >= 2 && !(typeof(T) == typeof(float) && width.Stride == 2) && !sharesRowMaxima
             && !(typeof(T) == typeof(double) && height.Kernel * width.Kernel > 24);
     }
+
+    /// <summary>
+    /// The in-place routes that share work across output rows (the any-rank path's row maxima, SeparableRowsMax's
+    /// scratch rows) pool max faster than this route only on planes of more cells than this: on smaller ones their
+    /// set-up per plane outweighs what they share.
+    /// </summary>
+    public const int RowSharingPaysAboveCells = 1200;
 
     /// <summary><see cref="Run"/> for <see cref="TakesMaxLeftToAnyRank"/>'s calls: the planes left over go to the any-rank path.</summary>
     public static void RunMaxLeftToAnyRank(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount) =>

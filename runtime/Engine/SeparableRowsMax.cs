@@ -36,15 +36,16 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
     /// Whether the dispatch table sends <paramref name="plan"/> here: where measurement found it fastest (bench/notes.md),
     /// windows of 4 rows or more at a height stride of 3 or more: undilated at a width stride of 3-4 and at least 2 wide
     /// (dilated ones measured faster through the channels-last detour), or, for double, dilated along the row at width
-    /// stride 2 on rows of more than three vectors (which the row blocks do not take). Elsewhere
-    /// the row blocks (at width stride 2 above all), the any-rank path's horizontal-first pass and, on small planes, the
-    /// channels-last detour stay faster: this route reduces every window row once per output row, and its work per
-    /// output row is fixed.
+    /// stride 2 on rows of more than three vectors (which the row blocks do not take). Elsewhere the row blocks (at
+    /// width stride 2 above all), the any-rank path's horizontal-first pass and, on planes up to
+    /// <see cref="ChannelsFirstViaChannelsLast{T}.RowSharingPaysAboveCells"/> cells, the channels-last detour stay
+    /// faster: this route reduces every window row once per output row, and its work per output row is fixed.
     /// </summary>
     public static bool Applies(in PoolPlan plan)
     {
         AxisPlan height = plan.Height, width = plan.Width;
         if (!Handles(plan) || height.Stride < 3 || height.Kernel < 4) return false;
+        if (plan.InputPlane <= ChannelsFirstViaChannelsLast<T>.RowSharingPaysAboveCells) return false;
         return width.Stride == 2
             ? typeof(T) == typeof(double) && width.Dilation > 1 && width.Length > 3 * Lanes
             : width.Stride >= 3 && width.Kernel >= 2 && height.Dilation == 1 && width.Dilation == 1;

@@ -278,6 +278,7 @@ public class EngineRouteTests
         P("max7x4-s3x2-49-wide", PoolDescriptor.MaxPool2d((7, 4), (3, 2), (1, 2)), new(1, 32, 28, 49), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max9x6-s3x2-double-28-wide", PoolDescriptor.MaxPool2d((9, 6), (3, 2), (2, 2)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x4-s3x2-three-rows", PoolDescriptor.MaxPool2d((3, 4), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("max6x3-s4x3-double-28x28", PoolDescriptor.MaxPool2d((6, 3), (4, 3), (3, 0)), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max6x3-s4x3-double", PoolDescriptor.MaxPool2d((6, 3), (4, 3), (3, 0)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max7x1-s3x3-one-column-double", PoolDescriptor.MaxPool2d((7, 1), (3, 3), (3, 0)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // At height stride 3 or more, max no in-place route took goes through channels last, one-column and dilated windows too.
