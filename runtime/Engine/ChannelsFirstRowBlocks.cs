@@ -57,7 +57,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     /// Max the any-rank path pools faster: it reduces each input row horizontally once for every output row that covers
     /// it, where this path takes every tap of every window. At height stride 1 over windows of two rows or more that
     /// was faster for float but on rows of 128 cells or more with windows of up to 9 taps, for double at width stride 1
-    /// from 10 taps, and for windows dilated down the rows; also for float 1x1 windows at stride 1, which it copies.
+    /// from 10 taps or one column wide, and for windows dilated down the rows; also for float 1x1 windows at stride 1, which it copies.
     /// At height stride 2, since the any-rank path splits stride-2 rows with permutes: at width stride 1 on unpadded rows
     /// (which it reads in place) float always and double from 3 columns or 5 rows, on padded rows float from 15 taps; at
     /// width stride 2 float from 20 taps or 7 columns, double from 7 columns or 4 in a window one row tall (measurements
@@ -71,7 +71,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         return height.Stride switch
         {
             1 when taps == 1 => isFloat && width.Stride == 1,
-            1 => height.Kernel >= 2 && (height.Dilation > 1 || (isFloat ? taps > 9 || width.Length < 128 : width.Stride == 1 && taps >= 10)),
+            1 => height.Kernel >= 2 && (height.Dilation > 1 || (isFloat ? taps > 9 || width.Length < 128 : width.Stride == 1 && (taps >= 10 || width.Kernel == 1))),
             2 when width.Stride == 1 => width.IsUnpadded
                 ? isFloat || width.Kernel >= 3 || height.Kernel >= 5
                 : isFloat && taps >= 15,

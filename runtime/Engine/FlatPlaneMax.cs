@@ -34,7 +34,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>Planes up to this size take this path: the scratch plane and the input stay in L1 and L2.</summary>
     private const int MaxPlaneBytes = 16 * 1024;
 
-    /// <summary>Float windows one column wide on rows of at least this many cells go to the any-rank path.</summary>
+    /// <summary>Windows one column wide on rows of at least this many cells go to the any-rank path.</summary>
     private const int OneColumnRowCells = 28;
 
     /// <summary>Whether this path handles <paramref name="plan"/> on this machine.</summary>
@@ -46,7 +46,7 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     private static bool Fits(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsMax && plan.IsPlanar &&
         plan.Height.Dilation == 1 && plan.Width.Dilation == 1 && (IsSameStride1(plan) || IsPairs(plan)) &&
-        (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes && !IsLongOneColumnFloat(plan);
+        (long)plan.InputPlane * Unsafe.SizeOf<T>() <= MaxPlaneBytes && !IsLongOneColumn(plan);
 
     /// <summary>
     /// Stride-1 windows on small planes that the channels-last detour (<see cref="ChannelsFirstViaChannelsLast{T}"/>)
@@ -67,11 +67,10 @@ internal static class FlatPlaneMax<T> where T : unmanaged, IFloatingPointIeee754
     private const int DoubleDetourCells = 196, FewTaps = 6, ManyPlanes = 64, FewCells = 100;
 
     /// <summary>
-    /// Float windows one column wide on rows of <see cref="OneColumnRowCells"/> or more: this path's horizontal pass
+    /// Windows one column wide on rows of <see cref="OneColumnRowCells"/> or more: this path's horizontal pass
     /// has nothing to do there, and the any-rank path's shared row maxima were faster (measurements in bench/notes.md).
     /// </summary>
-    private static bool IsLongOneColumnFloat(in PoolPlan plan) =>
-        typeof(T) == typeof(float) && plan.Width.Kernel == 1 && plan.Width.Length >= OneColumnRowCells;
+    private static bool IsLongOneColumn(in PoolPlan plan) => plan.Width.Kernel == 1 && plan.Width.Length >= OneColumnRowCells;
 
     /// <summary>Stride 1 both ways, the output as wide as the input: output cell q of the plane is scratch cell q.</summary>
     private static bool IsSameStride1(in PoolPlan plan) =>
