@@ -125,6 +125,18 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
             && !TwoVectorRows.Fits(columns, width.Stride) && !Taps3Pad1.Matches(columns) && !Taps2Pad0.Matches(columns);
     }
 
+    /// <summary>
+    /// Whether <paramref name="plan"/> is max at width stride 2 that the route would pool on rows of at most two vectors
+    /// (<see cref="TwoVectorRowStride2"/>): the channels-last detour takes double ones at height stride 1 first, where
+    /// it measured faster (bench/notes.md).
+    /// </summary>
+    public static bool SlidesTwoVectorRows(in PoolPlan plan)
+    {
+        AxisPlan width = plan.Width;
+        return plan.IsMax && width.Stride == 2 && Applies(plan) && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride)
+            && TwoVectorRows.Fits(new Columns(width), width.Stride);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {

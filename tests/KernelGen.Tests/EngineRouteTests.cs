@@ -267,6 +267,8 @@ public class EngineRouteTests
         P("max5x6-s2-double", PoolDescriptor.MaxPool2d((5, 6), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x4-s1x2-double", PoolDescriptor.MaxPool2d((3, 4), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x4-s1x2-double-short-rows", PoolDescriptor.MaxPool2d((3, 4), (1, 2)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max3x3-s1x2-p1-double-two-vector-rows", PoolDescriptor.MaxPool2d((3, 3), (1, 2), (1, 1)), new(1, 64, 12, 12), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("max3x3-s2-double-two-vector-rows", PoolDescriptor.MaxPool2d((3, 3), (2, 2)), new(1, 64, 12, 12), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x4-s2-double-short-rows", PoolDescriptor.MaxPool2d((3, 4), (2, 2)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max1x4-s2-double", PoolDescriptor.MaxPool2d((1, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x2-s3x1", PoolDescriptor.MaxPool2d((3, 2), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
