@@ -112,29 +112,17 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     private const int MaxStride1Taps = 5;
 
     /// <summary>
-    /// Whether <paramref name="plan"/> is max at width stride 2 that the route would slide with its loop over any taps
-    /// (<see cref="MaxRowSliding"/> with neither known window; the same choices as <see cref="MaxPlane"/>): the
-    /// channels-last detour takes some double ones at height stride 1 first, where this loop measured slower
-    /// (bench/notes.md).
+    /// Whether <paramref name="plan"/> is max at width stride 2 that the route would pool with a loop over the window's
+    /// taps: on rows of at most two vectors (<see cref="TwoVectorRowStride2"/>), or sliding with neither known window
+    /// (<see cref="MaxRowSliding"/> with <see cref="AnyTaps"/>); the same choices as <see cref="MaxPlane"/>. The
+    /// channels-last detour takes some double ones at height stride 1 first, where it measured faster (bench/notes.md).
     /// </summary>
-    public static bool SlidesAnyTaps(in PoolPlan plan)
+    public static bool LoopsOverStrideTwoTaps(in PoolPlan plan)
     {
         AxisPlan width = plan.Width;
         var columns = new Columns(width);
         return plan.IsMax && width.Stride == 2 && Applies(plan) && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride)
-            && !TwoVectorRows.Fits(columns, width.Stride) && !Taps3Pad1.Matches(columns) && !Taps2Pad0.Matches(columns);
-    }
-
-    /// <summary>
-    /// Whether <paramref name="plan"/> is max at width stride 2 that the route would pool on rows of at most two vectors
-    /// (<see cref="TwoVectorRowStride2"/>): the channels-last detour takes double ones at height stride 1 first, where
-    /// it measured faster (bench/notes.md).
-    /// </summary>
-    public static bool SlidesTwoVectorRows(in PoolPlan plan)
-    {
-        AxisPlan width = plan.Width;
-        return plan.IsMax && width.Stride == 2 && Applies(plan) && TapPermutes.Fits(width.Kernel, width.PadBegin, width.Stride)
-            && TwoVectorRows.Fits(new Columns(width), width.Stride);
+            && (TwoVectorRows.Fits(columns, width.Stride) || (!Taps3Pad1.Matches(columns) && !Taps2Pad0.Matches(columns)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier

@@ -106,8 +106,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// windows of 1-2 rows at height stride 1.</item>
     /// </list>
     /// Double max at width stride 2 and height stride 1, on rows of up to four vectors or in windows of up to 3 columns,
-    /// that the row blocks would slide with their loop over any taps or pool on two-vector rows, which measured slower
-    /// there (<see cref="ChannelsFirstRowBlocks{T}.SlidesAnyTaps"/>, <see cref="ChannelsFirstRowBlocks{T}.SlidesTwoVectorRows"/>).
+    /// that the row blocks would pool with a loop over the window's taps, which measured slower there
+    /// (<see cref="ChannelsFirstRowBlocks{T}.LoopsOverStrideTwoTaps"/>).
     /// Float max at width strides 1-2, dilated max at width stride 4 and other double max stay channels first here:
     /// separable row maxima or the row blocks beat the transposes there (the table's last row before the any-rank path
     /// takes some of them after all, <see cref="TakesMaxLeftToAnyRank"/>).
@@ -132,7 +132,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             if (TakesRowDilatedMax(plan, isFloat)) return true;
             if (!isFloat)
                 return width.Stride == 2 && height.Stride == 1 && (width.Length <= 4 * Vector512<T>.Count || width.Kernel <= 3)
-                    && (ChannelsFirstRowBlocks<T>.SlidesAnyTaps(plan) || ChannelsFirstRowBlocks<T>.SlidesTwoVectorRows(plan));
+                    && ChannelsFirstRowBlocks<T>.LoopsOverStrideTwoTaps(plan);
             if (IsWideSameStride1(height, width)) return true;
             if (height.Dilation != 1 || width.Dilation != 1) return width.Stride == 3 && height.Kernel <= 3 && taps >= 5;
             return width.Stride switch
