@@ -48,7 +48,7 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
     private static Vector512<T> AnyWindow<TMax>(TapPermutes taps, Vector512<T> fill, Vector512<T> evenPrevious, Vector512<T> oddPrevious,
         Vector512<T> evenCurrent, Vector512<T> oddCurrent, Vector512<T> evenNext, Vector512<T> oddNext) where TMax : IMax512
     {
-        // A local per group: one local through all four loops stayed in memory, a store and a reload per tap.
+        // A local per group: the JIT keeps one local carried through all four loops in memory, a store and a reload per tap.
         var evenBehind = taps.EvenAt ? evenCurrent : fill;
         int tap = 0;
         for (; tap < taps.EvenBehindEnd; tap++) evenBehind = Lanes512<T>.Max<TMax>(evenBehind, Lanes512<T>.Permute(evenPrevious, taps.Index(tap), evenCurrent));
