@@ -44,10 +44,10 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         Pools(plan) && (plan.IsMax ? !SeparableMaxIsFaster(plan) : !AnyRankAddsFaster(plan));
 
     /// <summary>
-    /// Whether <see cref="Run"/> pools max <paramref name="plan"/> exactly, where the table sends it or not: the route
-    /// audit times it there too, so a condition measurement has outgrown shows.
+    /// Whether <see cref="Run"/> pools <paramref name="plan"/> exactly, where the table sends it or not: the route audit
+    /// times it there too, so a condition measurement has outgrown shows.
     /// </summary>
-    public static bool HandlesMax(in PoolPlan plan) => plan.IsMax && Pools(plan);
+    public static bool Handles(in PoolPlan plan) => Pools(plan);
 
     private static bool Pools(in PoolPlan plan) =>
         Lanes512<T>.IsSupported && plan.IsPlanar && plan.Width.Dilation == 1 &&
@@ -82,12 +82,9 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
 
     /// <summary>
     /// Averages the any-rank path adds faster: its flat passes over prepared rows keep four vectors of a run of output
-    /// rows in flight, where this path sums one block at a time. That wins from <see cref="ManyTaps"/> taps; for float at
-    /// height stride 1 and width stride 2 from five taps (each tap pair here costs two loads and a permute), and for float
-    /// 1x1 windows at height stride 1 on rows under <see cref="WideRowCells"/> cells; and for windows one
-    /// column wide and several rows tall, at height stride 1, or from four rows at width stride 1 or height stride 2
-    /// (at width stride 2 and height stride 3-4 this path, which reads only the rows windows cover, stays faster;
-    /// measurements in bench/notes.md).
+    /// rows in flight, as this path does with four output rows. That wins from <see cref="ManyTaps"/> taps, for float at
+    /// height stride 1 and width stride 2 from five taps (each tap pair here costs two loads and a permute), and for
+    /// windows one column wide and several rows tall at height stride 1 and width stride 2 (measurements in bench/notes.md).
     /// </summary>
     private static bool AnyRankAddsFaster(in PoolPlan plan)
     {
@@ -95,13 +92,9 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
         long taps = (long)height.Kernel * width.Kernel;
         if (taps >= ManyTaps) return true;
         bool rowRuns = height.Stride == 1 && height.Length > 1; // 2-d: consecutive output rows form one flat run there
-        if (width.Kernel == 1 && height.Kernel >= 2 && (rowRuns || (height.Kernel >= 4 && (width.Stride == 1 || height.Stride <= 2)))) return true;
-        if (taps == 1 && rowRuns && typeof(T) == typeof(float) && width.Length < WideRowCells) return true;
-        return rowRuns && width.Stride == 2 && taps > 4 && typeof(T) == typeof(float);
+        if (!rowRuns || width.Stride != 2) return false;
+        return (width.Kernel == 1 && height.Kernel >= 2) || (taps > 4 && typeof(T) == typeof(float));
     }
-
-    /// <summary>Rows from this wide keep float 1x1 averages at height stride 1 here; the any-rank path wins below (bench/notes.md).</summary>
-    private const int WideRowCells = 112;
 
     private const int ManyTaps = 20;
 
@@ -261,20 +254,39 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
 
         /// <summary>Output row <paramref name="oh"/>'s divisors (average only), padded with 1 to whole vectors.</summary>
         public T* Divisors(int oh) => _divisors + _divisorRow[oh];
+
+        /// <summary>Rows per window: row oh + 1's window rows start this many entries after row oh's.</summary>
+        public int Kernel => _kernel;
+
+        /// <summary>Whether output rows <c>[oh, oh + rowCount)</c> have as many window rows and the same divisors (average only).</summary>
+        public bool SharesWindowShape(int oh, int rowCount)
+        {
+            for (int i = oh + 1; i < oh + rowCount; i++)
+                if (_counts[i] != _counts[oh] || _divisorRow[i] != _divisorRow[oh]) return false;
+            return true;
+        }
     }
 
     /// <summary>Average pooling of one plane, every output row, in PyTorch's summation order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AveragePlane(in PoolPlan plan, in RowTable table, T* plane, T* outputPlane, in Columns columns, Vector512<T>* edgeMasks)
     {
-        int outWidth = columns.Output;
-        for (int oh = 0; oh < plan.Height.Output; oh++)
+        int outWidth = columns.Output, outHeight = plan.Height.Output;
+        for (int oh = 0; oh < outHeight;)
         {
             int* rows = table.Rows(oh, out int count);
             T* divisorRow = table.Divisors(oh);
             T* outputRow = outputPlane + (long)oh * outWidth;
+            if (oh + RowsInFlight <= outHeight && table.SharesWindowShape(oh, RowsInFlight))
+            {
+                if (plan.Width.Stride == 1) SumFourRowsStride1(plane, rows, table.Kernel, count, outputRow, divisorRow, columns, edgeMasks);
+                else SumFourRows(plane, rows, table.Kernel, count, outputRow, divisorRow, columns);
+                oh += RowsInFlight;
+                continue;
+            }
             if (plan.Width.Stride == 1) SumRowStride1(plane, rows, count, outputRow, divisorRow, columns, edgeMasks);
             else SumRow(plane, rows, count, outputRow, divisorRow, columns);
+            oh++;
         }
     }
 

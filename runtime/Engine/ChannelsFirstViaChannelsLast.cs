@@ -70,7 +70,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     private const int SmallFloatPlaneCells = 196;
 
     /// <summary>
-    /// On small planes, every call the row blocks do not take; on float planes also theirs, where the call has planes
+    /// On small planes, every call the row blocks do not take, and averages in windows one column wide and several rows
+    /// tall; on float planes also the row blocks' other calls, where the call has planes
     /// for images of several groups (<see cref="WideGroup"/>) but for max at width stride 1 on planes larger than
     /// 14 x 14, or on planes up to 14 x 14 at width strides of 2 or more or from 8 taps. The other routes' set-up per
     /// plane (the any-rank path's prepared copy and call per row, the row blocks' per row) outweighs their work there,
@@ -84,6 +85,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
             && (plan.InputPlane <= SmallFloatPlaneCells || !plan.IsMax || plan.Width.Stride > 1)) return true;
         if (typeof(T) == typeof(float) && plan.InputPlane <= SmallFloatPlaneCells
             && (plan.Width.Stride >= 2 || plan.Height.Kernel * plan.Width.Kernel >= 8)) return true;
+        if (!plan.IsMax && plan.Width.Kernel == 1 && plan.Height.Kernel >= 2) return true;
         return !ChannelsFirstRowBlocks<T>.Applies(plan);
     }
 
@@ -95,11 +97,12 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// stride 3, whose output rows fill their vectors worst, from 3 taps;
     /// windows of two columns or more at width stride 4 from 4, and of two rows and columns or more at width stride 2 and
     /// height stride 1-2 from 6; otherwise from 9 at width strides 2 and up (1-d planes too); at width stride 1 from 14
-    /// at height stride 1-2 (16 on 1-d planes), from 20 otherwise.</item>
+    /// at height stride 1-2 (16 on 1-d planes), from 20 otherwise. Windows one column wide on 2-d planes at width stride
+    /// 3, and at 4 on planes up to <see cref="RowSharingPaysAboveCells"/> cells.</item>
     /// <item>Double averages on 2-d planes at width strides 3-4: windows of three columns or more from 3 taps, of two
     /// from 6, of one from 10; at width stride 2: three columns or more from 5 taps, two from 4 at height stride 1 and
-    /// from 10 otherwise, one from 9 at height strides 1-2 and from 18 otherwise. 1-d planes by taps alone, as one
-    /// column.</item>
+    /// from 10 otherwise, one from 9 at height strides 1-2 and from 18 otherwise; at width stride 1 from 16 taps. 1-d
+    /// planes by taps alone, as one column.</item>
     /// <item>Float max at width stride 3: from 9 taps at height stride 2 or more, 6-18 taps in windows of up to 4 rows
     /// at height stride 1, dilated from 5 taps in windows of up to 3 rows. At width stride 4, undilated: from 7 taps at
     /// height stride 3 or more, from 5 in windows of up to 5 rows and 2 columns or more at height stride 2, and in
@@ -157,11 +160,13 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                 2 when wide >= 3 => taps >= 5,
                 2 when wide == 2 => taps >= (height.Stride == 1 ? 4 : 10),
                 2 => taps >= (height.Stride <= 2 ? 9 : 18),
-                _ => taps >= 18,
+                _ => taps >= 16,
             };
         }
         if (planar && TakesFloatAverageByColumns(height, width)) return true;
         bool columns = width.Kernel >= 2; // windows one column wide keep the channels-first paths' single phase
+        // Windows one column wide at width stride 3, and at 4 on planes where the any-rank path shares little work.
+        if (planar && !columns && (width.Stride == 3 || (width.Stride == 4 && plan.InputPlane <= RowSharingPaysAboveCells))) return true;
         return width.Stride switch
         {
             1 => taps >= (planar && height.Stride <= 2 ? 14 : height.Stride == 1 ? 16 : 20),
@@ -182,9 +187,11 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// Float averages on 2-d planes, undilated, that the route takes by the window's shape (<see cref="SavesMoreThanTransposes"/>):
-    /// at width stride 1, windows of two columns or more from 4 taps at height stride 1 (one row: from 5 columns), from
-    /// 6 at height stride 2 (one row: from 6 columns), from 10 taps or 5 columns at height stride 3, from 4 columns
-    /// beyond; at width stride 2, three columns or more but not four (whose pairs the row blocks take whole), and two
+    /// at width stride 1, windows of two columns or more from 4 taps in two rows or more at height stride 1 (one row
+    /// stays channels first, where the row blocks sum four output rows at a time), from 6 at height stride 2 (one row:
+    /// from 6 columns), from 10 taps or 5 columns at height stride 3, from 4 columns
+    /// beyond; at width stride 2, three columns or more but not four (whose pairs the row blocks take whole) nor one row
+    /// of three, and two
     /// columns in windows of two rows or more at height stride 1; at width stride 4, from 3 taps in two columns or more.
     /// </summary>
     private static bool TakesFloatAverageByColumns(in AxisPlan height, in AxisPlan width)
@@ -195,12 +202,12 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         {
             1 => columns >= 2 && height.Stride switch
             {
-                1 => (rows >= 2 && taps >= 4) || columns >= 5,
+                1 => rows >= 2 && taps >= 4,
                 2 => (rows >= 2 && taps >= 6) || columns >= 6,
                 3 => taps >= 10 || columns >= 5,
                 _ => columns >= 4,
             },
-            2 => (columns >= 3 && columns != 4) || (rows >= 2 && columns == 2 && height.Stride == 1),
+            2 => (columns >= 3 && columns != 4 && taps > 3) || (rows >= 2 && columns == 2 && height.Stride == 1),
             4 => columns >= 2 && taps >= 3,
             _ => false,
         };

@@ -135,9 +135,9 @@ public class EngineRouteTests
         P("max7x7-s3-nhwc", PoolDescriptor.MaxPool2d((7, 7), (3, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
         P("max9x4-s2-nhwc", PoolDescriptor.MaxPool2d((9, 4), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastSeparableMax),
         P("max9x4-s2-nhwc-double", PoolDescriptor.MaxPool2d((9, 4), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
-        // Float 1x1 averages at height stride 1 go to the any-rank path on rows under 112 cells; double and wider rows stay.
-        P("avg1x1-s1-57-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("avg1x1-s1x2-111-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 2)), new(1, 16, 20, 111), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        // 1x1 averages take the row blocks, which sum four output rows at a time.
+        P("avg1x1-s1-57-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1x1-s1x2-111-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 2)), new(1, 16, 20, 111), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg1x1-s1x2-112-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 2)), new(1, 16, 20, 112), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg1x1-s1-57-wide-double", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg1x1-s2-57-wide", PoolDescriptor.AvgPool2d((1, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
@@ -150,8 +150,9 @@ public class EngineRouteTests
 
         // With a group's worth of planes, averages of enough taps and float max at width strides 3-4 go through channels
         // last. Without (31 planes, or planes too large for a group), averages of 20 taps or more take the any-rank path,
-        // and so do more than 4 at height stride 1 and width stride 2 (float) and windows one column wide and several rows
-        // tall; the rest take the row blocks.
+        // and so do more than 4 at height stride 1 and width stride 2 (float) and windows one column wide at height
+        // stride 1 and width stride 2; the rest take the row blocks. Float windows one column wide go through channels
+        // last at width stride 3, and at 4 on planes up to 1,200 cells.
         P("avg4x5-s1x2-many-taps", PoolDescriptor.AvgPool2d((4, 5), (1, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x6-s1x2-above-4-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x3-s1x2-double", PoolDescriptor.AvgPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
@@ -159,17 +160,21 @@ public class EngineRouteTests
         P("avg6x5-s3x2-30-taps", PoolDescriptor.AvgPool2d((6, 5), (3, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg6x3-s4x2-18-taps", PoolDescriptor.AvgPool2d((6, 3), (4, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x1-s2-one-column", PoolDescriptor.AvgPool2d((3, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("avg5x1-s2-one-column-tall", PoolDescriptor.AvgPool2d((5, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg5x1-s2-one-column-tall", PoolDescriptor.AvgPool2d((5, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg4x1-s4x2-one-column-double", PoolDescriptor.AvgPool2d((4, 1), (4, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("avg6x1-s3x1-one-column", PoolDescriptor.AvgPool2d((6, 1), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg6x1-s3x1-one-column", PoolDescriptor.AvgPool2d((6, 1), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x5-s2x1-15-taps", PoolDescriptor.AvgPool2d((3, 5), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg4x3-s2x1-12-taps", PoolDescriptor.AvgPool2d((4, 3), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg4x4-s3x1-16-taps", PoolDescriptor.AvgPool2d((4, 4), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg4x1-s1x4-one-column", PoolDescriptor.AvgPool2d((4, 1), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg2x2-s1x4-4-taps", PoolDescriptor.AvgPool2d((2, 2), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg1x4-s2x2-4-taps", PoolDescriptor.AvgPool2d((1, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg2x1-s4x3-one-column", PoolDescriptor.AvgPool2d((2, 1), (4, 3)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x1-s4x4-one-column-small-plane", PoolDescriptor.AvgPool2d((3, 1), (4, 4)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1x6-s1-one-row", PoolDescriptor.AvgPool2d((1, 6), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg8x2-s1-16-taps-double", PoolDescriptor.AvgPool2d((8, 2), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg7x1-s1x2-one-column", PoolDescriptor.AvgPool2d((7, 1), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("avg3x1-s1-p1x0-one-column-small-plane", PoolDescriptor.AvgPool2d((3, 1), (1, 1), (1, 0)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x1-s1-p1x0-one-column-small-plane", PoolDescriptor.AvgPool2d((3, 1), (1, 1), (1, 0)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg6x6-s2-many-taps", PoolDescriptor.AvgPool2d(6, 2), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg5x7-s2-few-taps", PoolDescriptor.AvgPool2d((5, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x2-s2-few-taps", PoolDescriptor.AvgPool2d((3, 2), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
@@ -190,12 +195,13 @@ public class EngineRouteTests
         // too wide for the narrow rows flat.
         P("max7x9-s1-same-9-columns", PoolDescriptor.MaxPool2d((7, 9), (1, 1), (3, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max9x3-s1-same-wide-rows", PoolDescriptor.MaxPool2d((9, 3), (1, 1), (4, 1)), new(1, 32, 12, 100), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
-        // Float averages by the window's shape: the row blocks keep few taps at height strides 3-4 and four columns at width stride 2.
+        // Float averages by the window's shape: the row blocks keep few taps at height strides 3-4, four columns and one row of
+        // three at width stride 2, and one row at width stride 1.
         P("avg2x3-s3x1-6-taps", PoolDescriptor.AvgPool2d((2, 3), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg5x2-s3x1-10-taps", PoolDescriptor.AvgPool2d((5, 2), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x3-s4x1-three-columns", PoolDescriptor.AvgPool2d((3, 3), (4, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg1x4-s4x1-four-columns", PoolDescriptor.AvgPool2d((1, 4), (4, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("avg1x3-s1x2-three-columns", PoolDescriptor.AvgPool2d((1, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1x3-s1x2-three-columns", PoolDescriptor.AvgPool2d((1, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg1x4-s2x2-four-columns", PoolDescriptor.AvgPool2d((1, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg2x8-s4x1-16-taps", PoolDescriptor.AvgPool2d((2, 8), (4, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x6-s1x2-double-18-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
