@@ -31,6 +31,8 @@ namespace KernelGen.Engine;
 /// for every row of every plane.</para>
 /// <para>Average with a horizontal stride of 1 (Inception's 3x3) adds unaligned loads tap by tap, with the tap masks
 /// of the blocks at the rows' ends made once per call.</para>
+/// <para>Average sums four output rows at a time where their windows have as many rows (the adds of one chain wait on
+/// each other; four chains keep the pipes busy), each block in registers.</para>
 /// <para>Average keeps block-by-block sums with the taps in row-major window order; padding contributes the identity,
 /// so sums round exactly as in the other paths, and the result is bit-identical to them (the cross-ISA fingerprints
 /// compare this path with the others).</para>

@@ -71,9 +71,9 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// On small planes, every call the row blocks do not take, and averages in windows one column wide and several rows
-    /// tall; on float planes also the row blocks' other calls, where the call has planes
-    /// for images of several groups (<see cref="WideGroup"/>) but for max at width stride 1 on planes larger than
-    /// 14 x 14, or on planes up to 14 x 14 at width strides of 2 or more or from 8 taps. The other routes' set-up per
+    /// tall; on float planes also the row blocks' other calls, where the call has planes for images of several groups
+    /// (<see cref="WideGroup"/>) but for max at width stride 1 on planes larger than 14 x 14, or on planes up to 14 x 14
+    /// at width strides of 2 or more or from 8 taps. The other routes' set-up per
     /// plane (the any-rank path's prepared copy and call per row, the row blocks' per row) outweighs their work there,
     /// where this route pools 32 planes or more at once; with a group to an image the row blocks keep dense few-tap
     /// rows, where the transposes cost more (measurements in bench/notes.md).
@@ -189,10 +189,9 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// Float averages on 2-d planes, undilated, that the route takes by the window's shape (<see cref="SavesMoreThanTransposes"/>):
     /// at width stride 1, windows of two columns or more from 4 taps in two rows or more at height stride 1 (one row
     /// stays channels first, where the row blocks sum four output rows at a time), from 6 at height stride 2 (one row:
-    /// from 6 columns), from 10 taps or 5 columns at height stride 3, from 4 columns
-    /// beyond; at width stride 2, three columns or more but not four (whose pairs the row blocks take whole) nor one row
-    /// of three, and two
-    /// columns in windows of two rows or more at height stride 1; at width stride 4, from 3 taps in two columns or more.
+    /// from 6 columns), from 10 taps or 5 columns at height stride 3, from 4 columns beyond; at width stride 2, three
+    /// columns or more but not four (whose pairs the row blocks take whole) nor one row of three, and two columns in
+    /// windows of two rows or more at height stride 1; at width stride 4, from 3 taps in two columns or more.
     /// </summary>
     private static bool TakesFloatAverageByColumns(in AxisPlan height, in AxisPlan width)
     {
