@@ -141,10 +141,20 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
             {
                 var rows = new RowTable(offsets, counts, divisorRow, divisors, outputRows.Kernel);
                 bool scanForNaN = Lanes512<T>.WorthScanningForNaN(inPlane);
+                // Planes of one output row (1-d) are summed four at a time: their rows lie a plane apart, and their outputs one row apart.
+                int* planeRows = stackalloc int[RowsInFlight * MaxRowsAcrossPlanes];
+                bool acrossPlanes = !plan.IsMax && AcrossPlanes(plan, rows, planeRows);
+                rows.Rows(0, out int windowRows);
                 for (long p = firstPlane; p < firstPlane + planeCount; p++)
                 {
                     T* plane = source + p * inPlane, outputPlane = target + p * outPlane;
-                    if (!plan.IsMax)
+                    if (acrossPlanes && p + RowsInFlight <= firstPlane + planeCount)
+                    {
+                        if (width.Stride == 1) SumFourRowsStride1(plane, planeRows, rows.Kernel, windowRows, outputPlane, rows.Divisors(0), columns, masks);
+                        else SumFourRows(plane, planeRows, rows.Kernel, windowRows, outputPlane, rows.Divisors(0), columns);
+                        p += RowsInFlight - 1;
+                    }
+                    else if (!plan.IsMax)
                         AveragePlane(plan, rows, plane, outputPlane, columns, masks);
                     else if (sliding)
                     {
@@ -267,6 +277,24 @@ internal static partial class ChannelsFirstRowBlocks<T> where T : unmanaged, IFl
                 if (_counts[i] != _counts[oh] || _divisorRow[i] != _divisorRow[oh]) return false;
             return true;
         }
+    }
+
+    /// <summary>Window rows at most for which <see cref="AcrossPlanes"/> groups planes.</summary>
+    private const int MaxRowsAcrossPlanes = 8;
+
+    /// <summary>
+    /// Whether planes of <paramref name="plan"/> are to be summed four at a time (one output row each, a window of at
+    /// most <see cref="MaxRowsAcrossPlanes"/> rows, every row's offset from the group's first plane fits an int) and,
+    /// if so, the window rows of each plane of a group as offsets from the first plane, <c>Kernel</c> entries a plane.
+    /// </summary>
+    private static unsafe bool AcrossPlanes(in PoolPlan plan, in RowTable table, int* planeRows)
+    {
+        if (plan.Height.Output != 1 || table.Kernel > MaxRowsAcrossPlanes || (long)RowsInFlight * plan.InputPlane > int.MaxValue) return false;
+        int* rows = table.Rows(0, out int count);
+        for (int i = 0; i < RowsInFlight; i++)
+            for (int r = 0; r < count; r++)
+                planeRows[i * table.Kernel + r] = i * plan.InputPlane + rows[r];
+        return true;
     }
 
     /// <summary>Average pooling of one plane, every output row, in PyTorch's summation order.</summary>

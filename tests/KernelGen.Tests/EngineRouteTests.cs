@@ -94,6 +94,7 @@ public class EngineRouteTests
         P("max1d-k3s2p1", PoolDescriptor.MaxPool1d(3, 2, 1), new(1, 16, 1000), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max1d-k3s1p1-narrow", PoolDescriptor.MaxPool1d(3, 1, 1), new(1, 16, 50), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("avg1d-k4s3p2", PoolDescriptor.AvgPool1d(4, 3, 2), new(2, 23, 71), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("avg1d-k3s1p1-long", PoolDescriptor.AvgPool1d(3, 1, 1), new(1, 64, 4000), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max3d-k3s2p1", PoolDescriptor.MaxPool3d(3, 2, 1), new(1, 8, 8, 16, 16), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3d-k2s1-nhwc", PoolDescriptor.AvgPool3d(2, 1, layout: Last), new(1, 32, 4, 6, 19), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
 
