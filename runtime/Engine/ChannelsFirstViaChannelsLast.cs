@@ -206,7 +206,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                 3 => taps >= 10 || columns >= 5,
                 _ => columns >= 4,
             },
-            2 => (columns >= 3 && columns != 4 && taps > 3) || (rows >= 2 && columns == 2 && height.Stride == 1),
+            2 => (columns >= 3 && columns != 4 && !(rows == 1 && columns == 3)) || (rows >= 2 && columns == 2 && height.Stride == 1),
             4 => columns >= 2 && taps >= 3,
             _ => false,
         };
