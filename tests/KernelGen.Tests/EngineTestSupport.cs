@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using KernelGen.Testing;
 using Xunit.Sdk;
 
 namespace KernelGen.Tests;
@@ -72,6 +73,21 @@ internal static class Engine
         var indices = new long[outShape.ElementCount];
         Run(d, input, output, indices, shape, maxDop);
         return (output, indices);
+    }
+}
+
+/// <summary>Outputs against an inaccessible page, so that a route writing past either end of its output faults.</summary>
+internal static class GuardedOutput
+{
+    /// <summary>
+    /// <paramref name="length"/> elements ending at the trailing guard page (<paramref name="atEnd"/>) or starting after
+    /// the leading one, each set to a value no pooling of the test inputs gives, so a cell left unwritten fails the comparison.
+    /// </summary>
+    public static Span<T> Place<T>(GuardedMemory memory, int length, bool atEnd) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var output = memory.Place<T>(length, atEnd);
+        output.Fill(T.CreateTruncating(-3.0e38));
+        return output;
     }
 }
 

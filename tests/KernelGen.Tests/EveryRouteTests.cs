@@ -11,8 +11,8 @@ namespace KernelGen.Tests;
 
 /// <summary>
 /// Every route of the dispatch table whose condition holds for a call or that handles it (<c>EngineRouteEntry.Handles</c>),
-/// not only the one the table picks, pools it exactly as the reference does, reading only its input (the input ends at an inaccessible page, then starts right
-/// after one). So a change to the route conditions, which moves calls from one route to a later one that also takes
+/// not only the one the table picks, pools it exactly as the reference does, reading only its input and writing only its output (each ends at an inaccessible
+/// page, then starts right after one). So a change to the route conditions, which moves calls from one route to a later one that also takes
 /// them (as <c>bench --routes</c> suggests), moves them to a route already checked on them.
 /// </summary>
 [Trait("Category", "Kernel")]
@@ -20,7 +20,7 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
 {
     private const int Iterations = 3000;
 
-    private readonly GuardedMemory _memory = new();
+    private readonly GuardedMemory _memory = new(), _outputs = new();
 
     private static Gen<PoolCase> Cases(bool isDouble) => Gen.OneOf(
         EnginePropertyTests.Cases(Gen.Int[0, 1].Select(i => 2 * i)), // max or average, no indices
@@ -88,7 +88,7 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         {
             foreach (var route in takers)
             {
-                var output = new T[outputShape.ElementCount];
+                var output = GuardedOutput.Place<T>(_outputs, (int)outputShape.ElementCount, atEnd: placement.Contains("before"));
                 route.Run(plan, guarded, output, default, 0, units);
                 string context = $"{typeof(T).Name} {route.Route} {pc}, {placement}";
                 if (descriptor.Mode == PoolMode.Max) PoolAssert.Exact<T>(expected, output, context);
@@ -97,5 +97,9 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         });
     }
 
-    public void Dispose() => _memory.Dispose();
+    public void Dispose()
+    {
+        _memory.Dispose();
+        _outputs.Dispose();
+    }
 }

@@ -11,14 +11,14 @@ namespace KernelGen.Tests;
 /// <summary>
 /// <see cref="SeparableRowsMax{T}"/> on every call it handles, not only the narrow class the dispatch table sends it:
 /// 1-d and 2-d max with any window, height stride, width stride 1-4, dilation and padding, on rows around each vector
-/// width and group of four vectors, the input against an inaccessible page on either side.
+/// width and group of four vectors, the input and the output against an inaccessible page on either side.
 /// </summary>
 [Trait("Category", "Kernel")]
 public sealed class SeparableRowsMaxTests(ITestOutputHelper log) : IDisposable
 {
     private const int Iterations = 3000;
 
-    private readonly GuardedMemory _memory = new();
+    private readonly GuardedMemory _memory = new(), _outputs = new();
 
     private static readonly Gen<PoolCase> Cases =
         from rank in Gen.Int[1, 2]
@@ -67,11 +67,15 @@ public sealed class SeparableRowsMaxTests(ITestOutputHelper log) : IDisposable
         var expected = ReferencePooling.Max<T>(descriptor, input, shape).Output;
         _memory.OnBothSides<T>(input, (guarded, placement) =>
         {
-            var output = new T[outputShape.ElementCount];
+            var output = GuardedOutput.Place<T>(_outputs, (int)outputShape.ElementCount, atEnd: placement.Contains("before"));
             SeparableRowsMax<T>.Run(plan, guarded, output, 0, (int)(shape.Batch * shape.Channels));
             PoolAssert.Exact<T>(expected, output, $"{typeof(T).Name} {pc}, {placement}");
         });
     }
 
-    public void Dispose() => _memory.Dispose();
+    public void Dispose()
+    {
+        _memory.Dispose();
+        _outputs.Dispose();
+    }
 }
