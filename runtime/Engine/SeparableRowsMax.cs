@@ -154,7 +154,8 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
         fixed (Vector512<T>* inside = taps.Inside, indices = taps.Indices, fromLow = taps.FromLow)
         fixed (int* sources = taps.Sources)
         {
-            var masks = new RowMasks(inside);
+            Vector512<T> mask0 = inside[0], mask1 = inside[1], mask2 = inside[2], mask3 = inside[3];
+            int full = (IsFull(mask0) ? 1 : 0) | (IsFull(mask1) ? 2 : 0) | (IsFull(mask2) ? 4 : 0) | (IsFull(mask3) ? 8 : 0);
             var across = new AcrossRegisters(indices, fromLow, sources, kernel, blocks, outWidth);
             T* first = plane - width.PadBegin;
             for (int oh = 0; oh < height.Output; oh++)
@@ -164,15 +165,15 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
                 var (row0, row1, row2, row3) = (fill, fill, fill, fill);
                 if (!pairs || lowerFirst >= upperEnd || rowCounts[oh + 1] == 0)
                 {
-                    MaxOfRows<TMax>(first + (long)upperFirst * width.Length, step, rowCounts[oh], masks, twoVectors, ref row0, ref row1, ref row2, ref row3);
+                    MaxOfRows<TMax>(first + (long)upperFirst * width.Length, step, rowCounts[oh], mask0, mask1, mask2, mask3, full, twoVectors, ref row0, ref row1, ref row2, ref row3);
                     across.Row<TMax>(row0, row1, row2, row3, output + (long)oh * outWidth);
                     continue;
                 }
                 // The rows both windows hold, then each window's own rows on a copy.
-                MaxOfRows<TMax>(first + (long)lowerFirst * width.Length, step, upperEnd - lowerFirst, masks, twoVectors, ref row0, ref row1, ref row2, ref row3);
+                MaxOfRows<TMax>(first + (long)lowerFirst * width.Length, step, upperEnd - lowerFirst, mask0, mask1, mask2, mask3, full, twoVectors, ref row0, ref row1, ref row2, ref row3);
                 var (lower0, lower1, lower2, lower3) = (row0, row1, row2, row3);
-                MaxOfRows<TMax>(first + (long)upperFirst * width.Length, step, lowerFirst - upperFirst, masks, twoVectors, ref row0, ref row1, ref row2, ref row3);
-                MaxOfRows<TMax>(first + (long)upperEnd * width.Length, step, lowerEnd - upperEnd, masks, twoVectors, ref lower0, ref lower1, ref lower2, ref lower3);
+                MaxOfRows<TMax>(first + (long)upperFirst * width.Length, step, lowerFirst - upperFirst, mask0, mask1, mask2, mask3, full, twoVectors, ref row0, ref row1, ref row2, ref row3);
+                MaxOfRows<TMax>(first + (long)upperEnd * width.Length, step, lowerEnd - upperEnd, mask0, mask1, mask2, mask3, full, twoVectors, ref lower0, ref lower1, ref lower2, ref lower3);
                 across.Row<TMax>(row0, row1, row2, row3, output + (long)oh * outWidth);
                 across.Row<TMax>(lower0, lower1, lower2, lower3, output + (long)(oh + 1) * outWidth);
                 oh++;
@@ -180,30 +181,25 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
         }
     }
 
-    /// <summary>Each row vector's lanes that are input cells, and whether that is all of them (a plain load then).</summary>
-    private readonly unsafe struct RowMasks(Vector512<T>* inside)
-    {
-        public readonly Vector512<T> Mask0 = inside[0], Mask1 = inside[1], Mask2 = inside[2], Mask3 = inside[3];
-        public readonly bool Full0 = IsFull(inside[0]), Full1 = IsFull(inside[1]), Full2 = IsFull(inside[2]), Full3 = IsFull(inside[3]);
-    }
-
     /// <summary>
     /// Takes the maximum of <paramref name="count"/> rows from <paramref name="cell"/> (the first padded cell of the first,
     /// <paramref name="step"/> apart) into the row registers, padding as -inf; two registers for rows of up to two vectors.
+    /// Vector j loads masked by <paramref name="mask0"/> to <paramref name="mask3"/> (its lanes that are input cells)
+    /// unless bit j of <paramref name="full"/> says all of them are.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MaxOfRows<TMax>(T* cell, long step, int count, in RowMasks m, bool twoVectors,
-        ref Vector512<T> row0, ref Vector512<T> row1, ref Vector512<T> row2, ref Vector512<T> row3)
+    private static unsafe void MaxOfRows<TMax>(T* cell, long step, int count, Vector512<T> mask0, Vector512<T> mask1, Vector512<T> mask2,
+        Vector512<T> mask3, int full, bool twoVectors, ref Vector512<T> row0, ref Vector512<T> row1, ref Vector512<T> row2, ref Vector512<T> row3)
         where TMax : IMax512
     {
         var fill = Vector512.Create(T.NegativeInfinity);
         for (; count > 0; count--, cell += step)
         {
-            row0 = Lanes512<T>.Max<TMax>(row0, m.Full0 ? Vector512.Load(cell) : Lanes512<T>.MaskLoad(cell, m.Mask0, fill));
-            row1 = Lanes512<T>.Max<TMax>(row1, m.Full1 ? Vector512.Load(cell + Lanes) : Lanes512<T>.MaskLoad(cell + Lanes, m.Mask1, fill));
+            row0 = Lanes512<T>.Max<TMax>(row0, (full & 1) != 0 ? Vector512.Load(cell) : Lanes512<T>.MaskLoad(cell, mask0, fill));
+            row1 = Lanes512<T>.Max<TMax>(row1, (full & 2) != 0 ? Vector512.Load(cell + Lanes) : Lanes512<T>.MaskLoad(cell + Lanes, mask1, fill));
             if (twoVectors) continue;
-            row2 = Lanes512<T>.Max<TMax>(row2, m.Full2 ? Vector512.Load(cell + 2 * Lanes) : Lanes512<T>.MaskLoad(cell + 2 * Lanes, m.Mask2, fill));
-            row3 = Lanes512<T>.Max<TMax>(row3, m.Full3 ? Vector512.Load(cell + 3 * Lanes) : Lanes512<T>.MaskLoad(cell + 3 * Lanes, m.Mask3, fill));
+            row2 = Lanes512<T>.Max<TMax>(row2, (full & 4) != 0 ? Vector512.Load(cell + 2 * Lanes) : Lanes512<T>.MaskLoad(cell + 2 * Lanes, mask2, fill));
+            row3 = Lanes512<T>.Max<TMax>(row3, (full & 8) != 0 ? Vector512.Load(cell + 3 * Lanes) : Lanes512<T>.MaskLoad(cell + 3 * Lanes, mask3, fill));
         }
     }
 
