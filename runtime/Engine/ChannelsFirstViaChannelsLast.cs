@@ -106,7 +106,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// <item>Float max at width stride 3: from 9 taps at height stride 2 or more, 6-18 taps in windows of up to 4 rows
     /// at height stride 1, dilated from 5 taps in windows of up to 3 rows. At width stride 4, undilated: from 7 taps at
     /// height stride 3 or more, from 5 in windows of up to 5 rows and 2 columns or more at height stride 2, and in
-    /// windows of 1-2 rows at height stride 1.</item>
+    /// windows of 1-2 rows at height stride 1. Not the calls on rows of 48 to 64 cells that the separable rows pool
+    /// faster (<see cref="SeparableRowsMax{T}.BeatsTheDetour"/>).</item>
     /// </list>
     /// Double max at width stride 2 and height stride 1, on rows of up to four vectors or in windows of up to 3 columns,
     /// that the row blocks would pool with a loop over the window's taps, which measured slower there
@@ -138,6 +139,7 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
                     && ChannelsFirstRowBlocks<T>.LoopsOverStrideTwoTaps(plan);
             if (IsWideSameStride1(height, width)) return true;
             if (height.Dilation != 1 || width.Dilation != 1) return width.Stride == 3 && height.Kernel <= 3 && taps >= 5;
+            if (SeparableRowsMax<T>.BeatsTheDetour(plan)) return false;
             return width.Stride switch
             {
                 3 => height.Stride >= 2 ? taps >= 9 : height.Kernel <= 4 && taps is >= 6 and <= 18,

@@ -54,6 +54,14 @@ internal static class SeparableRowsMax<T> where T : unmanaged, IFloatingPointIee
             : width.Stride >= 3 && width.Kernel >= 2 && height.Dilation == 1 && width.Dilation == 1;
     }
 
+    /// <summary>
+    /// Float calls of <see cref="Applies"/>' class on rows of 48 to 64 cells (three vectors or more, all of them in
+    /// registers), where this route measured faster than the channels-last detour, which the table asks first; on
+    /// 40-wide rows the two were even (bench/notes.md).
+    /// </summary>
+    public static bool BeatsTheDetour(in PoolPlan plan) =>
+        typeof(T) == typeof(float) && Applies(plan) && plan.Width.Length >= 3 * Lanes && RowFitsRegisters(plan.Width);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {

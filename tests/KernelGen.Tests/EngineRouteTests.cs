@@ -207,7 +207,7 @@ public class EngineRouteTests
         P("avg2x8-s4x1-16-taps", PoolDescriptor.AvgPool2d((2, 8), (4, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x6-s1x2-double-18-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg3x3-s2x2-60-wide", PoolDescriptor.AvgPool2d((3, 3), (2, 2)), new(1, 32, 60, 60), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("max4x4-s4", PoolDescriptor.MaxPool2d(4, 4), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max4x4-s4", PoolDescriptor.MaxPool2d(4, 4), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank), // 57-wide float rows: the separable rows beat the detour (bench/notes.md)
         P("max4x4-s2x4", PoolDescriptor.MaxPool2d((4, 4), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max2x2-s2x4-4-taps", PoolDescriptor.MaxPool2d((2, 2), (2, 4)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max1x5-s1x4-one-row", PoolDescriptor.MaxPool2d((1, 5), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
@@ -290,6 +290,10 @@ public class EngineRouteTests
         P("max3x4-s3x2-three-rows", PoolDescriptor.MaxPool2d((3, 4), (3, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max6x3-s4x3-double-28x28", PoolDescriptor.MaxPool2d((6, 3), (4, 3), (3, 0)), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max6x3-s4x3-double", PoolDescriptor.MaxPool2d((6, 3), (4, 3), (3, 0)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        // Float: the separable rows' registers beat the detour on rows of 48 to 64 cells, not on 40-wide ones.
+        P("max6x6-s3x4-57-wide", PoolDescriptor.MaxPool2d((6, 6), (3, 4), (1, 3)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max6x6-s3x4-48-wide", PoolDescriptor.MaxPool2d((6, 6), (3, 4), (1, 3)), new(1, 32, 48, 48), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max6x6-s3x4-40-wide", PoolDescriptor.MaxPool2d((6, 6), (3, 4), (1, 3)), new(1, 32, 40, 40), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max7x1-s3x3-one-column-double", PoolDescriptor.MaxPool2d((7, 1), (3, 3), (3, 0)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // At height stride 3 or more, max no in-place route took goes through channels last, one-column and dilated windows too.
         P("max6x3-s3x4-d3-dilated", PoolDescriptor.FromOnnx(PoolMode.Max, [6, 3], [3, 4], [3, 1, 2, 1], [3, 3], OnnxAutoPad.NotSet, false, false, null, PoolLayout.ChannelsFirst), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
