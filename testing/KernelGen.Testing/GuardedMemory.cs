@@ -20,6 +20,9 @@ public sealed unsafe class GuardedMemory : IDisposable
 
     public static bool Guarded => OperatingSystem.IsLinux();
 
+    /// <summary>The placements <see cref="OnBothSides"/> names: the input ending at the trailing guard page, or starting after the leading one.</summary>
+    public const string AtEnd = "input before a guard page", AtStart = "input after a guard page";
+
     /// <summary>
     /// <paramref name="length"/> elements ending exactly at the trailing inaccessible page (<paramref name="atEnd"/>)
     /// or starting exactly after the leading one. Holds until the next call.
@@ -49,7 +52,7 @@ public sealed unsafe class GuardedMemory : IDisposable
         {
             var guarded = Place<T>(input.Length, atEnd);
             input.CopyTo(guarded);
-            run(guarded, atEnd ? "input before a guard page" : "input after a guard page");
+            run(guarded, atEnd ? AtEnd : AtStart);
         }
     }
 

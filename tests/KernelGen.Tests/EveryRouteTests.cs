@@ -88,7 +88,7 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         {
             foreach (var route in takers)
             {
-                var output = GuardedOutput.Place<T>(_outputs, (int)outputShape.ElementCount, atEnd: placement.Contains("before"));
+                var output = GuardedOutput.Place<T>(_outputs, (int)outputShape.ElementCount, atEnd: placement == GuardedMemory.AtEnd);
                 route.Run(plan, guarded, output, default, 0, units);
                 string context = $"{typeof(T).Name} {route.Route} {pc}, {placement}";
                 if (descriptor.Mode == PoolMode.Max) PoolAssert.Exact<T>(expected, output, context);

@@ -67,7 +67,7 @@ public sealed class SeparableRowsMaxTests(ITestOutputHelper log) : IDisposable
         var expected = ReferencePooling.Max<T>(descriptor, input, shape).Output;
         _memory.OnBothSides<T>(input, (guarded, placement) =>
         {
-            var output = GuardedOutput.Place<T>(_outputs, (int)outputShape.ElementCount, atEnd: placement.Contains("before"));
+            var output = GuardedOutput.Place<T>(_outputs, (int)outputShape.ElementCount, atEnd: placement == GuardedMemory.AtEnd);
             SeparableRowsMax<T>.Run(plan, guarded, output, 0, (int)(shape.Batch * shape.Channels));
             PoolAssert.Exact<T>(expected, output, $"{typeof(T).Name} {pc}, {placement}");
         });
