@@ -20,11 +20,10 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
     private const int RowVectors = 4;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void RunInRegisters(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
+    private static unsafe void RunInRegisters(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount,
+        int[] firstRows, int[] rowCounts)
     {
         var taps = new RegisterTaps(plan.Width);
-        int[] firstRows = ScratchArrays<int>.Rent(plan.Height.Output), rowCounts = ScratchArrays<int>.Rent(plan.Height.Output);
-        plan.Height.WriteInsideWindows(firstRows, rowCounts);
         try
         {
             fixed (T* source = input, target = output)
@@ -44,8 +43,6 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
         finally
         {
             taps.Dispose();
-            ScratchArrays<int>.Return(firstRows);
-            ScratchArrays<int>.Return(rowCounts);
         }
     }
 
@@ -165,8 +162,7 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
 
         public RegisterTaps(in AxisPlan width)
         {
-            Inside = ScratchArrays<Vector512<T>>.Rent(RowVectors);
-            for (int j = 0; j < RowVectors; j++) Inside[j] = Lanes512<T>.InsideMask(j * Lanes - width.PadBegin, width.Length);
+            Inside = InsideMasks(width, RowVectors);
             int blocks = (width.Output + Lanes - 1) / Lanes, kernel = width.Kernel, rowCells = RowVectors * Lanes;
             Indices = ScratchArrays<Vector512<T>>.Rent(blocks * kernel);
             FromLow = ScratchArrays<Vector512<T>>.Rent(blocks * kernel);

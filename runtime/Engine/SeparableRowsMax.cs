@@ -65,16 +65,28 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
     {
-        if (RowFitsRegisters(plan.Width))
+        // Each output row's first window row inside the input and how many there are, for both paths.
+        int[] firstRows = ScratchArrays<int>.Rent(plan.Height.Output), rowCounts = ScratchArrays<int>.Rent(plan.Height.Output);
+        plan.Height.WriteInsideWindows(firstRows, rowCounts);
+        try
         {
-            RunInRegisters(plan, input, output, firstPlane, planeCount);
-            return;
+            if (RowFitsRegisters(plan.Width)) RunInRegisters(plan, input, output, firstPlane, planeCount, firstRows, rowCounts);
+            else RunWithScratchRow(plan, input, output, firstPlane, planeCount, firstRows, rowCounts);
         }
+        finally
+        {
+            ScratchArrays<int>.Return(firstRows);
+            ScratchArrays<int>.Return(rowCounts);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RunWithScratchRow(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount,
+        int[] firstRows, int[] rowCounts)
+    {
         var layout = new ScratchLayout(plan.Width);
         T[] scratch = ScratchArrays<T>.Rent(layout.Cells + Lanes);
         var taps = new Taps(plan.Width, layout.PhaseStride, layout.RowGroups);
-        int[] firstRows = ScratchArrays<int>.Rent(plan.Height.Output), rowCounts = ScratchArrays<int>.Rent(plan.Height.Output);
-        plan.Height.WriteInsideWindows(firstRows, rowCounts);
         var picks = stackalloc Lanes512<T>.StridePick[MaxStride];
         for (int r = 0; r < plan.Width.Stride; r++) picks[r] = Lanes512<T>.StridePick.For(plan.Width.Stride, r);
         try
@@ -99,9 +111,18 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
         {
             ScratchArrays<T>.Return(scratch);
             taps.Dispose();
-            ScratchArrays<int>.Return(firstRows);
-            ScratchArrays<int>.Return(rowCounts);
         }
+    }
+
+    /// <summary>
+    /// The rented masks of a row's first <paramref name="vectors"/> vectors of padded cells: the lanes that are input
+    /// cells, not padding.
+    /// </summary>
+    private static Vector512<T>[] InsideMasks(in AxisPlan width, int vectors)
+    {
+        var inside = ScratchArrays<Vector512<T>>.Rent(vectors);
+        for (int j = 0; j < vectors; j++) inside[j] = Lanes512<T>.InsideMask(j * Lanes - width.PadBegin, width.Length);
+        return inside;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -251,8 +272,7 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
     {
         public Taps(in AxisPlan width, int phaseStride, int rowGroups)
         {
-            Inside = ScratchArrays<Vector512<T>>.Rent(4 * rowGroups);
-            for (int j = 0; j < 4 * rowGroups; j++) Inside[j] = Lanes512<T>.InsideMask(j * Lanes - width.PadBegin, width.Length);
+            Inside = InsideMasks(width, 4 * rowGroups);
             int kernel = width.Kernel;
             Offsets = ScratchArrays<int>.Rent(kernel);
             Shifted = ScratchArrays<int>.Rent(kernel);

@@ -25,7 +25,7 @@ public class OptimizedFromFirstCallTests
         ["FlatColumns.WriteBounds"] = "a vector of bounds per period of columns, once per call",
         ["TapPermutes..ctor"] = "a permute index per tap, once per call",
         ["Taps..ctor"] = "a table entry per tap and per row vector, once per call",
-        ["RegisterTaps..ctor"] = "a permute index per tap and output block, once per call",
+        ["SeparableRowsMax`1.InsideMasks"] = "a mask per row vector, once per call",
         ["RegisterTaps.InFirstPair"] = "a blend mask per tap and output block, once per call",
         ["RegisterTaps.PermuteIndex"] = "a permute index per tap and output block, once per call",
         ["NarrowRowsMax`1.Run"] = "one call per plane into the marked plane methods",
