@@ -65,11 +65,11 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>
-    /// Averages a run of <paramref name="cells"/> interior cells of two output rows at once, A and B, whose windows
-    /// share rows and whose cells all divide by <paramref name="divisor"/>: <paramref name="unionOffsets"/> lists A's
+    /// Pools a run of <paramref name="cells"/> interior cells of two output rows at once, A and B, whose windows share
+    /// rows (an average's cells all divide by <paramref name="divisor"/>): <paramref name="unionOffsets"/> lists A's
     /// window rows and then B's last <paramref name="shift"/> (B's rows are the union's from <paramref name="shift"/> on),
-    /// so each shared row is loaded once for both. Returns how many cells of each row it did (a multiple of four); the
-    /// caller does the rest.
+    /// so each shared row is loaded once for both, and max reduces it once for both. Returns how many cells of each row
+    /// it did (a multiple of four); the caller does the rest.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe int RunRowPair(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> unionOffsets, int shift, int cells,
@@ -91,7 +91,8 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
                 for (int j = 0; ; j += lanes)
                 {
                     if (j > channels - lanes) j = channels - lanes;
-                    PoolRowPair(step, shift, at + j, rows, divisors, targetA + to + j, targetB + to + j);
+                    if (plan.IsMax) MaxRowPair(step, shift, at + j, rows, targetA + to + j, targetB + to + j);
+                    else PoolRowPair(step, shift, at + j, rows, divisors, targetA + to + j, targetB + to + j);
                     if (j == channels - lanes) break;
                 }
             }
@@ -132,6 +133,40 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
         Finish<AddOp<T>>(a2, divisors, toA + 2 * channels); Finish<AddOp<T>>(a3, divisors, toA + 3 * channels);
         Finish<AddOp<T>>(b0, divisors, toB); Finish<AddOp<T>>(b1, divisors, toB + channels);
         Finish<AddOp<T>>(b2, divisors, toB + 2 * channels); Finish<AddOp<T>>(b3, divisors, toB + 3 * channels);
+    }
+
+    /// <summary>
+    /// One channel vector of four cells in each of rows A and B, max: the rows only A holds, the rows both hold and the
+    /// rows only B holds each reduced once, then A is the first two's maximum and B the last two's (max is exact in any
+    /// order). Each of the three parts holds a row or more (<see cref="RunRowPair"/>'s shift is at most half the window).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void MaxRowPair(in Step step, int shift, T* at, int* rows, T* toA, T* toB)
+    {
+        nint channels = step.Channels;
+        var (a0, a1, a2, a3) = MaxOfRows(step, at, rows, 0, shift);
+        var (s0, s1, s2, s3) = MaxOfRows(step, at, rows, shift, step.RowCount);
+        var (b0, b1, b2, b3) = MaxOfRows(step, at, rows, step.RowCount, step.RowCount + shift);
+        Finish<MaxOp<T>>(MaxOp<T>.Apply(a0, s0), default, toA); Finish<MaxOp<T>>(MaxOp<T>.Apply(a1, s1), default, toA + channels);
+        Finish<MaxOp<T>>(MaxOp<T>.Apply(a2, s2), default, toA + 2 * channels); Finish<MaxOp<T>>(MaxOp<T>.Apply(a3, s3), default, toA + 3 * channels);
+        Finish<MaxOp<T>>(MaxOp<T>.Apply(s0, b0), default, toB); Finish<MaxOp<T>>(MaxOp<T>.Apply(s1, b1), default, toB + channels);
+        Finish<MaxOp<T>>(MaxOp<T>.Apply(s2, b2), default, toB + 2 * channels); Finish<MaxOp<T>>(MaxOp<T>.Apply(s3, b3), default, toB + 3 * channels);
+    }
+
+    /// <summary>The maxima of one channel vector of four cells over window rows <c>[from, end)</c> (at least one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector512<T>, Vector512<T>, Vector512<T>, Vector512<T>) MaxOfRows(in Step step, T* at, int* rows, int from, int end)
+    {
+        nint c1 = step.CellStride, c2 = 2 * c1, c3 = 3 * c1;
+        T* p = at + rows[from];
+        Vector512<T> m0 = Vector512.Load(p), m1 = Vector512.Load(p + c1), m2 = Vector512.Load(p + c2), m3 = Vector512.Load(p + c3);
+        for (int u = from; u < end; u++)
+            for (T* q = at + rows[u] + (u == from ? step.TapStride : 0), rowEnd = at + rows[u] + step.Kernel * step.TapStride; q < rowEnd; q += step.TapStride)
+            {
+                m0 = MaxOp<T>.Apply(m0, Vector512.Load(q)); m1 = MaxOp<T>.Apply(m1, Vector512.Load(q + c1));
+                m2 = MaxOp<T>.Apply(m2, Vector512.Load(q + c2)); m3 = MaxOp<T>.Apply(m3, Vector512.Load(q + c3));
+            }
+        return (m0, m1, m2, m3);
     }
 
     /// <summary>The window's shape in the input: its rows, taps per row, and the distances between taps and between cells.</summary>

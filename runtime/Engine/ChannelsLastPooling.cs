@@ -77,9 +77,9 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // reduction per row (channel j of cell ow takes the same taps at offsets C further for each next cell); with
         // larger strides they go cell by cell.
         bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan), blocked = ChannelsLastBlocked<T>.Applies(plan);
-        // Averages whose consecutive windows share at least half their rows take the blocked path two output rows at
-        // once, loading the shared rows once (ChannelsLastBlocked.RunRowPair).
-        bool pairsRows = blocked && !plan.IsMax && width.Stride > 1 && (height.Dilation > 1 || 2 * height.Stride <= height.Kernel);
+        // Windows of consecutive output rows that share at least half their rows take the blocked path two output rows
+        // at once, loading the shared rows once (max: reducing them once; ChannelsLastBlocked.RunRowPair).
+        bool pairsRows = blocked && width.Stride > 1 && !slidingMax && (height.Dilation > 1 || 2 * height.Stride <= height.Kernel);
         int[] nextRowOffsets = pairsRows ? ScratchArrays<int>.Rent(depth.Kernel * height.Kernel) : [];
         int[] unionOffsets = pairsRows ? ScratchArrays<int>.Rent(2 * depth.Kernel * height.Kernel) : [];
         long pairedRow = -1; // an output row whose interior cells the row before it pooled with its own
@@ -115,8 +115,14 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     if (plan.IsMax)
                     {
                         int slid = slidingMax ? ChannelsLastSlidingMax<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, cells) : 0;
+                        int shift = slid == 0 ? PairedRowShift(plan, pairsRows, r, firstRow + rowCount, rowFactor, depthWindows, heightWindows, od, oh, rowOffsets, windowRows, nextRowOffsets, unionOffsets) : 0;
+                        if (shift > 0)
+                        {
+                            slid = RunRowPair(plan, from, output, r, interiorFirst, interiorEnd, unionOffsets, windowRows, shift, T.Zero, cells);
+                            (pairedRow, pairedCells) = (r + 1, slid);
+                        }
                         // With stride 1 max keeps the flat reduction below: one call for the whole run, and blocking did not pay there.
-                        if (blocked && width.Stride > 1) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, T.Zero, cells);
+                        else if (blocked && width.Stride > 1) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, T.Zero, cells);
                         if (width.Stride == 1)
                             VectorOps<T>.Reduce<MaxOp<T>>(from[(slid * channels)..], interiorTaps.AsSpan(0, interiorCount), cells[(slid * channels)..], startFromZero: false);
                         else
@@ -350,15 +356,15 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
 
     /// <summary>
     /// How many window rows output row r + 1 adds to row r's when the two can be pooled together (0 if not): both in the
-    /// call's range and the same image, the same divisor factor, and r + 1's window rows r's shifted.
+    /// call's range and the same image, the same divisor factor (averages), and r + 1's window rows r's shifted.
     /// </summary>
     private static int PairedRowShift(in PoolPlan plan, bool pairsRows, long r, long end, long rowFactor, in AxisWindows depthWindows,
         in AxisWindows heightWindows, int od, int oh, int[] rows, int count, int[] nextRows, int[] union) =>
-        pairsRows && r + 1 < end && oh + 1 < plan.Height.Output && plan.RowDivisorFactor(od, oh + 1) == rowFactor
+        pairsRows && r + 1 < end && oh + 1 < plan.Height.Output && (plan.IsMax || plan.RowDivisorFactor(od, oh + 1) == rowFactor)
             ? SharedRows(plan, depthWindows, heightWindows, od, oh, rows, count, nextRows, union)
             : 0;
 
-    /// <summary>Averages the interior cells of output rows r and r + 1 together; returns how many cells of each it did.</summary>
+    /// <summary>Pools the interior cells of output rows r and r + 1 together; returns how many cells of each it did.</summary>
     private static int RunRowPair(in PoolPlan plan, ReadOnlySpan<T> from, Span<T> output, long r,
         int interiorFirst, int interiorEnd, int[] union, int count, int shift, T divisor, Span<T> cells)
     {
