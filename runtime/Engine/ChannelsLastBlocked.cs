@@ -65,11 +65,11 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>
-    /// Pools a run of <paramref name="cells"/> interior cells of two output rows at once, A and B, whose windows share
-    /// rows (an average's cells all divide by <paramref name="divisor"/>): <paramref name="unionOffsets"/> lists A's
+    /// Averages a run of <paramref name="cells"/> interior cells of two output rows at once, A and B, whose windows
+    /// share rows and whose cells all divide by <paramref name="divisor"/>: <paramref name="unionOffsets"/> lists A's
     /// window rows and then B's last <paramref name="shift"/> (B's rows are the union's from <paramref name="shift"/> on),
-    /// so each shared row is loaded once for both, and max reduces it once for both. Returns how many cells of each row
-    /// it did (a multiple of four); the caller does the rest.
+    /// so each shared row is loaded once for both. Returns how many cells of each row it did (a multiple of four); the
+    /// caller does the rest.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe int RunRowPair(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> unionOffsets, int shift, int cells,
@@ -91,8 +91,7 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
                 for (int j = 0; ; j += lanes)
                 {
                     if (j > channels - lanes) j = channels - lanes;
-                    if (plan.IsMax) MaxRowPair(step, shift, at + j, rows, targetA + to + j, targetB + to + j);
-                    else PoolRowPair(step, shift, at + j, rows, divisors, targetA + to + j, targetB + to + j);
+                    PoolRowPair(step, shift, at + j, rows, divisors, targetA + to + j, targetB + to + j);
                     if (j == channels - lanes) break;
                 }
             }
@@ -136,21 +135,81 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>
-    /// One channel vector of four cells in each of rows A and B, max: the rows only A holds, the rows both hold and the
-    /// rows only B holds each reduced once, then A is the first two's maximum and B the last two's (max is exact in any
-    /// order). Each of the three parts holds a row or more (<see cref="RunRowPair"/>'s shift is at most half the window).
+    /// Max over a run of <paramref name="cells"/> interior cells of <paramref name="rowsAtOnce"/> consecutive output
+    /// rows at once, each row's window the one before's moved down by <paramref name="shift"/> rows:
+    /// <paramref name="unionOffsets"/> lists the first row's <paramref name="windowRows"/> window rows and then each
+    /// next row's last <paramref name="shift"/>. The rows all windows hold are reduced once; the rows before them in
+    /// suffixes and the rows after them in prefixes, each chunk of <paramref name="shift"/> rows once (max is exact in
+    /// any order). Output row k's cells start <paramref name="rowStride"/> values after row k - 1's. Returns how many
+    /// cells of each row it did (a multiple of four); the caller does the rest.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe int RunMaxRowRun(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> unionOffsets, int windowRows, int shift, int rowsAtOnce,
+        int cells, Span<T> output, int rowStride)
+    {
+        AxisPlan width = plan.Width;
+        int channels = plan.Input.Channels, lanes = Vector512<T>.Count;
+        int core = (rowsAtOnce - 1) * shift; // the union's first row that every window holds
+        if (rowsAtOnce < 2 || shift <= 0 || core >= windowRows || unionOffsets.Length != windowRows + core || output.Length < (long)(rowsAtOnce - 1) * rowStride)
+            return 0;
+        int steps = ChannelsLastSliding.Steps(image.Length, unionOffsets, cells, (int)width.EffectiveKernel, width.Stride, channels,
+            output.Length - (rowsAtOnce - 1) * rowStride);
+        if (steps == 0) return 0;
+        var step = new Step(windowRows, width.Kernel, (nint)width.Dilation * channels, (nint)width.Stride * channels, channels);
+        fixed (T* source = image, target = output)
+        fixed (int* rows = unionOffsets)
+        {
+            for (int s = 0; s < steps; s++)
+            {
+                T* at = source + s * ChannelsLastSliding.CellsPerStep * step.CellStride;
+                T* to = target + (nint)s * ChannelsLastSliding.CellsPerStep * channels;
+                for (int j = 0; ; j += lanes)
+                {
+                    if (j > channels - lanes) j = channels - lanes;
+                    MaxRowRun(step, shift, rowsAtOnce, at + j, rows, to + j, rowStride);
+                    if (j == channels - lanes) break;
+                }
+            }
+        }
+        return steps * ChannelsLastSliding.CellsPerStep;
+    }
+
+    /// <summary>
+    /// One channel vector of four cells in each row of <see cref="RunMaxRowRun"/>'s run: row k's maximum is that of the
+    /// shared rows, the union's rows from chunk k on before them (a suffix, built from the last chunk back), and the
+    /// first k chunks after them (a prefix). Each row is stored once with the suffix and updated once with the prefix.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MaxRowPair(in Step step, int shift, T* at, int* rows, T* toA, T* toB)
+    private static unsafe void MaxRowRun(in Step step, int shift, int rowsAtOnce, T* at, int* rows, T* to, nint rowStride)
     {
-        nint channels = step.Channels;
-        var (a0, a1, a2, a3) = MaxOfRows(step, at, rows, 0, shift);
-        var (s0, s1, s2, s3) = MaxOfRows(step, at, rows, shift, step.RowCount);
-        var (b0, b1, b2, b3) = MaxOfRows(step, at, rows, step.RowCount, step.RowCount + shift);
-        Finish<MaxOp<T>>(MaxOp<T>.Apply(a0, s0), default, toA); Finish<MaxOp<T>>(MaxOp<T>.Apply(a1, s1), default, toA + channels);
-        Finish<MaxOp<T>>(MaxOp<T>.Apply(a2, s2), default, toA + 2 * channels); Finish<MaxOp<T>>(MaxOp<T>.Apply(a3, s3), default, toA + 3 * channels);
-        Finish<MaxOp<T>>(MaxOp<T>.Apply(s0, b0), default, toB); Finish<MaxOp<T>>(MaxOp<T>.Apply(s1, b1), default, toB + channels);
-        Finish<MaxOp<T>>(MaxOp<T>.Apply(s2, b2), default, toB + 2 * channels); Finish<MaxOp<T>>(MaxOp<T>.Apply(s3, b3), default, toB + 3 * channels);
+        int last = rowsAtOnce - 1, after = step.RowCount; // the union's rows after the shared ones start at the window's end
+        var (m0, m1, m2, m3) = MaxOfRows(step, at, rows, last * shift, step.RowCount);
+        StoreCells(m0, m1, m2, m3, to + last * rowStride, step.Channels);
+        for (int k = last - 1; k >= 0; k--)
+        {
+            var (c0, c1, c2, c3) = MaxOfRows(step, at, rows, k * shift, (k + 1) * shift);
+            (m0, m1, m2, m3) = (MaxOp<T>.Apply(m0, c0), MaxOp<T>.Apply(m1, c1), MaxOp<T>.Apply(m2, c2), MaxOp<T>.Apply(m3, c3));
+            StoreCells(m0, m1, m2, m3, to + k * rowStride, step.Channels);
+        }
+        (m0, m1, m2, m3) = MaxOfRows(step, at, rows, after, after + shift);
+        for (int k = 1; ; k++)
+        {
+            T* row = to + k * rowStride;
+            nint c = step.Channels;
+            StoreCells(MaxOp<T>.Apply(m0, Vector512.Load(row)), MaxOp<T>.Apply(m1, Vector512.Load(row + c)),
+                MaxOp<T>.Apply(m2, Vector512.Load(row + 2 * c)), MaxOp<T>.Apply(m3, Vector512.Load(row + 3 * c)), row, step.Channels);
+            if (k == last) break;
+            var (c0, c1, c2, c3) = MaxOfRows(step, at, rows, after + k * shift, after + (k + 1) * shift);
+            (m0, m1, m2, m3) = (MaxOp<T>.Apply(m0, c0), MaxOp<T>.Apply(m1, c1), MaxOp<T>.Apply(m2, c2), MaxOp<T>.Apply(m3, c3));
+        }
+    }
+
+    /// <summary>Stores four cells' maxima (plus +0, <see cref="Finish{TOp}"/>), <paramref name="channels"/> apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreCells(Vector512<T> m0, Vector512<T> m1, Vector512<T> m2, Vector512<T> m3, T* to, nint channels)
+    {
+        Finish<MaxOp<T>>(m0, default, to); Finish<MaxOp<T>>(m1, default, to + channels);
+        Finish<MaxOp<T>>(m2, default, to + 2 * channels); Finish<MaxOp<T>>(m3, default, to + 3 * channels);
     }
 
     /// <summary>The maxima of one channel vector of four cells over window rows <c>[from, end)</c> (at least one).</summary>

@@ -77,13 +77,14 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // reduction per row (channel j of cell ow takes the same taps at offsets C further for each next cell); with
         // larger strides they go cell by cell.
         bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan), blocked = ChannelsLastBlocked<T>.Applies(plan);
-        // Windows of consecutive output rows that share at least half their rows take the blocked path two output rows
-        // at once, loading the shared rows once (max: reducing them once; ChannelsLastBlocked.RunRowPair).
-        bool pairsRows = blocked && width.Stride > 1 && !slidingMax && (height.Dilation > 1 || 2 * height.Stride <= height.Kernel);
-        int[] nextRowOffsets = pairsRows ? ScratchArrays<int>.Rent(depth.Kernel * height.Kernel) : [];
-        int[] unionOffsets = pairsRows ? ScratchArrays<int>.Rent(2 * depth.Kernel * height.Kernel) : [];
-        long pairedRow = -1; // an output row whose interior cells the row before it pooled with its own
-        int pairedCells = 0;
+        // Consecutive output rows whose windows share rows take the blocked path together, loading the shared rows once:
+        // averages two rows sharing at least half their rows (ChannelsLastBlocked.RunRowPair), max up to
+        // MaxRowsAtOnce rows that all share a row, each shared row reduced once (ChannelsLastBlocked.RunMaxRowRun).
+        bool poolsRowsTogether = blocked && width.Stride > 1 && !slidingMax && (height.Dilation > 1 || 2 * height.Stride <= height.Kernel);
+        int[] nextRowOffsets = poolsRowsTogether ? ScratchArrays<int>.Rent(depth.Kernel * height.Kernel) : [];
+        int[] unionOffsets = poolsRowsTogether ? ScratchArrays<int>.Rent(MaxRowsAtOnce * depth.Kernel * height.Kernel) : [];
+        long runEnd = -1; // output rows before this one, after the row that started the run, had their interior cells pooled with it
+        int runCells = 0;
         var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blocked ? InteriorCells(widthWindows, width) : (0, 0);
         for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)
             if (columnFactors[ow] != columnFactors[interiorFirst]) interiorEnd = interiorFirst; // no shared divisor
@@ -104,9 +105,9 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                         interiorTaps[interiorCount++] = rowOffsets[i] + kw * width.Dilation * channels;
                 bool interiorAtOnce = interiorEnd > interiorFirst && interiorCount > 0;
                 int doneEnd = interiorEnd; // the end of the interior cells done at once
-                if (r == pairedRow)
+                if (r < runEnd)
                 {
-                    doneEnd = interiorFirst + pairedCells;
+                    doneEnd = interiorFirst + runCells;
                 }
                 else if (interiorAtOnce)
                 {
@@ -115,11 +116,14 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     if (plan.IsMax)
                     {
                         int slid = slidingMax ? ChannelsLastSlidingMax<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, cells) : 0;
-                        int shift = slid == 0 ? PairedRowShift(plan, pairsRows, r, firstRow + rowCount, rowFactor, depthWindows, heightWindows, od, oh, rowOffsets, windowRows, nextRowOffsets, unionOffsets) : 0;
-                        if (shift > 0)
+                        var (rowsAtOnce, shift) = slid == 0 && poolsRowsTogether
+                            ? RowRun(plan, r, firstRow + rowCount, rowFactor, depthWindows, heightWindows, od, oh, rowOffsets, windowRows, nextRowOffsets, unionOffsets)
+                            : (1, 0);
+                        if (rowsAtOnce > 1)
                         {
-                            slid = RunRowPair(plan, from, output, r, interiorFirst, interiorEnd, unionOffsets, windowRows, shift, T.Zero, cells);
-                            (pairedRow, pairedCells) = (r + 1, slid);
+                            slid = ChannelsLastBlocked<T>.RunMaxRowRun(plan, from, unionOffsets.AsSpan(0, windowRows + (rowsAtOnce - 1) * shift), windowRows, shift, rowsAtOnce,
+                                interiorEnd - interiorFirst, output[checked((int)((r * width.Output + interiorFirst) * channels))..], width.Output * channels);
+                            (runEnd, runCells) = (r + rowsAtOnce, slid);
                         }
                         // With stride 1 max keeps the flat reduction below: one call for the whole run, and blocking did not pay there.
                         else if (blocked && width.Stride > 1) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, T.Zero, cells);
@@ -132,11 +136,13 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     {
                         T divisor = Divisor(plan, rowFactor, columnFactors[interiorFirst]);
                         int slid = slidingSum ? ChannelsLastSlidingSum<T>.Run(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, divisor, cells) : 0;
-                        int shift = slid == 0 ? PairedRowShift(plan, pairsRows, r, firstRow + rowCount, rowFactor, depthWindows, heightWindows, od, oh, rowOffsets, windowRows, nextRowOffsets, unionOffsets) : 0;
-                        if (shift > 0)
+                        var (rowsAtOnce, shift) = slid == 0 && poolsRowsTogether
+                            ? RowRun(plan, r, firstRow + rowCount, rowFactor, depthWindows, heightWindows, od, oh, rowOffsets, windowRows, nextRowOffsets, unionOffsets)
+                            : (1, 0);
+                        if (rowsAtOnce > 1)
                         {
                             slid = RunRowPair(plan, from, output, r, interiorFirst, interiorEnd, unionOffsets, windowRows, shift, divisor, cells);
-                            (pairedRow, pairedCells) = (r + 1, slid);
+                            (runEnd, runCells) = (r + 2, slid);
                         }
                         else if (blocked) slid += RunBlocked(plan, from, rowOffsets.AsSpan(0, windowRows), interiorEnd - interiorFirst, slid, divisor, cells);
                         if (width.Stride == 1)
@@ -204,7 +210,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
             ScratchArrays<int>.Return(taps);
             ScratchArrays<int>.Return(interiorTaps);
             ScratchArrays<int>.Return(rowOffsets);
-            if (pairsRows)
+            if (poolsRowsTogether)
             {
                 ScratchArrays<int>.Return(nextRowOffsets);
                 ScratchArrays<int>.Return(unionOffsets);
@@ -354,42 +360,47 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         return count;
     }
 
-    /// <summary>
-    /// How many window rows output row r + 1 adds to row r's when the two can be pooled together (0 if not): both in the
-    /// call's range and the same image, the same divisor factor (averages), and r + 1's window rows r's shifted.
-    /// </summary>
-    private static int PairedRowShift(in PoolPlan plan, bool pairsRows, long r, long end, long rowFactor, in AxisWindows depthWindows,
-        in AxisWindows heightWindows, int od, int oh, int[] rows, int count, int[] nextRows, int[] union) =>
-        pairsRows && r + 1 < end && oh + 1 < plan.Height.Output && (plan.IsMax || plan.RowDivisorFactor(od, oh + 1) == rowFactor)
-            ? SharedRows(plan, depthWindows, heightWindows, od, oh, rows, count, nextRows, union)
-            : 0;
+    /// <summary>The most consecutive output rows max pools together (<see cref="ChannelsLastBlocked{T}.RunMaxRowRun"/>).</summary>
+    internal const int MaxRowsAtOnce = 4;
 
-    /// <summary>Pools the interior cells of output rows r and r + 1 together; returns how many cells of each it did.</summary>
+    /// <summary>
+    /// How many consecutive output rows from r on go together, and how many window rows each adds to the one before
+    /// (<c>(1, 0)</c> if none): all in the call's range and the same image, each window the one before's moved down by
+    /// the same rows; an average pairs two rows with the same divisor factor that share at least half their rows, max
+    /// up to <see cref="MaxRowsAtOnce"/> rows that all share a row. Writes the first row's window rows and then each
+    /// next row's new ones to <paramref name="union"/>.
+    /// </summary>
+    private static (int Rows, int Shift) RowRun(in PoolPlan plan, long r, long end, long rowFactor, in AxisWindows depthWindows,
+        in AxisWindows heightWindows, int od, int oh, int[] rows, int count, int[] nextRows, int[] union)
+    {
+        long most = Math.Min(plan.IsMax ? MaxRowsAtOnce : 2, Math.Min(end - r, plan.Height.Output - oh));
+        if (count < 2 || most < 2) return (1, 0);
+        Array.Copy(rows, union, count);
+        int run = 1, shift = 0;
+        for (; run < most; run++)
+        {
+            if (!plan.IsMax && plan.RowDivisorFactor(od, oh + run) != rowFactor) break;
+            if (WindowRows(plan, depthWindows, heightWindows, od, oh + run, nextRows) != count) break;
+            if (run == 1)
+            {
+                shift = 1;
+                while (shift < count && rows[shift] != nextRows[0]) shift++;
+                if (!plan.IsMax && 2 * shift > count) break;
+            }
+            int moved = run * shift; // this row's window is the first's from row `moved` on, plus `moved` rows
+            if (moved >= count || !rows.AsSpan(moved, count - moved).SequenceEqual(nextRows.AsSpan(0, count - moved))) break;
+            Array.Copy(nextRows, count - shift, union, count + (run - 1) * shift, shift);
+        }
+        return run > 1 ? (run, shift) : (1, 0);
+    }
+
+    /// <summary>Averages the interior cells of output rows r and r + 1 together; returns how many cells of each it did.</summary>
     private static int RunRowPair(in PoolPlan plan, ReadOnlySpan<T> from, Span<T> output, long r,
         int interiorFirst, int interiorEnd, int[] union, int count, int shift, T divisor, Span<T> cells)
     {
         int channels = plan.Input.Channels, width = plan.Width.Output;
         Span<T> nextCells = output.Slice(checked((int)(((r + 1) * width + interiorFirst) * channels)), (interiorEnd - interiorFirst) * channels);
         return ChannelsLastBlocked<T>.RunRowPair(plan, from, union.AsSpan(0, count + shift), shift, interiorEnd - interiorFirst, divisor, cells, nextCells);
-    }
-
-    /// <summary>
-    /// Whether output row (od, oh + 1)'s window rows are row (od, oh)'s from some index on plus as many more: if so,
-    /// writes the union (the first row's, then the second's last ones) to <paramref name="union"/> and returns how many
-    /// rows the second adds; 0 otherwise.
-    /// </summary>
-    private static int SharedRows(in PoolPlan plan, in AxisWindows depthWindows, in AxisWindows heightWindows, int od, int oh,
-        int[] rows, int count, int[] nextRows, int[] union)
-    {
-        if (WindowRows(plan, depthWindows, heightWindows, od, oh + 1, nextRows) != count || count < 2) return 0;
-        int shift = 1;
-        while (shift < count && rows[shift] != nextRows[0]) shift++;
-        if (shift >= count || 2 * shift > count) return 0;
-        for (int i = 0; i + shift < count; i++)
-            if (nextRows[i] != rows[i + shift]) return 0;
-        Array.Copy(rows, union, count);
-        Array.Copy(nextRows, count - shift, union, count, shift);
-        return shift;
     }
 
     /// <summary><see cref="PoolPlan.Divisor(long, int)"/> with the column's factor looked up rather than recomputed.</summary>
