@@ -88,11 +88,18 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         {
             foreach (var route in takers)
             {
-                var output = GuardedOutput.Place<T>(_outputs, (int)outputShape.ElementCount, atEnd: placement == GuardedMemory.AtEnd);
-                route.Run(plan, guarded, output, default, 0, units);
-                string context = $"{typeof(T).Name} {route.Route} {pc}, {placement}";
-                if (descriptor.Mode == PoolMode.Max) PoolAssert.Exact<T>(expected, output, context);
-                else PoolAssert.Bits<T>(expected, output, context);
+                // The whole call as one range, then in two ranges split at a whole block, as a parallel call splits it: a
+                // route that pools units together (rows sharing their window rows, groups of planes) stops at a range's end.
+                int blocks = (units + route.UnitsPerBlock - 1) / route.UnitsPerBlock;
+                int split = Math.Min(units, (int)((uint)pc.Seed % (uint)(blocks + 1)) * route.UnitsPerBlock);
+                foreach (var ranges in new[] { new[] { (0, units) }, new[] { (0, split), (split, units - split) } })
+                {
+                    var output = GuardedOutput.Place<T>(_outputs, (int)outputShape.ElementCount, atEnd: placement == GuardedMemory.AtEnd);
+                    foreach (var (first, count) in ranges) route.Run(plan, guarded, output, default, first, count);
+                    string context = $"{typeof(T).Name} {route.Route} {pc}, {placement}, units {string.Join(" + ", ranges.Select(r => $"[{r.Item1}, {r.Item1 + r.Item2})"))}";
+                    if (descriptor.Mode == PoolMode.Max) PoolAssert.Exact<T>(expected, output, context);
+                    else PoolAssert.Bits<T>(expected, output, context);
+                }
             }
         });
     }
