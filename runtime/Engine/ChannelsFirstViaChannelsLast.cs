@@ -252,8 +252,9 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
     /// Whether the table's row before the any-rank path sends <paramref name="plan"/> here: max that no in-place route
     /// took, at a height stride of 3 or more (where the any-rank path's output rows share few row maxima); on 2-d planes
     /// of up to <see cref="RowSharingPaysAboveCells"/> cells all but windows one column wide at width stride 1; on larger
-    /// planes undilated windows of two columns or more at height stride 1 and width stride 3 (the channels-last max pools
-    /// such output rows two at a time); otherwise in windows of two columns or more, but float at width stride 2, windows
+    /// planes undilated windows of two columns or more at height stride 1 and width stride 3, and float undilated windows
+    /// at width stride 2 of up to 16 taps at height stride 1 and 32 at height stride 2 (the channels-last max pools such
+    /// output rows several at a time); otherwise in windows of two columns or more, but float at width stride 2, windows
     /// of 5 rows or more at height stride 1 and windows of two rows or more on unpadded rows at width stride 1, and double
     /// windows of more than 24 taps, where the any-rank path's shared row maxima (on the input itself, for unpadded rows)
     /// measured faster (bench/notes.md).
@@ -265,6 +266,8 @@ internal static class ChannelsFirstViaChannelsLast<T> where T : unmanaged, IFloa
         if (height.Stride >= 3) return true;
         if (plan.InputPlane <= RowSharingPaysAboveCells && height.Length > 1) return !(width.Kernel == 1 && width.Stride == 1);
         if (height.Stride == 1 && width.Stride == 3 && height.Dilation == 1 && width.Kernel >= 2) return true;
+        if (typeof(T) == typeof(float) && width.Stride == 2 && height.Stride <= 2 && height.Dilation == 1 && height.Kernel * width.Kernel <= 16 * height.Stride)
+            return true;
         bool sharesRowMaxima = (height.Stride == 1 && height.Kernel >= 5) || (width.Stride == 1 && width.IsUnpadded && height.Kernel >= 2);
         return width.Kernel >= 2 && !(typeof(T) == typeof(float) && width.Stride == 2) && !sharesRowMaxima
             && !(typeof(T) == typeof(double) && height.Kernel * width.Kernel > 24);
