@@ -77,9 +77,9 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // reduction per row (channel j of cell ow takes the same taps at offsets C further for each next cell); with
         // larger strides they go cell by cell.
         bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan), blocked = ChannelsLastBlocked<T>.Applies(plan);
-        // Consecutive output rows whose windows share rows take the blocked path together, loading the shared rows once:
-        // averages two rows sharing at least half their rows (ChannelsLastBlocked.RunRowPair), max up to
-        // MaxRowsAtOnce rows that all share a row, each shared row reduced once (ChannelsLastBlocked.RunMaxRowRun).
+        // Where consecutive windows share at least half their rows (or are dilated down the rows), output rows take the
+        // blocked path together, loading the shared rows once: averages two rows (ChannelsLastBlocked.RunRowPair), max up
+        // to MaxRowsAtOnce rows that all share a row, each shared row reduced once (ChannelsLastBlocked.RunMaxRowRun).
         bool poolsRowsTogether = blocked && width.Stride > 1 && !slidingMax && (height.Dilation > 1 || 2 * height.Stride <= height.Kernel);
         int[] nextRowOffsets = poolsRowsTogether ? ScratchArrays<int>.Rent(depth.Kernel * height.Kernel) : [];
         int[] unionOffsets = poolsRowsTogether ? ScratchArrays<int>.Rent(MaxRowsAtOnce * depth.Kernel * height.Kernel) : [];
@@ -367,8 +367,10 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
     /// How many consecutive output rows from r on go together, and how many window rows each adds to the one before
     /// (<c>(1, 0)</c> if none): all in the call's range and the same image, each window the one before's moved down by
     /// the same rows; an average pairs two rows with the same divisor factor that share at least half their rows, max
-    /// up to <see cref="MaxRowsAtOnce"/> rows that all share a row. Writes the first row's window rows and then each
-    /// next row's new ones to <paramref name="union"/>.
+    /// takes up to <see cref="MaxRowsAtOnce"/> rows that all share a row. Asked only where the call's windows overlap by
+    /// half (<c>poolsRowsTogether</c> in <see cref="RunWindows"/>); the checks here catch the rows near the edges, whose
+    /// windows the padding clips. Writes the first row's window rows and then each next row's new ones to
+    /// <paramref name="union"/>.
     /// </summary>
     private static (int Rows, int Shift) RowRun(in PoolPlan plan, long r, long end, long rowFactor, in AxisWindows depthWindows,
         in AxisWindows heightWindows, int od, int oh, int[] rows, int count, int[] nextRows, int[] union)
