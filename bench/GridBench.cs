@@ -54,9 +54,12 @@ public static class GridBench
     }
 
     /// <summary>Times in µs; <c>OrtUs</c> null where ONNX Runtime rejects the configuration.</summary>
-    private sealed record Row(Point Point, double EngineUs, double? OrtUs, double CopyUs, string? Problem, bool OrtFloat)
+    private sealed record Row(Point Point, double EngineUs, double? OrtUs, double CopyUs, string? Problem, bool OrtFloat, double? SumsUs)
     {
         public double? Ratio => OrtUs / EngineUs;
+
+        /// <summary>The least time the point can take: one copy of its bytes, and for an average its additions (<see cref="SumFloor"/>).</summary>
+        public double FloorUs => Math.Max(CopyUs, SumsUs ?? 0);
     }
 
     /// <summary>Runs the mode: <paramref name="count"/> sampled points (default 600, quick 400), those whose name contains <paramref name="match"/>.</summary>
@@ -78,7 +81,7 @@ public static class GridBench
             var row = point.IsDouble ? Measure<double>(point, warmMs, rounds, batchMs) : Measure<float>(point, warmMs, rounds, batchMs);
             rows.Add(row);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{(row.Ratio is double r ? r.ToString("F2", CultureInfo.InvariantCulture) : "  n/a"),6}  {row.EngineUs,8:F1} µs  {point.Name}{(row.OrtFloat ? " (ORT f32)" : "")}  [{RouteOf(point)}]{(row.Problem != null ? "  WRONG: " + row.Problem : "")}"));
+                $"{(row.Ratio is double r ? r.ToString("F2", CultureInfo.InvariantCulture) : "  n/a"),6}  {row.EngineUs,8:F1} µs {row.EngineUs / row.FloorUs,5:F1}x floor  {point.Name}{(row.OrtFloat ? " (ORT f32)" : "")}  [{RouteOf(point)}]{(row.Problem != null ? "  WRONG: " + row.Problem : "")}"));
         }
         Print(rows, quick, seed, loadBefore, clock.Elapsed);
         return rows.Any(r => r.Problem != null) ? 1 : 0;
@@ -185,7 +188,8 @@ public static class GridBench
             if (ortRun != null) onnx = Math.Min(onnx, Batch(ortRun, batchMs));
             copy = Math.Min(copy, Batch(Copy, 1));
         }
-        return new Row(point, engine, ortRun != null ? onnx : null, copy, problem, OrtFloat: ortFloat != null);
+        double? sums = point.Op == Op.Max || !SumFloor.IsMeasured ? null : SumFloor.VectorAdds<T>(descriptor, Shape) / SumFloor.VectorAddsPerSecond * 1e6;
+        return new Row(point, engine, ortRun != null ? onnx : null, copy, problem, OrtFloat: ortFloat != null, sums);
     }
 
     /// <summary>An ONNX Runtime session for the configuration, or null where ONNX Runtime rejects it.</summary>
@@ -227,6 +231,12 @@ public static class GridBench
         return null;
     }
 
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
+    }
+
     private static void Print(List<Row> rows, bool quick, int seed, string loadBefore, TimeSpan elapsed)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -236,17 +246,20 @@ public static class GridBench
                           $"(both one thread) on {Shape.Batch}x{Shape.Channels}x{Shape.Height}x{Shape.Width}; seed {seed}, {(quick ? "quick" : "full")}, " +
                           $"{rows.Count} points in {elapsed.TotalSeconds:F0} s; load average before {loadBefore}, after {RunResults.LoadAverage()}.");
         Console.WriteLine("ratio = ONNX Runtime time / engine time (fastest batch of each); goal >= 1.5. GB/s = input + output bytes / engine time;");
-        Console.WriteLine("copy = the engine's time over one copy of those bytes. nhwc points: ONNX Runtime pools the same data in NCHW (it has no NHWC pooling).");
+        Console.WriteLine("copy = the engine's time over one copy of those bytes; floor = over the larger of that copy and the sums below. nhwc points: ONNX Runtime pools the same data in NCHW (it has no NHWC pooling).");
+        Console.WriteLine(string.Create(inv, $"sums = an average's time over the time of its additions at this machine's peak ({SumFloor.VectorAddsPerSecond / 1e9:F2} G 512-bit additions/s measured):"));
+        Console.WriteLine("PyTorch adds each window's cells one by one, so no route can make fewer (bench/SumFloor.cs).");
         Console.WriteLine("(ORT f32): ONNX Runtime has no double AveragePool; the point is compared with its float AveragePool on the same configuration.");
         Console.WriteLine();
-        Console.WriteLine($"| {"ratio",5} | {"engine µs",9} | {"ORT µs",8} | {"GB/s",5} | {"copy",5} | configuration |");
-        Console.WriteLine("| ----- | --------- | -------- | ----- | ----- | ------------- |");
+        Console.WriteLine($"| {"ratio",5} | {"engine µs",9} | {"ORT µs",8} | {"GB/s",5} | {"copy",5} | {"sums",5} | configuration |");
+        Console.WriteLine("| ----- | --------- | -------- | ----- | ----- | ----- | ------------- |");
         foreach (var r in compared.Take(quick ? 15 : 25))
         {
             var outputShape = r.Point.Descriptor.GetOutputShape(Shape);
             double bytes = (Shape.ElementCount + outputShape.ElementCount) * (r.Point.IsDouble ? 8.0 : 4.0);
-            Console.WriteLine(string.Format(inv, "| {0,5:F2} | {1,9:F1} | {2,8:F1} | {3,5:F1} | {4,5:F1} | {5}{6} |",
-                r.Ratio, r.EngineUs, r.OrtUs, bytes / r.EngineUs / 1e3, r.EngineUs / r.CopyUs, r.Point.Name + (r.OrtFloat ? " (ORT f32)" : ""),
+            Console.WriteLine(string.Format(inv, "| {0,5:F2} | {1,9:F1} | {2,8:F1} | {3,5:F1} | {4,5:F1} | {5,5} | {6}{7} |",
+                r.Ratio, r.EngineUs, r.OrtUs, bytes / r.EngineUs / 1e3, r.EngineUs / r.CopyUs,
+                r.SumsUs is double sums ? (r.EngineUs / sums).ToString("F1", inv) : "-", r.Point.Name + (r.OrtFloat ? " (ORT f32)" : ""),
                 r.Problem == null ? "" : " WRONG: " + r.Problem));
         }
         Console.WriteLine();
@@ -260,6 +273,15 @@ public static class GridBench
         var pastCopy = compared.Where(r => r.OrtUs / Goal < r.CopyUs).ToList();
         Console.WriteLine($"Goal faster than one copy of the bytes (out of reach at memory speed): {pastCopy.Count} points, " +
                           $"{pastCopy.Count(r => r.OrtFloat)} of them double averages against ORT's float.");
+        // Likewise for an average's additions: PyTorch's order allows none fewer.
+        var pastSums = compared.Where(r => r.OrtUs / Goal < r.SumsUs).ToList();
+        Console.WriteLine($"Goal faster than the additions at this machine's peak (out of reach with PyTorch's sums): {pastSums.Count} points, " +
+                          $"{pastSums.Count(r => r.OrtFloat)} of them double averages against ORT's float.");
+        var ownBelow = compared.Where(r => !r.OrtFloat && r.Ratio < Goal).ToList();
+        Console.WriteLine($"Of the {ownBelow.Count} points below {Goal.ToString(inv)}x ONNX Runtime's own operator, {ownBelow.Count(r => r.OrtUs / Goal < r.FloorUs)} " +
+                          $"are out of reach by either bound (max {ownBelow.Count(r => r.Point.Op == Op.Max && r.OrtUs / Goal < r.FloorUs)} of {ownBelow.Count(r => r.Point.Op == Op.Max)}, " +
+                          $"averages {ownBelow.Count(r => r.Point.Op != Op.Max && r.OrtUs / Goal < r.FloorUs)} of {ownBelow.Count(r => r.Point.Op != Op.Max)}); " +
+                          $"the others need the engine at {Goal.ToString(inv)}x ONNX Runtime, median {Median(ownBelow.Where(r => r.OrtUs / Goal >= r.FloorUs).Select(r => r.EngineUs * Goal / r.OrtUs!.Value)).ToString("F2", inv)}x faster than now.");
         Console.WriteLine("Below " + Goal.ToString(inv) + "x by layout and type: " + string.Join(", ", compared
             .GroupBy(r => $"{(r.Point.Layout == PoolLayout.ChannelsLast ? "nhwc" : "nchw")} {(r.Point.IsDouble ? "f64" : "f32")}")
             .OrderBy(g => g.Key, StringComparer.Ordinal)
