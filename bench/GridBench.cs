@@ -30,6 +30,9 @@ public static class GridBench
     /// <summary>The issue's shape, unless <c>--shape NxCxHxW</c> says otherwise.</summary>
     private static PoolShape Shape = new(1, 32, 57, 57);
 
+    /// <summary>The machine's 512-bit additions per second, measured when the run starts (0: not measured, no sums floor).</summary>
+    private static double AddsPerSecond;
+
     /// <summary>The ratio the issue asks the engine to reach on every grid point.</summary>
     private const double Goal = 1.5;
 
@@ -58,7 +61,10 @@ public static class GridBench
     {
         public double? Ratio => OrtUs / EngineUs;
 
-        /// <summary>The least time the point can take: one copy of its bytes, and for an average its additions (<see cref="SumFloor"/>).</summary>
+        /// <summary>
+        /// The larger of one copy of the point's bytes (a roofline the engine can beat a little where it skips input or
+        /// its data stays in cache) and, for an average, its additions at the measured peak (<see cref="SumFloor"/>).
+        /// </summary>
         public double FloorUs => Math.Max(CopyUs, SumsUs ?? 0);
     }
 
@@ -66,6 +72,7 @@ public static class GridBench
     public static int Run(bool quick, string? match, int? count, int seed, string? shape)
     {
         if (shape != null) Shape = ParseShape(shape);
+        AddsPerSecond = SumFloor.IsMeasured ? SumFloor.VectorAddsPerSecond() : 0;
         (int warmMs, int rounds, int batchMs) = quick ? (40, 5, 2) : (100, 9, 3);
         var points = Sample(count ?? (quick ? 400 : 600), seed)
             .Where(p => match == null || match.Split(',').Any(part => p.Name.Contains(part, StringComparison.OrdinalIgnoreCase)))
@@ -188,7 +195,7 @@ public static class GridBench
             if (ortRun != null) onnx = Math.Min(onnx, Batch(ortRun, batchMs));
             copy = Math.Min(copy, Batch(Copy, 1));
         }
-        double? sums = point.Op == Op.Max || !SumFloor.IsMeasured ? null : SumFloor.VectorAdds<T>(descriptor, Shape) / SumFloor.VectorAddsPerSecond * 1e6;
+        double? sums = point.Op == Op.Max || AddsPerSecond == 0 ? null : SumFloor.VectorAdds<T>(descriptor, Shape) / AddsPerSecond * 1e6;
         return new Row(point, engine, ortRun != null ? onnx : null, copy, problem, OrtFloat: ortFloat != null, sums);
     }
 
@@ -247,8 +254,10 @@ public static class GridBench
                           $"{rows.Count} points in {elapsed.TotalSeconds:F0} s; load average before {loadBefore}, after {RunResults.LoadAverage()}.");
         Console.WriteLine("ratio = ONNX Runtime time / engine time (fastest batch of each); goal >= 1.5. GB/s = input + output bytes / engine time;");
         Console.WriteLine("copy = the engine's time over one copy of those bytes; floor = over the larger of that copy and the sums below. nhwc points: ONNX Runtime pools the same data in NCHW (it has no NHWC pooling).");
-        Console.WriteLine(string.Create(inv, $"sums = an average's time over the time of its additions at this machine's peak ({SumFloor.VectorAddsPerSecond / 1e9:F2} G 512-bit additions/s measured):"));
-        Console.WriteLine("PyTorch adds each window's cells one by one, so no route can make fewer (bench/SumFloor.cs).");
+        Console.WriteLine(AddsPerSecond > 0
+            ? string.Create(inv, $"sums = an average's time over the time of its additions at this machine's peak ({AddsPerSecond / 1e9:F2} G 512-bit additions/s measured):")
+              + " PyTorch adds each window's cells one by one, so no route can make fewer (bench/SumFloor.cs)."
+            : "sums: not measured here (no 512-bit vectors); the floor is the copy alone.");
         Console.WriteLine("(ORT f32): ONNX Runtime has no double AveragePool; the point is compared with its float AveragePool on the same configuration.");
         Console.WriteLine();
         Console.WriteLine($"| {"ratio",5} | {"engine µs",9} | {"ORT µs",8} | {"GB/s",5} | {"copy",5} | {"sums",5} | configuration |");

@@ -22,9 +22,6 @@ internal static class SumFloor
     /// <summary>Whether the floor is measured: 512-bit vectors, the width of the engine's fast paths, are accelerated.</summary>
     public static bool IsMeasured => Vector512.IsHardwareAccelerated;
 
-    /// <summary>512-bit additions per second (8 independent chains, operands in L1); 0 unless <see cref="IsMeasured"/>.</summary>
-    public static double VectorAddsPerSecond { get; } = IsMeasured ? Measure() : 0;
-
     /// <summary>
     /// The additions an exact average of <paramref name="descriptor"/> makes on <paramref name="shape"/>, in 512-bit
     /// vectors of <typeparamref name="T"/>: every output cell's input cells (on each axis the window's taps inside the
@@ -49,8 +46,11 @@ internal static class SumFloor
         return taps;
     }
 
-    /// <summary>The fastest of several batches of <see cref="Add512"/>, in additions per second.</summary>
-    private static unsafe double Measure()
+    /// <summary>
+    /// 512-bit additions per second (8 independent chains, operands in L1): the fastest of several batches of
+    /// <see cref="Add512"/>. Only where <see cref="IsMeasured"/>.
+    /// </summary>
+    public static unsafe double VectorAddsPerSecond()
     {
         const int cells = Chains * Steps * 16; // 32 KB of floats, in L1: each chain's operands a row of Steps vectors
         float* buffer = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(cells * sizeof(float), 64);
