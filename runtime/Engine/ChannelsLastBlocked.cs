@@ -187,8 +187,7 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
         StoreCells(m0, m1, m2, m3, to + last * rowStride, step.Channels);
         for (int k = last - 1; k >= 0; k--)
         {
-            var (c0, c1, c2, c3) = MaxOfRows(step, at, rows, k * shift, (k + 1) * shift);
-            (m0, m1, m2, m3) = (MaxOp<T>.Apply(m0, c0), MaxOp<T>.Apply(m1, c1), MaxOp<T>.Apply(m2, c2), MaxOp<T>.Apply(m3, c3));
+            (m0, m1, m2, m3) = MaxOfFour((m0, m1, m2, m3), MaxOfRows(step, at, rows, k * shift, (k + 1) * shift));
             StoreCells(m0, m1, m2, m3, to + k * rowStride, step.Channels);
         }
         (m0, m1, m2, m3) = MaxOfRows(step, at, rows, after, after + shift);
@@ -199,10 +198,15 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
             StoreCells(MaxOp<T>.Apply(m0, Vector512.Load(row)), MaxOp<T>.Apply(m1, Vector512.Load(row + c)),
                 MaxOp<T>.Apply(m2, Vector512.Load(row + 2 * c)), MaxOp<T>.Apply(m3, Vector512.Load(row + 3 * c)), row, step.Channels);
             if (k == last) break;
-            var (c0, c1, c2, c3) = MaxOfRows(step, at, rows, after + k * shift, after + (k + 1) * shift);
-            (m0, m1, m2, m3) = (MaxOp<T>.Apply(m0, c0), MaxOp<T>.Apply(m1, c1), MaxOp<T>.Apply(m2, c2), MaxOp<T>.Apply(m3, c3));
+            (m0, m1, m2, m3) = MaxOfFour((m0, m1, m2, m3), MaxOfRows(step, at, rows, after + k * shift, after + (k + 1) * shift));
         }
     }
+
+    /// <summary>The lane-wise maxima of four cells' vectors and four others.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<T>, Vector512<T>, Vector512<T>, Vector512<T>) MaxOfFour(
+        (Vector512<T> M0, Vector512<T> M1, Vector512<T> M2, Vector512<T> M3) a, (Vector512<T> M0, Vector512<T> M1, Vector512<T> M2, Vector512<T> M3) b) =>
+        (MaxOp<T>.Apply(a.M0, b.M0), MaxOp<T>.Apply(a.M1, b.M1), MaxOp<T>.Apply(a.M2, b.M2), MaxOp<T>.Apply(a.M3, b.M3));
 
     /// <summary>Stores four cells' maxima (plus +0, <see cref="Finish{TOp}"/>), <paramref name="channels"/> apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
