@@ -14,8 +14,8 @@ namespace KernelGen.Engine;
 /// reduction's identity); one pass then reduces them for every channel block in registers. Taps are visited in
 /// row-major window order, so sums round exactly as in the channels-first engine and in PyTorch. With stride 1 along
 /// the row (for max, also 3-wide windows with stride 2), neighbouring cells share work: max reduces each input column
-/// down the window once for four cells (<see cref="ChannelsLastSlidingMax{T}"/>), average shares their loads
-/// (<see cref="ChannelsLastSlidingSum{T}"/>).
+/// down the window once for four cells (<see cref="ChannelsLastSlidingMax{T}"/>), average shares their loads between
+/// four or eight cells (<see cref="ChannelsLastSlidingSum{T}"/>).
 /// Other max windows, where that reads clearly fewer vectors, go separably (<see cref="MaxSeparable"/>): the window's
 /// rows first, for a whole output row at once, then its columns. At other strides, widths and dilations, interior cells
 /// go four at a time with eight independent chains (<see cref="ChannelsLastBlocked{T}"/>).
@@ -72,7 +72,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         for (int ow = 0; ow < width.Output; ow++)
             columnFactors[ow] = width.DivisorFactor(ow, plan.Descriptor.CountIncludePad);
         // The cells whose windows lie inside the row, when they share one divisor, go at once: first, where they
-        // apply, the sliding paths take four cells at a time, sharing work between neighbours; then the blocked path
+        // apply, the sliding paths take four or eight cells at a time, sharing work between neighbours; then the blocked path
         // (ChannelsLastBlocked) four at a time at any stride (not max at stride 1). With stride 1 the rest are one flat
         // reduction per row (channel j of cell ow takes the same taps at offsets C further for each next cell); with
         // larger strides they go cell by cell.

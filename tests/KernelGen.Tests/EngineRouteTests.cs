@@ -307,7 +307,9 @@ public class EngineRouteTests
         P("max5x6-s4x1-unpadded", PoolDescriptor.MaxPool2d((5, 6), (4, 1)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max7x4-s2-height-stride-2", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg8x4-s1x2-nhwc", PoolDescriptor.AvgPool2d((8, 4), (1, 2), (0, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
-        P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows, isDouble: true),
+        // Stride-1 averages 5 to 9 wide: eight cells share their loads.
+        P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows, isDouble: true),
+        P("avg8x9-s1-nhwc", PoolDescriptor.AvgPool2d((8, 9), (1, 1), (0, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
         P("avg3x3-s1-p1-d2-nhwc", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [1, 1], [1, 1, 1, 1], [2, 2], OnnxAutoPad.NotSet, false, true, null, Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("max3x9-s1x4-nhwc", PoolDescriptor.MaxPool2d((3, 9), (1, 4), (1, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg3x3-s1-p1-few-channels-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, layout: Last), new(1, 3, 28, 28), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
