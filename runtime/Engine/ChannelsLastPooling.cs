@@ -24,6 +24,12 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
 {
     // Output row r is (n, od, oh) flattened: all its output cells and channels.
 
+    /// <summary>
+    /// Whether consecutive output rows' windows share at least half their rows (or are dilated down the rows), so that
+    /// at width strides of 2 and more the blocked path pools output rows together, loading the shared rows once.
+    /// </summary>
+    public static bool PairsWindowRows(in PoolPlan plan) => plan.Height.Dilation > 1 || 2 * plan.Height.Stride <= plan.Height.Kernel;
+
     /// <summary>Whether max takes the sliding path (<see cref="ChannelsLastSlidingMax{T}"/>) inside <see cref="RunWindows"/>.</summary>
     public static bool TakesSlidingMax(in PoolPlan plan) =>
         ChannelsLastSlidingMax<T>.Applies(plan) && ChannelsLastSlidingMax<T>.IsCheaperThanSeparable(plan) && !SeparableWinsOnShortRows(plan);
@@ -80,7 +86,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // Where consecutive windows share at least half their rows (or are dilated down the rows), output rows take the
         // blocked path together, loading the shared rows once: averages two rows (ChannelsLastBlocked.RunRowPair), max up
         // to MaxRowsAtOnce rows that all share a row, each shared row reduced once (ChannelsLastBlocked.RunMaxRowRun).
-        bool poolsRowsTogether = blocked && width.Stride > 1 && !slidingMax && (height.Dilation > 1 || 2 * height.Stride <= height.Kernel);
+        bool poolsRowsTogether = blocked && width.Stride > 1 && !slidingMax && PairsWindowRows(plan);
         int[] nextRowOffsets = poolsRowsTogether ? ScratchArrays<int>.Rent(depth.Kernel * height.Kernel) : [];
         int[] unionOffsets = poolsRowsTogether ? ScratchArrays<int>.Rent(MaxRowsAtOnce * depth.Kernel * height.Kernel) : [];
         long runEnd = -1; // output rows before this one, after the row that started the run, had their interior cells pooled with it

@@ -6,26 +6,35 @@ using System.Runtime.Intrinsics;
 namespace KernelGen.Engine;
 
 /// <summary>
-/// The general engine's channels-last average over the interior cells of an output row, for stride 1 along the row
-/// (Inception's 3x3 s1): neighbouring output cells side by side, one channel vector at a time, so that each input cell
-/// of a window row is loaded once for all of them (cells + kw - 1 loads a row instead of cells x kw).
+/// The general engine's channels-last average over the interior cells of an output row, for strides 1 and 2 along the
+/// row (Inception's 3x3 s1): neighbouring output cells side by side, one channel vector at a time, so that each input
+/// cell of a window row is loaded once for all the windows that hold it (cells x stride + kw - stride loads a row
+/// instead of cells x kw).
 /// </summary>
 /// <remarks>
 /// <para>Summing a cell's taps one load each (<see cref="VectorOps{T}.Reduce{TOp}"/>, <see cref="ChannelsLastBlocked{T}"/>)
 /// is bound by the loads, about one a cycle. The sums themselves cannot be shared between neighbours (each runs in
 /// PyTorch's order from +0, row by row, left to right), but their loads can; then the additions bound the time.</para>
-/// <para>Windows of up to 4 columns go four cells at a time. Wider ones go eight at a time, eight chains, every other
-/// one added on the FMA pipes (<see cref="Lanes512{T}.Add"/>, the same bits), so that additions run on all four
-/// pipes; on rows of few interior cells four at a time stays faster for the narrow windows (bench/notes.md).</para>
+/// <para>Windows of up to 4 columns at stride 1 go four cells at a time. Wider ones, and 3 to 9 columns at stride 2, go
+/// eight at a time, eight chains, every other one added on the FMA pipes (<see cref="Lanes512{T}.Add"/>, the same bits)
+/// so that additions run on all four pipes. Measured (bench/notes.md): four at a time stays faster for narrow windows on
+/// rows of few interior cells, and at stride 2 the blocked path's pairs of output rows
+/// (<see cref="ChannelsLastPooling{T}.PairsWindowRows"/>) beat eight cells of one row.</para>
 /// <para>The generator's <c>SlidingAverageChannelsLastEmitter</c> shares loads too, for kernels whose window is known at compile
 /// time; neither can replace the other without a slowdown on some shapes (bench/notes.md, "Issue 19: one owner").</para>
 /// </remarks>
 internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Whether this path applies: AVX-512, float or double, undilated windows 2 to 9 columns wide, stride 1, a vector of channels or more.</summary>
-    public static bool Applies(in PoolPlan plan) =>
-        Lanes512<T>.IsSupported && !plan.IsMax && plan.Width.Stride == 1 && plan.Width.Dilation == 1 &&
-        plan.Width.Kernel is >= 2 and <= 9 && plan.Input.Channels >= Vector512<T>.Count;
+    /// <summary>
+    /// Whether this path applies: AVX-512, float or double, a vector of channels or more, undilated windows 2 to 9
+    /// columns wide at stride 1, or 3 to 9 wide at stride 2 where output rows do not go in pairs.
+    /// </summary>
+    public static bool Applies(in PoolPlan plan)
+    {
+        AxisPlan width = plan.Width;
+        if (!Lanes512<T>.IsSupported || plan.IsMax || width.Dilation != 1 || plan.Input.Channels < Vector512<T>.Count) return false;
+        return width.Stride == 1 ? width.Kernel is >= 2 and <= 9 : width.Stride == 2 && width.Kernel is >= 3 and <= 9 && !ChannelsLastPooling<T>.PairsWindowRows(plan);
+    }
 
     /// <summary>
     /// Averages the first cells of a run of <paramref name="cells"/> interior output cells, four or eight at a time, and
@@ -36,31 +45,44 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
     public static int Run(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, T divisor, Span<T> output)
     {
         int channels = plan.Input.Channels;
+        if (plan.Width.Stride == 2)
+        {
+            return plan.Width.Kernel switch
+            {
+                3 => RunEight<Count3, Count2>(image, rowOffsets, cells, channels, divisor, output),
+                4 => RunEight<Count4, Count2>(image, rowOffsets, cells, channels, divisor, output),
+                5 => RunEight<Count5, Count2>(image, rowOffsets, cells, channels, divisor, output),
+                6 => RunEight<Count6, Count2>(image, rowOffsets, cells, channels, divisor, output),
+                7 => RunEight<Count7, Count2>(image, rowOffsets, cells, channels, divisor, output),
+                8 => RunEight<Count8, Count2>(image, rowOffsets, cells, channels, divisor, output),
+                _ => RunEight<Count9, Count2>(image, rowOffsets, cells, channels, divisor, output),
+            };
+        }
         return plan.Width.Kernel switch
         {
-            2 => Run<Count2>(image, rowOffsets, cells, channels, divisor, output),
-            3 => Run<Count3>(image, rowOffsets, cells, channels, divisor, output),
-            4 => Run<Count4>(image, rowOffsets, cells, channels, divisor, output),
-            5 => RunEight<Count5>(image, rowOffsets, cells, channels, divisor, output),
-            6 => RunEight<Count6>(image, rowOffsets, cells, channels, divisor, output),
-            7 => RunEight<Count7>(image, rowOffsets, cells, channels, divisor, output),
-            8 => RunEight<Count8>(image, rowOffsets, cells, channels, divisor, output),
-            _ => RunEight<Count9>(image, rowOffsets, cells, channels, divisor, output),
+            2 => RunFour<Count2>(image, rowOffsets, cells, channels, divisor, output),
+            3 => RunFour<Count3>(image, rowOffsets, cells, channels, divisor, output),
+            4 => RunFour<Count4>(image, rowOffsets, cells, channels, divisor, output),
+            5 => RunEight<Count5, Count1>(image, rowOffsets, cells, channels, divisor, output),
+            6 => RunEight<Count6, Count1>(image, rowOffsets, cells, channels, divisor, output),
+            7 => RunEight<Count7, Count1>(image, rowOffsets, cells, channels, divisor, output),
+            8 => RunEight<Count8, Count1>(image, rowOffsets, cells, channels, divisor, output),
+            _ => RunEight<Count9, Count1>(image, rowOffsets, cells, channels, divisor, output),
         };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Run<TColumns>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
+    private static int RunFour<TColumns>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
         where TColumns : IConstantCount =>
         ChannelsLastSliding.Run(image, rowOffsets, cells, TColumns.Value, stride: 1, channels, output, new Step<TColumns>(divisor));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int RunEight<TColumns>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
-        where TColumns : IConstantCount =>
-        ChannelsLastSliding.Run(image, rowOffsets, cells, TColumns.Value, stride: 1, channels, output, new EightCellStep<TColumns>(divisor), cellsPerStep: 8);
+    private static int RunEight<TColumns, TStride>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
+        where TColumns : IConstantCount where TStride : IConstantCount =>
+        ChannelsLastSliding.Run(image, rowOffsets, cells, TColumns.Value, TStride.Value, channels, output, new EightCellStep<TColumns, TStride>(divisor), cellsPerStep: 8);
 
-    /// <summary>Eight cells, one channel vector, windows of 5 to 9 columns.</summary>
-    private readonly struct EightCellStep<TColumns>(T divisor) : ISlidingStep<T> where TColumns : IConstantCount
+    /// <summary>Eight cells, one channel vector: windows of 5 to 9 columns at stride 1, 3 to 9 at stride 2.</summary>
+    private readonly struct EightCellStep<TColumns, TStride>(T divisor) : ISlidingStep<T> where TColumns : IConstantCount where TStride : IConstantCount
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Pool(T* at, int* rows, int rowCount, int channels, T* to)
@@ -68,7 +90,10 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
             // PyTorch's order: from +0, row by row, left to right.
             Vector512<T> s0 = Vector512<T>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
             for (int i = 0; i < rowCount; i++)
-                AddRowToEight<TColumns>(at + rows[i], channels, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            {
+                if (TStride.Value == 1) AddRowToEight<TColumns>(at + rows[i], channels, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+                else AddRowToEightStride2<TColumns>(at + rows[i], channels, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            }
             var divisors = Vector512.Create(divisor);
             nint c = channels;
             (s0 / divisors).Store(to); (s1 / divisors).Store(to + c); (s2 / divisors).Store(to + 2 * c); (s3 / divisors).Store(to + 3 * c);
@@ -105,6 +130,43 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
         if (kw < 9) return;
         var c15 = Vector512.Load(row + 15 * c);
         Tap(ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7, c8, c9, c10, c11, c12, c13, c14, c15);
+    }
+
+    /// <summary>Adds one window row's taps (3 to 9) to the eight cells' sums at stride 2, loading each of its 14 + kw input cells once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddRowToEightStride2<TColumns>(T* row, int channels, ref Vector512<T> s0, ref Vector512<T> s1, ref Vector512<T> s2, ref Vector512<T> s3,
+        ref Vector512<T> s4, ref Vector512<T> s5, ref Vector512<T> s6, ref Vector512<T> s7)
+        where TColumns : IConstantCount
+    {
+        int kw = TColumns.Value;
+        nint c = channels;
+        var c0 = Vector512.Load(row); var c1 = Vector512.Load(row + c); var c2 = Vector512.Load(row + 2 * c); var c3 = Vector512.Load(row + 3 * c);
+        var c4 = Vector512.Load(row + 4 * c); var c5 = Vector512.Load(row + 5 * c); var c6 = Vector512.Load(row + 6 * c); var c7 = Vector512.Load(row + 7 * c);
+        var c8 = Vector512.Load(row + 8 * c); var c9 = Vector512.Load(row + 9 * c); var c10 = Vector512.Load(row + 10 * c); var c11 = Vector512.Load(row + 11 * c);
+        var c12 = Vector512.Load(row + 12 * c); var c13 = Vector512.Load(row + 13 * c); var c14 = Vector512.Load(row + 14 * c); var c15 = Vector512.Load(row + 15 * c);
+        // Tap k of cell u is input cell 2u + k.
+        Tap(ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7, c0, c2, c4, c6, c8, c10, c12, c14);
+        Tap(ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7, c1, c3, c5, c7, c9, c11, c13, c15);
+        var c16 = Vector512.Load(row + 16 * c);
+        Tap(ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7, c2, c4, c6, c8, c10, c12, c14, c16);
+        if (kw < 4) return;
+        var c17 = Vector512.Load(row + 17 * c);
+        Tap(ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7, c3, c5, c7, c9, c11, c13, c15, c17);
+        if (kw < 5) return;
+        var c18 = Vector512.Load(row + 18 * c);
+        Tap(ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7, c4, c6, c8, c10, c12, c14, c16, c18);
+        if (kw < 6) return;
+        var c19 = Vector512.Load(row + 19 * c);
+        Tap(ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7, c5, c7, c9, c11, c13, c15, c17, c19);
+        if (kw < 7) return;
+        var c20 = Vector512.Load(row + 20 * c);
+        Tap(ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7, c6, c8, c10, c12, c14, c16, c18, c20);
+        if (kw < 8) return;
+        var c21 = Vector512.Load(row + 21 * c);
+        Tap(ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7, c7, c9, c11, c13, c15, c17, c19, c21);
+        if (kw < 9) return;
+        var c22 = Vector512.Load(row + 22 * c);
+        Tap(ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7, c8, c10, c12, c14, c16, c18, c20, c22);
     }
 
     /// <summary>One tap of the eight cells: the odd cells' sums on the FMA pipes (x * 1 + y, the bits of x + y).</summary>

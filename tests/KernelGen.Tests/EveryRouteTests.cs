@@ -33,7 +33,33 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         ChannelsFirstViaChannelsLastTests.Cases(isDouble).Select(c => c.Case),
         ChannelsFirstViaChannelsLastTests.ClampedCases(isDouble).Select(c => c.Case),
         ChannelsFirstViaChannelsLastTests.ClampedCases(isDouble).Select(c => c.Case with { Layout = PoolLayout.ChannelsLast }),
-        SameWidthCases);
+        SameWidthCases,
+        SlidingRowCases);
+
+    /// <summary>
+    /// Channels-last averages at width strides 1 and 2 with undilated windows up to 9 wide, where the sliding sums take
+    /// the row's interior cells four or eight at a time and the blocked path the rest: rows 1 to 70 cells wide (steps cut
+    /// at every remainder), channel counts that end on a partial vector, output rows that pair or do not.
+    /// </summary>
+    private static readonly Gen<PoolCase> SlidingRowCases =
+        from kh in Gen.Int[1, 6]
+        from kw in Gen.Int[2, 9]
+        from sh in Gen.Int[1, 4]
+        from sw in Gen.Int[1, 2]
+        from padTop in Gen.Int[0, 5]
+        from padBottom in Gen.Int[0, 5]
+        from padLeft in Gen.Int[0, 8]
+        from padRight in Gen.Int[0, 8]
+        from height in Gen.Int[0, 10]
+        from width in Gen.Int[1, 70]
+        from channels in Gen.Int[0, 5].Select(i => new[] { 8, 11, 16, 19, 32, 40 }[i])
+        from ceil in Gen.Bool
+        from includePad in Gen.Bool
+        from style in Gen.Int[0, RandomInput.Styles - 1]
+        from seed in Gen.Int
+        select new PoolCase(2, PoolLayout.ChannelsLast, PoolMode.Average, WithIndices: false, PoolConvention.Onnx,
+            [new PoolAxis(kh, sh, padTop % kh, padBottom % kh, 1), new PoolAxis(kw, sw, padLeft % kw, padRight % kw, 1)],
+            ceil, includePad, DivisorOverride: null, Batch: 1, channels, [height + kh, width + kw - 1], style, seed);
 
     /// <summary>
     /// Stride-1 windows that keep the row's width, where the flat and narrow-row routes and the row blocks all take the
