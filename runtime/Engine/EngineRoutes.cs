@@ -139,7 +139,7 @@ internal static class EngineRoutes<T> where T : unmanaged, IFloatingPointIeee754
         new(EngineRoute.ChannelsLastSeparableMax, ChannelsLastPooling<T>.TakesSeparableMax, ChannelsLastPooling<T>.RunSeparableMax,
             "Max whose window rows then columns read clearly fewer vectors than cell by cell (YOLO's 5x5 s1)."),
         new(EngineRoute.ChannelsLastSlidingSum, ChannelsLastSlidingSum<T>.Applies, ChannelsLastPooling<T>.RunWindows,
-            "AVX-512 average, at least a vector of channels, stride 1, 2 to 9 wide undilated: neighbouring cells share their loads (four at a time up to 4 wide, eight from 5, half their sums on the FMA pipes)."),
+            "AVX-512 average, at least a vector of channels, undilated windows up to 9 wide, at stride 1 from 2 wide, at strides 2-4 wider than the stride where output rows do not pair: neighbouring cells share their loads (four at a time at stride 1 up to 4 wide, else eight, half their sums on the FMA pipes)."),
         new(EngineRoute.ChannelsLastBlocked, ChannelsLastBlocked<T>.Applies, ChannelsLastPooling<T>.RunWindows,
             "AVX-512, at least a vector of channels, any other stride, width or dilation (max at stride 1 keeps the flat reduction of ChannelsLastWindows): interior cells four at a time, two channel vectors each, so eight independent chains hide each operation's latency (each lane still reduces in window order, PyTorch's for sums); averages whose consecutive windows share at least half their rows go two output rows at once, loading the shared rows once."),
         new(EngineRoute.ChannelsLastWindows, Always, ChannelsLastPooling<T>.RunWindows,

@@ -310,10 +310,12 @@ public class EngineRouteTests
         // Stride-1 averages 5 to 9 wide: eight cells share their loads.
         P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows, isDouble: true),
         P("avg8x9-s1-nhwc", PoolDescriptor.AvgPool2d((8, 9), (1, 1), (0, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
-        // Stride-2 averages 3 to 9 wide whose output rows do not pair: eight cells share their loads; 2 wide shares none.
+        // Averages at width strides 2 to 4, wider than the stride, whose output rows do not pair: eight cells share their loads.
         P("avg3x3-s2-p1-nhwc", PoolDescriptor.AvgPool2d(3, 2, 1, layout: Last), new(1, 64, 56, 56), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
         P("avg4x7-s3x2-nhwc-double", PoolDescriptor.AvgPool2d((4, 7), (3, 2), (1, 1), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows, isDouble: true),
+        P("avg5x8-s4x3-nhwc", PoolDescriptor.AvgPool2d((5, 8), (4, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
         P("avg9x2-s4x2-nhwc", PoolDescriptor.AvgPool2d((9, 2), (4, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
+        P("avg5x4-s1x3-rows-pair-nhwc", PoolDescriptor.AvgPool2d((5, 4), (1, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg3x3-s1-p1-d2-nhwc", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [1, 1], [1, 1, 1, 1], [2, 2], OnnxAutoPad.NotSet, false, true, null, Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("max3x9-s1x4-nhwc", PoolDescriptor.MaxPool2d((3, 9), (1, 4), (1, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg3x3-s1-p1-few-channels-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, layout: Last), new(1, 3, 28, 28), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
