@@ -120,7 +120,8 @@ internal static class ChannelsLastBlocked<T> where T : unmanaged, IFloatingPoint
             {
                 Vector512<T> v0 = Vector512.Load(p), v1 = Vector512.Load(p + c1), v2 = Vector512.Load(p + c2), v3 = Vector512.Load(p + c3);
                 a0 += v0; a1 += v1; a2 += v2; a3 += v3;
-                b0 += v0; b1 += v1; b2 += v2; b3 += v3;
+                // B's sums of the shared rows on the FMA pipes (x * 1 + y, the bits of x + y): two additions a load.
+                b0 = Lanes512<T>.Add(b0, v0); b1 = Lanes512<T>.Add(b1, v1); b2 = Lanes512<T>.Add(b2, v2); b3 = Lanes512<T>.Add(b3, v3);
             }
         for (; u < windowRows + shift; u++)
             for (T* p = at + rows[u], end = p + step.Kernel * step.TapStride; p < end; p += step.TapStride)
