@@ -78,11 +78,11 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         for (int ow = 0; ow < width.Output; ow++)
             columnFactors[ow] = width.DivisorFactor(ow, plan.Descriptor.CountIncludePad);
         // The cells whose windows lie inside the row, when they share one divisor, go at once: first, where they
-        // apply, the sliding paths take four or eight cells at a time, sharing work between neighbours; then the blocked path
+        // apply, the sliding paths take four cells at a time, sharing work between neighbours; then the blocked path
         // (ChannelsLastBlocked) four at a time at any stride (not max at stride 1). With stride 1 the rest are one flat
         // reduction per row (channel j of cell ow takes the same taps at offsets C further for each next cell); with
         // larger strides they go cell by cell.
-        bool slidingSum = ChannelsLastSlidingSum<T>.Applies(plan), blocked = ChannelsLastBlocked<T>.Applies(plan);
+        bool slidingSum = ChannelsLastSlidingSum<T>.TakesInteriorCells(plan), blocked = ChannelsLastBlocked<T>.Applies(plan);
         // Where consecutive windows share at least half their rows (or are dilated down the rows), output rows take the
         // blocked path together, loading the shared rows once: averages two rows (ChannelsLastBlocked.RunRowPair), max up
         // to MaxRowsAtOnce rows that all share a row, each shared row reduced once (ChannelsLastBlocked.RunMaxRowRun).
@@ -91,6 +91,9 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         int[] unionOffsets = poolsRowsTogether ? ScratchArrays<int>.Rent(MaxRowsAtOnce * depth.Kernel * height.Kernel) : [];
         long runEnd = -1; // output rows before this one, after the row that started the run, had their interior cells pooled with it
         int runCells = 0;
+        // Averages the sliding sums take on rows of eight cells or more go a whole row at a time, each cell with its divisor.
+        bool wholeRows = !plan.IsMax && ChannelsLastSlidingSum<T>.TakesWholeRows(plan);
+        T[] cellDivisors = wholeRows ? ScratchArrays<T>.Rent(width.Output) : [];
         var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blocked ? InteriorCells(widthWindows, width) : (0, 0);
         for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)
             if (columnFactors[ow] != columnFactors[interiorFirst]) interiorEnd = interiorFirst; // no shared divisor
@@ -103,6 +106,13 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                 ReadOnlySpan<T> image = input.Slice(checked((int)(n * imageSize)), imageSize);
                 long rowFactor = plan.IsMax ? 0 : plan.RowDivisorFactor(od, oh);
                 int windowRows = WindowRows(plan, depthWindows, heightWindows, od, oh, rowOffsets);
+                if (wholeRows)
+                {
+                    for (int ow = 0; ow < width.Output; ow++) cellDivisors[ow] = Divisor(plan, rowFactor, columnFactors[ow]);
+                    ChannelsLastSlidingSum<T>.RunRow(plan, image, rowOffsets.AsSpan(0, windowRows), cellDivisors.AsSpan(0, width.Output),
+                        output.Slice(checked((int)(r * width.Output * channels)), width.Output * channels));
+                    continue;
+                }
                 // A window whose columns are all inside the input has the same cells, relative to its first column,
                 // as every other such window of the row: their offsets are listed once per row.
                 int interiorCount = 0;
@@ -222,6 +232,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                 ScratchArrays<int>.Return(unionOffsets);
             }
             ScratchArrays<long>.Return(columnFactors);
+            if (wholeRows) ScratchArrays<T>.Return(cellDivisors);
         }
     }
 

@@ -6,28 +6,26 @@ namespace KernelGen.Engine;
 
 /// <summary>
 /// What the channels-last sliding paths (<see cref="ChannelsLastSlidingSum{T}"/>, <see cref="ChannelsLastSlidingMax{T}"/>)
-/// share: they take a run of interior output cells a step of neighbours at a time (four, or eight for wide
-/// averages), and check once that every step's reads and writes
+/// share: they take a run of interior output cells four at a time, and check once that every step's reads and writes
 /// lie inside the spans they then read and write through pointers.
 /// </summary>
 internal static class ChannelsLastSliding
 {
-    /// <summary>Output cells per step unless a path asks for more: their windows' columns are loaded once for all four.</summary>
+    /// <summary>Output cells per step: their windows' columns are loaded once for all four.</summary>
     public const int CellsPerStep = 4;
 
     /// <summary>
-    /// Runs <paramref name="step"/> over the first cells of a run of <paramref name="cells"/> interior output cells,
-    /// <paramref name="cellsPerStep"/> at a time and one channel vector at a time, and returns how many cells it did (a
-    /// multiple of <paramref name="cellsPerStep"/>); the caller does the rest. Windows are <paramref name="stride"/> columns apart. <paramref name="image"/> starts at the
+    /// Runs <paramref name="step"/> over the first cells of a run of <paramref name="cells"/> interior output cells, four
+    /// at a time and one channel vector at a time, and returns how many cells it did (a multiple of four); the caller
+    /// does the rest. Windows are <paramref name="stride"/> columns apart. <paramref name="image"/> starts at the
     /// first cell's window's first column, and
     /// <paramref name="rowOffsets"/> lists the window's rows inside the input (offsets into <paramref name="image"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe int Run<T, TStep>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int stride, int channels, Span<T> output, TStep step,
-        int cellsPerStep = CellsPerStep)
+    public static unsafe int Run<T, TStep>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int stride, int channels, Span<T> output, TStep step)
         where T : unmanaged where TStep : struct, ISlidingStep<T>
     {
-        int steps = Steps(image.Length, rowOffsets, cells, kernelWidth, stride, channels, output.Length, cellsPerStep);
+        int steps = Steps(image.Length, rowOffsets, cells, kernelWidth, stride, channels, output.Length);
         if (steps == 0) return 0;
         int lanes = Vector512<T>.Count;
         fixed (T* source = image, target = output)
@@ -35,7 +33,7 @@ internal static class ChannelsLastSliding
         {
             for (int s = 0; s < steps; s++)
             {
-                long cell = (long)s * cellsPerStep * channels, column = cell * stride;
+                long cell = (long)s * CellsPerStep * channels, column = cell * stride;
                 // The last channel vector may overlap the one before: it recomputes a few channels with the same bits.
                 for (int j = 0; ; j += lanes)
                 {
@@ -45,19 +43,18 @@ internal static class ChannelsLastSliding
                 }
             }
         }
-        return steps * cellsPerStep;
+        return steps * CellsPerStep;
     }
 
     /// <summary>
-    /// How many whole steps of <paramref name="cellsPerStep"/> cells a run of <paramref name="cells"/> cells takes (0 if no window row is inside the input),
+    /// How many whole steps a run of <paramref name="cells"/> cells takes (0 if no window row is inside the input),
     /// after checking that each of <paramref name="rowOffsets"/>' rows holds the steps' windows' input cells
     /// (<paramref name="kernelWidth"/> is the columns one window spans) and <paramref name="outputLength"/> their
     /// output cells.
     /// </summary>
-    public static int Steps(int imageLength, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int stride, int channels, int outputLength,
-        int cellsPerStep = CellsPerStep)
+    public static int Steps(int imageLength, ReadOnlySpan<int> rowOffsets, int cells, int kernelWidth, int stride, int channels, int outputLength)
     {
-        int steps = cells / cellsPerStep, done = steps * cellsPerStep;
+        int steps = cells / CellsPerStep, done = steps * CellsPerStep;
         if (steps == 0 || rowOffsets.IsEmpty) return 0;
         long rowSpan = ((long)(done - 1) * stride + kernelWidth) * channels;
         foreach (int offset in rowOffsets)
@@ -67,11 +64,11 @@ internal static class ChannelsLastSliding
     }
 }
 
-/// <summary>One step of a channels-last sliding path: neighbouring output cells, one vector of their channels.</summary>
+/// <summary>One step of a channels-last sliding path: four neighbouring output cells, one vector of their channels.</summary>
 internal interface ISlidingStep<T> where T : unmanaged
 {
     /// <summary>
-    /// Pools the step's cells at <paramref name="to"/> (C = <paramref name="channels"/> apart) from the window rows at
+    /// Pools the four cells at <paramref name="to"/> (C = <paramref name="channels"/> apart) from the window rows at
     /// <paramref name="at"/> + <paramref name="rows"/>[i], each starting at the first cell's window's first column
     /// (input cells are C apart too).
     /// </summary>

@@ -6,20 +6,24 @@ using System.Runtime.Intrinsics;
 namespace KernelGen.Engine;
 
 /// <summary>
-/// The general engine's channels-last average over the interior cells of an output row where neighbouring windows
-/// overlap along the row (Inception's 3x3 s1): neighbouring output cells side by side, one channel vector at a time, so
-/// that each input cell of a window row is loaded once for all the windows that hold it (cells x stride + kw - stride
-/// loads a row instead of cells x kw).
+/// The general engine's channels-last average where neighbouring windows overlap along the row (Inception's 3x3 s1):
+/// neighbouring output cells side by side, one channel vector at a time, so that each input cell of a window row is
+/// loaded once for all the windows that hold it (cells x stride + kw - stride loads a row instead of cells x kw).
 /// </summary>
 /// <remarks>
 /// <para>Summing a cell's taps one load each (<see cref="VectorOps{T}.Reduce{TOp}"/>, <see cref="ChannelsLastBlocked{T}"/>)
 /// is bound by the loads, about one a cycle. The sums themselves cannot be shared between neighbours (each runs in
 /// PyTorch's order from +0, row by row, left to right), but their loads can; then the additions bound the time.</para>
-/// <para>Windows of up to 4 columns at stride 1 go four cells at a time. The others go eight at a time, eight chains,
-/// every other one added on the FMA pipes (<see cref="Lanes512{T}.Add"/>, the same bits) so that additions run on all
-/// four pipes. Measured (bench/notes.md): four at a time stays faster for narrow windows on rows of few interior cells,
-/// and at strides of 2 and more the blocked path's pairs of output rows
-/// (<see cref="ChannelsLastPooling{T}.PairsWindowRows"/>) beat eight cells of one row.</para>
+/// <para>Two forms, chosen by measurement (bench/notes.md):</para>
+/// <list type="bullet">
+/// <item>windows of 2 to 4 columns at stride 1: the interior cells of a row, four at a time (<see cref="Run"/>);</item>
+/// <item>wider windows, and strides 2 to 4: whole output rows of eight cells or more, eight cells a step (four for
+/// the last cells), every other one's sums on the FMA pipes (<see cref="Lanes512{T}.Add"/>, the same bits) so that
+/// additions run on all four pipes; cells whose windows reach past the row's ends skip those columns, as PyTorch
+/// skips the padding, so they go at the interior's speed (<see cref="RunRow"/>).</item>
+/// </list>
+/// <para>At strides of 2 and more, where output rows go in pairs (<see cref="ChannelsLastPooling{T}.PairsWindowRows"/>),
+/// the blocked path's pairs stay faster.</para>
 /// <para>The generator's <c>SlidingAverageChannelsLastEmitter</c> shares loads too, for kernels whose window is known at compile
 /// time; neither can replace the other without a slowdown on some shapes (bench/notes.md, "Issue 19: one owner").</para>
 /// </remarks>
@@ -37,130 +41,193 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
         return width.Stride <= 4 && width.Kernel > width.Stride && !ChannelsLastPooling<T>.PairsWindowRows(plan);
     }
 
+    /// <summary>Whether <see cref="RunRow"/> averages whole output rows: windows of 5 columns or more or strides of 2 or more, rows of eight cells or more.</summary>
+    public static bool TakesWholeRows(in PoolPlan plan) =>
+        Applies(plan) && plan.Width.Output >= 8 && (plan.Width.Stride > 1 || plan.Width.Kernel >= 5);
+
+    /// <summary>Whether <see cref="Run"/> takes a row's interior cells four at a time: windows of 2 to 4 columns at stride 1.</summary>
+    public static bool TakesInteriorCells(in PoolPlan plan) => Applies(plan) && plan.Width.Stride == 1 && plan.Width.Kernel <= 4;
+
     /// <summary>
-    /// Averages the first cells of a run of <paramref name="cells"/> interior output cells, four or eight at a time, and
-    /// returns how many it did (a multiple of four); the caller does the rest. <paramref name="image"/> starts at the
-    /// first cell's window's first column, <paramref name="rowOffsets"/> lists the window's rows inside the input
-    /// (offsets into <paramref name="image"/>), and every cell divides by <paramref name="divisor"/>.
+    /// Averages the first cells of a run of <paramref name="cells"/> interior output cells four at a time (where
+    /// <see cref="TakesInteriorCells"/>), and returns how many it did (a multiple of four); the caller does the rest.
+    /// <paramref name="image"/> starts at the first cell's window's first column, <paramref name="rowOffsets"/> lists
+    /// the window's rows inside the input (offsets into <paramref name="image"/>), and every cell divides by
+    /// <paramref name="divisor"/>.
     /// </summary>
-    public static int Run(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, T divisor, Span<T> output)
-    {
-        int channels = plan.Input.Channels, stride = plan.Width.Stride;
-        return plan.Width.Kernel switch
+    public static int Run(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, T divisor, Span<T> output) =>
+        plan.Width.Kernel switch
         {
-            2 => RunFour<Count2>(image, rowOffsets, cells, channels, divisor, output),
-            3 when stride == 1 => RunFour<Count3>(image, rowOffsets, cells, channels, divisor, output),
-            3 => RunEight<Count3>(stride, image, rowOffsets, cells, channels, divisor, output),
-            4 when stride == 1 => RunFour<Count4>(image, rowOffsets, cells, channels, divisor, output),
-            4 => RunEight<Count4>(stride, image, rowOffsets, cells, channels, divisor, output),
-            5 => RunEight<Count5>(stride, image, rowOffsets, cells, channels, divisor, output),
-            6 => RunEight<Count6>(stride, image, rowOffsets, cells, channels, divisor, output),
-            7 => RunEight<Count7>(stride, image, rowOffsets, cells, channels, divisor, output),
-            8 => RunEight<Count8>(stride, image, rowOffsets, cells, channels, divisor, output),
-            _ => RunEight<Count9>(stride, image, rowOffsets, cells, channels, divisor, output),
+            2 => Run<Count2>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
+            3 => Run<Count3>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
+            _ => Run<Count4>(image, rowOffsets, cells, plan.Input.Channels, divisor, output),
         };
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int RunFour<TColumns>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
+    private static int Run<TColumns>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
         where TColumns : IConstantCount =>
         ChannelsLastSliding.Run(image, rowOffsets, cells, TColumns.Value, stride: 1, channels, output, new Step<TColumns>(divisor));
 
-    private static int RunEight<TColumns>(int stride, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
-        where TColumns : IConstantCount => stride switch
+    /// <summary>
+    /// Averages one whole output row (where <see cref="TakesWholeRows"/>): eight cells a step, and the last cells in a
+    /// step of four or eight that ends at the row's end (recomputing a few cells with the same bits).
+    /// <paramref name="image"/> is the row's image, <paramref name="rowOffsets"/> its window's rows inside the input
+    /// (maybe none), and <paramref name="divisors"/> each cell's divisor.
+    /// </summary>
+    public static void RunRow(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow)
+    {
+        int stride = plan.Width.Stride;
+        switch (plan.Width.Kernel)
         {
-            1 => RunEight<TColumns, Count1>(image, rowOffsets, cells, channels, divisor, output),
-            2 => RunEight<TColumns, Count2>(image, rowOffsets, cells, channels, divisor, output),
-            3 => RunEight<TColumns, Count3>(image, rowOffsets, cells, channels, divisor, output),
-            _ => RunEight<TColumns, Count4>(image, rowOffsets, cells, channels, divisor, output),
-        };
+            case 2: RunRow<Count2>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 3: RunRow<Count3>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 4: RunRow<Count4>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 5: RunRow<Count5>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 6: RunRow<Count6>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 7: RunRow<Count7>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 8: RunRow<Count8>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            default: RunRow<Count9>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+        }
+    }
+
+    private static void RunRow<TColumns>(in PoolPlan plan, int stride, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow)
+        where TColumns : IConstantCount
+    {
+        switch (stride)
+        {
+            case 1: RunRow<TColumns, Count1>(plan, image, rowOffsets, divisors, outputRow); break;
+            case 2: RunRow<TColumns, Count2>(plan, image, rowOffsets, divisors, outputRow); break;
+            case 3: RunRow<TColumns, Count3>(plan, image, rowOffsets, divisors, outputRow); break;
+            default: RunRow<TColumns, Count4>(plan, image, rowOffsets, divisors, outputRow); break;
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int RunEight<TColumns, TStride>(ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, int cells, int channels, T divisor, Span<T> output)
-        where TColumns : IConstantCount where TStride : IConstantCount =>
-        ChannelsLastSliding.Run(image, rowOffsets, cells, TColumns.Value, TStride.Value, channels, output, new EightCellStep<TColumns, TStride>(divisor), cellsPerStep: 8);
-
-    /// <summary>Eight cells, one channel vector.</summary>
-    private readonly struct EightCellStep<TColumns, TStride>(T divisor) : ISlidingStep<T> where TColumns : IConstantCount where TStride : IConstantCount
+    private static unsafe void RunRow<TColumns, TStride>(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow)
+        where TColumns : IConstantCount where TStride : IConstantCount
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public unsafe void Pool(T* at, int* rows, int rowCount, int channels, T* to)
+        AxisPlan width = plan.Width;
+        int channels = plan.Input.Channels, lanes = Vector512<T>.Count, cells = width.Output;
+        long rowLength = (long)width.Length * channels;
+        if (cells < 8 || outputRow.Length != cells * channels || divisors.Length < cells)
+            throw new InvalidOperationException("KernelGen internal error: a whole row's cells do not match its output.");
+        foreach (int offset in rowOffsets)
+            if (offset < 0 || offset + rowLength > image.Length) throw new InvalidOperationException("KernelGen internal error: a window row lies outside the image.");
+        fixed (T* source = image, target = outputRow, cellDivisors = divisors)
+        fixed (int* rows = rowOffsets)
         {
-            Vector512<T> s0 = Vector512<T>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-            for (int i = 0; i < rowCount; i++)
-                AddRowToEight<TColumns, TStride>(at + rows[i], channels, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-            var divisors = Vector512.Create(divisor);
-            nint c = channels;
-            (s0 / divisors).Store(to); (s1 / divisors).Store(to + c); (s2 / divisors).Store(to + 2 * c); (s3 / divisors).Store(to + 3 * c);
-            (s4 / divisors).Store(to + 4 * c); (s5 / divisors).Store(to + 5 * c); (s6 / divisors).Store(to + 6 * c); (s7 / divisors).Store(to + 7 * c);
+            for (int first = 0; first < cells;)
+            {
+                int step = cells - first > 4 ? 8 : 4;
+                first = Math.Min(first, cells - step);
+                // The step's input columns, (step - 1) x stride + kw from its first window's start; those inside the row are [lo, hi).
+                long start = width.WindowStart(first);
+                int span = (step - 1) * TStride.Value + TColumns.Value;
+                int lo = (int)Math.Clamp(-start, 0, span), hi = (int)Math.Clamp(width.Length - start, lo, span);
+                T* at = source + (nint)start * channels, to = target + (nint)first * channels;
+                // The last channel vector may overlap the one before: it recomputes a few channels with the same bits.
+                for (int j = 0; ; j += lanes)
+                {
+                    if (j > channels - lanes) j = channels - lanes;
+                    if (step == 4) PoolStep<TColumns, TStride, Count4, Count1>(at + j, rows, rowOffsets.Length, channels, lo, hi, cellDivisors + first, to + j);
+                    else if (lo == 0 && hi == span) PoolStep<TColumns, TStride, Count8, Count0>(at + j, rows, rowOffsets.Length, channels, lo, hi, cellDivisors + first, to + j);
+                    else PoolStep<TColumns, TStride, Count8, Count1>(at + j, rows, rowOffsets.Length, channels, lo, hi, cellDivisors + first, to + j);
+                    if (j == channels - lanes) break;
+                }
+                first += step;
+            }
         }
     }
 
     /// <summary>
-    /// Adds one window row's taps to the eight cells' sums: input cell j of the row is tap j - stride x u of cell u, so
-    /// going through the row's 7 x stride + kw cells in order, each loaded once, adds every cell's taps in window order.
-    /// The column index is a constant in each call, so the JIT keeps only the additions whose window holds the cell.
+    /// One channel vector of a step's cells (<typeparamref name="TCells"/>: 4 or 8) over the window rows, each divided by
+    /// its divisor. With <typeparamref name="TClipped"/> 1, only the step's input columns <c>[lo, hi)</c> are read.
+    /// Not inlined: each form keeps its own inlining budget, which its unrolled columns need.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddRowToEight<TColumns, TStride>(T* row, nint c, ref Vector512<T> s0, ref Vector512<T> s1, ref Vector512<T> s2, ref Vector512<T> s3,
-        ref Vector512<T> s4, ref Vector512<T> s5, ref Vector512<T> s6, ref Vector512<T> s7)
-        where TColumns : IConstantCount where TStride : IConstantCount
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PoolStep<TColumns, TStride, TCells, TClipped>(T* at, int* rows, int rowCount, int channels, int lo, int hi, T* divisors, T* to)
+        where TColumns : IConstantCount where TStride : IConstantCount where TCells : IConstantCount where TClipped : IConstantCount
     {
-        Column<TColumns, TStride>(row, c, 0, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 1, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 2, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 3, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 4, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 5, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 6, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 7, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 8, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 9, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 10, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 11, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 12, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 13, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 14, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 15, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 16, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 17, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 18, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 19, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 20, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 21, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 22, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 23, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 24, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 25, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 26, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 27, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 28, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 29, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 30, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 31, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 32, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 33, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 34, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 35, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-        Column<TColumns, TStride>(row, c, 36, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        // PyTorch's order: from +0, row by row, left to right.
+        Vector512<T> s0 = Vector512<T>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        for (int i = 0; i < rowCount; i++)
+            AddRowToStep<TColumns, TStride, TCells, TClipped>(at + rows[i], channels, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        nint c = channels;
+        (s0 / Vector512.Create(divisors[0])).Store(to); (s1 / Vector512.Create(divisors[1])).Store(to + c);
+        (s2 / Vector512.Create(divisors[2])).Store(to + 2 * c); (s3 / Vector512.Create(divisors[3])).Store(to + 3 * c);
+        if (TCells.Value == 4) return;
+        (s4 / Vector512.Create(divisors[4])).Store(to + 4 * c); (s5 / Vector512.Create(divisors[5])).Store(to + 5 * c);
+        (s6 / Vector512.Create(divisors[6])).Store(to + 6 * c); (s7 / Vector512.Create(divisors[7])).Store(to + 7 * c);
     }
 
     /// <summary>
-    /// Adds input cell <paramref name="j"/> of a window row to the sums of the cells whose windows hold it (nothing past
-    /// the row's last cell), every other cell's on the FMA pipes (x * 1 + y, the bits of x + y).
+    /// Adds one window row's taps to the step's sums: input cell j of the row is tap j - stride x u of cell u, so going
+    /// through the row's (cells - 1) x stride + kw input cells in order, each loaded once, adds every cell's taps in
+    /// window order. The column index is a constant in each call, so the JIT keeps only the additions that exist.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Column<TColumns, TStride>(T* row, nint c, int j, ref Vector512<T> s0, ref Vector512<T> s1, ref Vector512<T> s2, ref Vector512<T> s3,
-        ref Vector512<T> s4, ref Vector512<T> s5, ref Vector512<T> s6, ref Vector512<T> s7)
-        where TColumns : IConstantCount where TStride : IConstantCount
+    private static unsafe void AddRowToStep<TColumns, TStride, TCells, TClipped>(T* row, nint c, int lo, int hi, ref Vector512<T> s0, ref Vector512<T> s1, ref Vector512<T> s2,
+        ref Vector512<T> s3, ref Vector512<T> s4, ref Vector512<T> s5, ref Vector512<T> s6, ref Vector512<T> s7)
+        where TColumns : IConstantCount where TStride : IConstantCount where TCells : IConstantCount where TClipped : IConstantCount
+    {
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 0, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 1, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 2, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 3, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 4, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 5, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 6, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 7, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 8, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 9, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 10, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 11, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 12, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 13, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 14, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 15, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 16, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 17, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 18, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 19, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 20, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 21, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 22, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 23, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 24, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 25, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 26, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 27, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 28, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 29, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 30, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 31, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 32, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 33, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 34, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 35, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        Column<TColumns, TStride, TCells, TClipped>(row, c, 36, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+    }
+
+    /// <summary>
+    /// Adds input cell <paramref name="j"/> of a window row to the sums of the cells whose windows hold it, every other
+    /// cell's on the FMA pipes (x * 1 + y, the bits of x + y). Nothing past the step's last cell, nor, clipped, outside
+    /// <c>[lo, hi)</c>: a padding column, which PyTorch does not add.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Column<TColumns, TStride, TCells, TClipped>(T* row, nint c, int j, int lo, int hi, ref Vector512<T> s0, ref Vector512<T> s1,
+        ref Vector512<T> s2, ref Vector512<T> s3, ref Vector512<T> s4, ref Vector512<T> s5, ref Vector512<T> s6, ref Vector512<T> s7)
+        where TColumns : IConstantCount where TStride : IConstantCount where TCells : IConstantCount where TClipped : IConstantCount
     {
         int kw = TColumns.Value, s = TStride.Value;
-        if (j >= 7 * s + kw) return;
+        if (j >= (TCells.Value - 1) * s + kw) return;
+        if (TClipped.Value == 1 && (uint)(j - lo) >= (uint)(hi - lo)) return;
         var v = Vector512.Load(row + j * c);
         if ((uint)j < (uint)kw) s0 += v;
         if ((uint)(j - s) < (uint)kw) s1 = Lanes512<T>.Add(s1, v);
         if ((uint)(j - 2 * s) < (uint)kw) s2 += v;
         if ((uint)(j - 3 * s) < (uint)kw) s3 = Lanes512<T>.Add(s3, v);
+        if (TCells.Value == 4) return;
         if ((uint)(j - 4 * s) < (uint)kw) s4 += v;
         if ((uint)(j - 5 * s) < (uint)kw) s5 = Lanes512<T>.Add(s5, v);
         if ((uint)(j - 6 * s) < (uint)kw) s6 += v;
