@@ -255,7 +255,7 @@ public static class GridBench
         Console.WriteLine("ratio = ONNX Runtime time / engine time (fastest batch of each); goal >= 1.5. GB/s = input + output bytes / engine time;");
         Console.WriteLine("copy = the engine's time over one copy of those bytes; floor = over the larger of that copy and the sums below. nhwc points: ONNX Runtime pools the same data in NCHW (it has no NHWC pooling).");
         Console.WriteLine(AddsPerSecond > 0
-            ? string.Create(inv, $"sums = an average's time over the time of its additions at this machine's peak ({AddsPerSecond / 1e9:F2} G 512-bit additions/s measured):")
+            ? string.Create(inv, $"sums = an average's time over the time of its additions at this machine's peak ({AddsPerSecond / 1e9:F2} G 512-bit additions/s measured, add and FMA pipes):")
               + " PyTorch adds each window's cells one by one, so no route can make fewer (bench/SumFloor.cs)."
             : "sums: not measured here (no 512-bit vectors); the floor is the copy alone.");
         Console.WriteLine("(ORT f32): ONNX Runtime has no double AveragePool; the point is compared with its float AveragePool on the same configuration.");
