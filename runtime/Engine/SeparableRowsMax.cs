@@ -37,7 +37,7 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
 
     /// <summary>
     /// Whether the dispatch table sends <paramref name="plan"/> here: where measurement found it fastest (bench/notes.md),
-    /// windows of 4 rows or more at a height stride of 3 or more: undilated at a width stride of 3-4 and at least 2 wide
+    /// windows of 4 rows or more at height stride 2 (<see cref="TakesHeightStride2"/>) or at a height stride of 3 or more: undilated at a width stride of 3-4 and at least 2 wide
     /// (dilated ones measured faster through the channels-last detour), or, for double, dilated along the row at width
     /// stride 2 on rows of more than three vectors (which the row blocks do not take). Elsewhere the row blocks (at
     /// width stride 2 above all), the any-rank path's horizontal-first pass and, on planes up to
@@ -47,11 +47,25 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
     public static bool Applies(in PoolPlan plan)
     {
         AxisPlan height = plan.Height, width = plan.Width;
-        if (!Handles(plan) || height.Stride < 3 || height.Kernel < 4) return false;
+        if (!Handles(plan) || height.Stride < 2 || height.Kernel < 4) return false;
         if (plan.InputPlane <= ChannelsFirstViaChannelsLast<T>.RowSharingPaysAboveCells) return false;
+        if (height.Stride == 2) return TakesHeightStride2(plan);
         return width.Stride == 2
             ? typeof(T) == typeof(double) && width.Dilation > 1 && width.Length > 3 * Lanes
             : width.Stride >= 3 && width.Kernel >= 2 && height.Dilation == 1 && width.Dilation == 1;
+    }
+
+    /// <summary>
+    /// At height stride 2, float rows of 48 to 64 cells (three vectors or more, all of them in registers), undilated, at
+    /// width stride 2, or 4 with windows 4 columns wide or more: there this route measured faster than the route the
+    /// table chose before (the channels-last detour, the row blocks or the any-rank path; bench/notes.md); longer rows
+    /// (the scratch-row path) and double did not.
+    /// </summary>
+    private static bool TakesHeightStride2(in PoolPlan plan)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        return typeof(T) == typeof(float) && height.Dilation == 1 && width.Dilation == 1 && width.Length >= 3 * Lanes && RowFitsRegisters(width)
+            && (width.Stride == 2 || (width.Stride == 4 && width.Kernel >= 4));
     }
 
     /// <summary>

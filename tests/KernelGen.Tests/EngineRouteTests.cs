@@ -67,7 +67,7 @@ public class EngineRouteTests
         P("max6x1-s1x4-28x28-plane", PoolDescriptor.MaxPool2d((6, 1), (1, 4), (3, 0)), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x9-s1x3-28x28-plane-double", PoolDescriptor.MaxPool2d((3, 9), (1, 3), (1, 4)), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max6x1-s1-12x100-plane-one-column", PoolDescriptor.MaxPool2d((6, 1), (1, 1), (3, 0)), new(1, 32, 12, 100), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("max6x6-s2-57x57-plane-36-taps", PoolDescriptor.MaxPool2d((6, 6), (2, 2), (0, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max6x6-s2-57x57-plane-36-taps", PoolDescriptor.MaxPool2d((6, 6), (2, 2), (0, 1)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max7x5-s1x3-36x36-plane", PoolDescriptor.MaxPool2d((7, 5), (1, 3)), new(1, 32, 36, 36), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2-small-plane-row-blocks", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2-15x15-plane-one-group", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 63, 15, 15), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
@@ -213,7 +213,7 @@ public class EngineRouteTests
         P("avg3x6-s1x2-double-18-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg3x3-s2x2-60-wide", PoolDescriptor.AvgPool2d((3, 3), (2, 2)), new(1, 32, 60, 60), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max4x4-s4", PoolDescriptor.MaxPool2d(4, 4), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank), // 57-wide float rows: the separable rows beat the detour (bench/notes.md)
-        P("max4x4-s2x4", PoolDescriptor.MaxPool2d((4, 4), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max4x4-s2x4", PoolDescriptor.MaxPool2d((4, 4), (2, 4)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max2x2-s2x4-4-taps", PoolDescriptor.MaxPool2d((2, 2), (2, 4)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max1x5-s1x4-one-row", PoolDescriptor.MaxPool2d((1, 5), (1, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s1x4-three-rows", PoolDescriptor.MaxPool2d((3, 3), (1, 4)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
@@ -223,7 +223,7 @@ public class EngineRouteTests
         P("max1x5-s1x3-d2", PoolDescriptor.MaxPool2d((1, 5), (1, 3), dilation: (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max2x2-s1x3-d2-4-taps", PoolDescriptor.MaxPool2d((2, 2), (1, 3), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2x4-d2", PoolDescriptor.MaxPool2d((3, 3), (2, 4), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max6x5-s2x4-six-rows", PoolDescriptor.MaxPool2d((6, 5), (2, 4)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max6x5-s2x4-six-rows", PoolDescriptor.MaxPool2d((6, 5), (2, 4)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max8x1-s2x4-one-column", PoolDescriptor.MaxPool2d((8, 1), (2, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max4x5-s1x3-d2-four-rows", PoolDescriptor.MaxPool2d((4, 5), (1, 3), dilation: (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x2-s4-skips-rows", PoolDescriptor.MaxPool2d((3, 2), (4, 4)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
@@ -271,7 +271,7 @@ public class EngineRouteTests
         P("max3x5-s2x1-p2-15-taps", PoolDescriptor.MaxPool2d((3, 5), (2, 1), (0, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max2x2-s2x1-double", PoolDescriptor.MaxPool2d((2, 2), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max2x3-s2x1-double", PoolDescriptor.MaxPool2d((2, 3), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("max4x5-s2-20-taps", PoolDescriptor.MaxPool2d((4, 5), (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        P("max4x5-s2-20-taps", PoolDescriptor.MaxPool2d((4, 5), (2, 2)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max3x6-s2-18-taps", PoolDescriptor.MaxPool2d((3, 6), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max2x7-s2-double", PoolDescriptor.MaxPool2d((2, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // Double max at width stride 2 on the row blocks' any-taps loop: through channels last only at height stride 1, on
@@ -305,7 +305,10 @@ public class EngineRouteTests
         P("max8x5-s3x2-d1x3-double", PoolDescriptor.FromOnnx(PoolMode.Max, [8, 5], [3, 2], [4, 1, 0, 1], [1, 3], OnnxAutoPad.NotSet, false, false, null, PoolLayout.ChannelsFirst), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max8x5-s3x2-d1x3", PoolDescriptor.FromOnnx(PoolMode.Max, [8, 5], [3, 2], [4, 1, 0, 1], [1, 3], OnnxAutoPad.NotSet, false, false, null, PoolLayout.ChannelsFirst), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max5x6-s4x1-unpadded", PoolDescriptor.MaxPool2d((5, 6), (4, 1)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
-        P("max7x4-s2-height-stride-2", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
+        // Height stride 2, float rows of 48 to 64 cells, width stride 2 (or 4 with 4+ columns): separable rows in registers.
+        P("max7x4-s2-height-stride-2", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max7x4-s2-height-stride-2-112-wide", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 16, 112, 112), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max7x4-s2-height-stride-2-double", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg8x4-s1x2-nhwc", PoolDescriptor.AvgPool2d((8, 4), (1, 2), (0, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         // Stride-1 averages 5 to 9 wide: eight cells share their loads.
         P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows, isDouble: true),
