@@ -37,9 +37,10 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
 
     /// <summary>
     /// Whether the dispatch table sends <paramref name="plan"/> here: where measurement found it fastest (bench/notes.md),
-    /// windows of 4 rows or more at height stride 2 (<see cref="TakesHeightStride2"/>) or at a height stride of 3 or more: undilated at a width stride of 3-4 and at least 2 wide
-    /// (dilated ones measured faster through the channels-last detour), or, for double, dilated along the row at width
-    /// stride 2 on rows of more than three vectors (which the row blocks do not take). Elsewhere the row blocks (at
+    /// windows of 4 rows or more at height stride 2 (<see cref="TakesHeightStride2"/>) or at a height stride of 3 or more:
+    /// undilated at a width stride of 3-4 and at least 2 wide (dilated ones measured faster through the channels-last
+    /// detour), or, at width stride 2, float one-column windows (<see cref="TakesOneColumnStride2"/>) and, for double,
+    /// windows dilated along rows of more than three vectors (which the row blocks do not take). Elsewhere the row blocks (at
     /// width stride 2 above all), the any-rank path's horizontal-first pass and, on planes up to
     /// <see cref="ChannelsFirstViaChannelsLast{T}.RowSharingPaysAboveCells"/> cells, the channels-last detour stay
     /// faster: this route reduces every window row once per output row, and its work per output row is fixed.
@@ -51,7 +52,7 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
         if (plan.InputPlane <= ChannelsFirstViaChannelsLast<T>.RowSharingPaysAboveCells) return false;
         if (height.Stride == 2) return TakesHeightStride2(plan);
         return width.Stride == 2
-            ? typeof(T) == typeof(double) && width.Dilation > 1 && width.Length > 3 * Lanes
+            ? (typeof(T) == typeof(double) && width.Dilation > 1 && width.Length > 3 * Lanes) || TakesOneColumnStride2(plan)
             : width.Stride >= 3 && width.Kernel >= 2 && height.Dilation == 1 && width.Dilation == 1;
     }
 
@@ -66,6 +67,16 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
         AxisPlan height = plan.Height, width = plan.Width;
         return typeof(T) == typeof(float) && height.Dilation == 1 && width.Dilation == 1 && width.Length >= 3 * Lanes && RowFitsRegisters(width)
             && (width.Stride == 2 || (width.Stride == 4 && width.Kernel >= 4));
+    }
+
+    /// <summary>
+    /// At height strides of 3 and more and width stride 2, float one-column windows on rows of 48 to 64 cells, undilated:
+    /// there this route measured faster than the row blocks (bench/notes.md); on 112-wide rows and for double it did not.
+    /// </summary>
+    private static bool TakesOneColumnStride2(in PoolPlan plan)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        return typeof(T) == typeof(float) && width.Kernel == 1 && height.Dilation == 1 && width.Length >= 3 * Lanes && RowFitsRegisters(width);
     }
 
     /// <summary>

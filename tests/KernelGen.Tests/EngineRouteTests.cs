@@ -309,6 +309,9 @@ public class EngineRouteTests
         P("max7x4-s2-height-stride-2", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max7x4-s2-height-stride-2-112-wide", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 16, 112, 112), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max7x4-s2-height-stride-2-double", PoolDescriptor.MaxPool2d((7, 4), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        // Height stride 3+, width stride 2, float one-column windows on rows of 48 to 64 cells: separable rows in registers.
+        P("max8x1-s4x2-one-column", PoolDescriptor.MaxPool2d((8, 1), (4, 2), (4, 0)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
+        P("max8x1-s4x2-one-column-112-wide", PoolDescriptor.MaxPool2d((8, 1), (4, 2), (4, 0)), new(1, 16, 112, 112), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg8x4-s1x2-nhwc", PoolDescriptor.AvgPool2d((8, 4), (1, 2), (0, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         // Stride-1 averages 5 to 9 wide: eight cells share their loads.
         P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows, isDouble: true),
