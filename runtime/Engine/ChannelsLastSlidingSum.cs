@@ -30,23 +30,33 @@ namespace KernelGen.Engine;
 internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>
-    /// Whether this path applies: AVX-512, float or double, a vector of channels or more, undilated windows 2 to 9
-    /// columns wide at stride 1, or wider than the stride (2 to 4) and at most 9 where output rows do not go in pairs.
+    /// Whether this path takes <paramref name="plan"/>: four interior cells a step (<see cref="TakesInteriorCells"/>) or
+    /// whole rows (<see cref="TakesWholeRows"/>). Elsewhere, narrow rows among them, the blocked path does the work.
     /// </summary>
-    public static bool Applies(in PoolPlan plan)
+    public static bool Applies(in PoolPlan plan) => TakesInteriorCells(plan) || TakesWholeRows(plan);
+
+    /// <summary>Whether <see cref="Run"/> takes a row's interior cells four at a time: windows of 2 to 4 columns at stride 1.</summary>
+    public static bool TakesInteriorCells(in PoolPlan plan) => Shares(plan) && plan.Width.Stride == 1 && plan.Width.Kernel <= 4;
+
+    /// <summary>
+    /// Whether <see cref="RunRow"/> averages whole output rows: windows of 5 columns or more or strides of 2 or more, rows
+    /// of eight cells or more.
+    /// </summary>
+    public static bool TakesWholeRows(in PoolPlan plan) =>
+        Shares(plan) && plan.Width.Output >= 8 && (plan.Width.Stride > 1 || plan.Width.Kernel >= 5);
+
+    /// <summary>
+    /// Whether neighbouring windows share input cells this path can share: AVX-512, float or double average, a vector of
+    /// channels or more, undilated windows 2 to 9 columns wide at stride 1, or wider than the stride (2 to 4) and at most
+    /// 9 where output rows do not go in pairs.
+    /// </summary>
+    private static bool Shares(in PoolPlan plan)
     {
         AxisPlan width = plan.Width;
         if (!Lanes512<T>.IsSupported || plan.IsMax || width.Dilation != 1 || plan.Input.Channels < Vector512<T>.Count || width.Kernel > 9) return false;
         if (width.Stride == 1) return width.Kernel >= 2;
         return width.Stride <= 4 && width.Kernel > width.Stride && !ChannelsLastPooling<T>.PairsWindowRows(plan);
     }
-
-    /// <summary>Whether <see cref="RunRow"/> averages whole output rows: windows of 5 columns or more or strides of 2 or more, rows of eight cells or more.</summary>
-    public static bool TakesWholeRows(in PoolPlan plan) =>
-        Applies(plan) && plan.Width.Output >= 8 && (plan.Width.Stride > 1 || plan.Width.Kernel >= 5);
-
-    /// <summary>Whether <see cref="Run"/> takes a row's interior cells four at a time: windows of 2 to 4 columns at stride 1.</summary>
-    public static bool TakesInteriorCells(in PoolPlan plan) => Applies(plan) && plan.Width.Stride == 1 && plan.Width.Kernel <= 4;
 
     /// <summary>
     /// Averages the first cells of a run of <paramref name="cells"/> interior output cells four at a time (where

@@ -316,6 +316,7 @@ public class EngineRouteTests
         // Stride-1 averages 5 to 9 wide: eight cells share their loads.
         P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows, isDouble: true),
         P("avg8x9-s1-nhwc", PoolDescriptor.AvgPool2d((8, 9), (1, 1), (0, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
+        P("avg3x7-s1-nhwc-rows-of-six", PoolDescriptor.AvgPool2d((3, 7), (1, 1), layout: Last), new(1, 32, 9, 12), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         // Averages at width strides 2 to 4, wider than the stride, whose output rows do not pair: eight cells share their loads.
         P("avg3x3-s2-p1-nhwc", PoolDescriptor.AvgPool2d(3, 2, 1, layout: Last), new(1, 64, 56, 56), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
         P("avg4x7-s3x2-nhwc-double", PoolDescriptor.AvgPool2d((4, 7), (3, 2), (1, 1), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows, isDouble: true),
