@@ -92,7 +92,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         long runEnd = -1; // output rows before this one, after the row that started the run, had their interior cells pooled with it
         int runCells = 0;
         // Averages the sliding sums take on rows of eight cells or more go a whole row at a time, each cell with its divisor.
-        bool wholeRows = !plan.IsMax && ChannelsLastSlidingSum<T>.TakesWholeRows(plan);
+        bool wholeRows = ChannelsLastSlidingSum<T>.TakesWholeRows(plan);
         T[] cellDivisors = wholeRows ? ScratchArrays<T>.Rent(width.Output) : [];
         var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blocked ? InteriorCells(widthWindows, width) : (0, 0);
         for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)

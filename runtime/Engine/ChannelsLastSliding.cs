@@ -56,11 +56,16 @@ internal static class ChannelsLastSliding
     {
         int steps = cells / CellsPerStep, done = steps * CellsPerStep;
         if (steps == 0 || rowOffsets.IsEmpty) return 0;
-        long rowSpan = ((long)(done - 1) * stride + kernelWidth) * channels;
-        foreach (int offset in rowOffsets)
-            if (offset < 0 || offset + rowSpan > imageLength) throw new InvalidOperationException("KernelGen internal error: a window row lies outside the image.");
+        RequireRowsInside(imageLength, rowOffsets, ((long)(done - 1) * stride + kernelWidth) * channels);
         if ((long)done * channels > outputLength) throw new InvalidOperationException("KernelGen internal error: the output row is shorter than its cells.");
         return steps;
+    }
+
+    /// <summary>Checks that <paramref name="rowSpan"/> values from each of <paramref name="rowOffsets"/> lie inside an image of <paramref name="imageLength"/>.</summary>
+    public static void RequireRowsInside(int imageLength, ReadOnlySpan<int> rowOffsets, long rowSpan)
+    {
+        foreach (int offset in rowOffsets)
+            if (offset < 0 || offset + rowSpan > imageLength) throw new InvalidOperationException("KernelGen internal error: a window row lies outside the image.");
     }
 }
 

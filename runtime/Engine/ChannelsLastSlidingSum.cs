@@ -118,11 +118,9 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
     {
         AxisPlan width = plan.Width;
         int channels = plan.Input.Channels, lanes = Vector512<T>.Count, cells = width.Output;
-        long rowLength = (long)width.Length * channels;
         if (cells < 8 || outputRow.Length != cells * channels || divisors.Length < cells)
             throw new InvalidOperationException("KernelGen internal error: a whole row's cells do not match its output.");
-        foreach (int offset in rowOffsets)
-            if (offset < 0 || offset + rowLength > image.Length) throw new InvalidOperationException("KernelGen internal error: a window row lies outside the image.");
+        ChannelsLastSliding.RequireRowsInside(image.Length, rowOffsets, (long)width.Length * channels);
         fixed (T* source = image, target = outputRow, cellDivisors = divisors)
         fixed (int* rows = rowOffsets)
         {

@@ -65,7 +65,7 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
     private static bool TakesHeightStride2(in PoolPlan plan)
     {
         AxisPlan height = plan.Height, width = plan.Width;
-        return typeof(T) == typeof(float) && height.Dilation == 1 && width.Dilation == 1 && width.Length >= 3 * Lanes && RowFitsRegisters(width)
+        return FloatRowInRegisters(width) && height.Dilation == 1 && width.Dilation == 1
             && (width.Stride == 2 || (width.Stride == 4 && width.Kernel >= 4));
     }
 
@@ -76,7 +76,7 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
     private static bool TakesOneColumnStride2(in PoolPlan plan)
     {
         AxisPlan height = plan.Height, width = plan.Width;
-        return typeof(T) == typeof(float) && width.Kernel == 1 && height.Dilation == 1 && width.Length >= 3 * Lanes && RowFitsRegisters(width);
+        return FloatRowInRegisters(width) && width.Kernel == 1 && height.Dilation == 1;
     }
 
     /// <summary>
@@ -84,8 +84,11 @@ internal static partial class SeparableRowsMax<T> where T : unmanaged, IFloating
     /// registers), where this route measured faster than the channels-last detour, which the table asks first; on
     /// 40-wide rows the two were even (bench/notes.md).
     /// </summary>
-    public static bool BeatsTheDetour(in PoolPlan plan) =>
-        typeof(T) == typeof(float) && Applies(plan) && plan.Width.Length >= 3 * Lanes && RowFitsRegisters(plan.Width);
+    public static bool BeatsTheDetour(in PoolPlan plan) => Applies(plan) && FloatRowInRegisters(plan.Width);
+
+    /// <summary>Float rows of 48 to 64 cells: three vectors or more, all of them in registers, where this route's measured wins lie.</summary>
+    private static bool FloatRowInRegisters(in AxisPlan width) =>
+        typeof(T) == typeof(float) && width.Length >= 3 * Lanes && RowFitsRegisters(width);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow instrumented tier
     public static unsafe void Run(in PoolPlan plan, ReadOnlySpan<T> input, Span<T> output, long firstPlane, int planeCount)
