@@ -94,6 +94,10 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // Averages the sliding sums take on rows of eight cells or more go a whole row at a time, each cell with its divisor.
         bool wholeRows = ChannelsLastSlidingSum<T>.TakesWholeRows(plan);
         T[] cellDivisors = wholeRows ? ScratchArrays<T>.Rent(width.Output) : [];
+        // Where consecutive windows share at least half their rows, two whole rows at a time, the shared rows loaded once.
+        bool rowPairs = ChannelsLastSlidingSum<T>.TakesRowPairs(plan);
+        int[] pairRowOffsets = rowPairs ? ScratchArrays<int>.Rent(depth.Kernel * height.Kernel) : [];
+        T[] pairDivisors = rowPairs ? ScratchArrays<T>.Rent(width.Output) : [];
         var (interiorFirst, interiorEnd) = width.Stride == 1 || slidingMax || blocked ? InteriorCells(widthWindows, width) : (0, 0);
         for (int ow = interiorFirst + 1; ow < interiorEnd; ow++)
             if (columnFactors[ow] != columnFactors[interiorFirst]) interiorEnd = interiorFirst; // no shared divisor
@@ -108,9 +112,23 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                 int windowRows = WindowRows(plan, depthWindows, heightWindows, od, oh, rowOffsets);
                 if (wholeRows)
                 {
+                    int rowLength = width.Output * channels;
                     for (int ow = 0; ow < width.Output; ow++) cellDivisors[ow] = Divisor(plan, rowFactor, columnFactors[ow]);
-                    ChannelsLastSlidingSum<T>.RunRow(plan, image, rowOffsets.AsSpan(0, windowRows), cellDivisors.AsSpan(0, width.Output),
-                        output.Slice(checked((int)(r * width.Output * channels)), width.Output * channels));
+                    Span<T> outputRow = output.Slice(checked((int)(r * rowLength)), rowLength);
+                    if (rowPairs && r + 1 < firstRow + rowCount && oh + 1 < height.Output)
+                    {
+                        int pairRows = WindowRows(plan, depthWindows, heightWindows, od, oh + 1, pairRowOffsets);
+                        long pairFactor = plan.RowDivisorFactor(od, oh + 1);
+                        for (int ow = 0; ow < width.Output; ow++) pairDivisors[ow] = Divisor(plan, pairFactor, columnFactors[ow]);
+                        if (ChannelsLastSlidingSum<T>.RunRowPair(plan, image, rowOffsets.AsSpan(0, windowRows), pairRowOffsets.AsSpan(0, pairRows),
+                            cellDivisors.AsSpan(0, width.Output), pairDivisors.AsSpan(0, width.Output), outputRow,
+                            output.Slice(checked((int)((r + 1) * rowLength)), rowLength)))
+                        {
+                            r++;
+                            continue;
+                        }
+                    }
+                    ChannelsLastSlidingSum<T>.RunRow(plan, image, rowOffsets.AsSpan(0, windowRows), cellDivisors.AsSpan(0, width.Output), outputRow);
                     continue;
                 }
                 // A window whose columns are all inside the input has the same cells, relative to its first column,
@@ -233,6 +251,11 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
             }
             ScratchArrays<long>.Return(columnFactors);
             if (wholeRows) ScratchArrays<T>.Return(cellDivisors);
+            if (rowPairs)
+            {
+                ScratchArrays<int>.Return(pairRowOffsets);
+                ScratchArrays<T>.Return(pairDivisors);
+            }
         }
     }
 

@@ -312,7 +312,6 @@ public class EngineRouteTests
         // Height stride 3+, width stride 2, float one-column windows on rows of 48 to 64 cells: separable rows in registers.
         P("max8x1-s4x2-one-column", PoolDescriptor.MaxPool2d((8, 1), (4, 2), (4, 0)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max8x1-s4x2-one-column-112-wide", PoolDescriptor.MaxPool2d((8, 1), (4, 2), (4, 0)), new(1, 16, 112, 112), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("avg8x4-s1x2-nhwc", PoolDescriptor.AvgPool2d((8, 4), (1, 2), (0, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         // Stride-1 averages 5 to 9 wide: eight cells share their loads.
         P("avg2x7-s1-nhwc-double", PoolDescriptor.AvgPool2d((2, 7), (1, 1), countIncludePad: false, layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows, isDouble: true),
         P("avg8x9-s1-nhwc", PoolDescriptor.AvgPool2d((8, 9), (1, 1), (0, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
@@ -322,7 +321,13 @@ public class EngineRouteTests
         P("avg4x7-s3x2-nhwc-double", PoolDescriptor.AvgPool2d((4, 7), (3, 2), (1, 1), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows, isDouble: true),
         P("avg5x8-s4x3-nhwc", PoolDescriptor.AvgPool2d((5, 8), (4, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
         P("avg9x2-s4x2-nhwc", PoolDescriptor.AvgPool2d((9, 2), (4, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
+        // Where output rows pair: windows at least two columns wider than the stride take two whole rows at a time on the
+        // sliding sums; one column wider, the blocked path's row pairs.
+        P("avg8x4-s1x2-nhwc", PoolDescriptor.AvgPool2d((8, 4), (1, 2), (0, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
+        P("avg5x9-s1x3-rows-pair-nhwc", PoolDescriptor.AvgPool2d((5, 9), (1, 3), (0, 1), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows),
+        P("avg6x9-s2x2-rows-pair-nhwc-double", PoolDescriptor.AvgPool2d((6, 9), (2, 2), (2, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSlidingSum, EngineRoute.ChannelsLastWindows, isDouble: true),
         P("avg5x4-s1x3-rows-pair-nhwc", PoolDescriptor.AvgPool2d((5, 4), (1, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
+        P("avg4x3-s1x2-rows-pair-nhwc", PoolDescriptor.AvgPool2d((4, 3), (1, 2), (1, 1), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg3x3-s1-p1-d2-nhwc", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [1, 1], [1, 1, 1, 1], [2, 2], OnnxAutoPad.NotSet, false, true, null, Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("max3x9-s1x4-nhwc", PoolDescriptor.MaxPool2d((3, 9), (1, 4), (1, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg3x3-s1-p1-few-channels-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, layout: Last), new(1, 3, 28, 28), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
