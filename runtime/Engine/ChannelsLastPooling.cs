@@ -264,16 +264,39 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
     /// rows (the scratch row covers every input column) plus k_w, against k_h x k_w cell by cell; the scratch row's
     /// store and reload are the margin. It pays for YOLO's 5x5 s1 and GoogLeNet's 3x3 s1, not for VGG's 2x2 s2 or
     /// ResNet's 3x3 s2, which stay cell by cell. At width strides of 2 and more, where the cells go four at a time
-    /// (<see cref="ChannelsLastBlocked{T}"/>), the separable max beats that only from five rows and at most 4/7 of the
-    /// reads (2/3 for double) (measurements in bench/notes.md).
+    /// (<see cref="ChannelsLastBlocked{T}"/>), the separable max beats that from five rows and at most 4/7 of the reads
+    /// (2/3 for double); and where its pass along the rows shares its loads (<see cref="ChannelsLastSlidingSum{T}.TakesMaxRows"/>)
+    /// also in windows one row tall (read in place) and at most 4/5 of the reads (7/10 for double) where the blocked
+    /// path does not share window rows between output rows (<see cref="BlockedSharesRows"/>) (measurements in bench/notes.md).
     /// </summary>
     private static bool SeparableIsCheaper(in PoolPlan plan)
     {
         long rows = (long)plan.Depth.Kernel * plan.Height.Kernel, taps = plan.Width.Kernel;
         long separable = rows * plan.Width.Stride + taps, cellByCell = rows * taps;
+        bool isFloat = typeof(T) == typeof(float);
+        bool blocked = plan.Width.Stride > 1 && ChannelsLastBlocked<T>.Applies(plan);
+        bool muchFewerReads = rows >= 5 && (isFloat ? 7 * separable <= 4 * cellByCell : 3 * separable <= 2 * cellByCell);
+        if (blocked && ChannelsLastSlidingSum<T>.TakesMaxRows(plan))
+        {
+            if (rows == 1) return true;
+            bool fewerReads = isFloat ? 5 * separable <= 4 * cellByCell : 10 * separable <= 7 * cellByCell;
+            return muchFewerReads || (fewerReads && !BlockedSharesRows(plan));
+        }
         if (rows <= 1) return false;
-        if (plan.Width.Stride == 1 || !ChannelsLastBlocked<T>.Applies(plan)) return 4 * separable <= 3 * cellByCell;
-        return rows >= 5 && (typeof(T) == typeof(float) ? 7 * separable <= 4 * cellByCell : 3 * separable <= 2 * cellByCell);
+        return blocked ? muchFewerReads : 4 * separable <= 3 * cellByCell;
+    }
+
+    /// <summary>
+    /// Where the blocked path's runs of output rows, which reduce each shared window row once, beat the separable max
+    /// whose rows of column maxima share their loads: rows that pair, but for windows of at most 3 rows at height stride 1
+    /// and windows 5 columns wide or more at width stride 2 and height strides of 2 or more (bench/notes.md).
+    /// </summary>
+    private static bool BlockedSharesRows(in PoolPlan plan)
+    {
+        AxisPlan height = plan.Height, width = plan.Width;
+        if (!PairsWindowRows(plan)) return false;
+        if (height.Stride == 1) return (long)plan.Depth.Kernel * height.Kernel > 3;
+        return !(width.Stride == 2 && width.Kernel >= 5);
     }
 
     /// <summary>
@@ -300,6 +323,8 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // cell ow is the maximum over kw of scratch value (ow + kw * dilation - padBegin) * C + j, the same taps at
         // consecutive offsets for consecutive cells. One call per row instead of one per cell.
         int interiorFirst = 0, interiorEnd = 0;
+        // Along rows of eight cells or more, eight at a time, each column of maxima loaded once for all the cells that take it.
+        bool maxRows = ChannelsLastSlidingSum<T>.TakesMaxRows(plan);
         if (width.Stride == 1)
         {
             (interiorFirst, interiorEnd) = InteriorCells(widthWindows, width);
@@ -328,6 +353,11 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
                     {
                         VectorOps<T>.Reduce<MaxOp<T>>(image, rowTaps.AsSpan(0, rows), scratch, startFromZero: false);
                         maxima = scratch;
+                    }
+                    if (maxRows)
+                    {
+                        ChannelsLastSlidingSum<T>.RunMaxRow(plan, maxima, outputRow);
+                        continue;
                     }
                     // Across the window's columns: the interior cells at once (stride 1), the others cell by cell.
                     if (interiorEnd > interiorFirst)

@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using KernelGen.Specialization;
 
 namespace KernelGen.Engine;
 
@@ -26,6 +27,8 @@ namespace KernelGen.Engine;
 /// the shared window rows' cells are loaded once for both rows (<see cref="RunRowPair"/>). Windows only one column wider
 /// than the stride share too few loads along the row; there the blocked path's row pairs stay faster.</item>
 /// </list>
+/// <para>The separable max's pass along a row of column maxima takes the same column-order steps, four cells a step
+/// (<see cref="RunMaxRow"/>).</para>
 /// <para>The generator's <c>SlidingAverageChannelsLastEmitter</c> shares loads too, for kernels whose window is known at compile
 /// time; neither can replace the other without a slowdown on some shapes (bench/notes.md, "Issue 19: one owner").</para>
 /// </remarks>
@@ -93,19 +96,46 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
     /// <paramref name="image"/> is the row's image, <paramref name="rowOffsets"/> its window's rows inside the input
     /// (maybe none), and <paramref name="divisors"/> each cell's divisor.
     /// </summary>
-    public static void RunRow(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow)
+    public static void RunRow(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow) =>
+        RunRow<AddOp<T>>(plan, image, rowOffsets, divisors, outputRow);
+
+    /// <summary>
+    /// Whether <see cref="RunMaxRow"/> takes the rows of column maxima of the separable max
+    /// (<see cref="ChannelsLastPooling{T}.RunSeparableMax"/>): AVX-512, a vector of channels or more, undilated windows of
+    /// 2 to 9 columns at strides 2 to 4 (at stride 1 one flat reduction does the row), output rows of eight cells or more.
+    /// </summary>
+    public static bool TakesMaxRows(in PoolPlan plan)
+    {
+        AxisPlan width = plan.Width;
+        return Lanes512<T>.IsSupported && plan.IsMax && width.Dilation == 1 && width.Kernel is >= 2 and <= 9 && width.Stride is >= 2 and <= 4
+            && width.Output >= 8 && plan.Input.Channels >= Vector512<T>.Count;
+    }
+
+    /// <summary>
+    /// The separable max's pass along one row (where <see cref="TakesMaxRows"/>): each output cell's maximum over its
+    /// window's columns of <paramref name="columnMaxima"/> (the row of maxima down the window's rows), eight cells a step
+    /// as <see cref="RunRow"/> averages them, each column loaded once for all the cells whose windows hold it.
+    /// </summary>
+    public static void RunMaxRow(in PoolPlan plan, ReadOnlySpan<T> columnMaxima, Span<T> outputRow)
+    {
+        ReadOnlySpan<int> inPlace = [0];
+        RunRow<MaxOp<T>>(plan, columnMaxima, inPlace, default, outputRow);
+    }
+
+    private static void RunRow<TOp>(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow)
+        where TOp : ILaneOp<T>
     {
         int stride = plan.Width.Stride;
         switch (plan.Width.Kernel)
         {
-            case 2: RunRow<Count2>(plan, stride, image, rowOffsets, divisors, outputRow); break;
-            case 3: RunRow<Count3>(plan, stride, image, rowOffsets, divisors, outputRow); break;
-            case 4: RunRow<Count4>(plan, stride, image, rowOffsets, divisors, outputRow); break;
-            case 5: RunRow<Count5>(plan, stride, image, rowOffsets, divisors, outputRow); break;
-            case 6: RunRow<Count6>(plan, stride, image, rowOffsets, divisors, outputRow); break;
-            case 7: RunRow<Count7>(plan, stride, image, rowOffsets, divisors, outputRow); break;
-            case 8: RunRow<Count8>(plan, stride, image, rowOffsets, divisors, outputRow); break;
-            default: RunRow<Count9>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 2: RunRow<TOp, Count2>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 3: RunRow<TOp, Count3>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 4: RunRow<TOp, Count4>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 5: RunRow<TOp, Count5>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 6: RunRow<TOp, Count6>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 7: RunRow<TOp, Count7>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            case 8: RunRow<TOp, Count8>(plan, stride, image, rowOffsets, divisors, outputRow); break;
+            default: RunRow<TOp, Count9>(plan, stride, image, rowOffsets, divisors, outputRow); break;
         }
     }
 
@@ -234,25 +264,25 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
         (s6 / Vector512.Create(divisors[6])).Store(to + 6 * c); (s7 / Vector512.Create(divisors[7])).Store(to + 7 * c);
     }
 
-    private static void RunRow<TColumns>(in PoolPlan plan, int stride, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow)
-        where TColumns : IConstantCount
+    private static void RunRow<TOp, TColumns>(in PoolPlan plan, int stride, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow)
+        where TOp : ILaneOp<T> where TColumns : IConstantCount
     {
         switch (stride)
         {
-            case 1: RunRow<TColumns, Count1>(plan, image, rowOffsets, divisors, outputRow); break;
-            case 2: RunRow<TColumns, Count2>(plan, image, rowOffsets, divisors, outputRow); break;
-            case 3: RunRow<TColumns, Count3>(plan, image, rowOffsets, divisors, outputRow); break;
-            default: RunRow<TColumns, Count4>(plan, image, rowOffsets, divisors, outputRow); break;
+            case 1: RunRow<TOp, TColumns, Count1>(plan, image, rowOffsets, divisors, outputRow); break;
+            case 2: RunRow<TOp, TColumns, Count2>(plan, image, rowOffsets, divisors, outputRow); break;
+            case 3: RunRow<TOp, TColumns, Count3>(plan, image, rowOffsets, divisors, outputRow); break;
+            default: RunRow<TOp, TColumns, Count4>(plan, image, rowOffsets, divisors, outputRow); break;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void RunRow<TColumns, TStride>(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow)
-        where TColumns : IConstantCount where TStride : IConstantCount
+    private static unsafe void RunRow<TOp, TColumns, TStride>(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow)
+        where TOp : ILaneOp<T> where TColumns : IConstantCount where TStride : IConstantCount
     {
         AxisPlan width = plan.Width;
         int channels = plan.Input.Channels, lanes = Vector512<T>.Count, cells = width.Output;
-        if (cells < 8 || outputRow.Length != cells * channels || divisors.Length < cells)
+        if (cells < 8 || outputRow.Length != cells * channels || (typeof(TOp) == typeof(AddOp<T>) && divisors.Length < cells))
             throw new InvalidOperationException("KernelGen internal error: a whole row's cells do not match its output.");
         ChannelsLastSliding.RequireRowsInside(image.Length, rowOffsets, (long)width.Length * channels);
         fixed (T* source = image, target = outputRow, cellDivisors = divisors)
@@ -260,7 +290,7 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
         {
             for (int first = 0; first < cells;)
             {
-                int step = cells - first > 4 ? 8 : 4;
+                int step = typeof(TOp) == typeof(MaxOp<T>) || cells - first <= 4 ? 4 : 8;
                 first = Math.Min(first, cells - step);
                 // The step's input columns, (step - 1) x stride + kw from its first window's start; those inside the row are [lo, hi).
                 long start = width.WindowStart(first);
@@ -271,7 +301,13 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
                 for (int j = 0; ; j += lanes)
                 {
                     if (j > channels - lanes) j = channels - lanes;
-                    if (step == 4) PoolStep<TColumns, TStride, Count4, Count1>(at + j, rows, rowOffsets.Length, channels, lo, hi, cellDivisors + first, to + j);
+                    if (typeof(TOp) == typeof(MaxOp<T>))
+                    {
+                        // The separable max's row of column maxima is the only window row.
+                        if (lo == 0 && hi == span) MaxStep<TColumns, TStride, Count0>(at + j + rows[0], channels, lo, hi, to + j);
+                        else MaxStep<TColumns, TStride, Count1>(at + j + rows[0], channels, lo, hi, to + j);
+                    }
+                    else if (step == 4) PoolStep<TColumns, TStride, Count4, Count1>(at + j, rows, rowOffsets.Length, channels, lo, hi, cellDivisors + first, to + j);
                     else if (lo == 0 && hi == span) PoolStep<TColumns, TStride, Count8, Count0>(at + j, rows, rowOffsets.Length, channels, lo, hi, cellDivisors + first, to + j);
                     else PoolStep<TColumns, TStride, Count8, Count1>(at + j, rows, rowOffsets.Length, channels, lo, hi, cellDivisors + first, to + j);
                     if (j == channels - lanes) break;
@@ -295,6 +331,23 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
         for (int i = 0; i < rowCount; i++)
             AddRowToStep<TColumns, TStride, TCells, TClipped>(at + rows[i], channels, lo, hi, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
         Store<TCells>(to, channels, divisors, s0, s1, s2, s3, s4, s5, s6, s7);
+    }
+
+    /// <summary>
+    /// One channel vector of four cells' maxima along a row of column maxima (the separable max's second pass), each
+    /// input cell loaded once for the cells whose windows hold it. Four cells, not eight: the maxima, not the loads,
+    /// bound it, and four keep every column inlined. Not inlined itself, for the same reason as <see cref="PoolStep"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MaxStep<TColumns, TStride, TClipped>(T* row, int channels, int lo, int hi, T* to)
+        where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount
+    {
+        Vector512<T> m0 = Vector512.Create(T.NegativeInfinity), m1 = m0, m2 = m0, m3 = m0;
+        MaxColumns<TColumns, TStride, TClipped>(row, channels, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        // A zero maximum is +0 (see MaxOp).
+        nint c = channels;
+        (m0 + Vector512<T>.Zero).Store(to); (m1 + Vector512<T>.Zero).Store(to + c);
+        (m2 + Vector512<T>.Zero).Store(to + 2 * c); (m3 + Vector512<T>.Zero).Store(to + 3 * c);
     }
 
     /// <summary>
@@ -357,8 +410,7 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
         where TColumns : IConstantCount where TStride : IConstantCount where TCells : IConstantCount where TClipped : IConstantCount
     {
         int kw = TColumns.Value, s = TStride.Value;
-        if (j >= (TCells.Value - 1) * s + kw) return;
-        if (TClipped.Value == 1 && (uint)(j - lo) >= (uint)(hi - lo)) return;
+        if (!StepReads<TColumns, TStride, TClipped>(j, TCells.Value, lo, hi)) return;
         var v = Vector512.Load(row + j * c);
         if ((uint)j < (uint)kw) s0 += v;
         if ((uint)(j - s) < (uint)kw) s1 = Lanes512<T>.Add(s1, v);
@@ -370,6 +422,65 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
         if ((uint)(j - 6 * s) < (uint)kw) s6 += v;
         if ((uint)(j - 7 * s) < (uint)kw) s7 = Lanes512<T>.Add(s7, v);
     }
+
+    /// <summary>The row's 3 x stride + kw input cells of a max step, each loaded once (<see cref="AddRowToStep"/> for maxima of four cells).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void MaxColumns<TColumns, TStride, TClipped>(T* row, nint c, int lo, int hi,
+        ref Vector512<T> m0, ref Vector512<T> m1, ref Vector512<T> m2, ref Vector512<T> m3)
+        where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount
+    {
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 0, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 1, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 2, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 3, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 4, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 5, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 6, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 7, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 8, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 9, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 10, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 11, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 12, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 13, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 14, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 15, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 16, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 17, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 18, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 19, lo, hi, ref m0, ref m1, ref m2, ref m3);
+        MaxColumn<TColumns, TStride, TClipped>(row, c, 20, lo, hi, ref m0, ref m1, ref m2, ref m3);
+    }
+
+    /// <summary>Input cell <paramref name="j"/> into the maxima of the step's cells whose windows hold it (<see cref="Column"/> for max).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void MaxColumn<TColumns, TStride, TClipped>(T* row, nint c, int j, int lo, int hi,
+        ref Vector512<T> m0, ref Vector512<T> m1, ref Vector512<T> m2, ref Vector512<T> m3)
+        where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount
+    {
+        int kw = TColumns.Value, s = TStride.Value;
+        if (!StepReads<TColumns, TStride, TClipped>(j, 4, lo, hi)) return;
+        var v = Vector512.Load(row + j * c);
+        if ((uint)j < (uint)kw) m0 = Max(m0, v);
+        if ((uint)(j - s) < (uint)kw) m1 = Max(m1, v);
+        if ((uint)(j - 2 * s) < (uint)kw) m2 = Max(m2, v);
+        if ((uint)(j - 3 * s) < (uint)kw) m3 = Max(m3, v);
+    }
+
+    /// <summary>
+    /// Whether a step of <paramref name="cells"/> cells reads its input column <paramref name="j"/>: one some cell's
+    /// window holds and, clipped, inside <c>[lo, hi)</c> (not a padding column, which PyTorch skips).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool StepReads<TColumns, TStride, TClipped>(int j, int cells, int lo, int hi)
+        where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount =>
+        j < (cells - 1) * TStride.Value + TColumns.Value && (TClipped.Value == 0 || (uint)(j - lo) < (uint)(hi - lo));
+
+    /// <summary>The NaN-propagating maximum of <see cref="MaxOp{T}"/>, called directly: one inlining level less per column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Max(Vector512<T> left, Vector512<T> right) => typeof(T) == typeof(float)
+        ? KernelLanes512.Max(left.As<T, float>(), right.As<T, float>()).As<float, T>()
+        : KernelLanes512.Max(left.As<T, double>(), right.As<T, double>()).As<double, T>();
 
     /// <summary>
     /// Adds one window row of a pair step to the sums of the rows that hold it (<see cref="AddRowToStep"/> for two rows
@@ -415,8 +526,7 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
         where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount
     {
         int kw = TColumns.Value, s = TStride.Value;
-        if (j >= 3 * s + kw) return;
-        if (TClipped.Value == 1 && (uint)(j - lo) >= (uint)(hi - lo)) return;
+        if (!StepReads<TColumns, TStride, TClipped>(j, 4, lo, hi)) return;
         var v = Vector512.Load(row + j * c);
         if (toFirst)
         {

@@ -134,10 +134,13 @@ public class EngineRouteTests
         P("max3x3-p0,2-on-21x21", PoolDescriptor.FromOnnx(PoolMode.Max, [3, 3], [1, 1], [0, 0, 2, 2]), new(1, 32, 21, 21), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max2x9-p0,1x4,4-on-14x14-double", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 9], [1, 1], [0, 4, 1, 4]), new(1, 32, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max2x9-p0,1x4,4-on-15x15-double", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 9], [1, 1], [0, 4, 1, 4]), new(1, 32, 15, 15), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        // Channels-last max at width strides of 2 and more goes separably only from five rows and at most 4/7 of the
-        // cell-by-cell reads (2/3 for double); otherwise four cells at a time (without AVX-512, by the stride-1 bar).
-        P("max3x5-s1x2-nhwc", PoolDescriptor.MaxPool2d((3, 5), (1, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastSeparableMax),
-        P("max5x5-s2-nhwc", PoolDescriptor.MaxPool2d((5, 5), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastSeparableMax),
+        // Channels-last max at width strides of 2 and more goes separably, its rows of column maxima four cells a step,
+        // from 4/5 of the cell-by-cell reads (7/10 for double) where the blocked path does not share window rows between
+        // output rows, and in windows one row tall; otherwise four cells at a time (without AVX-512, by the stride-1 bar).
+        P("max3x5-s1x2-nhwc", PoolDescriptor.MaxPool2d((3, 5), (1, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
+        P("max5x5-s2-nhwc", PoolDescriptor.MaxPool2d((5, 5), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
+        P("max1x5-s2x3-nhwc", PoolDescriptor.MaxPool2d((1, 5), (2, 3), (0, 1), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastWindows),
+        P("max8x8-s2x4-rows-shared-nhwc", PoolDescriptor.MaxPool2d((8, 8), (2, 4), (3, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastSeparableMax),
         P("max7x7-s3-nhwc", PoolDescriptor.MaxPool2d((7, 7), (3, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
         P("max9x4-s2-nhwc", PoolDescriptor.MaxPool2d((9, 4), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastSeparableMax),
         P("max9x4-s2-nhwc-double", PoolDescriptor.MaxPool2d((9, 4), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
@@ -329,7 +332,7 @@ public class EngineRouteTests
         P("avg5x4-s1x3-rows-pair-nhwc", PoolDescriptor.AvgPool2d((5, 4), (1, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg4x3-s1x2-rows-pair-nhwc", PoolDescriptor.AvgPool2d((4, 3), (1, 2), (1, 1), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
         P("avg3x3-s1-p1-d2-nhwc", PoolDescriptor.FromOnnx(PoolMode.Average, [3, 3], [1, 1], [1, 1, 1, 1], [2, 2], OnnxAutoPad.NotSet, false, true, null, Last), new(1, 32, 28, 28), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
-        P("max3x9-s1x4-nhwc", PoolDescriptor.MaxPool2d((3, 9), (1, 4), (1, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastWindows),
+        P("max3x9-s1x4-nhwc", PoolDescriptor.MaxPool2d((3, 9), (1, 4), (1, 4), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastWindows),
         P("avg3x3-s1-p1-few-channels-nhwc", PoolDescriptor.AvgPool2d(3, 1, 1, layout: Last), new(1, 3, 28, 28), EngineRoute.ChannelsLastWindows, EngineRoute.ChannelsLastWindows),
 
         // Windows longer than the input, either layout; channels first through channels last with a group of planes of
