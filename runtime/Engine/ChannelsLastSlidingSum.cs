@@ -2,7 +2,6 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using KernelGen.Specialization;
 
 namespace KernelGen.Engine;
 
@@ -25,14 +24,15 @@ namespace KernelGen.Engine;
 /// <item>at strides 2 to 4, where consecutive windows share at least half their rows
 /// (<see cref="ChannelsLastPooling{T}.PairsWindowRows"/>): two whole rows at a time, four cells of each a step, so that
 /// the shared window rows' cells are loaded once for both rows (<see cref="RunRowPair"/>). Windows only one column wider
-/// than the stride share too few loads along the row; there the blocked path's row pairs stay faster.</item>
+/// than the stride share too few loads along the row; there the blocked path's row pairs stay faster
+/// (ChannelsLastSlidingSum.RowPairs.cs).</item>
 /// </list>
 /// <para>The separable max's pass along a row of column maxima takes the same column-order steps, four cells a step
-/// (<see cref="RunMaxRow"/>).</para>
+/// (<see cref="RunMaxRow"/>, ChannelsLastSlidingSum.MaxRows.cs).</para>
 /// <para>The generator's <c>SlidingAverageChannelsLastEmitter</c> shares loads too, for kernels whose window is known at compile
 /// time; neither can replace the other without a slowdown on some shapes (bench/notes.md, "Issue 19: one owner").</para>
 /// </remarks>
-internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal static partial class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>
     /// Whether this path takes <paramref name="plan"/>: four interior cells a step (<see cref="TakesInteriorCells"/>) or
@@ -64,13 +64,6 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
     }
 
     /// <summary>
-    /// Whether <see cref="ChannelsLastPooling{T}.RunWindows"/> takes whole output rows two at a time
-    /// (<see cref="RunRowPair"/>): whole rows at strides 2 to 4 where consecutive windows share at least half their rows.
-    /// </summary>
-    public static bool TakesRowPairs(in PoolPlan plan) =>
-        TakesWholeRows(plan) && plan.Width.Stride > 1 && ChannelsLastPooling<T>.PairsWindowRows(plan);
-
-    /// <summary>
     /// Averages the first cells of a run of <paramref name="cells"/> interior output cells four at a time (where
     /// <see cref="TakesInteriorCells"/>), and returns how many it did (a multiple of four); the caller does the rest.
     /// <paramref name="image"/> starts at the first cell's window's first column, <paramref name="rowOffsets"/> lists
@@ -99,29 +92,6 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
     public static void RunRow(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow) =>
         RunRow<AddOp<T>>(plan, image, rowOffsets, divisors, outputRow);
 
-    /// <summary>
-    /// Whether <see cref="RunMaxRow"/> takes the rows of column maxima of the separable max
-    /// (<see cref="ChannelsLastPooling{T}.RunSeparableMax"/>): AVX-512, a vector of channels or more, undilated windows of
-    /// 2 to 9 columns at strides 2 to 4 (at stride 1 one flat reduction does the row), output rows of eight cells or more.
-    /// </summary>
-    public static bool TakesMaxRows(in PoolPlan plan)
-    {
-        AxisPlan width = plan.Width;
-        return Lanes512<T>.IsSupported && plan.IsMax && width.Dilation == 1 && width.Kernel is >= 2 and <= 9 && width.Stride is >= 2 and <= 4
-            && width.Output >= 8 && plan.Input.Channels >= Vector512<T>.Count;
-    }
-
-    /// <summary>
-    /// The separable max's pass along one row (where <see cref="TakesMaxRows"/>): each output cell's maximum over its
-    /// window's columns of <paramref name="columnMaxima"/> (the row of maxima down the window's rows), eight cells a step
-    /// as <see cref="RunRow"/> averages them, each column loaded once for all the cells whose windows hold it.
-    /// </summary>
-    public static void RunMaxRow(in PoolPlan plan, ReadOnlySpan<T> columnMaxima, Span<T> outputRow)
-    {
-        ReadOnlySpan<int> inPlace = [0];
-        RunRow<MaxOp<T>>(plan, columnMaxima, inPlace, default, outputRow);
-    }
-
     private static void RunRow<TOp>(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> divisors, Span<T> outputRow)
         where TOp : ILaneOp<T>
     {
@@ -137,119 +107,6 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
             case 8: RunRow<TOp, Count8>(plan, stride, image, rowOffsets, divisors, outputRow); break;
             default: RunRow<TOp, Count9>(plan, stride, image, rowOffsets, divisors, outputRow); break;
         }
-    }
-
-    /// <summary>
-    /// Averages two whole output rows at once (where <see cref="TakesRowPairs"/>), as <see cref="RunRow"/> does one, each
-    /// input cell of the window rows both hold loaded once for both rows' cells. <paramref name="firstRows"/> and
-    /// <paramref name="secondRows"/> list the rows' window rows inside the input, in order. Returns false, doing nothing,
-    /// unless the first row's own window rows come first, then the shared ones, then the second row's own.
-    /// </summary>
-    public static bool RunRowPair(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> firstRows, ReadOnlySpan<int> secondRows,
-        ReadOnlySpan<T> firstDivisors, ReadOnlySpan<T> secondDivisors, Span<T> firstOutput, Span<T> secondOutput)
-    {
-        int own = 0;
-        while (own < firstRows.Length && !secondRows.IsEmpty && firstRows[own] < secondRows[0]) own++;
-        int shared = firstRows.Length - own;
-        if (shared == 0 || shared > secondRows.Length || !firstRows[own..].SequenceEqual(secondRows[..shared])) return false;
-        var rows = new PairRows(own, shared, secondRows.Length - shared);
-        int stride = plan.Width.Stride;
-        switch (plan.Width.Kernel)
-        {
-            case 3: RunRowPair<Count3>(plan, stride, image, firstRows, secondRows, rows, firstDivisors, secondDivisors, firstOutput, secondOutput); break;
-            case 4: RunRowPair<Count4>(plan, stride, image, firstRows, secondRows, rows, firstDivisors, secondDivisors, firstOutput, secondOutput); break;
-            case 5: RunRowPair<Count5>(plan, stride, image, firstRows, secondRows, rows, firstDivisors, secondDivisors, firstOutput, secondOutput); break;
-            case 6: RunRowPair<Count6>(plan, stride, image, firstRows, secondRows, rows, firstDivisors, secondDivisors, firstOutput, secondOutput); break;
-            case 7: RunRowPair<Count7>(plan, stride, image, firstRows, secondRows, rows, firstDivisors, secondDivisors, firstOutput, secondOutput); break;
-            case 8: RunRowPair<Count8>(plan, stride, image, firstRows, secondRows, rows, firstDivisors, secondDivisors, firstOutput, secondOutput); break;
-            default: RunRowPair<Count9>(plan, stride, image, firstRows, secondRows, rows, firstDivisors, secondDivisors, firstOutput, secondOutput); break;
-        }
-        return true;
-    }
-
-    /// <summary>How a row pair's window rows split: the first row's own, the shared ones, the second row's own, in that order.</summary>
-    private readonly record struct PairRows(int FirstOwn, int Shared, int SecondOwn)
-    {
-        public int Union => FirstOwn + Shared + SecondOwn;
-    }
-
-    private static void RunRowPair<TColumns>(in PoolPlan plan, int stride, ReadOnlySpan<T> image, ReadOnlySpan<int> firstRows, ReadOnlySpan<int> secondRows,
-        PairRows rows, ReadOnlySpan<T> firstDivisors, ReadOnlySpan<T> secondDivisors, Span<T> firstOutput, Span<T> secondOutput)
-        where TColumns : IConstantCount
-    {
-        switch (stride)
-        {
-            case 2: RunRowPair<TColumns, Count2>(plan, image, firstRows, secondRows, rows, firstDivisors, secondDivisors, firstOutput, secondOutput); break;
-            case 3: RunRowPair<TColumns, Count3>(plan, image, firstRows, secondRows, rows, firstDivisors, secondDivisors, firstOutput, secondOutput); break;
-            default: RunRowPair<TColumns, Count4>(plan, image, firstRows, secondRows, rows, firstDivisors, secondDivisors, firstOutput, secondOutput); break;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void RunRowPair<TColumns, TStride>(in PoolPlan plan, ReadOnlySpan<T> image, ReadOnlySpan<int> firstRows, ReadOnlySpan<int> secondRows,
-        PairRows rows, ReadOnlySpan<T> firstDivisors, ReadOnlySpan<T> secondDivisors, Span<T> firstOutput, Span<T> secondOutput)
-        where TColumns : IConstantCount where TStride : IConstantCount
-    {
-        AxisPlan width = plan.Width;
-        int channels = plan.Input.Channels, lanes = Vector512<T>.Count, cells = width.Output;
-        if (cells < 8 || firstOutput.Length != cells * channels || secondOutput.Length != cells * channels
-            || firstDivisors.Length < cells || secondDivisors.Length < cells)
-            throw new InvalidOperationException("KernelGen internal error: a row pair's cells do not match its output.");
-        long rowSpan = (long)width.Length * channels;
-        ChannelsLastSliding.RequireRowsInside(image.Length, firstRows, rowSpan);
-        ChannelsLastSliding.RequireRowsInside(image.Length, secondRows, rowSpan);
-        // Every window row of the pair once, in order: the first row's, then the second row's own.
-        int* union = stackalloc int[rows.Union];
-        firstRows.CopyTo(new Span<int>(union, rows.Union));
-        secondRows[rows.Shared..].CopyTo(new Span<int>(union + firstRows.Length, rows.SecondOwn));
-        fixed (T* source = image, firstTarget = firstOutput, secondTarget = secondOutput, firstCellDivisors = firstDivisors, secondCellDivisors = secondDivisors)
-        {
-            // Four cells a step: the two rows' sums and the loaded cell fit the registers, and the JIT inlines every column.
-            for (int first = 0; first < cells; first += 4)
-            {
-                first = Math.Min(first, cells - 4);
-                long start = width.WindowStart(first);
-                int span = 3 * TStride.Value + TColumns.Value;
-                int lo = (int)Math.Clamp(-start, 0, span), hi = (int)Math.Clamp(width.Length - start, lo, span);
-                T* at = source + (nint)start * channels;
-                nint to = (nint)first * channels;
-                for (int j = 0; ; j += lanes)
-                {
-                    if (j > channels - lanes) j = channels - lanes;
-                    var targets = new PairTargets(firstTarget + to + j, secondTarget + to + j, firstCellDivisors + first, secondCellDivisors + first);
-                    if (lo == 0 && hi == span) PoolPairStep<TColumns, TStride, Count0>(at + j, union, rows, channels, lo, hi, targets);
-                    else PoolPairStep<TColumns, TStride, Count1>(at + j, union, rows, channels, lo, hi, targets);
-                    if (j == channels - lanes) break;
-                }
-            }
-        }
-    }
-
-    /// <summary>Where a pair step stores its two rows' cells, and their divisors.</summary>
-    private readonly unsafe struct PairTargets(T* first, T* second, T* firstDivisors, T* secondDivisors)
-    {
-        public T* First { get; } = first;
-        public T* Second { get; } = second;
-        public T* FirstDivisors { get; } = firstDivisors;
-        public T* SecondDivisors { get; } = secondDivisors;
-    }
-
-    /// <summary>
-    /// One channel vector of four cells in both rows of a pair (<see cref="PoolStep"/> for two rows): the union of the
-    /// rows' window rows in order, each input cell loaded once and added to the cells of each row whose window holds it.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PoolPairStep<TColumns, TStride, TClipped>(T* at, int* union, PairRows rows, int channels, int lo, int hi, PairTargets targets)
-        where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount
-    {
-        // PyTorch's order: from +0, row by row, left to right; the first row's sums s, the second's t.
-        Vector512<T> s0 = Vector512<T>.Zero, s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
-        int firstEnd = rows.FirstOwn + rows.Shared, count = firstEnd + rows.SecondOwn;
-        for (int i = 0; i < count; i++)
-            PairColumns<TColumns, TStride, TClipped>(at + union[i], channels, lo, hi, i < firstEnd, i >= rows.FirstOwn,
-                ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        Store<Count4>(targets.First, channels, targets.FirstDivisors, s0, s1, s2, s3, s0, s0, s0, s0);
-        Store<Count4>(targets.Second, channels, targets.SecondDivisors, t0, t1, t2, t3, t0, t0, t0, t0);
     }
 
     /// <summary>The step's cells, each divided by its divisor.</summary>
@@ -334,23 +191,6 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
     }
 
     /// <summary>
-    /// One channel vector of four cells' maxima along a row of column maxima (the separable max's second pass), each
-    /// input cell loaded once for the cells whose windows hold it. Four cells, not eight: the maxima, not the loads,
-    /// bound it, and four keep every column inlined. Not inlined itself, for the same reason as <see cref="PoolStep"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MaxStep<TColumns, TStride, TClipped>(T* row, int channels, int lo, int hi, T* to)
-        where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount
-    {
-        Vector512<T> m0 = Vector512.Create(T.NegativeInfinity), m1 = m0, m2 = m0, m3 = m0;
-        MaxColumns<TColumns, TStride, TClipped>(row, channels, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        // A zero maximum is +0 (see MaxOp).
-        nint c = channels;
-        (m0 + Vector512<T>.Zero).Store(to); (m1 + Vector512<T>.Zero).Store(to + c);
-        (m2 + Vector512<T>.Zero).Store(to + 2 * c); (m3 + Vector512<T>.Zero).Store(to + 3 * c);
-    }
-
-    /// <summary>
     /// Adds one window row's taps to the step's sums: input cell j of the row is tap j - stride x u of cell u, so going
     /// through the row's (cells - 1) x stride + kw input cells in order, each loaded once, adds every cell's taps in
     /// window order. The column index is a constant in each call, so the JIT keeps only the additions that exist.
@@ -423,50 +263,6 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
         if ((uint)(j - 7 * s) < (uint)kw) s7 = Lanes512<T>.Add(s7, v);
     }
 
-    /// <summary>The row's 3 x stride + kw input cells of a max step, each loaded once (<see cref="AddRowToStep"/> for maxima of four cells).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MaxColumns<TColumns, TStride, TClipped>(T* row, nint c, int lo, int hi,
-        ref Vector512<T> m0, ref Vector512<T> m1, ref Vector512<T> m2, ref Vector512<T> m3)
-        where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount
-    {
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 0, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 1, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 2, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 3, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 4, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 5, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 6, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 7, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 8, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 9, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 10, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 11, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 12, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 13, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 14, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 15, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 16, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 17, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 18, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 19, lo, hi, ref m0, ref m1, ref m2, ref m3);
-        MaxColumn<TColumns, TStride, TClipped>(row, c, 20, lo, hi, ref m0, ref m1, ref m2, ref m3);
-    }
-
-    /// <summary>Input cell <paramref name="j"/> into the maxima of the step's cells whose windows hold it (<see cref="Column"/> for max).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MaxColumn<TColumns, TStride, TClipped>(T* row, nint c, int j, int lo, int hi,
-        ref Vector512<T> m0, ref Vector512<T> m1, ref Vector512<T> m2, ref Vector512<T> m3)
-        where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount
-    {
-        int kw = TColumns.Value, s = TStride.Value;
-        if (!StepReads<TColumns, TStride, TClipped>(j, 4, lo, hi)) return;
-        var v = Vector512.Load(row + j * c);
-        if ((uint)j < (uint)kw) m0 = Max(m0, v);
-        if ((uint)(j - s) < (uint)kw) m1 = Max(m1, v);
-        if ((uint)(j - 2 * s) < (uint)kw) m2 = Max(m2, v);
-        if ((uint)(j - 3 * s) < (uint)kw) m3 = Max(m3, v);
-    }
-
     /// <summary>
     /// Whether a step of <paramref name="cells"/> cells reads its input column <paramref name="j"/>: one some cell's
     /// window holds and, clipped, inside <c>[lo, hi)</c> (not a padding column, which PyTorch skips).
@@ -475,74 +271,6 @@ internal static class ChannelsLastSlidingSum<T> where T : unmanaged, IFloatingPo
     private static bool StepReads<TColumns, TStride, TClipped>(int j, int cells, int lo, int hi)
         where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount =>
         j < (cells - 1) * TStride.Value + TColumns.Value && (TClipped.Value == 0 || (uint)(j - lo) < (uint)(hi - lo));
-
-    /// <summary>The NaN-propagating maximum of <see cref="MaxOp{T}"/>, called directly: one inlining level less per column.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Max(Vector512<T> left, Vector512<T> right) => typeof(T) == typeof(float)
-        ? KernelLanes512.Max(left.As<T, float>(), right.As<T, float>()).As<float, T>()
-        : KernelLanes512.Max(left.As<T, double>(), right.As<T, double>()).As<double, T>();
-
-    /// <summary>
-    /// Adds one window row of a pair step to the sums of the rows that hold it (<see cref="AddRowToStep"/> for two rows
-    /// of four cells): each of its 3 x stride + kw input cells loaded once for both.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void PairColumns<TColumns, TStride, TClipped>(T* row, nint c, int lo, int hi, bool toFirst, bool toSecond,
-        ref Vector512<T> s0, ref Vector512<T> s1, ref Vector512<T> s2, ref Vector512<T> s3,
-        ref Vector512<T> t0, ref Vector512<T> t1, ref Vector512<T> t2, ref Vector512<T> t3)
-        where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount
-    {
-        PairColumn<TColumns, TStride, TClipped>(row, c, 0, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 1, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 2, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 3, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 4, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 5, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 6, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 7, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 8, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 9, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 10, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 11, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 12, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 13, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 14, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 15, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 16, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 17, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 18, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 19, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-        PairColumn<TColumns, TStride, TClipped>(row, c, 20, lo, hi, toFirst, toSecond, ref s0, ref s1, ref s2, ref s3, ref t0, ref t1, ref t2, ref t3);
-    }
-
-    /// <summary>
-    /// <see cref="Column"/> for a pair step: input cell <paramref name="j"/> added to the cells of each row that holds the
-    /// window row, the second row's sums on the other pipes (FMA where the first's are plain additions, and the reverse).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void PairColumn<TColumns, TStride, TClipped>(T* row, nint c, int j, int lo, int hi, bool toFirst, bool toSecond,
-        ref Vector512<T> s0, ref Vector512<T> s1, ref Vector512<T> s2, ref Vector512<T> s3,
-        ref Vector512<T> t0, ref Vector512<T> t1, ref Vector512<T> t2, ref Vector512<T> t3)
-        where TColumns : IConstantCount where TStride : IConstantCount where TClipped : IConstantCount
-    {
-        int kw = TColumns.Value, s = TStride.Value;
-        if (!StepReads<TColumns, TStride, TClipped>(j, 4, lo, hi)) return;
-        var v = Vector512.Load(row + j * c);
-        if (toFirst)
-        {
-            if ((uint)j < (uint)kw) s0 += v;
-            if ((uint)(j - s) < (uint)kw) s1 = Lanes512<T>.Add(s1, v);
-            if ((uint)(j - 2 * s) < (uint)kw) s2 += v;
-            if ((uint)(j - 3 * s) < (uint)kw) s3 = Lanes512<T>.Add(s3, v);
-        }
-        if (toSecond)
-        {
-            if ((uint)j < (uint)kw) t0 = Lanes512<T>.Add(t0, v);
-            if ((uint)(j - s) < (uint)kw) t1 += v;
-            if ((uint)(j - 2 * s) < (uint)kw) t2 = Lanes512<T>.Add(t2, v);
-            if ((uint)(j - 3 * s) < (uint)kw) t3 += v;
-        }
-    }
 
     /// <summary>Four cells, one channel vector, windows of 2 to 4 columns.</summary>
     private readonly struct Step<TColumns>(T divisor) : ISlidingStep<T> where TColumns : IConstantCount
