@@ -26,8 +26,8 @@ internal static partial class ChannelsLastSlidingSum<T> where T : unmanaged, IFl
 
     /// <summary>
     /// The separable max's pass along one row (where <see cref="TakesMaxRows"/>): each output cell's maximum over its
-    /// window's columns of <paramref name="columnMaxima"/> (the row of maxima down the window's rows), eight cells a step
-    /// as <see cref="RunRow"/> averages them, each column loaded once for all the cells whose windows hold it.
+    /// window's columns of <paramref name="columnMaxima"/> (the row of maxima down the window's rows), four cells a step
+    /// in the column order <see cref="RunRow"/> averages in, each column loaded once for all the cells whose windows hold it.
     /// </summary>
     public static void RunMaxRow(in PoolPlan plan, ReadOnlySpan<T> columnMaxima, Span<T> outputRow)
     {
@@ -37,8 +37,8 @@ internal static partial class ChannelsLastSlidingSum<T> where T : unmanaged, IFl
 
     /// <summary>
     /// One channel vector of four cells' maxima along a row of column maxima (the separable max's second pass), each
-    /// input cell loaded once for the cells whose windows hold it. Four cells, not eight: the maxima, not the loads,
-    /// bound it, and four keep every column inlined. Not inlined itself, for the same reason as <see cref="PoolStep"/>.
+    /// input cell loaded once for the cells whose windows hold it. Four cells, not eight: with eight, the JIT's inlining
+    /// budget ran out and some columns became calls. Not inlined itself, for the same reason as <see cref="PoolStep"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MaxStep<TColumns, TStride, TClipped>(T* row, int channels, int lo, int hi, T* to)
