@@ -323,7 +323,7 @@ internal static class ChannelsLastPooling<T> where T : unmanaged, IFloatingPoint
         // cell ow is the maximum over kw of scratch value (ow + kw * dilation - padBegin) * C + j, the same taps at
         // consecutive offsets for consecutive cells. One call per row instead of one per cell.
         int interiorFirst = 0, interiorEnd = 0;
-        // Along rows of eight cells or more, eight at a time, each column of maxima loaded once for all the cells that take it.
+        // Along rows of eight cells or more, four cells at a time, each column of maxima loaded once for all the cells that take it.
         bool maxRows = ChannelsLastSlidingSum<T>.TakesMaxRows(plan);
         if (width.Stride == 1)
         {

@@ -87,9 +87,7 @@ internal static partial class ChannelsLastSlidingSum<T> where T : unmanaged, IFl
             for (int first = 0; first < cells; first += 4)
             {
                 first = Math.Min(first, cells - 4);
-                long start = width.WindowStart(first);
-                int span = 3 * TStride.Value + TColumns.Value;
-                int lo = (int)Math.Clamp(-start, 0, span), hi = (int)Math.Clamp(width.Length - start, lo, span);
+                var (start, span, lo, hi) = StepColumns<TColumns, TStride>(width, first, 4);
                 T* at = source + (nint)start * channels;
                 nint to = (nint)first * channels;
                 for (int j = 0; ; j += lanes)

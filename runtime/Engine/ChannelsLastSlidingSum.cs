@@ -149,10 +149,7 @@ internal static partial class ChannelsLastSlidingSum<T> where T : unmanaged, IFl
             {
                 int step = typeof(TOp) == typeof(MaxOp<T>) || cells - first <= 4 ? 4 : 8;
                 first = Math.Min(first, cells - step);
-                // The step's input columns, (step - 1) x stride + kw from its first window's start; those inside the row are [lo, hi).
-                long start = width.WindowStart(first);
-                int span = (step - 1) * TStride.Value + TColumns.Value;
-                int lo = (int)Math.Clamp(-start, 0, span), hi = (int)Math.Clamp(width.Length - start, lo, span);
+                var (start, span, lo, hi) = StepColumns<TColumns, TStride>(width, first, step);
                 T* at = source + (nint)start * channels, to = target + (nint)first * channels;
                 // The last channel vector may overlap the one before: it recomputes a few channels with the same bits.
                 for (int j = 0; ; j += lanes)
@@ -261,6 +258,20 @@ internal static partial class ChannelsLastSlidingSum<T> where T : unmanaged, IFl
         if ((uint)(j - 5 * s) < (uint)kw) s5 = Lanes512<T>.Add(s5, v);
         if ((uint)(j - 6 * s) < (uint)kw) s6 += v;
         if ((uint)(j - 7 * s) < (uint)kw) s7 = Lanes512<T>.Add(s7, v);
+    }
+
+    /// <summary>
+    /// The input columns of a step of <paramref name="cells"/> cells from output cell <paramref name="first"/>:
+    /// (cells - 1) x stride + kw of them from the first window's start, those inside the row <c>[lo, hi)</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (long Start, int Span, int Lo, int Hi) StepColumns<TColumns, TStride>(in AxisPlan width, int first, int cells)
+        where TColumns : IConstantCount where TStride : IConstantCount
+    {
+        long start = width.WindowStart(first);
+        int span = (cells - 1) * TStride.Value + TColumns.Value;
+        int lo = (int)Math.Clamp(-start, 0, span), hi = (int)Math.Clamp(width.Length - start, lo, span);
+        return (start, span, lo, hi);
     }
 
     /// <summary>
