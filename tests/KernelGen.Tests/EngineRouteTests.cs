@@ -106,7 +106,7 @@ public class EngineRouteTests
         // Narrow and wide rows: stride-1 max on rows of at most four vectors, with windows reaching up to 3 columns to
         // each side (centred, off centre, one column wide), takes the narrow rows; wider rows or windows run flat, and
         // float one-column windows on rows of 28 cells and more (past four vectors) the any-rank path. Averages there
-        // take the row blocks, or the any-rank path from 20 taps.
+        // take the row blocks, or the any-rank path from 20 taps (one column wide: ColumnWindows, below).
         P("max3x1-s1-24-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 24, 24), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max3x1-s1-28-wide-one-column", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
@@ -118,6 +118,15 @@ public class EngineRouteTests
         P("max2x2-p0,1-on-64-wide", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 32, 20, 64), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max2x2-p0,1-on-65-wide", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 32, 20, 65), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide-double", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        // Windows one column wide at width stride 1 on planes past 400 cells: each output row is its window rows reduced
+        // column-wise in place. Not max at height stride 1 (the narrow rows or the any-rank path, above), double
+        // averages at height strides of 3 or more (the row blocks), nor small planes (the channels-last detour).
+        P("avg9x1-s1-57x57-one-column", PoolDescriptor.AvgPool2d((9, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank),
+        P("max6x1-s2x1-p3-57x57-one-column", PoolDescriptor.MaxPool2d((6, 1), (2, 1), (3, 0)), new(1, 32, 57, 57), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank),
+        P("max4x1-s3x1-d3-57x57-one-column", PoolDescriptor.MaxPool2d((4, 1), (3, 1), (1, 0), (3, 1)), new(1, 32, 57, 57), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank),
+        P("avg8x1-s2x1-p2-one-column-double", PoolDescriptor.AvgPool2d((8, 1), (2, 1), (2, 0), countIncludePad: false), new(1, 32, 57, 57), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg3x1-s3x1-one-column-double", PoolDescriptor.AvgPool2d((3, 1), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg3x1-s1-14x14-one-column", PoolDescriptor.AvgPool2d((3, 1), (1, 1)), new(1, 256, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         // Narrow-row max on float planes up to 8 x 8 with 128 planes or more goes through channels last.
         P("max3x3-p1-on-8x8-128", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 128, 8, 8), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-p1-on-8x8-127", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 127, 8, 8), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank),
@@ -144,11 +153,11 @@ public class EngineRouteTests
         P("max7x7-s3-nhwc", PoolDescriptor.MaxPool2d((7, 7), (3, 3), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax),
         P("max9x4-s2-nhwc", PoolDescriptor.MaxPool2d((9, 4), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastBlocked, EngineRoute.ChannelsLastSeparableMax),
         P("max9x4-s2-nhwc-double", PoolDescriptor.MaxPool2d((9, 4), (2, 2), layout: Last), new(1, 32, 57, 57), EngineRoute.ChannelsLastSeparableMax, EngineRoute.ChannelsLastSeparableMax, isDouble: true),
-        // 1x1 averages take the row blocks, which sum four output rows at a time.
-        P("avg1x1-s1-57-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        // 1x1 averages take ColumnWindows at width stride 1, the row blocks at width stride 2.
+        P("avg1x1-s1-57-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank),
         P("avg1x1-s1x2-111-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 2)), new(1, 16, 20, 111), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg1x1-s1x2-112-wide", PoolDescriptor.AvgPool2d((1, 1), (1, 2)), new(1, 16, 20, 112), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
-        P("avg1x1-s1-57-wide-double", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
+        P("avg1x1-s1-57-wide-double", PoolDescriptor.AvgPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg1x1-s2-57-wide", PoolDescriptor.AvgPool2d((1, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("max3x1-s1-28-wide-one-column-double", PoolDescriptor.MaxPool2d((3, 1), (1, 1)), new(1, 32, 28, 28), EngineRoute.NarrowRowsMax, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("max3x3-s1-p1-wide-rows-small-plane", PoolDescriptor.MaxPool2d(3, 1, 1), new(1, 16, 10, 100), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
@@ -161,7 +170,7 @@ public class EngineRouteTests
         // last. Without (31 planes, or planes too large for a group), averages of 20 taps or more take the any-rank path,
         // and so do more than 4 at height stride 1 and width stride 2 (float) and windows one column wide at height
         // stride 1 and width stride 2; the rest take the row blocks. Float windows one column wide go through channels
-        // last at width stride 3, and at 4 on planes up to 1,200 cells.
+        // last at width stride 3, and at 4 on planes up to 1,200 cells; at width stride 1 they take ColumnWindows.
         P("avg4x5-s1x2-many-taps", PoolDescriptor.AvgPool2d((4, 5), (1, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x6-s1x2-above-4-taps", PoolDescriptor.AvgPool2d((3, 6), (1, 2)), new(1, 31, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x3-s1x2-double", PoolDescriptor.AvgPool2d((3, 3), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
@@ -171,7 +180,7 @@ public class EngineRouteTests
         P("avg3x1-s2-one-column", PoolDescriptor.AvgPool2d((3, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg5x1-s2-one-column-tall", PoolDescriptor.AvgPool2d((5, 1), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg4x1-s4x2-one-column-double", PoolDescriptor.AvgPool2d((4, 1), (4, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("avg6x1-s3x1-one-column", PoolDescriptor.AvgPool2d((6, 1), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg6x1-s3x1-one-column", PoolDescriptor.AvgPool2d((6, 1), (3, 1)), new(1, 32, 57, 57), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x5-s2x1-15-taps", PoolDescriptor.AvgPool2d((3, 5), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg4x3-s2x1-12-taps", PoolDescriptor.AvgPool2d((4, 3), (2, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg4x4-s3x1-16-taps", PoolDescriptor.AvgPool2d((4, 4), (3, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
@@ -183,7 +192,7 @@ public class EngineRouteTests
         P("avg1x6-s1-one-row", PoolDescriptor.AvgPool2d((1, 6), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
         P("avg8x2-s1-16-taps-double", PoolDescriptor.AvgPool2d((8, 2), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         P("avg7x1-s1x2-one-column", PoolDescriptor.AvgPool2d((7, 1), (1, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
-        P("avg3x1-s1-p1x0-one-column-small-plane", PoolDescriptor.AvgPool2d((3, 1), (1, 1), (1, 0)), new(1, 32, 28, 28), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank),
+        P("avg3x1-s1-p1x0-one-column-small-plane", PoolDescriptor.AvgPool2d((3, 1), (1, 1), (1, 0)), new(1, 32, 28, 28), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank),
         P("avg6x6-s2-many-taps", PoolDescriptor.AvgPool2d(6, 2), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg5x7-s2-few-taps", PoolDescriptor.AvgPool2d((5, 7), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("avg3x2-s2-few-taps", PoolDescriptor.AvgPool2d((3, 2), (2, 2)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
@@ -387,7 +396,7 @@ public class EngineRouteTests
     }
 
     private static bool IsAvx512Only(EngineRoute route) => route is EngineRoute.ClampedWindowsViaChannelsLast or EngineRoute.NarrowRowsMax or EngineRoute.FlatPlaneMax or
-        EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage or EngineRoute.ChannelsFirstViaChannelsLast or EngineRoute.SeparableRowsMax or EngineRoute.ChannelsFirstRowBlocks or EngineRoute.MaxViaChannelsLast or
+        EngineRoute.FlatPairsAverage or EngineRoute.NarrowRowsAverage or EngineRoute.ColumnWindows or EngineRoute.ChannelsFirstViaChannelsLast or EngineRoute.SeparableRowsMax or EngineRoute.ChannelsFirstRowBlocks or EngineRoute.MaxViaChannelsLast or
         EngineRoute.ChannelsLastSlidingMax or EngineRoute.ChannelsLastSlidingSum or EngineRoute.ChannelsLastBlocked;
 
     [Fact]

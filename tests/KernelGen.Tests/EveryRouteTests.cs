@@ -34,7 +34,8 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         ChannelsFirstViaChannelsLastTests.ClampedCases(isDouble).Select(c => c.Case),
         ChannelsFirstViaChannelsLastTests.ClampedCases(isDouble).Select(c => c.Case with { Layout = PoolLayout.ChannelsLast }),
         SameWidthCases,
-        SlidingRowCases);
+        SlidingRowCases,
+        ColumnCases);
 
     /// <summary>
     /// Channels-last averages at width strides 1 to 4 with undilated windows up to 9 wide, where the sliding sums take
@@ -60,6 +61,30 @@ public sealed class EveryRouteTests(ITestOutputHelper log) : IDisposable
         select new PoolCase(2, PoolLayout.ChannelsLast, PoolMode.Average, WithIndices: false, PoolConvention.Onnx,
             [new PoolAxis(kh, sh, padTop % kh, padBottom % kh, 1), new PoolAxis(kw, sw, padLeft % kw, padRight % kw, 1)],
             ceil, includePad, DivisorOverride: null, Batch: 1, channels, [height + kh, width + kw - 1], style, seed);
+
+    /// <summary>
+    /// Windows one column wide at width stride 1, channels first, where ColumnWindows takes four output rows at a time
+    /// and the routes before and after it take the same calls: rows 1 to 100 cells (every vector tail, several groups of
+    /// four vectors), heights whose last block overlaps the one before, height strides 1 to 4, dilated max, padding
+    /// and ceil mode down the rows.
+    /// </summary>
+    private static readonly Gen<PoolCase> ColumnCases =
+        from max in Gen.Bool
+        from kh in Gen.Int[1, 9]
+        from sh in Gen.Int[1, 4]
+        from dilation in Gen.Int[1, 3]
+        from padTop in Gen.Int[0, 8]
+        from padBottom in Gen.Int[0, 8]
+        from height in Gen.Int[0, 20]
+        from width in Gen.Int[1, 100]
+        from planes in Gen.Int[1, 3]
+        from ceil in Gen.Bool
+        from includePad in Gen.Bool
+        from style in Gen.Int[0, RandomInput.Styles - 1]
+        from seed in Gen.Int
+        select new PoolCase(2, PoolLayout.ChannelsFirst, max ? PoolMode.Max : PoolMode.Average, WithIndices: false, PoolConvention.Onnx,
+            [new PoolAxis(kh, sh, padTop % kh, padBottom % kh, max ? dilation : 1), new PoolAxis(1, 1, 0, 0, 1)],
+            ceil, includePad, DivisorOverride: null, Batch: 1, planes, [height + (kh - 1) * (max ? dilation : 1) + 1, width], style, seed);
 
     /// <summary>
     /// Stride-1 windows that keep the row's width, where the flat and narrow-row routes and the row blocks all take the
