@@ -16,8 +16,8 @@ namespace KernelGen.Engine;
 /// the any-rank path prepares a padded copy of each plane. Here an output row costs one operation per window row and
 /// vector, with no copy and no permute.</para>
 /// <para>Each output row still reduces its own rows in window order (PyTorch's order for sums, from +0), so sharing the
-/// loads does not change a bit. Sums alternate between the add and FMA pipes row by row (x * 1 + y, the same bits);
-/// max is the NaN-propagating maximum, then +0 (<see cref="MaxOp{T}"/>).</para>
+/// loads does not change a bit. Sums alternate between the add and FMA pipes from one output row to the next (x * 1 + y,
+/// the same bits); max is the NaN-propagating maximum, then +0 (<see cref="MaxOp{T}"/>).</para>
 /// </remarks>
 internal static class ColumnWindows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -33,7 +33,8 @@ internal static class ColumnWindows<T> where T : unmanaged, IFloatingPointIeee75
     /// Whether the route takes <paramref name="plan"/>: where <see cref="Handles"/> it, on planes of more than
     /// <see cref="ChannelsFirstViaChannelsLast{T}.SmallPlaneCells"/> cells (on smaller ones the channels-last detour pools many
     /// planes at once faster), but for max at height stride 1 (the any-rank path's shared row maxima and NarrowRowsMax
-    /// measured as fast or faster) and double averages at height strides of 3 or more (the row blocks, as fast).
+    /// measured as fast or faster) and double averages at height strides of 3 or more (the row blocks, as fast or faster on
+    /// some planes).
     /// Measurements in bench/notes.md.
     /// </summary>
     public static bool Applies(in PoolPlan plan) =>
