@@ -32,14 +32,19 @@ internal static class ColumnWindows<T> where T : unmanaged, IFloatingPointIeee75
     /// <summary>
     /// Whether the route takes <paramref name="plan"/>: where <see cref="Handles"/> it, on planes of more than
     /// <see cref="ChannelsFirstViaChannelsLast{T}.SmallPlaneCells"/> cells (on smaller ones the channels-last detour pools many
-    /// planes at once faster), but for max at height stride 1 (the any-rank path's shared row maxima and NarrowRowsMax
-    /// measured as fast or faster) and double averages at height strides of 3 or more (the row blocks, as fast or faster on
-    /// some planes).
+    /// planes at once faster), but double averages at height strides of 3 or more (the row blocks, as fast or faster on
+    /// some planes) and max at height stride 1 other than undilated windows of 4 rows or more padded down the rows (the
+    /// any-rank path's shared row maxima, read in place on unpadded rows, measured as fast or faster).
     /// Measurements in bench/notes.md.
     /// </summary>
     public static bool Applies(in PoolPlan plan) =>
         Handles(plan) && plan.InputPlane > ChannelsFirstViaChannelsLast<T>.SmallPlaneCells
-        && !(plan.IsMax && plan.Height.Stride == 1) && !(!plan.IsMax && typeof(T) == typeof(double) && plan.Height.Stride >= 3);
+        && !(plan.IsMax && plan.Height.Stride == 1 && !IsPaddedTallWindow(plan.Height))
+        && !(!plan.IsMax && typeof(T) == typeof(double) && plan.Height.Stride >= 3);
+
+    /// <summary>An undilated window of 4 rows or more with padding above or below.</summary>
+    private static bool IsPaddedTallWindow(in AxisPlan height) =>
+        height.Kernel >= 4 && height.Dilation == 1 && (height.PadBegin > 0 || height.PadEnd > 0);
 
     /// <summary>
     /// Whether <see cref="Run"/> pools <paramref name="plan"/> exactly: AVX-512, a 1-d or 2-d plane, windows one column

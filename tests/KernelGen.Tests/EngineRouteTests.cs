@@ -66,7 +66,8 @@ public class EngineRouteTests
         P("max2x4-s1x2-28x28-plane", PoolDescriptor.MaxPool2d((2, 4), (1, 2), (1, 1)), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max6x1-s1x4-28x28-plane", PoolDescriptor.MaxPool2d((6, 1), (1, 4), (3, 0)), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x9-s1x3-28x28-plane-double", PoolDescriptor.MaxPool2d((3, 9), (1, 3), (1, 4)), new(1, 32, 28, 28), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
-        P("max6x1-s1-12x100-plane-one-column", PoolDescriptor.MaxPool2d((6, 1), (1, 1), (3, 0)), new(1, 32, 12, 100), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
+        P("max6x1-s1-12x100-plane-one-column", PoolDescriptor.MaxPool2d((6, 1), (1, 1), (3, 0)), new(1, 32, 12, 100), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank),
+        P("max6x1-s1-unpadded-12x100-plane-one-column", PoolDescriptor.MaxPool2d((6, 1), (1, 1)), new(1, 32, 12, 100), EngineRoute.ChannelsFirstAnyRank, EngineRoute.ChannelsFirstAnyRank),
         P("max6x6-s2-57x57-plane-36-taps", PoolDescriptor.MaxPool2d((6, 6), (2, 2), (0, 1)), new(1, 32, 57, 57), EngineRoute.SeparableRowsMax, EngineRoute.ChannelsFirstAnyRank),
         P("max7x5-s1x3-36x36-plane", PoolDescriptor.MaxPool2d((7, 5), (1, 3)), new(1, 32, 36, 36), EngineRoute.MaxViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
         P("max3x3-s2-small-plane-row-blocks", PoolDescriptor.MaxPool2d(3, 2, 1), new(1, 256, 14, 14), EngineRoute.ChannelsFirstViaChannelsLast, EngineRoute.ChannelsFirstAnyRank),
@@ -119,8 +120,9 @@ public class EngineRouteTests
         P("max2x2-p0,1-on-65-wide", PoolDescriptor.FromOnnx(PoolMode.Max, [2, 2], [1, 1], [0, 0, 1, 1]), new(1, 32, 20, 65), EngineRoute.FlatPlaneMax, EngineRoute.ChannelsFirstAnyRank),
         P("max1x1-s1-57-wide-double", PoolDescriptor.MaxPool2d((1, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ChannelsFirstRowBlocks, EngineRoute.ChannelsFirstAnyRank, isDouble: true),
         // Windows one column wide at width stride 1 on planes past 400 cells: each output row is its window rows reduced
-        // column-wise in place. Not max at height stride 1 (the narrow rows or the any-rank path, above), double
-        // averages at height strides of 3 or more (the row blocks), nor small planes (the channels-last detour).
+        // column-wise in place. Not max at height stride 1 but padded windows of 4 rows or more (the narrow rows or the
+        // any-rank path, above), double averages at height strides of 3 or more (the row blocks), nor small planes (the
+        // channels-last detour).
         P("avg9x1-s1-57x57-one-column", PoolDescriptor.AvgPool2d((9, 1), (1, 1)), new(1, 32, 57, 57), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank),
         P("max6x1-s2x1-p3-57x57-one-column", PoolDescriptor.MaxPool2d((6, 1), (2, 1), (3, 0)), new(1, 32, 57, 57), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank),
         P("max4x1-s3x1-d3-57x57-one-column", PoolDescriptor.MaxPool2d((4, 1), (3, 1), (1, 0), (3, 1)), new(1, 32, 57, 57), EngineRoute.ColumnWindows, EngineRoute.ChannelsFirstAnyRank),
