@@ -98,13 +98,12 @@ internal static class ColumnWindows<T> where T : unmanaged, IFloatingPointIeee75
                     T* plane = source + p * inPlane, pooled = target + p * outPlane;
                     for (int b = 0; b < blocks; b++)
                     {
-                        int first = FirstRow(b, rows), count = Math.Min(RowsAtOnce, rows - first);
+                        int first = FirstRow(b, rows), count = Math.Min(RowsAtOnce, rows - first), listed = unionCounts[b];
+                        int* blockRows = unionRow + b * maxUnion, blockTakers = unionTaker + b * maxUnion;
+                        T* blockDivisors = rowDivisors + first;
                         for (int v = 0; v < vectors; v += VectorsAtOnce)
                         {
                             T* from = plane + v * Lanes, to = pooled + (long)first * width + v * Lanes;
-                            int* blockRows = unionRow + b * maxUnion, blockTakers = unionTaker + b * maxUnion;
-                            int listed = unionCounts[b];
-                            T* blockDivisors = rowDivisors + first;
                             // The group with the row's last vector loads and stores that vector masked: past it lies the next row, or the buffer's end.
                             switch (Math.Min(VectorsAtOnce, vectors - v))
                             {
@@ -180,7 +179,7 @@ internal static class ColumnWindows<T> where T : unmanaged, IFloatingPointIeee75
         int vectors = TVectors.Value;
         bool endsRow = TEndsRow.Value == 1;
         var start = typeof(TOp) == typeof(MaxOp<T>) ? Vector512.Create(T.NegativeInfinity) : Vector512<T>.Zero;
-        // a-d: the four output rows' sums of the first vector of columns, e-h of the second, i-l the third, m-p the fourth.
+        // a-d: the four output rows' sums (or maxima) of the first vector of columns, e-h of the second, i-l the third, m-p the fourth.
         Vector512<T> a = start, b = start, c = start, d = start, e = start, f = start, g = start, h = start;
         Vector512<T> i = start, j = start, k = start, l = start, m = start, n = start, o = start, p = start;
         for (int r = 0; r < count; r++)
